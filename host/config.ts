@@ -1,0 +1,362 @@
+/**
+ * Command line and environment → validated host configuration.
+ *
+ * Every option has a flag and an OPENWORK_* variable; a flag beats the variable, which beats the
+ * default. All problems are collected, each naming the option, its variable and how to fix it, so a
+ * person fixes everything in one go.
+ * @module
+ */
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { LogFormat, LogLevel } from './log.ts';
+
+export type Command =
+  | { name: 'start' }
+  | { name: 'pair' }
+  | { name: 'devices' }
+  | { name: 'revoke'; device: string }
+  | { name: 'tls-setup' }
+  | { name: 'help' }
+  | { name: 'version' };
+
+export interface Config {
+  command: Command;
+  port: number;
+  bind: string;
+  /** Absolute paths of existing directories, without duplicates. */
+  workspaces: string[];
+  dataDir: string;
+  /** An OpenCode server to use instead of starting one; normalised by `URL`. */
+  opencodeUrl?: string;
+  tls?: { cert: string; key: string };
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  /** The address phones reach the host at, for pairing links; normalised by `URL`. */
+  publicUrl?: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+export interface ConfigOptions {
+  /** Relative paths are resolved against this; default process.cwd(). */
+  cwd?: string;
+  /** `~` and the default data directory are relative to this; default os.homedir(). */
+  home?: string;
+}
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_BIND = '0.0.0.0';
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const HELP_HINT = 'run npm start -- --help';
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  /** Placeholder for the value in help. */
+  value: string;
+  repeatable?: boolean;
+  help: string;
+  /** As shown in help. */
+  default: string;
+}
+
+const OPTIONS = {
+  port: { flag: '--port', env: 'OPENWORK_PORT', value: 'N', help: 'HTTP/WebSocket port (0 picks a free one)', default: String(DEFAULT_PORT) },
+  bind: { flag: '--bind', env: 'OPENWORK_BIND', value: 'ADDR', help: 'address to listen on: IPv4, IPv6 or host name', default: `${DEFAULT_BIND} (all interfaces)` },
+  workspace: {
+    flag: '--workspace',
+    env: 'OPENWORK_WORKSPACE',
+    value: 'DIR',
+    repeatable: true,
+    help: `project directory the phone may work in; repeat the flag, or separate directories with "${delimiter}" in the variable`,
+    default: 'the current directory',
+  },
+  dataDir: { flag: '--data-dir', env: 'OPENWORK_DATA_DIR', value: 'DIR', help: 'where paired devices and keys are kept', default: '~/.openwork-relay' },
+  opencodeUrl: { flag: '--opencode-url', env: 'OPENWORK_OPENCODE_URL', value: 'URL', help: 'use this running OpenCode server (http or https) instead of starting one', default: 'start one' },
+  tlsCert: { flag: '--tls-cert', env: 'OPENWORK_TLS_CERT', value: 'FILE', help: 'TLS certificate (PEM); give it with --tls-key', default: 'plain HTTP' },
+  tlsKey: { flag: '--tls-key', env: 'OPENWORK_TLS_KEY', value: 'FILE', help: 'TLS private key (PEM); give it with --tls-cert', default: 'plain HTTP' },
+  logFormat: { flag: '--log-format', env: 'OPENWORK_LOG_FORMAT', value: LOG_FORMATS.join('|'), help: 'log lines for people (text) or machines (json)', default: 'text' },
+  logLevel: { flag: '--log-level', env: 'OPENWORK_LOG_LEVEL', value: LOG_LEVELS.join('|'), help: 'least severe level that is logged', default: 'info' },
+  publicUrl: { flag: '--public-url', env: 'OPENWORK_PUBLIC_URL', value: 'URL', help: 'address phones reach this host at (http or https), used in pairing links', default: 'derived from --bind and --port' },
+} satisfies Record<string, OptionSpec>;
+
+/** Switches take no value and have no variable: they ask for something instead of configuring it. */
+const SWITCHES = {
+  help: { flags: ['--help', '-h'], help: 'show this help' },
+  version: { flags: ['--version', '-v'], help: 'show the version' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type SwitchName = keyof typeof SWITCHES;
+const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName }>([
+  ...Object.entries(OPTIONS).map(([name, spec]) => [spec.flag, { option: name as OptionName }] as const),
+  ...Object.entries(SWITCHES).flatMap(([name, spec]) => spec.flags.map((flag) => [flag, { switch: name as SwitchName }] as const)),
+]);
+
+const COMMANDS = [
+  ['start', 'run the host (default)'],
+  ['pair', 'show a pairing code for a new phone'],
+  ['devices', 'list paired devices'],
+  ['revoke <device>', 'remove a paired device'],
+  ['tls setup', 'create a certificate for HTTPS'],
+] as const;
+const COMMAND_WORDS = new Set(COMMANDS.map(([usage]) => usage.split(' ')[0]!));
+
+/** One raw value and where it came from, so a message can name the flag or the variable. */
+interface Raw {
+  value: string;
+  source: 'flag' | 'env';
+}
+
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, opts: ConfigOptions = {}): ConfigResult {
+  const cwd = opts.cwd ?? process.cwd();
+  const home = opts.home ?? homedir();
+  const errors: string[] = [];
+  const flags = new Map<OptionName, string[]>();
+  const switches = new Set<SwitchName>();
+  const positionals: string[] = [];
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const known = BY_FLAG.get(flag);
+    if (!known) {
+      errors.push(`unknown option ${flag}: ${HELP_HINT}`);
+      // Its value (`--prot 80`) would otherwise be reported again as an unknown command.
+      const next = argv[i + 1];
+      if (eq < 0 && next !== undefined && !next.startsWith('-') && !COMMAND_WORDS.has(next)) i++;
+    } else if ('switch' in known) {
+      if (eq > 0) errors.push(`${flag} takes no value: ${HELP_HINT}`);
+      else switches.add(known.switch);
+    } else {
+      const spec = OPTIONS[known.option];
+      let value: string;
+      if (eq > 0) value = arg.slice(eq + 1);
+      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
+      else {
+        errors.push(`${flag} needs a value, e.g. ${flag} ${spec.value} (env ${spec.env})`);
+        continue;
+      }
+      flags.set(known.option, [...(flags.get(known.option) ?? []), value]);
+    }
+  }
+
+  // Asking for help or the version must work even when the rest of the configuration is broken.
+  if (switches.has('help')) return { ok: true, config: defaults({ name: 'help' }, cwd, home) };
+  if (switches.has('version')) return { ok: true, config: defaults({ name: 'version' }, cwd, home) };
+
+  /** The last flag value, else the variable (empty counts as unset), else undefined. */
+  const pick = (name: OptionName): Raw | undefined => {
+    const given = flags.get(name);
+    if (given?.length) return { value: given[given.length - 1]!, source: 'flag' };
+    const fromEnv = env[OPTIONS[name].env];
+    return fromEnv ? { value: fromEnv, source: 'env' } : undefined;
+  };
+  const problem = (name: OptionName, raw: Raw, what: string, fix: string) => {
+    const spec = OPTIONS[name];
+    const [label, other] = raw.source === 'flag' ? [spec.flag, `env ${spec.env}`] : [spec.env, `flag ${spec.flag}`];
+    errors.push(`${label} "${raw.value}" ${what}: ${fix} (${other})`);
+  };
+  const path = (value: string) => resolve(cwd, expandHome(value, home));
+  /** Shows the resolved path only when it differs from what was typed. */
+  const where = (raw: Raw, resolved: string) => (resolved === raw.value ? '' : ` (${resolved})`);
+
+  const command = parseCommand(positionals, errors);
+
+  let port = DEFAULT_PORT;
+  const rawPort = pick('port');
+  if (rawPort) {
+    const n = /^\d{1,5}$/.test(rawPort.value) ? Number(rawPort.value) : NaN;
+    if (n >= 0 && n <= 65535) port = n;
+    else problem('port', rawPort, 'is not a port number', 'use an integer from 1 to 65535, or 0 for any free port');
+  }
+
+  let bind = DEFAULT_BIND;
+  const rawBind = pick('bind');
+  if (rawBind) {
+    if (isIP(rawBind.value) || isHostName(rawBind.value)) bind = rawBind.value;
+    else problem('bind', rawBind, 'is not an IP address or host name', 'use e.g. 0.0.0.0 (all interfaces), 127.0.0.1 (this machine only) or ::');
+  }
+
+  const rawWorkspaces: Raw[] = flags.get('workspace')?.map((value) => ({ value, source: 'flag' as const })) ??
+    (env[OPTIONS.workspace.env] ?? '').split(delimiter).filter(Boolean).map((value) => ({ value, source: 'env' as const }));
+  const workspaces: string[] = [];
+  for (const raw of rawWorkspaces) {
+    const dir = path(raw.value);
+    const stats = statOrUndefined(dir);
+    if (!stats) problem('workspace', raw, `does not exist${where(raw, dir)}`, 'give an existing project directory');
+    else if (!stats.isDirectory()) problem('workspace', raw, `is not a directory${where(raw, dir)}`, 'give the project directory, not a file in it');
+    else if (!workspaces.includes(dir)) workspaces.push(dir);
+  }
+  if (!rawWorkspaces.length) workspaces.push(resolve(cwd));
+
+  let dataDir = join(home, '.openwork-relay');
+  const rawDataDir = pick('dataDir');
+  if (rawDataDir) dataDir = path(rawDataDir.value);
+  if (statOrUndefined(dataDir)?.isDirectory() === false) {
+    if (rawDataDir) problem('dataDir', rawDataDir, `is a file, not a directory${where(rawDataDir, dataDir)}`, 'give a directory path; it is created if missing');
+    else errors.push(`the default data directory ${dataDir} is a file: move it away or choose another with --data-dir DIR (env ${OPTIONS.dataDir.env})`);
+  }
+
+  const opencodeUrl = httpUrl('opencodeUrl', 'e.g. http://127.0.0.1:4096');
+  const publicUrl = httpUrl('publicUrl', 'e.g. https://my-laptop.local:8787');
+
+  let tls: Config['tls'];
+  const rawCert = pick('tlsCert');
+  const rawKey = pick('tlsKey');
+  if (rawCert && rawKey) {
+    const cert = readableFile('tlsCert', rawCert);
+    const key = readableFile('tlsKey', rawKey);
+    if (cert && key) tls = { cert, key };
+  } else if (rawCert || rawKey) {
+    const [given, missing] = rawCert ? [OPTIONS.tlsCert, OPTIONS.tlsKey] : [OPTIONS.tlsKey, OPTIONS.tlsCert];
+    errors.push(
+      `${given.flag} (env ${given.env}) was given without ${missing.flag} (env ${missing.env}): give both or neither; ` +
+        'run npm start -- tls setup to create them',
+    );
+  }
+
+  const logFormat = oneOf('logFormat', LOG_FORMATS, 'text');
+  const logLevel = oneOf('logLevel', LOG_LEVELS, 'info');
+
+  if (errors.length) return { ok: false, errors };
+  const config: Config = { command: command!, port, bind, workspaces, dataDir, logFormat, logLevel };
+  if (opencodeUrl) config.opencodeUrl = opencodeUrl;
+  if (publicUrl) config.publicUrl = publicUrl;
+  if (tls) config.tls = tls;
+  return { ok: true, config };
+
+  function httpUrl(name: 'opencodeUrl' | 'publicUrl', example: string): string | undefined {
+    const raw = pick(name);
+    if (!raw) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw.value);
+    } catch {
+      problem(name, raw, 'is not a URL', `give a full address, ${example}`);
+      return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      problem(name, raw, 'is not an http:// or https:// URL', `give a web address, ${example}`);
+      return undefined;
+    }
+    return url.href;
+  }
+
+  function readableFile(name: 'tlsCert' | 'tlsKey', raw: Raw): string | undefined {
+    const file = path(raw.value);
+    const stats = statOrUndefined(file);
+    if (!stats) problem(name, raw, `does not exist${where(raw, file)}`, 'give the PEM file, or run npm start -- tls setup to create one');
+    else if (!stats.isFile()) problem(name, raw, `is not a file${where(raw, file)}`, 'give the PEM file itself');
+    else if (!isReadable(file)) problem(name, raw, `cannot be read${where(raw, file)}`, 'fix its permissions so this user can read it');
+    else return file;
+    return undefined;
+  }
+
+  function oneOf<T extends string>(name: 'logFormat' | 'logLevel', allowed: readonly T[], fallback: T): T {
+    const raw = pick(name);
+    if (!raw) return fallback;
+    if ((allowed as readonly string[]).includes(raw.value)) return raw.value as T;
+    problem(name, raw, 'is not allowed', `use one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+}
+
+function parseCommand(positionals: string[], errors: string[]): Command | undefined {
+  const [name = 'start', ...rest] = positionals;
+  const extra = (allowed: number) => {
+    if (rest.length > allowed) errors.push(`unexpected argument "${rest[allowed]}" after "${name}": ${HELP_HINT}`);
+  };
+  switch (name) {
+    case 'start':
+    case 'pair':
+    case 'devices':
+      extra(0);
+      return { name };
+    case 'revoke':
+      if (!rest[0]) {
+        errors.push('revoke needs the device to remove: run npm start -- devices to list them, then npm start -- revoke <device>');
+        return undefined;
+      }
+      extra(1);
+      return { name, device: rest[0] };
+    case 'tls':
+      if (rest[0] !== 'setup') {
+        errors.push(`unknown command "tls${rest[0] ? ` ${rest[0]}` : ''}": did you mean "tls setup"? ${HELP_HINT}`);
+        return undefined;
+      }
+      extra(1);
+      return { name: 'tls-setup' };
+    default:
+      errors.push(`unknown command "${name}": ${HELP_HINT}`);
+      return undefined;
+  }
+}
+
+/** The configuration that goes with --help and --version, which need nothing else to be valid. */
+function defaults(command: Command, cwd: string, home: string): Config {
+  return {
+    command,
+    port: DEFAULT_PORT,
+    bind: DEFAULT_BIND,
+    workspaces: [resolve(cwd)],
+    dataDir: join(home, '.openwork-relay'),
+    logFormat: 'text',
+    logLevel: 'info',
+  };
+}
+
+export function helpText(): string {
+  const options = Object.values(OPTIONS) as OptionSpec[];
+  const usage = (spec: OptionSpec) => `${spec.flag}${spec.value ? ` ${spec.value}` : ''}`;
+  const width = Math.max(...options.map((spec) => usage(spec).length));
+  const lines = [
+    'Usage: npm start -- [command] [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    '',
+    'Options (each can also be set with its environment variable; a flag wins over the variable):',
+  ];
+  for (const spec of options) {
+    lines.push(`  ${usage(spec).padEnd(width)}  ${spec.help}${spec.repeatable ? ' (repeatable)' : ''}`);
+    lines.push(`  ${''.padEnd(width)}  env ${spec.env}; default: ${spec.default}`);
+  }
+  for (const spec of Object.values(SWITCHES)) lines.push(`  ${spec.flags.join(', ').padEnd(width)}  ${spec.help}`);
+  return lines.join('\n');
+}
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+function isHostName(value: string): boolean {
+  return value.length <= 253 && value.split('.').every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+function expandHome(value: string, home: string): string {
+  if (value === '~') return home;
+  return value.startsWith('~/') && !isAbsolute(value) ? join(home, value.slice(2)) : value;
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isReadable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

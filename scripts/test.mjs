@@ -1,0 +1,55 @@
+/**
+ * `npm test`: every unit and end-to-end test in one node:test run, ending with a pass/fail count.
+ * Order: system tools, type check, app build, then the tests (unit files first: they fail fast).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { buildAppIfStale, root } from './build-app.mjs';
+import { ensureSystemDeps } from './system-deps.mjs';
+
+const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', '.tmp']);
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (SKIP.has(name)) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(relative(root, path));
+  }
+  return out;
+}
+
+ensureSystemDeps();
+
+process.stderr.write('Type-checking…\n');
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+if (tsc.status !== 0) {
+  process.stderr.write('Type errors (above): fix them first.\n0 passed, 1 failed\n');
+  process.exit(1);
+}
+
+buildAppIfStale({ quiet: true });
+
+const only = process.argv.slice(2);
+const all = findTests(root).sort();
+const files = only.length ? all.filter((f) => only.some((o) => f.includes(o))) : [...all.filter((f) => !f.startsWith('e2e/')), ...all.filter((f) => f.startsWith('e2e/'))];
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
+});
+let tail = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-4000);
+});
+child.on('exit', (code, signal) => {
+  const count = (label) => Number(new RegExp(`(?:ℹ|#) ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
+  const passed = count('pass');
+  const failed = count('fail') + (code !== 0 && count('fail') === 0 ? 1 : 0);
+  process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+  process.exit(signal ? 1 : (code ?? 1));
+});

@@ -1,0 +1,40 @@
+/**
+ * Error codes that cross the wire (in a `result` or a WebSocket close reason). Both sides use
+ * these; the PWA maps each to an explanation and docs/troubleshooting.md has an entry for each.
+ * @module
+ */
+export const ERROR_CODES = {
+  'protocol.invalid': 'The message was malformed or not allowed in this state.',
+  'protocol.version': 'The app and the host speak different protocol versions.',
+  'frame.auth': 'A frame failed authentication (tampered, replayed, reordered or truncated).',
+  'frame.size': 'A frame or message was larger than allowed.',
+  'handshake.failed': 'The secure handshake failed.',
+  'device.unknown': 'This device is not paired with this host.',
+  'device.revoked': 'This device was removed from the host.',
+  'pair.expired': 'The pairing offer expired.',
+  'pair.used': 'The pairing offer was already used.',
+  'pair.unknown': 'The pairing offer is not known to this host.',
+  'pair.declined': 'The person at the host declined the pairing.',
+  'pair.rate-limited': 'Too many pairing attempts.',
+  'pair.pending': 'The pairing waits for approval on the host.',
+  'runtime.not-ready': 'The coding runtime is not ready.',
+  'runtime.error': 'The coding runtime answered with an error.',
+  'request.unknown': 'The request names something that does not exist.',
+  'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
+  'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
+  'host.shutting-down': 'The host is stopping.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error with a wire code; its message is meant for a person. */
+export class RelayError extends Error {
+  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code]) {
+    super(message);
+    this.name = 'RelayError';
+  }
+}
+
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.hasOwn(ERROR_CODES, v);
+}
