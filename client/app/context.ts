@@ -1,0 +1,19 @@
+import { createContext, useContext } from 'solid-js';
+import type { ConnectionStore } from '../state/connection.ts';
+import type { UpdateBridge } from '../sw/bridge.ts';
+import type { Router } from './router.ts';
+
+/** What main.tsx wires once and every screen may use. */
+export interface AppServices {
+  readonly connection: ConnectionStore;
+  readonly updates: UpdateBridge;
+  readonly router: Router;
+}
+
+export const AppContext = createContext<AppServices>();
+
+export function useApp(): AppServices {
+  const services = useContext(AppContext);
+  if (!services) throw new Error('useApp() must be called inside <App>');
+  return services;
+}

@@ -1,0 +1,124 @@
+/**
+ * `npm start` as a person runs it: the real host process with its real OpenCode runtime (fake
+ * model at the provider boundary), its banner, /healthz, the supervisor's restart after the
+ * runtime is killed, and Ctrl-C leaving no process behind.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRuntimeSandbox, type RuntimeSandbox } from './fixtures/runtime.ts';
+import { ROOT } from './browser.ts';
+
+const START = join(ROOT, 'scripts', 'start.mjs');
+
+let sandbox: RuntimeSandbox;
+let host: ChildProcess | undefined;
+let output = '';
+
+before(async () => {
+  sandbox = await createRuntimeSandbox();
+});
+
+after(async () => {
+  if (host && host.exitCode === null) host.kill('SIGKILL');
+  for (const pid of processesOf(sandbox.root)) process.kill(pid, 'SIGKILL');
+  await sandbox.dispose();
+});
+
+/** Processes whose environment mentions `marker` (the sandbox's HOME): the host and its runtime. */
+function processesOf(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker)) pids.push(Number(name));
+    } catch {
+      // The process ended while we looked, or is not ours to read.
+    }
+  }
+  return pids;
+}
+
+function runtimePids(): number[] {
+  return processesOf(sandbox.root).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('serve');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; host output:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function health(url: string): Promise<{ version: string; uptimeSeconds: number; runtime: { state: string; version?: string } }> {
+  const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(res.status, 200);
+  return res.json() as never;
+}
+
+test('--help documents every option and its environment variable', () => {
+  const r = spawnSync(process.execPath, [START, '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  for (const opt of ['--port', '--bind', '--workspace', '--data-dir', '--opencode-url', '--tls-cert', '--tls-key', '--log-format']) {
+    assert.match(r.stdout, new RegExp(`${opt}\\b`), `help mentions ${opt}`);
+  }
+  assert.match(r.stdout, /OPENWORK_PORT/);
+});
+
+test('a bad option stops start-up with a message naming the option and the fix', () => {
+  const r = spawnSync(process.execPath, [START, '--port', 'seventy'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--port "seventy" is not a port number: use an integer/);
+  assert.match(r.stderr, /npm start -- --help/);
+});
+
+test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C leaves nothing behind', async () => {
+  const dataDir = join(sandbox.root, 'relay-data');
+  host = spawn(process.execPath, [START, '--port', '0', '--bind', '127.0.0.1', '--workspace', sandbox.workspace, '--data-dir', dataDir], {
+    cwd: sandbox.workspace,
+    env: { ...process.env, ...sandbox.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  host.stdout!.on('data', (c) => (output += c));
+  host.stderr!.on('data', (c) => (output += c));
+
+  const url = await until('the banner', () => /Open on your phone: (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]);
+  assert.match(output, new RegExp(`Workspace: +${sandbox.workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(output, /#pair=/, 'a pairing link is printed even without a terminal');
+
+  await until('the runtime to be ready', () => /Runtime: OpenCode \S+ is ready/.test(output) || undefined);
+  const ready = await health(url);
+  assert.equal(ready.runtime.state, 'ready');
+  assert.match(ready.runtime.version ?? '', /^\d+\.\d+\.\d+/);
+  assert.doesNotMatch(output, /No model provider of your own/, 'the fake provider counts as configured');
+
+  const page = await fetch(url + '/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  assert.match(await page.text(), /<div id="app"|<div id="root"|<body/);
+
+  const [pid] = runtimePids();
+  assert.ok(pid, 'the runtime process is found');
+  process.kill(pid, 'SIGKILL');
+  await until('the host to report the restart', async () => ((await health(url)).runtime.state !== 'ready' ? true : undefined), 20_000);
+  await until('the runtime to be ready again', async () => ((await health(url)).runtime.state === 'ready' ? true : undefined), 90_000);
+  const [replacement] = runtimePids();
+  assert.ok(replacement && replacement !== pid, 'a new runtime process replaced the killed one');
+
+  const exited = new Promise<number | null>((resolve) => host!.once('exit', (code) => resolve(code)));
+  host.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.match(output, /stopping the host and its runtime/);
+  await until('every process to be gone', () => (processesOf(sandbox.root).length === 0 ? true : undefined), 15_000);
+});

@@ -1,0 +1,251 @@
+/**
+ * The connection state machine over an in-memory socket pair, with the real client on the other
+ * end. The router is a recorder: these tests are about who gets through, not about the runtime.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../log.ts';
+import { loadOrCreateIdentity } from '../identity.ts';
+import { createApprovals } from '../pairing/approvals.ts';
+import { createOfferStore } from '../pairing/offers.ts';
+import { openDeviceRegistry } from '../devices/registry.ts';
+import { generateKeyPair } from '../../shared/noise/primitives.ts';
+import { pairingPsk } from '../../shared/pairing/keys.ts';
+import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '../../shared/channel/client.ts';
+import { MODE } from '../../shared/channel/handshake.ts';
+import { REQUEST_TYPES } from '../../shared/protocol/messages.ts';
+import { rawConnect } from '../../e2e/fixtures/relay-client.ts';
+import { createConnection, type Connection, type Peer, type RoutedRequest } from './connection.ts';
+import { createEventHub } from './hub.ts';
+
+type TestContext = { after(fn: () => void): void };
+
+function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'owr-conn-'));
+  const identity = loadOrCreateIdentity(dir, silentLogger);
+  const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.ttlMs, perAddress: opts.perAddress ?? 100 });
+  const approvals = createApprovals();
+  const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
+  const hub = createEventHub();
+  const routed: RoutedRequest[] = [];
+  const conns: Connection[] = [];
+  devices.onRemoved((d) => hub.closeDevice(d.id, { code: 4403, reason: 'device.revoked: this device was removed from the host' }));
+  t.after(() => {
+    for (const c of conns) c.close({ code: 1001, reason: 'test over' });
+    approvals.close();
+    offers.close();
+    devices.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ctx = {
+    identity, offers, approvals, devices, hub, log: silentLogger,
+    router: { handle: async (r: RoutedRequest) => (routed.push(r), { routed: r.t }) },
+    welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, workspaces: ['/w'], runtime: { state: 'ready' as const } }),
+  };
+  /** A socket whose other end is a fresh host connection; delivery is asynchronous and ordered. */
+  const socket = (remoteAddress = '10.0.0.5') => {
+    let readyState = 1;
+    let conn!: Connection;
+    const client: SocketLike & { send(data: Uint8Array | string): void } = {
+      binaryType: 'arraybuffer',
+      get readyState() {
+        return readyState;
+      },
+      send(data) {
+        if (readyState !== 1) return;
+        const binary = typeof data !== 'string';
+        const bytes = binary ? (data as Uint8Array).slice() : new TextEncoder().encode(data as string);
+        setImmediate(() => conn.receive(bytes, binary));
+      },
+      close(code = 1005, reason = '') {
+        if (readyState !== 1) return;
+        readyState = 3;
+        setImmediate(() => {
+          conn.closed();
+          client.onclose?.({ code, reason });
+        });
+      },
+      onopen: null, onmessage: null, onclose: null, onerror: null,
+    };
+    const peer: Peer = {
+      remoteAddress,
+      send(bytes) {
+        const copy = bytes.slice();
+        setImmediate(() => readyState === 1 && client.onmessage?.({ data: copy.buffer }));
+      },
+      close(code, reason) {
+        setImmediate(() => {
+          if (readyState !== 1) return;
+          readyState = 3;
+          client.onclose?.({ code, reason });
+        });
+      },
+    };
+    conn = createConnection(peer, ctx);
+    conns.push(conn);
+    return { client, conn };
+  };
+  const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
+  const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
+  return { identity, offers, approvals, devices, hub, routed, socket, device, linkOffer };
+}
+
+const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
+  new Promise<ReturnType<typeof approvals.list>[number]>((resolve) => {
+    const now = approvals.list();
+    if (now.length) return resolve(now[0]!);
+    const off = approvals.onChange((l) => {
+      if (!l.length) return;
+      off();
+      resolve(l[0]!);
+    });
+  });
+
+const closedWith = (code: string, closeCode: number) => (err: unknown) =>
+  err instanceof RelayClosedError && err.code === code && err.closeCode === closeCode;
+
+test('pairing: same code on both sides, approval stores the device, then requests are routed', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  assert.match(pending.code, /^\d{6}$/);
+  const request = await nextApproval(s.approvals);
+  assert.equal(request.code, pending.code, 'the host shows the code the device shows');
+  assert.deepEqual([request.name, request.platform, request.remoteAddress], ['Pixel', 'Android', '10.0.0.5']);
+  s.approvals.approve(request.id, ['read']);
+  const channel = await pending.approved;
+  const stored = s.devices.byKey(s.device.deviceKey.publicKey)!;
+  assert.equal(channel.deviceId, stored.id);
+  assert.deepEqual(channel.welcome.scopes, ['read']);
+  assert.equal(channel.welcome.resumed, false);
+  assert.equal(s.offers.counters.outcomes.approved, 1);
+  assert.deepEqual(await channel.request({ t: 'ping', at: 7 }), { at: 7 });
+  assert.deepEqual(await channel.request({ t: 'sessions.list' }), { routed: 'sessions.list' });
+  await assert.rejects(channel.request({ t: 'session.create' }), (e: unknown) => e instanceof RequestError && e.code === 'scope.denied');
+  assert.deepEqual(s.routed.map((r) => r.t), ['sessions.list'], 'the refused request never reached the router');
+});
+
+test('a paired device reconnects with IK, gets events, and missed ones on resume', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  const first = await pending.approved;
+  const seen: number[] = [];
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
+  first.close();
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
+  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 1, epoch: first.welcome.epoch, onEvent: (seq) => seen.push(seq) });
+  assert.equal(again.welcome.resumed, true);
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'c' });
+  await again.request({ t: 'ping', at: 1 });
+  assert.deepEqual(seen, [2, 3]);
+});
+
+test('wrong secret: the handshake fails on the device, nobody is asked, the offer is gone', async (t) => {
+  const s = setup(t);
+  const offer = s.offers.create();
+  const good = s.linkOffer(offer);
+  const bad = { ...good, secret: new Uint8Array(32).fill(7) };
+  const asked: unknown[] = [];
+  s.approvals.onChange((l) => asked.push(...l));
+  await assert.rejects(pair({ socket: s.socket().client, offer: bad, ...s.device }), closedWith('handshake.failed', 4400));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(asked, [], 'the person at the host was never asked');
+  assert.equal(s.offers.counters.outcomes['handshake-failed'], 1);
+  await assert.rejects(pair({ socket: s.socket().client, offer: good, ...s.device }), closedWith('pair.used', 4409));
+});
+
+test('declined, expired, unknown and rate-limited pairings close with their codes', async (t) => {
+  const s = setup(t, { perAddress: 2 });
+  const declined = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.decline((await nextApproval(s.approvals)).id);
+  await assert.rejects(declined.approved, closedWith('pair.declined', 4410));
+  const quick = setup(t, { ttlMs: 1000 });
+  const late = await pair({ socket: quick.socket().client, offer: quick.linkOffer(), ...quick.device });
+  await assert.rejects(late.approved, closedWith('pair.expired', 4408));
+  await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nothing-here' }, ...s.device }), closedWith('pair.unknown', 4409));
+  await assert.rejects(pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429), 'the third attempt from one address');
+  assert.equal(s.devices.list().length, 0);
+});
+
+test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {
+  const s = setup(t);
+  const offer = s.linkOffer();
+  const raw = await rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
+  for (const [i, t] of REQUEST_TYPES.entries()) {
+    raw.send({ t, id: `r${i}`, at: 1, sessionId: 's', taskId: 'k', text: 'x', requestId: 'p', reply: 'once' });
+    const answer = await raw.nextOf('result');
+    assert.equal(answer.id, `r${i}`);
+    if (t === 'ping') assert.equal(answer.ok, true);
+    else assert.deepEqual([answer.ok, !answer.ok && answer.error.code], [false, 'protocol.invalid'], t);
+  }
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'x' });
+  raw.send({ t: 'ping', id: 'last', at: 1 });
+  assert.equal((await raw.next()).t, 'result', 'no event was delivered before the result');
+  assert.deepEqual(s.routed, []);
+});
+
+test('frames that were tampered with, replayed, reordered or truncated close with frame.auth', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  await pending.approved;
+  const attacks: Record<string, (frames: Uint8Array[]) => Uint8Array[]> = {
+    tampered: ([a, b]) => [a!, b!.map((x, i) => (i === 3 ? x ^ 1 : x))],
+    replayed: ([a]) => [a!, a!],
+    reordered: ([a, b]) => [b!, a!],
+    truncated: ([a, b]) => [a!, b!.subarray(0, b!.length - 1)],
+  };
+  for (const [name, attack] of Object.entries(attacks)) {
+    const raw = await rawConnect(s.socket().client, { mode: MODE.reconnect, deviceKey: s.device.deviceKey, hostKey: s.identity.publicKey });
+    await raw.nextOf('welcome');
+    const frames = [...raw.seal({ t: 'ping', id: '1', at: 1 }), ...raw.seal({ t: 'ping', id: '2', at: 2 })];
+    for (const f of attack(frames)) raw.sendRaw(f);
+    const closed = await raw.recorder.closed;
+    assert.equal(closed.code, 4400, name);
+    assert.match(closed.reason, /^frame\.auth: /, name);
+  }
+  assert.deepEqual(s.routed, []);
+});
+
+test('text messages, unknown modes and garbage close with 4400', async (t) => {
+  const s = setup(t);
+  const cases: Array<[string | Uint8Array, RegExp]> = [
+    ['{"t":"sessions.list","id":"1"}', /^protocol\.invalid: text messages/],
+    [new TextEncoder().encode('{"t":"sessions.list","id":"1"}'), /^protocol\.invalid: unknown mode byte 123/],
+    [Uint8Array.of(MODE.pair, 1, 2, 3), /^handshake\.failed: /],
+    [Uint8Array.of(MODE.reconnect, ...new Uint8Array(96)), /^handshake\.failed: /],
+    [Uint8Array.of(MODE.hostKey, 0), /^protocol\.invalid: a host key request/],
+  ];
+  for (const [data, reason] of cases) {
+    const { client } = s.socket();
+    const closed = new Promise<{ code: number; reason: string }>((r) => (client.onclose = r));
+    client.send(data);
+    const c = await closed;
+    assert.equal(c.code, 4400, String(reason));
+    assert.match(c.reason, reason);
+  }
+  assert.deepEqual(s.routed, []);
+});
+
+test('unknown keys are told to pair, removed ones that they were removed; removal closes at once', async (t) => {
+  const s = setup(t);
+  await assert.rejects(connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device }), closedWith('device.unknown', 4401));
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  const channel = await pending.approved;
+  s.devices.revoke(channel.deviceId);
+  assert.ok(closedWith('device.revoked', 4403)(await channel.closed));
+  await assert.rejects(connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device }), closedWith('device.revoked', 4403));
+});
+
+test('the host key request answers the key in the clear and closes', async (t) => {
+  const s = setup(t);
+  const { client } = s.socket();
+  const got = new Promise<Uint8Array>((r) => (client.onmessage = (e: { data: ArrayBuffer }) => r(new Uint8Array(e.data))));
+  client.send(Uint8Array.of(MODE.hostKey));
+  assert.deepEqual(await got, s.identity.publicKey);
+});

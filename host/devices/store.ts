@@ -1,0 +1,165 @@
+/**
+ * `<data-dir>/devices.json`: the paired devices and the keys of removed ones. Written atomically
+ * (temp file in the same directory, then rename) with mode 0600, so a reader — the running host
+ * or the `devices`/`revoke` commands in another process — sees the old file or the new one, never
+ * half of one. Every change is read-modify-write from the file on disk, so one process does not
+ * overwrite what another just wrote.
+ * @module
+ */
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ProtocolError, int, list, obj, oneOf, optStr, str, type Obj } from '../../shared/protocol/guard.ts';
+import { SCOPES, type Scope } from '../../shared/protocol/messages.ts';
+
+export interface Device {
+  id: string;
+  name: string;
+  platform: string;
+  /** The device's static X25519 public key, base64url. */
+  publicKey: string;
+  /** ISO 8601 times. */
+  pairedAt: string;
+  lastSeen?: string;
+  scopes: Scope[];
+}
+
+/** A removed device's key, kept so its next attempt is told "removed" instead of "unknown". */
+export interface RevokedDevice {
+  id: string;
+  name: string;
+  publicKey: string;
+  revokedAt: string;
+}
+
+export interface DevicesFile {
+  version: 1;
+  devices: Device[];
+  revoked: RevokedDevice[];
+}
+
+export const DEVICES_FILE = 'devices.json';
+/** Enough to tell every recently removed device why; the oldest tombstones go first. */
+const MAX_REVOKED = 1000;
+
+export function devicesPath(dataDir: string): string {
+  return join(dataDir, DEVICES_FILE);
+}
+
+export function emptyDevicesFile(): DevicesFile {
+  return { version: 1, devices: [], revoked: [] };
+}
+
+/** Reads and validates the file; a missing file is an empty list. Throws with the path on corruption. */
+export function readDevicesFile(dataDir: string): DevicesFile {
+  const path = devicesPath(dataDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyDevicesFile();
+    throw err;
+  }
+  try {
+    return parseDevicesFile(JSON.parse(text));
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(`${path} is corrupt (${detail}). Fix it by hand or move it away (every device will have to pair again).`);
+  }
+}
+
+export function writeDevicesFile(dataDir: string, file: DevicesFile): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = devicesPath(dataDir);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const trimmed: DevicesFile = { ...file, revoked: file.revoked.slice(-MAX_REVOKED) };
+  try {
+    writeFileSync(tmp, JSON.stringify(trimmed, null, 2) + '\n', { mode: 0o600, flush: true });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  // rename keeps the temp file's mode; this also tightens a file someone created by hand.
+  chmodSync(path, 0o600);
+}
+
+/** Applies `change` to the file as it is on disk now and writes the result; returns it. */
+export function updateDevicesFile(dataDir: string, change: (file: DevicesFile) => void): DevicesFile {
+  const file = readDevicesFile(dataDir);
+  change(file);
+  writeDevicesFile(dataDir, file);
+  return file;
+}
+
+const TEXT = { min: 1, max: 200 };
+
+function parseDevicesFile(v: unknown): DevicesFile {
+  const o = obj(v, 'devices.json');
+  if (int(o, 'version', 'devices.json') !== 1) throw new ProtocolError('devices.json.version', 'expected 1');
+  return {
+    version: 1,
+    devices: list(o, 'devices', 'devices.json', parseDevice, 10_000),
+    revoked: list(o, 'revoked', 'devices.json', parseRevoked, 100_000),
+  };
+}
+
+function parseDevice(v: unknown, path: string): Device {
+  const o: Obj = obj(v, path);
+  const lastSeen = optStr(o, 'lastSeen', path, { max: 40 });
+  return {
+    id: str(o, 'id', path, TEXT),
+    name: str(o, 'name', path, TEXT),
+    platform: str(o, 'platform', path, { max: 200 }),
+    publicKey: str(o, 'publicKey', path, { min: 43, max: 43 }),
+    pairedAt: str(o, 'pairedAt', path, { max: 40 }),
+    ...(lastSeen ? { lastSeen } : {}),
+    scopes: list(o, 'scopes', path, (x, p) => oneOf({ x }, 'x', p, SCOPES), SCOPES.length),
+  };
+}
+
+function parseRevoked(v: unknown, path: string): RevokedDevice {
+  const o = obj(v, path);
+  return {
+    id: str(o, 'id', path, TEXT),
+    name: str(o, 'name', path, TEXT),
+    publicKey: str(o, 'publicKey', path, { min: 43, max: 43 }),
+    revokedAt: str(o, 'revokedAt', path, { max: 40 }),
+  };
+}
+
+export type DeviceMatch =
+  | { ok: true; device: Device }
+  | { ok: false; reason: 'none' | 'several'; candidates: Device[] };
+
+/**
+ * Finds the one device `query` names: an exact id, else an exact name (any case), else a unique
+ * prefix of an id or a name. Never guesses between several.
+ */
+export function matchDevice(devices: readonly Device[], query: string): DeviceMatch {
+  const q = query.trim().toLowerCase();
+  if (!q) return { ok: false, reason: 'none', candidates: [] };
+  const tiers = [
+    devices.filter((d) => d.id.toLowerCase() === q),
+    devices.filter((d) => d.name.toLowerCase() === q),
+    devices.filter((d) => d.id.toLowerCase().startsWith(q) || d.name.toLowerCase().startsWith(q)),
+  ];
+  for (const found of tiers) {
+    if (found.length === 1) return { ok: true, device: found[0]! };
+    if (found.length > 1) return { ok: false, reason: 'several', candidates: found };
+  }
+  return { ok: false, reason: 'none', candidates: [] };
+}
+
+/** Moves the matched device to the tombstones, on disk. */
+export function revokeInFile(dataDir: string, query: string, now: Date = new Date()): DeviceMatch {
+  const match = matchDevice(readDevicesFile(dataDir).devices, query);
+  if (!match.ok) return match;
+  const { device } = match;
+  updateDevicesFile(dataDir, (f) => {
+    f.devices = f.devices.filter((d) => d.id !== device.id);
+    f.revoked = f.revoked.filter((r) => r.publicKey !== device.publicKey);
+    f.revoked.push({ id: device.id, name: device.name, publicKey: device.publicKey, revokedAt: now.toISOString() });
+  });
+  return match;
+}

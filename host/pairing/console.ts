@@ -1,0 +1,39 @@
+/**
+ * Pairing at the host's terminal: shows an offer (QR code, link, typed code) and answers
+ * approval requests with y / n; p shows a fresh offer. The composition root starts this once.
+ * @module
+ */
+import type { Logger } from '../log.ts';
+import type { Approvals } from './approvals.ts';
+import { startApprovalPrompt, type KeyInput } from './prompt.ts';
+import { showPairingOffer, type OfferDisplay, type TextOut } from './qr.ts';
+
+export interface PairingConsoleOptions {
+  /** Makes a new offer (Relay.newOffer). */
+  newOffer: () => Omit<OfferDisplay, 'expiresAt'> & { offer: { expiresAt: number } };
+  approvals: Approvals;
+  input: KeyInput;
+  output: TextOut;
+  log: Logger;
+}
+
+export interface PairingConsole {
+  /** Makes and shows a new offer. */
+  showOffer(): Promise<void>;
+  close(): void;
+}
+
+export function startPairingConsole(opts: PairingConsoleOptions): PairingConsole {
+  const showOffer = async () => {
+    const view = opts.newOffer();
+    await showPairingOffer({ link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt }, opts.output);
+  };
+  const prompt = startApprovalPrompt({
+    approvals: opts.approvals,
+    input: opts.input,
+    output: opts.output,
+    log: opts.log,
+    newOffer: () => void showOffer().catch((err) => opts.log.error('could not show a pairing offer', { err })),
+  });
+  return { showOffer, close: () => prompt.close() };
+}

@@ -1,0 +1,110 @@
+/**
+ * The person at the host decides pairing requests here: with a terminal, each request is shown
+ * with its verification code and answered with one key (y / n), and p makes a fresh pairing
+ * offer; without one, the log says that a request waits and how to answer it.
+ * @module
+ */
+import type { Logger } from '../log.ts';
+import type { Approvals, PendingApproval } from './approvals.ts';
+import type { TextOut } from './qr.ts';
+
+export interface KeyInput {
+  isTTY?: boolean;
+  setRawMode?(raw: boolean): unknown;
+  setEncoding(encoding: BufferEncoding): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+  off(event: 'data', listener: (chunk: string) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+export interface PromptOptions {
+  approvals: Approvals;
+  input: KeyInput;
+  output: TextOut;
+  log: Logger;
+  /** Key p: make and show a new pairing offer. */
+  newOffer: () => void;
+  /** Ctrl-C while the terminal is in raw mode; by default the SIGINT the terminal would have sent. */
+  interrupt?: () => void;
+}
+
+export interface Prompt {
+  close(): void;
+}
+
+export function startApprovalPrompt(opts: PromptOptions): Prompt {
+  return opts.input.isTTY ? terminalPrompt(opts) : logOnly(opts);
+}
+
+function terminalPrompt(opts: PromptOptions): Prompt {
+  const { approvals, input, output } = opts;
+  const interrupt = opts.interrupt ?? (() => process.kill(process.pid, 'SIGINT'));
+  let shown: PendingApproval | undefined;
+
+  const showHead = (pending: PendingApproval[]) => {
+    if (shown && !pending.some((p) => p.id === shown!.id)) {
+      output.write(`\nThe pairing request from "${shown.name}" is no longer waiting.\n`);
+      shown = undefined;
+    }
+    if (shown || pending.length === 0) return;
+    shown = pending[0]!;
+    output.write(
+      `\nPairing request from "${shown.name}" (${shown.platform || 'unknown platform'}) at ${shown.remoteAddress}\n` +
+        `  Verification code: ${shown.code.slice(0, 3)} ${shown.code.slice(3)}; the phone must show the same code.\n` +
+        `  Approve this device? [y/n] `,
+    );
+  };
+
+  const decide = (approve: boolean) => {
+    const current = shown;
+    if (!current) return;
+    shown = undefined;
+    output.write(approve ? 'y\nApproved.\n' : 'n\nDeclined.\n');
+    // Either call triggers onChange, which shows the next request.
+    if (approve) approvals.approve(current.id);
+    else approvals.decline(current.id);
+  };
+
+  const onData = (chunk: string) => {
+    for (const key of chunk) {
+      if (key === '\u0003') interrupt();
+      else if (key === 'y' || key === 'Y') decide(true);
+      else if (key === 'n' || key === 'N') decide(false);
+      else if (key === 'p' || key === 'P') opts.newOffer();
+    }
+  };
+
+  input.setRawMode?.(true);
+  input.setEncoding('utf8');
+  input.on('data', onData);
+  input.resume();
+  const unsubscribe = approvals.onChange(showHead);
+  showHead(approvals.list());
+  return {
+    close() {
+      unsubscribe();
+      input.off('data', onData);
+      input.setRawMode?.(false);
+      input.pause();
+    },
+  };
+}
+
+function logOnly(opts: PromptOptions): Prompt {
+  const announced = new Set<string>();
+  const announce = (pending: PendingApproval[]) => {
+    for (const p of pending) {
+      if (announced.has(p.id)) continue;
+      announced.add(p.id);
+      opts.log.warn(
+        'a device asks to pair and waits for approval; no terminal is attached to answer it, so start the host in a ' +
+          'terminal and press y there (the request expires with its offer)',
+        { name: p.name, platform: p.platform, code: p.code, remoteAddress: p.remoteAddress },
+      );
+    }
+    for (const id of announced) if (!pending.some((p) => p.id === id)) announced.delete(id);
+  };
+  announce(opts.approvals.list());
+  return { close: opts.approvals.onChange(announce) };
+}

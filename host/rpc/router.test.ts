@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { Device } from '../devices/store.ts';
+import { createRouter, type RuntimeCalls } from './router.ts';
+import type { PermissionGrants } from './permissions.ts';
+
+const device = {} as Device;
+
+function setup(status: RuntimeStatus = { state: 'ready' }) {
+  const calls: unknown[][] = [];
+  let failPrompt = false;
+  const runtime: RuntimeCalls = {
+    listSessions: async () => (calls.push(['listSessions']), ['s']),
+    messages: async (id) => (calls.push(['messages', id]), ['m']),
+    createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: 'ses_1' }),
+    prompt: async (id, text) => {
+      calls.push(['prompt', id, text]);
+      if (failPrompt) throw new Error('boom');
+    },
+    abort: async (id) => (calls.push(['abort', id]), true),
+  };
+  const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
+  const router = createRouter({ runtime, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status });
+  return { router, calls, failNext: () => (failPrompt = true), okNext: () => (failPrompt = false) };
+}
+
+test('each request maps to its runtime call', async () => {
+  const { router, calls } = setup();
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), ['s']);
+  assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), ['m']);
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_1' });
+  await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
+  assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
+  assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k' });
+  assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
+  assert.deepEqual(calls, [
+    ['listSessions'], ['messages', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
+    ['prompt', 'x', 'hi'], ['reply', 'p', 'session', undefined],
+  ]);
+});
+
+test('a workspace the host does not serve is refused', async () => {
+  const { router, calls } = setup();
+  await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/etc' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  assert.deepEqual(calls, []);
+});
+
+test('task.submit is idempotent by taskId; a failed one may be retried', async () => {
+  const { router, calls, failNext, okNext } = setup();
+  const task = { t: 'task.submit' as const, id: '1', taskId: 'k', sessionId: 'x', text: 'hi' };
+  await router.handle(task, device);
+  await router.handle({ ...task, id: '2' }, device);
+  assert.equal(calls.length, 1);
+  failNext();
+  await assert.rejects(router.handle({ ...task, taskId: 'k2' }, device), /boom/);
+  okNext();
+  await router.handle({ ...task, taskId: 'k2' }, device);
+  assert.equal(calls.length, 3);
+});
+
+test('nothing is called while the runtime is not ready', async () => {
+  const { router, calls } = setup({ state: 'restarting' });
+  await assert.rejects(router.handle({ t: 'sessions.list', id: '1' }, device), (e: unknown) => e instanceof RelayError && e.code === 'runtime.not-ready');
+  assert.deepEqual(calls, []);
+});

@@ -1,0 +1,81 @@
+/**
+ * Turns an approved device's requests into runtime calls. Only these calls exist: nothing here
+ * reaches the runtime's shell, PTY or configuration routes. `task.submit` returns as soon as the
+ * runtime accepted the prompt (progress arrives as events) and is idempotent by `taskId`, so a
+ * device may resend a task it is unsure about.
+ * @module
+ */
+import { RelayError } from '../../shared/protocol/errors.ts';
+import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { PermissionGrants } from './permissions.ts';
+
+/** The runtime bridge's calls the router makes (host/runtime/bridge.ts fits). */
+export interface RuntimeCalls {
+  listSessions(): Promise<unknown>;
+  messages(sessionId: string): Promise<unknown>;
+  /** `title` undefined lets the runtime name the session from its first prompt. */
+  createSession(title: string | undefined, directory?: string): Promise<unknown>;
+  prompt(sessionId: string, text: string): Promise<void>;
+  abort(sessionId: string): Promise<unknown>;
+}
+
+export interface RouterOptions {
+  runtime: RuntimeCalls;
+  permissions: PermissionGrants;
+  /** The workspaces a session may be created in; the first is the default. */
+  workspaces: () => string[];
+  runtimeStatus: () => RuntimeStatus;
+}
+
+/** How many task ids are remembered to recognise a resent task. */
+const REMEMBERED_TASKS = 1000;
+
+export function createRouter(opts: RouterOptions): Router {
+  const { runtime, permissions } = opts;
+  const tasks = new Map<string, Promise<void>>();
+
+  const submit = (taskId: string, sessionId: string, text: string): Promise<void> => {
+    const known = tasks.get(taskId);
+    if (known) return known;
+    const sent = runtime.prompt(sessionId, text);
+    tasks.set(taskId, sent);
+    // A failed submit may be retried with the same id.
+    sent.catch(() => tasks.delete(taskId));
+    if (tasks.size > REMEMBERED_TASKS) tasks.delete(tasks.keys().next().value as string);
+    return sent;
+  };
+
+  const workspaceFor = (requested: string | undefined): string | undefined => {
+    const all = opts.workspaces();
+    if (requested === undefined) return all[0];
+    if (!all.includes(requested)) throw new RelayError('request.unknown', `${requested} is not one of this host's workspaces`);
+    return requested;
+  };
+
+  return {
+    async handle(request: RoutedRequest) {
+      const status = opts.runtimeStatus();
+      if (status.state !== 'ready') {
+        throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);
+      }
+      switch (request.t) {
+        case 'sessions.list':
+          return runtime.listSessions();
+        case 'session.messages':
+          return runtime.messages(request.sessionId);
+        case 'session.create':
+          return runtime.createSession(request.title, workspaceFor(request.workspace));
+        case 'session.abort':
+          await runtime.abort(request.sessionId);
+          return {};
+        case 'task.submit':
+          await submit(request.taskId, request.sessionId, request.text);
+          return { taskId: request.taskId };
+        case 'permission.reply':
+          await permissions.reply(request.requestId, request.reply, request.message);
+          return {};
+      }
+    },
+  };
+}

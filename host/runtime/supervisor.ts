@@ -1,0 +1,369 @@
+/**
+ * Keeps one OpenCode runtime (`opencode serve`) available to the host: starts it on a free
+ * loopback port with a fresh password, waits until it answers its health route, restarts it
+ * with exponential backoff when it dies or stops answering, and stops it with its whole
+ * process group. In attach mode (`--opencode-url`) it only watches a runtime someone else runs.
+ *
+ * Failure policy: after `maxFailures` consecutive failed starts or short-lived runs the state
+ * becomes `failed` (so the UI can say so), but the supervisor keeps trying every
+ * `backoffMaxMs`: a runtime that comes back (disk freed, config fixed) is picked up without a
+ * host restart. A run that stayed up for `stableAfterMs` resets the count and the backoff.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../log.ts';
+import { resolveOpencodeBinary } from './binary.ts';
+import { checkHealth, RUNTIME_USER } from './health.ts';
+
+export type RuntimeStatus = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+
+export interface RuntimeState {
+  status: RuntimeStatus;
+  mode: 'spawn' | 'attach';
+  /** Base URL of the runtime; changes on every restart in spawn mode (fresh free port). */
+  url?: string;
+  pid?: number;
+  /** OpenCode's version as its health route reports it. */
+  version?: string;
+  /** How many times a replacement runtime was started (spawn mode). */
+  restarts: number;
+  /** When `status` last changed (ms since the epoch). */
+  since: number;
+  /** Why the runtime last failed, with its last output lines when it died. */
+  lastError?: string;
+}
+
+export interface RuntimeSupervisorOptions {
+  log: Logger;
+  /** Workspace directories; the runtime runs in the first. Required unless attaching. */
+  workspaces?: string[];
+  /** Watch this already running runtime instead of starting one. */
+  attachUrl?: string;
+  /** Attach mode only: the runtime's password (default: env OPENCODE_SERVER_PASSWORD). */
+  attachPassword?: string;
+  /** Extra environment for the runtime, over the host's own (tests isolate HOME/XDG_* here). */
+  env?: Record<string, string | undefined>;
+  /** The opencode executable (default: the one installed with the opencode-ai package). */
+  binary?: string;
+  /** Loopback port for the runtime (default 0: a free one). */
+  port?: number;
+  /** How long a start may take until the runtime answers its health route (default 30 s). */
+  startTimeoutMs?: number;
+  /** Timeout of a single health request while starting (default 1 s). */
+  healthTimeoutMs?: number;
+  /** Health polling once ready (default 5 s); two misses in a row count as the runtime lost. */
+  pollIntervalMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** A run this long resets the failure count and the backoff (default 60 s). */
+  stableAfterMs?: number;
+  /** Consecutive failures before the state says `failed` (default 5). */
+  maxFailures?: number;
+  /** Wait between SIGTERM and SIGKILL when stopping (default 5 s). */
+  stopGraceMs?: number;
+}
+
+export interface RuntimeSupervisor {
+  readonly state: RuntimeState;
+  /** The password the runtime expects (user `opencode`); undefined when attached without one. */
+  readonly password: string | undefined;
+  /**
+   * Starts supervising; resolves with the first `ready` state.
+   * @throws Error with `lastError` when the state reaches `failed` (or `stopped`) first; the
+   * supervisor keeps retrying in the background until `stop()`.
+   */
+  start(): Promise<RuntimeState>;
+  /** Stops the runtime (SIGTERM, then SIGKILL after the grace period) and all supervision. */
+  stop(): Promise<void>;
+  onState(listener: (state: RuntimeState) => void): () => void;
+}
+
+/** The line `opencode serve` prints once it listens. */
+const LISTENING = /listening on (https?:\/\/\S+)/;
+const OUTPUT_LINES_KEPT = 50;
+const LIVENESS_TIMEOUT_MS = 5000;
+const MISSED_POLLS_FOR_LOSS = 2;
+
+class Stopped extends Error {}
+
+export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): RuntimeSupervisor {
+  const log = opts.log;
+  const attach = opts.attachUrl !== undefined;
+  if (!attach && !opts.workspaces?.length) throw new TypeError('workspaces must name at least one directory when not attaching');
+  const cfg = {
+    startTimeoutMs: opts.startTimeoutMs ?? 30_000,
+    healthTimeoutMs: opts.healthTimeoutMs ?? 1000,
+    pollIntervalMs: opts.pollIntervalMs ?? 5000,
+    backoffInitialMs: opts.backoffInitialMs ?? 500,
+    backoffMaxMs: opts.backoffMaxMs ?? 30_000,
+    stableAfterMs: opts.stableAfterMs ?? 60_000,
+    maxFailures: opts.maxFailures ?? 5,
+    stopGraceMs: opts.stopGraceMs ?? 5000,
+  };
+  const password = attach ? (opts.attachPassword ?? process.env.OPENCODE_SERVER_PASSWORD) : randomBytes(32).toString('base64url');
+
+  let state: RuntimeState = { status: 'starting', mode: attach ? 'attach' : 'spawn', restarts: 0, since: Date.now() };
+  const listeners = new Set<(s: RuntimeState) => void>();
+  const stopper = new AbortController();
+  let child: { proc: ChildProcess; exited: Promise<void> } | undefined;
+  let started: Promise<RuntimeState> | undefined;
+  let loop: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const set = (patch: Partial<RuntimeState>) => {
+    const next = { ...state, ...patch };
+    if (next.status !== state.status) next.since = Date.now();
+    state = next;
+    if (patch.status) log.debug('runtime state', { status: state.status, url: state.url, pid: state.pid, restarts: state.restarts });
+    for (const l of [...listeners]) {
+      try {
+        l(state);
+      } catch (err) {
+        log.error('runtime state listener failed', { err });
+      }
+    }
+  };
+
+  /** Whatever is in the runtime's process group dies with it: tools may have spawned children. */
+  const killGroup = (signal: NodeJS.Signals) => {
+    const pid = child?.proc.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const killOnHostExit = () => killGroup('SIGKILL');
+
+  /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
+  async function launch(binary: string): Promise<{ exited: Promise<string> }> {
+    const output: string[] = [];
+    const proc = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'], {
+      cwd: opts.workspaces![0],
+      env: {
+        ...process.env,
+        OPENCODE_DISABLE_AUTOUPDATE: '1',
+        OPENCODE_DISABLE_SHARE: '1',
+        ...opts.env,
+        OPENCODE_SERVER_USERNAME: RUNTIME_USER,
+        OPENCODE_SERVER_PASSWORD: password,
+      },
+      // Its own process group, so stopping it reaches everything it started.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let exitReason: string | undefined;
+    const exited = new Promise<string>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        exitReason = signal ? `the runtime was killed by ${signal}` : `the runtime exited with code ${code}`;
+        const reason = exitReason;
+        // Its last words may still be in the pipes; processes it left behind may hold them open.
+        Promise.race([new Promise((r) => proc.once('close', r)), sleep(200)]).then(() => resolve(withOutput(reason, output)));
+      });
+      proc.once('error', (err) => {
+        exitReason = `the runtime could not be started: ${err.message}`;
+        resolve(exitReason);
+      });
+    });
+    child = { proc, exited: exited.then(() => undefined) };
+    set({ pid: proc.pid, url: undefined, version: undefined });
+
+    let url: string | undefined;
+    for (const [name, stream] of [['stdout', proc.stdout!], ['stderr', proc.stderr!]] as const) {
+      createInterface({ input: stream }).on('line', (line) => {
+        log.debug(line, { stream: name });
+        output.push(line);
+        if (output.length > OUTPUT_LINES_KEPT) output.shift();
+        url ??= LISTENING.exec(line)?.[1];
+      });
+    }
+
+    const deadline = Date.now() + cfg.startTimeoutMs;
+    let lastProblem = 'it never printed its listening address';
+    while (exitReason === undefined) {
+      if (stopper.signal.aborted) throw new Stopped();
+      if (Date.now() > deadline) {
+        killGroup('SIGKILL');
+        await exited;
+        throw new Error(withOutput(`the runtime did not become ready within ${cfg.startTimeoutMs} ms (${lastProblem})`, output));
+      }
+      if (url) {
+        try {
+          const health = await checkHealth(url, password, cfg.healthTimeoutMs);
+          set({ status: 'ready', url, version: health.version, lastError: undefined });
+          return { exited };
+        } catch (err) {
+          lastProblem = (err as Error).message;
+        }
+      }
+      await sleep(100, stopper.signal).catch(() => undefined);
+    }
+    throw new Error(await exited);
+  }
+
+  /** Resolves with why the runtime was lost: it exited, or stopped answering and was killed. */
+  async function watchSpawned(exited: Promise<string>): Promise<string> {
+    const url = state.url!;
+    const run = new AbortController();
+    const signal = AbortSignal.any([stopper.signal, run.signal]);
+    let unresponsive = false;
+    const poll = async () => {
+      let missed = 0;
+      while (missed < MISSED_POLLS_FOR_LOSS) {
+        await sleep(cfg.pollIntervalMs, signal);
+        try {
+          await checkHealth(url, password, LIVENESS_TIMEOUT_MS);
+          missed = 0;
+        } catch (err) {
+          if (signal.aborted) return;
+          missed++;
+          log.warn('runtime health check failed', { err, missed });
+        }
+      }
+      unresponsive = true;
+      killGroup('SIGKILL');
+    };
+    poll().catch(() => undefined);
+    try {
+      const reason = await exited;
+      return unresponsive ? `the runtime stopped answering health checks and was killed (${reason})` : reason;
+    } finally {
+      // This run is over: its poller must never touch the next runtime.
+      run.abort();
+    }
+  }
+
+  async function superviseSpawned(): Promise<void> {
+    const binary = opts.binary ?? resolveOpencodeBinary();
+    let failures = 0;
+    for (let attempt = 0; !stopper.signal.aborted; attempt++) {
+      if (attempt > 0) set({ restarts: state.restarts + 1 });
+      const t0 = Date.now();
+      let reason: string;
+      let readyAt: number | undefined;
+      try {
+        const { exited } = await launch(binary);
+        readyAt = Date.now();
+        log.info('runtime ready', { url: state.url, pid: state.pid, version: state.version, startMs: readyAt - t0 });
+        reason = await watchSpawned(exited);
+      } catch (err) {
+        if (err instanceof Stopped) return;
+        reason = (err as Error).message;
+      }
+      if (stopper.signal.aborted) return;
+      // What is left of the group (tool processes) must not outlive the runtime it belonged to.
+      killGroup('SIGKILL');
+      failures = readyAt !== undefined && Date.now() - readyAt >= cfg.stableAfterMs ? 1 : failures + 1;
+      const failed = failures >= cfg.maxFailures;
+      const delay = failed ? cfg.backoffMaxMs : Math.min(cfg.backoffInitialMs * 2 ** (failures - 1), cfg.backoffMaxMs);
+      log.warn('runtime lost; restarting', { reason, failures, delayMs: delay });
+      set({ status: failed ? 'failed' : 'restarting', lastError: reason, pid: undefined });
+      await sleep(delay, stopper.signal).catch(() => undefined);
+    }
+  }
+
+  async function superviseAttached(): Promise<void> {
+    const url = opts.attachUrl!;
+    set({ url });
+    let failures = 0;
+    let missed = 0;
+    while (!stopper.signal.aborted) {
+      let delay = cfg.pollIntervalMs;
+      try {
+        const health = await checkHealth(url, password, state.status === 'ready' ? LIVENESS_TIMEOUT_MS : cfg.healthTimeoutMs);
+        if (state.status !== 'ready') {
+          log.info('attached runtime ready', { url, version: health.version });
+          set({ status: 'ready', version: health.version, lastError: undefined });
+        }
+        failures = 0;
+        missed = 0;
+      } catch (err) {
+        const reason = `the runtime at ${url} does not answer: ${(err as Error).message}`;
+        if (state.status === 'ready' && ++missed < MISSED_POLLS_FOR_LOSS) {
+          log.warn('attached runtime health check failed', { err, missed });
+        } else {
+          failures++;
+          const failed = failures >= cfg.maxFailures;
+          delay = Math.min(cfg.backoffInitialMs * 2 ** (failures - 1), cfg.backoffMaxMs);
+          if (state.status === 'ready') log.warn('attached runtime lost', { reason });
+          set({ status: failed ? 'failed' : state.status === 'starting' ? 'starting' : 'restarting', lastError: reason });
+        }
+      }
+      await sleep(delay, stopper.signal).catch(() => undefined);
+    }
+  }
+
+  const onState = (listener: (s: RuntimeState) => void) => {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  };
+
+  return {
+    get state() {
+      return state;
+    },
+    password,
+    onState,
+    start() {
+      started ??= new Promise<RuntimeState>((resolve, reject) => {
+        const off = onState((s) => {
+          if (s.status === 'ready') resolve(s);
+          else if (s.status === 'failed' || s.status === 'stopped') reject(new Error(s.lastError ?? `the runtime is ${s.status}`));
+          else return;
+          off();
+        });
+        if (!attach) process.on('exit', killOnHostExit);
+        loop = (attach ? superviseAttached() : superviseSpawned()).catch((err: unknown) => {
+          // Only a missing binary gets here: nothing to retry.
+          log.error('runtime supervision stopped', { err });
+          set({ status: 'failed', lastError: (err as Error).message });
+        });
+      });
+      return started;
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopper.abort();
+        const running = child;
+        if (running && running.proc.exitCode === null && running.proc.signalCode === null) {
+          killGroup('SIGTERM');
+          const graceful = await Promise.race([running.exited.then(() => true), sleep(cfg.stopGraceMs).then(() => false)]);
+          if (!graceful) {
+            log.warn('runtime ignored SIGTERM; killing it', { pid: running.proc.pid });
+            killGroup('SIGKILL');
+            await running.exited;
+          }
+        }
+        killGroup('SIGKILL');
+        await loop;
+        process.off('exit', killOnHostExit);
+        set({ status: 'stopped', pid: undefined });
+        listeners.clear();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function withOutput(reason: string, output: string[]): string {
+  return output.length ? `${reason}; last output:\n${output.join('\n')}` : reason;
+}
+
+/** Resolves after `ms`; rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Stopped());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Stopped());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,3 @@
+export const root: string;
+export function appIsStale(): boolean;
+export function buildAppIfStale(opts?: { quiet?: boolean }): boolean;

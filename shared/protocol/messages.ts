@@ -1,0 +1,208 @@
+/**
+ * Every application message that travels inside the encrypted channel, typed once and parsed at
+ * both ends. Requests carry a client-chosen `id` and are answered by exactly one `result` with
+ * that id. See docs/protocol.md for the sequence rules.
+ * @module
+ */
+import { isErrorCode, type ErrorCode } from './errors.ts';
+import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem, type Obj } from './guard.ts';
+
+export const PROTOCOL_VERSION = 1;
+/** Ids made by either side: request ids, task ids, session ids. */
+const ID = { min: 1, max: 128 };
+const TEXT = { min: 1, max: 64 * 1024 };
+
+export const SCOPES = ['read', 'run', 'approve'] as const;
+export type Scope = (typeof SCOPES)[number];
+export const PERMISSION_REPLIES = ['once', 'session', 'reject'] as const;
+export type PermissionReply = (typeof PERMISSION_REPLIES)[number];
+
+// ---- requests: device → host ------------------------------------------------------------
+
+export type Request =
+  | { t: 'ping'; id: string; at: number }
+  | { t: 'sessions.list'; id: string }
+  | { t: 'session.create'; id: string; title?: string; workspace?: string }
+  | { t: 'session.messages'; id: string; sessionId: string }
+  | { t: 'session.abort'; id: string; sessionId: string }
+  | { t: 'task.submit'; id: string; taskId: string; sessionId: string; text: string }
+  | { t: 'permission.reply'; id: string; requestId: string; reply: PermissionReply; message?: string };
+
+export type RequestType = Request['t'];
+
+/** The scope a request needs; the host refuses it when the device lacks that scope. */
+export const REQUEST_SCOPE: Record<RequestType, Scope | null> = {
+  ping: null,
+  'sessions.list': 'read',
+  'session.messages': 'read',
+  'session.create': 'run',
+  'session.abort': 'run',
+  'task.submit': 'run',
+  'permission.reply': 'approve',
+};
+
+export const REQUEST_TYPES = Object.keys(REQUEST_SCOPE) as RequestType[];
+
+export function parseRequest(v: unknown): Request {
+  const o = obj(v, 'request');
+  const t = oneOf(o, 't', 'request', REQUEST_TYPES);
+  const id = str(o, 'id', 'request', ID);
+  const p = `request(${t})`;
+  switch (t) {
+    case 'ping':
+      return { t, id, at: int(o, 'at', p, { min: 0 }) };
+    case 'sessions.list':
+      return { t, id };
+    case 'session.create':
+      return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }) };
+    case 'session.messages':
+    case 'session.abort':
+      return { t, id, sessionId: str(o, 'sessionId', p, ID) };
+    case 'task.submit':
+      return { t, id, taskId: str(o, 'taskId', p, ID), sessionId: str(o, 'sessionId', p, ID), text: str(o, 'text', p, TEXT) };
+    case 'permission.reply':
+      return {
+        t, id,
+        requestId: str(o, 'requestId', p, ID),
+        reply: oneOf(o, 'reply', p, PERMISSION_REPLIES),
+        message: optStr(o, 'message', p, { max: 2000 }),
+      };
+  }
+}
+
+// ---- host → device ----------------------------------------------------------------------
+
+export interface HostInfo {
+  hostId: string;
+  name: string;
+  version: string;
+  /** Every address the device may try, best first (http:// or https:// base URLs; the socket is at `/relay`). */
+  addresses: string[];
+}
+
+export interface RuntimeStatus {
+  state: 'starting' | 'ready' | 'restarting' | 'failed';
+  version?: string;
+  error?: string;
+}
+
+export type HostMessage =
+  | {
+      t: 'welcome'; host: HostInfo; deviceId: string; scopes: Scope[]; workspaces: string[]; runtime: RuntimeStatus; protocol: number;
+      /** Names this run of the host: event numbers continue only within one epoch. */
+      epoch: string;
+      /** True when every event after the hello's `after` follows; false: reload what is shown. */
+      resumed: boolean;
+    }
+  | { t: 'pair.pending'; code: string }
+  | { t: 'pair.approved'; deviceId: string }
+  | { t: 'result'; id: string; ok: true; data: unknown }
+  | { t: 'result'; id: string; ok: false; error: { code: ErrorCode; message: string } }
+  | { t: 'runtime'; runtime: RuntimeStatus }
+  | { t: 'event'; seq: number; event: Obj };
+
+export type HostMessageType = HostMessage['t'];
+
+const RUNTIME_STATES = ['starting', 'ready', 'restarting', 'failed'] as const;
+
+function parseRuntime(v: unknown, path: string): RuntimeStatus {
+  const o = obj(v, path);
+  return { state: oneOf(o, 'state', path, RUNTIME_STATES), version: optStr(o, 'version', path, { max: 64 }), error: optStr(o, 'error', path, { max: 4000 }) };
+}
+
+function parseHost(v: unknown, path: string): HostInfo {
+  const o = obj(v, path);
+  return {
+    hostId: str(o, 'hostId', path, ID),
+    name: str(o, 'name', path, { min: 1, max: 200 }),
+    version: str(o, 'version', path, { max: 64 }),
+    addresses: list(o, 'addresses', path, strItem({ min: 1, max: 2048 }), 64),
+  };
+}
+
+/**
+ * Parses a host message. Event payloads are checked for an object with a string `type` here;
+ * their fields are checked by the event's own parser where they are used.
+ */
+export function parseHostMessage(v: unknown): HostMessage {
+  const o = obj(v, 'message');
+  const t = oneOf(o, 't', 'message', ['welcome', 'pair.pending', 'pair.approved', 'result', 'runtime', 'event'] as const);
+  const p = `message(${t})`;
+  switch (t) {
+    case 'welcome':
+      return {
+        t,
+        host: parseHost(o.host, `${p}.host`),
+        deviceId: str(o, 'deviceId', p, ID),
+        scopes: list(o, 'scopes', p, (x, path) => oneOf({ x }, 'x', path, SCOPES), 8),
+        workspaces: list(o, 'workspaces', p, strItem({ min: 1, max: 4096 }), 64),
+        runtime: parseRuntime(o.runtime, `${p}.runtime`),
+        protocol: int(o, 'protocol', p, { min: 1 }),
+        epoch: str(o, 'epoch', p, ID),
+        resumed: bool(o, 'resumed', p),
+      };
+    case 'pair.pending':
+      return { t, code: str(o, 'code', p, { min: 6, max: 6 }) };
+    case 'pair.approved':
+      return { t, deviceId: str(o, 'deviceId', p, ID) };
+    case 'result': {
+      const id = str(o, 'id', p, ID);
+      if (bool(o, 'ok', p)) return { t, id, ok: true, data: o.data };
+      const e = obj(o.error, `${p}.error`);
+      const code = e.code;
+      if (!isErrorCode(code)) throw new ProtocolError(`${p}.error.code`, `unknown error code ${JSON.stringify(code)}`);
+      return { t, id, ok: false, error: { code, message: str(e, 'message', `${p}.error`, { max: 4000 }) } };
+    }
+    case 'runtime':
+      return { t, runtime: parseRuntime(o.runtime, `${p}.runtime`) };
+    case 'event': {
+      const event = obj(o.event, `${p}.event`);
+      str(event, 'type', `${p}.event`, { min: 1, max: 64 });
+      return { t, seq: int(o, 'seq', p, { min: 1 }), event };
+    }
+  }
+}
+
+// ---- the handshake's first payloads (inside Noise message 1) ---------------------------
+
+export interface DeviceHello {
+  /** Which offer this pairing answers (pairing only). */
+  offer?: string;
+  name: string;
+  platform: string;
+  protocol: number;
+  /** The last event number this device applied (reconnects only)… */
+  after?: number;
+  /** …and the `epoch` of the welcome it came after. */
+  epoch?: string;
+}
+
+export function parseDeviceHello(v: unknown): DeviceHello {
+  const o = obj(v, 'hello');
+  return {
+    offer: optStr(o, 'offer', 'hello', ID),
+    name: str(o, 'name', 'hello', { min: 1, max: 100 }),
+    platform: str(o, 'platform', 'hello', { max: 100 }),
+    protocol: int(o, 'protocol', 'hello', { min: 1 }),
+    after: optInt(o, 'after', 'hello', { min: 0 }),
+    epoch: optStr(o, 'epoch', 'hello', ID),
+  };
+}
+
+// ---- JSON text inside the channel --------------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeMessage(m: Request | HostMessage | DeviceHello): Uint8Array {
+  return encoder.encode(JSON.stringify(m));
+}
+
+/** UTF-8 JSON → unknown; the caller parses the shape. Bad text is a ProtocolError, never a crash. */
+export function decodeJson(bytes: Uint8Array, path: string): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new ProtocolError(path, 'is not valid UTF-8 JSON');
+  }
+}
