@@ -108,6 +108,13 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   assert.match(await page.text(), /<div id="app"|<div id="root"|<body/);
 
+  const pair = spawnSync(process.execPath, [START, 'pair', '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, ...sandbox.env } });
+  assert.equal(pair.status, 0, pair.stderr);
+  const fresh = /#pair=(\S+)/.exec(pair.stdout)?.[1];
+  assert.ok(fresh, 'npm start -- pair prints a fresh link');
+  assert.ok(!output.includes(fresh), 'it is a new offer, not the one printed at start');
+  assert.match(pair.stdout, /\b[0-9A-Z]{4}(-[0-9A-Z]{4}){4}\b/, 'with a typed code');
+
   const [pid] = runtimePids();
   assert.ok(pid, 'the runtime process is found');
   process.kill(pid, 'SIGKILL');
@@ -120,5 +127,8 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   host.kill('SIGINT');
   assert.equal(await exited, 0);
   assert.match(output, /stopping the host and its runtime/);
+  const none = spawnSync(process.execPath, [START, 'pair', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /No host is running for .*npm start/);
   await until('every process to be gone', () => (processesOf(sandbox.root).length === 0 ? true : undefined), 15_000);
 });

@@ -9,13 +9,21 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
+import { mountControlRoutes, newControlToken, writeControlFile, type OfferReply } from './admin/control.ts';
 import { createRelay, type Relay } from './channel/relay.ts';
+import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { mountMetricsRoute } from './metrics/routes.ts';
+import { countRuntimeEvents } from './metrics/runtime-counters.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
 import { createHttpServer } from './server/http.ts';
+import { certificateNames } from './tls/names.ts';
+import { openTlsSource } from './tls/source.ts';
+import { createTrustServer, defaultTrustPort, type TrustServer } from './tls/trust-server.ts';
 import { loadUws } from './uws/load.ts';
 import { HOST_VERSION } from './version.ts';
-import type { RuntimeStatus } from '../shared/protocol/messages.ts';
+import { PROTOCOL_VERSION, type RuntimeStatus } from '../shared/protocol/messages.ts';
 
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -37,6 +45,9 @@ export interface Host {
   urls(): string[];
   runtime: Runtime;
   relay: Relay;
+  metrics: Metrics;
+  /** The plain-HTTP "trust this host" page, when the host serves HTTPS with its own CA. */
+  trustUrl?: string;
   /** Milliseconds from start to listening. */
   listeningAfterMs: number;
   close(): Promise<void>;
@@ -67,16 +78,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     },
   });
 
+  // HTTPS with the person's own certificate, or with the local CA from `tls setup`.
+  const tls = openTlsSource({
+    dataDir: config.dataDir,
+    ...(config.tls ? { own: config.tls } : {}),
+    names: () => certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),
+    log: log.child('tls'),
+  });
   const startedAt = Date.now();
   let port = config.port;
-  const urls = () => hostUrls({ bind: config.bind, port, tls: Boolean(config.tls), publicUrl: config.publicUrl });
+  const urls = () => hostUrls({ bind: config.bind, port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const status = () => runtimeStatus(runtime.supervisor.state);
 
   const server = createHttpServer({
     uws,
     staticDir: opts.staticDir ?? DEFAULT_STATIC_DIR,
     log: log.child('http'),
-    ...(config.tls ? { tls: config.tls } : {}),
+    ...(tls ? { tls: tls.files } : {}),
     getHealth: () => ({
       ok: true,
       version: HOST_VERSION,
@@ -85,11 +103,21 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }),
   });
 
+  const metrics = createMetrics({ dataDir: config.dataDir, enabled: config.metrics, log: log.child('metrics') });
+  server.mount((app) => mountMetricsRoute(app, metrics, log.child('metrics')));
+  const stopCounting = runtime.bridge.onEvent(countRuntimeEvents(metrics));
+
   let relay: Relay | undefined;
   let stopFollowing: (() => void) | undefined;
+  let advertiser: Advertiser | undefined;
+  let trust: TrustServer | undefined;
+  let trustUrl: string | undefined;
+  let stopWatchingTls: (() => void) | undefined;
+  let control: ReturnType<typeof writeControlFile> | undefined;
+  const controlToken = newControlToken();
   try {
     relay = createRelay({
-      uwsApp: server.app,
+      mount: server.mount,
       dataDir: config.dataDir,
       hostName: hostname(),
       version: HOST_VERSION,
@@ -98,15 +126,40 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       runtime: runtime.bridge,
       runtimeStatus: status,
       log: log.child('relay'),
+      onPairingOutcome: (outcome) => metrics.inc('pairing_attempts_total', { outcome }),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     const r = relay;
+    metrics.gauge('open_connections', () => r.connectionCount());
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r) }));
     stopFollowing = runtime.supervisor.onState((s) => r.runtimeChanged(runtimeStatus(s)));
     ({ port } = await server.listen(config.bind, config.port));
+    control = writeControlFile(config.dataDir, { pid: process.pid, url: localUrl(config, port, Boolean(tls)), token: controlToken });
+    if (tls) {
+      stopWatchingTls = tls.watch((files) => void server.setTls(files).catch((err: unknown) => log.error('could not load the new certificate', { err })));
+      if (tls.ca) {
+        const ca = tls.ca;
+        trust = createTrustServer({ uws, log: log.child('trust'), ca, httpsUrls: urls });
+        const trustPort = (await trust.listen(config.bind, defaultTrustPort(port))).port;
+        trustUrl = hostUrls({ bind: config.bind, port: trustPort, tls: false })[0];
+      }
+    }
+    advertiser = createAdvertiser({
+      name: serviceName(hostname()),
+      port,
+      bind: config.bind,
+      log: log.child('discovery'),
+      txt: discoveryTxt({ hostId: r.identity.hostId, version: HOST_VERSION, protocol: PROTOCOL_VERSION, tls: Boolean(tls) }),
+    });
   } catch (err) {
     stopFollowing?.();
+    stopCounting();
+    stopWatchingTls?.();
+    trust?.close();
+    control?.remove();
     relay?.close();
     server.close();
+    metrics.close();
     await runtime.stop();
     throw err;
   }
@@ -120,15 +173,34 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     urls,
     runtime,
     relay,
+    metrics,
+    ...(trustUrl ? { trustUrl } : {}),
     listeningAfterMs,
     close() {
       closing ??= (async () => {
         stopFollowing?.();
+        stopCounting();
+        await advertiser?.stop();
+        stopWatchingTls?.();
+        trust?.close();
+        control?.remove();
         relay!.close();
         server.close();
+        metrics.close();
         await runtime.stop();
       })();
       return closing;
     },
   };
+}
+
+/** The URL a command on this machine uses to reach the host. */
+function localUrl(config: Config, port: number, tls: boolean): string {
+  const host = config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind === '::' ? '[::1]' : config.bind.includes(':') ? `[${config.bind}]` : config.bind;
+  return `${tls ? 'https' : 'http'}://${host}:${port}`;
+}
+
+function offerReply(relay: Relay): OfferReply {
+  const view = relay.newOffer();
+  return { link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt };
 }

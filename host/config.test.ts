@@ -57,6 +57,7 @@ test('defaults', () => {
     dataDir: join(home, '.openwork-relay'),
     logFormat: 'text',
     logLevel: 'info',
+    metrics: true,
   });
 });
 
@@ -76,6 +77,7 @@ test('every option from flags', () => {
     tls: { cert, key },
     logFormat: 'json',
     logLevel: 'debug',
+    metrics: true,
     publicUrl: 'https://laptop.local:9000/',
   });
 });
@@ -246,4 +248,25 @@ test('help documents every option with its variable and default, and every comma
     assert.ok(entry.includes(`env ${env}; default: ${def}`), `${flag} names ${env} and its default:\n${entry}`);
   }
   for (const word of ['--help', '--version', 'start', 'pair', 'devices', 'revoke <device>', 'tls setup']) assert.ok(text.includes(word), word);
+});
+
+test('--no-metrics and OPENWORK_NO_METRICS turn metrics off; a bad variable value is named', () => {
+  const on = parseConfig([], {}, { cwd: process.cwd() });
+  assert.ok(on.ok && on.config.metrics);
+  const flag = parseConfig(['--no-metrics'], {}, { cwd: process.cwd() });
+  assert.ok(flag.ok && !flag.config.metrics);
+  const env = parseConfig([], { OPENWORK_NO_METRICS: '1' }, { cwd: process.cwd() });
+  assert.ok(env.ok && !env.config.metrics);
+  const bad = parseConfig([], { OPENWORK_NO_METRICS: 'maybe' }, { cwd: process.cwd() });
+  assert.ok(!bad.ok);
+  assert.match(bad.errors.join('\n'), /OPENWORK_NO_METRICS "maybe" is not allowed: use 1 or true.*flag --no-metrics/);
+  const value = parseConfig(['--no-metrics=yes'], {}, { cwd: process.cwd() });
+  assert.ok(!value.ok && /--no-metrics takes no value/.test(value.errors[0]!));
+});
+
+test('service install is a command; service alone names the fix', () => {
+  const r = parseConfig(['service', 'install'], {}, { cwd: process.cwd() });
+  assert.ok(r.ok && r.config.command.name === 'service-install');
+  const bad = parseConfig(['service'], {}, { cwd: process.cwd() });
+  assert.ok(!bad.ok && /did you mean "service install"/.test(bad.errors[0]!));
 });

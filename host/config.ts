@@ -18,6 +18,7 @@ export type Command =
   | { name: 'devices' }
   | { name: 'revoke'; device: string }
   | { name: 'tls-setup' }
+  | { name: 'service-install' }
   | { name: 'help' }
   | { name: 'version' };
 
@@ -35,6 +36,8 @@ export interface Config {
   logLevel: LogLevel;
   /** The address phones reach the host at, for pairing links; normalised by `URL`. */
   publicUrl?: string;
+  /** Record local metrics (`--no-metrics` turns it off). */
+  metrics: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -83,6 +86,11 @@ const OPTIONS = {
   publicUrl: { flag: '--public-url', env: 'OPENWORK_PUBLIC_URL', value: 'URL', help: 'address phones reach this host at (http or https), used in pairing links', default: 'derived from --bind and --port' },
 } satisfies Record<string, OptionSpec>;
 
+/** Yes/no settings: the flag turns the thing off; the variable does the same when set to 1 or true. */
+const TOGGLES = {
+  noMetrics: { flag: '--no-metrics', env: 'OPENWORK_NO_METRICS', help: 'record no local metrics (they never leave this machine anyway)' },
+} as const;
+
 /** Switches take no value and have no variable: they ask for something instead of configuring it. */
 const SWITCHES = {
   help: { flags: ['--help', '-h'], help: 'show this help' },
@@ -91,7 +99,9 @@ const SWITCHES = {
 
 type OptionName = keyof typeof OPTIONS;
 type SwitchName = keyof typeof SWITCHES;
-const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName }>([
+type ToggleName = keyof typeof TOGGLES;
+const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName } | { toggle: ToggleName }>([
+  ...Object.entries(TOGGLES).map(([name, spec]) => [spec.flag, { toggle: name as ToggleName }] as const),
   ...Object.entries(OPTIONS).map(([name, spec]) => [spec.flag, { option: name as OptionName }] as const),
   ...Object.entries(SWITCHES).flatMap(([name, spec]) => spec.flags.map((flag) => [flag, { switch: name as SwitchName }] as const)),
 ]);
@@ -102,6 +112,7 @@ const COMMANDS = [
   ['devices', 'list paired devices'],
   ['revoke <device>', 'remove a paired device'],
   ['tls setup', 'create a certificate for HTTPS'],
+  ['service install', 'start the host at login (systemd user unit or launchd agent)'],
 ] as const;
 const COMMAND_WORDS = new Set(COMMANDS.map(([usage]) => usage.split(' ')[0]!));
 
@@ -117,6 +128,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const errors: string[] = [];
   const flags = new Map<OptionName, string[]>();
   const switches = new Set<SwitchName>();
+  const toggles = new Set<ToggleName>();
   const positionals: string[] = [];
 
   for (let i = 0; i < argv.length; i++) {
@@ -133,6 +145,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       // Its value (`--prot 80`) would otherwise be reported again as an unknown command.
       const next = argv[i + 1];
       if (eq < 0 && next !== undefined && !next.startsWith('-') && !COMMAND_WORDS.has(next)) i++;
+    } else if ('toggle' in known) {
+      if (eq > 0) errors.push(`${flag} takes no value: ${HELP_HINT}`);
+      else toggles.add(known.toggle);
     } else if ('switch' in known) {
       if (eq > 0) errors.push(`${flag} takes no value: ${HELP_HINT}`);
       else switches.add(known.switch);
@@ -227,8 +242,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const logFormat = oneOf('logFormat', LOG_FORMATS, 'text');
   const logLevel = oneOf('logLevel', LOG_LEVELS, 'info');
 
+  const noMetrics = toggles.has('noMetrics') || toggleFromEnv('noMetrics');
+
   if (errors.length) return { ok: false, errors };
-  const config: Config = { command: command!, port, bind, workspaces, dataDir, logFormat, logLevel };
+  const config: Config = { command: command!, port, bind, workspaces, dataDir, logFormat, logLevel, metrics: !noMetrics };
   if (opencodeUrl) config.opencodeUrl = opencodeUrl;
   if (publicUrl) config.publicUrl = publicUrl;
   if (tls) config.tls = tls;
@@ -259,6 +276,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     else if (!isReadable(file)) problem(name, raw, `cannot be read${where(raw, file)}`, 'fix its permissions so this user can read it');
     else return file;
     return undefined;
+  }
+
+  function toggleFromEnv(name: ToggleName): boolean {
+    const value = env[TOGGLES[name].env];
+    if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+    if (value === '1' || value === 'true') return true;
+    errors.push(`${TOGGLES[name].env} "${value}" is not allowed: use 1 or true to turn it on, 0 or false (or unset) for off (flag ${TOGGLES[name].flag})`);
+    return false;
   }
 
   function oneOf<T extends string>(name: 'logFormat' | 'logLevel', allowed: readonly T[], fallback: T): T {
@@ -295,6 +320,13 @@ function parseCommand(positionals: string[], errors: string[]): Command | undefi
       }
       extra(1);
       return { name: 'tls-setup' };
+    case 'service':
+      if (rest[0] !== 'install') {
+        errors.push(`unknown command "service${rest[0] ? ` ${rest[0]}` : ''}": did you mean "service install"? ${HELP_HINT}`);
+        return undefined;
+      }
+      extra(1);
+      return { name: 'service-install' };
     default:
       errors.push(`unknown command "${name}": ${HELP_HINT}`);
       return undefined;
@@ -311,6 +343,7 @@ function defaults(command: Command, cwd: string, home: string): Config {
     dataDir: join(home, '.openwork-relay'),
     logFormat: 'text',
     logLevel: 'info',
+    metrics: true,
   };
 }
 
@@ -329,6 +362,10 @@ export function helpText(): string {
   for (const spec of options) {
     lines.push(`  ${usage(spec).padEnd(width)}  ${spec.help}${spec.repeatable ? ' (repeatable)' : ''}`);
     lines.push(`  ${''.padEnd(width)}  env ${spec.env}; default: ${spec.default}`);
+  }
+  for (const spec of Object.values(TOGGLES)) {
+    lines.push(`  ${spec.flag.padEnd(width)}  ${spec.help}`);
+    lines.push(`  ${''.padEnd(width)}  env ${spec.env}=1`);
   }
   for (const spec of Object.values(SWITCHES)) lines.push(`  ${spec.flags.join(', ').padEnd(width)}  ${spec.help}`);
   return lines.join('\n');

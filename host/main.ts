@@ -8,8 +8,17 @@ import { startHost, type Host } from './app.ts';
 import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startApprovalPrompt } from './pairing/prompt.ts';
+import { homedir, hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { requestOffer } from './admin/control.ts';
+import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
+import { hostUrls } from './net/addresses.ts';
+import { installService } from './service/install.ts';
+import { certificateNames } from './tls/names.ts';
+import { tlsSetup } from './tls/local-ca.ts';
+import { defaultTrustPort } from './tls/trust-server.ts';
+import { serviceEnvironment } from './service/spec.ts';
 import { HOST_VERSION } from './version.ts';
 
 const out = process.stdout;
@@ -29,10 +38,9 @@ async function main(): Promise<number> {
     const args = command.name === 'revoke' ? [command.device] : [];
     return runDeviceCommand(command.name, args, config.dataDir, { out: (t) => out.write(t), err: (t) => process.stderr.write(t) });
   }
-  if (command.name === 'tls-setup') {
-    process.stderr.write('`tls setup` is not available in this version yet; use --tls-cert and --tls-key with your own certificate.\n');
-    return 2;
-  }
+  if (command.name === 'pair') return pairCommand(config);
+  if (command.name === 'service-install') return serviceCommand(config);
+  if (command.name === 'tls-setup') return tlsSetupCommand(config);
   return serve(config);
 }
 
@@ -49,12 +57,14 @@ async function serve(config: Config): Promise<number> {
   printBanner(config, host);
   reportRuntime(host, log);
 
-  const showOffer = () => {
-    const view = host.relay.newOffer();
-    void showPairingOffer({ link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt }, out);
-  };
-  showOffer();
-  const prompt = startApprovalPrompt({ approvals: host.relay.approvals, input: process.stdin, output: out, log: log.child('pairing'), newOffer: showOffer });
+  const pairing = startPairingConsole({
+    newOffer: host.relay.newOffer,
+    approvals: host.relay.approvals,
+    input: process.stdin,
+    output: out,
+    log: log.child('pairing'),
+  });
+  await pairing.showOffer();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -65,7 +75,7 @@ async function serve(config: Config): Promise<number> {
       }
       stopping = true;
       process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the host and its runtime…\n`);
-      prompt.close();
+      pairing.close();
       host.close().then(
         () => resolve(0),
         (err: unknown) => {
@@ -79,12 +89,79 @@ async function serve(config: Config): Promise<number> {
   });
 }
 
+/** `tls setup`: the local CA and a host certificate; the next `npm start` serves HTTPS. */
+function tlsSetupCommand(config: Config): number {
+  const log = createLogger({ format: config.logFormat, level: config.logLevel });
+  const { ca, createdCa } = tlsSetup({
+    dataDir: config.dataDir,
+    names: certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),
+    hostName: hostname(),
+    log: log.child('tls'),
+  });
+  const trust = hostUrls({ bind: config.bind, port: defaultTrustPort(config.port), tls: false })[0];
+  out.write(
+    [
+      createdCa ? 'Created a local certificate authority and a certificate for this host.' : 'Kept your local certificate authority and issued a fresh host certificate.',
+      `CA fingerprint (SHA-256): ${ca.fingerprint}`,
+      `Next: run npm start, then open ${trust}/ on the phone to install and trust the CA (compare the fingerprint),`,
+      'and pair from the HTTPS address it sends you to. See docs/tls.md.',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** `pair`: a fresh offer from the host already running on this data dir (its terminal approves). */
+async function pairCommand(config: Config): Promise<number> {
+  let offer;
+  try {
+    offer = await requestOffer(config.dataDir);
+  } catch (err) {
+    process.stderr.write(`Could not get a pairing code: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  if (!offer) {
+    process.stderr.write(`No host is running for ${config.dataDir}. Start it with \`npm start\`: it shows a pairing code as it starts.\n`);
+    return 1;
+  }
+  await showPairingOffer(offer, out);
+  out.write('Approve the phone in the terminal where the host runs (it shows the same 6-digit code as the phone).\n');
+  return 0;
+}
+
+/** `service install`: writes a systemd user unit or a launchd agent; the person runs the commands. */
+function serviceCommand(config: Config): number {
+  if (process.platform !== 'linux' && process.platform !== 'darwin') {
+    process.stderr.write('service install supports Linux (systemd) and macOS (launchd); see docs/service.md.\n');
+    return 2;
+  }
+  const { env, args } = serviceEnvironment(config, process.env);
+  const result = installService({
+    platform: process.platform,
+    home: homedir(),
+    nodePath: process.execPath,
+    projectDir: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    args: config.metrics ? args : [...args, '--no-metrics'],
+  });
+  out.write(
+    [
+      `${result.replaced ? 'Replaced' : 'Wrote'} ${result.path} (${result.manager}). To start the host now and at every login, run:`,
+      ...result.commands.map((c) => `  ${c}`),
+      ...result.notes.map((n) => `Note: ${n}`),
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
 function printBanner(config: Config, host: Host): void {
   const [first, ...rest] = host.urls();
   const lines = [
     `OpenWork Relay ${HOST_VERSION}`,
     `  Open on your phone: ${first}${rest.length ? `  (also ${rest.join(', ')})` : ''}`,
-    `  Listening on:       ${config.bind}:${host.port}${config.tls ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
+    `  Listening on:       ${config.bind}:${host.port}${first?.startsWith('https:') ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
+    ...(host.trustUrl ? [`  First time on a phone? Open ${host.trustUrl}/ to trust this host's certificate.`] : []),
     `  Workspace:          ${config.workspaces.join(', ')}`,
     `  Data directory:     ${config.dataDir}`,
     `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,

@@ -9,7 +9,7 @@ import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
 import { createApprovals, type Approvals } from '../pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers.ts';
+import { createOfferStore, type Offer, type OfferStore, type PairingOutcome } from '../pairing/offers.ts';
 import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
@@ -26,7 +26,8 @@ export interface RelayRuntime extends RuntimeCalls, PermissionRuntime {
 }
 
 export interface RelayOptions {
-  uwsApp: TemplatedApp;
+  /** Adds the relay's route to the server's app, now and to every app that replaces it (TLS reload). */
+  mount: (fn: (app: TemplatedApp) => void) => void;
   dataDir: string;
   hostName: string;
   version: string;
@@ -40,6 +41,8 @@ export interface RelayOptions {
   offerTtlMs?: number;
   /** How often the device file is checked for changes by other processes (default 500 ms). */
   watchIntervalMs?: number;
+  /** Told of every pairing outcome (the host's metrics). */
+  onPairingOutcome?: (outcome: PairingOutcome) => void;
 }
 
 export interface OfferView {
@@ -70,7 +73,7 @@ export function createRelay(opts: RelayOptions): Relay {
   const log = opts.log;
   const identity = loadOrCreateIdentity(opts.dataDir, log);
   const devices = openDeviceRegistry({ dataDir: opts.dataDir, log: log.child('devices'), watchIntervalMs: opts.watchIntervalMs });
-  const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.offerTtlMs });
+  const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: opts.onPairingOutcome });
   const approvals = createApprovals();
   const hub = createEventHub();
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'));
@@ -86,7 +89,8 @@ export function createRelay(opts: RelayOptions): Relay {
   );
 
   const channelLog = log.child('channel');
-  const socket = attachRelaySocket(opts.uwsApp, {
+  const sockets: ReturnType<typeof attachRelaySocket>[] = [];
+  opts.mount((app) => sockets.push(attachRelaySocket(app, {
     log: channelLog,
     connect: (peer) =>
       createConnection(peer, {
@@ -97,7 +101,7 @@ export function createRelay(opts: RelayOptions): Relay {
           runtime: opts.runtimeStatus(),
         }),
       }),
-  });
+  })));
 
   return {
     identity, offers, approvals, devices, hub, permissions,
@@ -108,11 +112,11 @@ export function createRelay(opts: RelayOptions): Relay {
       return { offer, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
     },
     runtimeChanged: (runtime) => hub.broadcast({ t: 'runtime', runtime }),
-    connectionCount: () => socket.count(),
+    connectionCount: () => sockets.reduce((n, s) => n + s.count(), 0),
     close() {
       stopEvents();
       stopRemovals();
-      socket.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
+      for (const s of sockets) s.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
       approvals.close();
       offers.close();
       devices.close();

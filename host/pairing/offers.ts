@@ -77,6 +77,8 @@ export interface OfferStoreOptions {
   /** Attempts naming one offer per window (default 3 a minute). */
   perOffer?: number;
   windowMs?: number;
+  /** Told of every outcome as it is recorded (the host's metrics). */
+  onOutcome?: (outcome: PairingOutcome) => void;
 }
 
 /** How long a used or expired offer's ids are remembered, and how many at most. */
@@ -157,6 +159,7 @@ export function createOfferStore(opts: OfferStoreOptions): OfferStore {
     active: () => [...live.values()].map((e) => e.offer),
     record(outcome) {
       counters.outcomes[outcome]++;
+      opts.onOutcome?.(outcome);
     },
     counters,
     close() {

@@ -1,14 +1,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { silentLogger } from '../log.ts';
+import { createCa, issueHostCertificate } from '../tls/certificates.ts';
 import { loadUws } from '../uws/load.ts';
 import { CONTENT_SECURITY_POLICY } from './headers.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
@@ -325,4 +328,79 @@ test('with tls it serves HTTPS through SSLApp', { skip: openssl ? false : 'opens
   assert.equal(r.status, 200);
   assert.deepEqual(JSON.parse(r.body.toString()), { ok: true, runtime: 'up' });
   assertSecurityHeaders(r.headers);
+});
+
+/** One HTTP/1.1 request on an open TLS socket (keep-alive), answered with its status line. */
+function statusOn(socket: TLSSocket, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const onData = (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(data)?.[1] ?? 0);
+      if (data.length < end + 4 + length) return;
+      socket.off('data', onData);
+      resolve(data.slice(0, data.indexOf('\r\n')));
+    };
+    socket.on('data', onData).once('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  });
+}
+
+function openTls(port: number, ca: string): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    socket.once('secureConnect', () => resolve(socket)).once('error', reject);
+  });
+}
+
+test('setTls swaps in a new certificate: new connections get it, open ones carry on, mounted routes stay', async (t) => {
+  const ca = createCa({ commonName: 'test CA' });
+  const names = { dns: ['localhost'], ips: ['127.0.0.1'] };
+  const write = (name: string) => {
+    const pair = issueHostCertificate({ ca, names });
+    writeFileSync(join(root, `${name}.crt`), pair.certPem);
+    writeFileSync(join(root, `${name}.key`), pair.keyPem);
+    return { cert: join(root, `${name}.crt`), key: join(root, `${name}.key`), serial: new X509Certificate(pair.certPem).serialNumber };
+  };
+  const a = write('swap-a');
+  const b = write('swap-b');
+  const server = createHttpServer({ uws, log: silentLogger, staticDir: dist, getHealth: () => ({}), tls: a });
+  servers.push(server);
+  server.mount((app) => {
+    app.get('/mounted', (res) => {
+      res.end('mounted');
+    });
+  });
+  const { port: p } = await server.listen('127.0.0.1', 0);
+  const sockets: TLSSocket[] = [];
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  const open = async () => {
+    const s = await openTls(p, ca.certPem);
+    sockets.push(s);
+    return s;
+  };
+  const serialOf = (s: TLSSocket) => s.getPeerCertificate().serialNumber;
+
+  const before = await open();
+  assert.equal(serialOf(before), a.serial);
+  assert.equal(await statusOn(before, '/mounted'), 'HTTP/1.1 200 OK');
+
+  const first = server.app;
+  await server.setTls(b);
+  assert.notEqual(server.app, first, 'a new app serves the new certificate');
+  const after = await open();
+  assert.equal(serialOf(after), b.serial);
+  assert.equal(await statusOn(after, '/mounted'), 'HTTP/1.1 200 OK', 'mount ran on the new app');
+  assert.equal(await statusOn(after, '/healthz'), 'HTTP/1.1 200 OK');
+  assert.equal(await statusOn(before, '/healthz'), 'HTTP/1.1 200 OK', 'the connection opened before the swap still works');
+
+  await assert.rejects(server.setTls({ cert: join(root, 'missing.crt'), key: b.key }), /cannot load the TLS certificate .*missing\.crt.*still serving the previous one/);
+  assert.equal(serialOf(await open()), b.serial, 'a failed swap keeps the current certificate');
+});
+
+test('setTls refuses a server that was started without TLS', async () => {
+  const { server } = await start({ staticDir: dist });
+  await assert.rejects(server.setTls({ cert: 'x', key: 'y' }), /started without TLS/);
 });

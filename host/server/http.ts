@@ -1,7 +1,8 @@
 /**
  * The host's HTTP server on uWebSockets.js: /healthz, the built PWA, and security headers on every
- * response. Other routes (the phone's WebSocket) are added through `mount`, which runs on every uWS
- * app the server makes: the first, and each one that takes over when the TLS certificate changes.
+ * response. Other routes (the phone's WebSocket) are added with `mount(fn)`, which runs `fn` on
+ * every uWS app the server makes: the current one, and each one that takes over when the TLS
+ * certificate changes.
  * @module
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket } from '@trufflesuite/uws-js-unofficial';
@@ -24,14 +25,17 @@ export interface HttpServerOptions {
   getHealth: () => object;
   log: Logger;
   tls?: TlsFiles;
-  /** Adds further routes (e.g. `app.ws(...)`) to each app; called before it listens. */
-  mount?: (app: TemplatedApp) => void;
 }
 
 export interface HttpServer {
   /** The app that currently listens (a new one after `setTls`). */
   readonly app: TemplatedApp;
   site: StaticSite;
+  /**
+   * Adds routes (e.g. `app.ws(...)`): `fn` runs now on the current app and again on each app a
+   * later `setTls` makes, so the routes survive a certificate change.
+   */
+  mount(fn: (app: TemplatedApp) => void): void;
   listen(host: string, port: number): Promise<{ port: number }>;
   /**
    * Serves a new certificate. uWS loads certificates only when an app is made, so a new SSLApp with
@@ -106,8 +110,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   let listening: { socket: us_listen_socket; host: string; port: number } | undefined;
   /** Apps replaced by `setTls`, still carrying the connections they accepted. */
   const retired: TemplatedApp[] = [];
+  const mounts: ((app: TemplatedApp) => void)[] = [];
 
-  const mount = (app: TemplatedApp) => {
+  const build = (app: TemplatedApp) => {
     app.any(
       '/healthz',
       guardedRoute(log, (_req, method) => ({
@@ -117,7 +122,6 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         omitBody: method === 'head',
       })),
     );
-    opts.mount?.(app);
     app.any(
       '/*',
       guardedRoute(log, (req, method) =>
@@ -130,10 +134,11 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         }),
       ),
     );
+    for (const fn of mounts) fn(app);
     return app;
   };
   const sslApp = (files: TlsFiles) => uws.SSLApp({ cert_file_name: files.cert, key_file_name: files.key });
-  let app = mount(opts.app ?? (tls ? sslApp(tls) : uws.App()));
+  let app = build(opts.app ?? (tls ? sslApp(tls) : uws.App()));
 
   const cannotListen = (host: string, port: number) =>
     new Error(
@@ -147,6 +152,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return app;
     },
     site,
+    mount(fn) {
+      mounts.push(fn);
+      fn(app);
+    },
     async listen(host, port) {
       if (listening) throw new Error('the HTTP server is already listening');
       // `setTls` re-binds the port while connections accepted on it stay open. Linux allows that
@@ -163,7 +172,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       if (!tls) throw new Error('this server was started without TLS; it cannot switch to it');
       let next: TemplatedApp;
       try {
-        next = mount(sslApp(files));
+        next = build(sslApp(files));
       } catch (err) {
         throw new Error(`cannot load the TLS certificate ${files.cert} with key ${files.key} (${(err as Error).message}); still serving the previous one`);
       }

@@ -1,0 +1,117 @@
+/**
+ * How a command run in another terminal (`npm start -- pair`) reaches the running host: the host
+ * writes `<data-dir>/control.json` (mode 0600: only this user can read its token) with its port,
+ * and answers `POST /control/offer` only from this machine and only with that token. The token
+ * also keeps web pages out: a page cannot read the file, so it cannot forge the header.
+ * @module
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import type { Logger } from '../log.ts';
+import { whyNotLocal } from '../metrics/loopback.ts';
+import { SECURITY_HEADERS } from '../server/headers.ts';
+import { sendJson, track } from '../uws/respond.ts';
+
+export const CONTROL_FILE = 'control.json';
+export const OFFER_PATH = '/control/offer';
+
+export interface ControlInfo {
+  pid: number;
+  /** The URL this machine reaches the host at (loopback, or the bind address). */
+  url: string;
+  token: string;
+}
+
+export function newControlToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Writes the control file atomically; `remove()` deletes it unless another host replaced it. */
+export function writeControlFile(dataDir: string, info: ControlInfo): { remove(): void } {
+  const path = join(dataDir, CONTROL_FILE);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  renameSync(tmp, path);
+  return {
+    remove() {
+      if (readControlFile(dataDir)?.token === info.token) rmSync(path, { force: true });
+    },
+  };
+}
+
+export function readControlFile(dataDir: string): ControlInfo | undefined {
+  try {
+    const v = JSON.parse(readFileSync(join(dataDir, CONTROL_FILE), 'utf8')) as Partial<ControlInfo>;
+    if (typeof v.pid === 'number' && typeof v.url === 'string' && typeof v.token === 'string') return v as ControlInfo;
+  } catch {
+    // Missing or half-written: no host to talk to.
+  }
+  return undefined;
+}
+
+export interface OfferReply {
+  link: string;
+  code: string;
+  origin: string;
+  expiresAt: number;
+}
+
+export function mountControlRoutes(app: TemplatedApp, opts: { token: string; newOffer: () => OfferReply; log: Logger }): void {
+  const expected = Buffer.from(`Bearer ${opts.token}`);
+  app.post(OFFER_PATH, (res: HttpResponse, req: HttpRequest) => {
+    const state = track(res);
+    const auth = Buffer.from(req.getHeader('authorization'));
+    const refusal = whyNotLocal({
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      host: req.getHeader('host'),
+      forwarded: ['forwarded', 'x-forwarded-for', 'x-real-ip'].some((h) => req.getHeader(h) !== ''),
+    });
+    const headers = [...SECURITY_HEADERS, ['Cache-Control', 'no-store']] as [string, string][];
+    if (refusal) return void sendJson(res, state, 403, { error: refusal }, headers);
+    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
+      return void sendJson(res, state, 401, { error: 'missing or wrong control token' }, headers);
+    }
+    try {
+      sendJson(res, state, 200, opts.newOffer(), headers);
+    } catch (err) {
+      opts.log.error('could not make a pairing offer', { err });
+      sendJson(res, state, 500, { error: 'could not make a pairing offer' }, headers);
+    }
+  });
+}
+
+/** Asks the running host for a fresh offer; undefined when no host is running for this data dir. */
+export async function requestOffer(dataDir: string): Promise<OfferReply | undefined> {
+  const info = readControlFile(dataDir);
+  if (!info || !isAlive(info.pid)) return undefined;
+  const url = new URL(OFFER_PATH, info.url);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    // The host's certificate names its LAN names, not 127.0.0.1; the token authenticates instead.
+    const req = send(url, { method: 'POST', headers: { authorization: `Bearer ${info.token}` }, timeout: 5000, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(JSON.parse(body) as OfferReply);
+        else reject(new Error(`the running host refused: ${res.statusCode} ${body}`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('the running host did not answer within 5 s')));
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve(undefined) : reject(err)));
+    req.end();
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

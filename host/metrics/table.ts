@@ -1,0 +1,65 @@
+/**
+ * Every metric the host records, in one typed table: a caller names a metric and its labels from
+ * here, so a typo is a type error instead of a silently new series. Names carry no prefix; the
+ * Prometheus text adds `openwork_`.
+ * @module
+ */
+import { OUTCOMES as PAIRING_OUTCOMES } from '../pairing/offers.ts';
+
+/** `'any'`: a free-form value (an error code, a reason); otherwise the only values allowed. */
+export type LabelValues = readonly string[] | 'any';
+
+export interface MetricSpec {
+  type: 'counter' | 'gauge';
+  help: string;
+  labels?: Readonly<Record<string, LabelValues>>;
+  /** Also counted per day (summed over labels), for the 7-day chart in the app. */
+  daily?: true;
+}
+
+export const PERMISSION_ANSWERS = ['once', 'session', 'reject', 'timeout'] as const;
+export type PermissionAnswer = (typeof PERMISSION_ANSWERS)[number];
+
+export const METRICS = {
+  connections_opened_total: { type: 'counter', help: 'Device connections opened (WebSocket upgrades accepted).' },
+  connection_failures_total: {
+    type: 'counter',
+    help: 'Device connections that failed or were refused, by reason (an error code such as handshake.failed).',
+    labels: { reason: 'any' },
+    daily: true,
+  },
+  pairing_attempts_total: { type: 'counter', help: 'Pairing attempts, by outcome.', labels: { outcome: PAIRING_OUTCOMES } },
+  tasks_started_total: { type: 'counter', help: 'Tasks submitted to the runtime.', daily: true },
+  tasks_succeeded_total: { type: 'counter', help: 'Tasks that finished without an error.', daily: true },
+  tasks_failed_total: { type: 'counter', help: 'Tasks that ended with an error, by reason.', labels: { reason: 'any' }, daily: true },
+  tasks_aborted_total: { type: 'counter', help: 'Tasks stopped by a device before they finished.', daily: true },
+  permission_prompts_total: { type: 'counter', help: 'Permission requests from the runtime that were put to devices.' },
+  permission_answers_total: {
+    type: 'counter',
+    help: 'Answers to permission requests, by answer (timeout: nobody answered in time, so it was denied).',
+    labels: { answer: PERMISSION_ANSWERS },
+  },
+  reconnects_total: { type: 'counter', help: 'Connections of already paired devices that resumed after a previous one.' },
+  resume_gaps_total: { type: 'counter', help: 'Resumes that could not replay every missed event (the device reloaded instead).' },
+  uptime_seconds: { type: 'gauge', help: 'Seconds since the host started.' },
+  open_connections: { type: 'gauge', help: 'Device connections open now.' },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof METRICS;
+type Spec<N extends MetricName> = (typeof METRICS)[N];
+
+export type CounterName = { [N in MetricName]: Spec<N>['type'] extends 'counter' ? N : never }[MetricName];
+export type GaugeName = { [N in MetricName]: Spec<N>['type'] extends 'gauge' ? N : never }[MetricName];
+export type DailyName = { [N in MetricName]: Spec<N> extends { daily: true } ? N : never }[MetricName];
+
+/** The labels a metric takes, each typed by its allowed values; `undefined` for a metric without labels. */
+export type LabelsOf<N extends MetricName> = Spec<N> extends { labels: infer L }
+  ? { [K in keyof L]: L[K] extends readonly (infer V)[] ? V : string }
+  : undefined;
+
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+export const DAILY_NAMES = METRIC_NAMES.filter((n) => (METRICS[n] as MetricSpec).daily) as DailyName[];
+
+export function specOf(name: string): MetricSpec | undefined {
+  return Object.hasOwn(METRICS, name) ? (METRICS as Record<string, MetricSpec>)[name] : undefined;
+}
