@@ -1,7 +1,7 @@
 /**
  * Tools the tests need from the operating system: Chromium (the phone side runs in a real
- * browser) and ripgrep (OpenCode's grep/glob tools call `rg` and would otherwise try to
- * download it). Installed with apt when missing and we are root; otherwise a clear message.
+ * browser), ripgrep (OpenCode's grep/glob tools call `rg` and would otherwise try to download
+ * it) and NSS's certutil (to trust a test CA in a Chromium profile). Installed with apt when missing and we are root; otherwise a clear message.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +16,8 @@ export function ensureSystemDeps() {
   const missing = [];
   if (!existsSync(CHROMIUM)) missing.push('chromium');
   if (!onPath('rg')) missing.push('ripgrep');
+  // certutil lets the HTTPS browser test trust only the host's CA, as a phone would.
+  if (!onPath('certutil')) missing.push('libnss3-tools');
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !onPath('apt-get')) {
