@@ -1,3 +1,4 @@
 export const root: string;
 export function appIsStale(): boolean;
 export function buildAppIfStale(opts?: { quiet?: boolean }): boolean;
+export function newestMtime(path: string): number;

@@ -11,7 +11,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['client', 'public', 'shared', 'index.html', 'vite.config.ts', 'package-lock.json'];
 const STAMP = join(root, 'dist', 'index.html');
 
-function newestMtime(path) {
+export function newestMtime(path) {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;

@@ -1,8 +1,10 @@
 /**
- * `npm start`: run the host (TypeScript through tsx) in this process, so Ctrl-C reaches the host
- * directly and it can stop its runtime cleanly. The host builds the app itself when needed.
+ * `npm start`: runs the host from its bundle (rebuilt first when the sources changed), in this
+ * process, so Ctrl-C reaches the host directly and it can stop its runtime cleanly. The host
+ * builds the phone app itself when needed.
  */
-import { register } from 'tsx/esm/api';
+import { pathToFileURL } from 'node:url';
+import { buildHostIfStale, HOST_BUNDLE } from './build-host.mjs';
 
-register();
-await import('../host/main.ts');
+buildHostIfStale();
+await import(pathToFileURL(HOST_BUNDLE).href);

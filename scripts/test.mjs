@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildAppIfStale, root } from './build-app.mjs';
+import { buildHostIfStale } from './build-host.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', '.tmp']);
@@ -31,6 +32,7 @@ if (tsc.status !== 0) {
 }
 
 buildAppIfStale({ quiet: true });
+buildHostIfStale();
 
 const only = process.argv.slice(2);
 const all = findTests(root).sort();

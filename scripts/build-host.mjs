@@ -1,0 +1,28 @@
+/**
+ * Bundles the host (TypeScript in host/ and shared/) into build/host.mjs when it is missing or
+ * older than its sources. Running the bundle with plain Node starts faster and uses less memory
+ * than compiling every module at start-up; dependencies stay in node_modules.
+ */
+import { buildSync } from 'esbuild';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { newestMtime, root } from './build-app.mjs';
+
+export const HOST_BUNDLE = join(root, 'build', 'host.mjs');
+const SOURCES = ['host', 'shared', 'scripts/build-app.mjs', 'package.json'];
+
+export function buildHostIfStale() {
+  const built = existsSync(HOST_BUNDLE) ? statSync(HOST_BUNDLE).mtimeMs : 0;
+  if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return;
+  buildSync({
+    entryPoints: [join(root, 'host', 'main.ts')],
+    outfile: HOST_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
