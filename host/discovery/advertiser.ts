@@ -8,7 +8,8 @@
  * @module
  */
 import { isIP } from 'node:net';
-import Bonjour from 'bonjour-service';
+import { createRequire } from 'node:module';
+import type BonjourClass from 'bonjour-service';
 import type { Logger } from '../log.ts';
 import { isLoopbackAddress } from '../metrics/loopback.ts';
 import { localName } from '../net/addresses.ts';
@@ -119,8 +120,10 @@ export function createAdvertiser(opts: AdvertiserOptions): Advertiser {
 }
 
 const bonjourResponder: ResponderFactory = (opts, onError) => {
+  // Loaded only when the host really announces: it costs memory a loopback-only host never needs.
+  const { Bonjour } = createRequire(import.meta.url)('bonjour-service') as { Bonjour: typeof BonjourClass };
   // Its options reach multicast-dns, whose `interface` option its typings leave out.
-  const bonjour = new Bonjour(opts as Partial<Bonjour.ServiceConfig>, onError);
+  const bonjour = new Bonjour(opts as Partial<BonjourClass.ServiceConfig>, onError);
   // multicast-dns emits 'error' (e.g. EACCES on port 5353) on its socket wrapper, which bonjour-service
   // does not listen to: without a listener that event would crash the host.
   (bonjour as unknown as { server: { mdns: NodeJS.EventEmitter } }).server.mdns.on('error', onError);

@@ -4,7 +4,6 @@
  * has everything.
  * @module
  */
-import QRCode from 'qrcode';
 
 export interface OfferDisplay {
   link: string;
@@ -20,7 +19,8 @@ export interface TextOut {
 }
 
 export async function showPairingOffer(offer: OfferDisplay, out: TextOut, now: number = Date.now()): Promise<void> {
-  const qr = out.isTTY ? await QRCode.toString(offer.link, { type: 'terminal', small: true, errorCorrectionLevel: 'L' }) : '';
+  // Loaded only for a terminal: a host run as a service never draws one.
+  const qr = out.isTTY ? await (await import('qrcode')).default.toString(offer.link, { type: 'terminal', small: true, errorCorrectionLevel: 'L' }) : '';
   out.write(formatOfferText(offer, now, qr));
 }
 
