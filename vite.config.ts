@@ -3,20 +3,38 @@
  * and our own service worker (client/sw/sw.ts → dist/sw.js, precache list injected by workbox).
  */
 import { readFileSync } from 'node:fs';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import solid from 'vite-plugin-solid';
 import { VitePWA } from 'vite-plugin-pwa';
+import { DOC_PAGES, docPage } from './client/docs/page.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Also drawn into the icons by scripts/make-icons.mjs; the light/dark bar colours live in index.html. */
 const THEME_COLOR = '#0f766e';
 
+/** The guides the app links to (/trust, /troubleshooting), rendered from docs/*.md into the build. */
+function docPages(): Plugin {
+  const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
+  return {
+    name: 'relay-doc-pages',
+    apply: 'build',
+    generateBundle() {
+      const css = this.emitFile({ type: 'asset', name: 'docs.css', source: read('./client/docs/docs.css') });
+      const stylesheet = `/${this.getFileName(css)}`;
+      for (const page of DOC_PAGES) {
+        this.emitFile({ type: 'asset', fileName: page.fileName, source: docPage(read(`./docs/${page.source}`), { source: page.source, stylesheet }) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
   base: '/',
   define: { __APP_VERSION__: JSON.stringify(version) },
   plugins: [
     solid(),
+    docPages(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'client/sw',

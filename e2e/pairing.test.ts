@@ -278,7 +278,8 @@ test('an approved device drives the real runtime; a "session" answer is a host g
   const sessions = (await channel.request({ t: 'sessions.list' })) as Array<{ id: string }>;
   assert.ok(sessions.some((s) => s.id === session.id));
 
-  assert.deepEqual(await channel.request({ t: 'task.submit', taskId: 'task-1', sessionId: session.id, text: 'run it [bash:echo first-run]' }), { taskId: 'task-1' });
+  const accepted = await channel.request({ t: 'task.submit', taskId: 'task-1', sessionId: session.id, text: 'run it [bash:echo first-run]' });
+  assert.deepEqual([accepted.taskId, accepted.sessionId], ['task-1', session.id]);
   const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
   assert.equal(asked.permission, 'bash');
   await channel.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'session' });

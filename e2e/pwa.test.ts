@@ -37,26 +37,57 @@ async function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
 
-describe('the phone app (PWA)', { timeout: 90_000 }, () => {
-  let siteDir: string;
-  let profileDir: string;
-  let server: ServedApp;
-  /** The browser reaches the server only through this, so the test can take the server away. */
-  let proxy: CuttableProxy;
-  let context: BrowserContext;
-  let page: Page;
-  const browserErrors: string[] = [];
+/** A phone: its own browser profile, reaching `server` only through a proxy of its own the test can cut. */
+interface Phone {
+  context: BrowserContext;
+  page: Page;
+  proxy: CuttableProxy;
+  close(): Promise<void>;
+}
 
-  before(async () => {
-    await ensureBuilt();
-    // A private copy: the update test rewrites sw.js, and other tests may serve dist/ meanwhile.
-    siteDir = await mkdtemp(join(tmpdir(), 'relay-pwa-'));
-    await cp(DIST, siteDir, { recursive: true });
-    server = await serveApp(siteDir);
-    proxy = await cuttableProxy(server.port);
-    // A real profile, not an incognito context: Chromium does not offer to install from incognito.
-    profileDir = await mkdtemp(join(tmpdir(), 'relay-profile-'));
-    context = await launchPersistentChromium(profileDir, {
+/** A private copy of dist/ served as the host serves it: the update test rewrites its sw.js. */
+interface Site {
+  dir: string;
+  server: ServedApp;
+  close(): Promise<void>;
+}
+
+async function serveCopy(): Promise<Site> {
+  const dir = await mkdtemp(join(tmpdir(), 'relay-pwa-'));
+  await cp(DIST, dir, { recursive: true });
+  const server = await serveApp(dir);
+  return {
+    dir,
+    server,
+    async close() {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('the phone app (PWA)', { timeout: 120_000 }, () => {
+  let site: Site;
+  /**
+   * Installs the app and later resets it. Going offline and updating get phones of their own: a
+   * cut host wedged the worker's next update in the profile it happened in.
+   */
+  let phone: Phone;
+  let page: Page;
+  let context: BrowserContext;
+  let proxy: CuttableProxy;
+  const browserErrors: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  /**
+   * A real profile, not an incognito context: Chromium does not offer to install from incognito.
+   * Each concern that leaves a service worker in a state of its own gets its own phone, so no
+   * test depends on what another did to a worker.
+   */
+  async function openPhone(server: ServedApp): Promise<Phone> {
+    const proxy = await cuttableProxy(server.port);
+    const profileDir = await mkdtemp(join(tmpdir(), 'relay-profile-'));
+    const context = await launchPersistentChromium(profileDir, {
       ...PHONES.pixel7,
       args: [`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`],
     });
@@ -66,14 +97,41 @@ describe('the phone app (PWA)', { timeout: 90_000 }, () => {
       if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) browserErrors.push(msg.text());
     });
     context.on('weberror', (err) => browserErrors.push(String(err.error())));
-    page = context.pages()[0] ?? (await context.newPage());
+    const page = context.pages()[0] ?? (await context.newPage());
+    let closed = false;
+    const opened: Phone = {
+      context,
+      page,
+      proxy,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await context.close();
+        await proxy.close();
+        await rm(profileDir, { recursive: true, force: true });
+      },
+    };
+    closers.push(() => opened.close());
+    return opened;
+  }
+
+  /** Opens the app and waits until its service worker controls the page (what installing leaves). */
+  async function installed(p: Phone): Promise<void> {
+    await p.page.goto(p.proxy.url);
+    await p.page.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
+    await p.page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
+  }
+
+  before(async () => {
+    await ensureBuilt();
+    site = await serveCopy();
+    closers.push(() => site.close());
+    phone = await openPhone(site.server);
+    ({ page, context, proxy } = phone);
   });
 
   after(async () => {
-    await context?.close();
-    await proxy?.close();
-    server?.close();
-    for (const dir of [siteDir, profileDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    for (const close of closers.reverse()) await close();
   });
 
   it('opens on the pair screen, with a status pill and named controls', async () => {
@@ -105,7 +163,7 @@ describe('the phone app (PWA)', { timeout: 90_000 }, () => {
     } finally {
       await cdp.detach();
     }
-    const html = await readFile(join(siteDir, 'index.html'), 'utf8');
+    const html = await readFile(join(site.dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script (CSP script-src self)');
     assert.doesNotMatch(html, /<style|\sstyle=/, 'no inline style (CSP style-src self)');
   });
@@ -135,32 +193,57 @@ describe('the phone app (PWA)', { timeout: 90_000 }, () => {
     });
   });
 
+  it('opens the guides the app links to as pages of their own, not the app shell', async () => {
+    await page.goto(`${proxy.url}troubleshooting#pairexpired`);
+    await page.getByRole('heading', { name: 'pair.expired', level: 3 }).waitFor(WAIT);
+    assert.equal(await page.getByRole('region', { name: 'Pair with your computer' }).count(), 0);
+    const top = await page.evaluate(() => document.getElementById('pairexpired')!.getBoundingClientRect().top);
+    assert.ok(top >= 0 && top < 200, `the app's link lands on the section (${top})`);
+    assert.equal(await fitsWidth(page), true);
+
+    await page.goto(`${proxy.url}trust`);
+    await page.getByRole('heading', { name: 'HTTPS on your home network', level: 1 }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Built-in certificate authority' }).waitFor(WAIT);
+    assert.equal(await fitsWidth(page), true, 'wide tables and code scroll on their own');
+    assert.deepEqual(await unnamedControls(page), []);
+    await screenshot(page, 'pixel7-trust-guide');
+    await page.getByRole('link', { name: 'Back to the app' }).click();
+    await page.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
+  });
+
   it('shows the app shell and lazy screens with the host gone', async () => {
-    await proxy.cut();
-    try {
-      const offline = await context.newPage();
-      await offline.goto(`${proxy.url}#/settings`);
-      await offline.getByRole('region', { name: 'Settings' }).waitFor(WAIT);
-      await offline.reload();
-      await offline.getByRole('region', { name: 'Settings' }).waitFor(WAIT);
-      await offline.getByRole('link', { name: 'Relay' }).click();
-      await offline.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
-      await screenshot(offline, 'pixel7-offline');
-      await offline.close();
-    } finally {
-      await proxy.restore();
-    }
+    const away = await openPhone(site.server);
+    await installed(away);
+    await away.proxy.cut();
+    const offline = await away.context.newPage();
+    await offline.goto(`${away.proxy.url}#/settings`);
+    await offline.getByRole('region', { name: 'Settings' }).waitFor(WAIT);
+    await offline.reload();
+    await offline.getByRole('region', { name: 'Settings' }).waitFor(WAIT);
+    await offline.getByRole('link', { name: 'Relay' }).click();
+    await offline.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
+    await screenshot(offline, 'pixel7-offline');
+    await offline.goto(`${away.proxy.url}troubleshooting#host-unreachable`);
+    await offline.getByRole('heading', { name: 'Host unreachable' }).waitFor(WAIT);
+    await away.close();
   });
 
   it('offers a new version, waits while text would be lost, and activates it on Reload', async () => {
-    const swPath = join(siteDir, 'sw.js');
+    // A release of its own, so rewriting its worker changes nothing the other tests see.
+    const release = await serveCopy();
+    closers.push(() => release.close());
+    const updating = await openPhone(release.server);
+    const { page } = updating;
+    await installed(updating);
+
+    const swPath = join(release.dir, 'sw.js');
     const sw = await readFile(swPath, 'utf8');
     const entry = /\{"revision":"([0-9a-f]+)","url":"index.html"\}/.exec(sw);
     assert.ok(entry, 'sw.js precaches index.html with a revision');
     const oldRevision = entry[1]!;
     // A second release: same files, but the worker's precache list names a new index.html.
     await writeFile(swPath, sw.replace(entry[0], '{"revision":"e2e-second-release","url":"index.html"}'));
-    server.site.reload();
+    release.server.site.reload();
 
     const code = page.getByRole('textbox', { name: 'Pairing code' });
     await code.fill('ABCD-1234');
@@ -189,9 +272,11 @@ describe('the phone app (PWA)', { timeout: 90_000 }, () => {
     assert.equal(after.controlled, true);
     assert.ok(after.urls.some((u) => u.endsWith('index.html?__WB_REVISION__=e2e-second-release')), 'new release precached');
     assert.ok(!after.urls.some((u) => u.includes(oldRevision)), 'old release cleaned up by the activated worker');
+    await updating.close();
   });
 
   it('resets the app: worker unregistered, caches and (on request) data deleted', async () => {
+    await installed(phone);
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('region', { name: 'Settings' }).waitFor(WAIT);
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };

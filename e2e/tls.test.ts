@@ -1,21 +1,16 @@
 /**
  * HTTPS with the built-in local CA, in Chromium with Pixel 7 emulation, from a name that is not
- * loopback (relay-test.local, mapped to 127.0.0.1), served by the host's own servers.
- *
- * The browser profile trusts the generated CA the way a phone does once the person installed it:
- * through an NSS database holding only that CA (Chromium on Linux reads $HOME/.pki/nssdb), so
- * Chromium's own verifier checks the chain, names and key usages. Without `certutil`
- * (libnss3-tools) the test falls back to `--ignore-certificate-errors-spki-list` with the host
- * key, which proves the secure-context behaviour but not the chain.
+ * loopback (relay-test.local, mapped to 127.0.0.1), served by the host's own servers. The browser
+ * profile trusts only the generated CA (fixtures/trusting-phone.ts). e2e/tls-app.test.ts does the
+ * same with the whole host, pairing and tasks.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright';
+import type { BrowserContext, Page } from 'playwright';
 import { silentLogger } from '../host/log.ts';
 import { hostUrls } from '../host/net/addresses.ts';
 import { createHttpServer, type HttpServer } from '../host/server/http.ts';
@@ -24,25 +19,15 @@ import { certificateNames } from '../host/tls/names.ts';
 import { openTlsSource, type TlsSource } from '../host/tls/source.ts';
 import { createTrustServer, type TrustServer } from '../host/tls/trust-server.ts';
 import { loadUws } from '../host/uws/load.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, DIST, PHONES, ensureBuilt, screenshot, serveApp, type ServedApp } from './browser.ts';
+import { DIST, ensureBuilt, screenshot, serveApp, type ServedApp } from './browser.ts';
+import { TRUST_ROUTE, launchPhone, launchTrustingPhone } from './fixtures/trusting-phone.ts';
 
 const WAIT = { timeout: 20_000 };
 const NAME = 'relay-test';
 const HOST = `${NAME}.local`;
 const RESOLVE = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
-const haveCertutil = spawnSync('sh', ['-c', 'command -v certutil'], { stdio: 'ignore' }).status === 0;
 
-/** browser.ts's persistent launcher, plus the HOME whose NSS database Chromium reads. */
-function launchPhone(profileDir: string, home: string, args: string[]): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profileDir, {
-    ...PHONES.pixel7,
-    executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, ...args],
-    env: { ...process.env, HOME: home },
-  });
-}
-
-describe(`HTTPS from ${HOST} with the local CA (${haveCertutil ? 'CA trusted through NSS' : 'host key pinned by SPKI'})`, { timeout: 120_000 }, () => {
+describe(`HTTPS from ${HOST} with the local CA (${TRUST_ROUTE})`, { timeout: 120_000 }, () => {
   const { uws } = loadUws();
   const root = mkdtempSync(join(tmpdir(), 'relay-tls-e2e-'));
   const names = () => certificateNames({ bind: '0.0.0.0', hostName: NAME, interfaces: {} });
@@ -71,7 +56,7 @@ describe(`HTTPS from ${HOST} with the local CA (${haveCertutil ? 'CA trusted thr
     // Without a certificate the host serves the app itself over plain HTTP: a web page, not an app.
     plain = await serveApp(DIST);
     closers.push(() => plain.close());
-    context = await launchTrusting(source);
+    context = await launchTrustingPhone({ dir: join(root, 'phone'), caCert: source.ca!.paths.caCert, hostCert: source.files.cert, args: [RESOLVE] });
     closers.push(() => context.close());
     page = await context.newPage();
   });
@@ -80,22 +65,6 @@ describe(`HTTPS from ${HOST} with the local CA (${haveCertutil ? 'CA trusted thr
     for (const close of closers.reverse()) await close();
     rmSync(root, { recursive: true, force: true });
   });
-
-  /** A phone-sized Chromium whose profile trusts the local CA (or, without certutil, the host key). */
-  async function launchTrusting(tls: TlsSource): Promise<BrowserContext> {
-    const home = join(root, 'home');
-    const args = [RESOLVE];
-    if (haveCertutil) {
-      const db = join(home, '.pki', 'nssdb');
-      mkdirSync(db, { recursive: true });
-      execFileSync('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
-      execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'OpenWork Relay local CA', '-i', tls.ca!.paths.caCert]);
-    } else {
-      const spki = new X509Certificate(readFileSync(tls.files.cert)).publicKey.export({ type: 'spki', format: 'der' });
-      args.push(`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`);
-    }
-    return launchPhone(join(root, 'profile'), home, args);
-  }
 
   it('the trust page over plain HTTP shows the fingerprint and sends the person on to the .local HTTPS address', async () => {
     await page.goto(`http://${HOST}:${trustPort}/`);

@@ -5,16 +5,23 @@
  * @module
  */
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
+import { projectPath } from './paths.ts';
+import { createAdminApi } from './admin/api.ts';
 import { mountControlRoutes, newControlToken, writeControlFile, type OfferReply } from './admin/control.ts';
+import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createRelay, type Relay } from './channel/relay.ts';
 import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { mountMetricsRoute } from './metrics/routes.ts';
+import { isLoopbackHost } from './metrics/loopback.ts';
 import { countRuntimeEvents } from './metrics/runtime-counters.ts';
+import { readHostPolicy } from './policy/config-file.ts';
+import { deviceRuntime } from './policy/device-runtime.ts';
+import { runtimeConfigContent, sessionRules } from './policy/rules.ts';
+import { startPermissionTimeouts } from './policy/timeouts.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
 import { createHttpServer } from './server/http.ts';
@@ -25,7 +32,7 @@ import { loadUws } from './uws/load.ts';
 import { HOST_VERSION } from './version.ts';
 import { PROTOCOL_VERSION, type RuntimeStatus } from '../shared/protocol/messages.ts';
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+export const DEFAULT_STATIC_DIR = projectPath('dist');
 
 export interface HostOptions {
   config: Config;
@@ -48,6 +55,8 @@ export interface Host {
   metrics: Metrics;
   /** The plain-HTTP "trust this host" page, when the host serves HTTPS with its own CA. */
   trustUrl?: string;
+  /** The admin page, on this computer; undefined when the host does not listen on loopback (the page answers only there). */
+  adminUrl?: string;
   /** Milliseconds from start to listening. */
   listeningAfterMs: number;
   close(): Promise<void>;
@@ -64,6 +73,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const { config, log } = opts;
   const { uws, build } = loadUws();
   log.debug('uWebSockets.js loaded', { build });
+  // <data-dir>/config.json: what the runtime asks before doing, per workspace. A broken file stops the start.
+  const policy = readHostPolicy(config.dataDir);
+  for (const w of policy.workspaces.filter((w) => !config.workspaces.includes(w))) {
+    log.warn('config.json names a workspace this host does not serve; its settings apply to directories inside it only', { workspace: w, path: policy.path });
+  }
+  const rulesFor = (directory: string) => sessionRules(policy.permissionFor(directory));
 
   const runtime = startRuntime({
     log,
@@ -75,6 +90,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       OPENCODE_DISABLE_AUTOUPDATE: '1',
       OPENCODE_DISABLE_SHARE: '1',
       ...opts.runtimeEnv,
+      // The floor for every session of this runtime, subagents included; sessions devices use also carry rules of their own.
+      OPENCODE_CONFIG_CONTENT: runtimeConfigContent(
+        config.workspaces.map((w) => policy.permissionFor(w)),
+        opts.runtimeEnv?.OPENCODE_CONFIG_CONTENT ?? process.env.OPENCODE_CONFIG_CONTENT,
+      ),
     },
   });
 
@@ -105,7 +125,17 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   const metrics = createMetrics({ dataDir: config.dataDir, enabled: config.metrics, log: log.child('metrics') });
   server.mount((app) => mountMetricsRoute(app, metrics, log.child('metrics')));
-  const stopCounting = runtime.bridge.onEvent(countRuntimeEvents(metrics));
+  const timeouts = startPermissionTimeouts({
+    runtime: runtime.bridge,
+    timeoutSeconds: policy.permissionTimeoutSeconds,
+    log: log.child('policy'),
+    onTimeout: () => metrics.inc('permission_answers_total', { answer: 'timeout' }),
+  });
+  const count = countRuntimeEvents(metrics);
+  // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
+  const stopCounting = runtime.bridge.onEvent((event) => {
+    if (event.type !== 'permission.replied' || !timeouts.answeredByTimeout(event.requestId)) count(event);
+  });
 
   let relay: Relay | undefined;
   let stopFollowing: (() => void) | undefined;
@@ -123,7 +153,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       version: HOST_VERSION,
       addresses: urls,
       workspaces: config.workspaces,
-      runtime: runtime.bridge,
+      runtime: deviceRuntime({ runtime: runtime.bridge, rulesFor, defaultDirectory: config.workspaces[0]!, log: log.child('policy') }),
       runtimeStatus: status,
       log: log.child('relay'),
       onPairingOutcome: (outcome) => metrics.inc('pairing_attempts_total', { outcome }),
@@ -132,6 +162,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const r = relay;
     metrics.gauge('open_connections', () => r.connectionCount());
     server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r) }));
+    const adminApi = createAdminApi({
+      hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
+      approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
+      runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics,
+      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
+    });
+    server.mount((app) => mountAdminRoutes(app, { api: adminApi, log: log.child('admin') }));
     stopFollowing = runtime.supervisor.onState((s) => r.runtimeChanged(runtimeStatus(s)));
     ({ port } = await server.listen(config.bind, config.port));
     control = writeControlFile(config.dataDir, { pid: process.pid, url: localUrl(config, port, Boolean(tls)), token: controlToken });
@@ -154,6 +191,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   } catch (err) {
     stopFollowing?.();
     stopCounting();
+    timeouts.stop();
     stopWatchingTls?.();
     trust?.close();
     control?.remove();
@@ -164,6 +202,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     throw err;
   }
   const listeningAfterMs = performance.now() - started;
+  const local = localUrl(config, port, Boolean(tls));
+  const adminUrl = isLoopbackHost(new URL(local).host) ? `${local}${ADMIN_PATH}` : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -175,11 +215,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     relay,
     metrics,
     ...(trustUrl ? { trustUrl } : {}),
+    ...(adminUrl ? { adminUrl } : {}),
     listeningAfterMs,
     close() {
       closing ??= (async () => {
         stopFollowing?.();
         stopCounting();
+        timeouts.stop();
         await advertiser?.stop();
         stopWatchingTls?.();
         trust?.close();

@@ -203,12 +203,18 @@ test('commands', () => {
   assert.deepEqual(ok(['pair']).command, { name: 'pair' });
   assert.deepEqual(ok(['devices', '--log-level', 'debug']).command, { name: 'devices' });
   assert.deepEqual(ok(['revoke', 'phone-1']).command, { name: 'revoke', device: 'phone-1' });
+  assert.deepEqual(ok(['devices', 'scopes', 'phone-1', 'read,run']).command, { name: 'device-scopes', device: 'phone-1', scopes: ['read,run'] });
+  assert.deepEqual(ok(['devices', 'workspaces', 'phone-1', 'all']).command, { name: 'device-workspaces', device: 'phone-1', workspaces: 'all' });
+  assert.deepEqual(ok(['devices', 'workspaces', 'phone-1', '/a', 'b']).command.name, 'device-workspaces');
   assert.deepEqual(ok(['tls', 'setup']).command, { name: 'tls-setup' });
 });
 
 test('bad commands', () => {
   oneError(['serve'], {}, /^unknown command "serve": run npm start -- --help$/);
   oneError(['revoke'], {}, /^revoke needs the device to remove: run npm start -- devices/);
+  oneError(['devices', 'scopes', 'phone-1'], {}, /^devices scopes needs the device and its scopes, e\.g\./);
+  oneError(['devices', 'workspaces'], {}, /^devices workspaces needs the device and its workspaces/);
+  oneError(['devices', 'rename', 'x'], {}, /^unknown command "devices rename": use devices, devices scopes/);
   oneError(['tls'], {}, /^unknown command "tls": did you mean "tls setup"\?/);
   oneError(['tls', 'make'], {}, /^unknown command "tls make"/);
   oneError(['pair', 'extra'], {}, /^unexpected argument "extra" after "pair": run npm start -- --help$/);

@@ -16,6 +16,9 @@ export type Command =
   | { name: 'start' }
   | { name: 'pair' }
   | { name: 'devices' }
+  | { name: 'device-scopes'; device: string; scopes: string[] }
+  /** Absolute paths, or 'all' to lift the limit. */
+  | { name: 'device-workspaces'; device: string; workspaces: string[] | 'all' }
   | { name: 'revoke'; device: string }
   | { name: 'tls-setup' }
   | { name: 'service-install' }
@@ -109,7 +112,9 @@ const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName } 
 const COMMANDS = [
   ['start', 'run the host (default)'],
   ['pair', 'show a pairing code for a new phone'],
-  ['devices', 'list paired devices'],
+  ['devices', 'list paired devices with their scopes and workspaces'],
+  ['devices scopes <device> <scopes>', 'set what a device may do: read,run,approve (any of them), all or none'],
+  ['devices workspaces <device> <dir>', 'limit a device to these workspaces (one or more), or all'],
   ['revoke <device>', 'remove a paired device'],
   ['tls setup', 'create a certificate for HTTPS'],
   ['service install', 'start the host at login (systemd user unit or launchd agent)'],
@@ -180,11 +185,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const [label, other] = raw.source === 'flag' ? [spec.flag, `env ${spec.env}`] : [spec.env, `flag ${spec.flag}`];
     errors.push(`${label} "${raw.value}" ${what}: ${fix} (${other})`);
   };
-  const path = (value: string) => resolve(cwd, expandHome(value, home));
   /** Shows the resolved path only when it differs from what was typed. */
   const where = (raw: Raw, resolved: string) => (resolved === raw.value ? '' : ` (${resolved})`);
 
-  const command = parseCommand(positionals, errors);
+  const path = (value: string) => resolve(cwd, expandHome(value, home));
+  const command = parseCommand(positionals, errors, path);
 
   let port = DEFAULT_PORT;
   const rawPort = pick('port');
@@ -295,7 +300,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
 }
 
-function parseCommand(positionals: string[], errors: string[]): Command | undefined {
+function parseCommand(positionals: string[], errors: string[], path: (value: string) => string): Command | undefined {
   const [name = 'start', ...rest] = positionals;
   const extra = (allowed: number) => {
     if (rest.length > allowed) errors.push(`unexpected argument "${rest[allowed]}" after "${name}": ${HELP_HINT}`);
@@ -303,9 +308,10 @@ function parseCommand(positionals: string[], errors: string[]): Command | undefi
   switch (name) {
     case 'start':
     case 'pair':
-    case 'devices':
       extra(0);
       return { name };
+    case 'devices':
+      return parseDevicesCommand(rest, errors, path);
     case 'revoke':
       if (!rest[0]) {
         errors.push('revoke needs the device to remove: run npm start -- devices to list them, then npm start -- revoke <device>');
@@ -331,6 +337,22 @@ function parseCommand(positionals: string[], errors: string[]): Command | undefi
       errors.push(`unknown command "${name}": ${HELP_HINT}`);
       return undefined;
   }
+}
+
+/** `devices`, `devices scopes <device> <scopes>`, `devices workspaces <device> <dir>... | all`. */
+function parseDevicesCommand(rest: string[], errors: string[], path: (value: string) => string): Command | undefined {
+  const [sub, device, ...values] = rest;
+  if (sub === undefined) return { name: 'devices' };
+  if (sub === 'scopes') {
+    if (device && values.length) return { name: 'device-scopes', device, scopes: values };
+    errors.push('devices scopes needs the device and its scopes, e.g. npm start -- devices scopes pixel read,run (scopes: read, run, approve, all or none)');
+  } else if (sub === 'workspaces') {
+    if (device && values.length) return { name: 'device-workspaces', device, workspaces: values.length === 1 && values[0] === 'all' ? 'all' : values.map(path) };
+    errors.push('devices workspaces needs the device and its workspaces, e.g. npm start -- devices workspaces pixel ~/project (or all)');
+  } else {
+    errors.push(`unknown command "devices ${sub}": use devices, devices scopes <device> <scopes> or devices workspaces <device> <dir>...; ${HELP_HINT}`);
+  }
+  return undefined;
 }
 
 /** The configuration that goes with --help and --version, which need nothing else to be valid. */

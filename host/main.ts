@@ -9,11 +9,11 @@ import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
 import { createLogger, type Logger } from './log.ts';
 import { homedir, hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { requestOffer } from './admin/control.ts';
 import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
 import { hostUrls } from './net/addresses.ts';
+import { PROJECT_ROOT } from './paths.ts';
 import { installService } from './service/install.ts';
 import { certificateNames } from './tls/names.ts';
 import { tlsSetup } from './tls/local-ca.ts';
@@ -35,7 +35,11 @@ async function main(): Promise<number> {
   if (command.name === 'help') return void out.write(helpText() + '\n'), 0;
   if (command.name === 'version') return void out.write(`openwork-relay ${HOST_VERSION}\n`), 0;
   if (isDeviceCommand(command.name)) {
-    const args = command.name === 'revoke' ? [command.device] : [];
+    const args =
+      command.name === 'revoke' ? [command.device]
+      : command.name === 'device-scopes' ? [command.device, ...command.scopes]
+      : command.name === 'device-workspaces' ? [command.device, ...(command.workspaces === 'all' ? ['all'] : command.workspaces)]
+      : [];
     return runDeviceCommand(command.name, args, config.dataDir, { out: (t) => out.write(t), err: (t) => process.stderr.write(t) });
   }
   if (command.name === 'pair') return pairCommand(config);
@@ -140,7 +144,7 @@ function serviceCommand(config: Config): number {
     platform: process.platform,
     home: homedir(),
     nodePath: process.execPath,
-    projectDir: fileURLToPath(new URL('..', import.meta.url)),
+    projectDir: PROJECT_ROOT,
     env,
     args: config.metrics ? args : [...args, '--no-metrics'],
   });
@@ -162,6 +166,7 @@ function printBanner(config: Config, host: Host): void {
     `  Open on your phone: ${first}${rest.length ? `  (also ${rest.join(', ')})` : ''}`,
     `  Listening on:       ${config.bind}:${host.port}${first?.startsWith('https:') ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
     ...(host.trustUrl ? [`  First time on a phone? Open ${host.trustUrl}/ to trust this host's certificate.`] : []),
+    ...(host.adminUrl ? [`  Admin page:         ${host.adminUrl} (on this computer only)`] : []),
     `  Workspace:          ${config.workspaces.join(', ')}`,
     `  Data directory:     ${config.dataDir}`,
     `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,

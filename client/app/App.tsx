@@ -1,21 +1,29 @@
-import { ErrorBoundary, Show, Suspense } from 'solid-js';
+import { ErrorBoundary, lazy, Show, Suspense } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import { SCREENS } from '../routes.ts';
 import { Banner } from '../ui/Banner.tsx';
 import { Button } from '../ui/Button.tsx';
 import { StatusPill } from '../ui/StatusPill.tsx';
+import { ApprovalBadge } from './ApprovalBadge.tsx';
+import { ApprovalBanner } from './ApprovalBanner.tsx';
+import { createApprovalsUi } from './approvals.ts';
 import { AppContext, type AppServices } from './context.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 
-/** The shell: top bar with the connection status, the update banner, and the current screen. */
+// Only needed once a computer asks for something.
+const PermissionSheet = lazy(() => import('./PermissionSheet.tsx'));
+
+/** The shell: top bar with the connection status, banners, the current screen, and approvals. */
 export function App(props: { services: AppServices }) {
   const connection = () => props.services.connection.state;
   const route = () => props.services.router.route();
+  const approvals = createApprovalsUi(props.services);
   return (
     <AppContext.Provider value={props.services}>
       <header class="topbar">
         <a class="topbar__brand" href="#/">Relay</a>
         <StatusPill status={connection().status} reason={connection().reason} />
+        <ApprovalBadge ui={approvals} />
         <a class="topbar__icon" href="#/settings" aria-current={route()?.name === 'settings' ? 'page' : undefined}>
           <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
             <path d="M4 7h10M18 7h2M4 17h2M10 17h10" />
@@ -26,6 +34,7 @@ export function App(props: { services: AppServices }) {
         </a>
       </header>
       <UpdateBanner updates={props.services.updates} />
+      <ApprovalBanner ui={approvals} />
       <main class="outlet">
         <ErrorBoundary
           fallback={() => (
@@ -42,6 +51,11 @@ export function App(props: { services: AppServices }) {
           </Suspense>
         </ErrorBoundary>
       </main>
+      <Show when={approvals.pending().length > 0}>
+        <Suspense>
+          <PermissionSheet ui={approvals} />
+        </Suspense>
+      </Show>
     </AppContext.Provider>
   );
 }

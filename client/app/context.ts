@@ -1,5 +1,6 @@
-import { createContext, useContext } from 'solid-js';
+import { createContext, useContext, type Accessor, type Setter } from 'solid-js';
 import type { ConnectionStore } from '../state/connection.ts';
+import type { RelayApp } from '../state/relay.ts';
 import type { UpdateBridge } from '../sw/bridge.ts';
 import type { Router } from './router.ts';
 
@@ -8,6 +9,10 @@ export interface AppServices {
   readonly connection: ConnectionStore;
   readonly updates: UpdateBridge;
   readonly router: Router;
+  readonly relay: RelayApp;
+  /** A `#pair=` link the app was opened with, until the pairing screen takes it. */
+  readonly pairLink: Accessor<string | undefined>;
+  readonly setPairLink: Setter<string | undefined>;
 }
 
 export const AppContext = createContext<AppServices>();

@@ -14,13 +14,32 @@ export interface HostRecord {
   /** What the person calls this computer; defaults to the host's name at pairing. */
   label: string;
   pairedAt: number;
+  /** The host's own name, as its welcome says. */
+  name: string;
+  /** The host's static public key, pinned at pairing. */
+  hostKey: Uint8Array;
+  /**
+   * This device's static X25519 key for this host (one per host). Raw bytes, not a
+   * non-extractable CryptoKey: X25519 runs in JavaScript here (docs/security.md).
+   */
+  deviceKey: { publicKey: Uint8Array; secretKey: Uint8Array };
+  deviceId: string;
+  /** Base URLs to reach the host at, best first (from the pairing link, then each welcome). */
+  addresses: string[];
+  scopes: string[];
+  workspaces: string[];
 }
 
 export interface SessionRecord {
   hostId: string;
   sessionId: string;
   title: string;
+  createdAt: number;
   updatedAt: number;
+  status: 'running' | 'idle' | 'failed';
+  note?: string;
+  directory?: string;
+  parentId?: string;
 }
 
 export interface MessageRecord {
@@ -50,7 +69,8 @@ export interface RelayDB extends DBSchema {
 
 export type RelayDatabase = IDBPDatabase<RelayDB>;
 
-export function openRelayDb(): Promise<RelayDatabase> {
+/** `onGone`: the connection was closed for another tab or a reset, or by the browser. */
+export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabase> {
   return openDB<RelayDB>(DB_NAME, DB_VERSION, {
     upgrade(db, oldVersion) {
       // One block per version, never edited once shipped: a phone may skip several versions at once.
@@ -65,8 +85,21 @@ export function openRelayDb(): Promise<RelayDatabase> {
     // Another tab (or Reset app) wants to upgrade or delete the database: let it, rather than block it.
     blocking(_current, _blocked, event) {
       (event.target as IDBDatabase).close();
+      onGone();
     },
+    terminated: onGone,
   });
+}
+
+let shared: Promise<RelayDatabase> | undefined;
+
+/** The app's one open connection, opened on first use and again after it was closed. */
+export function relayDb(): Promise<RelayDatabase> {
+  shared ??= openRelayDb(() => (shared = undefined)).catch((err: unknown) => {
+    shared = undefined;
+    throw err;
+  });
+  return shared;
 }
 
 export async function hasPairedHost(db: RelayDatabase): Promise<boolean> {

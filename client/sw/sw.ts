@@ -15,8 +15,21 @@ declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<PrecacheEntr
 /** Bump when the cache layout changes: activation deletes every cache this version does not use. */
 const CACHE_VERSION = 'v1';
 
-/** Paths the host answers itself; a navigation to one must never get the cached shell. */
-const HOST_PATHS = [/^\/healthz$/, /^\/ws(\/|$)/, /^\/api(\/|$)/];
+/**
+ * Paths the host answers itself; a navigation to one must never get the cached shell. The guides
+ * at /trust and /troubleshooting are pages of the build (client/docs/page.ts): the precache
+ * route (below) answers them by their clean URL, so they open offline too.
+ */
+const HOST_PATHS = [
+  /^\/healthz$/,
+  /^\/relay$/,
+  /^\/metrics$/,
+  /^\/admin(\/|$)/,
+  /^\/(trust|troubleshooting)(\/|$)/,
+  /^\/ca\.(crt|pem)$/,
+  /^\/ws(\/|$)/,
+  /^\/api(\/|$)/,
+];
 
 setCacheNameDetails({ prefix: 'relay', precache: 'shell', runtime: 'runtime', suffix: CACHE_VERSION });
 

@@ -2,7 +2,7 @@ import type { JSX } from 'solid-js';
 
 export interface BannerProps {
   message: string;
-  tone?: 'info' | 'error';
+  tone?: 'info' | 'warn' | 'error';
   /** Buttons offered with the message. */
   children?: JSX.Element;
 }

@@ -2,6 +2,8 @@ import { createUniqueId, onMount, type JSX } from 'solid-js';
 
 export interface ScreenProps {
   title: string;
+  /** Extra class for screens with a layout of their own. */
+  class?: string;
   children: JSX.Element;
 }
 
@@ -14,7 +16,7 @@ export function Screen(props: ScreenProps) {
   const id = createUniqueId();
   onMount(() => heading.focus({ preventScroll: true }));
   return (
-    <section class="screen" aria-labelledby={id}>
+    <section class={props.class ? `screen ${props.class}` : 'screen'} aria-labelledby={id}>
       <h1 id={id} ref={heading} tabindex="-1" class="screen__title">{props.title}</h1>
       {props.children}
     </section>

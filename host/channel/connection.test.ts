@@ -16,7 +16,8 @@ import { generateKeyPair } from '../../shared/noise/primitives.ts';
 import { pairingPsk } from '../../shared/pairing/keys.ts';
 import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '../../shared/channel/client.ts';
 import { MODE } from '../../shared/channel/handshake.ts';
-import { REQUEST_TYPES } from '../../shared/protocol/messages.ts';
+import { REQUEST_TYPES, type Resync } from '../../shared/protocol/messages.ts';
+import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import { rawConnect } from '../../e2e/fixtures/relay-client.ts';
 import { createConnection, type Connection, type Peer, type RoutedRequest } from './connection.ts';
 import { createEventHub } from './hub.ts';
@@ -31,6 +32,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const routed: RoutedRequest[] = [];
+  const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];
   devices.onRemoved((d) => hub.closeDevice(d.id, { code: 4403, reason: 'device.revoked: this device was removed from the host' }));
   t.after(() => {
@@ -43,6 +45,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const ctx = {
     identity, offers, approvals, devices, hub, log: silentLogger,
     router: { handle: async (r: RoutedRequest) => (routed.push(r), { routed: r.t }) },
+    pendingPermissions: () => pending,
     welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, workspaces: ['/w'], runtime: { state: 'ready' as const } }),
   };
   /** A socket whose other end is a fresh host connection; delivery is asynchronous and ordered. */
@@ -90,7 +93,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
-  return { identity, offers, approvals, devices, hub, routed, socket, device, linkOffer };
+  return { identity, offers, approvals, devices, hub, routed, pending, socket, device, linkOffer };
 }
 
 const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
@@ -136,11 +139,41 @@ test('a paired device reconnects with IK, gets events, and missed ones on resume
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
   first.close();
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
-  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 1, epoch: first.welcome.epoch, onEvent: (seq) => seen.push(seq) });
+  const resyncs: Resync[] = [];
+  const again = await connect({
+    socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 1, epoch: first.welcome.epoch,
+    onEvent: (seq) => seen.push(seq), onResync: (r) => resyncs.push(r),
+  });
   assert.equal(again.welcome.resumed, true);
+  assert.equal(again.welcome.seq, 2, 'caught up once event 2 is applied');
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'c' });
   await again.request({ t: 'ping', at: 1 });
   assert.deepEqual(seen, [2, 3]);
+  assert.deepEqual(resyncs, [], 'a resumed device reloads nothing');
+});
+
+test('a device that cannot resume gets a resync: why, from which seq, what to reload, and the pending permissions', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  await pending.approved;
+  const asked: PermissionAskedEvent = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' } };
+  s.pending.push(asked);
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
+  const cases: Array<[{ after?: number; epoch?: string }, Resync['reason']]> = [
+    [{}, 'new'],
+    [{ after: 1, epoch: 'an-earlier-run' }, 'restart'],
+  ];
+  for (const [hello, reason] of cases) {
+    const seen: Array<Resync | number> = [];
+    const seq = s.hub.seq;
+    const channel = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...hello, onResync: (r) => seen.push(r), onEvent: (seq) => seen.push(seq) });
+    assert.equal(channel.welcome.resumed, false);
+    s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_b' });
+    await channel.request({ t: 'ping', at: 1 });
+    assert.deepEqual(seen, [{ t: 'resync', reason, seq, permissions: [asked] }, seq + 1], JSON.stringify(hello));
+    channel.close();
+  }
 });
 
 test('wrong secret: the handshake fails on the device, nobody is asked, the offer is gone', async (t) => {

@@ -30,6 +30,7 @@ import type { Approvals } from '../pairing/approvals.ts';
 import type { ClaimRefusal, OfferStore, PairingOutcome } from '../pairing/offers.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
+import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { EventHub, Subscriber } from './hub.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
@@ -56,6 +57,8 @@ export interface ChannelContext {
   router: Router;
   /** What `welcome` tells a device about the host, as of now. */
   welcomeInfo(): { host: HostInfo; workspaces: string[]; runtime: RuntimeStatus };
+  /** Permission requests waiting for an answer now, for a device that must reload (`resync`). */
+  pendingPermissions(): PermissionAskedEvent[];
   log: Logger;
 }
 
@@ -306,13 +309,23 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     phase = 'open';
     deviceId = device.id;
     ctx.devices.seen(device.id);
-    const replay = ctx.hub.since(hello?.after, hello?.epoch);
+    // All of this is synchronous, so no event can fall between the catch-up and the live stream.
+    const resume = ctx.hub.resume(hello?.after, hello?.epoch);
     const info = ctx.welcomeInfo();
+    const seq = ctx.hub.seq;
     send({
       t: 'welcome', host: info.host, deviceId: device.id, scopes: device.scopes, workspaces: info.workspaces,
-      runtime: info.runtime, protocol: PROTOCOL_VERSION, epoch: ctx.hub.epoch, resumed: replay !== undefined,
+      runtime: info.runtime, protocol: PROTOCOL_VERSION, epoch: ctx.hub.epoch, resumed: resume.resumed, seq,
     });
-    for (const bytes of replay ?? []) sendBytes(bytes);
+    if (resume.resumed) {
+      for (const bytes of resume.replay) sendBytes(bytes);
+    } else {
+      send({
+        t: 'resync', reason: resume.reason, seq,
+        ...(resume.sessions ? { sessions: resume.sessions } : {}),
+        permissions: ctx.pendingPermissions(),
+      });
+    }
     ctx.hub.add(subscriber);
   }
 

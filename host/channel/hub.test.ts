@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJson } from '../../shared/protocol/messages.ts';
-import { createEventHub, type Subscriber } from './hub.ts';
+import { createEventHub, type Resume, type Subscriber } from './hub.ts';
 
 function sub(deviceId: string) {
   const got: unknown[] = [];
@@ -29,17 +29,19 @@ test('events get increasing seq and reach every subscriber', () => {
   assert.equal(hub.seq, 2);
 });
 
-test('since: replays within the epoch and the buffer, else asks for a reload', () => {
-  const hub = createEventHub({ replayEvents: 3 });
+test('resume: replays within the epoch and the journal, else says what to reload and why', () => {
+  const hub = createEventHub({ maxEvents: 3 });
   for (let i = 0; i < 5; i++) hub.publishEvent({ type: 'session.idle', sessionId: String(i) });
-  const seqs = (list: Uint8Array[] | undefined) => list?.map((b) => (decodeJson(b, 'm') as { seq: number }).seq);
-  assert.deepEqual(seqs(hub.since(3, hub.epoch)), [4, 5]);
-  assert.deepEqual(seqs(hub.since(2, hub.epoch)), [3, 4, 5]);
-  assert.deepEqual(hub.since(5, hub.epoch), []);
-  assert.equal(hub.since(1, hub.epoch), undefined, 'event 2 was dropped from the buffer');
-  assert.equal(hub.since(3, 'another-run'), undefined);
-  assert.equal(hub.since(9, hub.epoch), undefined);
-  assert.equal(hub.since(undefined, hub.epoch), undefined);
+  const seqs = (r: Resume) => (r.resumed ? r.replay.map((b) => (decodeJson(b, 'm') as { seq: number }).seq) : r);
+  assert.deepEqual(seqs(hub.resume(3, hub.epoch)), [4, 5]);
+  assert.deepEqual(seqs(hub.resume(2, hub.epoch)), [3, 4, 5]);
+  assert.deepEqual(seqs(hub.resume(5, hub.epoch)), []);
+  assert.deepEqual(hub.resume(1, hub.epoch), { resumed: false, reason: 'gap', sessions: ['1', '2', '3', '4'] }, 'event 2 was dropped: reload the sessions touched after 1');
+  assert.deepEqual(hub.resume(3, 'another-run'), { resumed: false, reason: 'restart', sessions: undefined });
+  assert.deepEqual(hub.resume(9, hub.epoch), { resumed: false, reason: 'restart', sessions: undefined }, 'numbers this run never gave out');
+  assert.deepEqual(hub.resume(undefined, hub.epoch), { resumed: false, reason: 'new', sessions: undefined });
+  hub.publishEvent({ type: 'runtime.reconnected' });
+  assert.deepEqual(hub.resume(1, hub.epoch), { resumed: false, reason: 'gap', sessions: undefined }, 'an event about no session: reload everything');
 });
 
 test('closeDevice closes only that device', () => {

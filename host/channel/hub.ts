@@ -1,12 +1,13 @@
 /**
- * Fans host messages out to every open, approved connection. Runtime events get a host-wide
- * increasing `seq`; the last ones are kept so a device that reconnects within the same host run
- * (`epoch`) gets what it missed instead of reloading everything.
+ * Fans host messages out to every open, approved connection. Events get a host-wide increasing
+ * `seq` and go into the event journal (host/events/journal.ts), so a device that reconnects
+ * within the same host run (`epoch`) gets what it missed, or learns which sessions to reload.
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, type HostMessage } from '../../shared/protocol/messages.ts';
+import { encodeMessage, type HostMessage, type ResyncReason } from '../../shared/protocol/messages.ts';
 import type { CloseInfo } from '../../shared/channel/close.ts';
+import { createEventJournal, type JournalOptions } from '../events/journal.ts';
 
 /** An approved connection as the hub sees it. */
 export interface Subscriber {
@@ -16,6 +17,12 @@ export interface Subscriber {
   close(info: CloseInfo): void;
 }
 
+/** How a (re)connecting device continues: the events it missed, or what to reload. */
+export type Resume =
+  | { resumed: true; replay: Uint8Array[] }
+  /** `sessions` undefined: reload every session. */
+  | { resumed: false; reason: ResyncReason; sessions: string[] | undefined };
+
 export interface EventHub {
   readonly epoch: string;
   /** The last `seq` given out (0 before the first event). */
@@ -24,11 +31,8 @@ export interface EventHub {
   publishEvent(event: Record<string, unknown>): number;
   /** Sends a message that is not numbered (e.g. `runtime`) to every subscriber. */
   broadcast(message: HostMessage): void;
-  /**
-   * The encoded events after `after`, when `epoch` is this run's and none of them was dropped
-   * from the replay buffer yet; undefined otherwise (the device must reload).
-   */
-  since(after: number | undefined, epoch: string | undefined): Uint8Array[] | undefined;
+  /** What a device whose hello carried `after` and `epoch` gets (docs/protocol.md, "Resume rules"). */
+  resume(after: number | undefined, epoch: string | undefined): Resume;
   add(subscriber: Subscriber): void;
   remove(subscriber: Subscriber): void;
   /** Closes every connection of one device (it was removed). */
@@ -36,19 +40,12 @@ export interface EventHub {
   subscriberCount(): number;
 }
 
-export interface HubOptions {
-  /** Events kept for replay (default 1000) and their total size cap (default 8 MiB). */
-  replayEvents?: number;
-  replayBytes?: number;
-}
+export type HubOptions = JournalOptions;
 
 export function createEventHub(opts: HubOptions = {}): EventHub {
-  const maxEvents = opts.replayEvents ?? 1000;
-  const maxBytes = opts.replayBytes ?? 8 * 1024 * 1024;
   const epoch = randomBytes(8).toString('hex');
   const subscribers = new Set<Subscriber>();
-  const ring: { seq: number; bytes: Uint8Array }[] = [];
-  let ringBytes = 0;
+  const journal = createEventJournal(opts);
   let seq = 0;
 
   const fanOut = (bytes: Uint8Array) => {
@@ -64,21 +61,19 @@ export function createEventHub(opts: HubOptions = {}): EventHub {
     publishEvent(event) {
       seq++;
       const bytes = encodeMessage({ t: 'event', seq, event });
-      ring.push({ seq, bytes });
-      ringBytes += bytes.length;
-      while (ring.length > maxEvents || (ringBytes > maxBytes && ring.length > 1)) ringBytes -= ring.shift()!.bytes.length;
+      journal.append(seq, bytes, typeof event.sessionId === 'string' ? event.sessionId : undefined);
       fanOut(bytes);
       return seq;
     },
     broadcast(message) {
       fanOut(encodeMessage(message));
     },
-    since(after, askedEpoch) {
-      if (after === undefined || askedEpoch !== epoch || after > seq) return undefined;
-      if (after === seq) return [];
-      const oldest = ring[0]?.seq ?? seq + 1;
-      if (after + 1 < oldest) return undefined;
-      return ring.filter((e) => e.seq > after).map((e) => e.bytes);
+    resume(after, askedEpoch) {
+      if (after === undefined) return { resumed: false, reason: 'new', sessions: undefined };
+      // A device ahead of this run's numbering holds numbers of another run, whatever its epoch says.
+      if (askedEpoch !== epoch || after > seq) return { resumed: false, reason: 'restart', sessions: undefined };
+      const catchup = journal.since(after);
+      return 'replay' in catchup ? { resumed: true, replay: catchup.replay } : { resumed: false, reason: 'gap', sessions: catchup.sessions };
     },
     add: (s) => void subscribers.add(s),
     remove: (s) => void subscribers.delete(s),

@@ -1,10 +1,15 @@
 /**
  * The relay as one piece for the composition root: the host key, pairing offers and approvals,
- * the device registry, the `/relay` WebSocket route, and the runtime's events fanned out to
- * every approved device. Removing a device (here or with the `revoke` command in another
- * process) closes its connections at once.
+ * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
+ * approved device, the task ledger that runs each task once, and the host's record of waiting
+ * permission requests. Removing a device (here or with the `revoke` command in another process)
+ * closes its connections at once.
+ *
+ * Whenever the runtime becomes ready (first start, restart) the relay settles what the runtime
+ * may have lost: tasks recorded but not confirmed, and permission requests it no longer has.
  * @module
  */
+import { join } from 'node:path';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
@@ -14,14 +19,16 @@ import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts'
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
 import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from '../rpc/permissions.ts';
+import { openTaskLedger } from '../tasks/ledger.ts';
+import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { createConnection } from './connection.ts';
-import { createEventHub, type EventHub } from './hub.ts';
+import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime extends RuntimeCalls, PermissionRuntime {
+export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 
@@ -43,6 +50,13 @@ export interface RelayOptions {
   watchIntervalMs?: number;
   /** Told of every pairing outcome (the host's metrics). */
   onPairingOutcome?: (outcome: PairingOutcome) => void;
+  /**
+   * Seconds without traffic before uWS pings a device, then drops it (default 8, uWS's least:
+   * pinged after 4 s of silence, dropped when 4 s more pass without an answer).
+   */
+  idleTimeoutSec?: number;
+  /** Sizes of the event journal devices resume from (host/events/journal.ts). */
+  journal?: HubOptions;
 }
 
 export interface OfferView {
@@ -60,9 +74,10 @@ export interface Relay {
   devices: DeviceRegistry;
   hub: EventHub;
   permissions: PermissionGrants;
+  tasks: TaskService;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
-  /** Tells every device about a runtime state change. */
+  /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
   runtimeChanged(status: RuntimeStatus): void;
   connectionCount(): number;
   /** Closes every connection (1001), stops watching files, cancels waiting approvals. */
@@ -75,15 +90,35 @@ export function createRelay(opts: RelayOptions): Relay {
   const devices = openDeviceRegistry({ dataDir: opts.dataDir, log: log.child('devices'), watchIntervalMs: opts.watchIntervalMs });
   const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: opts.onPairingOutcome });
   const approvals = createApprovals();
-  const hub = createEventHub();
-  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'));
+  const hub = createEventHub(opts.journal);
+  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
+  const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
+  const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const router = createRouter({
-    runtime: opts.runtime, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    runtime: opts.runtime, tasks, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     if (permissions.observe(event)) hub.publishEvent({ ...event });
+    if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });
+
+  let runtimeState = opts.runtimeStatus();
+  /** Why the runtime was last lost, for the requests that went with it. */
+  let lostBecause: string | undefined;
+  const runtimeChanged = (status: RuntimeStatus) => {
+    hub.broadcast({ t: 'runtime', runtime: status });
+    const wasReady = runtimeState.state === 'ready';
+    runtimeState = status;
+    if (status.state !== 'ready') {
+      // The supervisor appends the runtime's last output lines; the first line says what happened.
+      if (status.error) lostBecause = status.error.split('\n', 1)[0]!.replace(/;\s*last output:?$/, '');
+      return;
+    }
+    if (wasReady) return;
+    void permissions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this request`);
+    void tasks.reconcile();
+  };
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );
@@ -92,9 +127,11 @@ export function createRelay(opts: RelayOptions): Relay {
   const sockets: ReturnType<typeof attachRelaySocket>[] = [];
   opts.mount((app) => sockets.push(attachRelaySocket(app, {
     log: channelLog,
+    idleTimeoutSec: opts.idleTimeoutSec ?? 8,
     connect: (peer) =>
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, log: channelLog,
+        pendingPermissions: () => permissions.pending(),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
           workspaces: opts.workspaces,
@@ -104,14 +141,14 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions,
+    identity, offers, approvals, devices, hub, permissions, tasks,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();
       const origin = addresses[0] ?? 'http://127.0.0.1';
       return { offer, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
     },
-    runtimeChanged: (runtime) => hub.broadcast({ t: 'runtime', runtime }),
+    runtimeChanged,
     connectionCount: () => sockets.reduce((n, s) => n + s.count(), 0),
     close() {
       stopEvents();
@@ -120,6 +157,7 @@ export function createRelay(opts: RelayOptions): Relay {
       approvals.close();
       offers.close();
       devices.close();
+      ledger.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
 import { openDeviceRegistry } from './registry.ts';
-import { readDevicesFile, revokeInFile } from './store.ts';
+import { readDevicesFile, revokeInFile, setAccessInFile } from './store.ts';
 import type { Device } from './store.ts';
 
 function setup(t: { after(fn: () => void): void }, seenWriteMs = 60_000) {
@@ -51,6 +51,25 @@ test('a removal made by another process (the CLI) reaches the running registry',
   assert.equal(revokeInFile(dir, 'Phone').ok, true); // what `npm start -- revoke Phone` does
   assert.equal((await removed).id, d.id);
   assert.equal(reg.revokedKey(key(1))?.id, d.id);
+});
+
+test('scope and workspace changes, here or by another process, reach get() and the listeners', async (t) => {
+  const { dir, reg } = setup(t);
+  const d = reg.add({ name: 'Phone', platform: 'Android', publicKey: key(1) });
+  reg.add({ name: 'Tablet', platform: 'Android', publicKey: key(2) });
+  const changed: Device[] = [];
+  reg.onAccessChanged((x) => changed.push(x));
+  assert.equal(reg.setAccess(d.id, { scopes: ['read'] }).ok, true);
+  assert.deepEqual(reg.get(d.id)?.scopes, ['read']);
+  assert.deepEqual(changed.map((x) => [x.id, x.scopes]), [[d.id, ['read']]]);
+  // The file watcher does not keep the process alive on its own.
+  const alive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(alive));
+  const next = new Promise<Device>((resolve) => reg.onAccessChanged(resolve));
+  setAccessInFile(dir, 'Phone', { workspaces: ['/w'] }); // what `npm start -- devices workspaces Phone /w` does
+  assert.deepEqual((await next).workspaces, ['/w']);
+  assert.deepEqual(reg.get(d.id)?.workspaces, ['/w']);
+  assert.equal(changed.length, 2, 'the tablet did not change');
 });
 
 test('last-seen writes are batched and never resurrect a device the CLI removed', async (t) => {

@@ -10,8 +10,8 @@ import type { Logger } from '../log.ts';
 import type { Scope } from '../../shared/protocol/messages.ts';
 import { DEFAULT_SCOPES } from '../pairing/approvals.ts';
 import {
-  devicesPath, readDevicesFile, revokeInFile, updateDevicesFile,
-  type Device, type DeviceMatch, type DevicesFile, type RevokedDevice,
+  devicesPath, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile,
+  type Device, type DeviceAccess, type DeviceMatch, type DevicesFile, type RevokedDevice,
 } from './store.ts';
 
 export interface NewDevice {
@@ -31,8 +31,12 @@ export interface DeviceRegistry {
   /** Notes that the device connected; written to disk at most once per `seenWriteMs`. */
   seen(id: string): void;
   revoke(query: string): DeviceMatch;
+  /** Changes a device's scopes and/or workspaces (the `devices scopes` command does the same from another process). */
+  setAccess(query: string, access: DeviceAccess): DeviceMatch;
   /** Called for each device that was removed, by this process or another. */
   onRemoved(listener: (device: Device) => void): () => void;
+  /** Called with the new entry of each device whose scopes or workspaces changed, here or in another process. */
+  onAccessChanged(listener: (device: Device) => void): () => void;
   /** Re-reads the file now; the watcher does this on its own within `watchIntervalMs`. */
   reload(): void;
   /** Stops watching and writes pending last-seen times. */
@@ -48,6 +52,8 @@ export interface RegistryOptions {
 }
 
 const b64 = (key: Uint8Array) => Buffer.from(key).toString('base64url');
+const copy = (d: Device): Device => ({ ...d, scopes: [...d.scopes], ...(d.workspaces ? { workspaces: [...d.workspaces] } : {}) });
+const accessKey = (d: Device) => JSON.stringify([[...d.scopes].sort(), d.workspaces ?? null]);
 
 export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
   const { dataDir, log } = opts;
@@ -55,6 +61,7 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
   const path = devicesPath(dataDir);
   let state: DevicesFile = readDevicesFile(dataDir);
   const listeners = new Set<(device: Device) => void>();
+  const accessListeners = new Set<(device: Device) => void>();
   const pendingSeen = new Map<string, string>();
   let seenTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -63,10 +70,16 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
   const adopt = (next: DevicesFile) => {
     const kept = new Set(next.devices.map((d) => d.id));
     const removed = state.devices.filter((d) => !kept.has(d.id));
+    const before = new Map(state.devices.map((d) => [d.id, accessKey(d)]));
+    const changed = next.devices.filter((d) => before.has(d.id) && before.get(d.id) !== accessKey(d));
     state = next;
     for (const device of removed) {
       log.info('device removed', { device: device.id, name: device.name });
       for (const l of listeners) l(device);
+    }
+    for (const device of changed) {
+      log.info('device access changed', { device: device.id, scopes: device.scopes, workspaces: device.workspaces ?? 'all' });
+      for (const l of accessListeners) l(copy(device));
     }
   };
 
@@ -95,7 +108,7 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
   watchFile(path, { interval: opts.watchIntervalMs ?? 500, persistent: false }, reload);
 
   return {
-    list: () => state.devices.map((d) => ({ ...d, scopes: [...d.scopes] })),
+    list: () => state.devices.map(copy),
     get: (id) => state.devices.find((d) => d.id === id),
     byKey(publicKey) {
       const key = b64(publicKey);
@@ -138,9 +151,18 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
       reload();
       return match;
     },
+    setAccess(query, access) {
+      const match = setAccessInFile(dataDir, query, access);
+      reload();
+      return match;
+    },
     onRemoved(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onAccessChanged(listener) {
+      accessListeners.add(listener);
+      return () => accessListeners.delete(listener);
     },
     reload,
     close() {
@@ -150,6 +172,7 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
       if (seenTimer) clearTimeout(seenTimer);
       flushSeen();
       listeners.clear();
+      accessListeners.clear();
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { matchDevice, readDevicesFile, revokeInFile, updateDevicesFile, type Device } from './store.ts';
+import { matchDevice, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile, type Device } from './store.ts';
 
 const dev = (id: string, name: string): Device => ({
   id, name, platform: 'test', publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
@@ -56,4 +56,20 @@ test('revokeInFile moves the device to the tombstones', (t) => {
   assert.deepEqual(file.devices.map((d) => d.id), ['b2']);
   assert.deepEqual(file.revoked, [{ id: 'a1', name: 'Phone', publicKey: dev('a1', '').publicKey, revokedAt: '2025-02-02T00:00:00.000Z' }]);
   assert.equal(revokeInFile(dir, 'phone').ok, false);
+});
+
+test('setAccessInFile changes scopes (in canonical order) and workspaces, and lifts the workspace limit with null', (t) => {
+  const dir = tmp(t);
+  updateDevicesFile(dir, (f) => f.devices.push(dev('a1', 'Pixel'), dev('b2', 'iPad')));
+  const m = setAccessInFile(dir, 'pixel', { scopes: ['approve', 'read', 'read'], workspaces: ['/w/b', '/w/a', '/w/b'] });
+  assert.equal(m.ok && m.device.id, 'a1');
+  assert.deepEqual(readDevicesFile(dir).devices[0], { ...dev('a1', 'Pixel'), scopes: ['read', 'approve'], workspaces: ['/w/b', '/w/a'] });
+  assert.equal(readDevicesFile(dir).devices[1]!.workspaces, undefined, 'the other device keeps every workspace');
+  setAccessInFile(dir, 'a1', { workspaces: null, scopes: [] });
+  assert.deepEqual(readDevicesFile(dir).devices[0], { ...dev('a1', 'Pixel'), scopes: [] });
+  assert.deepEqual(setAccessInFile(dir, 'nope', { scopes: [] }), { ok: false, reason: 'none', candidates: [] });
+  assert.throws(() => setAccessInFile(dir, 'a1', { scopes: ['write' as never] }), /unknown scope "write"/);
+  assert.throws(() => setAccessInFile(dir, 'a1', { workspaces: ['relative'] }), /"relative" is not an absolute path/);
+  writeFileSync(join(dir, 'devices.json'), JSON.stringify({ version: 1, devices: [{ ...dev('a1', 'P'), workspaces: 'all' }], revoked: [] }));
+  assert.throws(() => readDevicesFile(dir), /workspaces: expected a list/);
 });

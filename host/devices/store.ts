@@ -8,8 +8,8 @@
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { ProtocolError, int, list, obj, oneOf, optStr, str, type Obj } from '../../shared/protocol/guard.ts';
+import { isAbsolute, join } from 'node:path';
+import { ProtocolError, int, list, obj, oneOf, optStr, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import { SCOPES, type Scope } from '../../shared/protocol/messages.ts';
 
 export interface Device {
@@ -22,6 +22,8 @@ export interface Device {
   pairedAt: string;
   lastSeen?: string;
   scopes: Scope[];
+  /** The workspaces it may use (absolute paths); absent: every workspace of the host. */
+  workspaces?: string[];
 }
 
 /** A removed device's key, kept so its next attempt is told "removed" instead of "unknown". */
@@ -107,6 +109,7 @@ function parseDevicesFile(v: unknown): DevicesFile {
 function parseDevice(v: unknown, path: string): Device {
   const o: Obj = obj(v, path);
   const lastSeen = optStr(o, 'lastSeen', path, { max: 40 });
+  const workspaces = o.workspaces === undefined ? undefined : list(o, 'workspaces', path, strItem({ min: 1, max: 4096 }), 64);
   return {
     id: str(o, 'id', path, TEXT),
     name: str(o, 'name', path, TEXT),
@@ -115,6 +118,7 @@ function parseDevice(v: unknown, path: string): Device {
     pairedAt: str(o, 'pairedAt', path, { max: 40 }),
     ...(lastSeen ? { lastSeen } : {}),
     scopes: list(o, 'scopes', path, (x, p) => oneOf({ x }, 'x', p, SCOPES), SCOPES.length),
+    ...(workspaces ? { workspaces } : {}),
   };
 }
 
@@ -162,4 +166,30 @@ export function revokeInFile(dataDir: string, query: string, now: Date = new Dat
     f.revoked.push({ id: device.id, name: device.name, publicKey: device.publicKey, revokedAt: now.toISOString() });
   });
   return match;
+}
+
+/** What may change about a paired device after approval. */
+export interface DeviceAccess {
+  scopes?: readonly Scope[];
+  /** `null`: every workspace of the host again. */
+  workspaces?: readonly string[] | null;
+}
+
+/** Changes the matched device's scopes and/or workspaces, on disk; returns the match with the updated device. */
+export function setAccessInFile(dataDir: string, query: string, access: DeviceAccess): DeviceMatch {
+  for (const s of access.scopes ?? []) if (!SCOPES.includes(s)) throw new RangeError(`scopes: unknown scope ${JSON.stringify(s)}; use ${SCOPES.join(', ')}`);
+  for (const w of access.workspaces ?? []) if (!isAbsolute(w)) throw new RangeError(`workspaces: ${JSON.stringify(w)} is not an absolute path`);
+  const match = matchDevice(readDevicesFile(dataDir).devices, query);
+  if (!match.ok) return match;
+  let updated: Device | undefined;
+  updateDevicesFile(dataDir, (f) => {
+    const device = f.devices.find((d) => d.id === match.device.id);
+    if (!device) return;
+    if (access.scopes) device.scopes = SCOPES.filter((s) => access.scopes!.includes(s));
+    if (access.workspaces === null) delete device.workspaces;
+    else if (access.workspaces) device.workspaces = [...new Set(access.workspaces)];
+    updated = { ...device };
+  });
+  // Removed by another process between the read and the write.
+  return updated ? { ok: true, device: updated } : { ok: false, reason: 'none', candidates: [] };
 }

@@ -28,7 +28,7 @@ class FakeTty extends EventEmitter implements KeyInput {
 
 const request = (name: string) => ({ name, platform: 'Android', code: '123456', remoteAddress: '10.0.0.9', expiresAt: Date.now() + 60_000 });
 
-test('terminal: shows each request with its code; y approves, n declines, p asks for an offer', async () => {
+test('terminal: shows each request with its code; y approves, r approves read only, n declines, p asks for an offer', async () => {
   const approvals = createApprovals();
   const input = new FakeTty(true);
   const written: string[] = [];
@@ -49,6 +49,11 @@ test('terminal: shows each request with its code; y approves, n declines, p asks
   assert.match(written.join(''), /Approved\.\n\nPairing request from "iPad"/);
   input.type('n');
   assert.deepEqual(await b.decision, { approved: false, reason: 'declined' });
+  const reader = approvals.request(request('Kiosk'));
+  assert.match(written.join(''), /\[y = yes, r = read only, n = no\] $/);
+  input.type('r');
+  assert.deepEqual(await reader.decision, { approved: true, scopes: ['read'] });
+  assert.match(written.join(''), /r\nApproved to read only\.\n$/);
   input.type('p\u0003');
   assert.equal(offers, 1);
   assert.equal(interrupts, 1);

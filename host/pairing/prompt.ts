@@ -1,11 +1,14 @@
 /**
  * The person at the host decides pairing requests here: with a terminal, each request is shown
- * with its verification code and answered with one key (y / n), and p makes a fresh pairing
- * offer; without one, the log says that a request waits and how to answer it.
+ * with its verification code and answered with one key — y approves with every scope (read, run,
+ * approve), r approves it to read only, n declines — and p makes a fresh pairing offer; without
+ * one, the log says that a request waits and how to answer it. Scopes can be changed later with
+ * `npm start -- devices scopes` or on the admin page.
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { Approvals, PendingApproval } from './approvals.ts';
+import type { Scope } from '../../shared/protocol/messages.ts';
+import { DEFAULT_SCOPES, type Approvals, type PendingApproval } from './approvals.ts';
 import type { TextOut } from './qr.ts';
 
 export interface KeyInput {
@@ -33,6 +36,8 @@ export interface Prompt {
   close(): void;
 }
 
+const READ_ONLY: readonly Scope[] = ['read'];
+
 export function startApprovalPrompt(opts: PromptOptions): Prompt {
   return opts.input.isTTY ? terminalPrompt(opts) : logOnly(opts);
 }
@@ -52,25 +57,27 @@ function terminalPrompt(opts: PromptOptions): Prompt {
     output.write(
       `\nPairing request from "${shown.name}" (${shown.platform || 'unknown platform'}) at ${shown.remoteAddress}\n` +
         `  Verification code: ${shown.code.slice(0, 3)} ${shown.code.slice(3)}; the phone must show the same code.\n` +
-        `  Approve this device? [y/n] `,
+        `  Approve this device? [y = yes, r = read only, n = no] `,
     );
   };
 
-  const decide = (approve: boolean) => {
+  /** `scopes` undefined: decline. */
+  const decide = (key: string, scopes: readonly Scope[] | undefined) => {
     const current = shown;
     if (!current) return;
     shown = undefined;
-    output.write(approve ? 'y\nApproved.\n' : 'n\nDeclined.\n');
+    output.write(!scopes ? `${key}\nDeclined.\n` : scopes === DEFAULT_SCOPES ? `${key}\nApproved.\n` : `${key}\nApproved to ${scopes.join(', ')} only.\n`);
     // Either call triggers onChange, which shows the next request.
-    if (approve) approvals.approve(current.id);
+    if (scopes) approvals.approve(current.id, scopes);
     else approvals.decline(current.id);
   };
 
   const onData = (chunk: string) => {
     for (const key of chunk) {
       if (key === '\u0003') interrupt();
-      else if (key === 'y' || key === 'Y') decide(true);
-      else if (key === 'n' || key === 'N') decide(false);
+      else if (key === 'y' || key === 'Y') decide('y', DEFAULT_SCOPES);
+      else if (key === 'r' || key === 'R') decide('r', READ_ONLY);
+      else if (key === 'n' || key === 'N') decide('n', undefined);
       else if (key === 'p' || key === 'P') opts.newOffer();
     }
   };
@@ -99,7 +106,8 @@ function logOnly(opts: PromptOptions): Prompt {
       announced.add(p.id);
       opts.log.warn(
         'a device asks to pair and waits for approval; no terminal is attached to answer it, so start the host in a ' +
-          'terminal and press y there (the request expires with its offer)',
+          'terminal and press y there, or approve it on the admin page (http://127.0.0.1:<port>/admin on this computer); ' +
+          'the request expires with its offer',
         { name: p.name, platform: p.platform, code: p.code, remoteAddress: p.remoteAddress },
       );
     }

@@ -2,24 +2,37 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import { createPermissionGrants, wildcardMatch, type PermissionRuntime } from './permissions.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import { createPermissionGrants, wildcardMatch, type PermissionNotice, type PermissionRuntime } from './permissions.ts';
 
-function runtime(listed: Awaited<ReturnType<PermissionRuntime['listPermissions']>> = []) {
+type Listed = Awaited<ReturnType<PermissionRuntime['listPermissions']>>[number];
+
+/** A runtime whose waiting requests are `listed`; a reply takes a request off the list, as OpenCode does. */
+function runtime(listed: Listed[] = []) {
   const replies: string[] = [];
+  let failReply = false;
   const rt: PermissionRuntime = {
-    listPermissions: async () => listed,
-    replyPermission: async (id, reply) => void replies.push(`${id}:${reply}`),
+    listPermissions: async () => [...listed],
+    replyPermission: async (id, reply) => {
+      if (failReply) throw new Error('Permission request not found');
+      replies.push(`${id}:${reply}`);
+      const i = listed.findIndex((p) => p.id === id);
+      if (i >= 0) listed.splice(i, 1);
+    },
   };
-  return { rt, replies };
+  return { rt, replies, listed, failReplies: () => (failReply = true) };
 }
+
+const listedAs = (e: PermissionAskedEvent): Listed => ({ id: e.requestId, sessionID: e.sessionId, permission: e.permission, patterns: e.patterns, always: e.always, metadata: e.metadata });
 
 const asked = (requestId: string, sessionId: string, patterns: string[], always: string[] = []): PermissionAskedEvent => ({
   type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns, always, metadata: {},
 });
 
 test('"session" answers once and grants the suggested patterns for that session only', async () => {
-  const { rt, replies } = runtime();
+  const { rt, replies, listed } = runtime();
   const g = createPermissionGrants(rt, silentLogger);
+  listed.push(listedAs(asked('p1', 's1', ['git log -5'], ['git log *'])));
   assert.equal(g.observe(asked('p1', 's1', ['git log -5'], ['git log *'])), true, 'shown to devices');
   await g.reply('p1', 'session');
   assert.deepEqual(replies, ['p1:once']);
@@ -34,15 +47,75 @@ test('"session" answers once and grants the suggested patterns for that session 
   assert.deepEqual(g.granted('s1'), {});
 });
 
-test('once and reject pass through; unknown requests are looked up, then refused', async () => {
-  const { rt, replies } = runtime([{ id: 'old', sessionID: 's9', permission: 'edit', patterns: ['a.txt'], always: [] }]);
+test('once and reject pass through; a request the runtime does not list is refused, never reported as answered', async () => {
+  const { rt, replies } = runtime([
+    { id: 'x', sessionID: 's9', permission: 'bash', patterns: ['ls'], always: [] },
+    { id: 'y', sessionID: 's9', permission: 'bash', patterns: ['rm'], always: [] },
+    { id: 'old', sessionID: 's9', permission: 'edit', patterns: ['a.txt'], always: [] },
+  ]);
   const g = createPermissionGrants(rt, silentLogger);
   await g.reply('x', 'once');
   await g.reply('y', 'reject');
-  await g.reply('old', 'session');
+  await g.reply('old', 'session'); // asked before this host listened: the runtime's list has it
   assert.deepEqual(replies, ['x:once', 'y:reject', 'old:once']);
   assert.deepEqual(g.granted('s9'), { edit: ['a.txt'] });
-  await assert.rejects(g.reply('nope', 'session'), /no permission request nope/);
+  await assert.rejects(g.reply('nope', 'session'), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /no permission request nope/.test(e.message));
+  await assert.rejects(g.reply('x', 'once'), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /answered already/.test(e.message));
+  assert.equal(replies.length, 3);
+});
+
+test('a runtime restart: pending requests it lost expire with the reason, and answering them is refused', async () => {
+  const { rt, replies, listed } = runtime();
+  const notices: PermissionNotice[] = [];
+  const g = createPermissionGrants(rt, silentLogger, (n) => notices.push(n));
+  const lost = asked('p1', 's1', ['ls']);
+  const kept = asked('p2', 's1', ['pwd']);
+  g.observe(lost);
+  g.observe(kept);
+  listed.push(listedAs(kept));
+  const fresh = asked('p3', 's2', ['whoami']);
+  listed.push(listedAs(fresh)); // asked while the host was not listening
+  await g.sync('the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request');
+  assert.deepEqual(notices, [
+    { type: 'permission.expired', requestId: 'p1', sessionId: 's1', reason: 'the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request' },
+    fresh,
+  ]);
+  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2', 'p3']);
+  await assert.rejects(g.reply('p1', 'once'), (e: unknown) =>
+    e instanceof RelayError && e.code === 'permission.expired' && /killed by SIGKILL/.test(e.message) && /not delivered/.test(e.message));
+  assert.deepEqual(replies, []);
+  await g.sync('again');
+  assert.equal(notices.length, 2, 'nothing new: nothing announced twice');
+});
+
+test('a request the runtime loses between the host\'s record and the answer expires instead of being reported as answered', async () => {
+  const { rt, replies, listed, failReplies } = runtime();
+  const notices: PermissionNotice[] = [];
+  const g = createPermissionGrants(rt, silentLogger, (n) => notices.push(n));
+  g.observe(asked('p1', 's1', ['ls']));
+  await assert.rejects(g.reply('p1', 'once'), (e: unknown) => e instanceof RelayError && e.code === 'permission.expired');
+  assert.deepEqual(notices.map((n) => [n.type, n.requestId]), [['permission.expired', 'p1']]);
+  // Listed when asked, gone by the time the answer arrives (the runtime restarted in between).
+  g.observe(asked('p2', 's1', ['pwd']));
+  listed.push(listedAs(asked('p2', 's1', ['pwd'])));
+  failReplies();
+  const reply = g.reply('p2', 'once');
+  listed.length = 0;
+  await assert.rejects(reply, (e: unknown) => e instanceof RelayError && e.code === 'permission.expired');
+  assert.deepEqual(replies, []);
+});
+
+test('sync never expires a request asked after it looked', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const notices: PermissionNotice[] = [];
+  const g = createPermissionGrants({ listPermissions: async () => (await gate, []), replyPermission: async () => {} }, silentLogger, (n) => notices.push(n));
+  const syncing = g.sync('restarted');
+  g.observe(asked('late', 's1', ['ls']));
+  release();
+  await syncing;
+  assert.deepEqual(notices, []);
+  assert.deepEqual(g.pending().map((p) => p.requestId), ['late']);
 });
 
 test('wildcardMatch follows OpenCode: * and ?, and "cmd *" also matches "cmd"', () => {

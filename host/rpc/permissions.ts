@@ -4,18 +4,36 @@
  * should grant, so a device's "session" answer becomes a grant the host keeps for that one
  * session: the runtime only ever hears "once" (or "reject"), and later requests the grant covers
  * are answered "once" by the host without bothering the device.
+ *
+ * The host also keeps its own record of waiting requests: OpenCode forgets them when it restarts,
+ * so a request the runtime lost is shown to devices as expired, with the reason, and an answer
+ * to it is refused instead of being reported as delivered.
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { PermissionReply } from '../../shared/protocol/messages.ts';
+import type { PermissionExpiredEvent, PermissionReply } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 
+/** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
+export interface ListedPermission {
+  id: string;
+  sessionID: string;
+  permission: string;
+  patterns: string[];
+  always: string[];
+  metadata?: Record<string, unknown>;
+  tool?: { messageID: string; callID: string };
+}
+
 /** What this module needs of the runtime bridge. */
 export interface PermissionRuntime {
-  listPermissions(): Promise<ReadonlyArray<{ id: string; sessionID: string; permission: string; patterns: string[]; always: string[] }>>;
+  listPermissions(): Promise<ReadonlyArray<ListedPermission>>;
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
 }
+
+/** Events this module makes for devices: requests found in the runtime's list, and expired ones. */
+export type PermissionNotice = PermissionAskedEvent | PermissionExpiredEvent;
 
 export interface PermissionGrants {
   /**
@@ -23,82 +41,170 @@ export interface PermissionGrants {
    * covers: the host answers it, and it should not be shown to devices.
    */
   observe(event: RelayRuntimeEvent): boolean;
-  /** A device's answer. */
+  /**
+   * A device's answer. Resolves only once the runtime took it; a request the runtime no longer
+   * has is refused with `permission.expired` (or `request.unknown` when the host never saw it).
+   */
   reply(requestId: string, reply: PermissionReply, message?: string): Promise<void>;
   /** The patterns granted in a session, per permission kind (for tests and the admin page). */
   granted(sessionId: string): Record<string, string[]>;
+  /** Requests waiting for an answer, oldest first, as devices were shown them. */
+  pending(): PermissionAskedEvent[];
+  /**
+   * Compares the host's record with the runtime's list (after the runtime (re)started or the
+   * event stream came back): requests the runtime lost expire with `reason`, requests it has that
+   * the host never saw are announced. Both go to `publish`.
+   */
+  sync(reason: string): Promise<void>;
 }
 
 interface Asked {
-  sessionId: string;
-  permission: string;
-  patterns: string[];
-  always: string[];
+  event: PermissionAskedEvent;
+  /** Observation order: sync only expires what was asked before it looked. */
+  order: number;
 }
 
+/** Bounds for the host's records, so a runtime that never answers cannot grow them without end. */
 const MAX_OPEN_REQUESTS = 1000;
+const MAX_CLOSED_REMEMBERED = 1000;
 
-export function createPermissionGrants(runtime: PermissionRuntime, log: Logger): PermissionGrants {
+export function createPermissionGrants(
+  runtime: PermissionRuntime,
+  log: Logger,
+  publish: (event: PermissionNotice) => void = () => {},
+): PermissionGrants {
   /** Requests the runtime asked and nobody answered yet. */
   const open = new Map<string, Asked>();
+  /** requestId → why it expired. */
+  const expired = new Map<string, string>();
+  /** Requests answered through this host (or being answered right now). */
+  const answered = new Set<string>();
   /** sessionId → permission kind → granted patterns. */
   const grants = new Map<string, Map<string, Set<string>>>();
+  let order = 0;
 
-  const covers = (asked: Asked): boolean => {
+  const remember = <K>(set: { size: number; keys(): IterableIterator<K>; delete(k: K): boolean }, max: number) => {
+    while (set.size > max) set.delete(set.keys().next().value as K);
+  };
+
+  const covers = (asked: PermissionAskedEvent): boolean => {
     const patterns = grants.get(asked.sessionId)?.get(asked.permission);
     if (!patterns || asked.patterns.length === 0) return false;
     return asked.patterns.every((p) => [...patterns].some((g) => wildcardMatch(g, p)));
   };
 
-  const find = async (requestId: string): Promise<Asked> => {
-    const known = open.get(requestId);
-    if (known) return known;
-    // Asked before this host started listening (e.g. after a host restart): ask the runtime.
-    const listed = (await runtime.listPermissions()).find((p) => p.id === requestId);
-    if (!listed) throw new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
-    return { sessionId: listed.sessionID, permission: listed.permission, patterns: listed.patterns, always: listed.always };
+  const grant = (asked: PermissionAskedEvent) => {
+    // OpenCode suggests what "always" should cover (e.g. `git log *` for `git log -5`); fall back to the exact patterns.
+    const patterns = asked.always.length ? asked.always : asked.patterns;
+    const session = grants.get(asked.sessionId) ?? new Map<string, Set<string>>();
+    grants.set(asked.sessionId, session);
+    const set = session.get(asked.permission) ?? new Set<string>();
+    session.set(asked.permission, set);
+    for (const p of patterns) set.add(p);
+  };
+
+  const expire = (requestId: string, asked: PermissionAskedEvent, reason: string) => {
+    open.delete(requestId);
+    expired.set(requestId, reason);
+    remember(expired, MAX_CLOSED_REMEMBERED);
+    log.info('a permission request expired', { requestId, sessionId: asked.sessionId, reason });
+    publish({ type: 'permission.expired', requestId, sessionId: asked.sessionId, reason });
+  };
+
+  const expiredError = (requestId: string, reason: string) =>
+    new RelayError('permission.expired', `permission request ${requestId} expired (${reason}); the answer was not delivered`);
+
+  /** The runtime does not have `requestId` (any more): the error to answer with. */
+  const gone = (requestId: string): RelayError => {
+    const asked = open.get(requestId);
+    if (asked) {
+      const reason = 'the runtime no longer has it; it may have restarted';
+      expire(requestId, asked.event, reason);
+      return expiredError(requestId, reason);
+    }
+    const why = expired.get(requestId);
+    if (why !== undefined) return expiredError(requestId, why);
+    if (answered.has(requestId)) return new RelayError('request.unknown', `permission request ${requestId} was answered already`);
+    return new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
+  };
+
+  const listed = async (requestId: string): Promise<ListedPermission | undefined> =>
+    (await runtime.listPermissions()).find((p) => p.id === requestId);
+
+  const observe = (event: RelayRuntimeEvent): boolean => {
+    if (event.type === 'permission.asked') {
+      if (covers(event)) {
+        log.info('answered a permission request from a session grant', { sessionId: event.sessionId, permission: event.permission });
+        runtime.replyPermission(event.requestId, 'once').catch((err) => log.warn('could not answer a permission request from a session grant', { err }));
+        return false;
+      }
+      open.set(event.requestId, { event, order: ++order });
+      remember(open, MAX_OPEN_REQUESTS);
+    } else if (event.type === 'permission.replied') {
+      open.delete(event.requestId);
+      answered.add(event.requestId);
+      remember(answered, MAX_CLOSED_REMEMBERED);
+    } else if (event.type === 'session.deleted') {
+      grants.delete(event.sessionId);
+    }
+    return true;
   };
 
   return {
-    observe(event) {
-      if (event.type === 'permission.asked') {
-        const asked = toAsked(event);
-        if (covers(asked)) {
-          log.info('answered a permission request from a session grant', { sessionId: asked.sessionId, permission: asked.permission });
-          runtime.replyPermission(event.requestId, 'once').catch((err) => log.warn('could not answer a permission request from a session grant', { err }));
-          return false;
-        }
-        open.set(event.requestId, asked);
-        if (open.size > MAX_OPEN_REQUESTS) open.delete(open.keys().next().value as string);
-      } else if (event.type === 'permission.replied') {
-        open.delete(event.requestId);
-      } else if (event.type === 'session.deleted') {
-        grants.delete(event.sessionId);
-      }
-      return true;
-    },
+    observe,
     async reply(requestId, reply, message) {
-      if (reply === 'session') {
-        const asked = await find(requestId);
-        // OpenCode suggests what "always" should cover (e.g. `git log *` for `git log -5`); fall back to the exact patterns.
-        const patterns = asked.always.length ? asked.always : asked.patterns;
-        const session = grants.get(asked.sessionId) ?? new Map<string, Set<string>>();
-        grants.set(asked.sessionId, session);
-        const set = session.get(asked.permission) ?? new Set<string>();
-        session.set(asked.permission, set);
-        for (const p of patterns) set.add(p);
+      const why = expired.get(requestId);
+      if (why !== undefined) throw expiredError(requestId, why);
+      // OpenCode may answer success to a reply for a request it no longer has: ask it first.
+      const request = await listed(requestId);
+      if (!request || answered.has(requestId)) throw gone(requestId);
+      answered.add(requestId);
+      remember(answered, MAX_CLOSED_REMEMBERED);
+      try {
+        await runtime.replyPermission(requestId, reply === 'reject' ? 'reject' : 'once', message);
+      } catch (err) {
+        answered.delete(requestId);
+        const still = await listed(requestId).then((r) => r !== undefined, () => true);
+        throw still ? err : gone(requestId);
       }
-      await runtime.replyPermission(requestId, reply === 'reject' ? 'reject' : 'once', message);
+      if (reply === 'session') grant(open.get(requestId)?.event ?? toAsked(request));
       open.delete(requestId);
     },
     granted(sessionId) {
       return Object.fromEntries([...(grants.get(sessionId) ?? [])].map(([k, v]) => [k, [...v]]));
     },
+    pending: () => [...open.values()].map((a) => a.event),
+    async sync(reason) {
+      const before = order;
+      let list: ReadonlyArray<ListedPermission>;
+      try {
+        list = await runtime.listPermissions();
+      } catch (err) {
+        log.warn('could not compare pending permission requests with the runtime', { err });
+        return;
+      }
+      const present = new Set(list.map((p) => p.id));
+      for (const [id, asked] of [...open]) if (asked.order <= before && !present.has(id)) expire(id, asked.event, reason);
+      for (const p of list) {
+        if (open.has(p.id) || expired.has(p.id) || answered.has(p.id)) continue;
+        const asked = toAsked(p);
+        if (observe(asked)) publish(asked);
+      }
+    },
   };
 }
 
-function toAsked(e: PermissionAskedEvent): Asked {
-  return { sessionId: e.sessionId, permission: e.permission, patterns: e.patterns, always: e.always };
+function toAsked(p: ListedPermission): PermissionAskedEvent {
+  return {
+    type: 'permission.asked',
+    requestId: p.id,
+    sessionId: p.sessionID,
+    permission: p.permission,
+    patterns: p.patterns,
+    always: p.always,
+    metadata: p.metadata ?? {},
+    ...(p.tool ? { tool: { messageId: p.tool.messageID, callId: p.tool.callID } } : {}),
+  };
 }
 
 /**

@@ -10,20 +10,21 @@ const device = {} as Device;
 
 function setup(status: RuntimeStatus = { state: 'ready' }) {
   const calls: unknown[][] = [];
-  let failPrompt = false;
   const runtime: RuntimeCalls = {
     listSessions: async () => (calls.push(['listSessions']), ['s']),
     messages: async (id) => (calls.push(['messages', id]), ['m']),
     createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: 'ses_1' }),
-    prompt: async (id, text) => {
-      calls.push(['prompt', id, text]);
-      if (failPrompt) throw new Error('boom');
-    },
     abort: async (id) => (calls.push(['abort', id]), true),
   };
+  const tasks = {
+    submit: async (taskId: string, sessionId: string, text: string) => {
+      calls.push(['submit', taskId, sessionId, text]);
+      return { taskId, sessionId, messageId: 'msg_1', acceptedAt: 5 };
+    },
+  };
   const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
-  const router = createRouter({ runtime, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status });
-  return { router, calls, failNext: () => (failPrompt = true), okNext: () => (failPrompt = false) };
+  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status });
+  return { router, calls };
 }
 
 test('each request maps to its runtime call', async () => {
@@ -33,11 +34,11 @@ test('each request maps to its runtime call', async () => {
   assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_1' });
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
   assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
-  assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k' });
+  assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
   assert.deepEqual(calls, [
     ['listSessions'], ['messages', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
-    ['prompt', 'x', 'hi'], ['reply', 'p', 'session', undefined],
+    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined],
   ]);
 });
 
@@ -45,19 +46,6 @@ test('a workspace the host does not serve is refused', async () => {
   const { router, calls } = setup();
   await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/etc' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
   assert.deepEqual(calls, []);
-});
-
-test('task.submit is idempotent by taskId; a failed one may be retried', async () => {
-  const { router, calls, failNext, okNext } = setup();
-  const task = { t: 'task.submit' as const, id: '1', taskId: 'k', sessionId: 'x', text: 'hi' };
-  await router.handle(task, device);
-  await router.handle({ ...task, id: '2' }, device);
-  assert.equal(calls.length, 1);
-  failNext();
-  await assert.rejects(router.handle({ ...task, taskId: 'k2' }, device), /boom/);
-  okNext();
-  await router.handle({ ...task, taskId: 'k2' }, device);
-  assert.equal(calls.length, 3);
 });
 
 test('nothing is called while the runtime is not ready', async () => {

@@ -1,13 +1,14 @@
 /**
  * Turns an approved device's requests into runtime calls. Only these calls exist: nothing here
  * reaches the runtime's shell, PTY or configuration routes. `task.submit` returns as soon as the
- * runtime accepted the prompt (progress arrives as events) and is idempotent by `taskId`, so a
- * device may resend a task it is unsure about.
+ * runtime accepted the prompt (progress arrives as events) and runs each `taskId` once, also
+ * across host restarts (host/tasks/), so a device may resend a task it is unsure about.
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 
 /** The runtime bridge's calls the router makes (host/runtime/bridge.ts fits). */
@@ -16,35 +17,20 @@ export interface RuntimeCalls {
   messages(sessionId: string): Promise<unknown>;
   /** `title` undefined lets the runtime name the session from its first prompt. */
   createSession(title: string | undefined, directory?: string): Promise<unknown>;
-  prompt(sessionId: string, text: string): Promise<void>;
   abort(sessionId: string): Promise<unknown>;
 }
 
 export interface RouterOptions {
   runtime: RuntimeCalls;
+  tasks: Pick<TaskService, 'submit'>;
   permissions: PermissionGrants;
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
   runtimeStatus: () => RuntimeStatus;
 }
 
-/** How many task ids are remembered to recognise a resent task. */
-const REMEMBERED_TASKS = 1000;
-
 export function createRouter(opts: RouterOptions): Router {
-  const { runtime, permissions } = opts;
-  const tasks = new Map<string, Promise<void>>();
-
-  const submit = (taskId: string, sessionId: string, text: string): Promise<void> => {
-    const known = tasks.get(taskId);
-    if (known) return known;
-    const sent = runtime.prompt(sessionId, text);
-    tasks.set(taskId, sent);
-    // A failed submit may be retried with the same id.
-    sent.catch(() => tasks.delete(taskId));
-    if (tasks.size > REMEMBERED_TASKS) tasks.delete(tasks.keys().next().value as string);
-    return sent;
-  };
+  const { runtime, permissions, tasks } = opts;
 
   const workspaceFor = (requested: string | undefined): string | undefined => {
     const all = opts.workspaces();
@@ -70,8 +56,7 @@ export function createRouter(opts: RouterOptions): Router {
           await runtime.abort(request.sessionId);
           return {};
         case 'task.submit':
-          await submit(request.taskId, request.sessionId, request.text);
-          return { taskId: request.taskId };
+          return tasks.submit(request.taskId, request.sessionId, request.text);
         case 'permission.reply':
           await permissions.reply(request.requestId, request.reply, request.message);
           return {};

@@ -14,6 +14,7 @@ import {
   createOpencodeClient,
   type OpencodeClient,
   type PermissionRequest,
+  type PermissionRuleset,
   type Session,
   type SessionMessagesResponses,
 } from '@opencode-ai/sdk/v2';
@@ -52,7 +53,10 @@ export interface RuntimeBridge {
   readonly target: RuntimeTarget | undefined;
   /** Points the bridge at another runtime address (a restarted runtime gets a new port). */
   setTarget(target: RuntimeTarget): void;
-  createSession(title: string, directory?: string): Promise<Session>;
+  /** `permission`: the session's own rules, evaluated after the agent's (the last match wins). */
+  createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset): Promise<Session>;
+  /** Appends rules to a session's own (OpenCode merges; it never replaces them). */
+  addSessionPermission(sessionId: string, permission: PermissionRuleset): Promise<Session>;
   listSessions(): Promise<Session[]>;
   getSession(sessionId: string): Promise<Session>;
   messages(sessionId: string): Promise<RuntimeMessages>;
@@ -208,8 +212,10 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       stream?.abort();
       wakeUp?.();
     },
-    createSession: (title, directory) =>
-      call('create session', (c, o) => c.session.create({ title, ...(directory ? { directory } : dir) }, o)),
+    createSession: (title, directory, permission) =>
+      call('create session', (c, o) => c.session.create({ title, ...(directory ? { directory } : dir), ...(permission ? { permission } : {}) }, o)),
+    addSessionPermission: (sessionId, permission) =>
+      call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...dir, permission }, o)),
     listSessions: () => call('list sessions', (c, o) => c.session.list(dir, o)),
     getSession: (sessionId) => call('get session', (c, o) => c.session.get({ sessionID: sessionId, ...dir }, o)),
     messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...dir }, o)),

@@ -91,3 +91,21 @@ test('Accept-Encoding q-values pick br, then gzip, else identity', () => {
   assert.equal(encodingFor('identity'), undefined);
   assert.equal(site.respond(get('/assets/a-a1B2c3D4.js.br')).status, 404, 'a sibling is a variant, not a file of its own');
 });
+
+test('a page built beside the app answers at its clean URL; other extensionless pages get the app', () => {
+  const dir = join(root, 'pages');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'index.html'), 'app');
+  writeFileSync(join(dir, 'troubleshooting.html'), 'guide');
+  const site = createStaticSite({ dir, log: silentLogger });
+  const html = { accept: 'text/html' };
+  for (const url of ['/troubleshooting', '/troubleshooting.html']) {
+    const reply = site.respond(get(url, html));
+    assert.equal(String(reply.body), 'guide', url);
+    assert.equal(header(reply.headers, 'Cache-Control'), CACHE_NO_CACHE, url);
+  }
+  assert.equal(String(site.respond(get('/troubleshooting')).body), 'guide', 'whatever the Accept header');
+  assert.equal(String(site.respond(get('/sessions', html)).body), 'app');
+  assert.equal(String(site.respond(get('/troubleshooting/', html)).body), 'app', 'no directory of that name');
+  assert.equal(site.respond(get('/missing')).status, 404);
+});

@@ -108,7 +108,8 @@ function respond(files: Map<string, Asset> | undefined, req: StaticRequest): Rep
   if (!files) return plain(503, NOT_BUILT_MESSAGE);
 
   const key = path.endsWith('/') ? `${path}index.html` : path;
-  let asset = files.get(key);
+  // Clean URLs for pages built beside the app (/troubleshooting → troubleshooting.html), ahead of the app's routes.
+  let asset = files.get(key) ?? (extname(path) ? undefined : files.get(`${path}.html`));
   if (!asset && looksLikeAppRoute(path, req.accept)) asset = files.get('/index.html');
   if (!asset) return plain(404, 'not found');
 

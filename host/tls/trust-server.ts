@@ -12,6 +12,7 @@ import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unoffi
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
+import { projectPath } from '../paths.ts';
 import { closeApp, guardedRoute, listenExclusive } from '../server/http.ts';
 import type { Uws } from '../uws/load.ts';
 import type { HeaderList, Reply } from '../uws/respond.ts';
@@ -40,7 +41,7 @@ export function defaultTrustPort(port: number): number {
   return port === 0 || port >= 65535 ? 0 : port + 1;
 }
 
-const page = (name: string) => readFileSync(new URL(`./pages/${name}`, import.meta.url), 'utf8');
+const page = (name: string) => readFileSync(projectPath('host', 'tls', 'pages', name), 'utf8');
 
 export function createTrustServer(opts: TrustServerOptions): TrustServer {
   const { uws, log } = opts;

@@ -20,7 +20,7 @@ import { toHex } from '../encoding.ts';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
 import {
   PROTOCOL_VERSION, decodeJson, encodeMessage, parseHostMessage,
-  type DeviceHello, type HostMessage, type Request, type RequestType, type RuntimeStatus,
+  type DeviceHello, type HostMessage, type Request, type RequestType, type Resync, type RuntimeStatus, type TaskAccepted,
 } from '../protocol/messages.ts';
 import { codeSecretBytes, pairingPsk } from '../pairing/keys.ts';
 import { checkCodeHostKey, type PairLink, type TypedCode } from '../pairing/link.ts';
@@ -67,7 +67,7 @@ type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
 export type RequestBody = WithoutId<Request>;
 interface KnownResults {
   ping: { at: number };
-  'task.submit': { taskId: string };
+  'task.submit': TaskAccepted;
   'session.abort': Record<string, never>;
   'permission.reply': Record<string, never>;
 }
@@ -105,6 +105,12 @@ export interface ChannelHandlers {
   /** A runtime event; remember `seq` (with `welcome.epoch`) to resume after a reconnect. */
   onEvent?: (seq: number, event: Record<string, unknown>) => void;
   onRuntime?: (runtime: RuntimeStatus) => void;
+  /**
+   * The host could not replay what the device missed (welcome `resumed: false`): reload the
+   * sessions it names (all when it names none) and show only its pending permission requests.
+   * It may arrive before `connect()`/`approved` resolves; events after it continue from `seq`.
+   */
+  onResync?: (resync: Resync) => void;
 }
 
 interface Common extends ChannelHandlers {
@@ -291,6 +297,10 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
         return;
       case 'runtime':
         if (welcome) opts.onRuntime?.(m.runtime);
+        return;
+      case 'resync':
+        if (!welcome) return fail('protocol.invalid', 'a resync before the welcome');
+        opts.onResync?.(m);
         return;
       case 'welcome':
         if (welcome) return fail('protocol.invalid', 'a second welcome');

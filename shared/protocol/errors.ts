@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   'runtime.not-ready': 'The coding runtime is not ready.',
   'runtime.error': 'The coding runtime answered with an error.',
   'request.unknown': 'The request names something that does not exist.',
+  'permission.expired': 'The permission request is gone: the runtime restarted or withdrew it, so the answer was not delivered.',
   'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',

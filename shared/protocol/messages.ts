@@ -6,6 +6,7 @@
  */
 import { isErrorCode, type ErrorCode } from './errors.ts';
 import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem, type Obj } from './guard.ts';
+import type { PermissionAskedEvent } from './runtime-events.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Ids made by either side: request ids, task ids, session ids. */
@@ -72,6 +73,51 @@ export function parseRequest(v: unknown): Request {
 
 // ---- host → device ----------------------------------------------------------------------
 
+/**
+ * The answer to `task.submit`, the same every time the task is submitted: `messageId` is the id
+ * of the task's user message in the runtime's session (its replies name it as their parent).
+ */
+export interface TaskAccepted {
+  taskId: string;
+  sessionId: string;
+  messageId: string;
+  /** When the host first accepted the task (ms since the epoch). */
+  acceptedAt: number;
+}
+
+/**
+ * Why the device must reload instead of continuing from its last event:
+ *   new      the hello named no event to continue from (first connection, or a fresh app)
+ *   restart  the hello's epoch is not this host run's (the host restarted)
+ *   gap      events after the hello's `after` are no longer kept (or too many to replay)
+ */
+export const RESYNC_REASONS = ['new', 'restart', 'gap'] as const;
+export type ResyncReason = (typeof RESYNC_REASONS)[number];
+
+/** Sent right after a welcome with `resumed: false` (docs/protocol.md, "Resume rules"). */
+export interface Resync {
+  t: 'resync';
+  reason: ResyncReason;
+  /** The last event number given out before this message; every later event follows it. */
+  seq: number;
+  /** Sessions to reload (`session.messages`); absent: every session, and `sessions.list`. */
+  sessions?: string[];
+  /** Every permission request that waits for an answer now; any other the device shows is gone. */
+  permissions: PermissionAskedEvent[];
+}
+
+/**
+ * A host event (inside `event`, numbered like runtime events): a permission request the runtime
+ * no longer has, usually because it restarted. Replying to it is refused with `permission.expired`.
+ */
+export interface PermissionExpiredEvent {
+  type: 'permission.expired';
+  requestId: string;
+  sessionId: string;
+  /** Why, for a person. */
+  reason: string;
+}
+
 export interface HostInfo {
   hostId: string;
   name: string;
@@ -91,15 +137,18 @@ export type HostMessage =
       t: 'welcome'; host: HostInfo; deviceId: string; scopes: Scope[]; workspaces: string[]; runtime: RuntimeStatus; protocol: number;
       /** Names this run of the host: event numbers continue only within one epoch. */
       epoch: string;
-      /** True when every event after the hello's `after` follows; false: reload what is shown. */
+      /** True when every event after the hello's `after` follows; false: a `resync` follows instead. */
       resumed: boolean;
+      /** The last event number given out: a resumed device is caught up once it applied this one. */
+      seq?: number;
     }
   | { t: 'pair.pending'; code: string }
   | { t: 'pair.approved'; deviceId: string }
   | { t: 'result'; id: string; ok: true; data: unknown }
   | { t: 'result'; id: string; ok: false; error: { code: ErrorCode; message: string } }
   | { t: 'runtime'; runtime: RuntimeStatus }
-  | { t: 'event'; seq: number; event: Obj };
+  | { t: 'event'; seq: number; event: Obj }
+  | Resync;
 
 export type HostMessageType = HostMessage['t'];
 
@@ -126,7 +175,7 @@ function parseHost(v: unknown, path: string): HostInfo {
  */
 export function parseHostMessage(v: unknown): HostMessage {
   const o = obj(v, 'message');
-  const t = oneOf(o, 't', 'message', ['welcome', 'pair.pending', 'pair.approved', 'result', 'runtime', 'event'] as const);
+  const t = oneOf(o, 't', 'message', ['welcome', 'pair.pending', 'pair.approved', 'result', 'runtime', 'event', 'resync'] as const);
   const p = `message(${t})`;
   switch (t) {
     case 'welcome':
@@ -140,6 +189,7 @@ export function parseHostMessage(v: unknown): HostMessage {
         protocol: int(o, 'protocol', p, { min: 1 }),
         epoch: str(o, 'epoch', p, ID),
         resumed: bool(o, 'resumed', p),
+        seq: optInt(o, 'seq', p, { min: 0 }),
       };
     case 'pair.pending':
       return { t, code: str(o, 'code', p, { min: 6, max: 6 }) };
@@ -160,7 +210,37 @@ export function parseHostMessage(v: unknown): HostMessage {
       str(event, 'type', `${p}.event`, { min: 1, max: 64 });
       return { t, seq: int(o, 'seq', p, { min: 1 }), event };
     }
+    case 'resync': {
+      const sessions = o.sessions === undefined ? undefined : list(o, 'sessions', p, strItem(ID), 100_000);
+      return {
+        t,
+        reason: oneOf(o, 'reason', p, RESYNC_REASONS),
+        seq: int(o, 'seq', p, { min: 0 }),
+        ...(sessions ? { sessions } : {}),
+        permissions: list(o, 'permissions', p, parsePendingPermission, 1000),
+      };
+    }
   }
+}
+
+/** A pending request as `resync` lists it: the fields a device needs to show and answer it. */
+function parsePendingPermission(v: unknown, path: string): PermissionAskedEvent {
+  const o = obj(v, path);
+  if (o.type !== 'permission.asked') throw new ProtocolError(`${path}.type`, 'expected "permission.asked"');
+  str(o, 'requestId', path, ID);
+  str(o, 'sessionId', path, ID);
+  str(o, 'permission', path, { min: 1, max: 200 });
+  list(o, 'patterns', path, strItem(), 1000);
+  list(o, 'always', path, strItem(), 1000);
+  obj(o.metadata, `${path}.metadata`);
+  return o as unknown as PermissionAskedEvent;
+}
+
+/** Reads a `permission.expired` event; throws ProtocolError naming the field when it is malformed. */
+export function parsePermissionExpired(event: Obj): PermissionExpiredEvent {
+  const p = 'event(permission.expired)';
+  if (event.type !== 'permission.expired') throw new ProtocolError(`${p}.type`, 'expected "permission.expired"');
+  return { type: 'permission.expired', requestId: str(event, 'requestId', p, ID), sessionId: str(event, 'sessionId', p, ID), reason: str(event, 'reason', p, { max: 4000 }) };
 }
 
 // ---- the handshake's first payloads (inside Noise message 1) ---------------------------

@@ -1,16 +1,90 @@
+import { createSignal, Show } from 'solid-js';
+import { useApp } from '../../app/context.ts';
+import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
+import { Button } from '../../ui/Button.tsx';
+import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
+import { StatusBadge } from '../../ui/StatusBadge.tsx';
+import { TimelineView } from './TimelineView.tsx';
+import { TodoList } from './TodoList.tsx';
 
-/** Placeholder until the live session stream lands. */
+/** One session: its live conversation, todo list, a stop button and a follow-up box. */
 export default function SessionScreen(props: ScreenProps) {
+  const { relay, connection } = useApp();
+  const id = props.param!;
+  const timeline = relay.timeline(id);
+  const summary = () => relay.sessions.get(id);
+  const status = () => {
+    if (relay.permissions().some((p) => p.sessionId === id)) return 'waiting' as const;
+    return timeline.loaded() ? timeline.status() : (summary()?.status ?? timeline.status());
+  };
+  const note = () => timeline.statusNote() || summary()?.note || '';
+  const busy = () => status() === 'running' || status() === 'waiting';
+  const connected = () => connection.state.status === 'connected';
+  const load = () => relay.sessionLoad(id);
+  const [stopping, setStopping] = createSignal(false);
+  const [stopError, setStopError] = createSignal('');
+
+  const stop = async () => {
+    setStopping(true);
+    setStopError('');
+    try {
+      await relay.stop(id);
+    } catch (err) {
+      setStopError(explainRequest(err));
+    } finally {
+      setStopping(false);
+    }
+  };
+
+  const send = async (text: string) => {
+    try {
+      await relay.sendTask(id, text);
+    } catch (err) {
+      throw new Error(explainRequest(err));
+    }
+  };
+
   return (
-    <Screen title="Session">
-      <p>
-        Session <code>{props.param}</code> opens here once your computer is connected.
-      </p>
-      <p>
-        <a href="#/sessions">All sessions</a>
-      </p>
+    <Screen title={summary()?.title ?? 'Session'} class="screen--session">
+      <div class="session-bar">
+        <a class="back-link" href="#/sessions">All sessions</a>
+        <div class="session-bar__status" role="status">
+          <StatusBadge status={status()} />
+        </div>
+        <Show when={busy()}>
+          <Button variant="danger" disabled={stopping() || !connected()} onClick={() => void stop()}>
+            {stopping() ? 'Stopping…' : 'Stop'}
+          </Button>
+        </Show>
+      </div>
+      <Show when={note()}>
+        <p class={`note${status() === 'failed' ? ' note--error' : ''}`}>{note()}</p>
+      </Show>
+      <Show when={stopError()}>
+        <p class="note note--error" role="alert">{stopError()}</p>
+      </Show>
+      <Show when={load().error}>
+        <p class="note note--error" role="alert">{timeline.items().length ? `Showing the saved copy. ${load().error}` : load().error}</p>
+      </Show>
+      <Show when={load().loading && !timeline.items().length}>
+        <p class="loading">Loading messages…</p>
+      </Show>
+      <TodoList todos={timeline.todos()} />
+      <TimelineView items={timeline.items} />
+      <Show when={timeline.loaded() && !timeline.items().length && !load().loading}>
+        <p class="hint">Nothing in this session yet.</p>
+      </Show>
+      <div class="session-composer">
+        <Composer
+          label="Follow-up"
+          placeholder="Reply, or give a new task"
+          submitLabel="Send"
+          blocked={connected() ? undefined : 'Messages can be sent once your computer is connected.'}
+          onSend={send}
+        />
+      </div>
     </Screen>
   );
 }

@@ -1,13 +1,150 @@
+import { createSignal, createUniqueId, For, onCleanup, Show } from 'solid-js';
+import { useApp } from '../../app/context.ts';
+import { SecureContextNote } from '../../app/SecureContextNote.tsx';
+import { explainRequest } from '../../net/explain.ts';
+import { formatRoute } from '../../routes.ts';
+import { Button } from '../../ui/Button.tsx';
+import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
+import { StatusBadge } from '../../ui/StatusBadge.tsx';
+import { timeAgo } from '../../ui/time.ts';
+import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 
-/** Placeholder until sessions sync from the host. */
+/** Which computer's sessions are shown; a picker once there are several. */
+function HostSwitcher() {
+  const { relay } = useApp();
+  const id = createUniqueId();
+  return (
+    <div class="host-switcher">
+      <Show
+        when={relay.hosts().length > 1}
+        fallback={
+          <p class="host-switcher__one">
+            On <strong>{relay.activeHost()?.label}</strong>
+          </p>
+        }
+      >
+        <label for={id}>Computer</label>
+        <select id={id} class="select" value={relay.activeHost()?.hostId} onChange={(e) => void relay.switchHost(e.currentTarget.value)}>
+          <For each={relay.hosts()}>{(h) => <option value={h.hostId}>{h.label}</option>}</For>
+        </select>
+      </Show>
+      <a class="host-switcher__pair" href="#/pair">Pair another computer</a>
+    </div>
+  );
+}
+
+/**
+ * After pairing in a browser tab: the installed app keeps storage of its own and pairs too. On a
+ * plain-HTTP page there is no installing: say what is missing there instead.
+ */
+function InstallNote() {
+  const [shown, setShown] = createSignal(sessionStorage.getItem(PAIRED_IN_TAB) === '1');
+  const dismiss = () => {
+    sessionStorage.removeItem(PAIRED_IN_TAB);
+    setShown(false);
+  };
+  const gotIt = () => (
+    <div class="note__actions">
+      <Button variant="quiet" onClick={dismiss}>Got it</Button>
+    </div>
+  );
+  return (
+    <Show when={shown()}>
+      <Show when={window.isSecureContext} fallback={<SecureContextNote>{gotIt()}</SecureContextNote>}>
+        <div class="note" role="status">
+          <p>{installHint()}</p>
+          {gotIt()}
+        </div>
+      </Show>
+    </Show>
+  );
+}
+
+/** The app was opened from an address the computer does not list: its pairing stays there. */
+function UnlistedNote() {
+  const { relay } = useApp();
+  return (
+    <Show when={relay.unlistedHere()}>
+      {(stable) => (
+        <div class="note" role="note" aria-label="Another address">
+          <p>
+            The app is open at <strong>{location.host}</strong>, an address {relay.activeHost()?.label} does not list.
+            This phone’s pairing belongs to this address only. Use {relay.activeHost()?.label}’s own address,{' '}
+            <a href={`${stable()}/#/pair`}>{new URL(stable()).host}</a>, and pair the app there once: it keeps working
+            when this address changes.
+          </p>
+        </div>
+      )}
+    </Show>
+  );
+}
+
 export default function SessionsScreen() {
+  const { relay, router, connection } = useApp();
+  const [now, setNow] = createSignal(Date.now());
+  const clock = setInterval(() => setNow(Date.now()), 30_000);
+  onCleanup(() => clearInterval(clock));
+  const host = relay.activeHost;
+  const connected = () => connection.state.status === 'connected';
+
+  const start = async (text: string) => {
+    try {
+      const id = await relay.newTask(text);
+      router.navigate({ name: 'session', param: id });
+    } catch (err) {
+      throw new Error(explainRequest(err));
+    }
+  };
+
   return (
     <Screen title="Sessions">
-      <p>No sessions yet. They appear here once your computer is connected.</p>
-      <p>
-        <a href="#/pair">Pair another computer</a>
-      </p>
+      <Show
+        when={host()}
+        fallback={
+          <Show when={relay.started()}>
+            <p>This phone is not paired with a computer yet.</p>
+            <p>
+              <a class="button button--primary" href="#/pair">Pair with your computer</a>
+            </p>
+          </Show>
+        }
+      >
+        <HostSwitcher />
+        <UnlistedNote />
+        <InstallNote />
+        <Composer
+          label="New task"
+          placeholder="What should the agent do?"
+          submitLabel="Start task"
+          blocked={connected() ? undefined : `Tasks can start once ${host()!.label} is connected.`}
+          onSend={start}
+        />
+        <Show when={relay.listError()}>
+          <p class="note note--error" role="alert">{relay.listError()}</p>
+        </Show>
+        <Show when={!relay.sessionsFresh() && relay.sessions.list().length > 0}>
+          <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} is connected.</p>
+        </Show>
+        <h2 class="section-title" id="sessions-heading">Recent sessions</h2>
+        <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">No sessions yet. Start a task above.</p>}>
+          <ul class="session-list" aria-labelledby="sessions-heading">
+            <For each={relay.sessions.list()}>
+              {(s) => (
+                <li>
+                  <a class="session-row" href={formatRoute({ name: 'session', param: s.sessionId })}>
+                    <span class="session-row__title">{s.title}</span>
+                    <span class="session-row__meta">
+                      <StatusBadge status={relay.statusOf(s.sessionId)} />
+                      <span class="session-row__time">{timeAgo(s.updatedAt, now())}</span>
+                    </span>
+                  </a>
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+      </Show>
     </Screen>
   );
 }

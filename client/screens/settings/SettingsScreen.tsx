@@ -1,7 +1,10 @@
 import { createSignal, createUniqueId, Show } from 'solid-js';
+import { SecureContextNote } from '../../app/SecureContextNote.tsx';
 import { Button } from '../../ui/Button.tsx';
 import { Screen } from '../../ui/Screen.tsx';
 import { Sheet } from '../../ui/Sheet.tsx';
+import { HealthPanel } from './HealthPanel.tsx';
+import { HostsSection } from './HostsSection.tsx';
 import { resetApp, type ResetResult } from './reset.ts';
 
 export default function SettingsScreen() {
@@ -28,6 +31,8 @@ export default function SettingsScreen() {
 
   return (
     <Screen title="Settings">
+      <HealthPanel />
+      <HostsSection />
       <h2 class="section-title">About</h2>
       <dl class="facts">
         <dt>App</dt>
@@ -37,6 +42,7 @@ export default function SettingsScreen() {
         <dt>Works offline</dt>
         <dd>{offline ? 'Yes' : 'No'}</dd>
       </dl>
+      <SecureContextNote />
 
       <h2 class="section-title">Troubleshooting</h2>
       <p>If the app misbehaves after an update, reset it: it is downloaded again from your computer.</p>

@@ -1,0 +1,145 @@
+/**
+ * The host under measurement, in a process of its own (started by bench/lib/host-process.ts
+ * with `fork`): the real host or the bench composition, on 127.0.0.1 and a free port. It
+ * reports `ready`, then answers the parent's commands (protocol.ts) until `stop` or until the
+ * parent goes away.
+ * @module
+ */
+import { startHost, type Host } from '../../host/app.ts';
+import { parseConfig } from '../../host/config.ts';
+import { createLogger, silentLogger, type LogLevel } from '../../host/log.ts';
+import type { EventHub } from '../../host/channel/hub.ts';
+import type { Relay } from '../../host/channel/relay.ts';
+import { startBenchRelay } from './compose.ts';
+import type { ChildMessage, ChildSpec, Command, CommandResults, HostStats, PublishSpec, Request } from './protocol.ts';
+
+const log = process.env.RELAY_BENCH_LOG ? createLogger({ level: process.env.RELAY_BENCH_LOG as LogLevel }) : silentLogger;
+const now = () => performance.timeOrigin + performance.now();
+
+interface Running {
+  port: number;
+  listeningAfterMs: number;
+  relay: Relay;
+  /** Only when it is the real host. */
+  host?: Host;
+  close(): Promise<void>;
+}
+
+async function start(spec: ChildSpec): Promise<Running> {
+  if (spec.mode === 'compose') {
+    const started = performance.now();
+    const bench = await startBenchRelay({ socket: spec.socket, dataDir: spec.dataDir, log });
+    if (spec.autoApprove) approveEverything(bench.relay);
+    return { port: bench.port, listeningAfterMs: performance.now() - started, relay: bench.relay, close: bench.close };
+  }
+  const argv = ['--port', String(spec.port ?? 0), '--bind', '127.0.0.1', '--data-dir', spec.dataDir, '--workspace', spec.workspace, '--log-level', 'error'];
+  if (spec.opencodeUrl) argv.push('--opencode-url', spec.opencodeUrl);
+  if (spec.publicUrl) argv.push('--public-url', spec.publicUrl);
+  const parsed = parseConfig(argv, {});
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const host = await startHost({ config: parsed.config, log, ...(spec.runtimeEnv ? { runtimeEnv: spec.runtimeEnv } : {}) });
+  if (spec.autoApprove) approveEverything(host.relay);
+  return { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
+}
+
+function approveEverything(relay: Relay): void {
+  const { approvals } = relay;
+  // Deciding inside the change callback would re-enter it: decide on the next turn.
+  approvals.onChange((pending) => queueMicrotask(() => pending.forEach((p) => approvals.approve(p.id))));
+}
+
+function stats(running: Running): HostStats {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  return {
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    connections: running.relay.connectionCount(),
+  };
+}
+
+/** A text delta as the runtime bridge relays it, stamped with the publish time. */
+function syntheticEvent(i: number, text: string): Record<string, unknown> {
+  return { type: 'message.text.delta', sessionId: 'ses_bench0000000000000000', messageId: 'msg_bench0000000000000000', partId: 'prt_bench0000000000000000', delta: text, i, sentAt: now() };
+}
+
+/** Publishes through the same hub the runtime's events take; paced, or in bursts of `batch`. */
+async function publish(hub: EventHub, spec: PublishSpec): Promise<CommandResults['publish']> {
+  const text = 'x'.repeat(spec.payloadBytes);
+  const firstSeq = hub.seq + 1;
+  const started = performance.now();
+  let sent = 0;
+  while (sent < spec.count) {
+    const due = spec.perSecond > 0 ? Math.min(spec.count, Math.floor(((performance.now() - started) * spec.perSecond) / 1000) + 1) : Math.min(spec.count, sent + (spec.batch ?? 1));
+    while (sent < due) hub.publishEvent(syntheticEvent(sent++, text));
+    if (sent >= spec.count) break;
+    if (spec.perSecond > 0) {
+      const nextAt = started + (sent * 1000) / spec.perSecond;
+      await new Promise((r) => setTimeout(r, Math.max(0, nextAt - performance.now())));
+    } else {
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  return { firstSeq, lastSeq: hub.seq };
+}
+
+async function handle(running: Running, command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case 'stats':
+      return stats(running);
+    case 'clock':
+      return { now: now() };
+    case 'publish':
+      return publish(running.relay.hub, command.spec);
+    case 'offers':
+      return { links: Array.from({ length: command.count }, () => running.relay.newOffer().link) };
+    case 'runtime': {
+      if (!running.host) throw new Error('runtime: the bench composition has no runtime');
+      await running.host.runtime.ready;
+      await running.host.runtime.bridge.subscribed();
+      const target = running.host.runtime.bridge.target!;
+      return { url: target.url, ...(target.password ? { password: target.password } : {}) };
+    }
+    case 'stop':
+      await running.close();
+      return {};
+  }
+}
+
+const send = (message: ChildMessage, then?: () => void) => process.send!(message, undefined, {}, then);
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.env.RELAY_BENCH_CHILD ?? 'null') as ChildSpec | null;
+  if (!spec || !process.send) throw new Error('bench/host/child.ts is started by bench/lib/host-process.ts');
+  let running: Running;
+  try {
+    running = await start(spec);
+  } catch (err) {
+    send({ type: 'failed', error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));
+    return;
+  }
+  const readyAt = performance.now();
+  send({ type: 'ready', info: { port: running.port, listeningAfterMs: running.listeningAfterMs, sinceProcessStartMs: readyAt, rss: process.memoryUsage().rss } });
+
+  let stopping = false;
+  process.on('message', (request: Request) => {
+    handle(running, request).then(
+      (result) => send({ type: 'reply', id: request.id, ok: true, result }, request.cmd === 'stop' ? () => process.exit(0) : undefined),
+      (err: unknown) => send({ type: 'reply', id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
+    if (request.cmd === 'stop') stopping = true;
+  });
+  // The parent went away without stopping us: do not linger (and stop the runtime we started).
+  process.on('disconnect', () => {
+    if (stopping) return;
+    running.close().finally(() => process.exit(1));
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench host child: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

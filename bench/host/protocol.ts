@@ -1,0 +1,70 @@
+/**
+ * What the bench's parent process and its host child (bench/host/child.ts) say to each other
+ * over the IPC channel of `fork`. The host runs in its own process so that its CPU time and
+ * memory are its own, not the clients'.
+ * @module
+ */
+import type { SocketLayer } from './compose.ts';
+
+export type ChildSpec =
+  /**
+   * The relay (compose.ts) on the given socket layer, with a stand-in runtime; `autoApprove`
+   * approves every pairing request at once, as if a person said yes.
+   */
+  | { mode: 'compose'; socket: SocketLayer; dataDir: string; autoApprove?: boolean }
+  /**
+   * The real host (host/app.ts `startHost`, configured through the CLI parser): it starts a
+   * runtime with `runtimeEnv`, or watches `opencodeUrl` instead. `port` 0 unless given;
+   * `publicUrl` is the address pairing links and devices use (e.g. a proxy in front).
+   */
+  | { mode: 'real'; dataDir: string; workspace: string; opencodeUrl?: string; runtimeEnv?: Record<string, string>; port?: number; publicUrl?: string; autoApprove?: boolean };
+
+export interface ReadyInfo {
+  port: number;
+  /** startHost's own figure (real mode), or the composition's. */
+  listeningAfterMs: number;
+  /** Milliseconds from this process's start (its time origin) to listening. */
+  sinceProcessStartMs: number;
+  rss: number;
+}
+
+export interface HostStats {
+  /** process.cpuUsage(), microseconds. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rss: number;
+  heapUsed: number;
+  /** Peak resident set size so far, bytes. */
+  maxRss: number;
+  connections: number;
+}
+
+export interface PublishSpec {
+  count: number;
+  /** Events per second; 0 publishes as fast as the host can, `batch` per event-loop turn. */
+  perSecond: number;
+  batch?: number;
+  /** Length of each event's text. */
+  payloadBytes: number;
+}
+
+export type Command =
+  | { cmd: 'stats' }
+  | { cmd: 'clock' }
+  | { cmd: 'publish'; spec: PublishSpec }
+  | { cmd: 'offers'; count: number }
+  | { cmd: 'runtime' }
+  | { cmd: 'stop' };
+
+export interface CommandResults {
+  stats: HostStats;
+  clock: { now: number };
+  publish: { firstSeq: number; lastSeq: number };
+  offers: { links: string[] };
+  runtime: { url: string; password?: string };
+  stop: Record<string, never>;
+}
+
+export type Request = Command & { id: number };
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+export type ChildMessage = { type: 'ready'; info: ReadyInfo } | { type: 'failed'; error: string } | ({ type: 'reply' } & Reply);

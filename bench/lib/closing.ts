@@ -1,0 +1,67 @@
+/**
+ * The note under the table: which targets were met and by what ratio, and for each missed one
+ * what this run's own figures say limits it. Every sentence is built from measured numbers.
+ * @module
+ */
+import { fmt, mb, type Section, type Target } from './report.ts';
+
+/** The raw figures a section keeps for the JSON file. */
+type Data = Record<string, any>;
+
+function dataOf(sections: Section[], id: string): Data | undefined {
+  const s = sections.find((x) => x.id === id);
+  return s && !s.error ? (s.data as Data) : undefined;
+}
+
+/** What limits one missed target, from the figures of this run; undefined when there is nothing to add. */
+function limit(t: Target, sections: Section[]): string | undefined {
+  const costs = dataOf(sections, 'costs');
+  const fan = dataOf(sections, 'fan-out');
+  const hs = dataOf(sections, 'handshakes');
+  const host = dataOf(sections, 'host');
+  const pwa = dataOf(sections, 'pwa');
+  const x25519 = costs ? `X25519 costs ${fmt(costs.x25519Us.noble / 1000, 2)} ms in pure JS (@noble) against ${fmt(costs.x25519Us.node, 0)} µs in node:crypto` : undefined;
+  const row = (n: number, layer: string) => fan?.rows.find((r: Data) => r.clients === n && r.layer === layer);
+  if (t.name.startsWith('storm') && hs) {
+    return `each reconnect costs the host ${fmt(hs.reconnectCpuMs, 1)} ms of CPU, so ${hs.devices} need ${fmt((hs.reconnectCpuMs * hs.devices) / 1000, 1)} s of one core; ${x25519 ?? 'X25519 dominates'} and a handshake does 4 of them per side plus a key generation.`;
+  }
+  if (t.name.startsWith('fan-out: uWS/ws') && fan) {
+    const u = row(500, 'uws');
+    const w = row(500, 'ws');
+    return `at 500 devices the host spends ${fmt(u.hostCpuUsPerDelivery, 1)} µs (uWS) and ${fmt(w.hostCpuUsPerDelivery, 1)} µs (ws) of CPU per delivery: one write syscall per frame per device and the frame's encryption dominate both, so the socket library changes little (see --profile). The devices decrypt in one process, which caps events/s for both.`;
+  }
+  if (t.name.startsWith('fan-out: a non-reader')) {
+    return 'the non-reader costs the host its encryption until it is closed at 8 MiB queued; on an overloaded machine that extra work shows up in the others\' tail.';
+  }
+  if (t.name.startsWith('relay: added latency') && fan) {
+    const u = row(100, 'uws');
+    return `the measured device is the 100th the host encrypts for: at ${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery (section 2) its frame waits about ${fmt((99 * u.hostCpuUsPerDelivery) / 1000, 1)} ms behind the other 99.`;
+  }
+  if (t.name.startsWith('relay/direct')) return 'the host adds a parse of the runtime\'s stream, a hub, one encryption and one more process hop per delta.';
+  if (t.name.startsWith('host idle memory') && host) {
+    const tsx = host.baselines.find((b: Data) => b.label.includes('tsx'));
+    return `Node with the tsx loader alone takes ${fmt(mb(tsx.rss), 0)} MB before any host code loads (the host runs from TypeScript sources; compiled JavaScript would not carry the loader).`;
+  }
+  if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms, mostly loading and compiling modules under tsx.`;
+  if (t.name.startsWith('PWA: first render') && pwa) {
+    return `the first render waits for the ${pwa.firstScreen.length} modules fetched before it (${fmt(pwa.firstScreenGzBytes / 1024, 1)} KB gzipped) to be parsed and run, with the CPU ${pwa.throttle}× slower.`;
+  }
+  return undefined;
+}
+
+export function closingNote(sections: Section[]): string[] {
+  const targets = sections.flatMap((s) => s.targets);
+  const met = targets.filter((t) => t.met === true);
+  const missed = targets.filter((t) => t.met === false);
+  const unknown = targets.filter((t) => t.met === null);
+  const failed = sections.filter((s) => s.error);
+  const lines = [`Closing note: ${met.length} of ${targets.length} targets met${missed.length ? `, ${missed.length} missed` : ''}${unknown.length ? `, ${unknown.length} not measured` : ''}.`];
+  for (const t of met) lines.push(`  met     ${t.name}: ${t.figure} (goal ${t.goal}; ${fmt(t.ratio, 2)}× of it)`);
+  for (const t of missed) {
+    const why = limit(t, sections);
+    lines.push(`  missed  ${t.name}: ${t.figure} (goal ${t.goal}; ${fmt(t.ratio, 2)}× of it)${why ? `\n          why: ${why}` : ''}`);
+  }
+  for (const s of failed) lines.push(`  n/a     ${s.title}: ${s.error}`);
+  lines.push('Figures come from one run on a shared machine: other processes competing for the two cores add noise to every latency (see the load average above).');
+  return lines;
+}

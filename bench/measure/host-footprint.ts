@@ -1,0 +1,87 @@
+/**
+ * 6. The host itself, as `npm start` runs it (startHost with the CLI's configuration), pointed at
+ * a runtime address where nothing listens so that no runtime is started: time to listening,
+ * memory when idle, and memory with 500 paired devices connected.
+ * @module
+ */
+import { spawnSync } from 'node:child_process';
+import { connectDevice, inPool, type BenchClient } from '../lib/clients.ts';
+import type { Measurement } from '../lib/context.ts';
+import { prepareHostData } from '../lib/fleet.ts';
+import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
+import { atMost, mb, section } from '../lib/report.ts';
+import { median } from '../lib/stats.ts';
+
+const STARTS = 3;
+/** What the host's RSS starts from: Node alone, and Node with the tsx loader the host runs under. */
+const BASELINES: Array<[string, string[]]> = [
+  ['Node alone (no host)', []],
+  ['Node + tsx loader (no host)', ['--import', 'tsx']],
+];
+/** The discard port: nothing listens there, so the host only watches for a runtime. */
+const NO_RUNTIME = 'http://127.0.0.1:9';
+const SETTLE_MS = 2000;
+
+export const hostFootprint: Measurement = {
+  id: 'host',
+  title: '6. The host: start-up without the runtime, idle memory, memory with 500 devices',
+  budgetMs: 90_000,
+  async run(ctx) {
+    const s = section(this.id, this.title);
+    const data = prepareHostData(ctx.devices);
+    ctx.defer(data.dispose);
+    const start = () => startHostProcess({ mode: 'real', dataDir: data.dataDir, workspace: data.dataDir, opencodeUrl: NO_RUNTIME }, { cpuProfDir: ctx.cpuProfDir });
+
+    const starts: Array<{ listeningAfterMs: number; sinceProcessStartMs: number; spawnToReadyMs: number }> = [];
+    let host: HostProcess | undefined;
+    ctx.defer(() => host?.stop());
+    for (let i = 0; i < STARTS; i++) {
+      ctx.progress(`host: start ${i + 1} of ${STARTS}`);
+      await host?.stop();
+      host = await start();
+      starts.push({ listeningAfterMs: host.info.listeningAfterMs, sinceProcessStartMs: host.info.sinceProcessStartMs, spawnToReadyMs: host.spawnToReadyMs });
+    }
+    const live = host!;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const idle = await live.call({ cmd: 'stats' });
+
+    ctx.progress(`host: connecting ${ctx.devices.length} devices`);
+    const clients: BenchClient[] = await inPool(ctx.devices, 16, (d) => connectDevice(live.url, data.hostKey, d));
+    ctx.defer(() => clients.forEach((c) => c.close()));
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const loaded = await live.call({ cmd: 'stats' });
+
+    const baselines = BASELINES.map(([label, args]) => {
+      const r = spawnSync(process.execPath, [...args, '-e', `setTimeout(() => console.log(process.memoryUsage().rss), ${SETTLE_MS})`], { encoding: 'utf8' });
+      return { label, rss: Number(r.stdout.trim()) };
+    });
+    const startup = {
+      listeningAfterMs: median(starts.map((x) => x.listeningAfterMs)),
+      sinceProcessStartMs: median(starts.map((x) => x.sinceProcessStartMs)),
+      spawnToReadyMs: median(starts.map((x) => x.spawnToReadyMs)),
+    };
+    s.data = { starts, startup, idle, loaded, devices: clients.length, baselines };
+    s.tables.push({
+      title: `Start-up (median of ${STARTS})`,
+      columns: ['startHost() → listening ms', 'process start → listening ms', 'spawn → ready (as the parent saw it) ms'],
+      rows: [[startup.listeningAfterMs, startup.sinceProcessStartMs, startup.spawnToReadyMs]],
+    });
+    s.tables.push({
+      title: 'Memory',
+      columns: ['state', 'RSS MB', 'JS heap used MB', 'connections'],
+      rows: [
+        ...baselines.map((b) => [b.label, mb(b.rss), null, null]),
+        ['host, idle', mb(idle.rss), mb(idle.heapUsed), idle.connections],
+        [`host, ${clients.length} devices connected`, mb(loaded.rss), mb(loaded.heapUsed), loaded.connections],
+        ['per device', `${((loaded.rss - idle.rss) / 1024 / clients.length).toFixed(1)} KB`, `${((loaded.heapUsed - idle.heapUsed) / 1024 / clients.length).toFixed(1)} KB`, ''],
+      ],
+    });
+    s.targets.push(atMost('host start-up to listening, startHost()', startup.listeningAfterMs, 300, 'ms', true));
+    s.targets.push(atMost('host idle memory (RSS)', mb(idle.rss), 60, 'MB', true));
+    s.notes.push(
+      `The host runs as \`npm start\` does (through tsx, compiling TypeScript at load), bound to 127.0.0.1, with --opencode-url ${NO_RUNTIME} (nothing listens, so no runtime is started).`,
+      '"process start → listening" adds Node\'s start and module loading (tsx transpiles every file on load); startHost() alone is what the start-up target measures.',
+    );
+    return s;
+  },
+};

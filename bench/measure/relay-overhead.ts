@@ -1,0 +1,127 @@
+/**
+ * 1. Relay overhead on a live task: the real host (its own process) with the real OpenCode
+ * runtime, whose model streams a few thousand stamped text deltas. In this process, with one
+ * clock, three times are taken per delta: when the model wrote it, when a plain reader of the
+ * runtime's `/event` stream got it (the floor), and when a paired device got it through the
+ * host, decrypted. Once with that device alone, once with 99 more devices attached.
+ * @module
+ */
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { authHeaders } from '../../host/runtime/health.ts';
+import { connectDevice, countOnly, inPool, now, type BenchClient } from '../lib/clients.ts';
+import { until, type Measurement } from '../lib/context.ts';
+import { prepareHostData, type BenchDevice } from '../lib/fleet.ts';
+import { startHostProcess } from '../lib/host-process.ts';
+import { atMost, section, type Cell } from '../lib/report.ts';
+import { summarize, type Summary } from '../lib/stats.ts';
+import { readRuntimeEvents } from '../live/event-stream.ts';
+import { liveSandbox } from '../live/sandbox.ts';
+import { readStamps, stampDirective } from '../live/stamping-model.ts';
+
+const DELTAS = 2000;
+/** 125 deltas a second: a fast model; faster than a real one streams. */
+const GAP_MS = 8;
+const CROWD = 100;
+const TASK_TIMEOUT_MS = 120_000;
+
+interface Run {
+  devices: number;
+  deltas: number;
+  directMs: Summary;
+  relayMs: Summary;
+  /** Per delta: arrival through the host minus arrival at the direct reader. */
+  addedMs: Summary;
+  /** Deltas that reached both readers (all of them, unless the runtime merged some). */
+  matched: number;
+}
+
+/** Arrival times by delta number, for one reader. */
+type Arrivals = Map<number, number>;
+
+export const relayOverhead: Measurement = {
+  id: 'relay',
+  title: '1. Relay overhead on a live task: through the host vs reading the runtime directly',
+  budgetMs: 240_000,
+  async run(ctx) {
+    const s = section(this.id, this.title);
+    const { sandbox } = await liveSandbox(ctx);
+
+    const devices = ctx.devices.slice(0, CROWD);
+    const data = prepareHostData(devices);
+    ctx.defer(data.dispose);
+    ctx.progress('relay: starting the host and its OpenCode runtime');
+    const host = await startHostProcess({ mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env }, { cpuProfDir: ctx.cpuProfDir });
+    ctx.defer(() => host.stop());
+    const target = await host.call({ cmd: 'runtime' });
+
+    const stamps: Arrivals = new Map();
+    const direct: Arrivals = new Map();
+    const relayed: Arrivals = new Map();
+    const note = (into: Arrivals, text: string) => {
+      const at = now();
+      for (const st of readStamps(text)) {
+        stamps.set(st.n, st.at);
+        into.set(st.n, at);
+      }
+    };
+    const reader = readRuntimeEvents(target.url, target.password, sandbox.workspace, (e) => {
+      if (e.type === 'message.part.delta' && e.properties.field === 'text' && typeof e.properties.delta === 'string') note(direct, e.properties.delta);
+    });
+    ctx.defer(() => reader.close());
+    await reader.connected;
+
+    const onEvent = (_seq: number, e: Record<string, unknown>) => {
+      if (e.type === 'message.text.delta' && typeof e.delta === 'string') note(relayed, e.delta);
+    };
+    const clients: BenchClient[] = [];
+    ctx.defer(() => clients.forEach((c) => c.close()));
+    const probe = (device: BenchDevice) => connectDevice(host.url, data.hostKey, device, { onEvent });
+
+    const sdk = createOpencodeClient({ baseUrl: target.url, headers: authHeaders(target.password), throwOnError: true, directory: sandbox.workspace });
+    const task = async (devicesAttached: number): Promise<Run> => {
+      for (const m of [stamps, direct, relayed]) m.clear();
+      const session = await sdk.session.create({ title: 'bench' });
+      await sdk.session.promptAsync({ sessionID: session.data!.id, parts: [{ type: 'text', text: stampDirective(DELTAS, GAP_MS) }] });
+      await until(`${DELTAS} deltas at both readers (direct ${direct.size}, relay ${relayed.size})`, () => direct.size >= DELTAS && relayed.size >= DELTAS, TASK_TIMEOUT_MS, 20);
+      const both = [...direct.keys()].filter((n) => relayed.has(n));
+      return {
+        devices: devicesAttached,
+        deltas: stamps.size,
+        directMs: summarize(both.map((n) => direct.get(n)! - stamps.get(n)!)),
+        relayMs: summarize(both.map((n) => relayed.get(n)! - stamps.get(n)!)),
+        addedMs: summarize(both.map((n) => relayed.get(n)! - direct.get(n)!)),
+        matched: both.length,
+      };
+    };
+
+    ctx.progress(`relay: ${DELTAS} deltas, one device`);
+    clients.push(await probe(devices[0]!));
+    const alone = await task(1);
+
+    ctx.progress(`relay: ${DELTAS} deltas, ${CROWD} devices`);
+    // The measured device connects last, so the host encrypts for the 99 others before it.
+    clients.pop()!.close();
+    const crowd = await inPool(devices.slice(1), 16, (d) => connectDevice(host.url, data.hostKey, d));
+    clients.push(...crowd);
+    crowd.forEach((c) => countOnly(c));
+    clients.push(await probe(devices[0]!));
+    const crowded = await task(CROWD);
+
+    const runs = [alone, crowded];
+    s.data = { deltas: DELTAS, gapMs: GAP_MS, runs };
+    const ms = (x: Summary): Cell[] => [x.median, x.p99];
+    s.tables.push({
+      title: `${DELTAS} text deltas, one every ${GAP_MS} ms; latency from the model writing a delta to a reader having it (ms)`,
+      columns: ['devices', 'direct median', 'direct p99', 'relay median', 'relay p99', 'relay/direct median', 'relay/direct p99', 'added median', 'added p99'],
+      rows: runs.map((r) => [r.devices, ...ms(r.directMs), ...ms(r.relayMs), `${(r.relayMs.median / r.directMs.median).toFixed(2)}×`, `${(r.relayMs.p99 / r.directMs.p99).toFixed(2)}×`, ...ms(r.addedMs)]),
+    });
+    s.targets.push(atMost('relay/direct latency at the median (1 device)', alone.relayMs.median / alone.directMs.median, 1.1, '×'));
+    s.targets.push(atMost(`relay: added latency at p99 (${CROWD} devices)`, crowded.addedMs.p99, 1, 'ms', true));
+    s.notes.push(
+      '"direct": a plain reader of the runtime\'s /event stream in this process. "relay": a paired device in this process, through the host process (runtime event → bridge → hub → Noise → uWS → device → decrypt and validate). "added": per delta, relay arrival minus direct arrival, same clock.',
+      `With ${CROWD} devices the measured device connected last (the host encrypts for the ${CROWD - 1} others first); the others read every frame but only count them, so that their decryption does not compete with the measurement on two cores.`,
+    );
+    if (runs.some((r) => r.matched < DELTAS)) s.notes.push(`Some deltas were merged by the runtime before they reached either reader: ${runs.map((r) => `${r.matched} of ${DELTAS}`).join(', ')} matched one to one.`);
+    return s;
+  },
+};

@@ -1,0 +1,112 @@
+import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch } from 'solid-js';
+import type { TimelineItem } from '../../state/timeline.ts';
+import { Button } from '../../ui/Button.tsx';
+import { NoticePart, TextPart, ToolPart } from './parts.tsx';
+
+/** At most this many parts are in the DOM, however long the session. */
+export const WINDOW = 150;
+/** Parts shown when a session opens, and added per "Show earlier" / "Show newer". */
+const INITIAL = 60;
+const STEP = 50;
+
+interface Range {
+  /** -1 until the session has parts: then the window opens on its last INITIAL parts. */
+  start: number;
+  end: number;
+  /** The window's end follows new parts. */
+  live: boolean;
+}
+
+/**
+ * The conversation, windowed: only a slice of the parts is rendered, and the slice moves with
+ * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
+ * the reader is at the bottom it stays there as parts and text arrive.
+ */
+export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
+  let list!: HTMLOListElement;
+  const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
+  let pinned = true;
+
+  const view = createMemo(() => {
+    const all = props.items();
+    const r = range();
+    const end = r.live ? all.length : Math.min(r.end, all.length);
+    const start = Math.max(0, r.start < 0 ? end - INITIAL : r.start, end - WINDOW);
+    return { start, end, total: all.length, items: all.slice(start, end) };
+  });
+
+  // Fix the window's start once parts exist, so new parts do not push the first ones out early.
+  createEffect(on(() => view().total, (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start })));
+
+  const elementOf = (index: number) => list.querySelector<HTMLElement>(`[data-index="${index}"]`);
+
+  /** Moves the window, keeping the part at `anchor` where it is on screen. */
+  const move = (next: Range, anchor: number) => {
+    const before = elementOf(anchor)?.getBoundingClientRect().top;
+    setRange(next);
+    const after = elementOf(anchor)?.getBoundingClientRect().top;
+    if (before !== undefined && after !== undefined) window.scrollBy(0, after - before);
+  };
+
+  const earlier = () => {
+    const v = view();
+    const start = Math.max(0, v.start - STEP);
+    const end = Math.min(v.end, start + WINDOW);
+    move({ start, end, live: end === v.total && range().live }, v.start);
+  };
+  const newer = () => {
+    const v = view();
+    const end = Math.min(v.total, v.end + STEP);
+    move({ start: Math.max(v.start, end - WINDOW), end, live: end === v.total }, v.end - 1);
+  };
+  const latest = () => {
+    const total = view().total;
+    setRange({ start: Math.max(0, total - INITIAL), end: total, live: true });
+    pinned = true;
+    scrollToEnd();
+  };
+
+  const scrollToEnd = () => window.scrollTo({ top: document.documentElement.scrollHeight });
+  onMount(() => {
+    const onScroll = () => {
+      pinned = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+    };
+    // Streaming text grows parts without changing the list: follow the size, not the items.
+    const grow = new ResizeObserver(() => pinned && range().live && scrollToEnd());
+    grow.observe(list);
+    window.addEventListener('scroll', onScroll, { passive: true });
+    onCleanup(() => {
+      grow.disconnect();
+      window.removeEventListener('scroll', onScroll);
+    });
+  });
+
+  return (
+    <>
+      <Show when={view().start > 0}>
+        <Button variant="quiet" class="timeline__more" onClick={earlier}>
+          Show earlier messages ({view().start})
+        </Button>
+      </Show>
+      <ol class="timeline" ref={list} aria-label="Conversation">
+        <For each={view().items}>
+          {(item, i) => (
+            <li class={`part part--${item.kind}`} classList={{ 'part--user': item.kind === 'text' && item.role() === 'user' }} data-index={view().start + i()} data-key={item.key}>
+              <Switch>
+                <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>{(t) => <TextPart item={t()} />}</Match>
+                <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} />}</Match>
+                <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} />}</Match>
+              </Switch>
+            </li>
+          )}
+        </For>
+      </ol>
+      <Show when={view().end < view().total}>
+        <div class="timeline__newer">
+          <Button variant="quiet" onClick={newer}>Show newer messages ({view().total - view().end})</Button>
+          <Button variant="secondary" onClick={latest}>Jump to latest</Button>
+        </div>
+      </Show>
+    </>
+  );
+}

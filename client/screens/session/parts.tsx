@@ -1,0 +1,138 @@
+import { createEffect, createSignal, Show } from 'solid-js';
+import { createMarkdownView } from '../../markdown/render.ts';
+import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
+import { DiffView } from '../../ui/DiffView.tsx';
+import { additionDiff, parseDiff } from '../../ui/diff.ts';
+
+/** Markdown that grows as deltas arrive; only its unfinished last block is ever rebuilt. */
+function Markdown(props: { text: string }) {
+  const view = createMarkdownView();
+  createEffect(() => view.update(props.text));
+  return view.root;
+}
+
+export function TextPart(props: { item: TextItem }) {
+  const [open, setOpen] = createSignal(false);
+  return (
+    <Show
+      when={props.item.kind === 'text'}
+      fallback={
+        <div class="reasoning">
+          <button type="button" class="link-button" aria-expanded={open()} onClick={() => setOpen(!open())}>
+            {props.item.done() ? 'Thought' : 'Thinking…'}
+          </button>
+          <Show when={open()}>
+            <p class="reasoning__text">{props.item.text()}</p>
+          </Show>
+        </div>
+      }
+    >
+      <Show
+        when={props.item.role() === 'user'}
+        fallback={
+          <div class="assistant">
+            <span class="visually-hidden">Agent:</span>
+            <Markdown text={props.item.text()} />
+          </div>
+        }
+      >
+        <p class="bubble">
+          <span class="visually-hidden">You: </span>
+          {props.item.text()}
+        </p>
+      </Show>
+    </Show>
+  );
+}
+
+export function NoticePart(props: { item: NoticeItem }) {
+  return <p class={`notice notice--${props.item.tone}`}>{props.item.text}</p>;
+}
+
+const TOOL_LABEL: Record<string, string> = {
+  bash: 'Command',
+  write: 'Write file',
+  edit: 'Edit file',
+  multiedit: 'Edit file',
+  patch: 'Patch files',
+  apply_patch: 'Patch files',
+  read: 'Read file',
+  glob: 'Find files',
+  grep: 'Search',
+  list: 'List folder',
+  webfetch: 'Fetch web page',
+  todowrite: 'Update todo list',
+  todoread: 'Read todo list',
+  task: 'Sub-agent',
+};
+
+const LONG_LINES = 12;
+const LONG_CHARS = 1200;
+
+function statusLabel(s: ToolView): string {
+  if (s.status === 'error') return /reject|denied|permission/i.test(s.error ?? '') ? 'Denied' : 'Failed';
+  return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
+}
+
+function str(input: Record<string, unknown>, ...keys: string[]): string | undefined {
+  for (const k of keys) if (typeof input[k] === 'string') return input[k] as string;
+  return undefined;
+}
+
+/** Output shown in full when short, cut to its first lines (with a toggle) when long. */
+function Output(props: { text: string }) {
+  const [all, setAll] = createSignal(false);
+  const lines = () => props.text.replace(/\n$/, '').split('\n');
+  const long = () => lines().length > LONG_LINES || props.text.length > LONG_CHARS;
+  const shown = () => (all() || !long() ? props.text : lines().slice(0, LONG_LINES).join('\n').slice(0, LONG_CHARS));
+  return (
+    <div class="tool__output">
+      <pre tabindex="0" aria-label="Output">{shown()}</pre>
+      <Show when={long()}>
+        <button type="button" class="link-button" aria-expanded={all()} onClick={() => setAll(!all())}>
+          {all() ? 'Show less output' : `Show all output (${lines().length} lines)`}
+        </button>
+      </Show>
+    </div>
+  );
+}
+
+export function ToolPart(props: { state: ToolView }) {
+  const s = props.state;
+  const path = () => str(s.input, 'filePath', 'path', 'filepath');
+  const diffLines = () => {
+    if (s.diff) return parseDiff(s.diff);
+    const content = str(s.input, 'content');
+    return s.tool === 'write' && content !== undefined ? additionDiff(content) : undefined;
+  };
+  const args = () => {
+    if (s.tool === 'bash') return undefined;
+    if (path()) return undefined;
+    const json = JSON.stringify(s.input);
+    return json === '{}' ? undefined : json.length > 300 ? `${json.slice(0, 300)}…` : json;
+  };
+  return (
+    <div class="tool" data-status={s.status}>
+      <div class="tool__head">
+        <span class="tool__name">{TOOL_LABEL[s.tool] ?? s.tool}</span>
+        <span class="chip" data-status={s.status}>{statusLabel(s)}</span>
+      </div>
+      <Show when={s.tool === 'bash' && str(s.input, 'command')}>
+        <pre class="command" tabindex="0"><code>$ {str(s.input, 'command')}</code></pre>
+      </Show>
+      <Show when={path() && !diffLines()}>
+        <p class="tool__path"><code>{path()}</code></p>
+      </Show>
+      <Show when={args()}>
+        <p class="tool__args"><code>{args()}</code></p>
+      </Show>
+      <Show when={diffLines()}>{(lines) => <DiffView lines={lines()} path={path()} />}</Show>
+      <Show when={s.output && s.tool !== 'write' && s.tool !== 'edit' && s.tool !== 'todowrite'}>
+        <Output text={s.output!} />
+      </Show>
+      <Show when={s.error}>
+        <p class="tool__error">{s.error}</p>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,165 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
+import type { Resync } from '../../shared/protocol/messages.ts';
+import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
+import type { HostRecord } from '../storage/db.ts';
+import { createConnectionStore } from './connection.ts';
+import { createRelayApp } from './relay.ts';
+
+const key = () => new Uint8Array(32).fill(1);
+const host: HostRecord = {
+  hostId: 'H1', label: 'Desk', name: 'desk', pairedAt: 1, hostKey: key(), deviceKey: { publicKey: key(), secretKey: key() },
+  deviceId: 'd1', addresses: ['http://desk:1'], scopes: ['read', 'run', 'approve'], workspaces: ['/w'],
+};
+const session = (id: string, title: string) => ({ id, slug: 's', projectID: 'p', directory: '/w', title, version: '1', time: { created: 1, updated: 2 } });
+const welcome: Welcome = {
+  t: 'welcome', host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] }, deviceId: 'd1',
+  scopes: ['read'], workspaces: ['/w'], runtime: { state: 'ready', version: '1.18.33' }, protocol: 1, epoch: 'e', resumed: false,
+};
+
+/** The app with a fake network layer and no storage (IndexedDB does not exist in Node). */
+async function harness() {
+  const requests: RequestBody[] = [];
+  let handlers!: HostLinkOptions['handlers'];
+  const connection = createConnectionStore();
+  const answers: Partial<Record<RequestBody['t'], unknown>> = {
+    'sessions.list': [session('ses_a', 'First'), session('ses_b', 'Second')],
+    'session.messages': [],
+    'session.create': session('ses_new', 'New session'),
+    'task.submit': { taskId: 'x' },
+    'permission.reply': {},
+  };
+  let state: LinkState = { phase: 'connecting', reason: '' };
+  const relay = createRelayApp({
+    connection,
+    db: () => Promise.reject(new Error('no IndexedDB here')),
+    device: () => ({ name: 'phone', platform: 'test' }),
+    origin: 'http://desk:1',
+    loadNet: async () =>
+      ({
+        createHostLink: (opts: HostLinkOptions) => {
+          handlers = opts.handlers;
+          return {
+            hostId: opts.host.hostId,
+            state: () => state,
+            request: async (body: RequestBody) => (requests.push(body), answers[body.t]),
+            reconnectNow() {},
+            close() {},
+          };
+        },
+      }) as never,
+  });
+  await relay.addHost(host);
+  const connect = (w: Welcome = welcome) => {
+    state = { phase: 'connected', address: 'http://desk:1' };
+    handlers.onState(state);
+    handlers.onWelcome(w);
+    handlers.onRuntime(welcome.runtime);
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+  return { relay, connection, requests, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, e), resync: (r: Resync) => handlers.onResync(r) };
+}
+
+test('a fresh connection loads the session list, learns the host, and shows Connected', async () => {
+  const h = await harness();
+  assert.equal(h.connection.state.status, 'connecting');
+  h.connect();
+  await h.settle();
+  assert.equal(h.connection.state.status, 'connected');
+  assert.deepEqual(h.relay.sessions.list().map((s) => s.title).sort(), ['First', 'Second']);
+  assert.equal(h.relay.sessionsFresh(), true);
+  assert.equal(h.relay.health.hostVersion, '9.9.9');
+  assert.equal(h.relay.health.runtime?.version, '1.18.33');
+  assert.deepEqual(h.relay.activeHost()!.addresses, ['http://desk:1', 'http://desk.local:1']);
+});
+
+test('a page opened from an address the host does not list learns the host’s stable one', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  assert.equal(h.relay.unlistedHere(), 'http://desk.local:1', 'the page is at http://desk:1, the host lists only desk.local');
+  h.connect({ ...welcome, host: { ...welcome.host, addresses: ['http://desk.local:1', 'http://desk:1/'] } });
+  assert.equal(h.relay.unlistedHere(), undefined);
+  h.connect();
+  await h.relay.addHost({ ...host, hostId: 'H2', label: 'Work' });
+  assert.equal(h.relay.unlistedHere(), undefined, 'forgotten when another computer is in use');
+});
+
+test('events reach the list, the open timeline and the approvals; malformed ones are dropped', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  const timeline = h.relay.timeline('ses_a');
+  h.emit({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
+  h.emit({ type: 'message.text.delta', sessionId: 'ses_a', messageId: 'msg_1', partId: 'prt_1', delta: 'hi' });
+  h.emit({ type: 'message.text.delta', sessionId: 'ses_a', messageId: 'msg_1' }); // no partId: dropped
+  h.emit({ type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' } });
+  assert.equal(h.relay.statusOf('ses_a'), 'waiting');
+  assert.equal(timeline.items().length, 1);
+  await h.relay.replyPermission(h.relay.permissions()[0]!, 'once');
+  assert.deepEqual(h.requests.find((r) => r.t === 'permission.reply'), { t: 'permission.reply', requestId: 'per_1', reply: 'once' });
+  assert.equal(h.relay.permissions().length, 0);
+  assert.equal(h.relay.statusOf('ses_a'), 'running');
+  h.emit({ type: 'session.idle', sessionId: 'ses_a' });
+  assert.equal(h.relay.statusOf('ses_a'), 'idle');
+  assert.equal(h.relay.health.lastTask?.result, 'finished');
+});
+
+test('a new task creates a session, submits the text with a task id, and marks it running', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  const id = await h.relay.newTask('do it');
+  assert.equal(id, 'ses_new');
+  const submit = h.requests.find((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>;
+  assert.equal(submit.text, 'do it');
+  assert.match(submit.taskId, /^tsk_/);
+  assert.equal(h.relay.statusOf('ses_new'), 'running');
+});
+
+test('a stop, then a failure, are the last task results', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  h.emit({ type: 'session.error', sessionId: 'ses_b', name: 'MessageAbortedError', message: 'Aborted' });
+  h.emit({ type: 'session.idle', sessionId: 'ses_b' });
+  assert.equal(h.relay.health.lastTask?.result, 'stopped');
+  h.emit({ type: 'session.error', sessionId: 'ses_b', name: 'ProviderAuthError', message: 'no key' });
+  assert.equal(h.relay.health.lastTask?.result, 'failed');
+  assert.equal(h.relay.health.providerProblem, 'no key');
+});
+
+test('several computers: adding one switches to it, and switching back reconnects to the first', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  assert.equal(h.relay.sessions.list().length, 2);
+  await h.relay.addHost({ ...host, hostId: 'H2', label: 'Work' });
+  assert.deepEqual(h.relay.hosts().map((x) => x.label), ['Desk', 'Work']);
+  assert.equal(h.relay.activeHost()!.label, 'Work');
+  assert.equal(h.relay.sessions.list().length, 0, 'the other computer’s sessions are not shown');
+  assert.equal(h.connection.state.status, 'connecting');
+  await h.relay.switchHost('H1');
+  assert.equal(h.relay.activeHost()!.label, 'Desk');
+  await h.relay.forgetHost('H1');
+  assert.deepEqual(h.relay.hosts().map((x) => x.label), ['Work']);
+  assert.equal(h.relay.activeHost()!.label, 'Work');
+});
+
+test('a resync reloads what it names and replaces the waiting requests; expired ones disappear', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  h.relay.timeline('ses_a');
+  h.relay.timeline('ses_b');
+  await h.settle();
+  const asked = (id: string) => ({ type: 'permission.asked', requestId: id, sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
+  h.emit(asked('per_old'));
+  h.requests.length = 0;
+  await h.resync({ t: 'resync', reason: 'gap', seq: 9, sessions: ['ses_b'], permissions: [asked('per_new') as never] });
+  assert.deepEqual(h.relay.permissions().map((p) => p.requestId), ['per_new']);
+  assert.deepEqual(h.requests.map((r) => (r.t === 'session.messages' ? `${r.t} ${r.sessionId}` : r.t)).sort(), ['session.messages ses_b', 'sessions.list']);
+  h.emit({ type: 'permission.expired', requestId: 'per_new', sessionId: 'ses_a', reason: 'runtime restarted' });
+  assert.deepEqual(h.relay.permissions(), []);
+});

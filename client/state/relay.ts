@@ -1,0 +1,504 @@
+/**
+ * The app's model of the computers it is paired with, wired once by main.tsx: which computer is
+ * in use, its connection, its sessions and their timelines, the approvals it waits for, and its
+ * health. Screens read the state and call the named actions; only this module talks to the
+ * network layer (loaded lazily: it carries the crypto) and to the cache.
+ *
+ * Start-up order is what makes the app open instantly and offline: paired computers and cached
+ * sessions come from IndexedDB first, the connection follows, and answers from the host replace
+ * the cached copies (and are cached in turn).
+ * @module
+ */
+import { batch, createSignal, type Accessor } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import type { Welcome } from '../../shared/channel/client.ts';
+import { parsePermissionExpired, type PermissionReply, type Resync, type RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { ErrorCode } from '../../shared/protocol/errors.ts';
+import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { HostLink, LinkState } from '../net/host-link.ts';
+import type { DeviceIdentity } from '../net/device-name.ts';
+import { sameOrigin, unlistedOrigin } from '../net/addresses.ts';
+import { errorCode, explainRequest } from '../net/explain.ts';
+import { loadMessages, loadSessions, saveMessages, saveSessions } from '../storage/cache.ts';
+import type { HostRecord, RelayDatabase, SessionRecord } from '../storage/db.ts';
+import { deleteHost, loadHosts, saveHost, setActiveHost } from '../storage/hosts.ts';
+import type { ConnectionStore } from './connection.ts';
+import { toRelayEvent } from './events.ts';
+import { createSessionsStore, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
+import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
+
+export interface LastTask {
+  sessionId: string;
+  result: 'finished' | 'failed' | 'stopped';
+  note?: string;
+  at: number;
+}
+
+export interface Health {
+  phase: LinkState['phase'] | 'unpaired';
+  reason: string;
+  code?: ErrorCode;
+  address?: string;
+  connectedAt?: number;
+  rttMs?: number;
+  pingAt?: number;
+  hostVersion?: string;
+  runtime?: RuntimeStatus;
+  /** From the host's /healthz, when the page comes from that host. */
+  uptimeSeconds?: number;
+  /** Set when the runtime said no model provider works (ProviderAuthError). */
+  providerProblem?: string;
+  lastTask?: LastTask;
+}
+
+export interface SessionLoad {
+  loading: boolean;
+  /** Why the latest messages could not be fetched (cached ones may still show). */
+  error?: string;
+}
+
+export interface RelayApp {
+  /** Paired computers, oldest pairing first. */
+  readonly hosts: Accessor<readonly HostRecord[]>;
+  readonly activeHost: Accessor<HostRecord | undefined>;
+  /** True once stored computers and cached sessions have been read. */
+  readonly started: Accessor<boolean>;
+  readonly sessions: SessionsStore;
+  /** True once the connected host answered `sessions.list` (the list is live, not cached). */
+  readonly sessionsFresh: Accessor<boolean>;
+  readonly listError: Accessor<string>;
+  /** Approvals the computer in use waits for, oldest first. */
+  readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
+  readonly health: Health;
+  /**
+   * The connected computer's stable address, when this page was opened from an address that
+   * computer does not list: its pairing here stays with this address only.
+   */
+  readonly unlistedHere: Accessor<string | undefined>;
+  statusOf(sessionId: string): SessionStatus;
+  timeline(sessionId: string): Timeline;
+  sessionLoad(sessionId: string): SessionLoad;
+  start(): Promise<void>;
+  /** Stores a newly paired computer and switches to it. */
+  addHost(record: HostRecord): Promise<void>;
+  switchHost(hostId: string): Promise<void>;
+  forgetHost(hostId: string): Promise<void>;
+  renameHost(hostId: string, label: string): Promise<void>;
+  /** Creates a session and sends `text` as its first task; resolves with the session id. */
+  newTask(text: string): Promise<string>;
+  sendTask(sessionId: string, text: string): Promise<void>;
+  stop(sessionId: string): Promise<void>;
+  replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
+  reconnectNow(): void;
+  refreshSessions(): Promise<void>;
+  refreshHealth(): Promise<void>;
+}
+
+export interface RelayAppDeps {
+  connection: ConnectionStore;
+  db: () => Promise<RelayDatabase>;
+  /** The network layer, imported on first use so the first screen does not wait for the crypto. */
+  loadNet: () => Promise<typeof import('../net/host-link.ts')>;
+  device: () => DeviceIdentity;
+  origin: string;
+  fetchHealth?: () => Promise<unknown>;
+  now?: () => number;
+}
+
+const NO_HOST = 'Not paired with a computer yet';
+
+function newTaskId(): string {
+  const random = new Uint8Array(8);
+  crypto.getRandomValues(random);
+  return `tsk_${Date.now().toString(36)}_${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function createRelayApp(deps: RelayAppDeps): RelayApp {
+  const now = deps.now ?? Date.now;
+  const [hosts, setHosts] = createSignal<readonly HostRecord[]>([]);
+  const [activeId, setActiveId] = createSignal<string>();
+  const [started, setStarted] = createSignal(false);
+  const [sessionsFresh, setSessionsFresh] = createSignal(false);
+  const [listError, setListError] = createSignal('');
+  const [permissions, setPermissions] = createSignal<readonly PermissionAskedEvent[]>([]);
+  const [unlistedHere, setUnlistedHere] = createSignal<string>();
+  const [health, setHealth] = createStore<Health>({ phase: 'unpaired', reason: NO_HOST });
+  const [loads, setLoads] = createStore<Record<string, SessionLoad>>({});
+  const sessions = createSessionsStore(now);
+  let timelines = new Map<string, Timeline>();
+  let link: HostLink | undefined;
+  /** Bumped on every switch, so answers for the previous computer are ignored. */
+  let generation = 0;
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const activeHost = () => hosts().find((h) => h.hostId === activeId());
+
+  const withDb = async <T>(run: (db: RelayDatabase) => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run(await deps.db());
+    } catch {
+      return undefined; // storage unavailable (private mode, quota, reset): work from memory
+    }
+  };
+
+  const persistSessionsSoon = () => {
+    clearTimeout(saveTimer);
+    const host = activeHost();
+    if (!host) return;
+    saveTimer = setTimeout(() => {
+      const records: SessionRecord[] = sessions.list().map((s) => ({ hostId: host.hostId, ...stripUndefined(s) }));
+      void withDb((db) => saveSessions(db, host.hostId, records));
+    }, 300);
+  };
+
+  const request: HostLink['request'] = (body) => (link ? link.request(body) : Promise.reject(new Error(NO_HOST)));
+
+  const showLinkState = (state: LinkState) => {
+    const c = deps.connection;
+    if (state.phase === 'connecting') c.connecting(state.reason);
+    else if (state.phase === 'connected') c.connected();
+    else if (state.phase === 'waiting') c.reconnecting(state.reason);
+    else c.offline(state.reason);
+    batch(() => {
+      setHealth({
+        phase: state.phase,
+        reason: state.phase === 'connected' ? 'End-to-end encrypted' : state.reason,
+        code: state.phase === 'stopped' ? state.code : undefined,
+        address: state.phase === 'connected' ? state.address : health.address,
+      });
+      if (state.phase === 'connected') setHealth('connectedAt', now());
+      else setSessionsFresh(false);
+    });
+  };
+
+  const fetchMessages = async (timeline: Timeline, gen: number) => {
+    const host = activeHost();
+    if (!host || !link || link.state().phase !== 'connected') return;
+    setLoads(timeline.sessionId, { loading: true, error: undefined });
+    try {
+      const messages = await request({ t: 'session.messages', sessionId: timeline.sessionId });
+      if (gen !== generation) return;
+      timeline.applySnapshot(messages);
+      setLoads(timeline.sessionId, { loading: false });
+      if (Array.isArray(messages)) void withDb((db) => saveMessages(db, host.hostId, timeline.sessionId, messages));
+    } catch (err) {
+      if (gen === generation) setLoads(timeline.sessionId, { loading: false, error: explainRequest(err) });
+    }
+  };
+
+  const refreshSessions = async () => {
+    const gen = generation;
+    try {
+      const list = summariesFromHost(await request({ t: 'sessions.list' }));
+      if (gen !== generation) return;
+      sessions.replace(list);
+      setListError('');
+      setSessionsFresh(true);
+      persistSessionsSoon();
+    } catch (err) {
+      if (gen === generation) setListError(explainRequest(err));
+    }
+  };
+
+  const onWelcome = (welcome: Welcome) => {
+    const host = activeHost();
+    if (!host) return;
+    setHealth({ hostVersion: welcome.host.version });
+    setUnlistedHere(unlistedOrigin(welcome.host.addresses, deps.origin));
+    const updated: HostRecord = {
+      ...host,
+      name: welcome.host.name,
+      deviceId: welcome.deviceId,
+      scopes: welcome.scopes,
+      workspaces: welcome.workspaces,
+      addresses: [...new Set([...host.addresses, ...welcome.host.addresses])],
+    };
+    setHosts(hosts().map((h) => (h.hostId === host.hostId ? updated : h)));
+    void withDb((db) => saveHost(db, updated));
+    // A host that sends no `resync` (it predates it): reload everything shown.
+    if (!welcome.resumed && welcome.seq === undefined) void reloadAll();
+  };
+
+  const reloadAll = () => Promise.all([refreshSessions(), ...[...timelines.values()].map((t) => fetchMessages(t, generation))]);
+
+  /** What the host could not replay: reload it, and take its list of waiting requests as the truth. */
+  const onResync = async (resync: Resync) => {
+    const gen = generation;
+    const pending = resync.permissions.flatMap((p) => {
+      const e = toRelayEvent(p as unknown as Record<string, unknown>);
+      return e?.type === 'permission.asked' ? [e] : [];
+    });
+    setPermissions(pending);
+    for (const p of pending) attachPermissionDiff(p);
+    const reloads = [refreshSessions()];
+    for (const t of timelines.values()) {
+      if (!resync.sessions || resync.sessions.includes(t.sessionId)) reloads.push(fetchMessages(t, gen));
+    }
+    await Promise.all(reloads);
+    if (gen !== generation || listError() || [...timelines.values()].some((t) => loads[t.sessionId]?.error)) {
+      throw new Error('the reload did not complete'); // keep the old resume point: resync again next time
+    }
+  };
+
+  const attachPermissionDiff = (p: PermissionAskedEvent) => {
+    const diff = p.metadata.diff;
+    if (p.tool && typeof diff === 'string') timelines.get(p.sessionId)?.attachDiff(p.tool.callId, diff);
+  };
+
+  const onEvent = (raw: Record<string, unknown>) => {
+    if (raw.type === 'permission.expired') {
+      try {
+        dropPermission(parsePermissionExpired(raw).requestId);
+      } catch {
+        // malformed: nothing to drop
+      }
+      return;
+    }
+    const event = toRelayEvent(raw);
+    if (!event) return;
+    batch(() => handleEvent(event));
+  };
+
+  const handleEvent = (event: RelayRuntimeEvent) => {
+    if (sessions.apply(event)) persistSessionsSoon();
+    if ('sessionId' in event && event.sessionId) timelines.get(event.sessionId)?.apply(event);
+    switch (event.type) {
+      case 'permission.asked': {
+        if (!permissions().some((p) => p.requestId === event.requestId)) setPermissions([...permissions(), event]);
+        attachPermissionDiff(event);
+        return;
+      }
+      case 'permission.replied':
+        dropPermission(event.requestId);
+        return;
+      case 'session.idle': {
+        const timeline = timelines.get(event.sessionId);
+        // A failure or a stop was reported just before this idle: keep that as the result.
+        const last = health.lastTask;
+        if (!(last?.sessionId === event.sessionId && last.result !== 'finished' && last.at > now() - 5000)) {
+          setHealth('lastTask', { sessionId: event.sessionId, result: 'finished', at: now() });
+        }
+        // Requests of a finished turn cannot be answered any more.
+        setPermissions(permissions().filter((p) => p.sessionId !== event.sessionId));
+        // The final state, for the cache: one fetch per finished turn.
+        if (timeline) void fetchMessages(timeline, generation);
+        return;
+      }
+      case 'session.error': {
+        if (!event.sessionId) return;
+        const stopped = event.name === 'MessageAbortedError';
+        setHealth('lastTask', { sessionId: event.sessionId, result: stopped ? 'stopped' : 'failed', ...(stopped ? {} : { note: event.message || event.name }), at: now() });
+        if (event.name === 'ProviderAuthError') setHealth('providerProblem', event.message || 'no model provider is signed in');
+        return;
+      }
+      case 'runtime.reconnected':
+        // The host lost the runtime's stream for a while: what is shown may have gaps.
+        void reloadAll();
+        return;
+      default:
+        return;
+    }
+  };
+
+  const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
+
+  const connectActive = async () => {
+    link?.close();
+    link = undefined;
+    const host = activeHost();
+    if (!host) {
+      deps.connection.offline(NO_HOST);
+      setHealth({ phase: 'unpaired', reason: NO_HOST });
+      return;
+    }
+    const gen = generation;
+    deps.connection.connecting(`Reaching ${host.label}`);
+    let net: Awaited<ReturnType<RelayAppDeps['loadNet']>>;
+    try {
+      net = await deps.loadNet();
+    } catch {
+      deps.connection.offline('Part of the app could not be loaded; reload it while your computer is reachable');
+      return;
+    }
+    if (gen !== generation) return;
+    link = net.createHostLink({
+      host,
+      device: deps.device(),
+      handlers: {
+        onState: (s) => gen === generation && showLinkState(s),
+        onWelcome: (w) => gen === generation && onWelcome(w),
+        onResync: (r) => (gen === generation ? onResync(r) : Promise.reject(new Error('another computer is in use'))),
+        onEvent: (_seq, e) => gen === generation && onEvent(e),
+        onRuntime: (runtime) => {
+          if (gen !== generation) return;
+          const wasReady = health.runtime?.state === 'ready';
+          setHealth('runtime', runtime);
+          // Requests failed with runtime.not-ready while it started: load now.
+          if (runtime.state === 'ready' && !wasReady && health.phase === 'connected' && !sessionsFresh()) void reloadAll();
+        },
+        onRtt: (ms) => gen === generation && setHealth({ rttMs: Math.round(ms), pingAt: now() }),
+      },
+    });
+  };
+
+  const loadActiveCache = async () => {
+    const host = activeHost();
+    sessions.clear();
+    if (!host) return;
+    const cached = (await withDb((db) => loadSessions(db, host.hostId))) ?? [];
+    if (host.hostId !== activeId()) return;
+    sessions.replace(cached.map(({ hostId: _h, ...s }) => s));
+  };
+
+  const activate = async (hostId: string | undefined) => {
+    generation++;
+    batch(() => {
+      setActiveId(hostId);
+      timelines = new Map();
+      setPermissions([]);
+      setSessionsFresh(false);
+      setListError('');
+      setUnlistedHere(undefined);
+      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, code: undefined });
+    });
+    await loadActiveCache();
+    await connectActive();
+  };
+
+  return {
+    hosts,
+    activeHost,
+    started,
+    sessions,
+    sessionsFresh,
+    listError,
+    permissions,
+    health,
+    unlistedHere,
+
+    statusOf(sessionId) {
+      if (permissions().some((p) => p.sessionId === sessionId)) return 'waiting';
+      return sessions.get(sessionId)?.status ?? timelines.get(sessionId)?.status() ?? 'idle';
+    },
+
+    timeline(sessionId) {
+      let timeline = timelines.get(sessionId);
+      if (timeline) return timeline;
+      timeline = createTimeline(sessionId);
+      timelines.set(sessionId, timeline);
+      const t = timeline;
+      const gen = generation;
+      const host = activeHost();
+      setLoads(sessionId, { loading: true });
+      void (async () => {
+        const cached = host ? await withDb((db) => loadMessages(db, host.hostId, sessionId)) : undefined;
+        if (gen !== generation) return;
+        if (cached?.length) t.applySnapshot(cached);
+        setLoads(sessionId, { loading: false });
+        await fetchMessages(t, gen);
+      })();
+      return timeline;
+    },
+
+    sessionLoad: (sessionId) => loads[sessionId] ?? { loading: false },
+
+    async start() {
+      const stored = await withDb((db) => loadHosts(db));
+      setHosts(stored?.hosts ?? []);
+      const first = stored?.activeId;
+      generation++;
+      setActiveId(first);
+      await loadActiveCache();
+      setStarted(true);
+      void connectActive(); // the first screen shows the cache meanwhile
+    },
+
+    async addHost(record) {
+      await withDb(async (db) => {
+        await saveHost(db, record);
+        await setActiveHost(db, record.hostId);
+      });
+      setHosts([...hosts().filter((h) => h.hostId !== record.hostId), record]);
+      await activate(record.hostId);
+    },
+
+    async switchHost(hostId) {
+      if (hostId === activeId() || !hosts().some((h) => h.hostId === hostId)) return;
+      await withDb((db) => setActiveHost(db, hostId));
+      await activate(hostId);
+    },
+
+    async forgetHost(hostId) {
+      await withDb((db) => deleteHost(db, hostId));
+      const rest = hosts().filter((h) => h.hostId !== hostId);
+      setHosts(rest);
+      if (hostId === activeId()) {
+        const next = rest[0]?.hostId;
+        if (next) await withDb((db) => setActiveHost(db, next));
+        await activate(next);
+      }
+    },
+
+    async renameHost(hostId, label) {
+      const host = hosts().find((h) => h.hostId === hostId);
+      const clean = label.trim().slice(0, 100);
+      if (!host || !clean) return;
+      const updated = { ...host, label: clean };
+      setHosts(hosts().map((h) => (h.hostId === hostId ? updated : h)));
+      await withDb((db) => saveHost(db, updated));
+    },
+
+    async newTask(text) {
+      const created = summariesFromHost(await request({ t: 'session.create' }))[0];
+      if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
+      sessions.replace([...sessions.list(), created]);
+      persistSessionsSoon();
+      await this.sendTask(created.sessionId, text);
+      return created.sessionId;
+    },
+
+    async sendTask(sessionId, text) {
+      await request({ t: 'task.submit', taskId: newTaskId(), sessionId, text });
+      // The runtime is busy from now on; say so before its first event arrives.
+      handleEvent({ type: 'session.status', sessionId, status: 'busy' });
+    },
+
+    async stop(sessionId) {
+      await request({ t: 'session.abort', sessionId });
+    },
+
+    async replyPermission(req, reply) {
+      try {
+        await request({ t: 'permission.reply', requestId: req.requestId, reply });
+        dropPermission(req.requestId);
+      } catch (err) {
+        // Answered elsewhere, withdrawn, or its turn ended: nothing left to decide.
+        const code = errorCode(err);
+        if (code === 'request.unknown' || code === 'permission.expired') dropPermission(req.requestId);
+        throw err;
+      }
+    },
+
+    reconnectNow() {
+      if (link) link.reconnectNow();
+      else void connectActive();
+    },
+
+    refreshSessions,
+
+    async refreshHealth() {
+      const host = activeHost();
+      if (!host || !deps.fetchHealth || !host.addresses.some((a) => sameOrigin(a, deps.origin))) return;
+      try {
+        const body = (await deps.fetchHealth()) as { uptimeSeconds?: unknown };
+        if (typeof body?.uptimeSeconds === 'number') setHealth('uptimeSeconds', body.uptimeSeconds);
+      } catch {
+        setHealth('uptimeSeconds', undefined);
+      }
+    },
+  };
+}
+
+function stripUndefined(s: SessionSummary): SessionSummary {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as SessionSummary;
+}

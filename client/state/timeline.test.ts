@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRoot } from 'solid-js';
+import { createTimeline, type TextItem, type ToolItem } from './timeline.ts';
+
+const S = 'ses_1';
+const part = { sessionId: S, messageId: 'msg_a1', partId: 'prt_1' };
+
+test('deltas grow one text item without touching the item list', () => {
+  const tl = createTimeline(S);
+  tl.apply({ type: 'message.text.delta', ...part, delta: 'w0 ' });
+  const list = tl.items();
+  for (let i = 1; i < 5; i++) tl.apply({ type: 'message.text.delta', ...part, delta: `w${i} ` });
+  assert.equal(tl.items(), list, 'same array: nothing re-rendered for a delta');
+  assert.equal((list[0] as TextItem).text(), 'w0 w1 w2 w3 w4 ');
+  // A late, older snapshot of the part does not step back; the final one wins.
+  tl.apply({ type: 'message.text.updated', ...part, text: 'w0 ', done: false });
+  assert.equal((list[0] as TextItem).text(), 'w0 w1 w2 w3 w4 ');
+  tl.apply({ type: 'message.text.updated', ...part, text: 'final', done: true });
+  assert.equal((list[0] as TextItem).text(), 'final');
+  assert.equal((list[0] as TextItem).done(), true);
+});
+
+test('orders parts by message and part id, whatever order they arrive in; roles follow message.updated', () => {
+  const tl = createTimeline(S);
+  tl.apply({ type: 'message.text.updated', sessionId: S, messageId: 'msg_b', partId: 'prt_2', text: 'answer', done: true });
+  tl.apply({ type: 'message.text.updated', sessionId: S, messageId: 'msg_a', partId: 'prt_1', text: 'question', done: true });
+  tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_a', role: 'user', time: { created: 1 } });
+  tl.apply({ type: 'message.text.delta', sessionId: 'other', messageId: 'msg_c', partId: 'prt_9', delta: 'not mine' });
+  const texts = tl.items() as TextItem[];
+  assert.deepEqual(texts.map((t) => [t.text(), t.role()]), [['question', 'user'], ['answer', 'assistant']]);
+});
+
+test('tool calls update in place; diffs attach by call id; todowrite fills the todo list', () => {
+  createRoot((dispose) => {
+    const tl = createTimeline(S);
+    const base = { type: 'tool.updated' as const, ...part, callId: 'call_1', tool: 'bash', input: { command: 'ls' } };
+    tl.apply({ ...base, status: 'pending', input: {} });
+    tl.apply({ ...base, status: 'running', output: 'a' });
+    tl.attachDiff('call_1', '+x');
+    tl.apply({ ...base, status: 'completed', output: 'a\nb' });
+    assert.equal(tl.items().length, 1);
+    const tool = (tl.items()[0] as ToolItem).state;
+    assert.deepEqual({ status: tool.status, output: tool.output, diff: tool.diff, input: tool.input }, { status: 'completed', output: 'a\nb', diff: '+x', input: { command: 'ls' } });
+    tl.apply({ ...base, partId: 'prt_2', callId: 'call_2', tool: 'todowrite', status: 'completed', input: { todos: [{ content: 'x', status: 'pending', priority: 'high' }] } });
+    assert.deepEqual(tl.todos(), [{ content: 'x', status: 'pending', priority: 'high' }]);
+    dispose();
+  });
+});
+
+test('status: busy → running, error → failed with a reason, abort → idle with a "Stopped." notice', () => {
+  const tl = createTimeline(S);
+  tl.apply({ type: 'session.status', sessionId: S, status: 'busy' });
+  assert.equal(tl.status(), 'running');
+  tl.apply({ type: 'session.error', sessionId: S, name: 'APIError', message: 'rate limited' });
+  tl.apply({ type: 'session.idle', sessionId: S });
+  assert.equal(tl.status(), 'failed');
+  assert.match(tl.statusNote(), /rate limited/);
+  tl.apply({ type: 'session.status', sessionId: S, status: 'busy' });
+  tl.apply({ type: 'session.error', sessionId: S, name: 'MessageAbortedError', message: 'Aborted' });
+  tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_z', role: 'assistant', time: { created: 1, completed: 2 }, error: { name: 'MessageAbortedError', message: 'Aborted' } });
+  assert.equal(tl.status(), 'idle');
+  assert.deepEqual(tl.items().map((i) => i.kind === 'notice' && i.text), ['Stopped.']);
+});
+
+test('a session.messages snapshot becomes the same items, skipping malformed entries', () => {
+  const tl = createTimeline(S);
+  tl.applySnapshot([
+    { info: { id: 'msg_a', sessionID: S, role: 'user', time: { created: 1 } }, parts: [{ id: 'prt_a', sessionID: S, messageID: 'msg_a', type: 'text', text: 'do it' }] },
+    { info: { broken: true }, parts: [{ nope: 1 }] },
+    {
+      info: { id: 'msg_b', sessionID: S, role: 'assistant', time: { created: 2 } },
+      parts: [
+        { id: 'prt_b', sessionID: S, messageID: 'msg_b', type: 'text', text: 'working', time: { start: 1 } },
+        { id: 'prt_c', sessionID: S, messageID: 'msg_b', type: 'tool', tool: 'bash', callID: 'c1', state: { status: 'running', input: { command: 'ls' }, time: { start: 1 } } },
+      ],
+    },
+  ]);
+  assert.equal(tl.loaded(), true);
+  assert.deepEqual(tl.items().map((i) => i.key), ['prt_a', 'prt_b', 'prt_c']);
+  assert.equal((tl.items()[0] as TextItem).role(), 'user');
+  assert.equal(tl.status(), 'running', 'the last assistant message has not completed');
+});

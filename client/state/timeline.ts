@@ -1,0 +1,276 @@
+/**
+ * One session as the phone shows it: its parts in order (text, reasoning, tool calls, notices),
+ * its todo list and its status. Built from the runtime events the host relays and from the
+ * `session.messages` snapshot, which is turned into the same events (through the shared mapper)
+ * so both paths meet in one `apply`.
+ *
+ * Streaming is cheap by construction: a delta changes one text signal and nothing else, so only
+ * the view of that part reacts; the list of items changes only when a part appears.
+ * @module
+ */
+import { batch, createSignal, type Accessor } from 'solid-js';
+import { createStore, reconcile } from 'solid-js/store';
+import { mapRuntimeEvent, type RelayRuntimeEvent, type TodoItem, type ToolStatus } from '../../shared/protocol/runtime-events.ts';
+import { isTodo } from './events.ts';
+
+export type Role = 'user' | 'assistant';
+export type SessionStatus = 'running' | 'waiting' | 'idle' | 'failed';
+
+interface ItemBase {
+  /** Unique within the session; the part id for parts. */
+  readonly key: string;
+  readonly messageId: string;
+}
+
+export interface TextItem extends ItemBase {
+  readonly kind: 'text' | 'reasoning';
+  readonly role: Accessor<Role>;
+  readonly text: Accessor<string>;
+  readonly done: Accessor<boolean>;
+}
+
+export interface ToolView {
+  tool: string;
+  callId: string;
+  status: ToolStatus;
+  input: Record<string, unknown>;
+  title?: string;
+  output?: string;
+  error?: string;
+  /** A unified diff of the file this call changed, when the runtime gave one. */
+  diff?: string;
+}
+
+export interface ToolItem extends ItemBase {
+  readonly kind: 'tool';
+  readonly state: ToolView;
+}
+
+export interface NoticeItem extends ItemBase {
+  readonly kind: 'notice';
+  readonly tone: 'info' | 'error';
+  readonly text: string;
+}
+
+export type TimelineItem = TextItem | ToolItem | NoticeItem;
+
+export interface Timeline {
+  readonly sessionId: string;
+  /** In conversation order (message id, then part id: OpenCode's ids sort by creation). */
+  readonly items: Accessor<readonly TimelineItem[]>;
+  readonly todos: Accessor<readonly TodoItem[]>;
+  /** From the runtime alone; "waiting" (for an approval) is added by whoever knows the requests. */
+  readonly status: Accessor<Exclude<SessionStatus, 'waiting'>>;
+  /** Why the session failed, or that it is retrying; empty otherwise. */
+  readonly statusNote: Accessor<string>;
+  /** Whether a snapshot has been applied (from the host or the cache). */
+  readonly loaded: Accessor<boolean>;
+  apply(event: RelayRuntimeEvent): void;
+  /** Applies a `session.messages` answer (raw OpenCode messages with parts). */
+  applySnapshot(messages: unknown): void;
+  /** Attaches a diff (e.g. from a permission request) to the tool call that made it. */
+  attachDiff(callId: string, diff: string): void;
+}
+
+interface TextEntry {
+  item: TextItem;
+  setText(v: string): void;
+  setDone(v: boolean): void;
+  setRole(v: Role): void;
+}
+
+const ABORTED = 'MessageAbortedError';
+
+function sortKey(item: TimelineItem): string {
+  // '~' sorts after OpenCode's part ids ("prt_…"), so a message's notice follows its parts.
+  return `${item.messageId}\u0000${item.kind === 'notice' ? '~' : ''}${item.key}`;
+}
+
+export function describeFailure(name: string, message: string): string {
+  if (name === 'ProviderAuthError') return `No working model provider on your computer: ${message || 'sign in to one with opencode auth login'}`;
+  if (name === 'APIError') return `The model provider answered with an error: ${message}`;
+  return message ? `${message} (${name})` : name;
+}
+
+export function createTimeline(sessionId: string): Timeline {
+  const [items, setItems] = createSignal<readonly TimelineItem[]>([]);
+  const [todos, setTodos] = createSignal<readonly TodoItem[]>([]);
+  const [status, setStatus] = createSignal<Exclude<SessionStatus, 'waiting'>>('idle');
+  const [statusNote, setStatusNote] = createSignal('');
+  const [loaded, setLoaded] = createSignal(false);
+  const texts = new Map<string, TextEntry>();
+  const tools = new Map<string, { item: ToolItem; set: (v: ToolView) => void }>();
+  const byCall = new Map<string, string>();
+  const notices = new Set<string>();
+  const roles = new Map<string, Role>();
+  const diffs = new Map<string, string>();
+  /** Items made while applying a snapshot, inserted in one go. */
+  let pending: TimelineItem[] | undefined;
+
+  const insert = (item: TimelineItem) => {
+    if (pending) {
+      pending.push(item);
+      return;
+    }
+    const list = items();
+    const key = sortKey(item);
+    // Nearly always the newest part: check the end first.
+    let at = list.length;
+    while (at > 0 && sortKey(list[at - 1]!) > key) at--;
+    setItems([...list.slice(0, at), item, ...list.slice(at)]);
+  };
+
+  const textEntry = (kind: 'text' | 'reasoning', messageId: string, partId: string): TextEntry => {
+    let entry = texts.get(partId);
+    if (entry) return entry;
+    const [text, setText] = createSignal('');
+    const [done, setDone] = createSignal(false);
+    const [role, setRole] = createSignal<Role>(roles.get(messageId) ?? 'assistant');
+    entry = { item: { kind, key: partId, messageId, text, done, role }, setText, setDone, setRole };
+    texts.set(partId, entry);
+    insert(entry.item);
+    return entry;
+  };
+
+  const notice = (messageId: string, tone: NoticeItem['tone'], text: string) => {
+    const key = `${messageId}:notice`;
+    if (notices.has(key)) return;
+    notices.add(key);
+    insert({ kind: 'notice', key, messageId, tone, text });
+  };
+
+  const apply = (e: RelayRuntimeEvent) => {
+    if ('sessionId' in e && e.sessionId !== sessionId) return;
+    switch (e.type) {
+      case 'message.updated': {
+        roles.set(e.messageId, e.role);
+        for (const entry of texts.values()) if (entry.item.messageId === e.messageId) entry.setRole(e.role);
+        if (e.error) {
+          if (e.error.name === ABORTED) notice(e.messageId, 'info', 'Stopped.');
+          else notice(e.messageId, 'error', describeFailure(e.error.name, e.error.message));
+        }
+        return;
+      }
+      case 'message.text.delta':
+      case 'message.reasoning.delta': {
+        const entry = textEntry(e.type === 'message.text.delta' ? 'text' : 'reasoning', e.messageId, e.partId);
+        entry.setText(entry.item.text() + e.delta);
+        return;
+      }
+      case 'message.text.updated':
+      case 'message.reasoning.updated': {
+        const entry = textEntry(e.type === 'message.text.updated' ? 'text' : 'reasoning', e.messageId, e.partId);
+        const shown = entry.item.text();
+        // A snapshot may be older than the deltas that already arrived: never step back.
+        if (e.done || !shown.startsWith(e.text)) entry.setText(e.text);
+        if (e.done) entry.setDone(true);
+        return;
+      }
+      case 'tool.updated': {
+        const view: ToolView = {
+          tool: e.tool, callId: e.callId, status: e.status, input: e.input,
+          ...(e.title !== undefined ? { title: e.title } : {}),
+          ...(e.output !== undefined ? { output: e.output } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+          ...(diffs.has(e.callId) ? { diff: diffs.get(e.callId) } : {}),
+        };
+        const known = tools.get(e.partId);
+        if (known) {
+          known.set(view);
+          return;
+        }
+        const [state, setState] = createStore<ToolView>(view);
+        const item: ToolItem = { kind: 'tool', key: e.partId, messageId: e.messageId, state };
+        tools.set(e.partId, { item, set: (v) => setState(reconcile(v)) });
+        byCall.set(e.callId, e.partId);
+        insert(item);
+        if (e.tool === 'todowrite') {
+          const list = e.input.todos;
+          if (Array.isArray(list) && list.every(isTodo)) setTodos(list as TodoItem[]);
+        }
+        return;
+      }
+      case 'file.edited':
+        if (e.source === 'tool' && e.callId && e.diff) attachDiff(e.callId, e.diff);
+        return;
+      case 'todo.updated':
+        setTodos(e.items);
+        return;
+      case 'session.status':
+        if (e.status === 'idle') {
+          setStatus('idle');
+          setStatusNote('');
+        } else {
+          setStatus('running');
+          setStatusNote(e.status === 'retry' ? `Retrying (attempt ${e.attempt ?? '?'}): ${e.message ?? ''}` : '');
+        }
+        return;
+      case 'session.idle':
+        if (status() !== 'failed') setStatus('idle');
+        if (status() === 'idle') setStatusNote('');
+        return;
+      case 'session.error':
+        if (e.name === ABORTED) {
+          setStatus('idle');
+          return;
+        }
+        setStatus('failed');
+        setStatusNote(describeFailure(e.name, e.message));
+        return;
+      default:
+        return;
+    }
+  };
+
+  const attachDiff = (callId: string, diff: string) => {
+    diffs.set(callId, diff);
+    const partId = byCall.get(callId);
+    const tool = partId && tools.get(partId);
+    if (tool) tool.set({ ...tool.item.state, diff });
+  };
+
+  return {
+    sessionId,
+    items,
+    todos,
+    status,
+    statusNote,
+    loaded,
+    apply: (e) => batch(() => apply(e)),
+    attachDiff,
+    applySnapshot(messages) {
+      if (!Array.isArray(messages)) return;
+      batch(() => {
+        pending = [];
+        let last: { role: Role; completed: boolean; error?: string } | undefined;
+        for (const entry of messages) {
+          if (typeof entry !== 'object' || entry === null) continue;
+          const { info, parts } = entry as { info?: unknown; parts?: unknown };
+          const events = [
+            ...safeMap({ type: 'message.updated', properties: { info } }),
+            ...(Array.isArray(parts) ? parts.flatMap((part) => safeMap({ type: 'message.part.updated', properties: { part } })) : []),
+          ];
+          for (const e of events) {
+            if (e.type === 'message.updated') last = { role: e.role, completed: e.time.completed !== undefined, ...(e.error ? { error: e.error.name } : {}) };
+            apply(e);
+          }
+        }
+        const made = pending;
+        pending = undefined;
+        if (made.length) setItems([...items(), ...made].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)));
+        if (last?.role === 'assistant' && !last.completed && !last.error) setStatus('running');
+        else if (last?.role === 'assistant' && last.error && last.error !== ABORTED) setStatus('failed');
+        else if (last) setStatus('idle');
+        setLoaded(true);
+      });
+    },
+  };
+}
+
+function safeMap(raw: unknown): RelayRuntimeEvent[] {
+  try {
+    return mapRuntimeEvent(raw);
+  } catch {
+    return []; // one malformed message must not hide the rest of the session
+  }
+}

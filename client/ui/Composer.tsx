@@ -1,0 +1,65 @@
+import { createSignal, createUniqueId, Show } from 'solid-js';
+import { Button } from './Button.tsx';
+
+export interface ComposerProps {
+  /** The text field's label, e.g. "New task" or "Follow-up". */
+  label: string;
+  placeholder?: string;
+  submitLabel: string;
+  /** Why sending is not possible now (shown, and the button is disabled). */
+  blocked?: string;
+  /** Resolves when sent; a rejection's message is shown and the text kept. */
+  onSend(text: string): Promise<void>;
+}
+
+/** A text box and a send button; Ctrl/⌘+Enter sends too. The text stays if sending fails. */
+export function Composer(props: ComposerProps) {
+  const ids = { field: createUniqueId(), error: createUniqueId() };
+  let field!: HTMLTextAreaElement;
+  const [text, setText] = createSignal('');
+  const [sending, setSending] = createSignal(false);
+  const [error, setError] = createSignal('');
+
+  const send = async (event?: Event) => {
+    event?.preventDefault();
+    const value = text().trim();
+    if (!value || sending() || props.blocked) return;
+    setSending(true);
+    setError('');
+    try {
+      await props.onSend(value);
+      setText('');
+      field.value = '';
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return (
+    <form class="composer" onSubmit={(e) => void send(e)}>
+      <label for={ids.field} class="visually-hidden">{props.label}</label>
+      <textarea
+        id={ids.field}
+        ref={field}
+        class="composer__field"
+        rows="2"
+        placeholder={props.placeholder}
+        value={text()}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void send(e)}
+        enterkeyhint="send"
+        aria-describedby={error() || props.blocked ? ids.error : undefined}
+      />
+      <Button type="submit" variant="primary" disabled={sending() || !text().trim() || Boolean(props.blocked)}>
+        {sending() ? 'Sending…' : props.submitLabel}
+      </Button>
+      <Show when={error() || props.blocked}>
+        <p id={ids.error} class={`composer__note${error() ? ' composer__note--error' : ''}`} role={error() ? 'alert' : undefined}>
+          {error() || props.blocked}
+        </p>
+      </Show>
+    </form>
+  );
+}

@@ -1,0 +1,232 @@
+/**
+ * The host's local admin page end to end: the real host (host/app.ts) with the real runtime,
+ * requests from this machine, from a non-loopback address (inside a private network namespace),
+ * from a web page on another origin, and the page itself in Chromium approving a Node device.
+ */
+import { after, before, describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPair } from '../shared/noise/primitives.ts';
+import { parsePairLink } from '../shared/pairing/link.ts';
+import { offerFromLink, pair } from '../shared/channel/client.ts';
+import { startHost, type Host } from '../host/app.ts';
+import type { AdminState } from '../host/admin/api.ts';
+import { parseConfig } from '../host/config.ts';
+import { CONTENT_SECURITY_POLICY } from '../host/server/headers.ts';
+import { launchChromium, screenshot } from './browser.ts';
+import { openSocket } from './fixtures/relay-client.ts';
+import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
+import { createNetns, netnsUnavailable, type Netns } from './netns.ts';
+
+const TEST = { timeout: 120_000 };
+const cleanups: Array<() => unknown> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-admin-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let sandbox: Promise<RuntimeSandbox> | undefined;
+function sandboxFor(): Promise<RuntimeSandbox> {
+  sandbox ??= createRuntimeSandbox().then((sb) => (cleanups.push(() => sb.dispose()), sb));
+  return sandbox;
+}
+
+let shared: Promise<Host> | undefined;
+/** One real host for the file: the tests below do not disturb each other. */
+function host(): Promise<Host> {
+  shared ??= (async () => {
+    const sb = await sandboxFor();
+    const parsed = parseConfig(['--port', '0', '--bind', '127.0.0.1', '--workspace', sb.workspace, '--data-dir', tempDir()], {});
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    const h = await startHost({ config: parsed.config, log: testLogger(), runtimeEnv: sb.env });
+    cleanups.push(() => h.close());
+    await h.runtime.ready;
+    return h;
+  })();
+  return shared;
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request from this machine with exactly the headers given (Host included). */
+function http(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject).end(body);
+  });
+}
+
+const ADMIN = { 'x-openwork-admin': '1' };
+
+async function adminState(h: Host): Promise<AdminState> {
+  const r = await http(h.port, 'GET', '/admin/api/state', ADMIN);
+  assert.equal(r.status, 200, r.body);
+  return JSON.parse(r.body) as AdminState;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const unavailable = netnsUnavailable();
+describe('from a non-loopback address (inside a private network namespace)', { skip: unavailable, timeout: 60_000 }, () => {
+  let ns: Netns | undefined;
+  before(() => (ns = createNetns('admin')));
+  after(() => ns?.remove());
+  it('the page, its script and its API are refused with 403, while loopback in the same namespace is served', () => {
+    const r = ns!.runNode(fileURLToPath(new URL('./fixtures/admin-route-child.ts', import.meta.url)), [], 30_000);
+    assert.equal(r.status, 0, r.stderr);
+    const { result, apiCalls } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { result: Record<string, Answer>; apiCalls: number };
+    for (const what of ['page', 'script', 'state', 'offer']) {
+      assert.equal(result[`loopback ${what}`]!.status, 200, `loopback ${what}`);
+      assert.equal(result[`lan ${what}`]!.status, 403, `lan ${what}`);
+      assert.match(result[`lan ${what}`]!.body, /does not come from this machine/);
+    }
+    assert.match(result['loopback page']!.body, /<title>OpenWork Relay · admin<\/title>/);
+    assert.doesNotMatch(result['lan page']!.body, /<title>/);
+    assert.equal(apiCalls, 2, 'only the two loopback API requests reached the API');
+  });
+});
+
+test('the page is served with the strict CSP; the API refuses a missing header, another origin, a proxy and another name', TEST, async () => {
+  const h = await host();
+  assert.equal(h.adminUrl, `http://127.0.0.1:${h.port}/admin`, 'the banner shows where the page is');
+  const page = await http(h.port, 'GET', '/admin');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+  assert.equal(page.headers['x-frame-options'], 'DENY');
+  assert.doesNotMatch(page.body, /<script(?![^>]*\ssrc=)/, 'no inline script');
+  assert.doesNotMatch(page.body, /\sstyle=/, 'no inline style');
+  for (const asset of ['/admin/admin.js', '/admin/admin.css']) assert.equal((await http(h.port, 'GET', asset)).status, 200, asset);
+  assert.equal((await http(h.port, 'GET', '/admin/nothing')).status, 404);
+
+  const offersBefore = h.relay.offers.active().length;
+  const refused: Array<[string, Record<string, string>, RegExp]> = [
+    ['no header', {}, /needs the X-OpenWork-Admin: 1 header/],
+    ['another origin', { ...ADMIN, origin: 'https://evil.example' }, /requests from https:\/\/evil\.example may not use the admin API/],
+    ['another loopback port', { ...ADMIN, origin: 'http://127.0.0.1:1' }, /may not use the admin API/],
+    ['a cross-site fetch', { ...ADMIN, 'sec-fetch-site': 'cross-site' }, /cross-site request may not use/],
+    ['a proxy', { ...ADMIN, 'x-forwarded-for': '203.0.113.9' }, /forwarded by a proxy or tunnel/],
+    ['another name (DNS rebinding)', { ...ADMIN, host: `rebind.example:${h.port}`, origin: `http://rebind.example:${h.port}` }, /does not name this machine/],
+  ];
+  for (const [what, headers, reason] of refused) {
+    for (const [method, path] of [['POST', '/admin/api/offer'], ['GET', '/admin/api/state']] as const) {
+      const r = await http(h.port, method, path, headers);
+      assert.equal(r.status, 403, `${what}: ${method} ${path}`);
+      assert.match(JSON.parse(r.body).error, reason, what);
+    }
+  }
+  // A browser's preflight carries no custom header, so it is refused and the real request never follows.
+  const preflight = await http(h.port, 'OPTIONS', '/admin/api/offer', { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-openwork-admin' });
+  assert.equal(preflight.status, 403);
+  assert.equal(preflight.headers['access-control-allow-origin'], undefined);
+  assert.equal(h.relay.offers.active().length, offersBefore, 'no refused request made an offer');
+
+  const same = await http(h.port, 'POST', '/admin/api/offer', { ...ADMIN, origin: `http://127.0.0.1:${h.port}`, 'sec-fetch-site': 'same-origin' });
+  assert.equal(same.status, 200, same.body);
+  assert.equal(h.relay.offers.active().length, offersBefore + 1);
+});
+
+test('approving a pending pairing through the admin API pairs the device with the chosen scopes', TEST, async () => {
+  const h = await host();
+  const made = await http(h.port, 'POST', '/admin/api/offer', ADMIN);
+  const offer = JSON.parse(made.body) as { link: string; code: string; svg: string };
+  assert.match(offer.svg, /^<svg /);
+  const pending = await pair({
+    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(offer.link)),
+    deviceKey: generateKeyPair(), name: 'API phone', platform: 'node-test',
+  });
+  const request = await waitFor('the pairing request', async () => (await adminState(h)).pending.find((p) => p.name === 'API phone'));
+  assert.equal(request.code, pending.code, 'the admin page shows the code the phone shows');
+  const approved = await http(h.port, 'POST', `/admin/api/approvals/${request.id}`, ADMIN, JSON.stringify({ decision: 'approve', scopes: ['read'] }));
+  assert.equal(approved.status, 200, approved.body);
+  const channel = await pending.approved;
+  assert.deepEqual(channel.welcome.scopes, ['read']);
+  const state = await adminState(h);
+  assert.deepEqual(state.pending, []);
+  const device = state.devices.find((d) => d.id === channel.welcome.deviceId);
+  assert.deepEqual(device?.scopes, ['read']);
+  assert.equal(state.runtime.state, 'ready');
+  assert.ok(Array.isArray(await channel.request({ t: 'sessions.list' })), 'the device works with its read scope');
+  const again = await http(h.port, 'POST', `/admin/api/approvals/${request.id}`, ADMIN, JSON.stringify({ decision: 'approve' }));
+  assert.equal(again.status, 404, 'a decided request is no longer waiting');
+  channel.close();
+});
+
+test('in Chromium: the page shows the request; Approve (by role and name) pairs it; another origin cannot use the API', { timeout: 180_000 }, async () => {
+  const h = await host();
+  const browser = await launchChromium();
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`http://127.0.0.1:${h.port}/admin`);
+  await page.getByRole('img', { name: /Pairing QR code/ }).waitFor();
+  const shown = (await page.getByText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/).textContent())!;
+  const live = h.relay.offers.active();
+  assert.equal(live.some((o) => h.relay.offers.typedCode(o) === shown), true, 'the page shows a live offer');
+  const link = (await page.locator('.link code').textContent())!;
+
+  const pending = await pair({
+    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(link)),
+    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test',
+  });
+  const waiting = page.getByRole('region', { name: 'Waiting for approval' });
+  await waiting.getByRole('heading', { name: 'Browser-approved phone' }).waitFor();
+  await waiting.getByText(`${pending.code.slice(0, 3)} ${pending.code.slice(3)}`).waitFor();
+  await waiting.getByRole('checkbox', { name: /answer permission questions/ }).uncheck();
+  await waiting.getByRole('button', { name: 'Approve Browser-approved phone' }).click();
+  const channel = await pending.approved;
+  assert.deepEqual(channel.welcome.scopes, ['read', 'run']);
+  await waiting.getByText('No device is waiting.').waitFor();
+  await page.getByRole('button', { name: 'Remove Browser-approved phone' }).waitFor();
+  assert.deepEqual(problems, [], 'no script errors and no CSP violations');
+  await page.setViewportSize({ width: 1000, height: 2200 });
+  await screenshot(page, 'admin-page');
+
+  // A page on another origin (another port is another origin) tries both ways in.
+  const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'));
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => other.close(r)));
+  const elsewhere = await browser.newPage();
+  await elsewhere.goto(`http://127.0.0.1:${(other.address() as { port: number }).port}/`);
+  const offersBefore = h.relay.offers.active().length;
+  const outcome = await elsewhere.evaluate(async (admin) => {
+    const withHeader = await fetch(`${admin}/admin/api/offer`, { method: 'POST', headers: { 'X-OpenWork-Admin': '1' } }).then(
+      (r) => `answered ${r.status}`,
+      () => 'blocked',
+    );
+    // What a form post can do: no custom header, no way to read the answer.
+    const blind = await fetch(`${admin}/admin/api/offer`, { method: 'POST', mode: 'no-cors', body: '{}' }).then((r) => r.type);
+    const read = await fetch(`${admin}/admin/api/state`).then((r) => `answered ${r.status}`, () => 'blocked');
+    return { withHeader, blind, read };
+  }, `http://127.0.0.1:${h.port}`);
+  assert.deepEqual(outcome, { withHeader: 'blocked', blind: 'opaque', read: 'blocked' });
+  assert.equal(h.relay.offers.active().length, offersBefore, 'the other origin made no offer');
+  channel.close();
+});

@@ -1,0 +1,418 @@
+/**
+ * What a paired device may make the host do, end to end:
+ *
+ * - Only the runtime calls docs/protocol.md implies reach the runtime, whatever a device with
+ *   every scope sends: a recording proxy in front of the REAL runtime (the host attaches to it
+ *   with --opencode-url) sees every request the host makes.
+ * - Scopes are enforced per request, and a change made with the CLI applies to an open connection.
+ * - The host's permission policy (config.json) beats the workspace's opencode.json, per
+ *   workspace; an unanswered question is denied after the configured time and the task says why;
+ *   a "session" answer lasts for its session only.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair } from '../shared/noise/primitives.ts';
+import { parsePairLink } from '../shared/pairing/link.ts';
+import { offerFromLink, pair, type RelayChannel } from '../shared/channel/client.ts';
+import { REQUEST_SCOPE, REQUEST_TYPES, SCOPES, type Scope } from '../shared/protocol/messages.ts';
+import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
+import { startHost, type Host } from '../host/app.ts';
+import type { Relay } from '../host/channel/relay.ts';
+import { runDeviceCommand } from '../host/cli/devices.ts';
+import { parseConfig } from '../host/config.ts';
+import type { PendingApproval } from '../host/pairing/approvals.ts';
+import { authHeaders } from '../host/runtime/health.ts';
+import { startRuntime, type Runtime } from '../host/runtime/start.ts';
+import { openSocket, rawConnect, MODE } from './fixtures/relay-client.ts';
+import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
+import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
+import { pairingPsk } from '../shared/pairing/keys.ts';
+
+const REAL = { timeout: 180_000 };
+const cleanups: Array<() => unknown> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-policy-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function sandbox(): Promise<RuntimeSandbox> {
+  const sb = await createRuntimeSandbox();
+  cleanups.push(() => sb.dispose());
+  return sb;
+}
+
+function nextApproval(relay: Relay): Promise<PendingApproval> {
+  return new Promise((resolve) => {
+    const check = (list: PendingApproval[]) => {
+      if (!list.length) return;
+      off();
+      resolve(list[0]!);
+    };
+    const off = relay.approvals.onChange(check);
+    check(relay.approvals.list());
+  });
+}
+
+/** A device paired with `scopes`, collecting the events it receives. */
+async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) {
+  const events: RelayRuntimeEvent[] = [];
+  const waiters = new Set<() => void>();
+  const pending = await pair({
+    socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)),
+    deviceKey: generateKeyPair(), name: `device ${scopes.join('+') || 'none'}`, platform: 'node-test',
+    onEvent: (_seq, e) => {
+      events.push(e as unknown as RelayRuntimeEvent);
+      waiters.forEach((w) => w());
+    },
+  });
+  relay.approvals.approve((await nextApproval(relay)).id, scopes);
+  const channel: RelayChannel = await pending.approved;
+  cleanups.push(() => channel.close());
+  const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean = () => true) =>
+    new Promise<Extract<RelayRuntimeEvent, { type: T }>>((resolve) => {
+      const check = () => {
+        const hit = events.find((e) => e.type === type && match(e as never));
+        if (!hit) return;
+        waiters.delete(check);
+        resolve(hit as never);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { channel, events, waitFor };
+}
+
+/** The error code of a refused request (fails the test when it was answered). */
+async function refusal(channel: RelayChannel, request: Record<string, unknown>): Promise<string> {
+  let data: unknown;
+  try {
+    data = await channel.request(request as never);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    assert.equal(typeof code, 'string', `a coded refusal for ${JSON.stringify(request)}: ${String(err)}`);
+    return code as string;
+  }
+  assert.fail(`${JSON.stringify(request)} was answered: ${JSON.stringify(data).slice(0, 200)}`);
+}
+
+// ---- only the listed routes ---------------------------------------------------------------
+
+interface Recorded {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+}
+
+/** An HTTP proxy that records every request and adds the runtime's password on the way in. */
+async function recordingProxy(target: string, password: string | undefined): Promise<{ url: string; seen: Recorded[]; server: Server }> {
+  const seen: Recorded[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams });
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host, ...authHeaders(password) } },
+      (answer: IncomingMessage) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, server };
+}
+
+const ID = '[A-Za-z0-9_-]+';
+/** Every runtime request the host may make, method and path; nothing else may appear. */
+const ALLOWED = [
+  ['GET', '/global/health'],
+  ['GET', '/event'],
+  ['GET', '/session'],
+  ['POST', '/session'],
+  ['GET', `/session/${ID}`],
+  ['PATCH', `/session/${ID}`],
+  ['GET', `/session/${ID}/message`],
+  ['POST', `/session/${ID}/prompt_async`],
+  ['POST', `/session/${ID}/abort`],
+  ['GET', '/permission'],
+  ['POST', `/permission/${ID}/reply`],
+].map(([method, path]) => ({ method, path: new RegExp(`^${path}$`) }));
+
+/** Requests that name nothing a device could aim elsewhere; their extra fields are ignored. */
+const HARMLESS = new Set<string>(['ping', 'sessions.list', 'metrics.get']);
+
+const SMUGGLED_IDS = [
+  '..', '.', '../pty', '../../pty', 'x/shell', 'ses_1/shell', '../config', '../provider', '../auth/x', 'ses_1?directory=/',
+  'ses_1#x', '%2e%2e', '%2e%2e%2fpty', 'ses_1%2fshell', '..\\pty', ' ses_1', 'ses_1\n', '/pty', 'ses_1;shell',
+];
+
+test('a device with every scope reaches no runtime route docs/protocol.md does not list, by any message', REAL, async () => {
+  const sb = await sandbox();
+  // The runtime someone else runs; the host attaches to it through the recording proxy.
+  const runtime: Runtime = startRuntime({ log: testLogger(), workspaces: [sb.workspace], env: sb.env });
+  cleanups.push(() => runtime.stop());
+  const { url: runtimeUrl } = await runtime.ready;
+  const proxy = await recordingProxy(runtimeUrl!, runtime.supervisor.password);
+  const parsed = parseConfig(['--port', '0', '--bind', '127.0.0.1', '--workspace', sb.workspace, '--data-dir', tempDir(), '--opencode-url', proxy.url], {});
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const host = await startHost({ config: parsed.config, log: testLogger() });
+  cleanups.push(() => host.close());
+  await host.runtime.ready;
+  await host.runtime.bridge.subscribed();
+  const { channel } = await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`);
+  const session = (await channel.request({ t: 'session.create', title: 'target' })) as { id: string };
+  const start = proxy.seen.length;
+
+  const attempts: Array<Record<string, unknown>> = [];
+  for (const t of REQUEST_TYPES) {
+    for (const id of SMUGGLED_IDS) {
+      const extras = { directory: '/', path: '/pty', url: '/session/x/shell', command: 'id', provider: 'x' };
+      if (HARMLESS.has(t)) {
+        attempts.push({ t, at: 1, sessionId: id, ...extras });
+        continue;
+      }
+      switch (t) {
+        case 'session.create':
+          attempts.push({ t, title: id, workspace: id }, { t, workspace: `${sb.workspace}/${id}` }, { t, workspace: '/', ...extras });
+          break;
+        case 'session.messages':
+        case 'session.abort':
+          attempts.push({ t, sessionId: id, ...extras }, { t, sessionId: `${session.id}/${id}` });
+          break;
+        case 'task.submit':
+          attempts.push({ t, taskId: id, sessionId: id, text: 'x', ...extras }, { t, taskId: `t-${attempts.length}`, sessionId: `${session.id}/../${id}`, text: 'x' });
+          break;
+        case 'permission.reply':
+          attempts.push({ t, requestId: id, reply: 'once', message: id, ...extras }, { t, requestId: `per_1/${id}`, reply: 'reject' });
+          break;
+        default:
+          assert.fail(`a new request type ${t}: add its smuggling attempts here`);
+      }
+    }
+  }
+  // Request types that do not exist, named after the routes they would want.
+  for (const t of ['session.shell', 'shell', 'pty.create', 'pty', 'config.update', 'config.get', 'provider.auth', 'auth.set', 'session.command', 'mcp.add']) {
+    attempts.push({ t, sessionId: session.id, command: 'id' });
+  }
+
+  let refused = 0;
+  for (const attempt of attempts) {
+    if (HARMLESS.has(attempt.t as string)) {
+      await channel.request(attempt as never); // harmless, and their extra fields are ignored
+      continue;
+    }
+    const code = await refusal(channel, attempt);
+    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
+    refused++;
+  }
+  assert.ok(refused > 200, `${refused} attempts were refused`);
+
+  const during = proxy.seen.slice(start);
+  const offList = during.filter((r) => !ALLOWED.some((a) => a.method === r.method && a.path.test(r.path)));
+  assert.deepEqual(offList.map((r) => `${r.method} ${r.path}`), [], 'every runtime request is on the list');
+  for (const r of during) {
+    assert.deepEqual([...r.query.keys()].filter((k) => k !== 'directory'), [], `${r.method} ${r.path}: only the directory query`);
+    const directory = r.query.get('directory');
+    if (directory !== null) assert.equal(directory, sb.workspace, `${r.method} ${r.path}: only the configured workspace`);
+    assert.doesNotMatch(r.path, /shell|pty|config|provider|auth|mcp|tui|\.\.|%/, `${r.method} ${r.path}`);
+  }
+  // The only session ids that reached the runtime are real ones.
+  const sessionPaths = during.filter((r) => r.path.startsWith('/session/')).map((r) => r.path.split('/')[2]);
+  assert.deepEqual([...new Set(sessionPaths)].filter((id) => id !== session.id), []);
+});
+
+// ---- scopes --------------------------------------------------------------------------------
+
+const SAMPLE: Record<string, Record<string, unknown>> = {
+  ping: { t: 'ping', at: 1 },
+  'sessions.list': { t: 'sessions.list' },
+  'metrics.get': { t: 'metrics.get' },
+  'session.messages': { t: 'session.messages', sessionId: 'ses_1' },
+  'session.create': { t: 'session.create' },
+  'session.abort': { t: 'session.abort', sessionId: 'ses_1' },
+  'task.submit': { t: 'task.submit', taskId: 'task-1', sessionId: 'ses_1', text: 'hello' },
+  'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
+};
+
+test('for each scope, a device without it is refused every request that needs it, naming the scope', { timeout: 60_000 }, async () => {
+  const h = await startRelayHost({ dataDir: tempDir(), runtime: recordingRuntime() });
+  cleanups.push(() => h.stop());
+  for (const missing of SCOPES) {
+    const { channel } = await pairDevice(h.relay, h.url, SCOPES.filter((s) => s !== missing));
+    for (const t of REQUEST_TYPES) {
+      const request = SAMPLE[t];
+      assert.ok(request, `a sample request for ${t}`);
+      if (REQUEST_SCOPE[t] !== missing) continue;
+      await assert.rejects(channel.request(request as never), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, 'scope.denied', t);
+        assert.match((err as Error).message, new RegExp(`"${missing}" scope`), t);
+        return true;
+      });
+    }
+  }
+});
+
+test('scopes changed with the CLI apply to the open connection at once', { timeout: 60_000 }, async () => {
+  const dataDir = tempDir();
+  const runtime = recordingRuntime();
+  const h = await startRelayHost({ dataDir, runtime });
+  cleanups.push(() => h.stop());
+  const { channel } = await pairDevice(h.relay, h.url);
+  const io = { out: () => {}, err: (s: string) => assert.fail(s) };
+  const submit = (n: number) => channel.request({ t: 'task.submit', taskId: `task-${n}`, sessionId: 'ses_1', text: 'x' } as never);
+  await submit(1);
+
+  // What `npm start -- devices scopes <device> read` does, from another process.
+  assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'read'], dataDir, io), 0);
+  let n = 2;
+  for (;;) {
+    const code = await submit(n++).then(() => undefined, (err: { code?: string }) => err.code);
+    if (code === 'scope.denied') break;
+    assert.equal(code, undefined);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(Array.isArray(await channel.request({ t: 'sessions.list' } as never)), 'read still works, on the same connection');
+  assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'all'], dataDir, io), 0);
+  for (;;) {
+    const code = await submit(n++).then(() => undefined, (err: { code?: string }) => err.code);
+    if (code === undefined) break;
+    assert.equal(code, 'scope.denied');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+test('a device still waiting for approval cannot use the smuggling routes either', { timeout: 60_000 }, async () => {
+  const runtime = recordingRuntime();
+  const h = await startRelayHost({ dataDir: tempDir(), runtime });
+  cleanups.push(() => h.stop());
+  const offer = offerFromLink(parsePairLink(h.relay.newOffer().link));
+  const raw = await rawConnect(await openSocket(h.url), { mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  assert.equal((await raw.next()).t, 'pair.pending');
+  for (const [i, id] of SMUGGLED_IDS.entries()) {
+    raw.send({ t: 'session.messages', id: `r${i}`, sessionId: id });
+    const answer = await raw.nextOf('result');
+    assert.equal(!answer.ok && answer.error.code, 'protocol.invalid');
+  }
+  assert.deepEqual(runtime.calls, []);
+});
+
+// ---- the permission policy with the real runtime ------------------------------------------
+
+interface PolicyHost {
+  host: Host;
+  sb: RuntimeSandbox;
+  url: string;
+}
+
+/** The real host and runtime; `config` is written to <data-dir>/config.json first. */
+async function policyHost(sb: RuntimeSandbox, config: unknown): Promise<PolicyHost> {
+  const dataDir = tempDir();
+  writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
+  const args = ['--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--workspace', sb.workspace];
+  const parsed = parseConfig(args, {});
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const host = await startHost({ config: parsed.config, log: testLogger(), runtimeEnv: sb.env });
+  cleanups.push(() => host.close());
+  await host.runtime.ready;
+  await host.runtime.bridge.subscribed();
+  return { host, sb, url: `ws://127.0.0.1:${host.port}/relay` };
+}
+
+/** Sets every sensitive kind in the workspace's own opencode.json, for its agent too, for the policy to override. */
+function setOpencodePermission(dir: string, action: 'allow' | 'ask'): void {
+  const file = join(dir, 'opencode.json');
+  const config = JSON.parse(readFileSync(file, 'utf8'));
+  config.permission = { bash: action, edit: action, webfetch: action, external_directory: action };
+  config.agent = { build: { permission: { bash: action, edit: action } } };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+}
+
+test('bash asks under the host\'s policy although the workspace\'s opencode.json (and its agent) allow it', REAL, async () => {
+  const sb = await sandbox();
+  setOpencodePermission(sb.workspace, 'allow');
+  const { host, url } = await policyHost(sb, {});
+  const { channel, waitFor } = await pairDevice(host.relay, url);
+  const session = (await channel.request({ t: 'session.create', title: 'guarded' })) as { id: string };
+  await channel.request({ t: 'task.submit', taskId: 'guarded-1', sessionId: session.id, text: 'go [bash:echo guarded]' });
+  const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
+  assert.equal(asked.permission, 'bash');
+  assert.deepEqual(asked.patterns, ['echo guarded']);
+  await channel.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'once' });
+  await waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed' && /guarded/.test(e.output ?? ''));
+});
+
+test('a workspace\'s "allow" in config.json runs bash at once, although its opencode.json says "ask"', REAL, async () => {
+  const sb = await sandbox();
+  setOpencodePermission(sb.workspace, 'ask');
+  const { host, url } = await policyHost(sb, { permission: { bash: 'deny' }, workspaces: { [sb.workspace]: { permission: { bash: 'allow' } } } });
+  const { channel, waitFor, events } = await pairDevice(host.relay, url);
+  const session = (await channel.request({ t: 'session.create', title: 'trusted' })) as { id: string };
+  await channel.request({ t: 'task.submit', taskId: 'trusted-1', sessionId: session.id, text: 'go [bash:echo trusted]' });
+  await waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed' && /trusted/.test(e.output ?? ''));
+  assert.equal(events.filter((e) => e.type === 'permission.asked').length, 0, 'nobody was asked');
+});
+
+test('"allow for this session" lasts for its session only: a second session asks again', REAL, async () => {
+  const sb = await sandbox();
+  const { host, url } = await policyHost(sb, {});
+  const { channel, waitFor, events } = await pairDevice(host.relay, url);
+  const first = (await channel.request({ t: 'session.create', title: 'first' })) as { id: string };
+  await channel.request({ t: 'task.submit', taskId: 's1-1', sessionId: first.id, text: 'go [bash:echo granted]' });
+  const asked = await waitFor('permission.asked', (e) => e.sessionId === first.id);
+  await channel.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'session' });
+  await waitFor('session.idle', (e) => e.sessionId === first.id);
+  await channel.request({ t: 'task.submit', taskId: 's1-2', sessionId: first.id, text: 'again [bash:echo granted]' });
+  await waitFor('tool.updated', (e) => e.sessionId === first.id && e.status === 'completed' && e.callId !== asked.tool?.callId);
+  assert.equal(events.filter((e) => e.type === 'permission.asked' && e.sessionId === first.id).length, 1, 'the grant covered the second command');
+
+  const second = (await channel.request({ t: 'session.create', title: 'second' })) as { id: string };
+  await channel.request({ t: 'task.submit', taskId: 's2-1', sessionId: second.id, text: 'go [bash:echo granted]' });
+  const again = await waitFor('permission.asked', (e) => e.sessionId === second.id);
+  assert.equal(again.permission, 'bash');
+  assert.deepEqual(again.patterns, asked.patterns, 'the same command asks again in a new session');
+  await channel.request({ t: 'permission.reply', requestId: again.requestId, reply: 'reject' });
+});
+
+test('a question nobody answers is denied after permissionTimeoutSeconds; the task says why; metrics count a timeout', REAL, async () => {
+  const sb = await sandbox();
+  const { host, url } = await policyHost(sb, { permissionTimeoutSeconds: 1 });
+  const { channel, waitFor } = await pairDevice(host.relay, url);
+  const session = (await channel.request({ t: 'session.create', title: 'unanswered' })) as { id: string };
+  await channel.request({ t: 'task.submit', taskId: 'late-1', sessionId: session.id, text: 'go [bash:echo never-runs]' });
+  const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
+  const replied = await waitFor('permission.replied', (e) => e.requestId === asked.requestId);
+  assert.equal(replied.reply, 'reject');
+  const tool = await waitFor('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'error');
+  assert.match(tool.error ?? '', /No one answered within 1 second, so the host denied it/);
+  assert.doesNotMatch(tool.output ?? '', /never-runs/);
+  await waitFor('session.idle', (e) => e.sessionId === session.id);
+  const answers = host.metrics.snapshot().counters.permission_answers_total.series;
+  assert.deepEqual(answers, [{ labels: { answer: 'timeout' }, value: 1 }], 'counted once, as a timeout');
+  assert.match(host.metrics.prometheus(), /^openwork_permission_answers_total\{answer="timeout"\} 1$/m);
+});
+
+test('a broken config.json stops the start with the file, the key and the fix', { timeout: 30_000 }, async () => {
+  const dataDir = tempDir();
+  writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ permission: { bash: 'sometimes' } }));
+  const parsed = parseConfig(['--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--opencode-url', 'http://127.0.0.1:9'], {});
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  await assert.rejects(startHost({ config: parsed.config, log: testLogger() }), (err: Error) => {
+    assert.match(err.message, new RegExp(`^${join(dataDir, 'config.json')} has a problem:\\n  - permission\\.bash is "sometimes": use "ask", "allow" or "deny"`));
+    return true;
+  });
+});

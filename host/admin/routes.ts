@@ -1,0 +1,125 @@
+/**
+ * `/admin`: the host's local admin page (HTML, CSS and a script, read once and served from
+ * memory; no inline script, so the host's strict CSP applies unchanged) and its JSON API under
+ * `/admin/api/`. Who may use them is decided in guard.ts; what they do, in api.ts.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import type { Logger } from '../log.ts';
+import { projectPath } from '../paths.ts';
+import { SECURITY_HEADERS } from '../server/headers.ts';
+import { sendResponse, track, type HeaderList, type Reply, type RequestState } from '../uws/respond.ts';
+import type { AdminApi } from './api.ts';
+import { ADMIN_HEADER, whyNotAdminApi, whyNotAdminPage } from './guard.ts';
+
+export const ADMIN_PATH = '/admin';
+const API_PREFIX = '/admin/api/';
+/** Bodies are small JSON objects; anything bigger is not from the page. */
+const MAX_BODY = 16 * 1024;
+
+const PAGE_DIR = projectPath('host', 'admin', 'page');
+const ASSET_TYPES: ReadonlyMap<string, [file: string, type: string]> = new Map([
+  ['/admin', ['admin.html', 'text/html; charset=utf-8']],
+  ['/admin/admin.css', ['admin.css', 'text/css; charset=utf-8']],
+  ['/admin/admin.js', ['admin.js', 'text/javascript; charset=utf-8']],
+]);
+let assets: ReadonlyMap<string, { type: string; body: Buffer }> | undefined;
+
+/** Reads the page's files once, on the first request for one of them. */
+function loadAssets(): ReadonlyMap<string, { type: string; body: Buffer }> {
+  return new Map([...ASSET_TYPES].map(([path, [file, type]]) => [path, { type, body: readFileSync(join(PAGE_DIR, file)) }]));
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
+
+export function mountAdminRoutes(app: TemplatedApp, opts: { api: AdminApi; log: Logger }): void {
+  const handler = (res: HttpResponse, req: HttpRequest) => {
+    const state = track(res);
+    // Everything from req must be read now: uWS invalidates it when the handler returns.
+    const url = req.getUrl();
+    const method = req.getMethod();
+    const local = {
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      host: req.getHeader('host'),
+      forwarded: FORWARDING.some((h) => req.getHeader(h) !== ''),
+    };
+    if (!url.startsWith(API_PREFIX)) {
+      const refusal = whyNotAdminPage(local);
+      if (refusal) return send(res, state, text(refusal.status, `${refusal.reason}\n`));
+      if (!ASSET_TYPES.has(url)) return send(res, state, text(404, 'not found\n'));
+      let page;
+      try {
+        page = (assets ??= loadAssets()).get(url)!;
+      } catch (err) {
+        opts.log.error('could not serve the admin page', { err });
+        return send(res, state, text(500, 'the admin page is missing from this installation; see the host\'s log\n'));
+      }
+      if (method !== 'get' && method !== 'head') return send(res, state, { ...text(405, 'method not allowed\n'), headers: [['Allow', 'GET, HEAD'], ['Content-Type', TEXT]] });
+      return send(res, state, { status: 200, headers: [['Content-Type', page.type]], body: page.body, omitBody: method === 'head' });
+    }
+    const refusal = whyNotAdminApi({
+      ...local,
+      origin: req.getHeader('origin'),
+      adminHeader: req.getHeader(ADMIN_HEADER),
+      fetchSite: req.getHeader('sec-fetch-site'),
+    });
+    if (refusal) return send(res, state, json(refusal.status, { error: refusal.reason }));
+    if (method !== 'get' && method !== 'post') return send(res, state, { ...json(405, { error: 'use GET or POST' }), headers: [['Allow', 'GET, POST'], ['Content-Type', JSON_TYPE]] });
+    const path = url.slice(API_PREFIX.length);
+    const answer = (body: unknown) =>
+      opts.api.handle(method, path, body).then(
+        (reply) => send(res, state, json(reply.status, reply.body)),
+        (err: unknown) => {
+          opts.log.error('admin request failed', { path, err });
+          send(res, state, json(500, { error: 'internal error; see the host\'s log' }));
+        },
+      );
+    if (method === 'get') return void answer(undefined);
+    readBody(res, state, (body) => {
+      if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
+      let parsed: unknown = undefined;
+      if (body.length) {
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          return send(res, state, json(400, { error: 'the body is not JSON' }));
+        }
+      }
+      void answer(parsed);
+    });
+  };
+  app.any(ADMIN_PATH, handler);
+  app.any(`${ADMIN_PATH}/*`, handler);
+}
+
+/** Collects the request body; `undefined` when it is larger than MAX_BODY. */
+function readBody(res: HttpResponse, state: RequestState, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (state.aborted) return;
+    size += chunk.byteLength;
+    // uWS reuses the chunk's memory after this callback returns: copy it.
+    if (size > MAX_BODY) over = true;
+    else chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(over ? undefined : Buffer.concat(chunks));
+  });
+}
+
+function send(res: HttpResponse, state: RequestState, reply: Reply): void {
+  const headers: HeaderList = [...SECURITY_HEADERS, ['Cache-Control', 'no-store'], ...(reply.headers ?? [])];
+  sendResponse(res, state, { ...reply, headers });
+}
+
+function text(status: number, body: string): Reply {
+  return { status, headers: [['Content-Type', TEXT]], body };
+}
+
+function json(status: number, value: unknown): Reply {
+  return { status, headers: [['Content-Type', JSON_TYPE]], body: JSON.stringify(value) };
+}

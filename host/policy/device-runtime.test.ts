@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../log.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import { deviceRuntime, type PolicyRuntime } from './device-runtime.ts';
+import type { PermissionRule } from './rules.ts';
+import { isRuntimeId } from './runtime-ids.ts';
+
+const RULES: Record<string, PermissionRule[]> = {
+  '/a': [{ permission: 'bash', pattern: '*', action: 'ask' }],
+  '/b': [{ permission: 'bash', pattern: '*', action: 'allow' }],
+};
+
+function fakeRuntime(sessions: Record<string, { directory: string; permission?: PermissionRule[] }>) {
+  const calls: unknown[][] = [];
+  const runtime: PolicyRuntime = {
+    listSessions: async () => (calls.push(['listSessions']), []),
+    messages: async (id) => (calls.push(['messages', id]), []),
+    createSession: async (title, directory, permission) => {
+      calls.push(['createSession', title, directory, permission]);
+      return { id: 'ses_new', directory: directory! };
+    },
+    getSession: async (id) => {
+      calls.push(['getSession', id]);
+      const s = sessions[id];
+      if (!s) throw new Error('get session failed: 404');
+      return { id, ...s };
+    },
+    addSessionPermission: async (id, permission) => {
+      calls.push(['addSessionPermission', id, permission]);
+      sessions[id]!.permission = [...(sessions[id]!.permission ?? []), ...permission];
+    },
+    prompt: async (id, text) => void calls.push(['prompt', id, text]),
+    abort: async (id) => (calls.push(['abort', id]), true),
+    listPermissions: async () => [],
+    replyPermission: async (id, reply, message) => void calls.push(['replyPermission', id, reply, message]),
+    onEvent: () => () => {},
+  };
+  return { runtime, calls };
+}
+
+const M = { messageId: 'msg_1' };
+const device = (runtime: PolicyRuntime) => deviceRuntime({ runtime, rulesFor: (d) => RULES[d]!, defaultDirectory: '/a', log: silentLogger });
+
+test('a session a device creates carries its workspace\'s rules, and is not patched again', async () => {
+  const { runtime, calls } = fakeRuntime({});
+  const r = device(runtime);
+  await r.createSession('T', '/b');
+  await r.createSession(undefined, undefined);
+  await r.prompt('ses_new', 'hi', M);
+  assert.deepEqual(calls, [
+    ['createSession', 'T', '/b', RULES['/b']],
+    ['createSession', undefined, undefined, RULES['/a']],
+    ['prompt', 'ses_new', 'hi'],
+  ]);
+});
+
+test('a session made elsewhere gets the rules appended before its first prompt, once', async () => {
+  const other = { permission: 'todowrite', pattern: '*', action: 'deny' as const };
+  const { runtime, calls } = fakeRuntime({ ses_old: { directory: '/a', permission: [other] }, ses_ok: { directory: '/b', permission: RULES['/b'] } });
+  const r = device(runtime);
+  await r.prompt('ses_old', 'one', M);
+  await r.prompt('ses_old', 'two', M);
+  await r.prompt('ses_ok', 'three', M);
+  assert.deepEqual(calls, [
+    ['getSession', 'ses_old'], ['addSessionPermission', 'ses_old', RULES['/a']], ['prompt', 'ses_old', 'one'],
+    ['prompt', 'ses_old', 'two'],
+    ['getSession', 'ses_ok'], ['prompt', 'ses_ok', 'three'],
+  ]);
+  await assert.rejects(r.prompt('ses_missing', 'x', M), /404/);
+  assert.equal(calls.filter((c) => c[0] === 'prompt' && c[1] === 'ses_missing').length, 0, 'no prompt without the rules');
+});
+
+test('ids that would change a runtime URL never reach the runtime', async () => {
+  const { runtime, calls } = fakeRuntime({});
+  const r = device(runtime);
+  for (const id of ['..', '.', '../shell', 'x/shell', 'ses_1?x=1', 'ses_1#', 'a b', '%2e%2e', '', 'x'.repeat(129)]) {
+    assert.equal(isRuntimeId(id), false, id);
+    for (const call of [() => r.messages(id), () => r.prompt(id, 't', M), () => r.abort(id), () => r.replyPermission(id, 'once')]) {
+      await assert.rejects(call(), (err: unknown) => err instanceof RelayError && err.code === 'request.unknown');
+    }
+  }
+  assert.deepEqual(calls, []);
+  assert.equal(isRuntimeId('ses_0aB9zZ-x'), true);
+  await r.messages('ses_1');
+  await r.replyPermission('per_1', 'reject', 'no');
+  assert.deepEqual(calls, [['messages', 'ses_1'], ['replyPermission', 'per_1', 'reject', 'no']]);
+});

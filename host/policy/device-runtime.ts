@@ -1,0 +1,80 @@
+/**
+ * The runtime as devices reach it through the relay: every id is checked before it becomes part
+ * of a runtime URL (runtime-ids.ts), and every session a device creates or prompts carries the
+ * host's permission rules for its workspace as its own last rules, so they win over whatever
+ * the workspace's `opencode.json` says (rules.ts). A session made elsewhere (the runtime's own
+ * UI, an older host run, a changed config.json) gets the rules appended before its first prompt
+ * from a device in this host run.
+ * @module
+ */
+import type { Logger } from '../log.ts';
+import type { RelayRuntime } from '../channel/relay.ts';
+import { endsWithRules, type PermissionRule } from './rules.ts';
+import { runtimeId } from './runtime-ids.ts';
+
+interface RuntimeSession {
+  id: string;
+  directory: string;
+  permission?: PermissionRule[];
+}
+
+/** The bridge's calls this needs (host/runtime/bridge.ts fits). */
+export interface PolicyRuntime extends Omit<RelayRuntime, 'createSession'> {
+  createSession(title: string | undefined, directory?: string, permission?: PermissionRule[]): Promise<RuntimeSession>;
+  getSession(sessionId: string): Promise<RuntimeSession>;
+  addSessionPermission(sessionId: string, permission: PermissionRule[]): Promise<unknown>;
+}
+
+export interface DeviceRuntimeOptions {
+  runtime: PolicyRuntime;
+  /** The host's rules for sessions in `directory`. */
+  rulesFor(directory: string): PermissionRule[];
+  /** The workspace a session is created in when the device names none. */
+  defaultDirectory: string;
+  log: Logger;
+}
+
+/** Sessions known to carry the host's rules, remembered per host run (bounded). */
+const REMEMBERED = 5000;
+
+/** The relay's runtime, plus the session lookup per-device workspaces need (host/policy/workspaces.ts). */
+export type DeviceRuntime = RelayRuntime & Pick<PolicyRuntime, 'getSession'>;
+
+export function deviceRuntime(opts: DeviceRuntimeOptions): DeviceRuntime {
+  const { runtime, log } = opts;
+  const covered = new Set<string>();
+  const remember = (id: string) => {
+    covered.add(id);
+    if (covered.size > REMEMBERED) covered.delete(covered.values().next().value as string);
+  };
+
+  const ensureRules = async (sessionId: string) => {
+    if (covered.has(sessionId)) return;
+    const session = await runtime.getSession(sessionId);
+    const rules = opts.rulesFor(session.directory);
+    if (!endsWithRules(session.permission, rules)) {
+      await runtime.addSessionPermission(sessionId, rules);
+      log.info('gave a session the host\'s permission rules', { sessionId, directory: session.directory });
+    }
+    remember(sessionId);
+  };
+
+  return {
+    listSessions: () => runtime.listSessions(),
+    getSession: async (sessionId) => runtime.getSession(runtimeId(sessionId, 'session')),
+    messages: async (sessionId) => runtime.messages(runtimeId(sessionId, 'session')),
+    async createSession(title, directory) {
+      const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory));
+      remember(session.id);
+      return session;
+    },
+    async prompt(sessionId, text, promptOpts) {
+      await ensureRules(runtimeId(sessionId, 'session'));
+      await runtime.prompt(sessionId, text, promptOpts);
+    },
+    abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
+    listPermissions: () => runtime.listPermissions(),
+    replyPermission: async (requestId, reply, message) => runtime.replyPermission(runtimeId(requestId, 'permission request'), reply, message),
+    onEvent: (listener) => runtime.onEvent(listener),
+  };
+}

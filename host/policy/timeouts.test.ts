@@ -1,0 +1,78 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../log.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { startPermissionTimeouts, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
+
+function fakeRuntime(open: string[] = []) {
+  const listeners = new Set<(e: RelayRuntimeEvent) => void>();
+  const replies: unknown[][] = [];
+  let failReplies = false;
+  const runtime: TimeoutRuntime = {
+    onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
+    listPermissions: async () => open.map((id) => ({ id })),
+    replyPermission: async (...args) => {
+      if (failReplies) throw new Error('404');
+      replies.push(args);
+    },
+    subscribed: async () => {},
+  };
+  const emit = (e: RelayRuntimeEvent) => listeners.forEach((l) => l(e));
+  const asked = (requestId: string) => emit({ type: 'permission.asked', requestId, sessionId: 's', permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
+  const replied = (requestId: string) => emit({ type: 'permission.replied', requestId, sessionId: 's', reply: 'once' });
+  return { runtime, replies, emit, asked, replied, listeners, failNext: () => (failReplies = true) };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('the message says how long nobody answered', () => {
+  assert.equal(timeoutMessage(300), 'No one answered within 5 minutes, so the host denied it');
+  assert.equal(timeoutMessage(60), 'No one answered within 1 minute, so the host denied it');
+  assert.equal(timeoutMessage(90), 'No one answered within 90 seconds, so the host denied it');
+});
+
+test('an unanswered question is denied with the reason after the configured time; an answered one is not', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const f = fakeRuntime();
+  const timedOut: string[] = [];
+  const timeouts = startPermissionTimeouts({ runtime: f.runtime, timeoutSeconds: 120, log: silentLogger, onTimeout: (id) => timedOut.push(id) });
+  await flush();
+  f.asked('per_a');
+  f.asked('per_b');
+  assert.equal(timeouts.waiting(), 2);
+  mock.timers.tick(60_000);
+  f.replied('per_b');
+  mock.timers.tick(59_999);
+  assert.deepEqual(f.replies, []);
+  mock.timers.tick(1);
+  await flush();
+  assert.deepEqual(f.replies, [['per_a', 'reject', 'No one answered within 2 minutes, so the host denied it']]);
+  assert.deepEqual(timedOut, ['per_a']);
+  assert.equal(timeouts.answeredByTimeout('per_a'), true);
+  assert.equal(timeouts.answeredByTimeout('per_b'), false);
+  assert.equal(timeouts.waiting(), 0);
+  timeouts.stop();
+  assert.equal(f.listeners.size, 0);
+});
+
+test('questions asked while the host was not listening are found and timed too; a failed denial is not counted', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const open = ['per_early'];
+  const f = fakeRuntime(open);
+  const timedOut: string[] = [];
+  const timeouts = startPermissionTimeouts({ runtime: f.runtime, timeoutSeconds: 1, log: silentLogger, onTimeout: (id) => timedOut.push(id) });
+  await flush();
+  assert.equal(timeouts.waiting(), 1);
+  open.splice(0, 1, 'per_missed');
+  f.emit({ type: 'runtime.reconnected' });
+  await flush();
+  assert.equal(timeouts.waiting(), 1, 'the answered one was dropped, the missed one added');
+  f.failNext();
+  mock.timers.tick(1000);
+  await flush();
+  assert.deepEqual(timedOut, []);
+  assert.equal(timeouts.answeredByTimeout('per_missed'), false);
+  timeouts.stop();
+});

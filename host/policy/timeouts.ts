@@ -1,0 +1,115 @@
+/**
+ * A permission question nobody answers must not hold a task forever (and the runtime's process
+ * with it): after the configured time the host answers "reject" with a message saying why. The
+ * runtime hands that message to the model as the tool's error, so the task tells the person that
+ * nobody answered instead of hanging.
+ *
+ * Questions asked while the host was not listening (before it started, or while the event stream
+ * was reconnecting) are found by listing the runtime's open requests; their wait starts then.
+ * @module
+ */
+import type { Logger } from '../log.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+
+/** What this needs of the runtime bridge (host/runtime/bridge.ts fits). */
+export interface TimeoutRuntime {
+  onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
+  listPermissions(): Promise<ReadonlyArray<{ id: string }>>;
+  replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
+  /** Resolves once the event stream is connected. */
+  subscribed?(): Promise<void>;
+}
+
+export interface PermissionTimeoutOptions {
+  runtime: TimeoutRuntime;
+  timeoutSeconds: number;
+  log: Logger;
+  /** A question was denied because nobody answered it (the host's metrics count these). */
+  onTimeout?(requestId: string): void;
+}
+
+export interface PermissionTimeouts {
+  /** Whether the host is answering, or answered, `requestId` because its time ran out. */
+  answeredByTimeout(requestId: string): boolean;
+  /** Questions waiting now. */
+  waiting(): number;
+  stop(): void;
+}
+
+/** Ids of timed-out questions remembered so their `permission.replied` can be recognised. */
+const REMEMBERED = 1000;
+
+export function timeoutMessage(seconds: number): string {
+  const minutes = seconds / 60;
+  const span = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
+  return `No one answered within ${span}, so the host denied it`;
+}
+
+export function startPermissionTimeouts(opts: PermissionTimeoutOptions): PermissionTimeouts {
+  const { runtime, log } = opts;
+  const ms = opts.timeoutSeconds * 1000;
+  const message = timeoutMessage(opts.timeoutSeconds);
+  const timers = new Map<string, NodeJS.Timeout>();
+  const timedOut = new Set<string>();
+  let stopped = false;
+
+  const clear = (id: string) => {
+    clearTimeout(timers.get(id));
+    timers.delete(id);
+  };
+
+  const expire = (id: string) => {
+    timers.delete(id);
+    timedOut.add(id);
+    if (timedOut.size > REMEMBERED) timedOut.delete(timedOut.values().next().value as string);
+    runtime.replyPermission(id, 'reject', message).then(
+      () => {
+        log.info('denied a permission request nobody answered in time', { requestId: id, timeoutSeconds: opts.timeoutSeconds });
+        opts.onTimeout?.(id);
+      },
+      // Answered at the last moment, or the runtime went away: either way it no longer waits.
+      (err: unknown) => {
+        timedOut.delete(id);
+        log.debug('could not deny a permission request that timed out', { requestId: id, err });
+      },
+    );
+  };
+
+  const arm = (id: string) => {
+    if (stopped || timers.has(id) || timedOut.has(id)) return;
+    const timer = setTimeout(() => expire(id), ms);
+    timer.unref();
+    timers.set(id, timer);
+  };
+
+  /** Adopts the runtime's list of waiting questions as the truth. */
+  const resync = async () => {
+    let open: ReadonlyArray<{ id: string }>;
+    try {
+      open = await runtime.listPermissions();
+    } catch (err) {
+      log.debug('could not list waiting permission requests', { err });
+      return;
+    }
+    const ids = new Set(open.map((p) => p.id));
+    for (const id of [...timers.keys()]) if (!ids.has(id)) clear(id);
+    for (const id of ids) arm(id);
+  };
+
+  const unsubscribe = runtime.onEvent((event) => {
+    if (event.type === 'permission.asked') arm(event.requestId);
+    else if (event.type === 'permission.replied') clear(event.requestId);
+    else if (event.type === 'runtime.reconnected') void resync();
+  });
+  runtime.subscribed?.().then(resync, () => {});
+
+  return {
+    answeredByTimeout: (id) => timedOut.has(id),
+    waiting: () => timers.size,
+    stop() {
+      stopped = true;
+      unsubscribe();
+      for (const id of [...timers.keys()]) clear(id);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import type { RoutedRequest } from '../channel/connection.ts';
+import { createWorkspaceGate } from './workspaces.ts';
+
+const HOST = ['/ws/a', '/ws/b'];
+const SESSIONS: Record<string, string> = { ses_a: '/ws/a', ses_b: '/ws/b', ses_sub: '/ws/a/pkg' };
+
+function gate() {
+  const lookups: string[] = [];
+  const g = createWorkspaceGate({
+    workspaces: () => HOST,
+    runtime: {
+      getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
+      listPermissions: async () => [{ id: 'per_b', sessionID: 'ses_b' }],
+    },
+  });
+  return { g, lookups };
+}
+
+const all = {};
+const onlyA = { workspaces: ['/ws/a'] };
+const denied = (err: unknown) => err instanceof RelayError && err.code === 'scope.denied' && /devices workspaces/.test(err.message);
+const req = (r: DistributiveOmit<RoutedRequest, 'id'>) => ({ id: '1', ...r }) as RoutedRequest;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+test('a device without workspaces, or with all of them, may use every workspace', async () => {
+  const { g, lookups } = gate();
+  assert.deepEqual(g.allowed(all), HOST);
+  for (const d of [all, { workspaces: ['/ws/b', '/ws/a'] }]) {
+    await g.check(req({ t: 'task.submit', taskId: 't', sessionId: 'ses_b', text: 'x' }), d);
+    assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_unknown' }, d), true);
+  }
+  assert.deepEqual(lookups, [], 'nothing to look up');
+});
+
+test('a limited device is refused every request about another workspace', async () => {
+  const { g } = gate();
+  assert.deepEqual(g.allowed(onlyA), ['/ws/a']);
+  await g.check(req({ t: 'sessions.list' }), onlyA);
+  await g.check(req({ t: 'session.create', workspace: '/ws/a' }), onlyA);
+  await g.check(req({ t: 'session.create' }), onlyA);
+  await g.check(req({ t: 'session.messages', sessionId: 'ses_sub' }), onlyA);
+  await assert.rejects(g.check(req({ t: 'session.create', workspace: '/ws/b' }), onlyA), denied);
+  await assert.rejects(g.check(req({ t: 'session.create' }), { workspaces: [] }), denied);
+  for (const r of [
+    req({ t: 'session.messages', sessionId: 'ses_b' }),
+    req({ t: 'session.abort', sessionId: 'ses_b' }),
+    req({ t: 'task.submit', taskId: 't', sessionId: 'ses_b', text: 'x' }),
+    req({ t: 'permission.reply', requestId: 'per_b', reply: 'once' }),
+  ]) await assert.rejects(g.check(r, onlyA), denied, r.t);
+  await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_gone', reply: 'once' }), onlyA), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+});
+
+test('session lists and events are filtered; directories are learnt from events and looked up once', async () => {
+  const { g, lookups } = gate();
+  const list = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
+  assert.deepEqual(g.visibleSessions(list, onlyA), [list[0]]);
+  assert.equal(g.visibleSessions(list, all), list);
+
+  assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), false, 'unknown sessions are withheld');
+  g.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', time: { created: 1, updated: 1 } });
+  assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), true);
+  assert.equal(g.allowsEvent({ type: 'runtime.reconnected' }, onlyA), true);
+  await g.check(req({ t: 'task.submit', taskId: 't', sessionId: 'ses_new', text: 'x' }), onlyA);
+  await g.check(req({ t: 'session.abort', sessionId: 'ses_a' }), onlyA);
+  await g.check(req({ t: 'session.abort', sessionId: 'ses_a' }), onlyA);
+  assert.deepEqual(lookups, ['ses_a']);
+  assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_a' }, onlyA), true);
+
+  g.observe({ type: 'permission.asked', requestId: 'per_new', sessionId: 'ses_new', permission: 'bash', patterns: [], always: [], metadata: {} });
+  await g.check(req({ t: 'permission.reply', requestId: 'per_new', reply: 'once' }), onlyA);
+});

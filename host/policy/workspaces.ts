@@ -1,0 +1,116 @@
+/**
+ * Per-device workspaces: a device whose `devices.json` entry has `workspaces` may only create
+ * sessions in those, see their sessions and events, and act on them; without the field it may use
+ * every workspace of the host. The router asks `check` before each request, filters
+ * `sessions.list` with `visibleSessions`, and the event hub asks `allowsEvent`.
+ *
+ * A request names a session or a permission request, not a directory, so the gate learns which
+ * directory each session belongs to from the runtime's events and, when it has not seen one, asks
+ * the runtime (a session's directory never changes).
+ * @module
+ */
+import { sep } from 'node:path';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { RoutedRequest } from '../channel/connection.ts';
+import type { Device } from '../devices/store.ts';
+
+export interface GateRuntime {
+  getSession(sessionId: string): Promise<{ directory: string }>;
+  listPermissions(): Promise<ReadonlyArray<{ id: string; sessionID: string }>>;
+}
+
+export interface WorkspaceGate {
+  /** The workspaces `device` may use, in the host's order. */
+  allowed(device: Pick<Device, 'workspaces'>): string[];
+  /** Refuses with `scope.denied` a request about a workspace the device may not use. */
+  check(request: RoutedRequest, device: Pick<Device, 'workspaces'>): Promise<void>;
+  /** The sessions of a `sessions.list` answer the device may see. */
+  visibleSessions(sessions: unknown, device: Pick<Device, 'workspaces'>): unknown;
+  /** Whether an event may go to the device: events of unknown sessions are withheld from limited devices. */
+  allowsEvent(event: Readonly<Record<string, unknown>>, device: Pick<Device, 'workspaces'>): boolean;
+  /** Learns session directories and which session a permission request belongs to. */
+  observe(event: RelayRuntimeEvent): void;
+}
+
+const REMEMBERED = 10_000;
+
+export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: () => string[] }): WorkspaceGate {
+  const directories = new Map<string, string>();
+  const requestSessions = new Map<string, string>();
+  const remember = (map: Map<string, string>, key: string, value: string) => {
+    map.set(key, value);
+    if (map.size > REMEMBERED) map.delete(map.keys().next().value as string);
+  };
+
+  const allowed = (device: Pick<Device, 'workspaces'>) => {
+    const all = opts.workspaces();
+    return device.workspaces ? all.filter((w) => device.workspaces!.includes(w)) : all;
+  };
+  const limited = (device: Pick<Device, 'workspaces'>) => device.workspaces !== undefined && opts.workspaces().some((w) => !device.workspaces!.includes(w));
+  const inside = (directory: string, workspaces: string[]) => workspaces.some((w) => directory === w || directory.startsWith(w.endsWith(sep) ? w : w + sep));
+
+  const directoryOf = async (sessionId: string): Promise<string> => {
+    const known = directories.get(sessionId);
+    if (known !== undefined) return known;
+    const { directory } = await opts.runtime.getSession(sessionId);
+    remember(directories, sessionId, directory);
+    return directory;
+  };
+  const sessionOfRequest = async (requestId: string): Promise<string> => {
+    const known = requestSessions.get(requestId);
+    if (known !== undefined) return known;
+    const listed = (await opts.runtime.listPermissions()).find((p) => p.id === requestId);
+    if (!listed) throw new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
+    return listed.sessionID;
+  };
+  const refuse = (what: string): never => {
+    throw new RelayError('scope.denied', `this device may not use ${what}; the host can allow it with npm start -- devices workspaces`);
+  };
+
+  return {
+    allowed,
+    async check(request, device) {
+      if (!limited(device)) return;
+      const mine = allowed(device);
+      switch (request.t) {
+        case 'sessions.list':
+          return;
+        case 'session.create':
+          if (request.workspace !== undefined && !mine.includes(request.workspace)) refuse(`the workspace ${request.workspace}`);
+          if (request.workspace === undefined && mine.length === 0) refuse('any workspace of this host');
+          return;
+        case 'session.messages':
+        case 'session.abort':
+        case 'task.submit':
+          if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
+          return;
+        case 'permission.reply':
+          if (!inside(await directoryOf(await sessionOfRequest(request.requestId)), mine)) refuse('the workspace of that session');
+          return;
+      }
+    },
+    visibleSessions(sessions, device) {
+      if (!limited(device) || !Array.isArray(sessions)) return sessions;
+      const mine = allowed(device);
+      return sessions.filter((s: unknown) => {
+        const directory = (s as { directory?: unknown })?.directory;
+        return typeof directory === 'string' && inside(directory, mine);
+      });
+    },
+    allowsEvent(event, device) {
+      if (!limited(device)) return true;
+      const sessionId = event.sessionId;
+      // Host-wide news (the runtime reconnected, …) is about no workspace in particular.
+      if (typeof sessionId !== 'string') return true;
+      const directory = typeof event.directory === 'string' ? event.directory : directories.get(sessionId);
+      return directory !== undefined && inside(directory, allowed(device));
+    },
+    observe(event) {
+      if (event.type === 'session.updated' && event.directory) remember(directories, event.sessionId, event.directory);
+      else if (event.type === 'permission.asked') remember(requestSessions, event.requestId, event.sessionId);
+      else if (event.type === 'permission.replied') requestSessions.delete(event.requestId);
+      else if (event.type === 'session.deleted') directories.delete(event.sessionId);
+    },
+  };
+}

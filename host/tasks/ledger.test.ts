@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../log.ts';
+import { openTaskLedger, TASK_RETENTION_MS, type NewTask } from './ledger.ts';
+import { MESSAGE_ID, taskMessageId } from './message-id.ts';
+
+type TestContext = { after(fn: () => void): void };
+const DAY = 24 * 60 * 60 * 1000;
+const T0 = Date.UTC(2030, 0, 10, 12);
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'owr-tasks-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'tasks');
+}
+
+const task = (taskId: string, acceptedAt = T0): NewTask => ({ taskId, sessionId: 'ses_1', messageId: taskMessageId(taskId, acceptedAt), acceptedAt, text: `do ${taskId}` });
+
+test('records survive reopening: accepted, confirmed and failed tasks, in day files of mode 0600', (t) => {
+  const dir = tempDir(t);
+  let clock = T0;
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.equal(a.accept(task('t1')).state, 'pending');
+  a.accept(task('t2'));
+  a.accept(task('t3'));
+  clock += DAY; // a confirmation written on the next day still belongs to its task
+  a.confirm('t1');
+  a.fail('t2', 'connection refused');
+  assert.throws(() => a.accept(task('t1')), RangeError);
+  a.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['2030-01-10.jsonl', '2030-01-11.jsonl']);
+  assert.equal(statSync(join(dir, '2030-01-10.jsonl')).mode & 0o777, 0o600);
+
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.equal(b.size, 3);
+  assert.deepEqual(b.get('t1'), { ...task('t1'), state: 'confirmed' });
+  assert.deepEqual(b.get('t2'), { ...task('t2'), state: 'failed', error: 'connection refused' });
+  assert.deepEqual(b.pending().map((r) => r.taskId), ['t3']);
+  b.confirm('t2');
+  b.close();
+  const c = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.equal(c.get('t2')?.state, 'confirmed', 'a task found in the runtime after a failure is confirmed');
+  c.close();
+});
+
+test('a line cut short by a crash is dropped, and the next write starts on a line of its own', (t) => {
+  const dir = tempDir(t);
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  a.accept(task('t1'));
+  a.close();
+  const file = join(dir, '2030-01-10.jsonl');
+  appendFileSync(file, '{"op":"accept","taskId":"t2","sessi');
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  assert.equal(b.get('t2'), undefined, 'never fsynced, so never acted on');
+  b.accept(task('t3'));
+  b.close();
+  const c = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  assert.deepEqual([c.get('t1')?.state, c.get('t3')?.state], ['pending', 'pending']);
+  assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2);
+  c.close();
+});
+
+test('tasks older than the retention are forgotten and their files deleted', (t) => {
+  const dir = tempDir(t);
+  let clock = T0;
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  a.accept(task('old', clock));
+  clock += 3 * DAY;
+  a.accept(task('newer', clock));
+  clock += TASK_RETENTION_MS - 2 * DAY; // 'old' is now 8 days old, 'newer' 5
+  a.accept(task('newest', clock));
+  assert.deepEqual([a.get('old'), a.get('newer')?.taskId], [undefined, 'newer'], 'a long-running host forgets too');
+  a.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['2030-01-13.jsonl', '2030-01-18.jsonl']);
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.deepEqual([b.size, b.get('old')], [2, undefined]);
+  b.close();
+});
+
+test('unreadable lines are skipped, the rest is kept', (t) => {
+  const dir = tempDir(t);
+  openTaskLedger({ dir, log: silentLogger, now: () => T0 }).close();
+  writeFileSync(join(dir, '2030-01-10.jsonl'), ['not json', '{"op":"accept","taskId":"x"}', JSON.stringify({ op: 'accept', ...task('ok') }), ''].join('\n'));
+  const l = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  assert.deepEqual([l.size, l.get('ok')?.state], [1, 'pending']);
+  l.close();
+});
+
+test('message ids have OpenCode\'s form, sort by acceptance time and depend only on task id and time', () => {
+  const id = taskMessageId('task-1', T0);
+  assert.match(id, MESSAGE_ID);
+  assert.equal(id, taskMessageId('task-1', T0));
+  assert.notEqual(id, taskMessageId('task-2', T0));
+  assert.ok(taskMessageId('z', T0) < taskMessageId('a', T0 + 1), 'the time part comes first');
+  // The runtime's own id for a reply made in the same millisecond (counter 1) sorts after it.
+  const runtimeOwn = `msg_${(BigInt(T0) * 4096n + 1n & ((1n << 48n) - 1n)).toString(16).padStart(12, '0')}00000000000000`;
+  assert.ok(id.slice(0, 16) < runtimeOwn.slice(0, 16));
+  assert.throws(() => taskMessageId('', T0), TypeError);
+  assert.throws(() => taskMessageId('x', -1), RangeError);
+});

@@ -1,0 +1,216 @@
+/**
+ * The durable record of every task the host accepted, so a task resent by a device (it never saw
+ * the answer) or after a host restart is answered with its first result instead of running again.
+ *
+ * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
+ *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text"}  written and fsynced
+ *                                                   before the runtime hears of the task
+ *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
+ *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
+ * A task's lines may span days; files older than the retention (7 days) are deleted, and a
+ * line cut short by a crash (never fsynced, so never acted on) is dropped when the file is read.
+ * Confirmations and failures are not fsynced: losing one only means looking in the session again.
+ * @module
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log.ts';
+
+export type TaskState =
+  /** Recorded, but nobody knows yet whether the runtime has it (a crash or a cut call in between). */
+  | 'pending'
+  | 'confirmed'
+  /** The last attempt failed; the runtime may still have it (e.g. a timeout after it accepted). */
+  | 'failed';
+
+export interface NewTask {
+  taskId: string;
+  sessionId: string;
+  messageId: string;
+  acceptedAt: number;
+  text: string;
+}
+
+export interface TaskRecord extends NewTask {
+  state: TaskState;
+  /** Why the last attempt failed (state `failed`). */
+  error?: string;
+}
+
+export interface TaskLedger {
+  get(taskId: string): TaskRecord | undefined;
+  /** Records a new task durably (fsync) and returns it as `pending`. */
+  accept(task: NewTask): TaskRecord;
+  confirm(taskId: string): void;
+  fail(taskId: string, error: string): void;
+  /** Tasks in state `pending`, oldest first. */
+  pending(): TaskRecord[];
+  readonly size: number;
+  close(): void;
+}
+
+export interface TaskLedgerOptions {
+  /** The directory of day files (`<data-dir>/tasks`); made if missing. */
+  dir: string;
+  log: Logger;
+  /** How long accepted tasks are remembered (default 7 days). */
+  retentionMs?: number;
+  now?: () => number;
+}
+
+export const TASK_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type Line =
+  | ({ op: 'accept' } & NewTask)
+  | { op: 'confirm'; taskId: string; at: number }
+  | { op: 'fail'; taskId: string; at: number; error: string };
+
+export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
+  const { dir, log } = opts;
+  const retentionMs = opts.retentionMs ?? TASK_RETENTION_MS;
+  const now = opts.now ?? Date.now;
+  const tasks = new Map<string, TaskRecord>();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  /** Deletes day files wholly older than the retention; returns the rest, oldest first. */
+  const keptFiles = (): string[] => {
+    const oldestKept = dayOf(now() - retentionMs);
+    const kept: string[] = [];
+    for (const name of readdirSync(dir).sort()) {
+      const day = DAY_FILE.exec(name)?.[1];
+      if (!day) continue;
+      if (day >= oldestKept) kept.push(name);
+      else unlinkSync(join(dir, name));
+    }
+    return kept;
+  };
+
+  const apply = (line: Line) => {
+    if (line.op === 'accept') {
+      const { op: _op, ...task } = line;
+      tasks.set(task.taskId, { ...task, state: 'pending' });
+      return;
+    }
+    const task = tasks.get(line.taskId);
+    if (!task) return; // its accept line was in a file past the retention
+    if (line.op === 'confirm') {
+      task.state = 'confirmed';
+      delete task.error;
+    } else if (task.state !== 'confirmed') {
+      task.state = 'failed';
+      task.error = line.error;
+    }
+  };
+
+  for (const name of keptFiles()) {
+    const path = join(dir, name);
+    let text = readFileSync(path, 'utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    if (end < text.length) {
+      // A write cut short by a crash: it was never fsynced, so nothing was done on its strength.
+      log.warn('dropped an incomplete last line of the task ledger', { file: path, bytes: Buffer.byteLength(text.slice(end)) });
+      truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+      text = text.slice(0, end);
+    }
+    let bad = 0;
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      const line = parseLine(raw);
+      if (line) apply(line);
+      else bad++;
+    }
+    if (bad) log.warn('skipped unreadable lines of the task ledger', { file: path, lines: bad });
+  }
+  dropExpired();
+
+  let fd: number | undefined;
+  let fdDay = '';
+
+  function dropExpired(): void {
+    const cutoff = now() - retentionMs;
+    for (const [id, task] of tasks) if (task.acceptedAt < cutoff) tasks.delete(id);
+  }
+
+  const write = (line: Line, durable: boolean) => {
+    const day = dayOf(now());
+    if (fd === undefined || day !== fdDay) {
+      if (fd !== undefined) closeSync(fd);
+      fd = openSync(join(dir, `${day}.jsonl`), 'a', 0o600);
+      fdDay = day;
+      // The new file's name must survive a crash as much as its content.
+      syncDir(dir);
+      keptFiles();
+      dropExpired();
+    }
+    writeSync(fd, JSON.stringify(line) + '\n');
+    if (durable) fsyncSync(fd);
+  };
+
+  return {
+    get: (taskId) => tasks.get(taskId),
+    accept(task) {
+      if (tasks.has(task.taskId)) throw new RangeError(`task ${task.taskId} is already recorded`);
+      write({ op: 'accept', ...task }, true);
+      const record: TaskRecord = { ...task, state: 'pending' };
+      tasks.set(task.taskId, record);
+      return record;
+    },
+    confirm(taskId) {
+      const task = tasks.get(taskId);
+      if (!task || task.state === 'confirmed') return;
+      const line: Line = { op: 'confirm', taskId, at: now() };
+      write(line, false);
+      apply(line);
+    },
+    fail(taskId, error) {
+      const task = tasks.get(taskId);
+      if (!task || task.state === 'confirmed') return;
+      const line: Line = { op: 'fail', taskId, at: now(), error: error.slice(0, 2000) };
+      write(line, false);
+      apply(line);
+    },
+    pending: () => [...tasks.values()].filter((t) => t.state === 'pending').sort((a, b) => a.acceptedAt - b.acceptedAt),
+    get size() {
+      return tasks.size;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+function dayOf(ms: number): string {
+  return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+function syncDir(dir: string): void {
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
+  }
+}
+
+function parseLine(raw: string): Line | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const s = (k: string) => typeof o[k] === 'string' && (o[k] as string).length > 0;
+  const n = (k: string) => typeof o[k] === 'number' && Number.isFinite(o[k]);
+  if (!s('taskId')) return undefined;
+  if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
+    return { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+  }
+  if (o.op === 'confirm' && n('at')) return { op: 'confirm', taskId: o.taskId as string, at: o.at as number };
+  if (o.op === 'fail' && n('at') && typeof o.error === 'string') return { op: 'fail', taskId: o.taskId as string, at: o.at as number, error: o.error };
+  return undefined;
+}
