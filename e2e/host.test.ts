@@ -132,3 +132,38 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   assert.match(none.stderr, /No host is running for .*npm start/);
   await until('every process to be gone', () => (processesOf(sandbox.root).length === 0 ? true : undefined), 15_000);
 });
+
+test('a host killed with SIGKILL leaves its runtime behind; the next start stops it first', async () => {
+  const dataDir = join(sandbox.root, 'relay-data-kill');
+  const start = () => {
+    const child = spawn(process.execPath, [START, '--port', '0', '--bind', '127.0.0.1', '--workspace', sandbox.workspace, '--data-dir', dataDir], {
+      cwd: sandbox.workspace,
+      env: { ...process.env, ...sandbox.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout!.on('data', (c) => ((text += c), (output += c)));
+    child.stderr!.on('data', (c) => ((text += c), (output += c)));
+    return { child, text: () => text };
+  };
+  const first = start();
+  await until('the first runtime', () => /is ready/.test(first.text()) || undefined);
+  const [orphan] = runtimePids();
+  assert.ok(orphan);
+  const died = new Promise((r) => first.child.once('exit', r));
+  first.child.kill('SIGKILL');
+  await died;
+  assert.deepEqual(runtimePids(), [orphan], 'SIGKILL cannot take the runtime down with the host');
+
+  const second = start();
+  host = second.child;
+  await until('the second runtime', () => /is ready/.test(second.text()) || undefined);
+  assert.match(second.text(), /stopping the runtime a previous run of the host left behind/);
+  const now = runtimePids();
+  assert.equal(now.length, 1, 'exactly one runtime runs');
+  assert.notEqual(now[0], orphan);
+  const exited = new Promise((r) => second.child.once('exit', r));
+  second.child.kill('SIGINT');
+  await exited;
+  await until('every process to be gone', () => (processesOf(sandbox.root).length === 0 ? true : undefined), 15_000);
+});

@@ -4,7 +4,9 @@
  * end-to-end tests start exactly this, in-process.
  * @module
  */
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
@@ -73,6 +75,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const { config, log } = opts;
   const { uws, build } = loadUws();
   log.debug('uWebSockets.js loaded', { build });
+  // Keys, devices and the runtime's pid live here; only this user may read them.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // <data-dir>/config.json: what the runtime asks before doing, per workspace. A broken file stops the start.
   const policy = readHostPolicy(config.dataDir);
   for (const w of policy.workspaces.filter((w) => !config.workspaces.includes(w))) {
@@ -84,7 +88,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     log,
     workspaces: config.workspaces,
     directory: config.workspaces[0],
-    ...(config.opencodeUrl ? { attachUrl: config.opencodeUrl } : {}),
+    ...(config.opencodeUrl ? { attachUrl: config.opencodeUrl } : { pidFile: join(config.dataDir, 'runtime.pid') }),
     env: {
       // Nothing leaves the machine unless the person asks: no sharing, no self-update.
       OPENCODE_DISABLE_AUTOUPDATE: '1',

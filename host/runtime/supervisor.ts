@@ -10,8 +10,9 @@
  * host restart. A run that stayed up for `stableAfterMs` resets the count and the backoff.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../log.ts';
 import { resolveOpencodeBinary } from './binary.ts';
@@ -63,6 +64,12 @@ export interface RuntimeSupervisorOptions {
   maxFailures?: number;
   /** Wait between SIGTERM and SIGKILL when stopping (default 5 s). */
   stopGraceMs?: number;
+  /**
+   * Where the spawned runtime's pid is kept. A host killed without cleanup (SIGKILL, power loss)
+   * leaves its runtime running; the next start finds it here and stops it before starting its own,
+   * so two runtimes never work on the same sessions.
+   */
+  pidFile?: string;
 }
 
 export interface RuntimeSupervisor {
@@ -140,6 +147,7 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
 
   /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
   async function launch(binary: string): Promise<{ exited: Promise<string> }> {
+    if (opts.pidFile) await stopLeftover(opts.pidFile, log);
     const output: string[] = [];
     const proc = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'], {
       cwd: opts.workspaces![0],
@@ -170,6 +178,11 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     });
     child = { proc, exited: exited.then(() => undefined) };
     set({ pid: proc.pid, url: undefined, version: undefined });
+    if (opts.pidFile && proc.pid !== undefined) {
+      const pidFile = opts.pidFile;
+      writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary }), { mode: 0o600 });
+      void exited.then(() => rmSync(pidFile, { force: true }));
+    }
 
     let url: string | undefined;
     for (const [name, stream] of [['stdout', proc.stdout!], ['stderr', proc.stderr!]] as const) {
@@ -366,4 +379,38 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode server. */
+async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid;
+  } catch {
+    return;
+  }
+  rmSync(pidFile, { force: true });
+  if (!Number.isSafeInteger(pid) || pid <= 1 || !isOpencodeServer(pid)) return;
+  log.warn('stopping the runtime a previous run of the host left behind', { pid });
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `ps` works on Linux and macOS alike; a recycled pid running something else is left alone. */
+function isOpencodeServer(pid: number): boolean {
+  const ps = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  return ps.status === 0 && /opencode/.test(ps.stdout) && /\bserve\b/.test(ps.stdout);
 }
