@@ -3,7 +3,7 @@
  * killed, then a count of what ran. Not part of `npm test`; loopback only; stops by itself.
  *
  *   npm run soak -- [--tasks 500] [--disconnects 1000] [--restarts 3] [--sessions 10]
- *                   [--drop-ms 250] [--time-limit 900]
+ *                   [--drop-ms 150] [--time-limit 900]
  *
  * One real OpenCode runtime (fake model, short replies) outlives every host; the host runs in a
  * process of its own (e2e/fixtures/host-child.ts) attached to it, and is SIGKILLed `--restarts`
@@ -39,7 +39,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { tasks: 500, disconnects: 1000, restarts: 3, sessions: 10, dropMs: 250, timeLimitSec: 900 };
+  const opts: Options = { tasks: 500, disconnects: 1000, restarts: 3, sessions: 10, dropMs: 150, timeLimitSec: 900 };
   const names: Record<string, keyof Options> = {
     '--tasks': 'tasks', '--disconnects': 'disconnects', '--restarts': 'restarts', '--sessions': 'sessions', '--drop-ms': 'dropMs', '--time-limit': 'timeLimitSec',
   };
@@ -67,15 +67,27 @@ let device: ResilientDevice | undefined;
 let host: ChildProcess | undefined;
 let exitCode = 1;
 
+let stopping: Promise<void> | undefined;
+const stop = () =>
+  (stopping ??= (async () => {
+    await device?.close();
+    host?.kill('SIGKILL');
+    await proxy?.close();
+    await runtime?.stop();
+  })());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping`);
+    void stop().finally(() => process.exit(130));
+  });
+}
+
 try {
   exitCode = await soak();
 } catch (err) {
   say(`soak failed: ${err instanceof Error ? err.stack : String(err)}`);
 } finally {
-  await device?.close();
-  host?.kill('SIGKILL');
-  await proxy?.close();
-  await runtime?.stop();
+  await stop();
 }
 process.exit(exitCode);
 
@@ -100,9 +112,8 @@ async function soak(): Promise<number> {
   for (let i = 0; i < opts.sessions; i++) sessions.push(((await d.request({ t: 'session.create', title: `soak ${i}` })) as { id: string }).id);
   say(`[${elapsed()}] host, runtime, proxy and device up; ${sessions.length} sessions`);
 
-  // Disconnects at random moments, and now and then right after a request went through.
+  // Disconnects at random moments, and (below) some right after a submission went through.
   const stopChaos = p.chaos({ minMs: opts.dropMs * 0.4, maxMs: opts.dropMs * 1.6 });
-  const armer = setInterval(() => p.dropAfterNextRequest(), 400);
 
   const accepted = new Map<string, TaskAccepted>();
   const failed = new Map<string, string>();
@@ -129,6 +140,7 @@ async function soak(): Promise<number> {
       const taskId = `soak-${n}`;
       if (restartAt.includes(n)) restarting = restart();
       submitted++;
+      if (Math.random() < 0.3) p.dropAfterNextRequest();
       try {
         const result = await withDeadline(d.submit(taskId, sessionId, `${taskId} [text:12]`));
         accepted.set(taskId, result);
@@ -145,7 +157,6 @@ async function soak(): Promise<number> {
   const duringTasks = p.drops;
   while (p.drops < opts.disconnects && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   stopChaos();
-  clearInterval(armer);
   clearInterval(progress);
   await withDeadline(d.ready()).catch(() => {});
 

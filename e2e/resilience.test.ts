@@ -270,8 +270,11 @@ test('a slow device closed with connection.slow resumes: it reloads just the ses
   for (let i = 0; i < 200; i++) runtime.emit({ type: 'message.text.updated', sessionId: 'ses_slow', messageId: 'msg_1', partId: `prt_${i}`, text, done: true });
   (socket as unknown as { _socket: { resume(): void } })._socket.resume();
   const closed = await first.closed;
-  assert.equal(closed.closeCode, 4008);
-  assert.equal(closed.code, 'connection.slow');
+  // The host closes with 4008 connection.slow; the close frame queues behind megabytes the phone
+  // has not read, and uWS sometimes gives up on it (1006). Either way the device must resume.
+  assert.ok(closed.closeCode === 4008 || closed.closeCode === 1006, `closed with ${closed.closeCode} ${closed.reason}`);
+  if (closed.closeCode === 4008) assert.equal(closed.code, 'connection.slow');
+  assert.equal(h.relay.connectionCount(), 0, 'the host closed it');
 
   const resyncs: Resync[] = [];
   const again = await connect({ socket: await openSocket(h.url), ...keys, name: 'phone', platform: 'node-test', after: last, epoch: first.welcome.epoch, onResync: (r) => resyncs.push(r) });

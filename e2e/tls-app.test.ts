@@ -11,7 +11,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,7 +141,7 @@ async function runTask(page: Page, words: number): Promise<void> {
   await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
 }
 
-describe(`the app from the real host over HTTPS at ${NAME}, trusting only its CA (${TRUST_ROUTE})`, { timeout: 180_000 }, () => {
+describe(`the app from the real host over HTTPS at ${NAME}, a browser trusting only what the host made (${TRUST_ROUTE})`, { timeout: 180_000 }, () => {
   let real: RealHost;
   let scratch: string;
   let context: BrowserContext;
@@ -200,15 +201,36 @@ describe(`the app from the real host over HTTPS at ${NAME}, trusting only its CA
     await runTask(page, 12);
   });
 
+  it('the service worker leaves the host’s own pages to the host, and keeps the guides', async () => {
+    const p = await context.newPage();
+    await p.goto(`${real.origin}/`);
+    await p.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
+    const admin = await p.goto(`${real.origin}/admin`);
+    assert.equal(admin?.status(), 403, 'the host answered (the admin page refuses a phone), not the cached app');
+    assert.equal(admin?.fromServiceWorker(), false);
+    await p.goto(`${real.origin}/troubleshooting#pairexpired`);
+    await p.getByRole('heading', { name: 'pair.expired' }).waitFor(WAIT);
+    await p.goto(`${real.origin}/trust`);
+    await p.getByRole('heading', { name: 'HTTPS on your home network' }).waitFor(WAIT);
+    await p.close();
+  });
+
   it('its plain-HTTP port serves the trust page and the CA, and nothing else', async () => {
     const trust = real.host.trustUrl!;
-    const page = await fetch(`${trust}/`, { headers: { Host: `${NAME}:${real.port + 1}` } });
-    assert.equal(page.status, 200);
-    const html = await page.text();
-    assert.match(html, /Trust this computer/);
-    assert.equal(/href="(https:[^"]+)"/.exec(html)?.[1], `${real.origin}/`, 'sends the person on to the stable HTTPS name');
+    const guide = await context.newPage();
+    await guide.goto(`http://${NAME}:${real.port + 1}/`);
+    await guide.getByRole('heading', { name: 'Trust this computer' }).waitFor(WAIT);
+    const first = guide.locator('ul.links a').first();
+    assert.equal(await first.getAttribute('href'), `${real.origin}/`, 'sends the person on to the stable HTTPS name');
+    await first.click();
+    await guide.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
+    assert.equal(await guide.evaluate(() => isSecureContext), true);
+    await guide.close();
+
     const ca = await fetch(`${trust}/ca.crt`);
     assert.equal(ca.headers.get('content-type'), CA_DER_TYPE);
+    const served = new X509Certificate(Buffer.from(await ca.arrayBuffer()));
+    assert.equal(served.fingerprint256, new X509Certificate(await readFile(join(real.dataDir, 'tls', 'ca.crt'))).fingerprint256);
     for (const path of ['/index.html', '/sw.js', '/manifest.webmanifest', '/relay', '/healthz', '/trust', '/troubleshooting', '/admin', '/metrics', '/tls/ca.key']) {
       const r = await fetch(`${trust}${path}`, { redirect: 'manual' });
       assert.equal(r.status, 302, path);

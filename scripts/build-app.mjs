@@ -8,7 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCES = ['client', 'public', 'shared', 'index.html', 'vite.config.ts', 'package-lock.json'];
+const SOURCES = ['client', 'public', 'shared', 'docs', 'index.html', 'vite.config.ts', 'package-lock.json'];
 const STAMP = join(root, 'dist', 'index.html');
 
 export function newestMtime(path) {

@@ -1,8 +1,8 @@
 /**
- * The host under measurement, in a process of its own (started by bench/lib/host-process.ts
- * with `fork`): the real host or the bench composition, on 127.0.0.1 and a free port. It
- * reports `ready`, then answers the parent's commands (protocol.ts) until `stop` or until the
- * parent goes away.
+ * The host under measurement, in a process of its own (bundled and started by
+ * bench/lib/host-process.ts with `fork`): the real host or the bench composition, on 127.0.0.1
+ * and a free port. It reports `ready`, then answers the parent's commands (protocol.ts) until
+ * `stop` or until the parent goes away.
  * @module
  */
 import { startHost, type Host } from '../../host/app.ts';
@@ -37,7 +37,7 @@ async function start(spec: ChildSpec): Promise<Running> {
   if (spec.publicUrl) argv.push('--public-url', spec.publicUrl);
   const parsed = parseConfig(argv, {});
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const host = await startHost({ config: parsed.config, log, ...(spec.runtimeEnv ? { runtimeEnv: spec.runtimeEnv } : {}) });
+  const host = await startHost({ config: parsed.config, log, ...(spec.runtimeEnv ? { runtimeEnv: spec.runtimeEnv } : {}), ...(spec.staticDir ? { staticDir: spec.staticDir } : {}) });
   if (spec.autoApprove) approveEverything(host.relay);
   return { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
 }

@@ -15,9 +15,10 @@ export type ChildSpec =
   /**
    * The real host (host/app.ts `startHost`, configured through the CLI parser): it starts a
    * runtime with `runtimeEnv`, or watches `opencodeUrl` instead. `port` 0 unless given;
-   * `publicUrl` is the address pairing links and devices use (e.g. a proxy in front).
+   * `publicUrl` is the address pairing links and devices use (e.g. a proxy in front);
+   * `staticDir` the built app it serves (default dist/).
    */
-  | { mode: 'real'; dataDir: string; workspace: string; opencodeUrl?: string; runtimeEnv?: Record<string, string>; port?: number; publicUrl?: string; autoApprove?: boolean };
+  | { mode: 'real'; dataDir: string; workspace: string; opencodeUrl?: string; runtimeEnv?: Record<string, string>; port?: number; publicUrl?: string; autoApprove?: boolean; staticDir?: string };
 
 export interface ReadyInfo {
   port: number;

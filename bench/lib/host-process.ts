@@ -5,11 +5,27 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { ChildMessage, ChildSpec, Command, CommandResults, ReadyInfo } from '../host/protocol.ts';
 import { now } from './clients.ts';
 
-const CHILD = fileURLToPath(new URL('../host/child.ts', import.meta.url));
+const CHILD_SOURCE = fileURLToPath(new URL('../host/child.ts', import.meta.url));
+/** Beside build/host.mjs (gitignored), so its imports resolve from the project's node_modules. */
+const CHILD_BUNDLE = fileURLToPath(new URL('../../build/bench-host.mjs', import.meta.url));
 const live = new Set<ChildProcess>();
+let bundled = false;
+
+/**
+ * The host child is bundled the way scripts/build-host.mjs bundles the host for `npm start`, and
+ * runs on plain Node: start-up and memory are then the host's, not a TypeScript loader's.
+ */
+function bundleChild(): string {
+  if (!bundled) {
+    buildSync({ entryPoints: [CHILD_SOURCE], outfile: CHILD_BUNDLE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: 'linked', logLevel: 'warning' });
+    bundled = true;
+  }
+  return CHILD_BUNDLE;
+}
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
@@ -35,9 +51,10 @@ export interface HostProcessOptions {
 }
 
 export async function startHostProcess(spec: ChildSpec, opts: HostProcessOptions = {}): Promise<HostProcess> {
-  const execArgv = ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
+  const execArgv = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const script = bundleChild();
   const forkedAt = performance.now();
-  const child = fork(CHILD, [], {
+  const child = fork(script, [], {
     execArgv,
     env: { ...process.env, RELAY_BENCH_CHILD: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

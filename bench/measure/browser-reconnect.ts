@@ -11,6 +11,7 @@
 import { createServer } from 'node:net';
 import type { Page } from 'playwright';
 import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
+import { privateBuild, type AppBuild } from '../lib/app-build.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess } from '../lib/host-process.ts';
@@ -93,6 +94,13 @@ export const browserReconnect: Measurement = {
   budgetMs: 180_000,
   async run(ctx) {
     const s = section(this.id, this.title);
+    let app: AppBuild;
+    try {
+      app = await privateBuild();
+    } catch (err) {
+      throw new Error(`n/a (app not ready): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    ctx.defer(app.dispose);
     const { sandbox, model } = await liveSandbox(ctx);
     const data = prepareHostData([]);
     ctx.defer(data.dispose);
@@ -102,7 +110,7 @@ export const browserReconnect: Measurement = {
     const origin = proxy.url.replace(/\/$/, '');
     ctx.progress('browser: starting the host and its OpenCode runtime');
     const host = await startHostProcess(
-      { mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env, port, publicUrl: origin, autoApprove: true },
+      { mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env, port, publicUrl: origin, autoApprove: true, staticDir: app.dir },
       { cpuProfDir: ctx.cpuProfDir },
     );
     ctx.defer(() => host.stop());

@@ -6,7 +6,7 @@
  *
  * Per row: a paced phase (latency: publish time in the host → decrypted event here, clocks
  * aligned by an IPC round trip) and a burst phase (events/s delivered, host CPU per delivery).
- * Then the slow-consumer check: one device that never reads next to ten that do.
+ * And the slow-consumer check on the uWS host: one device that never reads next to five that do.
  * @module
  */
 import type { SocketLayer } from '../host/compose.ts';

@@ -19,6 +19,7 @@ const RECONNECTS = 300;
 /** Devices connecting at once in the rate phases: enough to keep the host busy. */
 const CONCURRENCY = 8;
 const STREAM_EVENTS = 20;
+const STORM_ATTEMPTS = 5;
 /** The pairing rate limit is 5 a minute per address: every 4 pairings come from another loopback address. */
 const PAIRS_PER_ADDRESS = 4;
 
@@ -71,19 +72,30 @@ export const handshakes: Measurement = {
     const stormStart = now();
     before = await host.call({ cmd: 'stats' });
     const doneAt: number[] = [];
+    let retries = 0;
     await Promise.all(all.map(async (device, i) => {
-      let resynced!: (r: Resync) => void;
-      const resync = new Promise<Resync>((r) => (resynced = r));
-      const client = await connectDevice(host.url, data.hostKey, device, { after: seen.get(i), epoch, onResync: resynced });
-      following[i] = client;
-      await resync;
-      await client.channel.request({ t: 'sessions.list' });
-      doneAt.push(now());
+      // Like the app: a failed attempt (e.g. dropped by the host's idle timeout while it queued) is retried after a short, jittered pause.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          let resynced!: (r: Resync) => void;
+          const resync = new Promise<Resync>((r) => (resynced = r));
+          const client = await connectDevice(host.url, data.hostKey, device, { after: seen.get(i), epoch, onResync: resynced });
+          following[i] = client;
+          await resync;
+          await client.channel.request({ t: 'sessions.list' });
+          doneAt.push(now());
+          return;
+        } catch (err) {
+          if (attempt === STORM_ATTEMPTS) throw err;
+          retries++;
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+        }
+      }
     }));
     const stormMs = Math.max(...doneAt) - stormStart;
     const stormCpuMs = cpuMs(before, await host.call({ cmd: 'stats' }));
 
-    s.data = { pairs: PAIRS, pairSeconds, pairCpuMs, reconnects: RECONNECTS, reconnectSeconds, reconnectCpuMs, concurrency: CONCURRENCY, devices: all.length, restartMs, stormMs, stormCpuMs };
+    s.data = { pairs: PAIRS, pairSeconds, pairCpuMs, reconnects: RECONNECTS, reconnectSeconds, reconnectCpuMs, concurrency: CONCURRENCY, devices: all.length, restartMs, stormMs, stormCpuMs, stormRetries: retries };
     s.tables.push({
       title: 'Rates (host: one process, one thread)',
       columns: ['handshake', 'count', 'per second (wall)', 'host CPU ms each', 'per second per host core (CPU-bound)'],
@@ -94,10 +106,13 @@ export const handshakes: Measurement = {
     });
     s.tables.push({
       title: `Reconnect storm: ${all.length} devices at once after a restart`,
-      columns: ['restart (stop → listening) ms', 'storm: all caught up ms', 'host CPU ms', 'host CPU ms per device'],
-      rows: [[restartMs, stormMs, stormCpuMs, stormCpuMs / all.length]],
+      columns: ['restart (stop → listening) ms', 'storm: all caught up ms', 'host CPU ms', 'host CPU ms per device', 'attempts retried'],
+      rows: [[restartMs, stormMs, stormCpuMs, stormCpuMs / all.length, retries]],
     });
     s.targets.push(atMost(`storm: ${all.length} devices caught up`, stormMs, 2000, 'ms'));
+    if (retries > 0) {
+      s.notes.push(`${retries} storm attempts were dropped and retried. All ${all.length} devices share one process here, so their hellos (3 X25519 each) queue behind one another; a socket that stays silent longer than the relay's idle timeout (8 s) is dropped. Real phones compute their own.`);
+    }
     s.notes.push(
       `Rates use ${CONCURRENCY} handshakes in flight. The devices run in one process on the other core and do as much X25519 work per handshake as the host, so the wall rate is bounded by both; "per host core" is 1000 ÷ the host's CPU ms per handshake.`,
       'Caught up: welcome, resync (a restart begins a new epoch, so every device reloads) and the answer to its sessions.list. The storm starts when the restarted host listens.',

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { connectDevice, inPool, type BenchClient } from '../lib/clients.ts';
+import { privateBuild } from '../lib/app-build.ts';
 import type { Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
@@ -13,11 +14,8 @@ import { atMost, mb, section } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 
 const STARTS = 3;
-/** What the host's RSS starts from: Node alone, and Node with the tsx loader the host runs under. */
-const BASELINES: Array<[string, string[]]> = [
-  ['Node alone (no host)', []],
-  ['Node + tsx loader (no host)', ['--import', 'tsx']],
-];
+/** What the host's RSS starts from: Node itself, running nothing. */
+const BASELINES: Array<[string, string[]]> = [['Node alone (no host)', []]];
 /** The discard port: nothing listens there, so the host only watches for a runtime. */
 const NO_RUNTIME = 'http://127.0.0.1:9';
 const SETTLE_MS = 2000;
@@ -30,7 +28,13 @@ export const hostFootprint: Measurement = {
     const s = section(this.id, this.title);
     const data = prepareHostData(ctx.devices);
     ctx.defer(data.dispose);
-    const start = () => startHostProcess({ mode: 'real', dataDir: data.dataDir, workspace: data.dataDir, opencodeUrl: NO_RUNTIME }, { cpuProfDir: ctx.cpuProfDir });
+    // The host keeps the built app in memory, so serve one; without it the figures are still worth having.
+    const app = await privateBuild().catch((err: unknown) => {
+      s.notes.push(`Measured without the built app (${err instanceof Error ? err.message : String(err)}): the idle figure lacks the app the host keeps in memory.`);
+      return undefined;
+    });
+    if (app) ctx.defer(app.dispose);
+    const start = () => startHostProcess({ mode: 'real', dataDir: data.dataDir, workspace: data.dataDir, opencodeUrl: NO_RUNTIME, ...(app ? { staticDir: app.dir } : {}) }, { cpuProfDir: ctx.cpuProfDir });
 
     const starts: Array<{ listeningAfterMs: number; sinceProcessStartMs: number; spawnToReadyMs: number }> = [];
     let host: HostProcess | undefined;
@@ -79,8 +83,8 @@ export const hostFootprint: Measurement = {
     s.targets.push(atMost('host start-up to listening, startHost()', startup.listeningAfterMs, 300, 'ms', true));
     s.targets.push(atMost('host idle memory (RSS)', mb(idle.rss), 60, 'MB', true));
     s.notes.push(
-      `The host runs as \`npm start\` does (through tsx, compiling TypeScript at load), bound to 127.0.0.1, with --opencode-url ${NO_RUNTIME} (nothing listens, so no runtime is started).`,
-      '"process start → listening" adds Node\'s start and module loading (tsx transpiles every file on load); startHost() alone is what the start-up target measures.',
+      `The host runs as \`npm start\` runs it (an esbuild bundle on plain Node), bound to 127.0.0.1, with --opencode-url ${NO_RUNTIME} (nothing listens, so no runtime is started).`,
+      '"process start → listening" adds Node\'s own start and loading the bundle and its dependencies; startHost() alone is what the start-up target measures.',
     );
     return s;
   },

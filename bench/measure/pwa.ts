@@ -5,13 +5,12 @@
  * gone. Served by the host's own static server, through a proxy the bench can cut.
  * @module
  */
-import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright';
-import { DIST, ROOT, cuttableProxy, launchChromium, serveApp } from '../../e2e/browser.ts';
+import { cuttableProxy, launchChromium, serveApp } from '../../e2e/browser.ts';
+import { privateBuild } from '../lib/app-build.ts';
 import type { Measurement } from '../lib/context.ts';
 import { atMost, section } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
@@ -33,33 +32,6 @@ interface Load {
   /** JavaScript files fetched before the first render, by path. */
   scripts: string[];
   fromServiceWorker: boolean;
-}
-
-interface Build {
-  dir: string;
-  /** How the copy was made: dist/ was up to date, or the bench built the app itself. */
-  source: string;
-}
-
-/**
- * A private copy of the built app, so nothing else that serves or rebuilds dist/ meanwhile
- * disturbs the measurement. When dist/ is stale the app is built into the copy instead; a
- * failing build (the app is being worked on) fails this measurement only.
- */
-async function privateBuild(): Promise<Build> {
-  const dir = await mkdtemp(join(tmpdir(), 'relay-bench-app-'));
-  const specifier: string = new URL('../../scripts/build-app.mjs', import.meta.url).href;
-  const { appIsStale } = (await import(specifier)) as { appIsStale(): boolean };
-  if (!appIsStale()) {
-    await cp(DIST, dir, { recursive: true });
-    return { dir, source: 'dist/ (up to date)' };
-  }
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`the app does not build right now: ${(build.stderr || build.stdout).trim().split('\n').slice(0, 3).join(' ')}`);
-  }
-  return { dir, source: 'a fresh build (dist/ was older than the sources)' };
 }
 
 /** Static imports in a built module: `import … from "./x.js"`, `import "./x.js"`, `export … from`; not `import()`. */
@@ -122,7 +94,7 @@ export const pwa: Measurement = {
     const s = section(this.id, this.title);
     ctx.progress('pwa: preparing the built app');
     const build = await privateBuild();
-    ctx.defer(() => rm(build.dir, { recursive: true, force: true }));
+    ctx.defer(build.dispose);
     const served = await serveApp(build.dir);
     ctx.defer(() => served.close());
     const proxy = await cuttableProxy(served.port);

@@ -124,7 +124,7 @@ export default function SessionsScreen() {
           <p class="note note--error" role="alert">{relay.listError()}</p>
         </Show>
         <Show when={!relay.sessionsFresh() && relay.sessions.list().length > 0}>
-          <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} is connected.</p>
+          <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} answers.</p>
         </Show>
         <h2 class="section-title" id="sessions-heading">Recent sessions</h2>
         <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">No sessions yet. Start a task above.</p>}>
