@@ -147,7 +147,11 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
 
   /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
   async function launch(binary: string): Promise<{ exited: Promise<string> }> {
-    if (opts.pidFile) await stopLeftover(opts.pidFile, log);
+    if (opts.pidFile) {
+      await stopLeftover(opts.pidFile, log);
+      // stop() may have come while we waited: it must not find a runtime started after it.
+      if (stopper.signal.aborted) throw new Stopped();
+    }
     const output: string[] = [];
     const proc = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'], {
       cwd: opts.workspaces![0],
@@ -181,7 +185,11 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     if (opts.pidFile && proc.pid !== undefined) {
       const pidFile = opts.pidFile;
       writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary }), { mode: 0o600 });
-      void exited.then(() => rmSync(pidFile, { force: true }));
+      const pid = proc.pid;
+      // Only our own pid: a replacement may have written its pid here already.
+      void exited.then(() => {
+        if (readPid(pidFile) === pid) rmSync(pidFile, { force: true });
+      });
     }
 
     let url: string | undefined;
@@ -383,14 +391,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode server. */
 async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
-  let pid: number;
-  try {
-    pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid;
-  } catch {
-    return;
-  }
+  const pid = readPid(pidFile);
+  if (pid === undefined) return;
   rmSync(pidFile, { force: true });
-  if (!Number.isSafeInteger(pid) || pid <= 1 || !isOpencodeServer(pid)) return;
+  if (!isOpencodeServer(pid)) return;
   log.warn('stopping the runtime a previous run of the host left behind', { pid });
   try {
     process.kill(-pid, 'SIGKILL');
@@ -398,6 +402,15 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
     return;
   }
   for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+}
+
+function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {
