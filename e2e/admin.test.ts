@@ -5,11 +5,8 @@
  */
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { parsePairLink } from '../shared/pairing/link.ts';
@@ -22,18 +19,10 @@ import { launchChromium, screenshot } from './browser.ts';
 import { openSocket } from './fixtures/relay-client.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { createNetns, netnsUnavailable, type Netns } from './netns.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
 
 const TEST = { timeout: 120_000 };
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-admin-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = fileCleanup('relay-admin-');
 
 let sandbox: Promise<RuntimeSandbox> | undefined;
 function sandboxFor(): Promise<RuntimeSandbox> {

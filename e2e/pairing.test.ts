@@ -5,10 +5,9 @@
  * The gatekeeping tests use a recording runtime (they are about who gets through, not about
  * OpenCode); the last test drives the REAL runtime through an approved device.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { generateKeyPair, keyPairFromSecretKey, randomBytes } from '../shared/noise/primitives.ts';
@@ -26,24 +25,16 @@ import { REQUEST_TYPES, encodeMessage } from '../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import type { PendingApproval } from '../host/pairing/approvals.ts';
-import type { Relay } from '../host/channel/relay.ts';
 import { openSocket, rawConnect, record } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost, type RelayHost, type RecordingRuntime } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { startHost, type Host } from '../host/app.ts';
 import { parseConfig } from '../host/config.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
+import { nextApproval } from './fixtures/approvals.ts';
 
 const TEST = { timeout: 60_000 };
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-pairing-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = fileCleanup('relay-pairing-');
 
 async function host(opts: { dataDir?: string; runtime?: RecordingRuntime; offerTtlMs?: number } = {}) {
   const runtime = opts.runtime ?? recordingRuntime();
@@ -56,20 +47,6 @@ function device(name = 'Test phone') {
   return { deviceKey: generateKeyPair(), name, platform: 'node-test' };
 }
 
-/** The next approval request the person at the host would see. */
-function nextApproval(relay: Relay): Promise<PendingApproval> {
-  return new Promise((resolve) => {
-    const check = (list: PendingApproval[]) => {
-      if (!list.length) return false;
-      off();
-      resolve(list[0]!);
-      return true;
-    };
-    const off = relay.approvals.onChange(check);
-    check(relay.approvals.list());
-  });
-}
-
 /** Scans the QR code: what the phone gets from the link. */
 function scan(h: RelayHost): PairOffer {
   return offerFromLink(parsePairLink(h.relay.newOffer().link));
@@ -77,7 +54,7 @@ function scan(h: RelayHost): PairOffer {
 
 async function pairApproved(h: RelayHost, d = device()) {
   const pending = await pair({ socket: await openSocket(h.url), offer: scan(h), ...d });
-  const request = await nextApproval(h.relay);
+  const request = await nextApproval(h.relay.approvals);
   assert.equal(request.code, pending.code);
   h.relay.approvals.approve(request.id);
   return { channel: await pending.approved, device: d };
@@ -102,7 +79,7 @@ test('a device pairs with the QR link and with the typed code, after approval at
   const code = parseTypedCode(h.relay.newOffer().code);
   const offer = offerFromCode(code, await fetchHostKey(await openSocket(h.url)));
   const pending = await pair({ socket: await openSocket(h.url), offer, ...device('Tablet') });
-  const request = await nextApproval(h.relay);
+  const request = await nextApproval(h.relay.approvals);
   assert.equal(request.code, pending.code);
   h.relay.approvals.approve(request.id);
   await pending.approved;
@@ -121,7 +98,7 @@ test('pairing is refused for a wrong secret, an expired offer, a used offer, and
   const used = scan(h);
   const first = await pair({ socket: await openSocket(h.url), offer: used, ...device() });
   await assert.rejects(pair({ socket: await openSocket(h.url), offer: used, ...device('Second') }), refusedWith('pair.used', 4409));
-  h.relay.approvals.decline((await nextApproval(h.relay)).id);
+  h.relay.approvals.decline((await nextApproval(h.relay.approvals)).id);
   await assert.rejects(first.approved, refusedWith('pair.declined', 4410));
 
   // Offers that expire quickly, on a host of their own so the steps above are never rushed.
@@ -158,7 +135,7 @@ test('an attacker who knows the secret but substitutes its own host key gets dif
   const attacker = await startImpostor(attackerKey, real, h.url);
   // The forged QR code: the real offer and secret, the attacker's key and address.
   const pending = await pair({ socket: await openSocket(attacker.url), offer: { ...real, hostKey: attackerKey.publicKey }, ...device() });
-  const atHost = await nextApproval(h.relay);
+  const atHost = await nextApproval(h.relay.approvals);
   assert.equal(await attacker.deviceSideCode, pending.code, 'the device completed its handshake with the attacker');
   assert.notEqual(atHost.code, pending.code, 'the person comparing codes sees the mismatch and says no');
   h.relay.approvals.decline(atHost.id);
@@ -259,7 +236,7 @@ test('an approved device drives the real runtime; a "session" answer is a host g
       waiters.forEach((w) => w());
     },
   });
-  h.relay.approvals.approve((await nextApproval(h.relay)).id);
+  h.relay.approvals.approve((await nextApproval(h.relay.approvals)).id);
   const channel: RelayChannel = await pending.approved;
   const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean) =>
     new Promise<Extract<RelayRuntimeEvent, { type: T }>>((resolve) => {

@@ -9,11 +9,10 @@
  *   workspace; an unanswered question is denied after the configured time and the task says why;
  *   a "session" answer lasts for its session only.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { parsePairLink } from '../shared/pairing/link.ts';
@@ -24,42 +23,22 @@ import { startHost, type Host } from '../host/app.ts';
 import type { Relay } from '../host/channel/relay.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import { parseConfig } from '../host/config.ts';
-import type { PendingApproval } from '../host/pairing/approvals.ts';
 import { authHeaders } from '../host/runtime/health.ts';
 import { startRuntime, type Runtime } from '../host/runtime/start.ts';
 import { openSocket, rawConnect, MODE } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { pairingPsk } from '../shared/pairing/keys.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
+import { nextApproval } from './fixtures/approvals.ts';
 
 const REAL = { timeout: 180_000 };
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-policy-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = fileCleanup('relay-policy-');
 
 async function sandbox(): Promise<RuntimeSandbox> {
   const sb = await createRuntimeSandbox();
   cleanups.push(() => sb.dispose());
   return sb;
-}
-
-function nextApproval(relay: Relay): Promise<PendingApproval> {
-  return new Promise((resolve) => {
-    const check = (list: PendingApproval[]) => {
-      if (!list.length) return;
-      off();
-      resolve(list[0]!);
-    };
-    const off = relay.approvals.onChange(check);
-    check(relay.approvals.list());
-  });
 }
 
 /** A device paired with `scopes`, collecting the events it receives. */
@@ -74,7 +53,7 @@ async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = 
       waiters.forEach((w) => w());
     },
   });
-  relay.approvals.approve((await nextApproval(relay)).id, scopes);
+  relay.approvals.approve((await nextApproval(relay.approvals)).id, scopes);
   const channel: RelayChannel = await pending.approved;
   cleanups.push(() => channel.close());
   const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean = () => true) =>

@@ -6,12 +6,10 @@
  * transcript and in the requests the fake model received — and what the device rebuilt from
  * events, replays and resyncs must equal what the runtime stored.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { RequestError, connect, pair, offerFromLink, type Welcome } from '../shared/channel/client.ts';
@@ -31,17 +29,9 @@ import { startFlakyProxy } from './fixtures/flaky-proxy.ts';
 import { normalizeTranscript, startResilientDevice, type ResilientDevice, type TranscriptMessage } from './fixtures/resilient-device.ts';
 import { openSocket } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
 
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-resilience-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = fileCleanup('relay-resilience-');
 
 async function sandboxWith(chunkDelayMs: number): Promise<RuntimeSandbox> {
   const sb = await createRuntimeSandbox({ fakeModel: { chunkDelayMs } });

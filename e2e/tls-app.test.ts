@@ -28,6 +28,7 @@ import { DIST, PHONES, ensureBuilt, launchChromium, screenshot } from './browser
 import { scriptedText } from './fixtures/fake-model.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { TRUST_ROUTE, launchTrustingPhone } from './fixtures/trusting-phone.ts';
+import { nextApproval } from './fixtures/approvals.ts';
 
 const WAIT = { timeout: 30_000 };
 const NAME = 'relay-test.local';
@@ -106,16 +107,7 @@ async function startRealHost(opts: { tls: boolean }): Promise<RealHost> {
     origin,
     sandbox,
     dataDir,
-    nextApproval: () =>
-      new Promise((resolve) => {
-        const check = (list: PendingApproval[]) => {
-          if (!list.length) return;
-          off();
-          resolve(list[0]!);
-        };
-        const off = relay.approvals.onChange(check);
-        check(relay.approvals.list());
-      }),
+    nextApproval: () => nextApproval(relay.approvals),
     close,
   };
 }
