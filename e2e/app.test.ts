@@ -190,6 +190,7 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     const health = page.getByRole('region', { name: 'Connection health' });
     await health.getByText(/^Yes, \d+ ms round trip/).waitFor(WAIT);
     await health.getByText(/^Ready \(OpenCode \d/).waitFor(WAIT);
+    await health.getByText('Configured: fake').waitFor(WAIT);
     await health.getByText(/^\d+ (s|min)$/).waitFor(WAIT);
     await health.getByText(/was stopped|finished/).waitFor(WAIT);
     await health.getByRole('button', { name: 'Reconnect now' }).click();

@@ -112,7 +112,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const startedAt = Date.now();
   let port = config.port;
   const urls = () => hostUrls({ bind: config.bind, port, tls: Boolean(tls), publicUrl: config.publicUrl });
-  const status = () => runtimeStatus(runtime.supervisor.state);
+  // Which model providers work, asked each time the runtime is ready, so a phone can say so.
+  let providers: string[] | undefined;
+  const status = (): RuntimeStatus => ({ ...runtimeStatus(runtime.supervisor.state), ...(providers ? { providers } : {}) });
 
   const server = createHttpServer({
     uws,
@@ -173,7 +175,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, log: log.child('admin') }));
-    stopFollowing = runtime.supervisor.onState((s) => r.runtimeChanged(runtimeStatus(s)));
+    stopFollowing = runtime.supervisor.onState((s) => {
+      if (s.status !== 'ready') return r.runtimeChanged(status());
+      runtime.bridge.connectedProviders().then(
+        (list) => (providers = list),
+        (err: unknown) => log.warn('could not ask the runtime which model providers work', { err }),
+      ).finally(() => r.runtimeChanged(status()));
+    });
     ({ port } = await server.listen(config.bind, config.port));
     control = writeControlFile(config.dataDir, { pid: process.pid, url: localUrl(config, port, Boolean(tls)), token: controlToken });
     if (tls) {

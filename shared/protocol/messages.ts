@@ -130,6 +130,8 @@ export interface RuntimeStatus {
   state: 'starting' | 'ready' | 'restarting' | 'failed';
   version?: string;
   error?: string;
+  /** Model providers the runtime can use ("opencode" is OpenCode Zen's free tier, there with no setup). */
+  providers?: string[];
 }
 
 export type HostMessage =
@@ -156,7 +158,13 @@ const RUNTIME_STATES = ['starting', 'ready', 'restarting', 'failed'] as const;
 
 function parseRuntime(v: unknown, path: string): RuntimeStatus {
   const o = obj(v, path);
-  return { state: oneOf(o, 'state', path, RUNTIME_STATES), version: optStr(o, 'version', path, { max: 64 }), error: optStr(o, 'error', path, { max: 4000 }) };
+  const providers = o.providers === undefined ? undefined : list(o, 'providers', path, strItem({ min: 1, max: 100 }), 200);
+  return {
+    state: oneOf(o, 'state', path, RUNTIME_STATES),
+    version: optStr(o, 'version', path, { max: 64 }),
+    error: optStr(o, 'error', path, { max: 4000 }),
+    ...(providers ? { providers } : {}),
+  };
 }
 
 function parseHost(v: unknown, path: string): HostInfo {

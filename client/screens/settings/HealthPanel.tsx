@@ -38,6 +38,9 @@ export function HealthPanel() {
   };
   const provider = () => {
     if (h.providerProblem) return `Not working: ${h.providerProblem}. On the computer, run opencode auth login.`;
+    const providers = h.runtime?.providers;
+    if (providers?.some((p) => p !== 'opencode')) return `Configured: ${providers.filter((p) => p !== 'opencode').join(', ')}`;
+    if (providers) return 'None of your own: only OpenCode Zen’s free models (online). On the computer, run opencode auth login.';
     if (h.lastTask?.result === 'finished') return 'Working (the last task got answers)';
     return 'Not reported by the computer yet';
   };
