@@ -176,11 +176,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, log: log.child('admin') }));
     stopFollowing = runtime.supervisor.onState((s) => {
-      if (s.status !== 'ready') return r.runtimeChanged(status());
+      r.runtimeChanged(status());
+      if (s.status !== 'ready') return;
+      // Told to devices in a second message: the first must not wait (it starts the relay's resync).
       runtime.bridge.connectedProviders().then(
-        (list) => (providers = list),
+        (list) => {
+          providers = list;
+          r.runtimeChanged(status());
+        },
         (err: unknown) => log.warn('could not ask the runtime which model providers work', { err }),
-      ).finally(() => r.runtimeChanged(status()));
+      );
     });
     ({ port } = await server.listen(config.bind, config.port));
     control = writeControlFile(config.dataDir, { pid: process.pid, url: localUrl(config, port, Boolean(tls)), token: controlToken });
