@@ -161,6 +161,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       workspaces: config.workspaces,
       runtime: deviceRuntime({ runtime: runtime.bridge, rulesFor, defaultDirectory: config.workspaces[0]!, log: log.child('policy') }),
       runtimeStatus: status,
+      metrics,
       log: log.child('relay'),
       onPairingOutcome: (outcome) => metrics.inc('pairing_attempts_total', { outcome }),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),

@@ -15,6 +15,7 @@ import { createWsApp } from '../../host/server/ws-socket.ts';
 import { closeApp, listenExclusive } from '../../host/server/http.ts';
 import { loadUws } from '../../host/uws/load.ts';
 import { HOST_VERSION } from '../../host/version.ts';
+import { createMetrics } from '../../host/metrics/metrics.ts';
 import { recordingRuntime } from '../../e2e/fixtures/relay-host.ts';
 
 export type SocketLayer = 'uws' | 'ws';
@@ -86,6 +87,7 @@ export async function startBenchRelay(opts: { socket: SocketLayer; dataDir: stri
     workspaces: ['/workspace'],
     runtime: recordingRuntime(),
     runtimeStatus: () => ({ state: 'ready' }),
+    metrics: createMetrics({ dataDir: opts.dataDir, enabled: false, log: opts.log }),
     log: opts.log,
   });
   let listening: Listening;

@@ -90,6 +90,8 @@ export interface RelayApp {
   stop(sessionId: string): Promise<void>;
   replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
   reconnectNow(): void;
+  /** One request to the computer in use (for features with state of their own, such as metrics). */
+  request: HostLink['request'];
   refreshSessions(): Promise<void>;
   refreshHealth(): Promise<void>;
 }
@@ -484,6 +486,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       else void connectActive();
     },
 
+    request,
     refreshSessions,
 
     async refreshHealth() {

@@ -23,6 +23,7 @@ import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { createConnection } from './connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
@@ -43,6 +44,8 @@ export interface RelayOptions {
   workspaces: string[];
   runtime: RelayRuntime;
   runtimeStatus: () => RuntimeStatus;
+  /** The host's local metrics: devices read them (`metrics.get`), connections are counted in them. */
+  metrics: Metrics;
   log: Logger;
   /** How long an offer lasts (default 5 minutes). */
   offerTtlMs?: number;
@@ -96,6 +99,7 @@ export function createRelay(opts: RelayOptions): Relay {
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const router = createRouter({
     runtime: opts.runtime, tasks, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    metrics: opts.metrics,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {

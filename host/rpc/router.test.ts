@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Device } from '../devices/store.ts';
+import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { createRouter, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
 
 const device = {} as Device;
+const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 function setup(status: RuntimeStatus = { state: 'ready' }) {
   const calls: unknown[][] = [];
@@ -23,7 +25,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
   };
   const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
-  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status });
+  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics });
   return { router, calls };
 }
 
@@ -51,5 +53,12 @@ test('a workspace the host does not serve is refused', async () => {
 test('nothing is called while the runtime is not ready', async () => {
   const { router, calls } = setup({ state: 'restarting' });
   await assert.rejects(router.handle({ t: 'sessions.list', id: '1' }, device), (e: unknown) => e instanceof RelayError && e.code === 'runtime.not-ready');
+  assert.deepEqual(calls, []);
+});
+
+test('metrics.get answers from the host while the runtime is not ready', async () => {
+  const { router, calls } = setup({ state: 'restarting', error: 'it crashed' });
+  assert.deepEqual(await router.handle({ t: 'metrics.get', id: '1' }, device), { enabled: true });
+  await assert.rejects(router.handle({ t: 'sessions.list', id: '2' }, device), (err: RelayError) => err.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
 });

@@ -8,6 +8,7 @@
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 
@@ -27,6 +28,8 @@ export interface RouterOptions {
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
   runtimeStatus: () => RuntimeStatus;
+  /** The host's local metrics, for `metrics.get`. */
+  metrics: Pick<Metrics, 'snapshot'>;
 }
 
 export function createRouter(opts: RouterOptions): Router {
@@ -41,6 +44,8 @@ export function createRouter(opts: RouterOptions): Router {
 
   return {
     async handle(request: RoutedRequest) {
+      // The host keeps its metrics itself: they are there while the runtime is not.
+      if (request.t === 'metrics.get') return opts.metrics.snapshot();
       const status = opts.runtimeStatus();
       if (status.state !== 'ready') {
         throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);

@@ -23,6 +23,7 @@ export type PermissionReply = (typeof PERMISSION_REPLIES)[number];
 export type Request =
   | { t: 'ping'; id: string; at: number }
   | { t: 'sessions.list'; id: string }
+  | { t: 'metrics.get'; id: string }
   | { t: 'session.create'; id: string; title?: string; workspace?: string }
   | { t: 'session.messages'; id: string; sessionId: string }
   | { t: 'session.abort'; id: string; sessionId: string }
@@ -35,6 +36,7 @@ export type RequestType = Request['t'];
 export const REQUEST_SCOPE: Record<RequestType, Scope | null> = {
   ping: null,
   'sessions.list': 'read',
+  'metrics.get': 'read',
   'session.messages': 'read',
   'session.create': 'run',
   'session.abort': 'run',
@@ -53,6 +55,7 @@ export function parseRequest(v: unknown): Request {
     case 'ping':
       return { t, id, at: int(o, 'at', p, { min: 0 }) };
     case 'sessions.list':
+    case 'metrics.get':
       return { t, id };
     case 'session.create':
       return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }) };
