@@ -26,6 +26,8 @@ import { runtimeConfigContent, sessionRules } from './policy/rules.ts';
 import { startPermissionTimeouts } from './policy/timeouts.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
+import { nodeBackend } from './crypto/node-backend.ts';
+import { useNoiseBackend } from '../shared/noise/backend.ts';
 import { createHttpServer } from './server/http.ts';
 import { certificateNames } from './tls/names.ts';
 import { openTlsSource } from './tls/source.ts';
@@ -73,6 +75,7 @@ export function runtimeStatus(s: RuntimeState): RuntimeStatus {
 export async function startHost(opts: HostOptions): Promise<Host> {
   const started = performance.now();
   const { config, log } = opts;
+  useNoiseBackend(nodeBackend);
   const { uws, build } = loadUws();
   log.debug('uWebSockets.js loaded', { build });
   // Keys, devices and the runtime's pid live here; only this user may read them.

@@ -16,6 +16,8 @@ import { closeApp, listenExclusive } from '../../host/server/http.ts';
 import { loadUws } from '../../host/uws/load.ts';
 import { HOST_VERSION } from '../../host/version.ts';
 import { createMetrics } from '../../host/metrics/metrics.ts';
+import { nodeBackend } from '../../host/crypto/node-backend.ts';
+import { useNoiseBackend } from '../../shared/noise/backend.ts';
 import { recordingRuntime } from '../../e2e/fixtures/relay-host.ts';
 
 export type SocketLayer = 'uws' | 'ws';
@@ -76,6 +78,7 @@ async function wsLayer(): Promise<{ app: TemplatedApp; listen(): Promise<Listeni
 }
 
 export async function startBenchRelay(opts: { socket: SocketLayer; dataDir: string; log: Logger }): Promise<BenchRelay> {
+  useNoiseBackend(nodeBackend); // as startHost does
   const layer = opts.socket === 'uws' ? await uwsLayer() : await wsLayer();
   let port = 0;
   const relay = createRelay({

@@ -1,7 +1,8 @@
 /**
  * The Noise cipher suite `25519_ChaChaPoly_SHA256` (Noise rev 34 §4, §12): DH, CIPHER and HASH
- * functions, plus the randomness and HKDF the layers above need. This is the only module that
- * imports `@noble/*`; everything else is written against these functions.
+ * functions, plus the randomness and HKDF the layers above need, with the checks Noise asks for.
+ * The raw operations come from ./backend.ts (noble everywhere, native on the host); everything
+ * else is written against these functions.
  *
  * No `crypto.subtle` anywhere: the pairing page may be served over plain HTTP, where browsers
  * withhold SubtleCrypto (it needs a secure context) but still offer `crypto.getRandomValues`,
@@ -12,12 +13,10 @@
  * @see https://www.rfc-editor.org/rfc/rfc7748 X25519
  * @see https://www.rfc-editor.org/rfc/rfc8439 ChaCha20-Poly1305
  */
-import { x25519 } from '@noble/curves/ed25519.js';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { hkdf as rfc5869 } from '@noble/hashes/hkdf.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { noiseBackend } from './backend.ts';
 import { abytes, concatBytes, equalBytes, wipe } from './bytes.ts';
 
 /** §4.1: Curve25519 public keys and DH outputs are 32 bytes. */
@@ -42,13 +41,14 @@ export interface KeyPair {
 
 /** §4.1 GENERATE_KEYPAIR(). */
 export function generateKeyPair(): KeyPair {
-  return keyPairFromSecretKey(x25519.utils.randomSecretKey());
+  return noiseBackend().generateKeyPair();
 }
 
 /** Derives the public key; used to load stored static keys and test-vector keys. */
 export function keyPairFromSecretKey(secretKey: Uint8Array): KeyPair {
   abytes(secretKey, 'secretKey', DHLEN);
-  return { publicKey: x25519.getPublicKey(secretKey), secretKey: secretKey.slice() };
+  const copy = secretKey.slice();
+  return { publicKey: noiseBackend().x25519PublicKey(copy), secretKey: copy };
 }
 
 /** Throws unless `keyPair.publicKey` really belongs to `keyPair.secretKey`. */
@@ -56,7 +56,7 @@ export function assertKeyPair(keyPair: KeyPair, field: string): void {
   if (typeof keyPair !== 'object' || keyPair === null) throw new TypeError(`${field}: expected a KeyPair`);
   abytes(keyPair.secretKey, `${field}.secretKey`, DHLEN);
   abytes(keyPair.publicKey, `${field}.publicKey`, DHLEN);
-  if (!equalBytes(x25519.getPublicKey(keyPair.secretKey), keyPair.publicKey)) {
+  if (!equalBytes(noiseBackend().x25519PublicKey(keyPair.secretKey), keyPair.publicKey)) {
     throw new TypeError(`${field}: publicKey does not match secretKey`);
   }
 }
@@ -68,7 +68,7 @@ export function assertKeyPair(keyPair: KeyPair, field: string): void {
 export function dh(keyPair: KeyPair, publicKey: Uint8Array): Uint8Array {
   abytes(publicKey, 'publicKey', DHLEN);
   try {
-    return x25519.getSharedSecret(keyPair.secretKey, publicKey);
+    return noiseBackend().x25519(keyPair, publicKey);
   } catch (cause) {
     throw new RangeError('publicKey: invalid X25519 public key (low-order point)', { cause });
   }
@@ -87,7 +87,7 @@ export function encrypt(k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uin
   abytes(k, 'k', KEYLEN);
   abytes(ad, 'ad');
   abytes(plaintext, 'plaintext');
-  return chacha20poly1305(k, nonceBytes(n), ad).encrypt(plaintext);
+  return noiseBackend().seal(k, nonceBytes(n), ad, plaintext);
 }
 
 /**
@@ -100,12 +100,7 @@ export function decrypt(k: Uint8Array, n: bigint, ad: Uint8Array, ciphertext: Ui
   abytes(ciphertext, 'ciphertext');
   const nonce = nonceBytes(n);
   if (ciphertext.length < TAGLEN) return null;
-  try {
-    return chacha20poly1305(k, nonce, ad).decrypt(ciphertext);
-  } catch {
-    // Key, nonce and tag lengths are checked above, so the only failure left is a bad tag.
-    return null;
-  }
+  return noiseBackend().open(k, nonce, ad, ciphertext);
 }
 
 /** §4.2 REKEY(k): the first 32 bytes of ENCRYPT(k, 2^64-1, empty, 32 zero bytes). */
@@ -119,7 +114,7 @@ export function rekey(k: Uint8Array): Uint8Array {
 /** §4.3 HASH(data): SHA-256. */
 export function hash(data: Uint8Array): Uint8Array {
   abytes(data, 'data');
-  return sha256(data);
+  return noiseBackend().sha256(data);
 }
 
 /**
@@ -133,11 +128,12 @@ export function noiseHkdf(chainingKey: Uint8Array, ikm: Uint8Array, numOutputs: 
     throw new RangeError(`ikm: expected 0, 32 or ${DHLEN} bytes, got ${ikm.length}`);
   }
   if (numOutputs !== 2 && numOutputs !== 3) throw new RangeError('numOutputs: expected 2 or 3');
-  const tempKey = hmac(sha256, chainingKey, ikm);
+  const { hmacSha256 } = noiseBackend();
+  const tempKey = hmacSha256(chainingKey, ikm);
   const outputs: Uint8Array[] = [];
-  let previous = new Uint8Array(0);
+  let previous: Uint8Array = new Uint8Array(0);
   for (let i = 1; i <= numOutputs; i++) {
-    previous = hmac(sha256, tempKey, concatBytes(previous, Uint8Array.of(i)));
+    previous = hmacSha256(tempKey, concatBytes(previous, Uint8Array.of(i)));
     outputs.push(previous);
   }
   wipe(tempKey);

@@ -1,0 +1,51 @@
+/**
+ * The native backend held to the same standard as noble's: the whole suite's own tests (RFC 7748,
+ * node-checked HKDF and AEAD, the cacophony vectors) run again with it installed, and both
+ * backends must agree on random inputs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { nobleBackend, noiseBackend, useNoiseBackend } from '../../shared/noise/backend.ts';
+import { nodeBackend } from './node-backend.ts';
+
+useNoiseBackend(nodeBackend);
+await import('../../shared/noise/primitives.test.ts');
+await import('../../shared/noise/vectors.test.ts');
+
+test('the suite tests above ran on the native backend', () => {
+  assert.equal(noiseBackend().name, 'node:crypto');
+});
+
+test('native and noble agree on random keys, messages and tampering', () => {
+  for (let i = 0; i < 50; i++) {
+    const a = nodeBackend.generateKeyPair();
+    const b = nobleBackend.generateKeyPair();
+    assert.deepEqual(nobleBackend.x25519PublicKey(a.secretKey), a.publicKey);
+    assert.deepEqual(nodeBackend.x25519PublicKey(b.secretKey), b.publicKey);
+    assert.deepEqual(nodeBackend.x25519(a, b.publicKey), nobleBackend.x25519(b, a.publicKey));
+
+    const key = randomBytes(32), nonce = randomBytes(12), ad = randomBytes(i), message = randomBytes(i * 97);
+    const sealed = nodeBackend.seal(key, nonce, ad, message);
+    assert.deepEqual(sealed, nobleBackend.seal(key, nonce, ad, message));
+    assert.deepEqual(nodeBackend.open(key, nonce, ad, sealed), new Uint8Array(message));
+    sealed[i % sealed.length]! ^= 1;
+    assert.equal(nodeBackend.open(key, nonce, ad, sealed), null);
+    assert.deepEqual(nodeBackend.sha256(message), nobleBackend.sha256(message));
+    assert.deepEqual(nodeBackend.hmacSha256(key, message), nobleBackend.hmacSha256(key, message));
+  }
+});
+
+test('a DH with a public key that does not match its secret still uses the secret alone', () => {
+  // primitives.ts checks pairs before any DH; this pins what OpenSSL does if one slipped through.
+  const a = nodeBackend.generateKeyPair();
+  const other = nodeBackend.generateKeyPair();
+  const peer = nodeBackend.generateKeyPair();
+  assert.deepEqual(nodeBackend.x25519({ secretKey: a.secretKey, publicKey: other.publicKey }, peer.publicKey), nobleBackend.x25519(a, peer.publicKey));
+});
+
+test('returned arrays own their bytes (no pooled Buffer views)', () => {
+  const out = nodeBackend.sha256(new Uint8Array(3));
+  assert.equal(out.byteOffset, 0);
+  assert.equal(out.buffer.byteLength, 32);
+});
