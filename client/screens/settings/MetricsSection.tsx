@@ -85,7 +85,8 @@ function RecordingOff() {
 
 function Chart(props: { metrics: ReceivedMetrics }) {
   const days = () => chartDays(props.metrics);
-  const scale = () => Math.max(1, ...days().map((d) => d.tasks));
+  // Failures count too: a task started before midnight can fail after it.
+  const scale = () => Math.max(1, ...days().flatMap((d) => [d.tasks, d.failed]));
   const height = (n: number) => (n / scale()) * BAR_TOP;
   return (
     <figure class="metrics-chart">
