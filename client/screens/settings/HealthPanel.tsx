@@ -3,12 +3,14 @@ import { useApp } from '../../app/context.ts';
 import { troubleshootingUrl } from '../../app/links.ts';
 import { Button } from '../../ui/Button.tsx';
 import { duration, timeAgo } from '../../ui/time.ts';
+import { MetricsSection } from './MetricsSection.tsx';
 
 const RUNTIME_LABEL = { starting: 'Starting', ready: 'Ready', restarting: 'Restarting', failed: 'Not running' } as const;
 
 /**
  * Is the computer reachable, how fast, how long has it been up, is its coding agent running,
- * can it reach a model, how did the last task end, and what to do when something is wrong.
+ * can it reach a model, how did the last task end, what it counted lately, and what to do when
+ * something is wrong.
  */
 export function HealthPanel() {
   const { relay } = useApp();
@@ -52,37 +54,40 @@ export function HealthPanel() {
   };
 
   return (
-    <section class="health" aria-labelledby="health-title">
-      <h2 class="section-title" id="health-title">Connection health</h2>
-      <dl class="facts">
-        <dt>Computer</dt>
-        <dd>{relay.activeHost()?.label ?? 'None'}</dd>
-        <dt>Reachable</dt>
-        <dd>{reachable()}</dd>
-        <Show when={h.address && h.phase === 'connected'}>
-          <dt>Address</dt>
-          <dd>{h.address}</dd>
-        </Show>
-        <dt>Host up for</dt>
-        <dd>{h.uptimeSeconds !== undefined ? duration(h.uptimeSeconds) : 'Not known from here'}</dd>
-        <Show when={h.hostVersion}>
-          <dt>Host version</dt>
-          <dd>{h.hostVersion}</dd>
-        </Show>
-        <dt>Coding agent</dt>
-        <dd>{runtime()}</dd>
-        <dt>Model provider</dt>
-        <dd>{provider()}</dd>
-        <dt>Last task</dt>
-        <dd>{lastTask()}</dd>
-      </dl>
-      <div class="actions">
-        <Button variant="primary" disabled={!relay.activeHost()} onClick={() => relay.reconnectNow()}>Reconnect now</Button>
-        <a class="button button--secondary" href="#/pair">Pair again</a>
-        <a class="button button--quiet" href={troubleshootingUrl(h.code)}>
-          Troubleshooting guide
-        </a>
-      </div>
-    </section>
+    <>
+      <section class="health" aria-labelledby="health-title">
+        <h2 class="section-title" id="health-title">Connection health</h2>
+        <dl class="facts">
+          <dt>Computer</dt>
+          <dd>{relay.activeHost()?.label ?? 'None'}</dd>
+          <dt>Reachable</dt>
+          <dd>{reachable()}</dd>
+          <Show when={h.address && h.phase === 'connected'}>
+            <dt>Address</dt>
+            <dd>{h.address}</dd>
+          </Show>
+          <dt>Host up for</dt>
+          <dd>{h.uptimeSeconds !== undefined ? duration(h.uptimeSeconds) : 'Not known from here'}</dd>
+          <Show when={h.hostVersion}>
+            <dt>Host version</dt>
+            <dd>{h.hostVersion}</dd>
+          </Show>
+          <dt>Coding agent</dt>
+          <dd>{runtime()}</dd>
+          <dt>Model provider</dt>
+          <dd>{provider()}</dd>
+          <dt>Last task</dt>
+          <dd>{lastTask()}</dd>
+        </dl>
+        <div class="actions">
+          <Button variant="primary" disabled={!relay.activeHost()} onClick={() => relay.reconnectNow()}>Reconnect now</Button>
+          <a class="button button--secondary" href="#/pair">Pair again</a>
+          <a class="button button--quiet" href={troubleshootingUrl(h.code)}>
+            Troubleshooting guide
+          </a>
+        </div>
+      </section>
+      <MetricsSection />
+    </>
   );
 }
