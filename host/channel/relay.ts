@@ -3,7 +3,9 @@
  * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
  * approved device, the task ledger that runs each task once, and the host's record of waiting
  * permission requests. Removing a device (here or with the `revoke` command in another process)
- * closes its connections at once.
+ * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
+ * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
+ * lists the new access. Until then each request and event is checked against the access as it is now.
  *
  * Whenever the runtime becomes ready (first start, restart) the relay settles what the runtime
  * may have lost: tasks recorded but not confirmed, and permission requests it no longer has.
@@ -25,11 +27,12 @@ import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { createWorkspaceGate, type GateRuntime } from '../policy/workspaces.ts';
 import { createConnection } from './connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime {
+export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'> {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 
@@ -97,12 +100,15 @@ export function createRelay(opts: RelayOptions): Relay {
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
+  const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics,
+    metrics: opts.metrics, gate,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
+    // First: the gate must know a new session's workspace before its events are delivered.
+    gate.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
     if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });
@@ -126,6 +132,9 @@ export function createRelay(opts: RelayOptions): Relay {
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );
+  const stopAccessChanges = devices.onAccessChanged((device) =>
+    hub.closeDevice(device.id, closeFor('device.access-changed', 'the host changed what this device may do; reconnecting')),
+  );
 
   const channelLog = log.child('channel');
   const sockets: ReturnType<typeof attachRelaySocket>[] = [];
@@ -134,11 +143,10 @@ export function createRelay(opts: RelayOptions): Relay {
     idleTimeoutSec: opts.idleTimeoutSec ?? 8,
     connect: (peer) =>
       createConnection(peer, {
-        identity, offers, approvals, devices, hub, router, log: channelLog,
+        identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending(),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
-          workspaces: opts.workspaces,
           runtime: opts.runtimeStatus(),
         }),
       }),
@@ -157,6 +165,7 @@ export function createRelay(opts: RelayOptions): Relay {
     close() {
       stopEvents();
       stopRemovals();
+      stopAccessChanges();
       for (const s of sockets) s.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
       approvals.close();
       offers.close();
