@@ -16,7 +16,7 @@ import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
 import { createApprovals, type Approvals } from '../pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore, type PairingOutcome } from '../pairing/offers.ts';
+import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers.ts';
 import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
@@ -47,15 +47,13 @@ export interface RelayOptions {
   workspaces: string[];
   runtime: RelayRuntime;
   runtimeStatus: () => RuntimeStatus;
-  /** The host's local metrics: devices read them (`metrics.get`), connections are counted in them. */
+  /** The host's local metrics: devices read them (`metrics.get`); connections and pairing attempts are counted in them. */
   metrics: Metrics;
   log: Logger;
   /** How long an offer lasts (default 5 minutes). */
   offerTtlMs?: number;
   /** How often the device file is checked for changes by other processes (default 500 ms). */
   watchIntervalMs?: number;
-  /** Told of every pairing outcome (the host's metrics). */
-  onPairingOutcome?: (outcome: PairingOutcome) => void;
   /**
    * Seconds without traffic before uWS pings a device, then drops it (default 8, uWS's least:
    * pinged after 4 s of silence, dropped when 4 s more pass without an answer).
@@ -94,7 +92,9 @@ export function createRelay(opts: RelayOptions): Relay {
   const log = opts.log;
   const identity = loadOrCreateIdentity(opts.dataDir, log);
   const devices = openDeviceRegistry({ dataDir: opts.dataDir, log: log.child('devices'), watchIntervalMs: opts.watchIntervalMs });
-  const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: opts.onPairingOutcome });
+  const offers = createOfferStore({
+    hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: (outcome) => opts.metrics.inc('pairing_attempts_total', { outcome }),
+  });
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
