@@ -281,8 +281,11 @@ test('scopes changed with the CLI reach an open connection: it closes with devic
   assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'read'], dataDir, io), 0);
   const closed = await channel.closed;
   assert.deepEqual([closed.code, closed.closeCode], ['device.access-changed', 4205]);
-  const reader = await reconnect(h.relay, h.url, deviceKey);
+  // As the app does: from where it stopped. It reloads instead, since what it shows may be out of bounds now.
+  const reader = await reconnect(h.relay, h.url, deviceKey, { after: h.relay.hub.seq, epoch: channel.welcome.epoch });
   assert.deepEqual(reader.channel.welcome.scopes, ['read'], 'the new welcome lists the new scopes');
+  assert.equal(reader.channel.welcome.resumed, false);
+  assert.deepEqual(reader.resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]], 'reload everything');
   await assert.rejects(submit(reader.channel, 2), (err: { code?: string; message: string }) => err.code === 'scope.denied' && /"run" scope/.test(err.message));
   assert.ok(Array.isArray(await reader.channel.request({ t: 'sessions.list' } as never)), 'read still works');
 

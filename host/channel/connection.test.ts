@@ -38,6 +38,8 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];
+  /** Devices the test says had their access changed. */
+  const accessChanged = new Set<string>();
   devices.onRemoved((d) => hub.closeDevice(d.id, { code: 4403, reason: 'device.revoked: this device was removed from the host' }));
   t.after(() => {
     for (const c of conns) c.close({ code: 1001, reason: 'test over' });
@@ -51,6 +53,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
     identity, offers, approvals, devices, hub, gate, metrics, log: silentLogger,
     router: { handle: async (r: RoutedRequest) => (routed.push(r), { routed: r.t }) },
     pendingPermissions: () => pending,
+    takeAccessChange: (deviceId: string) => accessChanged.delete(deviceId),
     welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, runtime: { state: 'ready' as const } }),
   };
   /** A socket whose other end is a fresh host connection; delivery is asynchronous and ordered. */
@@ -98,7 +101,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
-  return { identity, offers, approvals, devices, hub, metrics, routed, pending, socket, device, linkOffer };
+  return { identity, offers, approvals, devices, hub, metrics, routed, pending, accessChanged, socket, device, linkOffer };
 }
 
 const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
@@ -366,4 +369,24 @@ test('events, replays and resyncs carry only what the device may see now: permis
   const approver = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onResync: (r) => resyncs.push(r) });
   await approver.request({ t: 'ping', at: 1 });
   assert.deepEqual(resyncs.at(-1)!.permissions, [asked]);
+});
+
+test('after an access change the next connection reloads everything (resync "access"), once, and it is no resume gap', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  const first = await pending.approved;
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
+  first.close();
+  s.accessChanged.add(first.deviceId);
+  const from = { after: 1, epoch: first.welcome.epoch };
+  const resyncs: Resync[] = [];
+  const changed = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from, onResync: (r) => resyncs.push(r) });
+  await changed.request({ t: 'ping', at: 1 });
+  assert.equal(changed.welcome.resumed, false);
+  assert.deepEqual(resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]]);
+  changed.close();
+  const next = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from });
+  assert.equal(next.welcome.resumed, true, 'the mark is used up');
+  assert.equal(s.metrics.snapshot().counters.resume_gaps_total.total, 0);
 });

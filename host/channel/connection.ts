@@ -14,7 +14,7 @@
  *
  * What an open connection receives follows its device's access as it is at that moment (scopes
  * and workspaces, host/policy/event-access.ts); the relay closes the connection when that access
- * changes, so the app's next welcome lists it. Every connection, reconnect, resume that needed a
+ * changes, so the app's next welcome lists it and its resync (`access`) reloads what it shows. Every connection, reconnect, resume that needed a
  * reload and failure is counted in the host's metrics (host/metrics/table.ts).
  * @module
  */
@@ -39,7 +39,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { EventHub, EventView, Subscriber } from './hub.ts';
+import type { EventHub, EventView, Resume, Subscriber } from './hub.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
@@ -71,6 +71,8 @@ export interface ChannelContext {
   welcomeInfo(): { host: HostInfo; runtime: RuntimeStatus };
   /** Permission requests waiting for an answer now, for a device that must reload (`resync`). */
   pendingPermissions(): PermissionAskedEvent[];
+  /** Whether the device's access changed since it last connected (and forgets that it did): it reloads everything. */
+  takeAccessChange(deviceId: string): boolean;
   log: Logger;
 }
 
@@ -347,7 +349,9 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     ctx.devices.seen(device.id);
     if (hello) metrics.inc('reconnects_total');
     // All of this is synchronous, so no event can fall between the catch-up and the live stream.
-    const resume = ctx.hub.resume(hello?.after, hello?.epoch, accepts);
+    const resume: Resume = ctx.takeAccessChange(device.id)
+      ? { resumed: false, reason: 'access', sessions: undefined }
+      : ctx.hub.resume(hello?.after, hello?.epoch, accepts);
     const info = ctx.welcomeInfo();
     const seq = ctx.hub.seq;
     send({
@@ -357,7 +361,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     if (resume.resumed) {
       for (const bytes of resume.replay) sendBytes(bytes);
     } else {
-      if (resume.reason !== 'new') metrics.inc('resume_gaps_total', { reason: resume.reason });
+      if (resume.reason === 'gap' || resume.reason === 'restart') metrics.inc('resume_gaps_total', { reason: resume.reason });
       send({
         t: 'resync', reason: resume.reason, seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),

@@ -5,7 +5,8 @@
  * permission requests. Removing a device (here or with the `revoke` command in another process)
  * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
  * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
- * lists the new access. Until then each request and event is checked against the access as it is now.
+ * lists the new access and its `resync` (reason `access`) makes it reload what it shows. Until then
+ * each request and event is checked against the access as it is now.
  *
  * Whenever the runtime becomes ready (first start, restart) the relay settles what the runtime
  * may have lost: tasks recorded but not confirmed, and permission requests it no longer has.
@@ -132,9 +133,12 @@ export function createRelay(opts: RelayOptions): Relay {
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );
-  const stopAccessChanges = devices.onAccessChanged((device) =>
-    hub.closeDevice(device.id, closeFor('device.access-changed', 'the host changed what this device may do; reconnecting')),
-  );
+  /** Devices whose access changed since they last connected: their next connection reloads what the app shows. */
+  const accessChanged = new Set<string>();
+  const stopAccessChanges = devices.onAccessChanged((device) => {
+    accessChanged.add(device.id);
+    hub.closeDevice(device.id, closeFor('device.access-changed', 'the host changed what this device may do; reconnecting'));
+  });
 
   const channelLog = log.child('channel');
   const sockets: ReturnType<typeof attachRelaySocket>[] = [];
@@ -145,6 +149,7 @@ export function createRelay(opts: RelayOptions): Relay {
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending(),
+        takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
           runtime: opts.runtimeStatus(),

@@ -109,8 +109,10 @@ export interface TaskAccepted {
  *   new      the hello named no event to continue from (first connection, or a fresh app)
  *   restart  the hello's epoch is not this host run's (the host restarted)
  *   gap      events after the hello's `after` are no longer kept (or too many to replay)
+ *   access   the device's scopes or workspaces changed since it last connected: what it shows
+ *            may include what it may no longer see
  */
-export const RESYNC_REASONS = ['new', 'restart', 'gap'] as const;
+export const RESYNC_REASONS = ['new', 'restart', 'gap', 'access'] as const;
 export type ResyncReason = (typeof RESYNC_REASONS)[number];
 
 /** Sent right after a welcome with `resumed: false` (docs/protocol.md, "Resume rules"). */
