@@ -10,7 +10,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { parsePairLink } from '../shared/pairing/link.ts';
-import { offerFromLink, pair } from '../shared/channel/client.ts';
+import { connect, offerFromLink, pair } from '../shared/channel/client.ts';
 import { startHost, type Host } from '../host/app.ts';
 import type { AdminState } from '../host/admin/api.ts';
 import { parseConfig } from '../host/config.ts';
@@ -140,14 +140,15 @@ test('the page is served with the strict CSP; the API refuses a missing header, 
   assert.equal(h.relay.offers.active().length, offersBefore + 1);
 });
 
-test('approving a pending pairing through the admin API pairs the device with the chosen scopes', TEST, async () => {
+test('approving a pending pairing through the admin API pairs the device with the chosen scopes; changing them there reaches its connection', TEST, async () => {
   const h = await host();
   const made = await http(h.port, 'POST', '/admin/api/offer', ADMIN);
   const offer = JSON.parse(made.body) as { link: string; code: string; svg: string };
   assert.match(offer.svg, /^<svg /);
+  const deviceKey = generateKeyPair();
   const pending = await pair({
     socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(offer.link)),
-    deviceKey: generateKeyPair(), name: 'API phone', platform: 'node-test',
+    deviceKey, name: 'API phone', platform: 'node-test',
   });
   const request = await waitFor('the pairing request', async () => (await adminState(h)).pending.find((p) => p.name === 'API phone'));
   assert.equal(request.code, pending.code, 'the admin page shows the code the phone shows');
@@ -163,7 +164,21 @@ test('approving a pending pairing through the admin API pairs the device with th
   assert.ok(Array.isArray(await channel.request({ t: 'sessions.list' })), 'the device works with its read scope');
   const again = await http(h.port, 'POST', `/admin/api/approvals/${request.id}`, ADMIN, JSON.stringify({ decision: 'approve' }));
   assert.equal(again.status, 404, 'a decided request is no longer waiting');
-  channel.close();
+  const opened = state.metrics.counters.connections_opened_total.total;
+  assert.ok(opened >= 1, 'the page counts the connection');
+
+  // More scopes on the page: the open connection closes so the app reconnects with them.
+  const changed = await http(h.port, 'POST', `/admin/api/devices/${channel.welcome.deviceId}`, ADMIN, JSON.stringify({ scopes: ['read', 'run'] }));
+  assert.equal(changed.status, 200, changed.body);
+  const closed = await channel.closed;
+  assert.deepEqual([closed.code, closed.closeCode], ['device.access-changed', 4205]);
+  const reconnected = await connect({ socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), hostKey: h.relay.identity.publicKey, deviceKey, name: 'API phone', platform: 'node-test' });
+  cleanups.push(() => reconnected.close());
+  assert.deepEqual(reconnected.welcome.scopes, ['read', 'run']);
+  const counters = (await adminState(h)).metrics.counters;
+  assert.ok(counters.connections_opened_total.total > opened);
+  assert.ok(counters.reconnects_total.total >= 1, 'the page counts the reconnect');
+  reconnected.close();
 });
 
 test('in Chromium: the page shows the request; Approve (by role and name) pairs it; another origin cannot use the API', { timeout: 180_000 }, async () => {

@@ -14,10 +14,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { generateKeyPair } from '../shared/noise/primitives.ts';
+import { generateKeyPair, type KeyPair } from '../shared/noise/primitives.ts';
 import { parsePairLink } from '../shared/pairing/link.ts';
-import { offerFromLink, pair, type RelayChannel } from '../shared/channel/client.ts';
-import { REQUEST_SCOPE, REQUEST_TYPES, SCOPES, type Scope } from '../shared/protocol/messages.ts';
+import { connect, offerFromLink, pair, type RelayChannel } from '../shared/channel/client.ts';
+import { REQUEST_SCOPE, REQUEST_TYPES, SCOPES, type Resync, type Scope } from '../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
 import { startHost, type Host } from '../host/app.ts';
 import type { Relay } from '../host/channel/relay.ts';
@@ -25,7 +25,8 @@ import { runDeviceCommand } from '../host/cli/devices.ts';
 import { parseConfig } from '../host/config.ts';
 import { authHeaders } from '../host/runtime/health.ts';
 import { startRuntime, type Runtime } from '../host/runtime/start.ts';
-import { openSocket, rawConnect, MODE } from './fixtures/relay-client.ts';
+import WebSocket from 'ws';
+import { openSocket, rawConnect, record, MODE } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { pairingPsk } from '../shared/pairing/keys.ts';
@@ -41,21 +42,16 @@ async function sandbox(): Promise<RuntimeSandbox> {
   return sb;
 }
 
-/** A device paired with `scopes`, collecting the events it receives. */
-async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) {
+/** Collects the events one connection receives; `waitFor` resolves with the first that matches. */
+function collector() {
   const events: RelayRuntimeEvent[] = [];
+  const seqs: number[] = [];
   const waiters = new Set<() => void>();
-  const pending = await pair({
-    socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)),
-    deviceKey: generateKeyPair(), name: `device ${scopes.join('+') || 'none'}`, platform: 'node-test',
-    onEvent: (_seq, e) => {
-      events.push(e as unknown as RelayRuntimeEvent);
-      waiters.forEach((w) => w());
-    },
-  });
-  relay.approvals.approve((await nextApproval(relay.approvals)).id, scopes);
-  const channel: RelayChannel = await pending.approved;
-  cleanups.push(() => channel.close());
+  const onEvent = (seq: number, e: Record<string, unknown>) => {
+    events.push(e as unknown as RelayRuntimeEvent);
+    seqs.push(seq);
+    waiters.forEach((w) => w());
+  };
   const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean = () => true) =>
     new Promise<Extract<RelayRuntimeEvent, { type: T }>>((resolve) => {
       const check = () => {
@@ -67,7 +63,33 @@ async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = 
       waiters.add(check);
       check();
     });
-  return { channel, events, waitFor };
+  return { events, seqs, onEvent, waitFor };
+}
+
+/** A device paired with `scopes`, collecting the events it receives. */
+async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) {
+  const { events, seqs, onEvent, waitFor } = collector();
+  const deviceKey = generateKeyPair();
+  const pending = await pair({
+    socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)),
+    deviceKey, name: `device ${scopes.join('+') || 'none'}`, platform: 'node-test', onEvent,
+  });
+  relay.approvals.approve((await nextApproval(relay.approvals)).id, scopes);
+  const channel: RelayChannel = await pending.approved;
+  cleanups.push(() => channel.close());
+  return { channel, events, seqs, waitFor, deviceKey };
+}
+
+/** The same device connecting again (from `after` in `epoch` when given), with its own collector and the resync it gets. */
+async function reconnect(relay: Relay, url: string, deviceKey: KeyPair, from: { after?: number; epoch?: string } = {}) {
+  const collected = collector();
+  const resyncs: Resync[] = [];
+  const channel = await connect({
+    socket: await openSocket(url), hostKey: relay.identity.publicKey, deviceKey, name: 'again', platform: 'node-test', ...from,
+    onEvent: collected.onEvent, onResync: (r) => resyncs.push(r),
+  });
+  cleanups.push(() => channel.close());
+  return { channel, resyncs, ...collected };
 }
 
 /** The error code of a refused request (fails the test when it was answered). */
@@ -246,33 +268,230 @@ test('for each scope, a device without it is refused every request that needs it
   }
 });
 
-test('scopes changed with the CLI apply to the open connection at once', { timeout: 60_000 }, async () => {
+test('scopes changed with the CLI reach an open connection: it closes with device.access-changed and reconnects to the new scopes', { timeout: 60_000 }, async () => {
   const dataDir = tempDir();
-  const runtime = recordingRuntime();
-  const h = await startRelayHost({ dataDir, runtime });
+  const h = await startRelayHost({ dataDir, runtime: recordingRuntime() });
   cleanups.push(() => h.stop());
-  const { channel } = await pairDevice(h.relay, h.url);
+  const { channel, deviceKey } = await pairDevice(h.relay, h.url);
   const io = { out: () => {}, err: (s: string) => assert.fail(s) };
-  const submit = (n: number) => channel.request({ t: 'task.submit', taskId: `task-${n}`, sessionId: 'ses_1', text: 'x' } as never);
-  await submit(1);
+  const submit = (on: RelayChannel, n: number) => on.request({ t: 'task.submit', taskId: `task-${n}`, sessionId: 'ses_1', text: 'x' } as never);
+  await submit(channel, 1);
 
   // What `npm start -- devices scopes <device> read` does, from another process.
   assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'read'], dataDir, io), 0);
-  let n = 2;
-  for (;;) {
-    const code = await submit(n++).then(() => undefined, (err: { code?: string }) => err.code);
-    if (code === 'scope.denied') break;
-    assert.equal(code, undefined);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(Array.isArray(await channel.request({ t: 'sessions.list' } as never)), 'read still works, on the same connection');
+  const closed = await channel.closed;
+  assert.deepEqual([closed.code, closed.closeCode], ['device.access-changed', 4205]);
+  // As the app does: from where it stopped. It reloads instead, since what it shows may be out of bounds now.
+  const reader = await reconnect(h.relay, h.url, deviceKey, { after: h.relay.hub.seq, epoch: channel.welcome.epoch });
+  assert.deepEqual(reader.channel.welcome.scopes, ['read'], 'the new welcome lists the new scopes');
+  assert.equal(reader.channel.welcome.resumed, false);
+  assert.deepEqual(reader.resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]], 'reload everything');
+  await assert.rejects(submit(reader.channel, 2), (err: { code?: string; message: string }) => err.code === 'scope.denied' && /"run" scope/.test(err.message));
+  assert.ok(Array.isArray(await reader.channel.request({ t: 'sessions.list' } as never)), 'read still works');
+
   assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'all'], dataDir, io), 0);
-  for (;;) {
-    const code = await submit(n++).then(() => undefined, (err: { code?: string }) => err.code);
-    if (code === undefined) break;
-    assert.equal(code, 'scope.denied');
-    await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await reader.channel.closed).code, 'device.access-changed');
+  const runner = await reconnect(h.relay, h.url, deviceKey);
+  assert.deepEqual(runner.channel.welcome.scopes, [...SCOPES]);
+  await submit(runner.channel, 3);
+});
+
+// ---- workspaces, and who hears of permission requests ----------------------------------------
+
+const updated = (s: { id: string; directory: string }): RelayRuntimeEvent =>
+  ({ type: 'session.updated', sessionId: s.id, title: s.id, directory: s.directory, time: { created: 1, updated: 1 } });
+const idle = (sessionId: string): RelayRuntimeEvent => ({ type: 'session.idle', sessionId });
+const asked = (requestId: string, sessionId: string): RelayRuntimeEvent =>
+  ({ type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
+/** `session:type` of each event that names a session, for comparing what two devices received. */
+const about = (events: RelayRuntimeEvent[]) => events.flatMap((e) => ('sessionId' in e && e.sessionId ? [`${e.sessionId}:${e.type}`] : []));
+
+/** A host serving workspaces A and B, whose runtime already told it about one session in each (ses_a, ses_b). */
+async function twoWorkspaceHost() {
+  const dataDir = tempDir();
+  const [A, B] = [tempDir(), tempDir()];
+  const sessions = [{ id: 'ses_a', directory: A }, { id: 'ses_b', directory: B }];
+  const runtime = recordingRuntime({ sessions, permissions: [{ id: 'per_a', sessionID: 'ses_a' }, { id: 'per_b', sessionID: 'ses_b' }] });
+  const h = await startRelayHost({ dataDir, runtime, workspaces: [A, B], journal: { maxEvents: 8 } });
+  cleanups.push(() => h.stop());
+  for (const s of sessions) runtime.emit(updated(s));
+  return { h, runtime, dataDir, A, B, sessions };
+}
+
+test('a device limited to workspace A sees and acts on A only: welcome, lists, requests, live events, replays and resyncs', { timeout: 60_000 }, async () => {
+  const { h, runtime, dataDir, A, B, sessions } = await twoWorkspaceHost();
+  const full = await pairDevice(h.relay, h.url);
+  assert.deepEqual(full.channel.welcome.workspaces, [A, B]);
+  const paired = await pairDevice(h.relay, h.url);
+  runtime.emit(asked('per_a', 'ses_a'));
+  runtime.emit(asked('per_b', 'ses_b'));
+  // What `npm start -- devices workspaces <device> /ws/a` does, from another process.
+  const io = { out: () => {}, err: (s: string) => assert.fail(s) };
+  assert.equal(runDeviceCommand('device-workspaces', [paired.channel.welcome.deviceId, A], dataDir, io), 0);
+  assert.equal((await paired.channel.closed).code, 'device.access-changed');
+
+  const limited = await reconnect(h.relay, h.url, paired.deviceKey);
+  assert.deepEqual(limited.channel.welcome.workspaces, [A], 'the welcome lists only its workspace');
+  assert.deepEqual(limited.resyncs.map((r) => r.permissions.map((p) => p.requestId)), [['per_a']], 'resync names only A\'s waiting request');
+  assert.deepEqual(await limited.channel.request({ t: 'sessions.list' }), [sessions[0]]);
+  assert.deepEqual(await full.channel.request({ t: 'sessions.list' }), sessions);
+
+  const onB: Array<Record<string, unknown>> = [
+    { t: 'session.messages', sessionId: 'ses_b' },
+    { t: 'session.abort', sessionId: 'ses_b' },
+    { t: 'task.submit', taskId: 'task-b', sessionId: 'ses_b', text: 'x' },
+    { t: 'permission.reply', requestId: 'per_b', reply: 'once' },
+    { t: 'session.create', workspace: B },
+  ];
+  const before = runtime.calls.filter((c) => c !== 'getSession' && c !== 'listPermissions').length;
+  for (const request of onB) {
+    await assert.rejects(limited.channel.request(request as never), (err: { code?: string; message: string }) => {
+      assert.equal(err.code, 'scope.denied', request.t as string);
+      assert.match(err.message, /may not use the workspace/, request.t as string);
+      assert.match(err.message, /devices workspaces/, 'it says how the host can allow it');
+      return true;
+    });
   }
+  assert.equal(runtime.calls.filter((c) => c !== 'getSession' && c !== 'listPermissions').length, before, 'none reached the runtime');
+  await limited.channel.request({ t: 'session.messages', sessionId: 'ses_a' });
+  await limited.channel.request({ t: 'task.submit', taskId: 'task-a', sessionId: 'ses_a', text: 'x' });
+
+  // Live: both devices see A; only the full one sees B.
+  for (const e of [idle('ses_b'), asked('per_b2', 'ses_b'), idle('ses_a'), asked('per_a2', 'ses_a')]) runtime.emit(e);
+  await Promise.all([full.channel, limited.channel].map((c) => c.request({ t: 'ping', at: 1 })));
+  assert.deepEqual(about(limited.events), ['ses_a:session.idle', 'ses_a:permission.asked']);
+  assert.deepEqual(about(full.events).slice(-4), ['ses_b:session.idle', 'ses_b:permission.asked', 'ses_a:session.idle', 'ses_a:permission.asked']);
+
+  // Replay: what it missed while away, of A only.
+  limited.channel.close();
+  for (const e of [idle('ses_b'), idle('ses_a')]) runtime.emit(e);
+  const back = await reconnect(h.relay, h.url, paired.deviceKey, { after: limited.seqs.at(-1)!, epoch: limited.channel.welcome.epoch });
+  await back.channel.request({ t: 'ping', at: 1 });
+  assert.equal(back.channel.welcome.resumed, true);
+  assert.deepEqual(about(back.events), ['ses_a:session.idle']);
+
+  // A gap too old to replay: it reloads A's session, never B's.
+  back.channel.close();
+  for (let i = 0; i < 10; i++) runtime.emit(idle('ses_b'));
+  runtime.emit(idle('ses_a'));
+  const gap = await reconnect(h.relay, h.url, paired.deviceKey, { after: back.seqs.at(-1)!, epoch: back.channel.welcome.epoch });
+  await gap.channel.request({ t: 'ping', at: 1 });
+  assert.deepEqual(gap.resyncs.map((r) => [r.reason, r.sessions, r.permissions.map((p) => p.requestId)]), [['gap', ['ses_a'], ['per_a', 'per_a2']]]);
+  assert.deepEqual(gap.events, []);
+});
+
+test('a device without approve never hears of a permission request: not live, not in a replay, not in a resync', { timeout: 60_000 }, async () => {
+  const { h, runtime } = await twoWorkspaceHost();
+  const approver = await pairDevice(h.relay, h.url);
+  const reader = await pairDevice(h.relay, h.url, ['read', 'run']);
+  runtime.emit(asked('per_a', 'ses_a'));
+  runtime.emit(idle('ses_a'));
+  await Promise.all([approver.channel, reader.channel].map((c) => c.request({ t: 'ping', at: 1 })));
+  assert.deepEqual(about(approver.events), ['ses_a:permission.asked', 'ses_a:session.idle']);
+  assert.deepEqual(about(reader.events), ['ses_a:session.idle'], 'it still sees the session');
+
+  reader.channel.close();
+  runtime.emit(asked('per_b', 'ses_b'));
+  runtime.emit(idle('ses_b'));
+  const replayed = await reconnect(h.relay, h.url, reader.deviceKey, { after: reader.seqs.at(-1)!, epoch: reader.channel.welcome.epoch });
+  await replayed.channel.request({ t: 'ping', at: 1 });
+  assert.equal(replayed.channel.welcome.resumed, true);
+  assert.deepEqual(about(replayed.events), ['ses_b:session.idle']);
+
+  const fresh = await reconnect(h.relay, h.url, reader.deviceKey);
+  const again = await reconnect(h.relay, h.url, approver.deviceKey);
+  assert.deepEqual(fresh.resyncs.map((r) => r.permissions), [[]]);
+  assert.deepEqual(again.resyncs.map((r) => r.permissions.map((p) => p.requestId)), [['per_a', 'per_b']], 'the approver\'s resync lists them');
+});
+
+test('metrics.get answers a device with the read scope alone', { timeout: 60_000 }, async () => {
+  const h = await startRelayHost({ dataDir: tempDir(), runtime: recordingRuntime(), runtimeStatus: () => ({ state: 'restarting' }) });
+  cleanups.push(() => h.stop());
+  const { channel } = await pairDevice(h.relay, h.url, ['read']);
+  const snapshot = (await channel.request({ t: 'metrics.get' })) as { enabled: boolean; counters: Record<string, { total: number }>; daily: unknown[] };
+  assert.equal(snapshot.enabled, true);
+  assert.ok(snapshot.counters.connections_opened_total!.total >= 1, 'its own connection is counted');
+  assert.equal(snapshot.daily.length, 14);
+});
+
+// ---- connection metrics -----------------------------------------------------------------------
+
+/** Polls until `probe` holds (the host counts a socket's end when uWS reports it). */
+async function until(what: string, probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test('connection counters move on connect, reconnect, resume gap and each failure kind, and survive a host restart', { timeout: 120_000 }, async () => {
+  const dataDir = tempDir();
+  const first = await startRelayHost({ dataDir, runtime: recordingRuntime(), idleTimeoutSec: 8 });
+  let running = true;
+  cleanups.push(() => (running ? first.stop() : undefined));
+  const counters = () => first.metrics.snapshot().counters;
+  const failures = () => Object.fromEntries(counters().connection_failures_total.series.map((x) => [x.labels.reason, x.value]));
+
+  const { channel, deviceKey } = await pairDevice(first.relay, first.url);
+  channel.close();
+  const resumed = await reconnect(first.relay, first.url, deviceKey, { after: 0, epoch: channel.welcome.epoch });
+  assert.equal(resumed.channel.welcome.resumed, true);
+  resumed.channel.close();
+  const stale = await reconnect(first.relay, first.url, deviceKey, { after: 0, epoch: 'another-run' });
+  stale.channel.close();
+  assert.equal(counters().connections_opened_total.total, 3);
+  assert.equal(counters().reconnects_total.total, 2);
+  assert.deepEqual(counters().resume_gaps_total.series, [{ labels: { reason: 'restart' }, value: 1 }]);
+
+  // A device that vanishes (its socket dies without a close frame) and one that stops answering pings.
+  const gone = await openSocket(first.url);
+  await connect({ socket: gone, hostKey: first.relay.identity.publicKey, deviceKey, name: 'gone', platform: 'node-test' });
+  gone.terminate();
+  await until('the vanished device to be counted', () => failures()['connection.lost'] === 1);
+  const silent = await new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(first.url, { autoPong: false });
+    ws.binaryType = 'arraybuffer';
+    ws.once('open', () => resolve(ws)).once('error', reject);
+  });
+  await connect({ socket: silent, hostKey: first.relay.identity.publicKey, deviceKey, name: 'silent', platform: 'node-test' });
+  await until('the silent device to be dropped (idle timeout)', () => failures()['connection.lost'] === 2);
+
+  await assert.rejects(reconnect(first.relay, first.url, generateKeyPair()), (err: { code?: string }) => err.code === 'device.unknown');
+  /** The close reason the host answers one raw first message with. */
+  const refusedWith = async (data: Uint8Array | string) => {
+    const socket = await openSocket(first.url);
+    const { closed } = record(socket);
+    socket.send(data);
+    return (await closed).reason;
+  };
+  assert.match(await refusedWith(Uint8Array.of(MODE.reconnect, ...new Uint8Array(96))), /^handshake\.failed/);
+  assert.match(await refusedWith('{"t":"sessions.list"}'), /^protocol\.invalid: text messages/);
+  first.relay.devices.revoke(channel.welcome.deviceId);
+  await assert.rejects(reconnect(first.relay, first.url, deviceKey), (err: { code?: string }) => err.code === 'device.revoked');
+  await assert.rejects(pair({
+    socket: await openSocket(first.url), offer: { ...offerFromLink(parsePairLink(first.relay.newOffer().link)), offerId: 'no-such-offer' },
+    deviceKey, name: 'late', platform: 'node-test',
+  }), (err: { code?: string }) => err.code === 'pair.unknown');
+
+  const expected = { 'connection.lost': 2, 'device.unknown': 1, 'handshake.failed': 1, 'protocol.invalid': 1, 'device.revoked': 1 };
+  assert.deepEqual(failures(), expected, 'a refused pairing is a pairing outcome, not a connection failure');
+  const before = counters();
+  assert.equal(before.connections_opened_total.total, 10);
+  assert.equal(before.pairing_attempts_total.series.find((x) => x.labels.outcome === 'unknown')?.value, 1);
+
+  await first.stop();
+  running = false;
+  const second = await startRelayHost({ dataDir, runtime: recordingRuntime() });
+  cleanups.push(() => second.stop());
+  const after = second.metrics.snapshot().counters;
+  for (const name of ['connections_opened_total', 'reconnects_total', 'resume_gaps_total', 'connection_failures_total'] as const) {
+    assert.deepEqual(after[name], before[name], `${name} survived the restart`);
+  }
+  const text2 = second.metrics.prometheus();
+  assert.match(text2, /^openwork_connections_opened_total 10$/m);
+  assert.match(text2, /^openwork_connection_failures_total\{reason="connection\.lost"\} 2$/m);
+  assert.match(text2, /^openwork_resume_gaps_total\{reason="restart"\} 1$/m);
 });
 
 test('a device still waiting for approval cannot use the smuggling routes either', { timeout: 60_000 }, async () => {

@@ -166,7 +166,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       runtimeStatus: status,
       metrics,
       log: log.child('relay'),
-      onPairingOutcome: (outcome) => metrics.inc('pairing_attempts_total', { outcome }),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     const r = relay;

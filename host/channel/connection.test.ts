@@ -21,6 +21,8 @@ import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.
 import { rawConnect } from '../../e2e/fixtures/relay-client.ts';
 import { createConnection, type Connection, type Peer, type RoutedRequest } from './connection.ts';
 import { createEventHub } from './hub.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { createWorkspaceGate } from '../policy/workspaces.ts';
 
 type TestContext = { after(fn: () => void): void };
 
@@ -31,22 +33,28 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const approvals = createApprovals();
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
+  const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
+  const gate = createWorkspaceGate({ workspaces: () => ['/w'], runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => [] } });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];
+  /** Devices the test says had their access changed. */
+  const accessChanged = new Set<string>();
   devices.onRemoved((d) => hub.closeDevice(d.id, { code: 4403, reason: 'device.revoked: this device was removed from the host' }));
   t.after(() => {
     for (const c of conns) c.close({ code: 1001, reason: 'test over' });
     approvals.close();
     offers.close();
     devices.close();
+    metrics.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const ctx = {
-    identity, offers, approvals, devices, hub, log: silentLogger,
+    identity, offers, approvals, devices, hub, gate, metrics, log: silentLogger,
     router: { handle: async (r: RoutedRequest) => (routed.push(r), { routed: r.t }) },
     pendingPermissions: () => pending,
-    welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, workspaces: ['/w'], runtime: { state: 'ready' as const } }),
+    takeAccessChange: (deviceId: string) => accessChanged.delete(deviceId),
+    welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, runtime: { state: 'ready' as const } }),
   };
   /** A socket whose other end is a fresh host connection; delivery is asynchronous and ordered. */
   const socket = (remoteAddress = '10.0.0.5') => {
@@ -93,7 +101,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
-  return { identity, offers, approvals, devices, hub, routed, pending, socket, device, linkOffer };
+  return { identity, offers, approvals, devices, hub, metrics, routed, pending, accessChanged, socket, device, linkOffer };
 }
 
 const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
@@ -281,4 +289,104 @@ test('the host key request answers the key in the clear and closes', async (t) =
   const got = new Promise<Uint8Array>((r) => (client.onmessage = (e: { data: ArrayBuffer }) => r(new Uint8Array(e.data))));
   client.send(Uint8Array.of(MODE.hostKey));
   assert.deepEqual(await got, s.identity.publicKey);
+});
+
+test('metrics: every connection, each reconnect, each resume that reloads and each failure kind are counted', async (t) => {
+  const s = setup(t);
+  const counters = () => s.metrics.snapshot().counters;
+  const failures = () => Object.fromEntries(counters().connection_failures_total.series.map((x) => [x.labels.reason, x.value]));
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  const first = await pending.approved;
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
+  first.close();
+  assert.equal(counters().connections_opened_total.total, 1);
+  assert.equal(counters().reconnects_total.total, 0, 'pairing is not a reconnect');
+
+  const resumed = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 0, epoch: first.welcome.epoch });
+  resumed.close();
+  const restarted = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 1, epoch: 'an-earlier-run' });
+  restarted.close();
+  assert.equal(counters().connections_opened_total.total, 3);
+  assert.equal(counters().reconnects_total.total, 2);
+  assert.deepEqual(counters().resume_gaps_total.series, [{ labels: { reason: 'restart' }, value: 1 }], 'the replay was no gap');
+  assert.deepEqual(failures(), {}, 'closing a connection normally is no failure');
+
+  // A device that vanished: the socket ended without a close frame.
+  const lost = s.socket();
+  await connect({ socket: lost.client, hostKey: s.identity.publicKey, ...s.device });
+  lost.conn.closed(1006);
+  await assert.rejects(connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, deviceKey: generateKeyPair() }), closedWith('device.unknown', 4401));
+  const { client } = s.socket();
+  const closed = new Promise((r) => (client.onclose = r));
+  client.send('text');
+  await closed;
+  await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), secret: new Uint8Array(32).fill(7) }, ...s.device }), closedWith('handshake.failed', 4400));
+  await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nothing-here' }, ...s.device }), closedWith('pair.unknown', 4409));
+  s.devices.revoke(first.deviceId);
+  await assert.rejects(connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device }), closedWith('device.revoked', 4403));
+  assert.deepEqual(failures(), {
+    'connection.lost': 1, 'device.unknown': 1, 'protocol.invalid': 1, 'handshake.failed': 1, 'device.revoked': 1,
+  }, 'a refused pairing is a pairing outcome, not a connection failure');
+  assert.equal(counters().connections_opened_total.total, 9);
+});
+
+test('events, replays and resyncs carry only what the device may see now: permission requests need approve, sessions read', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id, ['read']);
+  const first = await pending.approved;
+  const asked: PermissionAskedEvent = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: [], metadata: {} };
+  s.pending.push(asked);
+  const types: string[] = [];
+  const live = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => types.push(e.type as string) });
+  s.hub.publishEvent({ ...asked });
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
+  await live.request({ t: 'ping', at: 1 });
+  assert.deepEqual(types, ['session.idle'], 'no permission request without approve');
+  live.close();
+
+  const replayed: string[] = [];
+  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 0, epoch: first.welcome.epoch, onEvent: (_seq, e) => replayed.push(e.type as string) });
+  await again.request({ t: 'ping', at: 1 });
+  assert.deepEqual(replayed, ['session.idle']);
+  again.close();
+  const resyncs: Resync[] = [];
+  const fresh = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onResync: (r) => resyncs.push(r) });
+  await fresh.request({ t: 'ping', at: 1 });
+  assert.deepEqual(resyncs.map((r) => r.permissions), [[]]);
+  fresh.close();
+
+  // The scopes change in the device file while connected: the next event follows them.
+  const now: string[] = [];
+  const open = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => now.push(e.type as string) });
+  s.devices.setAccess(first.deviceId, { scopes: ['approve'] });
+  s.hub.publishEvent({ ...asked });
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
+  await open.request({ t: 'ping', at: 1 });
+  assert.deepEqual(now, ['permission.asked'], 'approve without read: the request, not what the session shows');
+  open.close();
+  const approver = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onResync: (r) => resyncs.push(r) });
+  await approver.request({ t: 'ping', at: 1 });
+  assert.deepEqual(resyncs.at(-1)!.permissions, [asked]);
+});
+
+test('after an access change the next connection reloads everything (resync "access"), once, and it is no resume gap', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  const first = await pending.approved;
+  s.hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
+  first.close();
+  s.accessChanged.add(first.deviceId);
+  const from = { after: 1, epoch: first.welcome.epoch };
+  const resyncs: Resync[] = [];
+  const changed = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from, onResync: (r) => resyncs.push(r) });
+  await changed.request({ t: 'ping', at: 1 });
+  assert.equal(changed.welcome.resumed, false);
+  assert.deepEqual(resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]]);
+  changed.close();
+  const next = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from });
+  assert.equal(next.welcome.resumed, true, 'the mark is used up');
+  assert.equal(s.metrics.snapshot().counters.resume_gaps_total.total, 0);
 });

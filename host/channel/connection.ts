@@ -11,13 +11,18 @@
  * approval is asked for only after the device's first transport frame authenticates: that frame
  * proves it derived the same keys, i.e. knew the offer's secret, so a wrong guess never reaches
  * the person at the host. Every protocol violation closes the socket with a 44xx code.
+ *
+ * What an open connection receives follows its device's access as it is at that moment (scopes
+ * and workspaces, host/policy/event-access.ts); the relay closes the connection when that access
+ * changes, so the app's next welcome lists it and its resync (`access`) reloads what it shows. Every connection, reconnect, resume that needed a
+ * reload and failure is counted in the host's metrics (host/metrics/table.ts).
  * @module
  */
 import { wipe } from '../../shared/noise/bytes.ts';
 import { verificationCode } from '../../shared/noise/sas.ts';
 import { ChannelError, DEFAULT_MAX_MESSAGE, createTransport, type ChannelErrorCode, type Transport } from '../../shared/noise/transport.ts';
 import { MODE, hostHandshake } from '../../shared/channel/handshake.ts';
-import { closeFor, type CloseErrorCode, type CloseInfo } from '../../shared/channel/close.ts';
+import { closeErrorCode, closeFor, type CloseErrorCode, type CloseInfo } from '../../shared/channel/close.ts';
 import { RelayError, type ErrorCode } from '../../shared/protocol/errors.ts';
 import { ProtocolError, isObj } from '../../shared/protocol/guard.ts';
 import {
@@ -30,8 +35,11 @@ import type { Approvals } from '../pairing/approvals.ts';
 import type { ClaimRefusal, OfferStore, PairingOutcome } from '../pairing/offers.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { mayReceive } from '../policy/event-access.ts';
+import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { EventHub, Subscriber } from './hub.ts';
+import type { EventHub, EventView, Resume, Subscriber } from './hub.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
@@ -55,18 +63,24 @@ export interface ChannelContext {
   devices: DeviceRegistry;
   hub: EventHub;
   router: Router;
+  /** Per-device workspaces: which a welcome lists, which events a limited device gets. */
+  gate: Pick<WorkspaceGate, 'allowed' | 'allowsEvent'>;
+  /** Connections, reconnects, resume gaps and failures are counted here. */
+  metrics: Pick<Metrics, 'inc'>;
   /** What `welcome` tells a device about the host, as of now. */
-  welcomeInfo(): { host: HostInfo; workspaces: string[]; runtime: RuntimeStatus };
+  welcomeInfo(): { host: HostInfo; runtime: RuntimeStatus };
   /** Permission requests waiting for an answer now, for a device that must reload (`resync`). */
   pendingPermissions(): PermissionAskedEvent[];
+  /** Whether the device's access changed since it last connected (and forgets that it did): it reloads everything. */
+  takeAccessChange(deviceId: string): boolean;
   log: Logger;
 }
 
 export interface Connection {
   /** One WebSocket message from the device (copied out of the socket's buffer). */
   receive(data: Uint8Array, isBinary: boolean): void;
-  /** The socket is gone; safe to call more than once. */
-  closed(): void;
+  /** The socket is gone, with the WebSocket close code it ended with (1006: no close frame); safe to call more than once. */
+  closed(code?: number): void;
   /** Closes from the host's side. */
   close(info: CloseInfo): void;
   readonly phase: Phase;
@@ -92,6 +106,20 @@ const FRAME_FAILURES: Record<ChannelErrorCode, CloseErrorCode> = {
   'handshake.format': 'handshake.failed',
 };
 
+/** The WebSocket code of a socket that ended without a close frame: the device vanished or went silent (idle timeout). */
+const ABNORMAL_CLOSURE = 1006;
+
+/** Host closes that are no failure of the connection: pairing refusals are counted as pairing outcomes. */
+const NOT_FAILURES = new Set<string>(['host.shutting-down', 'device.access-changed', 'pair.expired', 'pair.used', 'pair.unknown', 'pair.declined', 'pair.rate-limited']);
+
+/** The `connection_failures_total` reason of a close the host makes; undefined when it is no failure. */
+function failureReason(info: CloseInfo): string | undefined {
+  if (info.code === 1011) return 'internal.error';
+  const code = closeErrorCode(info.reason);
+  if (code === undefined) return info.code === 1000 || info.code === 1001 ? undefined : `close.${info.code}`;
+  return NOT_FAILURES.has(code) ? undefined : code;
+}
+
 const CLAIM_OUTCOMES: Record<ClaimRefusal, PairingOutcome> = {
   'pair.unknown': 'unknown',
   'pair.used': 'used',
@@ -107,7 +135,8 @@ const CLAIM_TEXT: Record<ClaimRefusal, string> = {
 };
 
 export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
-  const { log } = ctx;
+  const { log, metrics } = ctx;
+  metrics.inc('connections_opened_total');
   let phase: Phase = 'hello';
   let transport: Transport | undefined;
   let pairing: Pairing | undefined;
@@ -120,7 +149,14 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     },
     deliver: (bytes) => sendBytes(bytes),
     close: (info) => close(info),
+    accepts: (event) => accepts(event),
   };
+
+  /** Whether the device may receive `event`, by its access now; a removed device gets nothing. */
+  function accepts(event: EventView): boolean {
+    const device = deviceId === undefined ? undefined : ctx.devices.get(deviceId);
+    return device !== undefined && mayReceive(event, device, ctx.gate);
+  }
 
   function sendBytes(bytes: Uint8Array): void {
     if (phase === 'closed' || !transport) return;
@@ -144,6 +180,8 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   function close(info: CloseInfo): void {
     if (phase === 'closed') return;
+    const reason = failureReason(info);
+    if (reason !== undefined) metrics.inc('connection_failures_total', { reason });
     cleanUp();
     peer.close(info.code, info.reason);
   }
@@ -309,21 +347,25 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     phase = 'open';
     deviceId = device.id;
     ctx.devices.seen(device.id);
+    if (hello) metrics.inc('reconnects_total');
     // All of this is synchronous, so no event can fall between the catch-up and the live stream.
-    const resume = ctx.hub.resume(hello?.after, hello?.epoch);
+    const resume: Resume = ctx.takeAccessChange(device.id)
+      ? { resumed: false, reason: 'access', sessions: undefined }
+      : ctx.hub.resume(hello?.after, hello?.epoch, accepts);
     const info = ctx.welcomeInfo();
     const seq = ctx.hub.seq;
     send({
-      t: 'welcome', host: info.host, deviceId: device.id, scopes: device.scopes, workspaces: info.workspaces,
+      t: 'welcome', host: info.host, deviceId: device.id, scopes: device.scopes, workspaces: ctx.gate.allowed(device),
       runtime: info.runtime, protocol: PROTOCOL_VERSION, epoch: ctx.hub.epoch, resumed: resume.resumed, seq,
     });
     if (resume.resumed) {
       for (const bytes of resume.replay) sendBytes(bytes);
     } else {
+      if (resume.reason === 'gap' || resume.reason === 'restart') metrics.inc('resume_gaps_total', { reason: resume.reason });
       send({
         t: 'resync', reason: resume.reason, seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),
-        permissions: ctx.pendingPermissions(),
+        permissions: ctx.pendingPermissions().filter((p) => accepts(p as unknown as EventView)),
       });
     }
     ctx.hub.add(subscriber);
@@ -360,8 +402,12 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   return {
     receive,
-    closed: () => {
-      if (phase !== 'closed') cleanUp();
+    closed: (code) => {
+      if (phase === 'closed') return;
+      // Left before its first frame: it could not read message 2 (see cleanUp).
+      if (phase === 'confirm') metrics.inc('connection_failures_total', { reason: 'handshake.failed' });
+      else if (code === ABNORMAL_CLOSURE) metrics.inc('connection_failures_total', { reason: 'connection.lost' });
+      cleanUp();
     },
     close,
     get phase() {

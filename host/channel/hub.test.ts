@@ -54,3 +54,31 @@ test('closeDevice closes only that device', () => {
   assert.equal(a.closed.length, 1);
   assert.equal(b.closed.length, 0);
 });
+
+test('each subscriber gets only the events it accepts: live, replayed, and among the sessions to reload', () => {
+  const hub = createEventHub({ maxEvents: 3 });
+  const notB = (e: Readonly<Record<string, unknown>>) => e.sessionId !== 'b' && e.type !== 'permission.asked';
+  const limited = sub('limited');
+  const full = sub('full');
+  hub.add({ ...limited.s, accepts: notB });
+  hub.add(full.s);
+  hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
+  hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
+  hub.publishEvent({ type: 'permission.asked', sessionId: 'a', requestId: 'per_1' });
+  hub.publishEvent({ type: 'session.updated', sessionId: 'c', directory: '/c', title: 't' });
+  const seqsOf = (got: unknown[]) => got.map((m) => (m as { seq: number }).seq);
+  assert.deepEqual(seqsOf(limited.got), [1, 4], 'numbers stay host-wide; the device skips what it may not see');
+  assert.deepEqual(seqsOf(full.got), [1, 2, 3, 4]);
+
+  const seen: unknown[] = [];
+  const replay = hub.resume(1, hub.epoch, (e) => (seen.push(e), notB(e)));
+  assert.ok(replay.resumed);
+  assert.deepEqual(replay.replay.map((b) => (decodeJson(b, 'm') as { seq: number }).seq), [4]);
+  assert.deepEqual(seen, [
+    { type: 'session.idle', sessionId: 'b' },
+    { type: 'permission.asked', sessionId: 'a' },
+    { type: 'session.updated', sessionId: 'c', directory: '/c' },
+  ], 'the filter sees the type, session and directory of each kept event');
+  hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
+  assert.deepEqual(hub.resume(1, hub.epoch, notB), { resumed: false, reason: 'gap', sessions: ['a', 'c'] }, 'b is not named for reload');
+});

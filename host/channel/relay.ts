@@ -3,7 +3,10 @@
  * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
  * approved device, the task ledger that runs each task once, and the host's record of waiting
  * permission requests. Removing a device (here or with the `revoke` command in another process)
- * closes its connections at once.
+ * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
+ * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
+ * lists the new access and its `resync` (reason `access`) makes it reload what it shows. Until then
+ * each request and event is checked against the access as it is now.
  *
  * Whenever the runtime becomes ready (first start, restart) the relay settles what the runtime
  * may have lost: tasks recorded but not confirmed, and permission requests it no longer has.
@@ -14,7 +17,7 @@ import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
 import { createApprovals, type Approvals } from '../pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore, type PairingOutcome } from '../pairing/offers.ts';
+import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers.ts';
 import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
@@ -25,11 +28,12 @@ import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { createWorkspaceGate, type GateRuntime } from '../policy/workspaces.ts';
 import { createConnection } from './connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime {
+export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'> {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 
@@ -44,15 +48,13 @@ export interface RelayOptions {
   workspaces: string[];
   runtime: RelayRuntime;
   runtimeStatus: () => RuntimeStatus;
-  /** The host's local metrics: devices read them (`metrics.get`), connections are counted in them. */
+  /** The host's local metrics: devices read them (`metrics.get`); connections and pairing attempts are counted in them. */
   metrics: Metrics;
   log: Logger;
   /** How long an offer lasts (default 5 minutes). */
   offerTtlMs?: number;
   /** How often the device file is checked for changes by other processes (default 500 ms). */
   watchIntervalMs?: number;
-  /** Told of every pairing outcome (the host's metrics). */
-  onPairingOutcome?: (outcome: PairingOutcome) => void;
   /**
    * Seconds without traffic before uWS pings a device, then drops it (default 8, uWS's least:
    * pinged after 4 s of silence, dropped when 4 s more pass without an answer).
@@ -91,18 +93,23 @@ export function createRelay(opts: RelayOptions): Relay {
   const log = opts.log;
   const identity = loadOrCreateIdentity(opts.dataDir, log);
   const devices = openDeviceRegistry({ dataDir: opts.dataDir, log: log.child('devices'), watchIntervalMs: opts.watchIntervalMs });
-  const offers = createOfferStore({ hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: opts.onPairingOutcome });
+  const offers = createOfferStore({
+    hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: (outcome) => opts.metrics.inc('pairing_attempts_total', { outcome }),
+  });
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
+  const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics,
+    metrics: opts.metrics, gate,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
+    // First: the gate must know a new session's workspace before its events are delivered.
+    gate.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
     if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });
@@ -126,6 +133,12 @@ export function createRelay(opts: RelayOptions): Relay {
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );
+  /** Devices whose access changed since they last connected: their next connection reloads what the app shows. */
+  const accessChanged = new Set<string>();
+  const stopAccessChanges = devices.onAccessChanged((device) => {
+    accessChanged.add(device.id);
+    hub.closeDevice(device.id, closeFor('device.access-changed', 'the host changed what this device may do; reconnecting'));
+  });
 
   const channelLog = log.child('channel');
   const sockets: ReturnType<typeof attachRelaySocket>[] = [];
@@ -134,11 +147,11 @@ export function createRelay(opts: RelayOptions): Relay {
     idleTimeoutSec: opts.idleTimeoutSec ?? 8,
     connect: (peer) =>
       createConnection(peer, {
-        identity, offers, approvals, devices, hub, router, log: channelLog,
+        identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending(),
+        takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
-          workspaces: opts.workspaces,
           runtime: opts.runtimeStatus(),
         }),
       }),
@@ -157,6 +170,7 @@ export function createRelay(opts: RelayOptions): Relay {
     close() {
       stopEvents();
       stopRemovals();
+      stopAccessChanges();
       for (const s of sockets) s.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
       approvals.close();
       offers.close();

@@ -46,3 +46,11 @@ test('seq must continue by one, and a device cannot be ahead of the host', () =>
   assert.throws(() => j.append(1, bytes(1), 's'), RangeError);
   assert.throws(() => j.since(2), RangeError);
 });
+
+test('a replay leaves out what keep refuses; the gap rules still count every event', () => {
+  const j = createEventJournal<string>({ maxEvents: 3 });
+  ['x', 'secret', 'x', 'secret'].forEach((about, i) => j.append(i + 1, bytes(i + 1), 's', about));
+  assert.deepEqual(seqs(j.since(1, (about) => about !== 'secret')), [3]);
+  assert.deepEqual(seqs(j.since(1)), [2, 3, 4]);
+  assert.deepEqual(j.since(0, (about) => about !== 'secret'), { sessions: ['s'] });
+});

@@ -22,25 +22,33 @@ export interface JournalOptions {
 
 /** What a device that applied every event up to `after` needs. */
 export type Catchup =
+  /** The events it may see (`keep`), in order. */
   | { replay: Uint8Array[] }
   /** Reload these sessions; undefined: every session. */
   | { sessions: string[] | undefined };
 
-export interface EventJournal {
+/**
+ * `About`: what the caller needs to know of a kept event without decoding it (e.g. its type, for
+ * deciding who may see it); the journal only hands it back to `keep`.
+ */
+export interface EventJournal<About = unknown> {
   /** Keeps one encoded event (seq: one more than the last); `sessionId` names its session, if any. */
-  append(seq: number, bytes: Uint8Array, sessionId: string | undefined): void;
-  /** The catch-up for a device that applied everything up to `after` (≤ the last appended seq). */
-  since(after: number): Catchup;
+  append(seq: number, bytes: Uint8Array, sessionId: string | undefined, about?: About): void;
+  /**
+   * The catch-up for a device that applied everything up to `after` (≤ the last appended seq);
+   * a replay leaves out the events `keep` refuses.
+   */
+  since(after: number, keep?: (about: About | undefined) => boolean): Catchup;
   readonly size: number;
   readonly bytes: number;
 }
 
-export function createEventJournal(opts: JournalOptions = {}): EventJournal {
+export function createEventJournal<About = unknown>(opts: JournalOptions = {}): EventJournal<About> {
   const maxEvents = opts.maxEvents ?? 5000;
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
   const maxReplayBytes = opts.maxReplayBytes ?? 4 * 1024 * 1024;
   const maxSessions = opts.maxSessions ?? 10_000;
-  const ring: { seq: number; bytes: Uint8Array }[] = [];
+  const ring: { seq: number; bytes: Uint8Array; about: About | undefined }[] = [];
   let ringBytes = 0;
   let last = 0;
   /** sessionId → last seq about it, least recently touched first. */
@@ -49,10 +57,10 @@ export function createEventJournal(opts: JournalOptions = {}): EventJournal {
   let unnamedUpTo = 0;
 
   return {
-    append(seq, bytes, sessionId) {
+    append(seq, bytes, sessionId, about) {
       if (seq !== last + 1) throw new RangeError(`seq ${seq} must follow the last appended (${last})`);
       last = seq;
-      ring.push({ seq, bytes });
+      ring.push({ seq, bytes, about });
       ringBytes += bytes.length;
       while (ring.length > maxEvents || (ringBytes > maxBytes && ring.length > 1)) ringBytes -= ring.shift()!.bytes.length;
       if (sessionId === undefined) {
@@ -67,12 +75,12 @@ export function createEventJournal(opts: JournalOptions = {}): EventJournal {
         unnamedUpTo = Math.max(unnamedUpTo, oldestSeq);
       }
     },
-    since(after) {
+    since(after, keep = () => true) {
       if (after > last) throw new RangeError(`after ${after} is beyond the last event (${last})`);
       const oldest = ring[0]?.seq ?? last + 1;
       if (after + 1 >= oldest) {
         const start = ring.length - (last - after);
-        const replay = ring.slice(start).map((e) => e.bytes);
+        const replay = ring.slice(start).filter((e) => keep(e.about)).map((e) => e.bytes);
         if (replay.reduce((n, b) => n + b.length, 0) <= maxReplayBytes) return { replay };
       }
       if (unnamedUpTo > after) return { sessions: undefined };

@@ -17,6 +17,9 @@ export interface MetricSpec {
   daily?: true;
 }
 
+/** Why a resume needed a reload (the `resync` reasons of a device that named where it stopped). */
+export const RESUME_GAP_REASONS = ['gap', 'restart'] as const;
+
 export const PERMISSION_ANSWERS = ['once', 'session', 'reject', 'timeout'] as const;
 export type PermissionAnswer = (typeof PERMISSION_ANSWERS)[number];
 
@@ -24,7 +27,9 @@ export const METRICS = {
   connections_opened_total: { type: 'counter', help: 'Device connections opened (WebSocket upgrades accepted).' },
   connection_failures_total: {
     type: 'counter',
-    help: 'Device connections that failed or were refused, by reason (an error code such as handshake.failed).',
+    help: 'Device connections that failed or were refused, by reason: the error code the host closed with (handshake.failed, ' +
+      'device.unknown, device.revoked, protocol.invalid, frame.auth, connection.slow, ...), connection.lost (the device went ' +
+      'silent or dropped the socket) or internal.error. Pairing refusals are pairing attempts, not counted here.',
     labels: { reason: 'any' },
     daily: true,
   },
@@ -40,7 +45,12 @@ export const METRICS = {
     labels: { answer: PERMISSION_ANSWERS },
   },
   reconnects_total: { type: 'counter', help: 'Connections of already paired devices that resumed after a previous one.' },
-  resume_gaps_total: { type: 'counter', help: 'Resumes that could not replay every missed event (the device reloaded instead).' },
+  resume_gaps_total: {
+    type: 'counter',
+    help: 'Resumes that could not replay every missed event, so the device reloaded instead, by reason (gap: the events were ' +
+      'no longer kept; restart: the host restarted since).',
+    labels: { reason: RESUME_GAP_REASONS },
+  },
   uptime_seconds: { type: 'gauge', help: 'Seconds since the host started.' },
   open_connections: { type: 'gauge', help: 'Device connections open now.' },
 } as const satisfies Record<string, MetricSpec>;

@@ -37,10 +37,7 @@ export interface DeviceRuntimeOptions {
 /** Sessions known to carry the host's rules, remembered per host run (bounded). */
 const REMEMBERED = 5000;
 
-/** The relay's runtime, plus the session lookup per-device workspaces need (host/policy/workspaces.ts). */
-export type DeviceRuntime = RelayRuntime & Pick<PolicyRuntime, 'getSession'>;
-
-export function deviceRuntime(opts: DeviceRuntimeOptions): DeviceRuntime {
+export function deviceRuntime(opts: DeviceRuntimeOptions): RelayRuntime {
   const { runtime, log } = opts;
   const covered = new Set<string>();
   const remember = (id: string) => {

@@ -3,16 +3,14 @@
  * `/permission/{id}/reply`). The SDK percent-encodes a path parameter but leaves `.` alone, and
  * the URL parser resolves `/session/../message` to `/message`: an id like `..` would reach a
  * route the protocol does not list. OpenCode's own ids are a prefix, `_` and letters and digits
- * (`ses_…`, `per_…`), so only those characters may pass.
+ * (`ses_…`, `per_…`), so only those characters may pass. Requests are checked when parsed too;
+ * this is the last check before the URL, for every caller.
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
+import { isRuntimeId } from '../../shared/protocol/messages.ts';
 
-const RUNTIME_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-export function isRuntimeId(value: string): boolean {
-  return RUNTIME_ID.test(value);
-}
+export { isRuntimeId };
 
 /** Returns `value`, or throws `request.unknown` naming `what` (e.g. "session") when it cannot be an id. */
 export function runtimeId(value: string, what: string): string {

@@ -53,7 +53,7 @@ test('a limited device is refused every request about another workspace', async 
   await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_gone', reply: 'once' }), onlyA), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
 });
 
-test('session lists and events are filtered; directories are learnt from events and looked up once', async () => {
+test('session lists and events are filtered; directories are learnt from lists and events, else looked up once', async () => {
   const { g, lookups } = gate();
   const list = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
   assert.deepEqual(g.visibleSessions(list, onlyA), [list[0]]);
@@ -64,10 +64,13 @@ test('session lists and events are filtered; directories are learnt from events 
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), true);
   assert.equal(g.allowsEvent({ type: 'runtime.reconnected' }, onlyA), true);
   await g.check(req({ t: 'task.submit', taskId: 't', sessionId: 'ses_new', text: 'x' }), onlyA);
+  await g.check(req({ t: 'session.abort', sessionId: 'ses_sub' }), onlyA);
+  await g.check(req({ t: 'session.abort', sessionId: 'ses_sub' }), onlyA);
   await g.check(req({ t: 'session.abort', sessionId: 'ses_a' }), onlyA);
-  await g.check(req({ t: 'session.abort', sessionId: 'ses_a' }), onlyA);
-  assert.deepEqual(lookups, ['ses_a']);
+  assert.deepEqual(lookups, ['ses_sub'], 'ses_a was learnt from the session list');
+  assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_sub' }, onlyA), true);
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_a' }, onlyA), true);
+  assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_x' }, onlyA), false, '/ws/ab is not inside /ws/a');
 
   g.observe({ type: 'permission.asked', requestId: 'per_new', sessionId: 'ses_new', permission: 'bash', patterns: [], always: [], metadata: {} });
   await g.check(req({ t: 'permission.reply', requestId: 'per_new', reply: 'once' }), onlyA);

@@ -91,11 +91,21 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
       }
     },
     visibleSessions(sessions, device) {
-      if (!limited(device) || !Array.isArray(sessions)) return sessions;
+      if (!Array.isArray(sessions)) return sessions;
+      const directoryIn = (s: unknown) => {
+        const { id, directory } = (s ?? {}) as { id?: unknown; directory?: unknown };
+        return typeof id === 'string' && typeof directory === 'string' ? { id, directory } : undefined;
+      };
+      // A listed session's events may then reach limited devices without a lookup.
+      for (const s of sessions) {
+        const known = directoryIn(s);
+        if (known) remember(directories, known.id, known.directory);
+      }
+      if (!limited(device)) return sessions;
       const mine = allowed(device);
       return sessions.filter((s: unknown) => {
-        const directory = (s as { directory?: unknown })?.directory;
-        return typeof directory === 'string' && inside(directory, mine);
+        const known = directoryIn(s);
+        return known !== undefined && inside(known.directory, mine);
       });
     },
     allowsEvent(event, device) {

@@ -4,16 +4,20 @@ import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Device } from '../devices/store.ts';
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
+import { createWorkspaceGate } from '../policy/workspaces.ts';
 import { createRouter, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
 
-const device = {} as Device;
+const device = { scopes: ['read', 'run', 'approve'] } as Device;
+/** May use /b only. */
+const limited = { scopes: ['read', 'run', 'approve'], workspaces: ['/b'] } as Device;
+const SESSIONS = [{ id: 'ses_a', directory: '/a' }, { id: 'ses_b', directory: '/b' }];
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 function setup(status: RuntimeStatus = { state: 'ready' }) {
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
-    listSessions: async () => (calls.push(['listSessions']), ['s']),
+    listSessions: async () => (calls.push(['listSessions']), SESSIONS),
     messages: async (id) => (calls.push(['messages', id]), ['m']),
     createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: 'ses_1' }),
     abort: async (id) => (calls.push(['abort', id]), true),
@@ -25,13 +29,20 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
   };
   const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
-  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics });
+  const gate = createWorkspaceGate({
+    runtime: {
+      getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
+      listPermissions: async () => [{ id: 'per_b', sessionID: 'ses_b' }, { id: 'per_a', sessionID: 'ses_a' }],
+    },
+    workspaces: () => ['/a', '/b'],
+  });
+  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
   return { router, calls };
 }
 
 test('each request maps to its runtime call', async () => {
   const { router, calls } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), ['s']);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), SESSIONS);
   assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), ['m']);
   assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_1' });
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
@@ -61,4 +72,21 @@ test('metrics.get answers from the host while the runtime is not ready', async (
   assert.deepEqual(await router.handle({ t: 'metrics.get', id: '1' }, device), { enabled: true });
   await assert.rejects(router.handle({ t: 'sessions.list', id: '2' }, device), (err: RelayError) => err.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
+});
+
+test('a device limited to one workspace sees, creates in and acts on that workspace only', async () => {
+  const { router, calls } = setup();
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, limited), [{ id: 'ses_b', directory: '/b' }]);
+  await router.handle({ t: 'session.create', id: '1' }, limited);
+  assert.deepEqual(calls.at(-1), ['createSession', undefined, '/b'], 'its own first workspace is its default');
+  await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b' }, limited);
+  await router.handle({ t: 'permission.reply', id: '1', requestId: 'per_b', reply: 'once' }, limited);
+  calls.length = 0;
+  const refused = (e: unknown) => e instanceof RelayError && e.code === 'scope.denied' && /workspace/.test(e.message);
+  await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/a' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'session.abort', id: '1', sessionId: 'ses_a' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'ses_a', text: 'x' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'permission.reply', id: '1', requestId: 'per_a', reply: 'once' }, limited), refused);
+  assert.deepEqual(calls, [], 'nothing reached the runtime');
 });

@@ -8,7 +8,9 @@
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 
@@ -28,6 +30,8 @@ export interface RouterOptions {
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
   runtimeStatus: () => RuntimeStatus;
+  /** Per-device workspaces (host/policy/workspaces.ts): asked before every runtime call. */
+  gate: WorkspaceGate;
   /** The host's local metrics, for `metrics.get`. */
   metrics: Pick<Metrics, 'snapshot'>;
 }
@@ -43,20 +47,22 @@ export function createRouter(opts: RouterOptions): Router {
   };
 
   return {
-    async handle(request: RoutedRequest) {
+    async handle(request: RoutedRequest, device: Device) {
       // The host keeps its metrics itself: they are there while the runtime is not.
       if (request.t === 'metrics.get') return opts.metrics.snapshot();
       const status = opts.runtimeStatus();
       if (status.state !== 'ready') {
         throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);
       }
+      await opts.gate.check(request, device);
       switch (request.t) {
         case 'sessions.list':
-          return runtime.listSessions();
+          return opts.gate.visibleSessions(await runtime.listSessions(), device);
         case 'session.messages':
           return runtime.messages(request.sessionId);
         case 'session.create':
-          return runtime.createSession(request.title, workspaceFor(request.workspace));
+          // A limited device's default is its own first workspace, not the host's.
+          return runtime.createSession(request.title, workspaceFor(request.workspace ?? opts.gate.allowed(device)[0]));
         case 'session.abort':
           await runtime.abort(request.sessionId);
           return {};

@@ -101,11 +101,12 @@ export function attachRelaySocket(app: TemplatedApp, opts: RelaySocketOptions): 
     drain(ws) {
       ws.getUserData().queue?.drain();
     },
-    close(ws) {
+    close(ws, code) {
       const data = ws.getUserData();
       sockets.delete(ws);
       data.queue?.close();
-      data.conn?.closed();
+      // 1006 when the socket ended without a close frame: the device vanished or timed out.
+      data.conn?.closed(code);
     },
   });
 

@@ -14,6 +14,8 @@ export const CLOSE_CODES = {
   'handshake.failed': 4400,
   'device.unknown': 4401,
   'device.revoked': 4403,
+  /** Not a failure: the device reconnects at once and its new welcome lists its new access. */
+  'device.access-changed': 4205,
   'pair.expired': 4408,
   'pair.used': 4409,
   'pair.unknown': 4409,

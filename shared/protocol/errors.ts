@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   'handshake.failed': 'The secure handshake failed.',
   'device.unknown': 'This device is not paired with this host.',
   'device.revoked': 'This device was removed from the host.',
+  'device.access-changed': 'The host changed what this device may do; reconnect to continue with the new access.',
   'pair.expired': 'The pairing offer expired.',
   'pair.used': 'The pairing offer was already used.',
   'pair.unknown': 'The pairing offer is not known to this host.',

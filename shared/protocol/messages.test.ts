@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostMessage } from './messages.ts';
+import { parseHostMessage, parseRequest } from './messages.ts';
 import { ProtocolError } from './guard.ts';
 
 test('a runtime message carries the providers that work, and a bad list is refused by name', () => {
@@ -10,4 +10,21 @@ test('a runtime message carries the providers that work, and a bad list is refus
   assert.ok(without.t === 'runtime' && !('providers' in without.runtime));
   assert.throws(() => parseHostMessage({ t: 'runtime', runtime: { state: 'ready', providers: 'anthropic' } }), (e: unknown) => e instanceof ProtocolError && /runtime\.providers/.test(e.message));
   assert.throws(() => parseHostMessage({ t: 'runtime', runtime: { state: 'ready', providers: [''] } }), ProtocolError);
+});
+
+test('session and permission request ids that could not be runtime ids are refused when parsed, naming the field', () => {
+  const bad = ['..', '../pty', 'ses_1/shell', '%2e%2e', 'ses_1?directory=/', ' ses_1', 'ses_1\n', 'ses.1'];
+  for (const id of bad) {
+    for (const [request, field] of [
+      [{ t: 'session.messages', id: 'r', sessionId: id }, 'request(session.messages).sessionId'],
+      [{ t: 'session.abort', id: 'r', sessionId: id }, 'request(session.abort).sessionId'],
+      [{ t: 'task.submit', id: 'r', taskId: 'task-1', sessionId: id, text: 'x' }, 'request(task.submit).sessionId'],
+      [{ t: 'permission.reply', id: 'r', requestId: id, reply: 'once' }, 'request(permission.reply).requestId'],
+    ] as const) {
+      assert.throws(() => parseRequest(request), (e: unknown) => e instanceof ProtocolError && e.message.includes(field), `${field} = ${JSON.stringify(id)}`);
+    }
+  }
+  assert.deepEqual(parseRequest({ t: 'session.abort', id: 'r', sessionId: 'ses_0aB9zZ-x' }), { t: 'session.abort', id: 'r', sessionId: 'ses_0aB9zZ-x' });
+  // Task ids are the device's own and never reach a runtime URL.
+  assert.equal((parseRequest({ t: 'task.submit', id: 'r', taskId: 'task 1.x', sessionId: 'ses_1', text: 'x' }) as { taskId: string }).taskId, 'task 1.x');
 });

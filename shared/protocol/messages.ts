@@ -12,6 +12,22 @@ export const PROTOCOL_VERSION = 1;
 /** Ids made by either side: request ids, task ids, session ids. */
 const ID = { min: 1, max: 128 };
 const TEXT = { min: 1, max: 64 * 1024 };
+/**
+ * Ids the host puts into a runtime URL (sessions, permission requests): OpenCode's own are a
+ * prefix, `_`, letters and digits. Anything else (`..`, `/`, `%2e`) could aim elsewhere, so it is
+ * refused here, before it reaches the task ledger or the runtime (host/policy/runtime-ids.ts checks again).
+ */
+const RUNTIME_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isRuntimeId(value: string): boolean {
+  return RUNTIME_ID.test(value);
+}
+
+function runtimeId(o: Obj, key: string, path: string): string {
+  const v = str(o, key, path, ID);
+  if (!isRuntimeId(v)) throw new ProtocolError(`${path}.${key}`, 'ids are letters, digits, "_" and "-"');
+  return v;
+}
 
 export const SCOPES = ['read', 'run', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -61,13 +77,13 @@ export function parseRequest(v: unknown): Request {
       return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }) };
     case 'session.messages':
     case 'session.abort':
-      return { t, id, sessionId: str(o, 'sessionId', p, ID) };
+      return { t, id, sessionId: runtimeId(o, 'sessionId', p) };
     case 'task.submit':
-      return { t, id, taskId: str(o, 'taskId', p, ID), sessionId: str(o, 'sessionId', p, ID), text: str(o, 'text', p, TEXT) };
+      return { t, id, taskId: str(o, 'taskId', p, ID), sessionId: runtimeId(o, 'sessionId', p), text: str(o, 'text', p, TEXT) };
     case 'permission.reply':
       return {
         t, id,
-        requestId: str(o, 'requestId', p, ID),
+        requestId: runtimeId(o, 'requestId', p),
         reply: oneOf(o, 'reply', p, PERMISSION_REPLIES),
         message: optStr(o, 'message', p, { max: 2000 }),
       };
@@ -93,8 +109,10 @@ export interface TaskAccepted {
  *   new      the hello named no event to continue from (first connection, or a fresh app)
  *   restart  the hello's epoch is not this host run's (the host restarted)
  *   gap      events after the hello's `after` are no longer kept (or too many to replay)
+ *   access   the device's scopes or workspaces changed since it last connected: what it shows
+ *            may include what it may no longer see
  */
-export const RESYNC_REASONS = ['new', 'restart', 'gap'] as const;
+export const RESYNC_REASONS = ['new', 'restart', 'gap', 'access'] as const;
 export type ResyncReason = (typeof RESYNC_REASONS)[number];
 
 /** Sent right after a welcome with `resumed: false` (docs/protocol.md, "Resume rules"). */
