@@ -1,5 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { COUNTER_NAMES, DAILY_NAMES, GAUGE_NAMES } from '../../shared/protocol/metrics.ts';
+import { METRICS, METRIC_NAMES } from './table.ts';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -261,4 +263,11 @@ test('a failed write is logged, not thrown, and retried by the next flush', () =
   m.inc('tasks_started_total');
   assert.doesNotThrow(() => m.flush());
   assert.match(lines.join('\n'), /could not save metrics/);
+});
+
+test("the host's table and the wire's names (shared/protocol/metrics.ts) list the same metrics", () => {
+  const of = (type: 'counter' | 'gauge') => METRIC_NAMES.filter((n) => METRICS[n].type === type).sort();
+  assert.deepEqual(of('counter'), [...COUNTER_NAMES].sort());
+  assert.deepEqual(of('gauge'), [...GAUGE_NAMES].sort());
+  assert.deepEqual(METRIC_NAMES.filter((n) => 'daily' in METRICS[n]).sort(), [...DAILY_NAMES].sort());
 });

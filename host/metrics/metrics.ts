@@ -9,6 +9,7 @@
  * @module
  */
 import { renameSync } from 'node:fs';
+import type { CounterSnapshot, MetricsSnapshot } from '../../shared/protocol/metrics.ts';
 import type { Logger } from '../log.ts';
 import { dayKey, recentDays } from './days.ts';
 import { metricsPath, readMetricsFile, writeMetricsFile, type MetricsFile, type StoredDay, type StoredSeries } from './file.ts';
@@ -43,24 +44,8 @@ export interface MetricsOptions {
   flushMs?: number;
 }
 
-export interface CounterSnapshot {
-  /** Sum over all label values. */
-  total: number;
-  series: StoredSeries[];
-}
-
-/** What a paired device gets: JSON, times as ISO 8601, days as `YYYY-MM-DD` (host's local days). */
-export interface MetricsSnapshot {
-  enabled: boolean;
-  /** When this host started counting (survives restarts). */
-  since: string;
-  at: string;
-  counters: Record<CounterName, CounterSnapshot>;
-  /** NaN (JSON: null) for a gauge nobody registered or whose reader failed. */
-  gauges: Record<GaugeName, number>;
-  /** The last DAILY_DAYS days, oldest first, every day present (zeros included); empty when disabled. */
-  daily: Array<{ date: string; counts: Record<DailyName, number> }>;
-}
+// The wire shape lives in shared/ so the phone parses exactly what the host sends.
+export type { CounterSnapshot, MetricsSnapshot };
 
 type IncArgs<N extends CounterName> = LabelsOf<N> extends undefined ? [labels?: undefined, by?: number] : [labels: LabelsOf<N>, by?: number];
 
