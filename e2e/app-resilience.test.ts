@@ -84,9 +84,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 
 const connectedPill = (page: Page) => page.getByRole('status').filter({ hasText: /^Connected/ });
 
-/** The session on screen (after "Start task" the app shows the new session). */
+/** The session on screen (after "Start task" the app shows the new session; a runtime's first session can take long). */
 async function sessionOnScreen(page: Page): Promise<string> {
-  await page.waitForURL(/#\/session\/[^/]+$/, WAIT);
+  await page.waitForURL(/#\/session\/[^/]+$/, { timeout: 120_000 });
   return decodeURIComponent(new URL(page.url()).hash.replace('#/session/', ''));
 }
 
