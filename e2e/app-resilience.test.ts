@@ -123,14 +123,17 @@ describe('the phone app gets over lost connections, host and runtime restarts by
 
   it('races the known addresses: a closed port and a silent one do not hold it up, the loser is closed, the winner remembered', async () => {
     // A "computer" that accepts connections and never answers: without racing, a 10 s timeout.
+    const held = new Set<Socket>();
     let tried = 0;
     let closedByPhone = 0;
     const hole = createServer((s: Socket) => {
       tried++;
-      s.on('error', () => {}).on('close', () => closedByPhone++).resume();
+      held.add(s);
+      s.on('error', () => {}).on('close', () => (held.delete(s), closedByPhone++)).resume();
     });
     await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => hole.close(r)));
+    // close() waits for open connections: end any the phone left open, or the file never exits.
+    cleanups.push(() => new Promise((r) => (hole.close(r), held.forEach((s) => s.destroy()))));
     const closedPort = await freePort();
     // The page comes from an origin that is not one of the host's addresses, so no address is favoured.
     const front = await cuttableProxy(app.host.port);
