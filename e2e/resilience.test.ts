@@ -8,8 +8,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { RequestError, connect, pair, offerFromLink, type Welcome } from '../shared/channel/client.ts';
@@ -23,13 +21,14 @@ import { openDeviceRegistry } from '../host/devices/registry.ts';
 import { openTaskLedger } from '../host/tasks/ledger.ts';
 import { taskMessageId } from '../host/tasks/message-id.ts';
 import type { Relay } from '../host/channel/relay.ts';
-import { createRuntimeSandbox, startRuntimeFixture, testLogger, type RuntimeFixture, type RuntimeSandbox } from './fixtures/runtime.ts';
+import { createRuntimeSandbox, startRuntimeFixture, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import type { FakeModel } from './fixtures/fake-model.ts';
 import { startFlakyProxy } from './fixtures/flaky-proxy.ts';
 import { normalizeTranscript, startResilientDevice, type ResilientDevice, type TranscriptMessage } from './fixtures/resilient-device.ts';
 import { openSocket } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
+import { freePort, spawnHost as spawnHostChild } from './fixtures/spawn-host.ts';
 
 const { cleanups, tempDir } = fileCleanup('relay-resilience-');
 
@@ -210,7 +209,7 @@ test('SIGKILL of the host during a task: the device comes back by itself, sees t
   registry.add({ name: 'phone', platform: 'node-test', publicKey: deviceKey.publicKey, scopes: ['read', 'run', 'approve'] });
   registry.close();
   const port = await freePort();
-  const start = () => spawnHost(runtime, dataDir, port);
+  const start = () => spawnHostChild(runtime, dataDir, port, cleanups);
   let host = await start();
   const d = device({ url: `ws://127.0.0.1:${port}/relay`, deviceKey, hostKey: identity.publicKey });
   await d.ready();
@@ -293,40 +292,4 @@ test('a connection that dies silently is noticed: the host drops it within secon
 
 function sameTranscript(a: TranscriptMessage[], b: TranscriptMessage[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** The host in a process of its own (so SIGKILL is real), attached to `runtime`. */
-async function spawnHost(runtime: RuntimeFixture, dataDir: string, port: number): Promise<{ process: ChildProcess; exited: Promise<void> }> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--workspace', runtime.workspace, '--data-dir', dataDir, '--opencode-url', runtime.supervisor.state.url!];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'host-child.ts'), ...args], {
-    cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, OPENCODE_SERVER_PASSWORD: runtime.supervisor.password },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    return exited;
-  });
-  await until('the host to be ready', async () => {
-    if (child.exitCode !== null) throw new Error('the host exited');
-    return /^ready \d+$/m.test(output);
-  }, 90_000).catch((err: Error) => {
-    throw new Error(`${err.message}; its output:\n${output}`);
-  });
-  return { process: child, exited };
 }

@@ -3,7 +3,7 @@ import type { ApprovalsUi } from './approvals.ts';
 
 /** Top bar: how many approvals wait; opens the sheet. */
 export function ApprovalBadge(props: { ui: ApprovalsUi }) {
-  const count = () => props.ui.pending().length;
+  const count = () => props.ui.waiting();
   return (
     <Show when={count() > 0}>
       <button type="button" class="topbar__badge" onClick={() => props.ui.review()} aria-label={`${count()} ${count() === 1 ? 'approval' : 'approvals'} waiting`}>

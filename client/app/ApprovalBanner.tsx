@@ -4,20 +4,24 @@ import { Button } from '../ui/Button.tsx';
 import { useApp } from './context.ts';
 import { describeRequest, type ApprovalsUi } from './approvals.ts';
 
-/** Under the top bar while a request waits and its sheet is closed (e.g. on another screen). */
+/** Under the top bar while a request waits (or expired unseen) and its sheet is closed (e.g. on another screen). */
 export function ApprovalBanner(props: { ui: ApprovalsUi }) {
   const { relay } = useApp();
-  const req = () => (props.ui.open() ? undefined : props.ui.current());
+  const item = () => (props.ui.open() ? undefined : props.ui.current());
   const message = () => {
-    const r = req()!;
-    const title = relay.sessions.get(r.sessionId)?.title;
-    const more = props.ui.pending().length - 1;
-    return `The agent asks to ${describeRequest(r).summary}${title ? ` in “${title}”` : ''}.${more > 0 ? ` ${more} more waiting.` : ''}`;
+    const { request, expired } = item()!;
+    const title = relay.sessions.get(request.sessionId)?.title;
+    const where = title ? ` in “${title}”` : '';
+    if (expired !== undefined) return `The request to ${describeRequest(request).summary}${where} expired: ${expired}. It can no longer be answered.`;
+    const more = props.ui.waiting() - 1;
+    return `The agent asks to ${describeRequest(request).summary}${where}.${more > 0 ? ` ${more} more waiting.` : ''}`;
   };
   return (
-    <Show when={req()}>
+    <Show when={item()}>
       <Banner tone="warn" message={message()}>
-        <Button variant="primary" onClick={() => props.ui.review()}>Review</Button>
+        <Show when={item()!.expired === undefined} fallback={<Button variant="secondary" onClick={() => props.ui.dismiss()}>Dismiss</Button>}>
+          <Button variant="primary" onClick={() => props.ui.review()}>Review</Button>
+        </Show>
       </Banner>
     </Show>
   );

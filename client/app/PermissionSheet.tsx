@@ -1,4 +1,4 @@
-import { createSignal, For, Show } from 'solid-js';
+import { createEffect, createSignal, For, on, Show } from 'solid-js';
 import type { PermissionReply } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import { explainRequest } from '../net/explain.ts';
@@ -42,47 +42,74 @@ function RequestDetails(props: { req: PermissionAskedEvent }) {
   );
 }
 
-/** The approval sheet: Allow once / Always allow for this session / Deny. */
+/**
+ * The approval sheet: Allow once / Always allow for this session / Deny. A request that expired
+ * says so and why, and offers nothing to answer; an answer the host refused is reported as such.
+ */
 export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const { relay } = useApp();
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal('');
-  const req = () => props.ui.current();
+  const item = () => props.ui.current();
+  // A refusal belongs to the request it was about.
+  createEffect(on(() => item()?.request.requestId, () => setError(''), { defer: true }));
   const answer = async (reply: PermissionReply) => {
-    const r = req();
-    if (!r || busy()) return;
+    const r = item();
+    if (!r || r.expired !== undefined || busy()) return;
     setBusy(true);
     setError('');
     try {
-      await relay.replyPermission(r, reply);
+      await relay.replyPermission(r.request, reply);
     } catch (err) {
       setError(explainRequest(err));
     } finally {
       setBusy(false);
     }
   };
+  const title = () => {
+    const r = item();
+    if (!r) return 'Approval';
+    return r.expired !== undefined ? 'This request expired' : describeRequest(r.request).title;
+  };
+  const close = () => (item()?.expired !== undefined ? props.ui.dismiss() : props.ui.later());
   return (
-    <Sheet open={props.ui.open() && req() !== undefined} title={req() ? describeRequest(req()!).title : 'Approval'} onClose={() => props.ui.later()}>
-      <Show when={req()} keyed>
-        {(r) => (
+    <Sheet open={props.ui.open() && item() !== undefined} title={title()} onClose={close}>
+      <Show when={item()} keyed>
+        {({ request: r, expired }) => (
           <div class="approval">
             <p class="hint">
               {relay.sessions.get(r.sessionId)?.title ? `In “${relay.sessions.get(r.sessionId)!.title}”` : 'In a session'} on {relay.activeHost()?.label ?? 'your computer'}.
             </p>
+            <Show when={expired !== undefined}>
+              <p class="note note--error">
+                Expired: {expired}. Your computer can no longer take an answer to it, so nothing was allowed. Ask again in the session if it is still needed.
+              </p>
+            </Show>
             <RequestDetails req={r} />
-            <p class="hint">
-              “Always allow for this session” also allows{' '}
-              {(r.always.length ? r.always : r.patterns).map((p) => `“${p}”`).join(', ') || 'requests like this one'} until this session ends, without asking.
-            </p>
+            <Show when={expired === undefined}>
+              <p class="hint">
+                “Always allow for this session” also allows{' '}
+                {(r.always.length ? r.always : r.patterns).map((p) => `“${p}”`).join(', ') || 'requests like this one'} until this session ends, without asking.
+              </p>
+            </Show>
             <Show when={error()}>
               <p class="note note--error" role="alert">{error()}</p>
             </Show>
-            <div class="sheet__actions sheet__actions--stack">
-              <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>Allow once</Button>
-              <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>Always allow for this session</Button>
-              <Button variant="danger" disabled={busy()} onClick={() => void answer('reject')}>Deny</Button>
-              <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>Decide later</Button>
-            </div>
+            <Show
+              when={expired === undefined}
+              fallback={
+                <div class="sheet__actions sheet__actions--stack">
+                  <Button variant="primary" onClick={() => props.ui.dismiss()}>Dismiss</Button>
+                </div>
+              }
+            >
+              <div class="sheet__actions sheet__actions--stack">
+                <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>Allow once</Button>
+                <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>Always allow for this session</Button>
+                <Button variant="danger" disabled={busy()} onClick={() => void answer('reject')}>Deny</Button>
+                <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>Decide later</Button>
+              </div>
+            </Show>
           </div>
         )}
       </Show>

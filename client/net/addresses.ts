@@ -24,6 +24,11 @@ export function candidateAddresses(addresses: readonly string[], origin: string)
   return [...own, ...usable.filter((a) => !own.includes(a))];
 }
 
+/** `addresses` with `preferred` (the last winner) moved to the front, when it is still among them. */
+export function preferAddress(addresses: readonly string[], preferred: string | undefined): string[] {
+  return preferred && addresses.includes(preferred) ? [preferred, ...addresses.filter((a) => a !== preferred)] : [...addresses];
+}
+
 function originOf(address: string | undefined): string | undefined {
   try {
     return address ? new URL(address).origin : undefined;

@@ -1,11 +1,12 @@
 /**
- * The phone's connection to one paired computer over the encrypted channel: connect (trying the
- * host's addresses in order), keep it alive with a ping heartbeat that also measures the round
- * trip, and reconnect with jittered backoff, at once when the phone comes back online or the app
- * comes back to the front. Reconnects carry the last event number so the host can resume.
+ * The phone's connection to one paired computer over the encrypted channel: connect by racing
+ * the host's known addresses (race.ts; the last winner first), keep it alive with a ping
+ * heartbeat that also measures the round trip, and reconnect with jittered backoff, or at once
+ * when the phone comes back online, changes network or the app comes back to the front. A
+ * connection that survived a sleep is not trusted: it must answer a ping within a second or two,
+ * or it is closed and replaced. Reconnects carry the last event number so the host can resume.
  *
- * Later work (outbox, racing addresses) builds on `state` and `request`; nothing here knows
- * about sessions or screens.
+ * The outbox builds on `state` and `request`; nothing here knows about sessions or screens.
  * @module
  */
 import { connect as channelConnect, type ConnectOptions, type RelayChannel, type RequestBody, type ResultOf, type SocketLike, type Welcome } from '../../shared/channel/client.ts';
@@ -13,9 +14,10 @@ import { relaySocketUrl } from '../../shared/pairing/link.ts';
 import type { Resync, RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { HostRecord } from '../storage/db.ts';
-import { candidateAddresses } from './addresses.ts';
+import { candidateAddresses, preferAddress } from './addresses.ts';
 import { createBackoff, type Backoff } from './backoff.ts';
 import { ConnectTimeout, FATAL_CODES, NotConnected, errorCode, explainConnection } from './explain.ts';
+import { raceAddresses, type Race } from './race.ts';
 
 export type LinkState =
   | { phase: 'connecting'; reason: string }
@@ -46,12 +48,15 @@ export interface LinkHandlers {
 export interface LinkEnvironment {
   openSocket(url: string): SocketLike;
   online(): boolean;
-  /** Moments worth trying at once: back online, app visible again. Returns an unsubscribe. */
+  /** Moments worth trying at once: back online, app visible again, another network. Returns an unsubscribe. */
   onWake(listener: () => void): () => void;
   onOffline(listener: () => void): () => void;
   /** The page's origin, tried first when it is one of the host's addresses. */
   origin: string;
   now(): number;
+  /** The address that won the last race for this host, kept across app restarts. */
+  rememberedAddress?(hostId: string): string | undefined;
+  rememberAddress?(hostId: string, address: string): void;
 }
 
 export interface HostLinkOptions {
@@ -61,9 +66,15 @@ export interface HostLinkOptions {
   env?: LinkEnvironment;
   connect?: (opts: ConnectOptions) => Promise<RelayChannel>;
   backoff?: Backoff;
+  /** One address's handshake (default 10 s). */
   connectTimeoutMs?: number;
+  /** How long the preferred address runs alone before the others join the race (default 300 ms). */
+  headStartMs?: number;
+  /** Heartbeat: a ping this often (default 5 s), answered within `pingTimeoutMs` (default 3 s). */
   pingEveryMs?: number;
   pingTimeoutMs?: number;
+  /** How soon a connection that survived a sleep or a network change must answer (default 1.5 s). */
+  wakePingTimeoutMs?: number;
 }
 
 export interface HostLink {
@@ -77,7 +88,11 @@ export interface HostLink {
   close(): void;
 }
 
+const REMEMBERED = 'relay.address.';
+
 export function browserEnvironment(win: Window = window): LinkEnvironment {
+  // The Network Information API (Chromium on Android): `change` when the phone switches networks.
+  const connection = (win.navigator as { connection?: EventTarget }).connection;
   return {
     openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     online: () => win.navigator.onLine !== false,
@@ -86,10 +101,12 @@ export function browserEnvironment(win: Window = window): LinkEnvironment {
       win.addEventListener('online', listener);
       win.document.addEventListener('visibilitychange', visible);
       win.addEventListener('pageshow', listener);
+      connection?.addEventListener('change', listener);
       return () => {
         win.removeEventListener('online', listener);
         win.document.removeEventListener('visibilitychange', visible);
         win.removeEventListener('pageshow', listener);
+        connection?.removeEventListener('change', listener);
       };
     },
     onOffline(listener) {
@@ -98,7 +115,29 @@ export function browserEnvironment(win: Window = window): LinkEnvironment {
     },
     origin: win.location.origin,
     now: () => performance.now(),
+    rememberedAddress(hostId) {
+      try {
+        return win.localStorage.getItem(REMEMBERED + hostId) ?? undefined;
+      } catch {
+        return undefined; // storage blocked: race without a favourite
+      }
+    },
+    rememberAddress(hostId, address) {
+      try {
+        win.localStorage.setItem(REMEMBERED + hostId, address);
+      } catch {
+        // storage blocked or full: the next race starts without a favourite
+      }
+    },
   };
+}
+
+/** One address's connection attempt, holding what the host sends until the attempt wins. */
+interface Candidate {
+  readonly result: Promise<RelayChannel>;
+  abandon(): void;
+  /** This attempt won: from now on its messages go straight to the link; returns what came before. */
+  win(): { events: Array<[number, Record<string, unknown>]>; resync?: Resync; runtime?: RuntimeStatus };
 }
 
 export function createHostLink(opts: HostLinkOptions): HostLink {
@@ -107,16 +146,21 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
   const connect = opts.connect ?? channelConnect;
   const backoff = opts.backoff ?? createBackoff();
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-  const pingEveryMs = opts.pingEveryMs ?? 20_000;
-  const pingTimeoutMs = opts.pingTimeoutMs ?? 10_000;
+  const headStartMs = opts.headStartMs ?? 300;
+  const pingEveryMs = opts.pingEveryMs ?? 5_000;
+  const pingTimeoutMs = opts.pingTimeoutMs ?? 3_000;
+  const wakePingTimeoutMs = opts.wakePingTimeoutMs ?? 1_500;
   const name = host.label;
 
   let current: LinkState = { phase: 'connecting', reason: `Reaching ${name}` };
   let channel: RelayChannel | undefined;
-  let attempting = false;
+  let race: Race<RelayChannel> | undefined;
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Every address the host is known by (welcomes add new ones), and the last race's winner. */
+  let known = [...host.addresses];
+  let preferred = env.rememberedAddress?.(host.hostId);
   /** Resume point: the last event applied and the host run it belongs to. */
   let after: number | undefined;
   let epoch: string | undefined;
@@ -130,20 +174,33 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     handlers.onState(next);
   };
 
-  const connectTo = async (address: string): Promise<RelayChannel> => {
+  const isFatal = (err: unknown) => {
+    const code = errorCode(err);
+    return code !== undefined && FATAL_CODES.has(code);
+  };
+
+  const applyEvent = (seq: number, event: Record<string, unknown>) => {
+    lastSeen = seq;
+    // Replayed and live events of a resumed connection move the resume point; during a resync
+    // it moves only once the reload is done.
+    if (!resyncing && !heldResync) after = seq;
+    handlers.onEvent(seq, event);
+  };
+
+  const connectTo = (address: string): Candidate => {
     const socket = env.openSocket(relaySocketUrl(address));
+    let opened: RelayChannel | undefined;
+    let abandoned = false;
+    let won = false;
+    const early: ReturnType<Candidate['win']> = { events: [] };
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        socket.close();
-        reject(new ConnectTimeout(address));
-      }, connectTimeoutMs);
-    });
-    lastSeen = undefined;
-    heldResync = undefined;
-    resyncing = false;
+    const abandon = (why: string) => {
+      if (abandoned) return;
+      abandoned = true;
+      clearTimeout(timer);
+      if (opened) opened.close(1000, why);
+      else socket.close(1000, why);
+    };
     const opening = connect({
       socket,
       hostKey: host.hostKey,
@@ -151,27 +208,40 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       name: opts.device.name,
       platform: opts.device.platform,
       ...(after !== undefined && epoch !== undefined ? { after, epoch } : {}),
-      onEvent: (seq, event) => {
-        lastSeen = seq;
-        // Replayed and live events of a resumed connection move the resume point; during a
-        // resync it moves only once the reload is done.
-        if (!resyncing && !heldResync) after = seq;
-        handlers.onEvent(seq, event);
-      },
-      onRuntime: (runtime) => handlers.onRuntime(runtime),
-      // It may come before connect() resolves: handled once the connection is adopted.
+      onEvent: (seq, event) => (won ? applyEvent(seq, event) : early.events.push([seq, event])),
+      onRuntime: (runtime) => (won ? handlers.onRuntime(runtime) : (early.runtime = runtime)),
       onResync: (resync) => {
-        if (channel) startResync(resync, channel);
-        else heldResync = resync;
+        if (won && opened && opened === channel) startResync(resync, opened);
+        else early.resync = resync;
       },
     });
-    // A connection that completes after its timeout is closed rather than leaked.
-    opening.then((c) => timedOut && c.close(1000, 'timed out'), () => {});
-    try {
-      return await Promise.race([opening, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = new Promise<RelayChannel>((resolve, reject) => {
+      timer = setTimeout(() => {
+        abandon('timed out');
+        reject(new ConnectTimeout(address));
+      }, connectTimeoutMs);
+      opening.then(
+        (c) => {
+          clearTimeout(timer);
+          opened = c;
+          // Completed after its timeout, or after another address won: closed rather than leaked.
+          if (abandoned) c.close(1000, 'not needed');
+          else resolve(c);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+    return {
+      result,
+      abandon: () => abandon('another address answered'),
+      win() {
+        won = true;
+        return early;
+      },
+    };
   };
 
   const stopWith = (err: unknown) => {
@@ -188,15 +258,16 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     const delay = backoff.next();
     const why = explainConnection(err, name).message;
     setState({ phase: 'waiting', reason: `${why}; trying again in ${Math.max(1, Math.round(delay / 1000))} s`, retryAt: env.now() + delay });
-    retryTimer = setTimeout(() => void attempt(), delay);
+    retryTimer = setTimeout(() => attempt(), delay);
   };
 
   const heartbeat = () => {
     clearTimeout(pingTimer);
-    pingTimer = setTimeout(() => void ping(), pingEveryMs);
+    pingTimer = setTimeout(() => void ping(pingTimeoutMs), pingEveryMs);
   };
 
-  const ping = async () => {
+  /** Proves the connection is alive within `timeoutMs`; otherwise replaces it. */
+  const ping = async (timeoutMs: number) => {
     const open = channel;
     if (!open) return;
     const started = env.now();
@@ -204,51 +275,61 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     try {
       await Promise.race([
         open.request({ t: 'ping', at: Date.now() }),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), pingTimeoutMs))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs))),
       ]);
       if (open === channel) handlers.onRtt(env.now() - started);
     } catch {
       // No answer: the socket is dead even if the browser has not noticed (phone slept, Wi-Fi changed).
-      if (open === channel) open.close(4000, 'heartbeat: no answer');
+      replace(open, 'heartbeat: no answer');
     } finally {
       clearTimeout(timer);
       if (open === channel) heartbeat();
     }
   };
 
-  const attempt = async () => {
-    if (closed || attempting || channel) return;
+  /** Closes `old` (so dead sockets do not pile up) and connects again at once. */
+  const replace = (old: RelayChannel, why: string) => {
+    if (old !== channel) return;
+    channel = undefined;
+    clearTimeout(pingTimer);
+    old.close(4000, why);
+    backoff.reset();
+    attempt();
+  };
+
+  const attempt = () => {
+    if (closed || race || channel) return;
     clearTimeout(retryTimer);
     if (!env.online()) {
       setState({ phase: 'offline', reason: 'This phone is offline' });
       return;
     }
-    attempting = true;
     setState({ phase: 'connecting', reason: backoff.attempts ? `Trying ${name} again` : `Reaching ${name}` });
-    let failure: unknown = new Error('no address to try');
-    const addresses = candidateAddresses(host.addresses, env.origin);
-    for (const address of addresses) {
-      if (closed) break;
-      try {
-        const opened = await connectTo(address);
-        attempting = false;
-        if (closed) {
-          opened.close(1000, 'closed');
-          return;
-        }
-        adopt(opened, address);
-        return;
-      } catch (err) {
-        failure = err;
-        const code = errorCode(err);
-        if (code && FATAL_CODES.has(code)) break;
-      }
-    }
-    attempting = false;
-    if (closed) return;
-    const code = errorCode(failure);
-    if (code && FATAL_CODES.has(code)) stopWith(failure);
-    else scheduleRetry(failure);
+    const candidates = new Map<string, Candidate>();
+    const r = raceAddresses<RelayChannel>({
+      addresses: preferAddress(candidateAddresses(known, env.origin), preferred),
+      headStartMs,
+      isFinal: isFatal,
+      start(address) {
+        const candidate = connectTo(address);
+        candidates.set(address, candidate);
+        return candidate;
+      },
+    });
+    race = r;
+    r.result.then(
+      ({ value, address }) => {
+        race = undefined;
+        if (closed) value.close(1000, 'closed');
+        else adopt(value, address, candidates.get(address)!);
+      },
+      (err: unknown) => {
+        if (race === r) race = undefined;
+        if (closed) return;
+        if (isFatal(err)) stopWith(err);
+        else scheduleRetry(err);
+      },
+    );
   };
 
   const startResync = (resync: Resync, on: RelayChannel) => {
@@ -267,42 +348,49 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     );
   };
 
-  const adopt = (opened: RelayChannel, address: string) => {
+  const adopt = (opened: RelayChannel, address: string, candidate: Candidate) => {
     channel = opened;
+    preferred = address;
+    env.rememberAddress?.(host.hostId, address);
     backoff.reset();
+    lastSeen = undefined;
+    resyncing = false;
     const welcome = opened.welcome;
+    known = [...new Set([...known, ...welcome.host.addresses])];
     // A host that predates resync messages: its events number from its own epoch.
     if (welcome.resumed || welcome.seq === undefined) epoch = welcome.epoch;
-    if (!welcome.resumed && welcome.seq === undefined) after = lastSeen;
+    if (!welcome.resumed && welcome.seq === undefined) after = undefined;
     setState({ phase: 'connected', address });
     handlers.onWelcome(welcome);
     handlers.onRuntime(welcome.runtime);
+    const early = candidate.win();
+    if (early.runtime) handlers.onRuntime(early.runtime);
+    heldResync = early.resync;
+    for (const [seq, event] of early.events) applyEvent(seq, event);
     if (heldResync) {
       const resync = heldResync;
       heldResync = undefined;
       startResync(resync, opened);
     }
-    void ping(); // a first round trip right away, then the heartbeat
+    void ping(pingTimeoutMs); // a first round trip right away, then the heartbeat
     opened.closed.then((err) => {
       if (opened !== channel) return;
       channel = undefined;
       clearTimeout(pingTimer);
       if (closed) return;
-      const code = errorCode(err);
-      if (code && FATAL_CODES.has(code)) stopWith(err);
+      if (isFatal(err)) stopWith(err);
       else scheduleRetry(err);
     });
   };
 
   const wake = () => {
-    if (closed) return;
+    if (closed || current.phase === 'stopped') return;
     if (channel) {
-      void ping(); // prove the connection survived the sleep
+      void ping(wakePingTimeoutMs); // do not trust a connection that went through a sleep or a network change
       return;
     }
-    if (current.phase === 'stopped') return;
     backoff.reset();
-    void attempt();
+    attempt();
   };
 
   const offWake = env.onWake(wake);
@@ -313,7 +401,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     }
   });
 
-  void attempt();
+  attempt();
 
   return {
     hostId: host.hostId,
@@ -329,7 +417,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       clearTimeout(pingTimer);
       old?.close(1000, 'reconnecting');
       backoff.reset();
-      void attempt();
+      attempt();
     },
     close() {
       if (closed) return;
@@ -338,6 +426,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       offOffline();
       clearTimeout(retryTimer);
       clearTimeout(pingTimer);
+      race?.cancel(new Error('closed by the app'));
       const old = channel;
       channel = undefined;
       old?.close(1000, 'closed by the app');

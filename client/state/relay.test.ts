@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
+import { RequestError, type RequestBody, type Welcome } from '../../shared/channel/client.ts';
 import type { Resync } from '../../shared/protocol/messages.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
 import type { HostRecord } from '../storage/db.ts';
@@ -43,7 +43,11 @@ async function harness() {
           return {
             hostId: opts.host.hostId,
             state: () => state,
-            request: async (body: RequestBody) => (requests.push(body), answers[body.t]),
+            request: async (body: RequestBody) => {
+              requests.push(body);
+              if (answers[body.t] instanceof Error) throw answers[body.t];
+              return answers[body.t];
+            },
             reconnectNow() {},
             close() {},
           };
@@ -58,7 +62,7 @@ async function harness() {
     handlers.onRuntime(welcome.runtime);
   };
   const settle = () => new Promise((r) => setTimeout(r, 10));
-  return { relay, connection, requests, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, e), resync: (r: Resync) => handlers.onResync(r) };
+  return { relay, connection, requests, answers, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, e), resync: (r: Resync) => handlers.onResync(r) };
 }
 
 test('a fresh connection loads the session list, learns the host, and shows Connected', async () => {
@@ -161,5 +165,37 @@ test('a resync reloads what it names and replaces the waiting requests; expired 
   assert.deepEqual(h.relay.permissions().map((p) => p.requestId), ['per_new']);
   assert.deepEqual(h.requests.map((r) => (r.t === 'session.messages' ? `${r.t} ${r.sessionId}` : r.t)).sort(), ['session.messages ses_b', 'sessions.list']);
   h.emit({ type: 'permission.expired', requestId: 'per_new', sessionId: 'ses_a', reason: 'runtime restarted' });
+  assert.deepEqual(h.relay.permissions(), []);
+});
+
+const bashRequest = (id: string) => ({ type: 'permission.asked', requestId: id, sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
+
+test('an expired request is shown with its reason until dismissed, and answering it is refused without asking the host', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  h.emit(bashRequest('per_1'));
+  const [asked] = h.relay.permissions();
+  h.emit({ type: 'permission.expired', requestId: 'per_1', sessionId: 'ses_a', reason: 'the runtime restarted (killed by SIGKILL)' });
+  assert.deepEqual(h.relay.permissions(), [], 'no longer waiting');
+  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_1', 'the runtime restarted (killed by SIGKILL)']]);
+  assert.equal(h.relay.statusOf('ses_a') === 'waiting', false);
+  h.requests.length = 0;
+  await assert.rejects(h.relay.replyPermission(asked!, 'once'), (err: Error & { code?: string }) => err.code === 'permission.expired');
+  assert.deepEqual(h.requests, [], 'nothing was sent');
+  h.emit({ type: 'permission.expired', requestId: 'per_unseen', sessionId: 'ses_a', reason: 'x' });
+  assert.equal(h.relay.expiredPermissions().length, 1, 'a request this phone never showed is not announced');
+  h.relay.dismissExpired('per_1');
+  assert.deepEqual(h.relay.expiredPermissions(), []);
+});
+
+test('a reply the host refuses as expired is not reported as done: it rejects and the request shows as expired', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  h.emit(bashRequest('per_2'));
+  h.answers['permission.reply'] = new RequestError('permission.expired', 'permission request per_2 expired (the runtime restarted); the answer was not delivered');
+  await assert.rejects(h.relay.replyPermission(h.relay.permissions()[0]!, 'once'), /not delivered/);
+  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_2', 'the runtime restarted']]);
   assert.deepEqual(h.relay.permissions(), []);
 });

@@ -34,6 +34,13 @@ export interface LastTask {
   at: number;
 }
 
+/** A request the host says can no longer be answered (the runtime restarted, or withdrew it). */
+export interface ExpiredPermission {
+  request: PermissionAskedEvent;
+  /** Why, for a person. */
+  reason: string;
+}
+
 export interface Health {
   phase: LinkState['phase'] | 'unpaired';
   reason: string;
@@ -69,6 +76,8 @@ export interface RelayApp {
   readonly listError: Accessor<string>;
   /** Approvals the computer in use waits for, oldest first. */
   readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
+  /** Requests that expired before they were answered, shown until the person dismisses them. */
+  readonly expiredPermissions: Accessor<readonly ExpiredPermission[]>;
   readonly health: Health;
   /**
    * The connected computer's stable address, when this page was opened from an address that
@@ -88,7 +97,12 @@ export interface RelayApp {
   newTask(text: string): Promise<string>;
   sendTask(sessionId: string, text: string): Promise<void>;
   stop(sessionId: string): Promise<void>;
+  /**
+   * Answers a waiting request. Rejects (code `permission.expired`) when the host says it expired,
+   * and without asking the host when it is already known to have expired.
+   */
   replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
+  dismissExpired(requestId: string): void;
   reconnectNow(): void;
   /** One request to the computer in use (for features with state of their own, such as metrics). */
   request: HostLink['request'];
@@ -123,6 +137,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const [sessionsFresh, setSessionsFresh] = createSignal(false);
   const [listError, setListError] = createSignal('');
   const [permissions, setPermissions] = createSignal<readonly PermissionAskedEvent[]>([]);
+  const [expiredPermissions, setExpired] = createSignal<readonly ExpiredPermission[]>([]);
   const [unlistedHere, setUnlistedHere] = createSignal<string>();
   const [health, setHealth] = createStore<Health>({ phase: 'unpaired', reason: NO_HOST });
   const [loads, setLoads] = createStore<Record<string, SessionLoad>>({});
@@ -250,9 +265,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const onEvent = (raw: Record<string, unknown>) => {
     if (raw.type === 'permission.expired') {
       try {
-        dropPermission(parsePermissionExpired(raw).requestId);
+        const { requestId, reason } = parsePermissionExpired(raw);
+        expirePermission(requestId, reason);
       } catch {
-        // malformed: nothing to drop
+        // malformed: nothing to expire
       }
       return;
     }
@@ -303,6 +319,16 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   };
 
   const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
+
+  /** Moves a waiting request to the expired ones, with why; one this phone never showed is ignored. */
+  const expirePermission = (requestId: string, reason: string) => {
+    const request = permissions().find((p) => p.requestId === requestId);
+    batch(() => {
+      dropPermission(requestId);
+      const known = expiredPermissions().find((e) => e.request.requestId === requestId);
+      if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
+    });
+  };
 
   const connectActive = async () => {
     link?.close();
@@ -358,6 +384,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       setActiveId(hostId);
       timelines = new Map();
       setPermissions([]);
+      setExpired([]);
       setSessionsFresh(false);
       setListError('');
       setUnlistedHere(undefined);
@@ -375,6 +402,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     sessionsFresh,
     listError,
     permissions,
+    expiredPermissions,
     health,
     unlistedHere,
 
@@ -470,15 +498,22 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     },
 
     async replyPermission(req, reply) {
+      if (expiredPermissions().some((e) => e.request.requestId === req.requestId)) throw new PermissionExpired();
       try {
         await request({ t: 'permission.reply', requestId: req.requestId, reply });
         dropPermission(req.requestId);
       } catch (err) {
-        // Answered elsewhere, withdrawn, or its turn ended: nothing left to decide.
         const code = errorCode(err);
-        if (code === 'request.unknown' || code === 'permission.expired') dropPermission(req.requestId);
+        // Answered elsewhere, or its turn ended: nothing left to decide.
+        if (code === 'request.unknown') dropPermission(req.requestId);
+        // Gone with the runtime: the person must see that their answer did not count.
+        if (code === 'permission.expired') expirePermission(req.requestId, expiryReason(err));
         throw err;
       }
+    },
+
+    dismissExpired(requestId) {
+      setExpired(expiredPermissions().filter((e) => e.request.requestId !== requestId));
     },
 
     reconnectNow() {
@@ -500,6 +535,21 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       }
     },
   };
+}
+
+/** Refusing to send an answer to a request known to have expired (explain.ts words it). */
+class PermissionExpired extends Error {
+  readonly code = 'permission.expired';
+  constructor() {
+    super('this permission request expired; the answer was not sent');
+    this.name = 'PermissionExpired';
+  }
+}
+
+/** The host's refusal says why the request expired (host/rpc/permissions.ts): "… expired (<why>); …". */
+function expiryReason(err: unknown): string {
+  const why = err instanceof Error ? /expired \((.+)\); the answer/.exec(err.message)?.[1] : undefined;
+  return why ?? 'your computer no longer has this request';
 }
 
 function stripUndefined(s: SessionSummary): SessionSummary {
