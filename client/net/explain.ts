@@ -31,6 +31,7 @@ export function explainConnection(err: unknown, host: string): Explained {
     'device.revoked': `This phone was removed from ${host}. Pair again to use it.`,
     'protocol.version': `This app and ${host} speak different versions. Update the host, then reload the app from it.`,
     'host.shutting-down': `${host} is shutting down`,
+    'device.access-changed': `${host} changed what this phone may do; reconnecting with the new access`,
     'connection.slow': 'The connection was too slow to keep up',
     'handshake.failed': `The secure handshake failed: the computer answering may not be ${host}`,
     'frame.auth': 'A message arrived damaged or tampered with',

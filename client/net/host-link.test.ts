@@ -135,6 +135,18 @@ test('reconnects after a drop with backoff, resuming after the last event of the
   h.link.close();
 });
 
+test('an access change reconnects at once (no backoff) to receive the new scopes', async () => {
+  const first = fakeChannel();
+  const second = fakeChannel();
+  // A backoff long enough that a retry through it would not happen within the test.
+  const h = harness([async () => first, async () => second], { backoff: createBackoff({ initialMs: 60_000, maxMs: 60_000 }) });
+  await until(() => h.link.state().phase === 'connected');
+  first.drop(new RelayClosedError('device.access-changed', 4205, 'device.access-changed: scopes changed'));
+  await until(() => h.calls.length === 2 && h.link.state().phase === 'connected');
+  assert.ok(!h.states.some((s) => s.phase === 'waiting'), 'no wait between the two connections');
+  h.link.close();
+});
+
 test('stops for good when the host no longer knows this phone', async () => {
   const h = harness([async () => Promise.reject(new RelayClosedError('device.revoked', 4403, 'device.revoked: removed'))]);
   await until(() => h.link.state().phase === 'stopped');

@@ -379,6 +379,8 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       clearTimeout(pingTimer);
       if (closed) return;
       if (isFatal(err)) stopWith(err);
+      // The host closed it to hand out the device's new scopes: the next welcome carries them.
+      else if (errorCode(err) === 'device.access-changed') attempt();
       else scheduleRetry(err);
     });
   };
