@@ -23,6 +23,8 @@ interface FakeRuntime {
   sessions: Map<string, unknown[]>;
   statuses: Map<string, Record<string, unknown>>;
   permissions: Map<string, Array<{ id: string; sessionID: string }>>;
+  /** Directories whose `/event` answers 500. */
+  refuseEvents: Set<string>;
   /** Writes to the newest stream of `directory` (default: the newest stream). */
   send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
@@ -35,7 +37,9 @@ async function fakeRuntime(): Promise<FakeRuntime> {
   const sessions = new Map<string, unknown[]>();
   const statuses = new Map<string, Record<string, unknown>>();
   const permissions = new Map<string, Array<{ id: string; sessionID: string }>>();
-  const streamWaiters: Array<() => void> = [];
+  const refuseEvents = new Set<string>();
+  /** Each says whether it is done waiting. */
+  let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -45,11 +49,12 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     const url = new URL(req.url!, 'http://x');
     const path = url.pathname;
     const directory = url.searchParams.get('directory') ?? '';
+    if (path === '/event' && refuseEvents.has(directory)) return void res.writeHead(500).end();
     if (path === '/event') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ type: 'server.connected', properties: {} })}\n\n`);
       streams.push(Object.assign(res, { directory }));
-      for (const w of streamWaiters.splice(0)) w();
+      streamWaiters = streamWaiters.filter((done) => !done());
       return;
     }
     if (req.method === 'POST' && /^\/session\/ses_1\/prompt_async$/.test(path)) return void res.writeHead(204).end();
@@ -69,9 +74,10 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     sessions,
     statuses,
     permissions,
+    refuseEvents,
     send: (frame, directory) =>
       streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
-    waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && r()))),
+    waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -265,6 +271,35 @@ test('events of every workspace arrive; one lost stream is said once it is back'
   rt.send(idle('ses_b2'), '/w/b');
   await got.until(4);
   assert.deepEqual(got.events.slice(2), [{ type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_b2' }]);
+
+  // A restarted runtime drops every stream: said once, when all are back.
+  for (const s of rt.streams.filter((s) => !s.writableEnded)) s.end();
+  await rt.waitForStream(5);
+  await bridge.subscribed();
+  rt.send(idle('ses_a3'), '/w/a');
+  await got.until(6);
+  assert.deepEqual(got.events.slice(4), [{ type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_a3' }]);
+});
+
+test('a workspace whose stream cannot connect does not hold back the others', async (t) => {
+  const rt = await fakeRuntime();
+  rt.refuseEvents.add('/w/gone');
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  const got = collector();
+  bridge.onEvent((e) => got.push(e));
+  await rt.waitForStream(1);
+  rt.send(idle('ses_a'), '/w/a');
+  await got.until(1);
+  rt.streams[0]!.end();
+  await rt.waitForStream(2);
+  rt.send(idle('ses_a2'), '/w/a');
+  await got.until(3);
+  assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_a' }, { type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_a2' }]);
+  assert.ok(rt.requests.filter((r) => r.url === '/event?directory=%2Fw%2Fgone').length >= 2, 'the broken one is retried');
 });
 
 test('a permission reply goes to the workspace of its request', async (t) => {

@@ -11,9 +11,10 @@
  * routes for the `/permission` list and reply that runtime 1.18 serves.
  *
  * Each event stream reconnects by itself (with backoff) when it ends, errors or falls silent
- * (the runtime sends a heartbeat about every 10 s); once every stream is connected again after
- * one dropped it emits `runtime.reconnected` (once), because `/event` has no resume cursor and
- * events may have been missed.
+ * (the runtime sends a heartbeat about every 10 s); once the streams that dropped are all back
+ * (a restarted runtime drops every one) it emits `runtime.reconnected`, once, because `/event`
+ * has no resume cursor and events may have been missed. A workspace whose stream never connected
+ * does not hold that back.
  * @module
  */
 import {
@@ -114,8 +115,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   const listeners = new Set<(event: RelayRuntimeEvent) => void>();
   let closed = false;
   const waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
-  /** A stream that had been connected dropped: said once every stream is connected again. */
-  let missed = false;
+  /** Streams that dropped after being connected: `runtime.reconnected` is said once all are back. */
+  const dropped = new Set<object>();
   const requestScopes = new Map<string, Scope>();
   const rememberRequest = (requestId: string, scope: Scope) => {
     requestScopes.set(requestId, scope);
@@ -221,10 +222,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
             s.connected = true;
             failures = 0;
             log.debug('runtime event stream connected', { url: target?.url, ...where });
-            if (!allConnected()) continue;
-            if (missed) emit({ type: 'runtime.reconnected' });
-            missed = false;
-            for (const w of waiters.splice(0)) w.resolve();
+            if (dropped.delete(s) && dropped.size === 0) emit({ type: 'runtime.reconnected' });
+            if (allConnected()) for (const w of waiters.splice(0)) w.resolve();
             continue;
           }
           let mapped: RelayRuntimeEvent[];
@@ -244,7 +243,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         problem = err;
       } finally {
         clearTimeout(idle);
-        if (s.connected) missed = true;
+        if (s.connected) dropped.add(s);
         s.connected = false;
       }
       if (closed) return;
