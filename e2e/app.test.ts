@@ -233,9 +233,12 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
   it('lists a task that was already running when the app opened as running, before any further event', async () => {
     const bridge = app.host.runtime.bridge;
     const seen: RelayRuntimeEvent[] = [];
-    const session = await bridge.createSession('Running before the app opened');
+    const session = await bridge.createSession('Long job, started before the app opened');
     let streamed: () => void;
-    const streaming = new Promise<void>((resolve) => (streamed = resolve));
+    const streaming = new Promise<void>((resolve, reject) => {
+      streamed = resolve;
+      setTimeout(() => reject(new Error(`the slow task sent no text within ${WAIT.timeout} ms; saw ${seen.map((e) => e.type).join(', ')}`)), WAIT.timeout).unref();
+    });
     const stopWatching = bridge.onEvent((e) => {
       seen.push(e);
       if (e.type === 'message.text.delta' && e.sessionId === session.id) streamed();
@@ -257,7 +260,8 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       await p.getByRole('button', { name: 'Pair', exact: true }).click();
       app.host.relay.approvals.approve((await app.nextApproval()).id);
       const sessions = p.getByRole('region', { name: 'Sessions' });
-      await sessions.getByRole('link', { name: /Running before the app opened/ }).filter({ hasText: 'Running' }).waitFor(WAIT);
+      // The title says nothing of the status: the badge does.
+      await sessions.getByRole('link', { name: /^Long job, started before the app opened\s*Running/ }).waitFor(WAIT);
       assert.equal(statusEvents(), before, 'no status event reached the phone: the running state came with the list');
       await screenshot(p, 'app-pixel7-sessions-running');
     } finally {
