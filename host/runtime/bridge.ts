@@ -116,7 +116,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   let closed = false;
   const waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   /** Streams that dropped after being connected: `runtime.reconnected` is said once all are back. */
-  const dropped = new Set<object>();
+  const dropped = new Set<Stream>();
   const requestScopes = new Map<string, Scope>();
   const rememberRequest = (requestId: string, scope: Scope) => {
     requestScopes.set(requestId, scope);
