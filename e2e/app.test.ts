@@ -3,7 +3,8 @@
  * boundary), in Chromium at phone sizes, driven by role and name: pairing from the QR link (and a
  * refusal), with a typed code, with the in-app scanner on a fake camera; a task streaming in
  * order; a permission allowed once and one denied; a stop; the cached state shown before the host
- * answers; a long session kept to a bounded DOM; the health panel. Screenshots of the main
+ * answers; a task already running when a new phone opens the app shown as running; a long
+ * session kept to a bounded DOM; the health panel. Screenshots of the main
  * screens go to test-results/screenshots/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
+import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
 import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { writeQrVideo } from './fixtures/qr-video.ts';
@@ -226,6 +228,47 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     }
     await page.reload();
     await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
+  });
+
+  it('lists a task that was already running when the app opened as running, before any further event', async () => {
+    const bridge = app.host.runtime.bridge;
+    const seen: RelayRuntimeEvent[] = [];
+    const session = await bridge.createSession('Long job, started before the app opened');
+    let streamed: () => void;
+    const streaming = new Promise<void>((resolve, reject) => {
+      streamed = resolve;
+      setTimeout(() => reject(new Error(`the slow task sent no text within ${WAIT.timeout} ms; saw ${seen.map((e) => e.type).join(', ')}`)), WAIT.timeout).unref();
+    });
+    const stopWatching = bridge.onEvent((e) => {
+      seen.push(e);
+      if (e.type === 'message.text.delta' && e.sessionId === session.id) streamed();
+    });
+    // A new phone: nothing cached and nothing learned from events; only the host's list can tell.
+    const phone = await browser.newContext({ ...PHONES.pixel7 });
+    phone.on('weberror', (err) => pageErrors.push(String(err.error())));
+    try {
+      await bridge.prompt(session.id, 'Take your time [slow]');
+      // Mid-stream the runtime has said "busy" already and says nothing more of the status until the end.
+      await streaming;
+      const statusEvents = () => seen.filter((e) => e.type === 'session.status' && e.sessionId === session.id).length;
+      const before = statusEvents();
+
+      const p = await phone.newPage();
+      const offer = app.host.relay.newOffer();
+      await p.goto(`${app.origin}/#/pair`);
+      await p.getByRole('textbox', { name: 'Pairing code' }).fill(offer.code);
+      await p.getByRole('button', { name: 'Pair', exact: true }).click();
+      app.host.relay.approvals.approve((await app.nextApproval()).id);
+      const sessions = p.getByRole('region', { name: 'Sessions' });
+      // The title says nothing of the status: the badge does.
+      await sessions.getByRole('link', { name: /^Long job, started before the app opened\s*Running/ }).waitFor(WAIT);
+      assert.equal(statusEvents(), before, 'no status event reached the phone: the running state came with the list');
+      await screenshot(p, 'app-pixel7-sessions-running');
+    } finally {
+      stopWatching();
+      await phone.close();
+      await bridge.abort(session.id);
+    }
   });
 
   it('keeps the DOM bounded for a session with thousands of parts', async () => {

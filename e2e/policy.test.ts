@@ -144,6 +144,7 @@ const ALLOWED = [
   ['GET', '/global/health'],
   ['GET', '/event'],
   ['GET', '/session'],
+  ['GET', '/session/status'],
   ['POST', '/session'],
   ['GET', `/session/${ID}`],
   ['PATCH', `/session/${ID}`],
@@ -233,7 +234,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
     assert.doesNotMatch(r.path, /shell|pty|config|provider|auth|mcp|tui|\.\.|%/, `${r.method} ${r.path}`);
   }
   // The only session ids that reached the runtime are real ones.
-  const sessionPaths = during.filter((r) => r.path.startsWith('/session/')).map((r) => r.path.split('/')[2]);
+  const sessionPaths = during.filter((r) => r.path.startsWith('/session/') && r.path !== '/session/status').map((r) => r.path.split('/')[2]);
   assert.deepEqual([...new Set(sessionPaths)].filter((id) => id !== session.id), []);
 });
 

@@ -1,6 +1,7 @@
 /**
- * The bridge against the REAL OpenCode runtime (one for the whole file), driven by the fake
- * model: streaming, permissions, abort, file edits, todos, and a restart after SIGKILL.
+ * The bridge against the REAL OpenCode runtime (one for the whole file, serving two workspaces),
+ * driven by the fake model: streaming, permissions, abort, file edits, todos, the live status of
+ * listed sessions, a session in the second workspace, and a restart after SIGKILL.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../shared/protocol/runtime-events.ts';
 import type { RuntimeBridge } from '../host/runtime/bridge.ts';
 import type { RuntimeState } from '../host/runtime/supervisor.ts';
-import { REASONING_DELTAS, TODO_ITEMS, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
+import { OVERLOADED_MESSAGE, REASONING_DELTAS, TODO_ITEMS, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
 import { startRuntimeFixture, type RuntimeFixture } from './fixtures/runtime.ts';
 
 const WAIT_MS = 30_000;
@@ -22,7 +23,7 @@ const waiters = new Set<() => void>();
 
 before(async () => {
   const t0 = Date.now();
-  rt = await startRuntimeFixture();
+  rt = await startRuntimeFixture({ extraWorkspaces: 1 });
   coldStartMs = Date.now() - t0;
   rt.bridge.onEvent((e) => {
     events.push(e);
@@ -172,6 +173,71 @@ test('abort stops a running turn', TEST, async () => {
   const message = await waitForEvent('message.updated', (e) => e.sessionId === sessionId && e.role === 'assistant' && e.error !== undefined, from);
   assert.equal(message.error?.name, 'MessageAbortedError');
   assert.ok(sessionEvents(sessionId, 'message.text.delta').length < 600, 'the reply did not run to its end');
+});
+
+async function listedStatus(sessionId: string) {
+  return (await rt.bridge.listSessions()).find((s) => s.id === sessionId)?.relayStatus;
+}
+
+test('the session list carries live status: busy while a task runs, idle otherwise', TEST, async () => {
+  const quiet = await newSession(rt.bridge, 'listed idle');
+  await rt.bridge.prompt(quiet, 'short [text:3]');
+  await idleOf(quiet);
+  const running = await newSession(rt.bridge, 'listed busy');
+  await rt.bridge.prompt(running, 'take your time [slow]');
+  await waitForEvent('message.text.delta', (e) => e.sessionId === running);
+
+  const listed = await rt.bridge.listSessions();
+  assert.deepEqual(listed.find((s) => s.id === running)?.relayStatus, { type: 'busy' });
+  assert.deepEqual(listed.find((s) => s.id === quiet)?.relayStatus, { type: 'idle' });
+
+  const from = events.length;
+  assert.equal(await rt.bridge.abort(running), true);
+  await idleOf(running, from);
+  assert.deepEqual(await listedStatus(running), { type: 'idle' });
+});
+
+test('a task whose model keeps failing is listed as retrying, with the attempt and the reason', TEST, async () => {
+  const sessionId = await newSession(rt.bridge, 'listed retry');
+  await rt.bridge.prompt(sessionId, 'try hard [overloaded]');
+  const event = await waitForEvent('session.status', (e) => e.sessionId === sessionId && e.status === 'retry');
+  assert.match(event.message ?? '', new RegExp(OVERLOADED_MESSAGE));
+  // The runtime is busy for the moment of each new attempt, and retrying in between.
+  const listed = async () => (await rt.bridge.listSessions()).find((s) => s.id === sessionId);
+  let row = await listed();
+  while (row?.relayStatus.type === 'busy') row = await listed();
+  const status = row?.relayStatus;
+  assert.ok(status?.type === 'retry', `listed as retrying, not ${JSON.stringify(status)}`);
+  assert.ok(status.attempt >= 1);
+  assert.match(status.message, new RegExp(OVERLOADED_MESSAGE));
+  assert.ok(status.next > row!.time.created, 'next is a time (ms since the epoch), not a delay');
+
+  const from = events.length;
+  assert.equal(await rt.bridge.abort(sessionId), true);
+  await idleOf(sessionId, from);
+  assert.deepEqual(await listedStatus(sessionId), { type: 'idle' });
+});
+
+test('a session in the second workspace is listed, its events arrive and its permission reply reaches it', TEST, async () => {
+  const second = rt.workspaces[1]!;
+  const session = await rt.bridge.createSession('in the second workspace', second);
+  assert.equal(session.directory, second);
+
+  const listed = await rt.bridge.listSessions();
+  assert.equal(listed.find((s) => s.id === session.id)?.directory, second);
+  assert.ok(listed.some((s) => s.directory === rt.workspace), 'the first workspace is listed too');
+  assert.equal(new Set(listed.map((s) => s.id)).size, listed.length, 'each session once');
+  const updated = listed.map((s) => s.time.updated);
+  assert.deepEqual(updated, [...updated].sort((a, b) => b - a), 'most recently updated first');
+
+  await rt.bridge.prompt(session.id, 'where am I [bash:pwd]');
+  const asked = await waitForEvent('permission.asked', (e) => e.sessionId === session.id);
+  assert.ok((await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'listed as pending');
+  await rt.bridge.replyPermission(asked.requestId, 'once');
+  const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
+  assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
+  await idleOf(session.id);
+  assert.ok(sessionEvents(session.id, 'session.status').some((e) => e.status === 'busy'));
 });
 
 test('a runtime killed with SIGKILL is restarted and the bridge works again', TEST, async (t) => {

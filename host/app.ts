@@ -90,7 +90,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const runtime = startRuntime({
     log,
     workspaces: config.workspaces,
-    directory: config.workspaces[0],
     ...(config.opencodeUrl ? { attachUrl: config.opencodeUrl } : { pidFile: join(config.dataDir, 'runtime.pid') }),
     env: {
       // Nothing leaves the machine unless the person asks: no sharing, no self-update.

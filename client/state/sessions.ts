@@ -1,13 +1,15 @@
 /**
  * The session list of the computer in use: title, status and last activity per session, kept
- * current by runtime events and replaced wholesale by `sessions.list` answers. Sub-sessions
- * (an agent's own helpers) are kept but not listed.
+ * current by runtime events and replaced wholesale by `sessions.list` answers, whose `relayStatus`
+ * (the runtime's live status of each session) is the truth: a task already running when the app
+ * opens shows as running before any event. Sub-sessions (an agent's own helpers) are kept but
+ * not listed.
  * @module
  */
 import { batch } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import { mapRuntimeEvent, type RelayRuntimeEvent, type SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
-import { describeFailure, type SessionStatus } from './timeline.ts';
+import { mapRuntimeEvent, type RelayRuntimeEvent, type SessionStatusEvent, type SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
+import { describeFailure, describeRetry, type SessionStatus } from './timeline.ts';
 
 export interface SessionSummary {
   sessionId: string;
@@ -16,33 +18,62 @@ export interface SessionSummary {
   /** Last activity (ms). */
   updatedAt: number;
   status: Exclude<SessionStatus, 'waiting'>;
-  /** Why it failed. */
+  /** Why it failed, or why it is retrying. */
   note?: string;
   directory?: string;
   parentId?: string;
 }
 
+/** A session as the host listed it: without `status` when the host did not say (`session.create`, an older host). */
+export type HostSessionSummary = Omit<SessionSummary, 'status'> & Partial<Pick<SessionSummary, 'status'>>;
+
 export interface SessionsStore {
   /** Top-level sessions, most recently active first. */
   list(): SessionSummary[];
   get(sessionId: string): SessionSummary | undefined;
-  /** Replaces everything (a cached copy, or the host's answer, which keeps known statuses). */
-  replace(sessions: SessionSummary[]): void;
+  /**
+   * Replaces everything (a cached copy, or the host's answer). A status given is the truth, except
+   * that `idle` leaves a known failure alone until the session was active again; a session
+   * without one keeps its known status.
+   */
+  replace(sessions: Array<SessionSummary | HostSessionSummary>): void;
   /** Applies an event; true when it changed something worth saving. */
   apply(event: RelayRuntimeEvent): boolean;
   clear(): void;
 }
 
-/** `sessions.list` / `session.create` answers (raw OpenCode sessions) → summaries; malformed ones are skipped. */
-export function summariesFromHost(raw: unknown): SessionSummary[] {
+/**
+ * `sessions.list` / `session.create` answers (raw OpenCode sessions, listed ones with the host's
+ * `relayStatus`) → summaries; malformed sessions are skipped, a malformed status is left out.
+ */
+export function summariesFromHost(raw: unknown): HostSessionSummary[] {
   const list = Array.isArray(raw) ? raw : [raw];
   return list.flatMap((info) => {
+    let summary: HostSessionSummary;
     try {
-      return mapRuntimeEvent({ type: 'session.updated', properties: { info } }).flatMap((e) => (e.type === 'session.updated' ? [fromEvent(e)] : []));
+      const e = mapRuntimeEvent({ type: 'session.updated', properties: { info } })[0];
+      if (e?.type !== 'session.updated') return [];
+      // fromEvent's `idle` is a default, not something the host said.
+      const { status: _default, ...said } = fromEvent(e);
+      summary = said;
     } catch {
       return [];
     }
+    const status = (info as { relayStatus?: unknown }).relayStatus;
+    if (status === undefined) return [summary];
+    try {
+      const e = mapRuntimeEvent({ type: 'session.status', properties: { sessionID: summary.sessionId, status } })[0];
+      return [e?.type === 'session.status' ? withoutEmptyNote({ ...summary, ...statusOf(e) }) : summary];
+    } catch {
+      return [summary];
+    }
   });
+}
+
+/** A runtime status as the list shows it: a retry is still running, with a note saying why. */
+function statusOf(e: SessionStatusEvent): Pick<SessionSummary, 'status' | 'note'> {
+  if (e.status === 'idle') return { status: 'idle', note: undefined };
+  return { status: 'running', note: e.status === 'retry' ? describeRetry(e.attempt, e.message) : undefined };
 }
 
 function fromEvent(e: SessionUpdatedEvent, known?: SessionSummary): SessionSummary {
@@ -56,6 +87,23 @@ function fromEvent(e: SessionUpdatedEvent, known?: SessionSummary): SessionSumma
     ...(e.directory !== undefined ? { directory: e.directory } : {}),
     ...(e.parentId !== undefined ? { parentId: e.parentId } : {}),
   };
+}
+
+/** The stored form: no `note: undefined` left behind. */
+function withoutEmptyNote(s: SessionSummary): SessionSummary {
+  const { note, ...rest } = s;
+  return note ? { ...rest, note } : rest;
+}
+
+/** What the list shows for `s` given what the store knew of it (see `replace`). */
+function merged(s: SessionSummary | HostSessionSummary, known: SessionSummary | undefined): SessionSummary {
+  if (!known) return withoutEmptyNote({ ...s, status: s.status ?? 'idle' });
+  if (!s.status) return withoutEmptyNote({ ...s, status: known.status, note: known.note });
+  // The runtime forgets a failure once idle; it still stands while nothing happened since.
+  if (s.status === 'idle' && known.status === 'failed' && s.updatedAt <= known.updatedAt) {
+    return withoutEmptyNote({ ...s, status: 'failed', note: known.note, updatedAt: known.updatedAt });
+  }
+  return withoutEmptyNote({ ...s, status: s.status });
 }
 
 export function createSessionsStore(now: () => number = Date.now): SessionsStore {
@@ -76,10 +124,7 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
     replace(sessions) {
       batch(() => {
         const next: Record<string, SessionSummary> = {};
-        for (const s of sessions) {
-          const known = state.byId[s.sessionId];
-          next[s.sessionId] = known && s.status === 'idle' && !s.note ? { ...s, status: known.status, ...(known.note ? { note: known.note } : {}) } : s;
-        }
+        for (const s of sessions) next[s.sessionId] = merged(s, state.byId[s.sessionId]);
         setState('byId', reconcile(next));
       });
     },
@@ -93,7 +138,7 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
           setState('byId', e.sessionId, undefined!);
           return true;
         case 'session.status':
-          return patch(e.sessionId, e.status === 'idle' ? { status: 'idle', note: undefined } : { status: 'running', note: undefined });
+          return patch(e.sessionId, statusOf(e));
         case 'session.idle':
           return state.byId[e.sessionId]?.status === 'failed' ? false : patch(e.sessionId, { status: 'idle' });
         case 'session.error':

@@ -92,6 +92,11 @@ export function describeFailure(name: string, message: string): string {
   return message ? `${message} (${name})` : name;
 }
 
+/** What a session retrying its model call says (OpenCode's `retry` status). */
+export function describeRetry(attempt: number | undefined, message: string | undefined): string {
+  return `Retrying (attempt ${attempt ?? '?'}): ${message ?? ''}`;
+}
+
 export function createTimeline(sessionId: string): Timeline {
   const [items, setItems] = createSignal<readonly TimelineItem[]>([]);
   const [todos, setTodos] = createSignal<readonly TodoItem[]>([]);
@@ -202,7 +207,7 @@ export function createTimeline(sessionId: string): Timeline {
           setStatusNote('');
         } else {
           setStatus('running');
-          setStatusNote(e.status === 'retry' ? `Retrying (attempt ${e.attempt ?? '?'}): ${e.message ?? ''}` : '');
+          setStatusNote(e.status === 'retry' ? describeRetry(e.attempt, e.message) : '');
         }
         return;
       case 'session.idle':

@@ -9,43 +9,61 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeBridge } from './bridge.ts';
+import { createRuntimeBridge, mergeSessions } from './bridge.ts';
 
 const PASSWORD = 'bridge-secret';
 const AUTH = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString('base64')}`;
 
 interface FakeRuntime {
   url: string;
-  /** Open `/event` responses, newest last. */
-  streams: ServerResponse[];
+  /** Open `/event` responses, newest last, with the directory each asked about ('' for none). */
+  streams: Array<ServerResponse & { directory: string }>;
   requests: Array<{ method: string; url: string; body: unknown; auth?: string }>;
-  send(frame: unknown): void;
+  /** What `GET /session`, `/session/status` and `/permission` answer, per directory ('' for none). */
+  sessions: Map<string, unknown[]>;
+  statuses: Map<string, Record<string, unknown>>;
+  permissions: Map<string, Array<{ id: string; sessionID: string }>>;
+  /** Directories whose `/event` answers 500. */
+  refuseEvents: Set<string>;
+  /** Writes to the newest stream of `directory` (default: the newest stream). */
+  send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 async function fakeRuntime(): Promise<FakeRuntime> {
-  const streams: ServerResponse[] = [];
+  const streams: FakeRuntime['streams'] = [];
   const requests: FakeRuntime['requests'] = [];
-  const streamWaiters: Array<() => void> = [];
+  const sessions = new Map<string, unknown[]>();
+  const statuses = new Map<string, Record<string, unknown>>();
+  const permissions = new Map<string, Array<{ id: string; sessionID: string }>>();
+  const refuseEvents = new Set<string>();
+  /** Each says whether it is done waiting. */
+  let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     requests.push({ method: req.method!, url: req.url!, body: text ? JSON.parse(text) : undefined, auth: req.headers.authorization });
     if (req.headers.authorization !== AUTH) return void res.writeHead(401).end();
-    const path = new URL(req.url!, 'http://x').pathname;
+    const url = new URL(req.url!, 'http://x');
+    const path = url.pathname;
+    const directory = url.searchParams.get('directory') ?? '';
+    if (path === '/event' && refuseEvents.has(directory)) return void res.writeHead(500).end();
     if (path === '/event') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ type: 'server.connected', properties: {} })}\n\n`);
-      streams.push(res);
-      for (const w of streamWaiters.splice(0)) w();
+      streams.push(Object.assign(res, { directory }));
+      streamWaiters = streamWaiters.filter((done) => !done());
       return;
     }
     if (req.method === 'POST' && /^\/session\/ses_1\/prompt_async$/.test(path)) return void res.writeHead(204).end();
-    if (req.method === 'POST' && /^\/permission\/per_1\/reply$/.test(path)) return json(res, true);
+    const reply = /^\/permission\/([^/]+)\/reply$/.exec(path);
+    if (req.method === 'POST' && reply && (permissions.get(directory) ?? []).some((p) => p.id === reply[1])) return json(res, true);
     if (req.method === 'POST' && path === '/session') return json(res, { id: 'ses_1', title: (JSON.parse(text) as { title: string }).title });
-    if (req.method === 'GET' && path === '/permission') return json(res, [{ id: 'per_1', sessionID: 'ses_1', permission: 'bash', patterns: ['ls'], metadata: {}, always: [] }]);
+    if (req.method === 'GET' && path === '/session') return json(res, sessions.get(directory) ?? []);
+    if (req.method === 'GET' && path === '/session/status') return json(res, statuses.get(directory) ?? {});
+    if (req.method === 'GET' && path === '/permission') return json(res, permissions.get(directory) ?? []);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"name":"NotFoundError","data":{"message":"no such session"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -53,8 +71,13 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     streams,
     requests,
-    send: (frame) => streams.at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
-    waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && r()))),
+    sessions,
+    statuses,
+    permissions,
+    refuseEvents,
+    send: (frame, directory) =>
+      streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
+    waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -170,7 +193,7 @@ test('a bridge made before the runtime has an address refuses calls, then connec
 
 test('REST calls: prompt is async, replies are once or reject, errors are readable', async (t) => {
   const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directory: '/work/space' });
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/work/space'] });
   t.after(async () => {
     await bridge.close();
     await rt.close();
@@ -181,6 +204,7 @@ test('REST calls: prompt is async, replies are once or reject, errors are readab
   assert.deepEqual(prompt.body, { parts: [{ type: 'text', text: 'hello' }], messageID: 'msg_abc' });
   assert.match(prompt.url, /directory=%2Fwork%2Fspace/);
 
+  rt.permissions.set('/work/space', [{ id: 'per_1', sessionID: 'ses_1' }]);
   assert.equal((await bridge.listPermissions())[0].id, 'per_1');
   await bridge.replyPermission('per_1', 'reject', 'not now');
   assert.deepEqual(rt.requests.find((r) => r.url.startsWith('/permission/per_1/reply'))!.body, { reply: 'reject', message: 'not now' });
@@ -189,4 +213,126 @@ test('REST calls: prompt is async, replies are once or reject, errors are readab
   await assert.rejects(bridge.getSession('ses_missing'), (err: Error) => err.message.startsWith('get session failed') && err.message.includes('no such session'));
   await bridge.close();
   await assert.rejects(bridge.listSessions(), /closed/);
+});
+
+const session = (id: string, directory: string, updated: number) => ({ id, slug: id, projectID: 'p', directory, title: id, version: '1.18.33', time: { created: 1, updated } });
+
+test('sessions of every workspace are listed once, most recently updated first, each with its live status', async (t) => {
+  const rt = await fakeRuntime();
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'] });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  rt.sessions.set('/w/a', [session('ses_a1', '/w/a', 30), session('ses_a2', '/w/a', 10)]);
+  // The runtime's status map is per directory and holds only sessions that are not idle.
+  rt.statuses.set('/w/a', { ses_a2: { type: 'busy' }, ses_b1: { type: 'busy' } });
+  rt.sessions.set('/w/b', [session('ses_b1', '/w/b', 20), session('ses_a1', '/w/a', 30)]);
+  rt.statuses.set('/w/b', { ses_b1: { type: 'retry', attempt: 2, message: 'rate limited', next: 99 } });
+  rt.sessions.set('', [session('ses_elsewhere', '/w/c', 40)]);
+
+  const listed = await bridge.listSessions();
+  assert.deepEqual(listed.map((s) => [s.id, s.relayStatus]), [
+    ['ses_a1', { type: 'idle' }],
+    ['ses_b1', { type: 'retry', attempt: 2, message: 'rate limited', next: 99 }],
+    ['ses_a2', { type: 'busy' }],
+  ]);
+  const asked = rt.requests.filter((r) => r.method === 'GET' && /^\/session(\/status)?\?/.test(r.url)).map((r) => r.url).sort();
+  assert.deepEqual(asked, ['/session/status?directory=%2Fw%2Fa', '/session/status?directory=%2Fw%2Fb', '/session?directory=%2Fw%2Fa', '/session?directory=%2Fw%2Fb']);
+
+  rt.statuses.delete('/w/b');
+  rt.sessions.delete('/w/b');
+  await rt.close();
+  await assert.rejects(bridge.listSessions(), /list sessions in \/w\/(a|b) failed/, 'a workspace that cannot answer fails the list, naming it');
+});
+
+test('events of every workspace arrive; one lost stream is said once it is back', async (t) => {
+  const rt = await fakeRuntime();
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'], resubscribeInitialMs: 10 });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  const got = collector();
+  bridge.onEvent((e) => got.push(e));
+  await bridge.subscribed();
+  assert.deepEqual(rt.streams.map((s) => s.directory).sort(), ['/w/a', '/w/b']);
+
+  rt.send(idle('ses_a'), '/w/a');
+  await got.until(1);
+  rt.send(idle('ses_b'), '/w/b');
+  await got.until(2);
+  assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_a' }, { type: 'session.idle', sessionId: 'ses_b' }]);
+
+  rt.streams.find((s) => s.directory === '/w/b')!.end();
+  await rt.waitForStream(3);
+  await bridge.subscribed();
+  await got.until(3);
+  rt.send(idle('ses_b2'), '/w/b');
+  await got.until(4);
+  assert.deepEqual(got.events.slice(2), [{ type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_b2' }]);
+
+  // A restarted runtime drops every stream: said once, when all are back.
+  for (const s of rt.streams.filter((s) => !s.writableEnded)) s.end();
+  await rt.waitForStream(5);
+  await bridge.subscribed();
+  rt.send(idle('ses_a3'), '/w/a');
+  await got.until(6);
+  assert.deepEqual(got.events.slice(4), [{ type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_a3' }]);
+});
+
+test('a workspace whose stream cannot connect does not hold back the others', async (t) => {
+  const rt = await fakeRuntime();
+  rt.refuseEvents.add('/w/gone');
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  const got = collector();
+  bridge.onEvent((e) => got.push(e));
+  await rt.waitForStream(1);
+  rt.send(idle('ses_a'), '/w/a');
+  await got.until(1);
+  rt.streams[0]!.end();
+  await rt.waitForStream(2);
+  rt.send(idle('ses_a2'), '/w/a');
+  await got.until(3);
+  assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_a' }, { type: 'runtime.reconnected' }, { type: 'session.idle', sessionId: 'ses_a2' }]);
+  const goneAttempts = () => rt.requests.filter((r) => r.url === '/event?directory=%2Fw%2Fgone').length;
+  for (const until = Date.now() + 20_000; goneAttempts() < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(goneAttempts() >= 2, 'the broken one is retried');
+});
+
+test('a permission reply goes to the workspace of its request', async (t) => {
+  const rt = await fakeRuntime();
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'] });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  const got = collector();
+  bridge.onEvent((e) => got.push(e));
+  await bridge.subscribed();
+  const replies = () => rt.requests.filter((r) => r.url.includes('/reply')).map((r) => r.url);
+
+  // Learned from the event stream it came on.
+  rt.permissions.set('/w/b', [{ id: 'per_b', sessionID: 'ses_b' }]);
+  rt.send({ type: 'permission.asked', properties: { id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: ['ls'], metadata: {}, always: [] } }, '/w/b');
+  await got.until(1);
+  await bridge.replyPermission('per_b', 'once');
+  assert.deepEqual(replies(), ['/permission/per_b/reply?directory=%2Fw%2Fb']);
+
+  // Never seen as an event (asked before the host started): looked up in every workspace.
+  rt.permissions.set('/w/b', [{ id: 'per_c', sessionID: 'ses_b' }]);
+  assert.deepEqual((await bridge.listPermissions()).map((p) => p.id), ['per_c']);
+  rt.permissions.set('/w/b', [{ id: 'per_d', sessionID: 'ses_b' }]);
+  await bridge.replyPermission('per_d', 'reject');
+  assert.equal(replies().at(-1), '/permission/per_d/reply?directory=%2Fw%2Fb');
+});
+
+test('mergeSessions keeps the first of duplicates and orders by last update', () => {
+  const a = session('ses_1', '/a', 5);
+  const merged = mergeSessions([[a, session('ses_2', '/a', 1)], [{ ...a, title: 'again' }, session('ses_3', '/b', 9)]]);
+  assert.deepEqual(merged.map((s) => [s.id, s.title]), [['ses_3', 'ses_3'], ['ses_1', 'ses_1'], ['ses_2', 'ses_2']]);
 });

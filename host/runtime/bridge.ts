@@ -1,13 +1,20 @@
 /**
  * The host's one connection to an OpenCode runtime: the few REST calls the host needs and a
- * single subscription to the runtime's `/event` stream, turned into typed host events.
+ * subscription to the runtime's `/event` stream of every workspace, turned into typed host events.
+ *
+ * OpenCode 1.18 keeps one instance per directory: `/event`, `/session` (list), `/session/status`
+ * and `/permission` answer for the `directory` they are asked about only, so the bridge asks each
+ * workspace and merges. Calls about one session reach that session's own directory whichever is
+ * named; a permission reply must name the request's directory, so the bridge remembers it.
  *
  * Uses the SDK's v2 client (`@opencode-ai/sdk/v2`): the default client of SDK 1.19 has no
  * routes for the `/permission` list and reply that runtime 1.18 serves.
  *
- * The event stream reconnects by itself (with backoff) when it ends, errors or falls silent
- * (the runtime sends a heartbeat about every 10 s); after a reconnect it emits
- * `runtime.reconnected`, because `/event` has no resume cursor and events may have been missed.
+ * Each event stream reconnects by itself (with backoff) when it ends, errors or falls silent
+ * (the runtime sends a heartbeat about every 10 s); once the streams that dropped are all back
+ * (a restarted runtime drops every one) it emits `runtime.reconnected`, once, because `/event`
+ * has no resume cursor and events may have been missed. A workspace whose stream never connected
+ * does not hold that back.
  * @module
  */
 import {
@@ -17,6 +24,7 @@ import {
   type PermissionRuleset,
   type Session,
   type SessionMessagesResponses,
+  type SessionStatus,
 } from '@opencode-ai/sdk/v2';
 import type { Logger } from '../log.ts';
 import { createRuntimeEventMapper, type RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
@@ -29,8 +37,11 @@ export interface RuntimeTarget {
 
 export interface RuntimeBridgeOptions extends Partial<RuntimeTarget> {
   log: Logger;
-  /** The workspace the calls and the event stream are about (default: the runtime's own). */
-  directory?: string;
+  /**
+   * The workspaces whose sessions, events and permission requests the bridge covers; sessions are
+   * created in the first unless told otherwise (default: the runtime's own directory alone).
+   */
+  directories?: readonly string[];
   /** Timeout of each REST call (default 30 s). */
   requestTimeoutMs?: number;
   /** A stream silent this long counts as dead (default 30 s). */
@@ -48,6 +59,12 @@ export interface PromptOptions {
 
 export type RuntimeMessages = SessionMessagesResponses[200];
 
+/**
+ * A listed session with the runtime's live status of it. The field's prefix keeps it clear of
+ * OpenCode's own Session fields. `idle` when the runtime reports none (it keeps only the others).
+ */
+export type ListedSession = Session & { relayStatus: SessionStatus };
+
 export interface RuntimeBridge {
   /** Undefined until the runtime first has an address (a spawned runtime that is still starting). */
   readonly target: RuntimeTarget | undefined;
@@ -57,24 +74,31 @@ export interface RuntimeBridge {
   createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset): Promise<Session>;
   /** Appends rules to a session's own (OpenCode merges; it never replaces them). */
   addSessionPermission(sessionId: string, permission: PermissionRuleset): Promise<Session>;
-  listSessions(): Promise<Session[]>;
+  /** Every workspace's sessions, most recently updated first, each with its `relayStatus`. */
+  listSessions(): Promise<ListedSession[]>;
   getSession(sessionId: string): Promise<Session>;
   messages(sessionId: string): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
   abort(sessionId: string): Promise<boolean>;
+  /** The pending requests of every workspace. */
   listPermissions(): Promise<PermissionRequest[]>;
   /** Ids of the model providers the runtime can use (configured credentials or the free default). */
   connectedProviders(): Promise<string[]>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
-  /** Resolves when the event stream is connected (now, or as soon as it is again). */
+  /** Resolves when every workspace's event stream is connected (now, or as soon as they are again). */
   subscribed(): Promise<void>;
   close(): Promise<void>;
 }
 
 type CallOptions = { signal: AbortSignal; throwOnError: true };
+/** Which runtime instance a call is about; `{}` is the runtime's own directory. */
+type Scope = { directory?: string };
+
+/** Permission requests whose workspace is remembered for the reply (the oldest are forgotten). */
+const REMEMBERED_REQUESTS = 1000;
 
 export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   const log = opts.log;
@@ -82,21 +106,25 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   const idleTimeoutMs = opts.streamIdleTimeoutMs ?? 30_000;
   const backoffInitialMs = opts.resubscribeInitialMs ?? 250;
   const backoffMaxMs = opts.resubscribeMaxMs ?? 5000;
-  const dir = opts.directory ? { directory: opts.directory } : {};
+  const scopes: Scope[] = opts.directories?.length ? [...new Set(opts.directories)].map((directory) => ({ directory })) : [{}];
+  /** Where sessions are created by default, and what calls about one session name. */
+  const home = scopes[0]!;
 
   let target: RuntimeTarget | undefined = opts.url ? { url: opts.url, password: opts.password } : undefined;
   let client = target && makeClient(target);
   const listeners = new Set<(event: RelayRuntimeEvent) => void>();
   let closed = false;
-  let stream: AbortController | undefined;
-  let wakeUp: (() => void) | undefined;
-  /** Set when the stream was cut on purpose (new target, silence): reconnect without backoff. */
-  let hurry = false;
-  let connected = false;
   const waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /** Streams that dropped after being connected: `runtime.reconnected` is said once all are back. */
+  const dropped = new Set<Stream>();
+  const requestScopes = new Map<string, Scope>();
+  const rememberRequest = (requestId: string, scope: Scope) => {
+    requestScopes.set(requestId, scope);
+    if (requestScopes.size > REMEMBERED_REQUESTS) requestScopes.delete(requestScopes.keys().next().value as string);
+  };
 
   function makeClient(t: RuntimeTarget): OpencodeClient {
-    return createOpencodeClient({ baseUrl: t.url, headers: authHeaders(t.password), throwOnError: true, ...dir });
+    return createOpencodeClient({ baseUrl: t.url, headers: authHeaders(t.password), throwOnError: true });
   }
 
   const emit = (event: RelayRuntimeEvent) => {
@@ -120,25 +148,61 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     );
   };
 
-  /** One subscription at a time, for the life of the bridge. */
-  async function streamLoop(): Promise<void> {
+  /** One call per workspace, answers in workspace order. */
+  const everywhere = <T>(what: string, run: (c: OpencodeClient, o: CallOptions, scope: Scope) => Promise<{ data: T }>) =>
+    Promise.all(scopes.map((scope) => call(scopes.length > 1 ? `${what} in ${scope.directory}` : what, (c, o) => run(c, o, scope))));
+
+  const listSessions = async (): Promise<ListedSession[]> => {
+    const perScope = await everywhere('list sessions', async (c, o, scope) => {
+      const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
+      return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
+    });
+    return mergeSessions(perScope);
+  };
+
+  const listPermissions = async (): Promise<PermissionRequest[]> => {
+    const perScope = await everywhere('list permissions', (c, o, scope) => c.permission.list(scope, o));
+    perScope.forEach((requests, i) => requests.forEach((r) => rememberRequest(r.id, scopes[i]!)));
+    return perScope.flat();
+  };
+
+  /** The workspace a permission request belongs to: remembered from its event, else looked up. */
+  const scopeOfRequest = async (requestId: string): Promise<Scope> => {
+    if (scopes.length === 1) return home;
+    if (!requestScopes.has(requestId)) await listPermissions();
+    return requestScopes.get(requestId) ?? home;
+  };
+
+  interface Stream {
+    scope: Scope;
+    connected: boolean;
+    abort?: AbortController;
+    /** Set when the stream was cut on purpose (new target, silence): reconnect without backoff. */
+    hurry: boolean;
+    wakeUp?: () => void;
+  }
+  const streams: Stream[] = scopes.map((scope) => ({ scope, connected: false, hurry: false }));
+  const allConnected = () => streams.every((s) => s.connected);
+
+  /** One subscription at a time per workspace, for the life of the bridge. */
+  async function streamLoop(s: Stream): Promise<void> {
     let failures = 0;
-    let everConnected = false;
+    const where = s.scope.directory ? { directory: s.scope.directory } : {};
     while (!closed) {
       if (!client) {
-        await new Promise<void>((resolve) => (wakeUp = resolve));
-        wakeUp = undefined;
+        await new Promise<void>((resolve) => (s.wakeUp = resolve));
+        s.wakeUp = undefined;
         continue;
       }
-      hurry = false;
+      s.hurry = false;
       const abort = new AbortController();
-      stream = abort;
+      s.abort = abort;
       let idle: NodeJS.Timeout | undefined;
       const alive = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
-          log.warn('runtime event stream went silent; resubscribing', { idleTimeoutMs });
-          hurry = true;
+          log.warn('runtime event stream went silent; resubscribing', { idleTimeoutMs, ...where });
+          s.hurry = true;
           abort.abort();
         }, idleTimeoutMs);
       };
@@ -146,7 +210,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       let problem: unknown;
       try {
         alive();
-        const { stream: events } = await client.event.subscribe(dir, {
+        const { stream: events } = await client.event.subscribe(s.scope, {
           signal: abort.signal,
           // The SDK would retry forever without telling; one attempt, and this loop decides.
           sseMaxRetryAttempts: 1,
@@ -155,12 +219,11 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         for await (const raw of events) {
           alive();
           if (isType(raw, 'server.connected')) {
-            connected = true;
+            s.connected = true;
             failures = 0;
-            log.debug('runtime event stream connected', { url: target?.url });
-            if (everConnected) emit({ type: 'runtime.reconnected' });
-            everConnected = true;
-            for (const w of waiters.splice(0)) w.resolve();
+            log.debug('runtime event stream connected', { url: target?.url, ...where });
+            if (dropped.delete(s) && dropped.size === 0) emit({ type: 'runtime.reconnected' });
+            if (allConnected()) for (const w of waiters.splice(0)) w.resolve();
             continue;
           }
           let mapped: RelayRuntimeEvent[];
@@ -170,34 +233,46 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
             log.warn('dropped a malformed runtime event', { err, type: typeOf(raw) });
             continue;
           }
-          for (const e of mapped) emit(e);
+          for (const e of mapped) {
+            if (e.type === 'permission.asked') rememberRequest(e.requestId, s.scope);
+            else if (e.type === 'permission.replied') requestScopes.delete(e.requestId);
+            emit(e);
+          }
         }
       } catch (err) {
         problem = err;
       } finally {
         clearTimeout(idle);
-        connected = false;
+        if (s.connected) dropped.add(s);
+        s.connected = false;
       }
       if (closed) return;
-      if (hurry) {
+      if (s.hurry) {
         failures = 0;
         continue;
       }
       failures++;
       const delay = Math.min(backoffInitialMs * 2 ** (failures - 1), backoffMaxMs);
-      log.debug('runtime event stream ended; resubscribing', { problem: describe(problem), delayMs: delay });
+      log.debug('runtime event stream ended; resubscribing', { problem: describe(problem), delayMs: delay, ...where });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
-        wakeUp = () => {
+        s.wakeUp = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      wakeUp = undefined;
+      s.wakeUp = undefined;
     }
   }
 
-  const loop = streamLoop();
+  const loops = Promise.all(streams.map(streamLoop));
+  const cutStreams = (hurry: boolean) => {
+    for (const s of streams) {
+      s.hurry = hurry;
+      s.abort?.abort();
+      s.wakeUp?.();
+    }
+  };
 
   return {
     get target() {
@@ -208,23 +283,21 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       log.info('runtime bridge retargeted', { url: next.url });
       target = { url: next.url, password: next.password };
       client = makeClient(target);
-      hurry = true;
-      stream?.abort();
-      wakeUp?.();
+      cutStreams(true);
     },
     createSession: (title, directory, permission) =>
-      call('create session', (c, o) => c.session.create({ title, ...(directory ? { directory } : dir), ...(permission ? { permission } : {}) }, o)),
+      call('create session', (c, o) => c.session.create({ title, ...(directory ? { directory } : home), ...(permission ? { permission } : {}) }, o)),
     addSessionPermission: (sessionId, permission) =>
-      call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...dir, permission }, o)),
-    listSessions: () => call('list sessions', (c, o) => c.session.list(dir, o)),
-    getSession: (sessionId) => call('get session', (c, o) => c.session.get({ sessionID: sessionId, ...dir }, o)),
-    messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...dir }, o)),
+      call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...home, permission }, o)),
+    listSessions,
+    getSession: (sessionId) => call('get session', (c, o) => c.session.get({ sessionID: sessionId, ...home }, o)),
+    messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)),
     prompt: async (sessionId, text, p = {}) => {
       await call('prompt', (c, o) =>
         c.session.promptAsync(
           {
             sessionID: sessionId,
-            ...dir,
+            ...home,
             parts: [{ type: 'text', text }],
             ...(p.messageId ? { messageID: p.messageId } : {}),
             ...(p.agent ? { agent: p.agent } : {}),
@@ -234,14 +307,16 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         ),
       );
     },
-    abort: (sessionId) => call('abort', (c, o) => c.session.abort({ sessionID: sessionId, ...dir }, o)),
-    listPermissions: () => call('list permissions', (c, o) => c.permission.list(dir, o)),
-    connectedProviders: async () => (await call('list providers', (c, o) => c.provider.list(dir, o))).connected,
+    abort: (sessionId) => call('abort', (c, o) => c.session.abort({ sessionID: sessionId, ...home }, o)),
+    listPermissions,
+    connectedProviders: async () => (await call('list providers', (c, o) => c.provider.list(home, o))).connected,
     replyPermission: async (requestId, reply, message) => {
       if (reply !== 'once' && reply !== 'reject') throw new RangeError(`reply must be "once" or "reject", not ${JSON.stringify(reply)}`);
+      const scope = await scopeOfRequest(requestId);
       await call('reply to permission', (c, o) =>
-        c.permission.reply({ requestID: requestId, ...dir, reply, ...(message !== undefined ? { message } : {}) }, o),
+        c.permission.reply({ requestID: requestId, ...scope, reply, ...(message !== undefined ? { message } : {}) }, o),
       );
+      requestScopes.delete(requestId);
     },
     onEvent(listener) {
       listeners.add(listener);
@@ -249,18 +324,27 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     },
     subscribed() {
       if (closed) return Promise.reject(new Error('the runtime bridge is closed'));
-      return connected ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+      return allConnected() ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     async close() {
-      if (closed) return loop;
+      if (closed) return void (await loops);
       closed = true;
-      stream?.abort();
-      wakeUp?.();
+      cutStreams(false);
       listeners.clear();
       for (const w of waiters.splice(0)) w.reject(new Error('the runtime bridge was closed'));
-      await loop;
+      await loops;
     },
   };
+}
+
+/**
+ * Per-workspace session lists as one, most recently updated first (OpenCode's own order); a
+ * session listed twice (nested workspaces) is kept once.
+ */
+export function mergeSessions<T extends { id: string; time: { updated: number } }>(lists: readonly T[][]): T[] {
+  const byId = new Map<string, T>();
+  for (const list of lists) for (const s of list) if (!byId.has(s.id)) byId.set(s.id, s);
+  return [...byId.values()].sort((a, b) => b.time.updated - a.time.updated);
 }
 
 function isType(raw: unknown, type: string): boolean {

@@ -2,15 +2,11 @@
  * Runtime and bridge wired together: the supervisor keeps a runtime up, the bridge talks to it
  * and follows it to its new address after every restart. The bridge exists from the start (it
  * refuses calls until the runtime has an address) so the host can listen while OpenCode starts.
+ * The bridge covers every workspace the runtime is given (its sessions, events, permission requests).
  * @module
  */
 import { createRuntimeBridge, type RuntimeBridge } from './bridge.ts';
 import { createRuntimeSupervisor, type RuntimeState, type RuntimeSupervisor, type RuntimeSupervisorOptions } from './supervisor.ts';
-
-export interface StartRuntimeOptions extends RuntimeSupervisorOptions {
-  /** The workspace the bridge's calls and events are about (default: the runtime's own). */
-  directory?: string;
-}
 
 export interface Runtime {
   supervisor: RuntimeSupervisor;
@@ -23,9 +19,9 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export function startRuntime(opts: StartRuntimeOptions): Runtime {
+export function startRuntime(opts: RuntimeSupervisorOptions): Runtime {
   const supervisor = createRuntimeSupervisor({ ...opts, log: opts.log.child('runtime') });
-  const bridge = createRuntimeBridge({ directory: opts.directory, log: opts.log.child('bridge') });
+  const bridge = createRuntimeBridge({ ...(opts.workspaces ? { directories: opts.workspaces } : {}), log: opts.log.child('bridge') });
   const follow = (s: RuntimeState) => {
     if (s.status === 'ready' && s.url) bridge.setTarget({ url: s.url, password: supervisor.password });
   };
