@@ -204,6 +204,23 @@ test('passing failures keep the item queued and retry it; refusals mark it faile
   assert.deepEqual(h.accepted, ['one']);
 });
 
+test('a runtime error is tried again a few times, then the item is marked failed', async () => {
+  const h = harness({ runtimeErrorLimit: 2 });
+  await h.outbox.use('H1');
+  const broken = () => fail(new RequestError('runtime.error', 'create session failed: fetch failed'));
+  h.net.script.push(broken(), broken());
+  await h.outbox.add({ text: 'new' });
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'queued', 'the first runtime error may pass');
+  assert.match(h.outbox.items()[0]!.note!, /fetch failed/);
+  h.clock.fire(2000);
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'failed');
+  await h.outbox.retry(h.outbox.items()[0]!.key);
+  await settle();
+  assert.deepEqual(h.accepted, ['new']);
+});
+
 test('a failed item holds back later items of its session, not those of others; deleting it lets them go', async () => {
   const h = harness();
   h.net.connected = false;

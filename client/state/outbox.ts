@@ -87,6 +87,11 @@ export interface OutboxOptions {
    * for ever: after this long, the next one is sent anyway (default 60 s).
    */
   graceMs?: number;
+  /**
+   * `runtime.error` usually passes (the runtime was restarting) but may not: after this many in a
+   * row the item is marked failed, so the person decides (default 3).
+   */
+  runtimeErrorLimit?: number;
 }
 
 export interface Outbox {
@@ -186,6 +191,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   const maxRetryMs = opts.maxRetryMs ?? 30_000;
   const pollMs = opts.pollMs ?? 10_000;
   const graceMs = opts.graceMs ?? 60_000;
+  const runtimeErrorLimit = opts.runtimeErrorLimit ?? 3;
 
   const [items, setItems] = createSignal<readonly OutboxItem[]>([]);
   let hostId: string | undefined;
@@ -197,6 +203,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let timer: unknown;
   let retryDelay = retryMs;
   const waiters = new Map<string, ((p: OutboxProgress) => void)[]>();
+  /** Runtime errors in a row per item: a restarting runtime fails calls for a moment. */
+  const runtimeErrors = new Map<string, number>();
   /** Prompts seen without a reply, and since when: the `graceMs` rule. */
   const pendingSince = new Map<string, number>();
 
@@ -273,6 +281,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text }));
       await storage.remove(key);
       retryDelay = retryMs;
+      runtimeErrors.delete(key);
       if (!stale()) {
         show(items().filter((i) => i.key !== key));
         opts.onAccepted?.(current, accepted);
@@ -284,7 +293,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const notSent = (err instanceof Error && err.name === 'NotConnected') || (code !== undefined && REFUSED_UNRECORDED.has(code));
       const submitted = notSent ? wasSubmitted : current.submitted === true;
       const message = opts.explain(err);
-      if (isTransient(err)) {
+      const errors = code === 'runtime.error' ? (runtimeErrors.get(key) ?? 0) + 1 : 0;
+      runtimeErrors.set(key, errors);
+      if (isTransient(err) || (errors > 0 && errors < runtimeErrorLimit)) {
         current = { ...current, submitted };
         await storage.put(current);
         if (stale()) return 'stale';
@@ -408,6 +419,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const item = find(key);
       if (item?.phase !== 'failed') return;
       const { failed: _f, ...rest } = stored(item);
+      runtimeErrors.delete(key);
       show(items().map((i) => (i.key === key ? { ...rest, phase: 'queued' as const } : i)));
       await storage.put(rest);
       kick();

@@ -25,7 +25,7 @@ import { deleteHost, loadHosts, saveHost, setActiveHost } from '../storage/hosts
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
 import type { ConnectionStore } from './connection.ts';
 import { toRelayEvent } from './events.ts';
-import { createOutbox, type Outbox } from './outbox.ts';
+import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
 import { createSessionsStore, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
 import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
 
@@ -514,7 +514,11 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       const { record, next } = await outbox.add({ text });
       // Only a task that goes out now is worth waiting for; others show as queued in the list.
       if (!outboxReady() || outbox.items()[0]?.key !== record.key) return undefined;
-      const progress = await next;
+      // A passing failure while still connected (the runtime restarting) is retried shortly: wait a little longer.
+      let progress = await next;
+      for (let tries = 1; progress.kind === 'held' && tries < 3 && outboxReady(); tries++) {
+        progress = await Promise.race([outbox.progress(record.key), new Promise<OutboxProgress>((r) => setTimeout(() => r(progress), 15_000))]);
+      }
       if (progress.kind === 'session') return progress.sessionId;
       return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
     },
