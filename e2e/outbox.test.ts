@@ -198,6 +198,63 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     assert.deepEqual(all.filter((m) => m.text.startsWith('refused')).map((m) => m.text), ['refused two [text:3]'], 'the deleted one never ran');
   });
 
+  it('keeps a task queued by an app whose database was still at version 1, and sends it', async () => {
+    // /healthz is the host's, not the app's (the service worker leaves it alone): a page of the
+    // app's origin with no app in it, to write the old database while nothing holds it open.
+    const blank = await context!.newPage();
+    for (const p of context!.pages()) if (p !== blank) await p.close();
+    await blank.goto(`${app.origin}/healthz`);
+    // A string, not a function: the test's compiler would add helpers the page does not have.
+    await blank.evaluate(`(async (sessionId) => {
+      const done = (r) => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+      const db = await done(indexedDB.open('openwork-relay'));
+      const read = db.transaction(['hosts', 'meta']);
+      const hosts = await done(read.objectStore('hosts').getAll());
+      const metaKeys = await done(read.objectStore('meta').getAllKeys());
+      const metaValues = await done(read.objectStore('meta').getAll());
+      db.close();
+      await done(indexedDB.deleteDatabase('openwork-relay'));
+      const opening = indexedDB.open('openwork-relay', 1);
+      opening.onupgradeneeded = () => {
+        const v1 = opening.result;
+        v1.createObjectStore('hosts', { keyPath: 'hostId' });
+        v1.createObjectStore('sessions', { keyPath: ['hostId', 'sessionId'] });
+        v1.createObjectStore('messages', { keyPath: ['hostId', 'sessionId', 'messageId'] });
+        v1.createObjectStore('outbox', { keyPath: 'key' }).createIndex('byHost', 'hostId');
+        v1.createObjectStore('meta');
+      };
+      const v1 = await done(opening);
+      const write = v1.transaction(['hosts', 'meta', 'outbox'], 'readwrite');
+      for (const h of hosts) write.objectStore('hosts').put(h);
+      metaKeys.forEach((k, i) => write.objectStore('meta').put(metaValues[i], k));
+      // A version 1 outbox record: no order, no state.
+      write.objectStore('outbox').put({ key: 'tsk_from_version_1', hostId: hosts[0].hostId, sessionId, text: 'from version one [text:3]', createdAt: Date.now() });
+      await new Promise((resolve) => (write.oncomplete = resolve));
+      v1.close();
+    })(${JSON.stringify(sessionId)})`);
+    page = blank;
+    // Offline first, to look at the upgraded record before it is sent.
+    await context!.setOffline(true);
+    await page.goto(`${app.origin}/#/session/${sessionId}`);
+    await queuedItem('from version one').getByText('Queued').waitFor(WAIT);
+    const upgraded = await page.evaluate(`new Promise((resolve) => {
+      const open = indexedDB.open('openwork-relay');
+      open.onsuccess = () => {
+        const get = open.result.transaction('outbox').objectStore('outbox').get('tsk_from_version_1');
+        get.onsuccess = () => (open.result.close(), resolve({ version: open.result.version, record: get.result }));
+      };
+    })`);
+    const { version, record } = upgraded as { version: number; record: { order?: unknown; text?: string } };
+    assert.equal(version, 2);
+    assert.equal(typeof record.order, 'number', 'the upgrade gave the old item its place in the queue');
+    assert.equal(record.text, 'from version one [text:3]');
+    await context!.setOffline(false);
+    const all = await until('the old task answered', transcript, (list) => list.some((m) => m.text.startsWith('from version one') && m.answered));
+    assert.equal(all.filter((m) => m.text.startsWith('from version one')).length, 1);
+    assert.equal(all.find((m) => m.text.startsWith('from version one'))!.sessionId, sessionId);
+    await page.getByRole('list', { name: 'Conversation' }).getByText('from version one [text:3]').waitFor(WAIT);
+  });
+
   it('ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
   });
