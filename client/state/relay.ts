@@ -514,9 +514,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       const { record, next } = await outbox.add({ text });
       // Only a task that goes out now is worth waiting for; others show as queued in the list.
       if (!outboxReady() || outbox.items()[0]?.key !== record.key) return undefined;
-      // A passing failure while still connected (the runtime restarting) is retried shortly: wait a little longer.
+      // A passing failure while still connected is retried shortly: keep waiting while connected
+      // (looking again now and then, as nothing may happen to it once the connection is gone).
       let progress = await next;
-      for (let tries = 1; progress.kind === 'held' && tries < 3 && outboxReady(); tries++) {
+      while (progress.kind === 'held' && outboxReady()) {
         progress = await Promise.race([outbox.progress(record.key), new Promise<OutboxProgress>((r) => setTimeout(() => r(progress), 15_000))]);
       }
       if (progress.kind === 'session') return progress.sessionId;
