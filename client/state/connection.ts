@@ -1,6 +1,8 @@
 /**
  * Connection status shown in the top bar. The network layer drives it through the named
- * actions; everything else only reads `state`.
+ * actions; everything else only reads `state`. Besides the link itself it tells two things a
+ * person would otherwise guess at: how many tasks wait in the outbox, and whether the app is
+ * still catching up after a reconnect (what it shows may be behind until then).
  * @module
  */
 import { createStore } from 'solid-js/store';
@@ -13,6 +15,12 @@ export interface ConnectionState {
   readonly reason: string;
   /** Date.now() of the last change, so "offline for 5 min" can be shown. */
   readonly since: number;
+  /** Tasks in the outbox that are still to be sent. */
+  readonly queued: number;
+  /** Tasks in the outbox the computer refused (they wait for Retry or Delete). */
+  readonly failed: number;
+  /** Connected, but missed events are still being replayed or reloaded. */
+  readonly catchingUp: boolean;
 }
 
 export interface ConnectionStore {
@@ -21,6 +29,9 @@ export interface ConnectionStore {
   connected(reason?: string): void;
   reconnecting(reason: string): void;
   offline(reason: string): void;
+  /** The outbox changed. */
+  outbox(counts: { queued: number; failed: number }): void;
+  catchingUp(on: boolean): void;
 }
 
 export function createConnectionStore(initial: { status?: ConnectionStatus; reason?: string; now?: () => number } = {}): ConnectionStore {
@@ -29,10 +40,14 @@ export function createConnectionStore(initial: { status?: ConnectionStatus; reas
     status: initial.status ?? 'offline',
     reason: initial.reason ?? 'Not paired with a computer yet',
     since: now(),
+    queued: 0,
+    failed: 0,
+    catchingUp: false,
   });
   const move = (status: ConnectionStatus, reason: string) => {
     if (status === state.status && reason === state.reason) return;
-    setState({ status, reason, since: status === state.status ? state.since : now() });
+    // Catching up is something a connection does: any other state ends it.
+    setState({ status, reason, since: status === state.status ? state.since : now(), ...(status === 'connected' ? {} : { catchingUp: false }) });
   };
   return {
     state,
@@ -40,6 +55,8 @@ export function createConnectionStore(initial: { status?: ConnectionStatus; reas
     connected: (reason = 'End-to-end encrypted') => move('connected', reason),
     reconnecting: (reason) => move('reconnecting', reason),
     offline: (reason) => move('offline', reason),
+    outbox: ({ queued, failed }) => setState({ queued, failed }),
+    catchingUp: (on) => setState({ catchingUp: on && state.status === 'connected' }),
   };
 }
 
@@ -49,3 +66,13 @@ export const STATUS_LABEL: Record<ConnectionStatus, string> = {
   connected: 'Connected',
   reconnecting: 'Reconnecting',
 };
+
+/** The pill's words: the status ("Catching up" while connected but behind), then the outbox. */
+export function statusSummary(state: ConnectionState): { label: string; extra: string } {
+  const label = state.status === 'connected' && state.catchingUp ? 'Catching up' : STATUS_LABEL[state.status];
+  const parts = [
+    ...(state.queued ? [`${state.queued} queued`] : []),
+    ...(state.failed ? [`${state.failed} not sent`] : []),
+  ];
+  return { label, extra: parts.join(', ') };
+}

@@ -27,10 +27,10 @@ async function harness() {
     'sessions.list': [session('ses_a', 'First'), session('ses_b', 'Second')],
     'session.messages': [],
     'session.create': session('ses_new', 'New session'),
-    'task.submit': { taskId: 'x' },
     'permission.reply': {},
   };
   let state: LinkState = { phase: 'connecting', reason: '' };
+  let connected = false;
   const relay = createRelayApp({
     connection,
     db: () => Promise.reject(new Error('no IndexedDB here')),
@@ -45,7 +45,9 @@ async function harness() {
             state: () => state,
             request: async (body: RequestBody) => {
               requests.push(body);
+              if (!connected) throw Object.assign(new Error('Not connected'), { name: 'NotConnected' });
               if (answers[body.t] instanceof Error) throw answers[body.t];
+              if (body.t === 'task.submit') return { taskId: body.taskId, sessionId: body.sessionId, messageId: 'msg_1', acceptedAt: 1 };
               return answers[body.t];
             },
             reconnectNow() {},
@@ -56,6 +58,7 @@ async function harness() {
   });
   await relay.addHost(host);
   const connect = (w: Welcome = welcome) => {
+    connected = true;
     state = { phase: 'connected', address: 'http://desk:1' };
     handlers.onState(state);
     handlers.onWelcome(w);
@@ -116,6 +119,7 @@ test('a new task creates a session, submits the text with a task id, and marks i
   await h.settle();
   const id = await h.relay.newTask('do it');
   assert.equal(id, 'ses_new');
+  await h.settle();
   const submit = h.requests.find((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>;
   assert.equal(submit.text, 'do it');
   assert.match(submit.taskId, /^tsk_/);
@@ -198,4 +202,35 @@ test('a reply the host refuses as expired is not reported as done: it rejects an
   await assert.rejects(h.relay.replyPermission(h.relay.permissions()[0]!, 'once'), /not delivered/);
   assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_2', 'the runtime restarted']]);
   assert.deepEqual(h.relay.permissions(), []);
+});
+
+test('tasks written before the connection wait in the outbox and go once connected, in order', async () => {
+  const h = await harness();
+  assert.equal(await h.relay.newTask('first'), undefined, 'not connected: it waits');
+  await h.relay.sendTask('ses_a', 'second');
+  assert.deepEqual(h.relay.outbox.items().map((i) => [i.text, i.phase]), [['first', 'queued'], ['second', 'queued']]);
+  assert.equal(h.connection.state.queued, 2);
+  assert.equal(h.requests.filter((r) => r.t === 'task.submit').length, 0);
+  h.connect();
+  await h.settle();
+  const submits = h.requests.filter((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>[];
+  assert.deepEqual(submits.map((r) => [r.sessionId, r.text]), [['ses_new', 'first'], ['ses_a', 'second']]);
+  assert.equal(new Set(submits.map((r) => r.taskId)).size, 2);
+  assert.deepEqual(h.relay.outbox.items(), []);
+  assert.equal(h.connection.state.queued, 0);
+  assert.equal(h.relay.statusOf('ses_a'), 'running');
+});
+
+test('catching up lasts until the session list is fresh; scopes come from the welcome', async () => {
+  const h = await harness();
+  h.connect();
+  assert.equal(h.connection.state.catchingUp, true);
+  assert.equal(h.relay.may('run'), false, 'the welcome says read only');
+  assert.equal(h.relay.may('read'), true);
+  await h.settle();
+  assert.equal(h.connection.state.catchingUp, false);
+  const reload = h.resync({ t: 'resync', reason: 'gap', seq: 9, permissions: [] });
+  assert.equal(h.connection.state.catchingUp, true, 'a resync is catching up');
+  await reload;
+  assert.equal(h.connection.state.catchingUp, false);
 });

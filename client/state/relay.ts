@@ -12,7 +12,7 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { Welcome } from '../../shared/channel/client.ts';
-import { parsePermissionExpired, type PermissionReply, type Resync, type RuntimeStatus } from '../../shared/protocol/messages.ts';
+import { parsePermissionExpired, type PermissionReply, type Resync, type RuntimeStatus, type Scope } from '../../shared/protocol/messages.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { HostLink, LinkState } from '../net/host-link.ts';
@@ -22,8 +22,10 @@ import { errorCode, explainRequest } from '../net/explain.ts';
 import { loadMessages, loadSessions, saveMessages, saveSessions } from '../storage/cache.ts';
 import type { HostRecord, RelayDatabase, SessionRecord } from '../storage/db.ts';
 import { deleteHost, loadHosts, saveHost, setActiveHost } from '../storage/hosts.ts';
+import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
 import type { ConnectionStore } from './connection.ts';
 import { toRelayEvent } from './events.ts';
+import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
 import { createSessionsStore, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
 import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
 
@@ -93,9 +95,17 @@ export interface RelayApp {
   switchHost(hostId: string): Promise<void>;
   forgetHost(hostId: string): Promise<void>;
   renameHost(hostId: string, label: string): Promise<void>;
-  /** Creates a session and sends `text` as its first task; resolves with the session id. */
-  newTask(text: string): Promise<string>;
+  /**
+   * Queues `text` as the first task of a new session (made when it is sent). Resolves once it is
+   * stored, with the new session's id when the task went out at once, undefined when it waits.
+   */
+  newTask(text: string): Promise<string | undefined>;
+  /** Queues a task for a session; resolves once it is stored (it is sent from the outbox). */
   sendTask(sessionId: string, text: string): Promise<void>;
+  /** Tasks not yet accepted by the computer in use, and what the person may do with them. */
+  readonly outbox: Pick<Outbox, 'items' | 'edit' | 'remove' | 'retry'>;
+  /** Whether this device holds `scope` on the computer in use (as its last welcome said). */
+  may(scope: Scope): boolean;
   stop(sessionId: string): Promise<void>;
   /**
    * Answers a waiting request. Rejects (code `permission.expired`) when the host says it expired,
@@ -123,12 +133,6 @@ export interface RelayAppDeps {
 
 const NO_HOST = 'Not paired with a computer yet';
 
-function newTaskId(): string {
-  const random = new Uint8Array(8);
-  crypto.getRandomValues(random);
-  return `tsk_${Date.now().toString(36)}_${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
 export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const now = deps.now ?? Date.now;
   const [hosts, setHosts] = createSignal<readonly HostRecord[]>([]);
@@ -147,6 +151,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   /** Bumped on every switch, so answers for the previous computer are ignored. */
   let generation = 0;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resyncs under way: the app is catching up until they are done and the list is fresh. */
+  let resyncing = 0;
 
   const activeHost = () => hosts().find((h) => h.hostId === activeId());
 
@@ -183,10 +189,20 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
         code: state.phase === 'stopped' ? state.code : undefined,
         address: state.phase === 'connected' ? state.address : health.address,
       });
-      if (state.phase === 'connected') setHealth('connectedAt', now());
-      else setSessionsFresh(false);
+      if (state.phase === 'connected') {
+        setHealth('connectedAt', now());
+        setListError(''); // the last connection's failure: this one asks again
+      } else {
+        setSessionsFresh(false);
+      }
     });
+    showCatchingUp();
+    if (state.phase === 'connected') outbox.kick();
   };
+
+  /** Connected, and still replaying, resyncing, or waiting for a fresh session list. */
+  const showCatchingUp = () =>
+    deps.connection.catchingUp(health.phase === 'connected' && (resyncing > 0 || (!sessionsFresh() && !listError())));
 
   const fetchMessages = async (timeline: Timeline, gen: number) => {
     const host = activeHost();
@@ -215,6 +231,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     } catch (err) {
       if (gen === generation) setListError(explainRequest(err));
     }
+    if (gen === generation) showCatchingUp();
   };
 
   const onWelcome = (welcome: Welcome) => {
@@ -234,12 +251,25 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     void withDb((db) => saveHost(db, updated));
     // A host that sends no `resync` (it predates it): reload everything shown.
     if (!welcome.resumed && welcome.seq === undefined) void reloadAll();
+    // Resumed: the missed events follow; the list's statuses and titles are checked once too.
+    else if (welcome.resumed) void refreshSessions();
   };
 
   const reloadAll = () => Promise.all([refreshSessions(), ...[...timelines.values()].map((t) => fetchMessages(t, generation))]);
 
   /** What the host could not replay: reload it, and take its list of waiting requests as the truth. */
   const onResync = async (resync: Resync) => {
+    resyncing++;
+    showCatchingUp();
+    try {
+      await resyncNow(resync);
+    } finally {
+      resyncing--;
+      showCatchingUp();
+    }
+  };
+
+  const resyncNow = async (resync: Resync) => {
     const gen = generation;
     const pending = resync.permissions.flatMap((p) => {
       const e = toRelayEvent(p as unknown as Record<string, unknown>);
@@ -300,6 +330,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
         setPermissions(permissions().filter((p) => p.sessionId !== event.sessionId));
         // The final state, for the cache: one fetch per finished turn.
         if (timeline) void fetchMessages(timeline, generation);
+        outbox.kick(); // a task waiting for this turn to end may go now
         return;
       }
       case 'session.error': {
@@ -329,6 +360,34 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
     });
   };
+
+  const outboxReady = () => link?.state().phase === 'connected' && health.runtime?.state === 'ready';
+
+  const outbox = createOutbox({
+    storage: {
+      load: async (hostId) => (await withDb((db) => loadOutbox(db, hostId))) ?? [],
+      // Without storage (private mode, quota) the outbox still works, from memory only.
+      put: async (item) => void (await withDb((db) => putOutboxItem(db, item))),
+      remove: async (key) => void (await withDb((db) => deleteOutboxItem(db, key))),
+    },
+    transport: {
+      ready: outboxReady,
+      async createSession() {
+        const created = summariesFromHost(await request({ t: 'session.create' }))[0];
+        if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
+        sessions.replace([...sessions.list(), created]);
+        persistSessionsSoon();
+        return created.sessionId;
+      },
+      submit: (task) => request({ t: 'task.submit', ...task }),
+      messages: (sessionId) => request({ t: 'session.messages', sessionId }),
+    },
+    explain: explainRequest,
+    now,
+    // The runtime is busy from now on; say so before its first event arrives.
+    onAccepted: (_item, accepted) => handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' }),
+    onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
+  });
 
   const connectActive = async () => {
     link?.close();
@@ -363,6 +422,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
           setHealth('runtime', runtime);
           // Requests failed with runtime.not-ready while it started: load now.
           if (runtime.state === 'ready' && !wasReady && health.phase === 'connected' && !sessionsFresh()) void reloadAll();
+          if (runtime.state === 'ready') outbox.kick();
         },
         onRtt: (ms) => gen === generation && setHealth({ rttMs: Math.round(ms), pingAt: now() }),
       },
@@ -390,7 +450,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       setUnlistedHere(undefined);
       setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, code: undefined });
     });
-    await loadActiveCache();
+    await Promise.all([loadActiveCache(), outbox.use(hostId)]);
     await connectActive();
   };
 
@@ -438,7 +498,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       const first = stored?.activeId;
       generation++;
       setActiveId(first);
-      await loadActiveCache();
+      await Promise.all([loadActiveCache(), outbox.use(first)]);
       setStarted(true);
       void connectActive(); // the first screen shows the cache meanwhile
     },
@@ -479,19 +539,25 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     },
 
     async newTask(text) {
-      const created = summariesFromHost(await request({ t: 'session.create' }))[0];
-      if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
-      sessions.replace([...sessions.list(), created]);
-      persistSessionsSoon();
-      await this.sendTask(created.sessionId, text);
-      return created.sessionId;
+      const { record, next } = await outbox.add({ text });
+      // Only a task that goes out now is worth waiting for; others show as queued in the list.
+      if (!outboxReady() || outbox.items()[0]?.key !== record.key) return undefined;
+      // A passing failure while still connected is retried shortly: keep waiting while connected
+      // (looking again now and then, as nothing may happen to it once the connection is gone).
+      let progress = await next;
+      while (progress.kind === 'held' && outboxReady()) {
+        progress = await Promise.race([outbox.progress(record.key), new Promise<OutboxProgress>((r) => setTimeout(() => r(progress), 15_000))]);
+      }
+      if (progress.kind === 'session') return progress.sessionId;
+      return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
     },
 
     async sendTask(sessionId, text) {
-      await request({ t: 'task.submit', taskId: newTaskId(), sessionId, text });
-      // The runtime is busy from now on; say so before its first event arrives.
-      handleEvent({ type: 'session.status', sessionId, status: 'busy' });
+      await outbox.add({ sessionId, text });
     },
+
+    outbox,
+    may: (scope) => activeHost()?.scopes.includes(scope) ?? false,
 
     async stop(sessionId) {
       await request({ t: 'session.abort', sessionId });

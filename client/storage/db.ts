@@ -7,7 +7,7 @@
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 export const DB_NAME = 'openwork-relay';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface HostRecord {
   hostId: string;
@@ -50,13 +50,26 @@ export interface MessageRecord {
   body: unknown;
 }
 
+/** A task written on the phone that the host has not accepted yet (client/state/outbox.ts). */
 export interface OutboxRecord {
-  /** Idempotency key: sortable, so key order is submission order; the host's ack names it. */
+  /** The task id the host deduplicates on, made when the task was queued and never changed. */
   key: string;
   hostId: string;
-  sessionId: string;
+  /** Queue position: items are sent in increasing order. */
+  order: number;
+  /** Missing for a new task until its session is made (stored before the task is submitted). */
+  sessionId?: string;
+  /** Queued as a new task: its session is made at send time. */
+  newSession?: boolean;
   text: string;
   createdAt: number;
+  /**
+   * Set before the task is handed to the host, cleared only when it certainly did not leave: the
+   * host may already run it, so its text can no longer change and cancelling would not stop it.
+   */
+  submitted?: boolean;
+  /** The host refused it in a way a plain resend cannot fix; shown with Retry and Delete. */
+  failed?: { message: string; code?: string };
 }
 
 export interface RelayDB extends DBSchema {
@@ -72,7 +85,7 @@ export type RelayDatabase = IDBPDatabase<RelayDB>;
 /** `onGone`: the connection was closed for another tab or a reset, or by the browser. */
 export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabase> {
   return openDB<RelayDB>(DB_NAME, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, transaction) {
       // One block per version, never edited once shipped: a phone may skip several versions at once.
       if (oldVersion < 1) {
         db.createObjectStore('hosts', { keyPath: 'hostId' });
@@ -80,6 +93,15 @@ export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabas
         db.createObjectStore('messages', { keyPath: ['hostId', 'sessionId', 'messageId'] });
         db.createObjectStore('outbox', { keyPath: 'key' }).createIndex('byHost', 'hostId');
         db.createObjectStore('meta');
+      }
+      if (oldVersion < 2) {
+        // Version 1 queued items had no order or state: keep them, in creation order, as queued.
+        void (async () => {
+          for (let cursor = await transaction.objectStore('outbox').openCursor(); cursor; cursor = await cursor.continue()) {
+            const old = cursor.value as Partial<OutboxRecord>;
+            if (typeof old.order !== 'number') await cursor.update({ ...cursor.value, order: old.createdAt ?? 0 });
+          }
+        })();
       }
     },
     // Another tab (or Reset app) wants to upgrade or delete the database: let it, rather than block it.

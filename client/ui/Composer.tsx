@@ -8,7 +8,9 @@ export interface ComposerProps {
   submitLabel: string;
   /** Why sending is not possible now (shown, and the button is disabled). */
   blocked?: string;
-  /** Resolves when sent; a rejection's message is shown and the text kept. */
+  /** What happens to a task sent now, when that is not the obvious (e.g. offline: it is queued). */
+  note?: string;
+  /** Resolves when taken (sent or queued); a rejection's message is shown and the text kept. */
   onSend(text: string): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export function Composer(props: ComposerProps) {
     }
   };
 
+  const note = () => error() || props.blocked || props.note;
+
   return (
     <form class="composer" onSubmit={(e) => void send(e)}>
       <label for={ids.field} class="visually-hidden">{props.label}</label>
@@ -50,14 +54,14 @@ export function Composer(props: ComposerProps) {
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void send(e)}
         enterkeyhint="send"
-        aria-describedby={error() || props.blocked ? ids.error : undefined}
+        aria-describedby={note() ? ids.error : undefined}
       />
       <Button type="submit" variant="primary" disabled={sending() || !text().trim() || Boolean(props.blocked)}>
         {sending() ? 'Sending…' : props.submitLabel}
       </Button>
-      <Show when={error() || props.blocked}>
+      <Show when={note()}>
         <p id={ids.error} class={`composer__note${error() ? ' composer__note--error' : ''}`} role={error() ? 'alert' : undefined}>
-          {error() || props.blocked}
+          {note()}
         </p>
       </Show>
     </form>

@@ -6,10 +6,15 @@ import { Button } from '../../ui/Button.tsx';
 import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
+import { QueuedTasks } from './QueuedTasks.tsx';
+import { ScopeNote } from './ScopeNote.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
 
-/** One session: its live conversation, todo list, a stop button and a follow-up box. */
+/**
+ * One session: its live conversation, todo list, its tasks still in the outbox, a stop button and
+ * a follow-up box (the last two only for a phone allowed to run tasks).
+ */
 export default function SessionScreen(props: ScreenProps) {
   const { relay, connection } = useApp();
   const id = props.param!;
@@ -22,6 +27,9 @@ export default function SessionScreen(props: ScreenProps) {
   const note = () => timeline.statusNote() || summary()?.note || '';
   const busy = () => status() === 'running' || status() === 'waiting';
   const connected = () => connection.state.status === 'connected';
+  const mayRun = () => relay.may('run');
+  const queued = () => relay.outbox.items().filter((i) => i.sessionId === id);
+  const hostLabel = () => relay.activeHost()?.label ?? 'your computer';
   const load = () => relay.sessionLoad(id);
   const [stopping, setStopping] = createSignal(false);
   const [stopError, setStopError] = createSignal('');
@@ -53,7 +61,7 @@ export default function SessionScreen(props: ScreenProps) {
         <div class="session-bar__status" role="status">
           <StatusBadge status={status()} />
         </div>
-        <Show when={busy()}>
+        <Show when={busy() && mayRun()}>
           <Button variant="danger" disabled={stopping() || !connected()} onClick={() => void stop()}>
             {stopping() ? 'Stopping…' : 'Stop'}
           </Button>
@@ -73,18 +81,26 @@ export default function SessionScreen(props: ScreenProps) {
       </Show>
       <TodoList todos={timeline.todos()} />
       <TimelineView items={timeline.items} />
-      <Show when={timeline.loaded() && !timeline.items().length && !load().loading}>
+      <Show when={timeline.loaded() && !timeline.items().length && !load().loading && !queued().length}>
         <p class="hint">Nothing in this session yet.</p>
       </Show>
-      <div class="session-composer">
-        <Composer
-          label="Follow-up"
-          placeholder="Reply, or give a new task"
-          submitLabel="Send"
-          blocked={connected() ? undefined : 'Messages can be sent once your computer is connected.'}
-          onSend={send}
-        />
-      </div>
+      <QueuedTasks items={queued()} />
+      <ScopeNote />
+      <Show when={mayRun()}>
+        <div class="session-composer">
+          <Composer
+            label="Follow-up"
+            placeholder="Reply, or give a new task"
+            submitLabel="Send"
+            note={
+              connected()
+                ? busy() ? 'The agent is still working: your message waits in order and goes when it is done.' : undefined
+                : `Not connected: your message stays on this phone and is sent when ${hostLabel()} is reachable.`
+            }
+            onSend={send}
+          />
+        </div>
+      </Show>
     </Screen>
   );
 }

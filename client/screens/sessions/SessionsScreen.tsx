@@ -9,6 +9,8 @@ import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
+import { QueuedTasks } from '../session/QueuedTasks.tsx';
+import { ScopeNote } from '../session/ScopeNote.tsx';
 
 /** Which computer's sessions are shown; a picker once there are several. */
 function HostSwitcher() {
@@ -88,10 +90,15 @@ export default function SessionsScreen() {
   const host = relay.activeHost;
   const connected = () => connection.state.status === 'connected';
 
+  /** New tasks whose session is not made yet. */
+  const queuedNew = () => relay.outbox.items().filter((i) => !i.sessionId);
+  const queuedIn = (sessionId: string) => relay.outbox.items().filter((i) => i.sessionId === sessionId).length;
+
   const start = async (text: string) => {
     try {
       const id = await relay.newTask(text);
-      router.navigate({ name: 'session', param: id });
+      // Sent at once: open it. Otherwise it shows below as queued.
+      if (id) router.navigate({ name: 'session', param: id });
     } catch (err) {
       throw new Error(explainRequest(err));
     }
@@ -113,13 +120,17 @@ export default function SessionsScreen() {
         <HostSwitcher />
         <UnlistedNote />
         <InstallNote />
-        <Composer
-          label="New task"
-          placeholder="What should the agent do?"
-          submitLabel="Start task"
-          blocked={connected() ? undefined : `Tasks can start once ${host()!.label} is connected.`}
-          onSend={start}
-        />
+        <ScopeNote />
+        <Show when={relay.may('run')}>
+          <Composer
+            label="New task"
+            placeholder="What should the agent do?"
+            submitLabel="Start task"
+            note={connected() ? undefined : `Not connected: the task stays on this phone and is sent when ${host()!.label} is reachable.`}
+            onSend={start}
+          />
+        </Show>
+        <QueuedTasks items={queuedNew()} />
         <Show when={relay.listError()}>
           <p class="note note--error" role="alert">{relay.listError()}</p>
         </Show>
@@ -127,7 +138,7 @@ export default function SessionsScreen() {
           <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} answers.</p>
         </Show>
         <h2 class="section-title" id="sessions-heading">Recent sessions</h2>
-        <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">No sessions yet. Start a task above.</p>}>
+        <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">{queuedNew().length ? 'No sessions yet.' : 'No sessions yet. Start a task above.'}</p>}>
           <ul class="session-list" aria-labelledby="sessions-heading">
             <For each={relay.sessions.list()}>
               {(s) => (
@@ -136,6 +147,7 @@ export default function SessionsScreen() {
                     <span class="session-row__title">{s.title}</span>
                     <span class="session-row__meta">
                       <StatusBadge status={relay.statusOf(s.sessionId)} />
+                      <Show when={queuedIn(s.sessionId)}>{(n) => <span class="session-row__queued">{n()} queued</span>}</Show>
                       <span class="session-row__time">{timeAgo(s.updatedAt, now())}</span>
                     </span>
                   </a>

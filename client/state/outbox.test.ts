@@ -1,0 +1,314 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RelayClosedError, RequestError } from '../../shared/channel/client.ts';
+import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import { NotConnected, explainRequest } from '../net/explain.ts';
+import type { OutboxRecord } from '../storage/db.ts';
+import { changeable, createOutbox, turnState, type OutboxOptions, type OutboxTransport } from './outbox.ts';
+
+/** What the fake storage holds, copied on write like IndexedDB. */
+function memoryStorage(initial: OutboxRecord[] = []) {
+  const disk = new Map(initial.map((r) => [r.key, structuredClone(r)]));
+  const writes: string[] = [];
+  return {
+    disk,
+    writes,
+    storage: {
+      load: async (hostId: string) => [...disk.values()].filter((r) => r.hostId === hostId).sort((a, b) => a.order - b.order).map((r) => structuredClone(r)),
+      put: async (r: OutboxRecord) => {
+        writes.push(`put ${r.key}${r.sessionId ? ` ${r.sessionId}` : ''}${r.submitted ? ' submitted' : ''}`);
+        disk.set(r.key, structuredClone(r));
+      },
+      remove: async (key: string) => {
+        writes.push(`remove ${key}`);
+        disk.delete(key);
+      },
+    },
+  };
+}
+
+type Step = (body: { taskId?: string; sessionId?: string; text?: string }) => Promise<unknown>;
+
+/** A scripted computer: answers each call with the next scripted reply, or accepts. */
+function fakeTransport() {
+  const calls: string[] = [];
+  const script: Step[] = [];
+  let sessions = 0;
+  const messages = new Map<string, unknown[]>();
+  const t: { connected: boolean; calls: string[]; script: Step[]; messages: Map<string, unknown[]>; transport: OutboxTransport } = {
+    connected: true,
+    calls,
+    script,
+    messages,
+    transport: {
+      ready: () => t.connected,
+      async createSession() {
+        calls.push('create');
+        const next = script.shift();
+        if (next) await next({});
+        return `ses_new${++sessions}`;
+      },
+      async submit(task: { taskId: string; sessionId: string; text: string }) {
+        calls.push(`submit ${task.sessionId} ${task.text}`);
+        const next = script.shift();
+        if (next) await next(task);
+        return { taskId: task.taskId, sessionId: task.sessionId, messageId: `msg_${task.taskId}`, acceptedAt: 1 } satisfies TaskAccepted;
+      },
+      async messages(sessionId: string) {
+        calls.push(`messages ${sessionId}`);
+        return messages.get(sessionId) ?? [];
+      },
+    },
+  };
+  return t;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+const fail = (err: Error): Step => () => Promise.reject(err);
+
+function manualTimers() {
+  const pending = new Set<{ run: () => void; ms: number }>();
+  return {
+    pending,
+    timers: {
+      set: (run: () => void, ms: number) => {
+        const t = { run, ms };
+        pending.add(t);
+        return t;
+      },
+      clear: (t: unknown) => void pending.delete(t as { run: () => void; ms: number }),
+    },
+    /** Fires the timers of at most `ms` (not the request timeouts). */
+    fire(ms: number) {
+      for (const t of [...pending]) if (t.ms <= ms) (pending.delete(t), t.run());
+    },
+  };
+}
+
+function harness(opts: Partial<OutboxOptions> & { records?: OutboxRecord[] } = {}) {
+  const mem = memoryStorage(opts.records);
+  const net = fakeTransport();
+  const clock = manualTimers();
+  let id = 0;
+  let t = 1000;
+  const accepted: string[] = [];
+  const outbox = createOutbox({
+    storage: mem.storage,
+    transport: net.transport,
+    explain: explainRequest,
+    newTaskId: () => `tsk_${++id}`,
+    now: () => t,
+    timers: clock.timers,
+    onAccepted: (item) => accepted.push(item.text),
+    ...opts,
+  });
+  return { outbox, mem, net, clock, accepted, tick: (ms: number) => (t += ms) };
+}
+
+test('a task is stored before anything is sent, then sent, then leaves the outbox', async () => {
+  const h = harness();
+  await h.outbox.use('H1');
+  const { record } = await h.outbox.add({ sessionId: 'ses_a', text: '  fix it ' });
+  assert.equal(h.mem.writes[0], 'put tsk_1 ses_a', 'on disk before the first call');
+  await settle();
+  assert.deepEqual(h.net.calls, ['messages ses_a', 'submit ses_a fix it']);
+  assert.equal(record.text, 'fix it');
+  assert.deepEqual(h.outbox.items(), []);
+  assert.equal(h.mem.disk.size, 0);
+  assert.deepEqual(h.accepted, ['fix it']);
+});
+
+test('offline, tasks queue; once connected they go one at a time, in order, each with its own task id', async () => {
+  const h = harness();
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  await h.outbox.add({ sessionId: 'ses_a', text: 'one' });
+  await h.outbox.add({ text: 'two' });
+  await h.outbox.add({ sessionId: 'ses_b', text: 'three' });
+  await settle();
+  assert.deepEqual(h.net.calls, []);
+  assert.deepEqual(h.outbox.items().map((i) => [i.text, i.phase]), [['one', 'queued'], ['two', 'queued'], ['three', 'queued']]);
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.deepEqual(h.net.calls, ['messages ses_a', 'submit ses_a one', 'create', 'submit ses_new1 two', 'messages ses_b', 'submit ses_b three']);
+  assert.deepEqual(h.accepted, ['one', 'two', 'three']);
+});
+
+test('the queue survives a restart: a new outbox loads it in order and sends it', async () => {
+  const first = harness();
+  first.net.connected = false;
+  await first.outbox.use('H1');
+  await first.outbox.add({ sessionId: 'ses_a', text: 'one' });
+  await first.outbox.add({ sessionId: 'ses_a', text: 'two' });
+  first.outbox.close();
+  const again = harness({ records: [...first.mem.disk.values()] });
+  await again.outbox.use('H2');
+  assert.deepEqual(again.outbox.items(), [], 'another computer’s items are not shown');
+  await again.outbox.use('H1');
+  await settle();
+  assert.deepEqual(again.accepted, ['one', 'two']);
+});
+
+test('a new task’s session id is stored before the task is submitted; a resend after a crash reuses it', async () => {
+  const h = harness();
+  await h.outbox.use('H1');
+  h.net.script.push(async () => {}, fail(new RelayClosedError(undefined, 1006, 'gone')));
+  await h.outbox.add({ text: 'new work' });
+  await settle();
+  assert.deepEqual(h.mem.writes.slice(0, 3), ['put tsk_1', 'put tsk_1 ses_new1', 'put tsk_1 ses_new1 submitted']);
+  const item = h.outbox.items()[0]!;
+  assert.equal(item.phase, 'queued', 'a dropped connection keeps it queued');
+  assert.equal(item.sessionId, 'ses_new1');
+  assert.equal(item.submitted, true, 'it may have reached the host');
+  assert.equal(changeable(item), false);
+  await assert.rejects(h.outbox.edit(item.key, 'other'), /may already have reached/);
+  await assert.rejects(h.outbox.remove(item.key), /may already have reached/);
+
+  // The app closes; the next one sends the same task id to the same session, and makes no session.
+  h.outbox.close();
+  const next = harness({ records: [...h.mem.disk.values()] });
+  await next.outbox.use('H1');
+  await settle();
+  assert.deepEqual(next.net.calls, ['submit ses_new1 new work']);
+  assert.deepEqual(next.accepted, ['new work']);
+});
+
+test('passing failures keep the item queued and retry it; refusals mark it failed with the explanation', async () => {
+  const h = harness();
+  await h.outbox.use('H1');
+  h.net.script.push(fail(new RequestError('runtime.not-ready', 'starting')));
+  await h.outbox.add({ sessionId: 'ses_a', text: 'one' });
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'queued');
+  assert.match(h.outbox.items()[0]!.note!, /not ready/);
+  assert.equal(h.outbox.items()[0]!.submitted, false, 'refused before it was recorded');
+  h.net.script.push(fail(new NotConnected('Desk')));
+  h.clock.fire(2000);
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'queued');
+  assert.equal(changeable(h.outbox.items()[0]!), true, 'never left the phone: still editable');
+  h.net.script.push(fail(new RequestError('scope.denied', 'no run scope')));
+  h.clock.fire(4000);
+  await settle();
+  const failed = h.outbox.items()[0]!;
+  assert.equal(failed.phase, 'failed');
+  assert.match(failed.failed!.message, /not allowed to do that/);
+  assert.equal(failed.failed!.code, 'scope.denied');
+  assert.equal(h.mem.disk.get(failed.key)!.failed!.code, 'scope.denied', 'stored as failed');
+  h.clock.fire(60_000);
+  await settle();
+  assert.equal(h.net.calls.filter((c) => c.startsWith('submit')).length, 3, 'a failed item is not resent on its own');
+  await h.outbox.retry(failed.key);
+  await settle();
+  assert.deepEqual(h.accepted, ['one']);
+});
+
+test('a runtime error is tried again a few times, then the item is marked failed', async () => {
+  const h = harness({ runtimeErrorLimit: 2 });
+  await h.outbox.use('H1');
+  const broken = () => fail(new RequestError('runtime.error', 'create session failed: fetch failed'));
+  h.net.script.push(broken(), broken());
+  await h.outbox.add({ text: 'new' });
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'queued', 'the first runtime error may pass');
+  assert.match(h.outbox.items()[0]!.note!, /fetch failed/);
+  h.clock.fire(2000);
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'failed');
+  await h.outbox.retry(h.outbox.items()[0]!.key);
+  await settle();
+  assert.deepEqual(h.accepted, ['new']);
+});
+
+test('a failed item holds back later items of its session, not those of others; deleting it lets them go', async () => {
+  const h = harness();
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  const { record: bad } = await h.outbox.add({ sessionId: 'ses_a', text: 'bad' });
+  await h.outbox.add({ sessionId: 'ses_a', text: 'after bad' });
+  await h.outbox.add({ sessionId: 'ses_b', text: 'elsewhere' });
+  h.net.script.push(fail(new RequestError('request.unknown', 'no such session')));
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.deepEqual(h.accepted, ['elsewhere']);
+  assert.deepEqual(h.outbox.items().map((i) => [i.text, i.phase]), [['bad', 'failed'], ['after bad', 'queued']]);
+  await h.outbox.remove(bad.key);
+  await settle();
+  assert.deepEqual(h.accepted, ['elsewhere', 'after bad']);
+});
+
+test('a queued item can be edited and cancelled; not while it is being sent', async () => {
+  const h = harness();
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  const { record: a } = await h.outbox.add({ sessionId: 'ses_a', text: 'draft' });
+  const { record: b } = await h.outbox.add({ sessionId: 'ses_a', text: 'never mind' });
+  await h.outbox.edit(a.key, 'final');
+  assert.equal(h.mem.disk.get(a.key)!.text, 'final');
+  await h.outbox.remove(b.key);
+  assert.equal(h.mem.disk.has(b.key), false);
+  let release!: () => void;
+  h.net.script.push(() => new Promise<void>((r) => (release = r)));
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'sending');
+  await assert.rejects(h.outbox.edit(a.key, 'too late'), /being sent/);
+  await assert.rejects(h.outbox.remove(a.key), /being sent/);
+  release();
+  await settle();
+  assert.deepEqual(h.net.calls.filter((c) => c.startsWith('submit')), ['submit ses_a final']);
+});
+
+test('an item for a busy session waits for its turn to end, and for a prompt that never started only so long', async () => {
+  const h = harness({ graceMs: 60_000 });
+  await h.outbox.use('H1');
+  h.net.messages.set('ses_a', [
+    { info: { id: 'msg_1', role: 'user' } },
+    { info: { id: 'msg_2', role: 'assistant', time: { created: 1 } } },
+  ]);
+  await h.outbox.add({ sessionId: 'ses_a', text: 'next' });
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'waiting');
+  assert.equal(changeable(h.outbox.items()[0]!), true, 'still editable while it waits');
+  h.net.messages.set('ses_a', [
+    { info: { id: 'msg_1', role: 'user' } },
+    { info: { id: 'msg_2', role: 'assistant', time: { created: 1, completed: 2 } } },
+    { info: { id: 'msg_3', role: 'user' } },
+  ]);
+  h.outbox.kick();
+  await settle();
+  assert.equal(h.outbox.items()[0]!.phase, 'waiting', 'the prompt before it has no reply yet');
+  h.tick(61_000);
+  h.clock.fire(10_000);
+  await settle();
+  assert.deepEqual(h.accepted, ['next'], 'sent once the stuck prompt is older than the grace');
+});
+
+test('progress tells a new task’s session, and what became of the item', async () => {
+  const h = harness();
+  await h.outbox.use('H1');
+  const item = await h.outbox.add({ text: 'go' });
+  assert.deepEqual(await item.next, { kind: 'session', sessionId: 'ses_new1' }, 'connected: sent at once');
+  await settle();
+  h.net.connected = false;
+  const other = await h.outbox.add({ text: 'later' });
+  await h.outbox.remove(other.record.key);
+  assert.deepEqual(await other.next, { kind: 'removed' });
+  h.net.connected = true;
+  h.net.script.push(fail(new RelayClosedError(undefined, 1006, 'gone')));
+  const held = await h.outbox.add({ sessionId: 'ses_a', text: 'held' });
+  assert.equal((await held.next).kind, 'held');
+});
+
+test('turnState reads the stored messages', () => {
+  assert.deepEqual(turnState([]), { state: 'idle' });
+  assert.deepEqual(turnState('nonsense'), { state: 'idle' });
+  assert.deepEqual(turnState([{ info: { id: 'msg_1', role: 'user' } }]), { state: 'pending', messageId: 'msg_1' });
+  const done = { info: { id: 'msg_2', role: 'assistant', time: { completed: 3 } } };
+  assert.deepEqual(turnState([{ info: { id: 'msg_1', role: 'user' } }, done]), { state: 'idle' });
+  assert.deepEqual(turnState([{ info: { id: 'msg_2', role: 'assistant', time: {} } }]), { state: 'running' });
+  assert.deepEqual(turnState([{ info: { id: 'msg_2', role: 'assistant', time: {}, error: { name: 'X' } } }]), { state: 'idle' });
+});

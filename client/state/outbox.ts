@@ -1,0 +1,440 @@
+/**
+ * The outbox: every task the person writes goes here first, durably, and is sent from here, one at
+ * a time in queue order, whenever the computer is reachable and its runtime ready. It leaves the
+ * outbox only when the host accepted it.
+ *
+ * Exactly once rests on the task id, made when the task is queued and never changed: the host runs
+ * each id once and answers a resend with the first result (docs/protocol.md, "Exactly-once
+ * tasks"), so any failure or a closed app simply means "send again". A new task gets its session
+ * at send time, and the session id is stored before the task is submitted, so a resend never
+ * makes a second session for the same task.
+ *
+ * In order in the transcript, not only on the wire: OpenCode takes a prompt for a busy session
+ * but then answers only the latest one of those waiting (checked with 1.18.33: of three prompts
+ * sent back to back, the middle one got no reply of its own, and the first was stored after the
+ * second). So an item for a session whose turn is still running waits until that turn ended.
+ * @module
+ */
+import { createSignal, type Accessor } from 'solid-js';
+import type { ErrorCode } from '../../shared/protocol/errors.ts';
+import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import { errorCode } from '../net/explain.ts';
+import type { OutboxRecord } from '../storage/db.ts';
+
+/** queued: waits its turn; waiting: its session is still busy; sending: in flight; failed: refused. */
+export type OutboxPhase = 'queued' | 'waiting' | 'sending' | 'failed';
+
+export interface OutboxItem extends OutboxRecord {
+  readonly phase: OutboxPhase;
+  /** Why a queued item has not gone yet, for people. */
+  readonly note?: string;
+}
+
+export interface OutboxStorage {
+  /** The host's items in queue order. */
+  load(hostId: string): Promise<OutboxRecord[]>;
+  /** Resolves once the item is on disk. */
+  put(item: OutboxRecord): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+export interface OutboxTransport {
+  /** Connected to the computer in use, and its runtime ready. */
+  ready(): boolean;
+  /** Makes a session; resolves with its id. */
+  createSession(): Promise<string>;
+  submit(task: { taskId: string; sessionId: string; text: string }): Promise<TaskAccepted>;
+  /** The session's messages as the runtime stores them (raw `{ info, parts }` entries). */
+  messages(sessionId: string): Promise<unknown>;
+}
+
+/** What happened next to an item (see `progress`). */
+export type OutboxProgress =
+  | { kind: 'session'; sessionId: string }
+  | { kind: 'accepted'; accepted: TaskAccepted }
+  /** Not sent this time for a reason that passes (no connection, no answer): it stays queued. */
+  | { kind: 'held'; reason: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'removed' };
+
+export interface Timers {
+  set(run: () => void, ms: number): unknown;
+  clear(timer: unknown): void;
+}
+
+export interface OutboxOptions {
+  storage: OutboxStorage;
+  transport: OutboxTransport;
+  /** A failure in words for people (client/net/explain.ts `explainRequest`). */
+  explain(err: unknown): string;
+  /** The host accepted a task: it is running from now on. */
+  onAccepted?(item: OutboxRecord, accepted: TaskAccepted): void;
+  /** A new task's session was made. */
+  onSession?(sessionId: string): void;
+  onChange?(items: readonly OutboxItem[]): void;
+  now?: () => number;
+  newTaskId?: () => string;
+  timers?: Timers;
+  /** A request without an answer this long counts as lost; the item is sent again (default 45 s). */
+  timeoutMs?: number;
+  /** First wait after a passing failure, doubled up to `maxRetryMs` (defaults 2 s, 30 s). */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** How often a busy session is looked at again, besides the kicks of its events (default 10 s). */
+  pollMs?: number;
+  /**
+   * A task the runtime stored but never started (it restarted meanwhile) would block its session
+   * for ever: after this long, the next one is sent anyway (default 60 s).
+   */
+  graceMs?: number;
+  /**
+   * `runtime.error` usually passes (the runtime was restarting) but may not: after this many in a
+   * row the item is marked failed, so the person decides (default 3).
+   */
+  runtimeErrorLimit?: number;
+}
+
+export interface Outbox {
+  /** The items of the computer in use, in queue order. */
+  readonly items: Accessor<readonly OutboxItem[]>;
+  /** Switches to another computer's items (undefined: none); resolves once they are loaded. */
+  use(hostId: string | undefined): Promise<void>;
+  /**
+   * Queues a task (a new session's when `sessionId` is missing); resolves once it is stored, with
+   * the first thing that happens to it next (its session made, accepted, held, failed, removed).
+   */
+  add(task: { sessionId?: string; text: string }): Promise<{ record: OutboxRecord; next: Promise<OutboxProgress> }>;
+  /** Changes a queued item's text; refused once it may have reached the computer. */
+  edit(key: string, text: string): Promise<void>;
+  /** Cancels a queued item or deletes a failed one; refused once it may have reached the computer. */
+  remove(key: string): Promise<void>;
+  /** Queues a failed item again. */
+  retry(key: string): Promise<void>;
+  /** Sends what can be sent now (call on connecting, the runtime becoming ready, a session going idle). */
+  kick(): void;
+  /** The next thing that happens to the item. */
+  progress(key: string): Promise<OutboxProgress>;
+  /** Stops timers (tests, teardown). */
+  close(): void;
+}
+
+/** Its text may change and it may be cancelled: not in flight, and certainly not at the host yet. */
+export function changeable(item: OutboxItem): boolean {
+  return (item.phase === 'queued' || item.phase === 'waiting') && !item.submitted;
+}
+
+/** A request that did not get an answer in time. */
+export class OutboxTimeout extends Error {
+  constructor() {
+    super('Your computer did not answer in time; the task stays queued and is sent again.');
+    this.name = 'OutboxTimeout';
+  }
+}
+
+const PASSING_CODES: ReadonlySet<ErrorCode> = new Set(['runtime.not-ready', 'host.shutting-down', 'connection.slow']);
+/** Refusals that come before the host records a task: such a task certainly did not run. */
+const REFUSED_UNRECORDED: ReadonlySet<ErrorCode> = new Set(['runtime.not-ready', 'scope.denied', 'protocol.invalid', 'frame.size']);
+
+/** A failure that sending again later can fix: no connection, a dropped one, no answer, runtime starting. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'NotConnected' || err.name === 'RelayClosedError' || err.name === 'OutboxTimeout') return true;
+  const code = errorCode(err);
+  return code !== undefined && PASSING_CODES.has(code);
+}
+
+export type TurnState = { state: 'idle' } | { state: 'running' } | { state: 'pending'; messageId: string };
+
+/**
+ * Whether a session's last turn is over, from its stored messages: `running` while the latest
+ * reply is unfinished, `pending` when the latest prompt has no reply yet (just taken, or never
+ * started), `idle` otherwise.
+ */
+export function turnState(messages: unknown): TurnState {
+  if (!Array.isArray(messages)) return { state: 'idle' };
+  let user: string | undefined;
+  let reply: { id: string; open: boolean } | undefined;
+  for (const entry of messages) {
+    const info = (entry as { info?: Record<string, unknown> } | null)?.info;
+    if (!info || typeof info.id !== 'string') continue;
+    if (info.role === 'user' && (user === undefined || info.id > user)) user = info.id;
+    if (info.role === 'assistant' && (reply === undefined || info.id > reply.id)) {
+      const completed = (info.time as { completed?: unknown } | undefined)?.completed !== undefined;
+      reply = { id: info.id, open: !completed && !info.error };
+    }
+  }
+  if (reply?.open) return { state: 'running' };
+  if (user !== undefined && (reply === undefined || user > reply.id)) return { state: 'pending', messageId: user };
+  return { state: 'idle' };
+}
+
+function randomTaskId(): string {
+  const random = new Uint8Array(8);
+  crypto.getRandomValues(random);
+  return `tsk_${Date.now().toString(36)}_${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const defaultTimers: Timers = { set: (run, ms) => setTimeout(run, ms), clear: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) };
+
+function stored(item: OutboxItem): OutboxRecord {
+  const { phase: _p, note: _n, ...record } = item;
+  return record;
+}
+
+export function createOutbox(opts: OutboxOptions): Outbox {
+  const { storage, transport } = opts;
+  const now = opts.now ?? Date.now;
+  const newTaskId = opts.newTaskId ?? randomTaskId;
+  const timers = opts.timers ?? defaultTimers;
+  const timeoutMs = opts.timeoutMs ?? 45_000;
+  const retryMs = opts.retryMs ?? 2000;
+  const maxRetryMs = opts.maxRetryMs ?? 30_000;
+  const pollMs = opts.pollMs ?? 10_000;
+  const graceMs = opts.graceMs ?? 60_000;
+  const runtimeErrorLimit = opts.runtimeErrorLimit ?? 3;
+
+  const [items, setItems] = createSignal<readonly OutboxItem[]>([]);
+  let hostId: string | undefined;
+  /** Bumped on every switch of computer: work for the previous one stops touching the list. */
+  let generation = 0;
+  let lastOrder = 0;
+  let draining = false;
+  let again = false;
+  let timer: unknown;
+  let retryDelay = retryMs;
+  const waiters = new Map<string, ((p: OutboxProgress) => void)[]>();
+  /** Runtime errors in a row per item: a restarting runtime fails calls for a moment. */
+  const runtimeErrors = new Map<string, number>();
+  /** Prompts seen without a reply, and since when: the `graceMs` rule. */
+  const pendingSince = new Map<string, number>();
+
+  const show = (next: readonly OutboxItem[]) => {
+    setItems(next);
+    opts.onChange?.(next);
+  };
+  const patch = (key: string, change: Partial<OutboxItem>) => show(items().map((i) => (i.key === key ? { ...i, ...change } : i)));
+  const find = (key: string) => items().find((i) => i.key === key);
+  const tell = (key: string, p: OutboxProgress) => {
+    const list = waiters.get(key);
+    waiters.delete(key);
+    for (const resolve of list ?? []) resolve(p);
+  };
+
+  const withTimeout = <T>(p: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const t = timers.set(() => reject(new OutboxTimeout()), timeoutMs);
+      p.then(
+        (v) => (timers.clear(t), resolve(v)),
+        (e: unknown) => (timers.clear(t), reject(e)),
+      );
+    });
+
+  /** The first item that may go: failed items hold back the later items of their session. */
+  const nextItem = (): OutboxItem | undefined => {
+    const held = new Set<string>();
+    for (const item of items()) {
+      if (item.phase === 'failed') {
+        if (item.sessionId) held.add(item.sessionId);
+      } else if (!item.sessionId || !held.has(item.sessionId)) {
+        return item;
+      }
+    }
+    return undefined;
+  };
+
+  const sessionBusy = async (sessionId: string): Promise<boolean> => {
+    const turn = turnState(await withTimeout(transport.messages(sessionId)));
+    if (turn.state !== 'pending') return turn.state === 'running';
+    const since = pendingSince.get(turn.messageId) ?? now();
+    pendingSince.set(turn.messageId, since);
+    return now() - since < graceMs;
+  };
+
+  type Sent = 'next' | 'busy' | 'retry' | 'stale';
+
+  const sendOne = async (item: OutboxItem, gen: number): Promise<Sent> => {
+    const stale = () => gen !== generation;
+    const { key } = item;
+    const wasSubmitted = item.submitted === true;
+    let current = stored(item);
+    patch(key, { phase: 'sending', note: undefined });
+    try {
+      let sessionId = current.sessionId;
+      if (sessionId === undefined) {
+        sessionId = await withTimeout(transport.createSession());
+        current = { ...current, sessionId };
+        await storage.put(current); // before the task naming it is submitted, whatever happens next
+        if (stale()) return 'stale';
+        patch(key, { sessionId });
+        opts.onSession?.(sessionId);
+        tell(key, { kind: 'session', sessionId });
+      } else if (!current.newSession && (await sessionBusy(sessionId))) {
+        if (!stale()) patch(key, { phase: 'waiting', note: 'Waits until the task before it in this session has finished.' });
+        return 'busy';
+      }
+      if (stale()) return 'stale';
+      if (!wasSubmitted) {
+        current = { ...current, submitted: true };
+        await storage.put(current);
+        patch(key, { submitted: true });
+      }
+      const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text }));
+      await storage.remove(key);
+      retryDelay = retryMs;
+      runtimeErrors.delete(key);
+      if (!stale()) {
+        show(items().filter((i) => i.key !== key));
+        opts.onAccepted?.(current, accepted);
+      }
+      tell(key, { kind: 'accepted', accepted });
+      return 'next';
+    } catch (err) {
+      const code = errorCode(err);
+      const notSent = (err instanceof Error && err.name === 'NotConnected') || (code !== undefined && REFUSED_UNRECORDED.has(code));
+      const submitted = notSent ? wasSubmitted : current.submitted === true;
+      const message = opts.explain(err);
+      const errors = code === 'runtime.error' ? (runtimeErrors.get(key) ?? 0) + 1 : 0;
+      runtimeErrors.set(key, errors);
+      if (isTransient(err) || (errors > 0 && errors < runtimeErrorLimit)) {
+        current = { ...current, submitted };
+        await storage.put(current);
+        if (stale()) return 'stale';
+        patch(key, { phase: 'queued', submitted, note: message });
+        tell(key, { kind: 'held', reason: message });
+        return 'retry';
+      }
+      current = { ...current, submitted, failed: { message, ...(code ? { code } : {}) } };
+      await storage.put(current);
+      if (stale()) return 'stale';
+      patch(key, { phase: 'failed', submitted, failed: current.failed, note: undefined });
+      tell(key, { kind: 'failed', message });
+      return 'next';
+    }
+  };
+
+  const schedule = (ms: number) => {
+    timers.clear(timer);
+    timer = timers.set(() => void drain(), ms);
+  };
+
+  const drain = async (): Promise<void> => {
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = true;
+    const gen = generation;
+    try {
+      while (gen === generation && transport.ready()) {
+        again = false;
+        const item = nextItem();
+        if (!item) return;
+        const sent = await sendOne(item, gen);
+        if (sent === 'next' || again) continue;
+        if (sent === 'busy') schedule(pollMs);
+        if (sent === 'retry') {
+          schedule(retryDelay);
+          retryDelay = Math.min(retryDelay * 2, maxRetryMs);
+        }
+        return;
+      }
+    } finally {
+      draining = false;
+      // A kick for another computer, or one that came while the last send finished.
+      if (gen !== generation || again) {
+        again = false;
+        void drain();
+      }
+    }
+  };
+
+  const kick = () => {
+    timers.clear(timer);
+    void drain();
+  };
+
+  const editable = (key: string): OutboxItem => {
+    const item = find(key);
+    if (!item) throw new Error('This task is no longer queued.');
+    if (item.phase === 'sending') throw new Error('This task is being sent right now; it can no longer be changed.');
+    if (item.submitted && item.phase !== 'failed') throw new Error('This task may already have reached your computer, so it can no longer be changed or cancelled.');
+    return item;
+  };
+
+  return {
+    items,
+
+    async use(next) {
+      generation++;
+      hostId = next;
+      timers.clear(timer);
+      retryDelay = retryMs;
+      for (const key of waiters.keys()) tell(key, { kind: 'removed' });
+      show([]);
+      if (next === undefined) return;
+      const gen = generation;
+      const loaded = await storage.load(next);
+      if (gen !== generation) return;
+      lastOrder = Math.max(lastOrder, ...loaded.map((r) => r.order));
+      show(loaded.map((r) => ({ ...r, phase: r.failed ? 'failed' : 'queued' })));
+      kick();
+    },
+
+    async add(task) {
+      const text = task.text.trim();
+      if (!text) throw new RangeError('text: a task needs some text');
+      if (hostId === undefined) throw new Error('Not paired with a computer yet');
+      const at = now();
+      lastOrder = Math.max(at, lastOrder + 1);
+      const record: OutboxRecord = {
+        key: newTaskId(), hostId, order: lastOrder, text, createdAt: at,
+        ...(task.sessionId ? { sessionId: task.sessionId } : { newSession: true }),
+      };
+      await storage.put(record);
+      if (record.hostId !== hostId) return { record, next: Promise.resolve({ kind: 'removed' }) }; // it waits for its computer
+      show([...items(), { ...record, phase: 'queued' }]);
+      const next = this.progress(record.key);
+      kick();
+      return { record, next };
+    },
+
+    async edit(key, raw) {
+      const text = raw.trim();
+      if (!text) throw new RangeError('text: a task needs some text');
+      const item = editable(key);
+      if (item.phase === 'failed') throw new Error('Retry or delete this task; its text cannot change.');
+      patch(key, { text });
+      await storage.put({ ...stored(item), text });
+    },
+
+    async remove(key) {
+      editable(key);
+      show(items().filter((i) => i.key !== key));
+      tell(key, { kind: 'removed' });
+      await storage.remove(key);
+      kick(); // the session's later items may go now
+    },
+
+    async retry(key) {
+      const item = find(key);
+      if (item?.phase !== 'failed') return;
+      const { failed: _f, ...rest } = stored(item);
+      runtimeErrors.delete(key);
+      show(items().map((i) => (i.key === key ? { ...rest, phase: 'queued' as const } : i)));
+      await storage.put(rest);
+      kick();
+    },
+
+    kick,
+
+    progress(key) {
+      if (!find(key)) return Promise.resolve({ kind: 'removed' });
+      return new Promise((resolve) => waiters.set(key, [...(waiters.get(key) ?? []), resolve]));
+    },
+
+    close() {
+      generation++;
+      timers.clear(timer);
+    },
+  };
+}
