@@ -16,7 +16,6 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
 import { RequestError } from '../shared/channel/client.ts';
@@ -27,6 +26,7 @@ import { openDeviceRegistry } from '../host/devices/registry.ts';
 import { startRuntimeFixture, type RuntimeFixture } from '../e2e/fixtures/runtime.ts';
 import { startFlakyProxy, type FlakyProxy } from '../e2e/fixtures/flaky-proxy.ts';
 import { normalizeTranscript, startResilientDevice, type ResilientDevice } from '../e2e/fixtures/resilient-device.ts';
+import { freePort } from '../e2e/fixtures/spawn-host.ts';
 
 interface Options {
   tasks: number;
@@ -219,17 +219,6 @@ function quantiles(values: number[]): { median: string; p90: string; p99: string
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(1) : '–');
   return { median: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]!.toFixed(1) : '–' };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The host in a process of its own, attached to the soak's runtime; resolves once it is ready. */

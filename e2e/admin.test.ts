@@ -20,6 +20,7 @@ import { openSocket } from './fixtures/relay-client.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { createNetns, netnsUnavailable, type Netns } from './netns.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
+import { until } from './fixtures/poll.ts';
 
 const TEST = { timeout: 120_000 };
 const { cleanups, tempDir } = fileCleanup('relay-admin-');
@@ -70,15 +71,6 @@ async function adminState(h: Host): Promise<AdminState> {
   const r = await http(h.port, 'GET', '/admin/api/state', ADMIN);
   assert.equal(r.status, 200, r.body);
   return JSON.parse(r.body) as AdminState;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const unavailable = netnsUnavailable();
@@ -150,7 +142,7 @@ test('approving a pending pairing through the admin API pairs the device with th
     socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(offer.link)),
     deviceKey, name: 'API phone', platform: 'node-test',
   });
-  const request = await waitFor('the pairing request', async () => (await adminState(h)).pending.find((p) => p.name === 'API phone'));
+  const request = await until('the pairing request', async () => (await adminState(h)).pending.find((p) => p.name === 'API phone'));
   assert.equal(request.code, pending.code, 'the admin page shows the code the phone shows');
   const approved = await http(h.port, 'POST', `/admin/api/approvals/${request.id}`, ADMIN, JSON.stringify({ decision: 'approve', scopes: ['read'] }));
   assert.equal(approved.status, 200, approved.body);

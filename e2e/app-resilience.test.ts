@@ -23,6 +23,7 @@ import { startFlakyProxy, type FlakyProxy } from './fixtures/flaky-proxy.ts';
 import { blockRelay, openPairedApp, registerPhone } from './fixtures/paired-phone.ts';
 import { startRuntimeFixture } from './fixtures/runtime.ts';
 import { freePort, spawnHost } from './fixtures/spawn-host.ts';
+import { until } from './fixtures/poll.ts';
 
 const { cleanups } = fileCleanup('relay-app-resilience-');
 const WAIT = { timeout: 60_000 };
@@ -71,16 +72,6 @@ const taskDone = (messages: unknown, marker: string) => {
   const asked = userMessages(messages, marker)[0];
   return !!asked && (messages as StoredMessage[]).some((m) => m.info.parentID === asked.info.id && m.info.time.completed !== undefined && m.parts.some((p) => p.type === 'text' && p.text));
 };
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const connectedPill = (page: Page) => page.getByRole('status').filter({ hasText: /^Connected/ });
 

@@ -48,6 +48,8 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
   let context: BrowserContext;
   let page: Page;
   let scratch: string;
+  /** The session the first task made: its conversation is the one looked for in the saved copy. */
+  let firstSession: string;
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -117,6 +119,7 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     const expected = scriptedText(40).trim();
     await conversation.getByText(expected).waitFor(WAIT);
     await conversation.getByText('Count for me [text:40]').waitFor(WAIT);
+    firstSession = decodeURIComponent(new URL(page.url()).hash.replace('#/session/', ''));
     const seen = (await page.evaluate(() => (window as unknown as { seenTexts: string[] }).seenTexts)).map((t) => t.trim());
     assert.ok(seen.length >= 3, `saw the text grow in steps (${seen.length})`);
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.startsWith(seen[i - 1]!), `step ${i} extends step ${i - 1}`);
@@ -219,8 +222,11 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       const fresh = await context.newPage();
       await fresh.goto(app.origin);
       await fresh.getByRole('region', { name: 'Sessions' }).getByRole('link', { name: /Fake title/ }).first().waitFor(WAIT);
-      await fresh.getByRole('link', { name: /Fake title/ }).last().click();
-      await fresh.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(40).trim()).waitFor(WAIT);
+      await fresh.locator(`a[href="#/session/${firstSession}"]`).click();
+      await fresh.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(40).trim()).waitFor(WAIT).catch(async (err: Error) => {
+        // Say what the page showed instead, so a failure here can be understood from the log.
+        throw new Error(`${err.message}\nThe page showed: ${await fresh.locator('main').innerText().catch(() => '(nothing)')}`);
+      });
       await screenshot(fresh, 'app-pixel7-offline-session');
       await fresh.close();
     } finally {

@@ -29,6 +29,7 @@ import { openSocket } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { freePort, spawnHost as spawnHostChild } from './fixtures/spawn-host.ts';
+import { until } from './fixtures/poll.ts';
 
 const { cleanups, tempDir } = fileCleanup('relay-resilience-');
 
@@ -85,16 +86,6 @@ const userMessagesOf = (messages: unknown, marker: string) =>
 
 /** The fake model's requests that answer `marker`'s task (not title generation). */
 const modelRunsOf = (model: FakeModel, marker: string) => model.requests.filter((r) => r.kind !== 'title' && r.lastUserText.includes(`${marker} `)).length;
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('connections dropped at random, also between a submission and its answer: every task runs once, the transcripts match', { timeout: 120_000 }, async () => {
   const { sb, host } = await sharedHost();

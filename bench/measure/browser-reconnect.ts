@@ -8,7 +8,6 @@
  * The page reaches the host only through a proxy the bench cuts, so the cut is a real outage.
  * @module
  */
-import { createServer } from 'node:net';
 import type { Page } from 'playwright';
 import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
 import { privateBuild, type AppBuild } from '../lib/app-build.ts';
@@ -19,6 +18,7 @@ import { atMost, section } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 import { liveSandbox } from '../live/sandbox.ts';
 import { stampDirective } from '../live/stamping-model.ts';
+import { freePort } from '../../e2e/fixtures/spawn-host.ts';
 
 const DELTAS = 150;
 const GAP_MS = 20;
@@ -32,17 +32,6 @@ interface Reconnect {
   kind: 'offline' | 'sleep';
   /** From `online` (or `visibilitychange` to visible) to the newest delta on screen. */
   caughtUpMs: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 // Page-side code goes in as text: tsx would wrap named functions in a helper the page lacks.
