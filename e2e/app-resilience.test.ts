@@ -150,13 +150,16 @@ describe('the phone app gets over lost connections, host and runtime restarts by
     for (let k = 0; k < TASKS; k++) {
       const marker = `chaos-${k}`;
       const text = `${marker} ${PADDING}[text:60]`;
-      // A task is sent from a connected phone (the outbox, not this test, covers sending while away).
-      await connectedPill(page).waitFor(WAIT);
+      let stopChaos = () => {};
       if (k === 0) {
+        // The first task opens its session from a connected phone, so the test knows which one it is.
+        await connectedPill(page).waitFor(WAIT);
         await page.getByRole('textbox', { name: 'New task' }).fill(text);
         await page.getByRole('button', { name: 'Start task' }).click();
         sessionId = await sessionOnScreen(page);
       } else {
+        // Follow-ups are written and sent while the connection keeps dropping: the outbox resends until the host has them.
+        stopChaos = proxy.chaos({ minMs: 150, maxMs: 600 });
         if (k % 2 === 1) {
           proxy.dropAfterNextRequest(SUBMISSION_BYTES); // the host gets the task, the phone never sees the answer
           armed++;
@@ -164,9 +167,9 @@ describe('the phone app gets over lost connections, host and runtime restarts by
         await page.getByRole('textbox', { name: 'Follow-up' }).fill(text);
         await page.getByRole('button', { name: 'Send' }).click();
       }
-      await until(`${marker} to reach the runtime`, async () => userMessages(await app.host.runtime.bridge.messages(sessionId), marker).length > 0);
-      const stopChaos = proxy.chaos({ minMs: 150, maxMs: 600 });
       try {
+        await until(`${marker} to reach the runtime`, async () => userMessages(await app.host.runtime.bridge.messages(sessionId), marker).length > 0);
+        if (k === 0) stopChaos = proxy.chaos({ minMs: 150, maxMs: 600 });
         await until(`${marker} to finish`, async () => taskDone(await app.host.runtime.bridge.messages(sessionId), marker));
       } finally {
         stopChaos();
