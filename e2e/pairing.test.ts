@@ -22,7 +22,6 @@ import {
   type PairOffer, type RelayChannel,
 } from '../shared/channel/client.ts';
 import { REQUEST_TYPES, encodeMessage } from '../shared/protocol/messages.ts';
-import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import type { PendingApproval } from '../host/pairing/approvals.ts';
 import { openSocket, rawConnect, record } from './fixtures/relay-client.ts';
@@ -32,6 +31,7 @@ import { startHost, type Host } from '../host/app.ts';
 import { parseConfig } from '../host/config.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { nextApproval } from './fixtures/approvals.ts';
+import { collectEvents } from './fixtures/event-collector.ts';
 
 const TEST = { timeout: 60_000 };
 const { cleanups, tempDir } = fileCleanup('relay-pairing-');
@@ -226,29 +226,11 @@ test('an unpaired client gets no route to the runtime', TEST, async () => {
 
 test('an approved device drives the real runtime; a "session" answer is a host grant, never "always"', { timeout: 180_000 }, async () => {
   const h = asRelayHost(await realHost(await sandboxFor(), tempDir()));
-  const events: RelayRuntimeEvent[] = [];
-  const waiters = new Set<() => void>();
+  const { events, onEvent, waitFor } = collectEvents();
   const d = device();
-  const pending = await pair({
-    socket: await openSocket(h.url), offer: scan(h), ...d,
-    onEvent: (_seq, e) => {
-      events.push(e as unknown as RelayRuntimeEvent);
-      waiters.forEach((w) => w());
-    },
-  });
+  const pending = await pair({ socket: await openSocket(h.url), offer: scan(h), ...d, onEvent });
   h.relay.approvals.approve((await nextApproval(h.relay.approvals)).id);
   const channel: RelayChannel = await pending.approved;
-  const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean) =>
-    new Promise<Extract<RelayRuntimeEvent, { type: T }>>((resolve) => {
-      const check = () => {
-        const hit = events.find((e) => e.type === type && match(e as never));
-        if (!hit) return;
-        waiters.delete(check);
-        resolve(hit as never);
-      };
-      waiters.add(check);
-      check();
-    });
 
   const session = (await channel.request({ t: 'session.create', title: 'from the phone' })) as { id: string };
   assert.match(session.id, /^ses_/);

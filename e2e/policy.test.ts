@@ -32,6 +32,7 @@ import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixture
 import { pairingPsk } from '../shared/pairing/keys.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { nextApproval } from './fixtures/approvals.ts';
+import { collectEvents } from './fixtures/event-collector.ts';
 
 const REAL = { timeout: 180_000 };
 const { cleanups, tempDir } = fileCleanup('relay-policy-');
@@ -42,33 +43,9 @@ async function sandbox(): Promise<RuntimeSandbox> {
   return sb;
 }
 
-/** Collects the events one connection receives; `waitFor` resolves with the first that matches. */
-function collector() {
-  const events: RelayRuntimeEvent[] = [];
-  const seqs: number[] = [];
-  const waiters = new Set<() => void>();
-  const onEvent = (seq: number, e: Record<string, unknown>) => {
-    events.push(e as unknown as RelayRuntimeEvent);
-    seqs.push(seq);
-    waiters.forEach((w) => w());
-  };
-  const waitFor = <T extends RelayRuntimeEvent['type']>(type: T, match: (e: Extract<RelayRuntimeEvent, { type: T }>) => boolean = () => true) =>
-    new Promise<Extract<RelayRuntimeEvent, { type: T }>>((resolve) => {
-      const check = () => {
-        const hit = events.find((e) => e.type === type && match(e as never));
-        if (!hit) return;
-        waiters.delete(check);
-        resolve(hit as never);
-      };
-      waiters.add(check);
-      check();
-    });
-  return { events, seqs, onEvent, waitFor };
-}
-
 /** A device paired with `scopes`, collecting the events it receives. */
 async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) {
-  const { events, seqs, onEvent, waitFor } = collector();
+  const { events, seqs, onEvent, waitFor } = collectEvents();
   const deviceKey = generateKeyPair();
   const pending = await pair({
     socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)),
@@ -82,7 +59,7 @@ async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = 
 
 /** The same device connecting again (from `after` in `epoch` when given), with its own collector and the resync it gets. */
 async function reconnect(relay: Relay, url: string, deviceKey: KeyPair, from: { after?: number; epoch?: string } = {}) {
-  const collected = collector();
+  const collected = collectEvents();
   const resyncs: Resync[] = [];
   const channel = await connect({
     socket: await openSocket(url), hostKey: relay.identity.publicKey, deviceKey, name: 'again', platform: 'node-test', ...from,
