@@ -17,18 +17,15 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
-import { startHost, type Host } from '../host/app.ts';
-import { parseConfig } from '../host/config.ts';
 import { silentLogger } from '../host/log.ts';
-import type { PendingApproval } from '../host/pairing/approvals.ts';
 import { tlsSetup } from '../host/tls/local-ca.ts';
 import { certificateNames } from '../host/tls/names.ts';
 import { CA_DER_TYPE } from '../host/tls/trust-server.ts';
-import { DIST, PHONES, ensureBuilt, launchChromium, screenshot } from './browser.ts';
+import { PHONES, launchChromium, screenshot } from './browser.ts';
+import { startAppHost, type AppHost } from './fixtures/app-host.ts';
+import { freePort } from './fixtures/spawn-host.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
-import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { TRUST_ROUTE, launchTrustingPhone } from './fixtures/trusting-phone.ts';
-import { nextApproval } from './fixtures/approvals.ts';
 
 const WAIT = { timeout: 30_000 };
 const NAME = 'relay-test.local';
@@ -51,69 +48,23 @@ function canListen(port: number): Promise<boolean> {
  */
 async function freePortPair(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: p } = server.address() as { port: number };
-        server.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     if (port < 65535 && (await canListen(port + 1))) return port;
   }
   throw new Error('no two free consecutive ports on 127.0.0.1');
 }
 
-interface RealHost {
-  host: Host;
-  port: number;
-  /** `https://relay-test.local:<port>` or `http://…`: the host's stable origin. */
-  origin: string;
-  sandbox: RuntimeSandbox;
-  dataDir: string;
-  nextApproval(): Promise<PendingApproval>;
-  close(): Promise<void>;
-}
-
-/** startHost bound to 127.0.0.1 with `--public-url <scheme>://relay-test.local:<port>`; `tls`: with the local CA from `tls setup`. */
-async function startRealHost(opts: { tls: boolean }): Promise<RealHost> {
-  await ensureBuilt();
+/** startAppHost bound to 127.0.0.1 with `--public-url <scheme>://relay-test.local:<port>`; `tls`: with the local CA from `tls setup`. */
+async function startStableHost(opts: { tls: boolean }): Promise<AppHost> {
   const port = await freePortPair();
   const origin = `${opts.tls ? 'https' : 'http'}://${NAME}:${port}`;
-  const sandbox = await createRuntimeSandbox();
-  const dataDir = await mkdtemp(join(tmpdir(), 'relay-tls-app-'));
-  let host: Host | undefined;
-  const close = async () => {
-    await host?.close();
-    await sandbox.dispose();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  try {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--workspace', sandbox.workspace, '--data-dir', dataDir, '--public-url', origin];
-    const parsed = parseConfig(args, {});
-    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-    if (opts.tls) tlsSetup({ dataDir, names: certificateNames({ bind: '127.0.0.1', publicUrl: origin }), hostName: hostname(), log: silentLogger });
-    host = await startHost({ config: parsed.config, log: testLogger(), runtimeEnv: sandbox.env, staticDir: DIST });
-    await host.runtime.ready;
-    await host.runtime.bridge.subscribed();
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  const relay = host.relay;
-  return {
-    host,
-    port,
-    origin,
-    sandbox,
-    dataDir,
-    nextApproval: () => nextApproval(relay.approvals),
-    close,
-  };
+  const prepare = (dataDir: string) => void tlsSetup({ dataDir, names: certificateNames({ bind: '127.0.0.1', publicUrl: origin }), hostName: hostname(), log: silentLogger });
+  const app = await startAppHost({ port, args: ['--public-url', origin], ...(opts.tls ? { prepare } : {}) });
+  return { ...app, origin };
 }
 
 /** Opens a pairing link as a camera app does (a fresh page), checks the code, approves it at the host, and lands on Sessions. */
-async function pairFromLink(context: BrowserContext, real: RealHost, link: string): Promise<Page> {
+async function pairFromLink(context: BrowserContext, real: AppHost, link: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(link);
   const approval = await real.nextApproval();
@@ -134,7 +85,7 @@ async function runTask(page: Page, words: number): Promise<void> {
 }
 
 describe(`the app from the real host over HTTPS at ${NAME}, a browser trusting only what the host made (${TRUST_ROUTE})`, { timeout: 180_000 }, () => {
-  let real: RealHost;
+  let real: AppHost;
   let scratch: string;
   let context: BrowserContext;
   let page: Page;
@@ -142,7 +93,7 @@ describe(`the app from the real host over HTTPS at ${NAME}, a browser trusting o
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'relay-tls-app-phone-'));
-    real = await startRealHost({ tls: true });
+    real = await startStableHost({ tls: true });
     const ca = join(real.dataDir, 'tls');
     context = await launchTrustingPhone({ dir: scratch, caCert: join(ca, 'ca.crt'), hostCert: join(ca, 'host.crt'), args: [RESOLVE] });
     context.on('weberror', (err) => pageErrors.push(String(err.error())));
@@ -237,14 +188,14 @@ describe(`the app from the real host over HTTPS at ${NAME}, a browser trusting o
 });
 
 describe(`the app from the real host over plain HTTP at ${NAME}`, { timeout: 180_000 }, () => {
-  let real: RealHost;
+  let real: AppHost;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
 
   before(async () => {
-    [real, browser] = await Promise.all([startRealHost({ tls: false }), launchChromium({ args: [RESOLVE] })]);
+    [real, browser] = await Promise.all([startStableHost({ tls: false }), launchChromium({ args: [RESOLVE] })]);
     context = await browser.newContext({ ...PHONES.pixel7 });
     context.on('weberror', (err) => pageErrors.push(String(err.error())));
   });
