@@ -3,13 +3,13 @@
  * malformed frames, dropped streams and retargeting can be provoked at will. The real runtime
  * is covered by e2e/runtime.test.ts.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeBridge, mergeSessions } from './bridge.ts';
+import { createRuntimeBridge, mergeSessions, type RuntimeBridgeOptions } from './bridge.ts';
 
 const PASSWORD = 'bridge-secret';
 const AUTH = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString('base64')}`;
@@ -107,6 +107,19 @@ function collector() {
 
 const idle = (sessionID: string) => ({ type: 'session.idle', properties: { sessionID } });
 
+
+/** A bridge attached to a fake runtime (`prepare` runs before it subscribes); both are closed after the test. */
+async function bridgeOnFake(t: TestContext, opts: Partial<RuntimeBridgeOptions> = {}, prepare?: (rt: FakeRuntime) => void) {
+  const rt = await fakeRuntime();
+  prepare?.(rt);
+  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), ...opts });
+  t.after(async () => {
+    await bridge.close();
+    await rt.close();
+  });
+  return { rt, bridge };
+}
+
 test('relays valid events, drops malformed ones with a warning, ignores unknown ones', async (t) => {
   const rt = await fakeRuntime();
   const lines: string[] = [];
@@ -136,12 +149,7 @@ test('relays valid events, drops malformed ones with a warning, ignores unknown 
 });
 
 test('resubscribes when the stream ends and says events may have been missed', async (t) => {
-  const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), resubscribeInitialMs: 10 });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { resubscribeInitialMs: 10 });
   const got = collector();
   bridge.onEvent((e) => got.push(e));
   await bridge.subscribed();
@@ -192,12 +200,7 @@ test('a bridge made before the runtime has an address refuses calls, then connec
 });
 
 test('REST calls: prompt is async, replies are once or reject, errors are readable', async (t) => {
-  const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/work/space'] });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/work/space'] });
 
   await bridge.prompt('ses_1', 'hello', { messageId: 'msg_abc' });
   const prompt = rt.requests.find((r) => r.url.includes('/prompt_async'))!;
@@ -218,12 +221,7 @@ test('REST calls: prompt is async, replies are once or reject, errors are readab
 const session = (id: string, directory: string, updated: number) => ({ id, slug: id, projectID: 'p', directory, title: id, version: '1.18.33', time: { created: 1, updated } });
 
 test('sessions of every workspace are listed once, most recently updated first, each with its live status', async (t) => {
-  const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'] });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'] });
   rt.sessions.set('/w/a', [session('ses_a1', '/w/a', 30), session('ses_a2', '/w/a', 10)]);
   // The runtime's status map is per directory and holds only sessions that are not idle.
   rt.statuses.set('/w/a', { ses_a2: { type: 'busy' }, ses_b1: { type: 'busy' } });
@@ -247,12 +245,7 @@ test('sessions of every workspace are listed once, most recently updated first, 
 });
 
 test('events of every workspace arrive; one lost stream is said once it is back', async (t) => {
-  const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'], resubscribeInitialMs: 10 });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'], resubscribeInitialMs: 10 });
   const got = collector();
   bridge.onEvent((e) => got.push(e));
   await bridge.subscribed();
@@ -282,13 +275,7 @@ test('events of every workspace arrive; one lost stream is said once it is back'
 });
 
 test('a workspace whose stream cannot connect does not hold back the others', async (t) => {
-  const rt = await fakeRuntime();
-  rt.refuseEvents.add('/w/gone');
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 }, (fake) => void fake.refuseEvents.add('/w/gone'));
   const got = collector();
   bridge.onEvent((e) => got.push(e));
   await rt.waitForStream(1);
@@ -305,12 +292,7 @@ test('a workspace whose stream cannot connect does not hold back the others', as
 });
 
 test('a permission reply goes to the workspace of its request', async (t) => {
-  const rt = await fakeRuntime();
-  const bridge = createRuntimeBridge({ url: rt.url, password: PASSWORD, log: createLogger({ write: () => {} }), directories: ['/w/a', '/w/b'] });
-  t.after(async () => {
-    await bridge.close();
-    await rt.close();
-  });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'] });
   const got = collector();
   bridge.onEvent((e) => got.push(e));
   await bridge.subscribed();
