@@ -7,9 +7,10 @@
  * title. Listens on 127.0.0.1.
  * @module
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { now } from '../lib/clients.ts';
+import { readJson } from '../../e2e/fixtures/fake-model.ts';
 
 export interface StampingModel {
   /** `http://127.0.0.1:<port>/v1`, the provider's `baseURL`. */
@@ -31,7 +32,7 @@ export async function startStampingModel(): Promise<StampingModel> {
   let written = 0;
   const server = createServer((req, res) => {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return void res.writeHead(404).end();
-    readBody(req).then(
+    readJson(req).then(
       (body) => reply(res, body, () => written++),
       () => res.writeHead(400).end(),
     );
@@ -88,17 +89,3 @@ async function reply(res: ServerResponse, body: Record<string, unknown>, onStamp
   res.end('data: [DONE]\n\n');
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
