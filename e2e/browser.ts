@@ -170,3 +170,25 @@ export async function cuttableProxy(targetPort: number): Promise<CuttableProxy> 
     close: stop,
   };
 }
+
+export interface Installability {
+  manifestUrl: string;
+  /** The manifest as Chromium parsed it. */
+  manifest: Record<string, unknown>;
+  manifestErrors: unknown[];
+  /** Empty when Chromium would offer to install the app. */
+  installabilityErrors: unknown[];
+}
+
+/** What Chromium's DevTools protocol says about installing the app in `page`, once its service worker controls the page. */
+export async function installability(page: Page, timeoutMs = 60_000): Promise<Installability> {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: timeoutMs });
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[]; data?: string };
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
+    return { manifestUrl: manifest.url, manifest: manifest.data ? (JSON.parse(manifest.data) as Record<string, unknown>) : {}, manifestErrors: manifest.errors, installabilityErrors };
+  } finally {
+    await cdp.detach();
+  }
+}

@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
-import { DIST, PHONES, ROOT, cuttableProxy, ensureBuilt, launchChromium, launchPersistentChromium, screenshot, serveApp, type CuttableProxy, type ServedApp } from './browser.ts';
+import { DIST, PHONES, ROOT, cuttableProxy, ensureBuilt, installability, launchChromium, launchPersistentChromium, screenshot, serveApp, type CuttableProxy, type ServedApp } from './browser.ts';
 
 const WAIT = { timeout: 20_000 };
 /** Resolves to 127.0.0.1, but is not a "potentially trustworthy" origin: a stand-in for http://192.168.x.y. */
@@ -147,22 +147,15 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
   });
 
   it('is controlled by the service worker and installable', async () => {
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
-    const cdp = await context.newCDPSession(page);
-    try {
-      const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[]; data: string };
-      assert.match(manifest.url, /\/manifest\.webmanifest$/);
-      assert.deepEqual(manifest.errors, []);
-      const data = JSON.parse(manifest.data) as { name: string; short_name: string; display: string; icons: { purpose?: string }[] };
-      assert.equal(data.name, 'OpenWork Relay');
-      assert.equal(data.short_name, 'Relay');
-      assert.equal(data.display, 'standalone');
-      assert.ok(data.icons.some((i) => i.purpose === 'maskable'), 'a maskable icon');
-      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
-      assert.deepEqual(installabilityErrors, []);
-    } finally {
-      await cdp.detach();
-    }
+    const install = await installability(page);
+    assert.match(install.manifestUrl, /\/manifest\.webmanifest$/);
+    assert.deepEqual(install.manifestErrors, []);
+    const data = install.manifest as { name: string; short_name: string; display: string; icons: { purpose?: string }[] };
+    assert.equal(data.name, 'OpenWork Relay');
+    assert.equal(data.short_name, 'Relay');
+    assert.equal(data.display, 'standalone');
+    assert.ok(data.icons.some((i) => i.purpose === 'maskable'), 'a maskable icon');
+    assert.deepEqual(install.installabilityErrors, []);
     const html = await readFile(join(site.dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script (CSP script-src self)');
     assert.doesNotMatch(html, /<style|\sstyle=/, 'no inline style (CSP style-src self)');

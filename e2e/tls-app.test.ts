@@ -21,7 +21,7 @@ import { silentLogger } from '../host/log.ts';
 import { tlsSetup } from '../host/tls/local-ca.ts';
 import { certificateNames } from '../host/tls/names.ts';
 import { CA_DER_TYPE } from '../host/tls/trust-server.ts';
-import { PHONES, launchChromium, screenshot } from './browser.ts';
+import { PHONES, installability, launchChromium, screenshot } from './browser.ts';
 import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { freePort } from './fixtures/spawn-host.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
@@ -116,17 +116,10 @@ describe(`the app from the real host over HTTPS at ${NAME}, a browser trusting o
     await page.goto(`${real.origin}/`);
     await page.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
     assert.equal(await page.evaluate(() => isSecureContext), true);
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
-    const cdp = await context.newCDPSession(page);
-    try {
-      const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
-      assert.equal(manifest.url, `${real.origin}/manifest.webmanifest`);
-      assert.deepEqual(manifest.errors, []);
-      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
-      assert.deepEqual(installabilityErrors, []);
-    } finally {
-      await cdp.detach();
-    }
+    const install = await installability(page);
+    assert.equal(install.manifestUrl, `${real.origin}/manifest.webmanifest`);
+    assert.deepEqual(install.manifestErrors, []);
+    assert.deepEqual(install.installabilityErrors, []);
     assert.equal(await page.getByRole('heading', { name: /not secure/ }).count(), 0, 'no plain-HTTP guidance on a secure page');
     assert.equal(await page.getByRole('button', { name: 'Scan QR' }).isEnabled(), true, 'the in-app camera is allowed');
   });

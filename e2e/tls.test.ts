@@ -19,7 +19,7 @@ import { certificateNames } from '../host/tls/names.ts';
 import { openTlsSource, type TlsSource } from '../host/tls/source.ts';
 import { createTrustServer, type TrustServer } from '../host/tls/trust-server.ts';
 import { loadUws } from '../host/uws/load.ts';
-import { DIST, ensureBuilt, screenshot, serveApp, type ServedApp } from './browser.ts';
+import { DIST, ensureBuilt, installability, screenshot, serveApp, type ServedApp } from './browser.ts';
 import { TRUST_ROUTE, launchPhone, launchTrustingPhone } from './fixtures/trusting-phone.ts';
 
 const WAIT = { timeout: 20_000 };
@@ -88,17 +88,10 @@ describe(`HTTPS from ${HOST} with the local CA (${TRUST_ROUTE})`, { timeout: 120
     await page.goto(`https://${HOST}:${httpsPort}/`);
     await page.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
     assert.equal(await page.evaluate(() => isSecureContext), true);
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
-    const cdp = await context.newCDPSession(page);
-    try {
-      const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
-      assert.equal(manifest.url, `https://${HOST}:${httpsPort}/manifest.webmanifest`);
-      assert.deepEqual(manifest.errors, []);
-      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
-      assert.deepEqual(installabilityErrors, []);
-    } finally {
-      await cdp.detach();
-    }
+    const install = await installability(page);
+    assert.equal(install.manifestUrl, `https://${HOST}:${httpsPort}/manifest.webmanifest`);
+    assert.deepEqual(install.manifestErrors, []);
+    assert.deepEqual(install.installabilityErrors, []);
     await screenshot(page, 'pixel7-https-app');
   });
 
