@@ -250,7 +250,7 @@ test('a runtime killed with SIGKILL is restarted and the bridge works again', TE
     });
     t.after(off);
   });
-  const reconnected = waitForEvent('runtime.reconnected', () => true, events.length);
+  const from = events.length;
 
   const t0 = Date.now();
   process.kill(before.pid!, 'SIGKILL');
@@ -263,7 +263,8 @@ test('a runtime killed with SIGKILL is restarted and the bridge works again', TE
   assert.equal(ready.lastError, undefined, 'lastError is cleared once ready');
   assert.match(seen.find((s) => s.status === 'restarting')?.lastError ?? '', /SIGKILL/);
 
-  await reconnected;
+  // Waited for only now: a loaded machine may take most of WAIT_MS to restart the runtime.
+  await waitForEvent('runtime.reconnected', () => true, from);
   const sessionId = await newSession(rt.bridge, 'after restart');
   await rt.bridge.prompt(sessionId, 'again [text:3]');
   await idleOf(sessionId);

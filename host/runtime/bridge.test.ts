@@ -25,6 +25,8 @@ interface FakeRuntime {
   permissions: Map<string, Array<{ id: string; sessionID: string }>>;
   /** Directories whose `/event` answers 500. */
   refuseEvents: Set<string>;
+  /** Directories whose `/event` is never answered (a runtime that accepts but does not serve). */
+  holdEvents: Set<string>;
   /** Writes to the newest stream of `directory` (default: the newest stream). */
   send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
@@ -38,6 +40,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
   const statuses = new Map<string, Record<string, unknown>>();
   const permissions = new Map<string, Array<{ id: string; sessionID: string }>>();
   const refuseEvents = new Set<string>();
+  const holdEvents = new Set<string>();
   /** Each says whether it is done waiting. */
   let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -50,6 +53,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     const path = url.pathname;
     const directory = url.searchParams.get('directory') ?? '';
     if (path === '/event' && refuseEvents.has(directory)) return void res.writeHead(500).end();
+    if (path === '/event' && holdEvents.has(directory)) return;
     if (path === '/event') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ type: 'server.connected', properties: {} })}\n\n`);
@@ -75,6 +79,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     statuses,
     permissions,
     refuseEvents,
+    holdEvents,
     send: (frame, directory) =>
       streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
     waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
@@ -182,6 +187,26 @@ test('follows a new target and keeps retrying while the runtime is away', async 
   assert.deepEqual(got.events, [{ type: 'runtime.reconnected' }]);
   assert.equal(bridge.target?.url, second.url);
   assert.equal((await bridge.createSession('moved')).title, 'moved', 'REST calls go to the new target too');
+});
+
+const eventRequests = (rt: FakeRuntime) => rt.requests.filter((r) => r.url.startsWith('/event')).length;
+
+test('a subscription the runtime never confirms is given up and retried', { timeout: 60_000 }, async (t) => {
+  // Silence alone would take ten minutes to notice here: only the opening timeout can save it.
+  const { rt, bridge } = await bridgeOnFake(t, { streamConnectTimeoutMs: 100, streamIdleTimeoutMs: 600_000, resubscribeInitialMs: 10 }, (fake) => void fake.holdEvents.add(''));
+  while (eventRequests(rt) < 2) await new Promise((r) => setTimeout(r, 20));
+  rt.holdEvents.clear();
+  await bridge.subscribed();
+  await rt.waitForStream(1);
+});
+
+test('a runtime ready again at the same address gets waiting streams back at once, not after their backoff', { timeout: 60_000 }, async (t) => {
+  const { rt, bridge } = await bridgeOnFake(t, { resubscribeInitialMs: 600_000, resubscribeMaxMs: 600_000 }, (fake) => void fake.refuseEvents.add(''));
+  while (eventRequests(rt) < 1) await new Promise((r) => setTimeout(r, 20));
+  rt.refuseEvents.clear();
+  bridge.setTarget({ url: rt.url, password: PASSWORD });
+  await bridge.subscribed();
+  assert.equal(eventRequests(rt), 2);
 });
 
 test('a bridge made before the runtime has an address refuses calls, then connects when given one', async (t) => {

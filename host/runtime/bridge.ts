@@ -11,7 +11,8 @@
  * routes for the `/permission` list and reply that runtime 1.18 serves.
  *
  * Each event stream reconnects by itself (with backoff) when it ends, errors or falls silent
- * (the runtime sends a heartbeat about every 10 s); once the streams that dropped are all back
+ * (the runtime sends a heartbeat about every 10 s) or does not open within a few seconds (a request
+ * that reaches a restarted runtime while it starts may never be answered); once the streams that dropped are all back
  * (a restarted runtime drops every one) it emits `runtime.reconnected`, once, because `/event`
  * has no resume cursor and events may have been missed. A workspace whose stream never connected
  * does not hold that back.
@@ -46,6 +47,8 @@ export interface RuntimeBridgeOptions extends Partial<RuntimeTarget> {
   requestTimeoutMs?: number;
   /** A stream silent this long counts as dead (default 30 s). */
   streamIdleTimeoutMs?: number;
+  /** A subscription not confirmed by the runtime within this long is retried (default 5 s). */
+  streamConnectTimeoutMs?: number;
   resubscribeInitialMs?: number;
   resubscribeMaxMs?: number;
 }
@@ -68,7 +71,10 @@ export type ListedSession = Session & { relayStatus: SessionStatus };
 export interface RuntimeBridge {
   /** Undefined until the runtime first has an address (a spawned runtime that is still starting). */
   readonly target: RuntimeTarget | undefined;
-  /** Points the bridge at another runtime address (a restarted runtime gets a new port). */
+  /**
+   * Says the runtime at `target` is ready: a new address is followed, and streams not connected
+   * retry at once even when the address is the same (a restarted runtime may keep its port).
+   */
   setTarget(target: RuntimeTarget): void;
   /** `permission`: the session's own rules, evaluated after the agent's (the last match wins). */
   createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset): Promise<Session>;
@@ -104,6 +110,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   const log = opts.log;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const idleTimeoutMs = opts.streamIdleTimeoutMs ?? 30_000;
+  const connectTimeoutMs = opts.streamConnectTimeoutMs ?? 5000;
   const backoffInitialMs = opts.resubscribeInitialMs ?? 250;
   const backoffMaxMs = opts.resubscribeMaxMs ?? 5000;
   const scopes: Scope[] = opts.directories?.length ? [...new Set(opts.directories)].map((directory) => ({ directory })) : [{}];
@@ -197,6 +204,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       s.hurry = false;
       const abort = new AbortController();
       s.abort = abort;
+      let problem: unknown;
       let idle: NodeJS.Timeout | undefined;
       const alive = () => {
         clearTimeout(idle);
@@ -206,8 +214,11 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
           abort.abort();
         }, idleTimeoutMs);
       };
+      const opening = setTimeout(() => {
+        problem = new Error(`the runtime did not confirm the subscription within ${connectTimeoutMs} ms`);
+        abort.abort();
+      }, connectTimeoutMs);
       const map = createRuntimeEventMapper();
-      let problem: unknown;
       try {
         alive();
         const { stream: events } = await client.event.subscribe(s.scope, {
@@ -219,6 +230,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         for await (const raw of events) {
           alive();
           if (isType(raw, 'server.connected')) {
+            clearTimeout(opening);
             s.connected = true;
             failures = 0;
             log.debug('runtime event stream connected', { url: target?.url, ...where });
@@ -240,9 +252,10 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
           }
         }
       } catch (err) {
-        problem = err;
+        problem ??= err;
       } finally {
         clearTimeout(idle);
+        clearTimeout(opening);
         if (s.connected) dropped.add(s);
         s.connected = false;
       }
@@ -266,8 +279,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   }
 
   const loops = Promise.all(streams.map(streamLoop));
-  const cutStreams = (hurry: boolean) => {
-    for (const s of streams) {
+  const cutStreams = (hurry: boolean, which: readonly Stream[] = streams) => {
+    for (const s of which) {
       s.hurry = hurry;
       s.abort?.abort();
       s.wakeUp?.();
@@ -279,7 +292,10 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       return target;
     },
     setTarget(next) {
-      if (next.url === target?.url && next.password === target?.password) return;
+      if (next.url === target?.url && next.password === target?.password) {
+        cutStreams(true, streams.filter((st) => !st.connected));
+        return;
+      }
       log.info('runtime bridge retargeted', { url: next.url });
       target = { url: next.url, password: next.password };
       client = makeClient(target);
