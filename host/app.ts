@@ -12,8 +12,9 @@ import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
 import { projectPath } from './paths.ts';
 import { createAdminApi } from './admin/api.ts';
-import { mountControlRoutes, newControlToken, writeControlFile, type OfferReply } from './admin/control.ts';
+import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply, type OfferReply } from './admin/control.ts';
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
+import { createAdminSessions, sessionCookieName } from './admin/session.ts';
 import { createRelay, type Relay } from './channel/relay.ts';
 import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
@@ -61,6 +62,11 @@ export interface Host {
   trustUrl?: string;
   /** The admin page, on this computer; undefined when the host does not listen on loopback (the page answers only there). */
   adminUrl?: string;
+  /**
+   * The admin page with a fresh single-use login secret (what the banner and `npm start -- admin`
+   * show); undefined without `adminUrl`.
+   */
+  newAdminLink(): AdminLinkReply | undefined;
   /** Milliseconds from start to listening. */
   listeningAfterMs: number;
   close(): Promise<void>;
@@ -153,6 +159,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   let stopWatchingTls: (() => void) | undefined;
   let control: ReturnType<typeof writeControlFile> | undefined;
   const controlToken = newControlToken();
+  // Held in memory only: a restart signs everyone out of the admin page.
+  const adminSessions = createAdminSessions();
+  let adminUrl: string | undefined;
+  const newAdminLink = (): AdminLinkReply | undefined => {
+    if (!adminUrl) return undefined;
+    const { secret, expiresAt } = adminSessions.newLoginSecret();
+    return { url: `${adminUrl}#login=${secret}`, expiresAt };
+  };
   try {
     relay = createRelay({
       mount: server.mount,
@@ -169,14 +183,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     const r = relay;
     metrics.gauge('open_connections', () => r.connectionCount());
-    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r) }));
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r), newAdminLink }));
     const adminApi = createAdminApi({
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
       runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics,
       permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
     });
-    server.mount((app) => mountAdminRoutes(app, { api: adminApi, log: log.child('admin') }));
+    server.mount((app) => mountAdminRoutes(app, { api: adminApi, sessions: adminSessions, cookieName: () => sessionCookieName(port), log: log.child('admin') }));
     stopFollowing = runtime.supervisor.onState((s) => {
       r.runtimeChanged(status());
       if (s.status !== 'ready') return;
@@ -190,7 +204,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       );
     });
     ({ port } = await server.listen(config.bind, config.port));
-    control = writeControlFile(config.dataDir, { pid: process.pid, url: localUrl(config, port, Boolean(tls)), token: controlToken });
+    const local = localUrl(config, port, Boolean(tls));
+    if (isLoopbackHost(new URL(local).host)) adminUrl = `${local}${ADMIN_PATH}`;
+    control = writeControlFile(config.dataDir, { pid: process.pid, url: local, token: controlToken });
     if (tls) {
       stopWatchingTls = tls.watch((files) => void server.setTls(files).catch((err: unknown) => log.error('could not load the new certificate', { err })));
       if (tls.ca) {
@@ -221,8 +237,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     throw err;
   }
   const listeningAfterMs = performance.now() - started;
-  const local = localUrl(config, port, Boolean(tls));
-  const adminUrl = isLoopbackHost(new URL(local).host) ? `${local}${ADMIN_PATH}` : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -235,6 +249,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     metrics,
     ...(trustUrl ? { trustUrl } : {}),
     ...(adminUrl ? { adminUrl } : {}),
+    newAdminLink,
     listeningAfterMs,
     close() {
       closing ??= (async () => {

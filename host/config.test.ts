@@ -201,6 +201,7 @@ test('unknown options, missing values and values on switches', () => {
 test('commands', () => {
   assert.deepEqual(ok(['start']).command, { name: 'start' });
   assert.deepEqual(ok(['pair']).command, { name: 'pair' });
+  assert.deepEqual(ok(['admin']).command, { name: 'admin' });
   assert.deepEqual(ok(['devices', '--log-level', 'debug']).command, { name: 'devices' });
   assert.deepEqual(ok(['revoke', 'phone-1']).command, { name: 'revoke', device: 'phone-1' });
   assert.deepEqual(ok(['devices', 'scopes', 'phone-1', 'read,run']).command, { name: 'device-scopes', device: 'phone-1', scopes: ['read,run'] });
@@ -218,6 +219,7 @@ test('bad commands', () => {
   oneError(['tls'], {}, /^unknown command "tls": did you mean "tls setup"\?/);
   oneError(['tls', 'make'], {}, /^unknown command "tls make"/);
   oneError(['pair', 'extra'], {}, /^unexpected argument "extra" after "pair": run npm start -- --help$/);
+  oneError(['admin', 'open'], {}, /^unexpected argument "open" after "admin"/);
   oneError(['revoke', 'a', 'b'], {}, /^unexpected argument "b" after "revoke"/);
 });
 
@@ -253,7 +255,7 @@ test('help documents every option with its variable and default, and every comma
     const entry = text.slice(at, text.indexOf('\n', text.indexOf('\n', at) + 1));
     assert.ok(entry.includes(`env ${env}; default: ${def}`), `${flag} names ${env} and its default:\n${entry}`);
   }
-  for (const word of ['--help', '--version', 'start', 'pair', 'devices', 'revoke <device>', 'tls setup']) assert.ok(text.includes(word), word);
+  for (const word of ['--help', '--version', 'start', 'pair', 'admin', 'devices', 'revoke <device>', 'tls setup']) assert.ok(text.includes(word), word);
 });
 
 test('--no-metrics and OPENWORK_NO_METRICS turn metrics off; a bad variable value is named', () => {

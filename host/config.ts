@@ -15,6 +15,7 @@ import type { LogFormat, LogLevel } from './log.ts';
 export type Command =
   | { name: 'start' }
   | { name: 'pair' }
+  | { name: 'admin' }
   | { name: 'devices' }
   | { name: 'device-scopes'; device: string; scopes: string[] }
   /** Absolute paths, or 'all' to lift the limit. */
@@ -112,6 +113,7 @@ const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName } 
 const COMMANDS = [
   ['start', 'run the host (default)'],
   ['pair', 'show a pairing code for a new phone'],
+  ['admin', 'print a sign-in link to the running host\'s admin page (this computer only)'],
   ['devices', 'list paired devices with their scopes and workspaces'],
   ['devices scopes <device> <scopes>', 'set what a device may do: read,run,approve (any of them), all or none'],
   ['devices workspaces <device> <dir>', 'limit a device to these workspaces (one or more), or all'],
@@ -308,6 +310,7 @@ function parseCommand(positionals: string[], errors: string[], path: (value: str
   switch (name) {
     case 'start':
     case 'pair':
+    case 'admin':
       extra(0);
       return { name };
     case 'devices':

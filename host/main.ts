@@ -9,7 +9,8 @@ import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
 import { createLogger, type Logger } from './log.ts';
 import { homedir, hostname } from 'node:os';
-import { requestOffer } from './admin/control.ts';
+import { requestAdminLink, requestOffer } from './admin/control.ts';
+import { LOGIN_TTL_MS } from './admin/session.ts';
 import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
 import { hostUrls } from './net/addresses.ts';
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     return runDeviceCommand(command.name, args, config.dataDir, { out: (t) => out.write(t), err: (t) => process.stderr.write(t) });
   }
   if (command.name === 'pair') return pairCommand(config);
+  if (command.name === 'admin') return adminCommand(config);
   if (command.name === 'service-install') return serviceCommand(config);
   if (command.name === 'tls-setup') return tlsSetupCommand(config);
   return serve(config);
@@ -133,6 +135,23 @@ async function pairCommand(config: Config): Promise<number> {
   return 0;
 }
 
+/** `admin`: a fresh sign-in link to the admin page of the host running on this data dir. */
+async function adminCommand(config: Config): Promise<number> {
+  let link;
+  try {
+    link = await requestAdminLink(config.dataDir);
+  } catch (err) {
+    process.stderr.write(`Could not get an admin link: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  if (!link) {
+    process.stderr.write(`No host is running for ${config.dataDir}. Start it with \`npm start\`: it prints an admin link as it starts.\n`);
+    return 1;
+  }
+  out.write(`Open this link in a browser on this computer to use the admin page (it works once, until ${new Date(link.expiresAt).toLocaleTimeString()}):\n  ${link.url}\n`);
+  return 0;
+}
+
 /** `service install`: writes a systemd user unit or a launchd agent; the person runs the commands. */
 function serviceCommand(config: Config): number {
   if (process.platform !== 'linux' && process.platform !== 'darwin') {
@@ -166,13 +185,23 @@ function printBanner(config: Config, host: Host): void {
     `  Open on your phone: ${first}${rest.length ? `  (also ${rest.join(', ')})` : ''}`,
     `  Listening on:       ${config.bind}:${host.port}${first?.startsWith('https:') ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
     ...(host.trustUrl ? [`  First time on a phone? Open ${host.trustUrl}/ to trust this host's certificate.`] : []),
-    ...(host.adminUrl ? [`  Admin page:         ${host.adminUrl} (on this computer only)`] : []),
+    ...adminLines(host),
     `  Workspace:          ${config.workspaces.join(', ')}`,
     `  Data directory:     ${config.dataDir}`,
     `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,
     '  Stop with Ctrl-C.',
   ];
   out.write(lines.join('\n') + '\n');
+}
+
+/** The admin page's sign-in link: only someone who can read this terminal (or control.json) gets one. */
+function adminLines(host: Host): string[] {
+  const link = host.newAdminLink();
+  if (!link) return [];
+  return [
+    `  Admin page:         ${link.url}`,
+    `                      (this computer only; the link works once, for ${LOGIN_TTL_MS / 60_000} minutes; \`npm start -- admin\` prints a new one)`,
+  ];
 }
 
 function reportRuntime(host: Host, log: Logger): void {

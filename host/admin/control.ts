@@ -1,8 +1,9 @@
 /**
- * How a command run in another terminal (`npm start -- pair`) reaches the running host: the host
- * writes `<data-dir>/control.json` (mode 0600: only this user can read its token) with its port,
- * and answers `POST /control/offer` only from this machine and only with that token. The token
- * also keeps web pages out: a page cannot read the file, so it cannot forge the header.
+ * How a command run in another terminal (`npm start -- pair`, `npm start -- admin`) reaches the
+ * running host: the host writes `<data-dir>/control.json` (mode 0600: only this user can read its
+ * token) with its port, and answers `POST /control/offer` and `POST /control/admin-link` only
+ * from this machine and only with that token. The token keeps out web pages (a page cannot read
+ * the file, so it cannot forge the header) and other users of this computer (they cannot either).
  * @module
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -18,6 +19,7 @@ import { sendJson, track } from '../uws/respond.ts';
 
 export const CONTROL_FILE = 'control.json';
 export const OFFER_PATH = '/control/offer';
+export const ADMIN_LINK_PATH = '/control/admin-link';
 
 export interface ControlInfo {
   pid: number;
@@ -60,9 +62,36 @@ export interface OfferReply {
   expiresAt: number;
 }
 
-export function mountControlRoutes(app: TemplatedApp, opts: { token: string; newOffer: () => OfferReply; log: Logger }): void {
+export interface AdminLinkReply {
+  /** The admin page with a single-use login secret in its fragment. */
+  url: string;
+  expiresAt: number;
+}
+
+export interface ControlRouteOptions {
+  token: string;
+  newOffer: () => OfferReply;
+  /** Undefined when the admin page cannot be used (the host does not listen on loopback). */
+  newAdminLink: () => AdminLinkReply | undefined;
+  log: Logger;
+}
+
+const NO_ADMIN_PAGE = 'this host does not listen on loopback, so its admin page cannot be opened; start it with --bind 0.0.0.0 (the default) or --bind 127.0.0.1';
+
+export function mountControlRoutes(app: TemplatedApp, opts: ControlRouteOptions): void {
+  controlRoute(app, OFFER_PATH, opts, 'a pairing offer', () => ({ value: opts.newOffer() }));
+  controlRoute(app, ADMIN_LINK_PATH, opts, 'an admin link', () => {
+    const link = opts.newAdminLink();
+    return link ? { value: link } : { status: 409, error: NO_ADMIN_PAGE };
+  });
+}
+
+type Made = { value: object } | { status: number; error: string };
+
+/** `POST path` for the token's holder on this machine: `make()`'s value as JSON, or its refusal. */
+function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions, what: string, make: () => Made): void {
   const expected = Buffer.from(`Bearer ${opts.token}`);
-  app.post(OFFER_PATH, (res: HttpResponse, req: HttpRequest) => {
+  app.post(path, (res: HttpResponse, req: HttpRequest) => {
     const state = track(res);
     const auth = Buffer.from(req.getHeader('authorization'));
     const refusal = whyNotLocal({
@@ -76,19 +105,30 @@ export function mountControlRoutes(app: TemplatedApp, opts: { token: string; new
       return void sendJson(res, state, 401, { error: 'missing or wrong control token' }, headers);
     }
     try {
-      sendJson(res, state, 200, opts.newOffer(), headers);
+      const reply = make();
+      if ('value' in reply) sendJson(res, state, 200, reply.value, headers);
+      else sendJson(res, state, reply.status, { error: reply.error }, headers);
     } catch (err) {
-      opts.log.error('could not make a pairing offer', { err });
-      sendJson(res, state, 500, { error: 'could not make a pairing offer' }, headers);
+      opts.log.error(`could not make ${what}`, { err });
+      sendJson(res, state, 500, { error: `could not make ${what}` }, headers);
     }
   });
 }
 
 /** Asks the running host for a fresh offer; undefined when no host is running for this data dir. */
-export async function requestOffer(dataDir: string): Promise<OfferReply | undefined> {
+export function requestOffer(dataDir: string): Promise<OfferReply | undefined> {
+  return askHost<OfferReply>(dataDir, OFFER_PATH);
+}
+
+/** Asks the running host for a fresh admin login link; undefined when no host is running for this data dir. */
+export function requestAdminLink(dataDir: string): Promise<AdminLinkReply | undefined> {
+  return askHost<AdminLinkReply>(dataDir, ADMIN_LINK_PATH);
+}
+
+async function askHost<T>(dataDir: string, path: string): Promise<T | undefined> {
   const info = readControlFile(dataDir);
   if (!info || !isAlive(info.pid)) return undefined;
-  const url = new URL(OFFER_PATH, info.url);
+  const url = new URL(path, info.url);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     // The host's certificate names its LAN names, not 127.0.0.1; the token authenticates instead.
@@ -97,8 +137,14 @@ export async function requestOffer(dataDir: string): Promise<OfferReply | undefi
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => {
-        if (res.statusCode === 200) resolve(JSON.parse(body) as OfferReply);
-        else reject(new Error(`the running host refused: ${res.statusCode} ${body}`));
+        if (res.statusCode === 200) return resolve(JSON.parse(body) as T);
+        let reason = body;
+        try {
+          reason = (JSON.parse(body) as { error?: string }).error ?? body;
+        } catch {
+          // Not JSON: show it as it is.
+        }
+        reject(new Error(`the running host refused (${res.statusCode}): ${reason}`));
       });
     });
     req.on('timeout', () => req.destroy(new Error('the running host did not answer within 5 s')));

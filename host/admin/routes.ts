@@ -1,7 +1,12 @@
 /**
  * `/admin`: the host's local admin page (HTML, CSS and a script, read once and served from
  * memory; no inline script, so the host's strict CSP applies unchanged) and its JSON API under
- * `/admin/api/`. Who may use them is decided in guard.ts; what they do, in api.ts.
+ * `/admin/api/`. Who may use them is decided in guard.ts (this computer, this page) and
+ * session.ts (this OS user); what they do, in api.ts.
+ *
+ * The page itself loads for anyone on this computer (it holds no data); it shows a "sign in"
+ * screen until it has a session. `POST /admin/api/login` { secret } is the one API call that
+ * needs no session: it trades a login link's secret for one (a cookie, and a key in the reply).
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -13,9 +18,11 @@ import { SECURITY_HEADERS } from '../server/headers.ts';
 import { sendResponse, track, type HeaderList, type Reply, type RequestState } from '../uws/respond.ts';
 import type { AdminApi } from './api.ts';
 import { ADMIN_HEADER, whyNotAdminApi, whyNotAdminPage } from './guard.ts';
+import { readCookie, sessionCookie, SESSION_KEY_HEADER, type AdminSessions } from './session.ts';
 
 export const ADMIN_PATH = '/admin';
 const API_PREFIX = '/admin/api/';
+const LOGIN = 'login';
 /** Bodies are small JSON objects; anything bigger is not from the page. */
 const MAX_BODY = 16 * 1024;
 
@@ -36,7 +43,15 @@ const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
-export function mountAdminRoutes(app: TemplatedApp, opts: { api: AdminApi; log: Logger }): void {
+export interface AdminRouteOptions {
+  api: AdminApi;
+  sessions: AdminSessions;
+  /** The session cookie's name (it depends on the port, known only once the host listens). */
+  cookieName: () => string;
+  log: Logger;
+}
+
+export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): void {
   const handler = (res: HttpResponse, req: HttpRequest) => {
     const state = track(res);
     // Everything from req must be read now: uWS invalidates it when the handler returns.
@@ -70,6 +85,22 @@ export function mountAdminRoutes(app: TemplatedApp, opts: { api: AdminApi; log: 
     if (refusal) return send(res, state, json(refusal.status, { error: refusal.reason }));
     if (method !== 'get' && method !== 'post') return send(res, state, { ...json(405, { error: 'use GET or POST' }), headers: [['Allow', 'GET, POST'], ['Content-Type', JSON_TYPE]] });
     const path = url.slice(API_PREFIX.length);
+    if (path === LOGIN) {
+      if (method !== 'post') return send(res, state, { ...json(405, { error: 'use POST' }), headers: [['Allow', 'POST'], ['Content-Type', JSON_TYPE]] });
+      return readJson(res, state, (body) => {
+        const result = opts.sessions.login((body as { secret?: unknown } | undefined)?.secret);
+        if (!result.ok) {
+          // Worth a line: a refused link may be someone else on this computer trying their luck.
+          opts.log.warn('refused an admin page login', { reason: result.reason.split(':')[0] });
+          return send(res, state, json(401, { error: result.reason }));
+        }
+        opts.log.info('signed in on the admin page');
+        const reply = json(200, { key: result.session.key });
+        send(res, state, { ...reply, headers: [...reply.headers!, ['Set-Cookie', sessionCookie(opts.cookieName(), result.session.cookie)]] });
+      });
+    }
+    const notSignedIn = opts.sessions.whyNotSignedIn(readCookie(req.getHeader('cookie'), opts.cookieName()), req.getHeader(SESSION_KEY_HEADER));
+    if (notSignedIn) return send(res, state, json(401, { error: notSignedIn }));
     const answer = (body: unknown) =>
       opts.api.handle(method, path, body).then(
         (reply) => send(res, state, json(reply.status, reply.body)),
@@ -79,21 +110,26 @@ export function mountAdminRoutes(app: TemplatedApp, opts: { api: AdminApi; log: 
         },
       );
     if (method === 'get') return void answer(undefined);
-    readBody(res, state, (body) => {
-      if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
-      let parsed: unknown = undefined;
-      if (body.length) {
-        try {
-          parsed = JSON.parse(body.toString('utf8'));
-        } catch {
-          return send(res, state, json(400, { error: 'the body is not JSON' }));
-        }
-      }
-      void answer(parsed);
-    });
+    readJson(res, state, (body) => void answer(body));
   };
   app.any(ADMIN_PATH, handler);
   app.any(`${ADMIN_PATH}/*`, handler);
+}
+
+/** Reads a JSON body (empty: undefined), answering 413 or 400 itself when it is too big or not JSON. */
+function readJson(res: HttpResponse, state: RequestState, done: (body: unknown) => void): void {
+  readBody(res, state, (body) => {
+    if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
+    let parsed: unknown = undefined;
+    if (body.length) {
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        return send(res, state, json(400, { error: 'the body is not JSON' }));
+      }
+    }
+    done(parsed);
+  });
 }
 
 /** Collects the request body; `undefined` when it is larger than MAX_BODY. */

@@ -106,7 +106,7 @@ function logOnly(opts: PromptOptions): Prompt {
       announced.add(p.id);
       opts.log.warn(
         'a device asks to pair and waits for approval; no terminal is attached to answer it, so start the host in a ' +
-          'terminal and press y there, or approve it on the admin page (http://127.0.0.1:<port>/admin on this computer); ' +
+          'terminal and press y there, or approve it on the admin page (run npm start -- admin on this computer for a link); ' +
           'the request expires with its offer',
         { name: p.name, platform: p.platform, code: p.code, remoteAddress: p.remoteAddress },
       );

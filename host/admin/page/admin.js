@@ -1,7 +1,12 @@
 // The host's local admin page. Plain script, no build step: the host serves this file as it is.
 // Every name shown comes from a device, so text goes in with textContent, never as HTML.
+//
+// Signing in (see host/admin/session.ts): a link from the host carries a one-time secret in its
+// fragment (#login=…); the page trades it for a session cookie (which it never sees) and a key it
+// keeps in this origin's localStorage and sends with every call.
 const API = '/admin/api/';
 const HEADERS = { 'X-OpenWork-Admin': '1' };
+const KEY_STORE = 'openwork-admin-key';
 const POLL_MS = 2000;
 const SCOPES = [
   ['read', 'see sessions (read)'],
@@ -43,16 +48,50 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** The host wants a sign-in (401): show how, not an error. */
+class SignInNeeded extends Error {}
+
 async function call(method, path, body) {
+  const headers = { ...HEADERS, 'X-OpenWork-Admin-Key': localStorage.getItem(KEY_STORE) ?? '' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(API + path, {
     method,
-    headers: body === undefined ? HEADERS : { ...HEADERS, 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `the host answered ${response.status}`);
+  const message = data.error || `the host answered ${response.status}`;
+  if (response.status === 401) throw new SignInNeeded(message);
+  if (!response.ok) throw new Error(message);
   return data;
+}
+
+// Why the last sign-in failed; it stays on screen (rather than a poll's "not signed in") until one works.
+let signInReason = '';
+
+function showSignedIn(signedIn, reason) {
+  if (signedIn) signInReason = '';
+  else signInReason ||= reason;
+  $('signin').hidden = signedIn;
+  $('dashboard').hidden = !signedIn;
+  $('signin-reason').textContent = signedIn ? '' : `Why: ${signInReason}`;
+  if (!signedIn) $('host-line').textContent = 'Not signed in';
+}
+
+/** Trades the link's one-time secret, if there is one, for a session. */
+async function signInFromLink() {
+  const secret = new URLSearchParams(location.hash.slice(1)).get('login');
+  if (secret === null) return;
+  // The secret works once: keep it out of the address bar, the history and bookmarks.
+  history.replaceState(null, '', location.pathname + location.search);
+  try {
+    const { key } = await call('POST', 'login', { secret });
+    localStorage.setItem(KEY_STORE, key);
+  } catch (err) {
+    // Shown only if no earlier session of this browser still works (refresh decides).
+    signInReason = err.message;
+  }
 }
 
 function showError(message) {
@@ -66,7 +105,7 @@ async function act(method, path, body) {
     await call(method, path, body);
     showError('');
   } catch (err) {
-    showError(err.message);
+    if (!(err instanceof SignInNeeded)) showError(err.message);
   }
   await refresh();
 }
@@ -253,9 +292,14 @@ async function refresh() {
   try {
     state = await call('GET', 'state');
   } catch (err) {
+    if (err instanceof SignInNeeded) {
+      showError('');
+      return showSignedIn(false, err.message);
+    }
     showError(`The host does not answer (${err.message}). Is it still running?`);
     return;
   }
+  showSignedIn(true);
   $('host-line').textContent = `${state.host.name} · version ${state.host.version} · phones open ${state.host.urls[0] ?? 'this host'}`;
   if (!state.offer && !askedForOffer) {
     askedForOffer = true;
@@ -270,5 +314,9 @@ async function refresh() {
 }
 
 $('new-offer').addEventListener('click', () => act('POST', 'offer'));
+// A link pasted into this tab only changes the fragment: no new page load.
+window.addEventListener('hashchange', () => signInFromLink().then(refresh));
+await signInFromLink();
+// Polling goes on while signed out, so signing in from another tab shows here too.
 refresh();
 setInterval(refresh, POLL_MS);
