@@ -9,6 +9,10 @@
  *   through a CORS preflight, which this host never approves. And its `Origin`, when the browser
  *   sends one, must be this same loopback origin; `Sec-Fetch-Site`, when sent, must say the
  *   request comes from this origin or was typed by the person.
+ *
+ * Being on this machine is not being this person: another user of a shared computer reaches
+ * 127.0.0.1 too. So the API also needs a session signed in with a link only this OS user can
+ * get (session.ts); these checks come first and apply to signing in as well.
  * @module
  */
 import { isLoopbackHost, whyNotLocal, type LocalRequest } from '../metrics/loopback.ts';
