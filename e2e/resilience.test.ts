@@ -2,9 +2,10 @@
  * Never lose a task (issue 6), at the protocol level: the real host with the real OpenCode
  * runtime and the fake model, a Node device on the real client that reconnects by itself
  * (fixtures/resilient-device.ts), and a proxy between them that drops connections
- * (fixtures/flaky-proxy.ts). Every task must run exactly once — counted in the runtime's stored
- * transcript and in the requests the fake model received — and what the device rebuilt from
- * events, replays and resyncs must equal what the runtime stored.
+ * (fixtures/flaky-proxy.ts). Every session must be made and every task run exactly once —
+ * counted in the runtime's sessions and stored transcript and in the requests the fake model
+ * received — and what the device rebuilt from events, replays and resyncs must equal what the
+ * runtime stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,14 +88,26 @@ const userMessagesOf = (messages: unknown, marker: string) =>
 /** The fake model's requests that answer `marker`'s task (not title generation). */
 const modelRunsOf = (model: FakeModel, marker: string) => model.requests.filter((r) => r.kind !== 'title' && r.lastUserText.includes(`${marker} `)).length;
 
-test('connections dropped at random, also between a submission and its answer: every task runs once, the transcripts match', { timeout: 120_000 }, async () => {
+/** A session.create with this padding in its title is bigger than any heartbeat or reload request. */
+const TITLE_PADDING = ' (a title long enough to tell this request from a heartbeat ping)'.repeat(2);
+const CREATE_BYTES = 150;
+
+test('connections dropped at random, also between a request and its answer: every session is made once, every task runs once, the transcripts match', { timeout: 120_000 }, async () => {
   const { sb, host } = await sharedHost();
   const proxy = await startFlakyProxy(host.port);
   cleanups.push(() => proxy.close());
   const d = device({ url: proxy.url, ...(await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`)) });
   await d.ready();
+  // Each session's creation reaches the host and its answer is lost; the device resends it with its key.
+  const before = (await host.runtime.bridge.listSessions()).length;
   const sessions: Array<{ id: string }> = [];
-  for (let i = 0; i < 3; i++) sessions.push((await d.request({ t: 'session.create', title: `lane ${i}` })) as { id: string });
+  for (let i = 0; i < 3; i++) {
+    proxy.dropAfterNextRequest(CREATE_BYTES);
+    sessions.push((await d.request({ t: 'session.create', title: `lane ${i}${TITLE_PADDING}`, key: `lane-${i}` })) as { id: string });
+  }
+  assert.equal(d.stats.resent, 3, 'every creation was cut off and sent again');
+  assert.equal((await host.runtime.bridge.listSessions()).length, before + 3, 'one session per key, none for the resends');
+  const resentBefore = d.stats.resent;
 
   const stopChaos = proxy.chaos({ minMs: 100, maxMs: 450 });
   const tasks: TaskAccepted[] = [];
@@ -129,7 +142,7 @@ test('connections dropped at random, also between a submission and its answer: e
   assert.equal(tasks.length, 15);
   assert.deepEqual(d.stats.seqViolations, [], 'no event was skipped or repeated on any connection');
   assert.ok(proxy.drops >= 10, `the proxy dropped ${proxy.drops} connections (${armed} right after a request)`);
-  assert.ok(d.stats.resent > 0, 'some requests were cut off and sent again');
+  assert.ok(d.stats.resent > resentBefore, 'some submissions were cut off and sent again');
   assert.ok(d.stats.resumed > 0, 'reconnects resumed from the journal');
 });
 

@@ -35,15 +35,19 @@ function fakeTransport() {
   const script: Step[] = [];
   let sessions = 0;
   const messages = new Map<string, unknown[]>();
-  const t: { connected: boolean; calls: string[]; script: Step[]; messages: Map<string, unknown[]>; transport: OutboxTransport } = {
+  /** The key of every session.create, in order. */
+  const createKeys: string[] = [];
+  const t: { connected: boolean; calls: string[]; createKeys: string[]; script: Step[]; messages: Map<string, unknown[]>; transport: OutboxTransport } = {
     connected: true,
     calls,
+    createKeys,
     script,
     messages,
     transport: {
       ready: () => t.connected,
-      async createSession() {
+      async createSession(key: string) {
         calls.push('create');
+        createKeys.push(key);
         const next = script.shift();
         if (next) await next({});
         return `ses_new${++sessions}`;
@@ -171,6 +175,30 @@ test('a new task’s session id is stored before the task is submitted; a resend
   await next.outbox.use('H1');
   await settle();
   assert.deepEqual(next.net.calls, ['submit ses_new1 new work']);
+  assert.deepEqual(next.accepted, ['new work']);
+});
+
+test('a new task’s session is asked for with the task’s own id as key, the same on every retry and after the app restarts', async () => {
+  const h = harness();
+  await h.outbox.use('H1');
+  // The host made the session, but the answer was lost twice: once to a drop, once to silence.
+  h.net.script.push(fail(new RelayClosedError(undefined, 1006, 'gone')), () => new Promise(() => {}));
+  const { record } = await h.outbox.add({ text: 'new work' });
+  await settle();
+  h.clock.fire(2000);
+  await settle();
+  h.clock.fire(45_000); // the unanswered request times out
+  await settle();
+  assert.deepEqual(h.net.createKeys, [record.key, record.key]);
+  assert.equal(h.mem.disk.get(record.key)!.sessionId, undefined, 'no session was stored: none was answered');
+
+  // The app closes before any answer; the next run asks with the stored task's key again.
+  h.outbox.close();
+  const next = harness({ records: [...h.mem.disk.values()] });
+  await next.outbox.use('H1');
+  await settle();
+  assert.deepEqual(next.net.createKeys, [record.key]);
+  assert.deepEqual(next.net.calls, ['create', 'submit ses_new1 new work']);
   assert.deepEqual(next.accepted, ['new work']);
 });
 

@@ -6,8 +6,9 @@
  * Exactly once rests on the task id, made when the task is queued and never changed: the host runs
  * each id once and answers a resend with the first result (docs/protocol.md, "Exactly-once
  * tasks"), so any failure or a closed app simply means "send again". A new task gets its session
- * at send time, and the session id is stored before the task is submitted, so a resend never
- * makes a second session for the same task.
+ * at send time, created with the task id as its key (the host answers a key with the session it
+ * made for it), and the session id is stored before the task is submitted, so neither a lost
+ * answer nor a resend makes a second session for the same task.
  *
  * In order in the transcript, not only on the wire: OpenCode takes a prompt for a busy session
  * but then answers only the latest one of those waiting (checked with 1.18.33: of three prompts
@@ -41,8 +42,11 @@ export interface OutboxStorage {
 export interface OutboxTransport {
   /** Connected to the computer in use, and its runtime ready. */
   ready(): boolean;
-  /** Makes a session; resolves with its id. */
-  createSession(): Promise<string>;
+  /**
+   * Makes a session; resolves with its id. The host makes one session per `key` (docs/protocol.md,
+   * "Exactly-once sessions"), so asking again after a lost answer gets the same one.
+   */
+  createSession(key: string): Promise<string>;
   submit(task: { taskId: string; sessionId: string; text: string }): Promise<TaskAccepted>;
   /** The session's messages as the runtime stores them (raw `{ info, parts }` entries). */
   messages(sessionId: string): Promise<unknown>;
@@ -261,7 +265,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     try {
       let sessionId = current.sessionId;
       if (sessionId === undefined) {
-        sessionId = await withTimeout(transport.createSession());
+        sessionId = await withTimeout(transport.createSession(key));
         current = { ...current, sessionId };
         await storage.put(current); // before the task naming it is submitted, whatever happens next
         if (stale()) return 'stale';

@@ -123,6 +123,7 @@ test('a new task creates a session, submits the text with a task id, and marks i
   const submit = h.requests.find((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>;
   assert.equal(submit.text, 'do it');
   assert.match(submit.taskId, /^tsk_/);
+  assert.deepEqual(h.requests.find((r) => r.t === 'session.create'), { t: 'session.create', key: submit.taskId }, 'the session is keyed by the task');
   assert.equal(h.relay.statusOf('ses_new'), 'running');
 });
 

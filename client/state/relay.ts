@@ -372,8 +372,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     },
     transport: {
       ready: outboxReady,
-      async createSession() {
-        const created = summariesFromHost(await request({ t: 'session.create' }))[0];
+      async createSession(key) {
+        const created = summariesFromHost(await request({ t: 'session.create', key }))[0];
         if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
         sessions.replace([...sessions.list(), created]);
         persistSessionsSoon();

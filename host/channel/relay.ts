@@ -24,6 +24,7 @@ import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
 import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from '../rpc/permissions.ts';
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
+import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -101,9 +102,10 @@ export function createRelay(opts: RelayOptions): Relay {
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
+  const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
   const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
-    runtime: opts.runtime, tasks, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate,
   });
 

@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Device } from '../devices/store.ts';
+import { silentLogger } from '../log.ts';
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
+import type { SessionRecord } from '../tasks/ledger.ts';
+import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createRouter, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
 
-const device = { scopes: ['read', 'run', 'approve'] } as Device;
+const device = { id: 'dev_all', scopes: ['read', 'run', 'approve'] } as Device;
 /** May use /b only. */
-const limited = { scopes: ['read', 'run', 'approve'], workspaces: ['/b'] } as Device;
+const limited = { id: 'dev_b', scopes: ['read', 'run', 'approve'], workspaces: ['/b'] } as Device;
 const SESSIONS = [{ id: 'ses_a', directory: '/a' }, { id: 'ses_b', directory: '/b' }];
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
@@ -19,7 +22,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
   const runtime: RuntimeCalls = {
     listSessions: async () => (calls.push(['listSessions']), SESSIONS),
     messages: async (id) => (calls.push(['messages', id]), ['m']),
-    createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: 'ses_1' }),
+    createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: dir === '/b' ? 'ses_b' : 'ses_a', directory: dir }),
     abort: async (id) => (calls.push(['abort', id]), true),
   };
   const tasks = {
@@ -36,7 +39,13 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     workspaces: () => ['/a', '/b'],
   });
-  const router = createRouter({ runtime, tasks, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
+  const records = new Map<string, SessionRecord>();
+  const sessions = createKeyedSessions({
+    ledger: { session: (d, k) => records.get(`${d} ${k}`), recordSession: (r) => void records.set(`${r.deviceId} ${r.key}`, r) },
+    runtime: { createSession: runtime.createSession, getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)) },
+    log: silentLogger,
+  });
+  const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
   return { router, calls };
 }
 
@@ -44,7 +53,7 @@ test('each request maps to its runtime call', async () => {
   const { router, calls } = setup();
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), SESSIONS);
   assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), ['m']);
-  assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_1' });
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_a', directory: '/a' });
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
   assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
   assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
@@ -89,4 +98,19 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   await assert.rejects(router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'ses_a', text: 'x' }, limited), refused);
   await assert.rejects(router.handle({ t: 'permission.reply', id: '1', requestId: 'per_a', reply: 'once' }, limited), refused);
   assert.deepEqual(calls, [], 'nothing reached the runtime');
+});
+
+test('session.create with a key makes one session per device and key; a repeat still passes the workspace gate', async () => {
+  const { router, calls } = setup();
+  const made = await router.handle({ t: 'session.create', id: '1', key: 'tsk_1' }, device);
+  assert.deepEqual(made, { id: 'ses_a', directory: '/a' });
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '2', key: 'tsk_1' }, device), SESSIONS[0], 'the resend gets the same session');
+  assert.deepEqual(calls, [['createSession', undefined, '/a'], ['getSession', 'ses_a']]);
+
+  // Another device's use of the key is its own: a session in its workspace, never the first device's.
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '3', key: 'tsk_1' }, limited), { id: 'ses_b', directory: '/b' });
+  // The first device, narrowed to /b since, resends: the session it made in /a is refused, not shown.
+  const narrowed = { ...device, workspaces: ['/b'] } as Device;
+  await assert.rejects(router.handle({ t: 'session.create', id: '4', key: 'tsk_1' }, narrowed), (e: unknown) => e instanceof RelayError && e.code === 'scope.denied');
+  assert.equal(calls.filter((c) => c[0] === 'createSession').length, 2);
 });

@@ -2,7 +2,8 @@
  * Turns an approved device's requests into runtime calls. Only these calls exist: nothing here
  * reaches the runtime's shell, PTY or configuration routes. `task.submit` returns as soon as the
  * runtime accepted the prompt (progress arrives as events) and runs each `taskId` once, also
- * across host restarts (host/tasks/), so a device may resend a task it is unsure about.
+ * across host restarts (host/tasks/), so a device may resend a task it is unsure about; likewise a
+ * `session.create` with a `key` makes one session per key (host/tasks/keyed-sessions.ts).
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
@@ -11,6 +12,7 @@ import type { RoutedRequest, Router } from '../channel/connection.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
+import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 
@@ -26,6 +28,8 @@ export interface RuntimeCalls {
 export interface RouterOptions {
   runtime: RuntimeCalls;
   tasks: Pick<TaskService, 'submit'>;
+  /** `session.create` with a key. */
+  sessions: KeyedSessions;
   permissions: PermissionGrants;
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
@@ -60,9 +64,15 @@ export function createRouter(opts: RouterOptions): Router {
           return opts.gate.visibleSessions(await runtime.listSessions(), device);
         case 'session.messages':
           return runtime.messages(request.sessionId);
-        case 'session.create':
+        case 'session.create': {
           // A limited device's default is its own first workspace, not the host's.
-          return runtime.createSession(request.title, workspaceFor(request.workspace ?? opts.gate.allowed(device)[0]));
+          const directory = workspaceFor(request.workspace ?? opts.gate.allowed(device)[0]);
+          if (request.key === undefined) return runtime.createSession(request.title, directory);
+          const made = await opts.sessions.create({ deviceId: device.id, key: request.key, title: request.title, directory });
+          // A session made earlier, perhaps before the device's workspaces were narrowed: may it still see it?
+          if (made.repeated) await opts.gate.check({ t: 'session.messages', id: request.id, sessionId: made.sessionId }, device);
+          return made.session;
+        }
         case 'session.abort':
           await runtime.abort(request.sessionId);
           return {};

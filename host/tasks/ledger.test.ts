@@ -89,6 +89,29 @@ test('unreadable lines are skipped, the rest is kept', (t) => {
   l.close();
 });
 
+test('keyed sessions are recorded per device, survive reopening beside tasks, and are forgotten after the retention', (t) => {
+  const dir = tempDir(t);
+  let clock = T0;
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  a.accept(task('t1'));
+  a.recordSession({ deviceId: 'dev_a', key: 'k1', sessionId: 'ses_a', createdAt: clock });
+  assert.equal(a.session('dev_b', 'k1'), undefined, 'another device\'s key is another key');
+  a.close();
+  appendFileSync(join(dir, '2030-01-10.jsonl'), '{"op":"session","deviceId":"dev_a","key":"k2"}\n');
+  clock += DAY;
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.deepEqual(b.session('dev_a', 'k1'), { deviceId: 'dev_a', key: 'k1', sessionId: 'ses_a', createdAt: T0 });
+  assert.equal(b.session('dev_a', 'k2'), undefined, 'a line without a session is skipped');
+  assert.deepEqual([b.size, b.get('t1')?.state], [1, 'pending'], 'tasks are read as before');
+  clock += TASK_RETENTION_MS;
+  b.recordSession({ deviceId: 'dev_a', key: 'k3', sessionId: 'ses_c', createdAt: clock });
+  assert.equal(b.session('dev_a', 'k1'), undefined, 'a long-running host forgets too');
+  b.close();
+  const c = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.deepEqual([c.session('dev_a', 'k1'), c.session('dev_a', 'k3')?.sessionId], [undefined, 'ses_c']);
+  c.close();
+});
+
 test('message ids have OpenCode\'s form, sort by acceptance time and depend only on task id and time', () => {
   const id = taskMessageId('task-1', T0);
   assert.match(id, MESSAGE_ID);

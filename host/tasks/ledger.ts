@@ -1,12 +1,16 @@
 /**
  * The durable record of every task the host accepted, so a task resent by a device (it never saw
- * the answer) or after a host restart is answered with its first result instead of running again.
+ * the answer) or after a host restart is answered with its first result instead of running again;
+ * and of every session a device created with a key (`session.create { key }`), so creating it
+ * again answers the same session instead of making an empty second one.
  *
  * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
  *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text"}  written and fsynced
  *                                                   before the runtime hears of the task
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
+ *   {"op":"session","deviceId","key","sessionId","createdAt"}  written and fsynced once the
+ *                                                   runtime made the session
  * A task's lines may span days; files older than the retention (7 days) are deleted, and a
  * line cut short by a crash (never fsynced, so never acted on) is dropped when the file is read.
  * Confirmations and failures are not fsynced: losing one only means looking in the session again.
@@ -37,6 +41,14 @@ export interface TaskRecord extends NewTask {
   error?: string;
 }
 
+/** A session a device created with its own key (keys are per device: another's is another key). */
+export interface SessionRecord {
+  deviceId: string;
+  key: string;
+  sessionId: string;
+  createdAt: number;
+}
+
 export interface TaskLedger {
   get(taskId: string): TaskRecord | undefined;
   /** Records a new task durably (fsync) and returns it as `pending`. */
@@ -45,6 +57,11 @@ export interface TaskLedger {
   fail(taskId: string, error: string): void;
   /** Tasks in state `pending`, oldest first. */
   pending(): TaskRecord[];
+  /** The session `deviceId` created with `key`, while within the retention. */
+  session(deviceId: string, key: string): SessionRecord | undefined;
+  /** Records a keyed session durably (fsync). */
+  recordSession(record: SessionRecord): void;
+  /** Tasks remembered. */
   readonly size: number;
   close(): void;
 }
@@ -53,7 +70,7 @@ export interface TaskLedgerOptions {
   /** The directory of day files (`<data-dir>/tasks`); made if missing. */
   dir: string;
   log: Logger;
-  /** How long accepted tasks are remembered (default 7 days). */
+  /** How long accepted tasks and keyed sessions are remembered (default 7 days). */
   retentionMs?: number;
   now?: () => number;
 }
@@ -65,13 +82,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 type Line =
   | ({ op: 'accept' } & NewTask)
   | { op: 'confirm'; taskId: string; at: number }
-  | { op: 'fail'; taskId: string; at: number; error: string };
+  | { op: 'fail'; taskId: string; at: number; error: string }
+  | ({ op: 'session' } & SessionRecord);
 
 export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   const { dir, log } = opts;
   const retentionMs = opts.retentionMs ?? TASK_RETENTION_MS;
   const now = opts.now ?? Date.now;
   const tasks = new Map<string, TaskRecord>();
+  const sessions = new Map<string, SessionRecord>();
+  const sessionKey = (deviceId: string, key: string) => JSON.stringify([deviceId, key]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   /** Deletes day files wholly older than the retention; returns the rest, oldest first. */
@@ -88,6 +108,11 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   };
 
   const apply = (line: Line) => {
+    if (line.op === 'session') {
+      const { op: _op, ...record } = line;
+      sessions.set(sessionKey(record.deviceId, record.key), record);
+      return;
+    }
     if (line.op === 'accept') {
       const { op: _op, ...task } = line;
       tasks.set(task.taskId, { ...task, state: 'pending' });
@@ -131,6 +156,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   function dropExpired(): void {
     const cutoff = now() - retentionMs;
     for (const [id, task] of tasks) if (task.acceptedAt < cutoff) tasks.delete(id);
+    for (const [key, record] of sessions) if (record.createdAt < cutoff) sessions.delete(key);
   }
 
   const write = (line: Line, durable: boolean) => {
@@ -172,6 +198,12 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       apply(line);
     },
     pending: () => [...tasks.values()].filter((t) => t.state === 'pending').sort((a, b) => a.acceptedAt - b.acceptedAt),
+    session: (deviceId, key) => sessions.get(sessionKey(deviceId, key)),
+    recordSession(record) {
+      const line: Line = { op: 'session', ...record };
+      write(line, true);
+      apply(line);
+    },
     get size() {
       return tasks.size;
     },
@@ -206,6 +238,9 @@ function parseLine(raw: string): Line | undefined {
   const o = v as Record<string, unknown>;
   const s = (k: string) => typeof o[k] === 'string' && (o[k] as string).length > 0;
   const n = (k: string) => typeof o[k] === 'number' && Number.isFinite(o[k]);
+  if (o.op === 'session' && s('deviceId') && s('key') && s('sessionId') && n('createdAt')) {
+    return { op: 'session', deviceId: o.deviceId as string, key: o.key as string, sessionId: o.sessionId as string, createdAt: o.createdAt as number };
+  }
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
     return { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };

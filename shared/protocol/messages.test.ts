@@ -28,3 +28,13 @@ test('session and permission request ids that could not be runtime ids are refus
   // Task ids are the device's own and never reach a runtime URL.
   assert.equal((parseRequest({ t: 'task.submit', id: 'r', taskId: 'task 1.x', sessionId: 'ses_1', text: 'x' }) as { taskId: string }).taskId, 'task 1.x');
 });
+
+test('session.create takes an optional key, checked like a task id, and names it when it is bad', () => {
+  const parsed = parseRequest({ t: 'session.create', id: 'r', key: 'tsk_1 x.y' });
+  assert.ok(parsed.t === 'session.create');
+  assert.equal(parsed.key, 'tsk_1 x.y');
+  assert.equal((parseRequest({ t: 'session.create', id: 'r' }) as { key?: string }).key, undefined);
+  for (const key of ['', 'k'.repeat(129), 7, true]) {
+    assert.throws(() => parseRequest({ t: 'session.create', id: 'r', key }), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('request(session.create).key:'), JSON.stringify(key));
+  }
+});

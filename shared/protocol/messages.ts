@@ -40,7 +40,8 @@ export type Request =
   | { t: 'ping'; id: string; at: number }
   | { t: 'sessions.list'; id: string }
   | { t: 'metrics.get'; id: string }
-  | { t: 'session.create'; id: string; title?: string; workspace?: string }
+  /** `key`: made by the device; the same key from the same device always answers the same session. */
+  | { t: 'session.create'; id: string; title?: string; workspace?: string; key?: string }
   | { t: 'session.messages'; id: string; sessionId: string }
   | { t: 'session.abort'; id: string; sessionId: string }
   | { t: 'task.submit'; id: string; taskId: string; sessionId: string; text: string }
@@ -74,7 +75,7 @@ export function parseRequest(v: unknown): Request {
     case 'metrics.get':
       return { t, id };
     case 'session.create':
-      return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }) };
+      return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }), key: optStr(o, 'key', p, ID) };
     case 'session.messages':
     case 'session.abort':
       return { t, id, sessionId: runtimeId(o, 'sessionId', p) };
