@@ -117,19 +117,25 @@ function tlsSetupCommand(config: Config): number {
   return 0;
 }
 
+/**
+ * What the host running on this data dir answers over its control channel, or undefined (with the
+ * problem said) when there is no host or it would not answer.
+ */
+async function askRunningHost<T>(config: Config, what: string, ask: (dataDir: string) => Promise<T | undefined>, startsWith: string): Promise<T | undefined> {
+  try {
+    const answer = await ask(config.dataDir);
+    if (!answer) process.stderr.write(`No host is running for ${config.dataDir}. Start it with \`npm start\`: it ${startsWith} as it starts.\n`);
+    return answer;
+  } catch (err) {
+    process.stderr.write(`Could not get ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return undefined;
+  }
+}
+
 /** `pair`: a fresh offer from the host already running on this data dir (its terminal approves). */
 async function pairCommand(config: Config): Promise<number> {
-  let offer;
-  try {
-    offer = await requestOffer(config.dataDir);
-  } catch (err) {
-    process.stderr.write(`Could not get a pairing code: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-  if (!offer) {
-    process.stderr.write(`No host is running for ${config.dataDir}. Start it with \`npm start\`: it shows a pairing code as it starts.\n`);
-    return 1;
-  }
+  const offer = await askRunningHost(config, 'a pairing code', requestOffer, 'shows a pairing code');
+  if (!offer) return 1;
   await showPairingOffer(offer, out);
   out.write('Approve the phone in the terminal where the host runs (it shows the same 6-digit code as the phone).\n');
   return 0;
@@ -137,17 +143,8 @@ async function pairCommand(config: Config): Promise<number> {
 
 /** `admin`: a fresh sign-in link to the admin page of the host running on this data dir. */
 async function adminCommand(config: Config): Promise<number> {
-  let link;
-  try {
-    link = await requestAdminLink(config.dataDir);
-  } catch (err) {
-    process.stderr.write(`Could not get an admin link: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-  if (!link) {
-    process.stderr.write(`No host is running for ${config.dataDir}. Start it with \`npm start\`: it prints an admin link as it starts.\n`);
-    return 1;
-  }
+  const link = await askRunningHost(config, 'an admin link', requestAdminLink, 'prints an admin link');
+  if (!link) return 1;
   out.write(`Open this link in a browser on this computer to use the admin page (it works once, until ${new Date(link.expiresAt).toLocaleTimeString()}):\n  ${link.url}\n`);
   return 0;
 }
