@@ -176,7 +176,7 @@ test('abort stops a running turn', TEST, async () => {
 });
 
 async function listedStatus(sessionId: string) {
-  return (await rt.bridge.listSessions()).find((s) => s.id === sessionId)?.relayStatus;
+  return (await rt.bridge.listSessions()).sessions.find((s) => s.id === sessionId)?.relayStatus;
 }
 
 test('the session list carries live status: busy while a task runs, idle otherwise', TEST, async () => {
@@ -187,7 +187,7 @@ test('the session list carries live status: busy while a task runs, idle otherwi
   await rt.bridge.prompt(running, 'take your time [slow]');
   await waitForEvent('message.text.delta', (e) => e.sessionId === running);
 
-  const listed = await rt.bridge.listSessions();
+  const { sessions: listed } = await rt.bridge.listSessions();
   assert.deepEqual(listed.find((s) => s.id === running)?.relayStatus, { type: 'busy' });
   assert.deepEqual(listed.find((s) => s.id === quiet)?.relayStatus, { type: 'idle' });
 
@@ -203,7 +203,7 @@ test('a task whose model keeps failing is listed as retrying, with the attempt a
   const event = await waitForEvent('session.status', (e) => e.sessionId === sessionId && e.status === 'retry');
   assert.match(event.message ?? '', new RegExp(OVERLOADED_MESSAGE));
   // The runtime is busy for the moment of each new attempt, and retrying in between.
-  const listed = async () => (await rt.bridge.listSessions()).find((s) => s.id === sessionId);
+  const listed = async () => (await rt.bridge.listSessions()).sessions.find((s) => s.id === sessionId);
   let row = await listed();
   while (row?.relayStatus.type === 'busy') row = await listed();
   const status = row?.relayStatus;
@@ -223,7 +223,8 @@ test('a session in the second workspace is listed, its events arrive and its per
   const session = await rt.bridge.createSession('in the second workspace', second);
   assert.equal(session.directory, second);
 
-  const listed = await rt.bridge.listSessions();
+  const { sessions: listed, unavailable } = await rt.bridge.listSessions();
+  assert.deepEqual(unavailable, []);
   assert.equal(listed.find((s) => s.id === session.id)?.directory, second);
   assert.ok(listed.some((s) => s.directory === rt.workspace), 'the first workspace is listed too');
   assert.equal(new Set(listed.map((s) => s.id)).size, listed.length, 'each session once');

@@ -28,3 +28,9 @@ test('session and permission request ids that could not be runtime ids are refus
   // Task ids are the device's own and never reach a runtime URL.
   assert.equal((parseRequest({ t: 'task.submit', id: 'r', taskId: 'task 1.x', sessionId: 'ses_1', text: 'x' }) as { taskId: string }).taskId, 'task 1.x');
 });
+
+test('sessions.list may ask for the unavailable workspaces; an older app does not', () => {
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r' }), { t: 'sessions.list', id: 'r' });
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: true }), { t: 'sessions.list', id: 'r', withUnavailable: true });
+  assert.throws(() => parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: 'yes' }), (e: unknown) => e instanceof ProtocolError && /withUnavailable/.test(e.message));
+});
