@@ -5,13 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../shared/protocol/runtime-events.ts';
-import type { RuntimeBridge } from '../host/runtime/bridge.ts';
+import { createRuntimeBridge, type RuntimeBridge } from '../host/runtime/bridge.ts';
 import type { RuntimeState } from '../host/runtime/supervisor.ts';
 import { OVERLOADED_MESSAGE, REASONING_DELTAS, TODO_ITEMS, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
-import { startRuntimeFixture, type RuntimeFixture } from './fixtures/runtime.ts';
+import { startRuntimeFixture, testLogger, type RuntimeFixture } from './fixtures/runtime.ts';
 
 const WAIT_MS = 30_000;
 const TEST = { timeout: 90_000 };
@@ -239,6 +239,24 @@ test('a session in the second workspace is listed, its events arrive and its per
   assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
   await idleOf(session.id);
   assert.ok(sessionEvents(session.id, 'session.status').some((e) => e.status === 'busy'));
+});
+
+test('a workspace whose opencode.json is broken is named with why; the others are listed', TEST, async (t) => {
+  // OpenCode 1.18 cannot boot that workspace's instance and answers its calls with ConfigJsonError.
+  const broken = join(rt.root, 'broken-workspace');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'opencode.json'), '{ not json');
+  const bridge = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [rt.workspace, broken] });
+  t.after(() => bridge.close());
+  const known = await newSession(rt.bridge, 'listed beside a broken workspace');
+
+  const listed = await bridge.listSessions();
+  assert.ok(listed.sessions.some((s) => s.id === known), 'the working workspace is listed');
+  assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON` }]);
+
+  const alone = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [broken] });
+  t.after(() => alone.close());
+  await assert.rejects(alone.listSessions(), /list sessions failed/, 'no workspace answered: the list fails');
 });
 
 test('a runtime killed with SIGKILL is restarted and the bridge works again', TEST, async (t) => {
