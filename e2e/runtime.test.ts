@@ -252,7 +252,7 @@ test('a workspace whose opencode.json is broken is named with why; the others ar
 
   const listed = await bridge.listSessions();
   assert.ok(listed.sessions.some((s) => s.id === known), 'the working workspace is listed');
-  assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON` }]);
+  assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON; fix it, then restart the host` }]);
 
   const alone = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [broken] });
   t.after(() => alone.close());

@@ -289,7 +289,7 @@ test('a workspace that cannot answer is named with why, and the others are liste
   assert.deepEqual(listed.sessions.map((s) => s.id), ['ses_b1']);
   assert.deepEqual(listed.unavailable, [
     { workspace: '/w/a', reason: 'Unexpected server error. Check server logs for details.' },
-    { workspace: '/w/c', reason: '/w/c/opencode.json is not valid JSON' },
+    { workspace: '/w/c', reason: '/w/c/opencode.json is not valid JSON; fix it, then restart the host' },
   ]);
   const warnings = lines.filter((l) => l.includes('could not list the sessions of a workspace'));
   assert.equal(warnings.length, 2, 'one warning per workspace that failed');

@@ -8,11 +8,11 @@ const failed = (message: string, body?: unknown) => new Error(`list sessions in 
 
 test('a broken opencode.json is said plainly, not quoted', () => {
   const json = { name: 'ConfigJsonError', data: { path: '/w/opencode.json', message: '\n--- JSONC Input ---\n{ not json\n--- End ---' } };
-  assert.equal(failureReason(failed(json.data.message, json)), '/w/opencode.json is not valid JSON');
+  assert.equal(failureReason(failed(json.data.message, json)), '/w/opencode.json is not valid JSON; fix it, then restart the host');
   const issues = [1, 2, 3, 4].map((n) => ({ path: ['provider', `p${n}`], message: `bad ${n}` }));
   const invalid = { name: 'ConfigInvalidError', data: { path: '/w/opencode.json', issues } };
-  assert.equal(failureReason(failed('ConfigInvalidError', invalid)), '/w/opencode.json has invalid settings (provider.p1: bad 1; provider.p2: bad 2; provider.p3: bad 3; …)');
-  assert.equal(failureReason(failed('ConfigInvalidError', { ...invalid, data: { path: '/w/opencode.json' } })), '/w/opencode.json has invalid settings');
+  assert.equal(failureReason(failed('ConfigInvalidError', invalid)), '/w/opencode.json has invalid settings (provider.p1: bad 1; provider.p2: bad 2; provider.p3: bad 3; …); fix it, then restart the host');
+  assert.equal(failureReason(failed('ConfigInvalidError', { ...invalid, data: { path: '/w/opencode.json' } })), '/w/opencode.json has invalid settings; fix it, then restart the host');
 });
 
 test('other failures: the runtime’s message (its first line, clipped), or that it did not answer in time', () => {

@@ -19,16 +19,20 @@ export function failureReason(err: unknown): string {
   return clip(configProblem(body) ?? firstLine ?? 'the coding runtime gave no reason');
 }
 
-/** OpenCode's answer when a workspace's configuration cannot be read, said plainly. */
+/**
+ * OpenCode's answer when a workspace's configuration cannot be read, said plainly. OpenCode 1.18
+ * keeps that answer until it restarts, even once the file is fixed, so the reason says so.
+ */
 function configProblem(body: unknown): string | undefined {
   if (!isObj(body) || !isObj(body.data) || typeof body.data.path !== 'string') return undefined;
   const { path, issues } = body.data;
-  if (body.name === 'ConfigJsonError') return `${path} is not valid JSON`;
+  const fix = 'fix it, then restart the host';
+  if (body.name === 'ConfigJsonError') return `${path} is not valid JSON; ${fix}`;
   if (body.name !== 'ConfigInvalidError') return undefined;
   const said = Array.isArray(issues)
     ? issues.flatMap((i) => (isObj(i) && typeof i.message === 'string' ? [`${Array.isArray(i.path) && i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`] : []))
     : [];
-  return `${path} has invalid settings${said.length ? ` (${said.slice(0, 3).join('; ')}${said.length > 3 ? '; …' : ''})` : ''}`;
+  return `${path} has invalid settings${said.length ? ` (${said.slice(0, 3).join('; ')}${said.length > 3 ? '; …' : ''})` : ''}; ${fix}`;
 }
 
 function clip(text: string): string {
