@@ -63,7 +63,7 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await page.goto(`${app.origin}/${hash}`);
   }
 
-  const sessions = () => app.host.runtime.bridge.listSessions();
+  const sessions = async () => (await app.host.runtime.bridge.listSessions()).sessions;
   const stored = async (id: string) => (await app.host.runtime.bridge.messages(id)) as unknown as Stored[];
   /** Every user message OpenCode stored, in every session, with the reply it got (if any). */
   async function transcript() {

@@ -99,14 +99,14 @@ test('connections dropped at random, also between a request and its answer: ever
   const d = device({ url: proxy.url, ...(await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`)) });
   await d.ready();
   // Each session's creation reaches the host and its answer is lost; the device resends it with its key.
-  const before = (await host.runtime.bridge.listSessions()).length;
+  const before = (await host.runtime.bridge.listSessions()).sessions.length;
   const sessions: Array<{ id: string }> = [];
   for (let i = 0; i < 3; i++) {
     proxy.dropAfterNextRequest(CREATE_BYTES);
     sessions.push((await d.request({ t: 'session.create', title: `lane ${i}${TITLE_PADDING}`, key: `lane-${i}` })) as { id: string });
   }
   assert.equal(d.stats.resent, 3, 'every creation was cut off and sent again');
-  assert.equal((await host.runtime.bridge.listSessions()).length, before + 3, 'one session per key, none for the resends');
+  assert.equal((await host.runtime.bridge.listSessions()).sessions.length, before + 3, 'one session per key, none for the resends');
   const resentBefore = d.stats.resent;
 
   const stopChaos = proxy.chaos({ minMs: 100, maxMs: 450 });

@@ -5,13 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../shared/protocol/runtime-events.ts';
-import type { RuntimeBridge } from '../host/runtime/bridge.ts';
+import { createRuntimeBridge, type RuntimeBridge } from '../host/runtime/bridge.ts';
 import type { RuntimeState } from '../host/runtime/supervisor.ts';
 import { OVERLOADED_MESSAGE, REASONING_DELTAS, TODO_ITEMS, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
-import { startRuntimeFixture, type RuntimeFixture } from './fixtures/runtime.ts';
+import { startRuntimeFixture, testLogger, type RuntimeFixture } from './fixtures/runtime.ts';
 
 const WAIT_MS = 30_000;
 const TEST = { timeout: 90_000 };
@@ -176,7 +176,7 @@ test('abort stops a running turn', TEST, async () => {
 });
 
 async function listedStatus(sessionId: string) {
-  return (await rt.bridge.listSessions()).find((s) => s.id === sessionId)?.relayStatus;
+  return (await rt.bridge.listSessions()).sessions.find((s) => s.id === sessionId)?.relayStatus;
 }
 
 test('the session list carries live status: busy while a task runs, idle otherwise', TEST, async () => {
@@ -187,7 +187,7 @@ test('the session list carries live status: busy while a task runs, idle otherwi
   await rt.bridge.prompt(running, 'take your time [slow]');
   await waitForEvent('message.text.delta', (e) => e.sessionId === running);
 
-  const listed = await rt.bridge.listSessions();
+  const { sessions: listed } = await rt.bridge.listSessions();
   assert.deepEqual(listed.find((s) => s.id === running)?.relayStatus, { type: 'busy' });
   assert.deepEqual(listed.find((s) => s.id === quiet)?.relayStatus, { type: 'idle' });
 
@@ -203,7 +203,7 @@ test('a task whose model keeps failing is listed as retrying, with the attempt a
   const event = await waitForEvent('session.status', (e) => e.sessionId === sessionId && e.status === 'retry');
   assert.match(event.message ?? '', new RegExp(OVERLOADED_MESSAGE));
   // The runtime is busy for the moment of each new attempt, and retrying in between.
-  const listed = async () => (await rt.bridge.listSessions()).find((s) => s.id === sessionId);
+  const listed = async () => (await rt.bridge.listSessions()).sessions.find((s) => s.id === sessionId);
   let row = await listed();
   while (row?.relayStatus.type === 'busy') row = await listed();
   const status = row?.relayStatus;
@@ -223,7 +223,8 @@ test('a session in the second workspace is listed, its events arrive and its per
   const session = await rt.bridge.createSession('in the second workspace', second);
   assert.equal(session.directory, second);
 
-  const listed = await rt.bridge.listSessions();
+  const { sessions: listed, unavailable } = await rt.bridge.listSessions();
+  assert.deepEqual(unavailable, []);
   assert.equal(listed.find((s) => s.id === session.id)?.directory, second);
   assert.ok(listed.some((s) => s.directory === rt.workspace), 'the first workspace is listed too');
   assert.equal(new Set(listed.map((s) => s.id)).size, listed.length, 'each session once');
@@ -238,6 +239,24 @@ test('a session in the second workspace is listed, its events arrive and its per
   assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
   await idleOf(session.id);
   assert.ok(sessionEvents(session.id, 'session.status').some((e) => e.status === 'busy'));
+});
+
+test('a workspace whose opencode.json is broken is named with why; the others are listed', TEST, async (t) => {
+  // OpenCode 1.18 cannot boot that workspace's instance and answers its calls with ConfigJsonError.
+  const broken = join(rt.root, 'broken-workspace');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'opencode.json'), '{ not json');
+  const bridge = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [rt.workspace, broken] });
+  t.after(() => bridge.close());
+  const known = await newSession(rt.bridge, 'listed beside a broken workspace');
+
+  const listed = await bridge.listSessions();
+  assert.ok(listed.sessions.some((s) => s.id === known), 'the working workspace is listed');
+  assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON; fix it, then restart the host` }]);
+
+  const alone = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [broken] });
+  t.after(() => alone.close());
+  await assert.rejects(alone.listSessions(), /list sessions failed/, 'no workspace answered: the list fails');
 });
 
 test('a runtime killed with SIGKILL is restarted and the bridge works again', TEST, async (t) => {

@@ -235,3 +235,31 @@ test('catching up lasts until the session list is fresh; scopes come from the we
   await reload;
   assert.equal(h.connection.state.catchingUp, false);
 });
+
+test('workspaces the host could not list are named; what this phone knew there stays until they answer', async () => {
+  const h = await harness();
+  const inB = (id: string, title: string) => ({ ...session(id, title), directory: '/w/b' });
+  h.answers['sessions.list'] = [session('ses_a', 'First'), inB('ses_b', 'In b')];
+  h.connect();
+  await h.settle();
+  assert.deepEqual(h.requests.find((r) => r.t === 'sessions.list'), { t: 'sessions.list', withUnavailable: true });
+  assert.deepEqual(h.relay.unavailable(), [], 'an older host’s plain list names none');
+
+  const unavailable = [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }];
+  h.answers['sessions.list'] = { sessions: [session('ses_a2', 'Second')], unavailable };
+  await h.relay.refreshSessions();
+  assert.deepEqual(h.relay.unavailable(), unavailable);
+  assert.equal(h.relay.listError(), '');
+  assert.equal(h.relay.sessionsFresh(), true);
+  assert.deepEqual(h.relay.sessions.list().map((s) => s.title).sort(), ['In b', 'Second'], 'ses_a is gone from /w, which answered');
+
+  h.answers['sessions.list'] = { sessions: [inB('ses_b2', 'Back')], unavailable: [] };
+  await h.relay.refreshSessions();
+  assert.deepEqual(h.relay.unavailable(), []);
+  assert.deepEqual(h.relay.sessions.list().map((s) => s.title), ['Back']);
+
+  h.answers['sessions.list'] = { sessions: 'garbled', unavailable };
+  await h.relay.refreshSessions();
+  assert.match(h.relay.listError(), /sessions/);
+  assert.deepEqual(h.relay.unavailable(), [], 'a list that failed as a whole says so instead');
+});

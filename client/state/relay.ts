@@ -15,6 +15,7 @@ import type { Welcome } from '../../shared/channel/client.ts';
 import { parsePermissionExpired, type PermissionReply, type Resync, type RuntimeStatus, type Scope } from '../../shared/protocol/messages.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import type { HostLink, LinkState } from '../net/host-link.ts';
 import type { DeviceIdentity } from '../net/device-name.ts';
 import { sameOrigin, unlistedOrigin } from '../net/addresses.ts';
@@ -26,7 +27,7 @@ import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.t
 import type { ConnectionStore } from './connection.ts';
 import { toRelayEvent } from './events.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
-import { createSessionsStore, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
+import { createSessionsStore, inWorkspace, listFromHost, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
 import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
 
 export interface LastTask {
@@ -76,6 +77,11 @@ export interface RelayApp {
   /** True once the connected host answered `sessions.list` (the list is live, not cached). */
   readonly sessionsFresh: Accessor<boolean>;
   readonly listError: Accessor<string>;
+  /**
+   * Workspaces whose sessions the host could not list in its last answer, with why; the sessions
+   * this phone knew there stay listed as they were.
+   */
+  readonly unavailable: Accessor<readonly UnavailableWorkspace[]>;
   /** Approvals the computer in use waits for, oldest first. */
   readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
   /** Requests that expired before they were answered, shown until the person dismisses them. */
@@ -140,6 +146,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const [started, setStarted] = createSignal(false);
   const [sessionsFresh, setSessionsFresh] = createSignal(false);
   const [listError, setListError] = createSignal('');
+  const [unavailable, setUnavailable] = createSignal<readonly UnavailableWorkspace[]>([]);
   const [permissions, setPermissions] = createSignal<readonly PermissionAskedEvent[]>([]);
   const [expiredPermissions, setExpired] = createSignal<readonly ExpiredPermission[]>([]);
   const [unlistedHere, setUnlistedHere] = createSignal<string>();
@@ -222,14 +229,21 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const refreshSessions = async () => {
     const gen = generation;
     try {
-      const list = summariesFromHost(await request({ t: 'sessions.list' }));
+      const listed = listFromHost(await request({ t: 'sessions.list', withUnavailable: true }));
       if (gen !== generation) return;
-      sessions.replace(list);
-      setListError('');
-      setSessionsFresh(true);
+      batch(() => {
+        // A workspace that did not answer this time keeps the sessions last known in it.
+        sessions.replace(listed.sessions, (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
+        setUnavailable(listed.unavailable);
+        setListError('');
+        setSessionsFresh(true);
+      });
       persistSessionsSoon();
     } catch (err) {
-      if (gen === generation) setListError(explainRequest(err));
+      if (gen === generation) {
+        setUnavailable([]);
+        setListError(explainRequest(err));
+      }
     }
     if (gen === generation) showCatchingUp();
   };
@@ -447,6 +461,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       setExpired([]);
       setSessionsFresh(false);
       setListError('');
+      setUnavailable([]);
       setUnlistedHere(undefined);
       setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, code: undefined });
     });
@@ -461,6 +476,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     sessions,
     sessionsFresh,
     listError,
+    unavailable,
     permissions,
     expiredPermissions,
     health,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSessionsStore, summariesFromHost } from './sessions.ts';
+import { ProtocolError } from '../../shared/protocol/guard.ts';
+import { createSessionsStore, inWorkspace, listFromHost, summariesFromHost, workspaceName } from './sessions.ts';
 
 const raw = (id: string, updated: number, extra: Record<string, unknown> = {}) => ({
   id, slug: 's', projectID: 'p', directory: '/w', title: `Title ${id}`, version: '1', time: { created: 1, updated }, ...extra,
@@ -12,6 +13,35 @@ test('host sessions become summaries; malformed ones are skipped', () => {
     ['ses_a', 'Title ses_a', 5, undefined, undefined],
     ['ses_b', 'Title ses_b', 9, undefined, 'ses_a'],
   ]);
+});
+
+test('a list answer names the workspaces that did not answer; a plain list (an older host) names none', () => {
+  const unavailable = [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }];
+  const listed = listFromHost({ sessions: [raw('ses_a', 5), { id: 3 }], unavailable });
+  assert.deepEqual(listed.sessions.map((s) => s.sessionId), ['ses_a']);
+  assert.deepEqual(listed.unavailable, unavailable);
+  const older = listFromHost([raw('ses_a', 5)]);
+  assert.deepEqual([older.sessions.map((s) => s.sessionId), older.unavailable], [['ses_a'], []]);
+  assert.throws(() => listFromHost({ sessions: [], unavailable: [{ workspace: '/w/b' }] }), ProtocolError);
+  assert.throws(() => listFromHost('nonsense'), ProtocolError);
+});
+
+test('workspaces: what lies inside one, and the name a person knows it by', () => {
+  assert.ok(inWorkspace('/w/b', '/w/b') && inWorkspace('/w/b/pkg', '/w/b') && inWorkspace('/w/b/pkg', '/w/b/'));
+  assert.ok(!inWorkspace('/w/bc', '/w/b') && !inWorkspace('/w', '/w/b'));
+  assert.ok(inWorkspace('C:\\code\\app\\src', 'C:\\code\\app'));
+  assert.deepEqual(['/home/me/code/app', '/home/me/code/app/', 'C:\\code\\app', '/'].map(workspaceName), ['app', 'app', 'app', '/']);
+});
+
+test('a workspace that did not answer keeps the sessions last known in it', () => {
+  const store = createSessionsStore(() => 1000);
+  store.replace([
+    { sessionId: 'ses_a', title: 'A', createdAt: 1, updatedAt: 50, status: 'idle', directory: '/w/a' },
+    { sessionId: 'ses_b', title: 'B', createdAt: 1, updatedAt: 40, status: 'failed', note: 'quota', directory: '/w/b/pkg' },
+    { sessionId: 'ses_gone', title: 'Gone', createdAt: 1, updatedAt: 30, status: 'idle', directory: '/w/a' },
+  ]);
+  store.replace(summariesFromHost([raw('ses_a', 60, { directory: '/w/a' })]), (known) => known.directory !== undefined && inWorkspace(known.directory, '/w/b'));
+  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status, s.note]), [['ses_a', 'idle', undefined], ['ses_b', 'failed', 'quota']], 'a session deleted in a workspace that answered goes');
 });
 
 test('the live status the host lists becomes the summary status; a retry is running with a note', () => {

@@ -9,6 +9,7 @@
 import { batch } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { mapRuntimeEvent, type RelayRuntimeEvent, type SessionStatusEvent, type SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
+import { parseSessionsList, type UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { describeFailure, describeRetry, type SessionStatus } from './timeline.ts';
 
 export interface SessionSummary {
@@ -34,12 +35,33 @@ export interface SessionsStore {
   /**
    * Replaces everything (a cached copy, or the host's answer). A status given is the truth, except
    * that `idle` leaves a known failure alone until the session was active again; a session
-   * without one keeps its known status.
+   * without one keeps its known status. A known session left out stays when `keep` says so.
    */
-  replace(sessions: Array<SessionSummary | HostSessionSummary>): void;
+  replace(sessions: Array<SessionSummary | HostSessionSummary>, keep?: (known: SessionSummary) => boolean): void;
   /** Applies an event; true when it changed something worth saving. */
   apply(event: RelayRuntimeEvent): boolean;
   clear(): void;
+}
+
+/**
+ * A `sessions.list` answer, of either form (shared/protocol/sessions-list.ts): its sessions as
+ * summaries, and the workspaces whose sessions the host could not list. Throws ProtocolError when
+ * the answer is neither form.
+ */
+export function listFromHost(raw: unknown): { sessions: HostSessionSummary[]; unavailable: UnavailableWorkspace[] } {
+  const { sessions, unavailable } = parseSessionsList(raw);
+  return { sessions: summariesFromHost(sessions), unavailable };
+}
+
+/** Whether `directory` is `workspace` or inside it; the host's paths may use either separator. */
+export function inWorkspace(directory: string, workspace: string): boolean {
+  const base = workspace.replace(/[\\/]+$/, '');
+  return directory.startsWith(base) && (directory.length === base.length || directory[base.length] === '/' || directory[base.length] === '\\');
+}
+
+/** A workspace as a person names it: its last path segment. */
+export function workspaceName(workspace: string): string {
+  return workspace.split(/[\\/]/).filter(Boolean).at(-1) ?? workspace;
 }
 
 /**
@@ -121,9 +143,10 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
         .filter((s) => !s.parentId)
         .sort((a, b) => b.updatedAt - a.updatedAt),
     get: (id) => state.byId[id],
-    replace(sessions) {
+    replace(sessions, keep) {
       batch(() => {
         const next: Record<string, SessionSummary> = {};
+        if (keep) for (const s of Object.values(state.byId)) if (keep(s)) next[s.sessionId] = { ...s };
         for (const s of sessions) next[s.sessionId] = merged(s, state.byId[s.sessionId]);
         setState('byId', reconcile(next));
       });

@@ -8,6 +8,7 @@ import { openDeviceRegistry } from '../devices/registry.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { createApprovals } from '../pairing/approvals.ts';
 import { createOfferStore } from '../pairing/offers.ts';
+import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import { createAdminApi, type AdminState } from './api.ts';
 
 function setup(t: { after(fn: () => void): void }) {
@@ -16,10 +17,13 @@ function setup(t: { after(fn: () => void): void }) {
   const approvals = createApprovals();
   const offers = createOfferStore({ hostKey: new Uint8Array(32).fill(7) });
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  let sessions: unknown = [
-    { id: 'ses_1', title: 'old', directory: '/w/a', time: { created: 1, updated: 10 } },
-    { id: 'ses_2', title: '', directory: '/w/b', time: { created: 1, updated: 20 } },
-  ];
+  let sessions: SessionsList | Error = {
+    sessions: [
+      { id: 'ses_1', title: 'old', directory: '/w/a', time: { created: 1, updated: 10 } },
+      { id: 'ses_2', title: '', directory: '/w/b', time: { created: 1, updated: 20 } },
+    ],
+    unavailable: [],
+  };
   const api = createAdminApi({
     hostName: 'box', version: '1.0.0', urls: () => ['http://box.local:8787'], workspaces: ['/w/a', '/w/b'],
     approvals, devices, offers,
@@ -41,7 +45,7 @@ function setup(t: { after(fn: () => void): void }) {
     metrics.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { api, approvals, devices, offers, setSessions: (s: unknown) => (sessions = s) };
+  return { api, approvals, devices, offers, setSessions: (s: SessionsList | Error) => (sessions = s) };
 }
 
 const state = async (api: ReturnType<typeof setup>['api']) => {
@@ -58,6 +62,11 @@ test('state: host, runtime, no offer until asked, recent sessions newest first, 
   assert.equal(s.offer, null);
   assert.deepEqual(s.sessions.map((x) => [x.id, x.title]), [['ses_2', '(untitled)'], ['ses_1', 'old']]);
   assert.equal(s.metrics.enabled, true);
+  assert.equal(s.sessionsUnavailable, undefined);
+  setSessions({ sessions: [{ id: 'ses_3', title: 't', directory: '/w/a', time: { created: 1, updated: 5 } }], unavailable: [{ workspace: '/w/b', reason: 'broken' }] });
+  const partial = await state(api);
+  assert.deepEqual(partial.sessions.map((x) => x.id), ['ses_3']);
+  assert.deepEqual(partial.sessionsUnavailable, [{ workspace: '/w/b', reason: 'broken' }]);
   setSessions(new Error('list sessions failed: the runtime has not started yet'));
   assert.equal((await state(api)).sessionsError, 'list sessions failed: the runtime has not started yet');
 });

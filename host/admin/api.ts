@@ -19,6 +19,7 @@ import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts';
 import type { Approvals, PendingApproval } from '../pairing/approvals.ts';
 import type { OfferStore } from '../pairing/offers.ts';
 import { SCOPES, type RuntimeStatus, type Scope } from '../../shared/protocol/messages.ts';
+import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 
 export interface AdminDeps {
   hostName: string;
@@ -31,7 +32,7 @@ export interface AdminDeps {
   newOffer(): OfferView;
   runtimeStatus(): RuntimeStatus;
   /** The runtime's sessions (any shape; those with an id, title and times are shown). */
-  listSessions(): Promise<unknown>;
+  listSessions(): Promise<SessionsList>;
   metrics: Pick<Metrics, 'snapshot'>;
   /** How long permission questions wait before the host denies them. */
   permissionTimeoutSeconds: number;
@@ -63,6 +64,8 @@ export interface AdminState {
   sessions: RecentSession[];
   /** Why the sessions could not be listed (the runtime is not ready), if so. */
   sessionsError?: string;
+  /** Workspaces whose sessions could not be listed while the others' were. */
+  sessionsUnavailable?: UnavailableWorkspace[];
   metrics: MetricsSnapshot;
 }
 
@@ -90,8 +93,11 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
   const state = async (): Promise<AdminState> => {
     let sessions: RecentSession[] = [];
     let sessionsError: string | undefined;
+    let unavailable: UnavailableWorkspace[] = [];
     try {
-      sessions = recent(await deps.listSessions());
+      const listed = await deps.listSessions();
+      sessions = recent(listed.sessions);
+      unavailable = listed.unavailable;
     } catch (err) {
       sessionsError = err instanceof Error ? err.message : String(err);
     }
@@ -103,6 +109,7 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
       devices: deps.devices.list(),
       sessions,
       ...(sessionsError ? { sessionsError } : {}),
+      ...(unavailable.length ? { sessionsUnavailable: unavailable } : {}),
       metrics: deps.metrics.snapshot(),
     };
   };
@@ -173,8 +180,7 @@ function workspaceList(v: unknown, allowed: readonly string[]): string[] | false
   return v as string[];
 }
 
-function recent(list: unknown): RecentSession[] {
-  if (!Array.isArray(list)) return [];
+function recent(list: unknown[]): RecentSession[] {
   const sessions: RecentSession[] = [];
   for (const s of list as Array<Record<string, unknown>>) {
     if (typeof s?.id !== 'string') continue;

@@ -14,7 +14,7 @@ const RULES: Record<string, PermissionRule[]> = {
 function fakeRuntime(sessions: Record<string, { directory: string; permission?: PermissionRule[] }>) {
   const calls: unknown[][] = [];
   const runtime: PolicyRuntime = {
-    listSessions: async () => (calls.push(['listSessions']), []),
+    listSessions: async () => (calls.push(['listSessions']), { sessions: [], unavailable: [] }),
     messages: async (id) => (calls.push(['messages', id]), []),
     createSession: async (title, directory, permission) => {
       calls.push(['createSession', title, directory, permission]);

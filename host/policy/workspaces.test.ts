@@ -55,9 +55,11 @@ test('a limited device is refused every request about another workspace', async 
 
 test('session lists and events are filtered; directories are learnt from lists and events, else looked up once', async () => {
   const { g, lookups } = gate();
-  const list = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
-  assert.deepEqual(g.visibleSessions(list, onlyA), [list[0]]);
-  assert.equal(g.visibleSessions(list, all), list);
+  const sessions = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
+  const unavailable = [{ workspace: '/ws/b', reason: 'down' }, { workspace: '/ws/a/pkg', reason: 'down too' }];
+  const listed = { sessions, unavailable };
+  assert.deepEqual(g.visibleSessions(listed, onlyA), { sessions: [sessions[0]], unavailable: [unavailable[1]] }, 'neither the sessions nor the names of other workspaces');
+  assert.equal(g.visibleSessions(listed, all), listed);
 
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), false, 'unknown sessions are withheld');
   g.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', time: { created: 1, updated: 1 } });

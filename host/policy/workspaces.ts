@@ -2,7 +2,8 @@
  * Per-device workspaces: a device whose `devices.json` entry has `workspaces` may only create
  * sessions in those, see their sessions and events, and act on them; without the field it may use
  * every workspace of the host. The router asks `check` before each request, filters
- * `sessions.list` with `visibleSessions`, and the event hub asks `allowsEvent`.
+ * `sessions.list` (its sessions and its unavailable workspaces) with `visibleSessions`, and the
+ * event hub asks `allowsEvent`.
  *
  * A request names a session or a permission request, not a directory, so the gate learns which
  * directory each session belongs to from the runtime's events and, when it has not seen one, asks
@@ -12,6 +13,7 @@
 import { sep } from 'node:path';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import type { RoutedRequest } from '../channel/connection.ts';
 import type { Device } from '../devices/store.ts';
 
@@ -25,8 +27,8 @@ export interface WorkspaceGate {
   allowed(device: Pick<Device, 'workspaces'>): string[];
   /** Refuses with `scope.denied` a request about a workspace the device may not use. */
   check(request: RoutedRequest, device: Pick<Device, 'workspaces'>): Promise<void>;
-  /** The sessions of a `sessions.list` answer the device may see. */
-  visibleSessions(sessions: unknown, device: Pick<Device, 'workspaces'>): unknown;
+  /** The sessions of a `sessions.list` answer the device may see, and the unavailable workspaces it may use. */
+  visibleSessions<S>(listed: SessionsList<S>, device: Pick<Device, 'workspaces'>): SessionsList<S>;
   /** Whether an event may go to the device: events of unknown sessions are withheld from limited devices. */
   allowsEvent(event: Readonly<Record<string, unknown>>, device: Pick<Device, 'workspaces'>): boolean;
   /** Learns session directories and which session a permission request belongs to. */
@@ -90,23 +92,26 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
           return;
       }
     },
-    visibleSessions(sessions, device) {
-      if (!Array.isArray(sessions)) return sessions;
+    visibleSessions(listed, device) {
       const directoryIn = (s: unknown) => {
         const { id, directory } = (s ?? {}) as { id?: unknown; directory?: unknown };
         return typeof id === 'string' && typeof directory === 'string' ? { id, directory } : undefined;
       };
       // A listed session's events may then reach limited devices without a lookup.
-      for (const s of sessions) {
+      for (const s of listed.sessions) {
         const known = directoryIn(s);
         if (known) remember(directories, known.id, known.directory);
       }
-      if (!limited(device)) return sessions;
+      if (!limited(device)) return listed;
       const mine = allowed(device);
-      return sessions.filter((s: unknown) => {
-        const known = directoryIn(s);
-        return known !== undefined && inside(known.directory, mine);
-      });
+      return {
+        sessions: listed.sessions.filter((s) => {
+          const known = directoryIn(s);
+          return known !== undefined && inside(known.directory, mine);
+        }),
+        // Even a workspace's name is not for a device that may not use it.
+        unavailable: listed.unavailable.filter((u) => inside(u.workspace, mine)),
+      };
     },
     allowsEvent(event, device) {
       if (!limited(device)) return true;

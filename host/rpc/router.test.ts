@@ -15,12 +15,14 @@ const device = { id: 'dev_all', scopes: ['read', 'run', 'approve'] } as Device;
 /** May use /b only. */
 const limited = { id: 'dev_b', scopes: ['read', 'run', 'approve'], workspaces: ['/b'] } as Device;
 const SESSIONS = [{ id: 'ses_a', directory: '/a' }, { id: 'ses_b', directory: '/b' }];
+/** What the runtime lists: its sessions, and a nested workspace whose instance did not answer. */
+const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not answer in time' }];
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 function setup(status: RuntimeStatus = { state: 'ready' }) {
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
-    listSessions: async () => (calls.push(['listSessions']), SESSIONS),
+    listSessions: async () => (calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE }),
     messages: async (id) => (calls.push(['messages', id]), ['m']),
     createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: dir === '/b' ? 'ses_b' : 'ses_a', directory: dir }),
     abort: async (id) => (calls.push(['abort', id]), true),
@@ -51,7 +53,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
 
 test('each request maps to its runtime call', async () => {
   const { router, calls } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), SESSIONS);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, device), { sessions: SESSIONS, unavailable: UNAVAILABLE });
   assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), ['m']);
   assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_a', directory: '/a' });
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
@@ -62,6 +64,12 @@ test('each request maps to its runtime call', async () => {
     ['listSessions'], ['messages', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
     ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined],
   ]);
+});
+
+test('an app that does not ask for the unavailable workspaces gets the plain list it knows', async () => {
+  const { router } = setup();
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), SESSIONS);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: false }, limited), [{ id: 'ses_b', directory: '/b' }]);
 });
 
 test('a workspace the host does not serve is refused', async () => {
@@ -85,7 +93,9 @@ test('metrics.get answers from the host while the runtime is not ready', async (
 
 test('a device limited to one workspace sees, creates in and acts on that workspace only', async () => {
   const { router, calls } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, limited), [{ id: 'ses_b', directory: '/b' }]);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, limited), { sessions: [{ id: 'ses_b', directory: '/b' }], unavailable: [] }, 'nor does it learn of a workspace it may not use');
+  const onlyA = { scopes: ['read'], workspaces: ['/a'] } as Device;
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, onlyA), { sessions: [SESSIONS[0]], unavailable: UNAVAILABLE });
   await router.handle({ t: 'session.create', id: '1' }, limited);
   assert.deepEqual(calls.at(-1), ['createSession', undefined, '/b'], 'its own first workspace is its default');
   await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b' }, limited);

@@ -8,6 +8,7 @@
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import type { RoutedRequest, Router } from '../channel/connection.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -18,7 +19,7 @@ import type { PermissionGrants } from './permissions.ts';
 
 /** The runtime bridge's calls the router makes (host/runtime/bridge.ts fits). */
 export interface RuntimeCalls {
-  listSessions(): Promise<unknown>;
+  listSessions(): Promise<SessionsList>;
   messages(sessionId: string): Promise<unknown>;
   /** `title` undefined lets the runtime name the session from its first prompt. */
   createSession(title: string | undefined, directory?: string): Promise<unknown>;
@@ -60,8 +61,11 @@ export function createRouter(opts: RouterOptions): Router {
       }
       await opts.gate.check(request, device);
       switch (request.t) {
-        case 'sessions.list':
-          return opts.gate.visibleSessions(await runtime.listSessions(), device);
+        case 'sessions.list': {
+          const visible = opts.gate.visibleSessions(await runtime.listSessions(), device);
+          // An app older than the `unavailable` list reads a plain list.
+          return request.withUnavailable ? visible : visible.sessions;
+        }
         case 'session.messages':
           return runtime.messages(request.sessionId);
         case 'session.create': {

@@ -27,6 +27,10 @@ interface FakeRuntime {
   refuseEvents: Set<string>;
   /** Directories whose `/event` is never answered (a runtime that accepts but does not serve). */
   holdEvents: Set<string>;
+  /** Directories whose `GET /session` answers 500 with this body (an instance that cannot boot). */
+  failSessions: Map<string, unknown>;
+  /** Directories whose `GET /session` is never answered. */
+  holdSessions: Set<string>;
   /** Writes to the newest stream of `directory` (default: the newest stream). */
   send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
@@ -41,6 +45,8 @@ async function fakeRuntime(): Promise<FakeRuntime> {
   const permissions = new Map<string, Array<{ id: string; sessionID: string }>>();
   const refuseEvents = new Set<string>();
   const holdEvents = new Set<string>();
+  const failSessions = new Map<string, unknown>();
+  const holdSessions = new Set<string>();
   /** Each says whether it is done waiting. */
   let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -65,6 +71,10 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     const reply = /^\/permission\/([^/]+)\/reply$/.exec(path);
     if (req.method === 'POST' && reply && (permissions.get(directory) ?? []).some((p) => p.id === reply[1])) return json(res, true);
     if (req.method === 'POST' && path === '/session') return json(res, { id: 'ses_1', title: (JSON.parse(text) as { title: string }).title });
+    if (req.method === 'GET' && path === '/session' && failSessions.has(directory)) {
+      return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(failSessions.get(directory)));
+    }
+    if (req.method === 'GET' && path === '/session' && holdSessions.has(directory)) return;
     if (req.method === 'GET' && path === '/session') return json(res, sessions.get(directory) ?? []);
     if (req.method === 'GET' && path === '/session/status') return json(res, statuses.get(directory) ?? {});
     if (req.method === 'GET' && path === '/permission') return json(res, permissions.get(directory) ?? []);
@@ -80,6 +90,8 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     permissions,
     refuseEvents,
     holdEvents,
+    failSessions,
+    holdSessions,
     send: (frame, directory) =>
       streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
     waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
@@ -255,18 +267,53 @@ test('sessions of every workspace are listed once, most recently updated first, 
   rt.sessions.set('', [session('ses_elsewhere', '/w/c', 40)]);
 
   const listed = await bridge.listSessions();
-  assert.deepEqual(listed.map((s) => [s.id, s.relayStatus]), [
+  assert.deepEqual(listed.sessions.map((s) => [s.id, s.relayStatus]), [
     ['ses_a1', { type: 'idle' }],
     ['ses_b1', { type: 'retry', attempt: 2, message: 'rate limited', next: 99 }],
     ['ses_a2', { type: 'busy' }],
   ]);
+  assert.deepEqual(listed.unavailable, []);
   const asked = rt.requests.filter((r) => r.method === 'GET' && /^\/session(\/status)?\?/.test(r.url)).map((r) => r.url).sort();
   assert.deepEqual(asked, ['/session/status?directory=%2Fw%2Fa', '/session/status?directory=%2Fw%2Fb', '/session?directory=%2Fw%2Fa', '/session?directory=%2Fw%2Fb']);
+});
 
-  rt.statuses.delete('/w/b');
-  rt.sessions.delete('/w/b');
+test('a workspace that cannot answer is named with why, and the others are listed', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l) });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b', '/w/c'], log });
+  rt.sessions.set('/w/b', [session('ses_b1', '/w/b', 20)]);
+  rt.failSessions.set('/w/a', { name: 'UnknownError', data: { message: 'Unexpected server error. Check server logs for details.' } });
+  rt.failSessions.set('/w/c', { name: 'ConfigJsonError', data: { path: '/w/c/opencode.json', message: '\n--- JSONC Input ---\n{ not json\n--- End ---' } });
+
+  const listed = await bridge.listSessions();
+  assert.deepEqual(listed.sessions.map((s) => s.id), ['ses_b1']);
+  assert.deepEqual(listed.unavailable, [
+    { workspace: '/w/a', reason: 'Unexpected server error. Check server logs for details.' },
+    { workspace: '/w/c', reason: '/w/c/opencode.json is not valid JSON; fix it, then restart the host' },
+  ]);
+  const warnings = lines.filter((l) => l.includes('could not list the sessions of a workspace'));
+  assert.equal(warnings.length, 2, 'one warning per workspace that failed');
+  assert.ok(warnings[0]!.includes('/w/a') && warnings[1]!.includes('/w/c'));
+
+  rt.failSessions.set('/w/b', { name: 'UnknownError', data: { message: 'broken too' } });
+  await assert.rejects(bridge.listSessions(), /^Error: list sessions in \/w\/a failed: Unexpected server error/, 'none answered: the first reason');
+});
+
+test('a workspace that does not answer in time is named, and the others are listed', async (t) => {
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'], requestTimeoutMs: 300 });
+  rt.sessions.set('/w/a', [session('ses_a1', '/w/a', 20)]);
+  rt.holdSessions.add('/w/b');
+  const listed = await bridge.listSessions();
+  assert.deepEqual(listed.sessions.map((s) => s.id), ['ses_a1']);
+  assert.deepEqual(listed.unavailable, [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }]);
+});
+
+test('a lone workspace that cannot answer fails the list, naming the call', async (t) => {
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a'] });
+  rt.failSessions.set('/w/a', { name: 'UnknownError', data: { message: 'no instance' } });
+  await assert.rejects(bridge.listSessions(), /^Error: list sessions failed: no instance$/);
   await rt.close();
-  await assert.rejects(bridge.listSessions(), /list sessions in \/w\/(a|b) failed/, 'a workspace that cannot answer fails the list, naming it');
+  await assert.rejects(bridge.listSessions(), /list sessions failed/);
 });
 
 test('events of every workspace arrive; one lost stream is said once it is back', async (t) => {

@@ -4,7 +4,8 @@
  *
  * OpenCode 1.18 keeps one instance per directory: `/event`, `/session` (list), `/session/status`
  * and `/permission` answer for the `directory` they are asked about only, so the bridge asks each
- * workspace and merges. Calls about one session reach that session's own directory whichever is
+ * workspace and merges. One workspace whose instance cannot answer (a broken `opencode.json`, a
+ * timeout) leaves the others' sessions listed, and is named with why. Calls about one session reach that session's own directory whichever is
  * named; a permission reply must name the request's directory, so the bridge remembers it.
  *
  * Uses the SDK's v2 client (`@opencode-ai/sdk/v2`): the default client of SDK 1.19 has no
@@ -29,6 +30,8 @@ import {
 } from '@opencode-ai/sdk/v2';
 import type { Logger } from '../log.ts';
 import { createRuntimeEventMapper, type RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
+import { failureReason } from './failure-reason.ts';
 import { authHeaders } from './health.ts';
 
 export interface RuntimeTarget {
@@ -80,8 +83,12 @@ export interface RuntimeBridge {
   createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset): Promise<Session>;
   /** Appends rules to a session's own (OpenCode merges; it never replaces them). */
   addSessionPermission(sessionId: string, permission: PermissionRuleset): Promise<Session>;
-  /** Every workspace's sessions, most recently updated first, each with its `relayStatus`. */
-  listSessions(): Promise<ListedSession[]>;
+  /**
+   * Every workspace's sessions, most recently updated first, each with its `relayStatus`, and the
+   * workspaces that could not answer, with why. Rejects (with the first workspace's error) only
+   * when none answered.
+   */
+  listSessions(): Promise<SessionsList<ListedSession>>;
   getSession(sessionId: string): Promise<Session>;
   messages(sessionId: string): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
@@ -155,16 +162,30 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     );
   };
 
+  const inScope = (what: string, scope: Scope) => (scopes.length > 1 ? `${what} in ${scope.directory}` : what);
+
   /** One call per workspace, answers in workspace order. */
   const everywhere = <T>(what: string, run: (c: OpencodeClient, o: CallOptions, scope: Scope) => Promise<{ data: T }>) =>
-    Promise.all(scopes.map((scope) => call(scopes.length > 1 ? `${what} in ${scope.directory}` : what, (c, o) => run(c, o, scope))));
+    Promise.all(scopes.map((scope) => call(inScope(what, scope), (c, o) => run(c, o, scope))));
 
-  const listSessions = async (): Promise<ListedSession[]> => {
-    const perScope = await everywhere('list sessions', async (c, o, scope) => {
-      const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
-      return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
+  const listSessions = async (): Promise<SessionsList<ListedSession>> => {
+    const settled = await Promise.allSettled(
+      scopes.map((scope) =>
+        call(inScope('list sessions', scope), async (c, o) => {
+          const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
+          return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
+        }),
+      ),
+    );
+    const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ err: r.reason as unknown, scope: scopes[i]! }] : []));
+    if (answered.length === 0) throw failed[0]!.err;
+    // Some answered, so there are several workspaces and each failed one has its directory.
+    const unavailable = failed.map(({ err, scope }): UnavailableWorkspace => {
+      log.warn('could not list the sessions of a workspace; listing the others', { workspace: scope.directory, err });
+      return { workspace: scope.directory!, reason: failureReason(err) };
     });
-    return mergeSessions(perScope);
+    return { sessions: mergeSessions(answered), unavailable };
   };
 
   const listPermissions = async (): Promise<PermissionRequest[]> => {

@@ -38,3 +38,9 @@ test('session.create takes an optional key, checked like a task id, and names it
     assert.throws(() => parseRequest({ t: 'session.create', id: 'r', key }), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('request(session.create).key:'), JSON.stringify(key));
   }
 });
+
+test('sessions.list may ask for the unavailable workspaces; an older app does not', () => {
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r' }), { t: 'sessions.list', id: 'r' });
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: true }), { t: 'sessions.list', id: 'r', withUnavailable: true });
+  assert.throws(() => parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: 'yes' }), (e: unknown) => e instanceof ProtocolError && /withUnavailable/.test(e.message));
+});

@@ -38,7 +38,8 @@ export type PermissionReply = (typeof PERMISSION_REPLIES)[number];
 
 export type Request =
   | { t: 'ping'; id: string; at: number }
-  | { t: 'sessions.list'; id: string }
+  /** `withUnavailable`: answer `{ sessions, unavailable }` (sessions-list.ts), not the plain list. */
+  | { t: 'sessions.list'; id: string; withUnavailable?: boolean }
   | { t: 'metrics.get'; id: string }
   /** `key`: made by the device; the same key from the same device always answers the same session. */
   | { t: 'session.create'; id: string; title?: string; workspace?: string; key?: string }
@@ -72,6 +73,7 @@ export function parseRequest(v: unknown): Request {
     case 'ping':
       return { t, id, at: int(o, 'at', p, { min: 0 }) };
     case 'sessions.list':
+      return o.withUnavailable === undefined ? { t, id } : { t, id, withUnavailable: bool(o, 'withUnavailable', p) };
     case 'metrics.get':
       return { t, id };
     case 'session.create':

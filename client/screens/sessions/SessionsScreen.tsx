@@ -11,6 +11,7 @@ import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
+import { inWorkspace, workspaceName } from '../../state/sessions.ts';
 
 /** Which computer's sessions are shown; a picker once there are several. */
 function HostSwitcher() {
@@ -82,6 +83,38 @@ function UnlistedNote() {
   );
 }
 
+/** Workspaces whose sessions the computer could not list this time; the rest of the list is live. */
+function UnavailableNote() {
+  const { relay } = useApp();
+  const [asking, setAsking] = createSignal(false);
+  const retry = async () => {
+    setAsking(true);
+    try {
+      await relay.refreshSessions();
+    } finally {
+      setAsking(false);
+    }
+  };
+  const saved = (workspace: string) => relay.sessions.list().some((s) => s.directory !== undefined && inWorkspace(s.directory, workspace));
+  return (
+    <Show when={relay.unavailable().length > 0}>
+      <div class="note" role="note" aria-label="Sessions not loaded">
+        <For each={relay.unavailable()}>
+          {(u) => (
+            <p>
+              Sessions in <strong title={u.workspace}>{workspaceName(u.workspace)}</strong> could not be loaded: {u.reason.replace(/\.$/, '')}.
+              {saved(u.workspace) ? ' Those shown from it are this phone’s saved copy.' : ''}
+            </p>
+          )}
+        </For>
+        <div class="note__actions">
+          <Button variant="quiet" disabled={asking()} onClick={() => void retry()}>Try again</Button>
+        </div>
+      </div>
+    </Show>
+  );
+}
+
 export default function SessionsScreen() {
   const { relay, router, connection } = useApp();
   const [now, setNow] = createSignal(Date.now());
@@ -134,6 +167,7 @@ export default function SessionsScreen() {
         <Show when={relay.listError()}>
           <p class="note note--error" role="alert">{relay.listError()}</p>
         </Show>
+        <UnavailableNote />
         <Show when={!relay.sessionsFresh() && relay.sessions.list().length > 0}>
           <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} answers.</p>
         </Show>

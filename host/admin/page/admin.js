@@ -241,11 +241,12 @@ function renderRuntime(runtime, host) {
   ));
 }
 
-function renderSessions(sessions, error) {
+function renderSessions(sessions, error, unavailable) {
   const box = $('sessions');
   if (error) return box.replaceChildren(el('p', { class: 'muted', text: `Not available: ${error}` }));
-  if (!sessions.length) return box.replaceChildren(el('p', { class: 'muted', text: 'No sessions yet.' }));
-  box.replaceChildren(el('table', {},
+  const missing = unavailable.map((u) => el('p', { class: 'muted', text: `Sessions in ${u.workspace} could not be listed: ${u.reason}` }));
+  if (!sessions.length) return box.replaceChildren(...missing, el('p', { class: 'muted', text: 'No sessions yet.' }));
+  box.replaceChildren(...missing, el('table', {},
     el('thead', {}, el('tr', {}, el('th', { text: 'Title' }), el('th', { text: 'Workspace' }), el('th', { text: 'Updated' }))),
     el('tbody', {}, sessions.map((s) => el('tr', {}, el('td', { text: s.title }), el('td', {}, el('code', { text: s.directory ?? '' })), el('td', { text: when(s.updated) })))),
   ));
@@ -309,7 +310,7 @@ async function refresh() {
   if (changed('pending', state.pending)) renderPending(state.pending);
   if (changed('devices', [state.devices, state.host.workspaces])) renderDevices(state.devices, state.host.workspaces);
   if (changed('runtime', [state.runtime, state.host])) renderRuntime(state.runtime, state.host);
-  if (changed('sessions', [state.sessions, state.sessionsError])) renderSessions(state.sessions, state.sessionsError);
+  if (changed('sessions', [state.sessions, state.sessionsError, state.sessionsUnavailable])) renderSessions(state.sessions, state.sessionsError, state.sessionsUnavailable ?? []);
   renderMetrics(state.metrics);
 }
 
