@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { HOST_BUILD_OPTIONS } from '../../scripts/build-host.mjs';
 import type { ChildMessage, ChildSpec, Command, CommandResults, ReadyInfo } from '../host/protocol.ts';
 import { now } from './clients.ts';
 
@@ -21,7 +22,7 @@ let bundled = false;
  */
 function bundleChild(): string {
   if (!bundled) {
-    buildSync({ entryPoints: [CHILD_SOURCE], outfile: CHILD_BUNDLE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: 'linked', logLevel: 'warning' });
+    buildSync({ ...HOST_BUILD_OPTIONS, entryPoints: [CHILD_SOURCE], outfile: CHILD_BUNDLE });
     bundled = true;
   }
   return CHILD_BUNDLE;

@@ -10,7 +10,6 @@
  *   POST devices/{id}/revoke
  * @module
  */
-import QRCode from 'qrcode';
 import type { Logger } from '../log.ts';
 import type { OfferView } from '../channel/relay.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
@@ -125,6 +124,8 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
 
       if (path === 'offer') {
         const view = deps.newOffer();
+        // Loaded on first use: the QR library is a tenth of an idle host's memory.
+        const { default: QRCode } = await import('qrcode');
         current = { view, svg: await QRCode.toString(view.link, { type: 'svg', errorCorrectionLevel: 'L', margin: 2 }) };
         deps.log.info('made a pairing offer on the admin page');
         return ok(offer());

@@ -9,7 +9,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
-import { nobleBackend, type NoiseBackend } from '../../shared/noise/backend.ts';
+import type { NoiseBackend } from '../../shared/noise/backend.ts';
 
 const KNOWN_PUBLIC_KEYS = 256;
 const TAG = 16;
@@ -40,6 +40,14 @@ function remember(secret: string, publicKey: Uint8Array): Uint8Array {
   return publicKey;
 }
 
+/** RFC 8410's PKCS#8 wrapping of a bare X25519 private key: the only form OpenSSL imports without `x`. */
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+function derivePublicKey(secretKey: Uint8Array): Uint8Array {
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+  return bytes(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url'));
+}
+
 export const nodeBackend: NoiseBackend = {
   name: 'node:crypto',
   generateKeyPair() {
@@ -52,7 +60,7 @@ export const nodeBackend: NoiseBackend = {
   x25519PublicKey(secretKey) {
     const secret = b64url(secretKey);
     const known = publicKeys.get(secret);
-    return remember(secret, (known ?? nobleBackend.x25519PublicKey(secretKey)).slice());
+    return remember(secret, (known ?? derivePublicKey(secretKey)).slice());
   },
   x25519(keyPair, publicKey) {
     const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(keyPair.secretKey), x: b64url(keyPair.publicKey) }, format: 'jwk' });
