@@ -24,7 +24,7 @@ import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
 import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from '../rpc/permissions.ts';
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
-import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
+import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -34,7 +34,8 @@ import { createConnection } from './connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime extends RuntimeCalls, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'> {
+export interface RelayRuntime
+  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 

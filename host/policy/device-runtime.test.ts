@@ -16,10 +16,11 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
   const runtime: PolicyRuntime = {
     listSessions: async () => (calls.push(['listSessions']), { sessions: [], unavailable: [] }),
     messages: async (id) => (calls.push(['messages', id]), []),
-    createSession: async (title, directory, permission) => {
-      calls.push(['createSession', title, directory, permission]);
+    createSession: async (title, directory, permission, metadata) => {
+      calls.push(['createSession', title, directory, permission, ...(metadata ? [metadata] : [])]);
       return { id: 'ses_new', directory: directory! };
     },
+    sessionsCreatedSince: async (since, directory) => (calls.push(['sessionsCreatedSince', since, directory]), []),
     getSession: async (id) => {
       calls.push(['getSession', id]);
       const s = sessions[id];
@@ -46,12 +47,14 @@ test('a session a device creates carries its workspace\'s rules, and is not patc
   const { runtime, calls } = fakeRuntime({});
   const r = device(runtime);
   await r.createSession('T', '/b');
-  await r.createSession(undefined, undefined);
+  await r.createSession(undefined, undefined, { relayKey: 'k' });
   await r.prompt('ses_new', 'hi', M);
+  await r.sessionsCreatedSince(5, '/b');
   assert.deepEqual(calls, [
     ['createSession', 'T', '/b', RULES['/b']],
-    ['createSession', undefined, undefined, RULES['/a']],
+    ['createSession', undefined, undefined, RULES['/a'], { relayKey: 'k' }],
     ['prompt', 'ses_new', 'hi'],
+    ['sessionsCreatedSince', 5, '/b'],
   ]);
 });
 

@@ -20,7 +20,7 @@ interface RuntimeSession {
 
 /** The bridge's calls this needs (host/runtime/bridge.ts fits). */
 export interface PolicyRuntime extends Omit<RelayRuntime, 'createSession'> {
-  createSession(title: string | undefined, directory?: string, permission?: PermissionRule[]): Promise<RuntimeSession>;
+  createSession(title: string | undefined, directory?: string, permission?: PermissionRule[], metadata?: Record<string, unknown>): Promise<RuntimeSession>;
   getSession(sessionId: string): Promise<RuntimeSession>;
   addSessionPermission(sessionId: string, permission: PermissionRule[]): Promise<unknown>;
 }
@@ -59,9 +59,10 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RelayRuntime {
   return {
     listSessions: () => runtime.listSessions(),
     getSession: async (sessionId) => runtime.getSession(runtimeId(sessionId, 'session')),
+    sessionsCreatedSince: (since, directory) => runtime.sessionsCreatedSince(since, directory),
     messages: async (sessionId) => runtime.messages(runtimeId(sessionId, 'session')),
-    async createSession(title, directory) {
-      const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory));
+    async createSession(title, directory, metadata) {
+      const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory), metadata);
       remember(session.id);
       return session;
     },

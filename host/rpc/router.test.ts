@@ -43,8 +43,17 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
   });
   const records = new Map<string, SessionRecord>();
   const sessions = createKeyedSessions({
-    ledger: { session: (d, k) => records.get(`${d} ${k}`), recordSession: (r) => void records.set(`${r.deviceId} ${r.key}`, r) },
-    runtime: { createSession: runtime.createSession, getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)) },
+    ledger: {
+      session: (d, k) => records.get(`${d} ${k}`),
+      recordSession: (r) => void records.set(`${r.deviceId} ${r.key}`, r),
+      sessionIntent: () => undefined,
+      intendSession: () => {},
+    },
+    runtime: {
+      createSession: runtime.createSession,
+      getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)),
+      sessionsCreatedSince: async () => [],
+    },
     log: silentLogger,
   });
   const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });

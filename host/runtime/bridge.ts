@@ -65,6 +65,8 @@ export interface PromptOptions {
 
 export type RuntimeMessages = SessionMessagesResponses[200];
 
+export type SessionMetadata = NonNullable<Session['metadata']>;
+
 /**
  * A listed session with the runtime's live status of it. The field's prefix keeps it clear of
  * OpenCode's own Session fields. `idle` when the runtime reports none (it keeps only the others).
@@ -79,8 +81,16 @@ export interface RuntimeBridge {
    * retry at once even when the address is the same (a restarted runtime may keep its port).
    */
   setTarget(target: RuntimeTarget): void;
-  /** `permission`: the session's own rules, evaluated after the agent's (the last match wins). */
-  createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset): Promise<Session>;
+  /**
+   * `permission`: the session's own rules, evaluated after the agent's (the last match wins).
+   * `metadata`: kept by the runtime with the session (also across its restarts) and listed with it.
+   */
+  createSession(title: string | undefined, directory?: string, permission?: PermissionRuleset, metadata?: SessionMetadata): Promise<Session>;
+  /**
+   * One workspace's root sessions created since `since` (ms), at most 1000; rejects when its
+   * instance cannot answer. Unlike `listSessions`, not cut at the runtime's default 100.
+   */
+  sessionsCreatedSince(since: number, directory?: string): Promise<Session[]>;
   /** Appends rules to a session's own (OpenCode merges; it never replaces them). */
   addSessionPermission(sessionId: string, permission: PermissionRuleset): Promise<Session>;
   /**
@@ -322,8 +332,12 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       client = makeClient(target);
       cutStreams(true);
     },
-    createSession: (title, directory, permission) =>
-      call('create session', (c, o) => c.session.create({ title, ...(directory ? { directory } : home), ...(permission ? { permission } : {}) }, o)),
+    createSession: (title, directory, permission, metadata) =>
+      call('create session', (c, o) =>
+        c.session.create({ title, ...(directory ? { directory } : home), ...(permission ? { permission } : {}), ...(metadata ? { metadata } : {}) }, o),
+      ),
+    sessionsCreatedSince: (since, directory) =>
+      call('list sessions', (c, o) => c.session.list({ ...(directory ? { directory } : home), start: since, roots: true, limit: 1000 }, o)),
     addSessionPermission: (sessionId, permission) =>
       call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...home, permission }, o)),
     listSessions,

@@ -5,9 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
 import { openTaskLedger, type TaskLedger } from './ledger.ts';
-import { createKeyedSessions, type SessionRuntime } from './keyed-sessions.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import { createKeyedSessions, relayKeyOf, type SessionRuntime } from './keyed-sessions.ts';
 
 type TestContext = { after(fn: () => void): void };
+
+/** Now, as far as the ledger's retention is concerned. */
+const T0 = Date.now();
 
 function ledgerDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'owr-keyed-'));
@@ -15,17 +19,24 @@ function ledgerDir(t: TestContext): string {
   return join(dir, 'tasks');
 }
 
-/** A runtime that makes numbered sessions; `hold` keeps the next creation waiting until released. */
-function fakeRuntime() {
-  const created: Array<{ title?: string; directory?: string }> = [];
+/**
+ * A runtime that makes numbered sessions at the clock's time; `hold` keeps the next creation waiting
+ * until released; a workspace in `unavailable` cannot be listed.
+ */
+function fakeRuntime(clock = () => T0) {
+  const created: Array<{ title?: string; directory?: string; metadata?: Record<string, unknown> }> = [];
   const titles = new Map<string, string>();
+  const sessions: Array<{ id: string; directory?: string; metadata?: Record<string, unknown>; time: { created: number } }> = [];
+  const lookups: Array<{ since: number; directory?: string }> = [];
+  const unavailable = new Set<string | undefined>();
   let release: (() => void) | undefined;
   let held: Promise<void> | undefined;
   const runtime: SessionRuntime = {
-    async createSession(title, directory) {
-      created.push({ title, directory });
+    async createSession(title, directory, metadata) {
+      created.push({ title, directory, metadata });
       const id = `ses_${created.length}`;
       titles.set(id, title ?? 'New session');
+      sessions.push({ id, directory, metadata, time: { created: clock() } });
       if (held) await held;
       return { id, title: titles.get(id), directory };
     },
@@ -34,9 +45,14 @@ function fakeRuntime() {
       if (!title) throw new Error(`get session failed: ${sessionId} not found`);
       return { id: sessionId, title, directory: '/w' };
     },
+    async sessionsCreatedSince(since, directory) {
+      lookups.push({ since, directory });
+      if (unavailable.has(directory)) throw new Error(`list sessions failed: ${directory}/opencode.json is not valid JSON`);
+      return sessions.filter((s) => s.directory === directory && s.time.created >= since);
+    },
   };
   return {
-    runtime, created, titles,
+    runtime, created, titles, sessions, lookups, unavailable,
     hold() {
       held = new Promise((r) => (release = r));
     },
@@ -45,6 +61,12 @@ function fakeRuntime() {
       release?.();
     },
   };
+}
+
+/** The ledger's calls keyed sessions make, to replace one of them. */
+function ledgerCalls(ledger: TaskLedger) {
+  const { session, recordSession, sessionIntent, intendSession } = ledger;
+  return { session, recordSession, sessionIntent, intendSession };
 }
 
 function open(t: TestContext, dir = ledgerDir(t)): { dir: string; ledger: TaskLedger } {
@@ -109,10 +131,93 @@ test('a failed creation is not recorded, so the resend creates; a session that i
   assert.equal(rt.created.length, 1);
 });
 
-test('a record that cannot be written still answers the session it made', async (t) => {
+test('a record that cannot be written still answers the session it made, and the resend finds it', async (t) => {
   const rt = fakeRuntime();
   const { ledger } = open(t);
-  const broken = { session: ledger.session, recordSession: () => { throw new Error('ENOSPC'); } };
-  const made = await createKeyedSessions({ ledger: broken, runtime: rt.runtime, log: silentLogger }).create({ deviceId: 'd', key: 'k' });
+  const broken = { ...ledgerCalls(ledger), recordSession: () => { throw new Error('ENOSPC'); } };
+  const made = await createKeyedSessions({ ledger: broken, runtime: rt.runtime, log: silentLogger, now: () => T0 }).create({ deviceId: 'd', key: 'k', directory: '/w' });
   assert.equal(made.sessionId, 'ses_1');
+  const again = await createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 }).create({ deviceId: 'd', key: 'k', directory: '/w' });
+  assert.deepEqual([again.sessionId, again.repeated, rt.created.length], ['ses_1', true, 1]);
+});
+
+test('every session is made with its key in its metadata, after its intent reached the ledger', async (t) => {
+  const rt = fakeRuntime();
+  const { ledger } = open(t);
+  const order: string[] = [];
+  const watched = {
+    ...ledgerCalls(ledger),
+    intendSession: (i: Parameters<TaskLedger['intendSession']>[0]) => (order.push('intent'), ledger.intendSession(i)),
+  };
+  const runtime = { ...rt.runtime, createSession: (...a: Parameters<SessionRuntime['createSession']>) => (order.push('create'), rt.runtime.createSession(...a)) };
+  await createKeyedSessions({ ledger: watched, runtime, log: silentLogger, now: () => T0 }).create({ deviceId: 'dev_a', key: 'k', directory: '/w' });
+  assert.deepEqual(order, ['intent', 'create']);
+  assert.deepEqual(rt.created, [{ title: undefined, directory: '/w', metadata: { relayKey: relayKeyOf('dev_a', 'k') } }]);
+  assert.notEqual(relayKeyOf('dev_a', 'k'), relayKeyOf('dev_b', 'k'), 'keys are per device');
+  assert.equal(ledger.sessionIntent('dev_a', 'k'), undefined, 'the record settles the intent');
+});
+
+test('a host that died between creating and recording: the resend answers the session the runtime has, in the intent\'s workspace', async (t) => {
+  const rt = fakeRuntime();
+  const first = open(t);
+  // As a crash leaves it: the intent on disk, the session made with its key, no record.
+  first.ledger.intendSession({ deviceId: 'dev_a', key: 'k', directory: '/w2', at: T0 });
+  await rt.runtime.createSession(undefined, '/w2', { relayKey: relayKeyOf('dev_b', 'k') });
+  await rt.runtime.createSession(undefined, '/w2', { relayKey: relayKeyOf('dev_a', 'k') });
+  first.ledger.close();
+
+  const { ledger } = open(t, first.dir);
+  assert.deepEqual(ledger.sessionIntent('dev_a', 'k'), { deviceId: 'dev_a', key: 'k', directory: '/w2', at: T0 });
+  const keyed = createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 });
+  const again = await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' });
+  assert.deepEqual([again.sessionId, again.repeated], ['ses_2', true]);
+  assert.equal((again.session as { id: string }).id, 'ses_2');
+  assert.equal(rt.created.length, 2, 'none made');
+  assert.equal(rt.lookups.length, 1);
+  assert.equal(rt.lookups[0]!.directory, '/w2');
+  assert.ok(rt.lookups[0]!.since <= T0);
+
+  assert.equal((await keyed.create({ deviceId: 'dev_a', key: 'k' })).sessionId, 'ses_2');
+  assert.equal(rt.lookups.length, 1, 'recorded: answered without looking again');
+  assert.equal(ledger.session('dev_a', 'k')?.sessionId, 'ses_2');
+});
+
+test('a host that died before the runtime made the session: the resend makes it, once', async (t) => {
+  const rt = fakeRuntime();
+  const { ledger } = open(t);
+  ledger.intendSession({ deviceId: 'dev_a', key: 'k', directory: '/w', at: T0 });
+  await rt.runtime.createSession(undefined, '/w'); // another session of the workspace, without the key
+  const keyed = createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 });
+  const made = await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' });
+  assert.deepEqual([made.sessionId, made.repeated], ['ses_2', false]);
+  assert.deepEqual(rt.created[1]!.metadata, { relayKey: relayKeyOf('dev_a', 'k') });
+  assert.equal((await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' })).sessionId, 'ses_2');
+  assert.equal(rt.created.length, 2);
+});
+
+test('a workspace that cannot be asked is a retryable error, not a second session', async (t) => {
+  const rt = fakeRuntime();
+  const { ledger } = open(t);
+  ledger.intendSession({ deviceId: 'dev_a', key: 'k', directory: '/w2', at: T0 });
+  await rt.runtime.createSession(undefined, '/w2', { relayKey: relayKeyOf('dev_a', 'k') });
+  rt.unavailable.add('/w2');
+  const keyed = createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 });
+  const err: unknown = await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof RelayError, 'a RelayError');
+  assert.equal(err.code, 'runtime.not-ready');
+  assert.match(err.message, /\/w2.*not valid JSON.*again/);
+  assert.equal(rt.created.length, 1);
+  assert.deepEqual(ledger.sessionIntent('dev_a', 'k')?.at, T0, 'the intent stands');
+
+  rt.unavailable.delete('/w2');
+  assert.deepEqual((await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' })).sessionId, 'ses_1');
+  assert.equal(rt.created.length, 1);
+});
+
+test('an intent that cannot be recorded makes no session', async (t) => {
+  const rt = fakeRuntime();
+  const { ledger } = open(t);
+  const full = { ...ledgerCalls(ledger), intendSession: () => { throw new Error('ENOSPC'); } };
+  await assert.rejects(createKeyedSessions({ ledger: full, runtime: rt.runtime, log: silentLogger }).create({ deviceId: 'd', key: 'k' }), /not made.*ENOSPC/);
+  assert.equal(rt.created.length, 0);
 });

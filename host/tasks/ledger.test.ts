@@ -112,6 +112,38 @@ test('keyed sessions are recorded per device, survive reopening beside tasks, an
   c.close();
 });
 
+test('a keyed session\'s intent survives reopening until its session is recorded, and is forgotten after the retention', (t) => {
+  const dir = tempDir(t);
+  let clock = T0;
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  a.intendSession({ deviceId: 'dev_a', key: 'k1', directory: '/w', at: clock });
+  a.intendSession({ deviceId: 'dev_a', key: 'k2', at: clock });
+  a.intendSession({ deviceId: 'dev_a', key: 'k3', directory: '/w', at: clock });
+  a.recordSession({ deviceId: 'dev_a', key: 'k3', sessionId: 'ses_3', createdAt: clock });
+  assert.equal(a.sessionIntent('dev_a', 'k3'), undefined, 'recorded: settled');
+  assert.equal(a.sessionIntent('dev_b', 'k1'), undefined, 'another device\'s key is another key');
+  a.close();
+  const lines = readFileSync(join(dir, '2030-01-10.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines[0], { op: 'session-intent', deviceId: 'dev_a', key: 'k1', directory: '/w', at: T0 });
+  appendFileSync(join(dir, '2030-01-10.jsonl'), '{"op":"session-intent","deviceId":"dev_a","key":"k4","directory":7,"at":1}\n{"op":"session-intent","deviceId":"dev_a","key":"k5"}\n');
+
+  clock += DAY;
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.deepEqual(b.sessionIntent('dev_a', 'k1'), { deviceId: 'dev_a', key: 'k1', directory: '/w', at: T0 });
+  assert.deepEqual(b.sessionIntent('dev_a', 'k2'), { deviceId: 'dev_a', key: 'k2', at: T0 }, 'no directory: the default workspace');
+  assert.deepEqual([b.sessionIntent('dev_a', 'k3'), b.session('dev_a', 'k3')?.sessionId], [undefined, 'ses_3']);
+  assert.deepEqual([b.sessionIntent('dev_a', 'k4'), b.sessionIntent('dev_a', 'k5')], [undefined, undefined], 'malformed lines are skipped');
+  b.intendSession({ deviceId: 'dev_a', key: 'k2', at: clock });
+  assert.equal(b.sessionIntent('dev_a', 'k2')?.at, clock, 'the latest intent stands');
+  clock += TASK_RETENTION_MS;
+  b.intendSession({ deviceId: 'dev_a', key: 'k6', at: clock });
+  assert.equal(b.sessionIntent('dev_a', 'k1'), undefined, 'a long-running host forgets too');
+  b.close();
+  const c = openTaskLedger({ dir, log: silentLogger, now: () => clock });
+  assert.deepEqual([c.sessionIntent('dev_a', 'k1'), c.sessionIntent('dev_a', 'k6')?.at], [undefined, clock]);
+  c.close();
+});
+
 test('message ids have OpenCode\'s form, sort by acceptance time and depend only on task id and time', () => {
   const id = taskMessageId('task-1', T0);
   assert.match(id, MESSAGE_ID);

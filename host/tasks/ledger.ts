@@ -1,16 +1,19 @@
 /**
  * The durable record of every task the host accepted, so a task resent by a device (it never saw
  * the answer) or after a host restart is answered with its first result instead of running again;
- * and of every session a device created with a key (`session.create { key }`), so creating it
- * again answers the same session instead of making an empty second one.
+ * and of every session a device created with a key (`session.create { key }`), recorded as an
+ * intent before the runtime is asked and as a session once it made it, so creating it again
+ * answers the same session instead of making an empty second one (host/tasks/keyed-sessions.ts).
  *
  * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
  *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text"}  written and fsynced
  *                                                   before the runtime hears of the task
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
+ *   {"op":"session-intent","deviceId","key","directory"?,"at"}  written and fsynced before the
+ *                                                   runtime is asked to make the session
  *   {"op":"session","deviceId","key","sessionId","createdAt"}  written and fsynced once the
- *                                                   runtime made the session
+ *                                                   runtime made (or was found to have) the session
  * A task's lines may span days; files older than the retention (7 days) are deleted, and a
  * line cut short by a crash (never fsynced, so never acted on) is dropped when the file is read.
  * Confirmations and failures are not fsynced: losing one only means looking in the session again.
@@ -49,6 +52,18 @@ export interface SessionRecord {
   createdAt: number;
 }
 
+/**
+ * A keyed session asked of the runtime whose outcome is not recorded (yet): after a crash, the
+ * session it may have made is looked for before another is made.
+ */
+export interface SessionIntent {
+  deviceId: string;
+  key: string;
+  /** The workspace it was asked in (undefined: the runtime's default). */
+  directory?: string;
+  at: number;
+}
+
 export interface TaskLedger {
   get(taskId: string): TaskRecord | undefined;
   /** Records a new task durably (fsync) and returns it as `pending`. */
@@ -59,8 +74,12 @@ export interface TaskLedger {
   pending(): TaskRecord[];
   /** The session `deviceId` created with `key`, while within the retention. */
   session(deviceId: string, key: string): SessionRecord | undefined;
-  /** Records a keyed session durably (fsync). */
+  /** Records a keyed session durably (fsync); its intent is settled. */
   recordSession(record: SessionRecord): void;
+  /** The latest intent for `deviceId`'s `key` with no session recorded, while within the retention. */
+  sessionIntent(deviceId: string, key: string): SessionIntent | undefined;
+  /** Records durably (fsync) that a keyed session is about to be asked of the runtime. */
+  intendSession(intent: SessionIntent): void;
   /** Tasks remembered. */
   readonly size: number;
   close(): void;
@@ -83,7 +102,8 @@ type Line =
   | ({ op: 'accept' } & NewTask)
   | { op: 'confirm'; taskId: string; at: number }
   | { op: 'fail'; taskId: string; at: number; error: string }
-  | ({ op: 'session' } & SessionRecord);
+  | ({ op: 'session' } & SessionRecord)
+  | ({ op: 'session-intent' } & SessionIntent);
 
 export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   const { dir, log } = opts;
@@ -91,6 +111,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   const now = opts.now ?? Date.now;
   const tasks = new Map<string, TaskRecord>();
   const sessions = new Map<string, SessionRecord>();
+  const intents = new Map<string, SessionIntent>();
   const sessionKey = (deviceId: string, key: string) => JSON.stringify([deviceId, key]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
@@ -111,6 +132,12 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     if (line.op === 'session') {
       const { op: _op, ...record } = line;
       sessions.set(sessionKey(record.deviceId, record.key), record);
+      intents.delete(sessionKey(record.deviceId, record.key));
+      return;
+    }
+    if (line.op === 'session-intent') {
+      const { op: _op, ...intent } = line;
+      intents.set(sessionKey(intent.deviceId, intent.key), intent);
       return;
     }
     if (line.op === 'accept') {
@@ -157,6 +184,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     const cutoff = now() - retentionMs;
     for (const [id, task] of tasks) if (task.acceptedAt < cutoff) tasks.delete(id);
     for (const [key, record] of sessions) if (record.createdAt < cutoff) sessions.delete(key);
+    for (const [key, intent] of intents) if (intent.at < cutoff) intents.delete(key);
   }
 
   const write = (line: Line, durable: boolean) => {
@@ -204,6 +232,12 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       write(line, true);
       apply(line);
     },
+    sessionIntent: (deviceId, key) => intents.get(sessionKey(deviceId, key)),
+    intendSession(intent) {
+      const line: Line = { op: 'session-intent', ...intent };
+      write(line, true);
+      apply(line);
+    },
     get size() {
       return tasks.size;
     },
@@ -240,6 +274,11 @@ function parseLine(raw: string): Line | undefined {
   const n = (k: string) => typeof o[k] === 'number' && Number.isFinite(o[k]);
   if (o.op === 'session' && s('deviceId') && s('key') && s('sessionId') && n('createdAt')) {
     return { op: 'session', deviceId: o.deviceId as string, key: o.key as string, sessionId: o.sessionId as string, createdAt: o.createdAt as number };
+  }
+  if (o.op === 'session-intent' && s('deviceId') && s('key') && n('at') && (o.directory === undefined || s('directory'))) {
+    const intent: Line = { op: 'session-intent', deviceId: o.deviceId as string, key: o.key as string, at: o.at as number };
+    if (o.directory !== undefined) intent.directory = o.directory as string;
+    return intent;
   }
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
