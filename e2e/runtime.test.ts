@@ -114,7 +114,7 @@ test('a bash call asks permission; "once" runs it and its output reaches the too
   assert.equal(asked.permission, 'bash');
   assert.equal(asked.metadata.command, 'echo relay-ok');
   assert.ok(asked.tool?.callId, 'the request names its tool call');
-  assert.ok((await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
 
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
@@ -136,7 +136,7 @@ test('a bash call answered "reject" does not run', TEST, async () => {
   assert.match(failed.error ?? '', /rejected/);
   await idleOf(sessionId);
   assert.equal(existsSync(marker), false, 'the command never ran');
-  assert.ok(!(await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'no longer pending');
+  assert.ok(!(await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'no longer pending');
 });
 
 test('"always" is refused by the bridge: the host keeps session grants itself', async () => {
@@ -233,7 +233,7 @@ test('a session in the second workspace is listed, its events arrive and its per
 
   await rt.bridge.prompt(session.id, 'where am I [bash:pwd]');
   const asked = await waitForEvent('permission.asked', (e) => e.sessionId === session.id);
-  assert.ok((await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
   assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
