@@ -5,8 +5,9 @@
  * OpenCode 1.18 keeps one instance per directory: `/event`, `/session` (list), `/session/status`
  * and `/permission` answer for the `directory` they are asked about only, so the bridge asks each
  * workspace and merges. One workspace whose instance cannot answer (a broken `opencode.json`, a
- * timeout) leaves the others' sessions and permission requests listed, and is named with why. Calls about one session reach that session's own directory whichever is
- * named; a permission reply must name the request's directory, so the bridge remembers it.
+ * timeout) leaves the others' sessions and permission requests listed, and is named with why.
+ * Calls about one session reach that session's own directory whichever is named; a permission
+ * reply must name the request's directory, so the bridge remembers it.
  *
  * Uses the SDK's v2 client (`@opencode-ai/sdk/v2`): the default client of SDK 1.19 has no
  * routes for the `/permission` list and reply that runtime 1.18 serves.
