@@ -1,7 +1,8 @@
 /**
  * The bridge against the REAL OpenCode runtime (one for the whole file, serving two workspaces),
  * driven by the fake model: streaming, permissions, abort, file edits, todos, the live status of
- * listed sessions, a session in the second workspace, and a restart after SIGKILL.
+ * listed sessions, a session in the second workspace, a workspace whose opencode.json is broken
+ * beside working ones, and a restart after SIGKILL.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../shared/protocol/runtime-events.ts';
 import { createRuntimeBridge, type RuntimeBridge } from '../host/runtime/bridge.ts';
+import { createPermissionGrants } from '../host/rpc/permissions.ts';
 import type { RuntimeState } from '../host/runtime/supervisor.ts';
 import { OVERLOADED_MESSAGE, REASONING_DELTAS, TODO_ITEMS, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
 import { startRuntimeFixture, testLogger, type RuntimeFixture } from './fixtures/runtime.ts';
@@ -114,7 +116,7 @@ test('a bash call asks permission; "once" runs it and its output reaches the too
   assert.equal(asked.permission, 'bash');
   assert.equal(asked.metadata.command, 'echo relay-ok');
   assert.ok(asked.tool?.callId, 'the request names its tool call');
-  assert.ok((await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
 
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
@@ -136,7 +138,7 @@ test('a bash call answered "reject" does not run', TEST, async () => {
   assert.match(failed.error ?? '', /rejected/);
   await idleOf(sessionId);
   assert.equal(existsSync(marker), false, 'the command never ran');
-  assert.ok(!(await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'no longer pending');
+  assert.ok(!(await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'no longer pending');
 });
 
 test('"always" is refused by the bridge: the host keeps session grants itself', async () => {
@@ -233,7 +235,7 @@ test('a session in the second workspace is listed, its events arrive and its per
 
   await rt.bridge.prompt(session.id, 'where am I [bash:pwd]');
   const asked = await waitForEvent('permission.asked', (e) => e.sessionId === session.id);
-  assert.ok((await rt.bridge.listPermissions()).some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
   assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
@@ -257,6 +259,32 @@ test('a workspace whose opencode.json is broken is named with why; the others ar
   const alone = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [broken] });
   t.after(() => alone.close());
   await assert.rejects(alone.listSessions(), /list sessions failed/, 'no workspace answered: the list fails');
+});
+
+test('beside a broken workspace, a permission request of a working one is answered through the host and the command runs', TEST, async (t) => {
+  const broken = join(rt.root, 'broken-beside-permission');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'opencode.json'), '{ not json');
+  const bridge = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [rt.workspace, broken] });
+  t.after(() => bridge.close());
+  // The host's own path for a device's answer: it checks the runtime's list, then passes the answer on.
+  const grants = createPermissionGrants(bridge, testLogger());
+  bridge.onEvent((e) => grants.observe(e));
+
+  const sessionId = await newSession(rt.bridge, 'bash beside a broken workspace');
+  await rt.bridge.prompt(sessionId, 'run it [bash:echo beside-broken]');
+  const asked = await waitForEvent('permission.asked', (e) => e.sessionId === sessionId);
+  const listed = await bridge.listPermissions();
+  assert.ok(listed.requests.some((p) => p.id === asked.requestId), 'the working workspace\'s request is listed');
+  assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON; fix it, then restart the host` }]);
+  assert.deepEqual(listed.unseen, []);
+
+  await grants.reply(asked.requestId, 'once');
+  const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
+  assert.match(done.output ?? '', /beside-broken/);
+  await waitForEvent('permission.replied', (e) => e.requestId === asked.requestId && e.reply === 'once');
+  await idleOf(sessionId);
+  assert.ok(!(await bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'no longer pending');
 });
 
 test('a runtime killed with SIGKILL is restarted and the bridge works again', TEST, async (t) => {

@@ -33,7 +33,7 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
     },
     prompt: async (id, text) => void calls.push(['prompt', id, text]),
     abort: async (id) => (calls.push(['abort', id]), true),
-    listPermissions: async () => [],
+    listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
     replyPermission: async (id, reply, message) => void calls.push(['replyPermission', id, reply, message]),
     onEvent: () => () => {},
   };

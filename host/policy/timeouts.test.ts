@@ -4,13 +4,18 @@ import { silentLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { startPermissionTimeouts, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
 
-function fakeRuntime(open: string[] = []) {
+/** `unseen`: ids of a workspace that is not answering, named by the list but not in it. */
+function fakeRuntime(open: string[] = [], unseen: string[] = []) {
   const listeners = new Set<(e: RelayRuntimeEvent) => void>();
   const replies: unknown[][] = [];
   let failReplies = false;
   const runtime: TimeoutRuntime = {
     onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
-    listPermissions: async () => open.map((id) => ({ id })),
+    listPermissions: async () => ({
+      requests: open.map((id) => ({ id })),
+      unavailable: unseen.length ? [{ workspace: '/w/broken', reason: 'instance down' }] : [],
+      unseen: [...unseen],
+    }),
     replyPermission: async (...args) => {
       if (failReplies) throw new Error('404');
       replies.push(args);
@@ -20,7 +25,7 @@ function fakeRuntime(open: string[] = []) {
   const emit = (e: RelayRuntimeEvent) => listeners.forEach((l) => l(e));
   const asked = (requestId: string) => emit({ type: 'permission.asked', requestId, sessionId: 's', permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
   const replied = (requestId: string) => emit({ type: 'permission.replied', requestId, sessionId: 's', reply: 'once' });
-  return { runtime, replies, emit, asked, replied, listeners, failNext: () => (failReplies = true) };
+  return { runtime, replies, emit, asked, replied, listeners, failReplies: (fail = true) => (failReplies = fail) };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -69,10 +74,42 @@ test('questions asked while the host was not listening are found and timed too; 
   f.emit({ type: 'runtime.reconnected' });
   await flush();
   assert.equal(timeouts.waiting(), 1, 'the answered one was dropped, the missed one added');
-  f.failNext();
+  f.failReplies();
   mock.timers.tick(1000);
   await flush();
   assert.deepEqual(timedOut, []);
   assert.equal(timeouts.answeredByTimeout('per_missed'), false);
+  timeouts.stop();
+});
+
+test('a question whose workspace is not answering keeps its timer; a denial it could not take is tried again later', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const unseen: string[] = [];
+  const f = fakeRuntime([], unseen);
+  const timedOut: string[] = [];
+  const timeouts = startPermissionTimeouts({ runtime: f.runtime, timeoutSeconds: 60, log: silentLogger, onTimeout: (id) => timedOut.push(id) });
+  await flush();
+  f.asked('per_hidden');
+  f.asked('per_gone');
+  unseen.push('per_hidden');
+  f.emit({ type: 'runtime.reconnected' });
+  await flush();
+  assert.equal(timeouts.waiting(), 1, 'the unlisted one of a workspace that answered is dropped; the unseen one is kept');
+
+  f.failReplies();
+  mock.timers.tick(60_000);
+  await flush();
+  assert.deepEqual(timedOut, []);
+  assert.equal(timeouts.answeredByTimeout('per_hidden'), false);
+  assert.equal(timeouts.waiting(), 1, 'armed again: it may still wait');
+
+  f.failReplies(false);
+  unseen.length = 0;
+  mock.timers.tick(60_000);
+  await flush();
+  assert.deepEqual(f.replies, [['per_hidden', 'reject', timeoutMessage(60)]]);
+  assert.deepEqual(timedOut, ['per_hidden']);
+  assert.equal(timeouts.waiting(), 0);
   timeouts.stop();
 });

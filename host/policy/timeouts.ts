@@ -6,15 +6,19 @@
  *
  * Questions asked while the host was not listening (before it started, or while the event stream
  * was reconnecting) are found by listing the runtime's open requests; their wait starts then.
+ * A question whose workspace did not answer that list is still timed: missing from it is not
+ * answered (host/runtime/permissions-list.ts), and a denial that could not be delivered while the
+ * question may still wait is tried again after another full wait.
  * @module
  */
 import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { requestIn, type PermissionsList } from '../runtime/permissions-list.ts';
 
 /** What this needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface TimeoutRuntime {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
-  listPermissions(): Promise<ReadonlyArray<{ id: string }>>;
+  listPermissions(): Promise<PermissionsList>;
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
   /** Resolves once the event stream is connected. */
   subscribed?(): Promise<void>;
@@ -67,10 +71,17 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
         log.info('denied a permission request nobody answered in time', { requestId: id, timeoutSeconds: opts.timeoutSeconds });
         opts.onTimeout?.(id);
       },
-      // Answered at the last moment, or the runtime went away: either way it no longer waits.
       (err: unknown) => {
         timedOut.delete(id);
         log.debug('could not deny a permission request that timed out', { requestId: id, err });
+        // Usually answered at the last moment, or lost with a restarted runtime; but a workspace
+        // that is not answering refuses the denial while its question may wait still: try again later.
+        runtime.listPermissions().then(
+          (list) => {
+            if (requestIn(list, id) !== undefined) arm(id);
+          },
+          () => {},
+        );
       },
     );
   };
@@ -84,16 +95,15 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
 
   /** Adopts the runtime's list of waiting questions as the truth. */
   const resync = async () => {
-    let open: ReadonlyArray<{ id: string }>;
+    let list: PermissionsList;
     try {
-      open = await runtime.listPermissions();
+      list = await runtime.listPermissions();
     } catch (err) {
       log.debug('could not list waiting permission requests', { err });
       return;
     }
-    const ids = new Set(open.map((p) => p.id));
-    for (const id of [...timers.keys()]) if (!ids.has(id)) clear(id);
-    for (const id of ids) arm(id);
+    for (const id of [...timers.keys()]) if (requestIn(list, id) === undefined) clear(id);
+    for (const p of list.requests) arm(p.id);
   };
 
   const unsubscribe = runtime.onEvent((event) => {

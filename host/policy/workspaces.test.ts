@@ -13,7 +13,8 @@ function gate() {
     workspaces: () => HOST,
     runtime: {
       getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
-      listPermissions: async () => [{ id: 'per_b', sessionID: 'ses_b' }],
+      // per_hidden: asked in a workspace that is not answering now.
+      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
     },
   });
   return { g, lookups };
@@ -51,6 +52,9 @@ test('a limited device is refused every request about another workspace', async 
     req({ t: 'permission.reply', requestId: 'per_b', reply: 'once' }),
   ]) await assert.rejects(g.check(r, onlyA), denied, r.t);
   await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_gone', reply: 'once' }), onlyA), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  // Which workspace it is in cannot be told: refused, but not as gone.
+  await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_hidden', reply: 'once' }), onlyA), (e: unknown) =>
+    e instanceof RelayError && e.code === 'runtime.error' && /still waits/.test(e.message));
 });
 
 test('session lists and events are filtered; directories are learnt from lists and events, else looked up once', async () => {

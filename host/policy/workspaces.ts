@@ -14,12 +14,13 @@ import { sep } from 'node:path';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
+import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
 import type { RoutedRequest } from '../channel/connection.ts';
 import type { Device } from '../devices/store.ts';
 
 export interface GateRuntime {
   getSession(sessionId: string): Promise<{ directory: string }>;
-  listPermissions(): Promise<ReadonlyArray<{ id: string; sessionID: string }>>;
+  listPermissions(): Promise<PermissionsList<{ id: string; sessionID: string }>>;
 }
 
 export interface WorkspaceGate {
@@ -62,7 +63,10 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
   const sessionOfRequest = async (requestId: string): Promise<string> => {
     const known = requestSessions.get(requestId);
     if (known !== undefined) return known;
-    const listed = (await opts.runtime.listPermissions()).find((p) => p.id === requestId);
+    const list = await opts.runtime.listPermissions();
+    const listed = requestIn(list, requestId);
+    // Its session, so its workspace, cannot be told: refused (a limited device gets nothing it may not have).
+    if (listed === 'unseen') throw unseenError(requestId, list);
     if (!listed) throw new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
     return listed.sessionID;
   };

@@ -5,14 +5,21 @@ import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { createPermissionGrants, wildcardMatch, type PermissionNotice, type PermissionRuntime } from './permissions.ts';
 
-type Listed = Awaited<ReturnType<PermissionRuntime['listPermissions']>>[number];
+type Listed = Awaited<ReturnType<PermissionRuntime['listPermissions']>>['requests'][number];
 
-/** A runtime whose waiting requests are `listed`; a reply takes a request off the list, as OpenCode does. */
-function runtime(listed: Listed[] = []) {
+/**
+ * A runtime whose waiting requests are `listed`; a reply takes a request off the list, as OpenCode
+ * does. Ids in `unseen` are of a workspace that is not answering: the list names them, unlisted.
+ */
+function runtime(listed: Listed[] = [], unseen: string[] = []) {
   const replies: string[] = [];
   let failReply = false;
   const rt: PermissionRuntime = {
-    listPermissions: async () => [...listed],
+    listPermissions: async () => ({
+      requests: [...listed],
+      unavailable: unseen.length ? [{ workspace: '/w/broken', reason: '/w/broken/opencode.json is not valid JSON' }] : [],
+      unseen: [...unseen],
+    }),
     replyPermission: async (id, reply) => {
       if (failReply) throw new Error('Permission request not found');
       replies.push(`${id}:${reply}`);
@@ -20,7 +27,7 @@ function runtime(listed: Listed[] = []) {
       if (i >= 0) listed.splice(i, 1);
     },
   };
-  return { rt, replies, listed, failReplies: () => (failReply = true) };
+  return { rt, replies, listed, unseen, failReplies: () => (failReply = true) };
 }
 
 const listedAs = (e: PermissionAskedEvent): Listed => ({ id: e.requestId, sessionID: e.sessionId, permission: e.permission, patterns: e.patterns, always: e.always, metadata: e.metadata });
@@ -105,11 +112,43 @@ test('a request the runtime loses between the host\'s record and the answer expi
   assert.deepEqual(replies, []);
 });
 
+test('a request whose workspace is not answering is neither expired nor reported answered; the others are answered', async () => {
+  const { rt, replies, listed, unseen, failReplies } = runtime();
+  const notices: PermissionNotice[] = [];
+  const g = createPermissionGrants(rt, silentLogger, (n) => notices.push(n));
+  const healthy = asked('p1', 's1', ['ls']);
+  const hidden = asked('p2', 's2', ['pwd']);
+  g.observe(healthy);
+  g.observe(hidden);
+  listed.push(listedAs(healthy));
+  unseen.push('p2');
+
+  await g.reply('p1', 'once');
+  assert.deepEqual(replies, ['p1:once'], 'a healthy workspace\'s request is answered beside a broken one');
+  const isUnseen = (e: unknown) => e instanceof RelayError && e.code === 'runtime.error' && /p2/.test(e.message) && /not valid JSON/.test(e.message) && /still waits/.test(e.message);
+  await assert.rejects(g.reply('p2', 'once'), isUnseen);
+  await g.sync('the OpenCode runtime restarted and no longer has this request');
+  assert.deepEqual(notices, [], 'nothing expired');
+  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2']);
+  assert.deepEqual(replies, ['p1:once']);
+
+  // The reply fails and, looking again, its workspace does not answer: the runtime's error, not expired.
+  unseen.length = 0;
+  listed.push(listedAs(hidden));
+  failReplies();
+  const reply = g.reply('p2', 'once');
+  listed.length = 0;
+  unseen.push('p2');
+  await assert.rejects(reply, /Permission request not found/);
+  assert.deepEqual(notices, []);
+  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2'], 'still waiting, and may be answered again');
+});
+
 test('sync never expires a request asked after it looked', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const notices: PermissionNotice[] = [];
-  const g = createPermissionGrants({ listPermissions: async () => (await gate, []), replyPermission: async () => {} }, silentLogger, (n) => notices.push(n));
+  const g = createPermissionGrants({ listPermissions: async () => (await gate, { requests: [], unavailable: [], unseen: [] }), replyPermission: async () => {} }, silentLogger, (n) => notices.push(n));
   const syncing = g.sync('restarted');
   g.observe(asked('late', 's1', ['ls']));
   release();

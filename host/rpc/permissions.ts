@@ -7,13 +7,15 @@
  *
  * The host also keeps its own record of waiting requests: OpenCode forgets them when it restarts,
  * so a request the runtime lost is shown to devices as expired, with the reason, and an answer
- * to it is refused instead of being reported as delivered.
+ * to it is refused instead of being reported as delivered. A request whose workspace did not
+ * answer the runtime's list is not lost: it stays waiting (see host/runtime/permissions-list.ts).
  * @module
  */
 import type { Logger } from '../log.ts';
 import type { PermissionExpiredEvent, PermissionReply } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
+import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
 
 /** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
 export interface ListedPermission {
@@ -28,7 +30,7 @@ export interface ListedPermission {
 
 /** What this module needs of the runtime bridge. */
 export interface PermissionRuntime {
-  listPermissions(): Promise<ReadonlyArray<ListedPermission>>;
+  listPermissions(): Promise<PermissionsList<ListedPermission>>;
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
 }
 
@@ -43,7 +45,8 @@ export interface PermissionGrants {
   observe(event: RelayRuntimeEvent): boolean;
   /**
    * A device's answer. Resolves only once the runtime took it; a request the runtime no longer
-   * has is refused with `permission.expired` (or `request.unknown` when the host never saw it).
+   * has is refused with `permission.expired` (or `request.unknown` when the host never saw it);
+   * one in a workspace that did not answer with `runtime.error`, and it keeps waiting.
    */
   reply(requestId: string, reply: PermissionReply, message?: string): Promise<void>;
   /** The patterns granted in a session, per permission kind (for tests and the admin page). */
@@ -53,7 +56,8 @@ export interface PermissionGrants {
   /**
    * Compares the host's record with the runtime's list (after the runtime (re)started or the
    * event stream came back): requests the runtime lost expire with `reason`, requests it has that
-   * the host never saw are announced. Both go to `publish`.
+   * the host never saw are announced. Both go to `publish`. A request of a workspace that did not
+   * answer is left as it is.
    */
   sync(reason: string): Promise<void>;
 }
@@ -128,9 +132,6 @@ export function createPermissionGrants(
     return new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
   };
 
-  const listed = async (requestId: string): Promise<ListedPermission | undefined> =>
-    (await runtime.listPermissions()).find((p) => p.id === requestId);
-
   const observe = (event: RelayRuntimeEvent): boolean => {
     if (event.type === 'permission.asked') {
       if (covers(event)) {
@@ -156,7 +157,13 @@ export function createPermissionGrants(
       const why = expired.get(requestId);
       if (why !== undefined) throw expiredError(requestId, why);
       // OpenCode may answer success to a reply for a request it no longer has: ask it first.
-      const request = await listed(requestId);
+      const list = await runtime.listPermissions();
+      const request = requestIn(list, requestId);
+      // Its workspace did not answer: refused, not passed on. That runtime instance would hardly
+      // take the reply, and one that answered success for a request it lost would make the host
+      // report an answer delivered that was not. The request keeps waiting (neither expired nor
+      // marked answered): the device may answer again, and the host's timeout still covers it.
+      if (request === 'unseen') throw unseenError(requestId, list);
       if (!request || answered.has(requestId)) throw gone(requestId);
       answered.add(requestId);
       remember(answered, MAX_CLOSED_REMEMBERED);
@@ -164,7 +171,7 @@ export function createPermissionGrants(
         await runtime.replyPermission(requestId, reply === 'reject' ? 'reject' : 'once', message);
       } catch (err) {
         answered.delete(requestId);
-        const still = await listed(requestId).then((r) => r !== undefined, () => true);
+        const still = await runtime.listPermissions().then((l) => requestIn(l, requestId) !== undefined, () => true);
         throw still ? err : gone(requestId);
       }
       if (reply === 'session') grant(open.get(requestId)?.event ?? toAsked(request));
@@ -176,16 +183,17 @@ export function createPermissionGrants(
     pending: () => [...open.values()].map((a) => a.event),
     async sync(reason) {
       const before = order;
-      let list: ReadonlyArray<ListedPermission>;
+      let list: PermissionsList<ListedPermission>;
       try {
         list = await runtime.listPermissions();
       } catch (err) {
         log.warn('could not compare pending permission requests with the runtime', { err });
         return;
       }
-      const present = new Set(list.map((p) => p.id));
+      // Unseen requests may still wait: only a workspace that answered can show one is gone.
+      const present = new Set([...list.requests.map((p) => p.id), ...list.unseen]);
       for (const [id, asked] of [...open]) if (asked.order <= before && !present.has(id)) expire(id, asked.event, reason);
-      for (const p of list) {
+      for (const p of list.requests) {
         if (open.has(p.id) || expired.has(p.id) || answered.has(p.id)) continue;
         const asked = toAsked(p);
         if (observe(asked)) publish(asked);

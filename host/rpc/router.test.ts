@@ -37,7 +37,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
-      listPermissions: async () => [{ id: 'per_b', sessionID: 'ses_b' }, { id: 'per_a', sessionID: 'ses_a' }],
+      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }, { id: 'per_a', sessionID: 'ses_a' }], unavailable: [], unseen: [] }),
     },
     workspaces: () => ['/a', '/b'],
   });

@@ -31,6 +31,8 @@ interface FakeRuntime {
   failSessions: Map<string, unknown>;
   /** Directories whose `GET /session` is never answered. */
   holdSessions: Set<string>;
+  /** Directories whose `GET /permission` answers 500 with this body. */
+  failPermissions: Map<string, unknown>;
   /** Writes to the newest stream of `directory` (default: the newest stream). */
   send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
@@ -47,6 +49,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
   const holdEvents = new Set<string>();
   const failSessions = new Map<string, unknown>();
   const holdSessions = new Set<string>();
+  const failPermissions = new Map<string, unknown>();
   /** Each says whether it is done waiting. */
   let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -77,6 +80,9 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     if (req.method === 'GET' && path === '/session' && holdSessions.has(directory)) return;
     if (req.method === 'GET' && path === '/session') return json(res, sessions.get(directory) ?? []);
     if (req.method === 'GET' && path === '/session/status') return json(res, statuses.get(directory) ?? {});
+    if (req.method === 'GET' && path === '/permission' && failPermissions.has(directory)) {
+      return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(failPermissions.get(directory)));
+    }
     if (req.method === 'GET' && path === '/permission') return json(res, permissions.get(directory) ?? []);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"name":"NotFoundError","data":{"message":"no such session"}}');
   });
@@ -92,6 +98,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     holdEvents,
     failSessions,
     holdSessions,
+    failPermissions,
     send: (frame, directory) =>
       streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
     waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
@@ -245,7 +252,7 @@ test('REST calls: prompt is async, replies are once or reject, errors are readab
   assert.match(prompt.url, /directory=%2Fwork%2Fspace/);
 
   rt.permissions.set('/work/space', [{ id: 'per_1', sessionID: 'ses_1' }]);
-  assert.equal((await bridge.listPermissions())[0].id, 'per_1');
+  assert.equal((await bridge.listPermissions()).requests[0]!.id, 'per_1');
   await bridge.replyPermission('per_1', 'reject', 'not now');
   assert.deepEqual(rt.requests.find((r) => r.url.startsWith('/permission/per_1/reply'))!.body, { reply: 'reject', message: 'not now' });
   await assert.rejects(bridge.replyPermission('per_1', 'always' as 'once'), RangeError);
@@ -291,8 +298,9 @@ test('a workspace that cannot answer is named with why, and the others are liste
     { workspace: '/w/a', reason: 'Unexpected server error. Check server logs for details.' },
     { workspace: '/w/c', reason: '/w/c/opencode.json is not valid JSON; fix it, then restart the host' },
   ]);
+  await bridge.listSessions();
   const warnings = lines.filter((l) => l.includes('could not list the sessions of a workspace'));
-  assert.equal(warnings.length, 2, 'one warning per workspace that failed');
+  assert.equal(warnings.length, 2, 'one warning per workspace that failed, not one per call');
   assert.ok(warnings[0]!.includes('/w/a') && warnings[1]!.includes('/w/c'));
 
   rt.failSessions.set('/w/b', { name: 'UnknownError', data: { message: 'broken too' } });
@@ -379,10 +387,51 @@ test('a permission reply goes to the workspace of its request', async (t) => {
 
   // Never seen as an event (asked before the host started): looked up in every workspace.
   rt.permissions.set('/w/b', [{ id: 'per_c', sessionID: 'ses_b' }]);
-  assert.deepEqual((await bridge.listPermissions()).map((p) => p.id), ['per_c']);
+  assert.deepEqual((await bridge.listPermissions()).requests.map((p) => p.id), ['per_c']);
   rt.permissions.set('/w/b', [{ id: 'per_d', sessionID: 'ses_b' }]);
   await bridge.replyPermission('per_d', 'reject');
   assert.equal(replies().at(-1), '/permission/per_d/reply?directory=%2Fw%2Fb');
+});
+
+test('a workspace whose permission list fails: the others\' requests are listed and answered, its own are unseen, not gone', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l) });
+  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'], log });
+  const got = collector();
+  bridge.onEvent((e) => got.push(e));
+  await bridge.subscribed();
+  const replies = () => rt.requests.filter((r) => r.url.includes('/reply')).map((r) => r.url);
+  rt.send({ type: 'permission.asked', properties: { id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: ['ls'], metadata: {}, always: [] } }, '/w/b');
+  await got.until(1);
+  rt.permissions.set('/w/a', [{ id: 'per_a', sessionID: 'ses_a' }]);
+  rt.failPermissions.set('/w/b', { name: 'UnknownError', data: { message: 'instance down' } });
+
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await bridge.listPermissions(), {
+      requests: [{ id: 'per_a', sessionID: 'ses_a' }],
+      unavailable: [{ workspace: '/w/b', reason: 'instance down' }],
+      unseen: ['per_b'],
+    });
+  }
+  assert.equal(lines.filter((l) => l.includes('could not list the permission requests of a workspace')).length, 1, 'warned once, not per call');
+
+  // A request never seen as an event is looked up in the workspaces that answer.
+  rt.permissions.set('/w/a', [{ id: 'per_c', sessionID: 'ses_a' }]);
+  await bridge.replyPermission('per_c', 'once');
+  assert.deepEqual(replies(), ['/permission/per_c/reply?directory=%2Fw%2Fa']);
+
+  rt.failPermissions.delete('/w/b');
+  rt.permissions.set('/w/b', [{ id: 'per_b', sessionID: 'ses_b' }]);
+  assert.deepEqual(await bridge.listPermissions(), {
+    requests: [{ id: 'per_c', sessionID: 'ses_a' }, { id: 'per_b', sessionID: 'ses_b' }],
+    unavailable: [],
+    unseen: [],
+  });
+  assert.equal(lines.filter((l) => l.includes('a workspace answers again')).length, 1);
+
+  rt.failPermissions.set('/w/a', { name: 'UnknownError', data: { message: 'down too' } });
+  rt.failPermissions.set('/w/b', { name: 'UnknownError', data: { message: 'still down' } });
+  await assert.rejects(bridge.listPermissions(), /^Error: list permissions in \/w\/a failed: down too/, 'none answered: the first reason');
 });
 
 test('mergeSessions keeps the first of duplicates and orders by last update', () => {

@@ -5,8 +5,9 @@
  * OpenCode 1.18 keeps one instance per directory: `/event`, `/session` (list), `/session/status`
  * and `/permission` answer for the `directory` they are asked about only, so the bridge asks each
  * workspace and merges. One workspace whose instance cannot answer (a broken `opencode.json`, a
- * timeout) leaves the others' sessions listed, and is named with why. Calls about one session reach that session's own directory whichever is
- * named; a permission reply must name the request's directory, so the bridge remembers it.
+ * timeout) leaves the others' sessions and permission requests listed, and is named with why.
+ * Calls about one session reach that session's own directory whichever is named; a permission
+ * reply must name the request's directory, so the bridge remembers it.
  *
  * Uses the SDK's v2 client (`@opencode-ai/sdk/v2`): the default client of SDK 1.19 has no
  * routes for the `/permission` list and reply that runtime 1.18 serves.
@@ -32,6 +33,7 @@ import type { Logger } from '../log.ts';
 import { createRuntimeEventMapper, type RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { failureReason } from './failure-reason.ts';
+import type { PermissionsList } from './permissions-list.ts';
 import { authHeaders } from './health.ts';
 
 export interface RuntimeTarget {
@@ -104,8 +106,11 @@ export interface RuntimeBridge {
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
   abort(sessionId: string): Promise<boolean>;
-  /** The pending requests of every workspace. */
-  listPermissions(): Promise<PermissionRequest[]>;
+  /**
+   * The pending requests of every workspace that answered, the workspaces that did not, with why,
+   * and the requests last seen in those (which may still wait). Rejects only when none answered.
+   */
+  listPermissions(): Promise<PermissionsList<PermissionRequest>>;
   /** Ids of the model providers the runtime can use (configured credentials or the free default). */
   connectedProviders(): Promise<string[]>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
@@ -174,37 +179,62 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
 
   const inScope = (what: string, scope: Scope) => (scopes.length > 1 ? `${what} in ${scope.directory}` : what);
 
-  /** One call per workspace, answers in workspace order. */
-  const everywhere = <T>(what: string, run: (c: OpencodeClient, o: CallOptions, scope: Scope) => Promise<{ data: T }>) =>
-    Promise.all(scopes.map((scope) => call(inScope(what, scope), (c, o) => run(c, o, scope))));
+  /**
+   * Workspaces warned about as not answering, with the call and reason warned about: a workspace
+   * that keeps failing is warned about once (devices list often), again only if the reason changes.
+   */
+  const failing = new Map<string, { what: string; reason: string }>();
+
+  /**
+   * One call per workspace: the answers, in workspace order, of those that answered, and the others
+   * with why. Rejects (with the first workspace's error) only when none answered.
+   */
+  const everywhere = async <T>(
+    what: string,
+    things: string,
+    run: (c: OpencodeClient, o: CallOptions, scope: Scope) => Promise<{ data: T }>,
+  ): Promise<{ answers: Array<{ scope: Scope; data: T }>; unanswered: Scope[]; unavailable: UnavailableWorkspace[] }> => {
+    const settled = await Promise.allSettled(scopes.map((scope) => call(inScope(what, scope), (c, o) => run(c, o, scope))));
+    const answers = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ scope: scopes[i]!, data: r.value }] : []));
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ err: r.reason as unknown, scope: scopes[i]! }] : []));
+    if (answers.length === 0) throw failed[0]!.err;
+    // Some answered, so there are several workspaces and each has its directory.
+    for (const { scope } of answers) {
+      if (failing.get(scope.directory!)?.what !== what) continue;
+      failing.delete(scope.directory!);
+      log.info('a workspace answers again', { workspace: scope.directory });
+    }
+    const unavailable = failed.map(({ err, scope }): UnavailableWorkspace => {
+      const workspace = scope.directory!;
+      const reason = failureReason(err);
+      if (failing.get(workspace)?.reason === reason) log.debug(`could not list the ${things} of a workspace`, { workspace, reason });
+      else log.warn(`could not list the ${things} of a workspace; using the others until it answers`, { workspace, err });
+      failing.set(workspace, { what, reason });
+      return { workspace, reason };
+    });
+    return { answers, unanswered: failed.map((f) => f.scope), unavailable };
+  };
 
   const listSessions = async (): Promise<SessionsList<ListedSession>> => {
-    const settled = await Promise.allSettled(
-      scopes.map((scope) =>
-        call(inScope('list sessions', scope), async (c, o) => {
-          const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
-          return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
-        }),
-      ),
-    );
-    const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ err: r.reason as unknown, scope: scopes[i]! }] : []));
-    if (answered.length === 0) throw failed[0]!.err;
-    // Some answered, so there are several workspaces and each failed one has its directory.
-    const unavailable = failed.map(({ err, scope }): UnavailableWorkspace => {
-      log.warn('could not list the sessions of a workspace; listing the others', { workspace: scope.directory, err });
-      return { workspace: scope.directory!, reason: failureReason(err) };
+    const { answers, unavailable } = await everywhere('list sessions', 'sessions', async (c, o, scope) => {
+      const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
+      return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
     });
-    return { sessions: mergeSessions(answered), unavailable };
+    return { sessions: mergeSessions(answers.map((a) => a.data)), unavailable };
   };
 
-  const listPermissions = async (): Promise<PermissionRequest[]> => {
-    const perScope = await everywhere('list permissions', (c, o, scope) => c.permission.list(scope, o));
-    perScope.forEach((requests, i) => requests.forEach((r) => rememberRequest(r.id, scopes[i]!)));
-    return perScope.flat();
+  const listPermissions = async (): Promise<PermissionsList<PermissionRequest>> => {
+    const { answers, unanswered, unavailable } = await everywhere('list permissions', 'permission requests', (c, o, scope) => c.permission.list(scope, o));
+    for (const { scope, data } of answers) for (const r of data) rememberRequest(r.id, scope);
+    const unseen = [...requestScopes].flatMap(([id, scope]) => (unanswered.includes(scope) ? [id] : []));
+    return { requests: answers.flatMap((a) => a.data), unavailable, unseen };
   };
 
-  /** The workspace a permission request belongs to: remembered from its event, else looked up. */
+  /**
+   * The workspace a permission request belongs to: remembered from its event, else looked up.
+   * Not found (gone, or its workspace did not answer): the home workspace, whose runtime then
+   * refuses an id it does not have.
+   */
   const scopeOfRequest = async (requestId: string): Promise<Scope> => {
     if (scopes.length === 1) return home;
     if (!requestScopes.has(requestId)) await listPermissions();
