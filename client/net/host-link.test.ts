@@ -66,10 +66,13 @@ function harness(plan: Array<(o: ConnectOptions) => Promise<RelayChannel>>, opt:
   const calls: ConnectOptions[] = [];
   const urls: string[] = [];
   const sockets: FakeSocket[] = [];
+  /** Sockets opened and states shown, in the order they happened. */
+  const order: string[] = [];
   let wake: () => void = () => {};
   const env: LinkEnvironment = {
     openSocket: (url) => {
       urls.push(url);
+      order.push(`socket ${url}`);
       const socket: FakeSocket = { url, closed: false };
       sockets.push(socket);
       return { close: () => void (socket.closed = true), url } as unknown as SocketLike;
@@ -97,9 +100,9 @@ function harness(plan: Array<(o: ConnectOptions) => Promise<RelayChannel>>, opt:
       const next = opt.byAddress ? opt.byAddress[url]?.shift() : plan.shift();
       return next ? next(o) : new Promise(() => {});
     },
-    handlers: { onState: (s) => states.push(s), onWelcome: () => {}, onResync: (r) => onResync(r), onEvent: () => {}, onRuntime: () => {}, onRtt: (ms) => rtts.push(ms) },
+    handlers: { onState: (s) => void (states.push(s), order.push(s.phase)), onWelcome: () => {}, onResync: (r) => onResync(r), onEvent: () => {}, onRuntime: () => {}, onRtt: (ms) => rtts.push(ms) },
   });
-  return { link, states, calls, urls, sockets, rtts, setOnline: (v: boolean) => (online = v), wake: () => wake() };
+  return { link, states, calls, urls, sockets, rtts, order, setOnline: (v: boolean) => (online = v), wake: () => wake() };
 }
 
 const until = async (check: () => boolean) => {
@@ -234,6 +237,43 @@ test('a remembered winner from an earlier run gets a head start over the page’
   await until(() => h.link.state().phase === 'connected');
   assert.deepEqual(h.urls, ['ws://a.test:1/relay'], 'one socket: the favourite answered within its head start');
   h.link.close();
+});
+
+test('the winner is written to storage only when it changed (storage writes block the page)', async (t) => {
+  const remembered = new Map([['H1', 'http://a.test:1']]);
+  const writes: string[] = [];
+  const set = remembered.set.bind(remembered);
+  remembered.set = (id, address) => (writes.push(address), set(id, address));
+  const first = fakeChannel();
+  const second = fakeChannel();
+  const refused = async () => Promise.reject(new RelayClosedError(undefined, 1006, ''));
+  const h = harness([], {
+    remembered,
+    headStartMs: 60_000,
+    byAddress: { 'ws://a.test:1/relay': [async () => first, refused], 'ws://b.test:1/relay': [async () => second] },
+  });
+  t.after(() => h.link.close());
+  await until(() => h.link.state().phase === 'connected');
+  assert.deepEqual(writes, [], 'the remembered address won again');
+  first.drop(new RelayClosedError(undefined, 1006, ''));
+  await until(() => h.calls.length === 3 && h.link.state().phase === 'connected');
+  assert.deepEqual(h.link.state(), { phase: 'connected', address: 'http://b.test:1' });
+  assert.deepEqual(writes, ['http://b.test:1']);
+});
+
+test('a reconnect opens its socket before it updates the screen', async (t) => {
+  const first = fakeChannel();
+  const h = harness([async () => first, async () => fakeChannel()]);
+  t.after(() => h.link.close());
+  await until(() => h.link.state().phase === 'connected');
+  h.order.length = 0;
+  first.drop(new RelayClosedError(undefined, 1006, ''));
+  h.setOnline(false);
+  await until(() => h.link.state().phase === 'offline');
+  h.setOnline(true);
+  h.wake();
+  assert.deepEqual(h.order.slice(-2), ['socket ws://b.test:1/relay', 'connecting'], 'the socket first, at once on waking');
+  await until(() => h.link.state().phase === 'connected');
 });
 
 test('addresses a welcome announces join the next race', async () => {

@@ -304,7 +304,6 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       setState({ phase: 'offline', reason: 'This phone is offline' });
       return;
     }
-    setState({ phase: 'connecting', reason: backoff.attempts ? `Trying ${name} again` : `Reaching ${name}` });
     const candidates = new Map<string, Candidate>();
     const r = raceAddresses<RelayChannel>({
       addresses: preferAddress(candidateAddresses(known, env.origin), preferred),
@@ -317,6 +316,8 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       },
     });
     race = r;
+    // Only now: the sockets are opening meanwhile, rather than after the screen has been updated.
+    setState({ phase: 'connecting', reason: backoff.attempts ? `Trying ${name} again` : `Reaching ${name}` });
     r.result.then(
       ({ value, address }) => {
         race = undefined;
@@ -350,8 +351,9 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
 
   const adopt = (opened: RelayChannel, address: string, candidate: Candidate) => {
     channel = opened;
+    // localStorage writes block the page: only when the winner changed.
+    if (address !== preferred) env.rememberAddress?.(host.hostId, address);
     preferred = address;
-    env.rememberAddress?.(host.hostId, address);
     backoff.reset();
     lastSeen = undefined;
     resyncing = false;

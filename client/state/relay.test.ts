@@ -18,8 +18,8 @@ const welcome: Welcome = {
   scopes: ['read'], workspaces: ['/w'], runtime: { state: 'ready', version: '1.18.33' }, protocol: 1, epoch: 'e', resumed: false,
 };
 
-/** The app with a fake network layer and no storage (IndexedDB does not exist in Node). */
-async function harness() {
+/** The app with a fake network layer and no storage (IndexedDB does not exist in Node), but for `db` when given. */
+async function harness(db: () => Promise<never> = () => Promise.reject(new Error('no IndexedDB here'))) {
   const requests: RequestBody[] = [];
   let handlers!: HostLinkOptions['handlers'];
   const connection = createConnectionStore();
@@ -33,7 +33,7 @@ async function harness() {
   let connected = false;
   const relay = createRelayApp({
     connection,
-    db: () => Promise.reject(new Error('no IndexedDB here')),
+    db,
     device: () => ({ name: 'phone', platform: 'test' }),
     origin: 'http://desk:1',
     loadNet: async () =>
@@ -79,6 +79,26 @@ test('a fresh connection loads the session list, learns the host, and shows Conn
   assert.equal(h.relay.health.hostVersion, '9.9.9');
   assert.equal(h.relay.health.runtime?.version, '1.18.33');
   assert.deepEqual(h.relay.activeHost()!.addresses, ['http://desk:1', 'http://desk.local:1']);
+});
+
+test('a welcome that tells nothing new writes nothing and leaves the stored computer as it was', async () => {
+  const puts: unknown[] = [];
+  // Only `put` exists: every other storage call fails, and the app carries on from memory.
+  const h = await harness(async () => ({ put: async (_store: string, value: unknown) => void puts.push(value) }) as never);
+  h.connect();
+  await h.settle();
+  const learned = h.relay.activeHost();
+  assert.deepEqual(learned!.scopes, ['read']);
+  const written = puts.length;
+  assert.ok(written > 0, 'what the first welcome taught was stored');
+  h.connect();
+  await h.settle();
+  assert.equal(puts.length, written, 'the same welcome again: no write');
+  assert.equal(h.relay.activeHost(), learned, 'and the same record');
+  h.connect({ ...welcome, scopes: ['read', 'run'] });
+  await h.settle();
+  assert.equal(puts.length, written + 1);
+  assert.deepEqual(h.relay.activeHost()!.scopes, ['read', 'run']);
 });
 
 test('a page opened from an address the host does not list learns the host’s stable one', async () => {

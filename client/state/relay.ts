@@ -261,8 +261,12 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       workspaces: welcome.workspaces,
       addresses: [...new Set([...host.addresses, ...welcome.host.addresses])],
     };
-    setHosts(hosts().map((h) => (h.hostId === host.hostId ? updated : h)));
-    void withDb((db) => saveHost(db, updated));
+    // A reconnect nearly always learns nothing new: then no IndexedDB write and no re-render
+    // while the missed events are arriving.
+    if (!sameHostFacts(host, updated)) {
+      setHosts(hosts().map((h) => (h.hostId === host.hostId ? updated : h)));
+      void withDb((db) => saveHost(db, updated));
+    }
     // A host that sends no `resync` (it predates it): reload everything shown.
     if (!welcome.resumed && welcome.seq === undefined) void reloadAll();
     // Resumed: the missed events follow; the list's statuses and titles are checked once too.
@@ -632,6 +636,12 @@ class PermissionExpired extends Error {
 function expiryReason(err: unknown): string {
   const why = err instanceof Error ? /expired \((.+)\); the answer/.exec(err.message)?.[1] : undefined;
   return why ?? 'your computer no longer has this request';
+}
+
+/** Whether the facts a welcome updates are the same in both records. */
+function sameHostFacts(a: HostRecord, b: HostRecord): boolean {
+  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.name === b.name && a.deviceId === b.deviceId && same(a.scopes, b.scopes) && same(a.workspaces, b.workspaces) && same(a.addresses, b.addresses);
 }
 
 function stripUndefined(s: SessionSummary): SessionSummary {

@@ -6,12 +6,28 @@ import { createTimeline, type TextItem, type ToolItem } from './timeline.ts';
 const S = 'ses_1';
 const part = { sessionId: S, messageId: 'msg_a1', partId: 'prt_1' };
 
-test('deltas grow one text item without touching the item list', () => {
-  const tl = createTimeline(S);
+/** A schedule the test runs by hand, counting what was asked of it. */
+function manualSchedule() {
+  const queued: Array<() => void> = [];
+  return {
+    schedule: (show: () => void) => void queued.push(show),
+    get asked() {
+      return queued.length;
+    },
+    run: () => queued.splice(0).forEach((show) => show()),
+  };
+}
+
+test('deltas grow one text item without touching the item list, shown once per frame', () => {
+  const frame = manualSchedule();
+  const tl = createTimeline(S, { schedule: frame.schedule });
   tl.apply({ type: 'message.text.delta', ...part, delta: 'w0 ' });
   const list = tl.items();
   for (let i = 1; i < 5; i++) tl.apply({ type: 'message.text.delta', ...part, delta: `w${i} ` });
   assert.equal(tl.items(), list, 'same array: nothing re-rendered for a delta');
+  assert.equal((list[0] as TextItem).text(), '', 'not shown before the frame');
+  assert.equal(frame.asked, 1, 'five deltas, one frame');
+  frame.run();
   assert.equal((list[0] as TextItem).text(), 'w0 w1 w2 w3 w4 ');
   // A late, older snapshot of the part does not step back; the final one wins.
   tl.apply({ type: 'message.text.updated', ...part, text: 'w0 ', done: false });
@@ -19,6 +35,23 @@ test('deltas grow one text item without touching the item list', () => {
   tl.apply({ type: 'message.text.updated', ...part, text: 'final', done: true });
   assert.equal((list[0] as TextItem).text(), 'final');
   assert.equal((list[0] as TextItem).done(), true);
+});
+
+test('a full text arriving before the frame wins over the deltas waiting to be shown, and deltas continue from it', () => {
+  const frame = manualSchedule();
+  const tl = createTimeline(S, { schedule: frame.schedule });
+  tl.apply({ type: 'message.text.delta', ...part, delta: 'old ' });
+  tl.apply({ type: 'message.text.updated', ...part, text: 'rewritten', done: false });
+  const item = tl.items()[0] as TextItem;
+  assert.equal(item.text(), 'rewritten', 'a replacement shows at once');
+  frame.run();
+  assert.equal(item.text(), 'rewritten', 'the pending deltas do not come back');
+  tl.apply({ type: 'message.text.delta', ...part, delta: ' more' });
+  // An older snapshot (a prefix of what arrived) changes nothing, also before the frame.
+  tl.apply({ type: 'message.text.updated', ...part, text: 'rewritten', done: false });
+  assert.equal(frame.asked, 1);
+  frame.run();
+  assert.equal(item.text(), 'rewritten more');
 });
 
 test('orders parts by message and part id, whatever order they arrive in; roles follow message.updated', () => {

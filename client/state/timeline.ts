@@ -5,13 +5,15 @@
  * so both paths meet in one `apply`.
  *
  * Streaming is cheap by construction: a delta changes one text signal and nothing else, so only
- * the view of that part reacts; the list of items changes only when a part appears.
+ * the view of that part reacts; the list of items changes only when a part appears. Deltas reach
+ * that signal once per frame (frame.ts): a reconnect's replay of a hundred deltas renders once.
  * @module
  */
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { mapRuntimeEvent, type RelayRuntimeEvent, type TodoItem, type ToolStatus } from '../../shared/protocol/runtime-events.ts';
 import { isTodo } from './events.ts';
+import { beforeNextPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
 export type SessionStatus = 'running' | 'waiting' | 'idle' | 'failed';
@@ -72,8 +74,15 @@ export interface Timeline {
   attachDiff(callId: string, diff: string): void;
 }
 
+export interface TimelineOptions {
+  /** When text grown by deltas is shown (default: before the next paint). */
+  schedule?: Schedule;
+}
+
 interface TextEntry {
   item: TextItem;
+  /** The part's text as of the last event; `item.text` catches up with it when shown. */
+  value: string;
   setText(v: string): void;
   setDone(v: boolean): void;
   setRole(v: Role): void;
@@ -97,7 +106,8 @@ export function describeRetry(attempt: number | undefined, message: string | und
   return `Retrying (attempt ${attempt ?? '?'}): ${message ?? ''}`;
 }
 
-export function createTimeline(sessionId: string): Timeline {
+export function createTimeline(sessionId: string, opts: TimelineOptions = {}): Timeline {
+  const schedule = opts.schedule ?? beforeNextPaint;
   const [items, setItems] = createSignal<readonly TimelineItem[]>([]);
   const [todos, setTodos] = createSignal<readonly TodoItem[]>([]);
   const [status, setStatus] = createSignal<Exclude<SessionStatus, 'waiting'>>('idle');
@@ -111,6 +121,32 @@ export function createTimeline(sessionId: string): Timeline {
   const diffs = new Map<string, string>();
   /** Items made while applying a snapshot, inserted in one go. */
   let pending: TimelineItem[] | undefined;
+  /** Parts whose text grew since it was last shown. */
+  const grown = new Set<TextEntry>();
+  let showing = false;
+
+  const showGrown = () => {
+    showing = false;
+    batch(() => {
+      for (const entry of grown) entry.setText(entry.value);
+      grown.clear();
+    });
+  };
+
+  const grow = (entry: TextEntry, delta: string) => {
+    entry.value += delta;
+    grown.add(entry);
+    if (!showing) {
+      showing = true;
+      schedule(showGrown);
+    }
+  };
+
+  const replaceText = (entry: TextEntry, text: string) => {
+    entry.value = text;
+    grown.delete(entry);
+    entry.setText(text);
+  };
 
   const insert = (item: TimelineItem) => {
     if (pending) {
@@ -131,7 +167,7 @@ export function createTimeline(sessionId: string): Timeline {
     const [text, setText] = createSignal('');
     const [done, setDone] = createSignal(false);
     const [role, setRole] = createSignal<Role>(roles.get(messageId) ?? 'assistant');
-    entry = { item: { kind, key: partId, messageId, text, done, role }, setText, setDone, setRole };
+    entry = { item: { kind, key: partId, messageId, text, done, role }, value: '', setText, setDone, setRole };
     texts.set(partId, entry);
     insert(entry.item);
     return entry;
@@ -159,15 +195,14 @@ export function createTimeline(sessionId: string): Timeline {
       case 'message.text.delta':
       case 'message.reasoning.delta': {
         const entry = textEntry(e.type === 'message.text.delta' ? 'text' : 'reasoning', e.messageId, e.partId);
-        entry.setText(entry.item.text() + e.delta);
+        grow(entry, e.delta);
         return;
       }
       case 'message.text.updated':
       case 'message.reasoning.updated': {
         const entry = textEntry(e.type === 'message.text.updated' ? 'text' : 'reasoning', e.messageId, e.partId);
-        const shown = entry.item.text();
         // A snapshot may be older than the deltas that already arrived: never step back.
-        if (e.done || !shown.startsWith(e.text)) entry.setText(e.text);
+        if (e.done || !entry.value.startsWith(e.text)) replaceText(entry, e.text);
         if (e.done) entry.setDone(true);
         return;
       }

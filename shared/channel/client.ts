@@ -217,7 +217,17 @@ interface Session {
 }
 
 async function start(opts: Common, mode: number, hs: HandshakeState, hello: DeviceHello): Promise<Session> {
-  const socket = await opened(opts.socket);
+  const opening = opened(opts.socket);
+  // Message 1 does not depend on the socket: its X25519 work (milliseconds in a page) overlaps
+  // the connection's set-up instead of following it.
+  let first: Uint8Array;
+  try {
+    first = concatBytes(Uint8Array.of(mode), hs.writeMessage(encodeMessage(hello)));
+  } catch (err) {
+    void opening.then((s) => s.close(), () => {});
+    throw err;
+  }
+  const socket = await opening;
   const requestPrefix = toHex(randomBytes(4));
   let nextId = 0;
   const pending = new Map<string, { resolve: (v: never) => void; reject: (e: Error) => void }>();
@@ -348,7 +358,7 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
   socket.onclose = (e) => end(closedError(e));
   socket.onerror = () => {}; // a close event follows and carries what we can know
 
-  socket.send(concatBytes(Uint8Array.of(mode), hs.writeMessage(encodeMessage(hello))));
+  socket.send(first);
   await Promise.race([handshook, closed.then((e) => Promise.reject(e))]);
   return {
     code,
