@@ -25,7 +25,8 @@ function limit(t: Target, sections: Section[]): string | undefined {
   const x25519 = costs ? `X25519 costs the host ${fmt(costs.node.dh, 0)} µs (node:crypto) and a phone ${fmt(costs.noble.dh / 1000, 2)} ms (pure JS, measured here in Node)` : undefined;
   const row = (n: number, layer: string) => fan?.rows.find((r: Data) => r.clients === n && r.layer === layer);
   if (t.name.startsWith('storm') && hs) {
-    return `each reconnect costs the host ${fmt(hs.reconnectCpuMs, 1)} ms of CPU, so ${hs.devices} need ${fmt((hs.reconnectCpuMs * hs.devices) / 1000, 1)} s of one core; ${x25519 ?? 'X25519 is the largest part'}, and a handshake does 4 of them per side plus a key generation. The ${hs.devices} simulated devices also share one process (and the machine's other core).`;
+    const share = `During the storm the host used ${fmt(hs.stormCpuMs, 0)} ms of CPU, the simulated devices (one process) ${fmt(hs.devicesCpuMs, 0)} ms and other processes ${fmt(hs.otherCpuMs, 0)} ms, of the ${fmt((hs.cores * hs.stormMs) / 1000, 1)} s that ${hs.cores} cores had`;
+    return `each reconnect costs the host ${fmt(hs.reconnectCpuMs, 1)} ms of CPU, so ${hs.devices} need ${fmt((hs.reconnectCpuMs * hs.devices) / 1000, 1)} s of one core; ${x25519 ?? 'X25519 is the largest part'}, and a handshake does 4 of them per side plus a key generation. ${share}: when the host's share is the smaller part, the rest of the machine is what the figure measures.`;
   }
   if (t.name.startsWith('fan-out: uWS/ws') && fan) {
     const u = row(500, 'uws');

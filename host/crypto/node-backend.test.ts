@@ -49,3 +49,24 @@ test('returned arrays own their bytes (no pooled Buffer views)', () => {
   assert.equal(out.byteOffset, 0);
   assert.equal(out.buffer.byteLength, 32);
 });
+
+test('a generated key array that is wiped or overwritten is used with its new bytes, not the key it was made with', () => {
+  const a = nodeBackend.generateKeyPair();
+  const b = nobleBackend.generateKeyPair();
+  const peer = nobleBackend.generateKeyPair();
+  assert.deepEqual(nodeBackend.x25519(a, peer.publicKey), nobleBackend.x25519(a, peer.publicKey));
+  a.secretKey.set(b.secretKey);
+  assert.deepEqual(nodeBackend.x25519({ secretKey: a.secretKey, publicKey: b.publicKey }, peer.publicKey), nobleBackend.x25519(b, peer.publicKey));
+});
+
+test('static keys stay right past the number remembered (a bench process holds 500 devices)', () => {
+  const keys = Array.from({ length: 1100 }, () => nobleBackend.generateKeyPair());
+  const peer = nobleBackend.generateKeyPair();
+  for (let round = 0; round < 2; round++) {
+    for (const k of [keys[0]!, keys[1099]!, keys[550]!]) {
+      assert.deepEqual(nodeBackend.x25519PublicKey(k.secretKey), k.publicKey);
+      assert.deepEqual(nodeBackend.x25519(k, peer.publicKey), nobleBackend.x25519(k, peer.publicKey));
+    }
+    for (const k of keys) assert.deepEqual(nodeBackend.x25519PublicKey(k.secretKey), k.publicKey);
+  }
+});

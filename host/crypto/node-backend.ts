@@ -1,17 +1,23 @@
 /**
  * The Noise suite's raw operations on Node's OpenSSL (see shared/noise/backend.ts for why).
  *
- * OpenSSL derives a public key slowly when it imports a bare private key (about as slowly as
- * noble), so keys are imported as JWK with their public half (`x`), which is checked to belong
- * to the secret before any DH (primitives.ts `assertKeyPair`). Those checks derive the public
- * key again and again for the same few keys (the host's static key on every handshake), so
- * derived public keys are remembered, a bounded number of them.
+ * Importing a key into OpenSSL costs about as much as the DH itself, and a bare private key
+ * (without its public half) costs ten times that, since OpenSSL derives the public key. So each
+ * key is imported once:
+ *  - static keys (the host's own; in a test or bench process, each simulated device's) are the
+ *    ones primitives.ts checks (`assertKeyPair` derives the public key): remembered by their
+ *    bytes with their public key, a bounded number of them;
+ *  - ephemeral keys made here keep the KeyObject they were made with, tied to their array, so
+ *    the handshake's two DHs with each reuse it and it goes when the handshake does. They are
+ *    never remembered by their bytes, so nothing here outlives the handshake that wiped them.
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { NoiseBackend } from '../../shared/noise/backend.ts';
+import { equalBytes } from '../../shared/noise/bytes.ts';
 
-const KNOWN_PUBLIC_KEYS = 256;
+/** One static key per simulated device in a bench or test process (500 in the benchmarks); a host has one. */
+const KNOWN_STATIC_KEYS = 1024;
 const TAG = 16;
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
@@ -30,40 +36,57 @@ function bytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** secret key (base64url) → public key; a Map keeps insertion order, so the oldest goes first. */
-const publicKeys = new Map<string, Uint8Array>();
-
-function remember(secret: string, publicKey: Uint8Array): Uint8Array {
-  publicKeys.delete(secret);
-  publicKeys.set(secret, publicKey);
-  if (publicKeys.size > KNOWN_PUBLIC_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
-  return publicKey;
+interface Imported {
+  publicKey: Uint8Array;
+  privateKey: KeyObject;
 }
+
+/** Static secret key (base64url) → its keys; a Map keeps insertion order, so the least recently used goes first. */
+const statics = new Map<string, Imported>();
+
+function rememberStatic(secret: string, keys: Imported): Imported {
+  statics.delete(secret);
+  statics.set(secret, keys);
+  if (statics.size > KNOWN_STATIC_KEYS) statics.delete(statics.keys().next().value!);
+  return keys;
+}
+
+/** An ephemeral's secret array → the bytes it was made with (a wiped or reused array no longer matches) and its KeyObject. */
+const ephemerals = new WeakMap<Uint8Array, { secretKey: Uint8Array; privateKey: KeyObject }>();
 
 /** RFC 8410's PKCS#8 wrapping of a bare X25519 private key: the only form OpenSSL imports without `x`. */
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
-function derivePublicKey(secretKey: Uint8Array): Uint8Array {
+function importStatic(secretKey: Uint8Array): Imported {
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
-  return bytes(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url'));
+  return { privateKey, publicKey: bytes(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url')) };
+}
+
+function privateKeyOf(keyPair: { secretKey: Uint8Array; publicKey: Uint8Array }): KeyObject {
+  const ephemeral = ephemerals.get(keyPair.secretKey);
+  if (ephemeral && equalBytes(ephemeral.secretKey, keyPair.secretKey)) return ephemeral.privateKey;
+  const secret = b64url(keyPair.secretKey);
+  const known = statics.get(secret);
+  if (known) return rememberStatic(secret, known).privateKey;
+  // A key nobody checked (e.g. a copy of an ephemeral): with `x`, OpenSSL need not derive it.
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: secret, x: b64url(keyPair.publicKey) }, format: 'jwk' });
 }
 
 export const nodeBackend: NoiseBackend = {
   name: 'node:crypto',
   generateKeyPair() {
-    const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+    const { privateKey } = generateKeyPairSync('x25519');
+    const jwk = privateKey.export({ format: 'jwk' });
     const secretKey = bytes(Buffer.from(jwk.d!, 'base64url'));
-    const publicKey = bytes(Buffer.from(jwk.x!, 'base64url'));
-    remember(jwk.d!, publicKey);
-    return { secretKey, publicKey };
+    ephemerals.set(secretKey, { secretKey: secretKey.slice(), privateKey });
+    return { secretKey, publicKey: bytes(Buffer.from(jwk.x!, 'base64url')) };
   },
   x25519PublicKey(secretKey) {
     const secret = b64url(secretKey);
-    const known = publicKeys.get(secret);
-    return remember(secret, (known ?? derivePublicKey(secretKey)).slice());
+    return rememberStatic(secret, statics.get(secret) ?? importStatic(secretKey)).publicKey.slice();
   },
   x25519(keyPair, publicKey) {
-    const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(keyPair.secretKey), x: b64url(keyPair.publicKey) }, format: 'jwk' });
+    const privateKey = privateKeyOf(keyPair);
     const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(publicKey) }, format: 'jwk' });
     // OpenSSL refuses a low-order point itself ("failed during derivation").
     return bytes(diffieHellman({ privateKey, publicKey: peer }));
