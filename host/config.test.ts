@@ -278,3 +278,9 @@ test('service install is a command; service alone names the fix', () => {
   const bad = parseConfig(['service'], {}, { cwd: process.cwd() });
   assert.ok(!bad.ok && /did you mean "service install"/.test(bad.errors[0]!));
 });
+
+test('node parseArgs conventions: -- ends the options, short switches combine, a mistyped group is one error', () => {
+  assert.deepEqual(ok(['--', 'pair']).command, { name: 'pair' });
+  assert.deepEqual(ok(['-vh']).command, { name: 'help' });
+  oneError(['-xyz'], {}, /^unknown option -xyz: run npm start -- --help$/);
+});

@@ -9,6 +9,7 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -97,18 +98,24 @@ const TOGGLES = {
 
 /** Switches take no value and have no variable: they ask for something instead of configuring it. */
 const SWITCHES = {
-  help: { flags: ['--help', '-h'], help: 'show this help' },
-  version: { flags: ['--version', '-v'], help: 'show the version' },
+  help: { flag: '--help', short: 'h', help: 'show this help' },
+  version: { flag: '--version', short: 'v', help: 'show the version' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 type SwitchName = keyof typeof SWITCHES;
 type ToggleName = keyof typeof TOGGLES;
-const BY_FLAG = new Map<string, { option: OptionName } | { switch: SwitchName } | { toggle: ToggleName }>([
-  ...Object.entries(TOGGLES).map(([name, spec]) => [spec.flag, { toggle: name as ToggleName }] as const),
-  ...Object.entries(OPTIONS).map(([name, spec]) => [spec.flag, { option: name as OptionName }] as const),
-  ...Object.entries(SWITCHES).flatMap(([name, spec]) => spec.flags.map((flag) => [flag, { switch: name as SwitchName }] as const)),
+/** parseArgs's option names (the flag without its dashes) → what they set. */
+const BY_NAME = new Map<string, { option: OptionName } | { switch: SwitchName } | { toggle: ToggleName }>([
+  ...Object.entries(TOGGLES).map(([name, spec]) => [spec.flag.slice(2), { toggle: name as ToggleName }] as const),
+  ...Object.entries(OPTIONS).map(([name, spec]) => [spec.flag.slice(2), { option: name as OptionName }] as const),
+  ...Object.entries(SWITCHES).map(([name, spec]) => [spec.flag.slice(2), { switch: name as SwitchName }] as const),
 ]);
+const PARSE_OPTIONS: ParseArgsConfig['options'] = {
+  ...Object.fromEntries(Object.values(OPTIONS).map((spec) => [spec.flag.slice(2), { type: 'string' }] as const)),
+  ...Object.fromEntries(Object.values(TOGGLES).map((spec) => [spec.flag.slice(2), { type: 'boolean' }] as const)),
+  ...Object.fromEntries(Object.values(SWITCHES).map((spec) => [spec.flag.slice(2), { type: 'boolean', short: spec.short }] as const)),
+};
 
 const COMMANDS = [
   ['start', 'run the host (default)'],
@@ -138,38 +145,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const toggles = new Set<ToggleName>();
   const positionals: string[] = [];
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const known = BY_FLAG.get(flag);
-    if (!known) {
-      errors.push(`unknown option ${flag}: ${HELP_HINT}`);
-      // Its value (`--prot 80`) would otherwise be reported again as an unknown command.
-      const next = argv[i + 1];
-      if (eq < 0 && next !== undefined && !next.startsWith('-') && !COMMAND_WORDS.has(next)) i++;
-    } else if ('toggle' in known) {
-      if (eq > 0) errors.push(`${flag} takes no value: ${HELP_HINT}`);
-      else toggles.add(known.toggle);
-    } else if ('switch' in known) {
-      if (eq > 0) errors.push(`${flag} takes no value: ${HELP_HINT}`);
-      else switches.add(known.switch);
-    } else {
-      const spec = OPTIONS[known.option];
-      let value: string;
-      if (eq > 0) value = arg.slice(eq + 1);
-      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
-      else {
-        errors.push(`${flag} needs a value, e.g. ${flag} ${spec.value} (env ${spec.env})`);
-        continue;
-      }
-      flags.set(known.option, [...(flags.get(known.option) ?? []), value]);
-    }
-  }
+  readArgv(argv, { flags, switches, toggles, positionals }, errors);
 
   // Asking for help or the version must work even when the rest of the configuration is broken.
   if (switches.has('help')) return { ok: true, config: defaults({ name: 'help' }, cwd, home) };
@@ -302,6 +278,48 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
 }
 
+interface ArgvParts {
+  flags: Map<OptionName, string[]>;
+  switches: Set<SwitchName>;
+  toggles: Set<ToggleName>;
+  positionals: string[];
+}
+
+/**
+ * Sorts the command line with node's parseArgs. Not strict: parseArgs would stop at the first
+ * problem, and every problem is reported at once.
+ */
+function readArgv(argv: readonly string[], out: ArgvParts, errors: string[]): void {
+  const { tokens } = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const unknown = new Set<number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind === 'positional') out.positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const known = BY_NAME.get(token.name);
+    if (!known) {
+      // Named as typed: parseArgs splits `-xyz` into -x, -y and -z, but it is one mistake.
+      if (!unknown.has(token.index)) errors.push(`unknown option ${argv[token.index]!.split('=')[0]}: ${HELP_HINT}`);
+      unknown.add(token.index);
+      // Its value (`--prot 80`) would otherwise be reported again as an unknown command.
+      const next = tokens[i + 1];
+      if (token.value === undefined && next?.kind === 'positional' && next.index === token.index + 1 && !COMMAND_WORDS.has(next.value)) i++;
+    } else if ('option' in known) {
+      // parseArgs reads `--bind --port 1` as bind = "--port"; a forgotten value is far likelier, so
+      // say so and read the rest from --port on.
+      const forgotten = token.value !== undefined && !token.inlineValue && token.value.startsWith('--');
+      if (token.value !== undefined && !forgotten) out.flags.set(known.option, [...(out.flags.get(known.option) ?? []), token.value]);
+      else {
+        const spec = OPTIONS[known.option];
+        errors.push(`${spec.flag} needs a value, e.g. ${spec.flag} ${spec.value} (env ${spec.env})`);
+        if (forgotten) return readArgv(argv.slice(token.index + 1), out, errors);
+      }
+    } else if (token.value !== undefined) errors.push(`${token.rawName} takes no value: ${HELP_HINT}`);
+    else if ('toggle' in known) out.toggles.add(known.toggle);
+    else out.switches.add(known.switch);
+  }
+}
+
 function parseCommand(positionals: string[], errors: string[], path: (value: string) => string): Command | undefined {
   const [name = 'start', ...rest] = positionals;
   const extra = (allowed: number) => {
@@ -392,7 +410,7 @@ export function helpText(): string {
     lines.push(`  ${spec.flag.padEnd(width)}  ${spec.help}`);
     lines.push(`  ${''.padEnd(width)}  env ${spec.env}=1`);
   }
-  for (const spec of Object.values(SWITCHES)) lines.push(`  ${spec.flags.join(', ').padEnd(width)}  ${spec.help}`);
+  for (const spec of Object.values(SWITCHES)) lines.push(`  ${`${spec.flag}, -${spec.short}`.padEnd(width)}  ${spec.help}`);
   return lines.join('\n');
 }
 
