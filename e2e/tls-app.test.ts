@@ -58,7 +58,7 @@ async function freePortPair(): Promise<number> {
 async function startStableHost(opts: { tls: boolean }): Promise<AppHost> {
   const port = await freePortPair();
   const origin = `${opts.tls ? 'https' : 'http'}://${NAME}:${port}`;
-  const prepare = (dataDir: string) => void tlsSetup({ dataDir, names: certificateNames({ bind: '127.0.0.1', publicUrl: origin }), hostName: hostname(), log: silentLogger });
+  const prepare = (dataDir: string) => tlsSetup({ dataDir, names: certificateNames({ bind: '127.0.0.1', publicUrl: origin }), hostName: hostname(), log: silentLogger });
   const app = await startAppHost({ port, args: ['--public-url', origin], ...(opts.tls ? { prepare } : {}) });
   return { ...app, origin };
 }

@@ -44,8 +44,8 @@ describe(`HTTPS from ${HOST} with the local CA (${TRUST_ROUTE})`, { timeout: 120
   before(async () => {
     await ensureBuilt();
     const dataDir = join(root, 'data');
-    tlsSetup({ dataDir, names: names(), hostName: NAME, log: silentLogger });
-    source = openTlsSource({ dataDir, names, log: silentLogger })!;
+    await tlsSetup({ dataDir, names: names(), hostName: NAME, log: silentLogger });
+    source = (await openTlsSource({ dataDir, names, log: silentLogger }))!;
     https = createHttpServer({ uws, staticDir: DIST, getHealth: () => ({ ok: true }), log: silentLogger, tls: source.files });
     closers.push(() => https.close());
     httpsPort = (await https.listen('127.0.0.1', 0)).port;

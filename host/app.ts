@@ -111,7 +111,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
 
   // HTTPS with the person's own certificate, or with the local CA from `tls setup`.
-  const tls = openTlsSource({
+  const tls = await openTlsSource({
     dataDir: config.dataDir,
     ...(config.tls ? { own: config.tls } : {}),
     names: () => certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),

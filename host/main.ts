@@ -96,9 +96,9 @@ async function serve(config: Config): Promise<number> {
 }
 
 /** `tls setup`: the local CA and a host certificate; the next `npm start` serves HTTPS. */
-function tlsSetupCommand(config: Config): number {
+async function tlsSetupCommand(config: Config): Promise<number> {
   const log = createLogger({ format: config.logFormat, level: config.logLevel });
-  const { ca, createdCa } = tlsSetup({
+  const { ca, createdCa } = await tlsSetup({
     dataDir: config.dataDir,
     names: certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),
     hostName: hostname(),

@@ -356,16 +356,16 @@ function openTls(port: number, ca: string): Promise<TLSSocket> {
 }
 
 test('setTls swaps in a new certificate: new connections get it, open ones carry on, mounted routes stay', async (t) => {
-  const ca = createCa({ commonName: 'test CA' });
+  const ca = await createCa({ commonName: 'test CA' });
   const names = { dns: ['localhost'], ips: ['127.0.0.1'] };
-  const write = (name: string) => {
-    const pair = issueHostCertificate({ ca, names });
+  const write = async (name: string) => {
+    const pair = await issueHostCertificate({ ca, names });
     writeFileSync(join(root, `${name}.crt`), pair.certPem);
     writeFileSync(join(root, `${name}.key`), pair.keyPem);
     return { cert: join(root, `${name}.crt`), key: join(root, `${name}.key`), serial: new X509Certificate(pair.certPem).serialNumber };
   };
-  const a = write('swap-a');
-  const b = write('swap-b');
+  const a = await write('swap-a');
+  const b = await write('swap-b');
   const server = createHttpServer({ uws, log: silentLogger, staticDir: dist, getHealth: () => ({}), tls: a });
   servers.push(server);
   server.mount((app) => {

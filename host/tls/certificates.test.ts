@@ -10,9 +10,13 @@ import { CA_VALIDITY_DAYS, HOST_VALIDITY_DAYS, createCa, issueHostCertificate } 
 
 const DAY = 24 * 60 * 60 * 1000;
 const now = new Date();
-const names = { dns: ['alices-mac.local', 'localhost'], ips: ['192.168.1.20', '10.0.0.7', '127.0.0.1', '::1', '2001:db8::20'] };
-const ca = createCa({ commonName: 'OpenWork Relay local CA (alices-mac)', now });
-const host = issueHostCertificate({ ca, names, now });
+const names = {
+  dns: ['alices-mac.local', 'localhost'],
+  // Every way an IPv6 address is written, an embedded IPv4 tail included.
+  ips: ['192.168.1.20', '10.0.0.7', '127.0.0.1', '::1', '2001:db8::20', 'fd00:1:2:3:4:5:6:7', '::ffff:192.168.1.30'],
+};
+const ca = await createCa({ commonName: 'OpenWork Relay local CA (alices-mac)', now });
+const host = await issueHostCertificate({ ca, names, now });
 const caCert = new X509Certificate(ca.certPem);
 const hostCert = new X509Certificate(host.certPem);
 const days = (c: X509Certificate) => (Date.parse(c.validTo) - Date.parse(c.validFrom)) / DAY;
@@ -63,7 +67,7 @@ test('a TLS client that trusts only the CA accepts the host by its .local name a
     });
   assert.deepEqual(await handshake('alices-mac.local', ca.certPem), { authorized: true, error: undefined });
   assert.equal((await handshake(undefined, ca.certPem)).authorized, true);
-  const stranger = createCa({ commonName: 'someone else', now });
+  const stranger = await createCa({ commonName: 'someone else', now });
   assert.equal((await handshake('alices-mac.local', stranger.certPem)).authorized, false, 'another CA does not vouch for it');
 });
 
@@ -88,12 +92,17 @@ test('openssl agrees: CA:true with pathlen 0, a critical key usage, and a chain 
   assert.match(hostText, /Key Usage: critical\s+Digital Signature\n/);
   assert.match(hostText, /Extended Key Usage: \s*TLS Web Server Authentication/);
   assert.match(hostText, /Authority Key Identifier/);
+  // UTF8String names (RFC 5280), and the issuer written exactly as the CA's subject.
+  const dn = (file: string, which: string) => execFileSync('openssl', ['x509', '-in', join(dir, file), '-noout', which, '-nameopt', 'RFC2253,show_type'], { encoding: 'utf8' }).split('=').slice(1).join('=');
+  assert.equal(dn('ca.pem', '-subject'), 'CN=UTF8STRING:OpenWork Relay local CA (alices-mac),O=UTF8STRING:OpenWork Relay\n');
+  assert.equal(dn('host.pem', '-issuer'), dn('ca.pem', '-subject'));
+  assert.equal(dn('host.pem', '-subject'), 'CN=UTF8STRING:alices-mac.local,O=UTF8STRING:OpenWork Relay\n');
   const verified = execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), join(dir, 'host.pem')], { encoding: 'utf8' });
   assert.match(verified, /host\.pem: OK/);
 });
 
-test('it refuses a certificate without names, and names that are not ASCII host names', () => {
-  assert.throws(() => issueHostCertificate({ ca, names: { dns: [], ips: [] } }), RangeError);
-  assert.throws(() => issueHostCertificate({ ca, names: { dns: ['bücher.local'], ips: [] } }), /names\.dns.*punycode/);
-  assert.throws(() => issueHostCertificate({ ca, names: { dns: [], ips: ['999.1.1.1'] } }), /ip: not an IP address/);
+test('it refuses a certificate without names, and names that are not ASCII host names', async () => {
+  await assert.rejects(issueHostCertificate({ ca, names: { dns: [], ips: [] } }), RangeError);
+  await assert.rejects(issueHostCertificate({ ca, names: { dns: ['bücher.local'], ips: [] } }), /names\.dns.*punycode/);
+  await assert.rejects(issueHostCertificate({ ca, names: { dns: [], ips: ['999.1.1.1'] } }), /ip: not an IP address/);
 });

@@ -87,13 +87,13 @@ export interface TlsSetupResult {
  * `npm start -- tls setup`: makes the CA unless one exists, then always issues a fresh host
  * certificate, and prints the fingerprint a person compares on the phone.
  */
-export function tlsSetup(opts: TlsSetupOptions): TlsSetupResult {
+export async function tlsSetup(opts: TlsSetupOptions): Promise<TlsSetupResult> {
   const paths = localCaPaths(opts.dataDir);
   let ca = loadLocalCa(opts.dataDir);
   const createdCa = !ca;
   if (!ca) {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-    const made = createCa({ commonName: caCommonName(opts.hostName), now: opts.now });
+    const made = await createCa({ commonName: caCommonName(opts.hostName), now: opts.now });
     writeAtomic(paths.caKey, made.keyPem, 0o600);
     writeAtomic(paths.caCert, made.certPem, 0o644);
     ca = loadLocalCa(opts.dataDir)!;
@@ -101,7 +101,7 @@ export function tlsSetup(opts: TlsSetupOptions): TlsSetupResult {
   } else {
     opts.log.info('kept the existing local certificate authority', { path: paths.caCert });
   }
-  issue(ca, opts.names, opts.now);
+  await issue(ca, opts.names, opts.now);
   opts.log.info('issued the host certificate', { path: paths.hostCert, names: [...opts.names.dns, ...opts.names.ips].join(', ') });
   logFingerprint(ca, opts.log);
   return { ca, createdCa };
@@ -141,10 +141,10 @@ export function checkHostCertificate(ca: LocalCa, names: CertificateNames, now: 
 }
 
 /** Re-issues the host certificate when `checkHostCertificate` says so; returns whether it did. */
-export function renewHostCertificate(ca: LocalCa, names: CertificateNames, log: Logger, now: Date = new Date()): boolean {
+export async function renewHostCertificate(ca: LocalCa, names: CertificateNames, log: Logger, now: Date = new Date()): Promise<boolean> {
   const check = checkHostCertificate(ca, names, now);
   if (!check.renew) return false;
-  issue(ca, names, now);
+  await issue(ca, names, now);
   log.info('re-issued the host certificate', { reason: check.reason, detail: check.detail, path: ca.paths.hostCert });
   warnIfCaEnding(ca, log, now);
   return true;
@@ -157,9 +157,9 @@ export function warnIfCaEnding(ca: LocalCa, log: Logger, now: Date = new Date())
   }
 }
 
-function issue(ca: LocalCa, names: CertificateNames, now?: Date): void {
+async function issue(ca: LocalCa, names: CertificateNames, now?: Date): Promise<void> {
   const caPair: KeyAndCertificate = { keyPem: readFileSync(ca.paths.caKey, 'utf8'), certPem: ca.certPem };
-  const made = issueHostCertificate({ ca: caPair, names, now });
+  const made = await issueHostCertificate({ ca: caPair, names, now });
   // Key first: the server reads both only after this returns, and a crash in between leaves a
   // pair that checkHostCertificate reports as not matching, so the next start re-issues.
   writeAtomic(ca.paths.hostKey, made.keyPem, 0o600);

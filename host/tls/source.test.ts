@@ -34,36 +34,36 @@ function until<T>(predicate: () => T | undefined): { poke: () => void; done: Pro
   return { poke, done };
 }
 
-test('without own files or tls setup the host serves plain HTTP', (t) => {
-  assert.equal(openTlsSource({ dataDir: tempDir(t), names: () => names, log: silentLogger }), undefined);
+test('without own files or tls setup the host serves plain HTTP', async (t) => {
+  assert.equal(await openTlsSource({ dataDir: tempDir(t), names: () => names, log: silentLogger }), undefined);
 });
 
-test('own files are checked at start: a key that does not belong to the certificate is refused with a fix', (t) => {
+test('own files are checked at start: a key that does not belong to the certificate is refused with a fix', async (t) => {
   const dir = tempDir(t);
-  const ca = createCa({ commonName: 'mkcert' });
-  const a = issueHostCertificate({ ca, names });
-  const b = issueHostCertificate({ ca, names });
+  const ca = await createCa({ commonName: 'mkcert' });
+  const a = await issueHostCertificate({ ca, names });
+  const b = await issueHostCertificate({ ca, names });
   writeFileSync(join(dir, 'cert.pem'), a.certPem);
   writeFileSync(join(dir, 'key.pem'), b.keyPem);
-  assert.throws(
-    () => openTlsSource({ dataDir: dir, own: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, names: () => names, log: silentLogger }),
+  await assert.rejects(
+    openTlsSource({ dataDir: dir, own: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, names: () => names, log: silentLogger }),
     /--tls-cert .*cert\.pem and --tls-key .*key\.pem cannot be used: the key does not belong to the certificate/,
   );
 });
 
 test('own files win over the local CA and are reloaded once a new, matching pair is in place', async (t) => {
   const dir = tempDir(t);
-  tlsSetup({ dataDir: dir, names, hostName: 'alices-mac', log: silentLogger });
-  const ca = createCa({ commonName: 'mkcert' });
+  await tlsSetup({ dataDir: dir, names, hostName: 'alices-mac', log: silentLogger });
+  const ca = await createCa({ commonName: 'mkcert' });
   const files: TlsFiles = { cert: join(dir, 'own.crt'), key: join(dir, 'own.key') };
-  const first = issueHostCertificate({ ca, names });
+  const first = await issueHostCertificate({ ca, names });
   writeFileSync(files.cert, first.certPem);
   writeFileSync(files.key, first.keyPem);
 
   const lines: string[] = [];
   const changes: TlsFiles[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
-  const source = openTlsSource({ dataDir: dir, own: files, names: () => names, log, pollMs: 20 })!;
+  const source = (await openTlsSource({ dataDir: dir, own: files, names: () => names, log, pollMs: 20 }))!;
   assert.equal(source.kind, 'own');
   assert.deepEqual(source.files, files);
   assert.equal(source.ca, undefined, 'no local CA to offer with own files');
@@ -80,7 +80,7 @@ test('own files win over the local CA and are reloaded once a new, matching pair
   t.after(() => clearInterval(poll));
 
   // A renewal tool writes the key first: the pair does not match until the certificate follows.
-  const second = issueHostCertificate({ ca, names });
+  const second = await issueHostCertificate({ ca, names });
   writeFileSync(files.key, second.keyPem);
   assert.ok(await warned.done, 'the half-written pair is noticed');
   assert.equal(changes.length, 0, 'and not loaded');
@@ -92,10 +92,10 @@ test('own files win over the local CA and are reloaded once a new, matching pair
 
 test('with the local CA the host certificate is renewed at start and when the addresses change', async (t) => {
   const dir = tempDir(t);
-  const { ca } = tlsSetup({ dataDir: dir, names, hostName: 'alices-mac', log: silentLogger });
+  const { ca } = await tlsSetup({ dataDir: dir, names, hostName: 'alices-mac', log: silentLogger });
   let current: CertificateNames = { dns: names.dns, ips: ['10.0.0.5', ...names.ips] };
   const lines: string[] = [];
-  const source = openTlsSource({ dataDir: dir, names: () => current, log: createLogger({ write: (l) => lines.push(l) }), renewEveryMs: 20 })!;
+  const source = (await openTlsSource({ dataDir: dir, names: () => current, log: createLogger({ write: (l) => lines.push(l) }), renewEveryMs: 20 }))!;
   assert.equal(source.kind, 'local-ca');
   assert.equal(source.ca?.fingerprint, ca.fingerprint);
   assert.deepEqual(source.files, { cert: ca.paths.hostCert, key: ca.paths.hostKey });

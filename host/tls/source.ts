@@ -53,12 +53,12 @@ const OWN_WARN_BEFORE_MS = 14 * 24 * 60 * 60 * 1000;
  * host certificate if needed and prints the CA's fingerprint. Throws with a fix when own files are
  * not a usable pair.
  */
-export function openTlsSource(opts: TlsSourceOptions): TlsSource | undefined {
+export async function openTlsSource(opts: TlsSourceOptions): Promise<TlsSource | undefined> {
   const now = opts.now ?? (() => new Date());
   if (opts.own) return ownSource(opts.own, opts, now);
   const ca = loadLocalCa(opts.dataDir);
   if (!ca) return undefined;
-  renewHostCertificate(ca, opts.names(), opts.log, now());
+  await renewHostCertificate(ca, opts.names(), opts.log, now());
   logFingerprint(ca, opts.log);
   warnIfCaEnding(ca, opts.log, now());
   return localCaSource(ca, opts, now);
@@ -71,15 +71,25 @@ function localCaSource(ca: LocalCa, opts: TlsSourceOptions, now: () => Date): Tl
     files,
     ca,
     watch(onChange) {
-      const timer = setInterval(() => {
+      // One renewal at a time (two would write the same files), and none reported once stopped.
+      let renewing = false;
+      let stopped = false;
+      const check = async () => {
+        renewing = true;
         try {
-          if (renewHostCertificate(ca, opts.names(), opts.log, now())) onChange(files);
+          if ((await renewHostCertificate(ca, opts.names(), opts.log, now())) && !stopped) onChange(files);
         } catch (err) {
           opts.log.error('cannot renew the host certificate', { err });
+        } finally {
+          renewing = false;
         }
-      }, opts.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS);
+      };
+      const timer = setInterval(() => void (renewing || check()), opts.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS);
       timer.unref();
-      return () => clearInterval(timer);
+      return () => {
+        stopped = true;
+        clearInterval(timer);
+      };
     },
   };
 }

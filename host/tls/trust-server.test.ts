@@ -9,7 +9,7 @@ import { createCa } from './certificates.ts';
 import { CA_DER_TYPE, CA_PEM_TYPE, createTrustServer, defaultTrustPort, orderedLinks, type TrustServer } from './trust-server.ts';
 
 const { uws } = loadUws();
-const ca = createCa({ commonName: 'OpenWork Relay local CA (alices-mac)' });
+const ca = await createCa({ commonName: 'OpenWork Relay local CA (alices-mac)' });
 const fingerprint = new X509Certificate(ca.certPem).fingerprint256;
 const HTTPS_URLS = ['https://alices-mac.local:8787', 'https://192.168.1.20:8787', 'https://[2001:db8::20]:8787'];
 
