@@ -1,9 +1,10 @@
 /**
- * The route table: one lazy screen per route, addressed by the URL fragment (`#/session/<id>`),
- * so every navigation stays on index.html and the service worker's shell serves them all offline.
+ * The routes: one screen per route, addressed by the URL fragment (`#/session/<id>`), so every
+ * navigation stays on index.html and the service worker's shell serves them all offline. The
+ * screens themselves are in the table of app/screens.ts: screens link to routes, so this module
+ * must not import them.
  * @module
  */
-import { lazy, type Component } from 'solid-js';
 
 export type RouteName = 'pair' | 'sessions' | 'session' | 'settings';
 
@@ -13,28 +14,21 @@ export interface Route {
   readonly param?: string;
 }
 
+/** What a screen is given by its route. */
 export interface ScreenProps {
   readonly param?: string;
 }
 
-type LazyScreen = Component<ScreenProps> & { preload: () => Promise<{ default: Component<ScreenProps> }> };
-
-interface ScreenDef {
-  readonly title: string;
-  readonly component: LazyScreen;
-  /** Whether the route needs its parameter; routes without one reject it. */
-  readonly param: 'required' | 'optional' | 'none';
-}
-
-export const SCREENS: Record<RouteName, ScreenDef> = {
-  pair: { title: 'Pair', param: 'optional', component: lazy(() => import('./screens/pair/PairScreen.tsx')) },
-  sessions: { title: 'Sessions', param: 'none', component: lazy(() => import('./screens/sessions/SessionsScreen.tsx')) },
-  session: { title: 'Session', param: 'required', component: lazy(() => import('./screens/session/SessionScreen.tsx')) },
-  settings: { title: 'Settings', param: 'none', component: lazy(() => import('./screens/settings/SettingsScreen.tsx')) },
+/** Whether each route needs its parameter; routes without one reject it. */
+const PARAMS: Record<RouteName, 'required' | 'optional' | 'none'> = {
+  pair: 'optional',
+  sessions: 'none',
+  session: 'required',
+  settings: 'none',
 };
 
 function isRouteName(s: string): s is RouteName {
-  return Object.hasOwn(SCREENS, s);
+  return Object.hasOwn(PARAMS, s);
 }
 
 /** `#/session/abc` → `{ name: 'session', param: 'abc' }`; null for an empty or unknown fragment. */
@@ -48,7 +42,7 @@ export function parseRoute(hash: string): Route | null {
   } catch {
     return null; // malformed %-escape
   }
-  const rule = SCREENS[name].param;
+  const rule = PARAMS[name];
   if ((rule === 'required' && !param) || (rule === 'none' && param)) return null;
   return param ? { name, param } : { name };
 }

@@ -1,6 +1,6 @@
 import { ErrorBoundary, lazy, Show, Suspense } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
-import { SCREENS } from '../routes.ts';
+import { SCREENS } from './screens.ts';
 import { Banner } from '../ui/Banner.tsx';
 import { Button } from '../ui/Button.tsx';
 import { StatusPill } from '../ui/StatusPill.tsx';

@@ -1,0 +1,129 @@
+/**
+ * The requests for approval the computer in use waits for, and those that expired before they
+ * were answered (shown, with why, until the person dismisses them).
+ * @module
+ */
+import { batch, createSignal, type Accessor } from 'solid-js';
+import type { PermissionReply, Resync } from '../../shared/protocol/messages.ts';
+import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import { errorCode } from '../net/explain.ts';
+import type { HostLink } from '../net/host-link.ts';
+import { toRelayEvent } from './events.ts';
+
+/** A request the host says can no longer be answered (the runtime restarted, or withdrew it). */
+export interface ExpiredPermission {
+  request: PermissionAskedEvent;
+  /** Why, for a person. */
+  reason: string;
+}
+
+export interface ApprovalsDeps {
+  request: HostLink['request'];
+  /** Shows the diff a request carries on its tool call in the open timeline. */
+  attachDiff(request: PermissionAskedEvent): void;
+}
+
+export interface Approvals {
+  /** Approvals the computer in use waits for, oldest first. */
+  readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
+  /** Requests that expired before they were answered, shown until the person dismisses them. */
+  readonly expired: Accessor<readonly ExpiredPermission[]>;
+  /** Whether a request of `sessionId` waits for an answer. */
+  waiting(sessionId: string): boolean;
+  asked(request: PermissionAskedEvent): void;
+  /** The request was answered (here or elsewhere). */
+  drop(requestId: string): void;
+  /** Requests of a finished turn cannot be answered any more. */
+  sessionEnded(sessionId: string): void;
+  /** Moves a waiting request to the expired ones, with why; one this phone never showed is ignored. */
+  expire(requestId: string, reason: string): void;
+  /** Takes the host's list of waiting requests (in a resync) as the truth. */
+  resync(permissions: Resync['permissions']): void;
+  /**
+   * Answers a waiting request. Rejects (code `permission.expired`) when the host says it expired,
+   * and without asking the host when it is already known to have expired.
+   */
+  reply(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
+  dismissExpired(requestId: string): void;
+  /** Forgets the previous computer's requests. */
+  reset(): void;
+}
+
+export function createApprovals(deps: ApprovalsDeps): Approvals {
+  const [permissions, setPermissions] = createSignal<readonly PermissionAskedEvent[]>([]);
+  const [expiredPermissions, setExpired] = createSignal<readonly ExpiredPermission[]>([]);
+
+  const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
+
+  const expirePermission = (requestId: string, reason: string) => {
+    const request = permissions().find((p) => p.requestId === requestId);
+    batch(() => {
+      dropPermission(requestId);
+      const known = expiredPermissions().find((e) => e.request.requestId === requestId);
+      if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
+    });
+  };
+
+  return {
+    permissions,
+    expired: expiredPermissions,
+    waiting: (sessionId) => permissions().some((p) => p.sessionId === sessionId),
+
+    asked(event) {
+      if (!permissions().some((p) => p.requestId === event.requestId)) setPermissions([...permissions(), event]);
+      deps.attachDiff(event);
+    },
+
+    drop: dropPermission,
+    sessionEnded: (sessionId) => setPermissions(permissions().filter((p) => p.sessionId !== sessionId)),
+    expire: expirePermission,
+
+    resync(raw) {
+      const pending = raw.flatMap((p) => {
+        const e = toRelayEvent(p as unknown as Record<string, unknown>);
+        return e?.type === 'permission.asked' ? [e] : [];
+      });
+      setPermissions(pending);
+      for (const p of pending) deps.attachDiff(p);
+    },
+
+    async reply(req, reply) {
+      if (expiredPermissions().some((e) => e.request.requestId === req.requestId)) throw new PermissionExpired();
+      try {
+        await deps.request({ t: 'permission.reply', requestId: req.requestId, reply });
+        dropPermission(req.requestId);
+      } catch (err) {
+        const code = errorCode(err);
+        // Answered elsewhere, or its turn ended: nothing left to decide.
+        if (code === 'request.unknown') dropPermission(req.requestId);
+        // Gone with the runtime: the person must see that their answer did not count.
+        if (code === 'permission.expired') expirePermission(req.requestId, expiryReason(err));
+        throw err;
+      }
+    },
+
+    dismissExpired(requestId) {
+      setExpired(expiredPermissions().filter((e) => e.request.requestId !== requestId));
+    },
+
+    reset() {
+      setPermissions([]);
+      setExpired([]);
+    },
+  };
+}
+
+/** Refusing to send an answer to a request known to have expired (explain.ts words it). */
+class PermissionExpired extends Error {
+  readonly code = 'permission.expired';
+  constructor() {
+    super('this permission request expired; the answer was not sent');
+    this.name = 'PermissionExpired';
+  }
+}
+
+/** The host's refusal says why the request expired (host/rpc/permissions.ts): "… expired (<why>); …". */
+function expiryReason(err: unknown): string {
+  const why = err instanceof Error ? /expired \((.+)\); the answer/.exec(err.message)?.[1] : undefined;
+  return why ?? 'your computer no longer has this request';
+}

@@ -1,0 +1,131 @@
+/**
+ * The session list as this phone has it for the computer in use: the cached copy first, then the
+ * host's answer (cached in turn), kept current by runtime events. Says whether the list is live,
+ * why it could not be fetched, and which workspaces the host could not list.
+ * @module
+ */
+import { batch, createSignal, type Accessor } from 'solid-js';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
+import { explainRequest } from '../net/explain.ts';
+import type { HostLink } from '../net/host-link.ts';
+import { loadSessions, saveSessions } from '../storage/cache.ts';
+import type { HostRecord, SessionRecord } from '../storage/db.ts';
+import { createSessionsStore, inWorkspace, listFromHost, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
+import type { WithDb } from './with-db.ts';
+
+export interface SessionListDeps {
+  withDb: WithDb;
+  request: HostLink['request'];
+  activeHost: () => HostRecord | undefined;
+  activeId: () => string | undefined;
+  /** The link's generation: an answer that arrives after a switch of computer is ignored. */
+  generation: () => number;
+  now: () => number;
+}
+
+export interface SessionList {
+  readonly sessions: SessionsStore;
+  /** True once the connected host answered `sessions.list` (the list is live, not cached). */
+  readonly fresh: Accessor<boolean>;
+  readonly error: Accessor<string>;
+  /**
+   * Workspaces whose sessions the host could not list in its last answer, with why; the sessions
+   * this phone knew there stay listed as they were.
+   */
+  readonly unavailable: Accessor<readonly UnavailableWorkspace[]>;
+  /** Asks the host for the list. */
+  refresh(): Promise<void>;
+  /** Shows the cached list of the computer in use (none when there is none). */
+  loadCache(): Promise<void>;
+  /** The link connected (the last connection's failure is forgotten: it asks again) or dropped (the list is no longer live). */
+  linkChanged(connected: boolean): void;
+  /** Forgets the previous computer's list state. */
+  reset(): void;
+  apply(event: RelayRuntimeEvent): void;
+  /** Makes a session on the host, keyed by `key`, and lists it; resolves with its id. */
+  create(key: string): Promise<string>;
+}
+
+export function createSessionList(deps: SessionListDeps): SessionList {
+  const { withDb, request, generation } = deps;
+  const [sessionsFresh, setSessionsFresh] = createSignal(false);
+  const [listError, setListError] = createSignal('');
+  const [unavailable, setUnavailable] = createSignal<readonly UnavailableWorkspace[]>([]);
+  const sessions = createSessionsStore(deps.now);
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const persistSessionsSoon = () => {
+    clearTimeout(saveTimer);
+    const host = deps.activeHost();
+    if (!host) return;
+    saveTimer = setTimeout(() => {
+      const records: SessionRecord[] = sessions.list().map((s) => ({ hostId: host.hostId, ...stripUndefined(s) }));
+      void withDb((db) => saveSessions(db, host.hostId, records));
+    }, 300);
+  };
+
+  return {
+    sessions,
+    fresh: sessionsFresh,
+    error: listError,
+    unavailable,
+
+    async refresh() {
+      const gen = generation();
+      try {
+        const listed = listFromHost(await request({ t: 'sessions.list', withUnavailable: true }));
+        if (gen !== generation()) return;
+        batch(() => {
+          // A workspace that did not answer this time keeps the sessions last known in it.
+          sessions.replace(listed.sessions, (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
+          setUnavailable(listed.unavailable);
+          setListError('');
+          setSessionsFresh(true);
+        });
+        persistSessionsSoon();
+      } catch (err) {
+        if (gen === generation()) {
+          setUnavailable([]);
+          setListError(explainRequest(err));
+        }
+      }
+    },
+
+    async loadCache() {
+      const host = deps.activeHost();
+      sessions.clear();
+      if (!host) return;
+      const cached = (await withDb((db) => loadSessions(db, host.hostId))) ?? [];
+      if (host.hostId !== deps.activeId()) return;
+      sessions.replace(cached.map(({ hostId: _h, ...s }) => s));
+    },
+
+    linkChanged(connected) {
+      if (connected) setListError('');
+      else setSessionsFresh(false);
+    },
+
+    reset() {
+      setSessionsFresh(false);
+      setListError('');
+      setUnavailable([]);
+    },
+
+    apply(event) {
+      if (sessions.apply(event)) persistSessionsSoon();
+    },
+
+    async create(key) {
+      const created = summariesFromHost(await request({ t: 'session.create', key }))[0];
+      if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
+      sessions.replace([...sessions.list(), created]);
+      persistSessionsSoon();
+      return created.sessionId;
+    },
+  };
+}
+
+function stripUndefined(s: SessionSummary): SessionSummary {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as SessionSummary;
+}

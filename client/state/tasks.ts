@@ -1,0 +1,80 @@
+/**
+ * The tasks the person writes, on the computer in use: the outbox (outbox.ts) wired to IndexedDB,
+ * to the link and to the top bar's counts, and a new task's wait for its session.
+ * @module
+ */
+import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import { explainRequest } from '../net/explain.ts';
+import type { HostLink } from '../net/host-link.ts';
+import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
+import type { ConnectionStore } from './connection.ts';
+import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
+import type { WithDb } from './with-db.ts';
+
+export interface TasksDeps {
+  withDb: WithDb;
+  request: HostLink['request'];
+  connection: ConnectionStore;
+  /** Whether tasks can go out now (connected, and the runtime ready). */
+  ready(): boolean;
+  /** Makes a session for a new task, keyed by its task id; resolves with the session's id. */
+  createSession(key: string): Promise<string>;
+  /** The host accepted a task: its session is busy from now on. */
+  onAccepted(accepted: TaskAccepted): void;
+  now: () => number;
+}
+
+export interface Tasks {
+  readonly outbox: Outbox;
+  /**
+   * Queues `text` as the first task of a new session (made when it is sent). Resolves once it is
+   * stored, with the new session's id when the task went out at once, undefined when it waits.
+   */
+  newTask(text: string): Promise<string | undefined>;
+  /** Queues a task for a session; resolves once it is stored (it is sent from the outbox). */
+  sendTask(sessionId: string, text: string): Promise<void>;
+}
+
+export function createTasks(deps: TasksDeps): Tasks {
+  const { withDb, request, ready } = deps;
+  const outbox = createOutbox({
+    storage: {
+      load: async (hostId) => (await withDb((db) => loadOutbox(db, hostId))) ?? [],
+      // Without storage (private mode, quota) the outbox still works, from memory only.
+      put: async (item) => void (await withDb((db) => putOutboxItem(db, item))),
+      remove: async (key) => void (await withDb((db) => deleteOutboxItem(db, key))),
+    },
+    transport: {
+      ready,
+      createSession: deps.createSession,
+      submit: (task) => request({ t: 'task.submit', ...task }),
+      messages: (sessionId) => request({ t: 'session.messages', sessionId }),
+    },
+    explain: explainRequest,
+    now: deps.now,
+    onAccepted: (_item, accepted) => deps.onAccepted(accepted),
+    onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
+  });
+
+  return {
+    outbox,
+
+    async newTask(text) {
+      const { record, next } = await outbox.add({ text });
+      // Only a task that goes out now is worth waiting for; others show as queued in the list.
+      if (!ready() || outbox.items()[0]?.key !== record.key) return undefined;
+      // A passing failure while still connected is retried shortly: keep waiting while connected
+      // (looking again now and then, as nothing may happen to it once the connection is gone).
+      let progress = await next;
+      while (progress.kind === 'held' && ready()) {
+        progress = await Promise.race([outbox.progress(record.key), new Promise<OutboxProgress>((r) => setTimeout(() => r(progress), 15_000))]);
+      }
+      if (progress.kind === 'session') return progress.sessionId;
+      return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
+    },
+
+    async sendTask(sessionId, text) {
+      await outbox.add({ sessionId, text });
+    },
+  };
+}
