@@ -50,6 +50,8 @@ export interface Health {
   code?: ErrorCode;
   address?: string;
   connectedAt?: number;
+  /** When the last connection ended: the runtime and provider facts below are as known then. */
+  lostAt?: number;
   rttMs?: number;
   pingAt?: number;
   hostVersion?: string;
@@ -190,6 +192,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     else if (state.phase === 'waiting') c.reconnecting(state.reason);
     else c.offline(state.reason);
     batch(() => {
+      if (health.phase === 'connected' && state.phase !== 'connected') setHealth('lostAt', now());
       setHealth({
         phase: state.phase,
         reason: state.phase === 'connected' ? 'End-to-end encrypted' : state.reason,
@@ -412,7 +415,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     link = undefined;
     const host = activeHost();
     if (!host) {
-      deps.connection.offline(NO_HOST);
+      deps.connection.unpaired();
       setHealth({ phase: 'unpaired', reason: NO_HOST });
       return;
     }
@@ -467,7 +470,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       setListError('');
       setUnavailable([]);
       setUnlistedHere(undefined);
-      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, code: undefined });
+      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, lostAt: undefined, code: undefined });
     });
     await Promise.all([loadActiveCache(), outbox.use(hostId)]);
     await connectActive();
