@@ -42,6 +42,8 @@ export interface ExpiredPermission {
   request: PermissionAskedEvent;
   /** Why, for a person. */
   reason: string;
+  /** The host denied it because nobody answered in time (not: the runtime lost it). */
+  timedOut?: boolean;
 }
 
 export interface Health {
@@ -338,7 +340,9 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
         return;
       }
       case 'permission.replied':
-        dropPermission(event.requestId);
+        // Denied by the host's timeout: kept in view as timed out, not silently gone.
+        if (event.by === 'timeout') expirePermission(event.requestId, 'nobody answered in time, so your computer denied it', true);
+        else dropPermission(event.requestId);
         return;
       case 'session.idle': {
         const timeline = timelines.get(event.sessionId);
@@ -373,12 +377,12 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
 
   /** Moves a waiting request to the expired ones, with why; one this phone never showed is ignored. */
-  const expirePermission = (requestId: string, reason: string) => {
+  const expirePermission = (requestId: string, reason: string, timedOut = false) => {
     const request = permissions().find((p) => p.requestId === requestId);
     batch(() => {
       dropPermission(requestId);
       const known = expiredPermissions().find((e) => e.request.requestId === requestId);
-      if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
+      if (request && !known) setExpired([...expiredPermissions(), { request, reason, ...(timedOut ? { timedOut } : {}) }]);
     });
   };
 
