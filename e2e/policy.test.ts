@@ -570,9 +570,12 @@ test('a question nobody answers is denied after permissionTimeoutSeconds; the ta
   const { channel, waitFor } = await pairDevice(host.relay, url);
   const session = (await channel.request({ t: 'session.create', title: 'unanswered' })) as { id: string };
   await channel.request({ t: 'task.submit', taskId: 'late-1', sessionId: session.id, text: 'go [bash:echo never-runs]' });
+  const submitted = Date.now();
   const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
+  assert.ok(asked.deadline !== undefined && asked.deadline >= submitted + 1000 && asked.deadline <= Date.now() + 1000, `the question carries the host's deadline (${asked.deadline})`);
   const replied = await waitFor('permission.replied', (e) => e.requestId === asked.requestId);
   assert.equal(replied.reply, 'reject');
+  assert.equal(replied.by, 'timeout', 'the answer says the host timed it out');
   const tool = await waitFor('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'error');
   assert.match(tool.error ?? '', /No one answered within 1 second, so the host denied it/);
   assert.doesNotMatch(tool.output ?? '', /never-runs/);

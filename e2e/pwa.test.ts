@@ -137,7 +137,7 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
   it('opens on the pair screen, with a status pill and named controls', async () => {
     await page.goto(proxy.url);
     await page.getByRole('region', { name: 'Pair with your computer' }).waitFor(WAIT);
-    await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: 'Not paired' }).waitFor(WAIT);
     assert.equal(await page.getByRole('button', { name: 'Scan QR' }).isEnabled(), true, 'http://127.0.0.1 is a secure context');
     await page.getByRole('textbox', { name: 'Pairing code' }).waitFor(WAIT);
     await page.getByRole('link', { name: 'Settings' }).waitFor(WAIT);

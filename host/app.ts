@@ -179,6 +179,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       runtimeStatus: status,
       metrics,
       log: log.child('relay'),
+      permissionDeadline: (id) => timeouts.deadlineOf(id),
+      answeredByTimeout: (id) => timeouts.answeredByTimeout(id),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     const r = relay;

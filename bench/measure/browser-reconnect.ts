@@ -4,7 +4,9 @@
  * with its connection cut, then online: time from the page's `online` event to the newest delta
  * on screen; (b) a simulated sleep: page hidden, its connection cut and the host out of reach
  * until the stream has ended, then the page turns visible: time from `visibilitychange` to the
- * newest delta.
+ * newest delta; (c) the host stopped and started again on the same port and data directory, the
+ * page visible: time from the host listening again to the app saying Connected (issue 14's
+ * "back within 2 s").
  * The page reaches the host only through a proxy the bench cuts, so the cut is a real outage.
  * @module
  */
@@ -19,11 +21,17 @@ import { median } from '../lib/stats.ts';
 import { liveSandbox } from '../live/sandbox.ts';
 import { stampDirective } from '../live/stamping-model.ts';
 import { freePort } from '../../e2e/fixtures/spawn-host.ts';
+import { connectedAt, firstAccept, watchConnected } from '../../e2e/fixtures/reconnect-timing.ts';
 
 const DELTAS = 150;
 const GAP_MS = 20;
 const OFFLINE_RUNS = 3;
 const SLEEP_RUNS = 2;
+const RESTART_RUNS = 3;
+/** How long the host stays away in each restart run: the app is on its short schedule meanwhile. */
+const AWAY_MS = 3_000;
+/** The app's promise while visible (issue 14). */
+const BACK_WITHIN_MS = 2_000;
 const WAIT = { timeout: 30_000 };
 /** After the model wrote its last delta: time for the runtime and the host to pass it on. */
 const SETTLE_MS = 500;
@@ -80,7 +88,7 @@ async function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<n
 export const browserReconnect: Measurement = {
   id: 'browser',
   title: '4. Reconnect in the browser: online (or awake) again → the newest event on screen',
-  budgetMs: 180_000,
+  budgetMs: 240_000,
   async run(ctx) {
     const s = section(this.id, this.title);
     let app: AppBuild;
@@ -98,11 +106,13 @@ export const browserReconnect: Measurement = {
     ctx.defer(() => proxy.close());
     const origin = proxy.url.replace(/\/$/, '');
     ctx.progress('browser: starting the host and its OpenCode runtime');
-    const host = await startHostProcess(
-      { mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env, port, publicUrl: origin, autoApprove: true, staticDir: app.dir },
-      { cpuProfDir: ctx.cpuProfDir },
-    );
-    ctx.defer(() => host.stop());
+    const spec = { mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env, port, publicUrl: origin, autoApprove: true, staticDir: app.dir } as const;
+    const startHost = async () => {
+      const started = await startHostProcess(spec, { cpuProfDir: ctx.cpuProfDir });
+      ctx.defer(() => started.stop());
+      return started;
+    };
+    let host = await startHost();
     await host.call({ cmd: 'runtime' });
     const { links } = await host.call({ cmd: 'offers', count: 1 });
 
@@ -159,9 +169,24 @@ export const browserReconnect: Measurement = {
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
     }
 
+    // (c) The host stopped and started again on the same port and data directory.
+    const restarts: number[] = [];
+    for (let i = 0; i < RESTART_RUNS; i++) {
+      ctx.progress(`browser: host restart ${i + 1} of ${RESTART_RUNS}`);
+      await host.stop();
+      await page.locator('.pill[data-status="reconnecting"]').waitFor(WAIT);
+      await watchConnected(page);
+      await new Promise((r) => setTimeout(r, AWAY_MS));
+      const listening = firstAccept(port);
+      ctx.defer(() => listening.stop());
+      host = await startHost();
+      const listenedAt = await listening.at;
+      restarts.push((await connectedAt(page, WAIT.timeout)) - listenedAt);
+    }
+
     const offline = runs.filter((r) => r.kind === 'offline').map((r) => r.caughtUpMs);
     const sleep = runs.filter((r) => r.kind === 'sleep').map((r) => r.caughtUpMs);
-    s.data = { deltas: DELTAS, gapMs: GAP_MS, runs };
+    s.data = { deltas: DELTAS, gapMs: GAP_MS, runs, restarts };
     s.tables.push({
       title: `A task streaming ${DELTAS} deltas (one every ${GAP_MS} ms); the connection is cut while it streams and the stream ends meanwhile`,
       columns: ['case', 'runs', 'caught up: median ms', 'each run ms'],
@@ -170,10 +195,17 @@ export const browserReconnect: Measurement = {
         ['asleep (hidden, socket killed), then visible', sleep.length, median(sleep), sleep.map((x) => x.toFixed(0)).join(', ')],
       ],
     });
+    s.tables.push({
+      title: `The host stopped, away ${AWAY_MS / 1000} s, started again on the same port and data directory; the page visible`,
+      columns: ['case', 'runs', 'host listening → phone connected: median ms', 'each run ms'],
+      rows: [['host restarted', restarts.length, median(restarts), restarts.map((x) => x.toFixed(0)).join(', ')]],
+    });
     s.targets.push(atMost('browser: online → newest event on screen (median)', median(offline), 300, 'ms'));
+    s.targets.push(atMost('browser: host listening again → phone connected (median, visible)', median(restarts), BACK_WITHIN_MS, 'ms'));
     s.notes.push(
       'Offline: Chromium\'s network emulation turned off (navigator.onLine false) and the page\'s connection cut at the proxy; back online, the clock starts at the page\'s `online` event.',
       'Asleep: document.visibilityState set to hidden and the connection cut, the host out of reach until the stream ended (the app backs off meanwhile); then the host is reachable and the page visible, the clock starting at `visibilitychange`. Headless Chromium cannot really hide or suspend a page, so this is a simulation of what the app sees.',
+      'Host restarted: the host process stopped and a new one started on the same port and data directory (its runtime too); the clock starts when the host\'s port first accepts a TCP connection (checked every 20 ms) and stops when the app\'s status says Connected. While visible the app probes GET /healthz every 1–2 s and shakes hands once a probe is answered (client/net/retry-schedule.ts).',
     );
     return s;
   },

@@ -22,7 +22,7 @@ export function App(props: { services: AppServices }) {
     <AppContext.Provider value={props.services}>
       <header class="topbar">
         <a class="topbar__brand" href="#/">Relay</a>
-        <StatusPill status={connection().status} reason={connection().reason} />
+        <StatusPill status={connection().status} reason={connection().reason} onRetry={() => props.services.relay.reconnectNow()} />
         <ApprovalBadge ui={approvals} />
         <a class="topbar__icon" href="#/settings" aria-current={route()?.name === 'settings' ? 'page' : undefined}>
           <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">

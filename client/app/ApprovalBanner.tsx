@@ -2,19 +2,22 @@ import { Show } from 'solid-js';
 import { Banner } from '../ui/Banner.tsx';
 import { Button } from '../ui/Button.tsx';
 import { useApp } from './context.ts';
-import { describeRequest, type ApprovalsUi } from './approvals.ts';
+import { autoAnswer, describeRequest, useSecondClock, type ApprovalsUi } from './approvals.ts';
 
 /** Under the top bar while a request waits (or expired unseen) and its sheet is closed (e.g. on another screen). */
 export function ApprovalBanner(props: { ui: ApprovalsUi }) {
   const { relay } = useApp();
   const item = () => (props.ui.open() ? undefined : props.ui.current());
+  const now = useSecondClock();
   const message = () => {
-    const { request, expired } = item()!;
+    const { request, expired, timedOut } = item()!;
     const title = relay.sessions.get(request.sessionId)?.title;
     const where = title ? ` in “${title}”` : '';
+    if (timedOut) return `The request to ${describeRequest(request).summary}${where} timed out: ${expired}.`;
     if (expired !== undefined) return `The request to ${describeRequest(request).summary}${where} expired: ${expired}. It can no longer be answered.`;
     const more = props.ui.waiting() - 1;
-    return `The agent asks to ${describeRequest(request).summary}${where}.${more > 0 ? ` ${more} more waiting.` : ''}`;
+    const auto = autoAnswer(request.deadline, relay.activeHost()?.label ?? 'your computer', now());
+    return `The agent asks to ${describeRequest(request).summary}${where}.${auto ? ` ${auto}` : ''}${more > 0 ? ` ${more} more waiting.` : ''}`;
   };
   return (
     <Show when={item()}>

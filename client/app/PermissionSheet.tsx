@@ -6,7 +6,7 @@ import { Button } from '../ui/Button.tsx';
 import { DiffView } from '../ui/DiffView.tsx';
 import { parseDiff } from '../ui/diff.ts';
 import { Sheet } from '../ui/Sheet.tsx';
-import { describeRequest, type ApprovalsUi } from './approvals.ts';
+import { autoAnswer, describeRequest, useSecondClock, type ApprovalsUi } from './approvals.ts';
 import { useApp } from './context.ts';
 
 /** What exactly the agent wants to do: the command, the file and its diff, or the raw request. */
@@ -51,6 +51,8 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal('');
   const item = () => props.ui.current();
+  const now = useSecondClock();
+  const hostName = () => relay.activeHost()?.label ?? 'your computer';
   // A refusal belongs to the request it was about.
   createEffect(on(() => item()?.request.requestId, () => setError(''), { defer: true }));
   const answer = async (reply: PermissionReply) => {
@@ -69,21 +71,30 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const title = () => {
     const r = item();
     if (!r) return 'Approval';
+    if (r.timedOut) return 'This request timed out';
     return r.expired !== undefined ? 'This request expired' : describeRequest(r.request).title;
   };
   const close = () => (item()?.expired !== undefined ? props.ui.dismiss() : props.ui.later());
   return (
     <Sheet open={props.ui.open() && item() !== undefined} title={title()} onClose={close}>
       <Show when={item()} keyed>
-        {({ request: r, expired }) => (
+        {({ request: r, expired, timedOut }) => (
           <div class="approval">
             <p class="hint">
               {relay.sessions.get(r.sessionId)?.title ? `In “${relay.sessions.get(r.sessionId)!.title}”` : 'In a session'} on {relay.activeHost()?.label ?? 'your computer'}.
             </p>
-            <Show when={expired !== undefined}>
+            <Show when={expired !== undefined && timedOut}>
+              <p class="note note--error">
+                Timed out: {expired}. Nothing was allowed, and the agent was told why. Ask again in the session if it is still needed.
+              </p>
+            </Show>
+            <Show when={expired !== undefined && !timedOut}>
               <p class="note note--error">
                 Expired: {expired}. Your computer can no longer take an answer to it, so nothing was allowed. Ask again in the session if it is still needed.
               </p>
+            </Show>
+            <Show when={expired === undefined && autoAnswer(r.deadline, hostName(), now())}>
+              <p class="hint countdown" role="timer">{autoAnswer(r.deadline, hostName(), now())}</p>
             </Show>
             <RequestDetails req={r} />
             <Show when={expired === undefined}>

@@ -6,7 +6,7 @@
  * answer it, until the person dismisses it: it must not just vanish.
  * @module
  */
-import { createEffect, createSignal, on, type Accessor } from 'solid-js';
+import { createEffect, createSignal, on, onCleanup, type Accessor } from 'solid-js';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { AppServices } from './context.ts';
 
@@ -14,6 +14,8 @@ export interface ApprovalItem {
   request: PermissionAskedEvent;
   /** Why it can no longer be answered; absent while it waits for an answer. */
   expired?: string;
+  /** It was the host's timeout that answered it (denied, as nobody answered in time). */
+  timedOut?: boolean;
 }
 
 export interface ApprovalsUi {
@@ -35,7 +37,7 @@ export function createApprovalsUi(services: Pick<AppServices, 'relay' | 'router'
   const [open, setOpen] = createSignal(false);
   const deferred = new Set<string>();
   const pending = (): readonly ApprovalItem[] => [
-    ...relay.expiredPermissions().map((e) => ({ request: e.request, expired: e.reason })),
+    ...relay.expiredPermissions().map((e) => ({ request: e.request, expired: e.reason, ...(e.timedOut ? { timedOut: true } : {}) })),
     ...relay.permissions().map((request) => ({ request })),
   ];
   const current = () => pending()[0];
@@ -64,6 +66,31 @@ export function createApprovalsUi(services: Pick<AppServices, 'relay' | 'router'
       if (item?.expired !== undefined) relay.dismissExpired(item.request.requestId);
     },
   };
+}
+
+/**
+ * What happens to a waiting request if nobody answers: the host denies it at its `deadline`
+ * (host/policy/timeouts.ts). "4:05" left, "now" once it is due; undefined when the host sent no
+ * deadline (an older host, or no timeout). The deadline is the host's clock: a phone whose clock
+ * is off by seconds counts down a little early or late, which a countdown of minutes tolerates.
+ */
+export function autoAnswer(deadline: number | undefined, host: string, now: number): string | undefined {
+  if (deadline === undefined) return undefined;
+  const s = Math.ceil((deadline - now) / 1000);
+  if (s <= 0) return `Nobody answered in time: ${host} is denying it now.`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const left = h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+  return `If nobody answers, ${host} denies it in ${left}.`;
+}
+
+/** The time now, every second while a component that reads it is shown. */
+export function useSecondClock(): Accessor<number> {
+  const [now, setNow] = createSignal(Date.now());
+  const timer = setInterval(() => setNow(Date.now()), 1000);
+  onCleanup(() => clearInterval(timer));
+  return now;
 }
 
 /** One line on what a request is about, for the banner and the sheet's title. */

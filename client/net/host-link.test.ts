@@ -357,3 +357,30 @@ test('the browser environment wakes the link on online, on becoming visible and 
   env.rememberAddress!('H1', 'http://a.test:1');
   assert.equal(env.rememberedAddress!('H1'), 'http://a.test:1');
 });
+
+test('the browser environment probes GET /healthz without CORS or cache, and knows whether the page is visible', async () => {
+  const doc = { visibilityState: 'visible' };
+  const fetched: Array<[string, RequestInit]> = [];
+  let up = true;
+  const win = Object.assign(new EventTarget(), {
+    document: doc,
+    navigator: { onLine: true },
+    location: { origin: 'http://b.test:1' },
+    fetch: async (url: URL, init: RequestInit) => {
+      fetched.push([url.href, init]);
+      if (!up) throw new TypeError('Failed to fetch');
+      return new Response(null, { status: 200 });
+    },
+  });
+  const env = browserEnvironment(win as unknown as Window);
+  assert.equal(await env.probe!('http://a.test:1', 1000), true);
+  up = false;
+  assert.equal(await env.probe!('http://a.test:1', 1000), false);
+  assert.deepEqual(fetched.map(([u, i]) => [u, i.mode, i.cache, i.signal instanceof AbortSignal]), [
+    ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
+    ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
+  ]);
+  assert.equal(env.visible!(), true);
+  doc.visibilityState = 'hidden';
+  assert.equal(env.visible!(), false);
+});

@@ -1,8 +1,10 @@
 /**
  * The phone's connection to one paired computer over the encrypted channel: connect by racing
  * the host's known addresses (race.ts; the last winner first), keep it alive with a ping
- * heartbeat that also measures the round trip, and reconnect with jittered backoff, or at once
- * when the phone comes back online, changes network or the app comes back to the front. A
+ * heartbeat that also measures the round trip, and reconnect: while the app is visible by probing
+ * the host's addresses every second or two and shaking hands as soon as one answers, hidden or
+ * after minutes of failure with jittered backoff (retry-schedule.ts), and at once when the phone
+ * comes back online, changes network, the app comes back to the front or the person asks. A
  * connection that survived a sleep is not trusted: it must answer a ping within a second or two,
  * or it is closed and replaced. Reconnects carry the last event number so the host can resume.
  *
@@ -18,6 +20,7 @@ import { candidateAddresses, preferAddress } from './addresses.ts';
 import { createBackoff, type Backoff } from './backoff.ts';
 import { ConnectTimeout, FATAL_CODES, NotConnected, errorCode, explainConnection } from './explain.ts';
 import { raceAddresses, type Race } from './race.ts';
+import { createRetrySchedule, type RetrySchedule } from './retry-schedule.ts';
 
 export type LinkState =
   | { phase: 'connecting'; reason: string }
@@ -54,6 +57,14 @@ export interface LinkEnvironment {
   /** The page's origin, tried first when it is one of the host's addresses. */
   origin: string;
   now(): number;
+  /** Whether a person can see the app (default: always); hidden, the link backs off. */
+  visible?(): boolean;
+  /**
+   * Whether anything answers at `address` within `timeoutMs`: a cheap check, no handshake, that
+   * lets a visible app notice the host is back within a second or two. Without it every retry is
+   * a full handshake, and the link backs off.
+   */
+  probe?(address: string, timeoutMs: number): Promise<boolean>;
   /** The address that won the last race for this host, kept across app restarts. */
   rememberedAddress?(hostId: string): string | undefined;
   rememberAddress?(hostId: string, address: string): void;
@@ -66,6 +77,10 @@ export interface HostLinkOptions {
   env?: LinkEnvironment;
   connect?: (opts: ConnectOptions) => Promise<RelayChannel>;
   backoff?: Backoff;
+  /** When to probe and when to back off (default: retry-schedule.ts's, on `backoff`). */
+  schedule?: RetrySchedule;
+  /** How long a probe waits for an answer (default 1.5 s). */
+  probeTimeoutMs?: number;
   /** One address's handshake (default 10 s). */
   connectTimeoutMs?: number;
   /** How long the preferred address runs alone before the others join the race (default 300 ms). */
@@ -115,6 +130,17 @@ export function browserEnvironment(win: Window = window): LinkEnvironment {
     },
     origin: win.location.origin,
     now: () => performance.now(),
+    visible: () => win.document.visibilityState !== 'hidden',
+    async probe(address, timeoutMs) {
+      try {
+        // Opaque (no-cors) is enough: any HTTP answer means the host is listening again. The
+        // service worker lets /healthz through to the network (client/sw/sw.ts).
+        await win.fetch(new URL('/healthz', address), { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+        return true;
+      } catch {
+        return false;
+      }
+    },
     rememberedAddress(hostId) {
       try {
         return win.localStorage.getItem(REMEMBERED + hostId) ?? undefined;
@@ -145,6 +171,8 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
   const env = opts.env ?? browserEnvironment();
   const connect = opts.connect ?? channelConnect;
   const backoff = opts.backoff ?? createBackoff();
+  const schedule = opts.schedule ?? createRetrySchedule(backoff);
+  const probeTimeoutMs = opts.probeTimeoutMs ?? 1_500;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const headStartMs = opts.headStartMs ?? 300;
   const pingEveryMs = opts.pingEveryMs ?? 5_000;
@@ -158,6 +186,12 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Since when the host has been unreachable (reset by a connection), for the retry schedule. */
+  let failingSince: number | undefined;
+  /** The last handshake followed a probe that got an answer, and failed anyway. */
+  let handshakeFailed = false;
+  /** Bumped by every retry scheduled or attempt started: a probe finishing late finds it moved on. */
+  let waitId = 0;
   /** Every address the host is known by (welcomes add new ones), and the last race's winner. */
   let known = [...host.addresses];
   let preferred = env.rememberedAddress?.(host.hostId);
@@ -251,14 +285,41 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
 
   const scheduleRetry = (err: unknown) => {
     clearTimeout(retryTimer);
+    const id = ++waitId;
     if (!env.online()) {
       setState({ phase: 'offline', reason: 'This phone is offline' });
       return;
     }
-    const delay = backoff.next();
+    failingSince ??= env.now();
+    const plan = env.probe
+      ? schedule.next({ visible: env.visible?.() ?? true, failingForMs: env.now() - failingSince, handshakeFailed })
+      : { kind: 'handshake' as const, delayMs: backoff.next() };
     const why = explainConnection(err, name).message;
-    setState({ phase: 'waiting', reason: `${why}; trying again in ${Math.max(1, Math.round(delay / 1000))} s`, retryAt: env.now() + delay });
-    retryTimer = setTimeout(() => attempt(), delay);
+    const next = plan.kind === 'probe' ? ', trying again…' : `; trying again in ${Math.max(1, Math.round(plan.delayMs / 1000))} s`;
+    setState({ phase: 'waiting', reason: `${why}${next}`, retryAt: env.now() + plan.delayMs });
+    retryTimer = setTimeout(() => (plan.kind === 'probe' ? void probe(err, id) : attempt()), plan.delayMs);
+  };
+
+  /** Shakes hands once any address answers a probe; otherwise waits for the next one. */
+  const probe = async (err: unknown, id: number) => {
+    const addresses = preferAddress(candidateAddresses(known, env.origin), preferred);
+    const answered = await new Promise<boolean>((resolve) => {
+      let left = addresses.length;
+      if (left === 0) resolve(false);
+      for (const address of addresses) {
+        env.probe!(address, probeTimeoutMs).then(
+          (ok) => (ok ? resolve(true) : --left === 0 && resolve(false)),
+          () => --left === 0 && resolve(false),
+        );
+      }
+    });
+    // Woken, closed or asked to reconnect meanwhile: that attempt decides.
+    if (id !== waitId || closed || race || channel) return;
+    if (answered) attempt(true);
+    else {
+      handshakeFailed = false; // the host is gone again: probing is what finds it soonest
+      scheduleRetry(err);
+    }
   };
 
   const heartbeat = () => {
@@ -297,9 +358,11 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     attempt();
   };
 
-  const attempt = () => {
+  /** A full connection attempt (a race of handshakes); `afterProbe` when a probe just got an answer. */
+  const attempt = (afterProbe = false) => {
     if (closed || race || channel) return;
     clearTimeout(retryTimer);
+    waitId++;
     if (!env.online()) {
       setState({ phase: 'offline', reason: 'This phone is offline' });
       return;
@@ -328,7 +391,11 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
         if (race === r) race = undefined;
         if (closed) return;
         if (isFatal(err)) stopWith(err);
-        else scheduleRetry(err);
+        else {
+          // Reachable yet failing: stays so until a probe finds the host gone or a connection works.
+          if (afterProbe) handshakeFailed = true;
+          scheduleRetry(err);
+        }
       },
     );
   };
@@ -355,6 +422,8 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     if (address !== preferred) env.rememberAddress?.(host.hostId, address);
     preferred = address;
     backoff.reset();
+    failingSince = undefined;
+    handshakeFailed = false;
     lastSeen = undefined;
     resyncing = false;
     const welcome = opened.welcome;
@@ -394,6 +463,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       return;
     }
     backoff.reset();
+    failingSince = undefined; // someone is looking again: back to the short schedule
     attempt();
   };
 
@@ -401,6 +471,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
   const offOffline = env.onOffline(() => {
     if (!channel && !closed && current.phase !== 'stopped') {
       clearTimeout(retryTimer);
+      waitId++;
       setState({ phase: 'offline', reason: 'This phone is offline' });
     }
   });
@@ -421,6 +492,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       clearTimeout(pingTimer);
       old?.close(1000, 'reconnecting');
       backoff.reset();
+      failingSince = undefined;
       attempt();
     },
     close() {

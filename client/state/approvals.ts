@@ -15,6 +15,8 @@ export interface ExpiredPermission {
   request: PermissionAskedEvent;
   /** Why, for a person. */
   reason: string;
+  /** The host denied it because nobody answered in time (not: the runtime lost it). */
+  timedOut?: boolean;
 }
 
 export interface ApprovalsDeps {
@@ -36,7 +38,7 @@ export interface Approvals {
   /** Requests of a finished turn cannot be answered any more. */
   sessionEnded(sessionId: string): void;
   /** Moves a waiting request to the expired ones, with why; one this phone never showed is ignored. */
-  expire(requestId: string, reason: string): void;
+  expire(requestId: string, reason: string, timedOut?: boolean): void;
   /** Takes the host's list of waiting requests (in a resync) as the truth. */
   resync(permissions: Resync['permissions']): void;
   /**
@@ -55,12 +57,12 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
 
   const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
 
-  const expirePermission = (requestId: string, reason: string) => {
+  const expirePermission = (requestId: string, reason: string, timedOut = false) => {
     const request = permissions().find((p) => p.requestId === requestId);
     batch(() => {
       dropPermission(requestId);
       const known = expiredPermissions().find((e) => e.request.requestId === requestId);
-      if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
+      if (request && !known) setExpired([...expiredPermissions(), { request, reason, ...(timedOut ? { timedOut } : {}) }]);
     });
   };
 

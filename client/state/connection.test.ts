@@ -2,10 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnectionStore, statusSummary } from './connection.ts';
 
-test('starts offline with a reason', () => {
+test('starts unpaired (not offline) with a reason', () => {
   const c = createConnectionStore({ now: () => 1 });
-  assert.equal(c.state.status, 'offline');
+  assert.equal(c.state.status, 'unpaired');
   assert.match(c.state.reason, /paired/);
+  assert.equal(statusSummary(c.state).label, 'Not paired');
+});
+
+test('a pairing under way shows as Pairing, whatever the link does, until it ends', () => {
+  const c = createConnectionStore({ now: () => 1 });
+  c.pairing('vm:8080');
+  assert.equal(statusSummary(c.state).label, 'Pairing');
+  c.offline('This phone is offline');
+  assert.equal(statusSummary(c.state).label, 'Pairing');
+  c.pairing(undefined);
+  assert.equal(statusSummary(c.state).label, 'Offline');
 });
 
 test('named actions move the status and stamp the time of a status change only', () => {
@@ -29,7 +40,7 @@ test('the summary says catching up only while connected, and counts the outbox',
   c.outbox({ queued: 2, failed: 0 });
   c.catchingUp(true);
   assert.equal(c.state.catchingUp, false, 'not connected: nothing to catch up with');
-  assert.deepEqual(statusSummary(c.state), { label: 'Offline', extra: '2 queued' });
+  assert.deepEqual(statusSummary(c.state), { label: 'Not paired', extra: '2 queued' });
   c.connected();
   c.catchingUp(true);
   assert.deepEqual(statusSummary(c.state), { label: 'Catching up', extra: '2 queued' });

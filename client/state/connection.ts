@@ -7,7 +7,8 @@
  */
 import { createStore } from 'solid-js/store';
 
-export type ConnectionStatus = 'offline' | 'connecting' | 'connected' | 'reconnecting';
+/** `unpaired`: no computer to connect to (not the same as offline: nothing is wrong). */
+export type ConnectionStatus = 'unpaired' | 'offline' | 'connecting' | 'connected' | 'reconnecting';
 
 export interface ConnectionState {
   readonly status: ConnectionStatus;
@@ -21,6 +22,8 @@ export interface ConnectionState {
   readonly failed: number;
   /** Connected, but missed events are still being replayed or reloaded. */
   readonly catchingUp: boolean;
+  /** The computer a pairing under way is with (the pair screen): the pill says so, not the link's state. */
+  readonly pairingWith?: string;
 }
 
 export interface ConnectionStore {
@@ -29,16 +32,21 @@ export interface ConnectionStore {
   connected(reason?: string): void;
   reconnecting(reason: string): void;
   offline(reason: string): void;
+  unpaired(): void;
+  /** A pairing with `host` is under way; undefined when it ended. */
+  pairing(host: string | undefined): void;
   /** The outbox changed. */
   outbox(counts: { queued: number; failed: number }): void;
   catchingUp(on: boolean): void;
 }
 
+const NO_HOST = 'Not paired with a computer yet';
+
 export function createConnectionStore(initial: { status?: ConnectionStatus; reason?: string; now?: () => number } = {}): ConnectionStore {
   const now = initial.now ?? Date.now;
   const [state, setState] = createStore<ConnectionState>({
-    status: initial.status ?? 'offline',
-    reason: initial.reason ?? 'Not paired with a computer yet',
+    status: initial.status ?? 'unpaired',
+    reason: initial.reason ?? NO_HOST,
     since: now(),
     queued: 0,
     failed: 0,
@@ -55,21 +63,27 @@ export function createConnectionStore(initial: { status?: ConnectionStatus; reas
     connected: (reason = 'End-to-end encrypted') => move('connected', reason),
     reconnecting: (reason) => move('reconnecting', reason),
     offline: (reason) => move('offline', reason),
+    unpaired: () => move('unpaired', NO_HOST),
+    pairing: (host) => setState({ pairingWith: host }),
     outbox: ({ queued, failed }) => setState({ queued, failed }),
     catchingUp: (on) => setState({ catchingUp: on && state.status === 'connected' }),
   };
 }
 
 export const STATUS_LABEL: Record<ConnectionStatus, string> = {
+  unpaired: 'Not paired',
   offline: 'Offline',
   connecting: 'Connecting',
   connected: 'Connected',
   reconnecting: 'Reconnecting',
 };
 
-/** The pill's words: the status ("Catching up" while connected but behind), then the outbox. */
+/**
+ * The pill's words: the status ("Pairing" while a pairing is under way, "Catching up" while
+ * connected but behind), then the outbox.
+ */
 export function statusSummary(state: ConnectionState): { label: string; extra: string } {
-  const label = state.status === 'connected' && state.catchingUp ? 'Catching up' : STATUS_LABEL[state.status];
+  const label = state.pairingWith !== undefined ? 'Pairing' : state.status === 'connected' && state.catchingUp ? 'Catching up' : STATUS_LABEL[state.status];
   const parts = [
     ...(state.queued ? [`${state.queued} queued`] : []),
     ...(state.failed ? [`${state.failed} not sent`] : []),

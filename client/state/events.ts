@@ -7,7 +7,7 @@
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../../shared/protocol/runtime-events.ts';
 
 /** s: string, b: boolean, n: number, o: object, a: array of strings, l: array, ?: may be absent. */
-type Spec = Record<string, 's' | 'b' | 'n' | 'o' | 'a' | 'l' | 's?'>;
+type Spec = Record<string, 's' | 'b' | 'n' | 'o' | 'a' | 'l' | 's?' | 'n?'>;
 
 const PART = { sessionId: 's', messageId: 's', partId: 's' } as const;
 const SPECS: Record<RelayRuntimeEventType, Spec> = {
@@ -24,8 +24,8 @@ const SPECS: Record<RelayRuntimeEventType, Spec> = {
   'session.error': { name: 's', message: 's', sessionId: 's?' },
   'session.updated': { sessionId: 's', title: 's', time: 'o' },
   'session.deleted': { sessionId: 's' },
-  'permission.asked': { requestId: 's', sessionId: 's', permission: 's', patterns: 'a', always: 'a', metadata: 'o' },
-  'permission.replied': { requestId: 's', sessionId: 's', reply: 's' },
+  'permission.asked': { requestId: 's', sessionId: 's', permission: 's', patterns: 'a', always: 'a', metadata: 'o', deadline: 'n?' },
+  'permission.replied': { requestId: 's', sessionId: 's', reply: 's', by: 's?' },
   'runtime.reconnected': {},
 };
 
@@ -40,6 +40,8 @@ function fits(value: unknown, kind: Spec[string]): boolean {
       return typeof value === 'string';
     case 's?':
       return value === undefined || typeof value === 'string';
+    case 'n?':
+      return value === undefined || (typeof value === 'number' && Number.isFinite(value));
     case 'b':
       return typeof value === 'boolean';
     case 'n':

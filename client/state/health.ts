@@ -28,6 +28,8 @@ export interface Health {
   code?: ErrorCode;
   address?: string;
   connectedAt?: number;
+  /** When the last connection ended: the runtime and provider facts below are as known then. */
+  lostAt?: number;
   rttMs?: number;
   pingAt?: number;
   hostVersion?: string;
@@ -80,6 +82,7 @@ export function createHealth(deps: HealthDeps): HealthStore {
       else if (state.phase === 'connected') c.connected();
       else if (state.phase === 'waiting') c.reconnecting(state.reason);
       else c.offline(state.reason);
+      if (health.phase === 'connected' && state.phase !== 'connected') setHealth('lostAt', now());
       setHealth({
         phase: state.phase,
         reason: state.phase === 'connected' ? 'End-to-end encrypted' : state.reason,
@@ -90,12 +93,12 @@ export function createHealth(deps: HealthDeps): HealthStore {
     },
 
     unpaired() {
-      deps.connection.offline(NO_HOST);
+      deps.connection.unpaired();
       setHealth({ phase: 'unpaired', reason: NO_HOST });
     },
 
     reset() {
-      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, code: undefined });
+      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, lostAt: undefined, code: undefined });
     },
 
     welcomed: (welcome) => setHealth({ hostVersion: welcome.host.version }),

@@ -193,6 +193,19 @@ test('an expired request is shown with its reason until dismissed, and answering
   assert.deepEqual(h.relay.expiredPermissions(), []);
 });
 
+test('a request the host timeout denied stays in view as timed out; one answered otherwise just goes', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  h.emit({ ...bashRequest('per_1'), deadline: 1_700_000_000_000 });
+  h.emit(bashRequest('per_2'));
+  assert.equal(h.relay.permissions()[0]!.deadline, 1_700_000_000_000, 'the deadline reaches the app');
+  h.emit({ type: 'permission.replied', requestId: 'per_1', sessionId: 'ses_a', reply: 'reject', by: 'timeout' });
+  h.emit({ type: 'permission.replied', requestId: 'per_2', sessionId: 'ses_a', reply: 'reject' });
+  assert.deepEqual(h.relay.permissions(), []);
+  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.timedOut]), [['per_1', true]]);
+});
+
 test('tasks written before the connection wait in the outbox and go once connected, in order', async () => {
   const h = await harness();
   assert.equal(await h.relay.newTask('first'), undefined, 'not connected: it waits');

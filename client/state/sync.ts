@@ -102,7 +102,11 @@ export function createSync(deps: SyncDeps): Sync {
     list.apply(event);
     timelines.apply(event);
     if (event.type === 'permission.asked') approvals.asked(event);
-    else if (event.type === 'permission.replied') approvals.drop(event.requestId);
+    // Denied by the host's timeout: kept in view as timed out, not silently gone.
+    else if (event.type === 'permission.replied') {
+      if (event.by === 'timeout') approvals.expire(event.requestId, 'nobody answered in time, so your computer denied it', true);
+      else approvals.drop(event.requestId);
+    }
     else if (event.type === 'session.error') health.failed(event);
     // The host lost the runtime's stream for a while: what is shown may have gaps.
     else if (event.type === 'runtime.reconnected') void reloadAll();

@@ -21,7 +21,7 @@ import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers
 import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
-import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from '../rpc/permissions.ts';
+import { createPermissionGrants, type PermissionGrants, type PermissionNotice, type PermissionRuntime } from '../rpc/permissions.ts';
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
@@ -62,6 +62,13 @@ export interface RelayOptions {
    * pinged after 4 s of silence, dropped when 4 s more pass without an answer).
    */
   idleTimeoutSec?: number;
+  /**
+   * When the host's permission timeout will answer a waiting request (epoch ms; host/policy/timeouts.ts),
+   * sent with it as `deadline` so devices can count down.
+   */
+  permissionDeadline?(requestId: string): number | undefined;
+  /** Whether the host's timeout answered a request: its `permission.replied` then says `by: "timeout"`. */
+  answeredByTimeout?(requestId: string): boolean;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
 }
@@ -100,7 +107,16 @@ export function createRelay(opts: RelayOptions): Relay {
   });
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
-  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
+  /** A permission event as devices get it: a question with its deadline, an answer with who gave it. */
+  const forDevices = <E extends RelayRuntimeEvent | PermissionNotice>(event: E): E => {
+    if (event.type === 'permission.asked') {
+      const deadline = opts.permissionDeadline?.(event.requestId);
+      return deadline === undefined ? event : { ...event, deadline };
+    }
+    if (event.type === 'permission.replied' && opts.answeredByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
+    return event;
+  };
+  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
@@ -113,7 +129,7 @@ export function createRelay(opts: RelayOptions): Relay {
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     gate.observe(event);
-    if (permissions.observe(event)) hub.publishEvent({ ...event });
+    if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
     if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });
 
@@ -151,7 +167,7 @@ export function createRelay(opts: RelayOptions): Relay {
     connect: (peer) =>
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
-        pendingPermissions: () => permissions.pending(),
+        pendingPermissions: () => permissions.pending().map(forDevices),
         takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },

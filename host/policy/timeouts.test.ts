@@ -2,6 +2,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { timeoutDenial } from '../../shared/protocol/permission-timeout.ts';
 import { startPermissionTimeouts, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
 
 /** `unseen`: ids of a workspace that is not answering, named by the list but not in it. */
@@ -30,7 +31,9 @@ function fakeRuntime(open: string[] = [], unseen: string[] = []) {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
-test('the message says how long nobody answered', () => {
+test('the message says how long nobody answered, and apps recognise it in a tool error', () => {
+  assert.equal(timeoutDenial(`The user rejected permission to use this specific tool call with the following feedback: ${timeoutMessage(90)}`), timeoutMessage(90));
+  assert.equal(timeoutDenial('The user rejected permission to use this specific tool call.'), undefined);
   assert.equal(timeoutMessage(300), 'No one answered within 5 minutes, so the host denied it');
   assert.equal(timeoutMessage(60), 'No one answered within 1 minute, so the host denied it');
   assert.equal(timeoutMessage(90), 'No one answered within 90 seconds, so the host denied it');
@@ -59,6 +62,23 @@ test('an unanswered question is denied with the reason after the configured time
   assert.equal(timeouts.waiting(), 0);
   timeouts.stop();
   assert.equal(f.listeners.size, 0);
+});
+
+test('each waiting question has a deadline devices can count down to, until it is answered', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  t.after(() => mock.timers.reset());
+  const f = fakeRuntime();
+  const timeouts = startPermissionTimeouts({ runtime: f.runtime, timeoutSeconds: 120, log: silentLogger });
+  await flush();
+  f.asked('per_a');
+  assert.equal(timeouts.deadlineOf('per_a'), 1_000_000 + 120_000);
+  mock.timers.tick(30_000);
+  f.asked('per_a');
+  assert.equal(timeouts.deadlineOf('per_a'), 1_120_000, 'asked again (a replay): the wait does not restart');
+  assert.equal(timeouts.deadlineOf('per_other'), undefined);
+  f.replied('per_a');
+  assert.equal(timeouts.deadlineOf('per_a'), undefined, 'answered: nothing to count down to');
+  timeouts.stop();
 });
 
 test('questions asked while the host was not listening are found and timed too; a failed denial is not counted', async (t) => {

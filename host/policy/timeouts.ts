@@ -14,6 +14,7 @@
 import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { requestIn, type PermissionsList } from '../runtime/permissions-list.ts';
+import { timeoutMessage } from '../../shared/protocol/permission-timeout.ts';
 
 /** What this needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface TimeoutRuntime {
@@ -35,6 +36,11 @@ export interface PermissionTimeoutOptions {
 export interface PermissionTimeouts {
   /** Whether the host is answering, or answered, `requestId` because its time ran out. */
   answeredByTimeout(requestId: string): boolean;
+  /**
+   * When the host will answer `requestId` for want of an answer (epoch ms), for devices to count
+   * down to; undefined when it is not being timed (answered, or not seen by this module yet).
+   */
+  deadlineOf(requestId: string): number | undefined;
   /** Questions waiting now. */
   waiting(): number;
   stop(): void;
@@ -43,27 +49,27 @@ export interface PermissionTimeouts {
 /** Ids of timed-out questions remembered so their `permission.replied` can be recognised. */
 const REMEMBERED = 1000;
 
-export function timeoutMessage(seconds: number): string {
-  const minutes = seconds / 60;
-  const span = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
-  return `No one answered within ${span}, so the host denied it`;
-}
+export { timeoutMessage };
 
 export function startPermissionTimeouts(opts: PermissionTimeoutOptions): PermissionTimeouts {
   const { runtime, log } = opts;
   const ms = opts.timeoutSeconds * 1000;
   const message = timeoutMessage(opts.timeoutSeconds);
   const timers = new Map<string, NodeJS.Timeout>();
+  /** requestId → when its timer fires (Date.now() ms), for as long as the timer is set. */
+  const deadlines = new Map<string, number>();
   const timedOut = new Set<string>();
   let stopped = false;
 
   const clear = (id: string) => {
     clearTimeout(timers.get(id));
     timers.delete(id);
+    deadlines.delete(id);
   };
 
   const expire = (id: string) => {
     timers.delete(id);
+    deadlines.delete(id);
     timedOut.add(id);
     if (timedOut.size > REMEMBERED) timedOut.delete(timedOut.values().next().value as string);
     runtime.replyPermission(id, 'reject', message).then(
@@ -91,6 +97,7 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
     const timer = setTimeout(() => expire(id), ms);
     timer.unref();
     timers.set(id, timer);
+    deadlines.set(id, Date.now() + ms);
   };
 
   /** Adopts the runtime's list of waiting questions as the truth. */
@@ -115,6 +122,7 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
 
   return {
     answeredByTimeout: (id) => timedOut.has(id),
+    deadlineOf: (id) => deadlines.get(id),
     waiting: () => timers.size,
     stop() {
       stopped = true;

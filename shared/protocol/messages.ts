@@ -265,6 +265,7 @@ function parsePendingPermission(v: unknown, path: string): PermissionAskedEvent 
   list(o, 'patterns', path, strItem(), 1000);
   list(o, 'always', path, strItem(), 1000);
   obj(o.metadata, `${path}.metadata`);
+  optInt(o, 'deadline', path, { min: 0 });
   return o as unknown as PermissionAskedEvent;
 }
 

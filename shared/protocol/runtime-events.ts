@@ -143,6 +143,11 @@ export interface PermissionAskedEvent {
   /** What the tool wants to do, e.g. `{command}` for bash, `{filepath, diff}` for edit. */
   metadata: Record<string, unknown>;
   tool?: { messageId: string; callId: string };
+  /**
+   * When the host will deny it for want of an answer (epoch ms, the host's clock), set by the
+   * host's relay (host/policy/timeouts.ts); absent from the runtime's own event.
+   */
+  deadline?: number;
 }
 
 export interface PermissionRepliedEvent {
@@ -150,6 +155,8 @@ export interface PermissionRepliedEvent {
   requestId: string;
   sessionId: string;
   reply: PermissionReply;
+  /** "timeout": the host denied it because nobody answered in time (set by the host's relay). */
+  by?: 'timeout';
 }
 
 /** The host lost the runtime's event stream and is back: events in between may be missing,

@@ -1,4 +1,4 @@
-import { createEffect, createSignal, createUniqueId, Match, Show, Switch } from 'solid-js';
+import { createEffect, createSignal, createUniqueId, Match, onCleanup, Show, Switch } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { troubleshootingUrl } from '../../app/links.ts';
 import { SecureContextNote } from '../../app/SecureContextNote.tsx';
@@ -30,7 +30,7 @@ function Allowed(props: { host: string }) {
  * code. Shows the code to compare, waits for approval, and says what to do when it fails.
  */
 export default function PairScreen(props: ScreenProps) {
-  const { relay, router, pairLink, setPairLink } = useApp();
+  const { relay, router, pairLink, setPairLink, connection } = useApp();
   const ids = { code: createUniqueId(), codeHint: createUniqueId(), scanHint: createUniqueId(), error: createUniqueId() };
   // The camera, installing and the offline shell need a secure page: HTTPS, or localhost. A phone
   // reaching the computer at http://192.168.x.y is not one.
@@ -47,6 +47,14 @@ export default function PairScreen(props: ScreenProps) {
       router.navigate({ name: 'sessions' }, { replace: true });
     },
   });
+
+  // The top bar says "Pairing" while the phone talks to the computer for it, not the state of
+  // another link (or "Not paired").
+  createEffect(() => {
+    const p = flow.phase();
+    connection.pairing(p.step === 'contacting' || p.step === 'confirm' ? p.host : undefined);
+  });
+  onCleanup(() => connection.pairing(undefined));
 
   // A link the app was opened with (or one that arrives while it runs): pair with it now.
   createEffect(() => {

@@ -33,24 +33,31 @@ export function HealthPanel() {
     if (h.phase === 'unpaired') return 'No computer paired';
     return `No: ${h.reason}`;
   };
+  /**
+   * Disconnected, what the host last said may no longer hold (the runtime may have stopped with
+   * it): said as last known, with its age, never as if it were live.
+   */
+  const asOf = () => (h.phase !== 'connected' && h.lostAt !== undefined ? ` — ${timeAgo(h.lostAt, now())} (last known)` : '');
   const runtime = () => {
     if (!h.runtime) return h.phase === 'connected' ? 'Unknown' : 'Not known while disconnected';
     const version = h.runtime.version ? ` (OpenCode ${h.runtime.version})` : '';
-    return `${RUNTIME_LABEL[h.runtime.state]}${version}${h.runtime.error ? `: ${h.runtime.error}` : ''}`;
+    return `${RUNTIME_LABEL[h.runtime.state]}${asOf()}${version}${h.runtime.error ? `: ${h.runtime.error}` : ''}`;
   };
   const provider = () => {
     if (h.providerProblem) return `Not working: ${h.providerProblem}. On the computer, run opencode auth login.`;
     const providers = h.runtime?.providers;
-    if (providers?.some((p) => p !== 'opencode')) return `Configured: ${providers.filter((p) => p !== 'opencode').join(', ')}`;
-    if (providers) return 'None of your own: only OpenCode Zen’s free models (online). On the computer, run opencode auth login.';
+    if (providers?.some((p) => p !== 'opencode')) return `Configured: ${providers.filter((p) => p !== 'opencode').join(', ')}${asOf()}`;
+    if (providers) return `None of your own: only OpenCode Zen’s free models (online)${asOf()}. On the computer, run opencode auth login.`;
     if (h.lastTask?.result === 'finished') return 'Working (the last task got answers)';
     return 'Not reported by the computer yet';
   };
   const lastTask = () => {
     const t = h.lastTask;
-    if (!t) return 'None since the app opened';
+    if (!t) return h.phase === 'connected' ? 'None since the app opened' : 'None seen since the app opened (not connected now)';
     const what = { finished: 'finished', failed: 'failed', stopped: 'was stopped' }[t.result];
-    return `“${lastTaskTitle()}” ${what} ${timeAgo(t.at, now())}${t.note ? `: ${t.note}` : ''}`;
+    // While disconnected a later task may have ended unseen: this is only the last one this phone saw.
+    const seen = h.phase === 'connected' ? '' : ' (the last this phone saw; not connected now)';
+    return `“${lastTaskTitle()}” ${what} ${timeAgo(t.at, now())}${seen}${t.note ? `: ${t.note}` : ''}`;
   };
 
   return (
