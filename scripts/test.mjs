@@ -2,12 +2,13 @@
  * `npm test`: every unit and end-to-end test in one node:test run, ending with a pass/fail count.
  * Order: system tools, type check, app build, then the tests (unit files first: they fail fast).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildAppIfStale, root } from './build-app.mjs';
 import { buildHostIfStale } from './build-host.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
+import { typecheck } from './typecheck.mjs';
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', '.tmp']);
 
@@ -25,9 +26,9 @@ function findTests(dir) {
 ensureSystemDeps();
 
 process.stderr.write('Type-checking…\n');
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-if (tsc.status !== 0) {
-  process.stderr.write('Type errors (above): fix them first.\n0 passed, 1 failed\n');
+const typeErrors = await typecheck();
+if (typeErrors.length) {
+  process.stderr.write(`Type errors (above) in ${typeErrors.join(', ')}: fix them first.\n0 passed, 1 failed\n`);
   process.exit(1);
 }
 
