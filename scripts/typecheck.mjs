@@ -13,6 +13,7 @@ const root = join(fileURLToPath(import.meta.url), '..', '..');
 /** Every tsconfig in the project; a new one must be added here to be checked. */
 export const PROJECTS = [
   'host/tsconfig.json',
+  'host/admin/page/tsconfig.json',
   'e2e/tsconfig.json',
   'bench/tsconfig.json',
   'client/tsconfig.json',
