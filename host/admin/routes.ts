@@ -65,9 +65,10 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
       const refusal = whyNotAdminPage(local);
       if (refusal) return send(res, state, text(refusal.status, `${refusal.reason}\n`));
       if (!ASSET_TYPES.has(url)) return send(res, state, text(404, 'not found\n'));
-      let page;
+      let page: { type: string; body: Buffer };
       try {
-        page = (assets ??= loadAssets()).get(url)!;
+        assets ??= loadAssets();
+        page = assets.get(url)!;
       } catch (err) {
         opts.log.error('could not serve the admin page', { err });
         return send(res, state, text(500, 'the admin page is missing from this installation; see the host\'s log\n'));
@@ -119,7 +120,7 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
 function readJson(res: HttpResponse, state: RequestState, done: (body: unknown) => void): void {
   readBody(res, state, (body) => {
     if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     if (body.length) {
       try {
         parsed = JSON.parse(body.toString('utf8'));
