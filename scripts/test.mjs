@@ -1,8 +1,9 @@
 /**
  * `npm test`: every unit and end-to-end test in one node:test run, ending with a pass/fail count.
- * Order: system tools, type check, app build, then the tests (unit files first: they fail fast).
+ * Order: system tools, format and lint check, type check, app build, then the tests (unit files
+ * first: they fail fast).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildAppIfStale, root } from './build-app.mjs';
@@ -24,6 +25,13 @@ function findTests(dir) {
 }
 
 ensureSystemDeps();
+
+process.stderr.write('Checking format and lint (Biome)…\n');
+const biome = spawnSync(process.execPath, [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'ci', '.'], { cwd: root, stdio: 'inherit' });
+if (biome.status !== 0) {
+  process.stderr.write('Format or lint errors (above): `npm run format` rewrites the files; the lint findings need fixing by hand (`npm run lint` lists them again).\n0 passed, 1 failed\n');
+  process.exit(1);
+}
 
 process.stderr.write('Type-checking…\n');
 const typeErrors = await typecheck();
