@@ -115,16 +115,16 @@ async function main(): Promise<void> {
     progress(`${m.title}`);
     const result = await runOne(m, base, remaining);
     sections.push(result);
-    process.stdout.write(renderSection(result) + '\n');
+    process.stdout.write(`${renderSection(result)}\n`);
   }
 
-  process.stdout.write(renderTargets(sections) + '\n');
+  process.stdout.write(`${renderTargets(sections)}\n`);
   const note = closingNote(sections);
   process.stdout.write(`\n${note.join('\n')}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${stamp(startedAt)}.json`);
   const totalSeconds = (performance.now() - runStart) / 1000;
-  writeFileSync(file, JSON.stringify({ startedAt: startedAt.toISOString(), totalSeconds, machine: { ...info, loadAverageAtEnd: loadavg() }, sections, closingNote: note }, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), totalSeconds, machine: { ...info, loadAverageAtEnd: loadavg() }, sections, closingNote: note }, null, 2)}\n`);
   process.stdout.write(`\nTotal ${Math.round(totalSeconds)} s. Figures written to ${file}${profileDir ? `; CPU profiles in ${profileDir}` : ''}\n`);
 }
 

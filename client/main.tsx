@@ -51,6 +51,6 @@ services.updates.register().catch((err: unknown) => console.warn('Service worker
 // Once the first screen is in, fetch the others so they open at once. A failed load is shown by
 // the shell's error boundary when that screen renders.
 Promise.all(firstLoads).then(
-  () => Object.values(SCREENS).forEach((screen) => screen.component.preload().catch(() => {})),
+  () => Object.values(SCREENS).forEach((screen) => void screen.component.preload().catch(() => {})),
   () => {},
 );

@@ -124,7 +124,7 @@ describe('the phone app gets over lost connections, host and runtime restarts by
     });
     await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
     // close() waits for open connections: end any the phone left open, or the file never exits.
-    cleanups.push(() => new Promise((r) => (hole.close(r), held.forEach((s) => s.destroy()))));
+    cleanups.push(() => new Promise((r) => (hole.close(r), held.forEach((s) => void s.destroy()))));
     const closedPort = await freePort();
     // The page comes from an origin that is not one of the host's addresses, so no address is favoured.
     const front = await cuttableProxy(app.host.port);

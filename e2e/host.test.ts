@@ -103,7 +103,7 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   assert.match(ready.runtime.version ?? '', /^\d+\.\d+\.\d+/);
   assert.doesNotMatch(output, /No model provider of your own/, 'the fake provider counts as configured');
 
-  const page = await fetch(url + '/');
+  const page = await fetch(`${url}/`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   assert.match(await page.text(), /<div id="app"|<div id="root"|<body/);

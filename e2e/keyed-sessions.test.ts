@@ -50,7 +50,7 @@ function intentOnly(dir: string): string {
   const intents = lines.filter((l) => (JSON.parse(l) as { op: string }).op === 'session-intent');
   assert.equal(intents.length, 1, `one intent in ${lines.join(' | ')}`);
   assert.ok(lines.some((l) => (JSON.parse(l) as { op: string }).op === 'session'), 'the first run recorded its session');
-  return intents[0]! + '\n';
+  return `${intents[0]!}\n`;
 }
 
 const sessionIds = async () => (await rt.bridge.listSessions()).sessions.map((s) => s.id).sort();
@@ -94,7 +94,7 @@ test('a resend after a crash between creating and recording answers the same ses
 
 test('an intent whose session the runtime never made makes it once, with the key in its metadata', TEST, async (t) => {
   const intent = JSON.stringify({ op: 'session-intent', deviceId: 'dev_b', key: 'tsk_e2e_2', directory: rt.workspace, at: Date.now() });
-  const { keyed, ledger } = keyedSessions(intent + '\n');
+  const { keyed, ledger } = keyedSessions(`${intent}\n`);
   t.after(() => ledger.close());
   const before = await sessionIds();
   const made = await keyed.create({ deviceId: 'dev_b', key: 'tsk_e2e_2', directory: rt.workspace });

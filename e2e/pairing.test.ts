@@ -306,7 +306,7 @@ async function startProxy(upstreamUrl: string, rewriteFirst: (msg: Uint8Array) =
       if (up.readyState === WebSocket.OPEN) up.send(bytes);
       else early.push(bytes);
     });
-    up.on('open', () => early.splice(0).forEach((m) => up.send(m)));
+    up.on('open', () => early.splice(0).forEach((m) => void up.send(m)));
     up.on('message', (data: Buffer) => down.send(data));
     const relayClose = (to: WebSocket) => (code: number, reason: Buffer) => {
       if (to.readyState === WebSocket.OPEN) to.close(code >= 3000 ? code : 1000, reason.toString());

@@ -20,7 +20,7 @@ const TEST = { timeout: 90_000 };
 
 let rt: RuntimeFixture;
 let coldStartMs = 0;
-let events: RelayRuntimeEvent[] = [];
+const events: RelayRuntimeEvent[] = [];
 const waiters = new Set<() => void>();
 
 before(async () => {

@@ -43,7 +43,7 @@ function create(path: string, log: Logger): HostIdentity {
   const keyPair = generateKeyPair();
   const file = { version: 1, publicKey: toBase64url(keyPair.publicKey), secretKey: toBase64url(keyPair.secretKey), createdAt: new Date().toISOString() };
   // 'wx': never overwrite a key another process created in the meantime.
-  writeFileSync(path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   const id = identity(keyPair);
   log.info('created a new host key', { path, hostId: id.hostId });
   return id;

@@ -29,7 +29,7 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const format = opts.format ?? 'text';
   const min = RANK[opts.level ?? 'info'];
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
     write(format === 'json' ? jsonLine(level, opts.scope, msg, fields) : textLine(level, opts.scope, msg, fields));
@@ -51,7 +51,7 @@ function textLine(level: LogLevel, scope: string | undefined, msg: string, field
   const tag = level === 'info' ? '' : `${level.toUpperCase()} `;
   const where = scope ? `[${scope}] ` : '';
   const extra = fields && Object.keys(fields).length
-    ? ' ' + Object.entries(normalise(fields)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
+    ? ` ${Object.entries(normalise(fields)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`
     : '';
   return `${tag}${where}${msg}${extra}`;
 }

@@ -33,8 +33,14 @@ async function main(): Promise<number> {
   }
   const config = parsed.config;
   const command = config.command;
-  if (command.name === 'help') return void out.write(helpText() + '\n'), 0;
-  if (command.name === 'version') return void out.write(`openwork-relay ${HOST_VERSION}\n`), 0;
+  if (command.name === 'help') {
+    out.write(`${helpText()}\n`);
+    return 0;
+  }
+  if (command.name === 'version') {
+    out.write(`openwork-relay ${HOST_VERSION}\n`);
+    return 0;
+  }
   if (isDeviceCommand(command.name)) {
     const args =
       command.name === 'revoke' ? [command.device]
@@ -188,7 +194,7 @@ function printBanner(config: Config, host: Host): void {
     `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,
     '  Stop with Ctrl-C.',
   ];
-  out.write(lines.join('\n') + '\n');
+  out.write(`${lines.join('\n')}\n`);
 }
 
 /** The admin page's sign-in link: only someone who can read this terminal (or control.json) gets one. */

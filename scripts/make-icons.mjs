@@ -86,10 +86,10 @@ function encodePng(width, height, rgba) {
 }
 
 function svg() {
-  const hex = (c) => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+  const hex = (c) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
   const n = (v) => +(v * 512).toFixed(1);
   const d = SEGMENTS.map(([ax, ay, bx, by]) => `M${n(ax)} ${n(ay)}L${n(bx)} ${n(by)}`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512">` +
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><title>OpenWork Relay</title>` +
     `<rect width="512" height="512" rx="${n(0.2)}" fill="${hex(THEME)}"/>` +
     `<path d="${d}" fill="none" stroke="${hex(INK)}" stroke-width="${n(STROKE)}" stroke-linecap="round"/></svg>\n`;
 }

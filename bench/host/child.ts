@@ -45,7 +45,7 @@ async function start(spec: ChildSpec): Promise<Running> {
 function approveEverything(relay: Relay): void {
   const { approvals } = relay;
   // Deciding inside the change callback would re-enter it: decide on the next turn.
-  approvals.onChange((pending) => queueMicrotask(() => pending.forEach((p) => approvals.approve(p.id))));
+  approvals.onChange((pending) => queueMicrotask(() => pending.forEach((p) => void approvals.approve(p.id))));
 }
 
 function stats(running: Running): HostStats {

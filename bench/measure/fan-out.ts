@@ -91,7 +91,7 @@ export const fanOut: Measurement = {
       const host = await startHostProcess({ mode: 'compose', socket: layer, dataDir: data.dataDir }, { cpuProfDir: ctx.cpuProfDir });
       ctx.defer(() => host.stop());
       const side: Side = { layer, host, hostKey: data.hostKey, offset: await host.clockOffset(), clients: [], dropped: new Set() };
-      ctx.defer(() => side.clients.forEach((c) => c.close()));
+      ctx.defer(() => side.clients.forEach((c) => void c.close()));
       sides.push(side);
     }
 

@@ -61,7 +61,7 @@ export const handshakes: Measurement = {
     ctx.progress(`handshakes: ${all.length} devices follow a stream, then the host restarts`);
     const seen = new Map<number, number>();
     const following: BenchClient[] = await inPool(all, 16, (device, i) => connectDevice(host.url, data.hostKey, device, { onEvent: (seq) => void seen.set(i, seq) }));
-    ctx.defer(() => following.forEach((c) => c.close()));
+    ctx.defer(() => following.forEach((c) => void c.close()));
     const epoch = following[0]!.channel.welcome.epoch;
     await host.call({ cmd: 'publish', spec: { count: STREAM_EVENTS, perSecond: 0, batch: STREAM_EVENTS, payloadBytes: 40 } });
     await until('every device to have the stream', () => seen.size === all.length && [...seen.values()].every((v) => v >= STREAM_EVENTS), 60_000);

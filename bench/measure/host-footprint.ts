@@ -51,7 +51,7 @@ export const hostFootprint: Measurement = {
 
     ctx.progress(`host: connecting ${ctx.devices.length} devices`);
     const clients: BenchClient[] = await inPool(ctx.devices, 16, (d) => connectDevice(live.url, data.hostKey, d));
-    ctx.defer(() => clients.forEach((c) => c.close()));
+    ctx.defer(() => clients.forEach((c) => void c.close()));
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const loaded = await live.call({ cmd: 'stats' });
 

@@ -74,7 +74,7 @@ export const relayOverhead: Measurement = {
       if (e.type === 'message.text.delta' && typeof e.delta === 'string') note(relayed, e.delta);
     };
     const clients: BenchClient[] = [];
-    ctx.defer(() => clients.forEach((c) => c.close()));
+    ctx.defer(() => clients.forEach((c) => void c.close()));
     const probe = (device: BenchDevice) => connectDevice(host.url, data.hostKey, device, { onEvent });
 
     const sdk = createOpencodeClient({ baseUrl: target.url, headers: authHeaders(target.password), throwOnError: true, directory: sandbox.workspace });
@@ -103,7 +103,7 @@ export const relayOverhead: Measurement = {
     clients.pop()!.close();
     const crowd = await inPool(devices.slice(1), 16, (d) => connectDevice(host.url, data.hostKey, d));
     clients.push(...crowd);
-    crowd.forEach((c) => countOnly(c));
+    crowd.forEach((c) => void countOnly(c));
     clients.push(await probe(devices[0]!));
     const crowded = await task(CROWD);
 

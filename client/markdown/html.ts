@@ -32,7 +32,8 @@ function plainText(list: Inline[]): string {
 
 function inlines(list: Inline[]): string {
   return list
-    .map((n) => {
+    // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind of Inline, which TypeScript checks against the callback's return type.
+    .map((n): string => {
       switch (n.t) {
         case 'text':
           return escapeHtml(n.v);

@@ -53,5 +53,5 @@ test('streaming in pieces settles the same blocks as the whole text at once', ()
     consumed += s.consumed;
   }
   assert.deepEqual(pieces, settledBlocks(text).blocks);
-  assert.deepEqual(parseBlocks(pieces.join('\n') + '\n' + text.slice(consumed)), parseBlocks(text));
+  assert.deepEqual(parseBlocks(`${pieces.join('\n')}\n${text.slice(consumed)}`), parseBlocks(text));
 });

@@ -243,7 +243,10 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
       platform: opts.device.platform,
       ...(after !== undefined && epoch !== undefined ? { after, epoch } : {}),
       onEvent: (seq, event) => (won ? applyEvent(seq, event) : early.events.push([seq, event])),
-      onRuntime: (runtime) => (won ? handlers.onRuntime(runtime) : (early.runtime = runtime)),
+      onRuntime: (runtime) => {
+        if (won) handlers.onRuntime(runtime);
+        else early.runtime = runtime;
+      },
       onResync: (resync) => {
         if (won && opened && opened === channel) startResync(resync, opened);
         else early.resync = resync;

@@ -228,8 +228,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     new Promise<T>((resolve, reject) => {
       const t = timers.set(() => reject(new OutboxTimeout()), timeoutMs);
       p.then(
-        (v) => (timers.clear(t), resolve(v)),
-        (e: unknown) => (timers.clear(t), reject(e)),
+        (v) => {
+          timers.clear(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          timers.clear(t);
+          reject(e);
+        },
       );
     });
 

@@ -14,7 +14,7 @@ function manualSchedule() {
     get asked() {
       return queued.length;
     },
-    run: () => queued.splice(0).forEach((show) => show()),
+    run: () => queued.splice(0).forEach((show) => void show()),
   };
 }
 

@@ -17,7 +17,8 @@ export function DiffView(props: { lines: DiffLine[]; path?: string }) {
           <span class="diff__plus">+{stats().additions}</span> <span class="diff__minus">−{stats().deletions}</span>
         </span>
       </figcaption>
-      <pre class="diff__body" tabindex="0" aria-label={label()}>
+      {/* biome-ignore lint/a11y/useSemanticElements: the <pre> itself scrolls and takes focus, so it is the named region (a <section> around it would name the wrong element). */}
+      <pre class="diff__body" tabindex="0" role="region" aria-label={label()}>
         <For each={shown()}>
           {(line) => (
             <span class={`diff__line diff__line--${line.kind}`}>

@@ -14,11 +14,12 @@ import type { Logger } from '../log.ts';
 import type { OfferView } from '../channel/relay.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
-import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Approvals, PendingApproval } from '../pairing/approvals.ts';
 import type { OfferStore } from '../pairing/offers.ts';
 import { SCOPES, type RuntimeStatus, type Scope } from '../../shared/protocol/messages.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
+import type { AdminOffer, AdminView, RecentSession } from './page/wire.ts';
 
 export interface AdminDeps {
   hostName: string;
@@ -38,34 +39,10 @@ export interface AdminDeps {
   log: Logger;
 }
 
-export interface AdminOffer {
-  link: string;
-  code: string;
-  origin: string;
-  expiresAt: number;
-  /** The link as a QR code, an SVG document. */
-  svg: string;
-}
-
-export interface RecentSession {
-  id: string;
-  title: string;
-  directory?: string;
-  updated?: number;
-}
-
-export interface AdminState {
-  host: { name: string; version: string; urls: string[]; workspaces: string[]; permissionTimeoutSeconds: number };
-  runtime: RuntimeStatus;
-  offer: AdminOffer | null;
+/** Everything the page shows: what it reads (AdminView), with the host's own types. */
+export interface AdminState extends AdminView {
   pending: PendingApproval[];
   devices: Device[];
-  sessions: RecentSession[];
-  /** Why the sessions could not be listed (the runtime is not ready), if so. */
-  sessionsError?: string;
-  /** Workspaces whose sessions could not be listed while the others' were. */
-  sessionsUnavailable?: UnavailableWorkspace[];
-  metrics: MetricsSnapshot;
 }
 
 export interface AdminReply {

@@ -1,6 +1,7 @@
 /**
  * `/admin`: the host's local admin page (HTML, CSS and a script, read once and served from
- * memory; no inline script, so the host's strict CSP applies unchanged) and its JSON API under
+ * memory; no inline script, so the host's strict CSP applies unchanged; the script is
+ * page/admin.ts as scripts/build-host.mjs bundles it into build/) and its JSON API under
  * `/admin/api/`. Who may use them is decided in guard.ts (this computer, this page) and
  * session.ts (this OS user); what they do, in api.ts.
  *
@@ -10,7 +11,6 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { projectPath } from '../paths.ts';
@@ -26,17 +26,16 @@ const LOGIN = 'login';
 /** Bodies are small JSON objects; anything bigger is not from the page. */
 const MAX_BODY = 16 * 1024;
 
-const PAGE_DIR = projectPath('host', 'admin', 'page');
 const ASSET_TYPES: ReadonlyMap<string, [file: string, type: string]> = new Map([
-  ['/admin', ['admin.html', 'text/html; charset=utf-8']],
-  ['/admin/admin.css', ['admin.css', 'text/css; charset=utf-8']],
-  ['/admin/admin.js', ['admin.js', 'text/javascript; charset=utf-8']],
+  ['/admin', [projectPath('host', 'admin', 'page', 'admin.html'), 'text/html; charset=utf-8']],
+  ['/admin/admin.css', [projectPath('host', 'admin', 'page', 'admin.css'), 'text/css; charset=utf-8']],
+  ['/admin/admin.js', [projectPath('build', 'admin.js'), 'text/javascript; charset=utf-8']],
 ]);
 let assets: ReadonlyMap<string, { type: string; body: Buffer }> | undefined;
 
 /** Reads the page's files once, on the first request for one of them. */
 function loadAssets(): ReadonlyMap<string, { type: string; body: Buffer }> {
-  return new Map([...ASSET_TYPES].map(([path, [file, type]]) => [path, { type, body: readFileSync(join(PAGE_DIR, file)) }]));
+  return new Map([...ASSET_TYPES].map(([path, [file, type]]) => [path, { type, body: readFileSync(file) }]));
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -66,9 +65,10 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
       const refusal = whyNotAdminPage(local);
       if (refusal) return send(res, state, text(refusal.status, `${refusal.reason}\n`));
       if (!ASSET_TYPES.has(url)) return send(res, state, text(404, 'not found\n'));
-      let page;
+      let page: { type: string; body: Buffer };
       try {
-        page = (assets ??= loadAssets()).get(url)!;
+        assets ??= loadAssets();
+        page = assets.get(url)!;
       } catch (err) {
         opts.log.error('could not serve the admin page', { err });
         return send(res, state, text(500, 'the admin page is missing from this installation; see the host\'s log\n'));
@@ -120,7 +120,7 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
 function readJson(res: HttpResponse, state: RequestState, done: (body: unknown) => void): void {
   readBody(res, state, (body) => {
     if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     if (body.length) {
       try {
         parsed = JSON.parse(body.toString('utf8'));

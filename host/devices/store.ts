@@ -76,7 +76,7 @@ export function writeDevicesFile(dataDir: string, file: DevicesFile): void {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const trimmed: DevicesFile = { ...file, revoked: file.revoked.slice(-MAX_REVOKED) };
   try {
-    writeFileSync(tmp, JSON.stringify(trimmed, null, 2) + '\n', { mode: 0o600, flush: true });
+    writeFileSync(tmp, `${JSON.stringify(trimmed, null, 2)}\n`, { mode: 0o600, flush: true });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

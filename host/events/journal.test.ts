@@ -8,14 +8,14 @@ const seqs = (c: Catchup) => ('replay' in c ? c.replay.map((b) => b[0]) : c);
 test('replays what came after, or names the sessions to reload once events were dropped', () => {
   const j = createEventJournal({ maxEvents: 3 });
   const sessions = ['a', 'b', 'a', undefined, 'c', 'a'];
-  sessions.forEach((s, i) => j.append(i + 1, bytes(i + 1), s));
+  sessions.forEach((s, i) => void j.append(i + 1, bytes(i + 1), s));
   assert.equal(j.size, 3);
   assert.deepEqual(seqs(j.since(6)), []);
   assert.deepEqual(seqs(j.since(4)), [5, 6]);
   assert.deepEqual(seqs(j.since(3)), [4, 5, 6]);
   assert.deepEqual(j.since(2), { sessions: undefined }, 'event 4 named no session: reload everything');
   const k = createEventJournal({ maxEvents: 2 });
-  ['a', 'b', 'a', 'c'].forEach((s, i) => k.append(i + 1, bytes(i + 1), s));
+  ['a', 'b', 'a', 'c'].forEach((s, i) => void k.append(i + 1, bytes(i + 1), s));
   assert.deepEqual(k.since(1), { sessions: ['b', 'a', 'c'] });
   assert.deepEqual(k.since(0), { sessions: ['b', 'a', 'c'] });
 });
@@ -34,7 +34,7 @@ test('the byte caps: the ring keeps at most maxBytes, a replay at most maxReplay
 
 test('forgetting a session (too many) makes a gap that reaches back to it reload everything', () => {
   const j = createEventJournal({ maxEvents: 1, maxSessions: 2 });
-  ['a', 'b', 'c'].forEach((s, i) => j.append(i + 1, bytes(i + 1), s));
+  ['a', 'b', 'c'].forEach((s, i) => void j.append(i + 1, bytes(i + 1), s));
   assert.deepEqual(j.since(0), { sessions: undefined }, 'a (event 1) is no longer remembered');
   assert.deepEqual(j.since(1), { sessions: ['b', 'c'] }, 'a changed only before the gap');
 });
@@ -49,7 +49,7 @@ test('seq must continue by one, and a device cannot be ahead of the host', () =>
 
 test('a replay leaves out what keep refuses; the gap rules still count every event', () => {
   const j = createEventJournal<string>({ maxEvents: 3 });
-  ['x', 'secret', 'x', 'secret'].forEach((about, i) => j.append(i + 1, bytes(i + 1), 's', about));
+  ['x', 'secret', 'x', 'secret'].forEach((about, i) => void j.append(i + 1, bytes(i + 1), 's', about));
   assert.deepEqual(seqs(j.since(1, (about) => about !== 'secret')), [3]);
   assert.deepEqual(seqs(j.since(1)), [2, 3, 4]);
   assert.deepEqual(j.since(0, (about) => about !== 'secret'), { sessions: ['s'] });

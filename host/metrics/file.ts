@@ -58,7 +58,7 @@ export function writeMetricsFile(dataDir: string, file: MetricsFile): void {
   const path = metricsPath(dataDir);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(file) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -139,7 +139,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       let checked = checkLabels(name, spec, labels as Record<string, string> | undefined);
       if (!enabled || closed) return;
       let series = counters.get(name);
-      if (!series) counters.set(name, (series = new Map()));
+      if (!series) {
+        series = new Map();
+        counters.set(name, series);
+      }
       let key = seriesKey(spec, checked);
       if (!series.has(key) && series.size >= MAX_SERIES_PER_METRIC) {
         checked = foldFreeLabels(spec, checked);

@@ -30,7 +30,10 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
   const family = (name: string, line: number) => {
     let f = families.get(name);
     if (f && current !== name) throw new Error(`line ${line}: ${name} appears again after another metric`);
-    if (!f) families.set(name, (f = { name, samples: [] }));
+    if (!f) {
+      f = { name, samples: [] };
+      families.set(name, f);
+    }
     current = name;
     return f;
   };

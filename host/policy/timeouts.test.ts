@@ -23,7 +23,7 @@ function fakeRuntime(open: string[] = [], unseen: string[] = []) {
     },
     subscribed: async () => {},
   };
-  const emit = (e: RelayRuntimeEvent) => listeners.forEach((l) => l(e));
+  const emit = (e: RelayRuntimeEvent) => listeners.forEach((l) => void l(e));
   const asked = (requestId: string) => emit({ type: 'permission.asked', requestId, sessionId: 's', permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
   const replied = (requestId: string) => emit({ type: 'permission.replied', requestId, sessionId: 's', reply: 'once' });
   return { runtime, replies, emit, asked, replied, listeners, failReplies: (fail = true) => (failReplies = fail) };

@@ -26,7 +26,10 @@ export function startRuntime(opts: RuntimeSupervisorOptions): Runtime {
     if (s.status === 'ready' && s.url) bridge.setTarget({ url: s.url, password: supervisor.password });
   };
   const unfollow = supervisor.onState(follow);
-  const ready = supervisor.start().then((s) => (follow(s), s));
+  const ready = supervisor.start().then((s) => {
+    follow(s);
+    return s;
+  });
   // The caller may only look at `ready` later (or never, when it reports state instead).
   ready.catch(() => {});
   return {

@@ -375,7 +375,7 @@ test('setTls swaps in a new certificate: new connections get it, open ones carry
   });
   const { port: p } = await server.listen('127.0.0.1', 0);
   const sockets: TLSSocket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => sockets.forEach((s) => void s.destroy()));
   const open = async () => {
     const s = await openTls(p, ca.certPem);
     sockets.push(s);

@@ -132,6 +132,7 @@ function respond(files: Map<string, Asset> | undefined, req: StaticRequest): Rep
  * after one decoding (double encoding such as `%252e%252e`).
  */
 export function decodePath(raw: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are refused.
   if (!raw.startsWith('/') || /[\\\x00-\x1f\x7f]/.test(raw)) return undefined;
   let path: string;
   try {
@@ -139,6 +140,7 @@ export function decodePath(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are refused.
   if (/[%\\\x00-\x1f\x7f]/.test(path)) return undefined;
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
   return path;

@@ -116,7 +116,11 @@ export function createWsApp(server: Server): WsApp {
     if (b.idleTimeout) {
       // uWS pings after idleTimeout/2 of silence and drops the socket when the next half passes too.
       const timer = setInterval(() => {
-        if (closed) return void (clearInterval(timer), timers.delete(timer));
+        if (closed) {
+          clearInterval(timer);
+          timers.delete(timer);
+          return;
+        }
         if (!alive) return shim.close();
         alive = false;
         if (b.sendPingsAutomatically !== false) ws.ping();

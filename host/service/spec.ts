@@ -33,6 +33,7 @@ export function checkSpec(spec: ServiceSpec): void {
   ];
   for (const [field, value] of values) {
     // Neither file format can carry control characters (line breaks included) inside one value.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are refused.
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new TypeError(`${field} contains a line break or another control character`);
   }
   for (const name of Object.keys(spec.env)) if (!ENV_NAME.test(name)) throw new TypeError(`env name ${JSON.stringify(name)} is not a valid variable name`);

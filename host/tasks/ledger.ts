@@ -198,7 +198,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       keptFiles();
       dropExpired();
     }
-    writeSync(fd, JSON.stringify(line) + '\n');
+    writeSync(fd, `${JSON.stringify(line)}\n`);
     if (durable) fsyncSync(fd);
   };
 

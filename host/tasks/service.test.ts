@@ -48,7 +48,7 @@ function setup(t: TestContext) {
   const dir = join(root, 'tasks');
   const ledgers: TaskLedger[] = [];
   t.after(() => {
-    ledgers.forEach((l) => l.close());
+    ledgers.forEach((l) => void l.close());
     rmSync(root, { recursive: true, force: true });
   });
   const rt = fakeRuntime();

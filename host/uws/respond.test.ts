@@ -64,7 +64,7 @@ test('HEAD reports the body length without sending it', async () => {
 test('304 carries no body and no Content-Length', async () => {
   const r = await get('/304');
   assert.equal(r.status, 304);
-  assert.equal(r.headers['etag'], '"abc"');
+  assert.equal(r.headers.etag, '"abc"');
   assert.equal(r.headers['content-length'], undefined);
 });
 

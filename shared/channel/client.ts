@@ -34,9 +34,14 @@ export interface SocketLike {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   // `any`: each WebSocket implementation types its events differently; we read `data`, `code`, `reason`.
+  // (With `unknown`, neither the browser's nor `ws`'s socket would be assignable to this interface.)
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   onopen: ((event: any) => void) | null;
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   onmessage: ((event: any) => void) | null;
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   onclose: ((event: any) => void) | null;
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   onerror: ((event: any) => void) | null;
 }
 

@@ -98,7 +98,7 @@ export class HandshakeState {
     if (psks.length !== pattern.pskCount) {
       throw new RangeError(`psks: pattern ${pattern.name} needs ${pattern.pskCount} psk(s), got ${psks.length}`);
     }
-    psks.forEach((psk, i) => abytes(psk, `psks[${i}]`, PSKLEN));
+    psks.forEach((psk, i) => void abytes(psk, `psks[${i}]`, PSKLEN));
 
     this.role = role;
     this.pattern = pattern;

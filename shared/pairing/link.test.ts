@@ -26,7 +26,7 @@ test('malformed and expired links are refused with the reason', () => {
   expect('#pair=!!!', 'malformed', /damaged .*invalid character/);
   const url = buildPairLink('http://h', sample());
   expect(url.slice(0, -6), 'malformed', /damaged/);
-  const json = (o: object) => '#pair=' + toBase64url(new TextEncoder().encode(JSON.stringify(o)));
+  const json = (o: object) => `#pair=${toBase64url(new TextEncoder().encode(JSON.stringify(o)))}`;
   const good = JSON.parse(new TextDecoder().decode(Buffer.from(url.split('pair=')[1]!, 'base64url')));
   expect(json({ ...good, v: 2 }), 'malformed', /version 2 is not supported/);
   expect(json({ ...good, k: 'AAAA' }), 'malformed', /link\.k: expected a 32-byte key/);
@@ -44,8 +44,8 @@ test('typed code: fingerprint then secret, forgiving input, strict length and al
   assert.deepEqual(parsed, { fingerprint: codeFingerprintOf(hostKey), secret, offerId: codeOfferId(secret) });
   assert.match(parsed.offerId, /^[A-Za-z0-9_-]{16}$/);
   assert.throws(() => parseTypedCode(code.slice(0, -1)), /has 19 characters, expected 20/);
-  assert.throws(() => parseTypedCode(code + 'A'), /has 21 characters, expected 20/);
-  assert.throws(() => parseTypedCode(code.slice(0, -1) + 'U'), (e: unknown) => e instanceof OfferError && /invalid character "U"/.test(e.message));
+  assert.throws(() => parseTypedCode(`${code}A`), /has 21 characters, expected 20/);
+  assert.throws(() => parseTypedCode(`${code.slice(0, -1)}U`), (e: unknown) => e instanceof OfferError && /invalid character "U"/.test(e.message));
   assert.throws(() => buildTypedCode(hostKey, 'short'), /codeSecret/);
 });
 

@@ -69,6 +69,7 @@ test('unknown counters, gauges and daily counts are ignored; missing ones are ab
 });
 
 test('a malformed answer is refused with the field named', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: each case breaks the well-formed answer in its own way.
   const cases: [string, (w: Record<string, any>) => unknown, RegExp][] = [
     ['not an object', () => 'metrics', /^metrics: expected an object/],
     ['enabled', (w) => ((w.enabled = 'yes'), w), /^metrics\.enabled: /],

@@ -33,7 +33,7 @@ export function Scanner(props: { onLink: (link: string) => void; onCancel: () =>
   const stop = () => {
     stopped = true;
     clearTimeout(timer);
-    stream?.getTracks().forEach((t) => t.stop());
+    stream?.getTracks().forEach((t) => void t.stop());
     stream = undefined;
   };
   onCleanup(stop);
@@ -48,7 +48,7 @@ export function Scanner(props: { onLink: (link: string) => void; onCancel: () =>
         navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false }),
         import('jsqr'),
       ]);
-      if (stopped) return media.getTracks().forEach((t) => t.stop());
+      if (stopped) return media.getTracks().forEach((t) => void t.stop());
       stream = media;
       video.srcObject = media;
       await video.play();

@@ -100,7 +100,8 @@ function Output(props: { text: string }) {
   const shown = () => (all() || !long() ? props.text : lines().slice(0, LONG_LINES).join('\n').slice(0, LONG_CHARS));
   return (
     <div class="tool__output">
-      <pre tabindex="0" aria-label="Output">{shown()}</pre>
+      {/* biome-ignore lint/a11y/useSemanticElements: the <pre> itself scrolls and takes focus, so it is the named region (a <section> around it would name the wrong element). */}
+      <pre tabindex="0" role="region" aria-label="Output">{shown()}</pre>
       <Show when={long()}>
         <button type="button" class="link-button" aria-expanded={all()} onClick={() => setAll(!all())}>
           {all() ? 'Show less output' : `Show all output (${lines().length} lines)`}

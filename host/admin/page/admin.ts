@@ -1,19 +1,23 @@
-// The host's local admin page. Plain script, no build step: the host serves this file as it is.
+// The host's local admin page, bundled for the browser into build/admin.js by
+// scripts/build-host.mjs (host/admin/routes.ts serves it from there).
 // Every name shown comes from a device, so text goes in with textContent, never as HTML.
 //
 // Signing in (see host/admin/session.ts): a link from the host carries a one-time secret in its
 // fragment (#login=…); the page trades it for a session cookie (which it never sees) and a key it
 // keeps in this origin's localStorage and sends with every call.
+import type { CounterName, DailyName } from '../../../shared/protocol/metrics.ts';
+import type { AdminOffer, AdminView, DeviceView, PendingView, RecentSession } from './wire.ts';
+
 const API = '/admin/api/';
 const HEADERS = { 'X-OpenWork-Admin': '1' };
 const KEY_STORE = 'openwork-admin-key';
 const POLL_MS = 2000;
-const SCOPES = [
+const SCOPES: ReadonlyArray<[scope: string, label: string]> = [
   ['read', 'see sessions (read)'],
   ['run', 'run and stop tasks (run)'],
   ['approve', 'answer permission questions (approve)'],
 ];
-const COUNTERS = [
+const COUNTERS: ReadonlyArray<[CounterName, string]> = [
   ['tasks_started_total', 'Tasks started'],
   ['tasks_succeeded_total', 'Tasks succeeded'],
   ['tasks_failed_total', 'Tasks failed'],
@@ -26,7 +30,7 @@ const COUNTERS = [
   ['reconnects_total', 'Reconnects'],
   ['resume_gaps_total', 'Resume gaps'],
 ];
-const DAILY = [
+const DAILY: ReadonlyArray<[DailyName, string]> = [
   ['tasks_started_total', 'Started'],
   ['tasks_succeeded_total', 'Succeeded'],
   ['tasks_failed_total', 'Failed'],
@@ -34,25 +38,39 @@ const DAILY = [
   ['connection_failures_total', 'Connection failures'],
 ];
 
-const $ = (id) => document.getElementById(id);
+/** An element of admin.html: a missing one is a mismatch between the page and this script. */
+function $(id: string): HTMLElement {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`admin.html has no #${id}`);
+  return node;
+}
 
-function el(tag, props = {}, ...children) {
+/** What `el` puts in: `text` (textContent), `on` (listeners), properties (non-strings) and attributes. */
+type Props = { text?: string; on?: Record<string, EventListener> } & Record<string, unknown>;
+type Child = Node | string | null | undefined | readonly Child[];
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
-    if (key === 'text') node.textContent = value;
-    else if (key === 'on') for (const [event, fn] of Object.entries(value)) node.addEventListener(event, fn);
-    else if (key in node && typeof value !== 'string') node[key] = value;
-    else node.setAttribute(key, value);
+    if (key === 'text') node.textContent = String(value);
+    else if (key === 'on') for (const [event, fn] of Object.entries(value as Record<string, EventListener>)) node.addEventListener(event, fn);
+    else if (key in node && typeof value !== 'string') Reflect.set(node, key, value);
+    else node.setAttribute(key, String(value));
   }
-  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined) node.append(child);
+  const append = (child: Child): void => {
+    if (Array.isArray(child)) child.forEach(append);
+    else if (child !== null && child !== undefined) node.append(child as Node | string);
+  };
+  children.forEach(append);
   return node;
 }
 
 /** The host wants a sign-in (401): show how, not an error. */
 class SignInNeeded extends Error {}
 
-async function call(method, path, body) {
-  const headers = { ...HEADERS, 'X-OpenWork-Admin-Key': localStorage.getItem(KEY_STORE) ?? '' };
+/** `T`: what the host's API answers there (host/admin/api.ts). */
+async function call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { ...HEADERS, 'X-OpenWork-Admin-Key': localStorage.getItem(KEY_STORE) ?? '' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(API + path, {
     method,
@@ -60,17 +78,18 @@ async function call(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
   });
-  const data = await response.json().catch(() => ({}));
-  const message = data.error || `the host answered ${response.status}`;
+  const data: unknown = await response.json().catch(() => ({}));
+  const error = (data as { error?: unknown } | null)?.error;
+  const message = (typeof error === 'string' && error) || `the host answered ${response.status}`;
   if (response.status === 401) throw new SignInNeeded(message);
   if (!response.ok) throw new Error(message);
-  return data;
+  return data as T;
 }
 
 // Why the last sign-in failed; it stays on screen (rather than a poll's "not signed in") until one works.
 let signInReason = '';
 
-function showSignedIn(signedIn, reason) {
+function showSignedIn(signedIn: boolean, reason = ''): void {
   if (signedIn) signInReason = '';
   else signInReason ||= reason;
   $('signin').hidden = signedIn;
@@ -80,39 +99,43 @@ function showSignedIn(signedIn, reason) {
 }
 
 /** Trades the link's one-time secret, if there is one, for a session. */
-async function signInFromLink() {
+async function signInFromLink(): Promise<void> {
   const secret = new URLSearchParams(location.hash.slice(1)).get('login');
   if (secret === null) return;
   // The secret works once: keep it out of the address bar, the history and bookmarks.
   history.replaceState(null, '', location.pathname + location.search);
   try {
-    const { key } = await call('POST', 'login', { secret });
+    const { key } = await call<{ key: string }>('POST', 'login', { secret });
     localStorage.setItem(KEY_STORE, key);
   } catch (err) {
     // Shown only if no earlier session of this browser still works (refresh decides).
-    signInReason = err.message;
+    signInReason = messageOf(err);
   }
 }
 
-function showError(message) {
-  const box = $('error');
-  box.hidden = !message;
-  box.textContent = message || '';
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
-async function act(method, path, body) {
+function showError(message: string): void {
+  const box = $('error');
+  box.hidden = !message;
+  box.textContent = message;
+}
+
+async function act(method: 'POST', path: string, body?: unknown): Promise<void> {
   try {
     await call(method, path, body);
     showError('');
   } catch (err) {
-    if (!(err instanceof SignInNeeded)) showError(err.message);
+    if (!(err instanceof SignInNeeded)) showError(messageOf(err));
   }
   await refresh();
 }
 
-const when = (ms) => (ms ? new Date(ms).toLocaleString() : 'never');
+const when = (ms: number | undefined) => (ms ? new Date(ms).toLocaleString() : 'never');
 
-function ago(iso) {
+function ago(iso: string | undefined): string {
   if (!iso) return 'never';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (s < 60) return 'just now';
@@ -121,7 +144,7 @@ function ago(iso) {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-function scopeBoxes(legend, checked, name) {
+function scopeBoxes(legend: string, checked: readonly string[], name: string): HTMLFieldSetElement {
   return el('fieldset', {},
     el('legend', { text: legend }),
     SCOPES.map(([scope, label]) =>
@@ -129,11 +152,11 @@ function scopeBoxes(legend, checked, name) {
   );
 }
 
-const checkedValues = (root, name) => [...root.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+const checkedValues = (root: ParentNode, name: string) => [...root.querySelectorAll<HTMLInputElement>(`input[name="${name}"]:checked`)].map((i) => i.value);
 
 // ---- sections ---------------------------------------------------------------------------
 
-function renderOffer(offer) {
+function renderOffer(offer: AdminOffer | null): void {
   const box = $('offer');
   if (!offer) {
     box.replaceChildren(el('p', { class: 'muted', text: 'No pairing code is open. Make one to pair a phone; it works once, for 5 minutes.' }));
@@ -152,18 +175,18 @@ function renderOffer(offer) {
   ));
 }
 
-function renderPending(pending) {
+function renderPending(pending: PendingView[]): void {
   const box = $('pending');
   if (!pending.length) {
     box.replaceChildren(el('p', { class: 'muted', text: 'No device is waiting.' }));
     return;
   }
   // Keep a request's form while it waits, so a poll does not reset the boxes someone is ticking.
-  const kept = new Map([...box.querySelectorAll('[data-request]')].map((n) => [n.dataset.request, n]));
+  const kept = new Map([...box.querySelectorAll<HTMLElement>('[data-request]')].map((n) => [n.dataset.request, n]));
   box.replaceChildren(...pending.map((p) => kept.get(p.id) ?? pendingItem(p)));
 }
 
-function pendingItem(p) {
+function pendingItem(p: PendingView): HTMLElement {
   const item = el('article', { class: 'item', 'data-request': p.id });
   const scopes = scopeBoxes('Allow it to', SCOPES.map(([s]) => s), `scopes-${p.id}`);
   item.append(
@@ -181,10 +204,10 @@ function pendingItem(p) {
   return item;
 }
 
-function renderDevices(devices, workspaces) {
+function renderDevices(devices: DeviceView[], workspaces: string[]): void {
   const box = $('devices');
   // A row someone is editing stays as it is until saved.
-  const editing = new Map([...box.querySelectorAll('[data-device].dirty')].map((n) => [n.dataset.device, n]));
+  const editing = new Map([...box.querySelectorAll<HTMLElement>('[data-device].dirty')].map((n) => [n.dataset.device, n]));
   if (!devices.length) {
     box.replaceChildren(el('p', { class: 'muted', text: 'No paired devices yet.' }));
     return;
@@ -192,7 +215,7 @@ function renderDevices(devices, workspaces) {
   box.replaceChildren(...devices.map((d) => editing.get(d.id) ?? deviceItem(d, workspaces)));
 }
 
-function deviceItem(d, workspaces) {
+function deviceItem(d: DeviceView, workspaces: string[]): HTMLElement {
   const item = el('article', { class: 'item', 'data-device': d.id });
   const all = !d.workspaces;
   const save = el('button', { type: 'button', class: 'primary', text: 'Save changes', disabled: true, 'aria-label': `Save changes to ${d.name}` });
@@ -201,7 +224,7 @@ function deviceItem(d, workspaces) {
     save.disabled = false;
   };
   const allBox = el('input', { type: 'checkbox', name: `all-${d.id}`, checked: all });
-  const wsBoxes = workspaces.map((w) => el('input', { type: 'checkbox', name: `ws-${d.id}`, value: w, checked: all || d.workspaces.includes(w), disabled: all }));
+  const wsBoxes = workspaces.map((w) => el('input', { type: 'checkbox', name: `ws-${d.id}`, value: w, checked: all || d.workspaces!.includes(w), disabled: all }));
   allBox.addEventListener('change', () => wsBoxes.forEach((b) => { b.disabled = allBox.checked; if (allBox.checked) b.checked = true; }));
   save.addEventListener('click', () => {
     item.classList.remove('dirty');
@@ -231,7 +254,7 @@ function deviceItem(d, workspaces) {
   return item;
 }
 
-function renderRuntime(runtime, host) {
+function renderRuntime(runtime: AdminView['runtime'], host: AdminView['host']): void {
   $('runtime').replaceChildren(el('dl', {},
     el('dt', { text: 'State' }), el('dd', { text: runtime.state }),
     runtime.version ? [el('dt', { text: 'OpenCode' }), el('dd', { text: runtime.version })] : null,
@@ -241,7 +264,7 @@ function renderRuntime(runtime, host) {
   ));
 }
 
-function renderSessions(sessions, error, unavailable) {
+function renderSessions(sessions: RecentSession[], error: string | undefined, unavailable: NonNullable<AdminView['sessionsUnavailable']>): void {
   const box = $('sessions');
   if (error) return box.replaceChildren(el('p', { class: 'muted', text: `Not available: ${error}` }));
   const missing = unavailable.map((u) => el('p', { class: 'muted', text: `Sessions in ${u.workspace} could not be listed: ${u.reason}` }));
@@ -252,10 +275,10 @@ function renderSessions(sessions, error, unavailable) {
   ));
 }
 
-function renderMetrics(m) {
+function renderMetrics(m: AdminView['metrics']): void {
   const box = $('metrics');
   if (!m.enabled) return box.replaceChildren(el('p', { class: 'muted', text: 'Metrics are turned off (--no-metrics).' }));
-  const series = (name) => (m.counters[name]?.series ?? []).filter((s) => Object.keys(s.labels).length)
+  const series = (name: CounterName) => (m.counters[name]?.series ?? []).filter((s) => Object.keys(s.labels).length)
     .map((s) => `${Object.values(s.labels).join(' ')}: ${s.value}`).join(', ');
   const days = m.daily.slice(-7);
   box.replaceChildren(
@@ -278,26 +301,26 @@ function renderMetrics(m) {
 
 // ---- polling ----------------------------------------------------------------------------
 
-let last = {};
+const last: Record<string, string> = {};
 let askedForOffer = false;
 
-function changed(key, value) {
+function changed(key: string, value: unknown): boolean {
   const json = JSON.stringify(value);
   if (last[key] === json) return false;
   last[key] = json;
   return true;
 }
 
-async function refresh() {
-  let state;
+async function refresh(): Promise<void> {
+  let state: AdminView;
   try {
-    state = await call('GET', 'state');
+    state = await call<AdminView>('GET', 'state');
   } catch (err) {
     if (err instanceof SignInNeeded) {
       showError('');
       return showSignedIn(false, err.message);
     }
-    showError(`The host does not answer (${err.message}). Is it still running?`);
+    showError(`The host does not answer (${messageOf(err)}). Is it still running?`);
     return;
   }
   showSignedIn(true);
