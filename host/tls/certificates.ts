@@ -9,7 +9,7 @@
  * Chrome's limit for leaves is 398), and key identifiers linking the two.
  * @module
  */
-import { KeyObject, createPrivateKey, randomBytes } from 'node:crypto';
+import { KeyObject, createPrivateKey, randomBytes, type webcrypto } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export const CA_VALIDITY_DAYS = 3650;
@@ -141,6 +141,6 @@ async function keyIdentifier(key: import('@peculiar/x509').PublicKey): Promise<s
   return Buffer.from(await key.getKeyIdentifier('SHA-256')).subarray(0, 20).toString('hex');
 }
 
-function pem(key: CryptoKey): string {
+function pem(key: webcrypto.CryptoKey): string {
   return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
