@@ -15,7 +15,7 @@ import { createAdminApi } from './admin/api.ts';
 import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply, type OfferReply } from './admin/control.ts';
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
-import { createRelay, type Relay } from './channel/relay.ts';
+import { createRelay, type Relay } from './relay.ts';
 import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { mountMetricsRoute } from './metrics/routes.ts';

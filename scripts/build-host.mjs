@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { newestMtime, root } from './build-app.mjs';
 
 export const HOST_BUNDLE = join(root, 'build', 'host.mjs');
-const SOURCES = ['host', 'shared', 'scripts/build-app.mjs', 'scripts/build-host.mjs', 'package.json'];
+const SOURCES = ['host', 'shared', 'scripts/build-host.mjs', 'package.json'];
 
 /** How the host is bundled, for `npm start` and for the benchmarks' host alike. */
 export const HOST_BUILD_OPTIONS = {

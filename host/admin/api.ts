@@ -11,7 +11,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { OfferView } from '../channel/relay.ts';
+import type { OfferView } from '../relay.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts';

@@ -18,9 +18,9 @@ import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '
 import { MODE } from '../../shared/channel/handshake.ts';
 import { REQUEST_TYPES, type Resync } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import { rawConnect } from '../../e2e/fixtures/relay-client.ts';
+import { rawConnect } from '../../test-support/relay-client.ts';
 import { createConnection, type Connection, type Peer, type RoutedRequest } from './connection.ts';
-import { createEventHub } from './hub.ts';
+import { createEventHub } from '../events/hub.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
 

@@ -39,7 +39,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { EventHub, EventView, Resume, Subscriber } from './hub.ts';
+import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { RelayRuntime } from '../channel/relay.ts';
+import type { RelayRuntime } from '../relay.ts';
 import { endsWithRules, type PermissionRule } from './rules.ts';
 import { runtimeId } from './runtime-ids.ts';
 

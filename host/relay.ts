@@ -14,24 +14,24 @@
  */
 import { join } from 'node:path';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
-import type { Logger } from '../log.ts';
-import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
-import { createApprovals, type Approvals } from '../pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers.ts';
-import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
-import { attachRelaySocket } from '../server/socket.ts';
-import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
-import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from '../rpc/permissions.ts';
-import { openTaskLedger } from '../tasks/ledger.ts';
-import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
-import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
-import { closeFor } from '../../shared/channel/close.ts';
-import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createWorkspaceGate, type GateRuntime } from '../policy/workspaces.ts';
-import { createConnection } from './connection.ts';
-import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
+import type { Logger } from './log.ts';
+import { loadOrCreateIdentity, type HostIdentity } from './identity.ts';
+import { createApprovals, type Approvals } from './pairing/approvals.ts';
+import { createOfferStore, type Offer, type OfferStore } from './pairing/offers.ts';
+import { openDeviceRegistry, type DeviceRegistry } from './devices/registry.ts';
+import { attachRelaySocket } from './server/socket.ts';
+import { createRouter, type RuntimeCalls } from './rpc/router.ts';
+import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from './rpc/permissions.ts';
+import { openTaskLedger } from './tasks/ledger.ts';
+import { createTaskService, type TaskRuntime, type TaskService } from './tasks/service.ts';
+import { createKeyedSessions, type SessionRuntime } from './tasks/keyed-sessions.ts';
+import { closeFor } from '../shared/channel/close.ts';
+import type { RuntimeStatus } from '../shared/protocol/messages.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
+import { createWorkspaceGate, type GateRuntime } from './policy/workspaces.ts';
+import { createConnection } from './channel/connection.ts';
+import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface RelayRuntime
