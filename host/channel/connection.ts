@@ -40,20 +40,13 @@ import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
+import type { Router } from '../rpc/request.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly remoteAddress: string;
-}
-
-/** Requests other than ping, answered by `host/rpc/router.ts`. */
-export type RoutedRequest = Exclude<Request, { t: 'ping' }>;
-
-export interface Router {
-  /** Resolves with the result's `data`; rejects with a RelayError for an error result. */
-  handle(request: RoutedRequest, device: Device): Promise<unknown>;
 }
 
 export interface ChannelContext {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RelayError } from '../../shared/protocol/errors.ts';
-import type { RoutedRequest } from '../channel/connection.ts';
+import type { RoutedRequest } from '../rpc/request.ts';
 import { createWorkspaceGate } from './workspaces.ts';
 
 const HOST = ['/ws/a', '/ws/b'];

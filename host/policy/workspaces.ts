@@ -15,7 +15,7 @@ import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
-import type { RoutedRequest } from '../channel/connection.ts';
+import type { RoutedRequest } from '../rpc/request.ts';
 import type { Device } from '../devices/store.ts';
 
 export interface GateRuntime {

@@ -9,7 +9,7 @@
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
-import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { RoutedRequest, Router } from './request.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
