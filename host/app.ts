@@ -12,7 +12,7 @@ import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
 import { projectPath } from './paths.ts';
 import { createAdminApi } from './admin/api.ts';
-import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply, type OfferReply } from './admin/control.ts';
+import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply } from './admin/control.ts';
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
 import { createRelay, type Relay } from './relay.ts';
@@ -183,7 +183,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     const r = relay;
     metrics.gauge('open_connections', () => r.connectionCount());
-    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r), newAdminLink }));
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: r.newOffer, newAdminLink }));
     const adminApi = createAdminApi({
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
@@ -276,7 +276,3 @@ function localUrl(config: Config, port: number, tls: boolean): string {
   return `${tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
-function offerReply(relay: Relay): OfferReply {
-  const view = relay.newOffer();
-  return { link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt };
-}

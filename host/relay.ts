@@ -17,7 +17,7 @@ import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from './log.ts';
 import { loadOrCreateIdentity, type HostIdentity } from './identity.ts';
 import { createApprovals, type Approvals } from './pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore } from './pairing/offers.ts';
+import { createOfferStore, type OfferStore, type OfferView } from './pairing/offers.ts';
 import { openDeviceRegistry, type DeviceRegistry } from './devices/registry.ts';
 import { attachRelaySocket } from './server/socket.ts';
 import { createRouter, type RuntimeCalls } from './rpc/router.ts';
@@ -64,14 +64,6 @@ export interface RelayOptions {
   idleTimeoutSec?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
-}
-
-export interface OfferView {
-  offer: Offer;
-  link: string;
-  code: string;
-  /** Where a phone without a camera opens the app to type the code. */
-  origin: string;
 }
 
 export interface Relay {
@@ -166,7 +158,7 @@ export function createRelay(opts: RelayOptions): Relay {
       const offer = offers.create();
       const addresses = opts.addresses();
       const origin = addresses[0] ?? 'http://127.0.0.1';
-      return { offer, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
+      return { id: offer.id, expiresAt: offer.expiresAt, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
     },
     runtimeChanged,
     connectionCount: () => sockets.reduce((n, s) => n + s.count(), 0),

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { OfferView } from '../relay.ts';
+import type { OfferView } from '../pairing/offers.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts';
@@ -38,11 +38,7 @@ export interface AdminDeps {
   log: Logger;
 }
 
-export interface AdminOffer {
-  link: string;
-  code: string;
-  origin: string;
-  expiresAt: number;
+export interface AdminOffer extends OfferView {
   /** The link as a QR code, an SVG document. */
   svg: string;
 }
@@ -84,9 +80,9 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
   let current: { view: OfferView; svg: string } | undefined;
 
   const offer = (): AdminOffer | null => {
-    if (!current || !deps.offers.active().some((o) => o.id === current!.view.offer.id)) return null;
+    if (!current || !deps.offers.active().some((o) => o.id === current!.view.id)) return null;
     const { view, svg } = current;
-    return { link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt, svg };
+    return { ...view, svg };
   };
 
   const state = async (): Promise<AdminState> => {

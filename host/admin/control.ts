@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { whyNotLocal } from '../metrics/loopback.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
 import { sendJson, track } from '../uws/respond.ts';
+import type { OfferView } from '../pairing/offers.ts';
 
 export const CONTROL_FILE = 'control.json';
 export const OFFER_PATH = '/control/offer';
@@ -55,13 +56,6 @@ export function readControlFile(dataDir: string): ControlInfo | undefined {
   return undefined;
 }
 
-export interface OfferReply {
-  link: string;
-  code: string;
-  origin: string;
-  expiresAt: number;
-}
-
 export interface AdminLinkReply {
   /** The admin page with a single-use login secret in its fragment. */
   url: string;
@@ -70,7 +64,7 @@ export interface AdminLinkReply {
 
 export interface ControlRouteOptions {
   token: string;
-  newOffer: () => OfferReply;
+  newOffer: () => OfferView;
   /** Undefined when the admin page cannot be used (the host does not listen on loopback). */
   newAdminLink: () => AdminLinkReply | undefined;
   log: Logger;
@@ -116,8 +110,8 @@ function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions
 }
 
 /** Asks the running host for a fresh offer; undefined when no host is running for this data dir. */
-export function requestOffer(dataDir: string): Promise<OfferReply | undefined> {
-  return askHost<OfferReply>(dataDir, OFFER_PATH);
+export function requestOffer(dataDir: string): Promise<OfferView | undefined> {
+  return askHost<OfferView>(dataDir, OFFER_PATH);
 }
 
 /** Asks the running host for a fresh admin login link; undefined when no host is running for this data dir. */
