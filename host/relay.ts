@@ -20,24 +20,18 @@ import { createApprovals, type Approvals } from './pairing/approvals.ts';
 import { createOfferStore, type OfferStore, type OfferView } from './pairing/offers.ts';
 import { openDeviceRegistry, type DeviceRegistry } from './devices/registry.ts';
 import { attachRelaySocket } from './server/socket.ts';
-import { createRouter, type RuntimeCalls } from './rpc/router.ts';
-import { createPermissionGrants, type PermissionGrants, type PermissionRuntime } from './rpc/permissions.ts';
+import { createRouter } from './rpc/router.ts';
+import { createPermissionGrants, type PermissionGrants } from './rpc/permissions.ts';
 import { openTaskLedger } from './tasks/ledger.ts';
-import { createTaskService, type TaskRuntime, type TaskService } from './tasks/service.ts';
-import { createKeyedSessions, type SessionRuntime } from './tasks/keyed-sessions.ts';
+import { createTaskService, type TaskService } from './tasks/service.ts';
+import { createKeyedSessions } from './tasks/keyed-sessions.ts';
 import { closeFor } from '../shared/channel/close.ts';
 import type { RuntimeStatus } from '../shared/protocol/messages.ts';
 import type { Metrics } from './metrics/metrics.ts';
-import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
-import { createWorkspaceGate, type GateRuntime } from './policy/workspaces.ts';
+import { createWorkspaceGate } from './policy/workspaces.ts';
+import type { RuntimePort } from './runtime/port.ts';
 import { createConnection } from './channel/connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
-
-/** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime
-  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
-  onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
-}
 
 export interface RelayOptions {
   /** Adds the relay's route to the server's app, now and to every app that replaces it (TLS reload). */
@@ -48,7 +42,7 @@ export interface RelayOptions {
   /** Base URLs phones may reach the host at, best first; the first is the pairing link's origin. */
   addresses: () => string[];
   workspaces: string[];
-  runtime: RelayRuntime;
+  runtime: RuntimePort;
   runtimeStatus: () => RuntimeStatus;
   /** The host's local metrics: devices read them (`metrics.get`); connections and pairing attempts are counted in them. */
   metrics: Metrics;

@@ -14,7 +14,7 @@ function gate() {
     runtime: {
       getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
       // per_hidden: asked in a workspace that is not answering now.
-      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
+      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: [], always: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
     },
   });
   return { g, lookups };

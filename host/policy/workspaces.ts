@@ -14,14 +14,12 @@ import { sep } from 'node:path';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
-import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
+import { requestIn, unseenError } from '../runtime/permissions-list.ts';
+import type { RuntimePort } from '../runtime/port.ts';
 import type { RoutedRequest } from '../rpc/request.ts';
 import type { Device } from '../devices/store.ts';
 
-export interface GateRuntime {
-  getSession(sessionId: string): Promise<{ directory: string }>;
-  listPermissions(): Promise<PermissionsList<{ id: string; sessionID: string }>>;
-}
+export type GateRuntime = Pick<RuntimePort, 'getSession' | 'listPermissions'>;
 
 export interface WorkspaceGate {
   /** The workspaces `device` may use, in the host's order. */

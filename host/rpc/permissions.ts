@@ -16,23 +16,10 @@ import type { PermissionExpiredEvent, PermissionReply } from '../../shared/proto
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
+import type { ListedPermission, RuntimePort } from '../runtime/port.ts';
 
-/** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
-export interface ListedPermission {
-  id: string;
-  sessionID: string;
-  permission: string;
-  patterns: string[];
-  always: string[];
-  metadata?: Record<string, unknown>;
-  tool?: { messageID: string; callID: string };
-}
-
-/** What this module needs of the runtime bridge. */
-export interface PermissionRuntime {
-  listPermissions(): Promise<PermissionsList<ListedPermission>>;
-  replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
-}
+/** What this module needs of the runtime. */
+export type PermissionRuntime = Pick<RuntimePort, 'listPermissions' | 'replyPermission'>;
 
 /** Events this module makes for devices: requests found in the runtime's list, and expired ones. */
 export type PermissionNotice = PermissionAskedEvent | PermissionExpiredEvent;
