@@ -29,6 +29,7 @@ import { closeFor } from '../shared/channel/close.ts';
 import type { RuntimeStatus } from '../shared/protocol/messages.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { createWorkspaceGate } from './policy/workspaces.ts';
+import { createRuntimeFacts } from './runtime/facts.ts';
 import type { RuntimePort } from './runtime/port.ts';
 import { createConnection } from './channel/connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
@@ -90,7 +91,8 @@ export function createRelay(opts: RelayOptions): Relay {
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
-  const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
+  const facts = createRuntimeFacts();
+  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate,
@@ -98,7 +100,7 @@ export function createRelay(opts: RelayOptions): Relay {
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
-    gate.observe(event);
+    facts.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
     if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });

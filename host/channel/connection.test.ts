@@ -24,6 +24,7 @@ import type { RoutedRequest } from '../rpc/request.ts';
 import { createEventHub } from '../events/hub.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
+import { createRuntimeFacts } from '../runtime/facts.ts';
 
 type TestContext = { after(fn: () => void): void };
 
@@ -35,7 +36,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  const gate = createWorkspaceGate({ workspaces: () => ['/w'], runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
+  const gate = createWorkspaceGate({ workspaces: () => ['/w'], facts: createRuntimeFacts(), runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
+import { trimOldest } from '../../shared/bounded.ts';
 import type { RuntimePort } from '../runtime/port.ts';
 import { endsWithRules, type PermissionRule } from './rules.ts';
 import { runtimeId } from './runtime-ids.ts';
@@ -42,7 +43,7 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
   const covered = new Set<string>();
   const remember = (id: string) => {
     covered.add(id);
-    if (covered.size > REMEMBERED) covered.delete(covered.values().next().value as string);
+    trimOldest(covered, REMEMBERED);
   };
 
   const ensureRules = async (sessionId: string) => {

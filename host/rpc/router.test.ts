@@ -6,6 +6,7 @@ import type { Device } from '../devices/store.ts';
 import { silentLogger } from '../log.ts';
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
+import { createRuntimeFacts } from '../runtime/facts.ts';
 import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createRouter, type RuntimeCalls } from './router.ts';
@@ -41,6 +42,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
       listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', ...BASH }, { id: 'per_a', sessionID: 'ses_a', ...BASH }], unavailable: [], unseen: [] }),
     },
+    facts: createRuntimeFacts(),
     workspaces: () => ['/a', '/b'],
   });
   const records = new Map<string, SessionRecord>();
