@@ -7,11 +7,12 @@
  * @module
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { writeFileAtomic } from '../files.ts';
 import type { Logger } from '../log.ts';
 import { whyNotLocal } from '../metrics/loopback.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
@@ -36,9 +37,7 @@ export function newControlToken(): string {
 /** Writes the control file atomically; `remove()` deletes it unless another host replaced it. */
 export function writeControlFile(dataDir: string, info: ControlInfo): { remove(): void } {
   const path = join(dataDir, CONTROL_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(info), { mode: 0o600 });
   return {
     remove() {
       if (readControlFile(dataDir)?.token === info.token) rmSync(path, { force: true });
