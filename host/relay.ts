@@ -1,7 +1,8 @@
 /**
- * The relay as one piece for the composition root: the host key, pairing offers and approvals,
- * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
- * approved device, the task ledger that runs each task once, and the host's record of waiting
+ * The relay, wired: the part of the host's composition that serves devices (host/app.ts starts
+ * and closes it). The host key, pairing offers and approvals, the device registry, the `/relay`
+ * WebSocket route, the runtime's events (and the index of facts learnt from them) fanned out to
+ * every approved device, the task ledger that runs each task once, and the host's record of waiting
  * permission requests. Removing a device (here or with the `revoke` command in another process)
  * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
  * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
