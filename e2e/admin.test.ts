@@ -19,9 +19,9 @@ import type { AdminState } from '../host/admin/api.ts';
 import { parseConfig } from '../host/config.ts';
 import { CONTENT_SECURITY_POLICY } from '../host/server/headers.ts';
 import { launchChromium, screenshot } from './browser.ts';
-import { openSocket } from './fixtures/relay-client.ts';
+import { openSocket } from '../test-support/relay-client.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
-import { createNetns, netnsUnavailable, type Netns } from './netns.ts';
+import { createNetns, netnsUnavailable, type Netns } from '../test-support/netns.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { until } from './fixtures/poll.ts';
 

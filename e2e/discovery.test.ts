@@ -7,7 +7,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { NETNS_LAN_ADDRESS, createNetns, netnsUnavailable, type Netns } from './netns.ts';
+import { NETNS_LAN_ADDRESS, createNetns, netnsUnavailable, type Netns } from '../test-support/netns.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/discovery-child.ts', import.meta.url));
 const PORT = 48787;

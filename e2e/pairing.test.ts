@@ -24,7 +24,7 @@ import {
 import { REQUEST_TYPES, encodeMessage } from '../shared/protocol/messages.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import type { PendingApproval } from '../host/pairing/approvals.ts';
-import { openSocket, rawConnect, record } from './fixtures/relay-client.ts';
+import { openSocket, rawConnect, record } from '../test-support/relay-client.ts';
 import { recordingRuntime, startRelayHost, type RelayHost, type RecordingRuntime } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { startHost, type Host } from '../host/app.ts';

@@ -20,13 +20,13 @@ import { connect, offerFromLink, pair, type RelayChannel } from '../shared/chann
 import { REQUEST_SCOPE, REQUEST_TYPES, SCOPES, type Resync, type Scope } from '../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
 import { startHost, type Host } from '../host/app.ts';
-import type { Relay } from '../host/channel/relay.ts';
+import type { Relay } from '../host/relay.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import { parseConfig } from '../host/config.ts';
 import { authHeaders } from '../host/runtime/health.ts';
 import { startRuntime, type Runtime } from '../host/runtime/start.ts';
 import WebSocket from 'ws';
-import { openSocket, rawConnect, record, MODE } from './fixtures/relay-client.ts';
+import { openSocket, rawConnect, record, MODE } from '../test-support/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { pairingPsk } from '../shared/pairing/keys.ts';

@@ -12,11 +12,11 @@ import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
 import { projectPath } from './paths.ts';
 import { createAdminApi } from './admin/api.ts';
-import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply, type OfferReply } from './admin/control.ts';
+import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply } from './admin/control.ts';
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
-import { createRelay, type Relay } from './channel/relay.ts';
-import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
+import { createRelay, type Relay } from './relay.ts';
+import { createAdvertiser, discoveryTxt, serviceName } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { mountMetricsRoute } from './metrics/routes.ts';
 import { isLoopbackHost } from './metrics/loopback.ts';
@@ -32,7 +32,7 @@ import { useNoiseBackend } from '../shared/noise/backend.ts';
 import { createHttpServer } from './server/http.ts';
 import { certificateNames } from './tls/names.ts';
 import { openTlsSource } from './tls/source.ts';
-import { createTrustServer, defaultTrustPort, type TrustServer } from './tls/trust-server.ts';
+import { createTrustServer, defaultTrustPort } from './tls/trust-server.ts';
 import { loadUws } from './uws/load.ts';
 import { HOST_VERSION } from './version.ts';
 import { PROTOCOL_VERSION, type RuntimeStatus } from '../shared/protocol/messages.ts';
@@ -93,6 +93,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   }
   const rulesFor = (directory: string) => sessionRules(policy.permissionFor(directory));
 
+  // The one stop sequence: each piece adds its stop as it starts, and they run in reverse order,
+  // both when the host closes and when starting fails half-way.
+  const stops: Array<() => unknown> = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error('a part of the host did not stop cleanly', { err });
+      }
+    }
+  };
+
   const runtime = startRuntime({
     log,
     workspaces: config.workspaces,
@@ -109,55 +122,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       ),
     },
   });
+  stops.push(() => runtime.stop());
 
-  // HTTPS with the person's own certificate, or with the local CA from `tls setup`.
-  const tls = await openTlsSource({
-    dataDir: config.dataDir,
-    ...(config.tls ? { own: config.tls } : {}),
-    names: () => certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),
-    log: log.child('tls'),
-  });
   const startedAt = Date.now();
   let port = config.port;
-  const urls = () => hostUrls({ bind: config.bind, port, tls: Boolean(tls), publicUrl: config.publicUrl });
   // Which model providers work, asked each time the runtime is ready, so a phone can say so.
   let providers: string[] | undefined;
   const status = (): RuntimeStatus => ({ ...runtimeStatus(runtime.supervisor.state), ...(providers ? { providers } : {}) });
-
-  const server = createHttpServer({
-    uws,
-    staticDir: opts.staticDir ?? DEFAULT_STATIC_DIR,
-    log: log.child('http'),
-    ...(tls ? { tls: tls.files } : {}),
-    getHealth: () => ({
-      ok: true,
-      version: HOST_VERSION,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      runtime: status(),
-    }),
-  });
-
-  const metrics = createMetrics({ dataDir: config.dataDir, enabled: config.metrics, log: log.child('metrics') });
-  server.mount((app) => mountMetricsRoute(app, metrics, log.child('metrics')));
-  const timeouts = startPermissionTimeouts({
-    runtime: runtime.bridge,
-    timeoutSeconds: policy.permissionTimeoutSeconds,
-    log: log.child('policy'),
-    onTimeout: () => metrics.inc('permission_answers_total', { answer: 'timeout' }),
-  });
-  const count = countRuntimeEvents(metrics);
-  // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
-  const stopCounting = runtime.bridge.onEvent((event) => {
-    if (event.type !== 'permission.replied' || !timeouts.answeredByTimeout(event.requestId)) count(event);
-  });
-
-  let relay: Relay | undefined;
-  let stopFollowing: (() => void) | undefined;
-  let advertiser: Advertiser | undefined;
-  let trust: TrustServer | undefined;
+  let tlsOn = false;
+  const urls = () => hostUrls({ bind: config.bind, port, tls: tlsOn, publicUrl: config.publicUrl });
   let trustUrl: string | undefined;
-  let stopWatchingTls: (() => void) | undefined;
-  let control: ReturnType<typeof writeControlFile> | undefined;
   const controlToken = newControlToken();
   // Held in memory only: a restart signs everyone out of the admin page.
   const adminSessions = createAdminSessions();
@@ -167,8 +141,51 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const { secret, expiresAt } = adminSessions.newLoginSecret();
     return { url: `${adminUrl}#login=${secret}`, expiresAt };
   };
+
+  let relay: Relay;
+  let metrics: Metrics;
   try {
-    relay = createRelay({
+    // HTTPS with the person's own certificate, or with the local CA from `tls setup`.
+    const tls = await openTlsSource({
+      dataDir: config.dataDir,
+      ...(config.tls ? { own: config.tls } : {}),
+      names: () => certificateNames({ bind: config.bind, publicUrl: config.publicUrl }),
+      log: log.child('tls'),
+    });
+    tlsOn = Boolean(tls);
+
+    const server = createHttpServer({
+      uws,
+      staticDir: opts.staticDir ?? DEFAULT_STATIC_DIR,
+      log: log.child('http'),
+      ...(tls ? { tls: tls.files } : {}),
+      getHealth: () => ({
+        ok: true,
+        version: HOST_VERSION,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        runtime: status(),
+      }),
+    });
+    stops.push(() => server.close());
+
+    const m = createMetrics({ dataDir: config.dataDir, enabled: config.metrics, log: log.child('metrics') });
+    metrics = m;
+    stops.push(() => m.close());
+    server.mount((app) => mountMetricsRoute(app, m, log.child('metrics')));
+    const timeouts = startPermissionTimeouts({
+      runtime: runtime.bridge,
+      timeoutSeconds: policy.permissionTimeoutSeconds,
+      log: log.child('policy'),
+      onTimeout: () => m.inc('permission_answers_total', { answer: 'timeout' }),
+    });
+    stops.push(() => timeouts.stop());
+    const count = countRuntimeEvents(m);
+    // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
+    stops.push(runtime.bridge.onEvent((event) => {
+      if (event.type !== 'permission.replied' || !timeouts.answeredByTimeout(event.requestId)) count(event);
+    }));
+
+    const r = createRelay({
       mount: server.mount,
       dataDir: config.dataDir,
       hostName: hostname(),
@@ -177,23 +194,24 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       workspaces: config.workspaces,
       runtime: deviceRuntime({ runtime: runtime.bridge, rulesFor, defaultDirectory: config.workspaces[0]!, log: log.child('policy') }),
       runtimeStatus: status,
-      metrics,
+      metrics: m,
       log: log.child('relay'),
       permissionDeadline: (id) => timeouts.deadlineOf(id),
       answeredByTimeout: (id) => timeouts.answeredByTimeout(id),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
-    const r = relay;
-    metrics.gauge('open_connections', () => r.connectionCount());
-    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r), newAdminLink }));
+    relay = r;
+    stops.push(() => r.close());
+    m.gauge('open_connections', () => r.connectionCount());
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: r.newOffer, newAdminLink }));
     const adminApi = createAdminApi({
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
-      runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics,
+      runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics: m,
       permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, sessions: adminSessions, cookieName: () => sessionCookieName(port), log: log.child('admin') }));
-    stopFollowing = runtime.supervisor.onState((s) => {
+    stops.push(runtime.supervisor.onState((s) => {
       r.runtimeChanged(status());
       if (s.status !== 'ready') return;
       // Told to devices in a second message: the first must not wait (it starts the relay's resync).
@@ -204,38 +222,32 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         },
         (err: unknown) => log.warn('could not ask the runtime which model providers work', { err }),
       );
-    });
+    }));
+
     ({ port } = await server.listen(config.bind, config.port));
-    const local = localUrl(config, port, Boolean(tls));
+    const local = localUrl(config, port, tlsOn);
     if (isLoopbackHost(new URL(local).host)) adminUrl = `${local}${ADMIN_PATH}`;
-    control = writeControlFile(config.dataDir, { pid: process.pid, url: local, token: controlToken });
+    const control = writeControlFile(config.dataDir, { pid: process.pid, url: local, token: controlToken });
+    stops.push(() => control.remove());
     if (tls) {
-      stopWatchingTls = tls.watch((files) => void server.setTls(files).catch((err: unknown) => log.error('could not load the new certificate', { err })));
+      stops.push(tls.watch((files) => void server.setTls(files).catch((err: unknown) => log.error('could not load the new certificate', { err }))));
       if (tls.ca) {
-        const ca = tls.ca;
-        trust = createTrustServer({ uws, log: log.child('trust'), ca, httpsUrls: urls });
+        const trust = createTrustServer({ uws, log: log.child('trust'), ca: tls.ca, httpsUrls: urls });
+        stops.push(() => trust.close());
         const trustPort = (await trust.listen(config.bind, defaultTrustPort(port))).port;
         trustUrl = hostUrls({ bind: config.bind, port: trustPort, tls: false })[0];
       }
     }
-    advertiser = createAdvertiser({
+    const advertiser = createAdvertiser({
       name: serviceName(hostname()),
       port,
       bind: config.bind,
       log: log.child('discovery'),
-      txt: discoveryTxt({ hostId: r.identity.hostId, version: HOST_VERSION, protocol: PROTOCOL_VERSION, tls: Boolean(tls) }),
+      txt: discoveryTxt({ hostId: r.identity.hostId, version: HOST_VERSION, protocol: PROTOCOL_VERSION, tls: tlsOn }),
     });
+    stops.push(() => advertiser.stop());
   } catch (err) {
-    stopFollowing?.();
-    stopCounting();
-    timeouts.stop();
-    stopWatchingTls?.();
-    trust?.close();
-    control?.remove();
-    relay?.close();
-    server.close();
-    metrics.close();
-    await runtime.stop();
+    await stopAll();
     throw err;
   }
   const listeningAfterMs = performance.now() - started;
@@ -254,19 +266,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     newAdminLink,
     listeningAfterMs,
     close() {
-      closing ??= (async () => {
-        stopFollowing?.();
-        stopCounting();
-        timeouts.stop();
-        await advertiser?.stop();
-        stopWatchingTls?.();
-        trust?.close();
-        control?.remove();
-        relay!.close();
-        server.close();
-        metrics.close();
-        await runtime.stop();
-      })();
+      closing ??= stopAll();
       return closing;
     },
   };
@@ -278,7 +278,3 @@ function localUrl(config: Config, port: number, tls: boolean): string {
   return `${tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
-function offerReply(relay: Relay): OfferReply {
-  const view = relay.newOffer();
-  return { link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt };
-}

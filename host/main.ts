@@ -3,7 +3,6 @@
  * terminal (banner, pairing QR, approval prompt), or runs a one-shot command.
  * @module
  */
-import { buildAppIfStale } from '../scripts/build-app.mjs';
 import { startHost, type Host } from './app.ts';
 import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
@@ -58,7 +57,6 @@ async function main(): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger({ format: config.logFormat, level: config.logLevel });
-  buildAppIfStale();
   let host: Host;
   try {
     host = await startHost({ config, log });

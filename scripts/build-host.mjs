@@ -12,7 +12,7 @@ import { newestMtime, root } from './build-app.mjs';
 
 export const HOST_BUNDLE = join(root, 'build', 'host.mjs');
 const ADMIN_SCRIPT = join(root, 'build', 'admin.js');
-const SOURCES = ['host', 'shared', 'scripts/build-app.mjs', 'scripts/build-host.mjs', 'package.json'];
+const SOURCES = ['host', 'shared', 'scripts/build-host.mjs', 'package.json'];
 
 /** How the host is bundled, for `npm start` and for the benchmarks' host alike. */
 export const HOST_BUILD_OPTIONS = {

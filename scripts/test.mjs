@@ -1,15 +1,18 @@
 /**
  * `npm test`: every unit and end-to-end test in one node:test run, ending with a pass/fail count.
- * Order: system tools, format and lint check, type check, app build, then the tests (unit files
- * first: they fail fast).
+ * Order: system tools, format and lint check, type check, layer rules, app build, then the tests
+ * (unit files first: they fail fast).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildAppIfStale, root } from './build-app.mjs';
 import { buildHostIfStale } from './build-host.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 import { typecheck } from './typecheck.mjs';
+
+/** `npm run deps` (package.json) without npx, so the test run does not depend on a shell. */
+const DEP_CRUISE_ARGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.deps.split(' ').slice(1);
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', '.tmp']);
 
@@ -37,6 +40,13 @@ process.stderr.write('Type-checking…\n');
 const typeErrors = await typecheck();
 if (typeErrors.length) {
   process.stderr.write(`Type errors (above) in ${typeErrors.join(', ')}: fix them first.\n0 passed, 1 failed\n`);
+  process.exit(1);
+}
+
+process.stderr.write('Checking the layer rules (npm run deps)…\n');
+const deps = spawnSync(process.execPath, [join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'), ...DEP_CRUISE_ARGS], { cwd: root, stdio: 'inherit' });
+if (deps.status !== 0) {
+  process.stderr.write('Layer rules broken (above; the rules and why are in .dependency-cruiser.cjs and docs/architecture.md): fix the imports first.\n0 passed, 1 failed\n');
   process.exit(1);
 }
 

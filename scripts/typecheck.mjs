@@ -15,6 +15,7 @@ export const PROJECTS = [
   'host/tsconfig.json',
   'host/admin/page/tsconfig.json',
   'e2e/tsconfig.json',
+  'test-support/tsconfig.json',
   'bench/tsconfig.json',
   'client/tsconfig.json',
   'client/tsconfig.test.json',

@@ -8,8 +8,8 @@
 import { startHost, type Host } from '../../host/app.ts';
 import { parseConfig } from '../../host/config.ts';
 import { createLogger, silentLogger, type LogLevel } from '../../host/log.ts';
-import type { EventHub } from '../../host/channel/hub.ts';
-import type { Relay } from '../../host/channel/relay.ts';
+import type { EventHub } from '../../host/events/hub.ts';
+import type { Relay } from '../../host/relay.ts';
 import { startBenchRelay } from './compose.ts';
 import type { ChildMessage, ChildSpec, Command, CommandResults, HostStats, PublishSpec, Request } from './protocol.ts';
 

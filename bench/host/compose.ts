@@ -2,7 +2,7 @@
  * The relay exactly as the host builds it (createRelay: host key, devices, offers, approvals,
  * event hub, router, attachRelaySocket with its send queue) mounted on one of two socket layers:
  * a uWebSockets.js app (what the host runs) or the `ws` package behind the same app interface
- * (host/server/ws-socket.ts, the baseline). Only `/relay` is served and the runtime is the e2e
+ * (bench/host/ws-socket.ts, the baseline). Only `/relay` is served and the runtime is the e2e
  * stand-in: the fan-out measurement publishes synthetic events through the relay's hub.
  * @module
  */
@@ -10,8 +10,8 @@ import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../../host/log.ts';
-import { createRelay, type Relay } from '../../host/channel/relay.ts';
-import { createWsApp } from '../../host/server/ws-socket.ts';
+import { createRelay, type Relay } from '../../host/relay.ts';
+import { createWsApp } from './ws-socket.ts';
 import { closeApp, listenExclusive } from '../../host/server/http.ts';
 import { loadUws } from '../../host/uws/load.ts';
 import { HOST_VERSION } from '../../host/version.ts';

@@ -29,7 +29,7 @@ function setup(t: { after(fn: () => void): void }) {
     approvals, devices, offers,
     newOffer() {
       const offer = offers.create();
-      return { offer, origin: 'http://box.local:8787', link: `http://box.local:8787/#pair=${offer.id}`, code: offers.typedCode(offer) };
+      return { id: offer.id, expiresAt: offer.expiresAt, origin: 'http://box.local:8787', link: `http://box.local:8787/#pair=${offer.id}`, code: offers.typedCode(offer) };
     },
     runtimeStatus: () => ({ state: 'ready', version: '1.18.33' }),
     listSessions: async () => {

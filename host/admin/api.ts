@@ -11,7 +11,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { OfferView } from '../channel/relay.ts';
+import type { OfferView } from '../pairing/offers.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -61,9 +61,9 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
   let current: { view: OfferView; svg: string } | undefined;
 
   const offer = (): AdminOffer | null => {
-    if (!current || !deps.offers.active().some((o) => o.id === current!.view.offer.id)) return null;
+    if (!current || !deps.offers.active().some((o) => o.id === current!.view.id)) return null;
     const { view, svg } = current;
-    return { link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt, svg };
+    return { ...view, svg };
   };
 
   const state = async (): Promise<AdminState> => {

@@ -7,15 +7,17 @@
  * @module
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { writeFileAtomic } from '../files.ts';
 import type { Logger } from '../log.ts';
 import { whyNotLocal } from '../metrics/loopback.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
 import { sendJson, track } from '../uws/respond.ts';
+import type { OfferView } from '../pairing/offers.ts';
 
 export const CONTROL_FILE = 'control.json';
 export const OFFER_PATH = '/control/offer';
@@ -35,9 +37,7 @@ export function newControlToken(): string {
 /** Writes the control file atomically; `remove()` deletes it unless another host replaced it. */
 export function writeControlFile(dataDir: string, info: ControlInfo): { remove(): void } {
   const path = join(dataDir, CONTROL_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(info), { mode: 0o600 });
   return {
     remove() {
       if (readControlFile(dataDir)?.token === info.token) rmSync(path, { force: true });
@@ -55,13 +55,6 @@ export function readControlFile(dataDir: string): ControlInfo | undefined {
   return undefined;
 }
 
-export interface OfferReply {
-  link: string;
-  code: string;
-  origin: string;
-  expiresAt: number;
-}
-
 export interface AdminLinkReply {
   /** The admin page with a single-use login secret in its fragment. */
   url: string;
@@ -70,7 +63,7 @@ export interface AdminLinkReply {
 
 export interface ControlRouteOptions {
   token: string;
-  newOffer: () => OfferReply;
+  newOffer: () => OfferView;
   /** Undefined when the admin page cannot be used (the host does not listen on loopback). */
   newAdminLink: () => AdminLinkReply | undefined;
   log: Logger;
@@ -116,8 +109,8 @@ function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions
 }
 
 /** Asks the running host for a fresh offer; undefined when no host is running for this data dir. */
-export function requestOffer(dataDir: string): Promise<OfferReply | undefined> {
-  return askHost<OfferReply>(dataDir, OFFER_PATH);
+export function requestOffer(dataDir: string): Promise<OfferView | undefined> {
+  return askHost<OfferView>(dataDir, OFFER_PATH);
 }
 
 /** Asks the running host for a fresh admin login link; undefined when no host is running for this data dir. */

@@ -18,11 +18,13 @@ import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '
 import { MODE } from '../../shared/channel/handshake.ts';
 import { REQUEST_TYPES, type Resync } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import { rawConnect } from '../../e2e/fixtures/relay-client.ts';
-import { createConnection, type Connection, type Peer, type RoutedRequest } from './connection.ts';
-import { createEventHub } from './hub.ts';
+import { rawConnect } from '../../test-support/relay-client.ts';
+import { createConnection, type Connection, type Peer } from './connection.ts';
+import type { RoutedRequest } from '../rpc/request.ts';
+import { createEventHub } from '../events/hub.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
+import { createRuntimeFacts } from '../runtime/facts.ts';
 
 type TestContext = { after(fn: () => void): void };
 
@@ -34,7 +36,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  const gate = createWorkspaceGate({ workspaces: () => ['/w'], runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
+  const gate = createWorkspaceGate({ workspaces: () => ['/w'], facts: createRuntimeFacts(), runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];

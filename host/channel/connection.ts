@@ -8,9 +8,8 @@
  *                                     pair.pending)   authenticated)
  *
  * Nothing but `ping` is answered before `open`, and only `open` connections receive events. The
- * approval is asked for only after the device's first transport frame authenticates: that frame
- * proves it derived the same keys, i.e. knew the offer's secret, so a wrong guess never reaches
- * the person at the host. Every protocol violation closes the socket with a 44xx code.
+ * pairing phase (confirm, pending) is host/pairing/phase.ts. Every protocol violation closes the
+ * socket with a 44xx code.
  *
  * What an open connection receives follows its device's access as it is at that moment (scopes
  * and workspaces, host/policy/event-access.ts); the relay closes the connection when that access
@@ -18,8 +17,6 @@
  * reload and failure is counted in the host's metrics (host/metrics/table.ts).
  * @module
  */
-import { wipe } from '../../shared/noise/bytes.ts';
-import { verificationCode } from '../../shared/noise/sas.ts';
 import { ChannelError, DEFAULT_MAX_MESSAGE, createTransport, type ChannelErrorCode, type Transport } from '../../shared/noise/transport.ts';
 import { MODE, hostHandshake } from '../../shared/channel/handshake.ts';
 import { closeErrorCode, closeFor, type CloseErrorCode, type CloseInfo } from '../../shared/channel/close.ts';
@@ -32,28 +29,22 @@ import {
 import type { Logger } from '../log.ts';
 import type { HostIdentity } from '../identity.ts';
 import type { Approvals } from '../pairing/approvals.ts';
-import type { ClaimRefusal, OfferStore, PairingOutcome } from '../pairing/offers.ts';
+import type { OfferStore } from '../pairing/offers.ts';
+import { createPairingPhase, type PairingPhase } from '../pairing/phase.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { EventHub, EventView, Resume, Subscriber } from './hub.ts';
+import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
+import type { Router } from '../rpc/request.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly remoteAddress: string;
-}
-
-/** Requests other than ping, answered by `host/rpc/router.ts`. */
-export type RoutedRequest = Exclude<Request, { t: 'ping' }>;
-
-export interface Router {
-  /** Resolves with the result's `data`; rejects with a RelayError for an error result. */
-  handle(request: RoutedRequest, device: Device): Promise<unknown>;
 }
 
 export interface ChannelContext {
@@ -88,13 +79,6 @@ export interface Connection {
 
 export type Phase = 'hello' | 'confirm' | 'pending' | 'open' | 'closed';
 
-interface Pairing {
-  hello: DeviceHello;
-  publicKey: Uint8Array;
-  code: string;
-  expiresAt: number;
-}
-
 const FRAME_FAILURES: Record<ChannelErrorCode, CloseErrorCode> = {
   'frame.auth': 'frame.auth',
   'frame.size': 'frame.size',
@@ -120,27 +104,12 @@ function failureReason(info: CloseInfo): string | undefined {
   return NOT_FAILURES.has(code) ? undefined : code;
 }
 
-const CLAIM_OUTCOMES: Record<ClaimRefusal, PairingOutcome> = {
-  'pair.unknown': 'unknown',
-  'pair.used': 'used',
-  'pair.expired': 'expired',
-  'pair.rate-limited': 'rate-limited',
-};
-
-const CLAIM_TEXT: Record<ClaimRefusal, string> = {
-  'pair.unknown': 'this host has no such offer; scan the QR code it shows now',
-  'pair.used': 'this offer was used already; make a new one at the host',
-  'pair.expired': 'this offer expired; make a new one at the host',
-  'pair.rate-limited': 'too many attempts; wait a minute',
-};
-
 export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   const { log, metrics } = ctx;
   metrics.inc('connections_opened_total');
   let phase: Phase = 'hello';
   let transport: Transport | undefined;
-  let pairing: Pairing | undefined;
-  let approvalId: string | undefined;
+  let pairing: PairingPhase | undefined;
   let deviceId: string | undefined;
 
   const subscriber: Subscriber = {
@@ -193,14 +162,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     phase = 'closed';
     transport?.close();
     ctx.hub.remove(subscriber);
-    if (pairing) wipe(pairing.publicKey);
-    // Left before proving it knew the secret: most likely a wrong secret (it could not read msg2).
-    if (was === 'confirm') ctx.offers.record('handshake-failed');
-    if (approvalId !== undefined) {
-      ctx.offers.record('abandoned');
-      ctx.approvals.cancel(approvalId);
-      approvalId = undefined;
-    }
+    pairing?.end(was);
   }
 
   function receive(data: Uint8Array, isBinary: boolean): void {
@@ -250,73 +212,15 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   }
 
   function pair(msg1: Uint8Array): void {
-    if (!ctx.offers.admit(peer.remoteAddress)) {
-      ctx.offers.record('rate-limited');
-      return closeWith('pair.rate-limited', CLAIM_TEXT['pair.rate-limited']);
-    }
-    // IKpsk2 mixes the psk in only at the end of message 2, so message 1 reads the same with any
-    // psk: read it once to learn which offer it names, then again with that offer's psk.
-    let payload: Uint8Array;
-    try {
-      payload = hostHandshake(MODE.pair, ctx.identity.keyPair, new Uint8Array(32)).readMessage(msg1);
-    } catch (err) {
-      ctx.offers.record('handshake-failed');
-      return handshakeFailed(err);
-    }
-    const hello = readHello(payload);
-    if (!hello) return ctx.offers.record('invalid');
-    if (hello.offer === undefined) {
-      ctx.offers.record('invalid');
-      return closeWith('protocol.invalid', 'hello.offer: a pairing hello names its offer');
-    }
-    const claim = ctx.offers.claim(hello.offer);
-    if (!claim.ok) {
-      ctx.offers.record(CLAIM_OUTCOMES[claim.reason]);
-      log.info('pairing refused', { remoteAddress: peer.remoteAddress, reason: claim.reason });
-      return closeWith(claim.reason, CLAIM_TEXT[claim.reason]);
-    }
-    const hs = hostHandshake(MODE.pair, ctx.identity.keyPair, claim.psk);
-    wipe(claim.psk);
-    hs.readMessage(msg1);
-    const msg2 = hs.writeMessage();
-    const result = hs.result();
-    peer.send(msg2);
-    transport = createTransport(result);
-    const code = verificationCode(result.handshakeHash);
-    pairing = { hello, publicKey: result.remoteStatic!, code, expiresAt: claim.offer.expiresAt };
-    phase = 'confirm';
-    send({ t: 'pair.pending', code });
-  }
-
-  function askApproval(p: Pairing): void {
-    phase = 'pending';
-    const { id, decision } = ctx.approvals.request({
-      name: p.hello.name, platform: p.hello.platform, code: p.code, remoteAddress: peer.remoteAddress, expiresAt: p.expiresAt,
+    pairing = createPairingPhase(ctx, {
+      remoteAddress: peer.remoteAddress,
+      sendRaw: (bytes) => peer.send(bytes),
+      secured: (t) => (transport = t),
+      enter: (p) => (phase = p),
+      send, closeWith, close, readHello, handshakeFailed,
+      approved: (device) => open(device, undefined),
     });
-    approvalId = id;
-    log.info('pairing waits for approval', { name: p.hello.name, platform: p.hello.platform, remoteAddress: peer.remoteAddress });
-    decision
-      .then((d) => {
-        if (phase !== 'pending') return; // the device left meanwhile
-        approvalId = undefined;
-        if (d.approved) {
-          const device = ctx.devices.add({ name: p.hello.name, platform: p.hello.platform, publicKey: p.publicKey, scopes: d.scopes });
-          ctx.offers.record('approved');
-          log.info('device paired', { device: device.id, name: device.name });
-          send({ t: 'pair.approved', deviceId: device.id });
-          open(device, undefined);
-        } else if (d.reason === 'declined') {
-          ctx.offers.record('declined');
-          closeWith('pair.declined', 'the person at the host said no');
-        } else if (d.reason === 'expired') {
-          ctx.offers.record('expired');
-          closeWith('pair.expired', 'nobody approved this device before the offer expired');
-        }
-      })
-      .catch((err) => {
-        log.error('could not store the paired device', { err });
-        close({ code: 1011, reason: 'the host could not store the device; see its log' });
-      });
+    pairing.start(msg1);
   }
 
   function reconnect(msg1: Uint8Array): void {
@@ -380,7 +284,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       const detail = err instanceof Error ? err.message : String(err);
       return id === undefined ? closeWith('protocol.invalid', detail) : refuse(id, 'protocol.invalid', detail);
     }
-    if (phase === 'confirm') askApproval(pairing!);
+    if (phase === 'confirm') pairing!.confirmed();
     if (request.t === 'ping') return answer(request.id, { at: request.at });
     if (phase !== 'open') return refuse(request.id, 'protocol.invalid', 'not approved yet: only ping is allowed until the host approves this device');
     const device = ctx.devices.get(deviceId!);

@@ -15,6 +15,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { NoiseBackend } from '../../shared/noise/backend.ts';
 import { equalBytes } from '../../shared/noise/bytes.ts';
+import { trimOldest } from '../../shared/bounded.ts';
 
 /** One static key per simulated device in a bench or test process (500 in the benchmarks); a host has one. */
 const KNOWN_STATIC_KEYS = 1024;
@@ -47,7 +48,7 @@ const statics = new Map<string, Imported>();
 function rememberStatic(secret: string, keys: Imported): Imported {
   statics.delete(secret);
   statics.set(secret, keys);
-  if (statics.size > KNOWN_STATIC_KEYS) statics.delete(statics.keys().next().value!);
+  trimOldest(statics, KNOWN_STATIC_KEYS);
   return keys;
 }
 

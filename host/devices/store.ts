@@ -6,8 +6,8 @@
  * overwrite what another just wrote.
  * @module
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFileIfExists, writeFileAtomic } from '../files.ts';
 import { isAbsolute, join } from 'node:path';
 import { ProtocolError, int, list, obj, oneOf, optStr, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import { SCOPES, type Scope } from '../../shared/protocol/messages.ts';
@@ -55,13 +55,8 @@ export function emptyDevicesFile(): DevicesFile {
 /** Reads and validates the file; a missing file is an empty list. Throws with the path on corruption. */
 export function readDevicesFile(dataDir: string): DevicesFile {
   const path = devicesPath(dataDir);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyDevicesFile();
-    throw err;
-  }
+  const text = readFileIfExists(path);
+  if (text === undefined) return emptyDevicesFile();
   try {
     return parseDevicesFile(JSON.parse(text));
   } catch (err) {
@@ -72,18 +67,8 @@ export function readDevicesFile(dataDir: string): DevicesFile {
 
 export function writeDevicesFile(dataDir: string, file: DevicesFile): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = devicesPath(dataDir);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const trimmed: DevicesFile = { ...file, revoked: file.revoked.slice(-MAX_REVOKED) };
-  try {
-    writeFileSync(tmp, `${JSON.stringify(trimmed, null, 2)}\n`, { mode: 0o600, flush: true });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  // rename keeps the temp file's mode; this also tightens a file someone created by hand.
-  chmodSync(path, 0o600);
+  writeFileAtomic(devicesPath(dataDir), `${JSON.stringify(trimmed, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Applies `change` to the file as it is on disk now and writes the result; returns it. */

@@ -5,8 +5,8 @@
  * label value no longer allowed) are dropped on load rather than failing the host.
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFileIfExists, writeFileAtomic } from '../files.ts';
 import { join } from 'node:path';
 import { ProtocolError, isObj, list, obj, str, type Obj } from '../../shared/protocol/guard.ts';
 import { specOf, type MetricSpec } from './table.ts';
@@ -39,13 +39,8 @@ export function metricsPath(dataDir: string): string {
 /** The file's contents; `undefined` when there is none. Throws with the path when it is corrupt. */
 export function readMetricsFile(dataDir: string): MetricsFile | undefined {
   const path = metricsPath(dataDir);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = readFileIfExists(path);
+  if (text === undefined) return undefined;
   try {
     return parseMetricsFile(JSON.parse(text));
   } catch (err) {
@@ -55,15 +50,9 @@ export function readMetricsFile(dataDir: string): MetricsFile | undefined {
 
 export function writeMetricsFile(dataDir: string, file: MetricsFile): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = metricsPath(dataDir);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  // Counts are statistics written every few seconds: losing the last write to a power cut costs
+  // seconds of counts, while an fsync each time would wear a flash card.
+  writeFileAtomic(metricsPath(dataDir), `${JSON.stringify(file)}\n`, { mode: 0o600, flush: false });
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -9,7 +9,7 @@ import { createLogger, silentLogger } from '../log.ts';
 import { dayKey, recentDays } from './days.ts';
 import { metricsPath } from './file.ts';
 import { DAILY_DAYS, MAX_SERIES_PER_METRIC, createMetrics, type Metrics } from './metrics.ts';
-import { parseExposition } from './testkit.ts';
+import { parseExposition } from '../../test-support/prometheus.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'openwork-metrics-'));
 const opened: Metrics[] = [];

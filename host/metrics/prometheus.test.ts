@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeHelp, escapeLabelValue, formatValue, renderExposition } from './prometheus.ts';
-import { parseExposition } from './testkit.ts';
+import { parseExposition } from '../../test-support/prometheus.ts';
 
 test('label values escape backslash, quote and line feed, and parse back to the original', () => {
   const tricky = 'a\\b "quoted"\nnext line } , =';

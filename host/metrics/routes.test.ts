@@ -5,13 +5,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNetns, netnsUnavailable, type Netns } from '../../e2e/netns.ts';
+import { createNetns, netnsUnavailable, type Netns } from '../../test-support/netns.ts';
 import { silentLogger } from '../log.ts';
 import { createHttpServer, type HttpServer } from '../server/http.ts';
 import { loadUws } from '../uws/load.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { mountMetricsRoute } from './routes.ts';
-import { parseExposition } from './testkit.ts';
+import { parseExposition } from '../../test-support/prometheus.ts';
 
 const { uws } = loadUws();
 const root = mkdtempSync(join(tmpdir(), 'openwork-metrics-route-'));
@@ -93,7 +93,7 @@ describe('from a non-loopback address (inside a private network namespace)', { s
   before(() => (ns = createNetns('metrics')));
   after(() => ns?.remove());
   it('is refused with 403, while loopback in the same namespace is served', () => {
-    const r = ns!.runNode(fileURLToPath(new URL('../../e2e/fixtures/metrics-route-child.ts', import.meta.url)), [], 30_000);
+    const r = ns!.runNode(fileURLToPath(new URL('../../test-support/metrics-route-child.ts', import.meta.url)), [], 30_000);
     assert.equal(r.status, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<'loopback' | 'lan', { status: number; body: string }>;
     assert.equal(result.loopback.status, 200);

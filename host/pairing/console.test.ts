@@ -10,7 +10,7 @@ test('shows an offer on start and a fresh one on p', async () => {
   const out: string[] = [];
   let n = 0;
   const console = startPairingConsole({
-    newOffer: () => ({ offer: { expiresAt: Date.now() + 60_000 }, link: `http://h/#pair=${++n}`, code: 'AAAA-BBBB-CCCC-DDDD-EEEE', origin: 'http://h' }),
+    newOffer: () => ({ id: `o${n}`, expiresAt: Date.now() + 60_000, link: `http://h/#pair=${++n}`, code: 'AAAA-BBBB-CCCC-DDDD-EEEE', origin: 'http://h' }),
     approvals: createApprovals(),
     input,
     output: { write: (s: string) => out.push(s) },

@@ -6,11 +6,12 @@
 import type { Logger } from '../log.ts';
 import type { Approvals } from './approvals.ts';
 import { startApprovalPrompt, type KeyInput } from './prompt.ts';
-import { showPairingOffer, type OfferDisplay, type TextOut } from './qr.ts';
+import type { OfferView } from './offers.ts';
+import { showPairingOffer, type TextOut } from './qr.ts';
 
 export interface PairingConsoleOptions {
   /** Makes a new offer (Relay.newOffer). */
-  newOffer: () => Omit<OfferDisplay, 'expiresAt'> & { offer: { expiresAt: number } };
+  newOffer: () => OfferView;
   approvals: Approvals;
   input: KeyInput;
   output: TextOut;
@@ -25,8 +26,7 @@ export interface PairingConsole {
 
 export function startPairingConsole(opts: PairingConsoleOptions): PairingConsole {
   const showOffer = async () => {
-    const view = opts.newOffer();
-    await showPairingOffer({ link: view.link, code: view.code, origin: view.origin, expiresAt: view.offer.expiresAt }, opts.output);
+    await showPairingOffer(opts.newOffer(), opts.output);
   };
   const prompt = startApprovalPrompt({
     approvals: opts.approvals,

@@ -30,6 +30,20 @@ export interface Offer {
   readonly expiresAt: number;
 }
 
+/**
+ * An offer as it is shown and handed out: the terminal, `npm start -- pair` (over the control
+ * channel) and the admin page all show this. Its secret travels only inside `link` and `code`.
+ */
+export interface OfferView {
+  /** The offer's id (also inside the link), to tell whether it is still live. */
+  id: string;
+  link: string;
+  code: string;
+  /** Where a phone without a camera opens the app to type the code. */
+  origin: string;
+  expiresAt: number;
+}
+
 export type ClaimRefusal = 'pair.unknown' | 'pair.used' | 'pair.expired' | 'pair.rate-limited';
 export type Claim =
   | { ok: true; offer: Offer; psk: Uint8Array; via: 'link' | 'code' }

@@ -5,13 +5,10 @@
  * @module
  */
 
-export interface OfferDisplay {
-  link: string;
-  code: string;
-  /** The address a camera-less phone opens before typing the code. */
-  origin: string;
-  expiresAt: number;
-}
+import type { OfferView } from './offers.ts';
+
+/** What is shown of an offer (its id is not). */
+export type OfferDisplay = Omit<OfferView, 'id'>;
 
 export interface TextOut {
   write(text: string): unknown;

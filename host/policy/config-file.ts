@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readFileIfExists } from '../files.ts';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 
@@ -49,13 +49,13 @@ export function configFilePath(dataDir: string): string {
 /** Reads and checks the file; throws one Error listing every problem, each with its fix. */
 export function readHostPolicy(dataDir: string, home: string = homedir()): HostPolicy {
   const path = configFilePath(dataDir);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileIfExists(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseHostPolicy({}, path, home);
     throw new Error(`cannot read ${path} (${(err as Error).message}): fix its permissions, or move it away to use the defaults`);
   }
+  if (text === undefined) return parseHostPolicy({}, path, home);
   let value: unknown;
   try {
     value = JSON.parse(text);

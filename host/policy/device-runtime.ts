@@ -8,7 +8,8 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { RelayRuntime } from '../channel/relay.ts';
+import { trimOldest } from '../../shared/bounded.ts';
+import type { RuntimePort } from '../runtime/port.ts';
 import { endsWithRules, type PermissionRule } from './rules.ts';
 import { runtimeId } from './runtime-ids.ts';
 
@@ -19,7 +20,7 @@ interface RuntimeSession {
 }
 
 /** The bridge's calls this needs (host/runtime/bridge.ts fits). */
-export interface PolicyRuntime extends Omit<RelayRuntime, 'createSession'> {
+export interface PolicyRuntime extends Omit<RuntimePort, 'createSession' | 'getSession'> {
   createSession(title: string | undefined, directory?: string, permission?: PermissionRule[], metadata?: Record<string, unknown>): Promise<RuntimeSession>;
   getSession(sessionId: string): Promise<RuntimeSession>;
   addSessionPermission(sessionId: string, permission: PermissionRule[]): Promise<unknown>;
@@ -37,12 +38,12 @@ export interface DeviceRuntimeOptions {
 /** Sessions known to carry the host's rules, remembered per host run (bounded). */
 const REMEMBERED = 5000;
 
-export function deviceRuntime(opts: DeviceRuntimeOptions): RelayRuntime {
+export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
   const { runtime, log } = opts;
   const covered = new Set<string>();
   const remember = (id: string) => {
     covered.add(id);
-    if (covered.size > REMEMBERED) covered.delete(covered.values().next().value as string);
+    trimOldest(covered, REMEMBERED);
   };
 
   const ensureRules = async (sessionId: string) => {

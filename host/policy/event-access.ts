@@ -8,7 +8,7 @@
  * (host/policy/workspaces.ts).
  * @module
  */
-import type { EventView } from '../channel/hub.ts';
+import type { EventView } from '../events/hub.ts';
 import type { Device } from '../devices/store.ts';
 import type { WorkspaceGate } from './workspaces.ts';
 

@@ -13,6 +13,7 @@
  */
 import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { trimOldest } from '../../shared/bounded.ts';
 import { requestIn, type PermissionsList } from '../runtime/permissions-list.ts';
 import { timeoutMessage } from '../../shared/protocol/permission-timeout.ts';
 
@@ -71,7 +72,7 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
     timers.delete(id);
     deadlines.delete(id);
     timedOut.add(id);
-    if (timedOut.size > REMEMBERED) timedOut.delete(timedOut.values().next().value as string);
+    trimOldest(timedOut, REMEMBERED);
     runtime.replyPermission(id, 'reject', message).then(
       () => {
         log.info('denied a permission request nobody answered in time', { requestId: id, timeoutSeconds: opts.timeoutSeconds });

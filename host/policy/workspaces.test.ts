@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RelayError } from '../../shared/protocol/errors.ts';
-import type { RoutedRequest } from '../channel/connection.ts';
+import type { RoutedRequest } from '../rpc/request.ts';
+import { createRuntimeFacts } from '../runtime/facts.ts';
 import { createWorkspaceGate } from './workspaces.ts';
 
 const HOST = ['/ws/a', '/ws/b'];
@@ -9,15 +10,17 @@ const SESSIONS: Record<string, string> = { ses_a: '/ws/a', ses_b: '/ws/b', ses_s
 
 function gate() {
   const lookups: string[] = [];
+  const facts = createRuntimeFacts();
   const g = createWorkspaceGate({
     workspaces: () => HOST,
+    facts,
     runtime: {
       getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
       // per_hidden: asked in a workspace that is not answering now.
-      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
+      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: [], always: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
     },
   });
-  return { g, lookups };
+  return { g, facts, lookups };
 }
 
 const all = {};
@@ -58,7 +61,7 @@ test('a limited device is refused every request about another workspace', async 
 });
 
 test('session lists and events are filtered; directories are learnt from lists and events, else looked up once', async () => {
-  const { g, lookups } = gate();
+  const { g, facts, lookups } = gate();
   const sessions = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
   const unavailable = [{ workspace: '/ws/b', reason: 'down' }, { workspace: '/ws/a/pkg', reason: 'down too' }];
   const listed = { sessions, unavailable };
@@ -66,7 +69,7 @@ test('session lists and events are filtered; directories are learnt from lists a
   assert.equal(g.visibleSessions(listed, all), listed);
 
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), false, 'unknown sessions are withheld');
-  g.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', time: { created: 1, updated: 1 } });
+  facts.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', time: { created: 1, updated: 1 } });
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), true);
   assert.equal(g.allowsEvent({ type: 'runtime.reconnected' }, onlyA), true);
   await g.check(req({ t: 'task.submit', taskId: 't', sessionId: 'ses_new', text: 'x' }), onlyA);
@@ -78,6 +81,6 @@ test('session lists and events are filtered; directories are learnt from lists a
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_a' }, onlyA), true);
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_x' }, onlyA), false, '/ws/ab is not inside /ws/a');
 
-  g.observe({ type: 'permission.asked', requestId: 'per_new', sessionId: 'ses_new', permission: 'bash', patterns: [], always: [], metadata: {} });
+  facts.observe({ type: 'permission.asked', requestId: 'per_new', sessionId: 'ses_new', permission: 'bash', patterns: [], always: [], metadata: {} });
   await g.check(req({ t: 'permission.reply', requestId: 'per_new', reply: 'once' }), onlyA);
 });

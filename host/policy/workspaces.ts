@@ -5,23 +5,22 @@
  * `sessions.list` (its sessions and its unavailable workspaces) with `visibleSessions`, and the
  * event hub asks `allowsEvent`.
  *
- * A request names a session or a permission request, not a directory, so the gate learns which
- * directory each session belongs to from the runtime's events and, when it has not seen one, asks
- * the runtime (a session's directory never changes).
+ * A request names a session or a permission request, not a directory, so the gate reads which
+ * directory each session belongs to from the host's index of runtime facts (host/runtime/facts.ts,
+ * fed by the runtime's events) and, when that does not hold it, asks the runtime (a session's
+ * directory never changes).
  * @module
  */
 import { sep } from 'node:path';
 import { RelayError } from '../../shared/protocol/errors.ts';
-import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
-import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
-import type { RoutedRequest } from '../channel/connection.ts';
+import { requestIn, unseenError } from '../runtime/permissions-list.ts';
+import type { RuntimeFacts } from '../runtime/facts.ts';
+import type { RuntimePort } from '../runtime/port.ts';
+import type { RoutedRequest } from '../rpc/request.ts';
 import type { Device } from '../devices/store.ts';
 
-export interface GateRuntime {
-  getSession(sessionId: string): Promise<{ directory: string }>;
-  listPermissions(): Promise<PermissionsList<{ id: string; sessionID: string }>>;
-}
+export type GateRuntime = Pick<RuntimePort, 'getSession' | 'listPermissions'>;
 
 export interface WorkspaceGate {
   /** The workspaces `device` may use, in the host's order. */
@@ -32,19 +31,10 @@ export interface WorkspaceGate {
   visibleSessions<S>(listed: SessionsList<S>, device: Pick<Device, 'workspaces'>): SessionsList<S>;
   /** Whether an event may go to the device: events of unknown sessions are withheld from limited devices. */
   allowsEvent(event: Readonly<Record<string, unknown>>, device: Pick<Device, 'workspaces'>): boolean;
-  /** Learns session directories and which session a permission request belongs to. */
-  observe(event: RelayRuntimeEvent): void;
 }
 
-const REMEMBERED = 10_000;
-
-export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: () => string[] }): WorkspaceGate {
-  const directories = new Map<string, string>();
-  const requestSessions = new Map<string, string>();
-  const remember = (map: Map<string, string>, key: string, value: string) => {
-    map.set(key, value);
-    if (map.size > REMEMBERED) map.delete(map.keys().next().value as string);
-  };
+export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: RuntimeFacts; workspaces: () => string[] }): WorkspaceGate {
+  const { facts } = opts;
 
   const allowed = (device: Pick<Device, 'workspaces'>) => {
     const all = opts.workspaces();
@@ -54,14 +44,14 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
   const inside = (directory: string, workspaces: string[]) => workspaces.some((w) => directory === w || directory.startsWith(w.endsWith(sep) ? w : w + sep));
 
   const directoryOf = async (sessionId: string): Promise<string> => {
-    const known = directories.get(sessionId);
+    const known = facts.directoryOf(sessionId);
     if (known !== undefined) return known;
     const { directory } = await opts.runtime.getSession(sessionId);
-    remember(directories, sessionId, directory);
+    facts.learnDirectory(sessionId, directory);
     return directory;
   };
   const sessionOfRequest = async (requestId: string): Promise<string> => {
-    const known = requestSessions.get(requestId);
+    const known = facts.sessionOfRequest(requestId);
     if (known !== undefined) return known;
     const list = await opts.runtime.listPermissions();
     const listed = requestIn(list, requestId);
@@ -104,7 +94,7 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
       // A listed session's events may then reach limited devices without a lookup.
       for (const s of listed.sessions) {
         const known = directoryIn(s);
-        if (known) remember(directories, known.id, known.directory);
+        if (known) facts.learnDirectory(known.id, known.directory);
       }
       if (!limited(device)) return listed;
       const mine = allowed(device);
@@ -122,14 +112,8 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
       const sessionId = event.sessionId;
       // Host-wide news (the runtime reconnected, …) is about no workspace in particular.
       if (typeof sessionId !== 'string') return true;
-      const directory = typeof event.directory === 'string' ? event.directory : directories.get(sessionId);
+      const directory = typeof event.directory === 'string' ? event.directory : facts.directoryOf(sessionId);
       return directory !== undefined && inside(directory, allowed(device));
-    },
-    observe(event) {
-      if (event.type === 'session.updated' && event.directory) remember(directories, event.sessionId, event.directory);
-      else if (event.type === 'permission.asked') remember(requestSessions, event.requestId, event.sessionId);
-      else if (event.type === 'permission.replied') requestSessions.delete(event.requestId);
-      else if (event.type === 'session.deleted') directories.delete(event.sessionId);
     },
   };
 }

@@ -15,24 +15,12 @@ import type { Logger } from '../log.ts';
 import type { PermissionExpiredEvent, PermissionReply } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
+import { trimOldest } from '../../shared/bounded.ts';
 import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
+import type { ListedPermission, RuntimePort } from '../runtime/port.ts';
 
-/** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
-export interface ListedPermission {
-  id: string;
-  sessionID: string;
-  permission: string;
-  patterns: string[];
-  always: string[];
-  metadata?: Record<string, unknown>;
-  tool?: { messageID: string; callID: string };
-}
-
-/** What this module needs of the runtime bridge. */
-export interface PermissionRuntime {
-  listPermissions(): Promise<PermissionsList<ListedPermission>>;
-  replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
-}
+/** What this module needs of the runtime. */
+export type PermissionRuntime = Pick<RuntimePort, 'listPermissions' | 'replyPermission'>;
 
 /** Events this module makes for devices: requests found in the runtime's list, and expired ones. */
 export type PermissionNotice = PermissionAskedEvent | PermissionExpiredEvent;
@@ -87,10 +75,6 @@ export function createPermissionGrants(
   const grants = new Map<string, Map<string, Set<string>>>();
   let order = 0;
 
-  const remember = <K>(set: { size: number; keys(): IterableIterator<K>; delete(k: K): boolean }, max: number) => {
-    while (set.size > max) set.delete(set.keys().next().value as K);
-  };
-
   const covers = (asked: PermissionAskedEvent): boolean => {
     const patterns = grants.get(asked.sessionId)?.get(asked.permission);
     if (!patterns || asked.patterns.length === 0) return false;
@@ -110,7 +94,7 @@ export function createPermissionGrants(
   const expire = (requestId: string, asked: PermissionAskedEvent, reason: string) => {
     open.delete(requestId);
     expired.set(requestId, reason);
-    remember(expired, MAX_CLOSED_REMEMBERED);
+    trimOldest(expired, MAX_CLOSED_REMEMBERED);
     log.info('a permission request expired', { requestId, sessionId: asked.sessionId, reason });
     publish({ type: 'permission.expired', requestId, sessionId: asked.sessionId, reason });
   };
@@ -140,11 +124,11 @@ export function createPermissionGrants(
         return false;
       }
       open.set(event.requestId, { event, order: ++order });
-      remember(open, MAX_OPEN_REQUESTS);
+      trimOldest(open, MAX_OPEN_REQUESTS);
     } else if (event.type === 'permission.replied') {
       open.delete(event.requestId);
       answered.add(event.requestId);
-      remember(answered, MAX_CLOSED_REMEMBERED);
+      trimOldest(answered, MAX_CLOSED_REMEMBERED);
     } else if (event.type === 'session.deleted') {
       grants.delete(event.sessionId);
     }
@@ -166,7 +150,7 @@ export function createPermissionGrants(
       if (request === 'unseen') throw unseenError(requestId, list);
       if (!request || answered.has(requestId)) throw gone(requestId);
       answered.add(requestId);
-      remember(answered, MAX_CLOSED_REMEMBERED);
+      trimOldest(answered, MAX_CLOSED_REMEMBERED);
       try {
         await runtime.replyPermission(requestId, reply === 'reject' ? 'reject' : 'once', message);
       } catch (err) {

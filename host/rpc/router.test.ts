@@ -6,6 +6,7 @@ import type { Device } from '../devices/store.ts';
 import { silentLogger } from '../log.ts';
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
+import { createRuntimeFacts } from '../runtime/facts.ts';
 import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createRouter, type RuntimeCalls } from './router.ts';
@@ -17,6 +18,8 @@ const limited = { id: 'dev_b', scopes: ['read', 'run', 'approve'], workspaces: [
 const SESSIONS = [{ id: 'ses_a', directory: '/a' }, { id: 'ses_b', directory: '/b' }];
 /** What the runtime lists: its sessions, and a nested workspace whose instance did not answer. */
 const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not answer in time' }];
+/** The fields of a listed permission request the gate does not read. */
+const BASH = { permission: 'bash', patterns: [], always: [] };
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 function setup(status: RuntimeStatus = { state: 'ready' }) {
@@ -37,8 +40,9 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
-      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }, { id: 'per_a', sessionID: 'ses_a' }], unavailable: [], unseen: [] }),
+      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', ...BASH }, { id: 'per_a', sessionID: 'ses_a', ...BASH }], unavailable: [], unseen: [] }),
     },
+    facts: createRuntimeFacts(),
     workspaces: () => ['/a', '/b'],
   });
   const records = new Map<string, SessionRecord>();
@@ -51,7 +55,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     runtime: {
       createSession: runtime.createSession,
-      getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)),
+      getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)!),
       sessionsCreatedSince: async () => [],
     },
     log: silentLogger,

@@ -8,23 +8,17 @@
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
-import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
-import type { RoutedRequest, Router } from '../channel/connection.ts';
+import type { RoutedRequest, Router } from './request.ts';
 import type { Device } from '../devices/store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
+import type { RuntimePort } from '../runtime/port.ts';
 
-/** The runtime bridge's calls the router makes (host/runtime/bridge.ts fits). */
-export interface RuntimeCalls {
-  listSessions(): Promise<SessionsList>;
-  messages(sessionId: string): Promise<unknown>;
-  /** `title` undefined lets the runtime name the session from its first prompt. */
-  createSession(title: string | undefined, directory?: string): Promise<unknown>;
-  abort(sessionId: string): Promise<unknown>;
-}
+/** The runtime calls the router makes. */
+export type RuntimeCalls = Pick<RuntimePort, 'listSessions' | 'messages' | 'createSession' | 'abort'>;
 
 export interface RouterOptions {
   runtime: RuntimeCalls;

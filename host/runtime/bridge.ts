@@ -31,6 +31,7 @@ import {
 } from '@opencode-ai/sdk/v2';
 import type { Logger } from '../log.ts';
 import { createRuntimeEventMapper, type RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { trimOldest } from '../../shared/bounded.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { failureReason } from './failure-reason.ts';
 import type { PermissionsList } from './permissions-list.ts';
@@ -149,7 +150,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   const requestScopes = new Map<string, Scope>();
   const rememberRequest = (requestId: string, scope: Scope) => {
     requestScopes.set(requestId, scope);
-    if (requestScopes.size > REMEMBERED_REQUESTS) requestScopes.delete(requestScopes.keys().next().value as string);
+    trimOldest(requestScopes, REMEMBERED_REQUESTS);
   };
 
   function makeClient(t: RuntimeTarget): OpencodeClient {

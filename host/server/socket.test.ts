@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { us_listen_socket, us_socket } from '@trufflesuite/uws-js-unofficial';
 import { silentLogger } from '../log.ts';
 import { loadUws } from '../uws/load.ts';
-import { openSocket, record } from '../../e2e/fixtures/relay-client.ts';
+import { openSocket, record } from '../../test-support/relay-client.ts';
 import type { Connection, Peer } from '../channel/connection.ts';
 import { addressText, attachRelaySocket } from './socket.ts';
 

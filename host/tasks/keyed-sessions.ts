@@ -21,15 +21,10 @@ import type { Logger } from '../log.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { isRuntimeId } from '../../shared/protocol/messages.ts';
 import type { SessionIntent, TaskLedger } from './ledger.ts';
+import type { RuntimePort } from '../runtime/port.ts';
 
 /** What this needs of the runtime (host/policy/device-runtime.ts fits). */
-export interface SessionRuntime {
-  /** `title` undefined lets the runtime name the session from its first prompt; `metadata` stays with the session. */
-  createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
-  getSession(sessionId: string): Promise<unknown>;
-  /** One workspace's root sessions created since `since` (ms); rejects when its instance cannot answer. */
-  sessionsCreatedSince(since: number, directory?: string): Promise<readonly unknown[]>;
-}
+export type SessionRuntime = Pick<RuntimePort, 'createSession' | 'getSession' | 'sessionsCreatedSince'>;
 
 export interface KeyedCreate {
   deviceId: string;

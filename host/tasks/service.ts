@@ -14,14 +14,11 @@ import type { Logger } from '../log.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import type { TaskLedger, TaskRecord } from './ledger.ts';
 import { taskMessageId } from './message-id.ts';
+import type { RuntimePort } from '../runtime/port.ts';
 
 /** What the service needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface TaskRuntime {
-  /** Resolves once the runtime accepted the prompt (it then runs on its own). */
-  prompt(sessionId: string, text: string, opts: { messageId: string }): Promise<void>;
-  /** The session's messages as the runtime stores them; only `info.id` is read. */
-  messages(sessionId: string): Promise<unknown>;
-}
+/** The runtime calls tasks make; of the messages only `info.id` is read. */
+export type TaskRuntime = Pick<RuntimePort, 'prompt' | 'messages'>;
 
 export interface TaskServiceOptions {
   ledger: TaskLedger;

@@ -9,7 +9,8 @@
  * @module
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../files.ts';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { createCa, issueHostCertificate, type CertificateNames, type KeyAndCertificate } from './certificates.ts';
@@ -94,8 +95,8 @@ export async function tlsSetup(opts: TlsSetupOptions): Promise<TlsSetupResult> {
   if (!ca) {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     const made = await createCa({ commonName: caCommonName(opts.hostName), now: opts.now });
-    writeAtomic(paths.caKey, made.keyPem, 0o600);
-    writeAtomic(paths.caCert, made.certPem, 0o644);
+    writeFileAtomic(paths.caKey, made.keyPem, { mode: 0o600 });
+    writeFileAtomic(paths.caCert, made.certPem, { mode: 0o644 });
     ca = loadLocalCa(opts.dataDir)!;
     opts.log.info('created a local certificate authority', { path: paths.caCert });
   } else {
@@ -162,16 +163,8 @@ async function issue(ca: LocalCa, names: CertificateNames, now?: Date): Promise<
   const made = await issueHostCertificate({ ca: caPair, names, now });
   // Key first: the server reads both only after this returns, and a crash in between leaves a
   // pair that checkHostCertificate reports as not matching, so the next start re-issues.
-  writeAtomic(ca.paths.hostKey, made.keyPem, 0o600);
-  writeAtomic(ca.paths.hostCert, made.certPem, 0o644);
-}
-
-function writeAtomic(path: string, text: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode, flush: true });
-  renameSync(tmp, path);
-  // The temp file's mode is masked by the umask; set it exactly.
-  chmodSync(path, mode);
+  writeFileAtomic(ca.paths.hostKey, made.keyPem, { mode: 0o600 });
+  writeFileAtomic(ca.paths.hostCert, made.certPem, { mode: 0o644 });
 }
 
 function checkPrivate(path: string): void {

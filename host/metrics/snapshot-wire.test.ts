@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMetrics } from '../../host/metrics/metrics.ts';
-import { silentLogger } from '../../host/log.ts';
-import { ProtocolError } from './guard.ts';
-import { COUNTER_NAMES, DAILY_NAMES, GAUGE_NAMES, parseMetricsSnapshot, type MetricsSnapshot } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
+import { silentLogger } from '../log.ts';
+import { ProtocolError } from '../../shared/protocol/guard.ts';
+import { COUNTER_NAMES, DAILY_NAMES, GAUGE_NAMES, parseMetricsSnapshot, type MetricsSnapshot } from '../../shared/protocol/metrics.ts';
 
 /** A real host's snapshot as it crosses the wire (JSON: a NaN gauge becomes null). */
 function hostSnapshot(enabled: boolean) {

@@ -1,7 +1,8 @@
 /**
- * The relay as one piece for the composition root: the host key, pairing offers and approvals,
- * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
- * approved device, the task ledger that runs each task once, and the host's record of waiting
+ * The relay, wired: the part of the host's composition that serves devices (host/app.ts starts
+ * and closes it). The host key, pairing offers and approvals, the device registry, the `/relay`
+ * WebSocket route, the runtime's events (and the index of facts learnt from them) fanned out to
+ * every approved device, the task ledger that runs each task once, and the host's record of waiting
  * permission requests. Removing a device (here or with the `revoke` command in another process)
  * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
  * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
@@ -14,30 +15,26 @@
  */
 import { join } from 'node:path';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
-import type { Logger } from '../log.ts';
-import { loadOrCreateIdentity, type HostIdentity } from '../identity.ts';
-import { createApprovals, type Approvals } from '../pairing/approvals.ts';
-import { createOfferStore, type Offer, type OfferStore } from '../pairing/offers.ts';
-import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts';
-import { attachRelaySocket } from '../server/socket.ts';
-import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
-import { createPermissionGrants, type PermissionGrants, type PermissionNotice, type PermissionRuntime } from '../rpc/permissions.ts';
-import { openTaskLedger } from '../tasks/ledger.ts';
-import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
-import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
-import { closeFor } from '../../shared/channel/close.ts';
-import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createWorkspaceGate, type GateRuntime } from '../policy/workspaces.ts';
-import { createConnection } from './connection.ts';
-import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
-
-/** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
-export interface RelayRuntime
-  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
-  onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
-}
+import type { Logger } from './log.ts';
+import { loadOrCreateIdentity, type HostIdentity } from './identity.ts';
+import { createApprovals, type Approvals } from './pairing/approvals.ts';
+import { createOfferStore, type OfferStore, type OfferView } from './pairing/offers.ts';
+import { openDeviceRegistry, type DeviceRegistry } from './devices/registry.ts';
+import { attachRelaySocket } from './server/socket.ts';
+import { createRouter } from './rpc/router.ts';
+import { createPermissionGrants, type PermissionGrants, type PermissionNotice } from './rpc/permissions.ts';
+import { openTaskLedger } from './tasks/ledger.ts';
+import { createTaskService, type TaskService } from './tasks/service.ts';
+import { createKeyedSessions } from './tasks/keyed-sessions.ts';
+import { closeFor } from '../shared/channel/close.ts';
+import type { RuntimeStatus } from '../shared/protocol/messages.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
+import { createWorkspaceGate } from './policy/workspaces.ts';
+import { createRuntimeFacts } from './runtime/facts.ts';
+import type { RuntimePort } from './runtime/port.ts';
+import { createConnection } from './channel/connection.ts';
+import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
 
 export interface RelayOptions {
   /** Adds the relay's route to the server's app, now and to every app that replaces it (TLS reload). */
@@ -48,7 +45,7 @@ export interface RelayOptions {
   /** Base URLs phones may reach the host at, best first; the first is the pairing link's origin. */
   addresses: () => string[];
   workspaces: string[];
-  runtime: RelayRuntime;
+  runtime: RuntimePort;
   runtimeStatus: () => RuntimeStatus;
   /** The host's local metrics: devices read them (`metrics.get`); connections and pairing attempts are counted in them. */
   metrics: Metrics;
@@ -71,14 +68,6 @@ export interface RelayOptions {
   answeredByTimeout?(requestId: string): boolean;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
-}
-
-export interface OfferView {
-  offer: Offer;
-  link: string;
-  code: string;
-  /** Where a phone without a camera opens the app to type the code. */
-  origin: string;
 }
 
 export interface Relay {
@@ -120,7 +109,8 @@ export function createRelay(opts: RelayOptions): Relay {
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
-  const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
+  const facts = createRuntimeFacts();
+  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate,
@@ -128,7 +118,7 @@ export function createRelay(opts: RelayOptions): Relay {
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
-    gate.observe(event);
+    facts.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
     if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
   });
@@ -182,7 +172,7 @@ export function createRelay(opts: RelayOptions): Relay {
       const offer = offers.create();
       const addresses = opts.addresses();
       const origin = addresses[0] ?? 'http://127.0.0.1';
-      return { offer, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
+      return { id: offer.id, expiresAt: offer.expiresAt, origin, link: offers.link(offer, { origin, addresses, hostName: opts.hostName }), code: offers.typedCode(offer) };
     },
     runtimeChanged,
     connectionCount: () => sockets.reduce((n, s) => n + s.count(), 0),

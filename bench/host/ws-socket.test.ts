@@ -7,9 +7,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
-import { silentLogger } from '../log.ts';
-import type { Connection, Peer } from '../channel/connection.ts';
-import { attachRelaySocket, type RelaySocket, type RelaySocketOptions } from './socket.ts';
+import { silentLogger } from '../../host/log.ts';
+import type { Connection, Peer } from '../../host/channel/connection.ts';
+import { attachRelaySocket, type RelaySocket, type RelaySocketOptions } from '../../host/server/socket.ts';
 import { createWsApp } from './ws-socket.ts';
 
 const servers: Array<() => Promise<void>> = [];

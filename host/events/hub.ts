@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeMessage, type HostMessage, type ResyncReason } from '../../shared/protocol/messages.ts';
 import type { CloseInfo } from '../../shared/channel/close.ts';
-import { createEventJournal, type JournalOptions } from '../events/journal.ts';
+import { createEventJournal, type JournalOptions } from './journal.ts';
 
 /** What `accepts` sees of an event: the event live; its type, session and directory in a replay. */
 export type EventView = Readonly<Record<string, unknown>>;

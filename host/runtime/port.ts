@@ -1,0 +1,42 @@
+/**
+ * The runtime as the relay uses it: the one port between the relay's parts (router, tasks, keyed
+ * sessions, permission grants, workspace gate) and OpenCode. host/policy/device-runtime.ts
+ * provides it over the bridge (host/runtime/bridge.ts) with ids checked and the host's rules
+ * attached; tests give a recording one (e2e/fixtures/relay-host.ts). Each part takes the `Pick`
+ * of it that it calls, so a change of what the relay needs shows up here first.
+ * @module
+ */
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
+import type { PermissionsList } from './permissions-list.ts';
+
+/** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
+export interface ListedPermission {
+  id: string;
+  sessionID: string;
+  permission: string;
+  patterns: string[];
+  always: string[];
+  metadata?: Record<string, unknown>;
+  tool?: { messageID: string; callID: string };
+}
+
+export interface RuntimePort {
+  /** Every workspace's sessions, and the workspaces that could not answer. */
+  listSessions(): Promise<SessionsList>;
+  /** A session's directory never changes: the workspace gate remembers it. */
+  getSession(sessionId: string): Promise<{ directory: string }>;
+  /** One workspace's root sessions created since `since` (ms); rejects when its instance cannot answer. */
+  sessionsCreatedSince(since: number, directory?: string): Promise<readonly unknown[]>;
+  /** The session's messages as the runtime stores them. */
+  messages(sessionId: string): Promise<unknown>;
+  /** `title` undefined lets the runtime name the session from its first prompt; `metadata` stays with the session. */
+  createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
+  /** Resolves once the runtime accepted the prompt (it then runs on its own). */
+  prompt(sessionId: string, text: string, opts: { messageId: string }): Promise<void>;
+  abort(sessionId: string): Promise<unknown>;
+  listPermissions(): Promise<PermissionsList<ListedPermission>>;
+  /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
+  replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
+  onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
+}
