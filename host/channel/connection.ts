@@ -24,6 +24,7 @@ import { ChannelError, DEFAULT_MAX_MESSAGE, createTransport, type ChannelErrorCo
 import { MODE, hostHandshake } from '../../shared/channel/handshake.ts';
 import { closeErrorCode, closeFor, type CloseErrorCode, type CloseInfo } from '../../shared/channel/close.ts';
 import { RelayError, type ErrorCode } from '../../shared/protocol/errors.ts';
+import { safeText } from '../../shared/text/safe-text.ts';
 import { ProtocolError, isObj } from '../../shared/protocol/guard.ts';
 import {
   PROTOCOL_VERSION, REQUEST_SCOPE, decodeJson, encodeMessage, parseDeviceHello, parseRequest,
@@ -290,17 +291,18 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   function askApproval(p: Pairing): void {
     phase = 'pending';
-    const { id, decision } = ctx.approvals.request({
-      name: p.hello.name, platform: p.hello.platform, code: p.code, remoteAddress: peer.remoteAddress, expiresAt: p.expiresAt,
-    });
+    // Made safe once, here: the prompt, the admin page, the device list and devices.json all show these.
+    const name = safeText(p.hello.name);
+    const platform = safeText(p.hello.platform);
+    const { id, decision } = ctx.approvals.request({ name, platform, code: p.code, remoteAddress: peer.remoteAddress, expiresAt: p.expiresAt });
     approvalId = id;
-    log.info('pairing waits for approval', { name: p.hello.name, platform: p.hello.platform, remoteAddress: peer.remoteAddress });
+    log.info('pairing waits for approval', { name, platform, remoteAddress: peer.remoteAddress });
     decision
       .then((d) => {
         if (phase !== 'pending') return; // the device left meanwhile
         approvalId = undefined;
         if (d.approved) {
-          const device = ctx.devices.add({ name: p.hello.name, platform: p.hello.platform, publicKey: p.publicKey, scopes: d.scopes });
+          const device = ctx.devices.add({ name, platform, publicKey: p.publicKey, scopes: d.scopes });
           ctx.offers.record('approved');
           log.info('device paired', { device: device.id, name: device.name });
           send({ t: 'pair.approved', deviceId: device.id });

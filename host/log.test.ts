@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from './log.ts';
+
+const ATTACK = 'Pixel\r\x1b[2K\x1b[1A\x1b[8mVerification code: 123 456\n\u202eevil\u200b\x9b2J';
+
+test('text and JSON lines show device-supplied text escaped: no control, bidi or zero-width character reaches the log', () => {
+  for (const format of ['text', 'json'] as const) {
+    const lines: string[] = [];
+    const log = createLogger({ format, write: (l) => lines.push(l) });
+    log.info(`pairing from ${ATTACK}`, { name: ATTACK, nested: { list: [ATTACK] }, err: new Error(ATTACK) });
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    // The JSON form is parsed back: its strings, as a reader sees them, must be clean too.
+    const texts = format === 'json' ? [JSON.stringify(JSON.parse(line)), ...collect(JSON.parse(line))] : [line];
+    for (const t of texts) assert.doesNotMatch(t, /[\x00-\x1f\x7f-\x9f\u200b\u202e\u2028]/u, `${format}: ${JSON.stringify(t)}`);
+    assert.match(line, /\\\\?x1b\[2K/);
+    assert.match(line, /\\\\?u202eevil/);
+  }
+});
+
+test('a very long field is cut', () => {
+  const lines: string[] = [];
+  createLogger({ write: (l) => lines.push(l) }).warn('long', { text: 'x'.repeat(100_000) });
+  assert.ok(lines[0]!.length < 3000);
+});
+
+function collect(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...collect(x)]);
+  return [];
+}
