@@ -229,6 +229,31 @@ test('while waiting for approval only ping is answered; nothing reaches the rout
   assert.deepEqual(s.routed, []);
 });
 
+test('a pairing hello in another protocol version closes with protocol.version and still uses up the offer', async (t) => {
+  const s = setup(t);
+  const offer = s.linkOffer();
+  await assert.rejects(
+    rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId, protocol: 99 } }),
+    /closed 4400 protocol\.version: /,
+  );
+  await assert.rejects(pair({ socket: s.socket().client, offer, ...s.device }), closedWith('pair.used', 4409));
+  assert.equal(s.offers.counters.outcomes.invalid, 1);
+});
+
+test('a first message other than ping after a pairing handshake is refused and asks nobody; the ping then does', async (t) => {
+  const s = setup(t);
+  const offer = s.linkOffer();
+  const raw = await rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
+  raw.send({ t: 'sessions.list', id: 'first' });
+  const refused = await raw.nextOf('result');
+  assert.deepEqual([refused.id, refused.ok, !refused.ok && refused.error.code], ['first', false, 'protocol.invalid']);
+  assert.deepEqual(s.approvals.list(), [], 'the person at the host was not asked');
+  raw.send({ t: 'ping', id: 'then', at: 1 });
+  assert.equal((await raw.nextOf('result')).ok, true);
+  assert.equal((await nextApproval(s.approvals)).code, raw.code);
+});
+
 test('frames that were tampered with, replayed, reordered or truncated close with frame.auth', async (t) => {
   const s = setup(t);
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
@@ -239,6 +264,8 @@ test('frames that were tampered with, replayed, reordered or truncated close wit
     replayed: ([a]) => [a!, a!],
     reordered: ([a, b]) => [b!, a!],
     truncated: ([a, b]) => [a!, b!.subarray(0, b!.length - 1)],
+    'cut to 7 bytes': ([a]) => [a!.subarray(0, 7)],
+    empty: () => [new Uint8Array(0)],
   };
   for (const [name, attack] of Object.entries(attacks)) {
     const raw = await rawConnect(s.socket().client, { mode: MODE.reconnect, deviceKey: s.device.deviceKey, hostKey: s.identity.publicKey });

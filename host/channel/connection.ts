@@ -241,13 +241,18 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   /** Parses the hello; closes the connection and returns undefined when it is unusable. */
   function readHello(payload: Uint8Array): DeviceHello | undefined {
     try {
-      const hello = parseDeviceHello(decodeJson(payload, 'hello'));
-      if (hello.protocol === PROTOCOL_VERSION) return hello;
-      closeWith('protocol.version', `the app speaks protocol ${hello.protocol}, this host ${PROTOCOL_VERSION}; update the older one`);
+      return parseDeviceHello(decodeJson(payload, 'hello'));
     } catch (err) {
       closeWith('protocol.invalid', err instanceof Error ? err.message : undefined);
     }
     return undefined;
+  }
+
+  /** Whether the hello speaks this host's protocol; closes the connection when not. */
+  function speaksOurs(hello: DeviceHello): boolean {
+    if (hello.protocol === PROTOCOL_VERSION) return true;
+    closeWith('protocol.version', `the app speaks protocol ${hello.protocol}, this host ${PROTOCOL_VERSION}; update the older one`);
+    return false;
   }
 
   function pair(msg1: Uint8Array): void {
@@ -275,6 +280,11 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       ctx.offers.record(CLAIM_OUTCOMES[claim.reason]);
       log.info('pairing refused', { remoteAddress: peer.remoteAddress, reason: claim.reason });
       return closeWith(claim.reason, CLAIM_TEXT[claim.reason]);
+    }
+    // Checked after the claim: the first handshake naming an offer uses it up, whatever happens next.
+    if (!speaksOurs(hello)) {
+      wipe(claim.psk);
+      return ctx.offers.record('invalid');
     }
     const hs = hostHandshake(MODE.pair, ctx.identity.keyPair, claim.psk);
     wipe(claim.psk);
@@ -339,7 +349,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
         : closeWith('device.unknown', 'this device is not paired with this host; pair it again');
     }
     const hello = readHello(payload);
-    if (!hello) return;
+    if (!hello || !speaksOurs(hello)) return;
     peer.send(hs.writeMessage());
     transport = createTransport(hs.result());
     open(device, hello);
@@ -382,7 +392,11 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       const detail = err instanceof Error ? err.message : String(err);
       return id === undefined ? closeWith('protocol.invalid', detail) : refuse(id, 'protocol.invalid', detail);
     }
-    if (phase === 'confirm') askApproval(pairing!);
+    if (phase === 'confirm') {
+      // Only the ping the docs prescribe asks the person at the host; anything else is refused and the host keeps waiting for it.
+      if (request.t !== 'ping') return refuse(request.id, 'protocol.invalid', 'the first message after a pairing handshake is a ping');
+      askApproval(pairing!);
+    }
     if (request.t === 'ping') return answer(request.id, { at: request.at });
     if (phase !== 'open') return refuse(request.id, 'protocol.invalid', 'not approved yet: only ping is allowed until the host approves this device');
     const device = ctx.devices.get(deviceId!);
