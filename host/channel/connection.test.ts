@@ -207,8 +207,28 @@ test('declined, expired, unknown and rate-limited pairings close with their code
   const late = await pair({ socket: quick.socket().client, offer: quick.linkOffer(), ...quick.device });
   await assert.rejects(late.approved, closedWith('pair.expired', 4408));
   await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nothing-here' }, ...s.device }), closedWith('pair.unknown', 4409));
-  await assert.rejects(pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429), 'the third attempt from one address');
+  await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nor-here' }, ...s.device }), closedWith('pair.unknown', 4409));
+  await assert.rejects(pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429), 'after two failures from one address');
   assert.equal(s.devices.list().length, 0);
+});
+
+test('six pairings within a minute from one address, each with its fresh offer, all succeed; wrong codes are still limited', async (t) => {
+  const s = setup(t, { perAddress: 5 });
+  for (let i = 0; i < 6; i++) {
+    const pending = await pair({ socket: s.socket('198.51.100.7').client, offer: s.linkOffer(), ...s.device, deviceKey: generateKeyPair(), name: `Phone ${i}` });
+    s.approvals.approve((await nextApproval(s.approvals)).id);
+    await pending.approved;
+  }
+  assert.equal(s.devices.list().length, 6);
+  // Five guesses at offers that do not exist (typed codes name their offer by the secret) from one address…
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(pair({ socket: s.socket('203.0.113.9').client, offer: { ...s.linkOffer(), offerId: `guess-${i}` }, ...s.device }), closedWith('pair.unknown', 4409));
+  }
+  // …and that address is refused before its next handshake is read, while another is not.
+  await assert.rejects(pair({ socket: s.socket('203.0.113.9').client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429));
+  const other = await pair({ socket: s.socket('198.51.100.8').client, offer: s.linkOffer(), ...s.device, deviceKey: generateKeyPair() });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  await other.approved;
 });
 
 test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {

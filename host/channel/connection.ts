@@ -196,7 +196,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     ctx.hub.remove(subscriber);
     if (pairing) wipe(pairing.publicKey);
     // Left before proving it knew the secret: most likely a wrong secret (it could not read msg2).
-    if (was === 'confirm') ctx.offers.record('handshake-failed');
+    if (was === 'confirm') ctx.offers.record('handshake-failed', peer.remoteAddress);
     if (approvalId !== undefined) {
       ctx.offers.record('abandoned');
       ctx.approvals.cancel(approvalId);
@@ -266,25 +266,25 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     try {
       payload = hostHandshake(MODE.pair, ctx.identity.keyPair, new Uint8Array(32)).readMessage(msg1);
     } catch (err) {
-      ctx.offers.record('handshake-failed');
+      ctx.offers.record('handshake-failed', peer.remoteAddress);
       return handshakeFailed(err);
     }
     const hello = readHello(payload);
-    if (!hello) return ctx.offers.record('invalid');
+    if (!hello) return ctx.offers.record('invalid', peer.remoteAddress);
     if (hello.offer === undefined) {
-      ctx.offers.record('invalid');
+      ctx.offers.record('invalid', peer.remoteAddress);
       return closeWith('protocol.invalid', 'hello.offer: a pairing hello names its offer');
     }
     const claim = ctx.offers.claim(hello.offer);
     if (!claim.ok) {
-      ctx.offers.record(CLAIM_OUTCOMES[claim.reason]);
+      ctx.offers.record(CLAIM_OUTCOMES[claim.reason], peer.remoteAddress);
       log.info('pairing refused', { remoteAddress: peer.remoteAddress, reason: claim.reason });
       return closeWith(claim.reason, CLAIM_TEXT[claim.reason]);
     }
     // Checked after the claim: the first handshake naming an offer uses it up, whatever happens next.
     if (!speaksOurs(hello)) {
       wipe(claim.psk);
-      return ctx.offers.record('invalid');
+      return ctx.offers.record('invalid', peer.remoteAddress);
     }
     const hs = hostHandshake(MODE.pair, ctx.identity.keyPair, claim.psk);
     wipe(claim.psk);
