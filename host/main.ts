@@ -13,7 +13,8 @@ import { requestAdminLink, requestOffer } from './admin/control.ts';
 import { LOGIN_TTL_MS } from './admin/session.ts';
 import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
-import { hostUrls } from './net/addresses.ts';
+import { hostUrls, lanAddresses } from './net/addresses.ts';
+import { formatBanner, pairingReminder, phonesCanReach } from './cli/banner.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { installService } from './service/install.ts';
 import { certificateNames } from './tls/names.ts';
@@ -70,7 +71,11 @@ async function serve(config: Config): Promise<number> {
     output: out,
     log: log.child('pairing'),
   });
-  await pairing.showOffer();
+  // The big QR code only when it is what the person needs next: no device yet, and phones can reach the host.
+  const paired = host.relay.devices.list().length;
+  const reachable = phonesCanReach(config.bind, config.publicUrl);
+  if (paired === 0 && reachable) await pairing.showOffer();
+  else out.write(pairingReminder(paired, reachable, Boolean(process.stdin.isTTY)));
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -176,19 +181,11 @@ function serviceCommand(config: Config): number {
 }
 
 function printBanner(config: Config, host: Host): void {
-  const [first, ...rest] = host.urls();
-  const lines = [
-    `OpenWork Relay ${HOST_VERSION}`,
-    `  Open on your phone: ${first}${rest.length ? `  (also ${rest.join(', ')})` : ''}`,
-    `  Listening on:       ${config.bind}:${host.port}${first?.startsWith('https:') ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
-    ...(host.trustUrl ? [`  First time on a phone? Open ${host.trustUrl}/ to trust this host's certificate.`] : []),
-    ...adminLines(host),
-    `  Workspace:          ${config.workspaces.join(', ')}`,
-    `  Data directory:     ${config.dataDir}`,
-    `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,
-    '  Stop with Ctrl-C.',
-  ];
-  out.write(lines.join('\n') + '\n');
+  out.write(formatBanner({
+    version: HOST_VERSION, bind: config.bind, port: host.port, urls: host.urls(), publicUrl: config.publicUrl,
+    listeningAfterMs: host.listeningAfterMs, trustUrl: host.trustUrl, adminLines: adminLines(host),
+    workspaces: config.workspaces, dataDir: config.dataDir, opencodeUrl: config.opencodeUrl, lanAddress: lanAddresses()[0],
+  }));
 }
 
 /** The admin page's sign-in link: only someone who can read this terminal (or control.json) gets one. */

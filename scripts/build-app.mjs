@@ -29,17 +29,26 @@ export function appIsStale() {
   return SOURCES.some((s) => newestMtime(join(root, s)) > built);
 }
 
-/** Returns true when a build ran; exits the process with vite's status when it fails. */
+/**
+ * Returns true when a build ran; exits the process with vite's status when it fails. Says one
+ * line about a build that worked (vite's own ~50 lines would push the host's banner off screen);
+ * a failed one shows everything vite said. `quiet`: only vite's warnings and errors.
+ */
 export function buildAppIfStale({ quiet = false } = {}) {
   if (!appIsStale()) return false;
-  if (!quiet) process.stderr.write('Building the phone app (dist/)…\n');
+  const began = Date.now();
+  if (!quiet) process.stderr.write('Building the phone app (dist/)… ');
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', quiet ? 'warn' : 'info'], {
     cwd: root,
-    stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+    stdio: ['ignore', quiet ? 'ignore' : 'pipe', quiet ? 'inherit' : 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) {
+    if (!quiet) process.stderr.write(`failed:\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `${r.error.message}\n` : ''}`);
     process.stderr.write('The app build failed (see above). Fix the error, or run `npm run build` to see it again.\n');
     process.exit(r.status ?? 1);
   }
+  if (!quiet) process.stderr.write(`done in ${((Date.now() - began) / 1000).toFixed(1)} s.\n`);
   return true;
 }

@@ -27,12 +27,14 @@ export const HOST_BUILD_OPTIONS = {
   logLevel: 'warning',
 };
 
+/** Returns true when a build ran. */
 export function buildHostIfStale() {
   const built = existsSync(HOST_BUNDLE) ? statSync(HOST_BUNDLE).mtimeMs : 0;
-  if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return;
+  if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return false;
   buildSync({
     entryPoints: [join(root, 'host', 'main.ts')],
     outfile: HOST_BUNDLE,
     ...HOST_BUILD_OPTIONS,
   });
+  return true;
 }
