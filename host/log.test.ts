@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from './log.ts';
+import { createLogGate, createLogger } from './log.ts';
 
 const ATTACK = 'Pixel\r\x1b[2K\x1b[1A\x1b[8mVerification code: 123 456\n\u202eevil\u200b\x9b2J';
 
@@ -30,3 +30,23 @@ function collect(v: unknown): string[] {
   if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...collect(x)]);
   return [];
 }
+
+test('a log gate holds lines while closed and writes them in order on release; a flood keeps the newest', () => {
+  const out: string[] = [];
+  const gate = createLogGate((l) => out.push(l));
+  gate.write('a');
+  gate.hold();
+  gate.write('b');
+  gate.write('c');
+  assert.deepEqual(out, ['a']);
+  gate.release();
+  assert.deepEqual(out, ['a', 'b', 'c']);
+  gate.write('d');
+  assert.deepEqual(out, ['a', 'b', 'c', 'd']);
+  out.length = 0;
+  gate.hold();
+  for (let i = 0; i < 600; i++) gate.write(String(i));
+  gate.release();
+  assert.equal(out[0], '(100 earlier log lines were left out while the prompt waited)');
+  assert.deepEqual([out[1], out.at(-1), out.length], ['100', '599', 501]);
+});

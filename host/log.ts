@@ -85,5 +85,45 @@ function safeFields(v: unknown, depth: number): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [safeText(k, 100), safeFields(x, depth + 1)]));
 }
 
+/**
+ * Where log lines go while a question waits at the terminal: held, so no line lands in the middle
+ * of the pairing prompt (and pushes its code out of view), and written once it is answered.
+ */
+export interface LogGate {
+  /** The logger's `write`. */
+  write(line: string): void;
+  hold(): void;
+  /** Writes what was held, in order, and stops holding. */
+  release(): void;
+}
+
+/** At most this many lines are held; older ones are counted and said as one line. */
+const MAX_HELD = 500;
+
+export function createLogGate(write: (line: string) => void): LogGate {
+  let held: string[] | undefined;
+  let dropped = 0;
+  return {
+    write(line) {
+      if (!held) return write(line);
+      held.push(line);
+      if (held.length > MAX_HELD) {
+        held.shift();
+        dropped++;
+      }
+    },
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const lines = held;
+      held = undefined;
+      if (dropped) write(`(${dropped} earlier log lines were left out while the prompt waited)`);
+      dropped = 0;
+      for (const line of lines ?? []) write(line);
+    },
+  };
+}
+
 /** A logger that drops everything: for tests that do not look at logs. */
 export const silentLogger: Logger = createLogger({ write: () => {} });

@@ -7,7 +7,7 @@ import { buildAppIfStale } from '../scripts/build-app.mjs';
 import { startHost, type Host } from './app.ts';
 import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogGate, createLogger, type Logger } from './log.ts';
 import { homedir, hostname } from 'node:os';
 import { requestAdminLink, requestOffer } from './admin/control.ts';
 import { LOGIN_TTL_MS } from './admin/session.ts';
@@ -52,7 +52,8 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config): Promise<number> {
-  const log = createLogger({ format: config.logFormat, level: config.logLevel });
+  const logGate = createLogGate((line) => process.stderr.write(line + '\n'));
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, write: logGate.write });
   buildAppIfStale();
   let host: Host;
   try {
@@ -70,6 +71,7 @@ async function serve(config: Config): Promise<number> {
     input: process.stdin,
     output: out,
     log: log.child('pairing'),
+    logGate,
   });
   // The big QR code only when it is what the person needs next: no device yet, and phones can reach the host.
   const paired = host.relay.devices.list().length;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import xterm from '@xterm/headless';
-import { createLogger } from '../log.ts';
+import { createLogGate, createLogger } from '../log.ts';
 import { createApprovals } from './approvals.ts';
 import { startApprovalPrompt, type KeyInput } from './prompt.ts';
 
@@ -124,4 +124,27 @@ test('terminal: a device name built to forge the code line shows escaped, and th
   assert.ok(lines.indexOf(codeLines[0]!) > lines.indexOf(nameLine));
   prompt.close();
   approvals.close();
+});
+
+test('terminal: log lines never land inside a waiting prompt; they come out once it is answered', async () => {
+  const approvals = createApprovals();
+  const input = new FakeTty(true);
+  // One stream, as a terminal shows stdout and stderr together.
+  let screen = '';
+  const gate = createLogGate((line) => (screen += line + '\n'));
+  const log = createLogger({ write: gate.write });
+  const prompt = startApprovalPrompt({
+    approvals, input, output: { write: (s: string) => (screen += s) }, log, logGate: gate, newOffer: () => {}, interrupt: () => {},
+  });
+  log.info('before any request');
+  const a = approvals.request(request('Pixel'));
+  log.warn('the runtime restarted');
+  log.info('device seen');
+  assert.match(screen, /\[y = yes, r = read only, n = no\] $/, 'the prompt is still the last thing on screen');
+  input.type('y');
+  await a.decision;
+  assert.match(screen, /^before any request\n[\s\S]*n = no\] y\nApproved\.\nWARN the runtime restarted\ndevice seen\n$/);
+  log.info('after');
+  assert.match(screen, /device seen\nafter\n$/);
+  prompt.close();
 });

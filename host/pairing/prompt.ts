@@ -12,7 +12,7 @@
  * @module
  */
 import { safeText } from '../../shared/text/safe-text.ts';
-import type { Logger } from '../log.ts';
+import type { LogGate, Logger } from '../log.ts';
 import type { Scope } from '../../shared/protocol/messages.ts';
 import { DEFAULT_SCOPES, type Approvals, type PendingApproval } from './approvals.ts';
 import type { TextOut } from './qr.ts';
@@ -36,6 +36,8 @@ export interface PromptOptions {
   newOffer: () => void;
   /** Ctrl-C while the terminal is in raw mode; by default the SIGINT the terminal would have sent. */
   interrupt?: () => void;
+  /** Holds log lines while a request waits at the terminal, so none lands inside the prompt. */
+  logGate?: Pick<LogGate, 'hold' | 'release'>;
 }
 
 export interface Prompt {
@@ -76,8 +78,12 @@ function terminalPrompt(opts: PromptOptions): Prompt {
       output.write(`\nThe pairing request from "${field(shown.name)}" is no longer waiting.\n`);
       shown = undefined;
     }
-    if (shown || pending.length === 0) return;
+    if (shown) return;
+    // What was held while the last request waited comes out now, before the next one is asked.
+    opts.logGate?.release();
+    if (pending.length === 0) return;
     shown = pending[0]!;
+    opts.logGate?.hold();
     output.write(formatRequest(shown));
   };
 
@@ -111,6 +117,7 @@ function terminalPrompt(opts: PromptOptions): Prompt {
   return {
     close() {
       unsubscribe();
+      opts.logGate?.release();
       input.off('data', onData);
       input.setRawMode?.(false);
       input.pause();
