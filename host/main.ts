@@ -22,6 +22,7 @@ import { tlsSetup } from './tls/local-ca.ts';
 import { defaultTrustPort } from './tls/trust-server.ts';
 import { serviceEnvironment } from './service/spec.ts';
 import { HOST_VERSION } from './version.ts';
+import { safeText } from '../shared/text/safe-text.ts';
 
 const out = process.stdout;
 
@@ -204,7 +205,7 @@ function reportRuntime(host: Host, log: Logger): void {
   const began = performance.now();
   host.runtime.ready.then(
     async (state) => {
-      out.write(`Runtime: OpenCode ${state.version ?? ''} is ready (after ${((performance.now() - began) / 1000).toFixed(1)} s).\n`);
+      out.write(`Runtime: OpenCode ${safeText(state.version ?? '', 40)} is ready (after ${((performance.now() - began) / 1000).toFixed(1)} s).\n`);
       let providers: string[];
       try {
         providers = await host.runtime.bridge.connectedProviders();
@@ -227,7 +228,8 @@ function reportRuntime(host: Host, log: Logger): void {
     },
     (err: unknown) => {
       out.write(
-        `Runtime: OpenCode failed to start: ${err instanceof Error ? err.message : String(err)}\n` +
+        // Its own lines kept, each made safe: the text includes what the runtime wrote.
+        `Runtime: OpenCode failed to start: ${String(err instanceof Error ? err.message : err).split('\n').slice(0, 40).map((l) => safeText(l, 500)).join('\n')}\n` +
           'The host keeps retrying in the background; see docs/troubleshooting.md ("runtime not ready").\n',
       );
     },

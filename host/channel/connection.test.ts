@@ -231,6 +231,18 @@ test('six pairings within a minute from one address, each with its fresh offer, 
   await other.approved;
 });
 
+test('a pairing device\'s name and platform are made safe once, as they come in: the request and the stored device', async (t) => {
+  const s = setup(t);
+  const evil = 'Pixel\r\x1b[2KVerification code: 111 111\x1b[8m\u202e';
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device, name: evil, platform: evil });
+  const request = await nextApproval(s.approvals);
+  const safe = 'Pixel\\r\\x1b[2KVerification code: 111 111\\x1b[8m\\u202e';
+  assert.deepEqual([request.name, request.platform], [safe, safe]);
+  s.approvals.approve(request.id);
+  await pending.approved;
+  assert.deepEqual([s.devices.list()[0]!.name, s.devices.list()[0]!.platform], [safe, safe]);
+});
+
 test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {
   const s = setup(t);
   const offer = s.linkOffer();
