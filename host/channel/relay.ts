@@ -62,6 +62,8 @@ export interface RelayOptions {
    * pinged after 4 s of silence, dropped when 4 s more pass without an answer).
    */
   idleTimeoutSec?: number;
+  /** Milliseconds a socket may take to complete its handshake (default HANDSHAKE_TIMEOUT_MS, 10 s). */
+  handshakeTimeoutMs?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
 }
@@ -148,6 +150,7 @@ export function createRelay(opts: RelayOptions): Relay {
   opts.mount((app) => sockets.push(attachRelaySocket(app, {
     log: channelLog,
     idleTimeoutSec: opts.idleTimeoutSec ?? 8,
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
     connect: (peer) =>
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
