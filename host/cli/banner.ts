@@ -57,6 +57,6 @@ export function formatBanner(b: BannerInfo): string {
  */
 export function pairingReminder(paired: number, reachable: boolean, keys: boolean): string {
   const how = keys ? 'press p for a pairing QR code, or run `npm start -- pair`' : 'run `npm start -- pair` for a pairing code';
-  if (!reachable) return `No phone can pair while the host listens on loopback only (see above); ${how} to pair a browser on this computer.\n`;
+  if (!reachable) return `No phone can pair while the host listens on loopback only (see above). To pair a browser on this computer, ${how}.\n`;
   return `${paired} device${paired === 1 ? ' is' : 's are'} paired. To pair another phone, ${how}.\n`;
 }

@@ -44,12 +44,12 @@ test('terminal: shows each request with its code; y approves, r approves read on
   assert.equal(input.raw, true);
   const a = approvals.request(request('Pixel'));
   const b = approvals.request(request('iPad'));
-  assert.match(written.join(''), /name: +"Pixel"\n {2}platform: Android\n {2}address: +10\.0\.0\.9\nVerification code from this host: 123 456/);
+  assert.match(written.join(''), /A device at 10\.0\.0\.9 asks to pair\. It says:\n {2}name: +"Pixel"\n {2}platform: Android\nVerification code from this host: 123 456/);
   assert.doesNotMatch(written.join(''), /iPad/, 'one request at a time');
   input.type('x'); // ignored
   input.type('y');
   assert.deepEqual(await a.decision, { approved: true, scopes: ['read', 'run', 'approve'] });
-  assert.match(written.join(''), /Approved\.\n\nA device asks to pair\. It says:\n {2}name: +"iPad"/);
+  assert.match(written.join(''), /Approved\.\n\nA device at 10\.0\.0\.9 asks to pair\. It says:\n {2}name: +"iPad"/);
   input.type('n');
   assert.deepEqual(await b.decision, { approved: false, reason: 'declined' });
   const reader = approvals.request(request('Kiosk'));

@@ -55,10 +55,9 @@ const field = (text: string) => safeText(text, FIELD_MAX);
 /** The prompt for one request: the device's own words first, labelled, then the host's code. */
 export function formatRequest(p: Pick<PendingApproval, 'name' | 'platform' | 'remoteAddress' | 'code'>): string {
   return (
-    `\nA device asks to pair. It says:\n` +
+    `\nA device at ${field(p.remoteAddress)} asks to pair. It says:\n` +
     `  name:     "${field(p.name)}"\n` +
     `  platform: ${p.platform ? field(p.platform) : '(none given)'}\n` +
-    `  address:  ${field(p.remoteAddress)}\n` +
     `Verification code from this host: ${p.code.slice(0, 3)} ${p.code.slice(3)} (the phone must show the same code)\n` +
     `Approve this device? [y = yes, r = read only, n = no] `
   );
