@@ -289,10 +289,13 @@ test('in Chromium: signed out the page explains how to sign in; the link `npm st
 
   const pending = await pair({
     socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(link)),
-    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test',
+    // A platform built to mislead: a bidi override and markup. The page shows it escaped, as text.
+    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test\u202e<img src=x onerror=alert(1)>',
   });
   const waiting = page.getByRole('region', { name: 'Waiting for approval' });
   await waiting.getByRole('heading', { name: 'Browser-approved phone' }).waitFor();
+  await waiting.getByText('node-test\\u202e<img src=x onerror=alert(1)> at ', { exact: false }).waitFor();
+  assert.equal(await waiting.locator('img').count(), 0, 'the platform is text, not markup');
   await waiting.getByText(`${pending.code.slice(0, 3)} ${pending.code.slice(3)}`).waitFor();
   await waiting.getByRole('checkbox', { name: /answer permission questions/ }).uncheck();
   await waiting.getByRole('button', { name: 'Approve Browser-approved phone' }).click();
