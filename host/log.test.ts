@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import xterm from '@xterm/headless';
 import { createLogGate, createLogger } from './log.ts';
 
 const ATTACK = 'Pixel\r\x1b[2K\x1b[1A\x1b[8mVerification code: 123 456\n\u202eevil\u200b\x9b2J';
@@ -49,4 +50,25 @@ test('a log gate holds lines while closed and writes them in order on release; a
   gate.release();
   assert.equal(out[0], '(100 earlier log lines were left out while the prompt waited)');
   assert.deepEqual([out[1], out.at(-1), out.length], ['100', '599', 501]);
+});
+
+test('in a terminal emulator a log line carrying a forged code line stays one visible line, nothing concealed', async () => {
+  for (const format of ['text', 'json'] as const) {
+    const lines: string[] = [];
+    createLogger({ format, write: (l) => lines.push(l) }).info('pairing waits for approval', { name: ATTACK, platform: ATTACK });
+    const term = new xterm.Terminal({ cols: 400, rows: 10, allowProposedApi: true });
+    await new Promise<void>((resolve) => term.write(lines[0]! + '\r\n', resolve));
+    const buf = term.buffer.active;
+    const shown: string[] = [];
+    let invisible = 0;
+    for (let y = 0; y < buf.length; y++) {
+      const line = buf.getLine(y)!;
+      if (line.translateToString(true).trim()) shown.push(line.translateToString(true));
+      for (let x = 0; x < line.length; x++) if (line.getCell(x)?.isInvisible()) invisible++;
+    }
+    term.dispose();
+    assert.equal(shown.length, 1, `${format}: ${shown.join('\n')}`);
+    assert.equal(invisible, 0, format);
+    assert.match(shown[0]!, /Pixel\\{1,2}r\\{1,2}x1b\[2K/, format);
+  }
 });
