@@ -149,8 +149,10 @@ test('the page is served with the strict CSP; the API refuses a missing header, 
     ['another loopback port', { ...good, origin: 'http://127.0.0.1:1' }, /may not use the admin API/],
     ['a cross-site fetch', { ...good, 'sec-fetch-site': 'cross-site' }, /cross-site request may not use/],
     ['a proxy', { ...good, 'x-forwarded-for': '203.0.113.9' }, /forwarded by a proxy or tunnel/],
+    ['a tunnel naming the outside host', { ...good, 'x-forwarded-host': 'tunnel.example' }, /forwarded by a proxy or tunnel/],
     ['another name (DNS rebinding)', { ...good, host: `rebind.example:${h.port}`, origin: `http://rebind.example:${h.port}` }, /does not name this machine/],
   ];
+  assert.equal((await http(h.port, 'GET', '/admin/', { 'x-forwarded-host': 'tunnel.example' })).status, 403, 'the page itself refuses a tunnel too');
   for (const [what, headers, reason] of refused) {
     for (const [method, path] of [['POST', '/admin/api/offer'], ['GET', '/admin/api/state']] as const) {
       const r = await http(h.port, method, path, headers);
@@ -180,6 +182,7 @@ test('the API answers only a session signed in with a link the host printed; eac
     ['a made-up cookie', { ...good, cookie: `openwork_admin_${h.port}=${'A'.repeat(43)}` }, /session has ended \(the host restarted/],
     ['another port\'s cookie', { ...good, cookie: good.cookie!.replace(`_${h.port}=`, `_${h.port + 1}=`) }, /^not signed in/],
   ];
+  assert.equal((await http(h.port, 'GET', '/admin/', { 'x-forwarded-host': 'tunnel.example' })).status, 403, 'the page itself refuses a tunnel too');
   for (const [what, headers, reason] of refused) {
     for (const [method, path] of [['POST', '/admin/api/offer'], ['GET', '/admin/api/state']] as const) {
       const r = await http(h.port, method, path, headers);
@@ -286,10 +289,13 @@ test('in Chromium: signed out the page explains how to sign in; the link `npm st
 
   const pending = await pair({
     socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(link)),
-    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test',
+    // A platform built to mislead: a bidi override and markup. The page shows it escaped, as text.
+    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test\u202e<img src=x onerror=alert(1)>',
   });
   const waiting = page.getByRole('region', { name: 'Waiting for approval' });
   await waiting.getByRole('heading', { name: 'Browser-approved phone' }).waitFor();
+  await waiting.getByText('node-test\\u202e<img src=x onerror=alert(1)> at ', { exact: false }).waitFor();
+  assert.equal(await waiting.locator('img').count(), 0, 'the platform is text, not markup');
   await waiting.getByText(`${pending.code.slice(0, 3)} ${pending.code.slice(3)}`).waitFor();
   await waiting.getByRole('checkbox', { name: /answer permission questions/ }).uncheck();
   await waiting.getByRole('button', { name: 'Approve Browser-approved phone' }).click();

@@ -36,9 +36,9 @@ import { collectEvents } from './fixtures/event-collector.ts';
 const TEST = { timeout: 60_000 };
 const { cleanups, tempDir } = fileCleanup('relay-pairing-');
 
-async function host(opts: { dataDir?: string; runtime?: RecordingRuntime; offerTtlMs?: number } = {}) {
+async function host(opts: { dataDir?: string; runtime?: RecordingRuntime; offerTtlMs?: number; handshakeTimeoutMs?: number } = {}) {
   const runtime = opts.runtime ?? recordingRuntime();
-  const h = await startRelayHost({ dataDir: opts.dataDir ?? tempDir(), runtime, offerTtlMs: opts.offerTtlMs });
+  const h = await startRelayHost({ dataDir: opts.dataDir ?? tempDir(), runtime, offerTtlMs: opts.offerTtlMs, handshakeTimeoutMs: opts.handshakeTimeoutMs });
   cleanups.push(() => h.stop());
   return { ...h, runtime };
 }
@@ -182,6 +182,28 @@ test('a device revoked with the CLI is closed at once and cannot come back', TES
     assert.equal((err as RelayClosedError).reason, 'device.revoked: this device was removed from the host');
     return true;
   });
+});
+
+test('sockets that never complete a handshake are closed in time, however they answer pings; a device waiting for approval stays', TEST, async () => {
+  const h = await host({ handshakeTimeoutMs: 500 });
+  const began = Date.now();
+  const idle = await Promise.all(Array.from({ length: 20 }, () => openSocket(h.url)));
+  const closes = idle.map((ws) => record(ws).closed);
+  const pings = setInterval(() => idle.forEach((ws) => ws.readyState === WebSocket.OPEN && ws.ping()), 100);
+  // One stops after its handshake, before its first frame: it never proved it knew the secret.
+  const offer = scan(h);
+  const stalled = await rawConnect(await openSocket(h.url), { mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const all = await Promise.all([...closes, stalled.recorder.closed]);
+  clearInterval(pings);
+  for (const c of all) assert.deepEqual(c, { code: 4400, reason: 'handshake.failed: no handshake within 0.5 s' });
+  assert.ok(Date.now() - began < 5000);
+  // A device that sent its ping waits for the person at the host well past the limit.
+  const waiting = await pair({ socket: await openSocket(h.url), offer: scan(h), ...device() });
+  await new Promise((r) => setTimeout(r, 1200));
+  const request = await nextApproval(h.relay.approvals);
+  assert.equal(request.code, waiting.code);
+  h.relay.approvals.approve(request.id);
+  await waiting.approved;
 });
 
 test('an unpaired client gets no route to the runtime', TEST, async () => {

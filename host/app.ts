@@ -4,10 +4,10 @@
  * end-to-end tests start exactly this, in-process.
  * @module
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
+import { ensurePrivateDataDir } from './data-dir.ts';
 import type { Logger } from './log.ts';
 import { hostUrls } from './net/addresses.ts';
 import { projectPath } from './paths.ts';
@@ -85,7 +85,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const { uws, build } = loadUws();
   log.debug('uWebSockets.js loaded', { build });
   // Keys, devices and the runtime's pid live here; only this user may read them.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDataDir(config.dataDir, log);
   // <data-dir>/config.json: what the runtime asks before doing, per workspace. A broken file stops the start.
   const policy = readHostPolicy(config.dataDir);
   for (const w of policy.workspaces.filter((w) => !config.workspaces.includes(w))) {

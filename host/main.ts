@@ -6,13 +6,14 @@
 import { startHost, type Host } from './app.ts';
 import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogGate, createLogger, type Logger } from './log.ts';
 import { homedir, hostname } from 'node:os';
 import { requestAdminLink, requestOffer } from './admin/control.ts';
 import { LOGIN_TTL_MS } from './admin/session.ts';
 import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
-import { hostUrls } from './net/addresses.ts';
+import { hostUrls, lanAddresses } from './net/addresses.ts';
+import { formatBanner, pairingReminder, phonesCanReach } from './cli/banner.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { installService } from './service/install.ts';
 import { certificateNames } from './tls/names.ts';
@@ -20,6 +21,7 @@ import { tlsSetup } from './tls/local-ca.ts';
 import { defaultTrustPort } from './tls/trust-server.ts';
 import { serviceEnvironment } from './service/spec.ts';
 import { HOST_VERSION } from './version.ts';
+import { safeText } from '../shared/text/safe-text.ts';
 
 const out = process.stdout;
 
@@ -56,7 +58,8 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config): Promise<number> {
-  const log = createLogger({ format: config.logFormat, level: config.logLevel });
+  const logGate = createLogGate((line) => process.stderr.write(line + '\n'));
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, write: logGate.write });
   let host: Host;
   try {
     host = await startHost({ config, log });
@@ -73,8 +76,13 @@ async function serve(config: Config): Promise<number> {
     input: process.stdin,
     output: out,
     log: log.child('pairing'),
+    logGate,
   });
-  await pairing.showOffer();
+  // The big QR code only when it is what the person needs next: no device yet, and phones can reach the host.
+  const paired = host.relay.devices.list().length;
+  const reachable = phonesCanReach(config.bind, config.publicUrl);
+  if (paired === 0 && reachable) await pairing.showOffer();
+  else out.write(pairingReminder(paired, reachable, Boolean(process.stdin.isTTY)));
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -180,19 +188,11 @@ function serviceCommand(config: Config): number {
 }
 
 function printBanner(config: Config, host: Host): void {
-  const [first, ...rest] = host.urls();
-  const lines = [
-    `OpenWork Relay ${HOST_VERSION}`,
-    `  Open on your phone: ${first}${rest.length ? `  (also ${rest.join(', ')})` : ''}`,
-    `  Listening on:       ${config.bind}:${host.port}${first?.startsWith('https:') ? ' (HTTPS)' : ''}, after ${Math.round(host.listeningAfterMs)} ms`,
-    ...(host.trustUrl ? [`  First time on a phone? Open ${host.trustUrl}/ to trust this host's certificate.`] : []),
-    ...adminLines(host),
-    `  Workspace:          ${config.workspaces.join(', ')}`,
-    `  Data directory:     ${config.dataDir}`,
-    `  Runtime:            ${config.opencodeUrl ? `OpenCode at ${config.opencodeUrl}` : 'OpenCode'} is starting…`,
-    '  Stop with Ctrl-C.',
-  ];
-  out.write(`${lines.join('\n')}\n`);
+  out.write(formatBanner({
+    version: HOST_VERSION, bind: config.bind, port: host.port, urls: host.urls(), publicUrl: config.publicUrl,
+    listeningAfterMs: host.listeningAfterMs, trustUrl: host.trustUrl, adminLines: adminLines(host),
+    workspaces: config.workspaces, dataDir: config.dataDir, opencodeUrl: config.opencodeUrl, lanAddress: lanAddresses()[0],
+  }));
 }
 
 /** The admin page's sign-in link: only someone who can read this terminal (or control.json) gets one. */
@@ -209,7 +209,7 @@ function reportRuntime(host: Host, log: Logger): void {
   const began = performance.now();
   host.runtime.ready.then(
     async (state) => {
-      out.write(`Runtime: OpenCode ${state.version ?? ''} is ready (after ${((performance.now() - began) / 1000).toFixed(1)} s).\n`);
+      out.write(`Runtime: OpenCode ${safeText(state.version ?? '', 40)} is ready (after ${((performance.now() - began) / 1000).toFixed(1)} s).\n`);
       let providers: string[];
       try {
         providers = await host.runtime.bridge.connectedProviders();
@@ -232,7 +232,8 @@ function reportRuntime(host: Host, log: Logger): void {
     },
     (err: unknown) => {
       out.write(
-        `Runtime: OpenCode failed to start: ${err instanceof Error ? err.message : String(err)}\n` +
+        // Its own lines kept, each made safe: the text includes what the runtime wrote.
+        `Runtime: OpenCode failed to start: ${String(err instanceof Error ? err.message : err).split('\n').slice(0, 40).map((l) => safeText(l, 500)).join('\n')}\n` +
           'The host keeps retrying in the background; see docs/troubleshooting.md ("runtime not ready").\n',
       );
     },

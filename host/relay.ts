@@ -66,6 +66,8 @@ export interface RelayOptions {
   permissionDeadline?(requestId: string): number | undefined;
   /** Whether the host's timeout answered a request: its `permission.replied` then says `by: "timeout"`. */
   answeredByTimeout?(requestId: string): boolean;
+  /** Milliseconds a socket may take to complete its handshake (default HANDSHAKE_TIMEOUT_MS, 10 s). */
+  handshakeTimeoutMs?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
 }
@@ -154,6 +156,7 @@ export function createRelay(opts: RelayOptions): Relay {
   opts.mount((app) => sockets.push(attachRelaySocket(app, {
     log: channelLog,
     idleTimeoutSec: opts.idleTimeoutSec ?? 8,
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
     connect: (peer) =>
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,

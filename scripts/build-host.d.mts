@@ -1,4 +1,4 @@
 import type { BuildOptions } from 'esbuild';
 export const HOST_BUNDLE: string;
 export const HOST_BUILD_OPTIONS: BuildOptions;
-export function buildHostIfStale(): void;
+export function buildHostIfStale(): boolean;

@@ -30,10 +30,11 @@ export const HOST_BUILD_OPTIONS = {
   logLevel: 'warning',
 };
 
+/** Returns true when a build ran. */
 export function buildHostIfStale() {
   // The older of the two: either missing (0) rebuilds both.
   const built = Math.min(...[HOST_BUNDLE, ADMIN_SCRIPT].map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
-  if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return;
+  if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return false;
   buildSync({
     entryPoints: [join(root, 'host', 'main.ts')],
     outfile: HOST_BUNDLE,
@@ -48,4 +49,5 @@ export function buildHostIfStale() {
     target: 'es2022',
     logLevel: 'warning',
   });
+  return true;
 }

@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { buildAppIfStale } from './build-app.mjs';
 import { buildHostIfStale, HOST_BUNDLE } from './build-host.mjs';
 
-buildHostIfStale();
+const began = Date.now();
+// One line when it ran; esbuild itself prints only warnings and errors.
+if (buildHostIfStale()) process.stderr.write(`Built the host (build/host.mjs) in ${((Date.now() - began) / 1000).toFixed(1)} s.\n`);
 buildAppIfStale();
 await import(pathToFileURL(HOST_BUNDLE).href);

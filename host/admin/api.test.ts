@@ -119,3 +119,20 @@ test('change a device\'s scopes and workspaces, then remove it', async (t) => {
   assert.equal((await api.handle('post', 'nothing', undefined)).status, 404);
   assert.equal((await api.handle('get', 'devices', undefined)).status, 404);
 });
+
+test('state: names, platforms, session titles and runtime errors come escaped, with no control, bidi or zero-width character left', async (t) => {
+  const { api, approvals, devices, setSessions } = setup(t);
+  const evil = 'Pixel\r\x1b[2KVerification code: 111 111\u202eevil\u200b\x9b8m';
+  approvals.request({ name: evil, platform: evil, code: '123456', remoteAddress: '10.0.0.9', expiresAt: Date.now() + 60_000 });
+  // As a devices.json written before names were made safe at pairing could hold it.
+  devices.add({ name: evil, platform: evil, publicKey: new Uint8Array(32).fill(9), scopes: ['read'] });
+  setSessions({ sessions: [{ id: 'ses_x', title: evil, time: { created: 1, updated: 30 } }], unavailable: [{ workspace: '/w/b', reason: evil }] });
+  const s = await state(api);
+  const shown = [s.pending[0]!.name, s.pending[0]!.platform, s.devices[0]!.name, s.devices[0]!.platform, s.sessions[0]!.title, s.sessionsUnavailable![0]!.reason];
+  for (const text of shown) {
+    assert.doesNotMatch(text, /[\x00-\x1f\x7f-\x9f\u200b\u202e]/u, JSON.stringify(text));
+    assert.ok(text.startsWith('Pixel\\r\\x1b[2KVerification code: 111 111\\u202eevil'), text);
+  }
+  setSessions(new Error(evil));
+  assert.match((await state(api)).sessionsError!, /^Pixel\\r\\x1b\[2K/);
+});

@@ -8,8 +8,13 @@
  *   POST approvals/{id}             { decision: "approve", scopes? } | { decision: "decline" }
  *   POST devices/{id}               { scopes?, workspaces?: [...] | null }   (null: all workspaces)
  *   POST devices/{id}/revoke
+ *
+ * Names, platforms, session titles and runtime errors come from devices and the runtime: the state
+ * carries them through safeText, so the page (which sets them as textContent) shows no bidi
+ * override or invisible character either.
  * @module
  */
+import { safeText } from '../../shared/text/safe-text.ts';
 import type { Logger } from '../log.ts';
 import type { OfferView } from '../pairing/offers.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
@@ -73,16 +78,16 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
     try {
       const listed = await deps.listSessions();
       sessions = recent(listed.sessions);
-      unavailable = listed.unavailable;
+      unavailable = listed.unavailable.map((u) => ({ ...u, reason: safeText(u.reason, 1000) }));
     } catch (err) {
-      sessionsError = err instanceof Error ? err.message : String(err);
+      sessionsError = safeText(err instanceof Error ? err.message : err, 1000);
     }
     return {
       host: { name: deps.hostName, version: deps.version, urls: deps.urls(), workspaces: [...deps.workspaces], permissionTimeoutSeconds: deps.permissionTimeoutSeconds },
       runtime: deps.runtimeStatus(),
       offer: offer(),
-      pending: deps.approvals.list(),
-      devices: deps.devices.list(),
+      pending: deps.approvals.list().map((p) => ({ ...p, name: safeText(p.name), platform: safeText(p.platform) })),
+      devices: deps.devices.list().map((d) => ({ ...d, name: safeText(d.name), platform: safeText(d.platform) })),
       sessions,
       ...(sessionsError ? { sessionsError } : {}),
       ...(unavailable.length ? { sessionsUnavailable: unavailable } : {}),
@@ -165,7 +170,7 @@ function recent(list: unknown[]): RecentSession[] {
     const time = asObject(s.time);
     sessions.push({
       id: s.id,
-      title: typeof s.title === 'string' && s.title ? s.title : '(untitled)',
+      title: typeof s.title === 'string' && s.title ? safeText(s.title) : '(untitled)',
       ...(typeof s.directory === 'string' ? { directory: s.directory } : {}),
       ...(typeof time?.updated === 'number' ? { updated: time.updated } : {}),
     });

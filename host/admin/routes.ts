@@ -19,6 +19,7 @@ import { sendResponse, track, type HeaderList, type Reply, type RequestState } f
 import type { AdminApi } from './api.ts';
 import { ADMIN_HEADER, whyNotAdminApi, whyNotAdminPage } from './guard.ts';
 import { readCookie, sessionCookie, SESSION_KEY_HEADER, type AdminSessions } from './session.ts';
+import { FORWARDING_HEADERS } from '../metrics/loopback.ts';
 
 export const ADMIN_PATH = '/admin';
 const API_PREFIX = '/admin/api/';
@@ -40,7 +41,6 @@ function loadAssets(): ReadonlyMap<string, { type: string; body: Buffer }> {
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
-const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 export interface AdminRouteOptions {
   api: AdminApi;
@@ -59,7 +59,7 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
     const local = {
       remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
       host: req.getHeader('host'),
-      forwarded: FORWARDING.some((h) => req.getHeader(h) !== ''),
+      forwarded: FORWARDING_HEADERS.some((h) => req.getHeader(h) !== ''),
     };
     if (!url.startsWith(API_PREFIX)) {
       const refusal = whyNotAdminPage(local);

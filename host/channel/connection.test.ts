@@ -209,8 +209,40 @@ test('declined, expired, unknown and rate-limited pairings close with their code
   const late = await pair({ socket: quick.socket().client, offer: quick.linkOffer(), ...quick.device });
   await assert.rejects(late.approved, closedWith('pair.expired', 4408));
   await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nothing-here' }, ...s.device }), closedWith('pair.unknown', 4409));
-  await assert.rejects(pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429), 'the third attempt from one address');
+  await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nor-here' }, ...s.device }), closedWith('pair.unknown', 4409));
+  await assert.rejects(pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429), 'after two failures from one address');
   assert.equal(s.devices.list().length, 0);
+});
+
+test('six pairings within a minute from one address, each with its fresh offer, all succeed; wrong codes are still limited', async (t) => {
+  const s = setup(t, { perAddress: 5 });
+  for (let i = 0; i < 6; i++) {
+    const pending = await pair({ socket: s.socket('198.51.100.7').client, offer: s.linkOffer(), ...s.device, deviceKey: generateKeyPair(), name: `Phone ${i}` });
+    s.approvals.approve((await nextApproval(s.approvals)).id);
+    await pending.approved;
+  }
+  assert.equal(s.devices.list().length, 6);
+  // Five guesses at offers that do not exist (typed codes name their offer by the secret) from one address…
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(pair({ socket: s.socket('203.0.113.9').client, offer: { ...s.linkOffer(), offerId: `guess-${i}` }, ...s.device }), closedWith('pair.unknown', 4409));
+  }
+  // …and that address is refused before its next handshake is read, while another is not.
+  await assert.rejects(pair({ socket: s.socket('203.0.113.9').client, offer: s.linkOffer(), ...s.device }), closedWith('pair.rate-limited', 4429));
+  const other = await pair({ socket: s.socket('198.51.100.8').client, offer: s.linkOffer(), ...s.device, deviceKey: generateKeyPair() });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  await other.approved;
+});
+
+test('a pairing device\'s name and platform are made safe once, as they come in: the request and the stored device', async (t) => {
+  const s = setup(t);
+  const evil = 'Pixel\r\x1b[2KVerification code: 111 111\x1b[8m\u202e';
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device, name: evil, platform: evil });
+  const request = await nextApproval(s.approvals);
+  const safe = 'Pixel\\r\\x1b[2KVerification code: 111 111\\x1b[8m\\u202e';
+  assert.deepEqual([request.name, request.platform], [safe, safe]);
+  s.approvals.approve(request.id);
+  await pending.approved;
+  assert.deepEqual([s.devices.list()[0]!.name, s.devices.list()[0]!.platform], [safe, safe]);
 });
 
 test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {
@@ -231,6 +263,31 @@ test('while waiting for approval only ping is answered; nothing reaches the rout
   assert.deepEqual(s.routed, []);
 });
 
+test('a pairing hello in another protocol version closes with protocol.version and still uses up the offer', async (t) => {
+  const s = setup(t);
+  const offer = s.linkOffer();
+  await assert.rejects(
+    rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId, protocol: 99 } }),
+    /closed 4400 protocol\.version: /,
+  );
+  await assert.rejects(pair({ socket: s.socket().client, offer, ...s.device }), closedWith('pair.used', 4409));
+  assert.equal(s.offers.counters.outcomes.invalid, 1);
+});
+
+test('a first message other than ping after a pairing handshake is refused and asks nobody; the ping then does', async (t) => {
+  const s = setup(t);
+  const offer = s.linkOffer();
+  const raw = await rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
+  raw.send({ t: 'sessions.list', id: 'first' });
+  const refused = await raw.nextOf('result');
+  assert.deepEqual([refused.id, refused.ok, !refused.ok && refused.error.code], ['first', false, 'protocol.invalid']);
+  assert.deepEqual(s.approvals.list(), [], 'the person at the host was not asked');
+  raw.send({ t: 'ping', id: 'then', at: 1 });
+  assert.equal((await raw.nextOf('result')).ok, true);
+  assert.equal((await nextApproval(s.approvals)).code, raw.code);
+});
+
 test('frames that were tampered with, replayed, reordered or truncated close with frame.auth', async (t) => {
   const s = setup(t);
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
@@ -241,6 +298,8 @@ test('frames that were tampered with, replayed, reordered or truncated close wit
     replayed: ([a]) => [a!, a!],
     reordered: ([a, b]) => [b!, a!],
     truncated: ([a, b]) => [a!, b!.subarray(0, b!.length - 1)],
+    'cut to 7 bytes': ([a]) => [a!.subarray(0, 7)],
+    empty: () => [new Uint8Array(0)],
   };
   for (const [name, attack] of Object.entries(attacks)) {
     const raw = await rawConnect(s.socket().client, { mode: MODE.reconnect, deviceKey: s.device.deviceKey, hostKey: s.identity.publicKey });

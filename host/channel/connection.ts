@@ -202,13 +202,18 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   /** Parses the hello; closes the connection and returns undefined when it is unusable. */
   function readHello(payload: Uint8Array): DeviceHello | undefined {
     try {
-      const hello = parseDeviceHello(decodeJson(payload, 'hello'));
-      if (hello.protocol === PROTOCOL_VERSION) return hello;
-      closeWith('protocol.version', `the app speaks protocol ${hello.protocol}, this host ${PROTOCOL_VERSION}; update the older one`);
+      return parseDeviceHello(decodeJson(payload, 'hello'));
     } catch (err) {
       closeWith('protocol.invalid', err instanceof Error ? err.message : undefined);
     }
     return undefined;
+  }
+
+  /** Whether the hello speaks this host's protocol; closes the connection when not. */
+  function speaksOurs(hello: DeviceHello): boolean {
+    if (hello.protocol === PROTOCOL_VERSION) return true;
+    closeWith('protocol.version', `the app speaks protocol ${hello.protocol}, this host ${PROTOCOL_VERSION}; update the older one`);
+    return false;
   }
 
   function pair(msg1: Uint8Array): void {
@@ -217,7 +222,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       sendRaw: (bytes) => peer.send(bytes),
       secured: (t) => (transport = t),
       enter: (p) => (phase = p),
-      send, closeWith, close, readHello, handshakeFailed,
+      send, closeWith, close, readHello, speaksOurs, handshakeFailed,
       approved: (device) => open(device, undefined),
     });
     pairing.start(msg1);
@@ -241,7 +246,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
         : closeWith('device.unknown', 'this device is not paired with this host; pair it again');
     }
     const hello = readHello(payload);
-    if (!hello) return;
+    if (!hello || !speaksOurs(hello)) return;
     peer.send(hs.writeMessage());
     transport = createTransport(hs.result());
     open(device, hello);
@@ -284,7 +289,11 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       const detail = err instanceof Error ? err.message : String(err);
       return id === undefined ? closeWith('protocol.invalid', detail) : refuse(id, 'protocol.invalid', detail);
     }
-    if (phase === 'confirm') pairing!.confirmed();
+    if (phase === 'confirm') {
+      // Only the ping the docs prescribe asks the person at the host; anything else is refused and the host keeps waiting for it.
+      if (request.t !== 'ping') return refuse(request.id, 'protocol.invalid', 'the first message after a pairing handshake is a ping');
+      pairing!.confirmed();
+    }
     if (request.t === 'ping') return answer(request.id, { at: request.at });
     if (phase !== 'open') return refuse(request.id, 'protocol.invalid', 'not approved yet: only ping is allowed until the host approves this device');
     const device = ctx.devices.get(deviceId!);

@@ -9,6 +9,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { SCOPES, type Scope } from '../../shared/protocol/messages.ts';
+import { safeText } from '../../shared/text/safe-text.ts';
 import { readDevicesFile, revokeInFile, setAccessInFile, type Device, type DeviceAccess, type DeviceMatch } from '../devices/store.ts';
 
 export interface CliIo {
@@ -65,7 +66,7 @@ function revokeDevice(dataDir: string, args: readonly string[], io: CliIo): numb
   }
   const match = revokeInFile(dataDir, query, clock(io));
   if (!match.ok) return noMatch(dataDir, query, match, io);
-  io.out(`Removed ${match.device.name} (${match.device.id}). A running host closes its connections within a second; ` +
+  io.out(`Removed ${safeText(match.device.name)} (${match.device.id}). A running host closes its connections within a second; ` +
     'the device must pair again to come back.\n');
   return 0;
 }
@@ -117,7 +118,7 @@ function applyAccess(dataDir: string, query: string, access: DeviceAccess, io: C
   const match = setAccessInFile(dataDir, query, access);
   if (!match.ok) return noMatch(dataDir, query, match, io);
   const d = match.device;
-  io.out(`${d.name} (${d.id}) may now: ${describeScopes(d.scopes)}; workspaces: ${d.workspaces?.join(', ') || (d.workspaces ? 'none' : 'all')}. ` +
+  io.out(`${safeText(d.name)} (${d.id}) may now: ${describeScopes(d.scopes)}; workspaces: ${d.workspaces?.join(', ') || (d.workspaces ? 'none' : 'all')}. ` +
     'A running host applies this to the device\'s next request, within a second.\n');
   return 0;
 }
@@ -134,7 +135,7 @@ function noMatch(dataDir: string, query: string, match: Extract<DeviceMatch, { o
   }
   const { devices } = readDevicesFile(dataDir);
   io.err(`No paired device matches "${query}".` +
-    (devices.length ? ` Known devices: ${devices.map((d) => `${d.name} (${d.id})`).join(', ')}.\n` : ' There are no paired devices.\n'));
+    (devices.length ? ` Known devices: ${devices.map((d) => `${safeText(d.name)} (${d.id})`).join(', ')}.\n` : ' There are no paired devices.\n'));
   return 1;
 }
 
@@ -150,7 +151,7 @@ export function formatDeviceTable(devices: readonly Device[], now: Date): string
   const rows = [
     ['ID', 'NAME', 'PLATFORM', 'PAIRED', 'LAST SEEN', 'SCOPES', 'WORKSPACES'],
     ...devices.map((d) => [
-      d.id, d.name, d.platform || '-', d.pairedAt.slice(0, 16).replace('T', ' '), ago(d.lastSeen, now),
+      d.id, safeText(d.name), safeText(d.platform) || '-', d.pairedAt.slice(0, 16).replace('T', ' '), ago(d.lastSeen, now),
       d.scopes.join(',') || 'none', d.workspaces ? d.workspaces.join(',') || 'none' : 'all',
     ]),
   ];

@@ -37,9 +37,16 @@ export interface LocalRequest {
   remoteAddress: string;
   /** The `Host` header. */
   host: string;
-  /** Whether any of Forwarded, X-Forwarded-For, X-Real-IP was present. */
+  /** Whether any of FORWARDING_HEADERS was present. */
   forwarded: boolean;
 }
+
+/**
+ * Headers a proxy or tunnel adds: a request carrying any of them came through one, so it is not
+ * local whatever its peer address says (X-Forwarded-Host too: it is how a tunnel says which name
+ * the outside world used).
+ */
+export const FORWARDING_HEADERS: readonly string[] = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
 
 /** `undefined` when the request comes from this machine itself; otherwise why it does not. */
 export function whyNotLocal(req: LocalRequest): string | undefined {

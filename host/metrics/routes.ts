@@ -7,7 +7,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-
 import { silentLogger, type Logger } from '../log.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
 import { sendResponse, track, type Reply } from '../uws/respond.ts';
-import { whyNotLocal } from './loopback.ts';
+import { FORWARDING_HEADERS, whyNotLocal } from './loopback.ts';
 import type { Metrics } from './metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
 
@@ -23,7 +23,7 @@ export function mountMetricsRoute(app: TemplatedApp, metrics: Pick<Metrics, 'ena
     const refusal = whyNotLocal({
       remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
       host: req.getHeader('host'),
-      forwarded: ['forwarded', 'x-forwarded-for', 'x-real-ip'].some((h) => req.getHeader(h) !== ''),
+      forwarded: FORWARDING_HEADERS.some((h) => req.getHeader(h) !== ''),
     });
     let reply: Reply;
     if (method !== 'get' && method !== 'head') {

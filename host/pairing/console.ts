@@ -3,7 +3,7 @@
  * approval requests with y / n; p shows a fresh offer. The composition root starts this once.
  * @module
  */
-import type { Logger } from '../log.ts';
+import type { LogGate, Logger } from '../log.ts';
 import type { Approvals } from './approvals.ts';
 import { startApprovalPrompt, type KeyInput } from './prompt.ts';
 import type { OfferView } from './offers.ts';
@@ -16,6 +16,8 @@ export interface PairingConsoleOptions {
   input: KeyInput;
   output: TextOut;
   log: Logger;
+  /** Holds log lines while a request waits at the terminal. */
+  logGate?: Pick<LogGate, 'hold' | 'release'>;
 }
 
 export interface PairingConsole {
@@ -33,6 +35,7 @@ export function startPairingConsole(opts: PairingConsoleOptions): PairingConsole
     input: opts.input,
     output: opts.output,
     log: opts.log,
+    logGate: opts.logGate,
     newOffer: () => void showOffer().catch((err) => opts.log.error('could not show a pairing offer', { err })),
   });
   return { showOffer, close: () => prompt.close() };

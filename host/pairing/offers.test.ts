@@ -64,15 +64,21 @@ test('unknown and expired offers are refused with their reason; expiry leaves no
   assert.deepEqual(store.claim(b.id), { ok: false, reason: 'pair.unknown' }, 'ids are forgotten after an hour');
 });
 
-test('limits per address and per offer; counters', (t) => {
+test('limits failed attempts per address and claims per offer; counters', (t) => {
   const store = createOfferStore({ hostKey, perAddress: 2, perOffer: 3 });
   t.after(() => store.close());
-  assert.deepEqual([store.admit('1.2.3.4'), store.admit('1.2.3.4'), store.admit('1.2.3.4'), store.admit('5.6.7.8')], [true, true, false, true]);
-  assert.equal(store.counters.attempts, 4);
+  // Attempts that reach the person at the host (approved, declined) are no failures.
+  for (const outcome of ['approved', 'declined', 'approved', 'abandoned'] as const) {
+    assert.equal(store.admit('1.2.3.4'), true);
+    store.record(outcome, '1.2.3.4');
+  }
+  store.record('unknown', '1.2.3.4');
+  assert.equal(store.admit('1.2.3.4'), true);
+  store.record('handshake-failed', '1.2.3.4');
+  assert.deepEqual([store.admit('1.2.3.4'), store.admit('5.6.7.8')], [false, true]);
+  assert.equal(store.counters.attempts, 7);
   const results = [1, 2, 3, 4].map(() => store.claim('guess'));
   assert.deepEqual(results.map((r) => !r.ok && r.reason), ['pair.unknown', 'pair.unknown', 'pair.unknown', 'pair.rate-limited']);
-  store.record('declined');
-  store.record('declined');
-  assert.equal(store.counters.outcomes.declined, 2);
-  assert.equal(store.counters.outcomes.approved, 0);
+  assert.equal(store.counters.outcomes.declined, 1);
+  assert.equal(store.counters.outcomes.approved, 2);
 });

@@ -5,7 +5,9 @@
  * used its secrets are wiped; only its ids are remembered for an hour, to tell a late device
  * "used" or "expired" rather than "unknown".
  *
- * Attempts are limited per remote address and per offer; the counters are for the metrics page.
+ * Failed attempts are limited per remote address and claims per offer id, so guessing is slow
+ * while a fresh, valid offer always pairs (a household behind one address pairs many phones in a
+ * minute); the counters are for the metrics page.
  * @module
  */
 import { randomBytes } from '../../shared/noise/primitives.ts';
@@ -68,7 +70,7 @@ export interface LinkContext {
 
 export interface OfferStore {
   create(opts?: { ttlMs?: number }): Offer;
-  /** Records an attempt from `remoteAddress`; false when it is over its limit. */
+  /** Counts an attempt from `remoteAddress`; false when that address failed too often lately. */
   admit(remoteAddress: string): boolean;
   /** Uses up the offer with this offer id or typed-code id. */
   claim(id: string): Claim;
@@ -76,7 +78,8 @@ export interface OfferStore {
   typedCode(offer: Offer): string;
   /** Offers still waiting to be used, newest last. */
   active(): Offer[];
-  record(outcome: PairingOutcome): void;
+  /** Counts an outcome; a failed one with the address it came from counts against that address's limit. */
+  record(outcome: PairingOutcome, remoteAddress?: string): void;
   readonly counters: Readonly<PairingCounters>;
   /** Wipes every secret and clears every timer. */
   close(): void;
@@ -86,7 +89,7 @@ export interface OfferStoreOptions {
   hostKey: Uint8Array;
   ttlMs?: number;
   now?: () => number;
-  /** Attempts per remote address per window (default 5 a minute). */
+  /** Failed attempts per remote address per window (default 5 a minute). */
   perAddress?: number;
   /** Attempts naming one offer per window (default 3 a minute). */
   perOffer?: number;
@@ -94,6 +97,9 @@ export interface OfferStoreOptions {
   /** Told of every outcome as it is recorded (the host's metrics). */
   onOutcome?: (outcome: PairingOutcome) => void;
 }
+
+/** Outcomes of an attempt that did not reach the person at the host: a guess, a stale offer, garbage. */
+const FAILED: ReadonlySet<PairingOutcome> = new Set(['unknown', 'used', 'expired', 'rate-limited', 'handshake-failed', 'invalid']);
 
 /** How long a used or expired offer's ids are remembered, and how many at most. */
 const GONE_MS = 60 * 60_000;
@@ -145,7 +151,7 @@ export function createOfferStore(opts: OfferStoreOptions): OfferStore {
     },
     admit(remoteAddress) {
       counters.attempts++;
-      return byAddress.take(remoteAddress);
+      return byAddress.allows(remoteAddress);
     },
     claim(id) {
       if (!byOffer.take(id)) return { ok: false, reason: 'pair.rate-limited' };
@@ -171,8 +177,9 @@ export function createOfferStore(opts: OfferStoreOptions): OfferStore {
     },
     typedCode: (offer) => buildTypedCode(opts.hostKey, offer.codeSecret),
     active: () => [...live.values()].map((e) => e.offer),
-    record(outcome) {
+    record(outcome, remoteAddress) {
       counters.outcomes[outcome]++;
+      if (remoteAddress !== undefined && FAILED.has(outcome)) byAddress.take(remoteAddress);
       opts.onOutcome?.(outcome);
     },
     counters,

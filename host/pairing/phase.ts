@@ -11,6 +11,7 @@
  * starts this phase, tells it when the first frame arrived and when the socket is gone.
  * @module
  */
+import { safeText } from '../../shared/text/safe-text.ts';
 import { wipe } from '../../shared/noise/bytes.ts';
 import { verificationCode } from '../../shared/noise/sas.ts';
 import { createTransport, type Transport } from '../../shared/noise/transport.ts';
@@ -46,6 +47,8 @@ export interface PairingLink {
   close(info: CloseInfo): void;
   /** Parses the hello; closes the connection and returns undefined when it is unusable. */
   readHello(payload: Uint8Array): DeviceHello | undefined;
+  /** Whether the hello speaks this host's protocol; closes the connection when not. */
+  speaksOurs(hello: DeviceHello): boolean;
   handshakeFailed(err: unknown): void;
   /** The person approved and the device is stored: the connection opens for it. */
   approved(device: Device): void;
@@ -100,20 +103,25 @@ export function createPairingPhase(ctx: PairingContext, link: PairingLink): Pair
     try {
       payload = hostHandshake(MODE.pair, ctx.identity.keyPair, new Uint8Array(32)).readMessage(msg1);
     } catch (err) {
-      ctx.offers.record('handshake-failed');
+      ctx.offers.record('handshake-failed', link.remoteAddress);
       return link.handshakeFailed(err);
     }
     const hello = link.readHello(payload);
-    if (!hello) return ctx.offers.record('invalid');
+    if (!hello) return ctx.offers.record('invalid', link.remoteAddress);
     if (hello.offer === undefined) {
-      ctx.offers.record('invalid');
+      ctx.offers.record('invalid', link.remoteAddress);
       return closeWith('protocol.invalid', 'hello.offer: a pairing hello names its offer');
     }
     const claim = ctx.offers.claim(hello.offer);
     if (!claim.ok) {
-      ctx.offers.record(CLAIM_OUTCOMES[claim.reason]);
+      ctx.offers.record(CLAIM_OUTCOMES[claim.reason], link.remoteAddress);
       log.info('pairing refused', { remoteAddress: link.remoteAddress, reason: claim.reason });
       return closeWith(claim.reason, CLAIM_TEXT[claim.reason]);
+    }
+    // Checked after the claim: the first handshake naming an offer uses it up, whatever happens next.
+    if (!link.speaksOurs(hello)) {
+      wipe(claim.psk);
+      return ctx.offers.record('invalid', link.remoteAddress);
     }
     const hs = hostHandshake(MODE.pair, ctx.identity.keyPair, claim.psk);
     wipe(claim.psk);
@@ -131,18 +139,19 @@ export function createPairingPhase(ctx: PairingContext, link: PairingLink): Pair
   function askApproval(p: Pairing): void {
     link.enter('pending');
     pending = true;
-    const { id, decision } = ctx.approvals.request({
-      name: p.hello.name, platform: p.hello.platform, code: p.code, remoteAddress: link.remoteAddress, expiresAt: p.expiresAt,
-    });
+    // Made safe once, here: the prompt, the admin page, the device list and devices.json all show these.
+    const name = safeText(p.hello.name);
+    const platform = safeText(p.hello.platform);
+    const { id, decision } = ctx.approvals.request({ name, platform, code: p.code, remoteAddress: link.remoteAddress, expiresAt: p.expiresAt });
     approvalId = id;
-    log.info('pairing waits for approval', { name: p.hello.name, platform: p.hello.platform, remoteAddress: link.remoteAddress });
+    log.info('pairing waits for approval', { name, platform, remoteAddress: link.remoteAddress });
     decision
       .then((d) => {
         if (!pending) return; // the device left meanwhile
         pending = false;
         approvalId = undefined;
         if (d.approved) {
-          const device = ctx.devices.add({ name: p.hello.name, platform: p.hello.platform, publicKey: p.publicKey, scopes: d.scopes });
+          const device = ctx.devices.add({ name, platform, publicKey: p.publicKey, scopes: d.scopes });
           ctx.offers.record('approved');
           log.info('device paired', { device: device.id, name: device.name });
           send({ t: 'pair.approved', deviceId: device.id });
@@ -168,7 +177,7 @@ export function createPairingPhase(ctx: PairingContext, link: PairingLink): Pair
       pending = false;
       if (pairing) wipe(pairing.publicKey);
       // Left before proving it knew the secret: most likely a wrong secret (it could not read msg2).
-      if (was === 'confirm') ctx.offers.record('handshake-failed');
+      if (was === 'confirm') ctx.offers.record('handshake-failed', link.remoteAddress);
       if (approvalId !== undefined) {
         ctx.offers.record('abandoned');
         ctx.approvals.cancel(approvalId);

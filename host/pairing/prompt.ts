@@ -4,9 +4,15 @@
  * approve), r approves it to read only, n declines — and p makes a fresh pairing offer; without
  * one, the log says that a request waits and how to answer it. Scopes can be changed later with
  * `npm start -- devices scopes` or on the admin page.
+ *
+ * The name and platform come from the device, so they could try to draw a fake "Verification
+ * code" line over the host's own (with `\r`, cursor moves, concealed text). They are shown through
+ * safeText, cut to fit one line, each on a line the host labels, and the code follows on its own
+ * line that only the host writes, after everything the device sent.
  * @module
  */
-import type { Logger } from '../log.ts';
+import { safeText } from '../../shared/text/safe-text.ts';
+import type { LogGate, Logger } from '../log.ts';
 import type { Scope } from '../../shared/protocol/messages.ts';
 import { DEFAULT_SCOPES, type Approvals, type PendingApproval } from './approvals.ts';
 import type { TextOut } from './qr.ts';
@@ -30,6 +36,8 @@ export interface PromptOptions {
   newOffer: () => void;
   /** Ctrl-C while the terminal is in raw mode; by default the SIGINT the terminal would have sent. */
   interrupt?: () => void;
+  /** Holds log lines while a request waits at the terminal, so none lands inside the prompt. */
+  logGate?: Pick<LogGate, 'hold' | 'release'>;
 }
 
 export interface Prompt {
@@ -37,6 +45,23 @@ export interface Prompt {
 }
 
 const READ_ONLY: readonly Scope[] = ['read'];
+
+/** A device field's length in the prompt: with its label it fits an 80-column line, so it cannot wrap onto the next one. */
+const FIELD_MAX = 48;
+
+/** A device-supplied field as the prompt shows it. */
+const field = (text: string) => safeText(text, FIELD_MAX);
+
+/** The prompt for one request: the device's own words first, labelled, then the host's code. */
+export function formatRequest(p: Pick<PendingApproval, 'name' | 'platform' | 'remoteAddress' | 'code'>): string {
+  return (
+    `\nA device at ${field(p.remoteAddress)} asks to pair. It says:\n` +
+    `  name:     "${field(p.name)}"\n` +
+    `  platform: ${p.platform ? field(p.platform) : '(none given)'}\n` +
+    `Verification code from this host: ${p.code.slice(0, 3)} ${p.code.slice(3)} (the phone must show the same code)\n` +
+    `Approve this device? [y = yes, r = read only, n = no] `
+  );
+}
 
 export function startApprovalPrompt(opts: PromptOptions): Prompt {
   return opts.input.isTTY ? terminalPrompt(opts) : logOnly(opts);
@@ -49,16 +74,16 @@ function terminalPrompt(opts: PromptOptions): Prompt {
 
   const showHead = (pending: PendingApproval[]) => {
     if (shown && !pending.some((p) => p.id === shown!.id)) {
-      output.write(`\nThe pairing request from "${shown.name}" is no longer waiting.\n`);
+      output.write(`\nThe pairing request from "${field(shown.name)}" is no longer waiting.\n`);
       shown = undefined;
     }
-    if (shown || pending.length === 0) return;
+    if (shown) return;
+    // What was held while the last request waited comes out now, before the next one is asked.
+    opts.logGate?.release();
+    if (pending.length === 0) return;
     shown = pending[0]!;
-    output.write(
-      `\nPairing request from "${shown.name}" (${shown.platform || 'unknown platform'}) at ${shown.remoteAddress}\n` +
-        `  Verification code: ${shown.code.slice(0, 3)} ${shown.code.slice(3)}; the phone must show the same code.\n` +
-        `  Approve this device? [y = yes, r = read only, n = no] `,
-    );
+    opts.logGate?.hold();
+    output.write(formatRequest(shown));
   };
 
   /** `scopes` undefined: decline. */
@@ -91,6 +116,7 @@ function terminalPrompt(opts: PromptOptions): Prompt {
   return {
     close() {
       unsubscribe();
+      opts.logGate?.release();
       input.off('data', onData);
       input.setRawMode?.(false);
       input.pause();

@@ -8,6 +8,8 @@
 export interface RateLimiter {
   /** Records an attempt for `key`; false when `key` already used its allowance in the window. */
   take(key: string): boolean;
+  /** Whether `key` has allowance left in the window, recording nothing. */
+  allows(key: string): boolean;
 }
 
 export interface RateLimiterOptions {
@@ -24,6 +26,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   if (!(windowMs > 0)) throw new RangeError('windowMs: expected a positive number');
   const hits = new Map<string, number[]>();
   return {
+    allows: (key) => (hits.get(key) ?? []).filter((at) => now() - at < windowMs).length < limit,
     take(key) {
       const t = now();
       const recent = (hits.get(key) ?? []).filter((at) => t - at < windowMs);

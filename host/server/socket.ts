@@ -8,7 +8,7 @@
 import type { TemplatedApp, WebSocket } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import { MAX_FRAME } from '../../shared/noise/transport.ts';
-import { MAX_CLOSE_REASON, truncateUtf8, type CloseInfo } from '../../shared/channel/close.ts';
+import { MAX_CLOSE_REASON, closeFor, truncateUtf8, type CloseInfo } from '../../shared/channel/close.ts';
 import type { Connection, Peer } from '../channel/connection.ts';
 import { createSendQueue, type SendQueue } from './send-queue.ts';
 
@@ -23,7 +23,15 @@ export interface RelaySocketOptions {
   highWater?: number;
   /** Bytes a socket may have waiting before it is closed as too slow (default 8 MiB). */
   maxQueued?: number;
+  /**
+   * Milliseconds a socket may take to complete its handshake (and, when pairing, send its first
+   * frame) before it is closed (default HANDSHAKE_TIMEOUT_MS). Answering pings does not extend it,
+   * so idle sockets cannot pile up; a pairing device waiting for the person at the host is past it.
+   */
+  handshakeTimeoutMs?: number;
 }
+
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface RelaySocket {
   /** Closes every connection (e.g. 1001 when the host stops). */
@@ -36,14 +44,19 @@ interface SocketData {
   peer?: Peer;
   queue?: SendQueue;
   conn?: Connection;
+  handshakeTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** The first message is the mode byte plus Noise message 1; frames are at most MAX_FRAME. */
 const MAX_PAYLOAD = MAX_FRAME + 1;
+const ABNORMAL_CLOSURE = 1006;
+/** The close message uWS gives a socket it dropped for exceeding maxPayloadLength. */
+const TOO_BIG = 'Received too big message';
 
 export function attachRelaySocket(app: TemplatedApp, opts: RelaySocketOptions): RelaySocket {
   const { log } = opts;
   const highWater = opts.highWater ?? 256 * 1024;
+  const handshakeTimeoutMs = opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   const sockets = new Set<WebSocket<SocketData>>();
 
   app.ws<SocketData>(opts.path ?? '/relay', {
@@ -86,6 +99,13 @@ export function attachRelaySocket(app: TemplatedApp, opts: RelaySocketOptions): 
         },
       };
       data.conn = opts.connect(data.peer);
+      data.handshakeTimer = setTimeout(() => {
+        const conn = data.conn;
+        if (conn?.phase !== 'hello' && conn?.phase !== 'confirm') return;
+        log.info('closing a connection that did not complete its handshake in time', { remoteAddress: data.remoteAddress, phase: conn.phase });
+        conn.close(closeFor('handshake.failed', `no handshake within ${handshakeTimeoutMs / 1000} s`));
+      }, handshakeTimeoutMs);
+      data.handshakeTimer.unref();
     },
     message(ws, message, isBinary) {
       const data = ws.getUserData();
@@ -101,9 +121,15 @@ export function attachRelaySocket(app: TemplatedApp, opts: RelaySocketOptions): 
     drain(ws) {
       ws.getUserData().queue?.drain();
     },
-    close(ws, code) {
+    close(ws, code, message) {
       const data = ws.getUserData();
       sockets.delete(ws);
+      clearTimeout(data.handshakeTimer);
+      // uWS drops a socket whose message is over maxPayloadLength without a close frame (1006):
+      // it would have to buffer the whole message to answer it. Say here what the device cannot see.
+      if (code === ABNORMAL_CLOSURE && Buffer.from(message).toString() === TOO_BIG) {
+        log.warn(`dropped a connection that sent a WebSocket message over ${MAX_PAYLOAD} bytes`, { remoteAddress: data.remoteAddress });
+      }
       data.queue?.close();
       // 1006 when the socket ended without a close frame: the device vanished or timed out.
       data.conn?.closed(code);

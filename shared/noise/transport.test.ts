@@ -144,14 +144,18 @@ test('a dropped fragment inside a message → frame.auth', () => {
   assert.throws(() => b.open(frames[2]!), code('frame.auth'));
 });
 
-test('a truncated frame → frame.auth, or frame.size below header + tag', () => {
+test('a truncated frame → frame.auth, also below header + tag (empty, 7 bytes)', () => {
   let { a, b } = channel();
   const frame = sealOne(a, 'truncate me');
   assert.throws(() => b.open(frame.subarray(0, frame.length - 1)), code('frame.auth'));
   assertDead(b, frame);
   ({ a, b } = channel());
-  assert.throws(() => b.open(sealOne(a, 'x').subarray(0, 16)), code('frame.size'));
+  assert.throws(() => b.open(sealOne(a, 'x').subarray(0, 16)), code('frame.auth'));
   assertDead(b, frame);
+  for (const length of [0, 7]) {
+    ({ a, b } = channel());
+    assert.throws(() => b.open(sealOne(a, 'x').subarray(0, length)), code('frame.auth'), `${length} bytes`);
+  }
 });
 
 test('a frame over 65535 bytes → frame.size', () => {

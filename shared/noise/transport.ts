@@ -123,9 +123,9 @@ export function createTransport(options: TransportOptions): Transport {
   function open(frame: Uint8Array): Uint8Array | null {
     assertOpen();
     abytes(frame, 'frame');
-    if (frame.length < TAGLEN + HEADER_LEN || frame.length > MAX_FRAME) {
-      fail('frame.size', `frame of ${frame.length} bytes; expected ${TAGLEN + HEADER_LEN} to ${MAX_FRAME}`);
-    }
+    if (frame.length > MAX_FRAME) fail('frame.size', `frame of ${frame.length} bytes; expected at most ${MAX_FRAME}`);
+    // Shorter than its tag and header: a truncated frame, which cannot authenticate.
+    if (frame.length < TAGLEN + HEADER_LEN) fail('frame.auth', `frame of ${frame.length} bytes is truncated; a frame has at least ${TAGLEN + HEADER_LEN}`);
     let body: Uint8Array;
     try {
       body = recv.decryptWithAd(EMPTY, frame);
