@@ -64,6 +64,8 @@ export interface RelayOptions {
   idleTimeoutSec?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
+  /** Applied to every message a device receives (host/runtime/redact.ts). */
+  redact?: (bytes: Uint8Array) => Uint8Array;
 }
 
 export interface OfferView {
@@ -152,6 +154,7 @@ export function createRelay(opts: RelayOptions): Relay {
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending(),
+        ...(opts.redact ? { redact: opts.redact } : {}),
         takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },

@@ -12,8 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '../log.ts';
 import { resolveOpencodeBinary } from './binary.ts';
 import { checkHealth, RUNTIME_USER } from './health.ts';
@@ -87,6 +90,44 @@ export interface RuntimeSupervisor {
   onState(listener: (state: RuntimeState) => void): () => void;
 }
 
+/**
+ * Runs the runtime (`"$@"`) so that it cannot outlive the host, however the host ends. The host
+ * holds the write end of this shell's stdin; the background reader sees end-of-file when the
+ * host is gone (even after SIGKILL, which no handler in the host sees) and ends the whole process
+ * group: SIGTERM first, SIGKILL 2 s later (OpenCode 1.18 can ignore SIGTERM while its plugin
+ * install hangs). `exec` keeps the runtime's pid that of this shell, the group's leader.
+ * `umask 077`: everything the runtime and its tools create is private (files 0600, dirs 0700).
+ * The reader ignores SIGTERM so that the group's SIGTERM (its own or the host's) never ends it
+ * before its SIGKILL; the host kills the group with SIGKILL whenever a runtime is over. `$1` is a
+ * directory of the host's to remove when the host is gone.
+ */
+const WATCHDOG = `umask 077
+leftover=$1; shift
+exec 3<&0
+(
+  trap '' TERM
+  while read -r _; do :; done <&3
+  kill -TERM 0
+  sleep 2
+  rm -rf "$leftover"
+  kill -KILL 0
+) &
+exec "$@" </dev/null 3<&-`;
+
+/**
+ * A plugin the runtime loads (OPENCODE_CONFIG_CONTENT's \`plugin\`) that deletes its password from
+ * its own environment, so no process it starts afterwards (the agent's shells, the pty, formatters,
+ * LSPs, MCP servers) inherits it. OpenCode 1.18 reads the password once, when its server starts;
+ * plugins load later, when a directory is first used, before any tool runs there. Checked against
+ * the real runtime by e2e/runtime-secrets.test.ts (the agent's \`env\` shows no credential and
+ * the runtime still refuses requests without one).
+ */
+const ENV_SCRUB_PLUGIN = `export const OpenworkScrubRuntimeCredentials = async () => {
+  delete process.env.OPENCODE_SERVER_PASSWORD;
+  return {};
+};
+`;
+
 /** The line `opencode serve` prints once it listens. */
 const LISTENING = /listening on (https?:\/\/\S+)/;
 const OUTPUT_LINES_KEPT = 50;
@@ -145,6 +186,15 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
   };
   const killOnHostExit = () => killGroup('SIGKILL');
 
+  /** Private to this user (mkdtemp makes it 0700); holds the plugin; removed by stop() or the watchdog. */
+  let ownDir: string | undefined;
+  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), 'openwork-runtime-')));
+  const scrubPlugin = () => {
+    const file = join(privateDir(), 'scrub-credentials.js');
+    writeFileSync(file, ENV_SCRUB_PLUGIN, { mode: 0o600 });
+    return file;
+  };
+
   /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
   async function launch(binary: string): Promise<{ exited: Promise<string> }> {
     if (opts.pidFile) {
@@ -152,20 +202,27 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
       // stop() may have come while we waited: it must not find a runtime started after it.
       if (stopper.signal.aborted) throw new Stopped();
     }
+    try {
+      // The watchdog shell would only say "not found" in its output.
+      accessSync(binary, constants.X_OK);
+    } catch (err) {
+      throw new Error(`the runtime could not be started: ${(err as Error).message}`);
+    }
     const output: string[] = [];
-    const proc = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'], {
+    const env: Record<string, string | undefined> = { ...process.env, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1', ...opts.env };
+    const args = ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'];
+    const proc = spawn('/bin/sh', ['-c', WATCHDOG, 'openwork-runtime', privateDir(), binary, ...args], {
       cwd: opts.workspaces![0],
       env: {
-        ...process.env,
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_SHARE: '1',
-        ...opts.env,
+        ...env,
+        OPENCODE_CONFIG_CONTENT: withPlugin(env.OPENCODE_CONFIG_CONTENT, pathToFileURL(scrubPlugin()).href),
         OPENCODE_SERVER_USERNAME: RUNTIME_USER,
         OPENCODE_SERVER_PASSWORD: password,
       },
       // Its own process group, so stopping it reaches everything it started.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin: the watchdog's pipe, closed by the system whenever this process ends.
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let exitReason: string | undefined;
     const exited = new Promise<string>((resolve) => {
@@ -361,12 +418,34 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
         killGroup('SIGKILL');
         await loop;
         process.off('exit', killOnHostExit);
+        if (ownDir) rmSync(ownDir, { recursive: true, force: true });
         set({ status: 'stopped', pid: undefined });
         listeners.clear();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * `content` (OPENCODE_CONFIG_CONTENT, a JSON object or unset) with `spec` added to its `plugin`
+ * list; OpenCode adds the plugins it names to those of the other configuration files.
+ * @throws Error when `content` is not a JSON object.
+ */
+export function withPlugin(content: string | undefined, spec: string): string {
+  let config: Record<string, unknown> = {};
+  if (content) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch (err) {
+      throw new Error(`OPENCODE_CONFIG_CONTENT is not valid JSON (${(err as Error).message}): fix it or unset it`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('OPENCODE_CONFIG_CONTENT must be a JSON object: fix it or unset it');
+    config = parsed as Record<string, unknown>;
+  }
+  const plugins = Array.isArray(config.plugin) ? config.plugin : [];
+  return JSON.stringify({ ...config, plugin: [...plugins, spec] });
 }
 
 function withOutput(reason: string, output: string[]): string {
