@@ -93,9 +93,11 @@ export interface RuntimeSupervisor {
 /**
  * Runs the runtime (`"$@"`) so that it cannot outlive the host, however the host ends. The host
  * holds the write end of this shell's stdin; the background reader sees end-of-file when the
- * host is gone (even after SIGKILL, which no handler in the host sees) and ends the whole process
- * group: SIGTERM first, SIGKILL 2 s later (OpenCode 1.18 can ignore SIGTERM while its plugin
- * install hangs). `exec` keeps the runtime's pid that of this shell, the group's leader.
+ * host is gone (even after SIGKILL, which no handler in the host sees). It then freezes the
+ * runtime, kills its descendants that live in process groups of their own (OpenCode starts the
+ * agent's commands detached), and ends the runtime's process group: SIGTERM first, SIGKILL 2 s
+ * later (OpenCode 1.18 can ignore SIGTERM while its plugin install hangs). `exec` keeps the
+ * runtime's pid that of this shell (`$$`, also in the subshell), the group's leader.
  * `umask 077`: everything the runtime and its tools create is private (files 0600, dirs 0700).
  * The reader ignores SIGTERM so that the group's SIGTERM (its own or the host's) never ends it
  * before its SIGKILL; the host kills the group with SIGKILL whenever a runtime is over. `$1` is a
@@ -107,7 +109,12 @@ exec 3<&0
 (
   trap '' TERM
   while read -r _; do :; done <&3
+  kill -STOP $$
+  kill -KILL $(ps -A -o pid= -o ppid= -o pgid= | awk -v root=$$ '
+    { parent[$1] = $2; group[$1] = $3 }
+    END { for (p in parent) if (group[p] != root) { q = parent[p]; while (q != root && (q in parent)) q = parent[q]; if (q == root) print p } }') 2>/dev/null
   kill -TERM 0
+  kill -CONT $$
   sleep 2
   rm -rf "$leftover"
   kill -KILL 0
@@ -174,10 +181,20 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     }
   };
 
-  /** Whatever is in the runtime's process group dies with it: tools may have spawned children. */
+  /**
+   * Whatever the runtime started dies with it: its process group, and before that (SIGKILL) its
+   * descendants in groups of their own, such as the agent's commands, which OpenCode starts detached.
+   */
   const killGroup = (signal: NodeJS.Signals) => {
     const pid = child?.proc.pid;
     if (pid === undefined) return;
+    for (const d of detachedDescendants(pid)) {
+      try {
+        process.kill(d, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     try {
       process.kill(-pid, signal);
     } catch {
@@ -465,6 +482,30 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(new Stopped());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Descendants of `root` outside its process group (the same walk as the watchdog's). `ps` works on
+ * Linux and macOS alike; a process whose parent already ended has left the tree and is missed.
+ */
+function detachedDescendants(root: number): number[] {
+  const ps = spawnSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid=', '-o', 'pgid='], { encoding: 'utf8' });
+  if (ps.status !== 0) return [];
+  const parent = new Map<number, number>();
+  const group = new Map<number, number>();
+  for (const line of ps.stdout.split('\n')) {
+    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+    if (pid && ppid !== undefined && pgid !== undefined) {
+      parent.set(pid, ppid);
+      group.set(pid, pgid);
+    }
+  }
+  return [...parent.keys()].filter((pid) => {
+    if (group.get(pid) === root) return false;
+    let p = parent.get(pid);
+    while (p !== undefined && p !== root) p = parent.get(p);
+    return p === root;
   });
 }
 
