@@ -27,6 +27,11 @@ if (process.env.FAKE_CHILD_PIDFILE) {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
   writeFileSync(process.env.FAKE_CHILD_PIDFILE, String(child.pid));
 }
+if (process.env.FAKE_DETACHED_PIDFILE) {
+  // As OpenCode starts the agent's commands: in a process group of their own.
+  const child = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+  writeFileSync(process.env.FAKE_DETACHED_PIDFILE, String(child.pid));
+}
 if (process.env.FAKE_IGNORE_TERM) process.on('SIGTERM', () => {});
 const expected = 'Basic ' + Buffer.from('opencode:' + process.env.OPENCODE_SERVER_PASSWORD).toString('base64');
 let answered = 0;
@@ -169,6 +174,16 @@ test('stop ends the whole process group, even when SIGTERM is ignored', async (t
   assert.equal(supervisor.state.status, 'stopped');
   assert.ok(await gone(ready.pid!), 'the runtime is gone');
   assert.ok(await gone(grandchild), 'what it started is gone too');
+});
+
+test('stop also ends what the runtime started in a process group of its own', async (t) => {
+  const pidfile = join(dir, 'detached.pid');
+  const supervisor = supervise(t, { FAKE_DETACHED_PIDFILE: pidfile });
+  await supervisor.start();
+  const detached = Number(await readFile(pidfile, 'utf8'));
+  assert.ok(alive(detached));
+  await supervisor.stop();
+  assert.ok(await gone(detached), 'the detached command is gone');
 });
 
 test('attach mode watches a runtime it did not start', async (t) => {
