@@ -2,7 +2,9 @@
  * Keeps one OpenCode runtime (`opencode serve`) available to the host: starts it on a free
  * loopback port with a fresh password, waits until it answers its health route, restarts it
  * with exponential backoff when it dies or stops answering, and stops it with its whole
- * process group. In attach mode (`--opencode-url`) it only watches a runtime someone else runs.
+ * process group. The runtime runs under a watchdog (`WATCHDOG`) that ends it when the host ends,
+ * however it ends, and with a plugin (`ENV_SCRUB_PLUGIN`) that keeps its password out of every
+ * process it starts. In attach mode (`--opencode-url`) it only watches a runtime someone else runs.
  *
  * Failure policy: after `maxFailures` consecutive failed starts or short-lived runs the state
  * becomes `failed` (so the UI can say so), but the supervisor keeps trying every
@@ -68,9 +70,9 @@ export interface RuntimeSupervisorOptions {
   /** Wait between SIGTERM and SIGKILL when stopping (default 5 s). */
   stopGraceMs?: number;
   /**
-   * Where the spawned runtime's pid is kept. A host killed without cleanup (SIGKILL, power loss)
-   * leaves its runtime running; the next start finds it here and stops it before starting its own,
-   * so two runtimes never work on the same sessions.
+   * Where the spawned runtime's pid is kept. Should a runtime survive its host (its watchdog was
+   * killed too), the next start finds it here and stops it before starting its own, so two
+   * runtimes never work on the same sessions.
    */
   pidFile?: string;
 }
