@@ -129,7 +129,9 @@ exec "$@" </dev/null 3<&-`;
  * LSPs, MCP servers) inherits it. OpenCode 1.18 reads the password once, when its server starts;
  * plugins load later, when a directory is first used, before any tool runs there. Checked against
  * the real runtime by e2e/runtime-secrets.test.ts (the agent's \`env\` shows no credential and
- * the runtime still refuses requests without one).
+ * the runtime still refuses requests without one). The price: OpenCode gives plugins a client whose
+ * auth header it takes from that variable when a directory is first used, so plugins of your own
+ * that call the runtime through that client get 401 in workspaces opened after the first.
  */
 const ENV_SCRUB_PLUGIN = `export const OpenworkScrubRuntimeCredentials = async () => {
   delete process.env.OPENCODE_SERVER_PASSWORD;
