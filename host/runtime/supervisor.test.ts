@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
-import { createRuntimeSupervisor, type RuntimeState, type RuntimeSupervisorOptions } from './supervisor.ts';
+import { createRuntimeSupervisor, withPlugin, type RuntimeState, type RuntimeSupervisorOptions } from './supervisor.ts';
 
 const FAKE_OPENCODE = `
 import { createServer } from 'node:http';
@@ -121,6 +121,13 @@ test('starts the runtime in the workspace with a password and the privacy flags'
   assert.equal(seen.env.OPENCODE_DISABLE_AUTOUPDATE, '1');
   assert.equal(seen.env.OPENCODE_DISABLE_SHARE, '1');
   assert.equal(seen.env.OPENCODE_DISABLE_MODELS_FETCH, '1', 'caller env is passed on');
+  assert.match(JSON.parse(seen.env.OPENCODE_CONFIG_CONTENT).plugin[0], /^file:\/\/.*\/scrub-credentials\.js$/, 'with the plugin that scrubs the password');
+});
+
+test('the scrubbing plugin joins the plugins of the inline configuration one has; a broken one is named', () => {
+  assert.deepEqual(JSON.parse(withPlugin('{"plugin":["mine"],"model":"m"}', 'file:///x.js')), { plugin: ['mine', 'file:///x.js'], model: 'm' });
+  assert.deepEqual(JSON.parse(withPlugin(undefined, 'file:///x.js')), { plugin: ['file:///x.js'] });
+  assert.throws(() => withPlugin('{nope', 'file:///x.js'), /OPENCODE_CONFIG_CONTENT is not valid JSON .*: fix it or unset it/);
 });
 
 test('restarts a runtime that was killed, with a new pid', async (t) => {

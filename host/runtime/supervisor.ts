@@ -508,7 +508,8 @@ function detachedDescendants(root: number): number[] {
   return [...parent.keys()].filter((pid) => {
     if (group.get(pid) === root) return false;
     let p = parent.get(pid);
-    while (p !== undefined && p !== root) p = parent.get(p);
+    // Bounded: a snapshot taken while pids are reused could hold a cycle.
+    for (let steps = 0; p !== undefined && p !== root && steps < parent.size; steps++) p = parent.get(p);
     return p === root;
   });
 }
