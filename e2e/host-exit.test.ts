@@ -9,7 +9,7 @@
 import { afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authHeaders } from '../host/runtime/health.ts';
 import { createRuntimeSandbox, type RuntimeSandbox } from './fixtures/runtime.ts';
@@ -78,6 +78,8 @@ interface Started {
   runtimePid: number;
   /** The agent's `sleep` command, a child of the runtime. */
   toolPid: number;
+  /** The host's private directory for the runtime (its plugin), as its watchdog names it. */
+  privateDir: string;
   exited: Promise<void>;
 }
 
@@ -109,7 +111,9 @@ async function startHost(how: 'npm-start' | 'crashing'): Promise<Started> {
   const session = (await (await fetch(`${url}/session`, { method: 'POST', headers, body: JSON.stringify({ title: 'long' }) })).json()) as { id: string };
   await fetch(`${url}/session/${session.id}/prompt_async`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ type: 'text', text: '[bash:sleep 600]' }] }) });
   const toolPid = await until('the agent\'s command', () => processesOf(sandbox.root).find((p) => cmdline(p).startsWith('sleep 600')), 30_000, output);
-  return { child, output, runtimePid, toolPid, exited };
+  const watchdog = processesOf(sandbox.root).map((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')).find((argv) => argv[0] === '/bin/sh' && argv[3] === 'openwork-runtime');
+  assert.ok(watchdog && existsSync(watchdog[4]!), 'the runtime runs under its watchdog, which names the private directory');
+  return { child, output, runtimePid, toolPid, privateDir: watchdog[4]!, exited };
 }
 
 function alive(pid: number): boolean {
@@ -122,13 +126,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Ends the host `how`, then requires its runtime, the agent's command and everything else of it gone within 5 s. */
+/** Ends the host, then requires its runtime, the agent's command, everything else of it and its private directory gone within 5 s. */
 async function endsWithItsRuntime(started: Started, end: (child: ChildProcess) => void): Promise<void> {
   end(started.child);
   await started.exited;
   await until(
-    `the runtime (${started.runtimePid}), the agent's command (${started.toolPid}) and every other process of the host to be gone`,
-    () => !alive(started.runtimePid) && !alive(started.toolPid) && processesOf(sandbox.root).filter(alive).length === 0,
+    `the runtime (${started.runtimePid}), the agent's command (${started.toolPid}), every other process of the host and its private directory to be gone`,
+    () => !alive(started.runtimePid) && !alive(started.toolPid) && processesOf(sandbox.root).filter(alive).length === 0 && !existsSync(started.privateDir),
     GONE_WITHIN_MS,
     () => `${started.output()}\nstill running:\n${processesOf(sandbox.root).map((p) => `${p} ${cmdline(p).slice(0, 120)}`).join('\n')}`,
   );

@@ -185,6 +185,15 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     }
   };
 
+  /** Private to this user (mkdtemp makes it 0700); holds the plugin; removed by stop() or the watchdog. */
+  let ownDir: string | undefined;
+  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), 'openwork-runtime-')));
+  const scrubPlugin = () => {
+    const file = join(privateDir(), 'scrub-credentials.js');
+    writeFileSync(file, ENV_SCRUB_PLUGIN, { mode: 0o600 });
+    return file;
+  };
+
   /**
    * Whatever the runtime started dies with it: its process group, and before that (SIGKILL) its
    * descendants in groups of their own, such as the agent's commands, which OpenCode starts detached.
@@ -205,15 +214,10 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
       // Already gone.
     }
   };
-  const killOnHostExit = () => killGroup('SIGKILL');
-
-  /** Private to this user (mkdtemp makes it 0700); holds the plugin; removed by stop() or the watchdog. */
-  let ownDir: string | undefined;
-  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), 'openwork-runtime-')));
-  const scrubPlugin = () => {
-    const file = join(privateDir(), 'scrub-credentials.js');
-    writeFileSync(file, ENV_SCRUB_PLUGIN, { mode: 0o600 });
-    return file;
+  const killOnHostExit = () => {
+    killGroup('SIGKILL');
+    // The watchdog, killed with the group, cannot remove it.
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   };
 
   /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
