@@ -236,7 +236,9 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     const output: string[] = [];
     const env: Record<string, string | undefined> = { ...process.env, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1', ...opts.env };
     const args = ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'];
-    const proc = spawn('/bin/sh', ['-c', WATCHDOG, 'openwork-runtime', privateDir(), binary, ...args], {
+    // Windows has no POSIX shell or process groups: there the runtime runs as it is.
+    const [command, argv] = process.platform === 'win32' ? [binary, args] : ['/bin/sh', ['-c', WATCHDOG, 'openwork-runtime', privateDir(), binary, ...args]];
+    const proc = spawn(command, argv, {
       cwd: opts.workspaces![0],
       env: {
         ...env,
