@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntimeSandbox, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { ROOT } from './browser.ts';
@@ -166,6 +166,9 @@ test('a runtime left behind (host and watchdog killed with SIGKILL) is stopped b
   // Only a watchdog that died with the host can leave the runtime behind (host-exit.test.ts shows it does not otherwise).
   const watchdogs = watchdogPids();
   assert.equal(watchdogs.length, 1, 'the runtime has its watchdog');
+  // It names the host's private directory for the runtime (the plugin), left behind too.
+  const privateDir = readFileSync(`/proc/${watchdogs[0]}/cmdline`, 'latin1').split('\0')[4]!;
+  assert.ok(existsSync(privateDir));
   process.kill(watchdogs[0]!, 'SIGKILL');
   const died = new Promise((r) => first.child.once('exit', r));
   first.child.kill('SIGKILL');
@@ -177,6 +180,7 @@ test('a runtime left behind (host and watchdog killed with SIGKILL) is stopped b
   host = second.child;
   await until('the second runtime', () => /is ready/.test(second.text()) || undefined);
   assert.match(second.text(), /stopping the runtime a previous run of the host left behind/);
+  assert.ok(!existsSync(privateDir), 'and the directory it left');
   const now = runtimePids();
   assert.equal(now.length, 1, 'exactly one runtime runs');
   assert.notEqual(now[0], orphan);

@@ -16,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../log.ts';
@@ -139,6 +139,9 @@ const ENV_SCRUB_PLUGIN = `export const OpenworkScrubRuntimeCredentials = async (
 };
 `;
 
+/** The host's private directory for its runtime: `<tmpdir>/openwork-runtime-XXXXXX`. */
+const PRIVATE_DIR_PREFIX = 'openwork-runtime-';
+
 /** The line `opencode serve` prints once it listens. */
 const LISTENING = /listening on (https?:\/\/\S+)/;
 const OUTPUT_LINES_KEPT = 50;
@@ -187,7 +190,7 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
 
   /** Private to this user (mkdtemp makes it 0700); holds the plugin; removed by stop() or the watchdog. */
   let ownDir: string | undefined;
-  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), 'openwork-runtime-')));
+  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), PRIVATE_DIR_PREFIX)));
   const scrubPlugin = () => {
     const file = join(privateDir(), 'scrub-credentials.js');
     writeFileSync(file, ENV_SCRUB_PLUGIN, { mode: 0o600 });
@@ -268,11 +271,11 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     set({ pid: proc.pid, url: undefined, version: undefined });
     if (opts.pidFile && proc.pid !== undefined) {
       const pidFile = opts.pidFile;
-      writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary }), { mode: 0o600 });
+      writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary, dir: ownDir }), { mode: 0o600 });
       const pid = proc.pid;
       // Only our own pid: a replacement may have written its pid here already.
       void exited.then(() => {
-        if (readPid(pidFile) === pid) rmSync(pidFile, { force: true });
+        if (readPidFile(pidFile).pid === pid) rmSync(pidFile, { force: true });
       });
     }
 
@@ -520,13 +523,24 @@ function detachedDescendants(root: number): number[] {
   });
 }
 
-/** Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode server. */
+/**
+ * Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode
+ * server, with the commands it started; removes that host's private directory.
+ */
 async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
-  const pid = readPid(pidFile);
+  const { pid, dir } = readPidFile(pidFile);
   if (pid === undefined) return;
   rmSync(pidFile, { force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
   if (!isOpencodeServer(pid)) return;
   log.warn('stopping the runtime a previous run of the host left behind', { pid });
+  for (const d of detachedDescendants(pid)) {
+    try {
+      process.kill(d, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
@@ -535,12 +549,16 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
   for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
 }
 
-function readPid(pidFile: string): number | undefined {
+/** The pid file's runtime pid and private directory; a directory is only taken if it is one of ours in the temporary directory. */
+function readPidFile(pidFile: string): { pid?: number; dir?: string } {
   try {
-    const pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown }).pid;
-    return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+    const { pid, dir } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown; dir?: unknown };
+    return {
+      ...(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 1 ? { pid } : {}),
+      ...(typeof dir === 'string' && dirname(dir) === tmpdir() && basename(dir).startsWith(PRIVATE_DIR_PREFIX) ? { dir } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
