@@ -6,7 +6,7 @@
  * runtime, has the agent start a long command, ends the host that way and watches the processes.
  * All cases share one sandbox (HOME, XDG directories, fake model).
  */
-import { afterEach, before, test } from 'node:test';
+import { afterEach, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -126,26 +126,28 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Ends the host, then requires its runtime, the agent's command, everything else of it and its private directory gone within 5 s. */
-async function endsWithItsRuntime(started: Started, end: (child: ChildProcess) => void): Promise<void> {
+/** Ends the host, then requires it, its runtime, the agent's command, everything else of it and its private directory gone within 5 s. */
+async function endsWithItsRuntime(t: TestContext, started: Started, end: (child: ChildProcess) => void): Promise<void> {
+  const t0 = Date.now();
   end(started.child);
-  await started.exited;
   await until(
-    `the runtime (${started.runtimePid}), the agent's command (${started.toolPid}), every other process of the host and its private directory to be gone`,
-    () => !alive(started.runtimePid) && !alive(started.toolPid) && processesOf(sandbox.root).filter(alive).length === 0 && !existsSync(started.privateDir),
+    `the host, its runtime (${started.runtimePid}), the agent's command (${started.toolPid}), every other process of the host and its private directory to be gone`,
+    () => (started.child.exitCode !== null || started.child.signalCode !== null) && !alive(started.runtimePid) && !alive(started.toolPid) &&
+      processesOf(sandbox.root).filter(alive).length === 0 && !existsSync(started.privateDir),
     GONE_WITHIN_MS,
     () => `${started.output()}\nstill running:\n${processesOf(sandbox.root).map((p) => `${p} ${cmdline(p).slice(0, 120)}`).join('\n')}`,
   );
+  t.diagnostic(`everything gone ${Date.now() - t0} ms after the host was ended`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
-  test(`a host ended by ${signal} takes its runtime with it`, REAL, async () => {
-    await endsWithItsRuntime(await startHost('npm-start'), (child) => child.kill(signal));
+  test(`a host ended by ${signal} takes its runtime with it`, REAL, async (t) => {
+    await endsWithItsRuntime(t, await startHost('npm-start'), (child) => child.kill(signal));
   });
 }
 
-test('a host that crashes (an uncaught exception) takes its runtime with it', REAL, async () => {
+test('a host that crashes (an uncaught exception) takes its runtime with it', REAL, async (t) => {
   const started = await startHost('crashing');
-  await endsWithItsRuntime(started, (child) => child.stdin!.write('crash\n'));
+  await endsWithItsRuntime(t, started, (child) => child.stdin!.write('crash\n'));
   assert.match(started.output(), /injected crash/);
 });
