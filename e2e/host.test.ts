@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntimeSandbox, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { ROOT } from './browser.ts';
@@ -44,7 +44,9 @@ function processesOf(marker: string): number[] {
 function runtimePids(): number[] {
   return processesOf(sandbox.root).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('serve');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      // Not its watchdog, which names the command it runs.
+      return cmd.includes('serve') && !cmd.startsWith('/bin/sh\0');
     } catch {
       return false;
     }
@@ -139,7 +141,18 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   await until('every process to be gone', () => (processesOf(sandbox.root).length === 0 ? true : undefined), 15_000);
 });
 
-test('a host killed with SIGKILL leaves its runtime behind; the next start stops it first', async () => {
+/** The runtime's watchdog (host/runtime/supervisor.ts): the shell that ends the runtime when the host is gone. */
+function watchdogPids(): number[] {
+  return processesOf(sandbox.root).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('/bin/sh\0-c\0umask 077');
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('a runtime left behind (host and watchdog killed with SIGKILL) is stopped by the next start', async () => {
   const dataDir = join(sandbox.root, 'relay-data-kill');
   const start = () => {
     const child = spawn(process.execPath, [START, '--port', '0', '--bind', '127.0.0.1', '--workspace', sandbox.workspace, '--data-dir', dataDir], {
@@ -156,15 +169,24 @@ test('a host killed with SIGKILL leaves its runtime behind; the next start stops
   await until('the first runtime', () => /is ready/.test(first.text()) || undefined);
   const [orphan] = runtimePids();
   assert.ok(orphan);
+  // Only a watchdog that died with the host can leave the runtime behind (host-exit.test.ts shows it does not otherwise).
+  const watchdogs = watchdogPids();
+  assert.equal(watchdogs.length, 1, 'the runtime has its watchdog');
+  // It names the host's private directory for the runtime (the plugin), left behind too.
+  const privateDir = readFileSync(`/proc/${watchdogs[0]}/cmdline`, 'latin1').split('\0')[4]!;
+  assert.ok(existsSync(privateDir));
+  process.kill(watchdogs[0]!, 'SIGKILL');
   const died = new Promise((r) => first.child.once('exit', r));
   first.child.kill('SIGKILL');
   await died;
-  assert.deepEqual(runtimePids(), [orphan], 'SIGKILL cannot take the runtime down with the host');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(runtimePids(), [orphan], 'without its watchdog, the runtime outlives a host killed with SIGKILL');
 
   const second = start();
   host = second.child;
   await until('the second runtime', () => /is ready/.test(second.text()) || undefined);
   assert.match(second.text(), /stopping the runtime a previous run of the host left behind/);
+  assert.ok(!existsSync(privateDir), 'and the directory it left');
   const now = runtimePids();
   assert.equal(now.length, 1, 'exactly one runtime runs');
   assert.notEqual(now[0], orphan);

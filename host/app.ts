@@ -26,6 +26,7 @@ import { deviceRuntime } from './policy/device-runtime.ts';
 import { runtimeConfigContent, sessionRules } from './policy/rules.ts';
 import { startPermissionTimeouts } from './policy/timeouts.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
+import { createRedactor, runtimeSecrets } from './runtime/redact.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
 import { nodeBackend } from './crypto/node-backend.ts';
 import { useNoiseBackend } from '../shared/noise/backend.ts';
@@ -198,6 +199,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       log: log.child('relay'),
       permissionDeadline: (id) => timeouts.deadlineOf(id),
       answeredByTimeout: (id) => timeouts.answeredByTimeout(id),
+      // Second line behind the runtime's scrubbed environment: its password never reaches a device.
+      redact: createRedactor(runtimeSecrets(runtime.supervisor.password)),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     relay = r;

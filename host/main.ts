@@ -104,6 +104,8 @@ async function serve(config: Config): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // The terminal was closed: stop as cleanly as for Ctrl-C (the runtime's watchdog covers the rest).
+    process.on('SIGHUP', stop);
   });
 }
 

@@ -70,6 +70,8 @@ export interface RelayOptions {
   handshakeTimeoutMs?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
+  /** Applied to every message a device receives (host/runtime/redact.ts). */
+  redact?: (bytes: Uint8Array) => Uint8Array;
 }
 
 export interface Relay {
@@ -161,6 +163,7 @@ export function createRelay(opts: RelayOptions): Relay {
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending().map(forDevices),
+        ...(opts.redact ? { redact: opts.redact } : {}),
         takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },

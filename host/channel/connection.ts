@@ -64,6 +64,8 @@ export interface ChannelContext {
   pendingPermissions(): PermissionAskedEvent[];
   /** Whether the device's access changed since it last connected (and forgets that it did): it reloads everything. */
   takeAccessChange(deviceId: string): boolean;
+  /** Applied to every message a device receives, just before encryption: removes the runtime's password (host/runtime/redact.ts). */
+  redact?: (bytes: Uint8Array) => Uint8Array;
   log: Logger;
 }
 
@@ -129,7 +131,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   function sendBytes(bytes: Uint8Array): void {
     if (phase === 'closed' || !transport) return;
-    for (const frame of transport.seal(bytes)) peer.send(frame);
+    for (const frame of transport.seal(ctx.redact ? ctx.redact(bytes) : bytes)) peer.send(frame);
   }
 
   function send(message: HostMessage): void {

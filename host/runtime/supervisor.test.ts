@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
-import { createRuntimeSupervisor, type RuntimeState, type RuntimeSupervisorOptions } from './supervisor.ts';
+import { createRuntimeSupervisor, withPlugin, type RuntimeState, type RuntimeSupervisorOptions } from './supervisor.ts';
 
 const FAKE_OPENCODE = `
 import { createServer } from 'node:http';
@@ -26,6 +26,11 @@ if (mode === 'crash') { console.error('boom: bad config'); process.exit(3); }
 if (process.env.FAKE_CHILD_PIDFILE) {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
   writeFileSync(process.env.FAKE_CHILD_PIDFILE, String(child.pid));
+}
+if (process.env.FAKE_DETACHED_PIDFILE) {
+  // As OpenCode starts the agent's commands: in a process group of their own.
+  const child = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+  writeFileSync(process.env.FAKE_DETACHED_PIDFILE, String(child.pid));
 }
 if (process.env.FAKE_IGNORE_TERM) process.on('SIGTERM', () => {});
 const expected = 'Basic ' + Buffer.from('opencode:' + process.env.OPENCODE_SERVER_PASSWORD).toString('base64');
@@ -116,6 +121,13 @@ test('starts the runtime in the workspace with a password and the privacy flags'
   assert.equal(seen.env.OPENCODE_DISABLE_AUTOUPDATE, '1');
   assert.equal(seen.env.OPENCODE_DISABLE_SHARE, '1');
   assert.equal(seen.env.OPENCODE_DISABLE_MODELS_FETCH, '1', 'caller env is passed on');
+  assert.match(JSON.parse(seen.env.OPENCODE_CONFIG_CONTENT).plugin[0], /^file:\/\/.*\/scrub-credentials\.js$/, 'with the plugin that scrubs the password');
+});
+
+test('the scrubbing plugin joins the plugins of the inline configuration one has; a broken one is named', () => {
+  assert.deepEqual(JSON.parse(withPlugin('{"plugin":["mine"],"model":"m"}', 'file:///x.js')), { plugin: ['mine', 'file:///x.js'], model: 'm' });
+  assert.deepEqual(JSON.parse(withPlugin(undefined, 'file:///x.js')), { plugin: ['file:///x.js'] });
+  assert.throws(() => withPlugin('{nope', 'file:///x.js'), /OPENCODE_CONFIG_CONTENT is not valid JSON .*: fix it or unset it/);
 });
 
 test('restarts a runtime that was killed, with a new pid', async (t) => {
@@ -169,6 +181,16 @@ test('stop ends the whole process group, even when SIGTERM is ignored', async (t
   assert.equal(supervisor.state.status, 'stopped');
   assert.ok(await gone(ready.pid!), 'the runtime is gone');
   assert.ok(await gone(grandchild), 'what it started is gone too');
+});
+
+test('stop also ends what the runtime started in a process group of its own', async (t) => {
+  const pidfile = join(dir, 'detached.pid');
+  const supervisor = supervise(t, { FAKE_DETACHED_PIDFILE: pidfile });
+  await supervisor.start();
+  const detached = Number(await readFile(pidfile, 'utf8'));
+  assert.ok(alive(detached));
+  await supervisor.stop();
+  assert.ok(await gone(detached), 'the detached command is gone');
 });
 
 test('attach mode watches a runtime it did not start', async (t) => {

@@ -2,7 +2,9 @@
  * Keeps one OpenCode runtime (`opencode serve`) available to the host: starts it on a free
  * loopback port with a fresh password, waits until it answers its health route, restarts it
  * with exponential backoff when it dies or stops answering, and stops it with its whole
- * process group. In attach mode (`--opencode-url`) it only watches a runtime someone else runs.
+ * process group. The runtime runs under a watchdog (`WATCHDOG`) that ends it when the host ends,
+ * however it ends, and with a plugin (`ENV_SCRUB_PLUGIN`) that keeps its password out of every
+ * process it starts. In attach mode (`--opencode-url`) it only watches a runtime someone else runs.
  *
  * Failure policy: after `maxFailures` consecutive failed starts or short-lived runs the state
  * becomes `failed` (so the UI can say so), but the supervisor keeps trying every
@@ -12,8 +14,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '../log.ts';
 import { resolveOpencodeBinary } from './binary.ts';
 import { checkHealth, RUNTIME_USER } from './health.ts';
@@ -65,9 +70,9 @@ export interface RuntimeSupervisorOptions {
   /** Wait between SIGTERM and SIGKILL when stopping (default 5 s). */
   stopGraceMs?: number;
   /**
-   * Where the spawned runtime's pid is kept. A host killed without cleanup (SIGKILL, power loss)
-   * leaves its runtime running; the next start finds it here and stops it before starting its own,
-   * so two runtimes never work on the same sessions.
+   * Where the spawned runtime's pid is kept. Should a runtime survive its host (its watchdog was
+   * killed too), the next start finds it here and stops it before starting its own, so two
+   * runtimes never work on the same sessions.
    */
   pidFile?: string;
 }
@@ -86,6 +91,56 @@ export interface RuntimeSupervisor {
   stop(): Promise<void>;
   onState(listener: (state: RuntimeState) => void): () => void;
 }
+
+/**
+ * Runs the runtime (`"$@"`) so that it cannot outlive the host, however the host ends. The host
+ * holds the write end of this shell's stdin; the background reader sees end-of-file when the
+ * host is gone (even after SIGKILL, which no handler in the host sees). It then freezes the
+ * runtime, kills its descendants that live in process groups of their own (OpenCode starts the
+ * agent's commands detached), and ends the runtime's process group: SIGTERM first, SIGKILL 2 s
+ * later (OpenCode 1.18 can ignore SIGTERM while its plugin install hangs). `exec` keeps the
+ * runtime's pid that of this shell (`$$`, also in the subshell), the group's leader.
+ * `umask 077`: everything the runtime and its tools create is private (files 0600, dirs 0700).
+ * The reader ignores SIGTERM so that the group's SIGTERM (its own or the host's) never ends it
+ * before its SIGKILL; the host kills the group with SIGKILL whenever a runtime is over. `$1` is a
+ * directory of the host's to remove when the host is gone.
+ */
+const WATCHDOG = `umask 077
+leftover=$1; shift
+exec 3<&0
+(
+  trap '' TERM
+  while read -r _; do :; done <&3
+  kill -STOP $$
+  kill -KILL $(ps -A -o pid= -o ppid= -o pgid= | awk -v root=$$ '
+    { parent[$1] = $2; group[$1] = $3 }
+    END { for (p in parent) if (group[p] != root) { q = parent[p]; while (q != root && (q in parent)) q = parent[q]; if (q == root) print p } }') 2>/dev/null
+  kill -TERM 0
+  kill -CONT $$
+  sleep 2
+  rm -rf "$leftover"
+  kill -KILL 0
+) &
+exec "$@" </dev/null 3<&-`;
+
+/**
+ * A plugin the runtime loads (OPENCODE_CONFIG_CONTENT's \`plugin\`) that deletes its password from
+ * its own environment, so no process it starts afterwards (the agent's shells, the pty, formatters,
+ * LSPs, MCP servers) inherits it. OpenCode 1.18 reads the password once, when its server starts;
+ * plugins load later, when a directory is first used, before any tool runs there. Checked against
+ * the real runtime by e2e/runtime-secrets.test.ts (the agent's \`env\` shows no credential and
+ * the runtime still refuses requests without one). The price: OpenCode gives plugins a client whose
+ * auth header it takes from that variable when a directory is first used, so plugins of your own
+ * that call the runtime through that client get 401 in workspaces opened after the first.
+ */
+const ENV_SCRUB_PLUGIN = `export const OpenworkScrubRuntimeCredentials = async () => {
+  delete process.env.OPENCODE_SERVER_PASSWORD;
+  return {};
+};
+`;
+
+/** The host's private directory for its runtime: `<tmpdir>/openwork-runtime-XXXXXX`. */
+const PRIVATE_DIR_PREFIX = 'openwork-runtime-';
 
 /** The line `opencode serve` prints once it listens. */
 const LISTENING = /listening on (https?:\/\/\S+)/;
@@ -133,17 +188,40 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     }
   };
 
-  /** Whatever is in the runtime's process group dies with it: tools may have spawned children. */
+  /** Private to this user (mkdtemp makes it 0700); holds the plugin; removed by stop() or the watchdog. */
+  let ownDir: string | undefined;
+  const privateDir = () => (ownDir ??= mkdtempSync(join(tmpdir(), PRIVATE_DIR_PREFIX)));
+  const scrubPlugin = () => {
+    const file = join(privateDir(), 'scrub-credentials.js');
+    writeFileSync(file, ENV_SCRUB_PLUGIN, { mode: 0o600 });
+    return file;
+  };
+
+  /**
+   * Whatever the runtime started dies with it: its process group, and before that (SIGKILL) its
+   * descendants in groups of their own, such as the agent's commands, which OpenCode starts detached.
+   */
   const killGroup = (signal: NodeJS.Signals) => {
     const pid = child?.proc.pid;
     if (pid === undefined) return;
+    for (const d of detachedDescendants(pid)) {
+      try {
+        process.kill(d, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     try {
       process.kill(-pid, signal);
     } catch {
       // Already gone.
     }
   };
-  const killOnHostExit = () => killGroup('SIGKILL');
+  const killOnHostExit = () => {
+    killGroup('SIGKILL');
+    // The watchdog, killed with the group, cannot remove it.
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  };
 
   /** Starts one runtime process and returns once it is ready; rejects (after killing it) if it is not. */
   async function launch(binary: string): Promise<{ exited: Promise<string> }> {
@@ -152,20 +230,29 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
       // stop() may have come while we waited: it must not find a runtime started after it.
       if (stopper.signal.aborted) throw new Stopped();
     }
+    try {
+      // The watchdog shell would only say "not found" in its output.
+      accessSync(binary, constants.X_OK);
+    } catch (err) {
+      throw new Error(`the runtime could not be started: ${(err as Error).message}`);
+    }
     const output: string[] = [];
-    const proc = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'], {
+    const env: Record<string, string | undefined> = { ...process.env, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1', ...opts.env };
+    const args = ['serve', '--hostname', '127.0.0.1', '--port', String(opts.port ?? 0), '--print-logs', '--log-level', 'WARN'];
+    // Windows has no POSIX shell or process groups: there the runtime runs as it is.
+    const [command, argv] = process.platform === 'win32' ? [binary, args] : ['/bin/sh', ['-c', WATCHDOG, 'openwork-runtime', privateDir(), binary, ...args]];
+    const proc = spawn(command, argv, {
       cwd: opts.workspaces![0],
       env: {
-        ...process.env,
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_SHARE: '1',
-        ...opts.env,
+        ...env,
+        OPENCODE_CONFIG_CONTENT: withPlugin(env.OPENCODE_CONFIG_CONTENT, pathToFileURL(scrubPlugin()).href),
         OPENCODE_SERVER_USERNAME: RUNTIME_USER,
         OPENCODE_SERVER_PASSWORD: password,
       },
       // Its own process group, so stopping it reaches everything it started.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin: the watchdog's pipe, closed by the system whenever this process ends.
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let exitReason: string | undefined;
     const exited = new Promise<string>((resolve) => {
@@ -184,11 +271,11 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     set({ pid: proc.pid, url: undefined, version: undefined });
     if (opts.pidFile && proc.pid !== undefined) {
       const pidFile = opts.pidFile;
-      writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary }), { mode: 0o600 });
+      writeFileSync(pidFile, JSON.stringify({ pid: proc.pid, binary, dir: ownDir }), { mode: 0o600 });
       const pid = proc.pid;
       // Only our own pid: a replacement may have written its pid here already.
       void exited.then(() => {
-        if (readPid(pidFile) === pid) rmSync(pidFile, { force: true });
+        if (readPidFile(pidFile).pid === pid) rmSync(pidFile, { force: true });
       });
     }
 
@@ -361,12 +448,34 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
         killGroup('SIGKILL');
         await loop;
         process.off('exit', killOnHostExit);
+        if (ownDir) rmSync(ownDir, { recursive: true, force: true });
         set({ status: 'stopped', pid: undefined });
         listeners.clear();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * `content` (OPENCODE_CONFIG_CONTENT, a JSON object or unset) with `spec` added to its `plugin`
+ * list; OpenCode adds the plugins it names to those of the other configuration files.
+ * @throws Error when `content` is not a JSON object.
+ */
+export function withPlugin(content: string | undefined, spec: string): string {
+  let config: Record<string, unknown> = {};
+  if (content) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch (err) {
+      throw new Error(`OPENCODE_CONFIG_CONTENT is not valid JSON (${(err as Error).message}): fix it or unset it`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('OPENCODE_CONFIG_CONTENT must be a JSON object: fix it or unset it');
+    config = parsed as Record<string, unknown>;
+  }
+  const plugins = Array.isArray(config.plugin) ? config.plugin : [];
+  return JSON.stringify({ ...config, plugin: [...plugins, spec] });
 }
 
 function withOutput(reason: string, output: string[]): string {
@@ -389,13 +498,49 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode server. */
+/**
+ * Descendants of `root` outside its process group (the same walk as the watchdog's). `ps` works on
+ * Linux and macOS alike; a process whose parent already ended has left the tree and is missed.
+ */
+function detachedDescendants(root: number): number[] {
+  const ps = spawnSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid=', '-o', 'pgid='], { encoding: 'utf8' });
+  if (ps.status !== 0) return [];
+  const parent = new Map<number, number>();
+  const group = new Map<number, number>();
+  for (const line of ps.stdout.split('\n')) {
+    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+    if (pid && ppid !== undefined && pgid !== undefined) {
+      parent.set(pid, ppid);
+      group.set(pid, pgid);
+    }
+  }
+  return [...parent.keys()].filter((pid) => {
+    if (group.get(pid) === root) return false;
+    let p = parent.get(pid);
+    // Bounded: a snapshot taken while pids are reused could hold a cycle.
+    for (let steps = 0; p !== undefined && p !== root && steps < parent.size; steps++) p = parent.get(p);
+    return p === root;
+  });
+}
+
+/**
+ * Stops a runtime a previous host left behind (see `pidFile`), if that pid is still an OpenCode
+ * server, with the commands it started; removes that host's private directory.
+ */
 async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
-  const pid = readPid(pidFile);
+  const { pid, dir } = readPidFile(pidFile);
   if (pid === undefined) return;
   rmSync(pidFile, { force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
   if (!isOpencodeServer(pid)) return;
   log.warn('stopping the runtime a previous run of the host left behind', { pid });
+  for (const d of detachedDescendants(pid)) {
+    try {
+      process.kill(d, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
@@ -404,12 +549,16 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
   for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
 }
 
-function readPid(pidFile: string): number | undefined {
+/** The pid file's runtime pid and private directory; a directory is only taken if it is one of ours in the temporary directory. */
+function readPidFile(pidFile: string): { pid?: number; dir?: string } {
   try {
-    const pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown }).pid;
-    return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+    const { pid, dir } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown; dir?: unknown };
+    return {
+      ...(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 1 ? { pid } : {}),
+      ...(typeof dir === 'string' && dirname(dir) === tmpdir() && basename(dir).startsWith(PRIVATE_DIR_PREFIX) ? { dir } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
