@@ -20,7 +20,7 @@ import { SCOPES } from '../shared/protocol/messages.ts';
 import { startHost, type Host } from '../host/app.ts';
 import { parseConfig } from '../host/config.ts';
 import { REDACTED, runtimeSecrets } from '../host/runtime/redact.ts';
-import { openSocket } from './fixtures/relay-client.ts';
+import { openSocket } from '../test-support/relay-client.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { nextApproval } from './fixtures/approvals.ts';
@@ -62,10 +62,10 @@ before(async () => {
 
 /** Runs `command` through the agent's bash tool in a new session; resolves with the output the device received. */
 async function agentRuns(command: string, taskId: string): Promise<string> {
-  const session = (await channel.request({ t: 'session.create', title: taskId })) as { id: string };
-  await channel.request({ t: 'task.submit', taskId, sessionId: session.id, text: `run [bash:${command}]` });
-  const done = await device.waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed');
-  await device.waitFor('session.idle', (e) => e.sessionId === session.id);
+  const session = await channel.request({ t: 'session.create', title: taskId });
+  await channel.request({ t: 'task.submit', taskId, sessionId: session.sessionId, text: `run [bash:${command}]` });
+  const done = await device.waitFor('tool.updated', (e) => e.sessionId === session.sessionId && e.status === 'completed');
+  await device.waitFor('session.idle', (e) => e.sessionId === session.sessionId);
   return done.output ?? '';
 }
 

@@ -117,14 +117,14 @@ export function createRelay(opts: RelayOptions): Relay {
   const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate,
+    metrics: opts.metrics, gate, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     facts.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
-    if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+    if (event.type === 'runtime.reconnected') void permissions.sync('withdrawn');
   });
 
   let runtimeState = opts.runtimeStatus();
@@ -140,7 +140,7 @@ export function createRelay(opts: RelayOptions): Relay {
       return;
     }
     if (wasReady) return;
-    void permissions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this request`);
+    void permissions.sync('runtime-restarted', lostBecause);
     void tasks.reconcile();
   };
   const stopRemovals = devices.onRemoved((device) =>

@@ -2,8 +2,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { timeoutDenial } from '../../shared/protocol/permission-timeout.ts';
-import { startPermissionTimeouts, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
+import { startPermissionTimeouts, timeoutDenial, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
 
 /** `unseen`: ids of a workspace that is not answering, named by the list but not in it. */
 function fakeRuntime(open: string[] = [], unseen: string[] = []) {

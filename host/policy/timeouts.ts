@@ -15,7 +15,6 @@ import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { trimOldest } from '../../shared/bounded.ts';
 import { requestIn, type PermissionsList } from '../runtime/permissions-list.ts';
-import { timeoutMessage } from '../../shared/protocol/permission-timeout.ts';
 
 /** What this needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface TimeoutRuntime {
@@ -50,7 +49,24 @@ export interface PermissionTimeouts {
 /** Ids of timed-out questions remembered so their `permission.replied` can be recognised. */
 const REMEMBERED = 1000;
 
-export { timeoutMessage };
+/**
+ * The words the host's timeout answers with: the runtime hands them to the model and shows them
+ * as the tool's error after its own "The user rejected permission …" preamble.
+ */
+export function timeoutMessage(seconds: number): string {
+  const minutes = seconds / 60;
+  const span = Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
+  return `No one answered within ${span}, so the host denied it`;
+}
+
+/**
+ * The host's own timeout message inside a tool's error text, when it is there: the host wrote
+ * those words, so it may read them back (to mark the tool part `denied: "timeout"` for devices,
+ * also in a transcript reloaded long after the event that said so).
+ */
+export function timeoutDenial(text: string): string | undefined {
+  return /No one answered within \d+ (?:minutes?|seconds?), so the host denied it/.exec(text)?.[0];
+}
 
 export function startPermissionTimeouts(opts: PermissionTimeoutOptions): PermissionTimeouts {
   const { runtime, log } = opts;

@@ -4,7 +4,7 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import { createRuntimeFacts } from './facts.ts';
 
 const updated = (sessionId: string, directory: string): RelayRuntimeEvent =>
-  ({ type: 'session.updated', sessionId, title: 't', directory, time: { created: 1, updated: 1 } });
+  ({ type: 'session.updated', sessionId, title: 't', directory, createdAt: 1, updatedAt: 1 });
 const asked = (requestId: string, sessionId: string): RelayRuntimeEvent =>
   ({ type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns: [], always: [], metadata: {} });
 

@@ -34,6 +34,8 @@ export interface RuntimePort {
   createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
   /** Resolves once the runtime accepted the prompt (it then runs on its own). */
   prompt(sessionId: string, text: string, opts: { messageId: string }): Promise<void>;
+  /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
+  sessionStatus(sessionId: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;
   listPermissions(): Promise<PermissionsList<ListedPermission>>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */

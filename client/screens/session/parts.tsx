@@ -1,5 +1,4 @@
 import { createEffect, createSignal, Show } from 'solid-js';
-import { timeoutDenial } from '../../../shared/protocol/permission-timeout.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
 import { DiffView } from '../../ui/DiffView.tsx';
@@ -71,20 +70,8 @@ const LONG_LINES = 12;
 const LONG_CHARS = 1200;
 
 function statusLabel(s: ToolView): string {
-  if (s.status === 'error') {
-    if (timeoutDenial(s.error ?? '')) return 'Timed out';
-    return /reject|denied|permission/i.test(s.error ?? '') ? 'Denied' : 'Failed';
-  }
+  if (s.status === 'error') return s.denied === 'timeout' ? 'Timed out' : s.denied ? 'Denied' : 'Failed';
   return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
-}
-
-/**
- * The runtime words every denial as "The user rejected permission …"; one the host's timeout
- * gave was nobody's choice, so it says what happened instead.
- */
-function errorText(error: string): string {
-  const timedOut = timeoutDenial(error);
-  return timedOut ? `Timed out: ${timedOut.replace(/^No one/, 'no one')}.` : error;
 }
 
 function str(input: Record<string, unknown>, ...keys: string[]): string | undefined {
@@ -145,7 +132,7 @@ export function ToolPart(props: { state: ToolView }) {
         <Output text={s.output!} />
       </Show>
       <Show when={s.error}>
-        <p class="tool__error">{errorText(s.error!)}</p>
+        <p class="tool__error">{s.denied === 'timeout' ? `Timed out: ${s.error}.` : s.error}</p>
       </Show>
     </div>
   );
