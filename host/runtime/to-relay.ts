@@ -14,7 +14,7 @@ import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionU
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
 import {
-  TOOL_STATUSES, type MessageInfo, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
+  TOOL_STATUSES, type MessageInfo, type ToolSubject, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
 } from '../../shared/protocol/transcript.ts';
 
 /** Tells which kind of part a delta belongs to: OpenCode's `message.part.delta` does not say. */
@@ -23,6 +23,26 @@ export type PartKindLookup = (partId: string) => 'text' | 'reasoning' | undefine
 const EDIT_TOOLS = new Set(['write', 'edit', 'multiedit', 'apply_patch', 'patch']);
 /** OpenCode says only in words that a tool call failed because its permission was refused. */
 const REFUSED = /reject|denied|permission/i;
+/** Where OpenCode's tools and permission requests name what they are about. */
+const SUBJECT_FIELDS: Array<[keyof ToolSubject, string[]]> = [
+  ['command', ['command']],
+  ['description', ['description']],
+  ['path', ['filePath', 'filepath', 'path']],
+  ['content', ['content']],
+  ['url', ['url']],
+  ['diff', ['diff']],
+];
+
+/** What a tool's arguments (or a permission request's metadata) are about; undefined when nothing is known. */
+export function toSubject(args: Obj): ToolSubject | undefined {
+  const subject: ToolSubject = {};
+  for (const [key, names] of SUBJECT_FIELDS) {
+    const name = names.find((n) => typeof args[n] === 'string');
+    if (name) subject[key] = args[name] as string;
+  }
+  return Object.keys(subject).length ? subject : undefined;
+}
+
 /** The tool whose input is the session's todo list. */
 const TODO_TOOL = 'todowrite';
 
@@ -183,13 +203,15 @@ function toToolPart(part: Obj, partId: string, at: string): Part {
   const rawError = status === 'error' ? str(state, 'error', where) : undefined;
   const timedOut = rawError === undefined ? undefined : timeoutDenial(rawError);
   const error = timedOut ?? rawError;
+  const input = state.input === undefined ? {} : record(state, 'input', where);
   return defined({
     kind: 'tool' as const,
     partId,
     callId: str(part, 'callID', at),
     tool,
     status,
-    input: state.input === undefined ? {} : record(state, 'input', where),
+    input,
+    subject: toSubject(input),
     title: optStr(state, 'title', where),
     output,
     error,
@@ -276,6 +298,7 @@ export function toSessionSummaries(listed: readonly unknown[], waiting: Readonly
 export function toPermissionAsked(value: unknown, at = 'permission'): PermissionAskedEvent {
   const p = obj(value, at);
   const tool = optRecord(p, 'tool', at);
+  const metadata = optRecord(p, 'metadata', at) ?? {};
   return defined({
     type: 'permission.asked' as const,
     requestId: str(p, 'id', at),
@@ -283,7 +306,8 @@ export function toPermissionAsked(value: unknown, at = 'permission'): Permission
     permission: str(p, 'permission', at),
     patterns: list(p, 'patterns', at, strItem()),
     always: p.always === undefined ? [] : list(p, 'always', at, strItem()),
-    metadata: optRecord(p, 'metadata', at) ?? {},
+    metadata,
+    subject: toSubject(metadata),
     tool: tool && { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) },
   });
 }
