@@ -14,6 +14,7 @@ test('text and JSON lines show device-supplied text escaped: no control, bidi or
     const line = lines[0]!;
     // The JSON form is parsed back: its strings, as a reader sees them, must be clean too.
     const texts = format === 'json' ? [JSON.stringify(JSON.parse(line)), ...collect(JSON.parse(line))] : [line];
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these characters.
     for (const t of texts) assert.doesNotMatch(t, /[\x00-\x1f\x7f-\x9f\u200b\u202e\u2028]/u, `${format}: ${JSON.stringify(t)}`);
     assert.match(line, /\\\\?x1b\[2K/);
     assert.match(line, /\\\\?u202eevil/);
@@ -57,7 +58,7 @@ test('in a terminal emulator a log line carrying a forged code line stays one vi
     const lines: string[] = [];
     createLogger({ format, write: (l) => lines.push(l) }).info('pairing waits for approval', { name: ATTACK, platform: ATTACK });
     const term = new xterm.Terminal({ cols: 400, rows: 10, allowProposedApi: true });
-    await new Promise<void>((resolve) => term.write(lines[0]! + '\r\n', resolve));
+    await new Promise<void>((resolve) => term.write(`${lines[0]!}\r\n`, resolve));
     const buf = term.buffer.active;
     const shown: string[] = [];
     let invisible = 0;

@@ -58,7 +58,7 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config): Promise<number> {
-  const logGate = createLogGate((line) => process.stderr.write(line + '\n'));
+  const logGate = createLogGate((line) => process.stderr.write(`${line}\n`));
   const log = createLogger({ format: config.logFormat, level: config.logLevel, write: logGate.write });
   let host: Host;
   try {

@@ -130,6 +130,7 @@ test('state: names, platforms, session titles and runtime errors come escaped, w
   const s = await state(api);
   const shown = [s.pending[0]!.name, s.pending[0]!.platform, s.devices[0]!.name, s.devices[0]!.platform, s.sessions[0]!.title, s.sessionsUnavailable![0]!.reason];
   for (const text of shown) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these characters.
     assert.doesNotMatch(text, /[\x00-\x1f\x7f-\x9f\u200b\u202e]/u, JSON.stringify(text));
     assert.ok(text.startsWith('Pixel\\r\\x1b[2KVerification code: 111 111\\u202eevil'), text);
   }

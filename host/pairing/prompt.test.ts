@@ -131,7 +131,7 @@ test('terminal: log lines never land inside a waiting prompt; they come out once
   const input = new FakeTty(true);
   // One stream, as a terminal shows stdout and stderr together.
   let screen = '';
-  const gate = createLogGate((line) => (screen += line + '\n'));
+  const gate = createLogGate((line) => (screen += `${line}\n`));
   const log = createLogger({ write: gate.write });
   const prompt = startApprovalPrompt({
     approvals, input, output: { write: (s: string) => (screen += s) }, log, logGate: gate, newOffer: () => {}, interrupt: () => {},

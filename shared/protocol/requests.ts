@@ -62,7 +62,10 @@ interface RequestDef<P, R> {
 
 /** `P` and `R` are spelled out where a parser's inferred type would be wider than the wire's. */
 const define = <P, R>(def: RequestDef<P, R>): RequestDef<P, R> => def;
-const done = (v: unknown, path: string): Done => (obj(v, path), {});
+const done = (v: unknown, path: string): Done => {
+  obj(v, path);
+  return {};
+};
 const sessionParams = (o: Obj, p: string) => ({ sessionId: runtimeId(o, 'sessionId', p) });
 
 export const REQUESTS = {

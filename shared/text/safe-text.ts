@@ -24,7 +24,7 @@ export const SAFE_TEXT_MAX = 200;
 export function safeText(text: unknown, max: number = SAFE_TEXT_MAX): string {
   const escaped = String(text).replace(UNSAFE, (c) => NAMED[c] ?? escapeCode(c.codePointAt(0)!));
   const chars = Array.from(escaped);
-  return chars.length <= max ? escaped : chars.slice(0, Math.max(0, max - 1)).join('') + '…';
+  return chars.length <= max ? escaped : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
 function escapeCode(code: number): string {
