@@ -16,6 +16,7 @@ import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkRe
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
 import { createRelay, type Relay } from './channel/relay.ts';
+import { openCompatHost, type CompatHost } from './compat/open.ts';
 import { createAdvertiser, discoveryTxt, serviceName, type Advertiser } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { mountMetricsRoute } from './metrics/routes.ts';
@@ -152,6 +153,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
 
   let relay: Relay | undefined;
+  let compat: CompatHost | undefined;
   let stopFollowing: (() => void) | undefined;
   let advertiser: Advertiser | undefined;
   let trust: TrustServer | undefined;
@@ -185,7 +187,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     const r = relay;
     metrics.gauge('open_connections', () => r.connectionCount());
-    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r), newAdminLink }));
+    // OpenCode's own clients, at /opencode, with computers' credentials (host/compat/).
+    const c = openCompatHost({
+      bind: config.bind, tls: Boolean(tls), devices: r.devices, permissions: r.permissions, runtime: runtime.bridge,
+      workspaces: config.workspaces, rulesFor, urls, metrics, log: log.child('compat'),
+    });
+    compat = c;
+    server.mount(c.mount);
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: () => offerReply(r), newAdminLink, newComputer: c.newComputer }));
     const adminApi = createAdminApi({
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
@@ -232,6 +241,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     stopWatchingTls?.();
     trust?.close();
     control?.remove();
+    compat?.close();
     relay?.close();
     server.close();
     metrics.close();
@@ -262,6 +272,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         stopWatchingTls?.();
         trust?.close();
         control?.remove();
+        compat?.close();
         relay!.close();
         server.close();
         metrics.close();
