@@ -283,6 +283,7 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
       if (!target) throw new Refusal(503, 'the OpenCode runtime is not ready yet; try again in a moment');
       const url = new URL(req.path.replace(/^\//, ''), target.url.endsWith('/') ? target.url : `${target.url}/`);
       for (const [k, v] of req.query) if (k !== 'auth_token') url.searchParams.append(k, v);
+      log.debug('forwarding an OpenCode client request', { device: who, method: req.method, path: req.path, directory });
       const headers: Record<string, string> = { ...authHeaders(target.password), 'x-opencode-directory': encodeURIComponent(directory) };
       if (req.contentType) headers['content-type'] = req.contentType;
       if (req.accept) headers.accept = req.accept;
