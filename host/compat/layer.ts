@@ -216,6 +216,8 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
       count(routeName, status);
     };
     const refuse = (err: unknown) => {
+      // The client went away (and the call to the runtime was cancelled with it): nobody to answer.
+      if (state.aborted) return;
       const { status, message } = toRefusal(err);
       if (status >= 500) log.error('an OpenCode client request failed', { device: who, method: incoming.method, path: incoming.path, err });
       else log.warn('refused an OpenCode client request', { device: who, method: incoming.method, path: incoming.path, status, reason: message });
