@@ -199,7 +199,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
       runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics,
-      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
+      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, newComputer: c.newComputer, log: log.child('admin'),
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, sessions: adminSessions, cookieName: () => sessionCookieName(port), log: log.child('admin') }));
     stopFollowing = runtime.supervisor.onState((s) => {
