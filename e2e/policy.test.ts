@@ -12,7 +12,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { generateKeyPair, type KeyPair } from '../shared/noise/primitives.ts';
 import { parsePairLink } from '../shared/pairing/link.ts';
@@ -23,7 +22,6 @@ import { startHost, type Host } from '../host/app.ts';
 import type { Relay } from '../host/relay.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import { parseConfig } from '../host/config.ts';
-import { authHeaders } from '../host/runtime/health.ts';
 import { startRuntime, type Runtime } from '../host/runtime/start.ts';
 import WebSocket from 'ws';
 import { openSocket, rawConnect, record, MODE } from '../test-support/relay-client.ts';
@@ -31,6 +29,7 @@ import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import { pairingPsk } from '../shared/pairing/keys.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
+import { recordingProxy } from './fixtures/recording-proxy.ts';
 import { nextApproval } from './fixtures/approvals.ts';
 import { collectEvents } from './fixtures/event-collector.ts';
 
@@ -84,37 +83,6 @@ async function refusal(channel: RelayChannel, request: Record<string, unknown>):
 
 // ---- only the listed routes ---------------------------------------------------------------
 
-interface Recorded {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-}
-
-/** An HTTP proxy that records every request and adds the runtime's password on the way in. */
-async function recordingProxy(target: string, password: string | undefined): Promise<{ url: string; seen: Recorded[]; server: Server }> {
-  const seen: Recorded[] = [];
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams });
-    const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host, ...authHeaders(password) } },
-      (answer: IncomingMessage) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, server };
-}
-
 const ID = '[A-Za-z0-9_-]+';
 /** Every runtime request the host may make, method and path; nothing else may appear. */
 const ALLOWED = [
@@ -146,7 +114,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   const runtime: Runtime = startRuntime({ log: testLogger(), workspaces: [sb.workspace], env: sb.env });
   cleanups.push(() => runtime.stop());
   const { url: runtimeUrl } = await runtime.ready;
-  const proxy = await recordingProxy(runtimeUrl!, runtime.supervisor.password);
+  const proxy = await recordingProxy(runtimeUrl!, runtime.supervisor.password, cleanups);
   const parsed = parseConfig(['--port', '0', '--bind', '127.0.0.1', '--workspace', sb.workspace, '--data-dir', tempDir(), '--opencode-url', proxy.url], {});
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const host = await startHost({ config: parsed.config, log: testLogger() });

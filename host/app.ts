@@ -16,6 +16,7 @@ import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkRe
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
 import { createRelay, type Relay } from './relay.ts';
+import { openCompatHost } from './compat/open.ts';
 import { createAdvertiser, discoveryTxt, serviceName } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { mountMetricsRoute } from './metrics/routes.ts';
@@ -206,12 +207,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     relay = r;
     stops.push(() => r.close());
     m.gauge('open_connections', () => r.connectionCount());
-    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: r.newOffer, newAdminLink }));
+    // OpenCode's own clients, at /opencode, with computers' credentials (host/compat/).
+    const c = openCompatHost({
+      bind: config.bind, tls: Boolean(tls), devices: r.devices, permissions: r.permissions, gate: r.gate, runtime: runtime.bridge,
+      workspaces: config.workspaces, rulesFor, urls, metrics: m, log: log.child('compat'),
+    });
+    stops.push(() => c.close());
+    server.mount(c.mount);
+    server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: r.newOffer, newAdminLink, newComputer: c.newComputer }));
     const adminApi = createAdminApi({
       hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
       approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
       runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics: m,
-      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('admin'),
+      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, newComputer: c.newComputer, log: log.child('admin'),
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, sessions: adminSessions, cookieName: () => sessionCookieName(port), log: log.child('admin') }));
     stops.push(runtime.supervisor.onState((s) => {

@@ -284,3 +284,10 @@ test('node parseArgs conventions: -- ends the options, short switches combine, a
   assert.deepEqual(ok(['-vh']).command, { name: 'help' });
   oneError(['-xyz'], {}, /^unknown option -xyz: run npm start -- --help$/);
 });
+
+test('pair --computer <name> asks for a credential for OpenCode\'s own clients; the option goes with pair only', () => {
+  assert.deepEqual(ok(['pair', '--computer', 'my laptop']).command, { name: 'pair-computer', computer: 'my laptop' });
+  assert.deepEqual(ok(['pair', '--computer=work']).command, { name: 'pair-computer', computer: 'work' });
+  oneError(['pair', '--computer'], {}, /^--computer needs a value, e\.g\. pair --computer NAME$/);
+  oneError(['devices', '--computer', 'x'], {}, /^--computer goes with the pair command: npm start -- pair --computer NAME$/);
+});

@@ -16,6 +16,8 @@ import type { LogFormat, LogLevel } from './log.ts';
 export type Command =
   | { name: 'start' }
   | { name: 'pair' }
+  /** `pair --computer <name>`: a credential for OpenCode's own clients on that computer. */
+  | { name: 'pair-computer'; computer: string }
   | { name: 'admin' }
   | { name: 'devices' }
   | { name: 'device-scopes'; device: string; scopes: string[] }
@@ -102,17 +104,25 @@ const SWITCHES = {
   version: { flag: '--version', short: 'v', help: 'show the version' },
 } as const;
 
+/** Options that belong to one command and have no variable: they say what the command should do. */
+const COMMAND_OPTIONS = {
+  computer: { flag: '--computer', value: 'NAME', command: 'pair', help: 'with pair: a credential for OpenCode\'s own clients (opencode attach) on that computer' },
+} as const;
+
 type OptionName = keyof typeof OPTIONS;
+type CommandOptionName = keyof typeof COMMAND_OPTIONS;
 type SwitchName = keyof typeof SWITCHES;
 type ToggleName = keyof typeof TOGGLES;
 /** parseArgs's option names (the flag without its dashes) → what they set. */
-const BY_NAME = new Map<string, { option: OptionName } | { switch: SwitchName } | { toggle: ToggleName }>([
+const BY_NAME = new Map<string, { option: OptionName } | { switch: SwitchName } | { toggle: ToggleName } | { commandOption: CommandOptionName }>([
+  ...Object.entries(COMMAND_OPTIONS).map(([name, spec]) => [spec.flag.slice(2), { commandOption: name as CommandOptionName }] as const),
   ...Object.entries(TOGGLES).map(([name, spec]) => [spec.flag.slice(2), { toggle: name as ToggleName }] as const),
   ...Object.entries(OPTIONS).map(([name, spec]) => [spec.flag.slice(2), { option: name as OptionName }] as const),
   ...Object.entries(SWITCHES).map(([name, spec]) => [spec.flag.slice(2), { switch: name as SwitchName }] as const),
 ]);
 const PARSE_OPTIONS: ParseArgsConfig['options'] = {
   ...Object.fromEntries(Object.values(OPTIONS).map((spec) => [spec.flag.slice(2), { type: 'string' }] as const)),
+  ...Object.fromEntries(Object.values(COMMAND_OPTIONS).map((spec) => [spec.flag.slice(2), { type: 'string' }] as const)),
   ...Object.fromEntries(Object.values(TOGGLES).map((spec) => [spec.flag.slice(2), { type: 'boolean' }] as const)),
   ...Object.fromEntries(Object.values(SWITCHES).map((spec) => [spec.flag.slice(2), { type: 'boolean', short: spec.short }] as const)),
 };
@@ -120,6 +130,7 @@ const PARSE_OPTIONS: ParseArgsConfig['options'] = {
 const COMMANDS = [
   ['start', 'run the host (default)'],
   ['pair', 'show a pairing code for a new phone'],
+  ['pair --computer <name>', 'a credential for OpenCode\'s own clients (opencode attach) on another computer'],
   ['admin', 'print a sign-in link to the running host\'s admin page (this computer only)'],
   ['devices', 'list paired devices with their scopes and workspaces'],
   ['devices scopes <device> <scopes>', 'set what a device may do: read,run,approve (any of them), all or none'],
@@ -144,8 +155,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const switches = new Set<SwitchName>();
   const toggles = new Set<ToggleName>();
   const positionals: string[] = [];
+  const commandOptions = new Map<CommandOptionName, string>();
 
-  readArgv(argv, { flags, switches, toggles, positionals }, errors);
+  readArgv(argv, { flags, switches, toggles, positionals, commandOptions }, errors);
 
   // Asking for help or the version must work even when the rest of the configuration is broken.
   if (switches.has('help')) return { ok: true, config: defaults({ name: 'help' }, cwd, home) };
@@ -167,7 +179,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const where = (raw: Raw, resolved: string) => (resolved === raw.value ? '' : ` (${resolved})`);
 
   const path = (value: string) => resolve(cwd, expandHome(value, home));
-  const command = parseCommand(positionals, errors, path);
+  const command = parseCommand(positionals, errors, path, commandOptions);
 
   let port = DEFAULT_PORT;
   const rawPort = pick('port');
@@ -283,6 +295,7 @@ interface ArgvParts {
   switches: Set<SwitchName>;
   toggles: Set<ToggleName>;
   positionals: string[];
+  commandOptions: Map<CommandOptionName, string>;
 }
 
 /**
@@ -314,17 +327,30 @@ function readArgv(argv: readonly string[], out: ArgvParts, errors: string[]): vo
         errors.push(`${spec.flag} needs a value, e.g. ${spec.flag} ${spec.value} (env ${spec.env})`);
         if (forgotten) return readArgv(argv.slice(token.index + 1), out, errors);
       }
+    } else if ('commandOption' in known) {
+      const spec = COMMAND_OPTIONS[known.commandOption];
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) errors.push(`${spec.flag} needs a value, e.g. ${spec.command} ${spec.flag} ${spec.value}`);
+      else out.commandOptions.set(known.commandOption, token.value);
     } else if (token.value !== undefined) errors.push(`${token.rawName} takes no value: ${HELP_HINT}`);
     else if ('toggle' in known) out.toggles.add(known.toggle);
     else out.switches.add(known.switch);
   }
 }
 
-function parseCommand(positionals: string[], errors: string[], path: (value: string) => string): Command | undefined {
+function parseCommand(positionals: string[], errors: string[], path: (value: string) => string, options: Map<CommandOptionName, string>): Command | undefined {
   const [name = 'start', ...rest] = positionals;
   const extra = (allowed: number) => {
     if (rest.length > allowed) errors.push(`unexpected argument "${rest[allowed]}" after "${name}": ${HELP_HINT}`);
   };
+  for (const [option] of options) {
+    const spec = COMMAND_OPTIONS[option];
+    if (spec.command !== name) errors.push(`${spec.flag} goes with the ${spec.command} command: npm start -- ${spec.command} ${spec.flag} ${spec.value}`);
+  }
+  const computer = options.get('computer');
+  if (name === 'pair' && computer !== undefined) {
+    extra(0);
+    return { name: 'pair-computer', computer };
+  }
   switch (name) {
     case 'start':
     case 'pair':

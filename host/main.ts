@@ -8,7 +8,8 @@ import { helpText, parseConfig, type Config } from './config.ts';
 import { isDeviceCommand, runDeviceCommand } from './cli/devices.ts';
 import { createLogGate, createLogger, type Logger } from './log.ts';
 import { homedir, hostname } from 'node:os';
-import { requestAdminLink, requestOffer } from './admin/control.ts';
+import { requestAdminLink, requestComputer, requestOffer } from './admin/control.ts';
+import { formatComputerCredential, type ComputerCredential } from './compat/computers.ts';
 import { LOGIN_TTL_MS } from './admin/session.ts';
 import { startPairingConsole } from './pairing/console.ts';
 import { showPairingOffer } from './pairing/qr.ts';
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
     return runDeviceCommand(command.name, args, config.dataDir, { out: (t) => out.write(t), err: (t) => process.stderr.write(t) });
   }
   if (command.name === 'pair') return pairCommand(config);
+  if (command.name === 'pair-computer') return pairComputerCommand(config, command.computer);
   if (command.name === 'admin') return adminCommand(config);
   if (command.name === 'service-install') return serviceCommand(config);
   if (command.name === 'tls-setup') return tlsSetupCommand(config);
@@ -152,6 +154,14 @@ async function pairCommand(config: Config): Promise<number> {
   if (!offer) return 1;
   await showPairingOffer(offer, out);
   out.write('Approve the phone in the terminal where the host runs (it shows the same 6-digit code as the phone).\n');
+  return 0;
+}
+
+/** `pair --computer <name>`: a credential for OpenCode's own clients, made by the running host (it knows its addresses and whether it serves HTTPS). */
+async function pairComputerCommand(config: Config, name: string): Promise<number> {
+  const made = await askRunningHost(config, 'a credential', (dataDir) => requestComputer<ComputerCredential>(dataDir, name), 'can make credentials');
+  if (!made) return 1;
+  out.write(formatComputerCredential(made));
   return 0;
 }
 

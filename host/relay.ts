@@ -30,7 +30,7 @@ import { closeFor } from '../shared/channel/close.ts';
 import type { RuntimeStatus } from '../shared/protocol/messages.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { RelayRuntimeEvent } from '../shared/protocol/runtime-events.ts';
-import { createWorkspaceGate } from './policy/workspaces.ts';
+import { createWorkspaceGate, type WorkspaceGate } from './policy/workspaces.ts';
 import { createRuntimeFacts } from './runtime/facts.ts';
 import type { RuntimePort } from './runtime/port.ts';
 import { createConnection } from './channel/connection.ts';
@@ -82,6 +82,8 @@ export interface Relay {
   hub: EventHub;
   permissions: PermissionGrants;
   tasks: TaskService;
+  /** Which sessions and requests each device may see, from the one index of runtime facts (also used by host/compat/). */
+  gate: WorkspaceGate;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
   /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
@@ -173,7 +175,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, tasks,
+    identity, offers, approvals, devices, hub, permissions, tasks, gate,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();

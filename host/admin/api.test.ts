@@ -9,7 +9,9 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { createApprovals } from '../pairing/approvals.ts';
 import { createOfferStore } from '../pairing/offers.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
+import { makeComputerCredential } from '../compat/computers.ts';
 import { createAdminApi, type AdminState } from './api.ts';
+import type { AdminComputer } from './page/wire.ts';
 
 function setup(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'owr-admin-'));
@@ -37,6 +39,7 @@ function setup(t: { after(fn: () => void): void }) {
       return sessions;
     },
     metrics, permissionTimeoutSeconds: 300, log: silentLogger,
+    newComputer: (name) => ({ value: makeComputerCredential(devices, name, ['http://box.local:8787']) }),
   });
   t.after(() => {
     approvals.close();
@@ -136,4 +139,17 @@ test('state: names, platforms, session titles and runtime errors come escaped, w
   }
   setSessions(new Error(evil));
   assert.match((await state(api)).sessionsError!, /^Pixel\\r\\x1b\[2K/);
+});
+
+test('a computer\'s credential: its secret in the answer only, the device listed without its hash', async (t) => {
+  const { api } = setup(t);
+  const r = await api.handle('post', 'computers', { name: 'laptop' });
+  assert.equal(r.status, 200);
+  const made = r.body as AdminComputer;
+  assert.match(made.secret, /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(made.urls, ['http://box.local:8787/opencode']);
+  const listed = (await state(api)).devices;
+  assert.deepEqual(listed.map((d) => [d.id, d.name, d.platform]), [[made.deviceId, 'laptop', 'opencode-client']]);
+  assert.ok(!JSON.stringify(listed).includes('secretHash'));
+  assert.deepEqual(await api.handle('post', 'computers', {}), { status: 400, body: { error: 'give { "name": "…" }, the computer\'s name' } });
 });

@@ -8,6 +8,7 @@
  *   POST approvals/{id}             { decision: "approve", scopes? } | { decision: "decline" }
  *   POST devices/{id}               { scopes?, workspaces?: [...] | null }   (null: all workspaces)
  *   POST devices/{id}/revoke
+ *   POST computers                  { name }   → a credential for OpenCode's own clients, shown once
  *
  * Names, platforms, session titles and runtime errors come from devices and the runtime: the state
  * carries them through safeText, so the page (which sets them as textContent) shows no bidi
@@ -24,7 +25,7 @@ import type { Approvals, PendingApproval } from '../pairing/approvals.ts';
 import type { OfferStore } from '../pairing/offers.ts';
 import { SCOPES, type RuntimeStatus, type Scope } from '../../shared/protocol/messages.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
-import type { AdminOffer, AdminView, RecentSession } from './page/wire.ts';
+import type { AdminComputer, AdminOffer, AdminView, RecentSession } from './page/wire.ts';
 
 export interface AdminDeps {
   hostName: string;
@@ -41,6 +42,8 @@ export interface AdminDeps {
   metrics: Pick<Metrics, 'snapshot'>;
   /** How long permission questions wait before the host denies them. */
   permissionTimeoutSeconds: number;
+  /** A computer's credential (host/compat/), or why the host cannot make one. */
+  newComputer(name: string): { value: AdminComputer } | { status: number; error: string };
   log: Logger;
 }
 
@@ -87,7 +90,8 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
       runtime: deps.runtimeStatus(),
       offer: offer(),
       pending: deps.approvals.list().map((p) => ({ ...p, name: safeText(p.name), platform: safeText(p.platform) })),
-      devices: deps.devices.list().map((d) => ({ ...d, name: safeText(d.name), platform: safeText(d.platform) })),
+      // A computer's secret hash stays in devices.json.
+      devices: deps.devices.list().map(({ secretHash: _hash, ...d }) => ({ ...d, name: safeText(d.name), platform: safeText(d.platform) })),
       sessions,
       ...(sessionsError ? { sessionsError } : {}),
       ...(unavailable.length ? { sessionsUnavailable: unavailable } : {}),
@@ -143,6 +147,14 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
         if (!match.ok) return missing('no such device');
         deps.log.info('changed a device\'s access on the admin page', { device: device.id, scopes: match.device.scopes, workspaces: match.device.workspaces ?? 'all' });
         return ok(match.device);
+      }
+      if (path === 'computers') {
+        const name = asObject(body)?.name;
+        if (typeof name !== 'string') return bad('give { "name": "…" }, the computer\'s name');
+        const made = deps.newComputer(name);
+        if ('error' in made) return { status: made.status, body: { error: made.error } };
+        deps.log.info('made a computer\'s credential on the admin page', { device: made.value.deviceId });
+        return ok(made.value);
       }
       return missing(`no admin API at POST ${path}`);
     },

@@ -22,6 +22,7 @@ import type { OfferView } from '../pairing/offers.ts';
 export const CONTROL_FILE = 'control.json';
 export const OFFER_PATH = '/control/offer';
 export const ADMIN_LINK_PATH = '/control/admin-link';
+export const COMPUTER_PATH = '/control/computer';
 
 export interface ControlInfo {
   pid: number;
@@ -66,6 +67,8 @@ export interface ControlRouteOptions {
   newOffer: () => OfferView;
   /** Undefined when the admin page cannot be used (the host does not listen on loopback). */
   newAdminLink: () => AdminLinkReply | undefined;
+  /** A credential for OpenCode's own clients on another computer (host/compat/), or why not. */
+  newComputer: (name: string) => Made;
   log: Logger;
 }
 
@@ -77,16 +80,18 @@ export function mountControlRoutes(app: TemplatedApp, opts: ControlRouteOptions)
     const link = opts.newAdminLink();
     return link ? { value: link } : { status: 409, error: NO_ADMIN_PAGE };
   });
+  controlRoute(app, COMPUTER_PATH, opts, 'a computer\'s credential', (query) => opts.newComputer(query.get('name') ?? ''));
 }
 
-type Made = { value: object } | { status: number; error: string };
+export type Made = { value: object } | { status: number; error: string };
 
 /** `POST path` for the token's holder on this machine: `make()`'s value as JSON, or its refusal. */
-function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions, what: string, make: () => Made): void {
+function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions, what: string, make: (query: URLSearchParams) => Made): void {
   const expected = Buffer.from(`Bearer ${opts.token}`);
   app.post(path, (res: HttpResponse, req: HttpRequest) => {
     const state = track(res);
     const auth = Buffer.from(req.getHeader('authorization'));
+    const query = new URLSearchParams(req.getQuery() ?? '');
     const refusal = whyNotLocal({
       remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
       host: req.getHeader('host'),
@@ -98,7 +103,7 @@ function controlRoute(app: TemplatedApp, path: string, opts: ControlRouteOptions
       return void sendJson(res, state, 401, { error: 'missing or wrong control token' }, headers);
     }
     try {
-      const reply = make();
+      const reply = make(query);
       if ('value' in reply) sendJson(res, state, 200, reply.value, headers);
       else sendJson(res, state, reply.status, { error: reply.error }, headers);
     } catch (err) {
@@ -116,6 +121,11 @@ export function requestOffer(dataDir: string): Promise<OfferView | undefined> {
 /** Asks the running host for a fresh admin login link; undefined when no host is running for this data dir. */
 export function requestAdminLink(dataDir: string): Promise<AdminLinkReply | undefined> {
   return askHost<AdminLinkReply>(dataDir, ADMIN_LINK_PATH);
+}
+
+/** Asks the running host to make a computer's credential; undefined when no host is running for this data dir. */
+export function requestComputer<T>(dataDir: string, name: string): Promise<T | undefined> {
+  return askHost<T>(dataDir, `${COMPUTER_PATH}?${new URLSearchParams({ name })}`);
 }
 
 async function askHost<T>(dataDir: string, path: string): Promise<T | undefined> {

@@ -15,7 +15,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-
 import type { Logger } from '../log.ts';
 import { projectPath } from '../paths.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
-import { sendResponse, track, type HeaderList, type Reply, type RequestState } from '../uws/respond.ts';
+import { readBody, sendResponse, track, type HeaderList, type Reply, type RequestState } from '../uws/respond.ts';
 import type { AdminApi } from './api.ts';
 import { ADMIN_HEADER, whyNotAdminApi, whyNotAdminPage } from './guard.ts';
 import { readCookie, sessionCookie, SESSION_KEY_HEADER, type AdminSessions } from './session.ts';
@@ -118,7 +118,7 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
 
 /** Reads a JSON body (empty: undefined), answering 413 or 400 itself when it is too big or not JSON. */
 function readJson(res: HttpResponse, state: RequestState, done: (body: unknown) => void): void {
-  readBody(res, state, (body) => {
+  readBody(res, state, MAX_BODY, (body) => {
     if (body === undefined) return send(res, state, json(413, { error: `the body may be at most ${MAX_BODY} bytes` }));
     let parsed: unknown;
     if (body.length) {
@@ -129,21 +129,6 @@ function readJson(res: HttpResponse, state: RequestState, done: (body: unknown) 
       }
     }
     done(parsed);
-  });
-}
-
-/** Collects the request body; `undefined` when it is larger than MAX_BODY. */
-function readBody(res: HttpResponse, state: RequestState, done: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  res.onData((chunk, isLast) => {
-    if (state.aborted) return;
-    size += chunk.byteLength;
-    // uWS reuses the chunk's memory after this callback returns: copy it.
-    if (size > MAX_BODY) over = true;
-    else chunks.push(Buffer.from(chunk.slice(0)));
-    if (isLast) done(over ? undefined : Buffer.concat(chunks));
   });
 }
 

@@ -21,6 +21,14 @@ export interface NewDevice {
   scopes?: readonly Scope[];
 }
 
+/** A computer's credential for OpenCode's own clients, as `addComputer` makes it. */
+export interface NewComputer {
+  name: string;
+  scopes?: readonly Scope[];
+  /** `secretHash` of its secret (host/compat/credentials.ts). */
+  secretHash: string;
+}
+
 export interface DeviceRegistry {
   list(): Device[];
   get(id: string): Device | undefined;
@@ -28,6 +36,8 @@ export interface DeviceRegistry {
   /** The tombstone of a removed device with this key, if any. */
   revokedKey(publicKey: Uint8Array): RevokedDevice | undefined;
   add(device: NewDevice): Device;
+  /** Adds a computer that signs in with a secret instead of a key (host/compat/). */
+  addComputer(computer: NewComputer): Device;
   /** Notes that the device connected; written to disk at most once per `seenWriteMs`. */
   seen(id: string): void;
   revoke(query: string): DeviceMatch;
@@ -50,6 +60,9 @@ export interface RegistryOptions {
   watchIntervalMs?: number;
   seenWriteMs?: number;
 }
+
+/** The `platform` of a computer using OpenCode's own clients, as `devices` lists it. */
+export const COMPUTER_PLATFORM = 'opencode-client';
 
 const b64 = (key: Uint8Array) => Buffer.from(key).toString('base64url');
 const copy = (d: Device): Device => ({ ...d, scopes: [...d.scopes], ...(d.workspaces ? { workspaces: [...d.workspaces] } : {}) });
@@ -105,6 +118,14 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
     }
   };
 
+  const freshId = () => {
+    const taken = new Set(state.devices.map((d) => d.id));
+    let id: string;
+    do id = randomBytes(6).toString('hex');
+    while (taken.has(id));
+    return id;
+  };
+
   watchFile(path, { interval: opts.watchIntervalMs ?? 500, persistent: false }, reload);
 
   return {
@@ -120,12 +141,8 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
     },
     add(input) {
       const key = b64(input.publicKey);
-      const taken = new Set(state.devices.map((d) => d.id));
-      let id: string;
-      do id = randomBytes(6).toString('hex');
-      while (taken.has(id));
       const device: Device = {
-        id,
+        id: freshId(),
         name: input.name,
         platform: input.platform,
         publicKey: key,
@@ -136,6 +153,20 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
         // A key pairs once: pairing again replaces the old entry and lifts a removal.
         f.devices = f.devices.filter((d) => d.publicKey !== key);
         f.revoked = f.revoked.filter((r) => r.publicKey !== key);
+        f.devices.push(device);
+      }));
+      return device;
+    },
+    addComputer(input) {
+      const device: Device = {
+        id: freshId(),
+        name: input.name,
+        platform: COMPUTER_PLATFORM,
+        secretHash: input.secretHash,
+        pairedAt: now().toISOString(),
+        scopes: [...new Set(input.scopes ?? DEFAULT_SCOPES)],
+      };
+      adopt(updateDevicesFile(dataDir, (f) => {
         f.devices.push(device);
       }));
       return device;

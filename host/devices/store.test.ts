@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { matchDevice, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile, type Device } from './store.ts';
+import { devicesPath, matchDevice, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile, writeDevicesFile, type Device } from './store.ts';
 
 const dev = (id: string, name: string): Device => ({
   id, name, platform: 'test', publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
@@ -72,4 +72,17 @@ test('setAccessInFile changes scopes (in canonical order) and workspaces, and li
   assert.throws(() => setAccessInFile(dir, 'a1', { workspaces: ['relative'] }), /"relative" is not an absolute path/);
   writeFileSync(join(dir, 'devices.json'), JSON.stringify({ version: 1, devices: [{ ...dev('a1', 'P'), workspaces: 'all' }], revoked: [] }));
   assert.throws(() => readDevicesFile(dir), /workspaces: expected a list/);
+});
+
+test('a computer has a secret hash instead of a key; removing it leaves no tombstone', (t) => {
+  const dir = tmp(t);
+  const computer = { id: 'c1', name: 'Laptop', platform: 'opencode-client', secretHash: 'h'.repeat(43), pairedAt: '2026-01-01T00:00:00Z', scopes: ['read'] };
+  writeDevicesFile(dir, { version: 1, devices: [computer as Device], revoked: [] });
+  assert.deepEqual(readDevicesFile(dir).devices, [computer]);
+  assert.equal(revokeInFile(dir, 'Laptop').ok, true);
+  assert.deepEqual(readDevicesFile(dir), { version: 1, devices: [], revoked: [] });
+  for (const bad of [{ ...computer, secretHash: undefined }, { ...computer, publicKey: 'k'.repeat(43) }]) {
+    writeFileSync(devicesPath(dir), JSON.stringify({ version: 1, devices: [bad], revoked: [] }));
+    assert.throws(() => readDevicesFile(dir), /devices\[0\]\.publicKey: expected either publicKey or secretHash/);
+  }
 });

@@ -16,8 +16,13 @@ export interface Device {
   id: string;
   name: string;
   platform: string;
-  /** The device's static X25519 public key, base64url. */
-  publicKey: string;
+  /** A phone's static X25519 public key, base64url; absent for a computer (`secretHash` instead). */
+  publicKey?: string;
+  /**
+   * A computer's credential for OpenCode's own clients (host/compat/): the SHA-256 of its secret,
+   * base64url. The secret itself is shown once and never stored.
+   */
+  secretHash?: string;
   /** ISO 8601 times. */
   pairedAt: string;
   lastSeen?: string;
@@ -95,11 +100,18 @@ function parseDevice(v: unknown, path: string): Device {
   const o: Obj = obj(v, path);
   const lastSeen = optStr(o, 'lastSeen', path, { max: 40 });
   const workspaces = o.workspaces === undefined ? undefined : list(o, 'workspaces', path, strItem({ min: 1, max: 4096 }), 64);
+  const id = str(o, 'id', path, TEXT);
+  const name = str(o, 'name', path, TEXT);
+  const platform = str(o, 'platform', path, { max: 200 });
+  const publicKey = optStr(o, 'publicKey', path, { min: 43, max: 43 });
+  const secretHash = optStr(o, 'secretHash', path, { min: 43, max: 43 });
+  // Exactly one way to prove who it is: a phone's key or a computer's secret.
+  if ((publicKey === undefined) === (secretHash === undefined)) throw new ProtocolError(`${path}.publicKey`, 'expected either publicKey or secretHash');
   return {
-    id: str(o, 'id', path, TEXT),
-    name: str(o, 'name', path, TEXT),
-    platform: str(o, 'platform', path, { max: 200 }),
-    publicKey: str(o, 'publicKey', path, { min: 43, max: 43 }),
+    id,
+    name,
+    platform,
+    ...(publicKey ? { publicKey } : { secretHash: secretHash! }),
     pairedAt: str(o, 'pairedAt', path, { max: 40 }),
     ...(lastSeen ? { lastSeen } : {}),
     scopes: list(o, 'scopes', path, (x, p) => oneOf({ x }, 'x', p, SCOPES), SCOPES.length),
@@ -147,6 +159,8 @@ export function revokeInFile(dataDir: string, query: string, now: Date = new Dat
   const { device } = match;
   updateDevicesFile(dataDir, (f) => {
     f.devices = f.devices.filter((d) => d.id !== device.id);
+    // A computer's secret is gone with its entry: no key to recognise it by later.
+    if (!device.publicKey) return;
     f.revoked = f.revoked.filter((r) => r.publicKey !== device.publicKey);
     f.revoked.push({ id: device.id, name: device.name, publicKey: device.publicKey, revokedAt: now.toISOString() });
   });

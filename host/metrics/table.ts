@@ -51,6 +51,12 @@ export const METRICS = {
       'no longer kept; restart: the host restarted since).',
     labels: { reason: RESUME_GAP_REASONS },
   },
+  compat_requests_total: {
+    type: 'counter',
+    help: 'Requests from OpenCode\'s own clients (host/compat/), by route (method and path pattern; "unlisted" for a refused ' +
+      'route) and the HTTP status answered.',
+    labels: { route: 'any', status: 'any' },
+  },
   uptime_seconds: { type: 'gauge', help: 'Seconds since the host started.' },
   open_connections: { type: 'gauge', help: 'Device connections open now.' },
 } as const satisfies Record<string, MetricSpec>;

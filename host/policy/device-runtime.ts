@@ -38,24 +38,39 @@ export interface DeviceRuntimeOptions {
 /** Sessions known to carry the host's rules, remembered per host run (bounded). */
 const REMEMBERED = 5000;
 
-export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
+/** Makes sure a session carries the host's rules before it is prompted (also used by host/compat/). */
+export interface SessionRules {
+  /** Appends the host's rules to the session unless it already ends with them. */
+  ensure(sessionId: string): Promise<void>;
+  /** Notes a session created with the host's rules. */
+  remember(sessionId: string): void;
+}
+
+export function sessionRulesKeeper(opts: Pick<DeviceRuntimeOptions, 'rulesFor' | 'log'> & { runtime: Pick<PolicyRuntime, 'getSession' | 'addSessionPermission'> }): SessionRules {
   const { runtime, log } = opts;
   const covered = new Set<string>();
   const remember = (id: string) => {
     covered.add(id);
     trimOldest(covered, REMEMBERED);
   };
-
-  const ensureRules = async (sessionId: string) => {
-    if (covered.has(sessionId)) return;
-    const session = await runtime.getSession(sessionId);
-    const rules = opts.rulesFor(session.directory);
-    if (!endsWithRules(session.permission, rules)) {
-      await runtime.addSessionPermission(sessionId, rules);
-      log.info('gave a session the host\'s permission rules', { sessionId, directory: session.directory });
-    }
-    remember(sessionId);
+  return {
+    remember,
+    async ensure(sessionId) {
+      if (covered.has(sessionId)) return;
+      const session = await runtime.getSession(sessionId);
+      const rules = opts.rulesFor(session.directory);
+      if (!endsWithRules(session.permission, rules)) {
+        await runtime.addSessionPermission(sessionId, rules);
+        log.info('gave a session the host\'s permission rules', { sessionId, directory: session.directory });
+      }
+      remember(sessionId);
+    },
   };
+}
+
+export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
+  const { runtime } = opts;
+  const rules = sessionRulesKeeper(opts);
 
   return {
     listSessions: () => runtime.listSessions(),
@@ -65,11 +80,11 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
     sessionStatus: async (sessionId) => runtime.sessionStatus(runtimeId(sessionId, 'session')),
     async createSession(title, directory, metadata) {
       const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory), metadata);
-      remember(session.id);
+      rules.remember(session.id);
       return session;
     },
     async prompt(sessionId, text, promptOpts) {
-      await ensureRules(runtimeId(sessionId, 'session'));
+      await rules.ensure(runtimeId(sessionId, 'session'));
       await runtime.prompt(sessionId, text, promptOpts);
     },
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),

@@ -61,3 +61,18 @@ function byteLength(body: string | Uint8Array | undefined): number {
   if (body === undefined) return 0;
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }
+
+/** Collects the request body; `undefined` when it is larger than `max` bytes. */
+export function readBody(res: HttpResponse, state: RequestState, max: number, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (state.aborted) return;
+    size += chunk.byteLength;
+    // uWS reuses the chunk's memory after this callback returns: copy it.
+    if (size > max) over = true;
+    else chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(over ? undefined : Buffer.concat(chunks));
+  });
+}

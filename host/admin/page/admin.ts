@@ -6,7 +6,7 @@
 // fragment (#login=…); the page trades it for a session cookie (which it never sees) and a key it
 // keeps in this origin's localStorage and sends with every call.
 import type { CounterName, DailyName } from '../../../shared/protocol/metrics.ts';
-import type { AdminOffer, AdminView, DeviceView, PendingView, RecentSession } from './wire.ts';
+import type { AdminComputer, AdminOffer, AdminView, DeviceView, PendingView, RecentSession } from './wire.ts';
 
 const API = '/admin/api/';
 const HEADERS = { 'X-OpenWork-Admin': '1' };
@@ -175,6 +175,18 @@ function renderOffer(offer: AdminOffer | null): void {
   ));
 }
 
+/** The credential, this once: the host keeps only a hash of the secret. */
+function renderComputer(c: AdminComputer): void {
+  const url = c.urls[0] ?? '';
+  const auth = `-u ${c.deviceId} -p ${c.secret}`;
+  $('computer').replaceChildren(
+    el('p', { text: `Credential for ${c.name} (device ${c.deviceId}). Copy it now: the secret is shown only this once. On that computer run:` }),
+    el('p', { class: 'link' }, el('code', { text: `opencode attach ${url} ${auth}` })),
+    el('p', { class: 'link' }, el('code', { text: `opencode run --attach ${url} ${auth} "your task"` })),
+    el('p', { class: 'muted', text: 'It is listed below with the phones: limit its scopes and workspaces, or remove it, there.' }),
+  );
+}
+
 function renderPending(pending: PendingView[]): void {
   const box = $('pending');
   if (!pending.length) {
@@ -338,6 +350,19 @@ async function refresh(): Promise<void> {
 }
 
 $('new-offer').addEventListener('click', () => act('POST', 'offer'));
+$('computer-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $('computer-name') as HTMLInputElement;
+  call<AdminComputer>('POST', 'computers', { name: input.value }).then(
+    (made) => {
+      input.value = '';
+      showError('');
+      renderComputer(made);
+      return refresh();
+    },
+    (err: unknown) => showError(messageOf(err)),
+  );
+});
 // A link pasted into this tab only changes the fragment: no new page load.
 window.addEventListener('hashchange', () => signInFromLink().then(refresh));
 await signInFromLink();

@@ -48,6 +48,16 @@ export interface DeviceView {
   workspaces?: string[];
 }
 
+/** A computer's credential for OpenCode's own clients, shown once (host/compat/computers.ts). */
+export interface AdminComputer {
+  deviceId: string;
+  name: string;
+  secret: string;
+  scopes: Scope[];
+  /** The layer's URLs, best first. */
+  urls: string[];
+}
+
 export interface AdminView {
   host: { name: string; version: string; urls: string[]; workspaces: string[]; permissionTimeoutSeconds: number };
   runtime: RuntimeStatus;
