@@ -24,7 +24,7 @@ import { countRuntimeEvents } from './metrics/runtime-counters.ts';
 import { readHostPolicy } from './policy/config-file.ts';
 import { deviceRuntime } from './policy/device-runtime.ts';
 import { runtimeConfigContent, sessionRules } from './policy/rules.ts';
-import { startPermissionTimeouts } from './policy/timeouts.ts';
+import { startPermissionTimeouts, startQuestionTimeouts } from './policy/timeouts.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
 import { nodeBackend } from './crypto/node-backend.ts';
@@ -145,6 +145,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     log: log.child('policy'),
     onTimeout: () => metrics.inc('permission_answers_total', { answer: 'timeout' }),
   });
+  // The agent's questions wait no longer than permission requests: nobody answering dismisses them.
+  const questionTimeouts = startQuestionTimeouts({ runtime: runtime.bridge, timeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('policy') });
   const count = countRuntimeEvents(metrics);
   // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
   const stopCounting = runtime.bridge.onEvent((event) => {
@@ -181,6 +183,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       log: log.child('relay'),
       permissionDeadline: (id) => timeouts.deadlineOf(id),
       answeredByTimeout: (id) => timeouts.answeredByTimeout(id),
+      questionDeadline: (id) => questionTimeouts.deadlineOf(id),
+      dismissedByTimeout: (id) => questionTimeouts.answeredByTimeout(id),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     const r = relay;
@@ -229,6 +233,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     stopFollowing?.();
     stopCounting();
     timeouts.stop();
+    questionTimeouts.stop();
     stopWatchingTls?.();
     trust?.close();
     control?.remove();
@@ -258,6 +263,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         stopFollowing?.();
         stopCounting();
         timeouts.stop();
+        questionTimeouts.stop();
         await advertiser?.stop();
         stopWatchingTls?.();
         trust?.close();

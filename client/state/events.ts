@@ -26,6 +26,10 @@ const SPECS: Record<RelayRuntimeEventType, Spec> = {
   'session.deleted': { sessionId: 's' },
   'permission.asked': { requestId: 's', sessionId: 's', permission: 's', patterns: 'a', always: 'a', metadata: 'o', deadline: 'n?' },
   'permission.replied': { requestId: 's', sessionId: 's', reply: 's', by: 's?' },
+  // Questions are read by shared/protocol/questions.ts (sync.ts), not here.
+  'question.asked': { requestId: 's', sessionId: 's', questions: 'l' },
+  'question.replied': { requestId: 's', sessionId: 's', answers: 'l' },
+  'question.rejected': { requestId: 's', sessionId: 's', by: 's?' },
   'runtime.reconnected': {},
 };
 

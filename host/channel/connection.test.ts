@@ -34,7 +34,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  const gate = createWorkspaceGate({ workspaces: () => ['/w'], runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
+  const gate = createWorkspaceGate({ workspaces: () => ['/w'], runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const conns: Connection[] = [];

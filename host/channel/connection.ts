@@ -39,6 +39,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { EventHub, EventView, Resume, Subscriber } from './hub.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
@@ -71,6 +72,8 @@ export interface ChannelContext {
   welcomeInfo(): { host: HostInfo; runtime: RuntimeStatus };
   /** Permission requests waiting for an answer now, for a device that must reload (`resync`). */
   pendingPermissions(): PermissionAskedEvent[];
+  /** The agent's questions waiting for an answer now, likewise (absent: none are kept). */
+  pendingQuestions?(): QuestionAskedEvent[];
   /** Whether the device's access changed since it last connected (and forgets that it did): it reloads everything. */
   takeAccessChange(deviceId: string): boolean;
   log: Logger;
@@ -366,6 +369,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
         t: 'resync', reason: resume.reason, seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),
         permissions: ctx.pendingPermissions().filter((p) => accepts(p as unknown as EventView)),
+        questions: (ctx.pendingQuestions?.() ?? []).filter((q) => accepts(q as unknown as EventView)),
       });
     }
     ctx.hub.add(subscriber);

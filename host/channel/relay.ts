@@ -2,7 +2,7 @@
  * The relay as one piece for the composition root: the host key, pairing offers and approvals,
  * the device registry, the `/relay` WebSocket route, the runtime's events fanned out to every
  * approved device, the task ledger that runs each task once, and the host's record of waiting
- * permission requests. Removing a device (here or with the `revoke` command in another process)
+ * permission requests and of the agent's questions. Removing a device (here or with the `revoke` command in another process)
  * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
  * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
  * lists the new access and its `resync` (reason `access`) makes it reload what it shows. Until then
@@ -22,6 +22,7 @@ import { openDeviceRegistry, type DeviceRegistry } from '../devices/registry.ts'
 import { attachRelaySocket } from '../server/socket.ts';
 import { createRouter, type RuntimeCalls } from '../rpc/router.ts';
 import { createPermissionGrants, type PermissionGrants, type PermissionNotice, type PermissionRuntime } from '../rpc/permissions.ts';
+import { createQuestionDesk, type QuestionDesk, type QuestionNotice, type QuestionRuntime } from '../rpc/questions.ts';
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
@@ -35,7 +36,7 @@ import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface RelayRuntime
-  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
+  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, QuestionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 
@@ -69,6 +70,9 @@ export interface RelayOptions {
   permissionDeadline?(requestId: string): number | undefined;
   /** Whether the host's timeout answered a request: its `permission.replied` then says `by: "timeout"`. */
   answeredByTimeout?(requestId: string): boolean;
+  /** The same two for the agent's questions: their `question.rejected` says `by: "timeout"`. */
+  questionDeadline?(requestId: string): number | undefined;
+  dismissedByTimeout?(requestId: string): boolean;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
   journal?: HubOptions;
 }
@@ -88,6 +92,7 @@ export interface Relay {
   devices: DeviceRegistry;
   hub: EventHub;
   permissions: PermissionGrants;
+  questions: QuestionDesk;
   tasks: TaskService;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
@@ -108,29 +113,35 @@ export function createRelay(opts: RelayOptions): Relay {
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
   /** A permission event as devices get it: a question with its deadline, an answer with who gave it. */
-  const forDevices = <E extends RelayRuntimeEvent | PermissionNotice>(event: E): E => {
-    if (event.type === 'permission.asked') {
-      const deadline = opts.permissionDeadline?.(event.requestId);
+  const forDevices = <E extends RelayRuntimeEvent | PermissionNotice | QuestionNotice>(event: E): E => {
+    if (event.type === 'permission.asked' || event.type === 'question.asked') {
+      const deadline = event.type === 'permission.asked' ? opts.permissionDeadline?.(event.requestId) : opts.questionDeadline?.(event.requestId);
       return deadline === undefined ? event : { ...event, deadline };
     }
     if (event.type === 'permission.replied' && opts.answeredByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
+    if (event.type === 'question.rejected' && opts.dismissedByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
     return event;
   };
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
+  const questions = createQuestionDesk(opts.runtime, log.child('questions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
   const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
-    runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    runtime: opts.runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     gate.observe(event);
+    questions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
-    if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+    if (event.type === 'runtime.reconnected') {
+      void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+      void questions.sync('the host lost contact with the runtime, which no longer has this question');
+    }
   });
 
   let runtimeState = opts.runtimeStatus();
@@ -147,6 +158,7 @@ export function createRelay(opts: RelayOptions): Relay {
     }
     if (wasReady) return;
     void permissions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this request`);
+    void questions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this question`);
     void tasks.reconcile();
   };
   const stopRemovals = devices.onRemoved((device) =>
@@ -168,6 +180,7 @@ export function createRelay(opts: RelayOptions): Relay {
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending().map(forDevices),
+        pendingQuestions: () => questions.pending().map(forDevices),
         takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
           host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
@@ -177,7 +190,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, tasks,
+    identity, offers, approvals, devices, hub, permissions, questions, tasks,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();

@@ -6,7 +6,7 @@ import { createWorkspaceGate } from './workspaces.ts';
 
 const gate = createWorkspaceGate({
   workspaces: () => ['/ws/a', '/ws/b'],
-  runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
+  runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
 });
 gate.observe({ type: 'session.updated', sessionId: 'ses_a', title: 'a', directory: '/ws/a', time: { created: 1, updated: 1 } });
 gate.observe({ type: 'session.updated', sessionId: 'ses_b', title: 'b', directory: '/ws/b', time: { created: 1, updated: 1 } });

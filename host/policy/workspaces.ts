@@ -21,6 +21,7 @@ import type { Device } from '../devices/store.ts';
 export interface GateRuntime {
   getSession(sessionId: string): Promise<{ directory: string }>;
   listPermissions(): Promise<PermissionsList<{ id: string; sessionID: string }>>;
+  listQuestions(): Promise<PermissionsList<{ id: string; sessionID: string }>>;
 }
 
 export interface WorkspaceGate {
@@ -32,7 +33,7 @@ export interface WorkspaceGate {
   visibleSessions<S>(listed: SessionsList<S>, device: Pick<Device, 'workspaces'>): SessionsList<S>;
   /** Whether an event may go to the device: events of unknown sessions are withheld from limited devices. */
   allowsEvent(event: Readonly<Record<string, unknown>>, device: Pick<Device, 'workspaces'>): boolean;
-  /** Learns session directories and which session a permission request belongs to. */
+  /** Learns session directories and which session a permission request or question belongs to. */
   observe(event: RelayRuntimeEvent): void;
 }
 
@@ -60,14 +61,14 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
     remember(directories, sessionId, directory);
     return directory;
   };
-  const sessionOfRequest = async (requestId: string): Promise<string> => {
+  const sessionOfRequest = async (requestId: string, what: 'permission request' | 'question' = 'permission request'): Promise<string> => {
     const known = requestSessions.get(requestId);
     if (known !== undefined) return known;
-    const list = await opts.runtime.listPermissions();
+    const list = await (what === 'question' ? opts.runtime.listQuestions() : opts.runtime.listPermissions());
     const listed = requestIn(list, requestId);
     // Its session, so its workspace, cannot be told: refused (a limited device gets nothing it may not have).
-    if (listed === 'unseen') throw unseenError(requestId, list);
-    if (!listed) throw new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
+    if (listed === 'unseen') throw unseenError(requestId, list, what);
+    if (!listed) throw new RelayError('request.unknown', `no ${what} ${requestId} is waiting`);
     return listed.sessionID;
   };
   const refuse = (what: string): never => {
@@ -93,6 +94,10 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
           return;
         case 'permission.reply':
           if (!inside(await directoryOf(await sessionOfRequest(request.requestId)), mine)) refuse('the workspace of that session');
+          return;
+        case 'question.reply':
+        case 'question.reject':
+          if (!inside(await directoryOf(await sessionOfRequest(request.requestId, 'question')), mine)) refuse('the workspace of that session');
           return;
       }
     },
@@ -127,8 +132,8 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; workspaces: ()
     },
     observe(event) {
       if (event.type === 'session.updated' && event.directory) remember(directories, event.sessionId, event.directory);
-      else if (event.type === 'permission.asked') remember(requestSessions, event.requestId, event.sessionId);
-      else if (event.type === 'permission.replied') requestSessions.delete(event.requestId);
+      else if (event.type === 'permission.asked' || event.type === 'question.asked') remember(requestSessions, event.requestId, event.sessionId);
+      else if (event.type === 'permission.replied' || event.type === 'question.replied' || event.type === 'question.rejected') requestSessions.delete(event.requestId);
       else if (event.type === 'session.deleted') directories.delete(event.sessionId);
     },
   };

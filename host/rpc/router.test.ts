@@ -34,10 +34,15 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
   };
   const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
+  const questions = {
+    reply: async (...a: unknown[]) => void calls.push(['question.reply', ...a]),
+    reject: async (...a: unknown[]) => void calls.push(['question.reject', ...a]),
+  };
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
       listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b' }, { id: 'per_a', sessionID: 'ses_a' }], unavailable: [], unseen: [] }),
+      listQuestions: async () => ({ requests: [{ id: 'que_b', sessionID: 'ses_b' }, { id: 'que_a', sessionID: 'ses_a' }], unavailable: [], unseen: [] }),
     },
     workspaces: () => ['/a', '/b'],
   });
@@ -56,7 +61,7 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     log: silentLogger,
   });
-  const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
+  const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
   return { router, calls };
 }
 
@@ -69,9 +74,11 @@ test('each request maps to its runtime call', async () => {
   assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
   assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
+  assert.deepEqual(await router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, device), {});
+  assert.deepEqual(await router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, device), {});
   assert.deepEqual(calls, [
     ['listSessions'], ['messages', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
-    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined],
+    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined], ['question.reply', 'que_a', [['Yes']]], ['question.reject', 'que_a'],
   ]);
 });
 
@@ -109,6 +116,7 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   assert.deepEqual(calls.at(-1), ['createSession', undefined, '/b'], 'its own first workspace is its default');
   await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b' }, limited);
   await router.handle({ t: 'permission.reply', id: '1', requestId: 'per_b', reply: 'once' }, limited);
+  await router.handle({ t: 'question.reply', id: '1', requestId: 'que_b', answers: [['Yes']] }, limited);
   calls.length = 0;
   const refused = (e: unknown) => e instanceof RelayError && e.code === 'scope.denied' && /workspace/.test(e.message);
   await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/a' }, limited), refused);
@@ -116,6 +124,8 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   await assert.rejects(router.handle({ t: 'session.abort', id: '1', sessionId: 'ses_a' }, limited), refused);
   await assert.rejects(router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'ses_a', text: 'x' }, limited), refused);
   await assert.rejects(router.handle({ t: 'permission.reply', id: '1', requestId: 'per_a', reply: 'once' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, limited), refused);
+  await assert.rejects(router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, limited), refused);
   assert.deepEqual(calls, [], 'nothing reached the runtime');
 });
 

@@ -16,6 +16,7 @@ import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
+import type { QuestionDesk } from './questions.ts';
 
 /** The runtime bridge's calls the router makes (host/runtime/bridge.ts fits). */
 export interface RuntimeCalls {
@@ -32,6 +33,8 @@ export interface RouterOptions {
   /** `session.create` with a key. */
   sessions: KeyedSessions;
   permissions: PermissionGrants;
+  /** The agent's questions. */
+  questions: Pick<QuestionDesk, 'reply' | 'reject'>;
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
   runtimeStatus: () => RuntimeStatus;
@@ -84,6 +87,12 @@ export function createRouter(opts: RouterOptions): Router {
           return tasks.submit(request.taskId, request.sessionId, request.text);
         case 'permission.reply':
           await permissions.reply(request.requestId, request.reply, request.message);
+          return {};
+        case 'question.reply':
+          await opts.questions.reply(request.requestId, request.answers);
+          return {};
+        case 'question.reject':
+          await opts.questions.reject(request.requestId);
           return {};
       }
     },

@@ -7,6 +7,7 @@
 import { isErrorCode, type ErrorCode } from './errors.ts';
 import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem, type Obj } from './guard.ts';
 import type { PermissionAskedEvent } from './runtime-events.ts';
+import { parseAnswers, parsePendingQuestion, type QuestionAnswers, type QuestionAskedEvent } from './questions.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Ids made by either side: request ids, task ids, session ids. */
@@ -46,7 +47,11 @@ export type Request =
   | { t: 'session.messages'; id: string; sessionId: string }
   | { t: 'session.abort'; id: string; sessionId: string }
   | { t: 'task.submit'; id: string; taskId: string; sessionId: string; text: string }
-  | { t: 'permission.reply'; id: string; requestId: string; reply: PermissionReply; message?: string };
+  | { t: 'permission.reply'; id: string; requestId: string; reply: PermissionReply; message?: string }
+  /** `answers`: one list per question, in order, of chosen labels or typed text (questions.ts). */
+  | { t: 'question.reply'; id: string; requestId: string; answers: QuestionAnswers }
+  /** Dismisses the question: the runtime ends the agent's turn. */
+  | { t: 'question.reject'; id: string; requestId: string };
 
 export type RequestType = Request['t'];
 
@@ -60,6 +65,8 @@ export const REQUEST_SCOPE: Record<RequestType, Scope | null> = {
   'session.abort': 'run',
   'task.submit': 'run',
   'permission.reply': 'approve',
+  'question.reply': 'approve',
+  'question.reject': 'approve',
 };
 
 export const REQUEST_TYPES = Object.keys(REQUEST_SCOPE) as RequestType[];
@@ -90,6 +97,10 @@ export function parseRequest(v: unknown): Request {
         reply: oneOf(o, 'reply', p, PERMISSION_REPLIES),
         message: optStr(o, 'message', p, { max: 2000 }),
       };
+    case 'question.reply':
+      return { t, id, requestId: runtimeId(o, 'requestId', p), answers: parseAnswers(o, 'answers', p) };
+    case 'question.reject':
+      return { t, id, requestId: runtimeId(o, 'requestId', p) };
   }
 }
 
@@ -128,6 +139,8 @@ export interface Resync {
   sessions?: string[];
   /** Every permission request that waits for an answer now; any other the device shows is gone. */
   permissions: PermissionAskedEvent[];
+  /** Every question of the agent that waits for an answer now (absent from hosts older than questions). */
+  questions?: QuestionAskedEvent[];
 }
 
 /**
@@ -250,6 +263,7 @@ export function parseHostMessage(v: unknown): HostMessage {
         seq: int(o, 'seq', p, { min: 0 }),
         ...(sessions ? { sessions } : {}),
         permissions: list(o, 'permissions', p, parsePendingPermission, 1000),
+        ...(o.questions === undefined ? {} : { questions: list(o, 'questions', p, parsePendingQuestion, 1000) }),
       };
     }
   }

@@ -5,6 +5,8 @@
  * the field, an event the host does not relay maps to nothing.
  * @module
  */
+import { ProtocolError, list } from './guard.ts';
+import { parseAnswers, parseQuestionInfo, QUESTION_LIMITS, type QuestionAskedEvent, type QuestionRejectedEvent, type QuestionRepliedEvent } from './questions.ts';
 
 export type ToolStatus = 'pending' | 'running' | 'completed' | 'error';
 export type PermissionReply = 'once' | 'always' | 'reject';
@@ -72,6 +74,8 @@ export interface ToolUpdatedEvent {
   output?: string;
   error?: string;
   time?: { start: number; end?: number };
+  /** The `question` tool's answers, one list per question, once it completed. */
+  answers?: string[][];
 }
 
 export interface FileEditedEvent {
@@ -181,6 +185,9 @@ export type RelayRuntimeEvent =
   | SessionDeletedEvent
   | PermissionAskedEvent
   | PermissionRepliedEvent
+  | QuestionAskedEvent
+  | QuestionRepliedEvent
+  | QuestionRejectedEvent
   | RuntimeReconnectedEvent;
 
 export type RelayRuntimeEventType = RelayRuntimeEvent['type'];
@@ -326,7 +333,34 @@ const MAPPERS: Record<string, Mapper> = {
     if (reply !== 'once' && reply !== 'always' && reply !== 'reject') throw new TypeError(`${at}.reply must be once, always or reject`);
     return [{ type: 'permission.replied', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at), reply }];
   },
+  'question.asked': (p, _k, at) => {
+    const tool = p.tool === undefined ? undefined : obj(p.tool, `${at}.tool`);
+    return [{
+      type: 'question.asked',
+      requestId: str(p, 'id', at),
+      sessionId: str(p, 'sessionID', at),
+      questions: guarded(() => list(p, 'questions', at, parseQuestionInfo, QUESTION_LIMITS.questions)),
+      ...(tool ? { tool: { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) } } : {}),
+    }];
+  },
+  'question.replied': (p, _k, at) => [{
+    type: 'question.replied',
+    requestId: str(p, 'requestID', at),
+    sessionId: str(p, 'sessionID', at),
+    answers: guarded(() => parseAnswers(p, 'answers', at)),
+  }],
+  'question.rejected': (p, _k, at): QuestionRejectedEvent[] => [{ type: 'question.rejected', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at) }],
 };
+
+/** The protocol's own guards throw ProtocolError; this module's contract is a TypeError naming the field. */
+function guarded<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new TypeError(err.message);
+    throw err;
+  }
+}
 
 function mapPart(part: Obj, at: string): RelayRuntimeEvent[] {
   const kind = str(part, 'type', at);
@@ -360,19 +394,23 @@ function toolUpdated(part: Obj, at: string): ToolUpdatedEvent {
   const output = status === 'completed' ? str(state, 'output', where) : status === 'running' ? optStr(metadata ?? {}, 'output', `${where}.metadata`) : undefined;
   const time = state.time === undefined ? undefined : obj(state.time, `${where}.time`);
   const end = time && optNum(time, 'end', `${where}.time`);
+  const tool = str(part, 'tool', at);
+  // The question tool keeps the answers given in its metadata; its output is prose for the model.
+  const answers = tool === 'question' && status === 'completed' && metadata?.answers !== undefined ? guarded(() => parseAnswers(metadata, 'answers', `${where}.metadata`)) : undefined;
   return {
     type: 'tool.updated',
     sessionId: str(part, 'sessionID', at),
     messageId: str(part, 'messageID', at),
     partId: str(part, 'id', at),
     callId: str(part, 'callID', at),
-    tool: str(part, 'tool', at),
+    tool,
     status,
     input: state.input === undefined ? {} : obj(state.input, `${where}.input`),
     ...(title !== undefined ? { title } : {}),
     ...(output !== undefined ? { output } : {}),
     ...(status === 'error' ? { error: str(state, 'error', where) } : {}),
     ...(time ? { time: { start: num(time, 'start', `${where}.time`), ...(end !== undefined ? { end } : {}) } } : {}),
+    ...(answers ? { answers } : {}),
   };
 }
 
