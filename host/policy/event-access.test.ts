@@ -26,6 +26,18 @@ test('permission requests go only to devices with approve; their outcome to read
   assert.equal(receives(['run'])(outcome('ses_a')), false);
 });
 
+test("the agent's questions go only to devices with approve; their outcome to read or approve", () => {
+  const question = { type: 'question.asked', requestId: 'que_1', sessionId: 'ses_a', questions: [] };
+  assert.equal(receives(['read', 'run'])(question), false);
+  assert.equal(receives(['approve'])(question), true);
+  for (const type of ['question.replied', 'question.rejected', 'question.expired']) {
+    const done = { type, requestId: 'que_1', sessionId: 'ses_a' };
+    assert.equal(receives(['read'])(done), true, type);
+    assert.equal(receives(['approve'])(done), true, type);
+    assert.equal(receives(['run'])(done), false, type);
+  }
+});
+
 test('what a session shows needs read; host-wide news goes to every device', () => {
   assert.equal(receives(['read'])(part('ses_a')), true);
   for (const scopes of [[], ['run'], ['approve'], ['run', 'approve']] as Scope[][]) {

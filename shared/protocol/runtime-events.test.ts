@@ -153,3 +153,22 @@ test('malformed events throw a TypeError naming the field', () => {
     assert.throws(() => mapRuntimeEvent(raw), (err: unknown) => err instanceof TypeError && message.test(err.message), JSON.stringify(raw));
   }
 });
+
+// Recorded from `opencode serve` 1.18.33 with the fake model's `[question]` (questions shortened).
+const Q = [{ question: 'Which plan should I follow?', header: 'Plan', options: [{ label: 'Small fix', description: 'Change only the failing function' }, { label: 'Refactor', description: 'Rewrite the module first' }] }, { question: 'Which checks?', header: 'Checks', options: [{ label: 'Unit tests', description: 'The fast suite' }], multiple: true }];
+
+test("the agent's questions map to question events, and the question tool's card carries the answers given", () => {
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q1', type: 'question.asked', properties: { id: 'que_1', sessionID: S, questions: Q, tool: { messageID: 'msg_a6', callID: 'call_fake_1' } } }), [
+    { type: 'question.asked', requestId: 'que_1', sessionId: S, questions: Q, tool: { messageId: 'msg_a6', callId: 'call_fake_1' } },
+  ]);
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q2', type: 'question.replied', properties: { sessionID: S, requestID: 'que_1', answers: [['Refactor'], ['Unit tests']] } }), [
+    { type: 'question.replied', requestId: 'que_1', sessionId: S, answers: [['Refactor'], ['Unit tests']] },
+  ]);
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q3', type: 'question.rejected', properties: { sessionID: S, requestID: 'que_1' } }), [{ type: 'question.rejected', requestId: 'que_1', sessionId: S }]);
+  const [card] = mapRuntimeEvent({
+    id: 'evt_q4', type: 'message.part.updated',
+    properties: { sessionID: S, part: { type: 'tool', tool: 'question', callID: 'call_fake_1', id: 'prt_q', sessionID: S, messageID: 'msg_a6', state: { status: 'completed', input: { questions: Q }, output: 'User has answered your questions: …', title: 'Asked 2 questions', metadata: { answers: [['Refactor'], ['Unit tests']], truncated: false }, time: { start: 1, end: 2 } } } },
+  });
+  assert.deepEqual(card && card.type === 'tool.updated' && card.answers, [['Refactor'], ['Unit tests']]);
+  assert.throws(() => mapRuntimeEvent({ type: 'question.asked', properties: { id: 'que_2', sessionID: S, questions: [{ question: 'x', header: 'h', options: 'none' }] } }), TypeError);
+});
