@@ -8,6 +8,7 @@ import { batch } from 'solid-js';
 import type { Welcome } from '../../shared/channel/client.ts';
 import { parsePermissionExpired, type Resync } from '../../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { isQuestionEvent, parseQuestionEvent, type QuestionEvent } from '../../shared/protocol/questions.ts';
 import type { LinkHandlers } from '../net/host-link.ts';
 import type { Approvals } from './approvals.ts';
 import type { ConnectionStore } from './connection.ts';
@@ -16,6 +17,7 @@ import type { HealthStore } from './health.ts';
 import type { Hosts } from './hosts.ts';
 import type { Link } from './link.ts';
 import type { Outbox } from './outbox.ts';
+import type { Questions } from './questions.ts';
 import type { SessionList } from './session-list.ts';
 import type { Timelines } from './timelines.ts';
 
@@ -27,6 +29,7 @@ export interface SyncDeps {
   list: SessionList;
   timelines: Timelines;
   approvals: Approvals;
+  questions: Questions;
   outbox: Pick<Outbox, 'kick'>;
 }
 
@@ -40,7 +43,7 @@ export interface Sync {
 }
 
 export function createSync(deps: SyncDeps): Sync {
-  const { connection, hosts, health, list, timelines, approvals } = deps;
+  const { connection, hosts, health, list, timelines, approvals, questions } = deps;
   const generation = deps.link.generation;
   /** Resyncs under way: the app is catching up until they are done and the list is fresh. */
   let resyncing = 0;
@@ -73,6 +76,7 @@ export function createSync(deps: SyncDeps): Sync {
     try {
       const gen = generation();
       approvals.resync(resync.permissions);
+      questions.resync(resync.questions ?? []);
       await Promise.all([refreshSessions(), timelines.reload(resync.sessions)]);
       if (gen !== generation() || list.error() || timelines.failed()) {
         throw new Error('the reload did not complete'); // keep the old resume point: resync again next time
@@ -83,7 +87,28 @@ export function createSync(deps: SyncDeps): Sync {
     }
   };
 
+  /** The agent's questions: read with their own parser, so a malformed one is dropped whole. */
+  const onQuestion = (event: QuestionEvent) => {
+    if (event.type === 'question.asked') questions.asked(event);
+    else if (event.type === 'question.replied') questions.drop(event.requestId);
+    // Dismissed by the host's timeout: kept in view as timed out, not silently gone.
+    else if (event.type === 'question.rejected') {
+      if (event.by === 'timeout') questions.end(event.requestId, 'nobody answered in time, so your computer dismissed it and the agent stopped', true);
+      else questions.drop(event.requestId);
+    } else questions.end(event.requestId, event.reason);
+  };
+
   const onEvent = (raw: Record<string, unknown>) => {
+    if (isQuestionEvent(raw)) {
+      let event: QuestionEvent;
+      try {
+        event = parseQuestionEvent(raw);
+      } catch {
+        return; // malformed: nothing this phone could show or answer
+      }
+      batch(() => onQuestion(event));
+      return;
+    }
     if (raw.type === 'permission.expired') {
       try {
         const { requestId, reason } = parsePermissionExpired(raw);
@@ -113,6 +138,7 @@ export function createSync(deps: SyncDeps): Sync {
     else if (event.type === 'session.idle') {
       health.idle(event.sessionId);
       approvals.sessionEnded(event.sessionId);
+      questions.sessionEnded(event.sessionId);
       timelines.refetch(event.sessionId); // the final state, for the cache: one fetch per finished turn
       deps.outbox.kick(); // a task waiting for this turn to end may go now
     }

@@ -41,6 +41,8 @@ export interface ToolView {
   error?: string;
   /** A unified diff of the file this call changed, when the runtime gave one. */
   diff?: string;
+  /** The `question` tool's answers, one list per question. */
+  answers?: string[][];
 }
 
 export interface ToolItem extends ItemBase {
@@ -212,6 +214,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
           ...(e.title !== undefined ? { title: e.title } : {}),
           ...(e.output !== undefined ? { output: e.output } : {}),
           ...(e.error !== undefined ? { error: e.error } : {}),
+          ...(e.answers !== undefined ? { answers: e.answers } : {}),
           ...(diffs.has(e.callId) ? { diff: diffs.get(e.callId) } : {}),
         };
         const known = tools.get(e.partId);

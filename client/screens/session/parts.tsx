@@ -1,4 +1,4 @@
-import { createEffect, createSignal, Show } from 'solid-js';
+import { createEffect, createSignal, For, Show } from 'solid-js';
 import { timeoutDenial } from '../../../shared/protocol/permission-timeout.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
@@ -65,12 +65,14 @@ const TOOL_LABEL: Record<string, string> = {
   todowrite: 'Update todo list',
   todoread: 'Read todo list',
   task: 'Sub-agent',
+  question: 'Question',
 };
 
 const LONG_LINES = 12;
 const LONG_CHARS = 1200;
 
 function statusLabel(s: ToolView): string {
+  if (s.tool === 'question') return questionStatus(s);
   if (s.status === 'error') {
     if (timeoutDenial(s.error ?? '')) return 'Timed out';
     return /reject|denied|permission/i.test(s.error ?? '') ? 'Denied' : 'Failed';
@@ -111,8 +113,64 @@ function Output(props: { text: string }) {
   );
 }
 
+/** OpenCode's words for a dismissed question, and for a tool call cut by Stop. */
+const DISMISSED = /dismissed this question/i;
+const ABORTED = /aborted/i;
+
+function questionStatus(s: ToolView): string {
+  if (s.status === 'completed') return 'Answered';
+  if (s.status === 'error') return DISMISSED.test(s.error ?? '') ? 'Dismissed' : ABORTED.test(s.error ?? '') ? 'Stopped' : 'Failed';
+  return 'Waiting for you';
+}
+
+interface AskedQuestion {
+  question: string;
+  header?: string;
+}
+
+/** The questions the tool asked, from its input; what is not a question is left out. */
+function askedQuestions(input: Record<string, unknown>): AskedQuestion[] {
+  const list = Array.isArray(input.questions) ? (input.questions as unknown[]) : [];
+  return list.flatMap((q) => {
+    const o = q && typeof q === 'object' ? (q as Record<string, unknown>) : {};
+    return typeof o.question === 'string' ? [{ question: o.question, ...(typeof o.header === 'string' ? { header: o.header } : {}) }] : [];
+  });
+}
+
+/** The `question` tool in the transcript: each question and the answer given, not the tool's JSON. */
+function QuestionCard(props: { state: ToolView }) {
+  const s = props.state;
+  return (
+    <dl class="tool__questions">
+      <For each={askedQuestions(s.input)}>
+        {(q, i) => (
+          <>
+            <dt>{q.question}</dt>
+            <dd>
+              <Show when={s.answers} fallback={<span class="hint">{s.status === 'completed' ? 'No answer' : s.status === 'error' ? 'Not answered' : 'Waiting for your answer'}</span>}>
+                {(answers) => <>{answers()[i()]?.length ? answers()[i()]!.join(', ') : 'No answer'}</>}
+              </Show>
+            </dd>
+          </>
+        )}
+      </For>
+    </dl>
+  );
+}
+
 export function ToolPart(props: { state: ToolView }) {
   const s = props.state;
+  if (s.tool === 'question') {
+    return (
+      <div class="tool" data-status={s.status}>
+        <div class="tool__head">
+          <span class="tool__name">{TOOL_LABEL.question}</span>
+          <span class="chip" data-status={s.status}>{statusLabel(s)}</span>
+        </div>
+        <QuestionCard state={s} />
+      </div>
+    );
+  }
   const path = () => str(s.input, 'filePath', 'path', 'filepath');
   const diffLines = () => {
     if (s.diff) return parseDiff(s.diff);
