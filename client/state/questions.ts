@@ -38,18 +38,24 @@ export interface Questions {
   /** Dismisses the question: the agent's turn ends. */
   reject(request: QuestionAskedEvent): Promise<void>;
   dismissEnded(requestId: string): void;
+  /** Whether the tool call `callId` asked a question the host dismissed for want of an answer (seen live by this phone). */
+  timedOut(callId: string): boolean;
   reset(): void;
 }
 
 export function createQuestions(deps: { request: HostLink['request'] }): Questions {
   const [list, setList] = createSignal<readonly QuestionAskedEvent[]>([]);
   const [ended, setEnded] = createSignal<readonly EndedQuestion[]>([]);
+  /** Tool calls whose question timed out: the transcript's card says so even once the notice is dismissed (the runtime's own words say "dismissed"). */
+  const [timedOutCalls, setTimedOutCalls] = createSignal<ReadonlySet<string>>(new Set());
 
   const drop = (requestId: string) => setList(list().filter((q) => q.requestId !== requestId));
   const end = (requestId: string, reason: string, timedOut = false) => {
     const request = list().find((q) => q.requestId === requestId);
     batch(() => {
       drop(requestId);
+      const callId = request?.tool?.callId;
+      if (timedOut && callId) setTimedOutCalls(new Set([...timedOutCalls(), callId]));
       if (request && !ended().some((e) => e.request.requestId === requestId)) setEnded([...ended(), { request, reason, ...(timedOut ? { timedOut } : {}) }]);
     });
   };
@@ -84,9 +90,11 @@ export function createQuestions(deps: { request: HostLink['request'] }): Questio
     reply: (request, answers) => send(request, { t: 'question.reply', requestId: request.requestId, answers }),
     reject: (request) => send(request, { t: 'question.reject', requestId: request.requestId }),
     dismissEnded: (requestId) => setEnded(ended().filter((e) => e.request.requestId !== requestId)),
+    timedOut: (callId) => timedOutCalls().has(callId),
     reset() {
       setList([]);
       setEnded([]);
+      setTimedOutCalls(new Set<string>());
     },
   };
 }

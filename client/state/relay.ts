@@ -79,6 +79,8 @@ export interface RelayApp {
   /** Dismisses a question (the agent's turn ends). */
   rejectQuestion(request: QuestionAskedEvent): Promise<void>;
   dismissEndedQuestion(requestId: string): void;
+  /** Whether a `question` tool call's question timed out (questions.ts). */
+  questionTimedOut(callId: string): boolean;
   reconnectNow(): void;
   /** One request to the computer in use (for features with state of their own, such as metrics). */
   request: HostLink['request'];
@@ -185,6 +187,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     replyQuestion: questions.reply,
     rejectQuestion: questions.reject,
     dismissEndedQuestion: questions.dismissEnded,
+    questionTimedOut: questions.timedOut,
     reconnectNow: () => void (link.reconnectNow() || connectActive()),
     request,
     refreshSessions: sync.refreshSessions,

@@ -1,5 +1,6 @@
 import { createEffect, createSignal, For, Show } from 'solid-js';
 import { timeoutDenial } from '../../../shared/protocol/permission-timeout.ts';
+import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
 import { DiffView } from '../../ui/DiffView.tsx';
@@ -72,7 +73,6 @@ const LONG_LINES = 12;
 const LONG_CHARS = 1200;
 
 function statusLabel(s: ToolView): string {
-  if (s.tool === 'question') return questionStatus(s);
   if (s.status === 'error') {
     if (timeoutDenial(s.error ?? '')) return 'Timed out';
     return /reject|denied|permission/i.test(s.error ?? '') ? 'Denied' : 'Failed';
@@ -117,9 +117,12 @@ function Output(props: { text: string }) {
 const DISMISSED = /dismissed this question/i;
 const ABORTED = /aborted/i;
 
-function questionStatus(s: ToolView): string {
+function questionStatus(s: ToolView, timedOut: boolean): string {
   if (s.status === 'completed') return 'Answered';
-  if (s.status === 'error') return DISMISSED.test(s.error ?? '') ? 'Dismissed' : ABORTED.test(s.error ?? '') ? 'Stopped' : 'Failed';
+  if (s.status === 'error') {
+    if (DISMISSED.test(s.error ?? '')) return timedOut ? 'Timed out' : 'Dismissed';
+    return ABORTED.test(s.error ?? '') ? 'Stopped' : 'Failed';
+  }
   return 'Waiting for you';
 }
 
@@ -161,11 +164,12 @@ function QuestionCard(props: { state: ToolView }) {
 export function ToolPart(props: { state: ToolView }) {
   const s = props.state;
   if (s.tool === 'question') {
+    const { relay } = useApp();
     return (
       <div class="tool" data-status={s.status}>
         <div class="tool__head">
           <span class="tool__name">{TOOL_LABEL.question}</span>
-          <span class="chip" data-status={s.status}>{statusLabel(s)}</span>
+          <span class="chip" data-status={s.status}>{questionStatus(s, relay.questionTimedOut(s.callId))}</span>
         </div>
         <QuestionCard state={s} />
       </div>
