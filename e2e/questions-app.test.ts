@@ -1,10 +1,10 @@
 /**
  * The agent's questions (OpenCode's `question` tool) on the phone, against the REAL host and
  * runtime with the fake model asking (`[question]`), in Chromium: the sheet with the options and
- * their descriptions, several choices and a typed answer; "Later" leaves a banner and a badge; the
- * answer reaches the model in the tool result and the agent continues; the transcript shows the
- * questions and the answers, not JSON; a read-only phone is never asked; a dismissal ends the
- * turn; a question nobody answers counts down and reads timed out.
+ * their descriptions, several choices and a typed answer; "Later" leaves a banner and a badge; a
+ * reloaded app is asked again; the answer reaches the model in the tool result and the agent
+ * continues; the transcript shows the questions and the answers, not JSON; a read-only phone is
+ * never asked; a dismissal ends the turn; a question nobody answers counts down and reads timed out.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,6 +102,9 @@ describe('the agent’s questions on the phone', { timeout: 420_000 }, () => {
     assert.equal(await reader.getByRole('button', { name: 'Answer' }).count(), 0);
 
     await phone.getByRole('button', { name: 'Answer' }).click();
+    await sheet.waitFor(WAIT);
+    // Kept across a reconnect: a reloaded app gets it back from the host and asks again.
+    await phone.reload();
     await sheet.waitFor(WAIT);
     await sheet.getByRole('radio', { name: /^Refactor/ }).check();
     await sheet.getByRole('checkbox', { name: /^Unit tests/ }).check();
