@@ -7,7 +7,7 @@
 import { isErrorCode, type ErrorCode } from './errors.ts';
 import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem, type Obj } from './guard.ts';
 import type { PermissionAskedEvent } from './runtime-events.ts';
-import { parseAnswers, parsePendingQuestion, type QuestionAnswers, type QuestionAskedEvent } from './questions.ts';
+import { parsePendingQuestion, parseQuestionReplyParams, type QuestionAnswers, type QuestionAskedEvent } from './questions.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Ids made by either side: request ids, task ids, session ids. */
@@ -98,7 +98,7 @@ export function parseRequest(v: unknown): Request {
         message: optStr(o, 'message', p, { max: 2000 }),
       };
     case 'question.reply':
-      return { t, id, requestId: runtimeId(o, 'requestId', p), answers: parseAnswers(o, 'answers', p) };
+      return { t, id, requestId: runtimeId(o, 'requestId', p), ...parseQuestionReplyParams(o, p) };
     case 'question.reject':
       return { t, id, requestId: runtimeId(o, 'requestId', p) };
   }

@@ -108,32 +108,45 @@ export function parseAnswers(o: Obj, key: string, path: string): QuestionAnswers
   return list(o, key, path, (a, p) => list({ a }, 'a', p, strItem({ max: QUESTION_LIMITS.answer }), QUESTION_LIMITS.options + 1), QUESTION_LIMITS.questions);
 }
 
+/** Each question event's fields (all but `type`), by type: the shape a registry of events keys by type. */
+export interface QuestionEventFields {
+  'question.asked': Omit<QuestionAskedEvent, 'type'>;
+  'question.replied': Omit<QuestionRepliedEvent, 'type'>;
+  'question.rejected': Omit<QuestionRejectedEvent, 'type'>;
+  'question.expired': Omit<QuestionExpiredEvent, 'type'>;
+}
+
+const ref = (o: Obj, p: string) => ({ requestId: str(o, 'requestId', p, ID), sessionId: str(o, 'sessionId', p, ID) });
+
+/** One parser per question event: reads the fields (not `type`) and throws ProtocolError naming a bad one. */
+export const QUESTION_EVENT_PARSERS: { [K in keyof QuestionEventFields]: (o: Obj, path: string) => QuestionEventFields[K] } = {
+  'question.asked': (o, p) => {
+    const tool = o.tool === undefined ? undefined : obj(o.tool, `${p}.tool`);
+    const deadline = o.deadline === undefined ? undefined : int(o, 'deadline', p, { min: 0 });
+    return {
+      ...ref(o, p),
+      questions: list(o, 'questions', p, parseQuestionInfo, QUESTION_LIMITS.questions),
+      ...(tool ? { tool: { messageId: str(tool, 'messageId', `${p}.tool`, ID), callId: str(tool, 'callId', `${p}.tool`, { min: 1, max: 256 }) } } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+    };
+  },
+  'question.replied': (o, p) => ({ ...ref(o, p), answers: parseAnswers(o, 'answers', p) }),
+  'question.rejected': (o, p) => {
+    if (o.by !== undefined && o.by !== 'timeout') throw new ProtocolError(`${p}.by`, 'expected "timeout" or nothing');
+    return { ...ref(o, p), ...(o.by === 'timeout' ? { by: 'timeout' as const } : {}) };
+  },
+  'question.expired': (o, p) => ({ ...ref(o, p), reason: str(o, 'reason', p, { max: 4000 }) }),
+};
+
 /** Reads one of the four question events; throws ProtocolError naming the field when it is malformed. */
 export function parseQuestionEvent(event: Obj): QuestionEvent {
   const type = oneOf(event, 'type', 'event', QUESTION_EVENT_TYPES);
-  const p = `event(${type})`;
-  const requestId = str(event, 'requestId', p, ID);
-  const sessionId = str(event, 'sessionId', p, ID);
-  switch (type) {
-    case 'question.asked': {
-      const tool = event.tool === undefined ? undefined : obj(event.tool, `${p}.tool`);
-      const deadline = event.deadline === undefined ? undefined : int(event, 'deadline', p, { min: 0 });
-      return {
-        type, requestId, sessionId,
-        questions: list(event, 'questions', p, parseQuestionInfo, QUESTION_LIMITS.questions),
-        ...(tool ? { tool: { messageId: str(tool, 'messageId', `${p}.tool`, ID), callId: str(tool, 'callId', `${p}.tool`, ID) } } : {}),
-        ...(deadline !== undefined ? { deadline } : {}),
-      };
-    }
-    case 'question.replied':
-      return { type, requestId, sessionId, answers: parseAnswers(event, 'answers', p) };
-    case 'question.rejected': {
-      if (event.by !== undefined && event.by !== 'timeout') throw new ProtocolError(`${p}.by`, 'expected "timeout" or nothing');
-      return { type, requestId, sessionId, ...(event.by === 'timeout' ? { by: 'timeout' as const } : {}) };
-    }
-    case 'question.expired':
-      return { type, requestId, sessionId, reason: str(event, 'reason', p, { max: 4000 }) };
-  }
+  return { type, ...QUESTION_EVENT_PARSERS[type](event, `event(${type})`) } as QuestionEvent;
+}
+
+/** The parameters of `question.reply` (all but `t` and `id`); the request id is checked as a runtime id by the caller. */
+export function parseQuestionReplyParams(o: Obj, path: string): { answers: QuestionAnswers } {
+  return { answers: parseAnswers(o, 'answers', path) };
 }
 
 /** A pending question as `resync` lists it. */
