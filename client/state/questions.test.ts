@@ -19,7 +19,7 @@ test('an answer the host refuses as expired rejects, and the question shows why,
 });
 
 test("the host's timeout and a lost question end it with why; its tool call reads timed out only for the timeout", () => {
-  const questions = createQuestions({ request: () => Promise.resolve({}) });
+  const questions = createQuestions({ request: () => Promise.reject(new Error('no request in this test')) });
   questions.asked(asked('que_1'));
   questions.asked(asked('que_2'));
   questions.end('que_1', 'timeout');
