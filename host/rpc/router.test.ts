@@ -11,6 +11,7 @@ import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createRouter, type RouterOptions, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
+import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 
 const device = { id: 'dev_all', scopes: ['read', 'run', 'approve'] } as Device;
 /** May use /b only. */
@@ -55,10 +56,12 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     reply: async (...a: unknown[]) => void calls.push(['reply', ...a]),
     pending: () => [{ type: 'permission.asked', requestId: 'per_b', sessionId: 'ses_b', permission: 'bash', patterns: [], always: [], metadata: {} }],
   } as Partial<PermissionGrants> as PermissionGrants;
+  /** The agent's questions waiting now (a test adds some). */
+  const asked: QuestionAskedEvent[] = [];
   const questions: RouterOptions['questions'] = {
     reply: async (...a: unknown[]) => void calls.push(['question.reply', ...a]),
     reject: async (...a: unknown[]) => void calls.push(['question.reject', ...a]),
-    pending: () => [],
+    pending: () => asked,
   };
   const gate = createWorkspaceGate({
     runtime: {
@@ -85,8 +88,14 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     log: silentLogger,
   });
   const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
-  return { router, calls };
+  return { router, calls, asked };
 }
+
+test("a session whose agent's question waits is listed as waiting, like one with a permission request", async () => {
+  const { router, asked } = setup();
+  asked.push({ type: 'question.asked', requestId: 'que_a', sessionId: 'ses_a', questions: [] });
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [{ ...LISTED_A, waiting: true }, LISTED_B], unavailable: UNAVAILABLE });
+});
 
 test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async () => {
   const { router, calls } = setup();
