@@ -98,6 +98,9 @@ const ALLOWED = [
   ['POST', `/session/${ID}/abort`],
   ['GET', '/permission'],
   ['POST', `/permission/${ID}/reply`],
+  ['GET', '/question'],
+  ['POST', `/question/${ID}/reply`],
+  ['POST', `/question/${ID}/reject`],
 ].map(([method, path]) => ({ method, path: new RegExp(`^${path}$`) }));
 
 /** Requests that name nothing a device could aim elsewhere; their extra fields are ignored. */
@@ -147,6 +150,12 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
         case 'permission.reply':
           attempts.push({ t, requestId: id, reply: 'once', message: id, ...extras }, { t, requestId: `per_1/${id}`, reply: 'reject' });
           break;
+        case 'question.reply':
+          attempts.push({ t, requestId: id, answers: [[id]], ...extras }, { t, requestId: `que_1/${id}`, answers: [['x']] });
+          break;
+        case 'question.reject':
+          attempts.push({ t, requestId: id, ...extras }, { t, requestId: `que_1/${id}` });
+          break;
         default:
           assert.fail(`a new request type ${t}: add its smuggling attempts here`);
       }
@@ -194,6 +203,8 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'session.abort': { t: 'session.abort', sessionId: 'ses_1' },
   'task.submit': { t: 'task.submit', taskId: 'task-1', sessionId: 'ses_1', text: 'hello' },
   'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
+  'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },
+  'question.reject': { t: 'question.reject', requestId: 'que_1' },
 };
 
 test('for each scope, a device without it is refused every request that needs it, naming the scope', { timeout: 60_000 }, async () => {

@@ -25,7 +25,7 @@ import { countRuntimeEvents } from './metrics/runtime-counters.ts';
 import { readHostPolicy } from './policy/config-file.ts';
 import { deviceRuntime } from './policy/device-runtime.ts';
 import { runtimeConfigContent, sessionRules } from './policy/rules.ts';
-import { startPermissionTimeouts } from './policy/timeouts.ts';
+import { startPermissionTimeouts, startQuestionTimeouts } from './policy/timeouts.ts';
 import { startRuntime, type Runtime } from './runtime/start.ts';
 import { createRedactor, runtimeSecrets } from './runtime/redact.ts';
 import type { RuntimeState } from './runtime/supervisor.ts';
@@ -181,6 +181,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       onTimeout: () => m.inc('permission_answers_total', { answer: 'timeout' }),
     });
     stops.push(() => timeouts.stop());
+    // The agent's questions wait no longer than permission requests: nobody answering dismisses them.
+    const questionTimeouts = startQuestionTimeouts({ runtime: runtime.bridge, timeoutSeconds: policy.permissionTimeoutSeconds, log: log.child('policy') });
+    stops.push(() => questionTimeouts.stop());
     const count = countRuntimeEvents(m);
     // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
     stops.push(runtime.bridge.onEvent((event) => {
@@ -202,6 +205,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       answeredByTimeout: (id) => timeouts.answeredByTimeout(id),
       // Second line behind the runtime's scrubbed environment: its password never reaches a device.
       redact: createRedactor(runtimeSecrets(runtime.supervisor.password)),
+      questionDeadline: (id) => questionTimeouts.deadlineOf(id),
+      dismissedByTimeout: (id) => questionTimeouts.answeredByTimeout(id),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
     });
     relay = r;

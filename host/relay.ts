@@ -3,7 +3,7 @@
  * and closes it). The host key, pairing offers and approvals, the device registry, the `/relay`
  * WebSocket route, the runtime's events (and the index of facts learnt from them) fanned out to
  * every approved device, the task ledger that runs each task once, and the host's record of waiting
- * permission requests. Removing a device (here or with the `revoke` command in another process)
+ * permission requests and of the agent's questions. Removing a device (here or with the `revoke` command in another process)
  * closes its connections at once; changing its scopes or workspaces (the `devices` commands, the
  * admin page) closes them with `device.access-changed`, so the app reconnects and its welcome
  * lists the new access and its `resync` (reason `access`) makes it reload what it shows. Until then
@@ -23,6 +23,7 @@ import { openDeviceRegistry, type DeviceRegistry } from './devices/registry.ts';
 import { attachRelaySocket } from './server/socket.ts';
 import { createRouter } from './rpc/router.ts';
 import { createPermissionGrants, type PermissionGrants, type PermissionNotice } from './rpc/permissions.ts';
+import { createQuestionDesk, type QuestionDesk, type QuestionNotice } from './rpc/questions.ts';
 import { openTaskLedger } from './tasks/ledger.ts';
 import { createTaskService, type TaskService } from './tasks/service.ts';
 import { createKeyedSessions } from './tasks/keyed-sessions.ts';
@@ -66,6 +67,9 @@ export interface RelayOptions {
   permissionDeadline?(requestId: string): number | undefined;
   /** Whether the host's timeout answered a request: its `permission.replied` then says `by: "timeout"`. */
   answeredByTimeout?(requestId: string): boolean;
+  /** The same two for the agent's questions: their `question.rejected` says `by: "timeout"`. */
+  questionDeadline?(requestId: string): number | undefined;
+  dismissedByTimeout?(requestId: string): boolean;
   /** Milliseconds a socket may take to complete its handshake (default HANDSHAKE_TIMEOUT_MS, 10 s). */
   handshakeTimeoutMs?: number;
   /** Sizes of the event journal devices resume from (host/events/journal.ts). */
@@ -81,6 +85,7 @@ export interface Relay {
   devices: DeviceRegistry;
   hub: EventHub;
   permissions: PermissionGrants;
+  questions: QuestionDesk;
   tasks: TaskService;
   /** Which sessions and requests each device may see, from the one index of runtime facts (also used by host/compat/). */
   gate: WorkspaceGate;
@@ -103,30 +108,36 @@ export function createRelay(opts: RelayOptions): Relay {
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
   /** A permission event as devices get it: a question with its deadline, an answer with who gave it. */
-  const forDevices = <E extends RelayRuntimeEvent | PermissionNotice>(event: E): E => {
-    if (event.type === 'permission.asked') {
-      const deadline = opts.permissionDeadline?.(event.requestId);
+  const forDevices = <E extends RelayRuntimeEvent | PermissionNotice | QuestionNotice>(event: E): E => {
+    if (event.type === 'permission.asked' || event.type === 'question.asked') {
+      const deadline = event.type === 'permission.asked' ? opts.permissionDeadline?.(event.requestId) : opts.questionDeadline?.(event.requestId);
       return deadline === undefined ? event : { ...event, deadline };
     }
     if (event.type === 'permission.replied' && opts.answeredByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
+    if (event.type === 'question.rejected' && opts.dismissedByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
     return event;
   };
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
+  const questions = createQuestionDesk(opts.runtime, log.child('questions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
   const facts = createRuntimeFacts();
   const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
-    runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    runtime: opts.runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     facts.observe(event);
+    questions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
-    if (event.type === 'runtime.reconnected') void permissions.sync('withdrawn');
+    if (event.type === 'runtime.reconnected') {
+      void permissions.sync('withdrawn');
+      void questions.sync('withdrawn');
+    }
   });
 
   let runtimeState = opts.runtimeStatus();
@@ -143,6 +154,7 @@ export function createRelay(opts: RelayOptions): Relay {
     }
     if (wasReady) return;
     void permissions.sync('runtime-restarted', lostBecause);
+    void questions.sync('runtime-restarted', lostBecause);
     void tasks.reconcile();
   };
   const stopRemovals = devices.onRemoved((device) =>
@@ -165,6 +177,7 @@ export function createRelay(opts: RelayOptions): Relay {
       createConnection(peer, {
         identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
         pendingPermissions: () => permissions.pending().map(forDevices),
+        pendingQuestions: () => questions.pending().map(forDevices),
         ...(opts.redact ? { redact: opts.redact } : {}),
         takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
         welcomeInfo: () => ({
@@ -175,7 +188,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, tasks, gate,
+    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();

@@ -7,23 +7,28 @@ import { StatusPill } from '../ui/StatusPill.tsx';
 import { ApprovalBadge } from './ApprovalBadge.tsx';
 import { ApprovalBanner } from './ApprovalBanner.tsx';
 import { createApprovalsUi } from './approvals.ts';
+import { QuestionBanner } from './QuestionBanner.tsx';
+import { createQuestionsUi } from './questions.ts';
 import { AppContext, type AppServices } from './context.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 
 // Only needed once a computer asks for something.
 const PermissionSheet = lazy(() => import('./PermissionSheet.tsx'));
+const QuestionSheet = lazy(() => import('./QuestionSheet.tsx'));
 
 /** The shell: top bar with the connection status, banners, the current screen, and approvals. */
 export function App(props: { services: AppServices }) {
   const connection = () => props.services.connection.state;
   const route = () => props.services.router.route();
   const approvals = createApprovalsUi(props.services);
+  // An approval's sheet goes first: a question's waits until it is closed.
+  const questions = createQuestionsUi(props.services, () => approvals.open() && approvals.current() !== undefined);
   return (
     <AppContext.Provider value={props.services}>
       <header class="topbar">
         <a class="topbar__brand" href="#/">Relay</a>
         <StatusPill status={connection().status} reason={connection().reason} onRetry={() => props.services.relay.reconnectNow()} />
-        <ApprovalBadge ui={approvals} />
+        <ApprovalBadge ui={approvals} questions={questions} />
         <a class="topbar__icon" href="#/settings" aria-current={route()?.name === 'settings' ? 'page' : undefined}>
           <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
             <path d="M4 7h10M18 7h2M4 17h2M10 17h10" />
@@ -35,6 +40,7 @@ export function App(props: { services: AppServices }) {
       </header>
       <UpdateBanner updates={props.services.updates} />
       <ApprovalBanner ui={approvals} />
+      <QuestionBanner ui={questions} />
       <main class="outlet">
         <ErrorBoundary
           fallback={() => (
@@ -54,6 +60,11 @@ export function App(props: { services: AppServices }) {
       <Show when={approvals.pending().length > 0}>
         <Suspense>
           <PermissionSheet ui={approvals} />
+        </Suspense>
+      </Show>
+      <Show when={questions.pending().length > 0}>
+        <Suspense>
+          <QuestionSheet ui={questions} />
         </Suspense>
       </Show>
     </AppContext.Provider>

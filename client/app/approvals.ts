@@ -74,16 +74,24 @@ export function createApprovalsUi(services: Pick<AppServices, 'relay' | 'router'
  * deadline (an older host, or no timeout). The deadline is the host's clock: a phone whose clock
  * is off by seconds counts down a little early or late, which a countdown of minutes tolerates.
  */
-export function autoAnswer(deadline: number | undefined, host: string, now: number): string | undefined {
+export function autoAnswer(deadline: number | undefined, host: string, now: number, verb: AutoVerb = DENY): string | undefined {
   if (deadline === undefined) return undefined;
   const s = Math.ceil((deadline - now) / 1000);
-  if (s <= 0) return `Nobody answered in time: ${host} is denying it now.`;
+  if (s <= 0) return `Nobody answered in time: ${host} is ${verb.doing} it now.`;
   const pad = (n: number) => String(n).padStart(2, '0');
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const left = h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-  return `If nobody answers, ${host} denies it in ${left}.`;
+  return `If nobody answers, ${host} ${verb.does} it in ${left}.`;
 }
+
+/** What the host's timeout does to a request: denies a permission, dismisses a question. */
+export interface AutoVerb {
+  does: string;
+  doing: string;
+}
+const DENY: AutoVerb = { does: 'denies', doing: 'denying' };
+export const DISMISS: AutoVerb = { does: 'dismisses', doing: 'dismissing' };
 
 /** The time now, every second while a component that reads it is shown. */
 export function useSecondClock(): Accessor<number> {

@@ -19,11 +19,11 @@ export interface ExpiredPermission {
   timedOut?: boolean;
 }
 
-/** Why a request expired, in words; undefined `expiry`: the host did not say. */
-export function describeExpiry(expiry: PermissionExpiry | undefined): string {
-  if (expiry?.reason === 'runtime-restarted') return `the OpenCode runtime restarted${expiry.detail ? ` (${expiry.detail})` : ''} and no longer has this request`;
-  if (expiry?.reason === 'withdrawn') return 'the runtime no longer has this request';
-  return 'your computer no longer has this request';
+/** Why a request (or, `noun`, a question) expired, in words; undefined `expiry`: the host did not say. */
+export function describeExpiry(expiry: PermissionExpiry | undefined, noun = 'request'): string {
+  if (expiry?.reason === 'runtime-restarted') return `the OpenCode runtime restarted${expiry.detail ? ` (${expiry.detail})` : ''} and no longer has this ${noun}`;
+  if (expiry?.reason === 'withdrawn') return `the runtime no longer has this ${noun}`;
+  return `your computer no longer has this ${noun}`;
 }
 
 export interface ApprovalsDeps {

@@ -12,6 +12,7 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import type { PermissionReply, Scope } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { QuestionAnswers, QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import type { DeviceIdentity } from '../net/device-name.ts';
 import type { HostLink } from '../net/host-link.ts';
@@ -19,6 +20,7 @@ import type { HostRecord, RelayDatabase } from '../storage/db.ts';
 import { createApprovals, type ExpiredPermission } from './approvals.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createHealth, type Health } from './health.ts';
+import { createQuestions, type EndedQuestion } from './questions.ts';
 import { createHosts } from './hosts.ts';
 import { createLink } from './link.ts';
 import type { Outbox } from './outbox.ts';
@@ -46,6 +48,10 @@ export interface RelayApp {
   readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
   /** Requests that expired before they were answered, shown until the person dismisses them. */
   readonly expiredPermissions: Accessor<readonly ExpiredPermission[]>;
+  /** The agent's questions the computer in use waits on, oldest first (questions.ts). */
+  readonly questions: Accessor<readonly QuestionAskedEvent[]>;
+  /** Questions that timed out or were lost before this phone answered, shown until dismissed. */
+  readonly endedQuestions: Accessor<readonly EndedQuestion[]>;
   readonly health: Health;
   /** The connected computer's stable address, when it does not list this page's (hosts.ts). */
   readonly unlistedHere: Accessor<string | undefined>;
@@ -68,6 +74,13 @@ export interface RelayApp {
   /** Answers a waiting request (approvals.ts: rejects when it expired). */
   replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
   dismissExpired(requestId: string): void;
+  /** Answers a question: one list of chosen labels (or typed text) per question. */
+  replyQuestion(request: QuestionAskedEvent, answers: QuestionAnswers): Promise<void>;
+  /** Dismisses a question (the agent's turn ends). */
+  rejectQuestion(request: QuestionAskedEvent): Promise<void>;
+  dismissEndedQuestion(requestId: string): void;
+  /** Whether a `question` tool call's question timed out (questions.ts). */
+  questionTimedOut(callId: string): boolean;
   reconnectNow(): void;
   /** One request to the computer in use (for features with state of their own, such as metrics). */
   request: HostLink['request'];
@@ -99,6 +112,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const list = createSessionList({ withDb, request, activeHost, activeId: hosts.activeId, generation, now });
   const timelines = createTimelines({ withDb, request, activeHost, connected: link.connected, generation });
   const approvals = createApprovals({ request, attachDiff: timelines.attachDiff });
+  const questions = createQuestions({ request });
   const tasks = createTasks({
     withDb,
     request,
@@ -109,7 +123,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     onAccepted: (accepted) => sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' }),
     now,
   });
-  const sync = createSync({ connection: deps.connection, link, hosts, health, list, timelines, approvals, outbox: tasks.outbox });
+  const sync = createSync({ connection: deps.connection, link, hosts, health, list, timelines, approvals, questions, outbox: tasks.outbox });
 
   const connectActive = async () => {
     const host = activeHost();
@@ -124,6 +138,7 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
       hosts.select(hostId);
       timelines.reset();
       approvals.reset();
+      questions.reset();
       list.reset();
       health.reset();
     });
@@ -141,9 +156,11 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     unavailable: list.unavailable,
     permissions: approvals.permissions,
     expiredPermissions: approvals.expired,
+    questions: questions.waitingList,
+    endedQuestions: questions.ended,
     health: health.state,
     unlistedHere: hosts.unlistedHere,
-    statusOf: (sessionId) => (approvals.waiting(sessionId) ? 'waiting' : (list.sessions.get(sessionId)?.status ?? timelines.get(sessionId)?.status() ?? 'idle')),
+    statusOf: (sessionId) => (approvals.waiting(sessionId) || questions.waiting(sessionId) ? 'waiting' : (list.sessions.get(sessionId)?.status ?? timelines.get(sessionId)?.status() ?? 'idle')),
     timeline: timelines.timeline,
     sessionLoad: timelines.load,
 
@@ -167,6 +184,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     stop: async (sessionId) => void (await request({ t: 'session.abort', sessionId })),
     replyPermission: approvals.reply,
     dismissExpired: approvals.dismissExpired,
+    replyQuestion: questions.reply,
+    rejectQuestion: questions.reject,
+    dismissEndedQuestion: questions.dismissEnded,
+    questionTimedOut: questions.timedOut,
     reconnectNow: () => void (link.reconnectNow() || connectActive()),
     request,
     refreshSessions: sync.refreshSessions,

@@ -15,6 +15,7 @@ import type { HealthStore } from './health.ts';
 import type { Hosts } from './hosts.ts';
 import type { Link } from './link.ts';
 import type { Outbox } from './outbox.ts';
+import type { Questions } from './questions.ts';
 import type { SessionList } from './session-list.ts';
 import type { Timelines } from './timelines.ts';
 
@@ -26,6 +27,7 @@ export interface SyncDeps {
   list: SessionList;
   timelines: Timelines;
   approvals: Approvals;
+  questions: Questions;
   outbox: Pick<Outbox, 'kick'>;
 }
 
@@ -39,7 +41,7 @@ export interface Sync {
 }
 
 export function createSync(deps: SyncDeps): Sync {
-  const { connection, hosts, health, list, timelines, approvals } = deps;
+  const { connection, hosts, health, list, timelines, approvals, questions } = deps;
   const generation = deps.link.generation;
   /** Resyncs under way: the app is catching up until they are done and the list is fresh. */
   let resyncing = 0;
@@ -72,6 +74,7 @@ export function createSync(deps: SyncDeps): Sync {
     try {
       const gen = generation();
       approvals.resync(resync.permissions);
+      questions.resync(resync.questions ?? []);
       await Promise.all([refreshSessions(), timelines.reload(resync.sessions)]);
       if (gen !== generation() || list.error() || timelines.failed()) {
         throw new Error('the reload did not complete'); // keep the old resume point: resync again next time
@@ -92,12 +95,20 @@ export function createSync(deps: SyncDeps): Sync {
       if (event.by === 'timeout') approvals.expire(event.requestId, 'timeout');
       else approvals.drop(event.requestId);
     } else if (event.type === 'permission.expired') approvals.expire(event.requestId, event);
+    else if (event.type === 'question.asked') questions.asked(event);
+    else if (event.type === 'question.replied') questions.drop(event.requestId);
+    // Dismissed by the host's timeout: kept in view as timed out, not silently gone.
+    else if (event.type === 'question.rejected') {
+      if (event.by === 'timeout') questions.end(event.requestId, 'timeout');
+      else questions.drop(event.requestId);
+    } else if (event.type === 'question.expired') questions.end(event.requestId, event);
     else if (event.type === 'session.error') health.failed(event);
     // The host lost the runtime's stream for a while: what is shown may have gaps.
     else if (event.type === 'runtime.reconnected') void reloadAll();
     else if (event.type === 'session.idle') {
       health.idle(event.sessionId);
       approvals.sessionEnded(event.sessionId);
+      questions.sessionEnded(event.sessionId);
       timelines.refetch(event.sessionId); // the final state, for the cache: one fetch per finished turn
       deps.outbox.kick(); // a task waiting for this turn to end may go now
     }

@@ -13,6 +13,7 @@ import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { Part, RunError, TodoItem, ToolStatus, ToolSubject, Transcript } from '../../shared/protocol/transcript.ts';
+import type { QuestionAnswers, QuestionInfo } from '../../shared/protocol/questions.ts';
 import { beforeNextPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
@@ -44,6 +45,9 @@ export interface ToolView {
   denied?: 'refused' | 'timeout';
   /** A unified diff of the file this call changed, when the runtime gave one. */
   diff?: string;
+  /** The `question` tool's questions and the answers given, one list per question. */
+  questions?: QuestionInfo[];
+  answers?: QuestionAnswers;
 }
 
 export interface ToolItem extends ItemBase {
@@ -215,6 +219,8 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
           ...(e.output !== undefined ? { output: e.output } : {}),
           ...(e.error !== undefined ? { error: e.error } : {}),
           ...(e.denied ? { denied: e.denied } : {}),
+          ...(e.questions !== undefined ? { questions: e.questions } : {}),
+          ...(e.answers !== undefined ? { answers: e.answers } : {}),
           ...(diffs.has(e.callId) ? { diff: diffs.get(e.callId) } : {}),
         };
         const known = tools.get(e.partId);

@@ -18,6 +18,7 @@ import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '
 import { MODE } from '../../shared/channel/handshake.ts';
 import { REQUEST_TYPES, type Resync } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import { rawConnect } from '../../test-support/relay-client.ts';
 import { createConnection, type Connection, type Peer } from './connection.ts';
 import type { RoutedRequest } from '../rpc/request.ts';
@@ -36,9 +37,10 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  const gate = createWorkspaceGate({ workspaces: () => ['/w'], facts: createRuntimeFacts(), runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
+  const gate = createWorkspaceGate({ workspaces: () => ['/w'], facts: createRuntimeFacts(), runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
+  const questions: QuestionAskedEvent[] = [];
   const conns: Connection[] = [];
   /** Devices the test says had their access changed. */
   const accessChanged = new Set<string>();
@@ -55,6 +57,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
     identity, offers, approvals, devices, hub, gate, metrics, log: silentLogger,
     router: { handle: async (r: RoutedRequest) => (routed.push(r), r.t === 'sessions.list' ? { sessions: [], unavailable: [] } : { routed: r.t }) },
     pendingPermissions: () => pending,
+    pendingQuestions: () => questions,
     takeAccessChange: (deviceId: string) => accessChanged.delete(deviceId),
     welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, runtime: { state: 'ready' as const } }),
   };
@@ -103,7 +106,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
-  return { identity, offers, approvals, devices, hub, metrics, routed, pending, accessChanged, socket, device, linkOffer };
+  return { identity, offers, approvals, devices, hub, metrics, routed, pending, questions, accessChanged, socket, device, linkOffer };
 }
 
 const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
@@ -165,13 +168,15 @@ test('a paired device reconnects with IK, gets events, and missed ones on resume
   assert.deepEqual(resyncs, [], 'a resumed device reloads nothing');
 });
 
-test('a device that cannot resume gets a resync: why, from which seq, what to reload, and the pending permissions', async (t) => {
+test('a device that cannot resume gets a resync: why, from which seq, what to reload, and the pending permissions and questions', async (t) => {
   const s = setup(t);
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
   s.approvals.approve((await nextApproval(s.approvals)).id);
   await pending.approved;
   const asked: PermissionAskedEvent = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' } };
   s.pending.push(asked);
+  const question: QuestionAskedEvent = { type: 'question.asked', requestId: 'que_1', sessionId: 'ses_a', questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }] }], deadline: 5 };
+  s.questions.push(question);
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
   const cases: Array<[{ after?: number; epoch?: string }, Resync['reason']]> = [
     [{}, 'new'],
@@ -184,7 +189,7 @@ test('a device that cannot resume gets a resync: why, from which seq, what to re
     assert.equal(channel.welcome.resumed, false);
     s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_b' });
     await channel.request({ t: 'ping', at: 1 });
-    assert.deepEqual(seen, [{ t: 'resync', reason, seq, permissions: [asked] }, seq + 1], JSON.stringify(hello));
+    assert.deepEqual(seen, [{ t: 'resync', reason, seq, permissions: [asked], questions: [question] }, seq + 1], JSON.stringify(hello));
     channel.close();
   }
 });

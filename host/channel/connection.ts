@@ -37,6 +37,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { mayReceive } from '../policy/event-access.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
 import type { Router } from '../rpc/request.ts';
 
@@ -62,6 +63,8 @@ export interface ChannelContext {
   welcomeInfo(): { host: HostInfo; runtime: RuntimeStatus };
   /** Permission requests waiting for an answer now, for a device that must reload (`resync`). */
   pendingPermissions(): PermissionAskedEvent[];
+  /** The agent's questions waiting for an answer now, likewise (absent: none are kept). */
+  pendingQuestions?(): QuestionAskedEvent[];
   /** Whether the device's access changed since it last connected (and forgets that it did): it reloads everything. */
   takeAccessChange(deviceId: string): boolean;
   /** Applied to every message a device receives, just before encryption: removes the runtime's password (host/runtime/redact.ts). */
@@ -278,6 +281,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
         t: 'resync', reason: resume.reason, seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),
         permissions: ctx.pendingPermissions().filter((p) => accepts(p)),
+        questions: (ctx.pendingQuestions?.() ?? []).filter((q) => accepts(q)),
       });
     }
     ctx.hub.add(subscriber);

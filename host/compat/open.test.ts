@@ -16,7 +16,7 @@ function setup(t: { after(fn: () => void): void }, exposure: { bind: string; tls
   const dataDir = mkdtempSync(join(tmpdir(), 'owr-compat-'));
   const devices = openDeviceRegistry({ dataDir, log: silentLogger });
   const runtime = { target: undefined, onEvent: () => () => {} } as unknown as CompatHostOptions['runtime'];
-  const gate = createWorkspaceGate({ runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) }, facts: createRuntimeFacts(), workspaces: () => ['/w'] });
+  const gate = createWorkspaceGate({ runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) }, facts: createRuntimeFacts(), workspaces: () => ['/w'] });
   const compat = openCompatHost({
     ...exposure, devices, runtime, gate, permissions: { reply: async () => {} }, workspaces: ['/w'], rulesFor: () => [],
     urls: () => ['https://laptop.local:8787'], metrics: createMetrics({ dataDir, enabled: false, log: silentLogger }), log: silentLogger,

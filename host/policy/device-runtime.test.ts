@@ -36,6 +36,9 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
     abort: async (id) => (calls.push(['abort', id]), true),
     listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
     replyPermission: async (id, reply, message) => void calls.push(['replyPermission', id, reply, message]),
+    listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+    replyQuestion: async (id, answers) => void calls.push(['replyQuestion', id, answers]),
+    rejectQuestion: async (id) => void calls.push(['rejectQuestion', id]),
     onEvent: () => () => {},
   };
   return { runtime, calls };

@@ -90,6 +90,9 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
     listPermissions: () => runtime.listPermissions(),
     replyPermission: async (requestId, reply, message) => runtime.replyPermission(runtimeId(requestId, 'permission request'), reply, message),
+    listQuestions: () => runtime.listQuestions(),
+    replyQuestion: async (requestId, answers) => runtime.replyQuestion(runtimeId(requestId, 'question'), answers),
+    rejectQuestion: async (requestId) => runtime.rejectQuestion(runtimeId(requestId, 'question')),
     onEvent: (listener) => runtime.onEvent(listener),
   };
 }

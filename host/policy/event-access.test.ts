@@ -9,7 +9,7 @@ const facts = createRuntimeFacts();
 const gate = createWorkspaceGate({
   workspaces: () => ['/ws/a', '/ws/b'],
   facts,
-  runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
+  runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
 });
 facts.observe({ type: 'session.updated', sessionId: 'ses_a', title: 'a', directory: '/ws/a', createdAt: 1, updatedAt: 1 });
 facts.observe({ type: 'session.updated', sessionId: 'ses_b', title: 'b', directory: '/ws/b', createdAt: 1, updatedAt: 1 });
@@ -27,6 +27,18 @@ test('permission requests go only to devices with approve; their outcome to read
   assert.equal(receives(['read'])(outcome('ses_a')), true);
   assert.equal(receives(['approve'])(outcome('ses_a')), true);
   assert.equal(receives(['run'])(outcome('ses_a')), false);
+});
+
+test("the agent's questions go only to devices with approve; their outcome to read or approve", () => {
+  const question = { type: 'question.asked', requestId: 'que_1', sessionId: 'ses_a', questions: [] };
+  assert.equal(receives(['read', 'run'])(question), false);
+  assert.equal(receives(['approve'])(question), true);
+  for (const type of ['question.replied', 'question.rejected', 'question.expired']) {
+    const done = { type, requestId: 'que_1', sessionId: 'ses_a' };
+    assert.equal(receives(['read'])(done), true, type);
+    assert.equal(receives(['approve'])(done), true, type);
+    assert.equal(receives(['run'])(done), false, type);
+  }
 });
 
 test('what a session shows needs read; host-wide news goes to every device', () => {

@@ -2,7 +2,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { startPermissionTimeouts, timeoutDenial, timeoutMessage, type TimeoutRuntime } from './timeouts.ts';
+import { startPermissionTimeouts, startQuestionTimeouts, timeoutDenial, timeoutMessage, type QuestionTimeoutRuntime, type TimeoutRuntime } from './timeouts.ts';
 
 /** `unseen`: ids of a workspace that is not answering, named by the list but not in it. */
 function fakeRuntime(open: string[] = [], unseen: string[] = []) {
@@ -129,6 +129,38 @@ test('a question whose workspace is not answering keeps its timer; a denial it c
   await flush();
   assert.deepEqual(f.replies, [['per_hidden', 'reject', timeoutMessage(60)]]);
   assert.deepEqual(timedOut, ['per_hidden']);
+  assert.equal(timeouts.waiting(), 0);
+  timeouts.stop();
+});
+
+test("the agent's questions are dismissed after the same time; answered or dismissed ones are not", async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const listeners = new Set<(e: RelayRuntimeEvent) => void>();
+  const dismissed: string[] = [];
+  const runtime: QuestionTimeoutRuntime = {
+    onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
+    listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+    rejectQuestion: async (id) => void dismissed.push(id),
+    subscribed: async () => {},
+  };
+  const emit = (e: RelayRuntimeEvent) => listeners.forEach((l) => void l(e));
+  const asked = (requestId: string) => emit({ type: 'question.asked', requestId, sessionId: 's', questions: [] });
+  const timeouts = startQuestionTimeouts({ runtime, timeoutSeconds: 60, log: silentLogger });
+  await flush();
+  asked('que_a');
+  asked('que_b');
+  asked('que_c');
+  assert.equal(timeouts.deadlineOf('que_a'), Date.now() + 60_000);
+  emit({ type: 'question.replied', requestId: 'que_b', sessionId: 's', answers: [['x']] });
+  emit({ type: 'question.rejected', requestId: 'que_c', sessionId: 's' });
+  mock.timers.tick(60_000);
+  await flush();
+  assert.deepEqual(dismissed, ['que_a']);
+  assert.equal(timeouts.answeredByTimeout('que_a'), true, 'its question.rejected is then marked by: timeout');
+  assert.equal(timeouts.answeredByTimeout('que_b'), false);
+  // Permission events do not arm question timers.
+  emit({ type: 'permission.asked', requestId: 'per_x', sessionId: 's', permission: 'bash', patterns: [], always: [], metadata: {} });
   assert.equal(timeouts.waiting(), 0);
   timeouts.stop();
 });

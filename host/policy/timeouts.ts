@@ -9,10 +9,14 @@
  * A question whose workspace did not answer that list is still timed: missing from it is not
  * answered (host/runtime/permissions-list.ts), and a denial that could not be delivered while the
  * question may still wait is tried again after another full wait.
+ *
+ * The agent's own questions (the `question` tool) are timed the same way, with the same time; the
+ * runtime takes no message with a dismissal, so the host dismisses them, which ends the turn, and
+ * devices learn from `question.rejected` with `by: "timeout"` that nobody answered.
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../../shared/protocol/runtime-events.ts';
 import { trimOldest } from '../../shared/bounded.ts';
 import { requestIn, type PermissionsList } from '../runtime/permissions-list.ts';
 
@@ -25,8 +29,14 @@ export interface TimeoutRuntime {
   subscribed?(): Promise<void>;
 }
 
-export interface PermissionTimeoutOptions {
-  runtime: TimeoutRuntime;
+/** What question timeouts need of the runtime bridge (host/runtime/bridge.ts fits). */
+export interface QuestionTimeoutRuntime extends Pick<TimeoutRuntime, 'onEvent' | 'subscribed'> {
+  listQuestions(): Promise<PermissionsList>;
+  rejectQuestion(requestId: string): Promise<void>;
+}
+
+export interface PermissionTimeoutOptions<R = TimeoutRuntime> {
+  runtime: R;
   timeoutSeconds: number;
   log: Logger;
   /** A question was denied because nobody answered it (the host's metrics count these). */
@@ -46,7 +56,7 @@ export interface PermissionTimeouts {
   stop(): void;
 }
 
-/** Ids of timed-out questions remembered so their `permission.replied` can be recognised. */
+/** Ids of timed-out requests remembered so their `permission.replied` (`question.rejected`) can be recognised. */
 const REMEMBERED = 1000;
 
 /**
@@ -69,9 +79,42 @@ export function timeoutDenial(text: string): string | undefined {
 }
 
 export function startPermissionTimeouts(opts: PermissionTimeoutOptions): PermissionTimeouts {
+  const message = timeoutMessage(opts.timeoutSeconds);
+  return startTimeouts(opts, {
+    noun: 'permission request',
+    verb: 'denied',
+    asked: 'permission.asked',
+    answered: ['permission.replied'],
+    list: () => opts.runtime.listPermissions(),
+    answer: (id) => opts.runtime.replyPermission(id, 'reject', message),
+  });
+}
+
+/** The same policy for the agent's questions: dismissed when nobody answered in time. */
+export function startQuestionTimeouts(opts: PermissionTimeoutOptions<QuestionTimeoutRuntime>): PermissionTimeouts {
+  return startTimeouts(opts, {
+    noun: 'question',
+    verb: 'dismissed',
+    asked: 'question.asked',
+    answered: ['question.replied', 'question.rejected'],
+    list: () => opts.runtime.listQuestions(),
+    answer: (id) => opts.runtime.rejectQuestion(id),
+  });
+}
+
+/** What is timed: which events ask and close a request, and how the host answers one in the runtime. */
+interface TimedKind {
+  noun: string;
+  verb: string;
+  asked: RelayRuntimeEventType;
+  answered: RelayRuntimeEventType[];
+  list(): Promise<PermissionsList>;
+  answer(requestId: string): Promise<void>;
+}
+
+function startTimeouts(opts: PermissionTimeoutOptions<Pick<TimeoutRuntime, 'onEvent' | 'subscribed'>>, kind: TimedKind): PermissionTimeouts {
   const { runtime, log } = opts;
   const ms = opts.timeoutSeconds * 1000;
-  const message = timeoutMessage(opts.timeoutSeconds);
   const timers = new Map<string, NodeJS.Timeout>();
   /** requestId → when its timer fires (Date.now() ms), for as long as the timer is set. */
   const deadlines = new Map<string, number>();
@@ -89,17 +132,17 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
     deadlines.delete(id);
     timedOut.add(id);
     trimOldest(timedOut, REMEMBERED);
-    runtime.replyPermission(id, 'reject', message).then(
+    kind.answer(id).then(
       () => {
-        log.info('denied a permission request nobody answered in time', { requestId: id, timeoutSeconds: opts.timeoutSeconds });
+        log.info(`${kind.verb} a ${kind.noun} nobody answered in time`, { requestId: id, timeoutSeconds: opts.timeoutSeconds });
         opts.onTimeout?.(id);
       },
       (err: unknown) => {
         timedOut.delete(id);
-        log.debug('could not deny a permission request that timed out', { requestId: id, err });
+        log.debug(`could not answer a ${kind.noun} that timed out`, { requestId: id, err });
         // Usually answered at the last moment, or lost with a restarted runtime; but a workspace
         // that is not answering refuses the denial while its question may wait still: try again later.
-        runtime.listPermissions().then(
+        kind.list().then(
           (list) => {
             if (requestIn(list, id) !== undefined) arm(id);
           },
@@ -121,9 +164,9 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
   const resync = async () => {
     let list: PermissionsList;
     try {
-      list = await runtime.listPermissions();
+      list = await kind.list();
     } catch (err) {
-      log.debug('could not list waiting permission requests', { err });
+      log.debug(`could not list the waiting ${kind.noun}s`, { err });
       return;
     }
     for (const id of [...timers.keys()]) if (requestIn(list, id) === undefined) clear(id);
@@ -131,8 +174,8 @@ export function startPermissionTimeouts(opts: PermissionTimeoutOptions): Permiss
   };
 
   const unsubscribe = runtime.onEvent((event) => {
-    if (event.type === 'permission.asked') arm(event.requestId);
-    else if (event.type === 'permission.replied') clear(event.requestId);
+    if (event.type === kind.asked && 'requestId' in event) arm(event.requestId);
+    else if (kind.answered.includes(event.type) && 'requestId' in event) clear(event.requestId);
     else if (event.type === 'runtime.reconnected') void resync();
   });
   runtime.subscribed?.().then(resync, () => {});

@@ -18,6 +18,7 @@ function gate() {
       getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
       // per_hidden: asked in a workspace that is not answering now.
       listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: [], always: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
+      listQuestions: async () => ({ requests: [{ id: 'que_b', sessionID: 'ses_b', questions: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['que_hidden'] }),
     },
   });
   return { g, facts, lookups };

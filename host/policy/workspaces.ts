@@ -14,13 +14,13 @@
 import { sep } from 'node:path';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
-import { requestIn, unseenError } from '../runtime/permissions-list.ts';
+import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
 import type { RuntimeFacts } from '../runtime/facts.ts';
 import type { RuntimePort } from '../runtime/port.ts';
 import type { RoutedRequest } from '../rpc/request.ts';
 import type { Device } from '../devices/store.ts';
 
-export type GateRuntime = Pick<RuntimePort, 'getSession' | 'listPermissions'>;
+export type GateRuntime = Pick<RuntimePort, 'getSession' | 'listPermissions' | 'listQuestions'>;
 
 export interface WorkspaceGate {
   /** The workspaces `device` may use, in the host's order. */
@@ -50,14 +50,14 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
     facts.learnDirectory(sessionId, directory);
     return directory;
   };
-  const sessionOfRequest = async (requestId: string): Promise<string> => {
+  const sessionOfRequest = async (requestId: string, what: 'permission request' | 'question' = 'permission request'): Promise<string> => {
     const known = facts.sessionOfRequest(requestId);
     if (known !== undefined) return known;
-    const list = await opts.runtime.listPermissions();
+    const list: PermissionsList<{ id: string; sessionID: string }> = await (what === 'question' ? opts.runtime.listQuestions() : opts.runtime.listPermissions());
     const listed = requestIn(list, requestId);
     // Its session, so its workspace, cannot be told: refused (a limited device gets nothing it may not have).
-    if (listed === 'unseen') throw unseenError(requestId, list);
-    if (!listed) throw new RelayError('request.unknown', `no permission request ${requestId} is waiting`);
+    if (listed === 'unseen') throw unseenError(requestId, list, what);
+    if (!listed) throw new RelayError('request.unknown', `no ${what} ${requestId} is waiting`);
     return listed.sessionID;
   };
   const refuse = (what: string): never => {
@@ -83,6 +83,10 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
           return;
         case 'permission.reply':
           if (!inside(await directoryOf(await sessionOfRequest(request.requestId)), mine)) refuse('the workspace of that session');
+          return;
+        case 'question.reply':
+        case 'question.reject':
+          if (!inside(await directoryOf(await sessionOfRequest(request.requestId, 'question')), mine)) refuse('the workspace of that session');
           return;
       }
     },

@@ -9,8 +9,9 @@ import { createWorkspaceGate } from '../policy/workspaces.ts';
 import { createRuntimeFacts } from '../runtime/facts.ts';
 import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
-import { createRouter, type RuntimeCalls } from './router.ts';
+import { createRouter, type RouterOptions, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
+import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 
 const device = { id: 'dev_all', scopes: ['read', 'run', 'approve'] } as Device;
 /** May use /b only. */
@@ -55,10 +56,18 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     reply: async (...a: unknown[]) => void calls.push(['reply', ...a]),
     pending: () => [{ type: 'permission.asked', requestId: 'per_b', sessionId: 'ses_b', permission: 'bash', patterns: [], always: [], metadata: {} }],
   } as Partial<PermissionGrants> as PermissionGrants;
+  /** The agent's questions waiting now (a test adds some). */
+  const asked: QuestionAskedEvent[] = [];
+  const questions: RouterOptions['questions'] = {
+    reply: async (...a: unknown[]) => void calls.push(['question.reply', ...a]),
+    reject: async (...a: unknown[]) => void calls.push(['question.reject', ...a]),
+    pending: () => asked,
+  };
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
       listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', ...BASH }, { id: 'per_a', sessionID: 'ses_a', ...BASH }], unavailable: [], unseen: [] }),
+      listQuestions: async () => ({ requests: [{ id: 'que_b', sessionID: 'ses_b', questions: [] }, { id: 'que_a', sessionID: 'ses_a', questions: [] }], unavailable: [], unseen: [] }),
     },
     facts: createRuntimeFacts(),
     workspaces: () => ['/a', '/b'],
@@ -78,9 +87,15 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     log: silentLogger,
   });
-  const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
-  return { router, calls };
+  const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
+  return { router, calls, asked };
 }
+
+test("a session whose agent's question waits is listed as waiting, like one with a permission request", async () => {
+  const { router, asked } = setup();
+  asked.push({ type: 'question.asked', requestId: 'que_a', sessionId: 'ses_a', questions: [] });
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [{ ...LISTED_A, waiting: true }, LISTED_B], unavailable: UNAVAILABLE });
+});
 
 test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async () => {
   const { router, calls } = setup();
@@ -96,9 +111,11 @@ test('each request maps to its runtime call, and the answer to the relay\'s own 
   assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
   assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
+  assert.deepEqual(await router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, device), {});
+  assert.deepEqual(await router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, device), {});
   assert.deepEqual(calls, [
     ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
-    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined],
+    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined], ['question.reply', 'que_a', [['Yes']]], ['question.reject', 'que_a'],
   ]);
 });
 
@@ -140,6 +157,7 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   assert.deepEqual(calls.at(-1), ['createSession', undefined, '/b'], 'its own first workspace is its default');
   await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b' }, limited);
   await router.handle({ t: 'permission.reply', id: '1', requestId: 'per_b', reply: 'once' }, limited);
+  await router.handle({ t: 'question.reply', id: '1', requestId: 'que_b', answers: [['Yes']] }, limited);
   calls.length = 0;
   const refused = (e: unknown) => e instanceof RelayError && e.code === 'scope.denied' && /workspace/.test(e.message);
   await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/a' }, limited), refused);
@@ -147,6 +165,8 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   await assert.rejects(router.handle({ t: 'session.abort', id: '1', sessionId: 'ses_a' }, limited), refused);
   await assert.rejects(router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'ses_a', text: 'x' }, limited), refused);
   await assert.rejects(router.handle({ t: 'permission.reply', id: '1', requestId: 'per_a', reply: 'once' }, limited), refused);
+  await assert.rejects(router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, limited), refused);
+  await assert.rejects(router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, limited), refused);
   assert.deepEqual(calls, [], 'nothing reached the runtime');
 });
 

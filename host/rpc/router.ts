@@ -20,6 +20,7 @@ import { toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from 
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
+import type { QuestionDesk } from './questions.ts';
 import type { RuntimePort } from '../runtime/port.ts';
 
 /** The runtime calls the router makes. */
@@ -31,6 +32,8 @@ export interface RouterOptions {
   /** `session.create` with a key. */
   sessions: KeyedSessions;
   permissions: PermissionGrants;
+  /** The agent's questions. */
+  questions: Pick<QuestionDesk, 'reply' | 'reject' | 'pending'>;
   /** The workspaces a session may be created in; the first is the default. */
   workspaces: () => string[];
   runtimeStatus: () => RuntimeStatus;
@@ -62,7 +65,8 @@ export function createRouter(opts: RouterOptions): Router {
     'metrics.get': async () => opts.metrics.snapshot(),
     'sessions.list': async (_request, device) => {
       const visible = gate.visibleSessions(await runtime.listSessions(), device);
-      const waiting = new Set(permissions.pending().map((p) => p.sessionId));
+      // A session waits for the person while a permission request or a question of its agent does.
+      const waiting = new Set([...permissions.pending(), ...opts.questions.pending()].map((p) => p.sessionId));
       return { sessions: toSessionSummaries(visible.sessions, waiting, skipped('a session')), unavailable: visible.unavailable };
     },
     'session.messages': async ({ sessionId }) => {
@@ -85,6 +89,14 @@ export function createRouter(opts: RouterOptions): Router {
     'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
+      return {};
+    },
+    'question.reply': async ({ requestId, answers }) => {
+      await opts.questions.reply(requestId, answers);
+      return {};
+    },
+    'question.reject': async ({ requestId }) => {
+      await opts.questions.reject(requestId);
       return {};
     },
   };

@@ -25,6 +25,7 @@ import {
   type OpencodeClient,
   type PermissionRequest,
   type PermissionRuleset,
+  type QuestionRequest,
   type Session,
   type SessionMessagesResponses,
   type SessionStatus,
@@ -115,6 +116,12 @@ export interface RuntimeBridge {
    * and the requests last seen in those (which may still wait). Rejects only when none answered.
    */
   listPermissions(): Promise<PermissionsList<PermissionRequest>>;
+  /** The agent's waiting questions, listed like `listPermissions`. */
+  listQuestions(): Promise<PermissionsList<QuestionRequest>>;
+  /** Answers a question: one list of labels (or typed text) per question, in order. */
+  replyQuestion(requestId: string, answers: string[][]): Promise<void>;
+  /** Dismisses a question: the runtime fails the tool call and ends the turn. */
+  rejectQuestion(requestId: string): Promise<void>;
   /** Ids of the model providers the runtime can use (configured credentials or the free default). */
   connectedProviders(): Promise<string[]>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
@@ -129,7 +136,7 @@ type CallOptions = { signal: AbortSignal; throwOnError: true };
 /** Which runtime instance a call is about; `{}` is the runtime's own directory. */
 type Scope = { directory?: string };
 
-/** Permission requests whose workspace is remembered for the reply (the oldest are forgotten). */
+/** Permission requests (and, apart, questions) whose workspace is remembered for the reply (the oldest are forgotten). */
 const REMEMBERED_REQUESTS = 1000;
 
 export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
@@ -151,9 +158,10 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   /** Streams that dropped after being connected: `runtime.reconnected` is said once all are back. */
   const dropped = new Set<Stream>();
   const requestScopes = new Map<string, Scope>();
-  const rememberRequest = (requestId: string, scope: Scope) => {
-    requestScopes.set(requestId, scope);
-    trimOldest(requestScopes, REMEMBERED_REQUESTS);
+  const questionScopes = new Map<string, Scope>();
+  const rememberRequest = (requestId: string, scope: Scope, map = requestScopes) => {
+    map.set(requestId, scope);
+    trimOldest(map, REMEMBERED_REQUESTS);
   };
 
   function makeClient(t: RuntimeTarget): OpencodeClient {
@@ -234,8 +242,15 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     return { requests: answers.flatMap((a) => a.data), unavailable, unseen };
   };
 
+  const listQuestions = async (): Promise<PermissionsList<QuestionRequest>> => {
+    const { answers, unanswered, unavailable } = await everywhere('list questions', 'questions', (c, o, scope) => c.question.list(scope, o));
+    for (const { scope, data } of answers) for (const r of data) rememberRequest(r.id, scope, questionScopes);
+    const unseen = [...questionScopes].flatMap(([id, scope]) => (unanswered.includes(scope) ? [id] : []));
+    return { requests: answers.flatMap((a) => a.data), unavailable, unseen };
+  };
+
   /**
-   * The workspace a permission request belongs to: remembered from its event, else looked up.
+   * The workspace a permission request or question belongs to: remembered from its event, else looked up.
    * Not found (gone, or its workspace did not answer): the home workspace, whose runtime then
    * refuses an id it does not have.
    */
@@ -243,6 +258,12 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     if (scopes.length === 1) return home;
     if (!requestScopes.has(requestId)) await listPermissions();
     return requestScopes.get(requestId) ?? home;
+  };
+  /** The same for a question. */
+  const scopeOfQuestion = async (requestId: string): Promise<Scope> => {
+    if (scopes.length === 1) return home;
+    if (!questionScopes.has(requestId)) await listQuestions();
+    return questionScopes.get(requestId) ?? home;
   };
 
   interface Stream {
@@ -313,6 +334,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
           for (const e of mapped) {
             if (e.type === 'permission.asked') rememberRequest(e.requestId, s.scope);
             else if (e.type === 'permission.replied') requestScopes.delete(e.requestId);
+            else if (e.type === 'question.asked') rememberRequest(e.requestId, s.scope, questionScopes);
+            else if (e.type === 'question.replied' || e.type === 'question.rejected') questionScopes.delete(e.requestId);
             emit(e);
           }
         }
@@ -407,6 +430,17 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         c.permission.reply({ requestID: requestId, ...scope, reply, ...(message !== undefined ? { message } : {}) }, o),
       );
       requestScopes.delete(requestId);
+    },
+    listQuestions,
+    replyQuestion: async (requestId, answers) => {
+      const scope = await scopeOfQuestion(requestId);
+      await call('answer question', (c, o) => c.question.reply({ requestID: requestId, ...scope, answers }, o));
+      questionScopes.delete(requestId);
+    },
+    rejectQuestion: async (requestId) => {
+      const scope = await scopeOfQuestion(requestId);
+      await call('dismiss question', (c, o) => c.question.reject({ requestID: requestId, ...scope }, o));
+      questionScopes.delete(requestId);
     },
     onEvent(listener) {
       listeners.add(listener);

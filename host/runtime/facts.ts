@@ -12,7 +12,7 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 export interface RuntimeFacts {
   /** A session's directory, when known. */
   directoryOf(sessionId: string): string | undefined;
-  /** The session of a permission request still waiting, when known. */
+  /** The session of a permission request (or a question of the agent) still waiting, when known. */
   sessionOfRequest(requestId: string): string | undefined;
   /** A session's directory learnt from a list or a lookup. */
   learnDirectory(sessionId: string, directory: string): void;
@@ -36,8 +36,8 @@ export function createRuntimeFacts(max = REMEMBERED): RuntimeFacts {
     learnDirectory: (sessionId, directory) => remember(directories, sessionId, directory),
     observe(event) {
       if (event.type === 'session.updated' && event.directory) remember(directories, event.sessionId, event.directory);
-      else if (event.type === 'permission.asked') remember(requestSessions, event.requestId, event.sessionId);
-      else if (event.type === 'permission.replied') requestSessions.delete(event.requestId);
+      else if (event.type === 'permission.asked' || event.type === 'question.asked') remember(requestSessions, event.requestId, event.sessionId);
+      else if (event.type === 'permission.replied' || event.type === 'question.replied' || event.type === 'question.rejected') requestSessions.delete(event.requestId);
       else if (event.type === 'session.deleted') directories.delete(event.sessionId);
     },
   };

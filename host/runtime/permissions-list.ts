@@ -1,5 +1,5 @@
 /**
- * The runtime's waiting permission requests as the bridge lists them across workspaces, and how
+ * The runtime's waiting permission requests (and, listed the same way, its questions) as the bridge lists them across workspaces, and how
  * the host reads one request in that list. OpenCode 1.18 lists a workspace's requests only when
  * that workspace's instance answers; a request missing from the list is gone only if its
  * workspace answered. One whose workspace did not (a broken `opencode.json`, a timeout) may still
@@ -25,10 +25,10 @@ export function requestIn<P extends { id: string }>(list: PermissionsList<P>, re
 }
 
 /** The refusal of an act on an unseen request: not `permission.expired` or `request.unknown`, since it may wait still. */
-export function unseenError(requestId: string, list: Pick<PermissionsList, 'unavailable'>): RelayError {
+export function unseenError(requestId: string, list: Pick<PermissionsList, 'unavailable'>, what = 'permission request'): RelayError {
   const why = list.unavailable.map((u) => `${u.workspace}: ${u.reason}`).join('; ');
   return new RelayError(
     'runtime.error',
-    `permission request ${requestId} is in a workspace whose runtime is not answering (${why}); nothing was delivered and the request still waits, try again later`,
+    `${what} ${requestId} is in a workspace whose runtime is not answering (${why}); nothing was delivered and the request still waits, try again later`,
   );
 }

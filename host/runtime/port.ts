@@ -1,6 +1,6 @@
 /**
  * The runtime as the relay uses it: the one port between the relay's parts (router, tasks, keyed
- * sessions, permission grants, workspace gate) and OpenCode. host/policy/device-runtime.ts
+ * sessions, permission grants, questions, workspace gate) and OpenCode. host/policy/device-runtime.ts
  * provides it over the bridge (host/runtime/bridge.ts) with ids checked and the host's rules
  * attached; tests give a recording one (e2e/fixtures/relay-host.ts). Each part takes the `Pick`
  * of it that it calls, so a change of what the relay needs shows up here first.
@@ -18,6 +18,14 @@ export interface ListedPermission {
   patterns: string[];
   always: string[];
   metadata?: Record<string, unknown>;
+  tool?: { messageID: string; callID: string };
+}
+
+/** A waiting question of the agent as the runtime lists it (OpenCode's QuestionRequest). */
+export interface ListedQuestion {
+  id: string;
+  sessionID: string;
+  questions: unknown[];
   tool?: { messageID: string; callID: string };
 }
 
@@ -40,5 +48,11 @@ export interface RuntimePort {
   listPermissions(): Promise<PermissionsList<ListedPermission>>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
+  /** The agent's waiting questions, listed like `listPermissions`. */
+  listQuestions(): Promise<PermissionsList<ListedQuestion>>;
+  /** Answers a question: one list of labels (or typed text) per question, in order. */
+  replyQuestion(requestId: string, answers: string[][]): Promise<void>;
+  /** Dismisses a question: the runtime fails the tool call and ends the turn. */
+  rejectQuestion(requestId: string): Promise<void>;
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }

@@ -122,6 +122,27 @@ test('permissions', () => {
   assert.deepEqual(one(REC.replied), { type: 'permission.replied', requestId: 'per_1', sessionId: S, reply: 'once' });
 });
 
+// Recorded from `opencode serve` 1.18.33 with the fake model's `[question]` (questions shortened).
+const Q = [{ question: 'Which plan should I follow?', header: 'Plan', options: [{ label: 'Small fix', description: 'Change only the failing function' }, { label: 'Refactor', description: 'Rewrite the module first' }] }, { question: 'Which checks?', header: 'Checks', options: [{ label: 'Unit tests', description: 'The fast suite' }], multiple: true }];
+const questionPart = (state: Record<string, unknown>) => ({ id: 'evt_q4', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'question', callID: 'call_fake_1', id: 'prt_q', sessionID: S, messageID: 'msg_a6', state } } });
+
+test("the agent's questions map to question events; the question tool's card carries its questions and the answers given", () => {
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q1', type: 'question.asked', properties: { id: 'que_1', sessionID: S, questions: Q, tool: { messageID: 'msg_a6', callID: 'call_fake_1' } } }), [
+    { type: 'question.asked', requestId: 'que_1', sessionId: S, questions: Q, tool: { messageId: 'msg_a6', callId: 'call_fake_1' } },
+  ]);
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q2', type: 'question.replied', properties: { sessionID: S, requestID: 'que_1', answers: [['Refactor'], ['Unit tests']] } }), [
+    { type: 'question.replied', requestId: 'que_1', sessionId: S, answers: [['Refactor'], ['Unit tests']] },
+  ]);
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q3', type: 'question.rejected', properties: { sessionID: S, requestID: 'que_1' } }), [{ type: 'question.rejected', requestId: 'que_1', sessionId: S }]);
+  const card = one(questionPart({ status: 'completed', input: { questions: Q }, output: 'User has answered your questions: …', title: 'Asked 2 questions', metadata: { answers: [['Refactor'], ['Unit tests']], truncated: false }, time: { start: 1, end: 2 } }));
+  assert.deepEqual(card.type === 'tool.updated' && [card.questions, card.answers], [Q, [['Refactor'], ['Unit tests']]], "the phone reads the relay's fields, not the tool's arguments");
+  const dismissed = one(questionPart({ status: 'error', input: { questions: Q }, error: 'The user dismissed this question', time: { start: 1, end: 2 } }));
+  assert.equal(dismissed.type === 'tool.updated' && dismissed.denied, 'refused', 'a dismissal is said as a code, not left to the words');
+  const odd = one(questionPart({ status: 'running', input: { questions: 'not a list' }, time: { start: 1 } }));
+  assert.equal(odd.type === 'tool.updated' && odd.questions, undefined, "the model's malformed arguments leave the card without questions, not the part out");
+  assert.throws(() => mapRuntimeEvent({ type: 'question.asked', properties: { id: 'que_2', sessionID: S, questions: [{ question: 'x', header: 'h', options: 'none' }] } }), ProtocolError);
+});
+
 test('sessions, messages and todos', () => {
   assert.deepEqual(one(REC.sessionUpdated), {
     type: 'session.updated', sessionId: S, title: 'New session - 2026-11-25T12:06:52.690Z', directory: '/tmp/explore-X0xPp8/ws', createdAt: 1795608412690, updatedAt: 1795608413196,

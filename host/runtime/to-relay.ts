@@ -9,9 +9,10 @@
  * not relay maps to nothing.
  * @module
  */
-import { defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
+import { ProtocolError, defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
+import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
 import {
   TOOL_STATUSES, type MessageInfo, type ToolSubject, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
@@ -21,8 +22,12 @@ import {
 export type PartKindLookup = (partId: string) => 'text' | 'reasoning' | undefined;
 
 const EDIT_TOOLS = new Set(['write', 'edit', 'multiedit', 'apply_patch', 'patch']);
-/** OpenCode says only in words that a tool call failed because its permission was refused. */
+/** OpenCode's tool that asks the person (its requests are `question.*` events). */
+const QUESTION_TOOL = 'question';
+/** OpenCode says only in words that a tool call failed because its permission was refused… */
 const REFUSED = /reject|denied|permission/i;
+/** …or that the person dismissed the question tool's question. */
+const DISMISSED = /dismissed this question/i;
 /** Where OpenCode's tools and permission requests name what they are about. */
 const SUBJECT_FIELDS: Array<[keyof ToolSubject, string[]]> = [
   ['command', ['command']],
@@ -131,6 +136,9 @@ const MAPPERS: Record<string, Mapper> = {
     sessionId: str(p, 'sessionID', at),
     reply: oneOf(p, 'reply', at, ['once', 'always', 'reject'] as const),
   }],
+  'question.asked': (p, _k, at) => [toQuestionAsked(p, at)],
+  'question.replied': (p, _k, at) => [{ type: 'question.replied', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at), answers: parseAnswers(p, 'answers', at) }],
+  'question.rejected': (p, _k, at) => [{ type: 'question.rejected', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at) }],
 };
 
 function sessionUpdated(info: unknown, at: string): SessionUpdatedEvent {
@@ -215,9 +223,12 @@ function toToolPart(part: Obj, partId: string, at: string): Part {
     title: optStr(state, 'title', where),
     output,
     error,
-    denied: timedOut ? 'timeout' : rawError !== undefined && REFUSED.test(rawError) ? 'refused' : undefined,
+    denied: timedOut ? 'timeout' : rawError !== undefined && (REFUSED.test(rawError) || (tool === QUESTION_TOOL && DISMISSED.test(rawError))) ? 'refused' : undefined,
     time: time && defined({ start: num(time, 'start', `${where}.time`), end: optNum(time, 'end', `${where}.time`) }),
     diff: completedEdit && typeof metadata?.diff === 'string' ? metadata.diff : undefined,
+    questions: tool === QUESTION_TOOL ? askedQuestions(input) : undefined,
+    // The question tool keeps the answers given in its metadata; its output is prose for the model.
+    answers: tool === QUESTION_TOOL && status === 'completed' && metadata?.answers !== undefined ? parseAnswers(metadata, 'answers', `${where}.metadata`) : undefined,
   });
 }
 
@@ -308,6 +319,31 @@ export function toPermissionAsked(value: unknown, at = 'permission'): Permission
     always: p.always === undefined ? [] : list(p, 'always', at, strItem()),
     metadata,
     subject: toSubject(metadata),
+    tool: tool && { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) },
+  });
+}
+
+/** The question tool's questions from its arguments; undefined while they are not (all) there yet. */
+function askedQuestions(input: Obj): QuestionInfo[] | undefined {
+  if (input.questions === undefined) return undefined;
+  try {
+    return list(input, 'questions', 'input', parseQuestionInfo, QUESTION_LIMITS.questions);
+  } catch (err) {
+    // The model's arguments, not the runtime's shape: a malformed one leaves the card without them, not the part out.
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
+  }
+}
+
+/** OpenCode's question request (its `question.asked` event's properties, or an entry of its list). */
+export function toQuestionAsked(value: unknown, at = 'question'): QuestionAskedEvent {
+  const p = obj(value, at);
+  const tool = optRecord(p, 'tool', at);
+  return defined({
+    type: 'question.asked' as const,
+    requestId: str(p, 'id', at),
+    sessionId: str(p, 'sessionID', at),
+    questions: list(p, 'questions', at, parseQuestionInfo, QUESTION_LIMITS.questions),
     tool: tool && { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) },
   });
 }

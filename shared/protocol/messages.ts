@@ -14,6 +14,7 @@ export {
   type Done, type PermissionReply, type Request, type RequestBody, type RequestOf, type RequestType, type ResultOf, type Scope, type TaskAccepted,
 } from './requests.ts';
 import { SCOPES, type Request, type Scope } from './requests.ts';
+import { parsePendingQuestion, type QuestionAskedEvent } from './questions.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface Resync {
   sessions?: string[];
   /** Every permission request that waits for an answer now; any other the device shows is gone. */
   permissions: PermissionAskedEvent[];
+  /** Every question of the agent that waits for an answer now (absent from hosts older than questions). */
+  questions?: QuestionAskedEvent[];
 }
 
 export interface HostInfo {
@@ -170,6 +173,7 @@ export function parseHostMessage(v: unknown): HostMessage {
         seq: int(o, 'seq', p, { min: 0 }),
         ...(sessions ? { sessions } : {}),
         permissions: list(o, 'permissions', p, parsePendingPermission, 1000),
+        ...(o.questions === undefined ? {} : { questions: list(o, 'questions', p, parsePendingQuestion, 1000) }),
       };
     }
   }

@@ -10,6 +10,7 @@ import { ProtocolError, int, num, obj, oneOf, optStr, str, type Obj } from './gu
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
 import { parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
 import { parseTranscript, type Transcript } from './transcript.ts';
+import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
 
 export const SCOPES = ['read', 'run', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -114,6 +115,21 @@ export const REQUESTS = {
   'permission.reply': define<{ requestId: string; reply: PermissionReply; message?: string }, Done>({
     scope: 'approve',
     params: (o, p) => ({ requestId: runtimeId(o, 'requestId', p), reply: oneOf(o, 'reply', p, PERMISSION_REPLIES), message: optStr(o, 'message', p, { max: 2000 }) }),
+    result: done,
+  }),
+  /**
+   * `answers`: one list per question, in order, of chosen labels or typed text (questions.ts).
+   * Refused like `permission.reply` when the question expired.
+   */
+  'question.reply': define<{ requestId: string; answers: QuestionAnswers }, Done>({
+    scope: 'approve',
+    params: (o, p) => ({ requestId: runtimeId(o, 'requestId', p), ...parseQuestionReplyParams(o, p) }),
+    result: done,
+  }),
+  /** Dismisses the question: the runtime ends the agent's turn. */
+  'question.reject': define<{ requestId: string }, Done>({
+    scope: 'approve',
+    params: (o, p) => ({ requestId: runtimeId(o, 'requestId', p) }),
     result: done,
   }),
 };

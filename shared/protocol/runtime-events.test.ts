@@ -24,6 +24,10 @@ const SAMPLES = {
   'permission.asked': { requestId: 'r', sessionId: 's', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' }, subject: { command: 'ls', description: 'list' }, tool: { messageId: 'm', callId: 'c' } },
   'permission.replied': { requestId: 'r', sessionId: 's', reply: 'once' },
   'permission.expired': { requestId: 'r', sessionId: 's', reason: 'withdrawn', at: 5 },
+  'question.asked': { requestId: 'q', sessionId: 's', questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }], multiple: true }], tool: { messageId: 'm', callId: 'c' }, deadline: 9 },
+  'question.replied': { requestId: 'q', sessionId: 's', answers: [['A']] },
+  'question.rejected': { requestId: 'q', sessionId: 's', by: 'timeout' },
+  'question.expired': { requestId: 'q', sessionId: 's', reason: 'runtime-restarted', at: 5, detail: 'killed' },
   'runtime.reconnected': {},
 };
 
@@ -41,5 +45,7 @@ test('an unknown type is not an error (a newer host\'s), a malformed field is, b
   assert.throws(() => parseEvent({ type: 'session.error', sessionId: 's', name: 'X', message: '' }), named('.kind'), 'a kind to act on, not a name to match');
   assert.throws(() => parseEvent({ type: 'permission.expired', requestId: 'r', sessionId: 's', reason: 'it restarted', at: 1 }), named('.reason'), 'a code, not text');
   assert.throws(() => parseEvent({ type: 'permission.asked', ...SAMPLES['permission.asked'], metadata: null }), named('.metadata'));
+  assert.throws(() => parseEvent({ type: 'question.expired', requestId: 'q', sessionId: 's', reason: 'it restarted', at: 1 }), named('.reason'), 'a code, like permission.expired');
+  assert.throws(() => parseEvent({ type: 'tool.updated', ...SAMPLES['tool.updated'], answers: [[1]] }), named('answers'));
   assert.throws(() => parseEvent({ sessionId: 's' }), named('event.type'));
 });

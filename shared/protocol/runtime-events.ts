@@ -9,6 +9,7 @@ import { bool, defined, list, num, obj, oneOf, optInt, optRecord, optStr, record
 import { RUN_ERROR_KINDS, parseMessageInfo, parseSubject, parseSessionState, parseTodo, parseToolFields, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart, type ToolSubject } from './transcript.ts';
 import { parseSessionInfo, type SessionInfo } from './sessions-list.ts';
 import type { ExpiryFields } from './errors.ts';
+import { QUESTION_EVENT_PARSERS, questionRef, type QuestionEventFields } from './questions.ts';
 
 export type { RunError, SessionState, TodoItem };
 
@@ -58,8 +59,8 @@ export type PermissionRequest = {
   deadline?: number;
 };
 
-/** Each relayed event's fields, by type. */
-export interface RelayEventFields {
+/** Each relayed event's fields, by type (the agent's questions: questions.ts). */
+export interface RelayEventFields extends QuestionEventFields {
   'message.text.delta': PartRef & { delta: string };
   'message.reasoning.delta': PartRef & { delta: string };
   /** The whole text of a part, sent when it starts and ends, so a device that missed deltas catches up. */
@@ -172,6 +173,8 @@ const EVENT_PARSERS: { [K in RelayRuntimeEventType]: (o: Obj, path: string) => R
       by: o.by === undefined ? undefined : oneOf(o, 'by', p, ['timeout'] as const),
     }),
   'permission.expired': (o, p) => ({ requestId: str(o, 'requestId', p, ID), sessionId: str(o, 'sessionId', p, ID), ...parseExpiry(o, p) }),
+  ...QUESTION_EVENT_PARSERS,
+  'question.expired': (o, p) => ({ ...questionRef(o, p), ...parseExpiry(o, p) }),
   'runtime.reconnected': () => ({}),
 };
 

@@ -8,6 +8,7 @@
 import {
   bool, defined, int, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj,
 } from './guard.ts';
+import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAnswers, type QuestionInfo } from './questions.ts';
 
 const ID = { min: 1, max: 128 };
 const TEXT = { max: 4 * 1024 * 1024 };
@@ -133,6 +134,10 @@ export type ToolPart = {
   time?: { start: number; end?: number };
   /** A unified diff of the file this call changed, when the runtime gave one. */
   diff?: string;
+  /** The `question` tool's questions, read by the host from its arguments. */
+  questions?: QuestionInfo[];
+  /** The `question` tool's answers, one list per question, once it completed. */
+  answers?: QuestionAnswers;
 };
 
 export type FilePart = {
@@ -213,6 +218,8 @@ export function parseToolFields(o: Obj, path: string): Omit<ToolPart, 'kind' | '
     denied: o.denied === undefined ? undefined : oneOf(o, 'denied', path, ['refused', 'timeout'] as const),
     time: parseTime(o, path),
     diff: optStr(o, 'diff', path, TEXT),
+    questions: o.questions === undefined ? undefined : list(o, 'questions', path, parseQuestionInfo, QUESTION_LIMITS.questions),
+    answers: o.answers === undefined ? undefined : parseAnswers(o, 'answers', path),
   });
 }
 

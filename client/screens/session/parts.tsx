@@ -1,4 +1,5 @@
-import { createEffect, createSignal, Show } from 'solid-js';
+import { createEffect, createSignal, For, Show } from 'solid-js';
+import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
 import { DiffView } from '../../ui/DiffView.tsx';
@@ -64,6 +65,7 @@ const TOOL_LABEL: Record<string, string> = {
   todowrite: 'Update todo list',
   todoread: 'Read todo list',
   task: 'Sub-agent',
+  question: 'Question',
 };
 
 const LONG_LINES = 12;
@@ -93,8 +95,51 @@ function Output(props: { text: string }) {
   );
 }
 
+/** `timedOut`: this phone saw the host dismiss the question for want of an answer (the runtime's words say only "dismissed"). */
+function questionStatus(s: ToolView, timedOut: boolean): string {
+  if (s.status === 'completed') return 'Answered';
+  if (s.status === 'error') {
+    if (s.denied === 'timeout' || (s.denied && timedOut)) return 'Timed out';
+    return s.denied ? 'Dismissed' : 'Failed';
+  }
+  return 'Waiting for you';
+}
+
+/** The `question` tool in the transcript: each question and the answer given, not the tool's JSON. */
+function QuestionCard(props: { state: ToolView }) {
+  const s = props.state;
+  return (
+    <dl class="tool__questions">
+      <For each={s.questions ?? []}>
+        {(q, i) => (
+          <>
+            <dt>{q.question}</dt>
+            <dd>
+              <Show when={s.answers} fallback={<span class="hint">{s.status === 'completed' ? 'No answer' : s.status === 'error' ? 'Not answered' : 'Waiting for your answer'}</span>}>
+                {(answers) => <>{answers()[i()]?.length ? answers()[i()]!.join(', ') : 'No answer'}</>}
+              </Show>
+            </dd>
+          </>
+        )}
+      </For>
+    </dl>
+  );
+}
+
 export function ToolPart(props: { state: ToolView }) {
   const s = props.state;
+  if (s.tool === 'question') {
+    const { relay } = useApp();
+    return (
+      <div class="tool" data-status={s.status}>
+        <div class="tool__head">
+          <span class="tool__name">{TOOL_LABEL.question}</span>
+          <span class="chip" data-status={s.status}>{questionStatus(s, relay.questionTimedOut(s.callId))}</span>
+        </div>
+        <QuestionCard state={s} />
+      </div>
+    );
+  }
   const path = () => s.subject?.path;
   const diffLines = () => {
     if (s.diff) return parseDiff(s.diff);
