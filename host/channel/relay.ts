@@ -25,6 +25,7 @@ import { createPermissionGrants, type PermissionGrants, type PermissionRuntime }
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
+import { createInterruptions, type InterruptionRuntime, type Interruptions } from '../tasks/interruptions.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -35,7 +36,8 @@ import { createEventHub, type EventHub, type HubOptions } from './hub.ts';
 
 /** What the relay needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface RelayRuntime
-  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'> {
+  extends Omit<RuntimeCalls, 'createSession'>, PermissionRuntime, TaskRuntime, Pick<GateRuntime, 'getSession'>, Pick<SessionRuntime, 'createSession' | 'sessionsCreatedSince'>,
+    Pick<InterruptionRuntime, 'sessionStatus'> {
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
 }
 
@@ -82,6 +84,8 @@ export interface Relay {
   hub: EventHub;
   permissions: PermissionGrants;
   tasks: TaskService;
+  /** Turns cut short by a runtime or host restart (host/tasks/interruptions.ts). */
+  interruptions: Interruptions;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
   /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
@@ -104,6 +108,16 @@ export function createRelay(opts: RelayOptions): Relay {
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
+  const interruptions = createInterruptions({
+    ledger, runtime: opts.runtime, log: log.child('tasks'),
+    onInterrupted: (record) => hub.publishEvent({ type: 'session.interrupted', ...record }),
+  });
+  /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
+  const settleTasks = (reason: string) =>
+    void interruptions
+      .check(reason)
+      .catch((err: unknown) => log.warn('could not look for turns cut short; devices find them when they open their sessions', { err }))
+      .finally(() => tasks.reconcile());
   const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
@@ -113,8 +127,13 @@ export function createRelay(opts: RelayOptions): Relay {
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     gate.observe(event);
+    interruptions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
-    if (event.type === 'runtime.reconnected') void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+    if (event.type === 'runtime.reconnected') {
+      void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+      // An attached runtime may have restarted unseen, between two health checks.
+      void interruptions.check('the host lost contact with the runtime while this turn ran').catch((err: unknown) => log.warn('could not look for turns cut short', { err }));
+    }
   });
 
   let runtimeState = opts.runtimeStatus();
@@ -131,7 +150,7 @@ export function createRelay(opts: RelayOptions): Relay {
     }
     if (wasReady) return;
     void permissions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this request`);
-    void tasks.reconcile();
+    settleTasks(lostBecause ? `the runtime stopped while this turn ran (${lostBecause})` : 'the runtime or the host stopped while this turn ran');
   };
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
@@ -161,7 +180,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, tasks,
+    identity, offers, approvals, devices, hub, permissions, tasks, interruptions,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();

@@ -16,6 +16,7 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
   const runtime: PolicyRuntime = {
     listSessions: async () => (calls.push(['listSessions']), { sessions: [], unavailable: [] }),
     messages: async (id) => (calls.push(['messages', id]), []),
+    sessionStatus: async (id) => (calls.push(['sessionStatus', id]), { type: 'idle' }),
     createSession: async (title, directory, permission, metadata) => {
       calls.push(['createSession', title, directory, permission, ...(metadata ? [metadata] : [])]);
       return { id: 'ses_new', directory: directory! };

@@ -61,6 +61,7 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RelayRuntime {
     getSession: async (sessionId) => runtime.getSession(runtimeId(sessionId, 'session')),
     sessionsCreatedSince: (since, directory) => runtime.sessionsCreatedSince(since, directory),
     messages: async (sessionId) => runtime.messages(runtimeId(sessionId, 'session')),
+    sessionStatus: async (sessionId) => runtime.sessionStatus(runtimeId(sessionId, 'session')),
     async createSession(title, directory, metadata) {
       const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory), metadata);
       remember(session.id);

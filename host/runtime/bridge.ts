@@ -102,6 +102,8 @@ export interface RuntimeBridge {
    */
   listSessions(): Promise<SessionsList<ListedSession>>;
   getSession(sessionId: string): Promise<Session>;
+  /** The runtime's live status of a session (`idle` when no workspace reports one: it keeps only the others). */
+  sessionStatus(sessionId: string): Promise<SessionStatus>;
   messages(sessionId: string): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
@@ -372,6 +374,11 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...home, permission }, o)),
     listSessions,
     getSession: (sessionId) => call('get session', (c, o) => c.session.get({ sessionID: sessionId, ...home }, o)),
+    async sessionStatus(sessionId) {
+      // A session runs in its own workspace's instance, and each instance reports only its own.
+      const { answers } = await everywhere('list session statuses', 'session statuses', (c, o, scope) => c.session.status(scope, o));
+      return answers.map((a) => a.data[sessionId]).find((s) => s !== undefined) ?? { type: 'idle' };
+    },
     messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)),
     prompt: async (sessionId, text, p = {}) => {
       await call('prompt', (c, o) =>
