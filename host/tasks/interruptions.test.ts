@@ -34,6 +34,7 @@ function setup(t: TestContext) {
   let clock = T0;
   const sessions = new Map<string, FakeSession>();
   const reads: string[] = [];
+  const aborted: string[] = [];
   /** Runs once when a session's messages are read, before they are answered (a turn starting meanwhile). */
   let onRead: ((sessionId: string) => void) | undefined;
   const runtime: InterruptionRuntime = {
@@ -49,6 +50,11 @@ function setup(t: TestContext) {
       const copy = structuredClone(s?.messages ?? []);
       onRead?.(sessionId);
       return copy;
+    },
+    async abort(sessionId) {
+      aborted.push(sessionId);
+      delete sessions.get(sessionId)!.status;
+      return true;
     },
   };
   /** A fresh ledger and detector over the same directory: what a host restart gets. */
@@ -72,7 +78,7 @@ function setup(t: TestContext) {
     return messageId;
   };
   return {
-    sessions, reads, runtime, start, forward,
+    sessions, reads, aborted, runtime, start, forward,
     tick: (ms: number) => (clock += ms),
     onRead: (fn: typeof onRead) => (onRead = fn),
   };
@@ -208,4 +214,22 @@ test('a session the runtime no longer lists ends its tasks; a failed read is ret
   assert.equal(a.ledger.get('tsk_1')?.finishedAt, undefined, 'not known yet: looked at again');
   s.runtime.messages = messages;
   assert.equal((await a.interruptions.check('x')).length, 1);
+});
+
+test('Stop stops a running turn, and says when nothing was left to stop (a cut turn it finds is recorded)', async (t) => {
+  const s = setup(t);
+  const a = s.start();
+  const p = s.forward(a.ledger, 'tsk_1', 'ses_1');
+  s.sessions.get('ses_1')!.messages.push(reply('msg_z', p));
+  assert.deepEqual(await a.interruptions.stop('ses_1'), { running: true });
+  assert.deepEqual(s.aborted, ['ses_1']);
+
+  // The runtime restarted: the phone still shows the turn running, but nothing runs it.
+  s.sessions.set('ses_2', { messages: [user('msg_a'), reply('msg_b', 'msg_a')], updated: T0 });
+  assert.deepEqual(await a.interruptions.stop('ses_2'), { running: false });
+  assert.deepEqual(s.aborted, ['ses_1'], 'nothing to abort');
+  assert.equal(a.interruptions.of('ses_2')?.replyId, 'msg_b');
+  assert.deepEqual(a.told.map((r) => r.sessionId), ['ses_2']);
+  assert.deepEqual(await a.interruptions.stop('ses_2'), { running: false });
+  assert.equal(a.told.length, 1);
 });

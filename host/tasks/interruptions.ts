@@ -29,6 +29,8 @@ export interface InterruptionRuntime {
   sessionStatus(sessionId: string): Promise<unknown>;
   /** The session's messages as the runtime stores them (`{ info, parts }` entries). */
   messages(sessionId: string): Promise<unknown>;
+  /** Stops the session's running turn. */
+  abort(sessionId: string): Promise<unknown>;
 }
 
 /** The runtime events the detection follows (a relay event's fields; others are ignored). */
@@ -72,6 +74,12 @@ export interface Interruptions {
   inspect(sessionId: string, messages: unknown, status: unknown): Promise<Interruption | undefined>;
   /** The session's recorded interruption, until it runs again. */
   of(sessionId: string): Interruption | undefined;
+  /**
+   * What Stop does: stops the session's turn when the runtime runs one; otherwise nothing was left
+   * to stop, and a turn left open is recorded as interrupted (and told). `running`: whether a turn
+   * was running.
+   */
+  stop(sessionId: string): Promise<{ running: boolean }>;
 }
 
 /** What a session's messages leave open: the turn's prompt, and its unfinished reply if it had one. */
@@ -262,5 +270,15 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     },
 
     of: (sessionId) => ledger.interruption(sessionId),
+
+    async stop(sessionId) {
+      const status = await runtime.sessionStatus(sessionId);
+      if (!isIdle(status)) {
+        await runtime.abort(sessionId);
+        return { running: true };
+      }
+      await this.inspect(sessionId, await runtime.messages(sessionId), status);
+      return { running: false };
+    },
   };
 }
