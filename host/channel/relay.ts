@@ -26,6 +26,7 @@ import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
 import { createInterruptions, type InterruptionRuntime, type Interruptions } from '../tasks/interruptions.ts';
+import { openPartialTexts } from '../tasks/partials.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -106,10 +107,13 @@ export function createRelay(opts: RelayOptions): Relay {
   const hub = createEventHub(opts.journal);
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...notice }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
-  const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
-  const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
+  const partials = openPartialTexts({ dir: join(opts.dataDir, 'partials'), log: log.child('tasks') });
+  // An unfinished answer's stored text is empty until it ends: everyone reads what was streamed instead.
+  const runtime: RelayRuntime = { ...opts.runtime, messages: async (sessionId) => partials.fill(sessionId, await opts.runtime.messages(sessionId)) };
+  const tasks = createTaskService({ ledger, runtime, log: log.child('tasks') });
+  const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });
   const interruptions = createInterruptions({
-    ledger, runtime: opts.runtime, log: log.child('tasks'),
+    ledger, runtime, log: log.child('tasks'),
     onInterrupted: (record) => hub.publishEvent({ type: 'session.interrupted', ...record }),
   });
   /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
@@ -120,13 +124,14 @@ export function createRelay(opts: RelayOptions): Relay {
       .finally(() => tasks.reconcile());
   const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
-    runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
     metrics: opts.metrics, gate,
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     gate.observe(event);
+    partials.observe(event);
     interruptions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
     if (event.type === 'runtime.reconnected') {
@@ -197,6 +202,7 @@ export function createRelay(opts: RelayOptions): Relay {
       approvals.close();
       offers.close();
       devices.close();
+      partials.close();
       ledger.close();
     },
   };
