@@ -109,7 +109,7 @@ async function soak(): Promise<number> {
   const d = device;
   await d.ready();
   const sessions: string[] = [];
-  for (let i = 0; i < opts.sessions; i++) sessions.push(((await d.request({ t: 'session.create', title: `soak ${i}` })) as { id: string }).id);
+  for (let i = 0; i < opts.sessions; i++) sessions.push((await d.request({ t: 'session.create', title: `soak ${i}` })).sessionId);
   say(`[${elapsed()}] host, runtime, proxy and device up; ${sessions.length} sessions`);
 
   // Disconnects at random moments, and (below) some right after a submission went through.

@@ -289,15 +289,16 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
         req.onsuccess = () => resolve(req.result as { hostId: string }[]);
       });
       const hostId = hosts[0]!.hostId;
-      const tx = db.transaction(['sessions', 'messages'], 'readwrite');
+      const tx = db.transaction(['sessions', 'transcripts'], 'readwrite');
       const S = 'ses_zzzz_big';
       tx.objectStore('sessions').put({ hostId, sessionId: S, title: 'A very long session', createdAt: 1, updatedAt: 2, status: 'idle' });
-      for (let i = 0; i < 3000; i++) {
-        const id = `msg_${String(i).padStart(6, '0')}`;
+      // A cached transcript, in the relay's shape (shared/protocol/transcript.ts).
+      const messages = Array.from({ length: 3000 }, (_, i) => {
+        const messageId = `msg_${String(i).padStart(6, '0')}`;
         const role = i % 2 ? 'assistant' : 'user';
-        const info = role === 'user' ? { id, sessionID: S, role, time: { created: i } } : { id, sessionID: S, role, time: { created: i, completed: i } };
-        tx.objectStore('messages').put({ hostId, sessionId: S, messageId: id, body: { info, parts: [{ id: `prt_${id}`, sessionID: S, messageID: id, type: 'text', text: `Part number ${i}` }] } });
-      }
+        return { messageId, role, time: role === 'user' ? { created: i } : { created: i, completed: i }, parts: [{ kind: 'text', partId: `prt_${messageId}`, text: `Part number ${i}`, done: true }] };
+      });
+      tx.objectStore('transcripts').put({ hostId, sessionId: S, transcript: { sessionId: S, state: { status: 'idle' }, messages, todos: [] } });
       await new Promise((resolve) => (tx.oncomplete = resolve));
       db.close();
       return hostId;

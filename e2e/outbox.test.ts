@@ -245,7 +245,7 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
       };
     })`);
     const { version, record } = upgraded as { version: number; record: { order?: unknown; text?: string } };
-    assert.equal(version, 2);
+    assert.equal(version, 3);
     assert.equal(typeof record.order, 'number', 'the upgrade gave the old item its place in the queue');
     assert.equal(record.text, 'from version one [text:3]');
     await context!.setOffline(false);

@@ -232,10 +232,10 @@ test('an approved device drives the real runtime; a "session" answer is a host g
   h.relay.approvals.approve((await nextApproval(h.relay.approvals)).id);
   const channel: RelayChannel = await pending.approved;
 
-  const session = (await channel.request({ t: 'session.create', title: 'from the phone' })) as { id: string };
+  const session = { id: (await channel.request({ t: 'session.create', title: 'from the phone' })).sessionId };
   assert.match(session.id, /^ses_/);
-  const sessions = (await channel.request({ t: 'sessions.list' })) as Array<{ id: string }>;
-  assert.ok(sessions.some((s) => s.id === session.id));
+  const { sessions } = await channel.request({ t: 'sessions.list' });
+  assert.ok(sessions.some((s) => s.sessionId === session.id));
 
   const accepted = await channel.request({ t: 'task.submit', taskId: 'task-1', sessionId: session.id, text: 'run it [bash:echo first-run]' });
   assert.deepEqual([accepted.taskId, accepted.sessionId], ['task-1', session.id]);
@@ -253,8 +253,10 @@ test('an approved device drives the real runtime; a "session" answer is a host g
   const second = await waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed' && /second-run/.test(e.output ?? ''));
   assert.equal(events.slice(before).filter((e) => e.type === 'permission.asked').length, 0, 'the device was not asked again');
   assert.equal(second.tool, 'bash');
-  const messages = (await channel.request({ t: 'session.messages', sessionId: session.id })) as unknown[];
+  const { messages, state } = await channel.request({ t: 'session.messages', sessionId: session.id });
   assert.ok(messages.length >= 4);
+  assert.equal(state.status, 'idle', 'the turn is over, as the runtime says');
+  assert.ok(messages.some((m) => m.parts.some((p) => p.kind === 'tool' && p.tool === 'bash' && /second-run/.test(p.output ?? ''))), 'the transcript carries the tool call');
 });
 
 // ---- the real host (host/app.ts) with the real runtime -------------------------------------

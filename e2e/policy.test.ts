@@ -154,7 +154,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   await host.runtime.ready;
   await host.runtime.bridge.subscribed();
   const { channel } = await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`);
-  const session = (await channel.request({ t: 'session.create', title: 'target' })) as { id: string };
+  const session = { id: (await channel.request({ t: 'session.create', title: 'target' })).sessionId };
   const start = proxy.seen.length;
 
   const attempts: Array<Record<string, unknown>> = [];
@@ -265,7 +265,7 @@ test('scopes changed with the CLI reach an open connection: it closes with devic
   assert.equal(reader.channel.welcome.resumed, false);
   assert.deepEqual(reader.resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]], 'reload everything');
   await assert.rejects(submit(reader.channel, 2), (err: { code?: string; message: string }) => err.code === 'scope.denied' && /"run" scope/.test(err.message));
-  assert.ok(Array.isArray(await reader.channel.request({ t: 'sessions.list' } as never)), 'read still works');
+  assert.ok(Array.isArray((await reader.channel.request({ t: 'sessions.list' })).sessions), 'read still works');
 
   assert.equal(runDeviceCommand('device-scopes', [channel.welcome.deviceId, 'all'], dataDir, io), 0);
   assert.equal((await reader.channel.closed).code, 'device.access-changed');
@@ -277,7 +277,7 @@ test('scopes changed with the CLI reach an open connection: it closes with devic
 // ---- workspaces, and who hears of permission requests ----------------------------------------
 
 const updated = (s: { id: string; directory: string }): RelayRuntimeEvent =>
-  ({ type: 'session.updated', sessionId: s.id, title: s.id, directory: s.directory, time: { created: 1, updated: 1 } });
+  ({ type: 'session.updated', sessionId: s.id, title: s.id, directory: s.directory, createdAt: 1, updatedAt: 1 });
 const idle = (sessionId: string): RelayRuntimeEvent => ({ type: 'session.idle', sessionId });
 const asked = (requestId: string, sessionId: string): RelayRuntimeEvent =>
   ({ type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
@@ -297,7 +297,7 @@ async function twoWorkspaceHost() {
 }
 
 test('a device limited to workspace A sees and acts on A only: welcome, lists, requests, live events, replays and resyncs', { timeout: 60_000 }, async () => {
-  const { h, runtime, dataDir, A, B, sessions } = await twoWorkspaceHost();
+  const { h, runtime, dataDir, A, B } = await twoWorkspaceHost();
   const full = await pairDevice(h.relay, h.url);
   assert.deepEqual(full.channel.welcome.workspaces, [A, B]);
   const paired = await pairDevice(h.relay, h.url);
@@ -311,8 +311,9 @@ test('a device limited to workspace A sees and acts on A only: welcome, lists, r
   const limited = await reconnect(h.relay, h.url, paired.deviceKey);
   assert.deepEqual(limited.channel.welcome.workspaces, [A], 'the welcome lists only its workspace');
   assert.deepEqual(limited.resyncs.map((r) => r.permissions.map((p) => p.requestId)), [['per_a']], 'resync names only A\'s waiting request');
-  assert.deepEqual(await limited.channel.request({ t: 'sessions.list' }), [sessions[0]]);
-  assert.deepEqual(await full.channel.request({ t: 'sessions.list' }), sessions);
+  const listed = async (d: { channel: RelayChannel }) => (await d.channel.request({ t: 'sessions.list' })).sessions.map((s) => [s.sessionId, s.directory, s.waiting]);
+  assert.deepEqual(await listed(limited), [['ses_a', A, true]]);
+  assert.deepEqual(await listed(full), [['ses_a', A, true], ['ses_b', B, true]], 'each with its waiting request');
 
   const onB: Array<Record<string, unknown>> = [
     { t: 'session.messages', sessionId: 'ses_b' },
@@ -523,7 +524,7 @@ test('bash asks under the host\'s policy although the workspace\'s opencode.json
   setOpencodePermission(sb.workspace, 'allow');
   const { host, url } = await policyHost(sb, {});
   const { channel, waitFor } = await pairDevice(host.relay, url);
-  const session = (await channel.request({ t: 'session.create', title: 'guarded' })) as { id: string };
+  const session = { id: (await channel.request({ t: 'session.create', title: 'guarded' })).sessionId };
   await channel.request({ t: 'task.submit', taskId: 'guarded-1', sessionId: session.id, text: 'go [bash:echo guarded]' });
   const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
   assert.equal(asked.permission, 'bash');
@@ -537,7 +538,7 @@ test('a workspace\'s "allow" in config.json runs bash at once, although its open
   setOpencodePermission(sb.workspace, 'ask');
   const { host, url } = await policyHost(sb, { permission: { bash: 'deny' }, workspaces: { [sb.workspace]: { permission: { bash: 'allow' } } } });
   const { channel, waitFor, events } = await pairDevice(host.relay, url);
-  const session = (await channel.request({ t: 'session.create', title: 'trusted' })) as { id: string };
+  const session = { id: (await channel.request({ t: 'session.create', title: 'trusted' })).sessionId };
   await channel.request({ t: 'task.submit', taskId: 'trusted-1', sessionId: session.id, text: 'go [bash:echo trusted]' });
   await waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed' && /trusted/.test(e.output ?? ''));
   assert.equal(events.filter((e) => e.type === 'permission.asked').length, 0, 'nobody was asked');
@@ -547,7 +548,7 @@ test('"allow for this session" lasts for its session only: a second session asks
   const sb = await sandbox();
   const { host, url } = await policyHost(sb, {});
   const { channel, waitFor, events } = await pairDevice(host.relay, url);
-  const first = (await channel.request({ t: 'session.create', title: 'first' })) as { id: string };
+  const first = { id: (await channel.request({ t: 'session.create', title: 'first' })).sessionId };
   await channel.request({ t: 'task.submit', taskId: 's1-1', sessionId: first.id, text: 'go [bash:echo granted]' });
   const asked = await waitFor('permission.asked', (e) => e.sessionId === first.id);
   await channel.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'session' });
@@ -556,7 +557,7 @@ test('"allow for this session" lasts for its session only: a second session asks
   await waitFor('tool.updated', (e) => e.sessionId === first.id && e.status === 'completed' && e.callId !== asked.tool?.callId);
   assert.equal(events.filter((e) => e.type === 'permission.asked' && e.sessionId === first.id).length, 1, 'the grant covered the second command');
 
-  const second = (await channel.request({ t: 'session.create', title: 'second' })) as { id: string };
+  const second = { id: (await channel.request({ t: 'session.create', title: 'second' })).sessionId };
   await channel.request({ t: 'task.submit', taskId: 's2-1', sessionId: second.id, text: 'go [bash:echo granted]' });
   const again = await waitFor('permission.asked', (e) => e.sessionId === second.id);
   assert.equal(again.permission, 'bash');
@@ -568,7 +569,7 @@ test('a question nobody answers is denied after permissionTimeoutSeconds; the ta
   const sb = await sandbox();
   const { host, url } = await policyHost(sb, { permissionTimeoutSeconds: 1 });
   const { channel, waitFor } = await pairDevice(host.relay, url);
-  const session = (await channel.request({ t: 'session.create', title: 'unanswered' })) as { id: string };
+  const session = { id: (await channel.request({ t: 'session.create', title: 'unanswered' })).sessionId };
   await channel.request({ t: 'task.submit', taskId: 'late-1', sessionId: session.id, text: 'go [bash:echo never-runs]' });
   const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
   const replied = await waitFor('permission.replied', (e) => e.requestId === asked.requestId);

@@ -179,10 +179,10 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
     );
     assert.deepEqual(stores, {
       hosts: 'hostId',
-      messages: ['hostId', 'sessionId', 'messageId'],
       meta: null,
       outbox: 'key',
       sessions: ['hostId', 'sessionId'],
+      transcripts: ['hostId', 'sessionId'],
     });
   });
 

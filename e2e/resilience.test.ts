@@ -103,7 +103,7 @@ test('connections dropped at random, also between a request and its answer: ever
   const sessions: Array<{ id: string }> = [];
   for (let i = 0; i < 3; i++) {
     proxy.dropAfterNextRequest(CREATE_BYTES);
-    sessions.push((await d.request({ t: 'session.create', title: `lane ${i}${TITLE_PADDING}`, key: `lane-${i}` })) as { id: string });
+    sessions.push({ id: (await d.request({ t: 'session.create', title: `lane ${i}${TITLE_PADDING}`, key: `lane-${i}` })).sessionId });
   }
   assert.equal(d.stats.resent, 3, 'every creation was cut off and sent again');
   assert.equal((await host.runtime.bridge.listSessions()).sessions.length, before + 3, 'one session per key, none for the resends');
@@ -154,7 +154,7 @@ test('a permission request raised while the device is away is waiting when it co
   // A slow heartbeat: the next request through the proxy must be the task, not a ping.
   const d = device({ url: proxy.url, ...keys, heartbeatMs: 30_000 });
   await d.ready();
-  const s = (await d.request({ t: 'session.create' })) as { id: string };
+  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
 
   // The submission gets through, the connection dies right after, and the device stays away.
   await proxy.refuse();
@@ -182,7 +182,7 @@ test('the runtime dies while a permission request waits: the device is told it e
   const { host } = await sharedHost();
   const d = device({ url: `ws://127.0.0.1:${host.port}/relay`, ...(await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`)) });
   await d.ready();
-  const s = (await d.request({ t: 'session.create' })) as { id: string };
+  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
   await d.submit('d-1', s.id, 'd-1 [bash:echo never-runs]');
   const asked = await d.until('the permission request', () => d.pendingPermissions().find((p) => p.sessionId === s.id));
 
@@ -217,7 +217,7 @@ test('SIGKILL of the host during a task: the device comes back by itself, sees t
   let host = await start();
   const d = device({ url: `ws://127.0.0.1:${port}/relay`, deviceKey, hostKey: identity.publicKey });
   await d.ready();
-  const s = (await d.request({ t: 'session.create' })) as { id: string };
+  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
   const accepted = await d.submit('b-1', s.id, 'b-1 [text:80]');
   await d.until('the reply to be streaming', () => d.transcript(s.id).some((m) => m.parentId === accepted.messageId && m.parts.some((p) => p.text)));
 

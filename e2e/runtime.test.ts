@@ -203,7 +203,7 @@ test('a task whose model keeps failing is listed as retrying, with the attempt a
   const sessionId = await newSession(rt.bridge, 'listed retry');
   await rt.bridge.prompt(sessionId, 'try hard [overloaded]');
   const event = await waitForEvent('session.status', (e) => e.sessionId === sessionId && e.status === 'retry');
-  assert.match(event.message ?? '', new RegExp(OVERLOADED_MESSAGE));
+  assert.match(event.status === 'retry' ? event.message : '', new RegExp(OVERLOADED_MESSAGE));
   // The runtime is busy for the moment of each new attempt, and retrying in between.
   const listed = async () => (await rt.bridge.listSessions()).sessions.find((s) => s.id === sessionId);
   let row = await listed();

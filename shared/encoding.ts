@@ -97,7 +97,7 @@ function decodeBits(values: number[], bitsPerChar: number, field: string): Uint8
   const padBits = totalBits % 8;
   // A canonical encoding pads fewer bits than one character holds, and pads with zeros.
   if (padBits >= bitsPerChar) {
-    throw new RangeError(`${field}: ${values.length} characters is not a valid length (truncated or extra character?)`);
+    throw new EncodingError(field, `${values.length} characters is not a valid length (truncated or extra character?)`);
   }
   const out = new Uint8Array(Math.floor(totalBits / 8));
   let buffer = 0;
@@ -125,6 +125,13 @@ function assertString(text: unknown, field: string): asserts text is string {
   if (typeof text !== 'string') throw new TypeError(`${field}: expected a string, got ${typeof text}`);
 }
 
-function invalidChar(field: string, text: string, index: number, allowed: string): RangeError {
-  return new RangeError(`${field}: invalid character ${JSON.stringify(text[index])} at position ${index}; allowed: ${allowed}`);
+/** Text that is not valid in its encoding; `detail` says why without the field's name. */
+export class EncodingError extends RangeError {
+  constructor(readonly field: string, readonly detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+function invalidChar(field: string, text: string, index: number, allowed: string): EncodingError {
+  return new EncodingError(field, `invalid character ${JSON.stringify(text[index])} at position ${index}; allowed: ${allowed}`);
 }

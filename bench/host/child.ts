@@ -10,6 +10,7 @@ import { parseConfig } from '../../host/config.ts';
 import { createLogger, silentLogger, type LogLevel } from '../../host/log.ts';
 import type { EventHub } from '../../host/channel/hub.ts';
 import type { Relay } from '../../host/channel/relay.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { startBenchRelay } from './compose.ts';
 import type { ChildMessage, ChildSpec, Command, CommandResults, HostStats, PublishSpec, Request } from './protocol.ts';
 
@@ -61,9 +62,12 @@ function stats(running: Running): HostStats {
   };
 }
 
-/** A text delta as the runtime bridge relays it, stamped with the publish time. */
-function syntheticEvent(i: number, text: string): Record<string, unknown> {
-  return { type: 'message.text.delta', sessionId: 'ses_bench0000000000000000', messageId: 'msg_bench0000000000000000', partId: 'prt_bench0000000000000000', delta: text, i, sentAt: now() };
+/**
+ * A text delta as the runtime bridge relays it, stamped with the publish time: in its part id, as
+ * devices read only the fields the protocol defines (bench/measure/fan-out.ts reads it back).
+ */
+function syntheticEvent(i: number, text: string): RelayRuntimeEvent {
+  return { type: 'message.text.delta', sessionId: 'ses_bench0000000000000000', messageId: `msg_bench_${i}`, partId: `prt_${now()}`, delta: text };
 }
 
 /** Publishes through the same hub the runtime's events take; paced, or in bursts of `batch`. */

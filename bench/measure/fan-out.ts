@@ -16,6 +16,7 @@ import { prepareHostData, type BenchDevice } from '../lib/fleet.ts';
 import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
 import { atLeast, mb, section } from '../lib/report.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 
 const COUNTS = [1, 10, 100, 500];
 const LAYERS: SocketLayer[] = ['uws', 'ws'];
@@ -174,14 +175,15 @@ export const fanOut: Measurement = {
   },
 };
 
-function deliver(side: Side, client: BenchClient, event: Record<string, unknown>): void {
+function deliver(side: Side, client: BenchClient, event: RelayRuntimeEvent | undefined): void {
   const phase = side.phase;
-  if (!phase) return;
+  if (!phase || event?.type !== 'message.text.delta') return;
   const at = now();
   phase.delivered++;
   phase.lastAt = at;
   phase.received.set(client, (phase.received.get(client) ?? 0) + 1);
-  phase.latencies?.push(at - ((event.sentAt as number) - side.offset));
+  // bench/host/child.ts stamps the publish time into the part id.
+  phase.latencies?.push(at - (Number(event.partId.slice('prt_'.length)) - side.offset));
 }
 
 /** Publishes, then waits until every reading device still connected has every event. */

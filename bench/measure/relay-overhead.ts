@@ -17,6 +17,7 @@ import { summarize, type Summary } from '../lib/stats.ts';
 import { readRuntimeEvents } from '../live/event-stream.ts';
 import { liveSandbox } from '../live/sandbox.ts';
 import { readStamps, stampDirective } from '../live/stamping-model.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 
 const DELTAS = 2000;
 /** 125 deltas a second: a fast model; faster than a real one streams. */
@@ -70,8 +71,8 @@ export const relayOverhead: Measurement = {
     ctx.defer(() => reader.close());
     await reader.connected;
 
-    const onEvent = (_seq: number, e: Record<string, unknown>) => {
-      if (e.type === 'message.text.delta' && typeof e.delta === 'string') note(relayed, e.delta);
+    const onEvent = (_seq: number, e: RelayRuntimeEvent | undefined) => {
+      if (e?.type === 'message.text.delta') note(relayed, e.delta);
     };
     const clients: BenchClient[] = [];
     ctx.defer(() => clients.forEach((c) => c.close()));

@@ -6,7 +6,7 @@ import { ConnectTimeout, NotConnected, explainConnection, explainPairing, explai
 
 test('pairing failures say what happened and what to do', () => {
   assert.match(explainPairing(new RelayClosedError('pair.declined', 4410, 'pair.declined: no'), 'Desk').message, /Desk declined this phone.*new pairing code/);
-  assert.match(explainPairing(new OfferError('expired', 'x'), 'Desk').message, /expired.*press p/);
+  assert.match(explainPairing(new OfferError('expired', 'link', 'x'), 'Desk').message, /expired.*press p/);
   assert.equal(explainPairing(new RelayClosedError('pair.used', 4409, ''), 'Desk').code, 'pair.used');
   assert.match(explainPairing(new ConnectTimeout('ws://x'), 'Desk').message, /Cannot reach Desk.*same network/);
 });

@@ -3,11 +3,9 @@
  * code stays available for the troubleshooting guide's anchors (docs/troubleshooting.md).
  * @module
  */
+import { RelayClosedError } from '../../shared/channel/errors.ts';
+import { OfferError } from '../../shared/pairing/offer-error.ts';
 import { isErrorCode, type ErrorCode } from '../../shared/protocol/errors.ts';
-
-// Errors are recognised by name, not `instanceof`: importing their classes would pull the
-// channel's crypto into every screen that explains an error.
-const named = (err: unknown, name: string): err is Error & Record<string, unknown> => err instanceof Error && err.name === name;
 
 export interface Explained {
   message: string;
@@ -44,10 +42,10 @@ export function explainConnection(err: unknown, host: string): Explained {
 
 /** Why pairing did not complete, with what to do next. */
 export function explainPairing(err: unknown, host: string): Explained {
-  if (named(err, 'OfferError')) {
+  if (err instanceof OfferError) {
     if (err.reason === 'expired') return { message: 'This pairing code has expired. On your computer, make a new one (press p where Relay runs, or run npm start -- pair) and scan it again.', code: 'pair.expired' };
     if (err.reason === 'host-mismatch') return { message: 'The computer that answered is not the one this code belongs to. Check that you typed the code shown on the computer this page comes from.' };
-    return { message: `That does not look like a pairing code: ${err.message.replace(/^\w+: /, '')}` };
+    return { message: `That does not look like a pairing code: ${err.detail}` };
   }
   const code = errorCode(err);
   const text: Partial<Record<ErrorCode, string>> = {
@@ -60,7 +58,7 @@ export function explainPairing(err: unknown, host: string): Explained {
     'protocol.version': `This app and ${host} speak different versions. Update the host, then open the app from it again.`,
   };
   if (code && text[code]) return { message: text[code]!, code };
-  if (err instanceof ConnectTimeout || named(err, 'RelayClosedError')) {
+  if (err instanceof ConnectTimeout || err instanceof RelayClosedError) {
     return { message: `Cannot reach ${host}. Check that this phone is on the same network as the computer and that Relay is running there.`, ...(code ? { code } : {}) };
   }
   return { message: `Pairing failed: ${err instanceof Error ? err.message : String(err)}` };
@@ -74,7 +72,7 @@ export function explainRequest(err: unknown): string {
   if (code === 'request.unknown') return 'Your computer no longer knows this (it may already be answered or gone).';
   if (code === 'permission.expired') return 'This request is gone (the agent on your computer restarted or withdrew it); your answer was not delivered.';
   if (err instanceof NotConnected) return err.message;
-  if (named(err, 'RelayClosedError')) return 'The connection dropped before your computer answered; try again once it is back.';
+  if (err instanceof RelayClosedError) return 'The connection dropped before your computer answered; try again once it is back.';
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -127,7 +127,7 @@ test('tries the next address after a failure, then reports connected and a round
 test('reconnects after a drop with backoff, resuming after the last event of the same host run', async () => {
   const first = fakeChannel(welcome('e1'));
   const second = fakeChannel(welcome('e1'));
-  const h = harness([async (o) => (setTimeout(() => o.onEvent?.(41, { type: 'session.idle' })), first), async () => second]);
+  const h = harness([async (o) => (setTimeout(() => o.onEvent?.(41, { type: 'session.idle', sessionId: 'ses_1' })), first), async () => second]);
   await until(() => h.link.state().phase === 'connected');
   await new Promise((r) => setTimeout(r, 10));
   first.drop(new RelayClosedError('host.shutting-down', 1001, 'host.shutting-down: bye'));
@@ -182,7 +182,7 @@ test('after a resync the resume point moves only once the reload is done', async
   const resync: Resync = { t: 'resync', reason: 'restart', seq: 50, permissions: [] };
   const h = harness(
     [
-      async (o) => (o.onResync?.(resync), setTimeout(() => o.onEvent?.(51, { type: 'session.idle' })), first),
+      async (o) => (o.onResync?.(resync), setTimeout(() => o.onEvent?.(51, { type: 'session.idle', sessionId: 'ses_1' })), first),
       async (o) => (o.onResync?.({ ...resync, seq: 60 }), second),
       async () => third,
     ],

@@ -10,6 +10,8 @@
  * @module
  */
 import { connect as channelConnect, type ConnectOptions, type RelayChannel, type RequestBody, type ResultOf, type SocketLike, type Welcome } from '../../shared/channel/client.ts';
+import type { RequestType } from '../../shared/protocol/messages.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { relaySocketUrl } from '../../shared/pairing/link.ts';
 import type { Resync, RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
@@ -38,7 +40,8 @@ export interface LinkHandlers {
    * resyncs again (docs/protocol.md, "Resume rules").
    */
   onResync(resync: Resync): Promise<void>;
-  onEvent(seq: number, event: Record<string, unknown>): void;
+  /** `event` undefined: one this app cannot read (a newer host's); its seq still counts. */
+  onEvent(seq: number, event: RelayRuntimeEvent | undefined): void;
   onRuntime(runtime: RuntimeStatus): void;
   /** Round-trip time of a heartbeat ping. */
   onRtt(ms: number): void;
@@ -81,7 +84,7 @@ export interface HostLink {
   readonly hostId: string;
   state(): LinkState;
   /** Sends a request on the open connection; rejects with NotConnected when there is none. */
-  request<R extends RequestBody>(body: R): Promise<ResultOf<R['t']>>;
+  request<T extends RequestType>(body: RequestBody<T>): Promise<ResultOf<T>>;
   /** Drops the current connection (if any) and connects again now. */
   reconnectNow(): void;
   /** Ends the link for good (switching computers, forgetting one). */
@@ -137,7 +140,7 @@ interface Candidate {
   readonly result: Promise<RelayChannel>;
   abandon(): void;
   /** This attempt won: from now on its messages go straight to the link; returns what came before. */
-  win(): { events: Array<[number, Record<string, unknown>]>; resync?: Resync; runtime?: RuntimeStatus };
+  win(): { events: Array<[number, RelayRuntimeEvent | undefined]>; resync?: Resync; runtime?: RuntimeStatus };
 }
 
 export function createHostLink(opts: HostLinkOptions): HostLink {
@@ -179,7 +182,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     return code !== undefined && FATAL_CODES.has(code);
   };
 
-  const applyEvent = (seq: number, event: Record<string, unknown>) => {
+  const applyEvent = (seq: number, event: RelayRuntimeEvent | undefined) => {
     lastSeen = seq;
     // Replayed and live events of a resumed connection move the resume point; during a resync
     // it moves only once the reload is done.

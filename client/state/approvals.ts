@@ -5,16 +5,23 @@
  */
 import { batch, createSignal, type Accessor } from 'solid-js';
 import type { PermissionReply, Resync } from '../../shared/protocol/messages.ts';
-import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import { RequestError } from '../../shared/channel/errors.ts';
+import type { PermissionAskedEvent, PermissionExpiry } from '../../shared/protocol/runtime-events.ts';
 import { errorCode } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import { toRelayEvent } from './events.ts';
 
 /** A request the host says can no longer be answered (the runtime restarted, or withdrew it). */
 export interface ExpiredPermission {
   request: PermissionAskedEvent;
-  /** Why, for a person. */
+  /** Why, for a person (from the host's code, `describeExpiry`). */
   reason: string;
+}
+
+/** Why a request expired, in words; undefined `expiry`: the host did not say. */
+export function describeExpiry(expiry: PermissionExpiry | undefined): string {
+  if (expiry?.reason === 'runtime-restarted') return `the OpenCode runtime restarted${expiry.detail ? ` (${expiry.detail})` : ''} and no longer has this request`;
+  if (expiry?.reason === 'withdrawn') return 'the runtime no longer has this request';
+  return 'your computer no longer has this request';
 }
 
 export interface ApprovalsDeps {
@@ -36,7 +43,7 @@ export interface Approvals {
   /** Requests of a finished turn cannot be answered any more. */
   sessionEnded(sessionId: string): void;
   /** Moves a waiting request to the expired ones, with why; one this phone never showed is ignored. */
-  expire(requestId: string, reason: string): void;
+  expire(requestId: string, expiry: PermissionExpiry | undefined): void;
   /** Takes the host's list of waiting requests (in a resync) as the truth. */
   resync(permissions: Resync['permissions']): void;
   /**
@@ -55,12 +62,12 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
 
   const dropPermission = (requestId: string) => setPermissions(permissions().filter((p) => p.requestId !== requestId));
 
-  const expirePermission = (requestId: string, reason: string) => {
+  const expirePermission = (requestId: string, expiry: PermissionExpiry | undefined) => {
     const request = permissions().find((p) => p.requestId === requestId);
     batch(() => {
       dropPermission(requestId);
       const known = expiredPermissions().find((e) => e.request.requestId === requestId);
-      if (request && !known) setExpired([...expiredPermissions(), { request, reason }]);
+      if (request && !known) setExpired([...expiredPermissions(), { request, reason: describeExpiry(expiry) }]);
     });
   };
 
@@ -78,11 +85,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
     sessionEnded: (sessionId) => setPermissions(permissions().filter((p) => p.sessionId !== sessionId)),
     expire: expirePermission,
 
-    resync(raw) {
-      const pending = raw.flatMap((p) => {
-        const e = toRelayEvent(p as unknown as Record<string, unknown>);
-        return e?.type === 'permission.asked' ? [e] : [];
-      });
+    resync(pending) {
       setPermissions(pending);
       for (const p of pending) deps.attachDiff(p);
     },
@@ -97,7 +100,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         // Answered elsewhere, or its turn ended: nothing left to decide.
         if (code === 'request.unknown') dropPermission(req.requestId);
         // Gone with the runtime: the person must see that their answer did not count.
-        if (code === 'permission.expired') expirePermission(req.requestId, expiryReason(err));
+        if (code === 'permission.expired') expirePermission(req.requestId, err instanceof RequestError ? err.expiry : undefined);
         throw err;
       }
     },
@@ -120,10 +123,4 @@ class PermissionExpired extends Error {
     super('this permission request expired; the answer was not sent');
     this.name = 'PermissionExpired';
   }
-}
-
-/** The host's refusal says why the request expired (host/rpc/permissions.ts): "… expired (<why>); …". */
-function expiryReason(err: unknown): string {
-  const why = err instanceof Error ? /expired \((.+)\); the answer/.exec(err.message)?.[1] : undefined;
-  return why ?? 'your computer no longer has this request';
 }

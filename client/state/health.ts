@@ -8,7 +8,7 @@ import { createStore } from 'solid-js/store';
 import type { Welcome } from '../../shared/channel/client.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
-import type { SessionErrorEvent } from '../../shared/protocol/runtime-events.ts';
+import type { EventOf } from '../../shared/protocol/runtime-events.ts';
 import { sameOrigin } from '../net/addresses.ts';
 import type { LinkState } from '../net/host-link.ts';
 import type { HostRecord } from '../storage/db.ts';
@@ -62,7 +62,7 @@ export interface HealthStore {
   rtt(ms: number): void;
   /** A turn of `sessionId` ended (`session.idle`). */
   idle(sessionId: string): void;
-  failed(event: SessionErrorEvent): void;
+  failed(event: EventOf<'session.error'>): void;
   /** Asks the host's /healthz for its uptime, when the page comes from the computer in use. */
   refresh(): Promise<void>;
 }
@@ -119,9 +119,9 @@ export function createHealth(deps: HealthDeps): HealthStore {
 
     failed(event) {
       if (!event.sessionId) return;
-      const stopped = event.name === 'MessageAbortedError';
+      const stopped = event.kind === 'aborted';
       setHealth('lastTask', { sessionId: event.sessionId, result: stopped ? 'stopped' : 'failed', ...(stopped ? {} : { note: event.message || event.name }), at: now() });
-      if (event.name === 'ProviderAuthError') setHealth('providerProblem', event.message || 'no model provider is signed in');
+      if (event.kind === 'provider-auth') setHealth('providerProblem', event.message || 'no model provider is signed in');
     },
 
     async refresh() {

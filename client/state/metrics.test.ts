@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readResult } from '../../shared/channel/errors.ts';
 import { NotConnected } from '../net/explain.ts';
 import { createMetricsStore, metricsFor } from './metrics.ts';
 
@@ -18,10 +19,11 @@ function harness() {
   const answers: (() => Promise<unknown>)[] = [];
   const asked: unknown[] = [];
   const store = createMetricsStore({
-    request: (body) => {
+    // What the host sends, read as the channel reads it.
+    request: async (body) => {
       asked.push(body);
       const next = answers.shift();
-      return next ? next() : Promise.reject(new Error('no answer scripted'));
+      return readResult(body.t, await (next ? next() : Promise.reject(new Error('no answer scripted'))));
     },
     hostId: () => host,
     now: () => t,
@@ -95,7 +97,7 @@ test('only the latest of overlapping requests lands', async () => {
 });
 
 test('metricsFor gives one store per app', () => {
-  const relay = { request: async () => snapshot(1), activeHost: () => ({ hostId: 'H1' }) };
+  const relay = { request: async () => readResult('metrics.get', snapshot(1)), activeHost: () => ({ hostId: 'H1' }) };
   assert.equal(metricsFor(relay), metricsFor(relay));
   assert.notEqual(metricsFor(relay), metricsFor({ ...relay }));
 });

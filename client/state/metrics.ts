@@ -5,8 +5,8 @@
  * @module
  */
 import { createStore } from 'solid-js/store';
-import { ProtocolError } from '../../shared/protocol/guard.ts';
-import { parseMetricsSnapshot, type ReceivedMetrics } from '../../shared/protocol/metrics.ts';
+import { UnreadableAnswer } from '../../shared/channel/errors.ts';
+import type { ReceivedMetrics } from '../../shared/protocol/metrics.ts';
 import { explainRequest } from '../net/explain.ts';
 
 export interface MetricsState {
@@ -26,8 +26,8 @@ export interface MetricsStore {
 }
 
 export interface MetricsDeps {
-  /** One request to the computer in use (RelayApp.request). */
-  request: (body: { t: 'metrics.get' }) => Promise<unknown>;
+  /** One request to the computer in use (RelayApp.request): the channel checked the answer. */
+  request: (body: { t: 'metrics.get' }) => Promise<ReceivedMetrics>;
   /** The computer in use: a snapshot from another one is dropped, an answer for another one ignored. */
   hostId: () => string | undefined;
   now?: () => number;
@@ -47,7 +47,7 @@ export function createMetricsStore(deps: MetricsDeps): MetricsStore {
     setState({ loading: true, error: undefined });
     let update: Partial<MetricsState>;
     try {
-      const snapshot = parseMetricsSnapshot(await deps.request({ t: 'metrics.get' }));
+      const snapshot = await deps.request({ t: 'metrics.get' });
       update = { snapshot, receivedAt: now(), error: undefined };
     } catch (err) {
       update = { error: explainMetricsError(err) };
@@ -63,8 +63,8 @@ export function createMetricsStore(deps: MetricsDeps): MetricsStore {
 
 /** Why the figures could not be fetched, in words a person can act on. */
 export function explainMetricsError(err: unknown): string {
-  if (err instanceof ProtocolError) {
-    return `Your computer sent figures this app cannot read (${err.message}). Update Relay on the computer, then reload the app from it.`;
+  if (err instanceof UnreadableAnswer) {
+    return `Your computer sent figures this app cannot read (${err.detail}). Update Relay on the computer, then reload the app from it.`;
   }
   return explainRequest(err);
 }

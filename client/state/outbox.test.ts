@@ -4,7 +4,8 @@ import { RelayClosedError, RequestError } from '../../shared/channel/client.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import { NotConnected, explainRequest } from '../net/explain.ts';
 import type { OutboxRecord } from '../storage/db.ts';
-import { changeable, createOutbox, turnState, type OutboxOptions, type OutboxTransport } from './outbox.ts';
+import type { SessionState } from '../../shared/protocol/transcript.ts';
+import { changeable, createOutbox, type OutboxOptions, type OutboxTransport } from './outbox.ts';
 
 /** What the fake storage holds, copied on write like IndexedDB. */
 function memoryStorage(initial: OutboxRecord[] = []) {
@@ -34,15 +35,16 @@ function fakeTransport() {
   const calls: string[] = [];
   const script: Step[] = [];
   let sessions = 0;
-  const messages = new Map<string, unknown[]>();
+  /** The host's answer for each session's state (idle when not set). */
+  const states = new Map<string, SessionState>();
   /** The key of every session.create, in order. */
   const createKeys: string[] = [];
-  const t: { connected: boolean; calls: string[]; createKeys: string[]; script: Step[]; messages: Map<string, unknown[]>; transport: OutboxTransport } = {
+  const t: { connected: boolean; calls: string[]; createKeys: string[]; script: Step[]; states: Map<string, SessionState>; transport: OutboxTransport } = {
     connected: true,
     calls,
     createKeys,
     script,
-    messages,
+    states,
     transport: {
       ready: () => t.connected,
       async createSession(key: string) {
@@ -58,9 +60,9 @@ function fakeTransport() {
         if (next) await next(task);
         return { taskId: task.taskId, sessionId: task.sessionId, messageId: `msg_${task.taskId}`, acceptedAt: 1 } satisfies TaskAccepted;
       },
-      async messages(sessionId: string) {
-        calls.push(`messages ${sessionId}`);
-        return messages.get(sessionId) ?? [];
+      async state(sessionId: string) {
+        calls.push(`state ${sessionId}`);
+        return states.get(sessionId) ?? { status: 'idle' };
       },
     },
   };
@@ -115,7 +117,7 @@ test('a task is stored before anything is sent, then sent, then leaves the outbo
   const { record } = await h.outbox.add({ sessionId: 'ses_a', text: '  fix it ' });
   assert.equal(h.mem.writes[0], 'put tsk_1 ses_a', 'on disk before the first call');
   await settle();
-  assert.deepEqual(h.net.calls, ['messages ses_a', 'submit ses_a fix it']);
+  assert.deepEqual(h.net.calls, ['state ses_a', 'submit ses_a fix it']);
   assert.equal(record.text, 'fix it');
   assert.deepEqual(h.outbox.items(), []);
   assert.equal(h.mem.disk.size, 0);
@@ -135,7 +137,7 @@ test('offline, tasks queue; once connected they go one at a time, in order, each
   h.net.connected = true;
   h.outbox.kick();
   await settle();
-  assert.deepEqual(h.net.calls, ['messages ses_a', 'submit ses_a one', 'create', 'submit ses_new1 two', 'messages ses_b', 'submit ses_b three']);
+  assert.deepEqual(h.net.calls, ['state ses_a', 'submit ses_a one', 'create', 'submit ses_new1 two', 'state ses_b', 'submit ses_b three']);
   assert.deepEqual(h.accepted, ['one', 'two', 'three']);
 });
 
@@ -290,29 +292,25 @@ test('a queued item can be edited and cancelled; not while it is being sent', as
   assert.deepEqual(h.net.calls.filter((c) => c.startsWith('submit')), ['submit ses_a final']);
 });
 
-test('an item for a busy session waits for its turn to end, and for a prompt that never started only so long', async () => {
-  const h = harness({ graceMs: 60_000 });
+test('an item for a busy session waits until the host says its turn is over', async () => {
+  const h = harness();
   await h.outbox.use('H1');
-  h.net.messages.set('ses_a', [
-    { info: { id: 'msg_1', role: 'user' } },
-    { info: { id: 'msg_2', role: 'assistant', time: { created: 1 } } },
-  ]);
+  h.net.states.set('ses_a', { status: 'busy' });
   await h.outbox.add({ sessionId: 'ses_a', text: 'next' });
   await settle();
   assert.equal(h.outbox.items()[0]!.phase, 'waiting');
   assert.equal(changeable(h.outbox.items()[0]!), true, 'still editable while it waits');
-  h.net.messages.set('ses_a', [
-    { info: { id: 'msg_1', role: 'user' } },
-    { info: { id: 'msg_2', role: 'assistant', time: { created: 1, completed: 2 } } },
-    { info: { id: 'msg_3', role: 'user' } },
-  ]);
+  h.net.states.set('ses_a', { status: 'retry', attempt: 1, message: 'overloaded', next: 5 });
   h.outbox.kick();
   await settle();
-  assert.equal(h.outbox.items()[0]!.phase, 'waiting', 'the prompt before it has no reply yet');
-  h.tick(61_000);
+  assert.equal(h.outbox.items()[0]!.phase, 'waiting', 'a retrying turn is still running');
   h.clock.fire(10_000);
   await settle();
-  assert.deepEqual(h.accepted, ['next'], 'sent once the stuck prompt is older than the grace');
+  assert.deepEqual(h.accepted, [], 'looked again, still running');
+  h.net.states.set('ses_a', { status: 'idle' });
+  h.clock.fire(10_000);
+  await settle();
+  assert.deepEqual(h.accepted, ['next'], 'sent once the host says idle (also after a restart left a prompt unanswered)');
 });
 
 test('progress tells a new task’s session, and what became of the item', async () => {
@@ -329,14 +327,4 @@ test('progress tells a new task’s session, and what became of the item', async
   h.net.script.push(fail(new RelayClosedError(undefined, 1006, 'gone')));
   const held = await h.outbox.add({ sessionId: 'ses_a', text: 'held' });
   assert.equal((await held.next).kind, 'held');
-});
-
-test('turnState reads the stored messages', () => {
-  assert.deepEqual(turnState([]), { state: 'idle' });
-  assert.deepEqual(turnState('nonsense'), { state: 'idle' });
-  assert.deepEqual(turnState([{ info: { id: 'msg_1', role: 'user' } }]), { state: 'pending', messageId: 'msg_1' });
-  const done = { info: { id: 'msg_2', role: 'assistant', time: { completed: 3 } } };
-  assert.deepEqual(turnState([{ info: { id: 'msg_1', role: 'user' } }, done]), { state: 'idle' });
-  assert.deepEqual(turnState([{ info: { id: 'msg_2', role: 'assistant', time: {} } }]), { state: 'running' });
-  assert.deepEqual(turnState([{ info: { id: 'msg_2', role: 'assistant', time: {}, error: { name: 'X' } } }]), { state: 'idle' });
 });

@@ -13,13 +13,16 @@
  * In order in the transcript, not only on the wire: OpenCode takes a prompt for a busy session
  * but then answers only the latest one of those waiting (checked with 1.18.33: of three prompts
  * sent back to back, the middle one got no reply of its own, and the first was stored after the
- * second). So an item for a session whose turn is still running waits until that turn ended.
+ * second). So an item for a session whose turn is still running waits until that turn ended, as
+ * the host says (the runtime's state of the session, in `session.messages`).
  * @module
  */
 import { createSignal, type Accessor } from 'solid-js';
+import { RelayClosedError } from '../../shared/channel/errors.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
-import { errorCode } from '../net/explain.ts';
+import type { SessionState } from '../../shared/protocol/transcript.ts';
+import { errorCode, NotConnected } from '../net/explain.ts';
 import type { OutboxRecord } from '../storage/db.ts';
 
 /** queued: waits its turn; waiting: its session is still busy; sending: in flight; failed: refused. */
@@ -48,8 +51,8 @@ export interface OutboxTransport {
    */
   createSession(key: string): Promise<string>;
   submit(task: { taskId: string; sessionId: string; text: string }): Promise<TaskAccepted>;
-  /** The session's messages as the runtime stores them (raw `{ info, parts }` entries). */
-  messages(sessionId: string): Promise<unknown>;
+  /** The runtime's state of the session, as the host reads it now. */
+  state(sessionId: string): Promise<SessionState>;
 }
 
 /** What happened next to an item (see `progress`). */
@@ -86,11 +89,6 @@ export interface OutboxOptions {
   maxRetryMs?: number;
   /** How often a busy session is looked at again, besides the kicks of its events (default 10 s). */
   pollMs?: number;
-  /**
-   * A task the runtime stored but never started (it restarted meanwhile) would block its session
-   * for ever: after this long, the next one is sent anyway (default 60 s).
-   */
-  graceMs?: number;
   /**
    * `runtime.error` usually passes (the runtime was restarting) but may not: after this many in a
    * row the item is marked failed, so the person decides (default 3).
@@ -142,34 +140,9 @@ const REFUSED_UNRECORDED: ReadonlySet<ErrorCode> = new Set(['runtime.not-ready',
 /** A failure that sending again later can fix: no connection, a dropped one, no answer, runtime starting. */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err.name === 'NotConnected' || err.name === 'RelayClosedError' || err.name === 'OutboxTimeout') return true;
+  if (err instanceof NotConnected || err instanceof RelayClosedError || err instanceof OutboxTimeout) return true;
   const code = errorCode(err);
   return code !== undefined && PASSING_CODES.has(code);
-}
-
-export type TurnState = { state: 'idle' } | { state: 'running' } | { state: 'pending'; messageId: string };
-
-/**
- * Whether a session's last turn is over, from its stored messages: `running` while the latest
- * reply is unfinished, `pending` when the latest prompt has no reply yet (just taken, or never
- * started), `idle` otherwise.
- */
-export function turnState(messages: unknown): TurnState {
-  if (!Array.isArray(messages)) return { state: 'idle' };
-  let user: string | undefined;
-  let reply: { id: string; open: boolean } | undefined;
-  for (const entry of messages) {
-    const info = (entry as { info?: Record<string, unknown> } | null)?.info;
-    if (!info || typeof info.id !== 'string') continue;
-    if (info.role === 'user' && (user === undefined || info.id > user)) user = info.id;
-    if (info.role === 'assistant' && (reply === undefined || info.id > reply.id)) {
-      const completed = (info.time as { completed?: unknown } | undefined)?.completed !== undefined;
-      reply = { id: info.id, open: !completed && !info.error };
-    }
-  }
-  if (reply?.open) return { state: 'running' };
-  if (user !== undefined && (reply === undefined || user > reply.id)) return { state: 'pending', messageId: user };
-  return { state: 'idle' };
 }
 
 function randomTaskId(): string {
@@ -194,7 +167,6 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   const retryMs = opts.retryMs ?? 2000;
   const maxRetryMs = opts.maxRetryMs ?? 30_000;
   const pollMs = opts.pollMs ?? 10_000;
-  const graceMs = opts.graceMs ?? 60_000;
   const runtimeErrorLimit = opts.runtimeErrorLimit ?? 3;
 
   const [items, setItems] = createSignal<readonly OutboxItem[]>([]);
@@ -209,8 +181,6 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   const waiters = new Map<string, ((p: OutboxProgress) => void)[]>();
   /** Runtime errors in a row per item: a restarting runtime fails calls for a moment. */
   const runtimeErrors = new Map<string, number>();
-  /** Prompts seen without a reply, and since when: the `graceMs` rule. */
-  const pendingSince = new Map<string, number>();
 
   const show = (next: readonly OutboxItem[]) => {
     setItems(next);
@@ -246,13 +216,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     return undefined;
   };
 
-  const sessionBusy = async (sessionId: string): Promise<boolean> => {
-    const turn = turnState(await withTimeout(transport.messages(sessionId)));
-    if (turn.state !== 'pending') return turn.state === 'running';
-    const since = pendingSince.get(turn.messageId) ?? now();
-    pendingSince.set(turn.messageId, since);
-    return now() - since < graceMs;
-  };
+  /** The host's answer, from the runtime: busy and retrying sessions are still in their turn. */
+  const sessionBusy = async (sessionId: string): Promise<boolean> => (await withTimeout(transport.state(sessionId))).status !== 'idle';
 
   type Sent = 'next' | 'busy' | 'retry' | 'stale';
 
@@ -294,7 +259,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       return 'next';
     } catch (err) {
       const code = errorCode(err);
-      const notSent = (err instanceof Error && err.name === 'NotConnected') || (code !== undefined && REFUSED_UNRECORDED.has(code));
+      const notSent = err instanceof NotConnected || (code !== undefined && REFUSED_UNRECORDED.has(code));
       const submitted = notSent ? wasSubmitted : current.submitted === true;
       const message = opts.explain(err);
       const errors = code === 'runtime.error' ? (runtimeErrors.get(key) ?? 0) + 1 : 0;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
-import type { Resync } from '../../shared/protocol/messages.ts';
+import { readResult } from '../../shared/channel/errors.ts';
+import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts';
+import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
 import type { HostRecord } from '../storage/db.ts';
 import { createConnectionStore } from './connection.ts';
@@ -12,11 +14,19 @@ const host: HostRecord = {
   hostId: 'H1', label: 'Desk', name: 'desk', pairedAt: 1, hostKey: key(), deviceKey: { publicKey: key(), secretKey: key() },
   deviceId: 'd1', addresses: ['http://desk:1'], scopes: ['read', 'run', 'approve'], workspaces: ['/w'],
 };
-const session = (id: string, title: string) => ({ id, slug: 's', projectID: 'p', directory: '/w', title, version: '1', time: { created: 1, updated: 2 } });
+/** A session as the host lists it (`sessions.list`) and makes it (`session.create`). */
+const info = (id: string, title: string) => ({ sessionId: id, directory: '/w', title, createdAt: 1, updatedAt: 2 });
+const listed = (id: string, title: string) => ({ ...info(id, title), state: { status: 'idle' }, waiting: false });
 const welcome: Welcome = {
   t: 'welcome', host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] }, deviceId: 'd1',
   scopes: ['read'], workspaces: ['/w'], runtime: { state: 'ready', version: '1.18.33' }, protocol: 1, epoch: 'e', resumed: false,
 };
+
+/** An event as the channel hands it on: read by its parser, undefined when it cannot be read. */
+function eventAsRead(event: Record<string, unknown>) {
+  const m = parseHostMessage({ t: 'event', seq: 1, event });
+  return m.t === 'event' ? m.event : undefined;
+}
 
 /** The app with a fake network layer and no storage (IndexedDB does not exist in Node). */
 async function harness() {
@@ -24,9 +34,9 @@ async function harness() {
   let handlers!: HostLinkOptions['handlers'];
   const connection = createConnectionStore();
   const answers: Partial<Record<RequestBody['t'], unknown>> = {
-    'sessions.list': [session('ses_a', 'First'), session('ses_b', 'Second')],
-    'session.messages': [],
-    'session.create': session('ses_new', 'New session'),
+    'sessions.list': { sessions: [listed('ses_a', 'First'), listed('ses_b', 'Second')], unavailable: [] },
+    'session.messages': { sessionId: 'ses_a', state: { status: 'idle' }, messages: [], todos: [] },
+    'session.create': info('ses_new', 'New session'),
     'permission.reply': {},
   };
   let state: LinkState = { phase: 'connecting', reason: '' };
@@ -45,9 +55,10 @@ async function harness() {
             state: () => state,
             request: async (body: RequestBody) => {
               requests.push(body);
-              if (!connected) throw Object.assign(new Error('Not connected'), { name: 'NotConnected' });
+              if (!connected) throw new NotConnected('Desk');
               if (body.t === 'task.submit') return { taskId: body.taskId, sessionId: body.sessionId, messageId: 'msg_1', acceptedAt: 1 };
-              return answers[body.t];
+              // Read as the channel reads what the host sends.
+              return readResult(body.t, answers[body.t]);
             },
             reconnectNow() {},
             close() {},
@@ -64,7 +75,7 @@ async function harness() {
     handlers.onRuntime(welcome.runtime);
   };
   const settle = () => new Promise((r) => setTimeout(r, 10));
-  return { relay, connection, requests, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, e), resync: (r: Resync) => handlers.onResync(r) };
+  return { relay, connection, requests, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)), resync: (r: Resync) => handlers.onResync(r) };
 }
 
 test('a fresh connection loads the session list, learns the host, and shows Connected', async () => {
@@ -130,10 +141,10 @@ test('a stop, then a failure, are the last task results', async () => {
   const h = await harness();
   h.connect();
   await h.settle();
-  h.emit({ type: 'session.error', sessionId: 'ses_b', name: 'MessageAbortedError', message: 'Aborted' });
+  h.emit({ type: 'session.error', sessionId: 'ses_b', kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' });
   h.emit({ type: 'session.idle', sessionId: 'ses_b' });
   assert.equal(h.relay.health.lastTask?.result, 'stopped');
-  h.emit({ type: 'session.error', sessionId: 'ses_b', name: 'ProviderAuthError', message: 'no key' });
+  h.emit({ type: 'session.error', sessionId: 'ses_b', kind: 'provider-auth', name: 'ProviderAuthError', message: 'no key' });
   assert.equal(h.relay.health.lastTask?.result, 'failed');
   assert.equal(h.relay.health.providerProblem, 'no key');
 });
@@ -168,7 +179,7 @@ test('a resync reloads what it names and replaces the waiting requests; expired 
   await h.resync({ t: 'resync', reason: 'gap', seq: 9, sessions: ['ses_b'], permissions: [asked('per_new') as never] });
   assert.deepEqual(h.relay.permissions().map((p) => p.requestId), ['per_new']);
   assert.deepEqual(h.requests.map((r) => (r.t === 'session.messages' ? `${r.t} ${r.sessionId}` : r.t)).sort(), ['session.messages ses_b', 'sessions.list']);
-  h.emit({ type: 'permission.expired', requestId: 'per_new', sessionId: 'ses_a', reason: 'runtime restarted' });
+  h.emit({ type: 'permission.expired', requestId: 'per_new', sessionId: 'ses_a', reason: 'runtime-restarted', at: 5 });
   assert.deepEqual(h.relay.permissions(), []);
 });
 
@@ -180,14 +191,14 @@ test('an expired request is shown with its reason until dismissed, and answering
   await h.settle();
   h.emit(bashRequest('per_1'));
   const [asked] = h.relay.permissions();
-  h.emit({ type: 'permission.expired', requestId: 'per_1', sessionId: 'ses_a', reason: 'the runtime restarted (killed by SIGKILL)' });
+  h.emit({ type: 'permission.expired', requestId: 'per_1', sessionId: 'ses_a', reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' });
   assert.deepEqual(h.relay.permissions(), [], 'no longer waiting');
-  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_1', 'the runtime restarted (killed by SIGKILL)']]);
+  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_1', 'the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request']], 'the host\'s code, in words');
   assert.equal(h.relay.statusOf('ses_a') === 'waiting', false);
   h.requests.length = 0;
   await assert.rejects(h.relay.replyPermission(asked!, 'once'), (err: Error & { code?: string }) => err.code === 'permission.expired');
   assert.deepEqual(h.requests, [], 'nothing was sent');
-  h.emit({ type: 'permission.expired', requestId: 'per_unseen', sessionId: 'ses_a', reason: 'x' });
+  h.emit({ type: 'permission.expired', requestId: 'per_unseen', sessionId: 'ses_a', reason: 'withdrawn', at: 6 });
   assert.equal(h.relay.expiredPermissions().length, 1, 'a request this phone never showed is not announced');
   h.relay.dismissExpired('per_1');
   assert.deepEqual(h.relay.expiredPermissions(), []);

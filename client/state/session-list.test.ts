@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody } from '../../shared/channel/client.ts';
+import { readResult } from '../../shared/channel/errors.ts';
 import type { HostRecord } from '../storage/db.ts';
 import { createSessionList } from './session-list.ts';
 import { createWithDb } from './with-db.ts';
 
-const session = (id: string, title: string) => ({ id, slug: 's', projectID: 'p', directory: '/w', title, version: '1', time: { created: 1, updated: 2 } });
+
+/** A session as the host lists it. */
+const session = (id: string, title: string) => ({ sessionId: id, directory: '/w', title, createdAt: 1, updatedAt: 2, state: { status: 'idle' }, waiting: false });
 
 test('workspaces the host could not list are named; what this phone knew there stays until they answer', async () => {
   const requests: RequestBody[] = [];
@@ -15,7 +18,8 @@ test('workspaces the host could not list are named; what this phone knew there s
     withDb: createWithDb(() => Promise.reject(new Error('no IndexedDB here'))),
     request: (async (body: RequestBody) => {
       requests.push(body);
-      return answers[body.t];
+      // Read as the channel reads what the host sends.
+      return readResult(body.t, answers[body.t]);
     }) as never,
     activeHost: () => ({ hostId: 'H1' }) as HostRecord,
     activeId: () => 'H1',
@@ -23,10 +27,10 @@ test('workspaces the host could not list are named; what this phone knew there s
     now: Date.now,
   });
   const inB = (id: string, title: string) => ({ ...session(id, title), directory: '/w/b' });
-  answers['sessions.list'] = [session('ses_a', 'First'), inB('ses_b', 'In b')];
+  answers['sessions.list'] = { sessions: [session('ses_a', 'First'), inB('ses_b', 'In b')], unavailable: [] };
   await list.refresh();
-  assert.deepEqual(requests.find((r) => r.t === 'sessions.list'), { t: 'sessions.list', withUnavailable: true });
-  assert.deepEqual(list.unavailable(), [], 'an older host’s plain list names none');
+  assert.deepEqual(requests.find((r) => r.t === 'sessions.list'), { t: 'sessions.list' });
+  assert.deepEqual(list.unavailable(), []);
 
   const unavailable = [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }];
   answers['sessions.list'] = { sessions: [session('ses_a2', 'Second')], unavailable };

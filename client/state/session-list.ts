@@ -5,13 +5,14 @@
  * @module
  */
 import { batch, createSignal, type Accessor } from 'solid-js';
+import { defined } from '../../shared/protocol/guard.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import { loadSessions, saveSessions } from '../storage/cache.ts';
 import type { HostRecord, SessionRecord } from '../storage/db.ts';
-import { createSessionsStore, inWorkspace, listFromHost, summariesFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
+import { createSessionsStore, inWorkspace, summaryFromHost, type SessionsStore } from './sessions.ts';
 import type { WithDb } from './with-db.ts';
 
 export interface SessionListDeps {
@@ -60,7 +61,7 @@ export function createSessionList(deps: SessionListDeps): SessionList {
     const host = deps.activeHost();
     if (!host) return;
     saveTimer = setTimeout(() => {
-      const records: SessionRecord[] = sessions.list().map((s) => ({ hostId: host.hostId, ...stripUndefined(s) }));
+      const records: SessionRecord[] = sessions.list().map((s) => defined({ hostId: host.hostId, ...s }));
       void withDb((db) => saveSessions(db, host.hostId, records));
     }, 300);
   };
@@ -74,11 +75,11 @@ export function createSessionList(deps: SessionListDeps): SessionList {
     async refresh() {
       const gen = generation();
       try {
-        const listed = listFromHost(await request({ t: 'sessions.list', withUnavailable: true }));
+        const listed = await request({ t: 'sessions.list' });
         if (gen !== generation()) return;
         batch(() => {
           // A workspace that did not answer this time keeps the sessions last known in it.
-          sessions.replace(listed.sessions, (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
+          sessions.replace(listed.sessions.map(summaryFromHost), (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
           setUnavailable(listed.unavailable);
           setListError('');
           setSessionsFresh(true);
@@ -117,15 +118,10 @@ export function createSessionList(deps: SessionListDeps): SessionList {
     },
 
     async create(key) {
-      const created = summariesFromHost(await request({ t: 'session.create', key }))[0];
-      if (!created) throw new Error('Your computer created the session but its answer could not be read; reload the session list.');
+      const created = summaryFromHost(await request({ t: 'session.create', key }));
       sessions.replace([...sessions.list(), created]);
       persistSessionsSoon();
       return created.sessionId;
     },
   };
-}
-
-function stripUndefined(s: SessionSummary): SessionSummary {
-  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as SessionSummary;
 }

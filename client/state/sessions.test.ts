@@ -1,29 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtocolError } from '../../shared/protocol/guard.ts';
-import { createSessionsStore, inWorkspace, listFromHost, summariesFromHost, workspaceName } from './sessions.ts';
+import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
+import type { SessionState } from '../../shared/protocol/transcript.ts';
+import { createSessionsStore, inWorkspace, summaryFromHost, workspaceName } from './sessions.ts';
 
-const raw = (id: string, updated: number, extra: Record<string, unknown> = {}) => ({
-  id, slug: 's', projectID: 'p', directory: '/w', title: `Title ${id}`, version: '1', time: { created: 1, updated }, ...extra,
-});
+/** A session as `session.create` answers it. */
+const info = (id: string, updated: number, extra: Partial<SessionInfo> = {}): SessionInfo => ({ sessionId: id, title: `Title ${id}`, createdAt: 1, updatedAt: updated, directory: '/w', ...extra });
+/** A session as `sessions.list` answers it: with the runtime's state of it. */
+const listed = (id: string, updated: number, state: SessionState = { status: 'idle' }, extra: Partial<SessionInfo> = {}): SessionSummary => ({ ...info(id, updated, extra), state, waiting: false });
 
-test('host sessions become summaries; malformed ones are skipped', () => {
-  const list = summariesFromHost([raw('ses_a', 5), { id: 3 }, raw('ses_b', 9, { parentID: 'ses_a' })]);
+test('host sessions become summaries: listed ones with their status, made ones without', () => {
+  const list = [listed('ses_a', 5), listed('ses_b', 9, { status: 'busy' }, { parentId: 'ses_a' }), info('ses_c', 11)].map(summaryFromHost);
   assert.deepEqual(list.map((s) => [s.sessionId, s.title, s.updatedAt, s.status, s.parentId]), [
-    ['ses_a', 'Title ses_a', 5, undefined, undefined],
-    ['ses_b', 'Title ses_b', 9, undefined, 'ses_a'],
+    ['ses_a', 'Title ses_a', 5, 'idle', undefined],
+    ['ses_b', 'Title ses_b', 9, 'running', 'ses_a'],
+    ['ses_c', 'Title ses_c', 11, undefined, undefined],
   ]);
-});
-
-test('a list answer names the workspaces that did not answer; a plain list (an older host) names none', () => {
-  const unavailable = [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }];
-  const listed = listFromHost({ sessions: [raw('ses_a', 5), { id: 3 }], unavailable });
-  assert.deepEqual(listed.sessions.map((s) => s.sessionId), ['ses_a']);
-  assert.deepEqual(listed.unavailable, unavailable);
-  const older = listFromHost([raw('ses_a', 5)]);
-  assert.deepEqual([older.sessions.map((s) => s.sessionId), older.unavailable], [['ses_a'], []]);
-  assert.throws(() => listFromHost({ sessions: [], unavailable: [{ workspace: '/w/b' }] }), ProtocolError);
-  assert.throws(() => listFromHost('nonsense'), ProtocolError);
 });
 
 test('workspaces: what lies inside one, and the name a person knows it by', () => {
@@ -40,22 +32,20 @@ test('a workspace that did not answer keeps the sessions last known in it', () =
     { sessionId: 'ses_b', title: 'B', createdAt: 1, updatedAt: 40, status: 'failed', note: 'quota', directory: '/w/b/pkg' },
     { sessionId: 'ses_gone', title: 'Gone', createdAt: 1, updatedAt: 30, status: 'idle', directory: '/w/a' },
   ]);
-  store.replace(summariesFromHost([raw('ses_a', 60, { directory: '/w/a' })]), (known) => known.directory !== undefined && inWorkspace(known.directory, '/w/b'));
+  store.replace([summaryFromHost(listed('ses_a', 60, { status: 'idle' }, { directory: '/w/a' }))], (known) => known.directory !== undefined && inWorkspace(known.directory, '/w/b'));
   assert.deepEqual(store.list().map((s) => [s.sessionId, s.status, s.note]), [['ses_a', 'idle', undefined], ['ses_b', 'failed', 'quota']], 'a session deleted in a workspace that answered goes');
 });
 
 test('the live status the host lists becomes the summary status; a retry is running with a note', () => {
-  const list = summariesFromHost([
-    raw('ses_busy', 1, { relayStatus: { type: 'busy' } }),
-    raw('ses_idle', 2, { relayStatus: { type: 'idle' } }),
-    raw('ses_retry', 3, { relayStatus: { type: 'retry', attempt: 3, message: 'Rate limited', next: 1700000000000 } }),
-    raw('ses_odd', 4, { relayStatus: { type: 'sleeping' } }),
-  ]);
+  const list = [
+    listed('ses_busy', 1, { status: 'busy' }),
+    listed('ses_idle', 2, { status: 'idle' }),
+    listed('ses_retry', 3, { status: 'retry', attempt: 3, message: 'Rate limited', next: 1700000000000 }),
+  ].map(summaryFromHost);
   assert.deepEqual(list.map((s) => [s.sessionId, s.status, s.note]), [
     ['ses_busy', 'running', undefined],
     ['ses_idle', 'idle', undefined],
     ['ses_retry', 'running', 'Retrying (attempt 3): Rate limited'],
-    ['ses_odd', undefined, undefined],
   ]);
   assert.ok(!('note' in list[0]!), 'no empty note');
 });
@@ -68,11 +58,11 @@ test('a cold list shows what runs now; the host answer replaces stale statuses',
     { sessionId: 'ses_a', title: 'A', createdAt: 1, updatedAt: 50, status: 'running' },
     { sessionId: 'ses_b', title: 'B', createdAt: 1, updatedAt: 40, status: 'idle' },
   ]);
-  store.replace(summariesFromHost([
-    raw('ses_a', 60, { relayStatus: { type: 'idle' } }),
-    raw('ses_b', 70, { relayStatus: { type: 'busy' } }),
-    raw('ses_c', 80, { relayStatus: { type: 'retry', attempt: 1, message: 'overloaded', next: 2 } }),
-  ]));
+  store.replace([
+    listed('ses_a', 60, { status: 'idle' }),
+    listed('ses_b', 70, { status: 'busy' }),
+    listed('ses_c', 80, { status: 'retry', attempt: 1, message: 'overloaded', next: 2 }),
+  ].map(summaryFromHost));
   assert.deepEqual(store.list().map((s) => [s.sessionId, s.status, s.note]), [
     ['ses_c', 'running', 'Retrying (attempt 1): overloaded'],
     ['ses_b', 'running', undefined],
@@ -85,30 +75,30 @@ test('a cold list shows what runs now; the host answer replaces stale statuses',
   store.apply({ type: 'session.status', sessionId: 'ses_b', status: 'retry', attempt: 2, message: 'quota', next: 3 });
   assert.deepEqual([store.get('ses_b')!.status, store.get('ses_b')!.note], ['running', 'Retrying (attempt 2): quota']);
   // A session the host lists without a status (a session.create answer) keeps what is known.
-  store.replace([...store.list(), ...summariesFromHost(raw('ses_new', 90))]);
+  store.replace([...store.list(), summaryFromHost(info('ses_new', 90))]);
   assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_b', 'running'], ['ses_c', 'running'], ['ses_new', 'idle'], ['ses_a', 'idle']]);
 });
 
 test('lists top-level sessions by last activity and follows their status', () => {
   let t = 100;
   const store = createSessionsStore(() => t);
-  store.replace(summariesFromHost([raw('ses_a', 5), raw('ses_b', 9), raw('ses_c', 50, { parentID: 'ses_a' })]));
+  store.replace([listed('ses_a', 5), listed('ses_b', 9), listed('ses_c', 50, undefined, { parentId: 'ses_a' })].map(summaryFromHost));
   assert.deepEqual(store.list().map((s) => s.sessionId), ['ses_b', 'ses_a']);
   t = 200;
   assert.equal(store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' }), true);
   assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_a', 'running'], ['ses_b', 'idle']]);
-  store.apply({ type: 'session.error', sessionId: 'ses_a', name: 'APIError', message: 'quota' });
+  store.apply({ type: 'session.error', sessionId: 'ses_a', kind: 'provider', name: 'APIError', message: 'quota' });
   store.apply({ type: 'session.idle', sessionId: 'ses_a' });
   assert.equal(store.get('ses_a')!.status, 'failed');
   assert.match(store.get('ses_a')!.note!, /quota/);
   // The runtime says idle after a failure: a fresh list keeps the failure while nothing happened since…
-  store.replace(summariesFromHost([raw('ses_a', 5, { relayStatus: { type: 'idle' } }), raw('ses_b', 9, { relayStatus: { type: 'idle' } })]));
+  store.replace([listed('ses_a', 5), listed('ses_b', 9)].map(summaryFromHost));
   assert.equal(store.get('ses_a')!.status, 'failed');
   assert.match(store.get('ses_a')!.note!, /quota/);
   // …and drops it once the session was active again (a later task, unseen while offline).
-  store.replace(summariesFromHost([raw('ses_a', 300, { relayStatus: { type: 'idle' } }), raw('ses_b', 9, { relayStatus: { type: 'idle' } })]));
+  store.replace([listed('ses_a', 300), listed('ses_b', 9)].map(summaryFromHost));
   assert.deepEqual([store.get('ses_a')!.status, store.get('ses_a')!.note], ['idle', undefined]);
-  store.apply({ type: 'session.error', sessionId: 'ses_a', name: 'APIError', message: 'quota' });
+  store.apply({ type: 'session.error', sessionId: 'ses_a', kind: 'provider', name: 'APIError', message: 'quota' });
   store.apply({ type: 'session.deleted', sessionId: 'ses_b' });
   assert.deepEqual(store.list().map((s) => s.sessionId), ['ses_a']);
 });

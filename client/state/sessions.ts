@@ -1,15 +1,16 @@
 /**
  * The session list of the computer in use: title, status and last activity per session, kept
- * current by runtime events and replaced wholesale by `sessions.list` answers, whose `relayStatus`
- * (the runtime's live status of each session) is the truth: a task already running when the app
- * opens shows as running before any event. Sub-sessions (an agent's own helpers) are kept but
- * not listed.
+ * current by relayed events and replaced wholesale by `sessions.list` answers, whose `state`
+ * (the runtime's live state of each session, as the host read it) is the truth: a task already
+ * running when the app opens shows as running before any event. Sub-sessions (an agent's own
+ * helpers) are kept but not listed.
  * @module
  */
 import { batch } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import { mapRuntimeEvent, type RelayRuntimeEvent, type SessionStatusEvent, type SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
-import { parseSessionsList, type UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
+import type { RelayRuntimeEvent, SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { SessionInfo, SessionSummary as ListedSession } from '../../shared/protocol/sessions-list.ts';
+import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { describeFailure, describeRetry, type SessionStatus } from './timeline.ts';
 
 export interface SessionSummary {
@@ -43,16 +44,6 @@ export interface SessionsStore {
   clear(): void;
 }
 
-/**
- * A `sessions.list` answer, of either form (shared/protocol/sessions-list.ts): its sessions as
- * summaries, and the workspaces whose sessions the host could not list. Throws ProtocolError when
- * the answer is neither form.
- */
-export function listFromHost(raw: unknown): { sessions: HostSessionSummary[]; unavailable: UnavailableWorkspace[] } {
-  const { sessions, unavailable } = parseSessionsList(raw);
-  return { sessions: summariesFromHost(sessions), unavailable };
-}
-
 /** Whether `directory` is `workspace` or inside it; the host's paths may use either separator. */
 export function inWorkspace(directory: string, workspace: string): boolean {
   const base = workspace.replace(/[\\/]+$/, '');
@@ -64,46 +55,25 @@ export function workspaceName(workspace: string): string {
   return workspace.split(/[\\/]/).filter(Boolean).at(-1) ?? workspace;
 }
 
-/**
- * `sessions.list` / `session.create` answers (raw OpenCode sessions, listed ones with the host's
- * `relayStatus`) → summaries; malformed sessions are skipped, a malformed status is left out.
- */
-export function summariesFromHost(raw: unknown): HostSessionSummary[] {
-  const list = Array.isArray(raw) ? raw : [raw];
-  return list.flatMap((info) => {
-    let summary: HostSessionSummary;
-    try {
-      const e = mapRuntimeEvent({ type: 'session.updated', properties: { info } })[0];
-      if (e?.type !== 'session.updated') return [];
-      // fromEvent's `idle` is a default, not something the host said.
-      const { status: _default, ...said } = fromEvent(e);
-      summary = said;
-    } catch {
-      return [];
-    }
-    const status = (info as { relayStatus?: unknown }).relayStatus;
-    if (status === undefined) return [summary];
-    try {
-      const e = mapRuntimeEvent({ type: 'session.status', properties: { sessionID: summary.sessionId, status } })[0];
-      return [e?.type === 'session.status' ? withoutEmptyNote({ ...summary, ...statusOf(e) }) : summary];
-    } catch {
-      return [summary];
-    }
-  });
+/** A session as the host listed it (with its state) or made it (without: `session.create`). */
+export function summaryFromHost(s: ListedSession | SessionInfo): HostSessionSummary {
+  const { sessionId, title, createdAt, updatedAt, directory, parentId } = s;
+  const summary: HostSessionSummary = { sessionId, title, createdAt, updatedAt, ...(directory !== undefined ? { directory } : {}), ...(parentId !== undefined ? { parentId } : {}) };
+  return 'state' in s ? withoutEmptyNote({ ...summary, ...statusOf(s.state) }) : summary;
 }
 
-/** A runtime status as the list shows it: a retry is still running, with a note saying why. */
-function statusOf(e: SessionStatusEvent): Pick<SessionSummary, 'status' | 'note'> {
-  if (e.status === 'idle') return { status: 'idle', note: undefined };
-  return { status: 'running', note: e.status === 'retry' ? describeRetry(e.attempt, e.message) : undefined };
+/** A runtime state as the list shows it: a retry is still running, with a note saying why. */
+function statusOf(state: SessionState): Pick<SessionSummary, 'status' | 'note'> {
+  if (state.status === 'idle') return { status: 'idle', note: undefined };
+  return { status: 'running', note: state.status === 'retry' ? describeRetry(state.attempt, state.message) : undefined };
 }
 
 function fromEvent(e: SessionUpdatedEvent, known?: SessionSummary): SessionSummary {
   return {
     sessionId: e.sessionId,
     title: e.title,
-    createdAt: e.time.created,
-    updatedAt: Math.max(e.time.updated, known?.updatedAt ?? 0),
+    createdAt: e.createdAt,
+    updatedAt: Math.max(e.updatedAt, known?.updatedAt ?? 0),
     status: known?.status ?? 'idle',
     ...(known?.note ? { note: known.note } : {}),
     ...(e.directory !== undefined ? { directory: e.directory } : {}),
@@ -166,8 +136,8 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
           return state.byId[e.sessionId]?.status === 'failed' ? false : patch(e.sessionId, { status: 'idle' });
         case 'session.error':
           if (!e.sessionId) return false;
-          if (e.name === 'MessageAbortedError') return patch(e.sessionId, { status: 'idle', note: undefined });
-          return patch(e.sessionId, { status: 'failed', note: describeFailure(e.name, e.message) });
+          if (e.kind === 'aborted') return patch(e.sessionId, { status: 'idle', note: undefined });
+          return patch(e.sessionId, { status: 'failed', note: describeFailure(e) });
         default:
           return false;
       }

@@ -6,12 +6,11 @@
  */
 import { batch } from 'solid-js';
 import type { Welcome } from '../../shared/channel/client.ts';
-import { parsePermissionExpired, type Resync } from '../../shared/protocol/messages.ts';
+import type { Resync } from '../../shared/protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { LinkHandlers } from '../net/host-link.ts';
 import type { Approvals } from './approvals.ts';
 import type { ConnectionStore } from './connection.ts';
-import { toRelayEvent } from './events.ts';
 import type { HealthStore } from './health.ts';
 import type { Hosts } from './hosts.ts';
 import type { Link } from './link.ts';
@@ -83,26 +82,13 @@ export function createSync(deps: SyncDeps): Sync {
     }
   };
 
-  const onEvent = (raw: Record<string, unknown>) => {
-    if (raw.type === 'permission.expired') {
-      try {
-        const { requestId, reason } = parsePermissionExpired(raw);
-        approvals.expire(requestId, reason);
-      } catch {
-        // malformed: nothing to expire
-      }
-      return;
-    }
-    const event = toRelayEvent(raw);
-    if (!event) return;
-    batch(() => handleEvent(event));
-  };
 
   const handleEvent = (event: RelayRuntimeEvent) => {
     list.apply(event);
     timelines.apply(event);
     if (event.type === 'permission.asked') approvals.asked(event);
     else if (event.type === 'permission.replied') approvals.drop(event.requestId);
+    else if (event.type === 'permission.expired') approvals.expire(event.requestId, event);
     else if (event.type === 'session.error') health.failed(event);
     // The host lost the runtime's stream for a while: what is shown may have gaps.
     else if (event.type === 'runtime.reconnected') void reloadAll();
@@ -125,7 +111,8 @@ export function createSync(deps: SyncDeps): Sync {
     },
     onWelcome,
     onResync,
-    onEvent: (_seq, e) => onEvent(e),
+    // An event this app cannot read (a newer host's) is skipped; the link still counts its seq.
+    onEvent: (_seq, event) => event && batch(() => handleEvent(event)),
     onRuntime(runtime) {
       // Requests failed with runtime.not-ready while it started: load now.
       if (health.runtime(runtime) && health.state.phase === 'connected' && !list.fresh()) void reloadAll();

@@ -48,7 +48,7 @@ export function createTasks(deps: TasksDeps): Tasks {
       ready,
       createSession: deps.createSession,
       submit: (task) => request({ t: 'task.submit', ...task }),
-      messages: (sessionId) => request({ t: 'session.messages', sessionId }),
+      state: async (sessionId) => (await request({ t: 'session.messages', sessionId })).state,
     },
     explain: explainRequest,
     now: deps.now,

@@ -64,7 +64,7 @@ test('orders parts by message and part id, whatever order they arrive in; roles 
   assert.deepEqual(texts.map((t) => [t.text(), t.role()]), [['question', 'user'], ['answer', 'assistant']]);
 });
 
-test('tool calls update in place; diffs attach by call id; todowrite fills the todo list', () => {
+test('tool calls update in place; diffs attach by call id; the todo list follows its event', () => {
   createRoot((dispose) => {
     const tl = createTimeline(S);
     const base = { type: 'tool.updated' as const, ...part, callId: 'call_1', tool: 'bash', input: { command: 'ls' } };
@@ -75,7 +75,7 @@ test('tool calls update in place; diffs attach by call id; todowrite fills the t
     assert.equal(tl.items().length, 1);
     const tool = (tl.items()[0] as ToolItem).state;
     assert.deepEqual({ status: tool.status, output: tool.output, diff: tool.diff, input: tool.input }, { status: 'completed', output: 'a\nb', diff: '+x', input: { command: 'ls' } });
-    tl.apply({ ...base, partId: 'prt_2', callId: 'call_2', tool: 'todowrite', status: 'completed', input: { todos: [{ content: 'x', status: 'pending', priority: 'high' }] } });
+    tl.apply({ type: 'todo.updated', sessionId: S, items: [{ content: 'x', status: 'pending', priority: 'high' }] });
     assert.deepEqual(tl.todos(), [{ content: 'x', status: 'pending', priority: 'high' }]);
     dispose();
   });
@@ -85,32 +85,53 @@ test('status: busy → running, error → failed with a reason, abort → idle w
   const tl = createTimeline(S);
   tl.apply({ type: 'session.status', sessionId: S, status: 'busy' });
   assert.equal(tl.status(), 'running');
-  tl.apply({ type: 'session.error', sessionId: S, name: 'APIError', message: 'rate limited' });
+  tl.apply({ type: 'session.error', sessionId: S, kind: 'provider', name: 'APIError', message: 'rate limited' });
   tl.apply({ type: 'session.idle', sessionId: S });
   assert.equal(tl.status(), 'failed');
   assert.match(tl.statusNote(), /rate limited/);
   tl.apply({ type: 'session.status', sessionId: S, status: 'busy' });
-  tl.apply({ type: 'session.error', sessionId: S, name: 'MessageAbortedError', message: 'Aborted' });
-  tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_z', role: 'assistant', time: { created: 1, completed: 2 }, error: { name: 'MessageAbortedError', message: 'Aborted' } });
+  tl.apply({ type: 'session.error', sessionId: S, kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' });
+  tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_z', role: 'assistant', time: { created: 1, completed: 2 }, error: { kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' } });
   assert.equal(tl.status(), 'idle');
   assert.deepEqual(tl.items().map((i) => i.kind === 'notice' && i.text), ['Stopped.']);
 });
 
-test('a session.messages snapshot becomes the same items, skipping malformed entries', () => {
+test('a session.messages transcript becomes the same items; its state says whether the turn runs', () => {
   const tl = createTimeline(S);
-  tl.applySnapshot([
-    { info: { id: 'msg_a', sessionID: S, role: 'user', time: { created: 1 } }, parts: [{ id: 'prt_a', sessionID: S, messageID: 'msg_a', type: 'text', text: 'do it' }] },
-    { info: { broken: true }, parts: [{ nope: 1 }] },
-    {
-      info: { id: 'msg_b', sessionID: S, role: 'assistant', time: { created: 2 } },
-      parts: [
-        { id: 'prt_b', sessionID: S, messageID: 'msg_b', type: 'text', text: 'working', time: { start: 1 } },
-        { id: 'prt_c', sessionID: S, messageID: 'msg_b', type: 'tool', tool: 'bash', callID: 'c1', state: { status: 'running', input: { command: 'ls' }, time: { start: 1 } } },
-      ],
-    },
-  ]);
+  const todos = [{ content: 'Write it', status: 'in_progress', priority: 'high' }];
+  tl.applySnapshot({
+    sessionId: S,
+    state: { status: 'busy' },
+    todos,
+    messages: [
+      { messageId: 'msg_a', role: 'user', time: { created: 1 }, parts: [{ kind: 'text', partId: 'prt_a', text: 'do it', done: true }] },
+      {
+        messageId: 'msg_b', role: 'assistant', parentId: 'msg_a', time: { created: 2, completed: 3 },
+        parts: [
+          { kind: 'step', partId: 'prt_0', phase: 'start' },
+          { kind: 'text', partId: 'prt_b', text: 'working', done: true },
+          { kind: 'tool', partId: 'prt_c', callId: 'c1', tool: 'write', status: 'completed', input: { filePath: 'a.txt' }, output: 'ok', diff: '+a' },
+          { kind: 'tool', partId: 'prt_d', callId: 'c2', tool: 'bash', status: 'error', input: { command: 'rm x' }, error: 'no', denied: true },
+        ],
+      },
+    ],
+  });
   assert.equal(tl.loaded(), true);
-  assert.deepEqual(tl.items().map((i) => i.key), ['prt_a', 'prt_b', 'prt_c']);
+  assert.deepEqual(tl.items().map((i) => i.key), ['prt_a', 'prt_b', 'prt_c', 'prt_d'], 'a step part is not shown');
   assert.equal((tl.items()[0] as TextItem).role(), 'user');
-  assert.equal(tl.status(), 'running', 'the last assistant message has not completed');
+  const [, , write, bash] = tl.items() as [TextItem, TextItem, ToolItem, ToolItem];
+  assert.equal(write.state.diff, '+a', 'an edit shows its diff');
+  assert.equal(bash.state.denied, true);
+  assert.deepEqual(tl.todos(), todos);
+  assert.equal(tl.status(), 'running', 'the host says the turn still runs, though its last reply completed');
+
+  const done = createTimeline(S);
+  done.applySnapshot({ sessionId: S, state: { status: 'idle' }, todos: [], messages: [{ messageId: 'msg_b', role: 'assistant', time: { created: 2 }, parts: [] }] });
+  assert.equal(done.status(), 'idle', 'the host says the turn is over, though the last reply never completed (the runtime restarted)');
+  const failed = createTimeline(S);
+  failed.applySnapshot({ sessionId: S, state: { status: 'idle' }, todos: [], messages: [{ messageId: 'msg_b', role: 'assistant', time: { created: 2, completed: 3 }, error: { kind: 'provider', name: 'APIError', message: 'quota' }, parts: [] }] });
+  assert.equal(failed.status(), 'failed');
+  const retrying = createTimeline(S);
+  retrying.applySnapshot({ sessionId: S, state: { status: 'retry', attempt: 2, message: 'slow', next: 9 }, todos: [], messages: [] });
+  assert.deepEqual([retrying.status(), retrying.statusNote()], ['running', 'Retrying (attempt 2): slow']);
 });

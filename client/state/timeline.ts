@@ -1,8 +1,8 @@
 /**
  * One session as the phone shows it: its parts in order (text, reasoning, tool calls, notices),
- * its todo list and its status. Built from the runtime events the host relays and from the
- * `session.messages` snapshot, which is turned into the same events (through the shared mapper)
- * so both paths meet in one `apply`.
+ * its todo list and its status. Built from the events the host relays and from the
+ * `session.messages` transcript, whose messages and parts are applied as the same events, so both
+ * paths meet in one `apply`.
  *
  * Streaming is cheap by construction: a delta changes one text signal and nothing else, so only
  * the view of that part reacts; the list of items changes only when a part appears. Deltas reach
@@ -11,8 +11,8 @@
  */
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import { mapRuntimeEvent, type RelayRuntimeEvent, type TodoItem, type ToolStatus } from '../../shared/protocol/runtime-events.ts';
-import { isTodo } from './events.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { Part, RunError, TodoItem, ToolStatus, Transcript } from '../../shared/protocol/transcript.ts';
 import { beforeNextPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
@@ -39,6 +39,8 @@ export interface ToolView {
   title?: string;
   output?: string;
   error?: string;
+  /** The error is the person's (or the host's) refusal of the permission it needed. */
+  denied?: boolean;
   /** A unified diff of the file this call changed, when the runtime gave one. */
   diff?: string;
 }
@@ -68,8 +70,8 @@ export interface Timeline {
   /** Whether a snapshot has been applied (from the host or the cache). */
   readonly loaded: Accessor<boolean>;
   apply(event: RelayRuntimeEvent): void;
-  /** Applies a `session.messages` answer (raw OpenCode messages with parts). */
-  applySnapshot(messages: unknown): void;
+  /** Applies a `session.messages` answer (or the cached copy of one). */
+  applySnapshot(transcript: Transcript): void;
   /** Attaches a diff (e.g. from a permission request) to the tool call that made it. */
   attachDiff(callId: string, diff: string): void;
 }
@@ -88,20 +90,18 @@ interface TextEntry {
   setRole(v: Role): void;
 }
 
-const ABORTED = 'MessageAbortedError';
-
 function sortKey(item: TimelineItem): string {
-  // '~' sorts after OpenCode's part ids ("prt_…"), so a message's notice follows its parts.
+  // '~' sorts after the runtime's part ids ("prt_…"), so a message's notice follows its parts.
   return `${item.messageId}\u0000${item.kind === 'notice' ? '~' : ''}${item.key}`;
 }
 
-export function describeFailure(name: string, message: string): string {
-  if (name === 'ProviderAuthError') return `No working model provider on your computer: ${message || 'sign in to one with opencode auth login'}`;
-  if (name === 'APIError') return `The model provider answered with an error: ${message}`;
+export function describeFailure({ kind, name, message }: RunError): string {
+  if (kind === 'provider-auth') return `No working model provider on your computer: ${message || 'sign in to one with opencode auth login'}`;
+  if (kind === 'provider') return `The model provider answered with an error: ${message}`;
   return message ? `${message} (${name})` : name;
 }
 
-/** What a session retrying its model call says (OpenCode's `retry` status). */
+/** What a session retrying its model call says (the runtime's `retry` state). */
 export function describeRetry(attempt: number | undefined, message: string | undefined): string {
   return `Retrying (attempt ${attempt ?? '?'}): ${message ?? ''}`;
 }
@@ -187,8 +187,8 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         roles.set(e.messageId, e.role);
         for (const entry of texts.values()) if (entry.item.messageId === e.messageId) entry.setRole(e.role);
         if (e.error) {
-          if (e.error.name === ABORTED) notice(e.messageId, 'info', 'Stopped.');
-          else notice(e.messageId, 'error', describeFailure(e.error.name, e.error.message));
+          if (e.error.kind === 'aborted') notice(e.messageId, 'info', 'Stopped.');
+          else notice(e.messageId, 'error', describeFailure(e.error));
         }
         return;
       }
@@ -212,6 +212,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
           ...(e.title !== undefined ? { title: e.title } : {}),
           ...(e.output !== undefined ? { output: e.output } : {}),
           ...(e.error !== undefined ? { error: e.error } : {}),
+          ...(e.denied ? { denied: true } : {}),
           ...(diffs.has(e.callId) ? { diff: diffs.get(e.callId) } : {}),
         };
         const known = tools.get(e.partId);
@@ -224,10 +225,6 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         tools.set(e.partId, { item, set: (v) => setState(reconcile(v)) });
         byCall.set(e.callId, e.partId);
         insert(item);
-        if (e.tool === 'todowrite') {
-          const list = e.input.todos;
-          if (Array.isArray(list) && list.every(isTodo)) setTodos(list as TodoItem[]);
-        }
         return;
       }
       case 'file.edited':
@@ -250,12 +247,12 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         if (status() === 'idle') setStatusNote('');
         return;
       case 'session.error':
-        if (e.name === ABORTED) {
+        if (e.kind === 'aborted') {
           setStatus('idle');
           return;
         }
         setStatus('failed');
-        setStatusNote(describeFailure(e.name, e.message));
+        setStatusNote(describeFailure(e));
         return;
       default:
         return;
@@ -278,39 +275,38 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     loaded,
     apply: (e) => batch(() => apply(e)),
     attachDiff,
-    applySnapshot(messages) {
-      if (!Array.isArray(messages)) return;
+    applySnapshot(transcript) {
       batch(() => {
         pending = [];
-        let last: { role: Role; completed: boolean; error?: string } | undefined;
-        for (const entry of messages) {
-          if (typeof entry !== 'object' || entry === null) continue;
-          const { info, parts } = entry as { info?: unknown; parts?: unknown };
-          const events = [
-            ...safeMap({ type: 'message.updated', properties: { info } }),
-            ...(Array.isArray(parts) ? parts.flatMap((part) => safeMap({ type: 'message.part.updated', properties: { part } })) : []),
-          ];
-          for (const e of events) {
-            if (e.type === 'message.updated') last = { role: e.role, completed: e.time.completed !== undefined, ...(e.error ? { error: e.error.name } : {}) };
-            apply(e);
-          }
+        for (const m of transcript.messages) {
+          const { parts, ...info } = m;
+          apply({ type: 'message.updated', sessionId, ...info });
+          for (const part of parts) applyPart(m.messageId, part);
         }
         const made = pending;
         pending = undefined;
         if (made.length) setItems([...items(), ...made].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)));
-        if (last?.role === 'assistant' && !last.completed && !last.error) setStatus('running');
-        else if (last?.role === 'assistant' && last.error && last.error !== ABORTED) setStatus('failed');
+        if (transcript.todos.length) setTodos(transcript.todos);
+        const last = transcript.messages.at(-1);
+        // The host's answer says whether the turn is over; a failed last reply says how it ended.
+        if (transcript.state.status !== 'idle') apply({ type: 'session.status', sessionId, ...transcript.state });
+        else if (last?.role === 'assistant' && last.error && last.error.kind !== 'aborted') setStatus('failed');
         else if (last) setStatus('idle');
         setLoaded(true);
       });
     },
   };
-}
 
-function safeMap(raw: unknown): RelayRuntimeEvent[] {
-  try {
-    return mapRuntimeEvent(raw);
-  } catch {
-    return []; // one malformed message must not hide the rest of the session
+  /** A transcript part, applied as the event that would have carried it. */
+  function applyPart(messageId: string, part: Part): void {
+    const ref = { sessionId, messageId, partId: part.partId };
+    if (part.kind === 'text' || part.kind === 'reasoning') {
+      apply({ type: part.kind === 'text' ? 'message.text.updated' : 'message.reasoning.updated', ...ref, text: part.text, done: part.done });
+    } else if (part.kind === 'tool') {
+      const { kind: _k, partId: _p, diff, ...tool } = part;
+      if (diff) attachDiff(tool.callId, diff);
+      apply({ type: 'tool.updated', ...ref, ...tool });
+    }
+    // File, step and patch parts are carried for features to come; the timeline does not show them yet.
   }
 }

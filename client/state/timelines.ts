@@ -8,7 +8,7 @@ import { createStore } from 'solid-js/store';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import { loadMessages, saveMessages } from '../storage/cache.ts';
+import { loadTranscript, saveTranscript } from '../storage/cache.ts';
 import type { HostRecord } from '../storage/db.ts';
 import { createTimeline, type Timeline } from './timeline.ts';
 import type { WithDb } from './with-db.ts';
@@ -58,11 +58,11 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
     if (!host || !deps.connected()) return;
     setLoads(timeline.sessionId, { loading: true, error: undefined });
     try {
-      const messages = await deps.request({ t: 'session.messages', sessionId: timeline.sessionId });
+      const transcript = await deps.request({ t: 'session.messages', sessionId: timeline.sessionId });
       if (gen !== generation()) return;
-      timeline.applySnapshot(messages);
+      timeline.applySnapshot(transcript);
       setLoads(timeline.sessionId, { loading: false });
-      if (Array.isArray(messages)) void withDb((db) => saveMessages(db, host.hostId, timeline.sessionId, messages));
+      void withDb((db) => saveTranscript(db, host.hostId, transcript));
     } catch (err) {
       if (gen === generation()) setLoads(timeline.sessionId, { loading: false, error: explainRequest(err) });
     }
@@ -79,9 +79,9 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
       const host = deps.activeHost();
       setLoads(sessionId, { loading: true });
       void (async () => {
-        const cached = host ? await withDb((db) => loadMessages(db, host.hostId, sessionId)) : undefined;
+        const cached = host ? await withDb((db) => loadTranscript(db, host.hostId, sessionId)) : undefined;
         if (gen !== generation()) return;
-        if (cached?.length) t.applySnapshot(cached);
+        if (cached) t.applySnapshot(cached);
         setLoads(sessionId, { loading: false });
         await fetchMessages(t, gen);
       })();

@@ -1,10 +1,10 @@
 /**
  * What the phone remembers of a computer's sessions, so the app opens on the last state at once
- * and offline: the session list, and each opened session's messages as the host last sent them
- * (raw OpenCode messages, checked again by the same mapper when read back).
+ * and offline: the session list, and each opened session's transcript as the host last sent it.
  * @module
  */
-import type { MessageRecord, RelayDatabase, SessionRecord } from './db.ts';
+import type { Transcript } from '../../shared/protocol/transcript.ts';
+import type { RelayDatabase, SessionRecord } from './db.ts';
 
 /** Array keys sort after every string and number, so `[id, []]` ends the range of keys starting with `id`. */
 const prefix = (...parts: string[]) => IDBKeyRange.bound(parts, [...parts, []]);
@@ -20,17 +20,10 @@ export async function saveSessions(db: RelayDatabase, hostId: string, sessions: 
   await Promise.all([...sessions.map((s) => tx.store.put(s)), tx.done]);
 }
 
-/** Raw `{info, parts}` entries in message order. */
-export async function loadMessages(db: RelayDatabase, hostId: string, sessionId: string): Promise<unknown[]> {
-  return (await db.getAll('messages', prefix(hostId, sessionId))).map((m) => m.body);
+export async function loadTranscript(db: RelayDatabase, hostId: string, sessionId: string): Promise<Transcript | undefined> {
+  return (await db.get('transcripts', [hostId, sessionId]))?.transcript;
 }
 
-export async function saveMessages(db: RelayDatabase, hostId: string, sessionId: string, messages: unknown[]): Promise<void> {
-  const records: MessageRecord[] = messages.flatMap((body) => {
-    const id = (body as { info?: { id?: unknown } })?.info?.id;
-    return typeof id === 'string' ? [{ hostId, sessionId, messageId: id, body }] : [];
-  });
-  const tx = db.transaction('messages', 'readwrite');
-  await tx.store.delete(prefix(hostId, sessionId));
-  await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
+export async function saveTranscript(db: RelayDatabase, hostId: string, transcript: Transcript): Promise<void> {
+  await db.put('transcripts', { hostId, sessionId: transcript.sessionId, transcript });
 }

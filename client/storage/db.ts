@@ -1,13 +1,15 @@
 /**
- * The phone's IndexedDB: paired hosts, cached sessions and messages, the outbox of tasks not yet
- * acknowledged by the host, and small settings (`meta`). Other modules own what goes in each
+ * The phone's IndexedDB: paired hosts, cached sessions and transcripts (in the relay's own shapes,
+ * shared/protocol/), the outbox of tasks not yet acknowledged by the host, and small settings
+ * (`meta`). Other modules own what goes in each
  * store; this one owns only the schema and its upgrades.
  * @module
  */
-import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { deleteDB, openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Transcript } from '../../shared/protocol/transcript.ts';
 
 export const DB_NAME = 'openwork-relay';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface HostRecord {
   hostId: string;
@@ -42,12 +44,11 @@ export interface SessionRecord {
   parentId?: string;
 }
 
-export interface MessageRecord {
+/** A session's transcript as the host last sent it (`session.messages`). */
+export interface TranscriptRecord {
   hostId: string;
   sessionId: string;
-  /** OpenCode message ids sort by creation time, so the primary key orders a session's messages. */
-  messageId: string;
-  body: unknown;
+  transcript: Transcript;
 }
 
 /** A task written on the phone that the host has not accepted yet (client/state/outbox.ts). */
@@ -75,7 +76,7 @@ export interface OutboxRecord {
 export interface RelayDB extends DBSchema {
   hosts: { key: string; value: HostRecord };
   sessions: { key: [string, string]; value: SessionRecord };
-  messages: { key: [string, string, string]; value: MessageRecord };
+  transcripts: { key: [string, string]; value: TranscriptRecord };
   outbox: { key: string; value: OutboxRecord; indexes: { byHost: string } };
   meta: { key: string; value: unknown };
 }
@@ -90,7 +91,8 @@ export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabas
       if (oldVersion < 1) {
         db.createObjectStore('hosts', { keyPath: 'hostId' });
         db.createObjectStore('sessions', { keyPath: ['hostId', 'sessionId'] });
-        db.createObjectStore('messages', { keyPath: ['hostId', 'sessionId', 'messageId'] });
+        // Removed in version 3; the typed schema no longer names it.
+        unwrap(db).createObjectStore('messages', { keyPath: ['hostId', 'sessionId', 'messageId'] });
         db.createObjectStore('outbox', { keyPath: 'key' }).createIndex('byHost', 'hostId');
         db.createObjectStore('meta');
       }
@@ -102,6 +104,12 @@ export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabas
             if (typeof old.order !== 'number') await cursor.update({ ...cursor.value, order: old.createdAt ?? 0 });
           }
         })();
+      }
+      if (oldVersion < 3) {
+        // Version 2 cached the runtime's own messages; transcripts are the relay's shape, refetched
+        // from the host when a session opens. Hosts, the outbox and the session list are kept.
+        unwrap(db).deleteObjectStore('messages');
+        db.createObjectStore('transcripts', { keyPath: ['hostId', 'sessionId'] });
       }
     },
     // Another tab (or Reset app) wants to upgrade or delete the database: let it, rather than block it.

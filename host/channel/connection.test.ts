@@ -51,7 +51,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   });
   const ctx = {
     identity, offers, approvals, devices, hub, gate, metrics, log: silentLogger,
-    router: { handle: async (r: RoutedRequest) => (routed.push(r), { routed: r.t }) },
+    router: { handle: async (r: RoutedRequest) => (routed.push(r), r.t === 'sessions.list' ? { sessions: [], unavailable: [] } : { routed: r.t }) },
     pendingPermissions: () => pending,
     takeAccessChange: (deviceId: string) => accessChanged.delete(deviceId),
     welcomeInfo: () => ({ host: { hostId: identity.hostId, name: 'test host', version: '0', addresses: ['http://127.0.0.1:1'] }, runtime: { state: 'ready' as const } }),
@@ -133,9 +133,12 @@ test('pairing: same code on both sides, approval stores the device, then request
   assert.equal(channel.welcome.resumed, false);
   assert.equal(s.offers.counters.outcomes.approved, 1);
   assert.deepEqual(await channel.request({ t: 'ping', at: 7 }), { at: 7 });
-  assert.deepEqual(await channel.request({ t: 'sessions.list' }), { routed: 'sessions.list' });
+  assert.deepEqual(await channel.request({ t: 'sessions.list' }), { sessions: [], unavailable: [] });
   await assert.rejects(channel.request({ t: 'session.create' }), (e: unknown) => e instanceof RequestError && e.code === 'scope.denied');
   assert.deepEqual(s.routed.map((r) => r.t), ['sessions.list'], 'the refused request never reached the router');
+  // An answer the device cannot read fails that request, named, and the connection goes on.
+  await assert.rejects(channel.request({ t: 'metrics.get' }), (e: unknown) => e instanceof RequestError && e.code === 'protocol.invalid' && /could not be read: metrics\./.test(e.message));
+  assert.deepEqual(await channel.request({ t: 'ping', at: 8 }), { at: 8 });
 });
 
 test('a paired device reconnects with IK, gets events, and missed ones on resume', async (t) => {
@@ -339,7 +342,7 @@ test('events, replays and resyncs carry only what the device may see now: permis
   const asked: PermissionAskedEvent = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: [], metadata: {} };
   s.pending.push(asked);
   const types: string[] = [];
-  const live = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => types.push(e.type as string) });
+  const live = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => types.push(e!.type) });
   s.hub.publishEvent({ ...asked });
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
   await live.request({ t: 'ping', at: 1 });
@@ -347,7 +350,7 @@ test('events, replays and resyncs carry only what the device may see now: permis
   live.close();
 
   const replayed: string[] = [];
-  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 0, epoch: first.welcome.epoch, onEvent: (_seq, e) => replayed.push(e.type as string) });
+  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 0, epoch: first.welcome.epoch, onEvent: (_seq, e) => replayed.push(e!.type) });
   await again.request({ t: 'ping', at: 1 });
   assert.deepEqual(replayed, ['session.idle']);
   again.close();
@@ -359,7 +362,7 @@ test('events, replays and resyncs carry only what the device may see now: permis
 
   // The scopes change in the device file while connected: the next event follows them.
   const now: string[] = [];
-  const open = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => now.push(e.type as string) });
+  const open = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => now.push(e!.type) });
   s.devices.setAccess(first.deviceId, { scopes: ['approve'] });
   s.hub.publishEvent({ ...asked });
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });

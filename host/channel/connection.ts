@@ -176,7 +176,8 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   }
 
   const answer = (id: string, data: unknown) => send({ t: 'result', id, ok: true, data: data ?? {} });
-  const refuse = (id: string, code: ErrorCode, message: string) => send({ t: 'result', id, ok: false, error: { code, message } });
+  const refuse = (id: string, code: ErrorCode, message: string, expiry?: RelayError['expiry']) =>
+    send({ t: 'result', id, ok: false, error: { code, message, ...(expiry ? { expiry } : {}) } });
 
   function close(info: CloseInfo): void {
     if (phase === 'closed') return;
@@ -393,7 +394,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     ctx.router.handle(request, device).then(
       (data) => answer(id, data),
       (err: unknown) => {
-        if (err instanceof RelayError) return refuse(id, err.code, err.message);
+        if (err instanceof RelayError) return refuse(id, err.code, err.message, err.expiry);
         log.error('request failed', { type: request.t, err });
         refuse(id, 'runtime.error', err instanceof Error ? err.message : String(err));
       },

@@ -64,8 +64,8 @@ test('each subscriber gets only the events it accepts: live, replayed, and among
   hub.add(full.s);
   hub.publishEvent({ type: 'session.idle', sessionId: 'a' });
   hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
-  hub.publishEvent({ type: 'permission.asked', sessionId: 'a', requestId: 'per_1' });
-  hub.publishEvent({ type: 'session.updated', sessionId: 'c', directory: '/c', title: 't' });
+  hub.publishEvent({ type: 'permission.asked', sessionId: 'a', requestId: 'per_1', permission: 'bash', patterns: [], always: [], metadata: {} });
+  hub.publishEvent({ type: 'session.updated', sessionId: 'c', directory: '/c', title: 't', createdAt: 1, updatedAt: 1 });
   const seqsOf = (got: unknown[]) => got.map((m) => (m as { seq: number }).seq);
   assert.deepEqual(seqsOf(limited.got), [1, 4], 'numbers stay host-wide; the device skips what it may not see');
   assert.deepEqual(seqsOf(full.got), [1, 2, 3, 4]);

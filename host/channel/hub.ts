@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeMessage, type HostMessage, type ResyncReason } from '../../shared/protocol/messages.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { CloseInfo } from '../../shared/channel/close.ts';
 import { createEventJournal, type JournalOptions } from '../events/journal.ts';
 
@@ -36,7 +37,7 @@ export interface EventHub {
   /** The last `seq` given out (0 before the first event). */
   readonly seq: number;
   /** Numbers the event, keeps it for replay and sends it to every subscriber. */
-  publishEvent(event: Record<string, unknown>): number;
+  publishEvent(event: RelayRuntimeEvent): number;
   /** Sends a message that is not numbered (e.g. `runtime`) to every subscriber. */
   broadcast(message: HostMessage): void;
   /**
@@ -72,7 +73,7 @@ export function createEventHub(opts: HubOptions = {}): EventHub {
     publishEvent(event) {
       seq++;
       const bytes = encodeMessage({ t: 'event', seq, event });
-      const sessionId = typeof event.sessionId === 'string' ? event.sessionId : undefined;
+      const sessionId = 'sessionId' in event ? event.sessionId : undefined;
       journal.append(seq, bytes, sessionId, viewOf(event));
       for (const s of [...subscribers]) if (s.accepts?.(event) ?? true) s.deliver(bytes);
       return seq;

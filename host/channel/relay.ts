@@ -25,7 +25,7 @@ import { createPermissionGrants, type PermissionGrants, type PermissionRuntime }
 import { openTaskLedger } from '../tasks/ledger.ts';
 import { createTaskService, type TaskRuntime, type TaskService } from '../tasks/service.ts';
 import { createKeyedSessions, type SessionRuntime } from '../tasks/keyed-sessions.ts';
-import { createInterruptions, type InterruptionRuntime, type Interruptions } from '../tasks/interruptions.ts';
+import { createInterruptions, type InterruptCause, type InterruptionRuntime, type Interruptions } from '../tasks/interruptions.ts';
 import { openPartialTexts } from '../tasks/partials.ts';
 import { closeFor } from '../../shared/channel/close.ts';
 import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
@@ -117,15 +117,15 @@ export function createRelay(opts: RelayOptions): Relay {
     onInterrupted: (record) => hub.publishEvent({ type: 'session.interrupted', ...record }),
   });
   /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
-  const settleTasks = (reason: string) =>
+  const settleTasks = (cause: InterruptCause) =>
     void interruptions
-      .check(reason)
+      .check(cause)
       .catch((err: unknown) => log.warn('could not look for turns cut short; devices find them when they open their sessions', { err }))
       .finally(() => tasks.reconcile());
   const gate = createWorkspaceGate({ runtime: opts.runtime, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate,
+    metrics: opts.metrics, gate, interruptions, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
@@ -135,13 +135,14 @@ export function createRelay(opts: RelayOptions): Relay {
     interruptions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...event });
     if (event.type === 'runtime.reconnected') {
-      void permissions.sync('the host lost contact with the runtime, which no longer has this request');
+      void permissions.sync('withdrawn');
       // An attached runtime may have restarted unseen, between two health checks.
-      void interruptions.check('the host lost contact with the runtime while this turn ran').catch((err: unknown) => log.warn('could not look for turns cut short', { err }));
+      void interruptions.check({ reason: 'runtime-lost' }).catch((err: unknown) => log.warn('could not look for turns cut short', { err }));
     }
   });
 
   let runtimeState = opts.runtimeStatus();
+  let wasEverReady = false;
   /** Why the runtime was last lost, for the requests that went with it. */
   let lostBecause: string | undefined;
   const runtimeChanged = (status: RuntimeStatus) => {
@@ -154,9 +155,16 @@ export function createRelay(opts: RelayOptions): Relay {
       return;
     }
     if (wasReady) return;
-    void permissions.sync(`the OpenCode runtime restarted${lostBecause ? ` (${lostBecause})` : ''} and no longer has this request`);
-    settleTasks(lostBecause ? `the runtime stopped while this turn ran (${lostBecause})` : 'the runtime or the host stopped while this turn ran');
+    void permissions.sync('runtime-restarted', lostBecause);
+    // The first start of this host: what was cut, the previous host's stop (and its runtime's) cut.
+    settleTasks(wasEverReady ? { reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) } : { reason: 'host-restarted' });
+    wasEverReady = true;
   };
+  if (runtimeState.state === 'ready') {
+    // Ready before the relay was: this start of the host is the runtime's first ready for it.
+    settleTasks({ reason: 'host-restarted' });
+    wasEverReady = true;
+  }
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );

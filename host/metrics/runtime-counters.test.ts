@@ -27,11 +27,11 @@ test('an error ends the turn as failed (by reason) or aborted, never also succee
   const m = recorder();
   const on = countRuntimeEvents(m as never);
   on({ type: 'session.status', sessionId: 'a', status: 'busy' });
-  on({ type: 'session.error', sessionId: 'a', name: 'ProviderAuthError', message: 'bad key' });
+  on({ type: 'session.error', sessionId: 'a', kind: 'provider-auth', name: 'ProviderAuthError', message: 'bad key' });
   on({ type: 'session.idle', sessionId: 'a' });
   on({ type: 'session.status', sessionId: 'b', status: 'busy' });
-  on({ type: 'session.error', sessionId: 'b', name: 'MessageAbortedError', message: '' });
-  on({ type: 'session.error', sessionId: 'b', name: 'MessageAbortedError', message: '' });
+  on({ type: 'session.error', sessionId: 'b', kind: 'aborted', name: 'MessageAbortedError', message: '' });
+  on({ type: 'session.error', sessionId: 'b', kind: 'aborted', name: 'MessageAbortedError', message: '' });
   on({ type: 'session.idle', sessionId: 'b' });
   assert.deepEqual(Object.fromEntries(m.counts), {
     tasks_started_total: 2,

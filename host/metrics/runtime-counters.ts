@@ -6,9 +6,6 @@
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { Metrics } from './metrics.ts';
 
-/** OpenCode's name for a turn stopped by an abort request. */
-const ABORTED = 'MessageAbortedError';
-
 export function countRuntimeEvents(metrics: Pick<Metrics, 'inc'>): (event: RelayRuntimeEvent) => void {
   /** Sessions with a turn in progress, and whether that turn already failed. */
   const busy = new Map<string, { failed: boolean }>();
@@ -33,7 +30,7 @@ export function countRuntimeEvents(metrics: Pick<Metrics, 'inc'>): (event: Relay
         const turn = event.sessionId ? busy.get(event.sessionId) : undefined;
         if (turn?.failed) return;
         if (turn) turn.failed = true;
-        if (event.name === ABORTED) metrics.inc('tasks_aborted_total');
+        if (event.kind === 'aborted') metrics.inc('tasks_aborted_total');
         else metrics.inc('tasks_failed_total', { reason: event.name || 'UnknownError' });
         return;
       }

@@ -8,8 +8,8 @@ const gate = createWorkspaceGate({
   workspaces: () => ['/ws/a', '/ws/b'],
   runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
 });
-gate.observe({ type: 'session.updated', sessionId: 'ses_a', title: 'a', directory: '/ws/a', time: { created: 1, updated: 1 } });
-gate.observe({ type: 'session.updated', sessionId: 'ses_b', title: 'b', directory: '/ws/b', time: { created: 1, updated: 1 } });
+gate.observe({ type: 'session.updated', sessionId: 'ses_a', title: 'a', directory: '/ws/a', createdAt: 1, updatedAt: 1 });
+gate.observe({ type: 'session.updated', sessionId: 'ses_b', title: 'b', directory: '/ws/b', createdAt: 1, updatedAt: 1 });
 
 const asked = (sessionId: string) => ({ type: 'permission.asked', requestId: 'per_1', sessionId, permission: 'bash', patterns: [], always: [], metadata: {} });
 const part = (sessionId: string) => ({ type: 'message.text.delta', sessionId, messageId: 'm', partId: 'p', text: 'x', done: false });

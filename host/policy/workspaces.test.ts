@@ -66,7 +66,7 @@ test('session lists and events are filtered; directories are learnt from lists a
   assert.equal(g.visibleSessions(listed, all), listed);
 
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), false, 'unknown sessions are withheld');
-  g.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', time: { created: 1, updated: 1 } });
+  g.observe({ type: 'session.updated', sessionId: 'ses_new', title: 't', directory: '/ws/a', createdAt: 1, updatedAt: 1 });
   assert.equal(g.allowsEvent({ type: 'session.idle', sessionId: 'ses_new' }, onlyA), true);
   assert.equal(g.allowsEvent({ type: 'runtime.reconnected' }, onlyA), true);
   await g.check(req({ t: 'task.submit', taskId: 't', sessionId: 'ses_new', text: 'x' }), onlyA);

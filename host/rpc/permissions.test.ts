@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
-import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { PermissionAskedEvent, PermissionExpiredEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { createPermissionGrants, wildcardMatch, type PermissionNotice, type PermissionRuntime } from './permissions.ts';
 
@@ -82,16 +82,18 @@ test('a runtime restart: pending requests it lost expire with the reason, and an
   listed.push(listedAs(kept));
   const fresh = asked('p3', 's2', ['whoami']);
   listed.push(listedAs(fresh)); // asked while the host was not listening
-  await g.sync('the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request');
-  assert.deepEqual(notices, [
-    { type: 'permission.expired', requestId: 'p1', sessionId: 's1', reason: 'the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request' },
-    fresh,
-  ]);
+  const before = Date.now();
+  await g.sync('runtime-restarted', 'killed by SIGKILL');
+  const [expired, announced] = notices as [PermissionExpiredEvent, PermissionNotice];
+  assert.deepEqual({ ...expired, at: 0 }, { type: 'permission.expired', requestId: 'p1', sessionId: 's1', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 });
+  assert.ok(expired.at >= before && expired.at <= Date.now(), 'when it expired');
+  assert.deepEqual(announced, fresh);
   assert.deepEqual(g.pending().map((p) => p.requestId), ['p2', 'p3']);
   await assert.rejects(g.reply('p1', 'once'), (e: unknown) =>
-    e instanceof RelayError && e.code === 'permission.expired' && /killed by SIGKILL/.test(e.message) && /not delivered/.test(e.message));
+    e instanceof RelayError && e.code === 'permission.expired' && /not delivered/.test(e.message)
+    && e.expiry?.reason === 'runtime-restarted' && e.expiry.detail === 'killed by SIGKILL' && e.expiry.at === expired.at);
   assert.deepEqual(replies, []);
-  await g.sync('again');
+  await g.sync('withdrawn');
   assert.equal(notices.length, 2, 'nothing new: nothing announced twice');
 });
 
@@ -100,8 +102,8 @@ test('a request the runtime loses between the host\'s record and the answer expi
   const notices: PermissionNotice[] = [];
   const g = createPermissionGrants(rt, silentLogger, (n) => notices.push(n));
   g.observe(asked('p1', 's1', ['ls']));
-  await assert.rejects(g.reply('p1', 'once'), (e: unknown) => e instanceof RelayError && e.code === 'permission.expired');
-  assert.deepEqual(notices.map((n) => [n.type, n.requestId]), [['permission.expired', 'p1']]);
+  await assert.rejects(g.reply('p1', 'once'), (e: unknown) => e instanceof RelayError && e.code === 'permission.expired' && e.expiry?.reason === 'withdrawn');
+  assert.deepEqual(notices.map((n) => [n.type, n.requestId, n.type === 'permission.expired' && n.reason]), [['permission.expired', 'p1', 'withdrawn']]);
   // Listed when asked, gone by the time the answer arrives (the runtime restarted in between).
   g.observe(asked('p2', 's1', ['pwd']));
   listed.push(listedAs(asked('p2', 's1', ['pwd'])));
@@ -127,7 +129,7 @@ test('a request whose workspace is not answering is neither expired nor reported
   assert.deepEqual(replies, ['p1:once'], 'a healthy workspace\'s request is answered beside a broken one');
   const isUnseen = (e: unknown) => e instanceof RelayError && e.code === 'runtime.error' && /p2/.test(e.message) && /not valid JSON/.test(e.message) && /still waits/.test(e.message);
   await assert.rejects(g.reply('p2', 'once'), isUnseen);
-  await g.sync('the OpenCode runtime restarted and no longer has this request');
+  await g.sync('runtime-restarted');
   assert.deepEqual(notices, [], 'nothing expired');
   assert.deepEqual(g.pending().map((p) => p.requestId), ['p2']);
   assert.deepEqual(replies, ['p1:once']);
@@ -149,7 +151,7 @@ test('sync never expires a request asked after it looked', async () => {
   const gate = new Promise<void>((r) => (release = r));
   const notices: PermissionNotice[] = [];
   const g = createPermissionGrants({ listPermissions: async () => (await gate, { requests: [], unavailable: [], unseen: [] }), replyPermission: async () => {} }, silentLogger, (n) => notices.push(n));
-  const syncing = g.sync('restarted');
+  const syncing = g.sync('runtime-restarted');
   g.observe(asked('late', 's1', ['ls']));
   release();
   await syncing;

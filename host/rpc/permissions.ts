@@ -12,10 +12,11 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import type { PermissionExpiredEvent, PermissionReply } from '../../shared/protocol/messages.ts';
-import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { PermissionReply } from '../../shared/protocol/messages.ts';
+import type { ExpiryReason, PermissionAskedEvent, PermissionExpiredEvent, PermissionExpiry, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { requestIn, unseenError, type PermissionsList } from '../runtime/permissions-list.ts';
+import { toPermissionAsked } from '../runtime/to-relay.ts';
 
 /** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
 export interface ListedPermission {
@@ -55,11 +56,11 @@ export interface PermissionGrants {
   pending(): PermissionAskedEvent[];
   /**
    * Compares the host's record with the runtime's list (after the runtime (re)started or the
-   * event stream came back): requests the runtime lost expire with `reason`, requests it has that
-   * the host never saw are announced. Both go to `publish`. A request of a workspace that did not
-   * answer is left as it is.
+   * event stream came back): requests the runtime lost expire with `reason` (and `detail`, what
+   * happened to the runtime, for a person), requests it has that the host never saw are announced.
+   * Both go to `publish`. A request of a workspace that did not answer is left as it is.
    */
-  sync(reason: string): Promise<void>;
+  sync(reason: ExpiryReason, detail?: string): Promise<void>;
 }
 
 interface Asked {
@@ -79,8 +80,8 @@ export function createPermissionGrants(
 ): PermissionGrants {
   /** Requests the runtime asked and nobody answered yet. */
   const open = new Map<string, Asked>();
-  /** requestId → why it expired. */
-  const expired = new Map<string, string>();
+  /** requestId → why and when it expired. */
+  const expired = new Map<string, PermissionExpiry>();
   /** Requests answered through this host (or being answered right now). */
   const answered = new Set<string>();
   /** sessionId → permission kind → granted patterns. */
@@ -107,25 +108,23 @@ export function createPermissionGrants(
     for (const p of patterns) set.add(p);
   };
 
-  const expire = (requestId: string, asked: PermissionAskedEvent, reason: string) => {
+  const expire = (requestId: string, asked: PermissionAskedEvent, reason: ExpiryReason, detail?: string): PermissionExpiry => {
+    const expiry: PermissionExpiry = { reason, at: Date.now(), ...(detail ? { detail } : {}) };
     open.delete(requestId);
-    expired.set(requestId, reason);
+    expired.set(requestId, expiry);
     remember(expired, MAX_CLOSED_REMEMBERED);
-    log.info('a permission request expired', { requestId, sessionId: asked.sessionId, reason });
-    publish({ type: 'permission.expired', requestId, sessionId: asked.sessionId, reason });
+    log.info('a permission request expired', { requestId, sessionId: asked.sessionId, reason, detail });
+    publish({ type: 'permission.expired', requestId, sessionId: asked.sessionId, ...expiry });
+    return expiry;
   };
 
-  const expiredError = (requestId: string, reason: string) =>
-    new RelayError('permission.expired', `permission request ${requestId} expired (${reason}); the answer was not delivered`);
+  const expiredError = (requestId: string, expiry: PermissionExpiry) =>
+    new RelayError('permission.expired', `permission request ${requestId} expired (${expiry.reason}); the answer was not delivered`, expiry);
 
   /** The runtime does not have `requestId` (any more): the error to answer with. */
   const gone = (requestId: string): RelayError => {
     const asked = open.get(requestId);
-    if (asked) {
-      const reason = 'the runtime no longer has it; it may have restarted';
-      expire(requestId, asked.event, reason);
-      return expiredError(requestId, reason);
-    }
+    if (asked) return expiredError(requestId, expire(requestId, asked.event, 'withdrawn'));
     const why = expired.get(requestId);
     if (why !== undefined) return expiredError(requestId, why);
     if (answered.has(requestId)) return new RelayError('request.unknown', `permission request ${requestId} was answered already`);
@@ -174,14 +173,14 @@ export function createPermissionGrants(
         const still = await runtime.listPermissions().then((l) => requestIn(l, requestId) !== undefined, () => true);
         throw still ? err : gone(requestId);
       }
-      if (reply === 'session') grant(open.get(requestId)?.event ?? toAsked(request));
+      if (reply === 'session') grant(open.get(requestId)?.event ?? toPermissionAsked(request));
       open.delete(requestId);
     },
     granted(sessionId) {
       return Object.fromEntries([...(grants.get(sessionId) ?? [])].map(([k, v]) => [k, [...v]]));
     },
     pending: () => [...open.values()].map((a) => a.event),
-    async sync(reason) {
+    async sync(reason, detail) {
       const before = order;
       let list: PermissionsList<ListedPermission>;
       try {
@@ -192,26 +191,13 @@ export function createPermissionGrants(
       }
       // Unseen requests may still wait: only a workspace that answered can show one is gone.
       const present = new Set([...list.requests.map((p) => p.id), ...list.unseen]);
-      for (const [id, asked] of [...open]) if (asked.order <= before && !present.has(id)) expire(id, asked.event, reason);
+      for (const [id, asked] of [...open]) if (asked.order <= before && !present.has(id)) expire(id, asked.event, reason, detail);
       for (const p of list.requests) {
         if (open.has(p.id) || expired.has(p.id) || answered.has(p.id)) continue;
-        const asked = toAsked(p);
+        const asked = toPermissionAsked(p);
         if (observe(asked)) publish(asked);
       }
     },
-  };
-}
-
-function toAsked(p: ListedPermission): PermissionAskedEvent {
-  return {
-    type: 'permission.asked',
-    requestId: p.id,
-    sessionId: p.sessionID,
-    permission: p.permission,
-    patterns: p.patterns,
-    always: p.always,
-    metadata: p.metadata ?? {},
-    ...(p.tool ? { tool: { messageId: p.tool.messageID, callId: p.tool.callID } } : {}),
   };
 }
 

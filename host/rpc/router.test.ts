@@ -8,23 +8,43 @@ import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { createWorkspaceGate } from '../policy/workspaces.ts';
 import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
+import { createInterruptions } from '../tasks/interruptions.ts';
+import { openTaskLedger } from '../tasks/ledger.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRouter, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
 
 const device = { id: 'dev_all', scopes: ['read', 'run', 'approve'] } as Device;
 /** May use /b only. */
 const limited = { id: 'dev_b', scopes: ['read', 'run', 'approve'], workspaces: ['/b'] } as Device;
-const SESSIONS = [{ id: 'ses_a', directory: '/a' }, { id: 'ses_b', directory: '/b' }];
+/** As the bridge lists them: OpenCode's sessions, each with the runtime's status of it. */
+const SESSIONS = [
+  { id: 'ses_a', title: 'A', directory: '/a', time: { created: 1, updated: 2 }, relayStatus: { type: 'busy' } },
+  { id: 'ses_b', title: 'B', directory: '/b', time: { created: 3, updated: 4 }, relayStatus: { type: 'idle' } },
+];
+/** The same sessions as devices get them. */
+const A = { sessionId: 'ses_a', title: 'A', directory: '/a', createdAt: 1, updatedAt: 2 };
+const B = { sessionId: 'ses_b', title: 'B', directory: '/b', createdAt: 3, updatedAt: 4 };
+const LISTED_A = { ...A, state: { status: 'busy' }, waiting: false };
+const LISTED_B = { ...B, state: { status: 'idle' }, waiting: true };
+/** One stored message of the runtime's, with a part the relay carries and one it does not. */
+const STORED = [{
+  info: { id: 'msg_1', sessionID: 'x', role: 'user', time: { created: 5 } },
+  parts: [{ id: 'prt_1', sessionID: 'x', messageID: 'msg_1', type: 'text', text: 'hi' }, { id: 'prt_2', sessionID: 'x', messageID: 'msg_1', type: 'snapshot', snapshot: 'abc' }],
+}];
 /** What the runtime lists: its sessions, and a nested workspace whose instance did not answer. */
 const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not answer in time' }];
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
-function setup(status: RuntimeStatus = { state: 'ready' }) {
+function setup(status: RuntimeStatus, t: { after(fn: () => void): void }) {
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
     listSessions: async () => (calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE }),
-    messages: async (id) => (calls.push(['messages', id]), ['m']),
-    createSession: async (title, dir) => (calls.push(['createSession', title, dir]), { id: dir === '/b' ? 'ses_b' : 'ses_a', directory: dir }),
+    messages: async (id) => (calls.push(['messages', id]), STORED),
+    sessionStatus: async (id) => (calls.push(['sessionStatus', id]), { type: 'retry', attempt: 2, message: 'rate limited', next: 9 }),
+    createSession: async (title, dir) => (calls.push(['createSession', title, dir]), SESSIONS[dir === '/b' ? 1 : 0]),
     abort: async (id) => (calls.push(['abort', id]), true),
   };
   const tasks = {
@@ -33,7 +53,10 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
       return { taskId, sessionId, messageId: 'msg_1', acceptedAt: 5 };
     },
   };
-  const permissions = { reply: async (...a: unknown[]) => void calls.push(['reply', ...a]) } as unknown as PermissionGrants;
+  const permissions = {
+    reply: async (...a: unknown[]) => void calls.push(['reply', ...a]),
+    pending: () => [{ type: 'permission.asked', requestId: 'per_b', sessionId: 'ses_b', permission: 'bash', patterns: [], always: [], metadata: {} }],
+  } as Partial<PermissionGrants> as PermissionGrants;
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
@@ -56,55 +79,68 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     log: silentLogger,
   });
-  const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
-  return { router, calls };
+  const dir = mkdtempSync(join(tmpdir(), 'owr-router-'));
+  const ledger = openTaskLedger({ dir, log: silentLogger });
+  t.after(() => (ledger.close(), rmSync(dir, { recursive: true, force: true })));
+  const interruptions = createInterruptions({ ledger, runtime, log: silentLogger, onInterrupted: () => {} });
+  const router = createRouter({ runtime, tasks, sessions, permissions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate, interruptions });
+  return { router, calls, ledger };
 }
 
-test('each request maps to its runtime call', async () => {
-  const { router, calls } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, device), { sessions: SESSIONS, unavailable: UNAVAILABLE });
-  assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), ['m']);
-  assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), { id: 'ses_a', directory: '/a' });
+test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, LISTED_B], unavailable: UNAVAILABLE }, 'each with its live state, and whether a request waits');
+  assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), {
+    sessionId: 'x',
+    state: { status: 'retry', attempt: 2, message: 'rate limited', next: 9 },
+    messages: [{ messageId: 'msg_1', role: 'user', time: { created: 5 }, parts: [{ kind: 'text', partId: 'prt_1', text: 'hi', done: true }] }],
+    todos: [],
+  });
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), A);
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
-  assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
+  assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), { running: true });
   assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
   assert.deepEqual(calls, [
-    ['listSessions'], ['messages', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
+    ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['sessionStatus', 'x'], ['abort', 'x'],
     ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined],
   ]);
 });
 
-test('an app that does not ask for the unavailable workspaces gets the plain list it knows', async () => {
-  const { router } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), SESSIONS);
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: false }, limited), [{ id: 'ses_b', directory: '/b' }]);
+test('a session the runtime lists malformed is left out, not the whole list', async (t) => {
+  const { router } = setup({ state: 'ready' }, t);
+  SESSIONS.push({ id: 'ses_bad', directory: '/a' } as (typeof SESSIONS)[number]);
+  try {
+    assert.deepEqual((await router.handle({ t: 'sessions.list', id: '1' }, device) as { sessions: unknown[] }).sessions, [LISTED_A, LISTED_B]);
+  } finally {
+    SESSIONS.pop();
+  }
 });
 
-test('a workspace the host does not serve is refused', async () => {
-  const { router, calls } = setup();
+test('a workspace the host does not serve is refused', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/etc' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
   assert.deepEqual(calls, []);
 });
 
-test('nothing is called while the runtime is not ready', async () => {
-  const { router, calls } = setup({ state: 'restarting' });
+test('nothing is called while the runtime is not ready', async (t) => {
+  const { router, calls } = setup({ state: 'restarting' }, t);
   await assert.rejects(router.handle({ t: 'sessions.list', id: '1' }, device), (e: unknown) => e instanceof RelayError && e.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
 });
 
-test('metrics.get answers from the host while the runtime is not ready', async () => {
-  const { router, calls } = setup({ state: 'restarting', error: 'it crashed' });
+test('metrics.get answers from the host while the runtime is not ready', async (t) => {
+  const { router, calls } = setup({ state: 'restarting', error: 'it crashed' }, t);
   assert.deepEqual(await router.handle({ t: 'metrics.get', id: '1' }, device), { enabled: true });
   await assert.rejects(router.handle({ t: 'sessions.list', id: '2' }, device), (err: RelayError) => err.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
 });
 
-test('a device limited to one workspace sees, creates in and acts on that workspace only', async () => {
-  const { router, calls } = setup();
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, limited), { sessions: [{ id: 'ses_b', directory: '/b' }], unavailable: [] }, 'nor does it learn of a workspace it may not use');
+test('a device limited to one workspace sees, creates in and acts on that workspace only', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, limited), { sessions: [LISTED_B], unavailable: [] }, 'nor does it learn of a workspace it may not use');
   const onlyA = { scopes: ['read'], workspaces: ['/a'] } as Device;
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1', withUnavailable: true }, onlyA), { sessions: [SESSIONS[0]], unavailable: UNAVAILABLE });
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, onlyA), { sessions: [LISTED_A], unavailable: UNAVAILABLE });
   await router.handle({ t: 'session.create', id: '1' }, limited);
   assert.deepEqual(calls.at(-1), ['createSession', undefined, '/b'], 'its own first workspace is its default');
   await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b' }, limited);
@@ -119,17 +155,27 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   assert.deepEqual(calls, [], 'nothing reached the runtime');
 });
 
-test('session.create with a key makes one session per device and key; a repeat still passes the workspace gate', async () => {
-  const { router, calls } = setup();
+test('session.create with a key makes one session per device and key; a repeat still passes the workspace gate', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   const made = await router.handle({ t: 'session.create', id: '1', key: 'tsk_1' }, device);
-  assert.deepEqual(made, { id: 'ses_a', directory: '/a' });
-  assert.deepEqual(await router.handle({ t: 'session.create', id: '2', key: 'tsk_1' }, device), SESSIONS[0], 'the resend gets the same session');
+  assert.deepEqual(made, A);
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '2', key: 'tsk_1' }, device), A, 'the resend gets the same session');
   assert.deepEqual(calls, [['createSession', undefined, '/a'], ['getSession', 'ses_a']]);
 
   // Another device's use of the key is its own: a session in its workspace, never the first device's.
-  assert.deepEqual(await router.handle({ t: 'session.create', id: '3', key: 'tsk_1' }, limited), { id: 'ses_b', directory: '/b' });
+  assert.deepEqual(await router.handle({ t: 'session.create', id: '3', key: 'tsk_1' }, limited), B);
   // The first device, narrowed to /b since, resends: the session it made in /a is refused, not shown.
   const narrowed = { ...device, workspaces: ['/b'] } as Device;
   await assert.rejects(router.handle({ t: 'session.create', id: '4', key: 'tsk_1' }, narrowed), (e: unknown) => e instanceof RelayError && e.code === 'scope.denied');
   assert.equal(calls.filter((c) => c[0] === 'createSession').length, 2);
+});
+
+test('a turn cut short is part of the session\'s state: in the list while the session is idle, and in its transcript', async (t) => {
+  const { router, ledger } = setup({ state: 'ready' }, t);
+  const cut = { messageId: 'msg_p', replyId: 'msg_r', at: 7, reason: 'host-restarted' as const };
+  ledger.interrupt({ sessionId: 'ses_b', ...cut });
+  ledger.interrupt({ sessionId: 'ses_a', ...cut }); // ses_a runs again: its state is the runtime's
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, { ...LISTED_B, interrupted: cut }], unavailable: UNAVAILABLE });
+  const transcript = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, device)) as { interrupted?: unknown };
+  assert.equal(transcript.interrupted, undefined, 'retrying: running, not interrupted');
 });

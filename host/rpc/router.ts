@@ -1,18 +1,26 @@
 /**
- * Turns an approved device's requests into runtime calls. Only these calls exist: nothing here
- * reaches the runtime's shell, PTY or configuration routes. `task.submit` returns as soon as the
- * runtime accepted the prompt (progress arrives as events) and runs each `taskId` once, also
- * across host restarts (host/tasks/), so a device may resend a task it is unsure about; likewise a
- * `session.create` with a `key` makes one session per key (host/tasks/keyed-sessions.ts).
+ * Turns an approved device's requests into runtime calls: one handler per request of the protocol
+ * registry (shared/protocol/requests.ts), typed by it, so a request without a handler does not
+ * compile. Only these calls exist: nothing here reaches the runtime's shell, PTY or configuration
+ * routes. What the runtime answers is mapped into the relay's own shapes (host/runtime/to-relay.ts)
+ * before it leaves. `task.submit` returns as soon as the runtime accepted the prompt (progress
+ * arrives as events) and runs each `taskId` once, also across host restarts (host/tasks/), so a
+ * device may resend a task it is unsure about; likewise a `session.create` with a `key` makes one
+ * session per key (host/tasks/keyed-sessions.ts).
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
-import type { RuntimeStatus } from '../../shared/protocol/messages.ts';
+import type { RequestOf, RequestType, ResultOf, RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import type { RoutedRequest, Router } from '../channel/connection.ts';
 import type { Device } from '../devices/store.ts';
+import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
+import { toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import type { Interruptions } from '../tasks/interruptions.ts';
+import type { Interruption } from '../tasks/ledger.ts';
+import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -21,6 +29,8 @@ import type { PermissionGrants } from './permissions.ts';
 export interface RuntimeCalls {
   listSessions(): Promise<SessionsList>;
   messages(sessionId: string): Promise<unknown>;
+  /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
+  sessionStatus(sessionId: string): Promise<unknown>;
   /** `title` undefined lets the runtime name the session from its first prompt. */
   createSession(title: string | undefined, directory?: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;
@@ -39,10 +49,19 @@ export interface RouterOptions {
   gate: WorkspaceGate;
   /** The host's local metrics, for `metrics.get`. */
   metrics: Pick<Metrics, 'snapshot'>;
+  /** Turns cut short by a restart: part of a session's state, and what Stop ends when nothing runs. */
+  interruptions: Pick<Interruptions, 'inspect' | 'of' | 'stop'>;
+  /** Told about runtime data that could not be mapped (and was left out). */
+  log?: Pick<Logger, 'warn'>;
 }
 
+type Routed = Exclude<RequestType, 'ping'>;
+/** One handler per request type; `ping` is answered by the connection itself. */
+type Handlers = { [T in Routed]: (request: RequestOf<T>, device: Device) => Promise<ResultOf<T>> };
+
 export function createRouter(opts: RouterOptions): Router {
-  const { runtime, permissions, tasks } = opts;
+  const { runtime, permissions, tasks, gate } = opts;
+  const skipped = (what: string) => (err: unknown) => opts.log?.warn(`left out ${what} the relay could not read`, { err });
 
   const workspaceFor = (requested: string | undefined): string | undefined => {
     const all = opts.workspaces();
@@ -51,41 +70,58 @@ export function createRouter(opts: RouterOptions): Router {
     return requested;
   };
 
-  return {
-    async handle(request: RoutedRequest, device: Device) {
-      // The host keeps its metrics itself: they are there while the runtime is not.
-      if (request.t === 'metrics.get') return opts.metrics.snapshot();
-      const status = opts.runtimeStatus();
-      if (status.state !== 'ready') {
-        throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);
-      }
-      await opts.gate.check(request, device);
-      switch (request.t) {
-        case 'sessions.list': {
-          const visible = opts.gate.visibleSessions(await runtime.listSessions(), device);
-          // An app older than the `unavailable` list reads a plain list.
-          return request.withUnavailable ? visible : visible.sessions;
-        }
-        case 'session.messages':
-          return runtime.messages(request.sessionId);
-        case 'session.create': {
-          // A limited device's default is its own first workspace, not the host's.
-          const directory = workspaceFor(request.workspace ?? opts.gate.allowed(device)[0]);
-          if (request.key === undefined) return runtime.createSession(request.title, directory);
-          const made = await opts.sessions.create({ deviceId: device.id, key: request.key, title: request.title, directory });
-          // A session made earlier, perhaps before the device's workspaces were narrowed: may it still see it?
-          if (made.repeated) await opts.gate.check({ t: 'session.messages', id: request.id, sessionId: made.sessionId }, device);
-          return made.session;
-        }
-        case 'session.abort':
-          await runtime.abort(request.sessionId);
-          return {};
-        case 'task.submit':
-          return tasks.submit(request.taskId, request.sessionId, request.text);
-        case 'permission.reply':
-          await permissions.reply(request.requestId, request.reply, request.message);
-          return {};
-      }
+  const handlers: Handlers = {
+    // The host keeps its metrics itself: they are there while the runtime is not.
+    'metrics.get': async () => opts.metrics.snapshot(),
+    'sessions.list': async (_request, device) => {
+      const visible = gate.visibleSessions(await runtime.listSessions(), device);
+      const waiting = new Set(permissions.pending().map((p) => p.sessionId));
+      const sessions = toSessionSummaries(visible.sessions, waiting, skipped('a session')).map((s) => {
+        const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
+        return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
+      });
+      return { sessions, unavailable: visible.unavailable };
+    },
+    'session.messages': async ({ sessionId }) => {
+      const [messages, status] = await Promise.all([runtime.messages(sessionId), runtime.sessionStatus(sessionId)]);
+      const transcript = toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
+      const interrupted = await opts.interruptions.inspect(sessionId, messages, status);
+      return interrupted ? { ...transcript, interrupted: turnOf(interrupted) } : transcript;
+    },
+    'session.create': async (request, device) => {
+      // A limited device's default is its own first workspace, not the host's.
+      const directory = workspaceFor(request.workspace ?? gate.allowed(device)[0]);
+      if (request.key === undefined) return toSessionInfo(await runtime.createSession(request.title, directory));
+      const made = await opts.sessions.create({ deviceId: device.id, key: request.key, title: request.title, directory });
+      // A session made earlier, perhaps before the device's workspaces were narrowed: may it still see it?
+      if (made.repeated) await gate.check({ t: 'session.messages', id: request.id, sessionId: made.sessionId }, device);
+      return toSessionInfo(made.session);
+    },
+    'session.abort': ({ sessionId }) => opts.interruptions.stop(sessionId),
+    'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
+    'permission.reply': async ({ requestId, reply, message }) => {
+      await permissions.reply(requestId, reply, message);
+      return {};
     },
   };
+
+  return {
+    async handle(request: RoutedRequest, device: Device) {
+      if (request.t !== 'metrics.get') {
+        const status = opts.runtimeStatus();
+        if (status.state !== 'ready') {
+          throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);
+        }
+        await gate.check(request, device);
+      }
+      // The request's type picks its handler; TypeScript cannot follow that through the union.
+      const handle = handlers[request.t] as (r: RoutedRequest, d: Device) => Promise<unknown>;
+      return handle(request, device);
+    },
+  };
+}
+
+/** A recorded interruption as devices see it (its session is the summary's or transcript's). */
+function turnOf({ sessionId: _s, ...turn }: Interruption): TurnInterruption {
+  return turn;
 }

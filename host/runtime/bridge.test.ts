@@ -167,7 +167,7 @@ test('relays valid events, drops malformed ones with a warning, ignores unknown 
   await got.until(1);
   assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_1' }]);
   assert.equal(lines.filter((l) => l.includes('dropped a malformed runtime event')).length, 2);
-  assert.ok(lines.some((l) => l.includes('sessionID must be a string')), 'the warning names the field');
+  assert.ok(lines.some((l) => l.includes('sessionID: expected a string')), 'the warning names the field');
   assert.ok(lines.some((l) => l.includes('runtime event listener failed')), 'a throwing listener is logged, not fatal');
   assert.equal(rt.requests[0].auth, AUTH);
 });

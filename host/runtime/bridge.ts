@@ -30,9 +30,10 @@ import {
   type SessionStatus,
 } from '@opencode-ai/sdk/v2';
 import type { Logger } from '../log.ts';
-import { createRuntimeEventMapper, type RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { failureReason } from './failure-reason.ts';
+import { createRuntimeEventMapper } from './to-relay.ts';
 import type { PermissionsList } from './permissions-list.ts';
 import { authHeaders } from './health.ts';
 

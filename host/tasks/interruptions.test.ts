@@ -102,11 +102,11 @@ test('after a restart, the task whose reply was cut is recorded interrupted, tol
   s.tick(10_000);
   // The runtime is killed mid-answer and started again: the session is idle, the reply unfinished.
   delete s.sessions.get('ses_1')!.status;
-  const found = await a.interruptions.check('the runtime restarted');
-  assert.deepEqual(found, [{ sessionId: 'ses_1', messageId: prompt, replyId: 'msg_z', taskId: 'tsk_1', at: T0 + 10_000, reason: 'the runtime restarted' }]);
+  const found = await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' });
+  assert.deepEqual(found, [{ sessionId: 'ses_1', messageId: prompt, replyId: 'msg_z', taskId: 'tsk_1', at: T0 + 10_000, reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' }]);
   assert.deepEqual(a.told, found);
   assert.deepEqual(a.ledger.unfinished(), [], 'the task no longer counts as running');
-  assert.deepEqual(await a.interruptions.check('again'), [{ ...found[0] }], 'the same turn is found again…');
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-lost' }), [{ ...found[0] }], 'the same turn is found again…');
   assert.equal(a.told.length, 1, '…but recorded and told only once');
 
   const b = s.start();
@@ -125,7 +125,7 @@ test('on host start, only the ledger knows the running task: its session is look
   s.tick(60_000);
   delete s.sessions.get('ses_1')!.status;
   const b = s.start();
-  const found = await b.interruptions.check('the host restarted');
+  const found = await b.interruptions.check({ reason: 'host-restarted' });
   assert.deepEqual(found.map((r) => [r.sessionId, r.taskId]), [['ses_1', 'tsk_1']]);
   assert.ok(!s.reads.includes('ses_old'), 'sessions not updated lately are left alone');
 });
@@ -135,9 +135,9 @@ test('a prompt the runtime stored but never answered counts only for a forwarded
   const a = s.start();
   const prompt = s.forward(a.ledger, 'tsk_1', 'ses_1');
   delete s.sessions.get('ses_1')!.status;
-  assert.deepEqual(await a.interruptions.check('the runtime restarted'), [], 'just forwarded: the runtime may be starting it');
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' }), [], 'just forwarded: the runtime may be starting it');
   s.tick(6000);
-  const found = await a.interruptions.check('the runtime restarted');
+  const found = await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' });
   assert.deepEqual(found.map((r) => [r.messageId, r.replyId, r.taskId]), [[prompt, undefined, 'tsk_1']]);
   // A prompt typed elsewhere (no task of this host) without a reply: not this host's to judge.
   s.sessions.set('ses_2', { messages: [user('msg_x')], updated: T0 });
@@ -150,14 +150,14 @@ test('a running session, a turn that starts while its messages are read, and a f
   const p1 = s.forward(a.ledger, 'tsk_1', 'ses_1');
   s.sessions.get('ses_1')!.messages.push(reply('msg_r1', p1));
   s.tick(10_000);
-  assert.deepEqual(await a.interruptions.check('x'), [], 'busy: still running');
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-lost' }), [], 'busy: still running');
 
   // Idle when listed, but a new turn starts while its messages are read.
   s.sessions.get('ses_1')!.messages[1] = reply('msg_r1', p1, 'completed');
   delete s.sessions.get('ses_1')!.status;
   s.sessions.get('ses_1')!.messages.push(user('msg_s2'), reply('msg_t2', 'msg_s2'));
   s.onRead((id) => (s.sessions.get(id)!.status = { type: 'busy' }));
-  assert.deepEqual(await a.interruptions.check('x'), [], 'the status asked after reading says busy');
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-lost' }), [], 'the status asked after reading says busy');
   s.onRead(undefined);
 
   // The turn completes and the events say so: its task is finished, nothing is interrupted.
@@ -209,11 +209,11 @@ test('a session the runtime no longer lists ends its tasks; a failed read is ret
   s.runtime.messages = async () => {
     throw new Error('the runtime did not answer');
   };
-  assert.deepEqual(await a.interruptions.check('x'), []);
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-lost' }), []);
   assert.notEqual(a.ledger.get('tsk_gone')?.finishedAt, undefined);
   assert.equal(a.ledger.get('tsk_1')?.finishedAt, undefined, 'not known yet: looked at again');
   s.runtime.messages = messages;
-  assert.equal((await a.interruptions.check('x')).length, 1);
+  assert.equal((await a.interruptions.check({ reason: 'runtime-lost' })).length, 1);
 });
 
 test('Stop stops a running turn, and says when nothing was left to stop (a cut turn it finds is recorded)', async (t) => {

@@ -19,7 +19,14 @@
  * @module
  */
 import type { Logger } from '../log.ts';
+import type { InterruptReason } from '../../shared/protocol/transcript.ts';
 import type { Interruption, TaskLedger } from './ledger.ts';
+
+/** Why turns were cut short, as far as the host knows: a code, and what happened for a person. */
+export interface InterruptCause {
+  reason: InterruptReason;
+  detail?: string;
+}
 
 /** What the detection needs of the runtime bridge (host/runtime/bridge.ts fits). */
 export interface InterruptionRuntime {
@@ -63,10 +70,10 @@ export interface Interruptions {
   /** Follows the runtime's events: sessions running, turns ending. */
   observe(event: ObservedEvent): void;
   /**
-   * Looks for turns that can no longer finish and records them; `reason` says why for a person
-   * (e.g. "the runtime restarted"). Resolves once done; checks asked meanwhile run once more after.
+   * Looks for turns that can no longer finish and records them with `cause`. Resolves once done;
+   * checks asked meanwhile run once more after.
    */
-  check(reason: string): Promise<Interruption[]>;
+  check(cause: InterruptCause): Promise<Interruption[]>;
   /**
    * The session's interruption, given its messages and status as just read from the runtime:
    * finds (and records) one not known yet; undefined while the session runs or has none.
@@ -132,6 +139,9 @@ function listed(v: unknown): Array<{ id: string; time: { updated: number }; rela
   return [{ id: s.id, time: { updated: s.time.updated }, relayStatus: s.relayStatus }];
 }
 
+/** A turn found cut short without a restart seen: the runtime no longer runs it. */
+const LOST: InterruptCause = { reason: 'runtime-lost' };
+
 function isIdle(status: unknown): boolean {
   // OpenCode lists only sessions that are not idle; one it does not list is idle.
   return status === undefined || (status as { type?: unknown } | null)?.type === 'idle';
@@ -146,7 +156,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
   /** Sessions seen running in this run of the host (a runtime lost meanwhile may have cut them). */
   const active = new Set<string>();
   let checking: Promise<Interruption[]> | undefined;
-  let again: string | undefined;
+  let again: InterruptCause | undefined;
 
   /**
    * Records the session's tasks (or the one whose prompt is `promptId`) as finished. `settled`:
@@ -164,7 +174,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
    * when the session is still idle afterwards. A prompt without a reply counts only when it is a
    * task the ledger has as forwarded (a while ago) and not finished.
    */
-  const examine = async (sessionId: string, messages: unknown, reason: string): Promise<Interruption | undefined> => {
+  const examine = async (sessionId: string, messages: unknown, cause: InterruptCause): Promise<Interruption | undefined> => {
     const turn = openTurn(messages);
     if (!turn) {
       // The turn ended while the host was not looking (or before it recorded finishes).
@@ -181,18 +191,19 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     if (!isIdle(await runtime.sessionStatus(sessionId))) return undefined;
     const task = ledger.unfinished().find((t) => t.sessionId === sessionId && t.messageId === turn.messageId);
     const record: Interruption = {
-      sessionId, messageId: turn.messageId, ...(turn.replyId ? { replyId: turn.replyId } : {}), ...(task ? { taskId: task.taskId } : {}), at: now(), reason,
+      sessionId, messageId: turn.messageId, ...(turn.replyId ? { replyId: turn.replyId } : {}), ...(task ? { taskId: task.taskId } : {}), at: now(),
+      reason: cause.reason, ...(cause.detail !== undefined ? { detail: cause.detail } : {}),
     };
     ledger.interrupt(record);
     // Any other task of the session waited behind this turn and will not run either.
     finishTurn(sessionId);
     active.delete(sessionId);
-    log.info('a turn was cut short and will not finish', { sessionId, messageId: record.messageId, replyId: record.replyId, taskId: record.taskId, reason });
+    log.info('a turn was cut short and will not finish', { sessionId, messageId: record.messageId, replyId: record.replyId, taskId: record.taskId, reason: record.reason });
     opts.onInterrupted(record);
     return record;
   };
 
-  const checkOnce = async (reason: string): Promise<Interruption[]> => {
+  const checkOnce = async (cause: InterruptCause): Promise<Interruption[]> => {
     const unfinished = ledger.unfinished();
     const sessions = (await runtime.listSessions()).sessions.flatMap(listed);
     const recent = sessions
@@ -212,7 +223,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
       }
       if (!isIdle(status.get(sessionId))) continue;
       try {
-        const record = await examine(sessionId, await runtime.messages(sessionId), reason);
+        const record = await examine(sessionId, await runtime.messages(sessionId), cause);
         if (record) found.push(record);
       } catch (err) {
         log.warn('could not check a session for a turn cut short; looking again when a device opens it', { sessionId, err });
@@ -239,14 +250,14 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
       }
     },
 
-    check(reason) {
+    check(cause) {
       if (checking) {
-        again = reason;
+        again = cause;
         return checking;
       }
       const run = async (): Promise<Interruption[]> => {
         const found: Interruption[] = [];
-        let next: string | undefined = reason;
+        let next: InterruptCause | undefined = cause;
         while (next !== undefined) {
           again = undefined;
           found.push(...(await checkOnce(next)));
@@ -261,7 +272,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     async inspect(sessionId, messages, status) {
       if (!isIdle(status)) return undefined;
       const known = ledger.interruption(sessionId);
-      const found = await examine(sessionId, messages, known?.reason ?? 'the runtime stopped while this turn ran');
+      const found = await examine(sessionId, messages, known ?? LOST);
       if (found) return found;
       // It ended with its interruption (a prompt since then would have run): still interrupted.
       if (known && lastPrompt(messages) === known.messageId) return known;

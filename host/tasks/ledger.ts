@@ -12,7 +12,7 @@
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
  *   {"op":"finish","taskId","at"}                   the task's turn ended in the runtime (answered,
  *                                                   failed or stopped)
- *   {"op":"interrupt","sessionId","messageId","replyId"?,"taskId"?,"at","reason"}  written and
+ *   {"op":"interrupt","sessionId","messageId","replyId"?,"taskId"?,"at","reason","detail"?}  written and
  *                                                   fsynced when a turn was found cut short by a
  *                                                   runtime or host restart (interruptions.ts)
  *   {"op":"resume","sessionId","at"}                the session ran again after its interruption
@@ -29,6 +29,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
+import { INTERRUPT_REASONS, type InterruptReason, type Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 
 export type TaskState =
   /** Recorded, but nobody knows yet whether the runtime has it (a crash or a cut call in between). */
@@ -53,22 +54,8 @@ export interface TaskRecord extends NewTask {
   finishedAt?: number;
 }
 
-/**
- * A turn that can no longer finish: the runtime stopped or restarted while it ran (its session is
- * idle, but the turn's reply never completed), found by interruptions.ts.
- */
-export interface Interruption {
-  sessionId: string;
-  /** The turn's prompt (the user message). */
-  messageId: string;
-  /** The reply that was cut short, when the runtime had begun one. */
-  replyId?: string;
-  /** The task whose turn it was, when a device sent it through this host. */
-  taskId?: string;
-  at: number;
-  /** Why, for a person. */
-  reason: string;
-}
+/** A turn that can no longer finish (a restart cut it short), found by interruptions.ts. */
+export type Interruption = { sessionId: string } & TurnInterruption;
 
 /** A session a device created with its own key (keys are per device: another's is another key). */
 export interface SessionRecord {
@@ -293,7 +280,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     unfinished: () =>
       [...tasks.values()].filter((t) => t.state === 'confirmed' && t.finishedAt === undefined).sort((a, b) => a.acceptedAt - b.acceptedAt),
     interrupt(record) {
-      const line: Line = { op: 'interrupt', ...record, reason: record.reason.slice(0, 2000) };
+      const line: Line = { op: 'interrupt', ...record, ...(record.detail !== undefined ? { detail: record.detail.slice(0, 2000) } : {}) };
       write(line, true);
       apply(line);
     },
@@ -359,10 +346,14 @@ function parseLine(raw: string): Line | undefined {
     if (o.directory !== undefined) intent.directory = o.directory as string;
     return intent;
   }
-  if (o.op === 'interrupt' && s('sessionId') && s('messageId') && n('at') && typeof o.reason === 'string' && (o.replyId === undefined || s('replyId')) && (o.taskId === undefined || s('taskId'))) {
-    const record: Line = { op: 'interrupt', sessionId: o.sessionId as string, messageId: o.messageId as string, at: o.at as number, reason: o.reason };
+  if (
+    o.op === 'interrupt' && s('sessionId') && s('messageId') && n('at') && INTERRUPT_REASONS.includes(o.reason as InterruptReason)
+    && (o.replyId === undefined || s('replyId')) && (o.taskId === undefined || s('taskId')) && (o.detail === undefined || typeof o.detail === 'string')
+  ) {
+    const record: Line = { op: 'interrupt', sessionId: o.sessionId as string, messageId: o.messageId as string, at: o.at as number, reason: o.reason as InterruptReason };
     if (o.replyId !== undefined) record.replyId = o.replyId as string;
     if (o.taskId !== undefined) record.taskId = o.taskId as string;
+    if (o.detail !== undefined) record.detail = o.detail as string;
     return record;
   }
   if (o.op === 'resume' && s('sessionId') && n('at')) return { op: 'resume', sessionId: o.sessionId as string, at: o.at as number };

@@ -17,11 +17,12 @@ import { ChannelError, createTransport, type Transport } from '../noise/transpor
 import { concatBytes } from '../noise/bytes.ts';
 import type { HandshakeState } from '../noise/handshake.ts';
 import { toHex } from '../encoding.ts';
-import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
 import {
   PROTOCOL_VERSION, decodeJson, encodeMessage, parseHostMessage,
-  type DeviceHello, type HostMessage, type Request, type RequestType, type Resync, type RuntimeStatus, type TaskAccepted,
+  type DeviceHello, type HostMessage, type Request, type RequestBody, type RequestType, type Resync, type ResultOf, type RuntimeStatus,
 } from '../protocol/messages.ts';
+import type { RelayRuntimeEvent } from '../protocol/runtime-events.ts';
+import { RelayClosedError, RequestError, readResult } from './errors.ts';
 import { codeSecretBytes, pairingPsk } from '../pairing/keys.ts';
 import { checkCodeHostKey, type PairLink, type TypedCode } from '../pairing/link.ts';
 import { MODE, deviceHandshake } from './handshake.ts';
@@ -62,48 +63,24 @@ export function offerFromCode(code: TypedCode, hostKey: Uint8Array): PairOffer {
 }
 
 export type Welcome = Extract<HostMessage, { t: 'welcome' }>;
-type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
-/** A request as the caller writes it; the client adds the id. */
-export type RequestBody = WithoutId<Request>;
-interface KnownResults {
-  ping: { at: number };
-  'task.submit': TaskAccepted;
-  'session.abort': Record<string, never>;
-  'permission.reply': Record<string, never>;
-}
-export type ResultOf<T extends RequestType> = T extends keyof KnownResults ? KnownResults[T] : unknown;
-
-/** The connection closed, or never got going; `code` names why when the host said so. */
-export class RelayClosedError extends Error {
-  constructor(
-    readonly code: ErrorCode | undefined,
-    readonly closeCode: number,
-    readonly reason: string,
-  ) {
-    super(reason || (code ? ERROR_CODES[code] : `the connection closed (code ${closeCode})`));
-    this.name = 'RelayClosedError';
-  }
-}
-
-/** The host answered a request with an error. */
-export class RequestError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
+export type { RequestBody, ResultOf };
+export { RelayClosedError, RequestError };
 
 export interface RelayChannel {
   readonly welcome: Welcome;
-  request<R extends RequestBody>(request: R): Promise<ResultOf<R['t']>>;
+  /** Resolves with the answer, read by the request's own result parser (shared/protocol/requests.ts). */
+  request<T extends RequestType>(request: RequestBody<T>): Promise<ResultOf<T>>;
   close(code?: number, reason?: string): void;
   /** Settles when the connection ends, with how it ended. */
   readonly closed: Promise<RelayClosedError>;
 }
 
 export interface ChannelHandlers {
-  /** A runtime event; remember `seq` (with `welcome.epoch`) to resume after a reconnect. */
-  onEvent?: (seq: number, event: Record<string, unknown>) => void;
+  /**
+   * A relayed event; remember `seq` (with `welcome.epoch`) to resume after a reconnect. `event` is
+   * undefined for one this side cannot read (a newer host's type, or malformed): skip it, count its seq.
+   */
+  onEvent?: (seq: number, event: RelayRuntimeEvent | undefined) => void;
   onRuntime?: (runtime: RuntimeStatus) => void;
   /**
    * The host could not replay what the device missed (welcome `resumed: false`): reload the
@@ -230,7 +207,7 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
   const socket = await opening;
   const requestPrefix = toHex(randomBytes(4));
   let nextId = 0;
-  const pending = new Map<string, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  const pending = new Map<string, { t: RequestType; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let transport: Transport | undefined;
   let welcome: Welcome | undefined;
   // `ws` may deliver message 2 and the next frames in one go, before pair()/connect() installed
@@ -277,11 +254,11 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
     get welcome() {
       return welcome!;
     },
-    request<R extends RequestBody>(body: R): Promise<ResultOf<R['t']>> {
+    request<T extends RequestType>(body: RequestBody<T>): Promise<ResultOf<T>> {
       const id = `${requestPrefix}-${++nextId}`;
-      return new Promise<ResultOf<R['t']>>((resolve, reject) => {
+      return new Promise<ResultOf<T>>((resolve, reject) => {
         if (ended) return reject(ended);
-        pending.set(id, { resolve: resolve as (v: never) => void, reject });
+        pending.set(id, { t: body.t, resolve: (v) => resolve(v as ResultOf<T>), reject });
         sendMessage({ ...body, id } as Request);
       });
     },
@@ -298,8 +275,13 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
         const p = pending.get(m.id);
         if (!p) return; // e.g. the answer to the pairing key-confirmation ping
         pending.delete(m.id);
-        if (m.ok) p.resolve(m.data as never);
-        else p.reject(new RequestError(m.error.code, m.error.message));
+        if (!m.ok) return p.reject(new RequestError(m.error.code, m.error.message, m.error.expiry));
+        try {
+          p.resolve(readResult(p.t, m.data));
+        } catch (err) {
+          // One unreadable answer fails its request, not the connection.
+          p.reject(err instanceof Error ? err : new Error(String(err)));
+        }
         return;
       }
       case 'event':

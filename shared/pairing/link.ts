@@ -4,9 +4,12 @@
  * is strict and every refusal says what is wrong and what to do.
  * @module
  */
-import { fromBase32, fromBase64url, toBase32, toBase64url } from '../encoding.ts';
+import { EncodingError, fromBase32, fromBase64url, toBase32, toBase64url } from '../encoding.ts';
 import { ProtocolError, int, list, obj, str, strItem } from '../protocol/guard.ts';
 import { CODE_FINGERPRINT_CHARS, CODE_SECRET_CHARS, codeFingerprintOf, codeOfferId, codeSecretBytes } from './keys.ts';
+import { OfferError } from './offer-error.ts';
+
+export { OfferError };
 
 export const LINK_VERSION = 1;
 
@@ -33,13 +36,6 @@ export interface TypedCode {
   offerId: string;
 }
 
-/** Why an offer the person brought cannot be used. */
-export class OfferError extends RangeError {
-  constructor(readonly reason: 'malformed' | 'expired' | 'host-mismatch', message: string) {
-    super(message);
-    this.name = 'OfferError';
-  }
-}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -64,7 +60,7 @@ export function buildPairLink(origin: string, link: PairLink): string {
 export function parsePairLink(text: string, now: number = Date.now()): PairLink {
   if (typeof text !== 'string') throw new TypeError('link: expected a string');
   const at = text.indexOf('pair=');
-  if (at < 0) throw new OfferError('malformed', 'link: this is not a pairing link (no "#pair=" part); scan the QR code the host shows');
+  if (at < 0) throw new OfferError('malformed', 'link', 'this is not a pairing link (no "#pair=" part); scan the QR code the host shows');
   let link: PairLink;
   try {
     const o = obj(JSON.parse(dec.decode(fromBase64url(text.slice(at + 5).trim(), 'link'))), 'link');
@@ -80,10 +76,10 @@ export function parsePairLink(text: string, now: number = Date.now()): PairLink 
   } catch (err) {
     if (err instanceof OfferError) throw err;
     const detail = err instanceof Error ? err.message : String(err);
-    throw new OfferError('malformed', `link: the pairing link is damaged (${detail}); scan the QR code again`);
+    throw new OfferError('malformed', 'link', `the pairing link is damaged (${detail}); scan the QR code again`);
   }
   if (link.expiresAt * 1000 <= now) {
-    throw new OfferError('expired', 'link: this pairing offer expired; press p at the host (or run npm start -- pair) for a new one');
+    throw new OfferError('expired', 'link', 'this pairing offer expired; press p at the host (or run npm start -- pair) for a new one');
   }
   return link;
 }
@@ -106,13 +102,13 @@ export function parseTypedCode(text: string): TypedCode {
   const chars = CODE_FINGERPRINT_CHARS + CODE_SECRET_CHARS;
   const hint = `type the ${chars} characters the host shows (XXXX-XXXX-XXXX-XXXX-XXXX)`;
   const typed = text.replace(/[- ]/g, '').length;
-  if (typed !== chars) throw new OfferError('malformed', `code: has ${typed} characters, expected ${chars}; ${hint}`);
+  if (typed !== chars) throw new OfferError('malformed', 'code', `has ${typed} characters, expected ${chars}; ${hint}`);
   let canonical: string;
   try {
     // Four padding zeros make 24 characters, a whole number of bytes, so every typed bit survives.
     canonical = toBase32(fromBase32(`${text}0000`, 'code')).slice(0, chars);
   } catch (err) {
-    throw new OfferError('malformed', `${err instanceof Error ? err.message : String(err)}; ${hint}`);
+    throw new OfferError('malformed', 'code', `${err instanceof EncodingError ? err.detail : String(err)}; ${hint}`);
   }
   const secret = canonical.slice(CODE_FINGERPRINT_CHARS);
   return { fingerprint: canonical.slice(0, CODE_FINGERPRINT_CHARS), secret, offerId: codeOfferId(secret) };
@@ -121,7 +117,7 @@ export function parseTypedCode(text: string): TypedCode {
 /** Throws OfferError 'host-mismatch' unless `hostKey` is the key the typed code names. */
 export function checkCodeHostKey(code: TypedCode, hostKey: Uint8Array): void {
   if (codeFingerprintOf(hostKey) !== code.fingerprint) {
-    throw new OfferError('host-mismatch', 'code: the host that answered is not the one this code belongs to; check the address and the code');
+    throw new OfferError('host-mismatch', 'code', 'the host that answered is not the one this code belongs to; check the address and the code');
   }
 }
 

@@ -29,9 +29,17 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** An error with a wire code; its message is meant for a person. */
+/** Why and when a permission request expired (runtime-events.ts has the reasons). */
+export type ExpiryFields = {
+  reason: 'runtime-restarted' | 'withdrawn';
+  at: number;
+  /** What happened to the runtime, for a person (e.g. how it exited). */
+  detail?: string;
+};
+
+/** An error with a wire code; its message is meant for a person, `expiry` for the device to act on. */
 export class RelayError extends Error {
-  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code]) {
+  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code], readonly expiry?: ExpiryFields) {
     super(message);
     this.name = 'RelayError';
   }

@@ -51,6 +51,30 @@ export function optInt(o: Obj, key: string, path: string, range: Len = {}): numb
   return o[key] === undefined || o[key] === null ? undefined : int(o, key, path, range);
 }
 
+/** A finite number (times may carry fractions). */
+export function num(o: Obj, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`${path}.${key}`, `expected a number, got ${describe(v)}`);
+  return v;
+}
+
+export function optNum(o: Obj, key: string, path: string): number | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : num(o, key, path);
+}
+
+/** An object whose fields are not the relay's (a tool's input, a permission's metadata): kept as it is. */
+export function record(o: Obj, key: string, path: string): Obj {
+  return obj(o[key], `${path}.${key}`);
+}
+
+export function optRecord(o: Obj, key: string, path: string): Obj | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : record(o, key, path);
+}
+
+export function optOneOf<T extends string>(o: Obj, key: string, path: string, values: readonly T[]): T | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : oneOf(o, key, path, values);
+}
+
 export function bool(o: Obj, key: string, path: string): boolean {
   const v = o[key];
   if (typeof v !== 'boolean') throw new ProtocolError(`${path}.${key}`, `expected true or false, got ${describe(v)}`);
@@ -74,6 +98,12 @@ export function list<T>(o: Obj, key: string, path: string, item: (v: unknown, pa
 
 export function strItem(len: Len = {}) {
   return (v: unknown, path: string): string => str({ v }, 'v', path, len);
+}
+
+/** Copies only the fields that are set, so optional fields stay absent rather than `undefined`. */
+export function defined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
 }
 
 function describe(v: unknown): string {

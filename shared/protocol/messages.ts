@@ -5,107 +5,19 @@
  * @module
  */
 import { isErrorCode, type ErrorCode } from './errors.ts';
-import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem, type Obj } from './guard.ts';
-import type { PermissionAskedEvent } from './runtime-events.ts';
+import { ProtocolError, bool, int, list, obj, oneOf, optInt, optStr, str, strItem } from './guard.ts';
+import { ID } from './requests.ts';
+import { parseEvent, parseExpiry, parsePermissionRequest, type PermissionAskedEvent, type PermissionExpiry, type RelayRuntimeEvent } from './runtime-events.ts';
+
+export {
+  PERMISSION_REPLIES, REQUESTS, REQUEST_SCOPE, REQUEST_TYPES, SCOPES, isRuntimeId, parseRequest, parseResult,
+  type Done, type PermissionReply, type Request, type RequestBody, type RequestOf, type RequestType, type ResultOf, type Scope, type TaskAccepted,
+} from './requests.ts';
+import { SCOPES, type Request, type Scope } from './requests.ts';
 
 export const PROTOCOL_VERSION = 1;
-/** Ids made by either side: request ids, task ids, session ids. */
-const ID = { min: 1, max: 128 };
-const TEXT = { min: 1, max: 64 * 1024 };
-/**
- * Ids the host puts into a runtime URL (sessions, permission requests): OpenCode's own are a
- * prefix, `_`, letters and digits. Anything else (`..`, `/`, `%2e`) could aim elsewhere, so it is
- * refused here, before it reaches the task ledger or the runtime (host/policy/runtime-ids.ts checks again).
- */
-const RUNTIME_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-export function isRuntimeId(value: string): boolean {
-  return RUNTIME_ID.test(value);
-}
-
-function runtimeId(o: Obj, key: string, path: string): string {
-  const v = str(o, key, path, ID);
-  if (!isRuntimeId(v)) throw new ProtocolError(`${path}.${key}`, 'ids are letters, digits, "_" and "-"');
-  return v;
-}
-
-export const SCOPES = ['read', 'run', 'approve'] as const;
-export type Scope = (typeof SCOPES)[number];
-export const PERMISSION_REPLIES = ['once', 'session', 'reject'] as const;
-export type PermissionReply = (typeof PERMISSION_REPLIES)[number];
-
-// ---- requests: device → host ------------------------------------------------------------
-
-export type Request =
-  | { t: 'ping'; id: string; at: number }
-  /** `withUnavailable`: answer `{ sessions, unavailable }` (sessions-list.ts), not the plain list. */
-  | { t: 'sessions.list'; id: string; withUnavailable?: boolean }
-  | { t: 'metrics.get'; id: string }
-  /** `key`: made by the device; the same key from the same device always answers the same session. */
-  | { t: 'session.create'; id: string; title?: string; workspace?: string; key?: string }
-  | { t: 'session.messages'; id: string; sessionId: string }
-  | { t: 'session.abort'; id: string; sessionId: string }
-  | { t: 'task.submit'; id: string; taskId: string; sessionId: string; text: string }
-  | { t: 'permission.reply'; id: string; requestId: string; reply: PermissionReply; message?: string };
-
-export type RequestType = Request['t'];
-
-/** The scope a request needs; the host refuses it when the device lacks that scope. */
-export const REQUEST_SCOPE: Record<RequestType, Scope | null> = {
-  ping: null,
-  'sessions.list': 'read',
-  'metrics.get': 'read',
-  'session.messages': 'read',
-  'session.create': 'run',
-  'session.abort': 'run',
-  'task.submit': 'run',
-  'permission.reply': 'approve',
-};
-
-export const REQUEST_TYPES = Object.keys(REQUEST_SCOPE) as RequestType[];
-
-export function parseRequest(v: unknown): Request {
-  const o = obj(v, 'request');
-  const t = oneOf(o, 't', 'request', REQUEST_TYPES);
-  const id = str(o, 'id', 'request', ID);
-  const p = `request(${t})`;
-  switch (t) {
-    case 'ping':
-      return { t, id, at: int(o, 'at', p, { min: 0 }) };
-    case 'sessions.list':
-      return o.withUnavailable === undefined ? { t, id } : { t, id, withUnavailable: bool(o, 'withUnavailable', p) };
-    case 'metrics.get':
-      return { t, id };
-    case 'session.create':
-      return { t, id, title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }), key: optStr(o, 'key', p, ID) };
-    case 'session.messages':
-    case 'session.abort':
-      return { t, id, sessionId: runtimeId(o, 'sessionId', p) };
-    case 'task.submit':
-      return { t, id, taskId: str(o, 'taskId', p, ID), sessionId: runtimeId(o, 'sessionId', p), text: str(o, 'text', p, TEXT) };
-    case 'permission.reply':
-      return {
-        t, id,
-        requestId: runtimeId(o, 'requestId', p),
-        reply: oneOf(o, 'reply', p, PERMISSION_REPLIES),
-        message: optStr(o, 'message', p, { max: 2000 }),
-      };
-  }
-}
 
 // ---- host → device ----------------------------------------------------------------------
-
-/**
- * The answer to `task.submit`, the same every time the task is submitted: `messageId` is the id
- * of the task's user message in the runtime's session (its replies name it as their parent).
- */
-export interface TaskAccepted {
-  taskId: string;
-  sessionId: string;
-  messageId: string;
-  /** When the host first accepted the task (ms since the epoch). */
-  acceptedAt: number;
-}
 
 /**
  * Why the device must reload instead of continuing from its last event:
@@ -128,18 +40,6 @@ export interface Resync {
   sessions?: string[];
   /** Every permission request that waits for an answer now; any other the device shows is gone. */
   permissions: PermissionAskedEvent[];
-}
-
-/**
- * A host event (inside `event`, numbered like runtime events): a permission request the runtime
- * no longer has, usually because it restarted. Replying to it is refused with `permission.expired`.
- */
-export interface PermissionExpiredEvent {
-  type: 'permission.expired';
-  requestId: string;
-  sessionId: string;
-  /** Why, for a person. */
-  reason: string;
 }
 
 export interface HostInfo {
@@ -170,11 +70,24 @@ export type HostMessage =
     }
   | { t: 'pair.pending'; code: string }
   | { t: 'pair.approved'; deviceId: string }
+  /** `data` is read by the request's own result parser (requests.ts), which only the asker knows. */
   | { t: 'result'; id: string; ok: true; data: unknown }
-  | { t: 'result'; id: string; ok: false; error: { code: ErrorCode; message: string } }
+  | { t: 'result'; id: string; ok: false; error: ResultError }
   | { t: 'runtime'; runtime: RuntimeStatus }
-  | { t: 'event'; seq: number; event: Obj }
+  /**
+   * `event`: undefined when this side cannot read it (a newer host's type, or a malformed field:
+   * `skipped` says which); its `seq` still counts, and one bad event does not end the connection.
+   */
+  | { t: 'event'; seq: number; event: RelayRuntimeEvent | undefined; skipped?: string }
   | Resync;
+
+/** A refused request: `code` says what to do; `message` is for a person. */
+export interface ResultError {
+  code: ErrorCode;
+  message: string;
+  /** With `permission.expired`: why and when the request expired. */
+  expiry?: PermissionExpiry;
+}
 
 export type HostMessageType = HostMessage['t'];
 
@@ -202,8 +115,8 @@ function parseHost(v: unknown, path: string): HostInfo {
 }
 
 /**
- * Parses a host message. Event payloads are checked for an object with a string `type` here;
- * their fields are checked by the event's own parser where they are used.
+ * Parses a host message, events included (runtime-events.ts). A result's `data` is left to the
+ * request's result parser: only the asker knows which request it answers.
  */
 export function parseHostMessage(v: unknown): HostMessage {
   const o = obj(v, 'message');
@@ -233,14 +146,21 @@ export function parseHostMessage(v: unknown): HostMessage {
       const e = obj(o.error, `${p}.error`);
       const code = e.code;
       if (!isErrorCode(code)) throw new ProtocolError(`${p}.error.code`, `unknown error code ${JSON.stringify(code)}`);
-      return { t, id, ok: false, error: { code, message: str(e, 'message', `${p}.error`, { max: 4000 }) } };
+      const message = str(e, 'message', `${p}.error`, { max: 4000 });
+      if (e.expiry === undefined) return { t, id, ok: false, error: { code, message } };
+      return { t, id, ok: false, error: { code, message, expiry: parseExpiry(obj(e.expiry, `${p}.error.expiry`), `${p}.error.expiry`) } };
     }
     case 'runtime':
       return { t, runtime: parseRuntime(o.runtime, `${p}.runtime`) };
     case 'event': {
-      const event = obj(o.event, `${p}.event`);
-      str(event, 'type', `${p}.event`, { min: 1, max: 64 });
-      return { t, seq: int(o, 'seq', p, { min: 1 }), event };
+      const seq = int(o, 'seq', p, { min: 1 });
+      try {
+        const event = parseEvent(o.event, `${p}.event`);
+        return event ? { t, seq, event } : { t, seq, event, skipped: `${p}.event: a type this side does not know` };
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        return { t, seq, event: undefined, skipped: err.message };
+      }
     }
     case 'resync': {
       const sessions = o.sessions === undefined ? undefined : list(o, 'sessions', p, strItem(ID), 100_000);
@@ -255,24 +175,11 @@ export function parseHostMessage(v: unknown): HostMessage {
   }
 }
 
-/** A pending request as `resync` lists it: the fields a device needs to show and answer it. */
+/** A waiting request as `resync` lists it: a `permission.asked` event. */
 function parsePendingPermission(v: unknown, path: string): PermissionAskedEvent {
   const o = obj(v, path);
   if (o.type !== 'permission.asked') throw new ProtocolError(`${path}.type`, 'expected "permission.asked"');
-  str(o, 'requestId', path, ID);
-  str(o, 'sessionId', path, ID);
-  str(o, 'permission', path, { min: 1, max: 200 });
-  list(o, 'patterns', path, strItem(), 1000);
-  list(o, 'always', path, strItem(), 1000);
-  obj(o.metadata, `${path}.metadata`);
-  return o as unknown as PermissionAskedEvent;
-}
-
-/** Reads a `permission.expired` event; throws ProtocolError naming the field when it is malformed. */
-export function parsePermissionExpired(event: Obj): PermissionExpiredEvent {
-  const p = 'event(permission.expired)';
-  if (event.type !== 'permission.expired') throw new ProtocolError(`${p}.type`, 'expected "permission.expired"');
-  return { type: 'permission.expired', requestId: str(event, 'requestId', p, ID), sessionId: str(event, 'sessionId', p, ID), reason: str(event, 'reason', p, { max: 4000 }) };
+  return { type: 'permission.asked', ...parsePermissionRequest(o, path) };
 }
 
 // ---- the handshake's first payloads (inside Noise message 1) ---------------------------

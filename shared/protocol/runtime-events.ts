@@ -1,444 +1,185 @@
 /**
- * The host's own typed view of what the OpenCode runtime reports on its `/event` stream, shared
- * by the host (which maps and relays) and the client (which renders). Wire events are checked
- * with small hand-written guards: a known event with a bad shape throws a `TypeError` naming
- * the field, an event the host does not relay maps to nothing.
+ * Every event the host relays to devices (inside `event` messages), defined once: its fields in
+ * `RelayEventFields` and its parser in `EVENT_PARSERS`. The host makes them from the runtime's
+ * own stream (host/runtime/to-relay.ts) and from its own records (`permission.expired`); the
+ * device parses each with `parseEvent` as it arrives. Adding an event is one entry in each.
  * @module
  */
+import { bool, defined, list, num, obj, oneOf, optInt, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
+import { RUN_ERROR_KINDS, parseInterruption, parseMessageInfo, parseSessionState, parseTodo, parseToolFields, type Interruption, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart } from './transcript.ts';
+import { parseSessionInfo, type SessionInfo } from './sessions-list.ts';
+import type { ExpiryFields } from './errors.ts';
 
-export type ToolStatus = 'pending' | 'running' | 'completed' | 'error';
-export type PermissionReply = 'once' | 'always' | 'reject';
-export type SessionStatusKind = 'busy' | 'idle' | 'retry';
-export type TextKind = 'text' | 'reasoning';
+export type { RunError, SessionState, TodoItem };
 
-export interface RelayError {
-  name: string;
-  message: string;
-}
+const ID = { min: 1, max: 128 };
+const TEXT = { max: 4 * 1024 * 1024 };
 
-export interface TodoItem {
-  content: string;
-  /** pending, in_progress, completed or cancelled as OpenCode uses them; kept open for new ones. */
-  status: string;
-  /** high, medium or low as OpenCode uses them. */
-  priority: string;
-}
-
-interface PartDelta<T extends string> {
-  type: T;
+type PartRef = {
   sessionId: string;
   messageId: string;
   partId: string;
-  delta: string;
+};
+
+/**
+ * Why a permission request expired: `runtime-restarted`, the runtime process restarted;
+ * `withdrawn`, the runtime no longer has it (found when the host looked again).
+ */
+export const EXPIRY_REASONS = ['runtime-restarted', 'withdrawn'] as const;
+export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
+
+/** `at`: when the host saw it expire (ms since the epoch); `detail`: what happened to the runtime, for a person. */
+export type PermissionExpiry = ExpiryFields;
+
+export function parseExpiry(o: Obj, path: string): PermissionExpiry {
+  return defined({ reason: oneOf(o, 'reason', path, EXPIRY_REASONS), at: num(o, 'at', path), detail: optStr(o, 'detail', path, { max: 4000 }) });
 }
 
-/** The whole text of a text or reasoning part: sent when it starts and when it ends, so a
- * consumer that missed deltas can catch up. */
-interface PartSnapshot<T extends string> {
-  type: T;
-  sessionId: string;
-  messageId: string;
-  partId: string;
-  text: string;
-  done: boolean;
-}
+export type PermissionReplyKind = 'once' | 'always' | 'reject';
 
-export type TextDeltaEvent = PartDelta<'message.text.delta'>;
-export type ReasoningDeltaEvent = PartDelta<'message.reasoning.delta'>;
-export type TextUpdatedEvent = PartSnapshot<'message.text.updated'>;
-export type ReasoningUpdatedEvent = PartSnapshot<'message.reasoning.updated'>;
-
-export interface MessageUpdatedEvent {
-  type: 'message.updated';
-  sessionId: string;
-  messageId: string;
-  role: 'user' | 'assistant';
-  parentId?: string;
-  time: { created: number; completed?: number };
-  error?: RelayError;
-}
-
-export interface ToolUpdatedEvent {
-  type: 'tool.updated';
-  sessionId: string;
-  messageId: string;
-  partId: string;
-  callId: string;
-  tool: string;
-  status: ToolStatus;
-  input: Record<string, unknown>;
-  title?: string;
-  /** Final output when completed; the output so far while a command runs (bash streams it). */
-  output?: string;
-  error?: string;
-  time?: { start: number; end?: number };
-}
-
-export interface FileEditedEvent {
-  type: 'file.edited';
-  sessionId: string;
-  path: string;
-  /** Unified diff when the runtime gave one. */
-  diff?: string;
-  additions?: number;
-  deletions?: number;
-  status?: 'added' | 'deleted' | 'modified';
-  /** `tool`: an edit tool finished (`callId` set); `snapshot`: the session's diff summary. */
-  source: 'tool' | 'snapshot';
-  callId?: string;
-}
-
-export interface TodoUpdatedEvent {
-  type: 'todo.updated';
-  sessionId: string;
-  items: TodoItem[];
-}
-
-export interface SessionStatusEvent {
-  type: 'session.status';
-  sessionId: string;
-  status: SessionStatusKind;
-  /** Only for `retry`. */
-  attempt?: number;
-  message?: string;
-  next?: number;
-}
-
-export interface SessionIdleEvent {
-  type: 'session.idle';
-  sessionId: string;
-}
-
-export interface SessionErrorEvent {
-  type: 'session.error';
-  sessionId?: string;
-  /** e.g. MessageAbortedError, APIError, ProviderAuthError. */
-  name: string;
-  message: string;
-}
-
-export interface SessionUpdatedEvent {
-  type: 'session.updated';
-  sessionId: string;
-  title: string;
-  directory?: string;
-  parentId?: string;
-  time: { created: number; updated: number };
-}
-
-export interface SessionDeletedEvent {
-  type: 'session.deleted';
-  sessionId: string;
-}
-
-export interface PermissionAskedEvent {
-  type: 'permission.asked';
+/** A permission request as devices see it (in `permission.asked` and in `resync.permissions`). */
+export type PermissionRequest = {
   requestId: string;
   sessionId: string;
   /** The permission kind: bash, edit, webfetch, external_directory, … */
   permission: string;
   patterns: string[];
-  /** Patterns an "always" answer would allow (OpenCode's suggestion, e.g. `echo *`). */
+  /** Patterns an "always" answer would allow (the runtime's suggestion, e.g. `echo *`). */
   always: string[];
   /** What the tool wants to do, e.g. `{command}` for bash, `{filepath, diff}` for edit. */
-  metadata: Record<string, unknown>;
+  metadata: Obj;
   tool?: { messageId: string; callId: string };
-}
-
-export interface PermissionRepliedEvent {
-  type: 'permission.replied';
-  requestId: string;
-  sessionId: string;
-  reply: PermissionReply;
-}
-
-/** The host lost the runtime's event stream and is back: events in between may be missing,
- * so consumers should refetch what they show. */
-export interface RuntimeReconnectedEvent {
-  type: 'runtime.reconnected';
-}
-
-export type RelayRuntimeEvent =
-  | TextDeltaEvent
-  | ReasoningDeltaEvent
-  | TextUpdatedEvent
-  | ReasoningUpdatedEvent
-  | MessageUpdatedEvent
-  | ToolUpdatedEvent
-  | FileEditedEvent
-  | TodoUpdatedEvent
-  | SessionStatusEvent
-  | SessionIdleEvent
-  | SessionErrorEvent
-  | SessionUpdatedEvent
-  | SessionDeletedEvent
-  | PermissionAskedEvent
-  | PermissionRepliedEvent
-  | RuntimeReconnectedEvent;
-
-export type RelayRuntimeEventType = RelayRuntimeEvent['type'];
-
-/** Tells which kind of part a delta belongs to: OpenCode's `message.part.delta` does not say. */
-export type PartKindLookup = (partId: string) => TextKind | undefined;
-
-const EDIT_TOOLS = new Set(['write', 'edit', 'multiedit', 'apply_patch', 'patch']);
-
-/**
- * Maps one raw `/event` payload to host events (none for event types the host does not relay).
- * Deltas count as text unless `partKind` says the part is reasoning.
- * @throws TypeError naming the field when a relayed event type has a malformed shape.
- */
-export function mapRuntimeEvent(raw: unknown, partKind: PartKindLookup = () => undefined): RelayRuntimeEvent[] {
-  const event = obj(raw, 'event');
-  const type = str(event, 'type', 'event');
-  const mapper = MAPPERS[type];
-  if (!mapper) return [];
-  const at = `${type}.properties`;
-  return mapper(obj(event.properties, at), partKind, at);
-}
-
-/**
- * A stateful `mapRuntimeEvent` for one event stream: remembers which parts are reasoning (from
- * their first snapshot) so their deltas come out as `message.reasoning.delta`.
- */
-export function createRuntimeEventMapper(maxTrackedParts = 256): (raw: unknown) => RelayRuntimeEvent[] {
-  const reasoning = new Set<string>();
-  const lookup: PartKindLookup = (id) => (reasoning.has(id) ? 'reasoning' : undefined);
-  return (raw) => {
-    const events = mapRuntimeEvent(raw, lookup);
-    for (const e of events) {
-      if (e.type !== 'message.reasoning.updated') continue;
-      if (e.done) reasoning.delete(e.partId);
-      else reasoning.add(e.partId);
-      // A part whose end we never saw (stream lost) must not pin memory forever.
-      if (reasoning.size > maxTrackedParts) reasoning.delete(reasoning.values().next().value as string);
-    }
-    return events;
-  };
-}
-
-type Obj = Record<string, unknown>;
-/** `at` names the properties object in error messages. */
-type Mapper = (p: Obj, partKind: PartKindLookup, at: string) => RelayRuntimeEvent[];
-
-const MAPPERS: Record<string, Mapper> = {
-  'message.part.delta': (p, partKind, at) => {
-    if (str(p, 'field', at) !== 'text') return [];
-    const partId = str(p, 'partID', at);
-    const kind = partKind(partId) === 'reasoning' ? 'message.reasoning.delta' : 'message.text.delta';
-    return [{ type: kind, sessionId: str(p, 'sessionID', at), messageId: str(p, 'messageID', at), partId, delta: str(p, 'delta', at) }];
-  },
-  'message.part.updated': (p, _k, at) => mapPart(obj(p.part, `${at}.part`), `${at}.part`),
-  'message.updated': (p, _k, at) => {
-    const info = obj(p.info, `${at}.info`);
-    const where = `${at}.info`;
-    const role = str(info, 'role', where);
-    if (role !== 'user' && role !== 'assistant') throw new TypeError(`${where}.role must be "user" or "assistant"`);
-    const time = obj(info.time, `${where}.time`);
-    const completed = optNum(time, 'completed', `${where}.time`);
-    const parentId = optStr(info, 'parentID', where);
-    return [{
-      type: 'message.updated',
-      sessionId: str(info, 'sessionID', where),
-      messageId: str(info, 'id', where),
-      role,
-      ...(parentId !== undefined ? { parentId } : {}),
-      time: { created: num(time, 'created', `${where}.time`), ...(completed !== undefined ? { completed } : {}) },
-      ...(info.error !== undefined ? { error: relayError(info.error, `${where}.error`) } : {}),
-    }];
-  },
-  'session.diff': (p, _k, at) => {
-    const sessionId = str(p, 'sessionID', at);
-    return arr(p.diff, `${at}.diff`).flatMap((d, i): FileEditedEvent[] => {
-      const where = `${at}.diff[${i}]`;
-      const entry = obj(d, where);
-      const path = optStr(entry, 'file', where);
-      if (path === undefined) return [];
-      const diff = optStr(entry, 'patch', where);
-      const status = optStr(entry, 'status', where);
-      return [{
-        type: 'file.edited',
-        sessionId,
-        path,
-        ...(diff !== undefined ? { diff } : {}),
-        additions: num(entry, 'additions', where),
-        deletions: num(entry, 'deletions', where),
-        ...(status === 'added' || status === 'deleted' || status === 'modified' ? { status } : {}),
-        source: 'snapshot',
-      }];
-    });
-  },
-  'todo.updated': (p, _k, at) => [{
-    type: 'todo.updated',
-    sessionId: str(p, 'sessionID', at),
-    items: arr(p.todos, `${at}.todos`).map((t, i) => {
-      const item = obj(t, `${at}.todos[${i}]`);
-      const where = `${at}.todos[${i}]`;
-      return { content: str(item, 'content', where), status: str(item, 'status', where), priority: str(item, 'priority', where) };
-    }),
-  }],
-  'session.status': (p, _k, at) => {
-    const status = obj(p.status, `${at}.status`);
-    const kind = str(status, 'type', `${at}.status`);
-    if (kind !== 'busy' && kind !== 'idle' && kind !== 'retry') throw new TypeError(`${at}.status.type must be busy, idle or retry`);
-    const sessionId = str(p, 'sessionID', at);
-    if (kind !== 'retry') return [{ type: 'session.status', sessionId, status: kind }];
-    return [{
-      type: 'session.status',
-      sessionId,
-      status: kind,
-      attempt: num(status, 'attempt', `${at}.status`),
-      message: str(status, 'message', `${at}.status`),
-      next: num(status, 'next', `${at}.status`),
-    }];
-  },
-  'session.idle': (p, _k, at) => [{ type: 'session.idle', sessionId: str(p, 'sessionID', at) }],
-  'session.error': (p, _k, at) => {
-    const sessionId = optStr(p, 'sessionID', at);
-    const error = p.error === undefined ? { name: 'UnknownError', message: '' } : relayError(p.error, `${at}.error`);
-    return [{ type: 'session.error', ...(sessionId !== undefined ? { sessionId } : {}), ...error }];
-  },
-  'session.created': (p, _k, at) => [sessionUpdated(obj(p.info, `${at}.info`), `${at}.info`)],
-  'session.updated': (p, _k, at) => [sessionUpdated(obj(p.info, `${at}.info`), `${at}.info`)],
-  'session.deleted': (p, _k, at) => [{ type: 'session.deleted', sessionId: str(p, 'sessionID', at) }],
-  'permission.asked': (p, _k, at) => {
-    const tool = p.tool === undefined ? undefined : obj(p.tool, `${at}.tool`);
-    return [{
-      type: 'permission.asked',
-      requestId: str(p, 'id', at),
-      sessionId: str(p, 'sessionID', at),
-      permission: str(p, 'permission', at),
-      patterns: strings(p.patterns, `${at}.patterns`),
-      always: p.always === undefined ? [] : strings(p.always, `${at}.always`),
-      metadata: p.metadata === undefined ? {} : obj(p.metadata, `${at}.metadata`),
-      ...(tool ? { tool: { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) } } : {}),
-    }];
-  },
-  'permission.replied': (p, _k, at) => {
-    const reply = str(p, 'reply', at);
-    if (reply !== 'once' && reply !== 'always' && reply !== 'reject') throw new TypeError(`${at}.reply must be once, always or reject`);
-    return [{ type: 'permission.replied', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at), reply }];
-  },
 };
 
-function mapPart(part: Obj, at: string): RelayRuntimeEvent[] {
-  const kind = str(part, 'type', at);
-  if (kind === 'text' || kind === 'reasoning') {
-    const time = part.time === undefined ? undefined : obj(part.time, `${at}.time`);
-    return [{
-      type: kind === 'text' ? 'message.text.updated' : 'message.reasoning.updated',
-      sessionId: str(part, 'sessionID', at),
-      messageId: str(part, 'messageID', at),
-      partId: str(part, 'id', at),
-      text: str(part, 'text', at),
-      // A user's text part has no time at all: it is complete when it appears.
-      done: time === undefined || optNum(time, 'end', `${at}.time`) !== undefined,
-    }];
-  }
-  if (kind !== 'tool') return [];
-  const tool = toolUpdated(part, at);
-  const edit = tool.status === 'completed' && EDIT_TOOLS.has(tool.tool) ? fileEditedByTool(tool, obj(part.state, `${at}.state`)) : undefined;
-  return edit ? [tool, edit] : [tool];
-}
-
-function toolUpdated(part: Obj, at: string): ToolUpdatedEvent {
-  const where = `${at}.state`;
-  const state = obj(part.state, where);
-  const status = str(state, 'status', where);
-  if (status !== 'pending' && status !== 'running' && status !== 'completed' && status !== 'error') {
-    throw new TypeError(`${where}.status must be pending, running, completed or error`);
-  }
-  const metadata = state.metadata === undefined ? undefined : obj(state.metadata, `${where}.metadata`);
-  const title = optStr(state, 'title', where);
-  const output = status === 'completed' ? str(state, 'output', where) : status === 'running' ? optStr(metadata ?? {}, 'output', `${where}.metadata`) : undefined;
-  const time = state.time === undefined ? undefined : obj(state.time, `${where}.time`);
-  const end = time && optNum(time, 'end', `${where}.time`);
-  return {
-    type: 'tool.updated',
-    sessionId: str(part, 'sessionID', at),
-    messageId: str(part, 'messageID', at),
-    partId: str(part, 'id', at),
-    callId: str(part, 'callID', at),
-    tool: str(part, 'tool', at),
-    status,
-    input: state.input === undefined ? {} : obj(state.input, `${where}.input`),
-    ...(title !== undefined ? { title } : {}),
-    ...(output !== undefined ? { output } : {}),
-    ...(status === 'error' ? { error: str(state, 'error', where) } : {}),
-    ...(time ? { time: { start: num(time, 'start', `${where}.time`), ...(end !== undefined ? { end } : {}) } } : {}),
+/** Each relayed event's fields, by type. */
+export interface RelayEventFields {
+  'message.text.delta': PartRef & { delta: string };
+  'message.reasoning.delta': PartRef & { delta: string };
+  /** The whole text of a part, sent when it starts and ends, so a device that missed deltas catches up. */
+  'message.text.updated': PartRef & { text: string; done: boolean };
+  'message.reasoning.updated': PartRef & { text: string; done: boolean };
+  'message.updated': { sessionId: string } & MessageInfo;
+  'tool.updated': PartRef & Omit<ToolPart, 'kind' | 'partId' | 'diff'>;
+  'file.edited': {
+    sessionId: string;
+    path: string;
+    /** Unified diff when the runtime gave one. */
+    diff?: string;
+    additions?: number;
+    deletions?: number;
+    status?: 'added' | 'deleted' | 'modified';
+    /** `tool`: an edit tool finished (`callId` set); `snapshot`: the session's diff summary. */
+    source: 'tool' | 'snapshot';
+    callId?: string;
   };
+  'todo.updated': { sessionId: string; items: TodoItem[] };
+  /** The runtime's live state of a session: a device shows busy and retry as running. */
+  'session.status': { sessionId: string } & SessionState;
+  'session.idle': { sessionId: string };
+  /** A turn failed (or was stopped: kind `aborted`). */
+  'session.error': { sessionId?: string } & RunError;
+  'session.updated': SessionInfo;
+  'session.deleted': { sessionId: string };
+  'permission.asked': PermissionRequest;
+  'permission.replied': { requestId: string; sessionId: string; reply: PermissionReplyKind };
+  /** A request the runtime no longer has (or the host gave up on): answering it is refused with `permission.expired`. */
+  'permission.expired': { requestId: string; sessionId: string } & PermissionExpiry;
+  /** The host lost the runtime's event stream and is back: events in between may be missing, so reload what is shown. */
+  'runtime.reconnected': Record<never, never>;
+  /** The host found a turn the runtime will never finish (a restart cut it short): the session is idle. */
+  'session.interrupted': { sessionId: string } & Interruption;
 }
 
-function fileEditedByTool(tool: ToolUpdatedEvent, state: Obj): FileEditedEvent | undefined {
-  const metadata = state.metadata && typeof state.metadata === 'object' ? (state.metadata as Obj) : {};
-  const path = typeof metadata.filepath === 'string' ? metadata.filepath : typeof tool.input.filePath === 'string' ? tool.input.filePath : undefined;
-  if (path === undefined) return undefined;
-  return {
-    type: 'file.edited',
-    sessionId: tool.sessionId,
-    path,
-    ...(typeof metadata.diff === 'string' ? { diff: metadata.diff } : {}),
-    source: 'tool',
-    callId: tool.callId,
-  };
-}
+export type RelayRuntimeEventType = keyof RelayEventFields;
+export type EventOf<K extends RelayRuntimeEventType> = { type: K } & RelayEventFields[K];
+export type RelayRuntimeEvent = { [K in RelayRuntimeEventType]: EventOf<K> }[RelayRuntimeEventType];
 
-function sessionUpdated(info: Obj, at: string): SessionUpdatedEvent {
-  const time = obj(info.time, `${at}.time`);
-  const directory = optStr(info, 'directory', at);
-  const parentId = optStr(info, 'parentID', at);
-  return {
-    type: 'session.updated',
-    sessionId: str(info, 'id', at),
-    title: str(info, 'title', at),
-    ...(directory !== undefined ? { directory } : {}),
-    ...(parentId !== undefined ? { parentId } : {}),
-    time: { created: num(time, 'created', `${at}.time`), updated: num(time, 'updated', `${at}.time`) },
-  };
-}
+export type TextDeltaEvent = EventOf<'message.text.delta'>;
+export type ToolUpdatedEvent = EventOf<'tool.updated'>;
+export type FileEditedEvent = EventOf<'file.edited'>;
+export type SessionStatusEvent = EventOf<'session.status'>;
+export type SessionUpdatedEvent = EventOf<'session.updated'>;
+export type PermissionAskedEvent = EventOf<'permission.asked'>;
+export type PermissionExpiredEvent = EventOf<'permission.expired'>;
 
-/** OpenCode's errors are `{name, data: {message}}`; anything else still yields a readable pair. */
-function relayError(value: unknown, at: string): RelayError {
-  const error = obj(value, at);
-  const name = optStr(error, 'name', at) ?? 'UnknownError';
-  const data = error.data && typeof error.data === 'object' ? (error.data as Obj) : {};
-  const message = typeof data.message === 'string' ? data.message : typeof error.message === 'string' ? error.message : '';
-  return { name, message };
-}
+const partRef = (o: Obj, p: string): PartRef => ({ sessionId: str(o, 'sessionId', p, ID), messageId: str(o, 'messageId', p, ID), partId: str(o, 'partId', p, ID) });
+const delta = (o: Obj, p: string) => ({ ...partRef(o, p), delta: str(o, 'delta', p, TEXT) });
+const snapshot = (o: Obj, p: string) => ({ ...partRef(o, p), text: str(o, 'text', p, TEXT), done: bool(o, 'done', p) });
+const sessionRef = (o: Obj, p: string) => ({ sessionId: str(o, 'sessionId', p, ID) });
 
-function obj(value: unknown, at: string): Obj {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${at} must be an object`);
-  return value as Obj;
-}
-
-function arr(value: unknown, at: string): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`${at} must be an array`);
-  return value;
-}
-
-function strings(value: unknown, at: string): string[] {
-  return arr(value, at).map((v, i) => {
-    if (typeof v !== 'string') throw new TypeError(`${at}[${i}] must be a string`);
-    return v;
+export function parsePermissionRequest(v: unknown, path: string): PermissionRequest {
+  const o = obj(v, path);
+  const tool = optRecord(o, 'tool', path);
+  return defined({
+    requestId: str(o, 'requestId', path, ID),
+    sessionId: str(o, 'sessionId', path, ID),
+    permission: str(o, 'permission', path, { min: 1, max: 200 }),
+    patterns: list(o, 'patterns', path, strItem(), 1000),
+    always: list(o, 'always', path, strItem(), 1000),
+    metadata: record(o, 'metadata', path),
+    tool: tool && { messageId: str(tool, 'messageId', `${path}.tool`, ID), callId: str(tool, 'callId', `${path}.tool`, { min: 1, max: 256 }) },
   });
 }
 
-function str(o: Obj, key: string, at: string): string {
-  const v = o[key];
-  if (typeof v !== 'string') throw new TypeError(`${at}.${key} must be a string`);
-  return v;
+/** One parser per event type: reads the fields (not `type`) and throws ProtocolError naming a bad one. */
+const EVENT_PARSERS: { [K in RelayRuntimeEventType]: (o: Obj, path: string) => RelayEventFields[K] } = {
+  'message.text.delta': delta,
+  'message.reasoning.delta': delta,
+  'message.text.updated': snapshot,
+  'message.reasoning.updated': snapshot,
+  'message.updated': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), ...parseMessageInfo(o, p) }),
+  'tool.updated': (o, p) => {
+    const { diff: _none, ...tool } = parseToolFields(o, p);
+    return { ...partRef(o, p), ...tool };
+  },
+  'file.edited': (o, p) =>
+    defined({
+      sessionId: str(o, 'sessionId', p, ID),
+      path: str(o, 'path', p, { min: 1, max: 4096 }),
+      diff: optStr(o, 'diff', p, TEXT),
+      additions: optInt(o, 'additions', p, { min: 0 }),
+      deletions: optInt(o, 'deletions', p, { min: 0 }),
+      status: o.status === undefined ? undefined : oneOf(o, 'status', p, ['added', 'deleted', 'modified'] as const),
+      source: oneOf(o, 'source', p, ['tool', 'snapshot'] as const),
+      callId: optStr(o, 'callId', p, { min: 1, max: 256 }),
+    }),
+  'todo.updated': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), items: list(o, 'items', p, parseTodo, 1000) }),
+  'session.status': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), ...parseSessionState(o, p) }),
+  'session.idle': sessionRef,
+  'session.error': (o, p) =>
+    defined({
+      sessionId: optStr(o, 'sessionId', p, ID),
+      kind: oneOf(o, 'kind', p, RUN_ERROR_KINDS),
+      name: str(o, 'name', p, { max: 200 }),
+      message: str(o, 'message', p, { max: 64 * 1024 }),
+    }),
+  'session.updated': (o, p) => parseSessionInfo(o, p),
+  'session.deleted': sessionRef,
+  'permission.asked': (o, p) => parsePermissionRequest(o, p),
+  'permission.replied': (o, p) => ({
+    requestId: str(o, 'requestId', p, ID),
+    sessionId: str(o, 'sessionId', p, ID),
+    reply: oneOf(o, 'reply', p, ['once', 'always', 'reject'] as const),
+  }),
+  'permission.expired': (o, p) => ({ requestId: str(o, 'requestId', p, ID), sessionId: str(o, 'sessionId', p, ID), ...parseExpiry(o, p) }),
+  'runtime.reconnected': () => ({}),
+  'session.interrupted': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), ...parseInterruption(o, p) }),
+};
+
+export const EVENT_TYPES = Object.keys(EVENT_PARSERS) as RelayRuntimeEventType[];
+
+export function isEventType(type: unknown): type is RelayRuntimeEventType {
+  return typeof type === 'string' && Object.hasOwn(EVENT_PARSERS, type);
 }
 
-function optStr(o: Obj, key: string, at: string): string | undefined {
-  return o[key] === undefined ? undefined : str(o, key, at);
+/**
+ * Reads a relayed event. Undefined for a type this side does not know (a newer host's: the device
+ * skips it); a known type with a malformed field throws ProtocolError naming the field.
+ */
+export function parseEvent(v: unknown, path = 'event'): RelayRuntimeEvent | undefined {
+  const o = obj(v, path);
+  const type = str(o, 'type', path, { min: 1, max: 64 });
+  if (!isEventType(type)) return undefined;
+  return { type, ...EVENT_PARSERS[type](o, `${path}(${type})`) } as RelayRuntimeEvent;
 }
 
-function num(o: Obj, key: string, at: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${at}.${key} must be a number`);
-  return v;
-}
-
-function optNum(o: Obj, key: string, at: string): number | undefined {
-  return o[key] === undefined ? undefined : num(o, key, at);
-}

@@ -1,11 +1,34 @@
 /**
- * The answer to `sessions.list` when the device asks `withUnavailable`: the sessions of the
- * workspaces whose runtime instance answered, and each workspace that did not, with why, so the
- * app shows what it can and says what is missing. Without `withUnavailable` (an app older than
- * this answer) the host answers the plain list of sessions, and a host older than it always does.
+ * Sessions as the relay lists them: `session.create` answers a `SessionInfo`, `sessions.list` a
+ * `SessionsList` of summaries (each with the runtime's live state of it and whether a permission
+ * request waits) and each workspace whose runtime instance did not answer, with why, so the app
+ * shows what it can and says what is missing.
  * @module
  */
-import { list, obj, ProtocolError, str } from './guard.ts';
+import { bool, defined, list, num, obj, optStr, str } from './guard.ts';
+import { parseInterruption, parseSessionState, type Interruption, type SessionState } from './transcript.ts';
+
+const ID = { min: 1, max: 128 };
+
+export type SessionInfo = {
+  sessionId: string;
+  title: string;
+  createdAt: number;
+  /** Last activity (ms since the epoch). */
+  updatedAt: number;
+  /** The workspace directory it runs in. */
+  directory?: string;
+  /** Set for sub-sessions (an agent's own helpers). */
+  parentId?: string;
+};
+
+export type SessionSummary = SessionInfo & {
+  state: SessionState;
+  /** A permission request of this session waits for an answer. */
+  waiting: boolean;
+  /** Its last turn was cut short (transcript.ts). */
+  interrupted?: Interruption;
+};
 
 /** A workspace whose sessions could not be listed (its runtime instance failed or timed out). */
 export interface UnavailableWorkspace {
@@ -15,7 +38,7 @@ export interface UnavailableWorkspace {
   reason: string;
 }
 
-/** `S`: the sessions as the runtime lists them (OpenCode's sessions, each with `relayStatus`). */
+/** `S`: the sessions (`SessionSummary` on the wire; the runtime's own inside the host). */
 export interface SessionsList<S = unknown> {
   sessions: S[];
   unavailable: UnavailableWorkspace[];
@@ -26,20 +49,31 @@ export const UNAVAILABLE_REASON_MAX = 1000;
 const MAX_SESSIONS = 100_000;
 const MAX_WORKSPACES = 64;
 
-/**
- * Reads a `sessions.list` answer of either form; the sessions themselves are left to their own
- * parser. Throws ProtocolError naming the field when the answer is neither.
- */
-export function parseSessionsList(data: unknown): SessionsList {
-  const p = 'result(sessions.list)';
-  if (Array.isArray(data)) {
-    if (data.length > MAX_SESSIONS) throw new ProtocolError(p, `has ${data.length} sessions, at most ${MAX_SESSIONS} allowed`);
-    return { sessions: data, unavailable: [] };
-  }
-  const o = obj(data, p);
+export function parseSessionInfo(v: unknown, path: string): SessionInfo {
+  const o = obj(v, path);
+  return defined({
+    sessionId: str(o, 'sessionId', path, ID),
+    title: str(o, 'title', path, { max: 4000 }),
+    createdAt: num(o, 'createdAt', path),
+    updatedAt: num(o, 'updatedAt', path),
+    directory: optStr(o, 'directory', path, { max: 4096 }),
+    parentId: optStr(o, 'parentId', path, ID),
+  });
+}
+
+export function parseSessionSummary(v: unknown, path: string): SessionSummary {
+  const o = obj(v, path);
   return {
-    sessions: list(o, 'sessions', p, (s) => s, MAX_SESSIONS),
-    unavailable: o.unavailable === undefined ? [] : list(o, 'unavailable', p, parseUnavailable, MAX_WORKSPACES),
+    ...parseSessionInfo(o, path), state: parseSessionState(o.state, `${path}.state`), waiting: bool(o, 'waiting', path),
+    ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
+  };
+}
+
+export function parseSessionsList(v: unknown, path: string): SessionsList<SessionSummary> {
+  const o = obj(v, path);
+  return {
+    sessions: list(o, 'sessions', path, parseSessionSummary, MAX_SESSIONS),
+    unavailable: list(o, 'unavailable', path, parseUnavailable, MAX_WORKSPACES),
   };
 }
 

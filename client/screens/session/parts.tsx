@@ -70,7 +70,7 @@ const LONG_LINES = 12;
 const LONG_CHARS = 1200;
 
 function statusLabel(s: ToolView): string {
-  if (s.status === 'error') return /reject|denied|permission/i.test(s.error ?? '') ? 'Denied' : 'Failed';
+  if (s.status === 'error') return s.denied ? 'Denied' : 'Failed';
   return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
 }
 

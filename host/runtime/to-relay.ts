@@ -1,0 +1,327 @@
+/**
+ * The one place where OpenCode's shapes become the relay's (shared/protocol/): its `/event`
+ * stream into relay events, its sessions into summaries, its stored messages into transcripts,
+ * its errors into run errors with a kind. Devices never see OpenCode's format, so a new runtime
+ * version changes this module and nothing on the phone.
+ *
+ * OpenCode's data is read with the protocol's guards (shared/protocol/guard.ts): a relayed event
+ * type with a malformed shape throws ProtocolError naming the field; an event type the host does
+ * not relay maps to nothing.
+ * @module
+ */
+import { defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
+import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
+import {
+  TOOL_STATUSES, type MessageInfo, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
+} from '../../shared/protocol/transcript.ts';
+
+/** Tells which kind of part a delta belongs to: OpenCode's `message.part.delta` does not say. */
+export type PartKindLookup = (partId: string) => 'text' | 'reasoning' | undefined;
+
+const EDIT_TOOLS = new Set(['write', 'edit', 'multiedit', 'apply_patch', 'patch']);
+/** OpenCode says only in words that a tool call failed because its permission was refused. */
+const REFUSED = /reject|denied|permission/i;
+/** The tool whose input is the session's todo list. */
+const TODO_TOOL = 'todowrite';
+
+/**
+ * Maps one raw `/event` payload to relay events (none for event types the host does not relay).
+ * Deltas count as text unless `partKind` says the part is reasoning.
+ */
+export function mapRuntimeEvent(raw: unknown, partKind: PartKindLookup = () => undefined): RelayRuntimeEvent[] {
+  const event = obj(raw, 'event');
+  const type = str(event, 'type', 'event');
+  const mapper = MAPPERS[type];
+  if (!mapper) return [];
+  const at = `${type}.properties`;
+  return mapper(obj(event.properties, at), partKind, at);
+}
+
+/**
+ * A stateful `mapRuntimeEvent` for one event stream: remembers which parts are reasoning (from
+ * their first snapshot) so their deltas come out as `message.reasoning.delta`.
+ */
+export function createRuntimeEventMapper(maxTrackedParts = 256): (raw: unknown) => RelayRuntimeEvent[] {
+  const reasoning = new Set<string>();
+  const lookup: PartKindLookup = (id) => (reasoning.has(id) ? 'reasoning' : undefined);
+  return (raw) => {
+    const events = mapRuntimeEvent(raw, lookup);
+    for (const e of events) {
+      if (e.type !== 'message.reasoning.updated') continue;
+      if (e.done) reasoning.delete(e.partId);
+      else reasoning.add(e.partId);
+      // A part whose end we never saw (stream lost) must not pin memory forever.
+      if (reasoning.size > maxTrackedParts) reasoning.delete(reasoning.values().next().value as string);
+    }
+    return events;
+  };
+}
+
+/** `at` names the properties object in error messages. */
+type Mapper = (p: Obj, partKind: PartKindLookup, at: string) => RelayRuntimeEvent[];
+
+const MAPPERS: Record<string, Mapper> = {
+  'message.part.delta': (p, partKind, at) => {
+    if (str(p, 'field', at) !== 'text') return [];
+    const partId = str(p, 'partID', at);
+    const type = partKind(partId) === 'reasoning' ? 'message.reasoning.delta' : 'message.text.delta';
+    return [{ type, sessionId: str(p, 'sessionID', at), messageId: str(p, 'messageID', at), partId, delta: str(p, 'delta', at) }];
+  },
+  'message.part.updated': (p, _k, at) => partEvents(obj(p.part, `${at}.part`), `${at}.part`),
+  'message.updated': (p, _k, at) => {
+    const info = obj(p.info, `${at}.info`);
+    return [{ type: 'message.updated', sessionId: str(info, 'sessionID', `${at}.info`), ...toMessageInfo(info, `${at}.info`) }];
+  },
+  'session.diff': (p, _k, at) => {
+    const sessionId = str(p, 'sessionID', at);
+    return list(p, 'diff', at, (d) => d, 10_000).flatMap((d, i): FileEditedEvent[] => {
+      const where = `${at}.diff[${i}]`;
+      const entry = obj(d, where);
+      const path = optStr(entry, 'file', where);
+      if (path === undefined) return [];
+      const status = optStr(entry, 'status', where);
+      return [defined({
+        type: 'file.edited' as const,
+        sessionId,
+        path,
+        diff: optStr(entry, 'patch', where),
+        additions: num(entry, 'additions', where),
+        deletions: num(entry, 'deletions', where),
+        status: status === 'added' || status === 'deleted' || status === 'modified' ? status : undefined,
+        source: 'snapshot' as const,
+      })];
+    });
+  },
+  'todo.updated': (p, _k, at) => [{ type: 'todo.updated', sessionId: str(p, 'sessionID', at), items: list(p, 'todos', at, toTodo, 1000) }],
+  'session.status': (p, _k, at) => [{ type: 'session.status', sessionId: str(p, 'sessionID', at), ...toSessionState(p.status, `${at}.status`) }],
+  'session.idle': (p, _k, at) => [{ type: 'session.idle', sessionId: str(p, 'sessionID', at) }],
+  'session.error': (p, _k, at) => {
+    const error = p.error === undefined ? { kind: 'other' as const, name: 'UnknownError', message: '' } : toRunError(p.error, `${at}.error`);
+    return [defined({ type: 'session.error' as const, sessionId: optStr(p, 'sessionID', at), ...error })];
+  },
+  'session.created': (p, _k, at) => [sessionUpdated(p.info, `${at}.info`)],
+  'session.updated': (p, _k, at) => [sessionUpdated(p.info, `${at}.info`)],
+  'session.deleted': (p, _k, at) => [{ type: 'session.deleted', sessionId: str(p, 'sessionID', at) }],
+  'permission.asked': (p, _k, at) => [toPermissionAsked(p, at)],
+  'permission.replied': (p, _k, at) => [{
+    type: 'permission.replied',
+    requestId: str(p, 'requestID', at),
+    sessionId: str(p, 'sessionID', at),
+    reply: oneOf(p, 'reply', at, ['once', 'always', 'reject'] as const),
+  }],
+};
+
+function sessionUpdated(info: unknown, at: string): SessionUpdatedEvent {
+  return { type: 'session.updated', ...toSessionInfo(info, at) };
+}
+
+/** The events one part makes: a text or reasoning snapshot, or a tool update (and the file it edited). */
+function partEvents(raw: Obj, at: string): RelayRuntimeEvent[] {
+  const part = toPart(raw, at);
+  if (!part) return [];
+  const ref = { sessionId: str(raw, 'sessionID', at), messageId: str(raw, 'messageID', at), partId: part.partId };
+  if (part.kind === 'text' || part.kind === 'reasoning') {
+    return [{ type: part.kind === 'text' ? 'message.text.updated' : 'message.reasoning.updated', ...ref, text: part.text, done: part.done }];
+  }
+  if (part.kind !== 'tool') return [];
+  const { kind: _k, partId: _p, diff, ...fields } = part;
+  const tool: ToolUpdatedEvent = { type: 'tool.updated', ...ref, ...fields };
+  const path = edited(raw, part.tool, part.status, fields.input, at);
+  if (path === undefined) return [tool];
+  return [tool, defined({ type: 'file.edited' as const, sessionId: ref.sessionId, path, diff, source: 'tool' as const, callId: part.callId })];
+}
+
+/** The file a finished edit tool changed, when it says. */
+function edited(raw: Obj, tool: string, status: string, input: Obj, at: string): string | undefined {
+  if (status !== 'completed' || !EDIT_TOOLS.has(tool)) return undefined;
+  const metadata = optRecord(obj(raw.state, `${at}.state`), 'metadata', `${at}.state`) ?? {};
+  if (typeof metadata.filepath === 'string') return metadata.filepath;
+  return typeof input.filePath === 'string' ? input.filePath : undefined;
+}
+
+/**
+ * One OpenCode part as a transcript part; undefined for kinds the relay does not carry
+ * (snapshots, agents, compaction markers, …).
+ */
+function toPart(part: Obj, at: string): Part | undefined {
+  const kind = str(part, 'type', at);
+  const partId = str(part, 'id', at);
+  switch (kind) {
+    case 'text':
+    case 'reasoning': {
+      const time = optRecord(part, 'time', at);
+      // A user's text part has no time at all: it is complete when it appears.
+      return { kind, partId, text: str(part, 'text', at), done: time === undefined || optNum(time, 'end', `${at}.time`) !== undefined };
+    }
+    case 'tool':
+      return toToolPart(part, partId, at);
+    case 'file':
+      return defined({ kind: 'file' as const, partId, mime: str(part, 'mime', at), url: str(part, 'url', at), filename: optStr(part, 'filename', at) });
+    case 'step-start':
+      return { kind: 'step', partId, phase: 'start' };
+    case 'step-finish':
+      return defined({ kind: 'step' as const, partId, phase: 'finish' as const, reason: optStr(part, 'reason', at) });
+    case 'patch':
+      return { kind: 'patch', partId, files: list(part, 'files', at, strItem(), 10_000) };
+    default:
+      return undefined;
+  }
+}
+
+function toToolPart(part: Obj, partId: string, at: string): Part {
+  const where = `${at}.state`;
+  const state = obj(part.state, where);
+  const status = oneOf(state, 'status', where, TOOL_STATUSES);
+  const metadata = optRecord(state, 'metadata', where);
+  const time = optRecord(state, 'time', where);
+  const tool = str(part, 'tool', at);
+  // bash streams what it printed so far into the metadata while it runs.
+  const output = status === 'completed' ? str(state, 'output', where) : status === 'running' ? optStr(metadata ?? {}, 'output', `${where}.metadata`) : undefined;
+  const completedEdit = status === 'completed' && EDIT_TOOLS.has(tool);
+  const error = status === 'error' ? str(state, 'error', where) : undefined;
+  return defined({
+    kind: 'tool' as const,
+    partId,
+    callId: str(part, 'callID', at),
+    tool,
+    status,
+    input: state.input === undefined ? {} : record(state, 'input', where),
+    title: optStr(state, 'title', where),
+    output,
+    error,
+    denied: error !== undefined && REFUSED.test(error) ? true : undefined,
+    time: time && defined({ start: num(time, 'start', `${where}.time`), end: optNum(time, 'end', `${where}.time`) }),
+    diff: completedEdit && typeof metadata?.diff === 'string' ? metadata.diff : undefined,
+  });
+}
+
+function toMessageInfo(info: Obj, at: string): MessageInfo {
+  const time = obj(info.time, `${at}.time`);
+  return defined({
+    messageId: str(info, 'id', at),
+    role: oneOf(info, 'role', at, ['user', 'assistant'] as const),
+    parentId: optStr(info, 'parentID', at),
+    time: defined({ created: num(time, 'created', `${at}.time`), completed: optNum(time, 'completed', `${at}.time`) }),
+    error: info.error === undefined ? undefined : toRunError(info.error, `${at}.error`),
+  });
+}
+
+/** OpenCode names its errors; the relay says which kind each is, so devices act on a code. */
+const ERROR_KINDS: Record<string, RunErrorKind> = {
+  MessageAbortedError: 'aborted',
+  ProviderAuthError: 'provider-auth',
+  APIError: 'provider',
+};
+
+/** OpenCode's errors are `{name, data: {message}}`; anything else still yields a readable error. */
+export function toRunError(value: unknown, at: string): RunError {
+  const error = obj(value, at);
+  const name = optStr(error, 'name', at) ?? 'UnknownError';
+  const data = error.data && typeof error.data === 'object' ? (error.data as Obj) : {};
+  const message = typeof data.message === 'string' ? data.message : typeof error.message === 'string' ? error.message : '';
+  return { kind: ERROR_KINDS[name] ?? 'other', name, message };
+}
+
+function toTodo(v: unknown, at: string): TodoItem {
+  const item = obj(v, at);
+  return { content: str(item, 'content', at), status: str(item, 'status', at), priority: str(item, 'priority', at) };
+}
+
+/** OpenCode's `{type: idle | busy | retry, …}` status of a session. */
+export function toSessionState(value: unknown, at: string): SessionState {
+  const status = obj(value, at);
+  const kind = oneOf(status, 'type', at, ['idle', 'busy', 'retry'] as const);
+  if (kind !== 'retry') return { status: kind };
+  return { status: kind, attempt: num(status, 'attempt', at), message: str(status, 'message', at), next: num(status, 'next', at) };
+}
+
+/** An OpenCode session (as listed, created or in `session.updated`). */
+export function toSessionInfo(value: unknown, at = 'session'): SessionInfo {
+  const info = obj(value, at);
+  const time = obj(info.time, `${at}.time`);
+  return defined({
+    sessionId: str(info, 'id', at),
+    title: str(info, 'title', at),
+    createdAt: num(time, 'created', `${at}.time`),
+    updatedAt: num(time, 'updated', `${at}.time`),
+    directory: optStr(info, 'directory', at),
+    parentId: optStr(info, 'parentID', at),
+  });
+}
+
+/**
+ * Listed sessions (the bridge's: OpenCode's sessions, each with its `relayStatus`) as summaries,
+ * `waiting` when one of the session's permission requests waits. A malformed session is left out
+ * (and reported to `skipped`) rather than hiding the others.
+ */
+export function toSessionSummaries(listed: readonly unknown[], waiting: ReadonlySet<string>, skipped: (err: unknown) => void = () => {}): SessionSummary[] {
+  return listed.flatMap((session, i) => {
+    try {
+      const info = toSessionInfo(session, `sessions[${i}]`);
+      const status = obj(session, `sessions[${i}]`).relayStatus;
+      const state = status === undefined ? { status: 'idle' as const } : toSessionState(status, `sessions[${i}].relayStatus`);
+      return [{ ...info, state, waiting: waiting.has(info.sessionId) }];
+    } catch (err) {
+      skipped(err);
+      return [];
+    }
+  });
+}
+
+/** OpenCode's permission request (its `permission.asked` event's properties, or an entry of its list). */
+export function toPermissionAsked(value: unknown, at = 'permission'): PermissionAskedEvent {
+  const p = obj(value, at);
+  const tool = optRecord(p, 'tool', at);
+  return defined({
+    type: 'permission.asked' as const,
+    requestId: str(p, 'id', at),
+    sessionId: str(p, 'sessionID', at),
+    permission: str(p, 'permission', at),
+    patterns: list(p, 'patterns', at, strItem()),
+    always: p.always === undefined ? [] : list(p, 'always', at, strItem()),
+    metadata: optRecord(p, 'metadata', at) ?? {},
+    tool: tool && { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) },
+  });
+}
+
+/**
+ * A session's stored messages (`GET /session/{id}/message`: `{info, parts}` entries) as a
+ * transcript. A malformed message or part is left out (and reported to `skipped`) rather than
+ * hiding the rest of the session. The todo list is the last one the agent wrote.
+ */
+export function toTranscript(sessionId: string, messages: unknown, state: SessionState, skipped: (err: unknown) => void = () => {}): Transcript {
+  const out: TranscriptMessage[] = [];
+  let todos: TodoItem[] = [];
+  const entries = Array.isArray(messages) ? messages : [];
+  entries.forEach((entry, i) => {
+    const at = `messages[${i}]`;
+    try {
+      const o = obj(entry, at);
+      const info = toMessageInfo(obj(o.info, `${at}.info`), `${at}.info`);
+      const parts = Array.isArray(o.parts) ? o.parts : [];
+      const mapped = parts.flatMap((raw, j): Part[] => {
+        try {
+          const part = toPart(obj(raw, `${at}.parts[${j}]`), `${at}.parts[${j}]`);
+          return part ? [part] : [];
+        } catch (err) {
+          skipped(err);
+          return [];
+        }
+      });
+      for (const part of mapped) if (part.kind === 'tool' && part.tool === TODO_TOOL) todos = todosOf(part.input) ?? todos;
+      out.push({ ...info, parts: mapped });
+    } catch (err) {
+      skipped(err);
+    }
+  });
+  return { sessionId, state, messages: out, todos };
+}
+
+function todosOf(input: Obj): TodoItem[] | undefined {
+  try {
+    return list(input, 'todos', 'todowrite.input', toTodo, 1000);
+  } catch {
+    return undefined; // a todo call still being written: the last complete list stands
+  }
+}

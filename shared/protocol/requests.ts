@@ -1,0 +1,146 @@
+/**
+ * Every request a device may send, defined once: the scope it needs, the parser of its
+ * parameters (the host runs it on every request, host/channel/connection.ts) and the parser of
+ * its result (the device runs it on every answer, shared/channel/client.ts). The host's handler
+ * for each is typed from the same entry (host/rpc/router.ts), and so is the device's `request()`.
+ * Adding a request is one entry here and one handler there.
+ * @module
+ */
+import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
+import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
+import { parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
+import { parseTranscript, type Transcript } from './transcript.ts';
+
+export const SCOPES = ['read', 'run', 'approve'] as const;
+export type Scope = (typeof SCOPES)[number];
+export const PERMISSION_REPLIES = ['once', 'session', 'reject'] as const;
+export type PermissionReply = (typeof PERMISSION_REPLIES)[number];
+
+/** Ids made by either side: request ids, task ids, session ids. */
+export const ID = { min: 1, max: 128 };
+const TEXT = { min: 1, max: 64 * 1024 };
+/**
+ * Ids the host puts into a runtime URL (sessions, permission requests): the runtime's own are a
+ * prefix, `_`, letters and digits. Anything else (`..`, `/`, `%2e`) could aim elsewhere, so it is
+ * refused here, before it reaches the task ledger or the runtime (host/policy/runtime-ids.ts checks again).
+ */
+const RUNTIME_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isRuntimeId(value: string): boolean {
+  return RUNTIME_ID.test(value);
+}
+
+function runtimeId(o: Obj, key: string, path: string): string {
+  const v = str(o, key, path, ID);
+  if (!isRuntimeId(v)) throw new ProtocolError(`${path}.${key}`, 'ids are letters, digits, "_" and "-"');
+  return v;
+}
+
+/**
+ * The answer to `task.submit`, the same every time the task is submitted: `messageId` is the id
+ * of the task's user message in the runtime's session (its replies name it as their parent).
+ */
+export interface TaskAccepted {
+  taskId: string;
+  sessionId: string;
+  messageId: string;
+  /** When the host first accepted the task (ms since the epoch). */
+  acceptedAt: number;
+}
+
+/** An answer that says only "done". */
+export type Done = Record<never, never>;
+
+interface RequestDef<P, R> {
+  /** The scope a device needs; null: any device, even before approval. */
+  scope: Scope | null;
+  /** Reads the parameters (every field but `t` and `id`); throws ProtocolError naming a bad one. */
+  params(o: Obj, path: string): P;
+  /** Reads the answer; throws ProtocolError naming a bad field. */
+  result(v: unknown, path: string): R;
+}
+
+/** `P` and `R` are spelled out where a parser's inferred type would be wider than the wire's. */
+const define = <P, R>(def: RequestDef<P, R>): RequestDef<P, R> => def;
+const done = (v: unknown, path: string): Done => (obj(v, path), {});
+const sessionParams = (o: Obj, p: string) => ({ sessionId: runtimeId(o, 'sessionId', p) });
+
+export const REQUESTS = {
+  ping: define({
+    scope: null,
+    params: (o, p) => ({ at: int(o, 'at', p, { min: 0 }) }),
+    result: (v, p) => ({ at: int(obj(v, p), 'at', p, { min: 0 }) }),
+  }),
+  /** The sessions of every workspace the device may see, and the workspaces that did not answer. */
+  'sessions.list': define<Done, SessionsList<SessionSummary>>({
+    scope: 'read',
+    params: () => ({}),
+    result: parseSessionsList,
+  }),
+  'metrics.get': define<Done, ReceivedMetrics>({
+    scope: 'read',
+    params: () => ({}),
+    result: (v) => parseMetricsSnapshot(v),
+  }),
+  /** `key`: made by the device; the same key from the same device always answers the same session. */
+  'session.create': define<{ title?: string; workspace?: string; key?: string }, SessionInfo>({
+    scope: 'run',
+    params: (o, p) => ({ title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }), key: optStr(o, 'key', p, ID) }),
+    result: parseSessionInfo,
+  }),
+  /** The session's transcript and the runtime's state of it. */
+  'session.messages': define<{ sessionId: string }, Transcript>({
+    scope: 'read',
+    params: sessionParams,
+    result: parseTranscript,
+  }),
+  /** `running`: whether the runtime was running a turn; false: nothing was left to stop (it had ended, or a restart cut it). */
+  'session.abort': define<{ sessionId: string }, { running: boolean }>({
+    scope: 'run',
+    params: sessionParams,
+    result: (v, p) => ({ running: bool(obj(v, p), 'running', p) }),
+  }),
+  'task.submit': define<{ taskId: string; sessionId: string; text: string }, TaskAccepted>({
+    scope: 'run',
+    params: (o, p) => ({ taskId: str(o, 'taskId', p, ID), sessionId: runtimeId(o, 'sessionId', p), text: str(o, 'text', p, TEXT) }),
+    result: (v, p) => {
+      const o = obj(v, p);
+      return { taskId: str(o, 'taskId', p, ID), sessionId: str(o, 'sessionId', p, ID), messageId: str(o, 'messageId', p, ID), acceptedAt: num(o, 'acceptedAt', p) };
+    },
+  }),
+  /** A `permission.expired` refusal carries `expiry` (why and when) in its error. */
+  'permission.reply': define<{ requestId: string; reply: PermissionReply; message?: string }, Done>({
+    scope: 'approve',
+    params: (o, p) => ({ requestId: runtimeId(o, 'requestId', p), reply: oneOf(o, 'reply', p, PERMISSION_REPLIES), message: optStr(o, 'message', p, { max: 2000 }) }),
+    result: done,
+  }),
+};
+
+export type RequestType = keyof typeof REQUESTS;
+type Def<T extends RequestType> = (typeof REQUESTS)[T];
+export type ParamsOf<T extends RequestType> = ReturnType<Def<T>['params']>;
+export type ResultOf<T extends RequestType> = ReturnType<Def<T>['result']>;
+export type RequestOf<T extends RequestType> = { t: T; id: string } & ParamsOf<T>;
+export type Request = { [T in RequestType]: RequestOf<T> }[RequestType];
+/** A request as the caller writes it; the channel adds the id. */
+export type RequestBody<T extends RequestType = RequestType> = { [K in T]: { t: K } & ParamsOf<K> }[T];
+
+export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
+
+/** The scope each request needs; the host refuses it when the device lacks that scope. */
+export const REQUEST_SCOPE = Object.fromEntries(REQUEST_TYPES.map((t) => [t, REQUESTS[t].scope])) as Record<RequestType, Scope | null>;
+
+export function parseRequest(v: unknown): Request {
+  const o = obj(v, 'request');
+  const t = oneOf(o, 't', 'request', REQUEST_TYPES);
+  const id = str(o, 'id', 'request', ID);
+  const params: object = REQUESTS[t].params(o, `request(${t})`);
+  // Absent optional parameters stay absent rather than `undefined`.
+  const set = Object.entries(params).filter(([, value]) => value !== undefined);
+  return { t, id, ...Object.fromEntries(set) } as Request;
+}
+
+/** Reads the answer to a request of type `t`; throws ProtocolError naming a bad field. */
+export function parseResult<T extends RequestType>(t: T, data: unknown): ResultOf<T> {
+  return REQUESTS[t].result(data, `result(${t})`) as ResultOf<T>;
+}
