@@ -172,7 +172,9 @@ test('a turn cut short reads Interrupted after what it wrote, offers its prompt 
   live.apply({ type: 'session.status', sessionId: S, status: 'busy' });
   assert.equal(live.status(), 'running');
   assert.equal(live.items().filter((i) => i.kind === 'notice').length, 1);
+  // Reloaded once the session ran again: the cut turn is history, with its notice and Retry.
   const ran = createTimeline(S);
-  ran.applySnapshot({ ...snapshot, state: { status: 'busy' } });
+  ran.applySnapshot({ ...snapshot, state: { status: 'busy' }, interrupted: undefined, interruptions: [cut] });
   assert.equal(ran.status(), 'running', 'a transcript of a session running again is not interrupted');
+  assert.deepEqual(ran.items().flatMap((i) => (i.kind === 'notice' ? [(i as NoticeItem).retry] : [])), ['msg_a']);
 });

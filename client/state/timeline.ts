@@ -192,6 +192,9 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     insert({ kind: 'notice', key, messageId, tone, text, ...(retry ? { retry } : {}) });
   };
 
+  /** A turn cut short, shown after what it had written so far: its reply if it began one, else its prompt. */
+  const cutNotice = (i: Interruption) => notice(i.replyId ?? i.messageId, 'error', describeInterruption(i), i.messageId);
+
   const apply = (e: RelayRuntimeEvent) => {
     if ('sessionId' in e && e.sessionId !== sessionId) return;
     switch (e.type) {
@@ -258,13 +261,11 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         if (status() !== 'failed') setStatus('idle');
         if (status() === 'idle') setStatusNote('');
         return;
-      case 'session.interrupted': {
-        // Shown after what the turn had written so far: its reply if it began one, else its prompt.
-        notice(e.replyId ?? e.messageId, 'error', describeInterruption(e), e.messageId);
+      case 'session.interrupted':
+        cutNotice(e);
         setStatus('interrupted');
         setStatusNote('');
         return;
-      }
       case 'session.error':
         if (e.kind === 'aborted') {
           setStatus('idle');
@@ -307,6 +308,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
           apply({ type: 'message.updated', sessionId, ...info });
           for (const part of parts) applyPart(m.messageId, part);
         }
+        for (const cut of transcript.interruptions ?? []) cutNotice(cut);
         if (transcript.interrupted && transcript.state.status === 'idle') apply({ type: 'session.interrupted', sessionId, ...transcript.interrupted });
         const made = pending;
         pending = undefined;

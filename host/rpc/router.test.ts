@@ -176,6 +176,7 @@ test('a turn cut short is part of the session\'s state: in the list while the se
   ledger.interrupt({ sessionId: 'ses_b', ...cut });
   ledger.interrupt({ sessionId: 'ses_a', ...cut }); // ses_a runs again: its state is the runtime's
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, { ...LISTED_B, interrupted: cut }], unavailable: UNAVAILABLE });
-  const transcript = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, device)) as { interrupted?: unknown };
+  const transcript = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, device)) as { interrupted?: unknown; interruptions?: unknown };
   assert.equal(transcript.interrupted, undefined, 'retrying: running, not interrupted');
+  assert.deepEqual(transcript.interruptions, [cut], 'the cut turn stays in its history');
 });

@@ -50,7 +50,7 @@ export interface RouterOptions {
   /** The host's local metrics, for `metrics.get`. */
   metrics: Pick<Metrics, 'snapshot'>;
   /** Turns cut short by a restart: part of a session's state, and what Stop ends when nothing runs. */
-  interruptions: Pick<Interruptions, 'inspect' | 'of' | 'stop'>;
+  interruptions: Pick<Interruptions, 'inspect' | 'of' | 'history' | 'stop'>;
   /** Told about runtime data that could not be mapped (and was left out). */
   log?: Pick<Logger, 'warn'>;
 }
@@ -86,7 +86,12 @@ export function createRouter(opts: RouterOptions): Router {
       const [messages, status] = await Promise.all([runtime.messages(sessionId), runtime.sessionStatus(sessionId)]);
       const transcript = toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
       const interrupted = await opts.interruptions.inspect(sessionId, messages, status);
-      return interrupted ? { ...transcript, interrupted: turnOf(interrupted) } : transcript;
+      const history = opts.interruptions.history(sessionId);
+      return {
+        ...transcript,
+        ...(interrupted ? { interrupted: turnOf(interrupted) } : {}),
+        ...(history.length ? { interruptions: history.map(turnOf) } : {}),
+      };
     },
     'session.create': async (request, device) => {
       // A limited device's default is its own first workspace, not the host's.

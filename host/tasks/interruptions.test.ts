@@ -178,11 +178,13 @@ test('inspect finds a cut turn a device opens, keeps it until the session runs a
   // Retry: the session runs again (a new prompt) and completes.
   a.interruptions.observe({ type: 'session.status', sessionId: 'ses_1', status: 'busy' });
   assert.equal(a.interruptions.of('ses_1'), undefined, 'running again ends the interruption');
+  assert.deepEqual(a.interruptions.history('ses_1'), [found], 'the cut turn stays in the session\'s history');
   s.sessions.get('ses_1')!.messages.push(user('msg_c'), reply('msg_d', 'msg_c', 'completed'));
   assert.equal(await a.interruptions.inspect('ses_1', s.sessions.get('ses_1')!.messages, undefined), undefined);
   assert.equal(a.told.length, 1);
   const b = s.start();
   assert.equal(b.interruptions.of('ses_1'), undefined, 'the resume is remembered too');
+  assert.deepEqual(b.interruptions.history('ses_1'), [found]);
 });
 
 test('a recorded interruption whose session moved on while the host was away is dropped', async (t) => {

@@ -81,6 +81,8 @@ export interface Interruptions {
   inspect(sessionId: string, messages: unknown, status: unknown): Promise<Interruption | undefined>;
   /** The session's recorded interruption, until it runs again. */
   of(sessionId: string): Interruption | undefined;
+  /** Every turn of the session recorded as cut short, oldest first (its history, also after it ran again). */
+  history(sessionId: string): Interruption[];
   /**
    * What Stop does: stops the session's turn when the runtime runs one; otherwise nothing was left
    * to stop, and a turn left open is recorded as interrupted (and told). `running`: whether a turn
@@ -281,6 +283,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     },
 
     of: (sessionId) => ledger.interruption(sessionId),
+    history: (sessionId) => ledger.interruptedTurns(sessionId),
 
     async stop(sessionId) {
       const status = await runtime.sessionStatus(sessionId);

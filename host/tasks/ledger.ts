@@ -95,6 +95,8 @@ export interface TaskLedger {
   interruption(sessionId: string): Interruption | undefined;
   /** Every session's interruption, until it runs again. */
   interruptions(): Interruption[];
+  /** Every turn of the session recorded as cut short (within the retention), oldest first: its history. */
+  interruptedTurns(sessionId: string): Interruption[];
   /** Records that the session ran again: its interruption is over. */
   resume(sessionId: string): void;
   /** The session `deviceId` created with `key`, while within the retention. */
@@ -142,6 +144,8 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   const intents = new Map<string, SessionIntent>();
   /** sessionId → its interruption, until it runs again. */
   const interrupted = new Map<string, Interruption>();
+  /** sessionId → every turn of it cut short, oldest first (one record per prompt). */
+  const cutTurns = new Map<string, Interruption[]>();
   const sessionKey = (deviceId: string, key: string) => JSON.stringify([deviceId, key]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
@@ -178,6 +182,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     if (line.op === 'interrupt') {
       const { op: _op, ...record } = line;
       interrupted.set(record.sessionId, record);
+      cutTurns.set(record.sessionId, [...(cutTurns.get(record.sessionId) ?? []).filter((r) => r.messageId !== record.messageId), record]);
       const task = record.taskId === undefined ? undefined : tasks.get(record.taskId);
       if (task && task.finishedAt === undefined) task.finishedAt = record.at;
       return;
@@ -229,6 +234,11 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     for (const [key, record] of sessions) if (record.createdAt < cutoff) sessions.delete(key);
     for (const [key, intent] of intents) if (intent.at < cutoff) intents.delete(key);
     for (const [id, record] of interrupted) if (record.at < cutoff) interrupted.delete(id);
+    for (const [id, records] of cutTurns) {
+      const kept = records.filter((r) => r.at >= cutoff);
+      if (kept.length) cutTurns.set(id, kept);
+      else cutTurns.delete(id);
+    }
   }
 
   const write = (line: Line, durable: boolean) => {
@@ -286,6 +296,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     },
     interruption: (sessionId) => interrupted.get(sessionId),
     interruptions: () => [...interrupted.values()],
+    interruptedTurns: (sessionId) => cutTurns.get(sessionId) ?? [],
     resume(sessionId) {
       if (!interrupted.has(sessionId)) return;
       const line: Line = { op: 'resume', sessionId, at: now() };

@@ -189,6 +189,8 @@ export interface Transcript {
   todos: TodoItem[];
   /** The session's last turn was cut short (its state is idle). */
   interrupted?: Interruption;
+  /** Every turn of the session the host recorded as cut short, oldest first, also once it ran again. */
+  interruptions?: Interruption[];
 }
 
 export function parseMessageInfo(o: Obj, path: string): MessageInfo {
@@ -255,5 +257,6 @@ export function parseTranscript(v: unknown, path: string): Transcript {
     messages: list(o, 'messages', path, parseMessage, 100_000),
     todos: list(o, 'todos', path, parseTodo, 1000),
     ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
+    ...(o.interruptions === undefined ? {} : { interruptions: list(o, 'interruptions', path, (v, p) => parseInterruption(obj(v, p), p), 10_000) }),
   };
 }
