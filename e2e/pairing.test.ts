@@ -164,7 +164,7 @@ test('a paired device reconnects after the host and the app restart, without pai
   });
   assert.equal(again.welcome.deviceId, channel.welcome.deviceId);
   assert.deepEqual(second.relay.approvals.list(), [], 'nobody was asked');
-  assert.ok(Array.isArray(await again.request({ t: 'sessions.list' })), 'the real runtime answered');
+  assert.ok(Array.isArray((await again.request({ t: 'sessions.list' })).sessions), 'the real runtime answered');
 });
 
 test('a device revoked with the CLI is closed at once and cannot come back', TEST, async () => {
@@ -253,6 +253,7 @@ test('an approved device drives the real runtime; a "session" answer is a host g
   const second = await waitFor('tool.updated', (e) => e.sessionId === session.id && e.status === 'completed' && /second-run/.test(e.output ?? ''));
   assert.equal(events.slice(before).filter((e) => e.type === 'permission.asked').length, 0, 'the device was not asked again');
   assert.equal(second.tool, 'bash');
+  await waitFor('session.idle', (e) => e.sessionId === session.id && events.indexOf(e) > events.indexOf(second));
   const { messages, state } = await channel.request({ t: 'session.messages', sessionId: session.id });
   assert.ok(messages.length >= 4);
   assert.equal(state.status, 'idle', 'the turn is over, as the runtime says');

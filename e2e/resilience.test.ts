@@ -188,14 +188,15 @@ test('the runtime dies while a permission request waits: the device is told it e
 
   const pid = host.runtime.supervisor.state.pid!;
   process.kill(-pid, 'SIGKILL');
-  const reason = await d.until('the request to expire', () => d.expiredPermissions().get(asked.requestId), 60_000);
-  assert.match(reason, /restarted/);
-  assert.match(reason, /SIGKILL/, 'the reason says what happened to the runtime');
+  const expiry = await d.until('the request to expire', () => d.expiredPermissions().get(asked.requestId), 60_000);
+  assert.equal(expiry.reason, 'runtime-restarted', 'why, as a code');
+  assert.match(expiry.detail ?? '', /SIGKILL/, 'and what happened to the runtime, for a person');
   assert.deepEqual(d.pendingPermissions().filter((p) => p.requestId === asked.requestId), []);
   await assert.rejects(d.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'once' }), (err: unknown) => {
     assert.ok(err instanceof RequestError, String(err));
     assert.equal(err.code, 'permission.expired');
     assert.match(err.message, /not delivered/);
+    assert.deepEqual(err.expiry, expiry, 'the refusal says the same');
     return true;
   });
   assert.doesNotMatch(JSON.stringify(await host.runtime.bridge.messages(s.id)), /"output":"never-runs/, 'the command never ran');

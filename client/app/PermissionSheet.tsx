@@ -11,8 +11,7 @@ import { useApp } from './context.ts';
 
 /** What exactly the agent wants to do: the command, the file and its diff, or the raw request. */
 function RequestDetails(props: { req: PermissionAskedEvent }) {
-  const meta = () => props.req.metadata;
-  const str = (k: string) => (typeof meta()[k] === 'string' ? (meta()[k] as string) : undefined);
+  const str = (k: 'command' | 'description' | 'path' | 'diff') => props.req.subject?.[k];
   return (
     <>
       <Show when={props.req.permission === 'bash'}>
@@ -24,10 +23,10 @@ function RequestDetails(props: { req: PermissionAskedEvent }) {
       </Show>
       <Show when={props.req.permission === 'edit'}>
         <p>
-          Change the file <code>{str('filepath') ?? props.req.patterns[0]}</code>:
+          Change the file <code>{str('path') ?? props.req.patterns[0]}</code>:
         </p>
         <Show when={str('diff')} fallback={<p class="hint">Your computer did not send the change itself.</p>}>
-          <DiffView lines={parseDiff(str('diff')!)} path={str('filepath') ?? props.req.patterns[0]} />
+          <DiffView lines={parseDiff(str('diff')!)} path={str('path') ?? props.req.patterns[0]} />
         </Show>
       </Show>
       <Show when={props.req.permission !== 'bash' && props.req.permission !== 'edit'}>

@@ -68,15 +68,15 @@ export function createApprovalsUi(services: Pick<AppServices, 'relay' | 'router'
 
 /** One line on what a request is about, for the banner and the sheet's title. */
 export function describeRequest(req: PermissionAskedEvent): { title: string; summary: string } {
-  const command = typeof req.metadata.command === 'string' ? req.metadata.command : req.patterns[0];
-  const path = typeof req.metadata.filepath === 'string' ? req.metadata.filepath : req.patterns[0];
+  const command = req.subject?.command ?? req.patterns[0];
+  const path = req.subject?.path ?? req.patterns[0];
   switch (req.permission) {
     case 'bash':
       return { title: 'Allow this command?', summary: `run ${command ?? 'a command'}` };
     case 'edit':
       return { title: 'Allow this file change?', summary: `change ${path ?? 'a file'}` };
     case 'webfetch':
-      return { title: 'Allow fetching this page?', summary: `fetch ${typeof req.metadata.url === 'string' ? req.metadata.url : req.patterns[0] ?? 'a web page'}` };
+      return { title: 'Allow fetching this page?', summary: `fetch ${req.subject?.url ?? req.patterns[0] ?? 'a web page'}` };
     case 'external_directory':
       return { title: 'Allow access outside the workspace?', summary: `use ${req.patterns[0] ?? 'a folder outside the workspace'}` };
     default:

@@ -97,7 +97,7 @@ export function browserEnvironment(win: Window = window): LinkEnvironment {
   // The Network Information API (Chromium on Android): `change` when the phone switches networks.
   const connection = (win.navigator as { connection?: EventTarget }).connection;
   return {
-    openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    openSocket: (url) => new WebSocket(url),
     online: () => win.navigator.onLine !== false,
     onWake(listener) {
       const visible = () => win.document.visibilityState === 'visible' && listener();

@@ -38,7 +38,7 @@ export interface PairingAttempt {
 
 export type OpenSocket = (url: string) => SocketLike;
 
-const browserSocket: OpenSocket = (url) => new WebSocket(url) as unknown as SocketLike;
+const browserSocket: OpenSocket = (url) => new WebSocket(url);
 
 /** From a scanned link; throws OfferError when it is damaged or expired. */
 export function targetFromLink(text: string, now = Date.now()): PairingTarget {

@@ -34,7 +34,7 @@ export interface Health {
   runtime?: RuntimeStatus;
   /** From the host's /healthz, when the page comes from that host. */
   uptimeSeconds?: number;
-  /** Set when the runtime said no model provider works (ProviderAuthError). */
+  /** Set when a turn failed because no model provider works (a `provider-auth` run error). */
   providerProblem?: string;
   lastTask?: LastTask;
 }

@@ -12,7 +12,7 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import type { Interruption, Part, RunError, TodoItem, ToolStatus, Transcript } from '../../shared/protocol/transcript.ts';
+import type { Interruption, Part, RunError, TodoItem, ToolStatus, ToolSubject, Transcript } from '../../shared/protocol/transcript.ts';
 import { beforeNextPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
@@ -37,6 +37,7 @@ export interface ToolView {
   callId: string;
   status: ToolStatus;
   input: Record<string, unknown>;
+  subject?: ToolSubject;
   title?: string;
   output?: string;
   error?: string;
@@ -224,6 +225,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
       case 'tool.updated': {
         const view: ToolView = {
           tool: e.tool, callId: e.callId, status: e.status, input: e.input,
+          ...(e.subject !== undefined ? { subject: e.subject } : {}),
           ...(e.title !== undefined ? { title: e.title } : {}),
           ...(e.output !== undefined ? { output: e.output } : {}),
           ...(e.error !== undefined ? { error: e.error } : {}),

@@ -112,8 +112,8 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
     },
 
     attachDiff(p) {
-      const diff = p.metadata.diff;
-      if (p.tool && typeof diff === 'string') timelines.get(p.sessionId)?.attachDiff(p.tool.callId, diff);
+      const diff = p.subject?.diff;
+      if (p.tool && diff !== undefined) timelines.get(p.sessionId)?.attachDiff(p.tool.callId, diff);
     },
 
     reset() {

@@ -366,7 +366,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       send({
         t: 'resync', reason: resume.reason, seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),
-        permissions: ctx.pendingPermissions().filter((p) => accepts(p as unknown as EventView)),
+        permissions: ctx.pendingPermissions().filter((p) => accepts(p)),
       });
     }
     ctx.hub.add(subscriber);

@@ -83,9 +83,12 @@ test('the stream mapper bounds how many open reasoning parts it remembers', () =
 test('tool parts through their states', () => {
   const base = { type: 'tool.updated', sessionId: S, messageId: 'msg_a3', partId: 'prt_tool1', callId: 'call_fake_1', tool: 'bash' };
   const input = { command: 'echo relay-ok', description: 'Run a scripted command' };
+  const subject = { command: 'echo relay-ok', description: 'Run a scripted command' };
   assert.deepEqual(one(REC.bashPending), { ...base, status: 'pending', input: {} });
-  assert.deepEqual(one(REC.bashRunning), { ...base, status: 'running', input, output: 'relay-ok\n', time: { start: 1795608423698 } });
-  assert.deepEqual(one(REC.bashCompleted), { ...base, status: 'completed', input, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
+  assert.deepEqual(one(REC.bashRunning), { ...base, status: 'running', input, subject, output: 'relay-ok\n', time: { start: 1795608423698 } });
+  assert.deepEqual(one(REC.bashCompleted), { ...base, status: 'completed', input, subject, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
+  const [write] = mapRuntimeEvent(REC.writeCompleted);
+  assert.deepEqual(write?.type === 'tool.updated' && write.subject, { path: 'hello.txt', content: 'written by the fake model\n' }, 'what a call is about, in the relay\'s words');
   const rejected = one(REC.bashRejected);
   assert.equal(rejected.type === 'tool.updated' && rejected.status, 'error');
   assert.equal(rejected.type === 'tool.updated' && rejected.error, 'The user rejected permission to use this specific tool call.');
@@ -106,10 +109,10 @@ test('a finished edit tool also reports the file it changed', () => {
 test('permissions', () => {
   assert.deepEqual(one(REC.askBash), {
     type: 'permission.asked', requestId: 'per_1', sessionId: S, permission: 'bash', patterns: ['echo relay-ok'], always: ['echo *'],
-    metadata: { command: 'echo relay-ok' }, tool: { messageId: 'msg_a3', callId: 'call_fake_1' },
+    metadata: { command: 'echo relay-ok' }, subject: { command: 'echo relay-ok' }, tool: { messageId: 'msg_a3', callId: 'call_fake_1' },
   });
   const edit = one(REC.askEdit);
-  assert.equal(edit.type === 'permission.asked' && typeof edit.metadata.diff, 'string');
+  assert.deepEqual(edit.type === 'permission.asked' && edit.subject, { path: '/tmp/ws/hello.txt', diff: 'Index: /tmp/ws/hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n' });
   assert.deepEqual(one(REC.replied), { type: 'permission.replied', requestId: 'per_1', sessionId: S, reply: 'once' });
 });
 
@@ -183,7 +186,7 @@ test('stored messages become a transcript: parts the relay carries, the last tod
   const [step, reasoning, bash, todo, write] = t.messages[1]!.parts;
   assert.deepEqual(step, { kind: 'step', partId: 'prt_step', phase: 'start' });
   assert.deepEqual(reasoning, { kind: 'reasoning', partId: 'prt_reason1', text: 'Thinking about it.', done: true });
-  assert.deepEqual(bash, { kind: 'tool', partId: 'prt_tool1', callId: 'call_fake_1', tool: 'bash', status: 'completed', input: { command: 'echo relay-ok', description: 'Run a scripted command' }, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
+  assert.deepEqual(bash, { kind: 'tool', partId: 'prt_tool1', callId: 'call_fake_1', tool: 'bash', status: 'completed', input: { command: 'echo relay-ok', description: 'Run a scripted command' }, subject: { command: 'echo relay-ok', description: 'Run a scripted command' }, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
   assert.equal(todo?.kind, 'tool');
   assert.equal(write?.kind === 'tool' && write.diff, '+x\n', 'an edit carries its diff');
   assert.equal(t.messages[1]!.parts.length, 5, 'an agent part is not carried; a malformed part is left out');

@@ -13,7 +13,7 @@ import { defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str,
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import {
-  TOOL_STATUSES, type MessageInfo, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
+  TOOL_STATUSES, type MessageInfo, type ToolSubject, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
 } from '../../shared/protocol/transcript.ts';
 
 /** Tells which kind of part a delta belongs to: OpenCode's `message.part.delta` does not say. */
@@ -22,6 +22,26 @@ export type PartKindLookup = (partId: string) => 'text' | 'reasoning' | undefine
 const EDIT_TOOLS = new Set(['write', 'edit', 'multiedit', 'apply_patch', 'patch']);
 /** OpenCode says only in words that a tool call failed because its permission was refused. */
 const REFUSED = /reject|denied|permission/i;
+/** Where OpenCode's tools and permission requests name what they are about. */
+const SUBJECT_FIELDS: Array<[keyof ToolSubject, string[]]> = [
+  ['command', ['command']],
+  ['description', ['description']],
+  ['path', ['filePath', 'filepath', 'path']],
+  ['content', ['content']],
+  ['url', ['url']],
+  ['diff', ['diff']],
+];
+
+/** What a tool's arguments (or a permission request's metadata) are about; undefined when nothing is known. */
+export function toSubject(args: Obj): ToolSubject | undefined {
+  const subject: ToolSubject = {};
+  for (const [key, names] of SUBJECT_FIELDS) {
+    const name = names.find((n) => typeof args[n] === 'string');
+    if (name) subject[key] = args[name] as string;
+  }
+  return Object.keys(subject).length ? subject : undefined;
+}
+
 /** The tool whose input is the session's todo list. */
 const TODO_TOOL = 'todowrite';
 
@@ -180,13 +200,15 @@ function toToolPart(part: Obj, partId: string, at: string): Part {
   const output = status === 'completed' ? str(state, 'output', where) : status === 'running' ? optStr(metadata ?? {}, 'output', `${where}.metadata`) : undefined;
   const completedEdit = status === 'completed' && EDIT_TOOLS.has(tool);
   const error = status === 'error' ? str(state, 'error', where) : undefined;
+  const input = state.input === undefined ? {} : record(state, 'input', where);
   return defined({
     kind: 'tool' as const,
     partId,
     callId: str(part, 'callID', at),
     tool,
     status,
-    input: state.input === undefined ? {} : record(state, 'input', where),
+    input,
+    subject: toSubject(input),
     title: optStr(state, 'title', where),
     output,
     error,
@@ -273,6 +295,7 @@ export function toSessionSummaries(listed: readonly unknown[], waiting: Readonly
 export function toPermissionAsked(value: unknown, at = 'permission'): PermissionAskedEvent {
   const p = obj(value, at);
   const tool = optRecord(p, 'tool', at);
+  const metadata = optRecord(p, 'metadata', at) ?? {};
   return defined({
     type: 'permission.asked' as const,
     requestId: str(p, 'id', at),
@@ -280,7 +303,8 @@ export function toPermissionAsked(value: unknown, at = 'permission'): Permission
     permission: str(p, 'permission', at),
     patterns: list(p, 'patterns', at, strItem()),
     always: p.always === undefined ? [] : list(p, 'always', at, strItem()),
-    metadata: optRecord(p, 'metadata', at) ?? {},
+    metadata,
+    subject: toSubject(metadata),
     tool: tool && { messageId: str(tool, 'messageID', `${at}.tool`), callId: str(tool, 'callID', `${at}.tool`) },
   });
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { bool, defined, list, num, obj, oneOf, optInt, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
-import { RUN_ERROR_KINDS, parseInterruption, parseMessageInfo, parseSessionState, parseTodo, parseToolFields, type Interruption, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart } from './transcript.ts';
+import { RUN_ERROR_KINDS, parseInterruption, parseMessageInfo, parseSubject, parseSessionState, parseTodo, parseToolFields, type Interruption, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart, type ToolSubject } from './transcript.ts';
 import { parseSessionInfo, type SessionInfo } from './sessions-list.ts';
 import type { ExpiryFields } from './errors.ts';
 
@@ -46,8 +46,10 @@ export type PermissionRequest = {
   patterns: string[];
   /** Patterns an "always" answer would allow (the runtime's suggestion, e.g. `echo *`). */
   always: string[];
-  /** What the tool wants to do, e.g. `{command}` for bash, `{filepath, diff}` for edit. */
+  /** The runtime's own details of the request, as it gave them. */
   metadata: Obj;
+  /** What the tool wants to do: the command, the file and its diff, the page. */
+  subject?: ToolSubject;
   tool?: { messageId: string; callId: string };
 };
 
@@ -117,6 +119,7 @@ export function parsePermissionRequest(v: unknown, path: string): PermissionRequ
     patterns: list(o, 'patterns', path, strItem(), 1000),
     always: list(o, 'always', path, strItem(), 1000),
     metadata: record(o, 'metadata', path),
+    subject: parseSubject(o, path),
     tool: tool && { messageId: str(tool, 'messageId', `${path}.tool`, ID), callId: str(tool, 'callId', `${path}.tool`, { min: 1, max: 256 }) },
   });
 }

@@ -69,6 +69,35 @@ export function parseTodo(v: unknown, path: string): TodoItem {
 
 // ---- messages and their parts --------------------------------------------------------------
 
+/**
+ * What a tool call or a permission request is about, read by the host from the tool's own
+ * arguments, so a device shows it without knowing any tool's argument names.
+ */
+export type ToolSubject = {
+  command?: string;
+  /** What the agent said the command is for. */
+  description?: string;
+  path?: string;
+  /** The whole new content of a file being written. */
+  content?: string;
+  url?: string;
+  /** A unified diff of the change asked for. */
+  diff?: string;
+};
+
+const SUBJECT_KEYS = ['command', 'description', 'path', 'content', 'url', 'diff'] as const;
+
+export function parseSubject(o: Obj, path: string): ToolSubject | undefined {
+  const subject = optRecord(o, 'subject', path);
+  if (!subject) return undefined;
+  const out: ToolSubject = {};
+  for (const key of SUBJECT_KEYS) {
+    const value = optStr(subject, key, `${path}.subject`, TEXT);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 export const TOOL_STATUSES = ['pending', 'running', 'completed', 'error'] as const;
 export type ToolStatus = (typeof TOOL_STATUSES)[number];
 export type Role = 'user' | 'assistant';
@@ -88,8 +117,10 @@ export type ToolPart = {
   callId: string;
   tool: string;
   status: ToolStatus;
-  /** The tool's own arguments, as the agent gave them. */
+  /** The tool's own arguments, as the agent gave them (shown as they are for tools the app does not know). */
   input: Obj;
+  /** What the call is about (the command, the file, …). */
+  subject?: ToolSubject;
   title?: string;
   /** Final output when completed; the output so far while a command runs. */
   output?: string;
@@ -216,6 +247,7 @@ export function parseToolFields(o: Obj, path: string): Omit<ToolPart, 'kind' | '
     tool: str(o, 'tool', path, { min: 1, max: 256 }),
     status: oneOf(o, 'status', path, TOOL_STATUSES),
     input: record(o, 'input', path),
+    subject: parseSubject(o, path),
     title: optStr(o, 'title', path, { max: 4000 }),
     output: optStr(o, 'output', path, TEXT),
     error: optStr(o, 'error', path, TEXT),

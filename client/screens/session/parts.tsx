@@ -103,11 +103,6 @@ function statusLabel(s: ToolView): string {
   return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
 }
 
-function str(input: Record<string, unknown>, ...keys: string[]): string | undefined {
-  for (const k of keys) if (typeof input[k] === 'string') return input[k] as string;
-  return undefined;
-}
-
 /** Output shown in full when short, cut to its first lines (with a toggle) when long. */
 function Output(props: { text: string }) {
   const [all, setAll] = createSignal(false);
@@ -128,10 +123,10 @@ function Output(props: { text: string }) {
 
 export function ToolPart(props: { state: ToolView }) {
   const s = props.state;
-  const path = () => str(s.input, 'filePath', 'path', 'filepath');
+  const path = () => s.subject?.path;
   const diffLines = () => {
     if (s.diff) return parseDiff(s.diff);
-    const content = str(s.input, 'content');
+    const content = s.subject?.content;
     return s.tool === 'write' && content !== undefined ? additionDiff(content) : undefined;
   };
   const args = () => {
@@ -146,8 +141,8 @@ export function ToolPart(props: { state: ToolView }) {
         <span class="tool__name">{TOOL_LABEL[s.tool] ?? s.tool}</span>
         <span class="chip" data-status={s.status}>{statusLabel(s)}</span>
       </div>
-      <Show when={s.tool === 'bash' && str(s.input, 'command')}>
-        <pre class="command" tabindex="0"><code>$ {str(s.input, 'command')}</code></pre>
+      <Show when={s.tool === 'bash' && s.subject?.command}>
+        <pre class="command" tabindex="0"><code>$ {s.subject?.command}</code></pre>
       </Show>
       <Show when={path() && !diffLines()}>
         <p class="tool__path"><code>{path()}</code></p>
