@@ -5,7 +5,8 @@
  * went down with it, so the turn can never finish: the phone must show it as interrupted with the
  * partial answer kept (also after a reload, and on a second phone), run the follow-up that was
  * queued behind it, run it again on Retry, and never show a session running while the runtime
- * itself (`GET /session/status`) says none is.
+ * itself (`GET /session/status`) says none is. And the runtime alone killed mid-answer (the host
+ * restarts it): the same, with why.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { openDeviceRegistry } from '../host/devices/registry.ts';
 import { silentLogger } from '../host/log.ts';
 import { PHONES, ensureBuilt, launchChromium } from './browser.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
+import { startAppHost } from './fixtures/app-host.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
 import { startMainHost, type MainHost } from './fixtures/main-host.ts';
 import { openPairedApp, registerPhone } from './fixtures/paired-phone.ts';
@@ -45,7 +47,7 @@ const prompts = (messages: Stored[], text: string) => messages.filter((m) => m.i
 const answered = (messages: Stored[], prompt: Stored) =>
   messages.some((m) => m.info.parentID === prompt.info.id && m.info.time.completed !== undefined && m.parts.some((p) => p.type === 'text' && p.text));
 
-describe('a task cut short by a host restart', { timeout: 600_000 }, () => {
+describe('a task cut short by a restart', { timeout: 600_000 }, () => {
   it('reads Interrupted with its partial answer, lets the queued follow-up run, runs again on Retry, and no session stays running', async () => {
     await ensureBuilt();
     const sandbox = await createRuntimeSandbox({ fakeModel: { chunkDelayMs: 80 } });
@@ -135,5 +137,35 @@ describe('a task cut short by a host restart', { timeout: 600_000 }, () => {
     const order = [prompts(messages, FIRST)[0]!, prompts(messages, FOLLOW_UP)[0]!, prompts(messages, FIRST)[1]!].map((m) => m.info.id);
     assert.deepEqual([...order].sort(), order, 'the follow-up ran after the interrupted task, the retry after both');
     await host.interrupt();
+  });
+
+  it('the runtime killed mid-answer and restarted by the host: the turn reads Interrupted and says why', async () => {
+    const app = await startAppHost({ fakeModel: { chunkDelayMs: 80 } });
+    cleanups.push(() => app.close());
+    const registry = app.host.relay.devices;
+    const phone = registerPhone({ registry, host: app.host.relay.identity, addresses: [app.origin], workspace: app.sandbox.workspace });
+    const browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    const page = await openPairedApp(await browser.newContext({ ...PHONES.pixel7 }), app.origin, phone);
+    await connectedPill(page).waitFor(WAIT);
+    await page.getByRole('textbox', { name: 'New task' }).fill(FIRST);
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await page.waitForURL(/#\/session\/[^/]+$/, { timeout: 120_000 });
+    const sessionId = decodeURIComponent(new URL(page.url()).hash.replace('#/session/', ''));
+    const conversation = page.getByRole('list', { name: 'Conversation' });
+    await conversation.getByText(/w5 /).waitFor(WAIT);
+    const stop = page.getByRole('button', { name: 'Stop' });
+    await stop.waitFor(WAIT);
+
+    const supervisor = app.host.runtime.supervisor;
+    const before = supervisor.state.restarts;
+    process.kill(-supervisor.state.pid!, 'SIGKILL');
+    await until('the runtime to be restarted', () => supervisor.state.status === 'ready' && supervisor.state.restarts > before, 90_000);
+    const interrupted = conversation.getByRole('note').filter({ hasText: /^Interrupted: the coding runtime stopped \(the runtime was killed by SIGKILL/ });
+    await interrupted.waitFor(WAIT);
+    await conversation.getByText(/w5 /).waitFor(WAIT);
+    await page.locator('.session-bar__status').getByText('Interrupted').waitFor(WAIT);
+    assert.equal(await stop.count(), 0, 'nothing runs: no Stop');
+    assert.equal((await app.host.runtime.bridge.sessionStatus(sessionId)).type, 'idle', 'as the runtime says');
   });
 });

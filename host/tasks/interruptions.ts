@@ -15,7 +15,9 @@
  * this run and the recently updated ones; it runs whenever the runtime becomes ready (host start,
  * runtime restart) and when the event stream comes back. `inspect` looks at one session whose
  * messages and status were just read (a device opened it), so no interruption goes unseen.
- * An interruption lasts until the session runs again (`resume`).
+ * An interruption is the session's state until the session runs again (`resume`); the cut turn
+ * stays in the session's history (`history`), so it still reads as interrupted after a reload.
+ * `stop` is what Stop does: it aborts a running turn, or says nothing was running.
  * @module
  */
 import type { Logger } from '../log.ts';
