@@ -160,11 +160,6 @@ export function createRelay(opts: RelayOptions): Relay {
     settleTasks(wasEverReady ? { reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) } : { reason: 'host-restarted' });
     wasEverReady = true;
   };
-  if (runtimeState.state === 'ready') {
-    // Ready before the relay was: this start of the host is the runtime's first ready for it.
-    settleTasks({ reason: 'host-restarted' });
-    wasEverReady = true;
-  }
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
   );
