@@ -27,6 +27,8 @@ import { createQuestionDesk, type QuestionDesk, type QuestionNotice } from './rp
 import { openTaskLedger } from './tasks/ledger.ts';
 import { createTaskService, type TaskService } from './tasks/service.ts';
 import { createKeyedSessions } from './tasks/keyed-sessions.ts';
+import { createInterruptions, type InterruptCause, type Interruptions } from './tasks/interruptions.ts';
+import { openPartialTexts } from './tasks/partials.ts';
 import { closeFor } from '../shared/channel/close.ts';
 import type { RuntimeStatus } from '../shared/protocol/messages.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -89,6 +91,8 @@ export interface Relay {
   tasks: TaskService;
   /** Which sessions and requests each device may see, from the one index of runtime facts (also used by host/compat/). */
   gate: WorkspaceGate;
+  /** Turns cut short by a runtime or host restart (host/tasks/interruptions.ts). */
+  interruptions: Interruptions;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
   /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
@@ -120,27 +124,45 @@ export function createRelay(opts: RelayOptions): Relay {
   const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
   const questions = createQuestionDesk(opts.runtime, log.child('questions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
-  const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
-  const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
+  const partials = openPartialTexts({ dir: join(opts.dataDir, 'partials'), log: log.child('tasks') });
+  // An unfinished answer's stored text is empty until it ends: everyone reads what was streamed instead.
+  const runtime: RuntimePort = { ...opts.runtime, messages: async (sessionId) => partials.fill(sessionId, await opts.runtime.messages(sessionId)) };
+  const tasks = createTaskService({ ledger, runtime, log: log.child('tasks') });
+  const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });
+  const interruptions = createInterruptions({
+    ledger, runtime, log: log.child('tasks'),
+    onInterrupted: (record) => hub.publishEvent({ type: 'session.interrupted', ...record }),
+  });
+  /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
+  const settleTasks = (cause: InterruptCause) =>
+    void interruptions
+      .check(cause)
+      .catch((err: unknown) => log.warn('could not look for turns cut short; devices find them when they open their sessions', { err }))
+      .finally(() => tasks.reconcile());
   const facts = createRuntimeFacts();
   const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
-    runtime: opts.runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate, log: log.child('rpc'),
+    runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
+    metrics: opts.metrics, gate, interruptions, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     facts.observe(event);
+    partials.observe(event);
+    interruptions.observe(event);
     questions.observe(event);
     if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
     if (event.type === 'runtime.reconnected') {
       void permissions.sync('withdrawn');
       void questions.sync('withdrawn');
+      // An attached runtime may have restarted unseen, between two health checks.
+      void interruptions.check({ reason: 'runtime-lost' }).catch((err: unknown) => log.warn('could not look for turns cut short', { err }));
     }
   });
 
   let runtimeState = opts.runtimeStatus();
+  let wasEverReady = false;
   /** Why the runtime was last lost, for the requests that went with it. */
   let lostBecause: string | undefined;
   const runtimeChanged = (status: RuntimeStatus) => {
@@ -155,7 +177,9 @@ export function createRelay(opts: RelayOptions): Relay {
     if (wasReady) return;
     void permissions.sync('runtime-restarted', lostBecause);
     void questions.sync('runtime-restarted', lostBecause);
-    void tasks.reconcile();
+    // The first start of this host: what was cut, the previous host's stop (and its runtime's) cut.
+    settleTasks(wasEverReady ? { reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) } : { reason: 'host-restarted' });
+    wasEverReady = true;
   };
   const stopRemovals = devices.onRemoved((device) =>
     hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
@@ -188,7 +212,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate,
+    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate, interruptions,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();
@@ -205,6 +229,7 @@ export function createRelay(opts: RelayOptions): Relay {
       approvals.close();
       offers.close();
       devices.close();
+      partials.close();
       ledger.close();
     },
   };

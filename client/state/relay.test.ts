@@ -75,7 +75,7 @@ async function harness() {
     handlers.onRuntime(welcome.runtime);
   };
   const settle = () => new Promise((r) => setTimeout(r, 10));
-  return { relay, connection, requests, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)), resync: (r: Resync) => handlers.onResync(r) };
+  return { relay, connection, requests, answers, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)), resync: (r: Resync) => handlers.onResync(r) };
 }
 
 test('a fresh connection loads the session list, learns the host, and shows Connected', async () => {
@@ -246,4 +246,37 @@ test('catching up lasts until the session list is fresh; scopes come from the we
   assert.equal(h.connection.state.catchingUp, true, 'a resync is catching up');
   await reload;
   assert.equal(h.connection.state.catchingUp, false);
+});
+
+test('a turn cut short: the list and the session read Interrupted alike, Stop says nothing was running, Retry sends the prompt as a new task, and the session runs again', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  // The list still thinks the task runs (the host went away mid-turn); the host's transcript says otherwise.
+  h.emit({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
+  assert.equal(h.relay.statusOf('ses_a'), 'running');
+  const cut = { messageId: 'msg_p', replyId: 'msg_r', at: 5, reason: 'host-restarted' };
+  h.answers['session.messages'] = {
+    sessionId: 'ses_a', state: { status: 'idle' }, todos: [], interrupted: cut, interruptions: [cut],
+    messages: [
+      { messageId: 'msg_p', role: 'user', time: { created: 1 }, parts: [{ kind: 'text', partId: 'prt_p', text: 'write a poem', done: true }] },
+      { messageId: 'msg_r', role: 'assistant', parentId: 'msg_p', time: { created: 2 }, parts: [{ kind: 'text', partId: 'prt_r', text: 'Roses are', done: false }] },
+    ],
+  };
+  const timeline = h.relay.timeline('ses_a');
+  await h.settle();
+  assert.equal(timeline.status(), 'interrupted');
+  assert.equal(h.relay.statusOf('ses_a'), 'interrupted', 'the list says what the session says');
+  assert.equal(h.relay.sessions.get('ses_a')?.status, 'interrupted');
+
+  h.answers['session.abort'] = { running: false };
+  assert.deepEqual(await h.relay.stop('ses_a'), { running: false });
+
+  await h.relay.retry('ses_a', 'msg_p');
+  await h.settle();
+  const submits = h.requests.filter((r): r is Extract<RequestBody, { t: 'task.submit' }> => r.t === 'task.submit');
+  assert.deepEqual(submits.map((r) => [r.sessionId, r.text]), [['ses_a', 'write a poem']], 'the same text, in the same session');
+  assert.match(submits[0]!.taskId, /^tsk_/, 'as a new task');
+  assert.equal(h.relay.statusOf('ses_a'), 'running', 'the retried task runs');
+  await assert.rejects(h.relay.retry('ses_a', 'msg_unknown'), /not on this phone/);
 });

@@ -70,7 +70,13 @@ export interface RelayApp {
   readonly outbox: Pick<Outbox, 'items' | 'edit' | 'remove' | 'retry'>;
   /** Whether this device holds `scope` on the computer in use (as its last welcome said). */
   may(scope: Scope): boolean;
-  stop(sessionId: string): Promise<void>;
+  /**
+   * Stops the session's turn; resolves with whether one was running (false: it had already ended,
+   * or a restart cut it). Either way the session is read again, so nothing shows running that is not.
+   */
+  stop(sessionId: string): Promise<{ running: boolean }>;
+  /** Sends the prompt of a turn cut short again, as a new task (through the outbox). */
+  retry(sessionId: string, promptId: string): Promise<void>;
   /** Answers a waiting request (approvals.ts: rejects when it expired). */
   replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
   dismissExpired(requestId: string): void;
@@ -110,7 +116,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const activeHost = hosts.active;
   const health = createHealth({ ...deps, activeHost, now });
   const list = createSessionList({ withDb, request, activeHost, activeId: hosts.activeId, generation, now });
-  const timelines = createTimelines({ withDb, request, activeHost, connected: link.connected, generation });
+  // The list and the session's screen read one status: what the host said last, by event, list or transcript.
+  const timelines = createTimelines({ withDb, request, activeHost, connected: link.connected, generation, onSettled: list.settle });
   const approvals = createApprovals({ request, attachDiff: timelines.attachDiff });
   const questions = createQuestions({ request });
   const tasks = createTasks({
@@ -181,7 +188,17 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     sendTask: tasks.sendTask,
     outbox: tasks.outbox,
     may: hosts.may,
-    stop: async (sessionId) => void (await request({ t: 'session.abort', sessionId })),
+    async stop(sessionId) {
+      const stopped = await request({ t: 'session.abort', sessionId });
+      timelines.refetch(sessionId);
+      if (!timelines.get(sessionId)) void list.refresh();
+      return stopped;
+    },
+    async retry(sessionId, promptId) {
+      const text = timelines.get(sessionId)?.promptText(promptId);
+      if (!text) throw new Error('The text of this task is not on this phone; open the session again and retry.');
+      await tasks.sendTask(sessionId, text);
+    },
     replyPermission: approvals.reply,
     dismissExpired: approvals.dismissExpired,
     replyQuestion: questions.reply,

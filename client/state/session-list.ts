@@ -44,6 +44,8 @@ export interface SessionList {
   /** Forgets the previous computer's list state. */
   reset(): void;
   apply(event: RelayRuntimeEvent): void;
+  /** The host's latest word on one session's status (sessions.ts `settle`). */
+  settle(...args: Parameters<SessionsStore['settle']>): void;
   /** Makes a session on the host, keyed by `key`, and lists it; resolves with its id. */
   create(key: string): Promise<string>;
 }
@@ -115,6 +117,10 @@ export function createSessionList(deps: SessionListDeps): SessionList {
 
     apply(event) {
       if (sessions.apply(event)) persistSessionsSoon();
+    },
+
+    settle(sessionId, status, note) {
+      if (sessions.settle(sessionId, status, note)) persistSessionsSoon();
     },
 
     async create(key) {

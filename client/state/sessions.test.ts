@@ -102,3 +102,20 @@ test('lists top-level sessions by last activity and follows their status', () =>
   store.apply({ type: 'session.deleted', sessionId: 'ses_b' });
   assert.deepEqual(store.list().map((s) => s.sessionId), ['ses_a']);
 });
+
+test('an interrupted session reads Interrupted in the list until it runs again; the host\'s word on one session settles its status', () => {
+  const cut = { messageId: 'msg_a', at: 7, reason: 'host-restarted' as const };
+  const store = createSessionsStore(() => 1000);
+  store.replace([listed('ses_a', 5, { status: 'idle' }), { ...listed('ses_b', 6, { status: 'idle' }), interrupted: cut }, { ...listed('ses_c', 7, { status: 'busy' }), interrupted: cut }].map(summaryFromHost));
+  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_c', 'running'], ['ses_b', 'interrupted'], ['ses_a', 'idle']]);
+  assert.equal(store.apply({ type: 'session.interrupted', sessionId: 'ses_a', ...cut }), true);
+  assert.equal(store.get('ses_a')?.status, 'interrupted');
+  store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
+  assert.equal(store.get('ses_a')?.status, 'running', 'Retry runs it');
+
+  // The list said running (its events were lost); the session's transcript says otherwise.
+  assert.equal(store.settle('ses_a', 'interrupted', ''), true);
+  assert.equal(store.get('ses_a')?.status, 'interrupted');
+  assert.equal(store.settle('ses_a', 'interrupted', ''), false, 'nothing changed: nothing to save');
+  assert.equal(store.settle('ses_x', 'idle', ''), false, 'a session the list does not have is left to the list');
+});

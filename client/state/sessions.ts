@@ -41,6 +41,11 @@ export interface SessionsStore {
   replace(sessions: Array<SessionSummary | HostSessionSummary>, keep?: (known: SessionSummary) => boolean): void;
   /** Applies an event; true when it changed something worth saving. */
   apply(event: RelayRuntimeEvent): boolean;
+  /**
+   * The host's latest word on one session (its transcript, as the timeline read it): its status
+   * from now on, so the list and the session's screen say the same. True when it changed.
+   */
+  settle(sessionId: string, status: SessionSummary['status'], note: string): boolean;
   clear(): void;
 }
 
@@ -59,7 +64,10 @@ export function workspaceName(workspace: string): string {
 export function summaryFromHost(s: ListedSession | SessionInfo): HostSessionSummary {
   const { sessionId, title, createdAt, updatedAt, directory, parentId } = s;
   const summary: HostSessionSummary = { sessionId, title, createdAt, updatedAt, ...(directory !== undefined ? { directory } : {}), ...(parentId !== undefined ? { parentId } : {}) };
-  return 'state' in s ? withoutEmptyNote({ ...summary, ...statusOf(s.state) }) : summary;
+  if (!('state' in s)) return summary;
+  // A turn cut short is the state of an idle session until it runs again.
+  if (s.interrupted && s.state.status === 'idle') return { ...summary, status: 'interrupted' };
+  return withoutEmptyNote({ ...summary, ...statusOf(s.state) });
 }
 
 /** A runtime state as the list shows it: a retry is still running, with a note saying why. */
@@ -134,6 +142,8 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
           return patch(e.sessionId, statusOf(e));
         case 'session.idle':
           return state.byId[e.sessionId]?.status === 'failed' ? false : patch(e.sessionId, { status: 'idle' });
+        case 'session.interrupted':
+          return patch(e.sessionId, { status: 'interrupted', note: undefined });
         case 'session.error':
           if (!e.sessionId) return false;
           if (e.kind === 'aborted') return patch(e.sessionId, { status: 'idle', note: undefined });
@@ -141,6 +151,12 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
         default:
           return false;
       }
+    },
+    settle(sessionId, status, note) {
+      const known = state.byId[sessionId];
+      if (!known || (known.status === status && (known.note ?? '') === note)) return false;
+      setState('byId', sessionId, { status, note: note || undefined });
+      return true;
     },
     clear: () => setState('byId', reconcile({})),
   };

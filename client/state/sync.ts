@@ -105,6 +105,8 @@ export function createSync(deps: SyncDeps): Sync {
     else if (event.type === 'session.error') health.failed(event);
     // The host lost the runtime's stream for a while: what is shown may have gaps.
     else if (event.type === 'runtime.reconnected') void reloadAll();
+    // A turn cut short is over: a task queued behind it may go now.
+    else if (event.type === 'session.interrupted') deps.outbox.kick();
     else if (event.type === 'session.idle') {
       health.idle(event.sessionId);
       approvals.sessionEnded(event.sessionId);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoot } from 'solid-js';
-import { createTimeline, type TextItem, type ToolItem } from './timeline.ts';
+import { createTimeline, type NoticeItem, type TextItem, type ToolItem } from './timeline.ts';
 
 const S = 'ses_1';
 const part = { sessionId: S, messageId: 'msg_a1', partId: 'prt_1' };
@@ -134,4 +134,47 @@ test('a session.messages transcript becomes the same items; its state says wheth
   const retrying = createTimeline(S);
   retrying.applySnapshot({ sessionId: S, state: { status: 'retry', attempt: 2, message: 'slow', next: 9 }, todos: [], messages: [] });
   assert.deepEqual([retrying.status(), retrying.statusNote()], ['running', 'Retrying (attempt 2): slow']);
+});
+
+test('a turn cut short reads Interrupted after what it wrote, offers its prompt for Retry, and ends when the session runs again', () => {
+  const cut = { messageId: 'msg_a', replyId: 'msg_b', at: 7, reason: 'runtime-restarted' as const, detail: 'the runtime was killed by SIGKILL' };
+  const snapshot = {
+    sessionId: S,
+    state: { status: 'idle' as const },
+    todos: [],
+    interrupted: cut,
+    messages: [
+      { messageId: 'msg_a', role: 'user' as const, time: { created: 1 }, parts: [{ kind: 'text' as const, partId: 'prt_a', text: 'write a poem', done: true }] },
+      { messageId: 'msg_b', role: 'assistant' as const, parentId: 'msg_a', time: { created: 2 }, parts: [{ kind: 'text' as const, partId: 'prt_b', text: 'Roses are', done: false }] },
+    ],
+  };
+  const tl = createTimeline(S);
+  tl.applySnapshot(snapshot);
+  assert.equal(tl.status(), 'interrupted', 'not running: the runtime says idle and the host says it was cut');
+  const [prompt, partial, notice] = tl.items();
+  assert.equal((partial as TextItem).text(), 'Roses are', 'the partial answer is kept');
+  assert.equal(notice?.kind, 'notice');
+  assert.match((notice as NoticeItem).text, /^Interrupted: the coding runtime stopped \(the runtime was killed by SIGKILL\)/);
+  assert.equal((notice as NoticeItem).retry, 'msg_a');
+  assert.equal(tl.promptText('msg_a'), 'write a poem', 'Retry sends this again');
+  assert.equal((prompt as TextItem).role(), 'user');
+
+  // The event says the same, once, to a phone that had the session open.
+  const live = createTimeline(S);
+  live.applySnapshot({ ...snapshot, interrupted: undefined });
+  assert.equal(live.status(), 'idle');
+  live.apply({ type: 'session.interrupted', sessionId: S, ...cut });
+  live.apply({ type: 'session.interrupted', sessionId: S, ...cut });
+  assert.equal(live.status(), 'interrupted');
+  assert.equal(live.items().filter((i) => i.kind === 'notice').length, 1);
+
+  // Retry (or a follow-up) runs: the session is running; the cut turn keeps its notice.
+  live.apply({ type: 'session.status', sessionId: S, status: 'busy' });
+  assert.equal(live.status(), 'running');
+  assert.equal(live.items().filter((i) => i.kind === 'notice').length, 1);
+  // Reloaded once the session ran again: the cut turn is history, with its notice and Retry.
+  const ran = createTimeline(S);
+  ran.applySnapshot({ ...snapshot, state: { status: 'busy' }, interrupted: undefined, interruptions: [cut] });
+  assert.equal(ran.status(), 'running', 'a transcript of a session running again is not interrupted');
+  assert.deepEqual(ran.items().flatMap((i) => (i.kind === 'notice' ? [(i as NoticeItem).retry] : [])), ['msg_a']);
 });

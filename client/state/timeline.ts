@@ -12,12 +12,13 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import type { Part, RunError, TodoItem, ToolStatus, ToolSubject, Transcript } from '../../shared/protocol/transcript.ts';
+import type { Interruption, Part, RunError, TodoItem, ToolStatus, ToolSubject, Transcript } from '../../shared/protocol/transcript.ts';
 import type { QuestionAnswers, QuestionInfo } from '../../shared/protocol/questions.ts';
 import { beforeNextPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
-export type SessionStatus = 'running' | 'waiting' | 'idle' | 'failed';
+/** interrupted: its last turn was cut short by a restart and will not finish (the session is idle). */
+export type SessionStatus = 'running' | 'waiting' | 'idle' | 'failed' | 'interrupted';
 
 interface ItemBase {
   /** Unique within the session; the part id for parts. */
@@ -59,6 +60,8 @@ export interface NoticeItem extends ItemBase {
   readonly kind: 'notice';
   readonly tone: 'info' | 'error';
   readonly text: string;
+  /** A turn cut short: the id of its prompt, which Retry sends again. */
+  readonly retry?: string;
 }
 
 export type TimelineItem = TextItem | ToolItem | NoticeItem;
@@ -79,6 +82,8 @@ export interface Timeline {
   applySnapshot(transcript: Transcript): void;
   /** Attaches a diff (e.g. from a permission request) to the tool call that made it. */
   attachDiff(callId: string, diff: string): void;
+  /** The text of a prompt (a user message) as shown; empty when it is not shown. */
+  promptText(messageId: string): string;
 }
 
 export interface TimelineOptions {
@@ -104,6 +109,13 @@ export function describeFailure({ kind, name, message }: RunError): string {
   if (kind === 'provider-auth') return `No working model provider on your computer: ${message || 'sign in to one with opencode auth login'}`;
   if (kind === 'provider') return `The model provider answered with an error: ${message}`;
   return message ? `${message} (${name})` : name;
+}
+
+/** What a turn cut short says; starts with "Interrupted". */
+export function describeInterruption({ reason, detail }: Pick<Interruption, 'reason' | 'detail'>): string {
+  if (reason === 'host-restarted') return 'Interrupted: the host on your computer stopped while this task ran, so it did not finish.';
+  if (reason === 'runtime-restarted') return `Interrupted: the coding runtime stopped${detail ? ` (${detail})` : ''} while this task ran, so it did not finish.`;
+  return 'Interrupted: the coding runtime no longer runs this task, so it did not finish.';
 }
 
 /** What a session retrying its model call says (the runtime's `retry` state). */
@@ -178,12 +190,15 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     return entry;
   };
 
-  const notice = (messageId: string, tone: NoticeItem['tone'], text: string) => {
+  const notice = (messageId: string, tone: NoticeItem['tone'], text: string, retry?: string) => {
     const key = `${messageId}:notice`;
     if (notices.has(key)) return;
     notices.add(key);
-    insert({ kind: 'notice', key, messageId, tone, text });
+    insert({ kind: 'notice', key, messageId, tone, text, ...(retry ? { retry } : {}) });
   };
+
+  /** A turn cut short, shown after what it had written so far: its reply if it began one, else its prompt. */
+  const cutNotice = (i: Interruption) => notice(i.replyId ?? i.messageId, 'error', describeInterruption(i), i.messageId);
 
   const apply = (e: RelayRuntimeEvent) => {
     if ('sessionId' in e && e.sessionId !== sessionId) return;
@@ -254,6 +269,11 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         if (status() !== 'failed') setStatus('idle');
         if (status() === 'idle') setStatusNote('');
         return;
+      case 'session.interrupted':
+        cutNotice(e);
+        setStatus('interrupted');
+        setStatusNote('');
+        return;
       case 'session.error':
         if (e.kind === 'aborted') {
           setStatus('idle');
@@ -283,6 +303,11 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     loaded,
     apply: (e) => batch(() => apply(e)),
     attachDiff,
+    promptText: (messageId) =>
+      items()
+        .flatMap((i) => (i.kind === 'text' && i.messageId === messageId && i.role() === 'user' ? [i.text()] : []))
+        .join('\n')
+        .trim(),
     applySnapshot(transcript) {
       batch(() => {
         pending = [];
@@ -291,13 +316,17 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
           apply({ type: 'message.updated', sessionId, ...info });
           for (const part of parts) applyPart(m.messageId, part);
         }
+        for (const cut of transcript.interruptions ?? []) cutNotice(cut);
+        if (transcript.interrupted && transcript.state.status === 'idle') apply({ type: 'session.interrupted', sessionId, ...transcript.interrupted });
         const made = pending;
         pending = undefined;
         if (made.length) setItems([...items(), ...made].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)));
         if (transcript.todos.length) setTodos(transcript.todos);
         const last = transcript.messages.at(-1);
         // The host's answer says whether the turn is over; a failed last reply says how it ended.
+        // (A turn cut short set its own status above.)
         if (transcript.state.status !== 'idle') apply({ type: 'session.status', sessionId, ...transcript.state });
+        else if (transcript.interrupted) setStatusNote('');
         else if (last?.role === 'assistant' && last.error && last.error.kind !== 'aborted') setStatus('failed');
         else if (last) setStatus('idle');
         setLoaded(true);

@@ -10,7 +10,7 @@ import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import { loadTranscript, saveTranscript } from '../storage/cache.ts';
 import type { HostRecord } from '../storage/db.ts';
-import { createTimeline, type Timeline } from './timeline.ts';
+import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
 import type { WithDb } from './with-db.ts';
 
 export interface SessionLoad {
@@ -21,6 +21,8 @@ export interface SessionLoad {
 
 export interface TimelinesDeps {
   withDb: WithDb;
+  /** The host's answer for a session was applied: its status and note as its timeline now says. */
+  onSettled?(sessionId: string, status: Exclude<SessionStatus, 'waiting'>, note: string): void;
   request: HostLink['request'];
   activeHost: () => HostRecord | undefined;
   /** Whether the link is connected (messages are fetched only then). */
@@ -61,6 +63,7 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
       const transcript = await deps.request({ t: 'session.messages', sessionId: timeline.sessionId });
       if (gen !== generation()) return;
       timeline.applySnapshot(transcript);
+      deps.onSettled?.(timeline.sessionId, timeline.status(), timeline.statusNote());
       setLoads(timeline.sessionId, { loading: false });
       void withDb((db) => saveTranscript(db, host.hostId, transcript));
     } catch (err) {

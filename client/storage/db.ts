@@ -38,7 +38,7 @@ export interface SessionRecord {
   title: string;
   createdAt: number;
   updatedAt: number;
-  status: 'running' | 'idle' | 'failed';
+  status: 'running' | 'idle' | 'failed' | 'interrupted';
   note?: string;
   directory?: string;
   parentId?: string;

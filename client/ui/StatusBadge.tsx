@@ -5,6 +5,7 @@ export const SESSION_STATUS_LABEL: Record<SessionStatus, string> = {
   waiting: 'Waiting for approval',
   idle: 'Idle',
   failed: 'Failed',
+  interrupted: 'Interrupted',
 };
 
 /** A session's status as a coloured chip with its name in words. */

@@ -9,6 +9,11 @@ import { createWorkspaceGate } from '../policy/workspaces.ts';
 import { createRuntimeFacts } from '../runtime/facts.ts';
 import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
+import { createInterruptions } from '../tasks/interruptions.ts';
+import { openTaskLedger } from '../tasks/ledger.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRouter, type RouterOptions, type RuntimeCalls } from './router.ts';
 import type { PermissionGrants } from './permissions.ts';
 import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
@@ -37,7 +42,7 @@ const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not 
 const BASH = { permission: 'bash', patterns: [], always: [] };
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
-function setup(status: RuntimeStatus = { state: 'ready' }) {
+function setup(status: RuntimeStatus, t: { after(fn: () => void): void }) {
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
     listSessions: async () => (calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE }),
@@ -87,18 +92,22 @@ function setup(status: RuntimeStatus = { state: 'ready' }) {
     },
     log: silentLogger,
   });
-  const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate });
-  return { router, calls, asked };
+  const dir = mkdtempSync(join(tmpdir(), 'owr-router-'));
+  const ledger = openTaskLedger({ dir, log: silentLogger });
+  t.after(() => (ledger.close(), rmSync(dir, { recursive: true, force: true })));
+  const interruptions = createInterruptions({ ledger, runtime, log: silentLogger, onInterrupted: () => {} });
+  const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate, interruptions });
+  return { router, calls, ledger, asked };
 }
 
-test("a session whose agent's question waits is listed as waiting, like one with a permission request", async () => {
-  const { router, asked } = setup();
+test("a session whose agent's question waits is listed as waiting, like one with a permission request", async (t) => {
+  const { router, asked } = setup({ state: 'ready' }, t);
   asked.push({ type: 'question.asked', requestId: 'que_a', sessionId: 'ses_a', questions: [] });
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [{ ...LISTED_A, waiting: true }, LISTED_B], unavailable: UNAVAILABLE });
 });
 
-test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async () => {
-  const { router, calls } = setup();
+test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, LISTED_B], unavailable: UNAVAILABLE }, 'each with its live state, and whether a request waits');
   assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), {
     sessionId: 'x',
@@ -108,19 +117,19 @@ test('each request maps to its runtime call, and the answer to the relay\'s own 
   });
   assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), A);
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
-  assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), {});
+  assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), { running: true });
   assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
   assert.deepEqual(await router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, device), {});
   assert.deepEqual(await router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, device), {});
   assert.deepEqual(calls, [
-    ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['abort', 'x'],
+    ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['sessionStatus', 'x'], ['abort', 'x'],
     ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined], ['question.reply', 'que_a', [['Yes']]], ['question.reject', 'que_a'],
   ]);
 });
 
-test('a session the runtime lists malformed is left out, not the whole list', async () => {
-  const { router } = setup();
+test('a session the runtime lists malformed is left out, not the whole list', async (t) => {
+  const { router } = setup({ state: 'ready' }, t);
   SESSIONS.push({ id: 'ses_bad', directory: '/a' } as (typeof SESSIONS)[number]);
   try {
     assert.deepEqual((await router.handle({ t: 'sessions.list', id: '1' }, device) as { sessions: unknown[] }).sessions, [LISTED_A, LISTED_B]);
@@ -129,27 +138,27 @@ test('a session the runtime lists malformed is left out, not the whole list', as
   }
 });
 
-test('a workspace the host does not serve is refused', async () => {
-  const { router, calls } = setup();
+test('a workspace the host does not serve is refused', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   await assert.rejects(router.handle({ t: 'session.create', id: '1', workspace: '/etc' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
   assert.deepEqual(calls, []);
 });
 
-test('nothing is called while the runtime is not ready', async () => {
-  const { router, calls } = setup({ state: 'restarting' });
+test('nothing is called while the runtime is not ready', async (t) => {
+  const { router, calls } = setup({ state: 'restarting' }, t);
   await assert.rejects(router.handle({ t: 'sessions.list', id: '1' }, device), (e: unknown) => e instanceof RelayError && e.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
 });
 
-test('metrics.get answers from the host while the runtime is not ready', async () => {
-  const { router, calls } = setup({ state: 'restarting', error: 'it crashed' });
+test('metrics.get answers from the host while the runtime is not ready', async (t) => {
+  const { router, calls } = setup({ state: 'restarting', error: 'it crashed' }, t);
   assert.deepEqual(await router.handle({ t: 'metrics.get', id: '1' }, device), { enabled: true });
   await assert.rejects(router.handle({ t: 'sessions.list', id: '2' }, device), (err: RelayError) => err.code === 'runtime.not-ready');
   assert.deepEqual(calls, []);
 });
 
-test('a device limited to one workspace sees, creates in and acts on that workspace only', async () => {
-  const { router, calls } = setup();
+test('a device limited to one workspace sees, creates in and acts on that workspace only', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, limited), { sessions: [LISTED_B], unavailable: [] }, 'nor does it learn of a workspace it may not use');
   const onlyA = { scopes: ['read'], workspaces: ['/a'] } as Device;
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, onlyA), { sessions: [LISTED_A], unavailable: UNAVAILABLE });
@@ -170,8 +179,8 @@ test('a device limited to one workspace sees, creates in and acts on that worksp
   assert.deepEqual(calls, [], 'nothing reached the runtime');
 });
 
-test('session.create with a key makes one session per device and key; a repeat still passes the workspace gate', async () => {
-  const { router, calls } = setup();
+test('session.create with a key makes one session per device and key; a repeat still passes the workspace gate', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
   const made = await router.handle({ t: 'session.create', id: '1', key: 'tsk_1' }, device);
   assert.deepEqual(made, A);
   assert.deepEqual(await router.handle({ t: 'session.create', id: '2', key: 'tsk_1' }, device), A, 'the resend gets the same session');
@@ -183,4 +192,15 @@ test('session.create with a key makes one session per device and key; a repeat s
   const narrowed = { ...device, workspaces: ['/b'] } as Device;
   await assert.rejects(router.handle({ t: 'session.create', id: '4', key: 'tsk_1' }, narrowed), (e: unknown) => e instanceof RelayError && e.code === 'scope.denied');
   assert.equal(calls.filter((c) => c[0] === 'createSession').length, 2);
+});
+
+test('a turn cut short is part of the session\'s state: in the list while the session is idle, and in its transcript', async (t) => {
+  const { router, ledger } = setup({ state: 'ready' }, t);
+  const cut = { messageId: 'msg_p', replyId: 'msg_r', at: 7, reason: 'host-restarted' as const };
+  ledger.interrupt({ sessionId: 'ses_b', ...cut });
+  ledger.interrupt({ sessionId: 'ses_a', ...cut }); // ses_a runs again: its state is the runtime's
+  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, { ...LISTED_B, interrupted: cut }], unavailable: UNAVAILABLE });
+  const transcript = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, device)) as { interrupted?: unknown; interruptions?: unknown };
+  assert.equal(transcript.interrupted, undefined, 'retrying: running, not interrupted');
+  assert.deepEqual(transcript.interruptions, [cut], 'the cut turn stays in its history');
 });

@@ -17,6 +17,9 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import { toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import type { Interruptions } from '../tasks/interruptions.ts';
+import type { Interruption } from '../tasks/ledger.ts';
+import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -41,6 +44,8 @@ export interface RouterOptions {
   gate: WorkspaceGate;
   /** The host's local metrics, for `metrics.get`. */
   metrics: Pick<Metrics, 'snapshot'>;
+  /** Turns cut short by a restart: part of a session's state, and what Stop ends when nothing runs. */
+  interruptions: Pick<Interruptions, 'inspect' | 'of' | 'history' | 'stop'>;
   /** Told about runtime data that could not be mapped (and was left out). */
   log?: Pick<Logger, 'warn'>;
 }
@@ -67,11 +72,22 @@ export function createRouter(opts: RouterOptions): Router {
       const visible = gate.visibleSessions(await runtime.listSessions(), device);
       // A session waits for the person while a permission request or a question of its agent does.
       const waiting = new Set([...permissions.pending(), ...opts.questions.pending()].map((p) => p.sessionId));
-      return { sessions: toSessionSummaries(visible.sessions, waiting, skipped('a session')), unavailable: visible.unavailable };
+      const sessions = toSessionSummaries(visible.sessions, waiting, skipped('a session')).map((s) => {
+        const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
+        return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
+      });
+      return { sessions, unavailable: visible.unavailable };
     },
     'session.messages': async ({ sessionId }) => {
       const [messages, status] = await Promise.all([runtime.messages(sessionId), runtime.sessionStatus(sessionId)]);
-      return toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
+      const transcript = toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
+      const interrupted = await opts.interruptions.inspect(sessionId, messages, status);
+      const history = opts.interruptions.history(sessionId);
+      return {
+        ...transcript,
+        ...(interrupted ? { interrupted: turnOf(interrupted) } : {}),
+        ...(history.length ? { interruptions: history.map(turnOf) } : {}),
+      };
     },
     'session.create': async (request, device) => {
       // A limited device's default is its own first workspace, not the host's.
@@ -82,10 +98,7 @@ export function createRouter(opts: RouterOptions): Router {
       if (made.repeated) await gate.check({ t: 'session.messages', id: request.id, sessionId: made.sessionId }, device);
       return toSessionInfo(made.session);
     },
-    'session.abort': async ({ sessionId }) => {
-      await runtime.abort(sessionId);
-      return {};
-    },
+    'session.abort': ({ sessionId }) => opts.interruptions.stop(sessionId),
     'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
@@ -115,4 +128,9 @@ export function createRouter(opts: RouterOptions): Router {
       return handle(request, device);
     },
   };
+}
+
+/** A recorded interruption as devices see it (its session is the summary's or transcript's). */
+function turnOf({ sessionId: _s, ...turn }: Interruption): TurnInterruption {
+  return turn;
 }

@@ -156,3 +156,33 @@ test('message ids have OpenCode\'s form, sort by acceptance time and depend only
   assert.throws(() => taskMessageId('', T0), TypeError);
   assert.throws(() => taskMessageId('x', -1), RangeError);
 });
+
+test('turns cut short: the session\'s current one until it runs again, every one in its history, a finished task no longer unfinished; malformed lines skipped', (t) => {
+  const dir = tempDir(t);
+  const a = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  a.accept(task('t1'));
+  a.confirm('t1');
+  a.accept(task('t2'));
+  a.confirm('t2');
+  assert.deepEqual(a.unfinished().map((r) => r.taskId), ['t1', 't2']);
+  a.finish('t2');
+  const cut = { sessionId: 'ses_1', messageId: task('t1').messageId, replyId: 'msg_r', taskId: 't1', at: T0, reason: 'runtime-restarted' as const, detail: 'killed' };
+  a.interrupt(cut);
+  assert.deepEqual(a.unfinished(), [], 'an interrupted task is over');
+  a.close();
+  appendFileSync(join(dir, '2030-01-10.jsonl'), '{"op":"interrupt","sessionId":"ses_2","messageId":"m","at":1,"reason":"it broke"}\n');
+
+  const b = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  assert.deepEqual(b.interruption('ses_1'), cut);
+  assert.equal(b.interruption('ses_2'), undefined, 'a reason that is not a code is not read');
+  assert.equal(b.get('t2')?.finishedAt, T0);
+  b.resume('ses_1');
+  b.close();
+  const c = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
+  assert.equal(c.interruption('ses_1'), undefined);
+  assert.deepEqual(c.interruptedTurns('ses_1'), [cut], 'history outlives the resume');
+  c.close();
+  const later = openTaskLedger({ dir, log: silentLogger, now: () => T0 + TASK_RETENTION_MS + DAY });
+  assert.deepEqual(later.interruptedTurns('ses_1'), [], 'and ends with the retention');
+  later.close();
+});

@@ -10,18 +10,26 @@
  *                                                   before the runtime hears of the task
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
+ *   {"op":"finish","taskId","at"}                   the task's turn ended in the runtime (answered,
+ *                                                   failed or stopped)
+ *   {"op":"interrupt","sessionId","messageId","replyId"?,"taskId"?,"at","reason","detail"?}  written and
+ *                                                   fsynced when a turn was found cut short by a
+ *                                                   runtime or host restart (interruptions.ts)
+ *   {"op":"resume","sessionId","at"}                the session ran again after its interruption
  *   {"op":"session-intent","deviceId","key","directory"?,"at"}  written and fsynced before the
  *                                                   runtime is asked to make the session
  *   {"op":"session","deviceId","key","sessionId","createdAt"}  written and fsynced once the
  *                                                   runtime made (or was found to have) the session
  * A task's lines may span days; files older than the retention (7 days) are deleted, and a
  * line cut short by a crash (never fsynced, so never acted on) is dropped when the file is read.
- * Confirmations and failures are not fsynced: losing one only means looking in the session again.
+ * Confirmations, failures, finishes and resumes are not fsynced: losing one only means looking in
+ * the session again.
  * @module
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
+import { INTERRUPT_REASONS, type InterruptReason, type Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 
 export type TaskState =
   /** Recorded, but nobody knows yet whether the runtime has it (a crash or a cut call in between). */
@@ -42,7 +50,12 @@ export interface TaskRecord extends NewTask {
   state: TaskState;
   /** Why the last attempt failed (state `failed`). */
   error?: string;
+  /** When its turn ended in the runtime, or was found cut short (undefined: it may still run). */
+  finishedAt?: number;
 }
+
+/** A turn that can no longer finish (a restart cut it short), found by interruptions.ts. */
+export type Interruption = { sessionId: string } & TurnInterruption;
 
 /** A session a device created with its own key (keys are per device: another's is another key). */
 export interface SessionRecord {
@@ -72,6 +85,20 @@ export interface TaskLedger {
   fail(taskId: string, error: string): void;
   /** Tasks in state `pending`, oldest first. */
   pending(): TaskRecord[];
+  /** Records that a task's turn ended. */
+  finish(taskId: string): void;
+  /** Confirmed tasks whose turn has not been seen to end, oldest first. */
+  unfinished(): TaskRecord[];
+  /** Records durably (fsync) that a turn was cut short; its task, if any, is finished. */
+  interrupt(record: Interruption): void;
+  /** The session's interruption, until the session runs again. */
+  interruption(sessionId: string): Interruption | undefined;
+  /** Every session's interruption, until it runs again. */
+  interruptions(): Interruption[];
+  /** Every turn of the session recorded as cut short (within the retention), oldest first: its history. */
+  interruptedTurns(sessionId: string): Interruption[];
+  /** Records that the session ran again: its interruption is over. */
+  resume(sessionId: string): void;
   /** The session `deviceId` created with `key`, while within the retention. */
   session(deviceId: string, key: string): SessionRecord | undefined;
   /** Records a keyed session durably (fsync); its intent is settled. */
@@ -102,6 +129,9 @@ type Line =
   | ({ op: 'accept' } & NewTask)
   | { op: 'confirm'; taskId: string; at: number }
   | { op: 'fail'; taskId: string; at: number; error: string }
+  | { op: 'finish'; taskId: string; at: number }
+  | ({ op: 'interrupt' } & Interruption)
+  | { op: 'resume'; sessionId: string; at: number }
   | ({ op: 'session' } & SessionRecord)
   | ({ op: 'session-intent' } & SessionIntent);
 
@@ -112,6 +142,10 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
   const tasks = new Map<string, TaskRecord>();
   const sessions = new Map<string, SessionRecord>();
   const intents = new Map<string, SessionIntent>();
+  /** sessionId → its interruption, until it runs again. */
+  const interrupted = new Map<string, Interruption>();
+  /** sessionId → every turn of it cut short, oldest first (one record per prompt). */
+  const cutTurns = new Map<string, Interruption[]>();
   const sessionKey = (deviceId: string, key: string) => JSON.stringify([deviceId, key]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
@@ -145,9 +179,23 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       tasks.set(task.taskId, { ...task, state: 'pending' });
       return;
     }
+    if (line.op === 'interrupt') {
+      const { op: _op, ...record } = line;
+      interrupted.set(record.sessionId, record);
+      cutTurns.set(record.sessionId, [...(cutTurns.get(record.sessionId) ?? []).filter((r) => r.messageId !== record.messageId), record]);
+      const task = record.taskId === undefined ? undefined : tasks.get(record.taskId);
+      if (task && task.finishedAt === undefined) task.finishedAt = record.at;
+      return;
+    }
+    if (line.op === 'resume') {
+      interrupted.delete(line.sessionId);
+      return;
+    }
     const task = tasks.get(line.taskId);
     if (!task) return; // its accept line was in a file past the retention
-    if (line.op === 'confirm') {
+    if (line.op === 'finish') {
+      task.finishedAt ??= line.at;
+    } else if (line.op === 'confirm') {
       task.state = 'confirmed';
       delete task.error;
     } else if (task.state !== 'confirmed') {
@@ -185,6 +233,12 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
     for (const [id, task] of tasks) if (task.acceptedAt < cutoff) tasks.delete(id);
     for (const [key, record] of sessions) if (record.createdAt < cutoff) sessions.delete(key);
     for (const [key, intent] of intents) if (intent.at < cutoff) intents.delete(key);
+    for (const [id, record] of interrupted) if (record.at < cutoff) interrupted.delete(id);
+    for (const [id, records] of cutTurns) {
+      const kept = records.filter((r) => r.at >= cutoff);
+      if (kept.length) cutTurns.set(id, kept);
+      else cutTurns.delete(id);
+    }
   }
 
   const write = (line: Line, durable: boolean) => {
@@ -226,6 +280,29 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       apply(line);
     },
     pending: () => [...tasks.values()].filter((t) => t.state === 'pending').sort((a, b) => a.acceptedAt - b.acceptedAt),
+    finish(taskId) {
+      const task = tasks.get(taskId);
+      if (!task || task.finishedAt !== undefined) return;
+      const line: Line = { op: 'finish', taskId, at: now() };
+      write(line, false);
+      apply(line);
+    },
+    unfinished: () =>
+      [...tasks.values()].filter((t) => t.state === 'confirmed' && t.finishedAt === undefined).sort((a, b) => a.acceptedAt - b.acceptedAt),
+    interrupt(record) {
+      const line: Line = { op: 'interrupt', ...record, ...(record.detail !== undefined ? { detail: record.detail.slice(0, 2000) } : {}) };
+      write(line, true);
+      apply(line);
+    },
+    interruption: (sessionId) => interrupted.get(sessionId),
+    interruptions: () => [...interrupted.values()],
+    interruptedTurns: (sessionId) => cutTurns.get(sessionId) ?? [],
+    resume(sessionId) {
+      if (!interrupted.has(sessionId)) return;
+      const line: Line = { op: 'resume', sessionId, at: now() };
+      write(line, false);
+      apply(line);
+    },
     session: (deviceId, key) => sessions.get(sessionKey(deviceId, key)),
     recordSession(record) {
       const line: Line = { op: 'session', ...record };
@@ -280,10 +357,22 @@ function parseLine(raw: string): Line | undefined {
     if (o.directory !== undefined) intent.directory = o.directory as string;
     return intent;
   }
+  if (
+    o.op === 'interrupt' && s('sessionId') && s('messageId') && n('at') && INTERRUPT_REASONS.includes(o.reason as InterruptReason)
+    && (o.replyId === undefined || s('replyId')) && (o.taskId === undefined || s('taskId')) && (o.detail === undefined || typeof o.detail === 'string')
+  ) {
+    const record: Line = { op: 'interrupt', sessionId: o.sessionId as string, messageId: o.messageId as string, at: o.at as number, reason: o.reason as InterruptReason };
+    if (o.replyId !== undefined) record.replyId = o.replyId as string;
+    if (o.taskId !== undefined) record.taskId = o.taskId as string;
+    if (o.detail !== undefined) record.detail = o.detail as string;
+    return record;
+  }
+  if (o.op === 'resume' && s('sessionId') && n('at')) return { op: 'resume', sessionId: o.sessionId as string, at: o.at as number };
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
     return { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
   }
+  if (o.op === 'finish' && n('at')) return { op: 'finish', taskId: o.taskId as string, at: o.at as number };
   if (o.op === 'confirm' && n('at')) return { op: 'confirm', taskId: o.taskId as string, at: o.at as number };
   if (o.op === 'fail' && n('at') && typeof o.error === 'string') return { op: 'fail', taskId: o.taskId as string, at: o.at as number, error: o.error };
   return undefined;

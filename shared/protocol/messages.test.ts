@@ -49,7 +49,7 @@ test('every request is parsed by its registry entry: parameters kept, absent one
 
 test('results are read by the request\'s own parser', () => {
   assert.deepEqual(parseResult('task.submit', { taskId: 't', sessionId: 's', messageId: 'm', acceptedAt: 1, extra: 1 }), { taskId: 't', sessionId: 's', messageId: 'm', acceptedAt: 1 });
-  assert.deepEqual(parseResult('session.abort', {}), {});
+  assert.deepEqual(parseResult('session.abort', { running: false }), { running: false });
   assert.throws(() => parseResult('task.submit', { taskId: 't' }), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(task.submit).sessionId:'));
   assert.throws(() => parseResult('session.messages', []), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(session.messages):'), 'raw runtime messages are no transcript');
 });

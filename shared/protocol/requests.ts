@@ -6,7 +6,7 @@
  * Adding a request is one entry here and one handler there.
  * @module
  */
-import { ProtocolError, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
+import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
 import { parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
 import { parseTranscript, type Transcript } from './transcript.ts';
@@ -98,10 +98,11 @@ export const REQUESTS = {
     params: sessionParams,
     result: parseTranscript,
   }),
-  'session.abort': define<{ sessionId: string }, Done>({
+  /** `running`: whether the runtime was running a turn; false: nothing was left to stop (it had ended, or a restart cut it). */
+  'session.abort': define<{ sessionId: string }, { running: boolean }>({
     scope: 'run',
     params: sessionParams,
-    result: done,
+    result: (v, p) => ({ running: bool(obj(v, p), 'running', p) }),
   }),
   'task.submit': define<{ taskId: string; sessionId: string; text: string }, TaskAccepted>({
     scope: 'run',

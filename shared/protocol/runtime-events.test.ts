@@ -29,6 +29,7 @@ const SAMPLES = {
   'question.rejected': { requestId: 'q', sessionId: 's', by: 'timeout' },
   'question.expired': { requestId: 'q', sessionId: 's', reason: 'runtime-restarted', at: 5, detail: 'killed' },
   'runtime.reconnected': {},
+  'session.interrupted': { sessionId: 's', messageId: 'm', replyId: 'r', taskId: 't', at: 5, reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' },
 };
 
 test('every event type has a parser that reads its well-formed sample back unchanged', () => {
@@ -44,6 +45,7 @@ test('an unknown type is not an error (a newer host\'s), a malformed field is, b
   assert.throws(() => parseEvent({ type: 'message.updated', ...SAMPLES['message.updated'], role: 'system' }), named('.role'));
   assert.throws(() => parseEvent({ type: 'session.error', sessionId: 's', name: 'X', message: '' }), named('.kind'), 'a kind to act on, not a name to match');
   assert.throws(() => parseEvent({ type: 'permission.expired', requestId: 'r', sessionId: 's', reason: 'it restarted', at: 1 }), named('.reason'), 'a code, not text');
+  assert.throws(() => parseEvent({ type: 'session.interrupted', sessionId: 's', messageId: 'm', at: 5, reason: 'it restarted' }), named('.reason'), 'a code, not text');
   assert.throws(() => parseEvent({ type: 'permission.asked', ...SAMPLES['permission.asked'], metadata: null }), named('.metadata'));
   assert.throws(() => parseEvent({ type: 'question.expired', requestId: 'q', sessionId: 's', reason: 'it restarted', at: 1 }), named('.reason'), 'a code, like permission.expired');
   assert.throws(() => parseEvent({ type: 'tool.updated', ...SAMPLES['tool.updated'], answers: [[1]] }), named('answers'));

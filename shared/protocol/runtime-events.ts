@@ -6,7 +6,7 @@
  * @module
  */
 import { bool, defined, list, num, obj, oneOf, optInt, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
-import { RUN_ERROR_KINDS, parseMessageInfo, parseSubject, parseSessionState, parseTodo, parseToolFields, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart, type ToolSubject } from './transcript.ts';
+import { RUN_ERROR_KINDS, parseInterruption, parseMessageInfo, parseSubject, parseSessionState, parseTodo, parseToolFields, type Interruption, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart, type ToolSubject } from './transcript.ts';
 import { parseSessionInfo, type SessionInfo } from './sessions-list.ts';
 import type { ExpiryFields } from './errors.ts';
 import { QUESTION_EVENT_PARSERS, questionRef, type QuestionEventFields } from './questions.ts';
@@ -95,6 +95,8 @@ export interface RelayEventFields extends QuestionEventFields {
   'permission.expired': { requestId: string; sessionId: string } & PermissionExpiry;
   /** The host lost the runtime's event stream and is back: events in between may be missing, so reload what is shown. */
   'runtime.reconnected': Record<never, never>;
+  /** The host found a turn the runtime will never finish (a restart cut it short): the session is idle. */
+  'session.interrupted': { sessionId: string } & Interruption;
 }
 
 export type RelayRuntimeEventType = keyof RelayEventFields;
@@ -176,6 +178,7 @@ const EVENT_PARSERS: { [K in RelayRuntimeEventType]: (o: Obj, path: string) => R
   ...QUESTION_EVENT_PARSERS,
   'question.expired': (o, p) => ({ ...questionRef(o, p), ...parseExpiry(o, p) }),
   'runtime.reconnected': () => ({}),
+  'session.interrupted': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), ...parseInterruption(o, p) }),
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_PARSERS) as RelayRuntimeEventType[];

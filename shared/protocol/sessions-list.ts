@@ -6,7 +6,7 @@
  * @module
  */
 import { bool, defined, list, num, obj, optStr, str } from './guard.ts';
-import { parseSessionState, type SessionState } from './transcript.ts';
+import { parseInterruption, parseSessionState, type Interruption, type SessionState } from './transcript.ts';
 
 const ID = { min: 1, max: 128 };
 
@@ -26,6 +26,8 @@ export type SessionSummary = SessionInfo & {
   state: SessionState;
   /** A permission request of this session waits for an answer. */
   waiting: boolean;
+  /** Its last turn was cut short (transcript.ts). */
+  interrupted?: Interruption;
 };
 
 /** A workspace whose sessions could not be listed (its runtime instance failed or timed out). */
@@ -61,7 +63,10 @@ export function parseSessionInfo(v: unknown, path: string): SessionInfo {
 
 export function parseSessionSummary(v: unknown, path: string): SessionSummary {
   const o = obj(v, path);
-  return { ...parseSessionInfo(o, path), state: parseSessionState(o.state, `${path}.state`), waiting: bool(o, 'waiting', path) };
+  return {
+    ...parseSessionInfo(o, path), state: parseSessionState(o.state, `${path}.state`), waiting: bool(o, 'waiting', path),
+    ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
+  };
 }
 
 export function parseSessionsList(v: unknown, path: string): SessionsList<SessionSummary> {

@@ -180,12 +180,56 @@ export interface TranscriptMessage extends MessageInfo {
   parts: Part[];
 }
 
+// ---- a turn cut short ----------------------------------------------------------------------
+
+/**
+ * Why a turn can no longer finish: `host-restarted`, the host (and the runtime it ran) stopped
+ * while it ran; `runtime-restarted`, the runtime process stopped and was started again;
+ * `runtime-lost`, the runtime no longer runs it, found later (the host lost contact with it).
+ */
+export const INTERRUPT_REASONS = ['host-restarted', 'runtime-restarted', 'runtime-lost'] as const;
+export type InterruptReason = (typeof INTERRUPT_REASONS)[number];
+
+/**
+ * A turn the runtime stopped running without finishing it (a restart cut it short): its reply, if
+ * it had begun one, stays as far as it got, and the session is idle. It is the session's state
+ * until the session runs again.
+ */
+export type Interruption = {
+  /** The turn's prompt (the user message). */
+  messageId: string;
+  /** The reply that was cut short, when the runtime had begun one. */
+  replyId?: string;
+  /** The task whose turn it was, when a device sent it through the host. */
+  taskId?: string;
+  /** When the host found it (ms since the epoch). */
+  at: number;
+  reason: InterruptReason;
+  /** What happened to the runtime, for a person. */
+  detail?: string;
+};
+
+export function parseInterruption(o: Obj, path: string): Interruption {
+  return defined({
+    messageId: str(o, 'messageId', path, ID),
+    replyId: optStr(o, 'replyId', path, ID),
+    taskId: optStr(o, 'taskId', path, ID),
+    at: num(o, 'at', path),
+    reason: oneOf(o, 'reason', path, INTERRUPT_REASONS),
+    detail: optStr(o, 'detail', path, { max: 4000 }),
+  });
+}
+
 /** The answer to `session.messages`: the session's messages in order, its todo list and its state. */
 export interface Transcript {
   sessionId: string;
   state: SessionState;
   messages: TranscriptMessage[];
   todos: TodoItem[];
+  /** The session's last turn was cut short (its state is idle). */
+  interrupted?: Interruption;
+  /** Every turn of the session the host recorded as cut short, oldest first, also once it ran again. */
+  interruptions?: Interruption[];
 }
 
 export function parseMessageInfo(o: Obj, path: string): MessageInfo {
@@ -254,5 +298,7 @@ export function parseTranscript(v: unknown, path: string): Transcript {
     state: parseSessionState(o.state, `${path}.state`),
     messages: list(o, 'messages', path, parseMessage, 100_000),
     todos: list(o, 'todos', path, parseTodo, 1000),
+    ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
+    ...(o.interruptions === undefined ? {} : { interruptions: list(o, 'interruptions', path, (v, p) => parseInterruption(obj(v, p), p), 10_000) }),
   };
 }

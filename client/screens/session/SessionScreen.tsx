@@ -20,10 +20,8 @@ export default function SessionScreen(props: ScreenProps) {
   const id = props.param!;
   const timeline = relay.timeline(id);
   const summary = () => relay.sessions.get(id);
-  const status = () => {
-    if (relay.permissions().some((p) => p.sessionId === id)) return 'waiting' as const;
-    return timeline.loaded() ? timeline.status() : (summary()?.status ?? timeline.status());
-  };
+  // The same status the session list shows (the host's latest word), so the two never disagree.
+  const status = () => relay.statusOf(id);
   const note = () => timeline.statusNote() || summary()?.note || '';
   const busy = () => status() === 'running' || status() === 'waiting';
   const connected = () => connection.state.status === 'connected';
@@ -33,12 +31,15 @@ export default function SessionScreen(props: ScreenProps) {
   const load = () => relay.sessionLoad(id);
   const [stopping, setStopping] = createSignal(false);
   const [stopError, setStopError] = createSignal('');
+  const [stopNote, setStopNote] = createSignal('');
 
   const stop = async () => {
     setStopping(true);
     setStopError('');
+    setStopNote('');
     try {
-      await relay.stop(id);
+      const { running } = await relay.stop(id);
+      if (!running) setStopNote('Nothing was running; the task had already ended.');
     } catch (err) {
       setStopError(explainRequest(err));
     } finally {
@@ -73,6 +74,9 @@ export default function SessionScreen(props: ScreenProps) {
       <Show when={stopError()}>
         <p class="note note--error" role="alert">{stopError()}</p>
       </Show>
+      <Show when={stopNote()}>
+        <p class="note" role="status">{stopNote()}</p>
+      </Show>
       <Show when={load().error}>
         <p class="note note--error" role="alert">{timeline.items().length ? `Showing the saved copy. ${load().error}` : load().error}</p>
       </Show>
@@ -80,7 +84,7 @@ export default function SessionScreen(props: ScreenProps) {
         <p class="loading">Loading messages…</p>
       </Show>
       <TodoList todos={timeline.todos()} />
-      <TimelineView items={timeline.items} />
+      <TimelineView items={timeline.items} onRetry={mayRun() ? (promptId) => relay.retry(id, promptId) : undefined} />
       <Show when={timeline.loaded() && !timeline.items().length && !load().loading && !queued().length}>
         <p class="hint">Nothing in this session yet.</p>
       </Show>

@@ -22,7 +22,7 @@ interface Range {
  * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
  * the reader is at the bottom it stays there as parts and text arrive.
  */
-export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
+export function TimelineView(props: { items: () => readonly TimelineItem[]; onRetry?: (promptId: string) => Promise<void> }) {
   let list!: HTMLOListElement;
   const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
   let pinned = true;
@@ -95,7 +95,7 @@ export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
               <Switch>
                 <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>{(t) => <TextPart item={t()} />}</Match>
                 <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} />}</Match>
-                <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} />}</Match>
+                <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} onRetry={props.onRetry} />}</Match>
               </Switch>
             </li>
           )}

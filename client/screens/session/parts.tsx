@@ -2,6 +2,7 @@ import { createEffect, createSignal, For, Show } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
+import { Button } from '../../ui/Button.tsx';
 import { DiffView } from '../../ui/DiffView.tsx';
 import { additionDiff, parseDiff } from '../../ui/diff.ts';
 
@@ -46,8 +47,36 @@ export function TextPart(props: { item: TextItem }) {
   );
 }
 
-export function NoticePart(props: { item: NoticeItem }) {
-  return <p class={`notice notice--${props.item.tone}`}>{props.item.text}</p>;
+/** `onRetry`: runs a turn cut short again (only for a phone allowed to run tasks). */
+export function NoticePart(props: { item: NoticeItem; onRetry?: (promptId: string) => Promise<void> }) {
+  const [error, setError] = createSignal('');
+  const [sent, setSent] = createSignal(false);
+  const retry = async (promptId: string) => {
+    setError('');
+    try {
+      await props.onRetry!(promptId);
+      setSent(true);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <Show when={props.item.retry} fallback={<p class={`notice notice--${props.item.tone}`}>{props.item.text}</p>}>
+      {(promptId) => (
+        <div class={`notice notice--${props.item.tone}`} role="note">
+          <p>{props.item.text}</p>
+          <Show when={props.onRetry}>
+            <Button variant="secondary" disabled={sent()} onClick={() => void retry(promptId())}>
+              {sent() ? 'Sent again' : 'Retry'}
+            </Button>
+          </Show>
+          <Show when={error()}>
+            <p class="note note--error" role="alert">{error()}</p>
+          </Show>
+        </div>
+      )}
+    </Show>
+  );
 }
 
 const TOOL_LABEL: Record<string, string> = {
