@@ -35,6 +35,8 @@ import { createRuntimeFacts } from './runtime/facts.ts';
 import type { RuntimePort } from './runtime/port.ts';
 import { createConnection } from './channel/connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
+import { mayReceive } from './policy/event-access.ts';
+import { createPushService, type PushService, type PushServiceOptions } from './push/service.ts';
 
 export interface RelayOptions {
   /** Adds the relay's route to the server's app, now and to every app that replaces it (TLS reload). */
@@ -72,6 +74,8 @@ export interface RelayOptions {
   journal?: HubOptions;
   /** Applied to every message a device receives (host/runtime/redact.ts). */
   redact?: (bytes: Uint8Array) => Uint8Array;
+  /** Tests only: the notification sender's endpoint policy and transport (host/push/). */
+  push?: Pick<PushServiceOptions, 'policy' | 'sender'>;
 }
 
 export interface Relay {
@@ -82,6 +86,7 @@ export interface Relay {
   hub: EventHub;
   permissions: PermissionGrants;
   tasks: TaskService;
+  push: PushService;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
   /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
@@ -109,21 +114,30 @@ export function createRelay(opts: RelayOptions): Relay {
     if (event.type === 'permission.replied' && opts.answeredByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
     return event;
   };
-  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
+  const facts = createRuntimeFacts();
+  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
+  const push = createPushService({
+    dataDir: opts.dataDir, hostId: identity.hostId, devices, metrics: opts.metrics, log: log.child('push'), ...opts.push,
+    mayReceive: (event, device) => mayReceive(event, device, gate),
+  });
+  /** Every event devices get goes out here: to open connections, then to notifications for the others. */
+  const publish = (event: RelayRuntimeEvent) => {
+    hub.publishEvent(event);
+    push.observe(event);
+  };
+  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => publish({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const tasks = createTaskService({ ledger, runtime: opts.runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime: opts.runtime, log: log.child('sessions') });
-  const facts = createRuntimeFacts();
-  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime: opts.runtime, tasks, sessions, permissions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate, log: log.child('rpc'),
+    metrics: opts.metrics, gate, push, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
     // First: the gate must know a new session's workspace before its events are delivered.
     facts.observe(event);
-    if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
+    if (permissions.observe(event)) publish({ ...forDevices(event) });
     if (event.type === 'runtime.reconnected') void permissions.sync('withdrawn');
   });
 
@@ -143,9 +157,10 @@ export function createRelay(opts: RelayOptions): Relay {
     void permissions.sync('runtime-restarted', lostBecause);
     void tasks.reconcile();
   };
-  const stopRemovals = devices.onRemoved((device) =>
-    hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
-  );
+  const stopRemovals = devices.onRemoved((device) => {
+    hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host'));
+    push.deviceRemoved(device.id);
+  });
   /** Devices whose access changed since they last connected: their next connection reloads what the app shows. */
   const accessChanged = new Set<string>();
   const stopAccessChanges = devices.onAccessChanged((device) => {
@@ -173,7 +188,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, tasks,
+    identity, offers, approvals, devices, hub, permissions, tasks, push,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();
@@ -188,6 +203,7 @@ export function createRelay(opts: RelayOptions): Relay {
       stopAccessChanges();
       for (const s of sockets) s.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
       approvals.close();
+      push.close();
       offers.close();
       devices.close();
       ledger.close();
