@@ -157,10 +157,9 @@ export function createRelay(opts: RelayOptions): Relay {
     void permissions.sync('runtime-restarted', lostBecause);
     void tasks.reconcile();
   };
-  const stopRemovals = devices.onRemoved((device) => {
-    hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host'));
-    push.deviceRemoved(device.id);
-  });
+  const stopRemovals = devices.onRemoved((device) =>
+    hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
+  );
   /** Devices whose access changed since they last connected: their next connection reloads what the app shows. */
   const accessChanged = new Set<string>();
   const stopAccessChanges = devices.onAccessChanged((device) => {

@@ -11,6 +11,7 @@ import { trimOldest } from '../../shared/bounded.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { PushKind, PushPayload, PushSettings, PushStatus, PushSubscriptionJson } from '../../shared/protocol/push.ts';
 import type { PermissionRequest, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Device } from '../devices/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -22,7 +23,8 @@ import { loadOrCreateVapidKeys } from './vapid.ts';
 export interface PushServiceOptions {
   dataDir: string;
   hostId: string;
-  devices: { get(id: string): Device | undefined };
+  /** Removing a device (here or by a command in another process) removes its subscription. */
+  devices: Pick<DeviceRegistry, 'get' | 'onRemoved'>;
   /** Whether the device may see this event now (its scopes and workspaces). */
   mayReceive(event: RelayRuntimeEvent, device: Device): boolean;
   metrics: Pick<Metrics, 'inc'>;
@@ -43,7 +45,6 @@ export interface PushService {
   disconnected(connection: object): void;
   /** Every event the relay publishes, after devices got it. */
   observe(event: RelayRuntimeEvent): void;
-  deviceRemoved(deviceId: string): void;
   readonly sender: Pick<PushSender, 'settled'>;
   close(): void;
 }
@@ -62,8 +63,11 @@ export function createPushService(opts: PushServiceOptions): PushService {
       if (store.remove(deviceId, endpoint)) opts.log.info('the push service dropped a device\'s subscription; removed it', { deviceId });
     },
   });
-  // Devices removed while the host was stopped.
+  // Devices removed while the host was stopped, and from now on.
   for (const entry of store.all()) if (!opts.devices.get(entry.deviceId)) store.remove(entry.deviceId);
+  const stopRemovals = opts.devices.onRemoved((device) => {
+    if (store.remove(device.id)) opts.log.info('removed the notification subscription of a removed device', { deviceId: device.id });
+  });
 
   const presence = new Map<object, { deviceId: string; visible: boolean }>();
   const titles = new Map<string, string>();
@@ -181,9 +185,11 @@ export function createPushService(opts: PushServiceOptions): PushService {
         opts.log.warn('could not work out a notification', { type: event.type, err });
       }
     },
-    deviceRemoved: (deviceId) => void store.remove(deviceId),
     sender,
-    close: () => sender.close(),
+    close() {
+      stopRemovals();
+      sender.close();
+    },
   };
 }
 

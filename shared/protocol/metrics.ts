@@ -23,6 +23,7 @@ export const COUNTER_NAMES = [
   'permission_answers_total',
   'reconnects_total',
   'resume_gaps_total',
+  'push_sends_total',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 

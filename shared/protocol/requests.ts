@@ -116,25 +116,25 @@ export const REQUESTS = {
   }),
   /** The host's notification key and this device's notification settings. */
   'push.status': define<Done, PushStatus>({
-    scope: null,
+    scope: 'read',
     params: () => ({}),
     result: parsePushStatus,
   }),
   /** Notifications to this push subscription from now on (replacing the device's earlier one). */
   'push.subscribe': define<{ subscription: PushSubscriptionJson } & PushSettings, PushStatus>({
-    scope: null,
+    scope: 'read',
     params: (o, p) => ({ subscription: parsePushSubscription(o.subscription, `${p}.subscription`), ...parsePushSettings(o, p) }),
     result: parsePushStatus,
   }),
   /** Which kinds notify, and lock-screen privacy, for this device's subscription. */
   'push.settings': define<PushSettings, PushStatus>({
-    scope: null,
+    scope: 'read',
     params: (o, p) => parsePushSettings(o, p),
     result: parsePushStatus,
   }),
   /** No more notifications to this device. */
   'push.unsubscribe': define<Done, Done>({
-    scope: null,
+    scope: 'read',
     params: () => ({}),
     result: done,
   }),
@@ -143,7 +143,7 @@ export const REQUESTS = {
    * its connections says it is visible. A new connection starts as not visible.
    */
   'app.visibility': define<{ visible: boolean }, Done>({
-    scope: null,
+    scope: 'read',
     params: (o, p) => ({ visible: bool(o, 'visible', p) }),
     result: done,
   }),
