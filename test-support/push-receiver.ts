@@ -26,7 +26,7 @@ export interface PushReceiver {
   received: ReceivedPush[];
   /** Pushes that could not be read (bad encryption or signature), with why. */
   rejected: string[];
-  /** Statuses to answer the next pushes with, in order (then 201). */
+  /** Statuses to answer the next pushes with, in order (then 201); 0: never answer (a service that hangs). */
   answers: number[];
   close(): Promise<void>;
 }
@@ -45,6 +45,7 @@ export async function startPushReceiver(): Promise<PushReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = answers.shift() ?? 201;
+      if (status === 0) return;
       try {
         const { key, jwt } = checkVapid(String(req.headers.authorization ?? ''), origin);
         if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error(`content-encoding ${req.headers['content-encoding']}`);

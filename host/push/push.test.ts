@@ -27,7 +27,7 @@ const mustNotSend = (t: TestContext): PushTransport => async (req) => {
   t.assert.fail(`the host tried to send to ${req.url.href}`);
 };
 
-function setup(t: TestContext, opts: { receiver?: PushReceiver; transport?: PushTransport } = {}) {
+function setup(t: TestContext, opts: { receiver?: PushReceiver; transport?: PushTransport; timeoutMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'owr-push-'));
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
@@ -35,7 +35,7 @@ function setup(t: TestContext, opts: { receiver?: PushReceiver; transport?: Push
     dataDir: dir, hostId: 'HOST1', devices, metrics, log: silentLogger,
     mayReceive: (event, device) => mayReceive(event, device, { allowsEvent: () => true }),
     ...(opts.receiver ? { policy: { localReceiver: true } } : {}),
-    sender: { backoffMs: 10, timeoutMs: 2000, ...(opts.transport ? { transport: opts.transport } : {}) },
+    sender: { backoffMs: 10, timeoutMs: opts.timeoutMs ?? 2000, ...(opts.transport ? { transport: opts.transport } : {}) },
   });
   t.after(() => {
     push.close();
@@ -148,6 +148,20 @@ test('a 410 from the push service removes the subscription; a 429 is retried', a
   await push.sender.settled();
   assert.equal(push.status(phone).subscription, undefined, 'gone');
   assert.deepEqual(sends().map((s) => [s.labels.outcome, s.value]).sort(), [['gone', 1], ['retried', 2], ['sent', 1]]);
+});
+
+test('a push service that does not answer times out, is tried again, and holds nothing else up', async (t) => {
+  const r = await receiver(t);
+  const { push, phone, sends } = setup(t, { receiver: r, timeoutMs: 200 });
+  push.subscribe(phone, r.subscription(), settings());
+  r.answers.push(0, 0, 0, 0);
+  const started = performance.now();
+  push.observe(ASKED);
+  assert.ok(performance.now() - started < 50, 'observe returns at once');
+  await push.sender.settled();
+  assert.deepEqual(sends().map((s) => [s.labels.outcome, s.value]).sort(), [['failed', 1], ['retried', 3]]);
+  assert.equal(r.received.length, 0);
+  assert.ok(push.status(phone).subscription, 'kept: the service may answer next time');
 });
 
 test('removing the device removes its subscription', async (t) => {
