@@ -78,18 +78,19 @@ export function createPushSender(opts: SenderOptions): PushSender {
   const backoffMs = opts.backoffMs ?? 2000;
   const maxPending = opts.maxPending ?? 100;
   const pending = new Set<Promise<void>>();
-  const timers = new Set<NodeJS.Timeout>();
+  /** Backoff waits under way, each with how to end it early (on close). */
+  const waits = new Map<NodeJS.Timeout, () => void>();
   let closed = false;
   const count = (outcome: (typeof PUSH_OUTCOMES)[number]) => opts.metrics.inc('push_sends_total', { outcome });
 
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        timers.delete(timer);
+        waits.delete(timer);
         resolve();
       }, ms);
       timer.unref();
-      timers.add(timer);
+      waits.set(timer, resolve);
     });
 
   async function deliver(entry: StoredSubscription, payload: PushPayload, urgency: 'normal' | 'high'): Promise<void> {
@@ -165,8 +166,12 @@ export function createPushSender(opts: SenderOptions): PushSender {
     },
     close() {
       closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      // Waiting sends end now (as failed) instead of hanging on a cleared timer.
+      for (const [timer, resolve] of waits) {
+        clearTimeout(timer);
+        resolve();
+      }
+      waits.clear();
     },
   };
 }
