@@ -9,6 +9,7 @@ import { createSignal } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './app/App.tsx';
 import { takePairLink } from './app/pair-link.ts';
+import { reportVisibility } from './app/visibility.ts';
 import { createHashRouter } from './app/router.ts';
 import { SCREENS } from './app/screens.ts';
 import { currentDeviceIdentity } from './net/device-name.ts';
@@ -33,6 +34,7 @@ const relay = createRelayApp({
   origin: location.origin,
   fetchHealth: () => fetch('/healthz', { cache: 'no-store' }).then((r) => r.json() as Promise<unknown>),
 });
+reportVisibility(connection, relay);
 const services = { connection, updates: createUpdateBridge(), router: createHashRouter(), relay, pairLink, setPairLink };
 
 render(() => <App services={services} />, document.getElementById('app')!);

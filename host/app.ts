@@ -15,7 +15,7 @@ import { createAdminApi } from './admin/api.ts';
 import { mountControlRoutes, newControlToken, writeControlFile, type AdminLinkReply } from './admin/control.ts';
 import { ADMIN_PATH, mountAdminRoutes } from './admin/routes.ts';
 import { createAdminSessions, sessionCookieName } from './admin/session.ts';
-import { createRelay, type Relay } from './relay.ts';
+import { createRelay, type Relay, type RelayOptions } from './relay.ts';
 import { openCompatHost } from './compat/open.ts';
 import { createAdvertiser, discoveryTxt, serviceName } from './discovery/advertiser.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
@@ -50,6 +50,8 @@ export interface HostOptions {
   staticDir?: string;
   /** How long pairing offers last (default 5 minutes). */
   offerTtlMs?: number;
+  /** Tests only: notifications to the test's own push receiver on 127.0.0.1 (host/push/endpoint.ts). */
+  push?: RelayOptions['push'];
 }
 
 export interface Host {
@@ -208,6 +210,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       questionDeadline: (id) => questionTimeouts.deadlineOf(id),
       dismissedByTimeout: (id) => questionTimeouts.answeredByTimeout(id),
       ...(opts.offerTtlMs ? { offerTtlMs: opts.offerTtlMs } : {}),
+      ...(opts.push ? { push: opts.push } : {}),
     });
     relay = r;
     stops.push(() => r.close());

@@ -38,6 +38,8 @@ import { createRuntimeFacts } from './runtime/facts.ts';
 import type { RuntimePort } from './runtime/port.ts';
 import { createConnection } from './channel/connection.ts';
 import { createEventHub, type EventHub, type HubOptions } from './events/hub.ts';
+import { mayReceive } from './policy/event-access.ts';
+import { createPushService, type PushService, type PushServiceOptions } from './push/service.ts';
 
 export interface RelayOptions {
   /** Adds the relay's route to the server's app, now and to every app that replaces it (TLS reload). */
@@ -78,6 +80,8 @@ export interface RelayOptions {
   journal?: HubOptions;
   /** Applied to every message a device receives (host/runtime/redact.ts). */
   redact?: (bytes: Uint8Array) => Uint8Array;
+  /** Tests only: the notification sender's endpoint policy and transport (host/push/). */
+  push?: Pick<PushServiceOptions, 'policy' | 'sender'>;
 }
 
 export interface Relay {
@@ -93,6 +97,7 @@ export interface Relay {
   gate: WorkspaceGate;
   /** Turns cut short by a runtime or host restart (host/tasks/interruptions.ts). */
   interruptions: Interruptions;
+  push: PushService;
   /** Makes a pairing offer, with its link and typed code. */
   newOffer(): OfferView;
   /** Tells every device about a runtime state change; settles tasks and permissions when it is ready again. */
@@ -121,8 +126,19 @@ export function createRelay(opts: RelayOptions): Relay {
     if (event.type === 'question.rejected' && opts.dismissedByTimeout?.(event.requestId)) return { ...event, by: 'timeout' };
     return event;
   };
-  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
-  const questions = createQuestionDesk(opts.runtime, log.child('questions'), (notice) => hub.publishEvent({ ...forDevices(notice) }));
+  const facts = createRuntimeFacts();
+  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
+  const push = createPushService({
+    dataDir: opts.dataDir, hostId: identity.hostId, devices, metrics: opts.metrics, log: log.child('push'), ...opts.push,
+    mayReceive: (event, device) => mayReceive(event, device, gate),
+  });
+  /** Every event devices get goes out here: to open connections, then to notifications for the others. */
+  const publish = (event: RelayRuntimeEvent) => {
+    hub.publishEvent(event);
+    push.observe(event);
+  };
+  const permissions = createPermissionGrants(opts.runtime, log.child('permissions'), (notice) => publish({ ...forDevices(notice) }));
+  const questions = createQuestionDesk(opts.runtime, log.child('questions'), (notice) => publish({ ...forDevices(notice) }));
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const partials = openPartialTexts({ dir: join(opts.dataDir, 'partials'), log: log.child('tasks') });
   // An unfinished answer's stored text is empty until it ends: everyone reads what was streamed instead.
@@ -131,7 +147,7 @@ export function createRelay(opts: RelayOptions): Relay {
   const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });
   const interruptions = createInterruptions({
     ledger, runtime, log: log.child('tasks'),
-    onInterrupted: (record) => hub.publishEvent({ type: 'session.interrupted', ...record }),
+    onInterrupted: (record) => publish({ type: 'session.interrupted', ...record }),
   });
   /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
   const settleTasks = (cause: InterruptCause) =>
@@ -139,11 +155,9 @@ export function createRelay(opts: RelayOptions): Relay {
       .check(cause)
       .catch((err: unknown) => log.warn('could not look for turns cut short; devices find them when they open their sessions', { err }))
       .finally(() => tasks.reconcile());
-  const facts = createRuntimeFacts();
-  const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const router = createRouter({
     runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate, interruptions, log: log.child('rpc'),
+    metrics: opts.metrics, gate, interruptions, push, log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
@@ -152,7 +166,7 @@ export function createRelay(opts: RelayOptions): Relay {
     partials.observe(event);
     interruptions.observe(event);
     questions.observe(event);
-    if (permissions.observe(event)) hub.publishEvent({ ...forDevices(event) });
+    if (permissions.observe(event)) publish({ ...forDevices(event) });
     if (event.type === 'runtime.reconnected') {
       void permissions.sync('withdrawn');
       void questions.sync('withdrawn');
@@ -212,7 +226,7 @@ export function createRelay(opts: RelayOptions): Relay {
   })));
 
   return {
-    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate, interruptions,
+    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate, interruptions, push,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();
@@ -227,6 +241,7 @@ export function createRelay(opts: RelayOptions): Relay {
       stopAccessChanges();
       for (const s of sockets) s.closeAll(closeFor('host.shutting-down', 'the host is stopping; reconnect later'));
       approvals.close();
+      push.close();
       offers.close();
       devices.close();
       partials.close();

@@ -1,7 +1,8 @@
 /**
  * The service worker (built to /sw.js, a permanent URL). It only makes the app shell work offline:
  * precache the build, clean up old versions, answer navigations with index.html, and activate an
- * update when the page asks (after the person agreed to reload). Everything else, including
+ * update when the page asks (after the person agreed to reload); and show notifications (push.ts).
+ * Everything else, including
  * WebSockets, non-GET requests, cross-origin requests and host endpoints such as /healthz,
  * goes to the network untouched: workbox only responds to GETs that a route below matches.
  */
@@ -9,6 +10,7 @@ import { clientsClaim, cacheNames, setCacheNameDetails } from 'workbox-core';
 import { createHandlerBoundToURL, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { isSwMessage } from './messages.ts';
+import { onNotificationClick, showPush } from './push.ts';
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<PrecacheEntry | string> };
 
@@ -46,6 +48,21 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (isSwMessage(event.data) && event.data.type === 'skip-waiting') void self.skipWaiting();
+});
+
+// Notifications (client/sw/push.ts): each push shows one; a click answers or opens the app.
+self.addEventListener('push', (event) => {
+  let data: unknown;
+  try {
+    data = event.data?.json();
+  } catch {
+    data = undefined;
+  }
+  event.waitUntil(showPush(self.registration, data));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.waitUntil(onNotificationClick(self, event.notification, event.action));
 });
 
 async function deleteOtherCaches(): Promise<void> {

@@ -168,6 +168,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     phase = 'closed';
     transport?.close();
     ctx.hub.remove(subscriber);
+    ctx.router.disconnected?.(subscriber);
     pairing?.end(was);
   }
 
@@ -310,7 +311,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       return refuse(request.id, 'scope.denied', `this device lacks the "${scope}" scope that ${request.t} needs`);
     }
     const { id } = request;
-    ctx.router.handle(request, device).then(
+    ctx.router.handle(request, device, subscriber).then(
       (data) => answer(id, data),
       (err: unknown) => {
         if (err instanceof RelayError) return refuse(id, err.code, err.message, err.expiry);

@@ -23,6 +23,9 @@ export const RESUME_GAP_REASONS = ['gap', 'restart'] as const;
 export const PERMISSION_ANSWERS = ['once', 'session', 'reject', 'timeout'] as const;
 export type PermissionAnswer = (typeof PERMISSION_ANSWERS)[number];
 
+/** What became of a notification push (host/push/sender.ts). */
+export const PUSH_OUTCOMES = ['sent', 'retried', 'gone', 'failed', 'refused', 'dropped'] as const;
+
 export const METRICS = {
   connections_opened_total: { type: 'counter', help: 'Device connections opened (WebSocket upgrades accepted).' },
   connection_failures_total: {
@@ -56,6 +59,12 @@ export const METRICS = {
     help: 'Requests from OpenCode\'s own clients (host/compat/), by route (method and path pattern; "unlisted" for a refused ' +
       'route) and the HTTP status answered.',
     labels: { route: 'any', status: 'any' },
+  },
+  push_sends_total: {
+    type: 'counter',
+    help: 'Notification pushes, by outcome (sent; retried: the push service was busy or did not answer; gone: it dropped the ' +
+      'subscription, which is then removed; failed; refused: an address the host does not send to; dropped: too many waiting).',
+    labels: { outcome: PUSH_OUTCOMES },
   },
   uptime_seconds: { type: 'gauge', help: 'Seconds since the host started.' },
   open_connections: { type: 'gauge', help: 'Device connections open now.' },

@@ -10,6 +10,12 @@ import type { Device } from '../devices/store.ts';
 export type RoutedRequest = Exclude<Request, { t: 'ping' }>;
 
 export interface Router {
-  /** Resolves with the result's `data`; rejects with a RelayError for an error result. */
-  handle(request: RoutedRequest, device: Device): Promise<unknown>;
+  /**
+   * Resolves with the result's `data`; rejects with a RelayError for an error result.
+   * `connection` stands for the connection it came on (what `app.visibility` applies to; tests of
+   * other requests may leave it out).
+   */
+  handle(request: RoutedRequest, device: Device, connection?: object): Promise<unknown>;
+  /** The connection closed. */
+  disconnected?(connection: object): void;
 }

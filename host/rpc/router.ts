@@ -25,6 +25,7 @@ import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 import type { QuestionDesk } from './questions.ts';
 import type { RuntimePort } from '../runtime/port.ts';
+import type { PushService } from '../push/service.ts';
 
 /** The runtime calls the router makes. */
 export type RuntimeCalls = Pick<RuntimePort, 'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort'>;
@@ -46,13 +47,18 @@ export interface RouterOptions {
   metrics: Pick<Metrics, 'snapshot'>;
   /** Turns cut short by a restart: part of a session's state, and what Stop ends when nothing runs. */
   interruptions: Pick<Interruptions, 'inspect' | 'of' | 'history' | 'stop'>;
+  /** Notifications (`push.*`, `app.visibility`); absent: the host offers none. */
+  push?: PushService;
   /** Told about runtime data that could not be mapped (and was left out). */
   log?: Pick<Logger, 'warn'>;
 }
 
 type Routed = Exclude<RequestType, 'ping'>;
 /** One handler per request type; `ping` is answered by the connection itself. */
-type Handlers = { [T in Routed]: (request: RequestOf<T>, device: Device) => Promise<ResultOf<T>> };
+type Handlers = { [T in Routed]: (request: RequestOf<T>, device: Device, connection?: object) => Promise<ResultOf<T>> };
+
+/** Requests the host answers itself: they work while the runtime is down and name no workspace. */
+const HOST_ONLY = new Set<RequestType>(['metrics.get', 'push.status', 'push.subscribe', 'push.settings', 'push.unsubscribe', 'app.visibility']);
 
 export function createRouter(opts: RouterOptions): Router {
   const { runtime, permissions, tasks, gate } = opts;
@@ -63,6 +69,11 @@ export function createRouter(opts: RouterOptions): Router {
     if (requested === undefined) return all[0];
     if (!all.includes(requested)) throw new RelayError('request.unknown', `${requested} is not one of this host's workspaces`);
     return requested;
+  };
+
+  const push = () => {
+    if (!opts.push) throw new RelayError('request.unknown', 'this host does not send notifications');
+    return opts.push;
   };
 
   const handlers: Handlers = {
@@ -112,11 +123,22 @@ export function createRouter(opts: RouterOptions): Router {
       await opts.questions.reject(requestId);
       return {};
     },
+    'push.status': async (_request, device) => push().status(device),
+    'push.subscribe': async ({ subscription, kinds, private: hidden }, device) => push().subscribe(device, subscription, { kinds, private: hidden }),
+    'push.settings': async ({ kinds, private: hidden }, device) => push().settings(device, { kinds, private: hidden }),
+    'push.unsubscribe': async (_request, device) => {
+      push().unsubscribe(device);
+      return {};
+    },
+    'app.visibility': async ({ visible }, device, connection) => {
+      if (connection) opts.push?.setVisible(connection, device.id, visible);
+      return {};
+    },
   };
 
   return {
-    async handle(request: RoutedRequest, device: Device) {
-      if (request.t !== 'metrics.get') {
+    async handle(request: RoutedRequest, device: Device, connection?: object) {
+      if (!HOST_ONLY.has(request.t)) {
         const status = opts.runtimeStatus();
         if (status.state !== 'ready') {
           throw new RelayError('runtime.not-ready', `the coding runtime is ${status.state}${status.error ? `: ${status.error}` : ''}; try again shortly`);
@@ -124,9 +146,10 @@ export function createRouter(opts: RouterOptions): Router {
         await gate.check(request, device);
       }
       // The request's type picks its handler; TypeScript cannot follow that through the union.
-      const handle = handlers[request.t] as (r: RoutedRequest, d: Device) => Promise<unknown>;
-      return handle(request, device);
+      const handle = handlers[request.t] as (r: RoutedRequest, d: Device, c?: object) => Promise<unknown>;
+      return handle(request, device, connection);
     },
+    disconnected: (connection) => opts.push?.disconnected(connection),
   };
 }
 

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   'runtime.error': 'The coding runtime answered with an error.',
   'request.unknown': 'The request names something that does not exist.',
   'permission.expired': 'The permission request is gone: the runtime restarted or withdrew it, so the answer was not delivered.',
+  'push.refused': 'The host will not send notifications to that push address (only https push services on public host names).',
   'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',

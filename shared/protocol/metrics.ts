@@ -24,6 +24,7 @@ export const COUNTER_NAMES = [
   'reconnects_total',
   'resume_gaps_total',
   'compat_requests_total',
+  'push_sends_total',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 

@@ -8,6 +8,7 @@
  */
 import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
+import { parsePushSettings, parsePushStatus, parsePushSubscription, type PushSettings, type PushStatus, type PushSubscriptionJson } from './push.ts';
 import { parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
 import { parseTranscript, type Transcript } from './transcript.ts';
 import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
@@ -131,6 +132,39 @@ export const REQUESTS = {
   'question.reject': define<{ requestId: string }, Done>({
     scope: 'approve',
     params: (o, p) => ({ requestId: runtimeId(o, 'requestId', p) }),
+    result: done,
+  }),
+  /** The host's notification key and this device's notification settings. */
+  'push.status': define<Done, PushStatus>({
+    scope: 'read',
+    params: () => ({}),
+    result: parsePushStatus,
+  }),
+  /** Notifications to this push subscription from now on (replacing the device's earlier one). */
+  'push.subscribe': define<{ subscription: PushSubscriptionJson } & PushSettings, PushStatus>({
+    scope: 'read',
+    params: (o, p) => ({ subscription: parsePushSubscription(o.subscription, `${p}.subscription`), ...parsePushSettings(o, p) }),
+    result: parsePushStatus,
+  }),
+  /** Which kinds notify, and lock-screen privacy, for this device's subscription. */
+  'push.settings': define<PushSettings, PushStatus>({
+    scope: 'read',
+    params: (o, p) => parsePushSettings(o, p),
+    result: parsePushStatus,
+  }),
+  /** No more notifications to this device. */
+  'push.unsubscribe': define<Done, Done>({
+    scope: 'read',
+    params: () => ({}),
+    result: done,
+  }),
+  /**
+   * Whether the app is on screen on this connection: the host does not notify a device while one of
+   * its connections says it is visible. A new connection starts as not visible.
+   */
+  'app.visibility': define<{ visible: boolean }, Done>({
+    scope: 'read',
+    params: (o, p) => ({ visible: bool(o, 'visible', p) }),
     result: done,
   }),
 };

@@ -5,6 +5,7 @@ import { Screen } from '../../ui/Screen.tsx';
 import { Sheet } from '../../ui/Sheet.tsx';
 import { HealthPanel } from './HealthPanel.tsx';
 import { HostsSection } from './HostsSection.tsx';
+import { NotificationsSection } from './NotificationsSection.tsx';
 import { resetApp, type ResetResult } from './reset.ts';
 
 export default function SettingsScreen() {
@@ -33,6 +34,7 @@ export default function SettingsScreen() {
     <Screen title="Settings">
       <HealthPanel />
       <HostsSection />
+      <NotificationsSection />
       <h2 class="section-title">About</h2>
       <dl class="facts">
         <dt>App</dt>

@@ -1,0 +1,40 @@
+/**
+ * The host's VAPID key pair (RFC 8292), made once and kept in `<data-dir>/push-vapid.json`
+ * (0600). Browsers tie each push subscription to the public key it was made with, so a new key
+ * would silently orphan every device's subscription: the file is created once and never replaced.
+ * @module
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import webpush from 'web-push';
+import { obj, str } from '../../shared/protocol/guard.ts';
+import { readFileIfExists } from '../files.ts';
+import type { Logger } from '../log.ts';
+
+export const VAPID_FILE = 'push-vapid.json';
+
+export interface VapidKeys {
+  /** Uncompressed P-256 point, base64url: what a browser's `applicationServerKey` takes. */
+  publicKey: string;
+  privateKey: string;
+}
+
+export function loadOrCreateVapidKeys(dataDir: string, log: Pick<Logger, 'info'>): VapidKeys {
+  const path = join(dataDir, VAPID_FILE);
+  const text = readFileIfExists(path);
+  if (text !== undefined) return parse(text, path);
+  const keys = webpush.generateVAPIDKeys();
+  // 'wx': never overwrite keys another process made in the meantime.
+  writeFileSync(path, `${JSON.stringify({ version: 1, ...keys, createdAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  log.info('created the key that signs notifications', { path });
+  return { publicKey: keys.publicKey, privateKey: keys.privateKey };
+}
+
+function parse(text: string, path: string): VapidKeys {
+  try {
+    const o = obj(JSON.parse(text), path);
+    return { publicKey: str(o, 'publicKey', path, { min: 80, max: 100 }), privateKey: str(o, 'privateKey', path, { min: 40, max: 50 }) };
+  } catch (err) {
+    throw new Error(`${path} is damaged (${(err as Error).message}); move it away and start again (each device then turns notifications on again)`);
+  }
+}
