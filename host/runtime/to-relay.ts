@@ -9,7 +9,8 @@
  * not relay maps to nothing.
  * @module
  */
-import { defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
+import { CHANGE_STATUSES, PATCH_MAX, type FileChange } from '../../shared/protocol/changes.ts';
+import { defined, isObj, list, num, obj, oneOf, optNum, optOneOf, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
@@ -250,7 +251,53 @@ export function toSessionInfo(value: unknown, at = 'session'): SessionInfo {
     updatedAt: num(time, 'updated', `${at}.time`),
     directory: optStr(info, 'directory', at),
     parentId: optStr(info, 'parentID', at),
+    revertedTo: revertedTo(info, at),
   });
+}
+
+/**
+ * The runtime's session diff (`SnapshotFileDiff`s) as the relay's file changes. A malformed entry
+ * is left out (and reported to `skipped`); a diff over `PATCH_MAX` is left out of its entry.
+ */
+export function toFileChanges(diffs: readonly unknown[], skipped: (err: unknown) => void = () => {}): FileChange[] {
+  return diffs.flatMap((value, i) => {
+    const at = `diff[${i}]`;
+    try {
+      const d = obj(value, at);
+      const patch = optStr(d, 'patch', at);
+      const big = patch !== undefined && patch.length > PATCH_MAX;
+      return [
+        defined({
+          path: str(d, 'file', at),
+          status: optOneOf(d, 'status', at, CHANGE_STATUSES),
+          additions: num(d, 'additions', at),
+          deletions: num(d, 'deletions', at),
+          patch: big ? undefined : patch,
+          patchOmitted: big ? true : undefined,
+        }),
+      ];
+    } catch (err) {
+      skipped(err);
+      return [];
+    }
+  });
+}
+
+/** The model of the session's latest message that names one (OpenCode's user messages carry `model`, its replies `providerID`/`modelID`). */
+export function lastModel(messages: unknown): { providerID: string; modelID: string } | undefined {
+  const entries = Array.isArray(messages) ? messages : [];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const info = isObj(entries[i]) ? (entries[i] as Obj).info : undefined;
+    if (!isObj(info)) continue;
+    const from = isObj(info.model) ? info.model : info;
+    if (typeof from.providerID === 'string' && typeof from.modelID === 'string') return { providerID: from.providerID, modelID: from.modelID };
+  }
+  return undefined;
+}
+
+function revertedTo(info: Obj, at: string): string | undefined {
+  const revert = optRecord(info, 'revert', at);
+  return revert && str(revert, 'messageID', `${at}.revert`);
 }
 
 /**
