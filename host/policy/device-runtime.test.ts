@@ -34,7 +34,6 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
     },
     prompt: async (id, text) => void calls.push(['prompt', id, text]),
     abort: async (id) => (calls.push(['abort', id]), true),
-    sessionDiff: async (id, messageId) => (calls.push(['sessionDiff', id, messageId]), []),
     revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), {}),
     unrevert: async (id) => (calls.push(['unrevert', id]), {}),
     renameSession: async (id, title) => (calls.push(['renameSession', id, title]), {}),
@@ -89,7 +88,7 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
     assert.equal(isRuntimeId(id), false, id);
     const attempts = [
       () => r.messages(id), () => r.prompt(id, 't', M), () => r.abort(id), () => r.replyPermission(id, 'once'),
-      () => r.sessionDiff(id), () => r.sessionDiff('ses_1', id), () => r.revert(id, 'msg_1'), () => r.revert('ses_1', id), () => r.revert('ses_1', 'msg_1', id),
+      () => r.revert(id, 'msg_1'), () => r.revert('ses_1', id), () => r.revert('ses_1', 'msg_1', id),
       () => r.unrevert(id), () => r.renameSession(id, 't'), () => r.forkSession(id), () => r.forkSession('ses_1', id), () => r.deleteSession(id),
       () => r.compact(id, { providerID: 'p', modelID: 'm' }),
     ];

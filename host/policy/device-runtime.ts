@@ -73,7 +73,6 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await runtime.prompt(sessionId, text, promptOpts);
     },
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
-    sessionDiff: async (sessionId, messageId) => runtime.sessionDiff(runtimeId(sessionId, 'session'), messageId === undefined ? undefined : runtimeId(messageId, 'message')),
     revert: async (sessionId, messageId, partId) => runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),
     unrevert: async (sessionId) => runtime.unrevert(runtimeId(sessionId, 'session')),
     renameSession: async (sessionId, title) => runtime.renameSession(runtimeId(sessionId, 'session'), title),

@@ -64,6 +64,10 @@ test('a symbolic link that leads outside is refused, a file link or a directory 
   symlinkSync(join(a, 'src', 'main.ts'), join(a, 'inner-link'));
   await refused(readWorkspaceFile('link-to-secret', { workspaces: [a] }), 'file.refused', /symbolic link .*leads outside/);
   await refused(readWorkspaceFile('link-to-dir/secret', { workspaces: [a] }), 'file.refused', /symbolic link .*leads outside/);
+  // Nor does it tell what exists there.
+  await refused(readWorkspaceFile('link-to-dir/missing', { workspaces: [a] }), 'file.refused', /symbolic link .*leads outside/);
+  await refused(readWorkspaceFile('link-to-dir/no/such/dir', { workspaces: [a] }), 'file.refused', /symbolic link .*leads outside/);
+  await refused(readWorkspaceFile('no/such/dir', { workspaces: [a] }), 'request.unknown', /no such file/);
   const inner = await readWorkspaceFile('inner-link', { workspaces: [a] });
   assert.equal(inner.path, join(a, 'src', 'main.ts'));
 });

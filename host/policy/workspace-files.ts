@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { dirname, isAbsolute, join, sep } from 'node:path';
 import { FILE_READ_MAX, type FileContent } from '../../shared/protocol/changes.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 
@@ -41,16 +41,27 @@ export async function readWorkspaceFile(path: string, opts: ReadOptions): Promis
   const wanted = isAbsolute(path) ? path : join(base!, path);
   if (!inside(wanted, opts.workspaces)) refuse(`${path} is outside this device's workspaces`);
 
+  // A workspace may itself be reached through a link (/tmp on macOS): compare real with real.
+  const roots = await Promise.all(opts.workspaces.map((w) => realpath(w).catch(() => w)));
+  const leadsOutside = () => refuse(`${path} is a symbolic link (or inside one) that leads outside this device's workspaces`);
   let real: string;
   try {
     real = await realpath(wanted);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RelayError('request.unknown', `${path}: no such file`);
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // Whether a file exists outside is not for the device to learn either: where does the part that exists lead?
+    let existing = dirname(wanted);
+    for (;;) {
+      const found = await realpath(existing).catch(() => undefined);
+      if (found !== undefined) {
+        if (!inside(found, roots)) leadsOutside();
+        break;
+      }
+      existing = dirname(existing);
+    }
+    throw new RelayError('request.unknown', `${path}: no such file`);
   }
-  // A workspace may itself be reached through a link (/tmp on macOS): compare real with real.
-  const roots = await Promise.all(opts.workspaces.map((w) => realpath(w).catch(() => w)));
-  if (!inside(real, roots)) refuse(`${path} is a symbolic link (or inside one) that leads outside this device's workspaces`);
+  if (!inside(real, roots)) leadsOutside();
 
   // O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
   const file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {

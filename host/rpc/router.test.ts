@@ -36,10 +36,13 @@ const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not 
 const BASH = { permission: 'bash', patterns: [], always: [] };
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
-/** As the runtime answers a session diff. */
-const DIFF = [
-  { file: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n', additions: 1, deletions: 1, status: 'modified' },
-  { file: 'new.txt', additions: 3, deletions: 0, status: 'added' },
+/** A session of three turns as the runtime stores it: each turn's diff is on its user message. */
+const user = (id: string, diffs: unknown[]) => ({ info: { id, sessionID: 'ses_b', role: 'user', time: { created: 1 }, summary: { diffs } }, parts: [] });
+const TURNS = [
+  user('msg_1', [{ file: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n', additions: 1, deletions: 1, status: 'modified' }]),
+  { info: { id: 'msg_2', sessionID: 'ses_b', role: 'assistant', time: { created: 2 } }, parts: [] },
+  user('msg_3', [{ file: 'new.txt', additions: 3, deletions: 0, status: 'added' }, { file: 'src/a.ts', patch: '@@ -1 +1 @@\n-b\n+c\n', additions: 1, deletions: 1, status: 'modified' }]),
+  user('msg_4', [{ file: 'new.txt', additions: 1, deletions: 0, status: 'modified' }, { file: 'bad.txt' }]),
 ];
 
 /** `list`: what the runtime lists for a query (default: SESSIONS, whatever is asked). */
@@ -51,12 +54,11 @@ function setup(status: RuntimeStatus = { state: 'ready' }, list?: (query: { limi
       calls.push(['listSessions', query]);
       return { sessions: list(query), unavailable: [] };
     },
-    messages: async (id) => (calls.push(['messages', id]), STORED),
+    messages: async (id) => (calls.push(['messages', id]), id === 'ses_b' ? TURNS : STORED),
     // ses_b is idle; every other session is retrying (running).
     sessionStatus: async (id) => (calls.push(['sessionStatus', id]), id === 'ses_b' ? { type: 'idle' } : { type: 'retry', attempt: 2, message: 'rate limited', next: 9 }),
     createSession: async (title, dir) => (calls.push(['createSession', title, dir]), SESSIONS[dir === '/b' ? 1 : 0]),
     abort: async (id) => (calls.push(['abort', id]), true),
-    sessionDiff: async (id, messageId) => (calls.push(['sessionDiff', id, messageId]), DIFF),
     revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), { ...SESSIONS[1], revert: { messageID: messageId } }),
     unrevert: async (id) => (calls.push(['unrevert', id]), SESSIONS[1]),
     renameSession: async (id, title) => (calls.push(['renameSession', id, title]), { ...SESSIONS[1], title }),
@@ -188,18 +190,22 @@ test('review and management requests map to their runtime calls and answer in th
   const { router, calls } = setup();
   assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b' }, device), {
     files: [
-      { path: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n', additions: 1, deletions: 1, status: 'modified' },
-      { path: 'new.txt', additions: 3, deletions: 0, status: 'added' },
+      { path: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n\n@@ -1 +1 @@\n-b\n+c\n', additions: 2, deletions: 2, status: 'modified' },
+      { path: 'new.txt', additions: 4, deletions: 0, status: 'added' },
     ],
-  });
-  await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device);
+  }, 'every turn\'s diff, per file; a malformed entry left out');
+  assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_4' }, device), {
+    files: [{ path: 'new.txt', additions: 1, deletions: 0, status: 'modified' }],
+  }, 'from that turn on');
+  assert.deepEqual((await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_2' }, device) as { files: unknown[] }).files.length, 2, 'an assistant message: from its turn on');
+  await assert.rejects(router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_9' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
   assert.deepEqual(await router.handle({ t: 'session.revert', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, revertedTo: 'msg_1' });
   assert.deepEqual(await router.handle({ t: 'session.unrevert', id: '1', sessionId: 'ses_b' }, device), B);
   assert.deepEqual(await router.handle({ t: 'session.rename', id: '1', sessionId: 'ses_b', title: 'New' }, device), { ...B, title: 'New' });
   assert.deepEqual(await router.handle({ t: 'session.fork', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, sessionId: 'ses_fork' });
   assert.deepEqual(await router.handle({ t: 'session.delete', id: '1', sessionId: 'ses_b' }, device), {});
   assert.deepEqual(calls, [
-    ['sessionDiff', 'ses_b', undefined], ['sessionDiff', 'ses_b', 'msg_1'],
+    ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'],
     ['sessionStatus', 'ses_b'], ['revert', 'ses_b', 'msg_1', undefined],
     ['sessionStatus', 'ses_b'], ['unrevert', 'ses_b'],
     ['renameSession', 'ses_b', 'New'], ['forkSession', 'ses_b', 'msg_1'], ['deleteSession', 'ses_b'],
@@ -208,11 +214,11 @@ test('review and management requests map to their runtime calls and answer in th
 
 test('compact uses the model the session last used, and is refused for a session with no turn', async () => {
   const { router, calls } = setup();
-  STORED.push({ info: { id: 'msg_2', sessionID: 'x', role: 'assistant', time: { created: 6 }, providerID: 'fake', modelID: 'fake-model' }, parts: [] } as unknown as (typeof STORED)[number]);
+  TURNS.push({ info: { id: 'msg_5', sessionID: 'ses_b', role: 'assistant', time: { created: 6 }, providerID: 'fake', modelID: 'fake-model' }, parts: [] } as (typeof TURNS)[number]);
   try {
     assert.deepEqual(await router.handle({ t: 'session.compact', id: '1', sessionId: 'ses_b' }, device), {});
   } finally {
-    STORED.pop();
+    TURNS.pop();
   }
   assert.deepEqual(calls.at(-1), ['compact', 'ses_b', { providerID: 'fake', modelID: 'fake-model' }]);
   await assert.rejects(router.handle({ t: 'session.compact', id: '2', sessionId: 'ses_b' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /no turn/.test(e.message));

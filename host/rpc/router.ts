@@ -17,7 +17,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import { readWorkspaceFile } from '../policy/workspace-files.ts';
-import { lastModel, toFileChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import { lastModel, toSessionChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -26,7 +26,7 @@ import type { RuntimePort } from '../runtime/port.ts';
 /** The runtime calls the router makes. */
 export type RuntimeCalls = Pick<
   RuntimePort,
-  'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'sessionDiff' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
+  'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
 >;
 
 /** Sessions per `sessions.list` page. */
@@ -107,7 +107,8 @@ export function createRouter(opts: RouterOptions): Router {
       await runtime.abort(sessionId);
       return {};
     },
-    'session.diff': async ({ sessionId, messageId }) => ({ files: toFileChanges(await runtime.sessionDiff(sessionId, messageId), skipped('a changed file')) }),
+    // Runtime 1.18's whole-session diff route answers empty; each turn's diff is kept with its user message.
+    'session.diff': async ({ sessionId, messageId }) => ({ files: toSessionChanges(await runtime.messages(sessionId), messageId, skipped('a changed file')) }),
     'file.read': async ({ path, workspace }, device) => readWorkspaceFile(path, { workspaces: gate.allowed(device), base: workspace }),
     'session.revert': async ({ sessionId, messageId, partId }) => {
       await whenIdle(sessionId, 'revert it');

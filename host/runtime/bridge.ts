@@ -28,7 +28,6 @@ import {
   type Session,
   type SessionMessagesResponses,
   type SessionStatus,
-  type SnapshotFileDiff,
 } from '@opencode-ai/sdk/v2';
 import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
@@ -111,8 +110,6 @@ export interface RuntimeBridge {
    */
   listSessions(query?: SessionsQuery): Promise<SessionsList<ListedSession>>;
   getSession(sessionId: string): Promise<Session>;
-  /** The files the session changed (from `messageId` on, when given). */
-  sessionDiff(sessionId: string, messageId?: string): Promise<SnapshotFileDiff[]>;
   /** Undoes the session from `messageId` (or one of its parts) on, files included. */
   revert(sessionId: string, messageId: string, partId?: string): Promise<Session>;
   unrevert(sessionId: string): Promise<Session>;
@@ -400,8 +397,6 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       return answers.map((a) => a.data[sessionId]).find((s) => s !== undefined) ?? { type: 'idle' };
     },
     messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)),
-    sessionDiff: (sessionId, messageId) =>
-      call('get session diff', (c, o) => c.session.diff({ sessionID: sessionId, ...home, ...(messageId ? { messageID: messageId } : {}) }, o)),
     revert: (sessionId, messageId, partId) =>
       call('revert session', (c, o) => c.session.revert({ sessionID: sessionId, ...home, messageID: messageId, ...(partId ? { partID: partId } : {}) }, o)),
     unrevert: (sessionId) => call('unrevert session', (c, o) => c.session.unrevert({ sessionID: sessionId, ...home }, o)),

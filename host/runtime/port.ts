@@ -37,8 +37,6 @@ export interface RuntimePort {
   /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
   sessionStatus(sessionId: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;
-  /** The runtime's per-file diff of what the session changed (from `messageId` on, when given). */
-  sessionDiff(sessionId: string, messageId?: string): Promise<readonly unknown[]>;
   /** Resolve with the session as the runtime now has it. */
   revert(sessionId: string, messageId: string, partId?: string): Promise<unknown>;
   unrevert(sessionId: string): Promise<unknown>;
