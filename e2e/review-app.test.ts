@@ -3,7 +3,8 @@
  * runtime with a fake model that writes two files: the session's changes list both with their
  * counts and show their diffs; undo (after a confirmation naming both files) removes them from
  * disk and "bring back" restores them; rename, compact, fork and delete act on the runtime and
- * a second paired device sees the rename and the deletion.
+ * a second paired device sees the rename and the deletion; search finds a session the phone does
+ * not list yet, and scrolling reaches the 150th older session.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,6 +120,29 @@ describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, 
     await page.waitForURL(/#\/sessions$/, WAIT);
     await other.waitFor('session.deleted', (e) => e.sessionId === forkId);
     assert.equal((await app.host.runtime.bridge.listSessions()).sessions.some((s) => s.id === forkId), false);
+  });
+
+  it('finds a session by title on the host and reaches the 150th older session as the list scrolls', async () => {
+    await app.host.runtime.bridge.createSession('Oldest needle', app.sandbox.workspace);
+    for (let i = 1; i <= 150; i++) await app.host.runtime.bridge.createSession(`bulk ${i}`, app.sandbox.workspace);
+    await page.goto(`${app.origin}/#/sessions`);
+    await page.reload();
+    const recent = page.getByRole('list', { name: 'Recent sessions' });
+    await recent.getByText('bulk 150', { exact: true }).waitFor(WAIT);
+
+    // Not among the newest 100 this phone lists: the host finds it.
+    assert.equal(await recent.getByText('Oldest needle').count(), 0);
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('needle');
+    await page.getByRole('list', { name: 'Search results' }).getByText('Oldest needle').waitFor(WAIT);
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('');
+
+    // Scrolling to the end loads the older ones.
+    await until('the oldest session listed', async () => {
+      await recent.locator('li').last().scrollIntoViewIfNeeded();
+      return (await recent.getByText('Oldest needle').count()) > 0 ? true : undefined;
+    });
+    assert.ok((await recent.locator('li').count()) >= 152, 'every session, the 150 bulk ones included');
+    await recent.getByText('bulk 1', { exact: true }).waitFor(WAIT);
   });
 
   it('ran without script errors', () => {

@@ -191,7 +191,7 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
  * than the screen shows a shade at its right edge and says it scrolls sideways.
  */
 function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
-  let box!: HTMLDivElement;
+  let box!: HTMLElement;
   const [range, setRange] = createSignal({ from: 0, to: 60 });
   const [wide, setWide] = createSignal(false);
   const update = () => {
@@ -207,11 +207,11 @@ function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
   const sign = (l: NumberedLine) => (l.kind === 'add' ? '+' : l.kind === 'del' ? '−' : ' ');
   return (
     <div class={`review-diff${wide() ? ' review-diff--wide' : ''}`}>
-      <div
+      {/* A named section is a region: it scrolls, so it takes focus for the keyboard. */}
+      <section
         ref={box}
         class="review-diff__box"
         tabindex="0"
-        role="region"
         aria-label={`${props.path}: ${props.lines.length} lines`}
         style={{ height: `${Math.min(props.lines.length * ROW + 2, 400)}px` }}
         onScroll={update}
@@ -227,7 +227,7 @@ function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
             )}
           </For>
         </div>
-      </div>
+      </section>
       <Show when={wide()}>
         <p class="review-diff__cue" aria-hidden="true">Long lines: scroll sideways →</p>
       </Show>
