@@ -122,7 +122,7 @@ describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, 
     assert.equal((await app.host.runtime.bridge.listSessions()).sessions.some((s) => s.id === forkId), false);
   });
 
-  it('finds a session by title on the host and reaches the 150th older session as the list scrolls', async () => {
+  it('finds a session by title on the host, reaches the 150th older session as the list scrolls, and finds a session by cached text', async () => {
     await app.host.runtime.bridge.createSession('Oldest needle', app.sandbox.workspace);
     for (let i = 1; i <= 150; i++) await app.host.runtime.bridge.createSession(`bulk ${i}`, app.sandbox.workspace);
     await page.goto(`${app.origin}/#/sessions`);
@@ -143,6 +143,10 @@ describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, 
     });
     assert.ok((await recent.locator('li').count()) >= 152, 'every session, the 150 bulk ones included');
     await recent.getByText('bulk 1', { exact: true }).waitFor(WAIT);
+
+    // Text said in a session this phone opened before (its transcript is cached), in no title.
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('write2');
+    await page.getByRole('list', { name: 'Search results' }).getByText('Renamed on the phone').waitFor(WAIT);
   });
 
   it('ran without script errors', () => {

@@ -10,7 +10,7 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import { loadSessions, saveSessions } from '../storage/cache.ts';
+import { loadSessions, saveSessions, searchTranscripts } from '../storage/cache.ts';
 import type { HostRecord, SessionRecord } from '../storage/db.ts';
 import { createSessionsStore, inWorkspace, summaryFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
 import type { WithDb } from './with-db.ts';
@@ -41,7 +41,11 @@ export interface SessionList {
   readonly hasOlder: Accessor<boolean>;
   /** Adds the host's next page of older sessions to the list. */
   loadOlder(): Promise<void>;
-  /** Sessions whose title contains `text`, as the host finds them (not added to the list). */
+  /**
+   * Sessions whose title contains `text`, as the host finds them (not added to the list), and
+   * those listed here whose transcript cached on this phone contains it. Rejects only when the
+   * host could not be asked and nothing cached matches.
+   */
   search(text: string): Promise<SessionSummary[]>;
   /** Shows the cached list of the computer in use (none when there is none). */
   loadCache(): Promise<void>;
@@ -129,9 +133,20 @@ export function createSessionList(deps: SessionListDeps): SessionList {
     },
 
     async search(text) {
-      const listed = await request({ t: 'sessions.list', search: text });
+      const host = deps.activeHost();
+      const [listed, cached] = await Promise.allSettled([
+        request({ t: 'sessions.list', search: text }),
+        host ? withDb((db) => searchTranscripts(db, host.hostId, text)) : Promise.resolve([]),
+      ]);
+      const inCache = cached.status === 'fulfilled' ? (cached.value ?? []).flatMap((id) => sessions.get(id) ?? []) : [];
+      if (listed.status === 'rejected') {
+        if (inCache.length === 0) throw listed.reason;
+        return inCache;
+      }
       // A listed session always carries its state, so its summary has a status.
-      return listed.sessions.filter((s) => s.parentId === undefined).map((s) => summaryFromHost(s) as SessionSummary);
+      const found = listed.value.sessions.filter((s) => s.parentId === undefined).map((s) => summaryFromHost(s) as SessionSummary);
+      const ids = new Set(found.map((s) => s.sessionId));
+      return [...found, ...inCache.filter((s) => !ids.has(s.sessionId))];
     },
 
     async loadCache() {

@@ -9,11 +9,11 @@ import type { SessionSummary } from '../../state/sessions.ts';
 const DEBOUNCE_MS = 300;
 
 /**
- * Finds sessions by title: those this phone lists at once, and the host's matches (older ones
- * included) once it answers.
+ * Finds sessions by title: those this phone lists at once, then the host's matches (older ones
+ * included) and the sessions whose transcript this phone has cached with the text in it.
  */
 export function SessionSearch() {
-  const { relay, connection } = useApp();
+  const { relay } = useApp();
   const [text, setText] = createSignal('');
   const [found, setFound] = createSignal<SessionSummary[]>([]);
   const [error, setError] = createSignal('');
@@ -33,7 +33,7 @@ export function SessionSearch() {
     setError('');
     clearTimeout(timer);
     const query = value.trim();
-    if (!query || connection.state.status !== 'connected') return;
+    if (!query) return;
     timer = setTimeout(() => {
       relay.searchSessions(query).then(
         (sessions) => query === text().trim() && setFound(sessions),
@@ -49,7 +49,7 @@ export function SessionSearch() {
         <p class="note note--error" role="alert">{error()}</p>
       </Show>
       <Show when={wanted()}>
-        <Show when={results().length} fallback={<p class="hint">No session title contains “{text().trim()}”.</p>}>
+        <Show when={results().length} fallback={<p class="hint">No session found with “{text().trim()}”.</p>}>
           <ul class="session-list" aria-label="Search results">
             <For each={results()}>
               {(s) => (
