@@ -96,6 +96,11 @@ const ALLOWED = [
   ['GET', `/session/${ID}/message`],
   ['POST', `/session/${ID}/prompt_async`],
   ['POST', `/session/${ID}/abort`],
+  ['POST', `/session/${ID}/revert`],
+  ['POST', `/session/${ID}/unrevert`],
+  ['POST', `/session/${ID}/fork`],
+  ['POST', `/session/${ID}/summarize`],
+  ['DELETE', `/session/${ID}`],
   ['GET', '/permission'],
   ['POST', `/permission/${ID}/reply`],
   ['GET', '/question'],
@@ -142,7 +147,22 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
           break;
         case 'session.messages':
         case 'session.abort':
+        case 'session.unrevert':
+        case 'session.delete':
+        case 'session.compact':
           attempts.push({ t, sessionId: id, ...extras }, { t, sessionId: `${session.id}/${id}` });
+          break;
+        case 'session.diff':
+        case 'session.revert':
+        case 'session.fork':
+          attempts.push({ t, sessionId: id, messageId: 'msg_1', ...extras }, { t, sessionId: session.id, messageId: id }, { t, sessionId: `${session.id}/${id}`, messageId: 'msg_1' });
+          break;
+        case 'session.rename':
+          attempts.push({ t, sessionId: id, title: id, ...extras }, { t, sessionId: `${session.id}/${id}`, title: 'x' });
+          break;
+        case 'file.read':
+          // Read by the host itself, never through the runtime: every way out of the workspace is refused.
+          attempts.push({ t, ...extras, path: id === '.' ? '..' : `../${id}` }, { t, path: '/etc/passwd' }, { t, path: 'x', workspace: id });
           break;
         case 'task.submit':
           attempts.push({ t, taskId: id, sessionId: id, text: 'x', ...extras }, { t, taskId: `t-${attempts.length}`, sessionId: `${session.id}/../${id}`, text: 'x' });
@@ -173,7 +193,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
       continue;
     }
     const code = await refusal(channel, attempt);
-    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
+    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error', 'file.refused'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
     refused++;
   }
   assert.ok(refused > 200, `${refused} attempts were refused`);
@@ -182,7 +202,9 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   const offList = during.filter((r) => !ALLOWED.some((a) => a.method === r.method && a.path.test(r.path)));
   assert.deepEqual(offList.map((r) => `${r.method} ${r.path}`), [], 'every runtime request is on the list');
   for (const r of during) {
-    assert.deepEqual([...r.query.keys()].filter((k) => k !== 'directory'), [], `${r.method} ${r.path}: only the directory query`);
+    // Listing sessions also pages (`limit`) and searches titles (`search`).
+    const allowedQuery = r.method === 'GET' && r.path === '/session' ? ['directory', 'limit', 'search'] : ['directory'];
+    assert.deepEqual([...r.query.keys()].filter((k) => !allowedQuery.includes(k)), [], `${r.method} ${r.path}: only the ${allowedQuery.join(', ')} query`);
     const directory = r.query.get('directory');
     if (directory !== null) assert.equal(directory, sb.workspace, `${r.method} ${r.path}: only the configured workspace`);
     assert.doesNotMatch(r.path, /shell|pty|config|provider|auth|mcp|tui|\.\.|%/, `${r.method} ${r.path}`);
@@ -201,6 +223,14 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'session.messages': { t: 'session.messages', sessionId: 'ses_1' },
   'session.create': { t: 'session.create' },
   'session.abort': { t: 'session.abort', sessionId: 'ses_1' },
+  'session.diff': { t: 'session.diff', sessionId: 'ses_1' },
+  'file.read': { t: 'file.read', path: 'README.md' },
+  'session.revert': { t: 'session.revert', sessionId: 'ses_1', messageId: 'msg_1' },
+  'session.unrevert': { t: 'session.unrevert', sessionId: 'ses_1' },
+  'session.rename': { t: 'session.rename', sessionId: 'ses_1', title: 'x' },
+  'session.delete': { t: 'session.delete', sessionId: 'ses_1' },
+  'session.fork': { t: 'session.fork', sessionId: 'ses_1' },
+  'session.compact': { t: 'session.compact', sessionId: 'ses_1' },
   'task.submit': { t: 'task.submit', taskId: 'task-1', sessionId: 'ses_1', text: 'hello' },
   'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
   'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },

@@ -70,6 +70,7 @@ export function explainRequest(err: unknown): string {
   if (code === 'runtime.not-ready') return 'The coding agent on your computer is not ready yet; try again in a moment.';
   if (code === 'scope.denied') return 'This phone is not allowed to do that. The computer can change what it may do (npm start -- devices).';
   if (code === 'request.unknown') return 'Your computer no longer knows this (it may already be answered or gone).';
+  if (code === 'session.busy') return 'The session is running; wait for it to finish or stop it, then try again.';
   if (code === 'permission.expired') return 'This request is gone (the agent on your computer restarted or withdrew it); your answer was not delivered.';
   if (err instanceof NotConnected) return err.message;
   if (err instanceof RelayClosedError) return 'The connection dropped before your computer answered; try again once it is back.';

@@ -25,7 +25,7 @@ import { createHosts } from './hosts.ts';
 import { createLink } from './link.ts';
 import type { Outbox } from './outbox.ts';
 import { createSessionList } from './session-list.ts';
-import type { SessionsStore } from './sessions.ts';
+import type { SessionsStore, SessionSummary } from './sessions.ts';
 import { createSync } from './sync.ts';
 import { createTasks, type Tasks } from './tasks.ts';
 import type { SessionStatus, Timeline } from './timeline.ts';
@@ -44,6 +44,11 @@ export interface RelayApp {
   readonly listError: Accessor<string>;
   /** Workspaces the host could not list in its last answer, with why (session-list.ts). */
   readonly unavailable: Accessor<readonly UnavailableWorkspace[]>;
+  /** Older sessions than those listed are on the host (session-list.ts). */
+  readonly hasOlderSessions: Accessor<boolean>;
+  loadOlderSessions(): Promise<void>;
+  /** Sessions whose title contains the text, as the host finds them. */
+  searchSessions(text: string): Promise<SessionSummary[]>;
   /** Approvals the computer in use waits for, oldest first. */
   readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
   /** Requests that expired before they were answered, shown until the person dismisses them. */
@@ -161,6 +166,9 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     sessionsFresh: list.fresh,
     listError: list.error,
     unavailable: list.unavailable,
+    hasOlderSessions: list.hasOlder,
+    loadOlderSessions: list.loadOlder,
+    searchSessions: list.search,
     permissions: approvals.permissions,
     expiredPermissions: approvals.expired,
     questions: questions.waitingList,

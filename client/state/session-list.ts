@@ -10,9 +10,9 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import { loadSessions, saveSessions } from '../storage/cache.ts';
+import { loadSessions, saveSessions, searchTranscripts } from '../storage/cache.ts';
 import type { HostRecord, SessionRecord } from '../storage/db.ts';
-import { createSessionsStore, inWorkspace, summaryFromHost, type SessionsStore } from './sessions.ts';
+import { createSessionsStore, inWorkspace, summaryFromHost, type SessionsStore, type SessionSummary } from './sessions.ts';
 import type { WithDb } from './with-db.ts';
 
 export interface SessionListDeps {
@@ -35,8 +35,18 @@ export interface SessionList {
    * this phone knew there stay listed as they were.
    */
   readonly unavailable: Accessor<readonly UnavailableWorkspace[]>;
-  /** Asks the host for the list. */
+  /** Asks the host for the list (its newest page). */
   refresh(): Promise<void>;
+  /** True when the host said older sessions follow the ones listed. */
+  readonly hasOlder: Accessor<boolean>;
+  /** Adds the host's next page of older sessions to the list. */
+  loadOlder(): Promise<void>;
+  /**
+   * Sessions whose title contains `text`, as the host finds them (not added to the list), and
+   * those listed here whose transcript cached on this phone contains it. Rejects only when the
+   * host could not be asked and nothing cached matches.
+   */
+  search(text: string): Promise<SessionSummary[]>;
   /** Shows the cached list of the computer in use (none when there is none). */
   loadCache(): Promise<void>;
   /** The link connected (the last connection's failure is forgotten: it asks again) or dropped (the list is no longer live). */
@@ -55,6 +65,9 @@ export function createSessionList(deps: SessionListDeps): SessionList {
   const [sessionsFresh, setSessionsFresh] = createSignal(false);
   const [listError, setListError] = createSignal('');
   const [unavailable, setUnavailable] = createSignal<readonly UnavailableWorkspace[]>([]);
+  /** Where the host's next page of older sessions starts. */
+  const [next, setNext] = createSignal<string>();
+  let loadingOlder: Promise<void> | undefined;
   const sessions = createSessionsStore(deps.now);
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -83,6 +96,7 @@ export function createSessionList(deps: SessionListDeps): SessionList {
           // A workspace that did not answer this time keeps the sessions last known in it.
           sessions.replace(listed.sessions.map(summaryFromHost), (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
           setUnavailable(listed.unavailable);
+          setNext(listed.next);
           setListError('');
           setSessionsFresh(true);
         });
@@ -93,6 +107,48 @@ export function createSessionList(deps: SessionListDeps): SessionList {
           setListError(explainRequest(err));
         }
       }
+    },
+
+    hasOlder: () => next() !== undefined,
+
+    loadOlder() {
+      const cursor = next();
+      if (cursor === undefined) return Promise.resolve();
+      // Scrolling asks many times while a page is on its way: one request.
+      loadingOlder ??= (async () => {
+        const gen = generation();
+        try {
+          const listed = await request({ t: 'sessions.list', cursor });
+          if (gen !== generation()) return;
+          batch(() => {
+            sessions.replace([...sessions.list(), ...listed.sessions.map(summaryFromHost)], () => true);
+            setNext(listed.next);
+          });
+          persistSessionsSoon();
+        } catch (err) {
+          if (gen === generation()) setListError(explainRequest(err));
+        } finally {
+          loadingOlder = undefined;
+        }
+      })();
+      return loadingOlder;
+    },
+
+    async search(text) {
+      const host = deps.activeHost();
+      const [listed, cached] = await Promise.allSettled([
+        request({ t: 'sessions.list', search: text }),
+        host ? withDb((db) => searchTranscripts(db, host.hostId, text)) : Promise.resolve([]),
+      ]);
+      const inCache = cached.status === 'fulfilled' ? (cached.value ?? []).flatMap((id) => sessions.get(id) ?? []) : [];
+      if (listed.status === 'rejected') {
+        if (inCache.length === 0) throw listed.reason;
+        return inCache;
+      }
+      // A listed session always carries its state, so its summary has a status.
+      const found = listed.value.sessions.filter((s) => s.parentId === undefined).map((s) => summaryFromHost(s) as SessionSummary);
+      const ids = new Set(found.map((s) => s.sessionId));
+      return [...found, ...inCache.filter((s) => !ids.has(s.sessionId))];
     },
 
     async loadCache() {
@@ -111,6 +167,7 @@ export function createSessionList(deps: SessionListDeps): SessionList {
 
     reset() {
       setSessionsFresh(false);
+      setNext(undefined);
       setListError('');
       setUnavailable([]);
     },

@@ -34,6 +34,12 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
     },
     prompt: async (id, text) => void calls.push(['prompt', id, text]),
     abort: async (id) => (calls.push(['abort', id]), true),
+    revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), {}),
+    unrevert: async (id) => (calls.push(['unrevert', id]), {}),
+    renameSession: async (id, title) => (calls.push(['renameSession', id, title]), {}),
+    forkSession: async (id, messageId) => (calls.push(['forkSession', id, messageId]), {}),
+    deleteSession: async (id) => (calls.push(['deleteSession', id]), true),
+    compact: async (id, model) => (calls.push(['compact', id, model]), true),
     listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
     replyPermission: async (id, reply, message) => void calls.push(['replyPermission', id, reply, message]),
     listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
@@ -83,7 +89,13 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
   const r = device(runtime);
   for (const id of ['..', '.', '../shell', 'x/shell', 'ses_1?x=1', 'ses_1#', 'a b', '%2e%2e', '', 'x'.repeat(129)]) {
     assert.equal(isRuntimeId(id), false, id);
-    for (const call of [() => r.messages(id), () => r.prompt(id, 't', M), () => r.abort(id), () => r.replyPermission(id, 'once')]) {
+    const attempts = [
+      () => r.messages(id), () => r.prompt(id, 't', M), () => r.abort(id), () => r.replyPermission(id, 'once'),
+      () => r.revert(id, 'msg_1'), () => r.revert('ses_1', id), () => r.revert('ses_1', 'msg_1', id),
+      () => r.unrevert(id), () => r.renameSession(id, 't'), () => r.forkSession(id), () => r.forkSession('ses_1', id), () => r.deleteSession(id),
+      () => r.compact(id, { providerID: 'p', modelID: 'm' }),
+    ];
+    for (const call of attempts) {
       await assert.rejects(call(), (err: unknown) => err instanceof RelayError && err.code === 'request.unknown');
     }
   }

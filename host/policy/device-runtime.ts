@@ -73,7 +73,7 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
   const rules = sessionRulesKeeper(opts);
 
   return {
-    listSessions: () => runtime.listSessions(),
+    listSessions: (query) => runtime.listSessions(query),
     getSession: async (sessionId) => runtime.getSession(runtimeId(sessionId, 'session')),
     sessionsCreatedSince: (since, directory) => runtime.sessionsCreatedSince(since, directory),
     messages: async (sessionId) => runtime.messages(runtimeId(sessionId, 'session')),
@@ -88,6 +88,13 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await runtime.prompt(sessionId, text, promptOpts);
     },
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
+    revert: async (sessionId, messageId, partId) => runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),
+    unrevert: async (sessionId) => runtime.unrevert(runtimeId(sessionId, 'session')),
+    renameSession: async (sessionId, title) => runtime.renameSession(runtimeId(sessionId, 'session'), title),
+    // A fork carries its origin's rules, but is checked like any other session before its first prompt.
+    forkSession: async (sessionId, messageId) => runtime.forkSession(runtimeId(sessionId, 'session'), messageId === undefined ? undefined : runtimeId(messageId, 'message')),
+    deleteSession: async (sessionId) => runtime.deleteSession(runtimeId(sessionId, 'session')),
+    compact: async (sessionId, model) => runtime.compact(runtimeId(sessionId, 'session'), model),
     listPermissions: () => runtime.listPermissions(),
     replyPermission: async (requestId, reply, message) => runtime.replyPermission(runtimeId(requestId, 'permission request'), reply, message),
     listQuestions: () => runtime.listQuestions(),

@@ -71,6 +71,8 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
       const mine = allowed(device);
       switch (request.t) {
         case 'sessions.list':
+        // The file's path is checked against the device's own workspaces when it is read (host/policy/workspace-files.ts).
+        case 'file.read':
           return;
         case 'session.create':
           if (request.workspace !== undefined && !mine.includes(request.workspace)) refuse(`the workspace ${request.workspace}`);
@@ -78,6 +80,13 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
           return;
         case 'session.messages':
         case 'session.abort':
+        case 'session.diff':
+        case 'session.revert':
+        case 'session.unrevert':
+        case 'session.rename':
+        case 'session.delete':
+        case 'session.fork':
+        case 'session.compact':
         case 'task.submit':
           if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
           return;

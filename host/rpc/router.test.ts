@@ -42,14 +42,35 @@ const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not 
 const BASH = { permission: 'bash', patterns: [], always: [] };
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
-function setup(status: RuntimeStatus, t: { after(fn: () => void): void }) {
+/** A session of three turns as the runtime stores it: each turn's diff is on its user message. */
+const user = (id: string, diffs: unknown[]) => ({ info: { id, sessionID: 'ses_b', role: 'user', time: { created: 1 }, summary: { diffs } }, parts: [] });
+const TURNS = [
+  user('msg_1', [{ file: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n', additions: 1, deletions: 1, status: 'modified' }]),
+  { info: { id: 'msg_2', sessionID: 'ses_b', role: 'assistant', time: { created: 2 } }, parts: [] },
+  user('msg_3', [{ file: 'new.txt', additions: 3, deletions: 0, status: 'added' }, { file: 'src/a.ts', patch: '@@ -1 +1 @@\n-b\n+c\n', additions: 1, deletions: 1, status: 'modified' }]),
+  user('msg_4', [{ file: 'new.txt', additions: 1, deletions: 0, status: 'modified' }, { file: 'bad.txt' }]),
+];
+
+/** `list`: what the runtime lists for a query (default: SESSIONS, whatever is asked). */
+function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?: (query: { limit?: number; search?: string } | undefined) => unknown[]) {
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
-    listSessions: async () => (calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE }),
-    messages: async (id) => (calls.push(['messages', id]), STORED),
-    sessionStatus: async (id) => (calls.push(['sessionStatus', id]), { type: 'retry', attempt: 2, message: 'rate limited', next: 9 }),
+    listSessions: async (query) => {
+      if (!list) return calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE };
+      calls.push(['listSessions', query]);
+      return { sessions: list(query), unavailable: [] };
+    },
+    messages: async (id) => (calls.push(['messages', id]), id === 'ses_b' ? TURNS : STORED),
+    // ses_b is idle; every other session is retrying (running).
+    sessionStatus: async (id) => (calls.push(['sessionStatus', id]), id === 'ses_b' ? { type: 'idle' } : { type: 'retry', attempt: 2, message: 'rate limited', next: 9 }),
     createSession: async (title, dir) => (calls.push(['createSession', title, dir]), SESSIONS[dir === '/b' ? 1 : 0]),
     abort: async (id) => (calls.push(['abort', id]), true),
+    revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), { ...SESSIONS[1], revert: { messageID: messageId } }),
+    unrevert: async (id) => (calls.push(['unrevert', id]), SESSIONS[1]),
+    renameSession: async (id, title) => (calls.push(['renameSession', id, title]), { ...SESSIONS[1], title }),
+    forkSession: async (id, messageId) => (calls.push(['forkSession', id, messageId]), { ...SESSIONS[1], id: 'ses_fork' }),
+    deleteSession: async (id) => (calls.push(['deleteSession', id]), true),
+    compact: async (id, model) => (calls.push(['compact', id, model]), true),
   };
   const tasks = {
     submit: async (taskId: string, sessionId: string, text: string) => {
@@ -203,4 +224,86 @@ test('a turn cut short is part of the session\'s state: in the list while the se
   const transcript = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_a' }, device)) as { interrupted?: unknown; interruptions?: unknown };
   assert.equal(transcript.interrupted, undefined, 'retrying: running, not interrupted');
   assert.deepEqual(transcript.interruptions, [cut], 'the cut turn stays in its history');
+});
+
+test('review and management requests map to their runtime calls and answer in the relay\'s shapes', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b' }, device), {
+    files: [
+      { path: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n\n@@ -1 +1 @@\n-b\n+c\n', additions: 2, deletions: 2, status: 'modified' },
+      { path: 'new.txt', additions: 4, deletions: 0, status: 'added' },
+    ],
+  }, 'every turn\'s diff, per file; a malformed entry left out');
+  assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_4' }, device), {
+    files: [{ path: 'new.txt', additions: 1, deletions: 0, status: 'modified' }],
+  }, 'from that turn on');
+  assert.deepEqual((await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_2' }, device) as { files: unknown[] }).files.length, 2, 'an assistant message: from its turn on');
+  await assert.rejects(router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_9' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  assert.deepEqual(await router.handle({ t: 'session.revert', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, revertedTo: 'msg_1' });
+  assert.deepEqual(await router.handle({ t: 'session.unrevert', id: '1', sessionId: 'ses_b' }, device), B);
+  assert.deepEqual(await router.handle({ t: 'session.rename', id: '1', sessionId: 'ses_b', title: 'New' }, device), { ...B, title: 'New' });
+  assert.deepEqual(await router.handle({ t: 'session.fork', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, sessionId: 'ses_fork' });
+  assert.deepEqual(await router.handle({ t: 'session.delete', id: '1', sessionId: 'ses_b' }, device), {});
+  assert.deepEqual(calls, [
+    ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'],
+    ['sessionStatus', 'ses_b'], ['revert', 'ses_b', 'msg_1', undefined],
+    ['sessionStatus', 'ses_b'], ['unrevert', 'ses_b'],
+    ['renameSession', 'ses_b', 'New'], ['forkSession', 'ses_b', 'msg_1'], ['deleteSession', 'ses_b'],
+  ]);
+});
+
+test('compact uses the model the session last used, and is refused for a session with no turn', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  TURNS.push({ info: { id: 'msg_5', sessionID: 'ses_b', role: 'assistant', time: { created: 6 }, providerID: 'fake', modelID: 'fake-model' }, parts: [] } as (typeof TURNS)[number]);
+  try {
+    assert.deepEqual(await router.handle({ t: 'session.compact', id: '1', sessionId: 'ses_b' }, device), {});
+  } finally {
+    TURNS.pop();
+  }
+  assert.deepEqual(calls.at(-1), ['compact', 'ses_b', { providerID: 'fake', modelID: 'fake-model' }]);
+  await assert.rejects(router.handle({ t: 'session.compact', id: '2', sessionId: 'ses_b' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /no turn/.test(e.message));
+});
+
+test('revert, unrevert and compact are refused while the session runs, saying so, and reach nothing else', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  const busy = (e: unknown) => e instanceof RelayError && e.code === 'session.busy' && /running/.test(e.message);
+  await assert.rejects(router.handle({ t: 'session.revert', id: '1', sessionId: 'ses_a', messageId: 'msg_1' }, device), busy);
+  await assert.rejects(router.handle({ t: 'session.unrevert', id: '1', sessionId: 'ses_a' }, device), busy);
+  await assert.rejects(router.handle({ t: 'session.compact', id: '1', sessionId: 'ses_a' }, device), busy);
+  assert.deepEqual(calls, [['sessionStatus', 'ses_a'], ['sessionStatus', 'ses_a'], ['sessionStatus', 'ses_a']]);
+});
+
+test('a device limited to one workspace can neither review nor manage another workspace\'s sessions, nor read its files', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  const refused = (e: unknown) => e instanceof RelayError && e.code === 'scope.denied';
+  for (const request of [
+    { t: 'session.diff', id: '1', sessionId: 'ses_a' },
+    { t: 'session.revert', id: '1', sessionId: 'ses_a', messageId: 'msg_1' },
+    { t: 'session.unrevert', id: '1', sessionId: 'ses_a' },
+    { t: 'session.rename', id: '1', sessionId: 'ses_a', title: 'x' },
+    { t: 'session.delete', id: '1', sessionId: 'ses_a' },
+    { t: 'session.fork', id: '1', sessionId: 'ses_a' },
+    { t: 'session.compact', id: '1', sessionId: 'ses_a' },
+  ] as const) {
+    await assert.rejects(router.handle(request, limited), refused, request.t);
+  }
+  await assert.rejects(router.handle({ t: 'file.read', id: '1', path: '/a/secret' }, limited), (e: unknown) => e instanceof RelayError && e.code === 'file.refused');
+  await assert.rejects(router.handle({ t: 'file.read', id: '1', path: 'x', workspace: '/a' }, limited), (e: unknown) => e instanceof RelayError && e.code === 'file.refused');
+  assert.deepEqual(calls, [], 'nothing reached the runtime');
+});
+
+test('sessions.list pages a hundred at a time with a cursor, and passes a search to the runtime', async (t) => {
+  const many = Array.from({ length: 250 }, (_, i) => ({ id: `ses_${i}`, title: `S${i}`, directory: '/a', time: { created: 1, updated: 1000 - i }, relayStatus: { type: 'idle' } }));
+  const { router, calls } = setup({ state: 'ready' }, t, (query) => many.slice(0, query?.limit));
+  type Page = { sessions: Array<{ sessionId: string }>; next?: string };
+  const first = (await router.handle({ t: 'sessions.list', id: '1' }, device)) as Page;
+  assert.equal(first.sessions.length, 100);
+  assert.equal(first.sessions[0]!.sessionId, 'ses_0');
+  assert.equal(first.next, '100');
+  const second = (await router.handle({ t: 'sessions.list', id: '2', cursor: first.next }, device)) as Page;
+  assert.deepEqual([second.sessions[0]!.sessionId, second.sessions.at(-1)!.sessionId, second.next], ['ses_100', 'ses_199', '200']);
+  const third = (await router.handle({ t: 'sessions.list', id: '3', cursor: second.next }, device)) as Page;
+  assert.deepEqual([third.sessions.length, third.sessions.at(-1)!.sessionId, third.next], [50, 'ses_249', undefined]);
+  await router.handle({ t: 'sessions.list', id: '4', search: 'S1' }, device);
+  assert.deepEqual(calls, [['listSessions', { limit: 101 }], ['listSessions', { limit: 201 }], ['listSessions', { limit: 301 }], ['listSessions', { limit: 101, search: 'S1' }]]);
 });

@@ -16,10 +16,11 @@ import type { Device } from '../devices/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
-import { toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
 import type { Interruptions } from '../tasks/interruptions.ts';
 import type { Interruption } from '../tasks/ledger.ts';
 import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
+import { readWorkspaceFile } from '../policy/workspace-files.ts';
+import { lastModel, toSessionChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -28,7 +29,13 @@ import type { RuntimePort } from '../runtime/port.ts';
 import type { PushService } from '../push/service.ts';
 
 /** The runtime calls the router makes. */
-export type RuntimeCalls = Pick<RuntimePort, 'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort'>;
+export type RuntimeCalls = Pick<
+  RuntimePort,
+  'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
+>;
+
+/** Sessions per `sessions.list` page. */
+export const SESSIONS_PAGE = 100;
 
 export interface RouterOptions {
   runtime: RuntimeCalls;
@@ -64,6 +71,12 @@ export function createRouter(opts: RouterOptions): Router {
   const { runtime, permissions, tasks, gate } = opts;
   const skipped = (what: string) => (err: unknown) => opts.log?.warn(`left out ${what} the relay could not read`, { err });
 
+  /** Revert, unrevert and compact rewrite the session under a running turn: refused until it is idle. */
+  const whenIdle = async (sessionId: string, what: string) => {
+    const state = toSessionState(await runtime.sessionStatus(sessionId), 'session.status');
+    if (state.status !== 'idle') throw new RelayError('session.busy', `the session is running: ${what} once it has finished, or stop it first`);
+  };
+
   const workspaceFor = (requested: string | undefined): string | undefined => {
     const all = opts.workspaces();
     if (requested === undefined) return all[0];
@@ -79,15 +92,26 @@ export function createRouter(opts: RouterOptions): Router {
   const handlers: Handlers = {
     // The host keeps its metrics itself: they are there while the runtime is not.
     'metrics.get': async () => opts.metrics.snapshot(),
-    'sessions.list': async (_request, device) => {
-      const visible = gate.visibleSessions(await runtime.listSessions(), device);
+    'sessions.list': async ({ cursor, search }, device) => {
+      // The runtime pages by count only: each workspace lists up to the end of this page (and one
+      // more, to tell whether another page follows); the cursor is where the page starts in the
+      // device's merged list. A session that became newest in between shifts the pages by one:
+      // the device keeps each session once.
+      const from = cursor === undefined ? 0 : Number(cursor);
+      const listed = await runtime.listSessions({ limit: from + SESSIONS_PAGE + 1, ...(search === undefined ? {} : { search }) });
+      const visible = gate.visibleSessions(listed, device);
       // A session waits for the person while a permission request or a question of its agent does.
       const waiting = new Set([...permissions.pending(), ...opts.questions.pending()].map((p) => p.sessionId));
-      const sessions = toSessionSummaries(visible.sessions, waiting, skipped('a session')).map((s) => {
-        const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
-        return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
-      });
-      return { sessions, unavailable: visible.unavailable };
+      const page = visible.sessions.slice(from, from + SESSIONS_PAGE);
+      const more = visible.sessions.length > from + SESSIONS_PAGE;
+      return {
+        sessions: toSessionSummaries(page, waiting, skipped('a session')).map((s) => {
+          const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
+          return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
+        }),
+        unavailable: visible.unavailable,
+        ...(more ? { next: String(from + SESSIONS_PAGE) } : {}),
+      };
     },
     'session.messages': async ({ sessionId }) => {
       const [messages, status] = await Promise.all([runtime.messages(sessionId), runtime.sessionStatus(sessionId)]);
@@ -110,6 +134,31 @@ export function createRouter(opts: RouterOptions): Router {
       return toSessionInfo(made.session);
     },
     'session.abort': ({ sessionId }) => opts.interruptions.stop(sessionId),
+    // Runtime 1.18's whole-session diff route answers empty; each turn's diff is kept with its user message.
+    'session.diff': async ({ sessionId, messageId }) => ({ files: toSessionChanges(await runtime.messages(sessionId), messageId, skipped('a changed file')) }),
+    'file.read': async ({ path, workspace }, device) => readWorkspaceFile(path, { workspaces: gate.allowed(device), base: workspace }),
+    'session.revert': async ({ sessionId, messageId, partId }) => {
+      await whenIdle(sessionId, 'revert it');
+      return toSessionInfo(await runtime.revert(sessionId, messageId, partId));
+    },
+    'session.unrevert': async ({ sessionId }) => {
+      await whenIdle(sessionId, 'undo the revert');
+      return toSessionInfo(await runtime.unrevert(sessionId));
+    },
+    'session.rename': async ({ sessionId, title }) => toSessionInfo(await runtime.renameSession(sessionId, title)),
+    'session.delete': async ({ sessionId }) => {
+      await runtime.deleteSession(sessionId);
+      return {};
+    },
+    'session.fork': async ({ sessionId, messageId }) => toSessionInfo(await runtime.forkSession(sessionId, messageId)),
+    'session.compact': async ({ sessionId }) => {
+      await whenIdle(sessionId, 'compact it');
+      // The runtime asks which model writes the summary: the one the session last used.
+      const model = lastModel(await runtime.messages(sessionId));
+      if (!model) throw new RelayError('request.unknown', 'the session has no turn to compact yet');
+      await runtime.compact(sessionId, model);
+      return {};
+    },
     'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);

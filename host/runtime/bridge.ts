@@ -78,6 +78,12 @@ export type SessionMetadata = NonNullable<Session['metadata']>;
  */
 export type ListedSession = Session & { relayStatus: SessionStatus };
 
+/** `limit`: at most this many per workspace (the runtime's default is 100); `search`: in titles. */
+export interface SessionsQuery {
+  limit?: number;
+  search?: string;
+}
+
 export interface RuntimeBridge {
   /** Undefined until the runtime first has an address (a spawned runtime that is still starting). */
   readonly target: RuntimeTarget | undefined;
@@ -103,8 +109,17 @@ export interface RuntimeBridge {
    * workspaces that could not answer, with why. Rejects (with the first workspace's error) only
    * when none answered.
    */
-  listSessions(): Promise<SessionsList<ListedSession>>;
+  listSessions(query?: SessionsQuery): Promise<SessionsList<ListedSession>>;
   getSession(sessionId: string): Promise<Session>;
+  /** Undoes the session from `messageId` (or one of its parts) on, files included. */
+  revert(sessionId: string, messageId: string, partId?: string): Promise<Session>;
+  unrevert(sessionId: string): Promise<Session>;
+  renameSession(sessionId: string, title: string): Promise<Session>;
+  deleteSession(sessionId: string): Promise<boolean>;
+  /** A new session with the transcript up to `messageId` (all of it when absent). */
+  forkSession(sessionId: string, messageId?: string): Promise<Session>;
+  /** Summarizes the session with `model`; resolves when the summary is written. */
+  compact(sessionId: string, model: { providerID: string; modelID: string }): Promise<boolean>;
   /** The runtime's live status of a session (`idle` when no workspace reports one: it keeps only the others). */
   sessionStatus(sessionId: string): Promise<SessionStatus>;
   messages(sessionId: string): Promise<RuntimeMessages>;
@@ -227,9 +242,9 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     return { answers, unanswered: failed.map((f) => f.scope), unavailable };
   };
 
-  const listSessions = async (): Promise<SessionsList<ListedSession>> => {
+  const listSessions = async (query: SessionsQuery = {}): Promise<SessionsList<ListedSession>> => {
     const { answers, unavailable } = await everywhere('list sessions', 'sessions', async (c, o, scope) => {
-      const [sessions, status] = await Promise.all([c.session.list(scope, o), c.session.status(scope, o)]);
+      const [sessions, status] = await Promise.all([c.session.list({ ...scope, ...query }, o), c.session.status(scope, o)]);
       return { data: sessions.data.map((s): ListedSession => ({ ...s, relayStatus: status.data[s.id] ?? { type: 'idle' } })) };
     });
     return { sessions: mergeSessions(answers.map((a) => a.data)), unavailable };
@@ -405,6 +420,14 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       return answers.map((a) => a.data[sessionId]).find((s) => s !== undefined) ?? { type: 'idle' };
     },
     messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)),
+    revert: (sessionId, messageId, partId) =>
+      call('revert session', (c, o) => c.session.revert({ sessionID: sessionId, ...home, messageID: messageId, ...(partId ? { partID: partId } : {}) }, o)),
+    unrevert: (sessionId) => call('unrevert session', (c, o) => c.session.unrevert({ sessionID: sessionId, ...home }, o)),
+    renameSession: (sessionId, title) => call('rename session', (c, o) => c.session.update({ sessionID: sessionId, ...home, title }, o)),
+    deleteSession: (sessionId) => call('delete session', (c, o) => c.session.delete({ sessionID: sessionId, ...home }, o)),
+    forkSession: (sessionId, messageId) =>
+      call('fork session', (c, o) => c.session.fork({ sessionID: sessionId, ...home, ...(messageId ? { messageID: messageId } : {}) }, o)),
+    compact: (sessionId, model) => call('compact session', (c, o) => c.session.summarize({ sessionID: sessionId, ...home, ...model }, o)),
     prompt: async (sessionId, text, p = {}) => {
       await call('prompt', (c, o) =>
         c.session.promptAsync(

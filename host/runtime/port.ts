@@ -30,8 +30,8 @@ export interface ListedQuestion {
 }
 
 export interface RuntimePort {
-  /** Every workspace's sessions, and the workspaces that could not answer. */
-  listSessions(): Promise<SessionsList>;
+  /** Every workspace's sessions (at most `limit` each, titles matching `search`), and the workspaces that could not answer. */
+  listSessions(query?: { limit?: number; search?: string }): Promise<SessionsList>;
   /** A session's directory never changes: the workspace gate remembers it. */
   getSession(sessionId: string): Promise<{ directory: string }>;
   /** One workspace's root sessions created since `since` (ms); rejects when its instance cannot answer. */
@@ -45,6 +45,13 @@ export interface RuntimePort {
   /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
   sessionStatus(sessionId: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;
+  /** Resolve with the session as the runtime now has it. */
+  revert(sessionId: string, messageId: string, partId?: string): Promise<unknown>;
+  unrevert(sessionId: string): Promise<unknown>;
+  renameSession(sessionId: string, title: string): Promise<unknown>;
+  forkSession(sessionId: string, messageId?: string): Promise<unknown>;
+  deleteSession(sessionId: string): Promise<unknown>;
+  compact(sessionId: string, model: { providerID: string; modelID: string }): Promise<unknown>;
   listPermissions(): Promise<PermissionsList<ListedPermission>>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;

@@ -9,7 +9,9 @@
  * not relay maps to nothing.
  * @module
  */
-import { ProtocolError, defined, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import { CHANGE_STATUSES, PATCH_MAX, type FileChange } from '../../shared/protocol/changes.ts';
+import { ProtocolError, defined, isObj, list, num, obj, oneOf, optNum, optOneOf, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
@@ -283,7 +285,93 @@ export function toSessionInfo(value: unknown, at = 'session'): SessionInfo {
     updatedAt: num(time, 'updated', `${at}.time`),
     directory: optStr(info, 'directory', at),
     parentId: optStr(info, 'parentID', at),
+    revertedTo: revertedTo(info, at),
   });
+}
+
+/**
+ * What a session changed, per file, from its stored messages: OpenCode keeps each turn's diff
+ * (`SnapshotFileDiff`s) on the turn's user message (`summary.diffs`). With `from` (a message id),
+ * the turns from the one holding that message on: what reverting to it would undo. A file changed
+ * in several turns is one entry: its counts summed, its turns' diffs one after the other.
+ */
+export function toSessionChanges(messages: unknown, from: string | undefined, skipped: (err: unknown) => void = () => {}): FileChange[] {
+  const infos = (Array.isArray(messages) ? messages : []).map((m) => (isObj(m) && isObj(m.info) ? m.info : {}));
+  let start = 0;
+  if (from !== undefined) {
+    const at = infos.findIndex((info) => info.id === from);
+    if (at < 0) throw new RelayError('request.unknown', `the session has no message ${from}`);
+    // The turn that holds the message starts at the user message at or before it.
+    start = Math.max(0, infos.slice(0, at + 1).findLastIndex((info) => info.role === 'user'));
+  }
+  const byPath = new Map<string, FileChange>();
+  for (const info of infos.slice(start)) {
+    if (info.role !== 'user' || !isObj(info.summary) || !Array.isArray(info.summary.diffs)) continue;
+    for (const change of toFileChanges(info.summary.diffs, skipped)) {
+      const before = byPath.get(change.path);
+      byPath.set(change.path, before ? mergeChanges(before, change) : change);
+    }
+  }
+  return [...byPath.values()];
+}
+
+function mergeChanges(before: FileChange, after: FileChange): FileChange {
+  const patch = before.patch !== undefined && after.patch !== undefined ? `${before.patch}\n${after.patch}` : undefined;
+  const omitted = before.patchOmitted === true || after.patchOmitted === true || (patch !== undefined && patch.length > PATCH_MAX);
+  return defined({
+    path: after.path,
+    // Made by the session and not deleted since: still new.
+    status: before.status === 'added' && after.status !== 'deleted' ? 'added' : after.status,
+    additions: before.additions + after.additions,
+    deletions: before.deletions + after.deletions,
+    patch: omitted ? undefined : patch,
+    patchOmitted: omitted ? true : undefined,
+  });
+}
+
+/**
+ * OpenCode's `SnapshotFileDiff`s as the relay's file changes. A malformed entry is left out (and
+ * reported to `skipped`); a diff over `PATCH_MAX` is left out of its entry.
+ */
+function toFileChanges(diffs: readonly unknown[], skipped: (err: unknown) => void = () => {}): FileChange[] {
+  return diffs.flatMap((value, i) => {
+    const at = `diff[${i}]`;
+    try {
+      const d = obj(value, at);
+      const patch = optStr(d, 'patch', at);
+      const big = patch !== undefined && patch.length > PATCH_MAX;
+      return [
+        defined({
+          path: str(d, 'file', at),
+          status: optOneOf(d, 'status', at, CHANGE_STATUSES),
+          additions: num(d, 'additions', at),
+          deletions: num(d, 'deletions', at),
+          patch: big ? undefined : patch,
+          patchOmitted: big ? true : undefined,
+        }),
+      ];
+    } catch (err) {
+      skipped(err);
+      return [];
+    }
+  });
+}
+
+/** The model of the session's latest message that names one (OpenCode's user messages carry `model`, its replies `providerID`/`modelID`). */
+export function lastModel(messages: unknown): { providerID: string; modelID: string } | undefined {
+  const entries = Array.isArray(messages) ? messages : [];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const info = isObj(entries[i]) ? (entries[i] as Obj).info : undefined;
+    if (!isObj(info)) continue;
+    const from = isObj(info.model) ? info.model : info;
+    if (typeof from.providerID === 'string' && typeof from.modelID === 'string') return { providerID: from.providerID, modelID: from.modelID };
+  }
+  return undefined;
+}
+
+function revertedTo(info: Obj, at: string): string | undefined {
+  const revert = optRecord(info, 'revert', at);
+  return revert && str(revert, 'messageID', `${at}.revert`);
 }
 
 /**

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   'permission.expired': 'The permission request is gone: the runtime restarted or withdrew it, so the answer was not delivered.',
   'push.refused': 'The host will not send notifications to that push address (only https push services on public host names).',
   'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
+  'session.busy': 'The session is running; wait for it to finish or stop it first.',
+  'file.refused': 'The host does not show that file: it is outside the device\'s workspaces, too large or not text.',
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',
 } as const;

@@ -76,3 +76,14 @@ test('a resync lists the waiting permission requests in the relay\'s shape', () 
   assert.deepEqual(m.permissions, [asked]);
   assert.throws(() => parseHostMessage({ t: 'resync', reason: 'new', seq: 0, permissions: [{ ...asked, tool: { messageID: 'm', callID: 'c' } }] }), (e: unknown) => e instanceof ProtocolError && /tool\.messageId/.test(e.message));
 });
+
+test('review and management requests: ids checked like session ids, a cursor only as the host gives it', () => {
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: '1', cursor: '100', search: 'fix' }), { t: 'sessions.list', id: '1', cursor: '100', search: 'fix' });
+  for (const cursor of ['', 'abc', '-1', '1e3', '1'.repeat(10)]) assert.throws(() => parseRequest({ t: 'sessions.list', id: '1', cursor }), /cursor/, cursor);
+  assert.throws(() => parseRequest({ t: 'session.revert', id: '1', sessionId: 'ses_1', messageId: '../x' }), /messageId/);
+  assert.throws(() => parseRequest({ t: 'session.revert', id: '1', sessionId: 'ses_1' }), /messageId/);
+  assert.throws(() => parseRequest({ t: 'session.fork', id: '1', sessionId: 'ses_1', messageId: 'a/b' }), /messageId/);
+  assert.throws(() => parseRequest({ t: 'session.rename', id: '1', sessionId: 'ses_1', title: '' }), /title/);
+  assert.throws(() => parseRequest({ t: 'file.read', id: '1', path: '' }), /path/);
+  assert.deepEqual(parseRequest({ t: 'session.diff', id: '1', sessionId: 'ses_1' }), { t: 'session.diff', id: '1', sessionId: 'ses_1' });
+});

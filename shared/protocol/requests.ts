@@ -9,7 +9,8 @@
 import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
 import { parsePushSettings, parsePushStatus, parsePushSubscription, type PushSettings, type PushStatus, type PushSubscriptionJson } from './push.ts';
-import { parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
+import { CURSOR, parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
+import { parseFileContent, parseSessionChanges, type FileContent, type SessionChanges } from './changes.ts';
 import { parseTranscript, type Transcript } from './transcript.ts';
 import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
 
@@ -69,6 +70,7 @@ const done = (v: unknown, path: string): Done => {
   return {};
 };
 const sessionParams = (o: Obj, p: string) => ({ sessionId: runtimeId(o, 'sessionId', p) });
+const optRuntimeId = (o: Obj, key: string, p: string) => (o[key] === undefined ? undefined : runtimeId(o, key, p));
 
 export const REQUESTS = {
   ping: define({
@@ -76,10 +78,18 @@ export const REQUESTS = {
     params: (o, p) => ({ at: int(o, 'at', p, { min: 0 }) }),
     result: (v, p) => ({ at: int(obj(v, p), 'at', p, { min: 0 }) }),
   }),
-  /** The sessions of every workspace the device may see, and the workspaces that did not answer. */
-  'sessions.list': define<Done, SessionsList<SessionSummary>>({
+  /**
+   * The sessions of every workspace the device may see, most recently updated first, a page at a
+   * time (`next` names the following page: pass it as `cursor`), and the workspaces that did not
+   * answer. `search`: only sessions whose title contains it (the runtime's own search).
+   */
+  'sessions.list': define<{ cursor?: string; search?: string }, SessionsList<SessionSummary>>({
     scope: 'read',
-    params: () => ({}),
+    params: (o, p) => {
+      const cursor = optStr(o, 'cursor', p, CURSOR);
+      if (cursor !== undefined && !/^\d{1,9}$/.test(cursor)) throw new ProtocolError(`${p}.cursor`, 'not a cursor this host gave: pass `next` from an earlier answer');
+      return { cursor, search: optStr(o, 'search', p, { min: 1, max: 200 }) };
+    },
     result: parseSessionsList,
   }),
   'metrics.get': define<Done, ReceivedMetrics>({
@@ -104,6 +114,59 @@ export const REQUESTS = {
     scope: 'run',
     params: sessionParams,
     result: (v, p) => ({ running: bool(obj(v, p), 'running', p) }),
+  }),
+  /**
+   * The files the session changed, each with its counts and unified diff; with `messageId`, what
+   * the session changed from that message on (what reverting to it would undo).
+   */
+  'session.diff': define<{ sessionId: string; messageId?: string }, SessionChanges>({
+    scope: 'read',
+    params: (o, p) => ({ sessionId: runtimeId(o, 'sessionId', p), messageId: optRuntimeId(o, 'messageId', p) }),
+    result: parseSessionChanges,
+  }),
+  /**
+   * A text file in one of the device's workspaces, read by the host: `path` is relative to
+   * `workspace` (default: the device's first) or absolute inside one of its workspaces.
+   */
+  'file.read': define<{ path: string; workspace?: string }, FileContent>({
+    scope: 'read',
+    params: (o, p) => ({ path: str(o, 'path', p, { min: 1, max: 4096 }), workspace: optStr(o, 'workspace', p, { max: 4096 }) }),
+    result: parseFileContent,
+  }),
+  /** Undoes the session from `messageId` on (its file changes too); refused while the session runs. */
+  'session.revert': define<{ sessionId: string; messageId: string; partId?: string }, SessionInfo>({
+    scope: 'run',
+    params: (o, p) => ({ sessionId: runtimeId(o, 'sessionId', p), messageId: runtimeId(o, 'messageId', p), partId: optRuntimeId(o, 'partId', p) }),
+    result: parseSessionInfo,
+  }),
+  /** Brings back what `session.revert` undid; refused while the session runs. */
+  'session.unrevert': define<{ sessionId: string }, SessionInfo>({
+    scope: 'run',
+    params: sessionParams,
+    result: parseSessionInfo,
+  }),
+  'session.rename': define<{ sessionId: string; title: string }, SessionInfo>({
+    scope: 'run',
+    params: (o, p) => ({ sessionId: runtimeId(o, 'sessionId', p), title: str(o, 'title', p, { min: 1, max: 200 }) }),
+    result: parseSessionInfo,
+  }),
+  /** Every device then gets `session.deleted`. */
+  'session.delete': define<{ sessionId: string }, Done>({
+    scope: 'run',
+    params: sessionParams,
+    result: done,
+  }),
+  /** A new session with the transcript up to `messageId` (default: all of it). */
+  'session.fork': define<{ sessionId: string; messageId?: string }, SessionInfo>({
+    scope: 'run',
+    params: (o, p) => ({ sessionId: runtimeId(o, 'sessionId', p), messageId: optRuntimeId(o, 'messageId', p) }),
+    result: parseSessionInfo,
+  }),
+  /** Summarizes the session with the model it last used, so it takes less context; refused while it runs. */
+  'session.compact': define<{ sessionId: string }, Done>({
+    scope: 'run',
+    params: sessionParams,
+    result: done,
   }),
   'task.submit': define<{ taskId: string; sessionId: string; text: string }, TaskAccepted>({
     scope: 'run',

@@ -28,3 +28,10 @@ test('a malformed answer is refused, naming the field', () => {
   assert.throws(() => parseSessionsList({ sessions: [], unavailable: [{ workspace: '/w', reason: 'x'.repeat(UNAVAILABLE_REASON_MAX + 1) }] }, P), named('unavailable[0].reason'));
   assert.throws(() => parseSessionsList({ sessions: [], unavailable: 'all' }, P), named('unavailable'));
 });
+
+test('a page names the next one with a cursor; a reverted session names the message it was reverted to', () => {
+  const page = parseSessionsList({ sessions: [{ ...summary, revertedTo: 'msg_1' }], unavailable: [], next: '100' }, P);
+  assert.deepEqual([page.next, page.sessions[0]!.revertedTo], ['100', 'msg_1']);
+  assert.throws(() => parseSessionsList({ sessions: [], unavailable: [], next: 100 }, P), named(`${P}.next`));
+  assert.throws(() => parseSessionsList({ sessions: [], unavailable: [], next: '' }, P), named(`${P}.next`));
+});

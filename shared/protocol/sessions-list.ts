@@ -20,6 +20,8 @@ export type SessionInfo = {
   directory?: string;
   /** Set for sub-sessions (an agent's own helpers). */
   parentId?: string;
+  /** Set while the session is reverted (`session.revert`): the message it was reverted to before. */
+  revertedTo?: string;
 };
 
 export type SessionSummary = SessionInfo & {
@@ -42,12 +44,16 @@ export interface UnavailableWorkspace {
 export interface SessionsList<S = unknown> {
   sessions: S[];
   unavailable: UnavailableWorkspace[];
+  /** More, older sessions: pass it as `sessions.list`'s `cursor` for the next page. */
+  next?: string;
 }
 
 /** The longest reason sent (a runtime's error may quote a whole file). */
 export const UNAVAILABLE_REASON_MAX = 1000;
 const MAX_SESSIONS = 100_000;
 const MAX_WORKSPACES = 64;
+/** A `sessions.list` cursor: the host's own, opaque to the device. */
+export const CURSOR = { min: 1, max: 64 };
 
 export function parseSessionInfo(v: unknown, path: string): SessionInfo {
   const o = obj(v, path);
@@ -58,6 +64,7 @@ export function parseSessionInfo(v: unknown, path: string): SessionInfo {
     updatedAt: num(o, 'updatedAt', path),
     directory: optStr(o, 'directory', path, { max: 4096 }),
     parentId: optStr(o, 'parentId', path, ID),
+    revertedTo: optStr(o, 'revertedTo', path, ID),
   });
 }
 
@@ -74,6 +81,7 @@ export function parseSessionsList(v: unknown, path: string): SessionsList<Sessio
   return {
     sessions: list(o, 'sessions', path, parseSessionSummary, MAX_SESSIONS),
     unavailable: list(o, 'unavailable', path, parseUnavailable, MAX_WORKSPACES),
+    ...(o.next === undefined ? {} : { next: str(o, 'next', path, CURSOR) }),
   };
 }
 

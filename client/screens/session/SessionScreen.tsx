@@ -1,4 +1,4 @@
-import { createSignal, Show } from 'solid-js';
+import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
@@ -10,6 +10,9 @@ import { QueuedTasks } from './QueuedTasks.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
+
+/** Review and management: not on the first screen, so loaded when first opened. */
+const ReviewPanel = lazy(() => import('./ReviewPanel.tsx'));
 
 /**
  * One session: its live conversation, todo list, its tasks still in the outbox, a stop button and
@@ -32,6 +35,7 @@ export default function SessionScreen(props: ScreenProps) {
   const [stopping, setStopping] = createSignal(false);
   const [stopError, setStopError] = createSignal('');
   const [stopNote, setStopNote] = createSignal('');
+  const [reviewing, setReviewing] = createSignal(false);
 
   const stop = async () => {
     setStopping(true);
@@ -68,6 +72,14 @@ export default function SessionScreen(props: ScreenProps) {
           </Button>
         </Show>
       </div>
+      <Button variant="quiet" aria-expanded={reviewing()} onClick={() => setReviewing(!reviewing())}>
+        {reviewing() ? 'Hide changes and actions' : 'Changes and actions'}
+      </Button>
+      <Show when={reviewing()}>
+        <Suspense fallback={<p class="loading">Loading…</p>}>
+          <ReviewPanel sessionId={id} directory={summary()?.directory} />
+        </Suspense>
+      </Show>
       <Show when={note()}>
         <p class={`note${status() === 'failed' ? ' note--error' : ''}`}>{note()}</p>
       </Show>

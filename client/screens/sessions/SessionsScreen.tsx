@@ -12,6 +12,7 @@ import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
 import { inWorkspace, workspaceName } from '../../state/sessions.ts';
+import { OlderSessions, SessionSearch } from './SessionSearch.tsx';
 
 /** Which computer's sessions are shown; a picker once there are several. */
 function HostSwitcher() {
@@ -172,6 +173,7 @@ export default function SessionsScreen() {
           <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} answers.</p>
         </Show>
         <h2 class="section-title" id="sessions-heading">Recent sessions</h2>
+        <SessionSearch />
         <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">{queuedNew().length ? 'No sessions yet.' : 'No sessions yet. Start a task above.'}</p>}>
           <ul class="session-list" aria-labelledby="sessions-heading">
             <For each={relay.sessions.list()}>
@@ -189,6 +191,7 @@ export default function SessionsScreen() {
               )}
             </For>
           </ul>
+          <OlderSessions />
         </Show>
       </Show>
     </Screen>

@@ -1,0 +1,155 @@
+/**
+ * Reviewing and managing a session from the phone app in Chromium, against the REAL host and
+ * runtime with a fake model that writes two files: the session's changes list both with their
+ * counts and show their diffs; undo (after a confirmation naming both files) removes them from
+ * disk and "bring back" restores them; rename, compact, fork and delete act on the runtime and
+ * a second paired device sees the rename and the deletion; search finds a session the phone does
+ * not list yet, and scrolling reaches the 150th older session.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { startAppHost, type AppHost } from './fixtures/app-host.ts';
+import { PHONES, launchChromium, screenshot } from './browser.ts';
+import { SECOND_CONTENT, WRITE_CONTENT } from './fixtures/fake-model.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
+import { pairDevice } from './fixtures/paired-device.ts';
+import { until } from './fixtures/poll.ts';
+
+const WAIT = { timeout: 60_000 };
+const { cleanups } = fileCleanup('relay-review-app-');
+
+describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, () => {
+  let app: AppHost;
+  let browser: Browser;
+  let page: Page;
+  let sessionId: string;
+  let one: string;
+  let two: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    [app, browser] = await Promise.all([
+      startAppHost({
+        // Writes go ahead without asking: the permission flow is not what is tested here.
+        prepare: async (dataDir) => writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ permission: { edit: 'allow' } })),
+        extraWorkspaces: async (sandbox) => {
+          // OpenCode keeps snapshots (what diffs and undo use) for git projects with a commit only.
+          execFileSync('git', ['init', '-q', sandbox.workspace]);
+          execFileSync('git', ['-C', sandbox.workspace, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'root']);
+          return [];
+        },
+      }),
+      launchChromium(),
+    ]);
+    one = join(app.sandbox.workspace, 'one.txt');
+    two = join(app.sandbox.workspace, 'two.txt');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('lists both changed files with their counts and shows their diffs', async () => {
+    const context = await browser.newContext({ ...PHONES.pixel7 });
+    context.on('weberror', (err) => pageErrors.push(String(err.error())));
+    page = await context.newPage();
+    await page.goto(app.host.relay.newOffer().link);
+    app.host.relay.approvals.approve((await app.nextApproval()).id, ['read', 'run', 'approve']);
+    await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
+
+    await page.getByLabel('New task').fill(`Edit both [write2:${one},${two}]`);
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await until('both files written', () => existsSync(one) && existsSync(two));
+    sessionId = await until('the session', async () => (await app.host.runtime.bridge.listSessions()).sessions[0]?.id);
+    await until('the turn ended', async () => ((await app.host.runtime.bridge.sessionStatus(sessionId)).type === 'idle' ? true : undefined));
+    await page.waitForURL(/#\/session\//, WAIT);
+
+    await page.getByRole('button', { name: 'Changes and actions' }).click();
+    const panel = page.getByRole('region', { name: 'Changes and session actions' });
+    await panel.getByRole('button', { name: 'one.txt' }).waitFor(WAIT);
+    const files = await panel.locator('.review__file').allInnerTexts();
+    assert.deepEqual(files.map((t) => t.replace(/\s+/g, '')).sort(), ['one.txt+1−0', 'two.txt+3−0']);
+    await panel.getByRole('button', { name: 'two.txt' }).click();
+    const diff = panel.getByRole('region', { name: /^two\.txt: \d+ lines/ });
+    await diff.waitFor(WAIT);
+    assert.match(await diff.innerText(), /1\s*\+ second[\s\S]*3\s*\+ here/);
+    await screenshot(page, 'review-changes');
+  });
+
+  it('undoes the turn after listing both files, and brings it back', async () => {
+    const panel = page.getByRole('region', { name: 'Changes and session actions' });
+    await panel.getByRole('button', { name: 'Undo…' }).click();
+    const confirm = panel.getByRole('alertdialog', { name: 'Confirm undo' });
+    await confirm.waitFor(WAIT);
+    const listed = await confirm.getByRole('listitem').allInnerTexts();
+    assert.deepEqual(listed.sort(), ['one.txt', 'two.txt']);
+    await confirm.getByRole('button', { name: 'Undo these changes' }).click();
+    await until('both files removed', () => !existsSync(one) && !existsSync(two));
+    await panel.getByRole('button', { name: 'Bring back undone changes' }).click();
+    await until('both files back', () => existsSync(one) && existsSync(two));
+    assert.equal(readFileSync(one, 'utf8'), WRITE_CONTENT);
+    assert.equal(readFileSync(two, 'utf8'), SECOND_CONTENT);
+  });
+
+  it('renames, compacts, forks and deletes; another device sees the rename and the deletion', async () => {
+    const other = await pairDevice(app.host.relay, `ws://127.0.0.1:${app.port}/relay`, cleanups);
+    const panel = page.getByRole('region', { name: 'Changes and session actions' });
+    await panel.getByLabel('Title').fill('Renamed on the phone');
+    await panel.getByRole('button', { name: 'Rename' }).click();
+    await other.waitFor('session.updated', (e) => e.sessionId === sessionId && e.title === 'Renamed on the phone');
+    assert.equal((await app.host.runtime.bridge.getSession(sessionId)).title, 'Renamed on the phone');
+
+    const before = (await app.host.runtime.bridge.messages(sessionId)).length;
+    await panel.getByRole('button', { name: 'Compact' }).click();
+    await until('the summary', async () => ((await app.host.runtime.bridge.messages(sessionId)).length > before ? true : undefined));
+
+    const sessionsBefore = (await app.host.runtime.bridge.listSessions()).sessions.length;
+    await panel.getByRole('button', { name: 'Fork' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/session/') && !url.hash.endsWith(sessionId), WAIT);
+    const forkId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    assert.equal((await app.host.runtime.bridge.listSessions()).sessions.length, sessionsBefore + 1);
+
+    await page.getByRole('button', { name: 'Changes and actions' }).click();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('alertdialog', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete session' }).click();
+    await page.waitForURL(/#\/sessions$/, WAIT);
+    await other.waitFor('session.deleted', (e) => e.sessionId === forkId);
+    assert.equal((await app.host.runtime.bridge.listSessions()).sessions.some((s) => s.id === forkId), false);
+  });
+
+  it('finds a session by title on the host, reaches the 150th older session as the list scrolls, and finds a session by cached text', async () => {
+    await app.host.runtime.bridge.createSession('Oldest needle', app.sandbox.workspace);
+    for (let i = 1; i <= 150; i++) await app.host.runtime.bridge.createSession(`bulk ${i}`, app.sandbox.workspace);
+    await page.goto(`${app.origin}/#/sessions`);
+    await page.reload();
+    const recent = page.getByRole('list', { name: 'Recent sessions' });
+    await recent.getByText('bulk 150', { exact: true }).waitFor(WAIT);
+
+    // Not among the newest 100 this phone lists: the host finds it.
+    assert.equal(await recent.getByText('Oldest needle').count(), 0);
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('needle');
+    await page.getByRole('list', { name: 'Search results' }).getByText('Oldest needle').waitFor(WAIT);
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('');
+
+    // Scrolling to the end loads the older ones.
+    await until('the oldest session listed', async () => {
+      await recent.locator('li').last().scrollIntoViewIfNeeded();
+      return (await recent.getByText('Oldest needle').count()) > 0 ? true : undefined;
+    });
+    assert.ok((await recent.locator('li').count()) >= 152, 'every session, the 150 bulk ones included');
+    await recent.getByText('bulk 1', { exact: true }).waitFor(WAIT);
+
+    // Text said in a session this phone opened before (its transcript is cached), in no title.
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('write2');
+    await page.getByRole('list', { name: 'Search results' }).getByText('Renamed on the phone').waitFor(WAIT);
+  });
+
+  it('ran without script errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

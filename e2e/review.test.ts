@@ -1,0 +1,143 @@
+/**
+ * Reviewing and managing sessions through the relay against the REAL OpenCode runtime: a fake
+ * model writes two files; the session's changes list both with their counts and diffs; revert
+ * removes them from disk and unrevert brings them back; rename, fork, compact and delete act on
+ * the runtime and a second device sees each; a read-only device can do none of them; a file is
+ * read only inside the workspace; a running session refuses revert; search and paging find
+ * sessions beyond the newest 100.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { RequestError } from '../shared/channel/errors.ts';
+import { startHost } from '../host/app.ts';
+import { parseConfig } from '../host/config.ts';
+import { createRuntimeSandbox, testLogger } from './fixtures/runtime.ts';
+import { fileCleanup } from './fixtures/cleanup.ts';
+import { pairDevice } from './fixtures/paired-device.ts';
+import { SECOND_CONTENT, WRITE_CONTENT } from './fixtures/fake-model.ts';
+
+const REAL = { timeout: 300_000 };
+const { cleanups, tempDir } = fileCleanup('relay-review-');
+
+async function code(request: Promise<unknown>): Promise<string> {
+  try {
+    await request;
+  } catch (err) {
+    return String((err as { code?: unknown }).code);
+  }
+  return 'answered';
+}
+
+test('changes, file reading, revert and unrevert, rename, fork, compact, delete, search and paging, through the relay', REAL, async () => {
+  const sb = await createRuntimeSandbox();
+  cleanups.push(() => sb.dispose());
+  // OpenCode keeps snapshots (what session diffs and reverts use) for git projects only.
+  execFileSync('git', ['init', '-q', sb.workspace]);
+  const dataDir = tempDir();
+  // Writes go ahead without asking: the permission flow is not what is tested here.
+  writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ permission: { edit: 'allow' } }));
+  const parsed = parseConfig(['--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--workspace', sb.workspace], {});
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const host = await startHost({ config: parsed.config, log: testLogger(), runtimeEnv: sb.env });
+  cleanups.push(() => host.close());
+  await host.runtime.ready;
+  await host.runtime.bridge.subscribed();
+  const url = `ws://127.0.0.1:${host.port}/relay`;
+  const a = await pairDevice(host.relay, url, cleanups);
+  const b = await pairDevice(host.relay, url, cleanups);
+  const ro = await pairDevice(host.relay, url, cleanups, ['read']);
+
+  // ---- the agent writes two files ----
+  const one = join(sb.workspace, 'one.txt');
+  const two = join(sb.workspace, 'two.txt');
+  const sessionId = (await a.channel.request({ t: 'session.create', title: 'review me' })).sessionId;
+  await a.channel.request({ t: 'task.submit', taskId: 'review-1', sessionId, text: `edit both [write2:${one},${two}]` });
+  await a.waitFor('session.idle', (e) => e.sessionId === sessionId);
+  assert.equal(readFileSync(one, 'utf8'), WRITE_CONTENT);
+  assert.equal(readFileSync(two, 'utf8'), SECOND_CONTENT);
+
+  // ---- what changed ----
+  const changes = await ro.channel.request({ t: 'session.diff', sessionId });
+  const byPath = new Map(changes.files.map((f) => [f.path, f]));
+  assert.deepEqual([...byPath.keys()].sort(), ['one.txt', 'two.txt'], JSON.stringify(changes));
+  assert.deepEqual([byPath.get('one.txt')!.additions, byPath.get('one.txt')!.deletions], [1, 0]);
+  assert.deepEqual([byPath.get('two.txt')!.additions, byPath.get('two.txt')!.deletions], [3, 0]);
+  assert.match(byPath.get('one.txt')!.patch ?? '', /^\+written by the fake model$/m);
+  assert.match(byPath.get('two.txt')!.patch ?? '', /^\+second$/m);
+
+  // ---- reading a file: inside the workspace only ----
+  assert.equal((await ro.channel.request({ t: 'file.read', path: 'two.txt' })).content, SECOND_CONTENT);
+  symlinkSync(join(sb.root, 'home'), join(sb.workspace, 'out'));
+  writeFileSync(join(sb.root, 'secret.txt'), 'secret');
+  for (const path of ['../secret.txt', join(sb.root, 'secret.txt'), 'out/x', '/etc/passwd']) {
+    assert.equal(await code(ro.channel.request({ t: 'file.read', path })), 'file.refused', path);
+  }
+
+  // ---- a read-only device changes nothing ----
+  const userMessage = (await a.channel.request({ t: 'session.messages', sessionId })).messages.find((m) => m.role === 'user')!.messageId;
+  for (const r of [
+    { t: 'session.revert', sessionId, messageId: userMessage }, { t: 'session.unrevert', sessionId }, { t: 'session.rename', sessionId, title: 'x' },
+    { t: 'session.delete', sessionId }, { t: 'session.fork', sessionId }, { t: 'session.compact', sessionId },
+  ]) {
+    assert.equal(await code(ro.channel.request(r as never)), 'scope.denied', r.t);
+  }
+
+  // ---- revert to before the task, then undo that ----
+  const undone = await a.channel.request({ t: 'session.diff', sessionId, messageId: userMessage });
+  assert.deepEqual(undone.files.map((f) => f.path).sort(), ['one.txt', 'two.txt'], 'what a revert to that message would change');
+  const reverted = await a.channel.request({ t: 'session.revert', sessionId, messageId: userMessage });
+  assert.equal(reverted.revertedTo, userMessage);
+  assert.equal(existsSync(one), false, 'the first file is gone again');
+  assert.equal(existsSync(two), false, 'the second file is gone again');
+  await b.waitFor('session.updated', (e) => e.sessionId === sessionId && e.revertedTo === userMessage);
+  const restored = await a.channel.request({ t: 'session.unrevert', sessionId });
+  assert.equal(restored.revertedTo, undefined);
+  assert.equal(readFileSync(one, 'utf8'), WRITE_CONTENT);
+  assert.equal(readFileSync(two, 'utf8'), SECOND_CONTENT);
+
+  // ---- rename, fork, compact ----
+  await a.channel.request({ t: 'session.rename', sessionId, title: 'Reviewed work' });
+  await b.waitFor('session.updated', (e) => e.sessionId === sessionId && e.title === 'Reviewed work');
+  assert.equal((await host.runtime.bridge.getSession(sessionId)).title, 'Reviewed work');
+  const fork = await a.channel.request({ t: 'session.fork', sessionId });
+  assert.notEqual(fork.sessionId, sessionId);
+  const forked = await b.channel.request({ t: 'session.messages', sessionId: fork.sessionId });
+  assert.ok(forked.messages.length >= 2, 'the fork carries the transcript');
+  assert.ok((await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId), 'the other device lists the fork');
+  const before = (await a.channel.request({ t: 'session.messages', sessionId })).messages.length;
+  assert.deepEqual(await a.channel.request({ t: 'session.compact', sessionId }), {});
+  const after = (await b.channel.request({ t: 'session.messages', sessionId })).messages;
+  assert.ok(after.length > before, `compacting added the summary (${before} → ${after.length} messages)`);
+
+  // ---- delete: gone from the runtime and from the other device ----
+  await a.channel.request({ t: 'session.delete', sessionId: fork.sessionId });
+  await b.waitFor('session.deleted', (e) => e.sessionId === fork.sessionId);
+  assert.equal((await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId), false);
+
+  // ---- a running session refuses revert ----
+  const busy = (await a.channel.request({ t: 'session.create', title: 'busy' })).sessionId;
+  await a.channel.request({ t: 'task.submit', taskId: 'busy-1', sessionId: busy, text: 'go [slow]' });
+  await a.waitFor('session.status', (e) => e.sessionId === busy && e.status === 'busy');
+  const running = await a.channel.request({ t: 'session.messages', sessionId: busy });
+  await assert.rejects(a.channel.request({ t: 'session.revert', sessionId: busy, messageId: running.messages[0]!.messageId }), (err: unknown) => err instanceof RequestError && err.code === 'session.busy' && /running/.test(err.message));
+  await a.channel.request({ t: 'session.abort', sessionId: busy });
+
+  // ---- search and paging ----
+  const found = await b.channel.request({ t: 'sessions.list', search: 'Reviewed' });
+  assert.deepEqual(found.sessions.map((s) => s.sessionId), [sessionId]);
+  for (let i = 1; i <= 150; i++) await host.runtime.bridge.createSession(`bulk ${i}`, sb.workspace);
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await b.channel.request({ t: 'sessions.list', ...(cursor ? { cursor } : {}) });
+    pages++;
+    for (const s of page.sessions) seen.add(s.title);
+    cursor = page.next;
+  } while (cursor);
+  assert.equal(pages, 2);
+  for (const title of ['bulk 1', 'bulk 150', 'Reviewed work', 'busy']) assert.ok(seen.has(title), title);
+});
