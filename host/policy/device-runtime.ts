@@ -72,6 +72,11 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await ensureRules(runtimeId(sessionId, 'session'));
       await runtime.prompt(sessionId, text, promptOpts);
     },
+    async command(sessionId, command, args, turn) {
+      await ensureRules(runtimeId(sessionId, 'session'));
+      await runtime.command(sessionId, command, args, turn);
+    },
+    choices: (directory) => runtime.choices(directory),
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
     listPermissions: () => runtime.listPermissions(),
     replyPermission: async (requestId, reply, message) => runtime.replyPermission(runtimeId(requestId, 'permission request'), reply, message),

@@ -10,20 +10,21 @@
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
+import { defined } from '../../shared/protocol/guard.ts';
 import type { RequestOf, RequestType, ResultOf, RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RoutedRequest, Router } from './request.ts';
 import type { Device } from '../devices/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
-import { toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import { toComposerOptions, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 import type { RuntimePort } from '../runtime/port.ts';
 
 /** The runtime calls the router makes. */
-export type RuntimeCalls = Pick<RuntimePort, 'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort'>;
+export type RuntimeCalls = Pick<RuntimePort, 'listSessions' | 'getSession' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'choices'>;
 
 export interface RouterOptions {
   runtime: RuntimeCalls;
@@ -82,7 +83,13 @@ export function createRouter(opts: RouterOptions): Router {
       await runtime.abort(sessionId);
       return {};
     },
-    'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
+    'composer.options': async ({ sessionId }, device) => {
+      // A session's own workspace (its commands folder, its opencode.json), else the device's first.
+      const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
+      return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
+    },
+    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command }) =>
+      tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command })),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
       return {};

@@ -6,8 +6,9 @@
  * answers the same session instead of making an empty second one (host/tasks/keyed-sessions.ts).
  *
  * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
- *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text"}  written and fsynced
- *                                                   before the runtime hears of the task
+ *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text","agent"?,"model"?,
+ *    "variant"?,"command"?}                         written and fsynced before the runtime hears
+ *                                                   of the task (the last four: how it runs)
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
  *   {"op":"session-intent","deviceId","key","directory"?,"at"}  written and fsynced before the
@@ -22,6 +23,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 
 export type TaskState =
   /** Recorded, but nobody knows yet whether the runtime has it (a crash or a cut call in between). */
@@ -30,11 +32,12 @@ export type TaskState =
   /** The last attempt failed; the runtime may still have it (e.g. a timeout after it accepted). */
   | 'failed';
 
-export interface NewTask {
+export interface NewTask extends TurnChoice {
   taskId: string;
   sessionId: string;
   messageId: string;
   acceptedAt: number;
+  /** The prompt, or a command's arguments. */
   text: string;
 }
 
@@ -282,7 +285,11 @@ function parseLine(raw: string): Line | undefined {
   }
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
-    return { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+    const line: Line = { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+    for (const key of ['agent', 'variant', 'command'] as const) if (s(key)) line[key] = o[key] as string;
+    const model = o.model as Record<string, unknown> | undefined;
+    if (model && typeof model.providerId === 'string' && typeof model.modelId === 'string') line.model = { providerId: model.providerId, modelId: model.modelId };
+    return line;
   }
   if (o.op === 'confirm' && n('at')) return { op: 'confirm', taskId: o.taskId as string, at: o.at as number };
   if (o.op === 'fail' && n('at') && typeof o.error === 'string') return { op: 'fail', taskId: o.taskId as string, at: o.at as number, error: o.error };
