@@ -29,6 +29,7 @@ import { createTasks, type Tasks } from './tasks.ts';
 import type { SessionStatus, Timeline } from './timeline.ts';
 import { createTimelines, type SessionLoad } from './timelines.ts';
 import { createWithDb } from './with-db.ts';
+import { loadSessionChoice, saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
 
 export interface RelayApp {
   /** Paired computers, oldest pairing first. */
@@ -60,6 +61,9 @@ export interface RelayApp {
   renameHost(hostId: string, label: string): Promise<void>;
   newTask: Tasks['newTask'];
   sendTask: Tasks['sendTask'];
+  /** The agent, model and variant last chosen for a session on this phone (none: the runtime's defaults). */
+  sessionChoice(sessionId: string): Promise<SessionChoice | undefined>;
+  rememberChoice(sessionId: string, choice: SessionChoice): Promise<void>;
   /** Tasks not yet accepted by the computer in use, and what the person may do with them. */
   readonly outbox: Pick<Outbox, 'items' | 'edit' | 'remove' | 'retry'>;
   /** Whether this device holds `scope` on the computer in use (as its last welcome said). */
@@ -162,6 +166,14 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     renameHost: hosts.rename,
     newTask: tasks.newTask,
     sendTask: tasks.sendTask,
+    async sessionChoice(sessionId) {
+      const host = activeHost();
+      return host ? withDb((db) => loadSessionChoice(db, host.hostId, sessionId)) : undefined;
+    },
+    async rememberChoice(sessionId, choice) {
+      const host = activeHost();
+      if (host) await withDb((db) => saveSessionChoice(db, host.hostId, sessionId, choice));
+    },
     outbox: tasks.outbox,
     may: hosts.may,
     stop: async (sessionId) => void (await request({ t: 'session.abort', sessionId })),

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
@@ -31,8 +32,11 @@ export interface Tasks {
    * stored, with the new session's id when the task went out at once, undefined when it waits.
    */
   newTask(text: string): Promise<string | undefined>;
-  /** Queues a task for a session; resolves once it is stored (it is sent from the outbox). */
-  sendTask(sessionId: string, text: string): Promise<void>;
+  /**
+   * Queues a task for a session; resolves once it is stored (it is sent from the outbox). `choice`:
+   * its agent, model and variant, or the command it runs with `text` as the arguments.
+   */
+  sendTask(sessionId: string, text: string, choice?: TurnChoice): Promise<void>;
 }
 
 export function createTasks(deps: TasksDeps): Tasks {
@@ -73,8 +77,8 @@ export function createTasks(deps: TasksDeps): Tasks {
       return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
     },
 
-    async sendTask(sessionId, text) {
-      await outbox.add({ sessionId, text });
+    async sendTask(sessionId, text, choice) {
+      await outbox.add({ sessionId, text, ...(choice ? { choice } : {}) });
     },
   };
 }

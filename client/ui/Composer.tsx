@@ -1,4 +1,5 @@
-import { createSignal, createUniqueId, Show } from 'solid-js';
+import { createSignal, createUniqueId, For, Show } from 'solid-js';
+import type { CommandChoice } from '../../shared/protocol/composer.ts';
 import { Button } from './Button.tsx';
 
 export interface ComposerProps {
@@ -10,13 +11,23 @@ export interface ComposerProps {
   blocked?: string;
   /** What happens to a task sent now, when that is not the obvious (e.g. offline: it is queued). */
   note?: string;
+  /** The runtime's commands, offered when the text starts with `/`. */
+  commands?: readonly CommandChoice[];
   /** Resolves when taken (sent or queued); a rejection's message is shown and the text kept. */
   onSend(text: string): Promise<void>;
 }
 
+/** The commands whose name starts with what follows a leading `/`, while no argument is typed yet. */
+export function matchingCommands(text: string, commands: readonly CommandChoice[]): CommandChoice[] {
+  const typed = /^\/(\S*)$/.exec(text);
+  if (!typed) return [];
+  const prefix = typed[1]!.toLowerCase();
+  return commands.filter((c) => c.name.toLowerCase().startsWith(prefix));
+}
+
 /** A text box and a send button; Ctrl/⌘+Enter sends too. The text stays if sending fails. */
 export function Composer(props: ComposerProps) {
-  const ids = { field: createUniqueId(), error: createUniqueId() };
+  const ids = { field: createUniqueId(), error: createUniqueId(), commands: createUniqueId() };
   let field!: HTMLTextAreaElement;
   const [text, setText] = createSignal('');
   const [sending, setSending] = createSignal(false);
@@ -40,9 +51,32 @@ export function Composer(props: ComposerProps) {
   };
 
   const note = () => error() || props.blocked || props.note;
+  const suggestions = () => matchingCommands(text(), props.commands ?? []);
+  const pick = (command: CommandChoice) => {
+    const value = `/${command.name} `;
+    setText(value);
+    field.value = value;
+    field.focus();
+  };
 
   return (
     <form class="composer" onSubmit={(e) => void send(e)}>
+      <Show when={suggestions().length > 0}>
+        <ul id={ids.commands} class="composer__commands" aria-label="Commands">
+          <For each={suggestions()}>
+            {(c) => (
+              <li>
+                <button type="button" class="composer__command" onClick={() => pick(c)}>
+                  <span class="composer__command-name">/{c.name}</span>
+                  <Show when={c.description}>
+                    <span class="composer__command-description">{c.description}</span>
+                  </Show>
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
       <label for={ids.field} class="visually-hidden">{props.label}</label>
       <textarea
         id={ids.field}

@@ -427,7 +427,9 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       );
       let settled = false;
       const finished = running.then(
-        () => void (settled = true),
+        () => {
+          settled = true;
+        },
         (err: unknown) => {
           settled = true;
           throw new Error(`command failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -1,4 +1,6 @@
-import { createSignal, Show } from 'solid-js';
+import { createEffect, createSignal, Show } from 'solid-js';
+import type { ComposerOptions } from '../../../shared/protocol/composer.ts';
+import type { SessionChoice } from '../../storage/choices.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
@@ -10,6 +12,7 @@ import { QueuedTasks } from './QueuedTasks.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
+import { TurnPicker } from './TurnPicker.tsx';
 
 /**
  * One session: its live conversation, todo list, its tasks still in the outbox, a stop button and
@@ -46,9 +49,34 @@ export default function SessionScreen(props: ScreenProps) {
     }
   };
 
+  const [options, setOptions] = createSignal<ComposerOptions>();
+  const [choice, setChoice] = createSignal<SessionChoice>({});
+  let choiceLoaded = false;
+  // Read once the computer in use is known (after a reload it is not yet when the screen opens).
+  createEffect(() => {
+    if (choiceLoaded || !relay.activeHost()) return;
+    choiceLoaded = true;
+    void relay.sessionChoice(id).then((c) => c && setChoice(c));
+  });
+  // What the runtime offers, asked once connected (a phone that may only read needs none).
+  createEffect(() => {
+    if (!connected() || !mayRun() || options()) return;
+    relay.request({ t: 'composer.options', sessionId: id }).then(setOptions, () => {
+      // Without them the composer still sends, with the runtime's defaults; asked again on reconnecting.
+    });
+  });
+  const choose = (next: SessionChoice) => {
+    setChoice(next);
+    void relay.rememberChoice(id, next);
+  };
+
   const send = async (text: string) => {
+    // `/name arguments` runs one of the runtime's commands; any other text is a prompt.
+    const typed = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
+    const command = typed && options()?.commands.find((c) => c.name === typed[1]);
     try {
-      await relay.sendTask(id, text);
+      if (command) await relay.sendTask(id, (typed[2] ?? '').trim(), { ...choice(), command: command.name });
+      else await relay.sendTask(id, text, choice());
     } catch (err) {
       throw new Error(explainRequest(err));
     }
@@ -88,7 +116,9 @@ export default function SessionScreen(props: ScreenProps) {
       <ScopeNote />
       <Show when={mayRun()}>
         <div class="session-composer">
+          <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={choose} />}</Show>
           <Composer
+            commands={options()?.commands}
             label="Follow-up"
             placeholder="Reply, or give a new task"
             submitLabel="Send"
