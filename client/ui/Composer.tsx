@@ -1,5 +1,6 @@
 import { createSignal, createUniqueId, For, Show } from 'solid-js';
 import type { CommandChoice } from '../../shared/protocol/composer.ts';
+import { enterNewline } from '../state/preferences.ts';
 import { Button } from './Button.tsx';
 
 export interface ComposerProps {
@@ -25,13 +26,28 @@ export function matchingCommands(text: string, commands: readonly CommandChoice[
   return commands.filter((c) => c.name.toLowerCase().startsWith(prefix));
 }
 
-/** A text box and a send button; Ctrl/⌘+Enter sends too. The text stays if sending fails. */
+/**
+ * A text box that grows with its text (up to a limit, then scrolls) and a send button. Enter sends
+ * (the phone keyboard's Send key is an Enter) and Shift+Enter starts a new line, unless the person
+ * chose Enter-for-newline (client/state/preferences.ts); Ctrl/⌘+Enter always sends. The text stays
+ * if sending fails.
+ */
 export function Composer(props: ComposerProps) {
   const ids = { field: createUniqueId(), error: createUniqueId(), commands: createUniqueId() };
   let field!: HTMLTextAreaElement;
   const [text, setText] = createSignal('');
   const [sending, setSending] = createSignal(false);
   const [error, setError] = createSignal('');
+
+  const fit = () => {
+    // From its natural height: the CSS max-height caps it, and beyond that it scrolls.
+    field.style.height = 'auto';
+    field.style.height = `${field.scrollHeight + field.offsetHeight - field.clientHeight}px`;
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    if (e.ctrlKey || e.metaKey || (!e.shiftKey && !enterNewline())) void send(e);
+  };
 
   const send = async (event?: Event) => {
     event?.preventDefault();
@@ -43,6 +59,7 @@ export function Composer(props: ComposerProps) {
       await props.onSend(value);
       setText('');
       field.value = '';
+      fit();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -56,6 +73,7 @@ export function Composer(props: ComposerProps) {
     const value = `/${command.name} `;
     setText(value);
     field.value = value;
+    fit();
     field.focus();
   };
 
@@ -85,8 +103,11 @@ export function Composer(props: ComposerProps) {
         rows="2"
         placeholder={props.placeholder}
         value={text()}
-        onInput={(e) => setText(e.currentTarget.value)}
-        onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void send(e)}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          fit();
+        }}
+        onKeyDown={onKeyDown}
         enterkeyhint="send"
         aria-describedby={note() ? ids.error : undefined}
       />

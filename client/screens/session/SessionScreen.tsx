@@ -70,6 +70,13 @@ export default function SessionScreen(props: ScreenProps) {
     void relay.rememberChoice(id, next);
   };
 
+  /** Sent, and nothing of the agent's answer yet: the last part is the person's own message. */
+  const thinking = () => {
+    if (queued().some((i) => i.phase === 'sending')) return true;
+    const last = timeline.items().at(-1);
+    return status() === 'running' && last?.kind === 'text' && last.role() === 'user';
+  };
+
   const send = async (text: string) => {
     // `/name arguments` runs one of the runtime's commands; any other text is a prompt.
     const typed = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
@@ -108,7 +115,13 @@ export default function SessionScreen(props: ScreenProps) {
         <p class="loading">Loading messages…</p>
       </Show>
       <TodoList todos={timeline.todos()} />
-      <TimelineView items={timeline.items} />
+      <TimelineView items={timeline.items} waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)} />
+      <Show when={thinking()}>
+        <p class="thinking" role="status">
+          <span class="thinking__dots" aria-hidden="true" />
+          Thinking…
+        </p>
+      </Show>
       <Show when={timeline.loaded() && !timeline.items().length && !load().loading && !queued().length}>
         <p class="hint">Nothing in this session yet.</p>
       </Show>

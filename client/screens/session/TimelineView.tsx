@@ -22,10 +22,12 @@ interface Range {
  * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
  * the reader is at the bottom it stays there as parts and text arrive.
  */
-export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
+export function TimelineView(props: { items: () => readonly TimelineItem[]; waiting?: (callId: string) => boolean }) {
   let list!: HTMLOListElement;
   const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
   let pinned = true;
+  /** Parts arrived while the reader was scrolled up: offer a way down instead of moving them. */
+  const [unseen, setUnseen] = createSignal(false);
 
   const view = createMemo(() => {
     const all = props.items();
@@ -63,16 +65,31 @@ export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
     const total = view().total;
     setRange({ start: Math.max(0, total - INITIAL), end: total, live: true });
     pinned = true;
+    setUnseen(false);
     scrollToEnd();
   };
 
   const scrollToEnd = () => window.scrollTo({ top: document.documentElement.scrollHeight });
+  // The person's own new message: take them to it, wherever they were reading.
+  createEffect(
+    on(
+      () => props.items().at(-1),
+      (last, before) => {
+        if (last && last !== before && last.kind === 'text' && last.role() === 'user') latest();
+      },
+      { defer: true },
+    ),
+  );
   onMount(() => {
     const onScroll = () => {
       pinned = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+      if (pinned) setUnseen(false);
     };
     // Streaming text grows parts without changing the list: follow the size, not the items.
-    const grow = new ResizeObserver(() => pinned && range().live && scrollToEnd());
+    const grow = new ResizeObserver(() => {
+      if (pinned && range().live) scrollToEnd();
+      else if (!pinned) setUnseen(true);
+    });
     grow.observe(list);
     window.addEventListener('scroll', onScroll, { passive: true });
     onCleanup(() => {
@@ -94,13 +111,18 @@ export function TimelineView(props: { items: () => readonly TimelineItem[] }) {
             <li class={`part part--${item.kind}`} classList={{ 'part--user': item.kind === 'text' && item.role() === 'user' }} data-index={view().start + i()} data-key={item.key}>
               <Switch>
                 <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>{(t) => <TextPart item={t()} />}</Match>
-                <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} />}</Match>
+                <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} waiting={props.waiting?.(t().state.callId)} />}</Match>
                 <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} />}</Match>
               </Switch>
             </li>
           )}
         </For>
       </ol>
+      <Show when={unseen()}>
+        <button type="button" class="timeline__unseen" onClick={latest}>
+          New messages ↓
+        </button>
+      </Show>
       <Show when={view().end < view().total}>
         <div class="timeline__newer">
           <Button variant="quiet" onClick={newer}>Show newer messages ({view().total - view().end})</Button>

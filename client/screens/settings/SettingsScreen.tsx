@@ -5,6 +5,7 @@ import { Screen } from '../../ui/Screen.tsx';
 import { Sheet } from '../../ui/Sheet.tsx';
 import { HealthPanel } from './HealthPanel.tsx';
 import { HostsSection } from './HostsSection.tsx';
+import { enterNewline, setEnterNewline } from '../../state/preferences.ts';
 import { resetApp, type ResetResult } from './reset.ts';
 
 export default function SettingsScreen() {
@@ -33,6 +34,11 @@ export default function SettingsScreen() {
     <Screen title="Settings">
       <HealthPanel />
       <HostsSection />
+      <h2 class="section-title">Typing</h2>
+      <div class="checkbox">
+        <input id="enter-newline" type="checkbox" checked={enterNewline()} onChange={(e) => setEnterNewline(e.currentTarget.checked)} />
+        <label for="enter-newline">Enter starts a new line (send with the Send button)</label>
+      </div>
       <h2 class="section-title">About</h2>
       <dl class="facts">
         <dt>App</dt>

@@ -1,0 +1,141 @@
+/**
+ * A conversation that behaves like the apps people know (issue 15, item 5), in Chromium at Pixel 7
+ * size against the real host and runtime on the fake model: Enter sends and Shift+Enter starts a
+ * line (or, by the setting, Enter starts a line); the box grows with its text up to a limit;
+ * "Thinking…" between sending and the first token; the status and Stop stay in view while the
+ * stream runs; scrolled up, a "New messages ↓" button instead of being moved; sending takes you
+ * to your message; a tool call held by a permission request reads "Waiting for you".
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright';
+import { startAppHost, type AppHost } from './fixtures/app-host.ts';
+import { PHONES, launchChromium, screenshot } from './browser.ts';
+import { scriptedText } from './fixtures/fake-model.ts';
+
+const WAIT = { timeout: 60_000 };
+
+describe('the conversation on a phone', { timeout: 300_000 }, () => {
+  let app: AppHost;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    // Slow deltas every 60 ms: a 600-word reply runs long enough to scroll around in.
+    [app, browser] = await Promise.all([startAppHost({ fakeModel: { slowDelayMs: 60 } }), launchChromium()]);
+    const context = await browser.newContext({ ...PHONES.pixel7 });
+    context.on('weberror', (err) => pageErrors.push(String(err.error())));
+    page = await context.newPage();
+    await page.goto(app.host.relay.newOffer().link);
+    app.host.relay.approvals.approve((await app.nextApproval()).id, ['read', 'run', 'approve']);
+    await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
+    await page.getByRole('textbox', { name: 'New task' }).fill('First [text:2]');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await page.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(2).trim()).waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const field = () => page.getByRole('textbox', { name: 'Follow-up' });
+  const conversation = () => page.getByRole('list', { name: 'Conversation' });
+
+  it('grows the box with its text up to a limit; Shift+Enter starts a line and Enter sends', async () => {
+    const box = field();
+    const empty = (await box.boundingBox())!.height;
+    await box.click();
+    await box.pressSequentially('one');
+    for (const word of ['two', 'three', 'four']) {
+      await box.press('Shift+Enter');
+      await box.pressSequentially(word);
+    }
+    assert.equal(await box.inputValue(), 'one\ntwo\nthree\nfour', 'Shift+Enter is a new line');
+    const grown = (await box.boundingBox())!.height;
+    assert.ok(grown > empty + 20, `the box grew with its lines (${empty} → ${grown})`);
+    await box.fill(Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n'));
+    await box.dispatchEvent('input');
+    const capped = (await box.boundingBox())!.height;
+    const viewport = page.viewportSize()!.height;
+    assert.ok(capped <= viewport * 0.36, `up to a limit (${capped} of ${viewport})`);
+
+    await box.fill('Enter sends [text:3]');
+    await box.press('Enter');
+    await conversation().getByText('Enter sends [text:3]').waitFor(WAIT);
+    await conversation().getByText(scriptedText(3).trim()).waitFor(WAIT);
+    assert.equal(await box.inputValue(), '', 'sent, and the box emptied');
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+  });
+
+  it('shows "Thinking…" until the first token, keeps the status and Stop in view, and offers "New messages ↓" when scrolled up', async () => {
+    await field().fill('Take your time [slow]');
+    await field().press('Enter');
+    const thinking = page.getByRole('status').filter({ hasText: 'Thinking…' });
+    await thinking.waitFor(WAIT);
+    await conversation().getByText(/w0 w1 w2/).waitFor(WAIT);
+    await thinking.waitFor({ state: 'detached', ...WAIT });
+
+    // Followed while at the bottom: the newest words stay on screen, once there is more than a screenful.
+    await page.waitForFunction(() => document.documentElement.scrollHeight > window.innerHeight + 400, undefined, WAIT);
+    const followed = await page.evaluate(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150);
+    assert.ok(followed, 'the view follows the stream at the bottom');
+    const stop = page.getByRole('button', { name: 'Stop' });
+    const bar = (await stop.boundingBox())!;
+    assert.ok(bar.y >= 0 && bar.y + bar.height <= page.viewportSize()!.height, `Stop stays in view (${JSON.stringify(bar)})`);
+    await screenshot(page, 'conversation-pixel7-streaming');
+
+    // Scrolled up: not moved, but told.
+    await page.evaluate(() => window.scrollTo({ top: 0 }));
+    const unseen = page.getByRole('button', { name: 'New messages ↓' });
+    await unseen.waitFor(WAIT);
+    const y = await page.evaluate(() => window.scrollY);
+    assert.ok(y < 50, `left where the reader is (${y})`);
+    assert.ok(await page.getByRole('button', { name: 'Stop' }).isVisible(), 'Stop is still in view scrolled up');
+    await screenshot(page, 'conversation-pixel7-new-messages');
+    await unseen.click();
+    await page.waitForFunction(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150, undefined, WAIT);
+    await unseen.waitFor({ state: 'detached', ...WAIT });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
+  });
+
+  it('takes you to your message when you send, from wherever you were reading', async () => {
+    await page.evaluate(() => window.scrollTo({ top: 0 }));
+    await field().fill('Back to the end [text:2]');
+    await field().press('Enter');
+    await conversation().getByText('Back to the end [text:2]').waitFor(WAIT);
+    await page.waitForFunction(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150, undefined, WAIT);
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+  });
+
+  it('reads "Waiting for you" on a tool call held by a permission request', async () => {
+    await field().fill('[bash:echo waiting-card]');
+    await field().press('Enter');
+    const sheet = page.getByRole('dialog', { name: 'Allow this command?' });
+    await sheet.waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached', ...WAIT }).catch(() => {});
+    await conversation().locator('.tool .chip').filter({ hasText: 'Waiting for you' }).waitFor(WAIT);
+    assert.equal(await conversation().locator('.tool .chip').filter({ hasText: 'Running' }).count(), 0);
+    await screenshot(page, 'conversation-pixel7-waiting-card');
+  });
+
+  it('with the setting on, Enter starts a new line and only the button sends', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('checkbox', { name: /Enter starts a new line/ }).check();
+    await page.goBack();
+    await field().click();
+    await field().pressSequentially('a');
+    await field().press('Enter');
+    await field().pressSequentially('b');
+    assert.equal(await field().inputValue(), 'a\nb');
+  });
+
+  it('ran without script errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
