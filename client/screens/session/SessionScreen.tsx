@@ -49,6 +49,7 @@ export default function SessionScreen(props: ScreenProps) {
     }
   };
 
+  const [unseen, setUnseen] = createSignal<{ latest(): void }>();
   const [options, setOptions] = createSignal<ComposerOptions>();
   const [choice, setChoice] = createSignal<SessionChoice>({});
   let choiceLoaded = false;
@@ -115,7 +116,11 @@ export default function SessionScreen(props: ScreenProps) {
         <p class="loading">Loading messages…</p>
       </Show>
       <TodoList todos={timeline.todos()} />
-      <TimelineView items={timeline.items} waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)} />
+      <TimelineView
+        items={timeline.items}
+        waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
+        onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
+      />
       <Show when={thinking()}>
         <p class="thinking" role="status">
           <span class="thinking__dots" aria-hidden="true" />
@@ -127,8 +132,15 @@ export default function SessionScreen(props: ScreenProps) {
       </Show>
       <QueuedTasks items={queued()} />
       <ScopeNote />
-      <Show when={mayRun()}>
-        <div class="session-composer">
+      <div class="session-composer" classList={{ 'session-composer--empty': !mayRun() }}>
+        <Show when={unseen()}>
+          {(u) => (
+            <button type="button" class="timeline__unseen" onClick={() => u().latest()}>
+              New messages ↓
+            </button>
+          )}
+        </Show>
+        <Show when={mayRun()}>
           <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={choose} />}</Show>
           <Composer
             commands={options()?.commands}
@@ -142,8 +154,8 @@ export default function SessionScreen(props: ScreenProps) {
             }
             onSend={send}
           />
-        </div>
-      </Show>
+        </Show>
+      </div>
     </Screen>
   );
 }

@@ -22,12 +22,24 @@ interface Range {
  * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
  * the reader is at the bottom it stays there as parts and text arrive.
  */
-export function TimelineView(props: { items: () => readonly TimelineItem[]; waiting?: (callId: string) => boolean }) {
+export interface TimelineProps {
+  items: () => readonly TimelineItem[];
+  /** Whether a permission request holds this tool call. */
+  waiting?: (callId: string) => boolean;
+  /**
+   * Parts arrived while the reader was scrolled up (`true`), or they came back down; `latest`
+   * takes them to the newest. The screen shows the way down where it fits (above its composer).
+   */
+  onUnseen?: (unseen: boolean, latest: () => void) => void;
+}
+
+export function TimelineView(props: TimelineProps) {
   let list!: HTMLOListElement;
   const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
   let pinned = true;
   /** Parts arrived while the reader was scrolled up: offer a way down instead of moving them. */
   const [unseen, setUnseen] = createSignal(false);
+  createEffect(on(unseen, (u) => props.onUnseen?.(u, latest), { defer: true }));
 
   const view = createMemo(() => {
     const all = props.items();
@@ -118,11 +130,6 @@ export function TimelineView(props: { items: () => readonly TimelineItem[]; wait
           )}
         </For>
       </ol>
-      <Show when={unseen()}>
-        <button type="button" class="timeline__unseen" onClick={latest}>
-          New messages ↓
-        </button>
-      </Show>
       <Show when={view().end < view().total}>
         <div class="timeline__newer">
           <Button variant="quiet" onClick={newer}>Show newer messages ({view().total - view().end})</Button>

@@ -41,7 +41,7 @@ export function TurnPicker(props: TurnPickerProps) {
     <div class="turn-picker">
       <Show when={props.options.agents.length > 0}>
         <label class="turn-picker__field" for={ids.agent}>
-          <span>Agent</span>
+          <span class="visually-hidden">Agent</span>
           <select id={ids.agent} onChange={(e) => set({ agent: e.currentTarget.value || undefined })}>
             <option value="" selected={!props.choice.agent}>Default{props.options.defaultAgent ? ` (${props.options.defaultAgent})` : ''}</option>
             <For each={props.options.agents}>
@@ -52,7 +52,7 @@ export function TurnPicker(props: TurnPickerProps) {
       </Show>
       <Show when={props.options.models.length > 0}>
         <label class="turn-picker__field" for={ids.model}>
-          <span>Model</span>
+          <span class="visually-hidden">Model</span>
           <select
             id={ids.model}
             onChange={(e) => {
@@ -74,7 +74,7 @@ export function TurnPicker(props: TurnPickerProps) {
       </Show>
       <Show when={(model()?.variants.length ?? 0) > 0}>
         <label class="turn-picker__field" for={ids.variant}>
-          <span>Effort</span>
+          <span class="visually-hidden">Effort</span>
           <select id={ids.variant} onChange={(e) => set({ variant: e.currentTarget.value || undefined })}>
             <option value="" selected={!props.choice.variant}>Default</option>
             <For each={model()!.variants}>{(v) => <option value={v} selected={v === props.choice.variant}>{v}</option>}</For>
