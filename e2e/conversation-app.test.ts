@@ -124,6 +124,41 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await screenshot(page, 'conversation-pixel7-waiting-card');
   });
 
+  it('renders GitHub-flavoured Markdown with raw HTML and script links inert; code blocks name their language, copy, highlight and scroll', async () => {
+    // The request of the step before still waits: deny it (as the host's person would) so the next turn runs.
+    for (const p of app.host.relay.permissions.pending()) await app.host.relay.permissions.reply(p.requestId, 'reject');
+    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
+    await field().fill('Show me [markdown]');
+    await field().press('Enter');
+    const md = conversation().locator('.md').filter({ hasText: 'Some bold' }).last();
+    await md.locator('table').waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+    assert.equal(await md.locator('strong').first().innerText(), 'bold');
+    assert.equal(await md.locator('del').innerText(), 'struck');
+    assert.equal(await md.getByRole('link', { name: 'https://example.test/auto' }).getAttribute('href'), 'https://example.test/auto', 'autolinked');
+    const boxes = md.getByRole('checkbox');
+    assert.deepEqual([await boxes.count(), await boxes.nth(0).isChecked(), await boxes.nth(1).isChecked()], [2, true, false], 'a task list as checkboxes');
+    assert.deepEqual(await md.locator('li.md-task').allInnerTexts(), ['written the test', 'made it pass'], 'the boxes, not their Markdown');
+    assert.deepEqual(await md.locator('th').allInnerTexts(), ['file', 'lines']);
+
+    // Raw HTML is text, and nothing of it ran.
+    assert.equal(await md.locator('script, img, [onerror]').count(), 0);
+    await md.getByText('<script>window.pwned = "script"</script>').waitFor(WAIT);
+    assert.equal(await md.getByRole('link', { name: 'click me' }).count(), 0, 'a javascript: link is not a link');
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: string }).pwned), undefined);
+
+    const block = md.locator('.md-codeblock');
+    assert.equal(await block.locator('.md-code__lang').innerText(), 'ts');
+    await block.locator('code.hljs .hljs-keyword').first().waitFor(WAIT);
+    const pre = block.locator('pre');
+    assert.ok(await pre.evaluate((p) => p.scrollWidth > p.clientWidth), 'a long line scrolls within the block');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await block.getByRole('button', { name: 'Copy ts code' }).click();
+    await block.getByRole('button', { name: 'Copy ts code' }).filter({ hasText: 'Copied' }).waitFor(WAIT);
+    assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^const answer: number = 42;/);
+    await screenshot(page, 'conversation-pixel7-markdown');
+  });
+
   it('with the setting on, Enter starts a new line and only the button sends', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('checkbox', { name: /Enter starts a new line/ }).check();
