@@ -170,6 +170,16 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     assert.equal(await field().inputValue(), 'a\nb');
   });
 
+  it('never calls a session by a timestamp: until OpenCode names it, by its first prompt\'s words, else "New session"', async () => {
+    // A session the runtime made without a title keeps OpenCode's placeholder (`New session - <ISO time>`).
+    const bare = await app.host.runtime.bridge.createSession(undefined);
+    assert.match(bare.title, /^New session - \d{4}-/);
+    await page.getByRole('link', { name: 'All sessions' }).click();
+    const list = page.getByRole('list', { name: 'Recent sessions' });
+    await list.getByRole('link', { name: /^New session/ }).waitFor(WAIT);
+    assert.ok(!/\d{4}-\d{2}-\d{2}T/.test(await list.innerText()), 'no ISO timestamp in the list');
+  });
+
   it('ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
   });

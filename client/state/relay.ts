@@ -29,6 +29,7 @@ import { createTasks, type Tasks } from './tasks.ts';
 import type { SessionStatus, Timeline } from './timeline.ts';
 import { createTimelines, type SessionLoad } from './timelines.ts';
 import { createWithDb } from './with-db.ts';
+import { sessionTitle } from './titles.ts';
 import { loadSessionChoice, saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
 
 export interface RelayApp {
@@ -61,6 +62,8 @@ export interface RelayApp {
   renameHost(hostId: string, label: string): Promise<void>;
   newTask: Tasks['newTask'];
   sendTask: Tasks['sendTask'];
+  /** What the session is called: OpenCode's title, or the first words of its first prompt until it has one (titles.ts). */
+  titleOf(sessionId: string): string;
   /** The agent, model and variant last chosen for a session on this phone (none: the runtime's defaults). */
   sessionChoice(sessionId: string): Promise<SessionChoice | undefined>;
   rememberChoice(sessionId: string, choice: SessionChoice): Promise<void>;
@@ -103,6 +106,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const list = createSessionList({ withDb, request, activeHost, activeId: hosts.activeId, generation, now });
   const timelines = createTimelines({ withDb, request, activeHost, connected: link.connected, generation });
   const approvals = createApprovals({ request, attachDiff: timelines.attachDiff });
+  /** The first prompt of sessions started on this phone in this visit, to name them until OpenCode does. */
+  const [firstPrompts, setFirstPrompts] = createSignal<ReadonlyMap<string, string>>(new Map());
   const tasks = createTasks({
     withDb,
     request,
@@ -110,7 +115,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     ready: () => link.connected() && health.runtimeReady(),
     createSession: list.create,
     // The runtime is busy from now on; say so before its first event arrives.
-    onAccepted: (accepted) => sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' }),
+    onAccepted: (accepted, item) => {
+      if (item.newSession) setFirstPrompts(new Map(firstPrompts()).set(accepted.sessionId, item.text));
+      sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' });
+    },
     now,
   });
   const sync = createSync({ connection: deps.connection, link, hosts, health, list, timelines, approvals, outbox: tasks.outbox });
@@ -166,6 +174,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     renameHost: hosts.rename,
     newTask: tasks.newTask,
     sendTask: tasks.sendTask,
+    titleOf(sessionId) {
+      const first = timelines.get(sessionId)?.items().find((i) => i.kind === 'text' && i.role() === 'user');
+      return sessionTitle(list.sessions.get(sessionId)?.title, firstPrompts().get(sessionId) ?? (first?.kind === 'text' ? first.text() : undefined));
+    },
     async sessionChoice(sessionId) {
       const host = activeHost();
       return host ? withDb((db) => loadSessionChoice(db, host.hostId, sessionId)) : undefined;

@@ -7,6 +7,7 @@ import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
+import type { OutboxRecord } from '../storage/db.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
@@ -21,7 +22,7 @@ export interface TasksDeps {
   /** Makes a session for a new task, keyed by its task id; resolves with the session's id. */
   createSession(key: string): Promise<string>;
   /** The host accepted a task: its session is busy from now on. */
-  onAccepted(accepted: TaskAccepted): void;
+  onAccepted(accepted: TaskAccepted, item: OutboxRecord): void;
   now: () => number;
 }
 
@@ -56,7 +57,7 @@ export function createTasks(deps: TasksDeps): Tasks {
     },
     explain: explainRequest,
     now: deps.now,
-    onAccepted: (_item, accepted) => deps.onAccepted(accepted),
+    onAccepted: (item, accepted) => deps.onAccepted(accepted, item),
     onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
   });
 

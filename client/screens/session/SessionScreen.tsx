@@ -91,7 +91,7 @@ export default function SessionScreen(props: ScreenProps) {
   };
 
   return (
-    <Screen title={summary()?.title ?? 'Session'} class="screen--session">
+    <Screen title={relay.titleOf(id)} class="screen--session">
       <div class="session-bar">
         <a class="back-link" href="#/sessions">All sessions</a>
         <div class="session-bar__status" role="status">

@@ -35,7 +35,7 @@ export default function SettingsScreen() {
       <HealthPanel />
       <HostsSection />
       <h2 class="section-title">Typing</h2>
-      <div class="checkbox">
+      <div class="checkbox checkbox--tap">
         <input id="enter-newline" type="checkbox" checked={enterNewline()} onChange={(e) => setEnterNewline(e.currentTarget.checked)} />
         <label for="enter-newline">Enter starts a new line (send with the Send button)</label>
       </div>
