@@ -117,6 +117,9 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await field().press('Enter');
     const sheet = page.getByRole('dialog', { name: 'Allow this command?' });
     await sheet.waitFor(WAIT);
+    // The agent's own words for the command, and what "for this session" covers, in words.
+    await sheet.getByText('The agent says: Run a scripted command').waitFor(WAIT);
+    assert.match(await sheet.innerText(), /“Always allow for this session” allows commands matching “echo \*” in this session, without asking again\./);
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached', ...WAIT }).catch(() => {});
     await conversation().locator('.tool .chip').filter({ hasText: 'Waiting for you' }).waitFor(WAIT);
@@ -168,6 +171,17 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await field().press('Enter');
     await field().pressSequentially('b');
     assert.equal(await field().inputValue(), 'a\nb');
+  });
+
+  it('puts the last message back into the box to edit and send again', async () => {
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+    const edit = conversation().getByRole('button', { name: 'Edit and ask again' });
+    assert.equal(await edit.count(), 1, 'on the last message only');
+    await edit.click();
+    assert.equal(await field().inputValue(), 'Show me [markdown]');
+    await field().fill('Show me again [text:4]');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await conversation().getByText(scriptedText(4).trim()).waitFor(WAIT);
   });
 
   it('never calls a session by a timestamp: until OpenCode names it, by its first prompt\'s words, else "New session"', async () => {

@@ -6,12 +6,13 @@ import { Button } from '../ui/Button.tsx';
 import { DiffView } from '../ui/DiffView.tsx';
 import { parseDiff } from '../ui/diff.ts';
 import { Sheet } from '../ui/Sheet.tsx';
-import { autoAnswer, describeRequest, useSecondClock, type ApprovalsUi } from './approvals.ts';
+import { autoAnswer, describeRequest, relativePath, sessionGrantWords, useSecondClock, type ApprovalsUi } from './approvals.ts';
 import { useApp } from './context.ts';
 
 /** What exactly the agent wants to do: the command, the file and its diff, or the raw request. */
-function RequestDetails(props: { req: PermissionAskedEvent }) {
+function RequestDetails(props: { req: PermissionAskedEvent; directory?: string }) {
   const meta = () => props.req.metadata;
+  const path = () => relativePath(str('filepath') ?? props.req.patterns[0] ?? '', props.directory);
   const str = (k: string) => (typeof meta()[k] === 'string' ? (meta()[k] as string) : undefined);
   return (
     <>
@@ -19,15 +20,15 @@ function RequestDetails(props: { req: PermissionAskedEvent }) {
         <p>Run this command on your computer:</p>
         <pre class="command" tabindex="0"><code>{str('command') ?? props.req.patterns.join('\n')}</code></pre>
         <Show when={str('description')}>
-          <p class="hint">{str('description')}</p>
+          <p class="hint">The agent says: {str('description')}</p>
         </Show>
       </Show>
       <Show when={props.req.permission === 'edit'}>
         <p>
-          Change the file <code>{str('filepath') ?? props.req.patterns[0]}</code>:
+          Change the file <code>{path()}</code>:
         </p>
         <Show when={str('diff')} fallback={<p class="hint">Your computer did not send the change itself.</p>}>
-          <DiffView lines={parseDiff(str('diff')!)} path={str('filepath') ?? props.req.patterns[0]} />
+          <DiffView lines={parseDiff(str('diff')!)} path={path()} />
         </Show>
       </Show>
       <Show when={props.req.permission !== 'bash' && props.req.permission !== 'edit'}>
@@ -35,7 +36,7 @@ function RequestDetails(props: { req: PermissionAskedEvent }) {
           Use <strong>{props.req.permission}</strong> on:
         </p>
         <ul class="patterns">
-          <For each={props.req.patterns}>{(p) => <li><code>{p}</code></li>}</For>
+          <For each={props.req.patterns}>{(p) => <li><code>{relativePath(p, props.directory)}</code></li>}</For>
         </ul>
       </Show>
     </>
@@ -96,11 +97,10 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
             <Show when={expired === undefined && autoAnswer(r.deadline, hostName(), now())}>
               <p class="hint countdown" role="timer">{autoAnswer(r.deadline, hostName(), now())}</p>
             </Show>
-            <RequestDetails req={r} />
+            <RequestDetails req={r} directory={relay.sessions.get(r.sessionId)?.directory} />
             <Show when={expired === undefined}>
               <p class="hint">
-                “Always allow for this session” also allows{' '}
-                {(r.always.length ? r.always : r.patterns).map((p) => `“${p}”`).join(', ') || 'requests like this one'} until this session ends, without asking.
+                “Always allow for this session” allows {sessionGrantWords(r, relay.sessions.get(r.sessionId)?.directory)}, without asking again.
               </p>
             </Show>
             <Show when={error()}>

@@ -1,4 +1,4 @@
-import { createSignal, createUniqueId, For, Show } from 'solid-js';
+import { createEffect, createSignal, createUniqueId, For, on, Show } from 'solid-js';
 import type { CommandChoice } from '../../shared/protocol/composer.ts';
 import { enterNewline } from '../state/preferences.ts';
 import { Button } from './Button.tsx';
@@ -12,6 +12,8 @@ export interface ComposerProps {
   blocked?: string;
   /** What happens to a task sent now, when that is not the obvious (e.g. offline: it is queued). */
   note?: string;
+  /** Text put into the box from outside (edit and resend): each new object replaces the box's text. */
+  fill?: { text: string };
   /** The runtime's commands, offered when the text starts with `/`. */
   commands?: readonly CommandChoice[];
   /** Resolves when taken (sent or queued); a rejection's message is shown and the text kept. */
@@ -44,6 +46,19 @@ export function Composer(props: ComposerProps) {
     field.style.height = 'auto';
     field.style.height = `${field.scrollHeight + field.offsetHeight - field.clientHeight}px`;
   };
+  createEffect(
+    on(
+      () => props.fill,
+      (fill) => {
+        if (!fill) return;
+        setText(fill.text);
+        field.value = fill.text;
+        fit();
+        field.focus();
+      },
+      { defer: true },
+    ),
+  );
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key !== 'Enter' || e.isComposing) return;
     if (e.ctrlKey || e.metaKey || (!e.shiftKey && !enterNewline())) void send(e);

@@ -50,6 +50,8 @@ export default function SessionScreen(props: ScreenProps) {
   };
 
   const [unseen, setUnseen] = createSignal<{ latest(): void }>();
+  /** The last message put back into the composer to edit and send again. */
+  const [fill, setFill] = createSignal<{ text: string }>();
   const [options, setOptions] = createSignal<ComposerOptions>();
   const [choice, setChoice] = createSignal<SessionChoice>({});
   let choiceLoaded = false;
@@ -120,6 +122,7 @@ export default function SessionScreen(props: ScreenProps) {
         items={timeline.items}
         waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
         onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
+        onEditLast={mayRun() && !busy() ? (text) => setFill({ text }) : undefined}
       />
       <Show when={thinking()}>
         <p class="thinking" role="status">
@@ -144,6 +147,7 @@ export default function SessionScreen(props: ScreenProps) {
           <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={choose} />}</Show>
           <Composer
             commands={options()?.commands}
+            fill={fill()}
             label="Follow-up"
             placeholder="Reply, or give a new task"
             submitLabel="Send"

@@ -31,6 +31,8 @@ export interface TimelineProps {
    * takes them to the newest. The screen shows the way down where it fits (above its composer).
    */
   onUnseen?: (unseen: boolean, latest: () => void) => void;
+  /** Offered on the person's last message (absent: not offered, e.g. while the agent works). */
+  onEditLast?: (text: string) => void;
 }
 
 export function TimelineView(props: TimelineProps) {
@@ -51,6 +53,8 @@ export function TimelineView(props: TimelineProps) {
 
   // Fix the window's start once parts exist, so new parts do not push the first ones out early.
   createEffect(on(() => view().total, (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start })));
+
+  const lastUser = createMemo(() => [...props.items()].reverse().find((i) => i.kind === 'text' && i.role() === 'user'));
 
   const elementOf = (index: number) => list.querySelector<HTMLElement>(`[data-index="${index}"]`);
 
@@ -122,7 +126,18 @@ export function TimelineView(props: TimelineProps) {
           {(item, i) => (
             <li class={`part part--${item.kind}`} classList={{ 'part--user': item.kind === 'text' && item.role() === 'user' }} data-index={view().start + i()} data-key={item.key}>
               <Switch>
-                <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>{(t) => <TextPart item={t()} />}</Match>
+                <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>
+                  {(t) => (
+                    <>
+                      <TextPart item={t()} />
+                      <Show when={props.onEditLast && item === lastUser() && t().kind === 'text'}>
+                        <button type="button" class="link-button part__edit" onClick={() => props.onEditLast?.(t().text())}>
+                          Edit and ask again
+                        </button>
+                      </Show>
+                    </>
+                  )}
+                </Match>
                 <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} waiting={props.waiting?.(t().state.callId)} />}</Match>
                 <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} />}</Match>
               </Switch>
