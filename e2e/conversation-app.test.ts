@@ -4,7 +4,9 @@
  * line (or, by the setting, Enter starts a line); the box grows with its text up to a limit;
  * "Thinking…" between sending and the first token; the status and Stop stay in view while the
  * stream runs; scrolled up, a "New messages ↓" button instead of being moved; sending takes you
- * to your message; a tool call held by a permission request reads "Waiting for you".
+ * to your message; a tool call held by a permission request reads "Waiting for you", and a denial
+ * can tell the agent why; Markdown (GFM) renders with raw HTML inert; the last message can be
+ * edited and sent again; a session is never called by a timestamp.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,7 @@ import type { Browser, Page } from 'playwright';
 import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { PHONES, launchChromium, screenshot } from './browser.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
+import { until } from './fixtures/poll.ts';
 
 const WAIT = { timeout: 60_000 };
 
@@ -125,12 +128,17 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await conversation().locator('.tool .chip').filter({ hasText: 'Waiting for you' }).waitFor(WAIT);
     assert.equal(await conversation().locator('.tool .chip').filter({ hasText: 'Running' }).count(), 0);
     await screenshot(page, 'conversation-pixel7-waiting-card');
+
+    // Denied with a reason: the agent is told it, and goes on.
+    await page.getByRole('button', { name: /approvals? waiting/ }).click();
+    await sheet.waitFor(WAIT);
+    await sheet.getByRole('textbox', { name: /tell the agent why/ }).fill('use printf instead');
+    await sheet.getByRole('button', { name: 'Deny' }).click();
+    await until('the reason to reach the model', () => app.sandbox.fakeModel.requests.some((r) => JSON.stringify(r.body.messages).includes('use printf instead')));
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
   });
 
   it('renders GitHub-flavoured Markdown with raw HTML and script links inert; code blocks name their language, copy, highlight and scroll', async () => {
-    // The request of the step before still waits: deny it (as the host's person would) so the next turn runs.
-    for (const p of app.host.relay.permissions.pending()) await app.host.relay.permissions.reply(p.requestId, 'reject');
-    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
     await field().fill('Show me [markdown]');
     await field().press('Enter');
     const md = conversation().locator('.md').filter({ hasText: 'Some bold' }).last();

@@ -10,7 +10,7 @@ import { autoAnswer, describeRequest, relativePath, sessionGrantWords, useSecond
 import { useApp } from './context.ts';
 
 /** What exactly the agent wants to do: the command, the file and its diff, or the raw request. */
-function RequestDetails(props: { req: PermissionAskedEvent; directory?: string }) {
+function RequestDetails(props: { req: PermissionAskedEvent; directory?: string; description?: string }) {
   const meta = () => props.req.metadata;
   const path = () => relativePath(str('filepath') ?? props.req.patterns[0] ?? '', props.directory);
   const str = (k: string) => (typeof meta()[k] === 'string' ? (meta()[k] as string) : undefined);
@@ -19,8 +19,8 @@ function RequestDetails(props: { req: PermissionAskedEvent; directory?: string }
       <Show when={props.req.permission === 'bash'}>
         <p>Run this command on your computer:</p>
         <pre class="command" tabindex="0"><code>{str('command') ?? props.req.patterns.join('\n')}</code></pre>
-        <Show when={str('description')}>
-          <p class="hint">The agent says: {str('description')}</p>
+        <Show when={str('description') ?? props.description}>
+          {(d) => <p class="hint">The agent says: {d()}</p>}
         </Show>
       </Show>
       <Show when={props.req.permission === 'edit'}>
@@ -56,13 +56,16 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const hostName = () => relay.activeHost()?.label ?? 'your computer';
   // A refusal belongs to the request it was about.
   createEffect(on(() => item()?.request.requestId, () => setError(''), { defer: true }));
+  /** Why the person denies, for the agent (optional). */
+  const [reason, setReason] = createSignal('');
+  createEffect(on(() => item()?.request.requestId, () => setReason(''), { defer: true }));
   const answer = async (reply: PermissionReply) => {
     const r = item();
     if (!r || r.expired !== undefined || busy()) return;
     setBusy(true);
     setError('');
     try {
-      await relay.replyPermission(r.request, reply);
+      await relay.replyPermission(r.request, reply, reply === 'reject' ? reason().trim() || undefined : undefined);
     } catch (err) {
       setError(explainRequest(err));
     } finally {
@@ -74,6 +77,13 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
     if (!r) return 'Approval';
     if (r.timedOut) return 'This request timed out';
     return r.expired !== undefined ? 'This request expired' : describeRequest(r.request).title;
+  };
+  /** The agent's own words for the call (its `description` input), from the session's tool card. */
+  const toolDescription = (r: PermissionAskedEvent) => {
+    const call = r.tool?.callId;
+    const tool = call ? relay.timeline(r.sessionId).items().find((i) => i.kind === 'tool' && i.state.callId === call) : undefined;
+    const d = tool?.kind === 'tool' ? tool.state.input.description : undefined;
+    return typeof d === 'string' && d.trim() ? d : undefined;
   };
   const close = () => (item()?.expired !== undefined ? props.ui.dismiss() : props.ui.later());
   return (
@@ -97,7 +107,7 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
             <Show when={expired === undefined && autoAnswer(r.deadline, hostName(), now())}>
               <p class="hint countdown" role="timer">{autoAnswer(r.deadline, hostName(), now())}</p>
             </Show>
-            <RequestDetails req={r} directory={relay.sessions.get(r.sessionId)?.directory} />
+            <RequestDetails req={r} directory={relay.sessions.get(r.sessionId)?.directory} description={toolDescription(r)} />
             <Show when={expired === undefined}>
               <p class="hint">
                 “Always allow for this session” allows {sessionGrantWords(r, relay.sessions.get(r.sessionId)?.directory)}, without asking again.
@@ -114,6 +124,10 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
                 </div>
               }
             >
+              <label class="approval__reason">
+                <span>If you deny: tell the agent why (optional)</span>
+                <textarea rows="2" maxLength={2000} value={reason()} onInput={(e) => setReason(e.currentTarget.value)} placeholder="e.g. use the test database instead" />
+              </label>
               <div class="sheet__actions sheet__actions--stack">
                 <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>Allow once</Button>
                 <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>Always allow for this session</Button>

@@ -73,7 +73,7 @@ export interface RelayApp {
   may(scope: Scope): boolean;
   stop(sessionId: string): Promise<void>;
   /** Answers a waiting request (approvals.ts: rejects when it expired). */
-  replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
+  replyPermission(request: PermissionAskedEvent, reply: PermissionReply, message?: string): Promise<void>;
   dismissExpired(requestId: string): void;
   reconnectNow(): void;
   /** One request to the computer in use (for features with state of their own, such as metrics). */
