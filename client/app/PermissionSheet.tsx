@@ -6,27 +6,28 @@ import { Button } from '../ui/Button.tsx';
 import { DiffView } from '../ui/DiffView.tsx';
 import { parseDiff } from '../ui/diff.ts';
 import { Sheet } from '../ui/Sheet.tsx';
-import { autoAnswer, describeRequest, useSecondClock, type ApprovalsUi } from './approvals.ts';
+import { autoAnswer, describeRequest, relativePath, sessionGrantWords, useSecondClock, type ApprovalsUi } from './approvals.ts';
 import { useApp } from './context.ts';
 
 /** What exactly the agent wants to do: the command, the file and its diff, or the raw request. */
-function RequestDetails(props: { req: PermissionAskedEvent }) {
+function RequestDetails(props: { req: PermissionAskedEvent; directory?: string; description?: string }) {
   const str = (k: 'command' | 'description' | 'path' | 'diff') => props.req.subject?.[k];
+  const path = () => relativePath(str('path') ?? props.req.patterns[0] ?? '', props.directory);
   return (
     <>
       <Show when={props.req.permission === 'bash'}>
         <p>Run this command on your computer:</p>
         <pre class="command" tabindex="0"><code>{str('command') ?? props.req.patterns.join('\n')}</code></pre>
-        <Show when={str('description')}>
-          <p class="hint">{str('description')}</p>
+        <Show when={str('description') ?? props.description}>
+          {(d) => <p class="hint">The agent says: {d()}</p>}
         </Show>
       </Show>
       <Show when={props.req.permission === 'edit'}>
         <p>
-          Change the file <code>{str('path') ?? props.req.patterns[0]}</code>:
+          Change the file <code>{path()}</code>:
         </p>
         <Show when={str('diff')} fallback={<p class="hint">Your computer did not send the change itself.</p>}>
-          <DiffView lines={parseDiff(str('diff')!)} path={str('path') ?? props.req.patterns[0]} />
+          <DiffView lines={parseDiff(str('diff')!)} path={path()} />
         </Show>
       </Show>
       <Show when={props.req.permission !== 'bash' && props.req.permission !== 'edit'}>
@@ -34,7 +35,7 @@ function RequestDetails(props: { req: PermissionAskedEvent }) {
           Use <strong>{props.req.permission}</strong> on:
         </p>
         <ul class="patterns">
-          <For each={props.req.patterns}>{(p) => <li><code>{p}</code></li>}</For>
+          <For each={props.req.patterns}>{(p) => <li><code>{relativePath(p, props.directory)}</code></li>}</For>
         </ul>
       </Show>
     </>
@@ -54,13 +55,16 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const hostName = () => relay.activeHost()?.label ?? 'your computer';
   // A refusal belongs to the request it was about.
   createEffect(on(() => item()?.request.requestId, () => setError(''), { defer: true }));
+  /** Why the person denies, for the agent (optional). */
+  const [reason, setReason] = createSignal('');
+  createEffect(on(() => item()?.request.requestId, () => setReason(''), { defer: true }));
   const answer = async (reply: PermissionReply) => {
     const r = item();
     if (!r || r.expired !== undefined || busy()) return;
     setBusy(true);
     setError('');
     try {
-      await relay.replyPermission(r.request, reply);
+      await relay.replyPermission(r.request, reply, reply === 'reject' ? reason().trim() || undefined : undefined);
     } catch (err) {
       setError(explainRequest(err));
     } finally {
@@ -72,6 +76,13 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
     if (!r) return 'Approval';
     if (r.timedOut) return 'This request timed out';
     return r.expired !== undefined ? 'This request expired' : describeRequest(r.request).title;
+  };
+  /** The agent's own words for the call (its `description` input), from the session's tool card. */
+  const toolDescription = (r: PermissionAskedEvent) => {
+    const call = r.tool?.callId;
+    const tool = call ? relay.timeline(r.sessionId).items().find((i) => i.kind === 'tool' && i.state.callId === call) : undefined;
+    const d = tool?.kind === 'tool' ? tool.state.subject?.description : undefined;
+    return typeof d === 'string' && d.trim() ? d : undefined;
   };
   const close = () => (item()?.expired !== undefined ? props.ui.dismiss() : props.ui.later());
   return (
@@ -95,11 +106,10 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
             <Show when={expired === undefined && autoAnswer(r.deadline, hostName(), now())}>
               <p class="hint countdown" role="timer">{autoAnswer(r.deadline, hostName(), now())}</p>
             </Show>
-            <RequestDetails req={r} />
+            <RequestDetails req={r} directory={relay.sessions.get(r.sessionId)?.directory} description={toolDescription(r)} />
             <Show when={expired === undefined}>
               <p class="hint">
-                “Always allow for this session” also allows{' '}
-                {(r.always.length ? r.always : r.patterns).map((p) => `“${p}”`).join(', ') || 'requests like this one'} until this session ends, without asking.
+                “Always allow for this session” allows {sessionGrantWords(r, relay.sessions.get(r.sessionId)?.directory)}, without asking again.
               </p>
             </Show>
             <Show when={error()}>
@@ -113,6 +123,10 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
                 </div>
               }
             >
+              <label class="approval__reason">
+                <span>If you deny: tell the agent why (optional)</span>
+                <textarea rows="2" maxLength={2000} value={reason()} onInput={(e) => setReason(e.currentTarget.value)} placeholder="e.g. use the test database instead" />
+              </label>
               <div class="sheet__actions sheet__actions--stack">
                 <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>Allow once</Button>
                 <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>Always allow for this session</Button>

@@ -118,3 +118,33 @@ export function describeRequest(req: PermissionAskedEvent): { title: string; sum
       return { title: `Allow ${req.permission}?`, summary: `use ${req.permission}${req.patterns.length ? ` on ${req.patterns.join(', ')}` : ''}` };
   }
 }
+
+/** What a grant of every request of a kind covers, in words. */
+const EVERY: Record<string, string> = {
+  edit: 'every file edit',
+  bash: 'every command',
+  read: 'every file read',
+  glob: 'every file search',
+  grep: 'every text search',
+  list: 'every folder listing',
+  webfetch: 'every web page fetch',
+  external_directory: 'every use of folders outside the workspace',
+};
+
+/**
+ * What "Always allow for this session" allows, in words: "every file edit in this session" for a
+ * grant of everything of its kind (`*`), else the patterns it covers.
+ */
+export function sessionGrantWords(req: Pick<PermissionAskedEvent, 'permission' | 'always' | 'patterns'>, directory?: string): string {
+  const patterns = req.always.length ? req.always : req.patterns;
+  if (!patterns.length || patterns.includes('*')) return `${EVERY[req.permission] ?? `every “${req.permission}” request`} in this session`;
+  const shown = patterns.map((p) => `“${relativePath(p, directory)}”`).join(', ');
+  return `${req.permission === 'bash' ? 'commands matching' : req.permission === 'edit' ? 'edits of' : `“${req.permission}” on`} ${shown} in this session`;
+}
+
+/** A path as the person knows it: relative to the session's workspace when inside it. */
+export function relativePath(path: string, directory: string | undefined): string {
+  if (!directory) return path;
+  const root = directory.endsWith('/') ? directory : `${directory}/`;
+  return path.startsWith(root) ? path.slice(root.length) || '.' : path;
+}

@@ -53,7 +53,7 @@ export interface Approvals {
    * Answers a waiting request. Rejects (code `permission.expired`) when the host says it expired,
    * and without asking the host when it is already known to have expired.
    */
-  reply(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
+  reply(request: PermissionAskedEvent, reply: PermissionReply, message?: string): Promise<void>;
   dismissExpired(requestId: string): void;
   /** Forgets the previous computer's requests. */
   reset(): void;
@@ -97,10 +97,11 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
       for (const p of pending) deps.attachDiff(p);
     },
 
-    async reply(req, reply) {
+    async reply(req, reply, message) {
       if (expiredPermissions().some((e) => e.request.requestId === req.requestId)) throw new PermissionExpired();
       try {
-        await deps.request({ t: 'permission.reply', requestId: req.requestId, reply });
+        // A denial's reason reaches the agent as the tool's feedback, and it carries on with it.
+        await deps.request({ t: 'permission.reply', requestId: req.requestId, reply, ...(message ? { message } : {}) });
         dropPermission(req.requestId);
       } catch (err) {
         const code = errorCode(err);

@@ -54,8 +54,9 @@ function fakeTransport() {
         if (next) await next({});
         return `ses_new${++sessions}`;
       },
-      async submit(task: { taskId: string; sessionId: string; text: string }) {
-        calls.push(`submit ${task.sessionId} ${task.text}`);
+      async submit(task: { taskId: string; sessionId: string; text: string; command?: string; agent?: string }) {
+        const how = [task.command && `/${task.command}`, task.agent && `as ${task.agent}`].filter(Boolean).join(' ');
+        calls.push(`submit ${task.sessionId} ${task.text}${how ? ` (${how})` : ''}`);
         const next = script.shift();
         if (next) await next(task);
         return { taskId: task.taskId, sessionId: task.sessionId, messageId: `msg_${task.taskId}`, acceptedAt: 1 } satisfies TaskAccepted;
@@ -122,6 +123,21 @@ test('a task is stored before anything is sent, then sent, then leaves the outbo
   assert.deepEqual(h.outbox.items(), []);
   assert.equal(h.mem.disk.size, 0);
   assert.deepEqual(h.accepted, ['fix it']);
+});
+
+test('a command queues offline like a task, kept with its choice on disk, and goes once with it, arguments or none', async () => {
+  const h = harness();
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  await h.outbox.add({ sessionId: 'ses_a', text: '', choice: { command: 'init' } });
+  await h.outbox.add({ sessionId: 'ses_a', text: 'Ada', choice: { command: 'greet', agent: 'plan' } });
+  await assert.rejects(h.outbox.add({ sessionId: 'ses_a', text: ' ' }), /needs some text/, 'a prompt still needs words');
+  assert.deepEqual([...h.mem.disk.values()].map((r) => r.choice), [{ command: 'init' }, { command: 'greet', agent: 'plan' }]);
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.deepEqual(h.net.calls, ['state ses_a', 'submit ses_a  (/init)', 'state ses_a', 'submit ses_a Ada (/greet as plan)']);
+  assert.equal(h.mem.disk.size, 0);
 });
 
 test('offline, tasks queue; once connected they go one at a time, in order, each with its own task id', async () => {

@@ -21,6 +21,7 @@ import { createSignal, type Accessor } from 'solid-js';
 import { RelayClosedError } from '../../shared/channel/errors.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { errorCode, NotConnected } from '../net/explain.ts';
 import type { OutboxRecord } from '../storage/db.ts';
@@ -50,7 +51,7 @@ export interface OutboxTransport {
    * "Exactly-once sessions"), so asking again after a lost answer gets the same one.
    */
   createSession(key: string): Promise<string>;
-  submit(task: { taskId: string; sessionId: string; text: string }): Promise<TaskAccepted>;
+  submit(task: { taskId: string; sessionId: string; text: string } & TurnChoice): Promise<TaskAccepted>;
   /** The runtime's state of the session, as the host reads it now. */
   state(sessionId: string): Promise<SessionState>;
 }
@@ -105,7 +106,7 @@ export interface Outbox {
    * Queues a task (a new session's when `sessionId` is missing); resolves once it is stored, with
    * the first thing that happens to it next (its session made, accepted, held, failed, removed).
    */
-  add(task: { sessionId?: string; text: string }): Promise<{ record: OutboxRecord; next: Promise<OutboxProgress> }>;
+  add(task: { sessionId?: string; text: string; choice?: TurnChoice }): Promise<{ record: OutboxRecord; next: Promise<OutboxProgress> }>;
   /** Changes a queued item's text; refused once it may have reached the computer. */
   edit(key: string, text: string): Promise<void>;
   /** Cancels a queued item or deletes a failed one; refused once it may have reached the computer. */
@@ -253,7 +254,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         await storage.put(current);
         patch(key, { submitted: true });
       }
-      const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text }));
+      const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text, ...current.choice }));
       await storage.remove(key);
       retryDelay = retryMs;
       runtimeErrors.delete(key);
@@ -357,13 +358,15 @@ export function createOutbox(opts: OutboxOptions): Outbox {
 
     async add(task) {
       const text = task.text.trim();
-      if (!text) throw new RangeError('text: a task needs some text');
+      // A command may run without arguments; a prompt needs words.
+      if (!text && !task.choice?.command) throw new RangeError('text: a task needs some text');
       if (hostId === undefined) throw new Error('Not paired with a computer yet');
       const at = now();
       lastOrder = Math.max(at, lastOrder + 1);
       const record: OutboxRecord = {
         key: newTaskId(), hostId, order: lastOrder, text, createdAt: at,
         ...(task.sessionId ? { sessionId: task.sessionId } : { newSession: true }),
+        ...(task.choice && Object.keys(task.choice).length ? { choice: task.choice } : {}),
       };
       await storage.put(record);
       if (record.hostId !== hostId) return { record, next: Promise.resolve({ kind: 'removed' }) }; // it waits for its computer

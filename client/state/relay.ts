@@ -31,84 +31,12 @@ import { createTasks, type Tasks } from './tasks.ts';
 import type { SessionStatus, Timeline } from './timeline.ts';
 import { createTimelines, type SessionLoad } from './timelines.ts';
 import { createWithDb } from './with-db.ts';
+import type { RelayApp, RelayAppDeps } from './relay-app.ts';
+import { sessionTitle } from './titles.ts';
+import { loadSessionChoice, saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
 
-export interface RelayApp {
-  /** Paired computers, oldest pairing first. */
-  readonly hosts: Accessor<readonly HostRecord[]>;
-  readonly activeHost: Accessor<HostRecord | undefined>;
-  /** True once stored computers and cached sessions have been read. */
-  readonly started: Accessor<boolean>;
-  readonly sessions: SessionsStore;
-  /** True once the connected host answered `sessions.list` (the list is live, not cached). */
-  readonly sessionsFresh: Accessor<boolean>;
-  readonly listError: Accessor<string>;
-  /** Workspaces the host could not list in its last answer, with why (session-list.ts). */
-  readonly unavailable: Accessor<readonly UnavailableWorkspace[]>;
-  /** Older sessions than those listed are on the host (session-list.ts). */
-  readonly hasOlderSessions: Accessor<boolean>;
-  loadOlderSessions(): Promise<void>;
-  /** Sessions whose title contains the text, as the host finds them. */
-  searchSessions(text: string): Promise<SessionSummary[]>;
-  /** Approvals the computer in use waits for, oldest first. */
-  readonly permissions: Accessor<readonly PermissionAskedEvent[]>;
-  /** Requests that expired before they were answered, shown until the person dismisses them. */
-  readonly expiredPermissions: Accessor<readonly ExpiredPermission[]>;
-  /** The agent's questions the computer in use waits on, oldest first (questions.ts). */
-  readonly questions: Accessor<readonly QuestionAskedEvent[]>;
-  /** Questions that timed out or were lost before this phone answered, shown until dismissed. */
-  readonly endedQuestions: Accessor<readonly EndedQuestion[]>;
-  readonly health: Health;
-  /** The connected computer's stable address, when it does not list this page's (hosts.ts). */
-  readonly unlistedHere: Accessor<string | undefined>;
-  statusOf(sessionId: string): SessionStatus;
-  timeline(sessionId: string): Timeline;
-  sessionLoad(sessionId: string): SessionLoad;
-  start(): Promise<void>;
-  /** Stores a newly paired computer and switches to it. */
-  addHost(record: HostRecord): Promise<void>;
-  switchHost(hostId: string): Promise<void>;
-  forgetHost(hostId: string): Promise<void>;
-  renameHost(hostId: string, label: string): Promise<void>;
-  newTask: Tasks['newTask'];
-  sendTask: Tasks['sendTask'];
-  /** Tasks not yet accepted by the computer in use, and what the person may do with them. */
-  readonly outbox: Pick<Outbox, 'items' | 'edit' | 'remove' | 'retry'>;
-  /** Whether this device holds `scope` on the computer in use (as its last welcome said). */
-  may(scope: Scope): boolean;
-  /**
-   * Stops the session's turn; resolves with whether one was running (false: it had already ended,
-   * or a restart cut it). Either way the session is read again, so nothing shows running that is not.
-   */
-  stop(sessionId: string): Promise<{ running: boolean }>;
-  /** Sends the prompt of a turn cut short again, as a new task (through the outbox). */
-  retry(sessionId: string, promptId: string): Promise<void>;
-  /** Answers a waiting request (approvals.ts: rejects when it expired). */
-  replyPermission(request: PermissionAskedEvent, reply: PermissionReply): Promise<void>;
-  dismissExpired(requestId: string): void;
-  /** Answers a question: one list of chosen labels (or typed text) per question. */
-  replyQuestion(request: QuestionAskedEvent, answers: QuestionAnswers): Promise<void>;
-  /** Dismisses a question (the agent's turn ends). */
-  rejectQuestion(request: QuestionAskedEvent): Promise<void>;
-  dismissEndedQuestion(requestId: string): void;
-  /** Whether a `question` tool call's question timed out (questions.ts). */
-  questionTimedOut(callId: string): boolean;
-  reconnectNow(): void;
-  /** One request to the computer in use (for features with state of their own, such as metrics). */
-  request: HostLink['request'];
-  refreshSessions(): Promise<void>;
-  refreshHealth(): Promise<void>;
-}
 
-export interface RelayAppDeps {
-  connection: ConnectionStore;
-  db: () => Promise<RelayDatabase>;
-  /** The network layer, imported on first use so the first screen does not wait for the crypto. */
-  loadNet: () => Promise<typeof import('../net/host-link.ts')>;
-  device: () => DeviceIdentity;
-  origin: string;
-  fetchHealth?: () => Promise<unknown>;
-  now?: () => number;
-}
+export type { RelayApp, RelayAppDeps } from './relay-app.ts';
 
 export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const now = deps.now ?? Date.now;
@@ -125,6 +53,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
   const timelines = createTimelines({ withDb, request, activeHost, connected: link.connected, generation, onSettled: list.settle });
   const approvals = createApprovals({ request, attachDiff: timelines.attachDiff });
   const questions = createQuestions({ request });
+  /** The first prompt of sessions started on this phone in this visit, to name them until OpenCode does. */
+  const [firstPrompts, setFirstPrompts] = createSignal<ReadonlyMap<string, string>>(new Map());
   const tasks = createTasks({
     withDb,
     request,
@@ -132,7 +62,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     ready: () => link.connected() && health.runtimeReady(),
     createSession: list.create,
     // The runtime is busy from now on; say so before its first event arrives.
-    onAccepted: (accepted) => sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' }),
+    onAccepted: (accepted, item) => {
+      if (item.newSession) setFirstPrompts(new Map(firstPrompts()).set(accepted.sessionId, item.text));
+      sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' });
+    },
     now,
   });
   const sync = createSync({ connection: deps.connection, link, hosts, health, list, timelines, approvals, questions, outbox: tasks.outbox });
@@ -194,6 +127,18 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     renameHost: hosts.rename,
     newTask: tasks.newTask,
     sendTask: tasks.sendTask,
+    titleOf(sessionId) {
+      const first = timelines.get(sessionId)?.items().find((i) => i.kind === 'text' && i.role() === 'user');
+      return sessionTitle(list.sessions.get(sessionId)?.title, firstPrompts().get(sessionId) ?? (first?.kind === 'text' ? first.text() : undefined));
+    },
+    async sessionChoice(sessionId) {
+      const host = activeHost();
+      return host ? withDb((db) => loadSessionChoice(db, host.hostId, sessionId)) : undefined;
+    },
+    async rememberChoice(sessionId, choice) {
+      const host = activeHost();
+      if (host) await withDb((db) => saveSessionChoice(db, host.hostId, sessionId, choice));
+    },
     outbox: tasks.outbox,
     may: hosts.may,
     async stop(sessionId) {

@@ -4,8 +4,10 @@
  * @module
  */
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
+import type { OutboxRecord } from '../storage/db.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
@@ -20,7 +22,7 @@ export interface TasksDeps {
   /** Makes a session for a new task, keyed by its task id; resolves with the session's id. */
   createSession(key: string): Promise<string>;
   /** The host accepted a task: its session is busy from now on. */
-  onAccepted(accepted: TaskAccepted): void;
+  onAccepted(accepted: TaskAccepted, item: OutboxRecord): void;
   now: () => number;
 }
 
@@ -31,8 +33,11 @@ export interface Tasks {
    * stored, with the new session's id when the task went out at once, undefined when it waits.
    */
   newTask(text: string): Promise<string | undefined>;
-  /** Queues a task for a session; resolves once it is stored (it is sent from the outbox). */
-  sendTask(sessionId: string, text: string): Promise<void>;
+  /**
+   * Queues a task for a session; resolves once it is stored (it is sent from the outbox). `choice`:
+   * its agent, model and variant, or the command it runs with `text` as the arguments.
+   */
+  sendTask(sessionId: string, text: string, choice?: TurnChoice): Promise<void>;
 }
 
 export function createTasks(deps: TasksDeps): Tasks {
@@ -52,7 +57,7 @@ export function createTasks(deps: TasksDeps): Tasks {
     },
     explain: explainRequest,
     now: deps.now,
-    onAccepted: (_item, accepted) => deps.onAccepted(accepted),
+    onAccepted: (item, accepted) => deps.onAccepted(accepted, item),
     onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
   });
 
@@ -73,8 +78,8 @@ export function createTasks(deps: TasksDeps): Tasks {
       return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
     },
 
-    async sendTask(sessionId, text) {
-      await outbox.add({ sessionId, text });
+    async sendTask(sessionId, text, choice) {
+      await outbox.add({ sessionId, text, ...(choice ? { choice } : {}) });
     },
   };
 }

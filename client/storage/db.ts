@@ -6,6 +6,7 @@
  * @module
  */
 import { deleteDB, openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { Transcript } from '../../shared/protocol/transcript.ts';
 
 export const DB_NAME = 'openwork-relay';
@@ -62,7 +63,10 @@ export interface OutboxRecord {
   sessionId?: string;
   /** Queued as a new task: its session is made at send time. */
   newSession?: boolean;
+  /** The prompt, or a command's arguments (`choice.command`). */
   text: string;
+  /** How it runs (agent, model, variant) or the command it is; absent: the runtime's defaults. */
+  choice?: TurnChoice;
   createdAt: number;
   /**
    * Set before the task is handed to the host, cleared only when it certainly did not leave: the

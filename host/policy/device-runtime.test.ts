@@ -33,6 +33,8 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
       sessions[id]!.permission = [...(sessions[id]!.permission ?? []), ...permission];
     },
     prompt: async (id, text) => void calls.push(['prompt', id, text]),
+    command: async (id, command, args) => void calls.push(['command', id, command, args]),
+    choices: async (directory) => (calls.push(['choices', directory]), { agents: [], commands: [], providers: {} }),
     abort: async (id) => (calls.push(['abort', id]), true),
     revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), {}),
     unrevert: async (id) => (calls.push(['unrevert', id]), {}),
@@ -82,6 +84,14 @@ test('a session made elsewhere gets the rules appended before its first prompt, 
   ]);
   await assert.rejects(r.prompt('ses_missing', 'x', M), /404/);
   assert.equal(calls.filter((c) => c[0] === 'prompt' && c[1] === 'ses_missing').length, 0, 'no prompt without the rules');
+});
+
+test('a command, like a prompt, runs only in a session carrying the host\'s rules', async () => {
+  const { runtime, calls } = fakeRuntime({ ses_old: { directory: '/a' } });
+  const r = device(runtime);
+  await r.command('ses_old', 'greet', 'Ada', M);
+  assert.deepEqual(calls, [['getSession', 'ses_old'], ['addSessionPermission', 'ses_old', RULES['/a']], ['command', 'ses_old', 'greet', 'Ada']]);
+  await assert.rejects(r.command('../x', 'greet', '', M), /session/);
 });
 
 test('ids that would change a runtime URL never reach the runtime', async () => {

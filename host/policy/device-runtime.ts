@@ -87,6 +87,11 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await rules.ensure(runtimeId(sessionId, 'session'));
       await runtime.prompt(sessionId, text, promptOpts);
     },
+    async command(sessionId, command, args, turn) {
+      await ensureRules(runtimeId(sessionId, 'session'));
+      await runtime.command(sessionId, command, args, turn);
+    },
+    choices: (directory) => runtime.choices(directory),
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
     revert: async (sessionId, messageId, partId) => runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),
     unrevert: async (sessionId) => runtime.unrevert(runtimeId(sessionId, 'session')),

@@ -90,6 +90,11 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
         case 'task.submit':
           if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
           return;
+        case 'composer.options':
+          if (request.sessionId === undefined) {
+            if (mine.length === 0) refuse('any workspace of this host');
+          } else if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
+          return;
         case 'permission.reply':
           if (!inside(await directoryOf(await sessionOfRequest(request.requestId)), mine)) refuse('the workspace of that session');
           return;

@@ -40,6 +40,24 @@ const STORED = [{
 const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not answer in time' }];
 /** The fields of a listed permission request the gate does not read. */
 const BASH = { permission: 'bash', patterns: [], always: [] };
+/** What OpenCode answers for the composer: a subagent and a hidden agent that are not offered, a skill among the commands. */
+const CHOICES = {
+  agents: [
+    { name: 'build', description: 'The default agent.', mode: 'primary', native: true },
+    { name: 'compaction', mode: 'primary', hidden: true },
+    { name: 'explore', mode: 'subagent' },
+    { name: 'plan', mode: 'primary' },
+    { name: 'mine', mode: 'all' },
+  ],
+  commands: [{ name: 'init', description: 'guided AGENTS.md setup', source: 'command', template: 'x', hints: [] }, { name: 'greet', source: 'command' }, { description: 'no name' }],
+  providers: {
+    providers: [
+      { id: 'fake', name: 'Fake', options: { apiKey: 'secret' }, models: { 'fake-model': { id: 'fake-model', name: 'Fake model' }, 'fake-smart': { id: 'fake-smart', name: 'Smart', variants: { low: {}, high: {} } } } },
+    ],
+    default: { fake: 'fake-model' },
+  },
+  model: 'fake/fake-smart',
+};
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 /** A session of three turns as the runtime stores it: each turn's diff is on its user message. */
@@ -71,10 +89,12 @@ function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?:
     forkSession: async (id, messageId) => (calls.push(['forkSession', id, messageId]), { ...SESSIONS[1], id: 'ses_fork' }),
     deleteSession: async (id) => (calls.push(['deleteSession', id]), true),
     compact: async (id, model) => (calls.push(['compact', id, model]), true),
+    getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)!),
+    choices: async (dir) => (calls.push(['choices', dir]), CHOICES),
   };
   const tasks = {
-    submit: async (taskId: string, sessionId: string, text: string) => {
-      calls.push(['submit', taskId, sessionId, text]);
+    submit: async (taskId: string, sessionId: string, text: string, choice?: object) => {
+      calls.push(['submit', taskId, sessionId, text, ...(choice && Object.keys(choice).length ? [choice] : [])]);
       return { taskId, sessionId, messageId: 'msg_1', acceptedAt: 5 };
     },
   };
@@ -147,6 +167,33 @@ test('each request maps to its runtime call, and the answer to the relay\'s own 
     ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['sessionStatus', 'x'], ['abort', 'x'],
     ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined], ['question.reply', 'que_a', [['Yes']]], ['question.reject', 'que_a'],
   ]);
+});
+
+test('composer.options offers the primary agents, the models with their variants and the commands, of the session\'s workspace', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  const options = await router.handle({ t: 'composer.options', id: '1', sessionId: 'ses_b' }, device);
+  assert.deepEqual(options, {
+    agents: [{ name: 'build', description: 'The default agent.' }, { name: 'plan' }, { name: 'mine' }],
+    defaultAgent: 'build',
+    models: [
+      { providerId: 'fake', providerName: 'Fake', modelId: 'fake-model', name: 'Fake model', variants: [] },
+      { providerId: 'fake', providerName: 'Fake', modelId: 'fake-smart', name: 'Smart', variants: ['low', 'high'] },
+    ],
+    defaultModel: { providerId: 'fake', modelId: 'fake-smart' },
+    commands: [{ name: 'init', description: 'guided AGENTS.md setup', source: 'command' }, { name: 'greet', source: 'command' }],
+  });
+  assert.ok(!JSON.stringify(options).includes('secret'), 'no provider key leaves the host');
+  await router.handle({ t: 'composer.options', id: '2' }, limited);
+  assert.deepEqual(calls, [['getSession', 'ses_b'], ['choices', '/b'], ['choices', '/b']], 'a new session\'s: the device\'s own first workspace');
+  await assert.rejects(router.handle({ t: 'composer.options', id: '3', sessionId: 'ses_a' }, limited), (e: unknown) => e instanceof RelayError && e.code === 'scope.denied');
+});
+
+test('task.submit passes the chosen agent, model, variant or command on', async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  const model = { providerId: 'fake', modelId: 'fake-smart' };
+  await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi', agent: 'plan', model, variant: 'high' }, device);
+  await router.handle({ t: 'task.submit', id: '2', taskId: 'c', sessionId: 'x', text: '', command: 'init' }, device);
+  assert.deepEqual(calls, [['submit', 'k', 'x', 'hi', { agent: 'plan', model, variant: 'high' }], ['submit', 'c', 'x', '', { command: 'init' }]]);
 });
 
 test('a session the runtime lists malformed is left out, not the whole list', async (t) => {

@@ -10,6 +10,7 @@
  * @module
  */
 import { RelayError } from '../../shared/protocol/errors.ts';
+import { defined } from '../../shared/protocol/guard.ts';
 import type { RequestOf, RequestType, ResultOf, RuntimeStatus } from '../../shared/protocol/messages.ts';
 import type { RoutedRequest, Router } from './request.ts';
 import type { Device } from '../devices/store.ts';
@@ -20,7 +21,7 @@ import type { Interruptions } from '../tasks/interruptions.ts';
 import type { Interruption } from '../tasks/ledger.ts';
 import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 import { readWorkspaceFile } from '../policy/workspace-files.ts';
-import { lastModel, toSessionChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import { lastModel, toComposerOptions, toSessionChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -31,7 +32,7 @@ import type { PushService } from '../push/service.ts';
 /** The runtime calls the router makes. */
 export type RuntimeCalls = Pick<
   RuntimePort,
-  'listSessions' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
+  'listSessions' | 'getSession' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'choices' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
 >;
 
 /** Sessions per `sessions.list` page. */
@@ -159,7 +160,13 @@ export function createRouter(opts: RouterOptions): Router {
       await runtime.compact(sessionId, model);
       return {};
     },
-    'task.submit': ({ taskId, sessionId, text }) => tasks.submit(taskId, sessionId, text),
+    'composer.options': async ({ sessionId }, device) => {
+      // A session's own workspace (its commands folder, its opencode.json), else the device's first.
+      const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
+      return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
+    },
+    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command }) =>
+      tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command })),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
       return {};

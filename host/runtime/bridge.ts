@@ -37,6 +37,7 @@ import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/s
 import { failureReason } from './failure-reason.ts';
 import { createRuntimeEventMapper } from './to-relay.ts';
 import type { PermissionsList } from './permissions-list.ts';
+import type { RuntimeChoices } from './port.ts';
 import { authHeaders } from './health.ts';
 
 export interface RuntimeTarget {
@@ -65,7 +66,9 @@ export interface PromptOptions {
   /** A client-chosen message id (OpenCode's `msg_…` form) so a retried prompt is not doubled. */
   messageId?: string;
   agent?: string;
-  model?: { providerID: string; modelID: string };
+  model?: { providerId: string; modelId: string };
+  /** The model's variant (reasoning effort). */
+  variant?: string;
 }
 
 export type RuntimeMessages = SessionMessagesResponses[200];
@@ -125,6 +128,13 @@ export interface RuntimeBridge {
   messages(sessionId: string): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
+  /**
+   * Runs a command of the runtime (`/session/{id}/command`) and resolves once its message is
+   * stored (the runtime answers that route only when the turn ended); progress comes as events.
+   */
+  command(sessionId: string, command: string, args: string, opts: PromptOptions & { messageId: string }): Promise<void>;
+  /** The agents, commands and configured providers of a workspace (undefined: the first), and its default model. */
+  choices(directory?: string): Promise<RuntimeChoices>;
   abort(sessionId: string): Promise<boolean>;
   /**
    * The pending requests of every workspace that answered, the workspaces that did not, with why,
@@ -437,11 +447,63 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
             parts: [{ type: 'text', text }],
             ...(p.messageId ? { messageID: p.messageId } : {}),
             ...(p.agent ? { agent: p.agent } : {}),
-            ...(p.model ? { model: p.model } : {}),
+            ...(p.model ? { model: { providerID: p.model.providerId, modelID: p.model.modelId } } : {}),
+            ...(p.variant ? { variant: p.variant } : {}),
           },
           o,
         ),
       );
+    },
+    async command(sessionId, command, args, p) {
+      if (closed) throw new Error('command: the runtime bridge is closed');
+      if (!client) throw new Error('command: the runtime has not started yet');
+      // No timeout: the route answers when the whole turn ended, and cutting it could end the turn.
+      const running = client.session.command(
+        {
+          sessionID: sessionId,
+          ...home,
+          command,
+          arguments: args,
+          messageID: p.messageId,
+          ...(p.agent ? { agent: p.agent } : {}),
+          ...(p.model ? { model: `${p.model.providerId}/${p.model.modelId}` } : {}),
+          ...(p.variant ? { variant: p.variant } : {}),
+        },
+        { throwOnError: true },
+      );
+      let settled = false;
+      const finished = running.then(
+        () => {
+          settled = true;
+        },
+        (err: unknown) => {
+          settled = true;
+          throw new Error(`command failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        },
+      );
+      // Its later failure (a model error, an abort) reaches devices as the session's events.
+      finished.catch((err: unknown) => log.debug('a command ended with an error', { sessionId, command, err }));
+      const stored = (async () => {
+        const deadline = Date.now() + requestTimeoutMs;
+        while (!settled && Date.now() < deadline) {
+          const messages = await call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)).catch(() => []);
+          if (messages.some((m) => m.info.id === p.messageId)) return;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        if (!settled) throw new Error(`command: the runtime did not start /${command} within ${requestTimeoutMs} ms`);
+      })();
+      await Promise.race([finished, stored]);
+    },
+    async choices(directory) {
+      const scope = directory ? { directory } : home;
+      const [agents, commands, providers, config] = await Promise.all([
+        call('list agents', (c, o) => c.app.agents(scope, o)),
+        call('list commands', (c, o) => c.command.list(scope, o)),
+        call('list providers', (c, o) => c.config.providers(scope, o)),
+        call('read config', (c, o) => c.config.get(scope, o)),
+      ]);
+      // Of the config only the two defaults leave the bridge: it also holds provider keys.
+      return { agents, commands, providers, model: config.model, defaultAgent: config.default_agent };
     },
     abort: (sessionId) => call('abort', (c, o) => c.session.abort({ sessionID: sessionId, ...home }, o)),
     listPermissions,

@@ -10,6 +10,14 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import type { PermissionsList } from './permissions-list.ts';
 
+/** How a turn runs (the composer's choice); absent fields are the runtime's defaults. */
+export interface TurnOptions {
+  messageId: string;
+  agent?: string;
+  model?: { providerId: string; modelId: string };
+  variant?: string;
+}
+
 /** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */
 export interface ListedPermission {
   id: string;
@@ -29,6 +37,16 @@ export interface ListedQuestion {
   tool?: { messageID: string; callID: string };
 }
 
+/** What the runtime answered for the composer: OpenCode's `/agent`, `/command`, `/config/providers` and its configured `model`. */
+export interface RuntimeChoices {
+  agents: unknown;
+  commands: unknown;
+  providers: unknown;
+  /** The config's `model` (`provider/model`) and `default_agent`, when set. */
+  model?: unknown;
+  defaultAgent?: unknown;
+}
+
 export interface RuntimePort {
   /** Every workspace's sessions (at most `limit` each, titles matching `search`), and the workspaces that could not answer. */
   listSessions(query?: { limit?: number; search?: string }): Promise<SessionsList>;
@@ -41,7 +59,11 @@ export interface RuntimePort {
   /** `title` undefined lets the runtime name the session from its first prompt; `metadata` stays with the session. */
   createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
   /** Resolves once the runtime accepted the prompt (it then runs on its own). */
-  prompt(sessionId: string, text: string, opts: { messageId: string }): Promise<void>;
+  prompt(sessionId: string, text: string, opts: TurnOptions): Promise<void>;
+  /** Runs one of the runtime's commands; resolves once the runtime took it (it then runs on its own). */
+  command(sessionId: string, command: string, args: string, opts: TurnOptions): Promise<void>;
+  /** The agents, models and commands of a workspace (undefined: the first). */
+  choices(directory?: string): Promise<RuntimeChoices>;
   /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
   sessionStatus(sessionId: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;

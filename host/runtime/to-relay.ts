@@ -13,9 +13,11 @@ import { RelayError } from '../../shared/protocol/errors.ts';
 import { CHANGE_STATUSES, PATCH_MAX, type FileChange } from '../../shared/protocol/changes.ts';
 import { ProtocolError, defined, isObj, list, num, obj, oneOf, optNum, optOneOf, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
+import type { AgentChoice, CommandChoice, ComposerOptions, ModelChoice } from '../../shared/protocol/composer.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
+import type { RuntimeChoices } from './port.ts';
 import {
   TOOL_STATUSES, type MessageInfo, type ToolSubject, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
 } from '../../shared/protocol/transcript.ts';
@@ -475,4 +477,49 @@ function todosOf(input: Obj): TodoItem[] | undefined {
   } catch {
     return undefined; // a todo call still being written: the last complete list stands
   }
+}
+
+/**
+ * The composer's options: the agents a person picks (primary, not hidden; subagents are the
+ * agents' own tools), every configured provider's models with their variant names, and the
+ * runtime's commands. An entry that cannot be read is left out (and told to `skipped`).
+ */
+export function toComposerOptions(raw: RuntimeChoices, skipped: (err: unknown) => void = () => {}): ComposerOptions {
+  const each = <T>(items: unknown, at: string, map: (v: unknown, at: string) => T | undefined): T[] =>
+    (Array.isArray(items) ? items : []).flatMap((v, i) => {
+      try {
+        const mapped = map(v, `${at}[${i}]`);
+        return mapped === undefined ? [] : [mapped];
+      } catch (err) {
+        skipped(err);
+        return [];
+      }
+    });
+  const agents = each(raw.agents, 'agent', (v, at): AgentChoice | undefined => {
+    const o = obj(v, at);
+    if (o.mode === 'subagent' || o.hidden === true) return undefined;
+    return defined({ name: str(o, 'name', at, { min: 1, max: 200 }), description: optStr(o, 'description', at) });
+  });
+  const commands = each(raw.commands, 'command', (v, at): CommandChoice => {
+    const o = obj(v, at);
+    const source = o.source === 'command' || o.source === 'mcp' || o.source === 'skill' ? o.source : undefined;
+    return defined({ name: str(o, 'name', at, { min: 1, max: 200 }), description: optStr(o, 'description', at), source });
+  });
+  const providers = isObj(raw.providers) ? (raw.providers as Obj).providers : undefined;
+  const models = each(providers, 'providers', (v, at) => {
+    const p = obj(v, at);
+    const providerId = str(p, 'id', at, { min: 1, max: 200 });
+    const providerName = optStr(p, 'name', at) || providerId;
+    return Object.entries(record(p, 'models', at)).flatMap(([key, m]): ModelChoice[] => {
+      const mo = obj(m, `${at}.models.${key}`);
+      const variants = isObj(mo.variants) ? Object.keys(mo.variants as Obj) : [];
+      return [{ providerId, providerName, modelId: optStr(mo, 'id', at) || key, name: optStr(mo, 'name', at) || key, variants }];
+    });
+  }).flat();
+  const [providerId, ...rest] = typeof raw.model === 'string' ? raw.model.split('/') : [];
+  const defaultModel = providerId && rest.length ? { providerId, modelId: rest.join('/') } : undefined;
+  const named = typeof raw.defaultAgent === 'string' ? raw.defaultAgent : undefined;
+  // The runtime's own default is its `build` agent unless the config names another.
+  const defaultAgent = agents.find((a) => a.name === (named ?? 'build'))?.name ?? agents[0]?.name;
+  return defined({ agents, defaultAgent, models, defaultModel, commands });
 }

@@ -6,8 +6,9 @@
  * answers the same session instead of making an empty second one (host/tasks/keyed-sessions.ts).
  *
  * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
- *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text"}  written and fsynced
- *                                                   before the runtime hears of the task
+ *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text","agent"?,"model"?,
+ *    "variant"?,"command"?}                         written and fsynced before the runtime hears
+ *                                                   of the task (the last four: how it runs)
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
  *   {"op":"finish","taskId","at"}                   the task's turn ended in the runtime (answered,
@@ -30,6 +31,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, t
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { INTERRUPT_REASONS, type InterruptReason, type Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 
 export type TaskState =
   /** Recorded, but nobody knows yet whether the runtime has it (a crash or a cut call in between). */
@@ -38,11 +40,12 @@ export type TaskState =
   /** The last attempt failed; the runtime may still have it (e.g. a timeout after it accepted). */
   | 'failed';
 
-export interface NewTask {
+export interface NewTask extends TurnChoice {
   taskId: string;
   sessionId: string;
   messageId: string;
   acceptedAt: number;
+  /** The prompt, or a command's arguments. */
   text: string;
 }
 
@@ -370,7 +373,11 @@ function parseLine(raw: string): Line | undefined {
   if (o.op === 'resume' && s('sessionId') && n('at')) return { op: 'resume', sessionId: o.sessionId as string, at: o.at as number };
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
-    return { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+    const line: Line = { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+    for (const key of ['agent', 'variant', 'command'] as const) if (s(key)) line[key] = o[key] as string;
+    const model = o.model as Record<string, unknown> | undefined;
+    if (model && typeof model.providerId === 'string' && typeof model.modelId === 'string') line.model = { providerId: model.providerId, modelId: model.modelId };
+    return line;
   }
   if (o.op === 'finish' && n('at')) return { op: 'finish', taskId: o.taskId as string, at: o.at as number };
   if (o.op === 'confirm' && n('at')) return { op: 'confirm', taskId: o.taskId as string, at: o.at as number };

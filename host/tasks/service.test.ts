@@ -14,10 +14,14 @@ type TestContext = { after(fn: () => void): void };
 function fakeRuntime() {
   const stored = new Map<string, { sessionId: string; text: string }>();
   const prompts: string[] = [];
+  /** Each call as the runtime got it: prompt or command, with how it runs. */
+  const turns: unknown[][] = [];
   let failures: Array<'before' | 'after'> = [];
   let gate: Promise<void> | undefined;
   const runtime: TaskRuntime = {
-    async prompt(sessionId, text, { messageId }) {
+    async prompt(sessionId, text, turn) {
+      const { messageId } = turn;
+      turns.push(['prompt', text, turn]);
       prompts.push(messageId);
       await gate;
       const failure = failures.shift();
@@ -25,12 +29,17 @@ function fakeRuntime() {
       stored.set(messageId, { sessionId, text });
       if (failure === 'after') throw new Error('the operation timed out'); // the runtime took it, the answer was lost
     },
+    async command(sessionId, command, args, turn) {
+      turns.push(['command', command, args, turn]);
+      prompts.push(turn.messageId);
+      stored.set(turn.messageId, { sessionId, text: `/${command} ${args}` });
+    },
     async messages(sessionId) {
       return [...stored].filter(([, m]) => m.sessionId === sessionId).map(([id]) => ({ info: { id }, parts: [] }));
     },
   };
   return {
-    runtime, stored, prompts,
+    runtime, stored, prompts, turns,
     fail: (...f: Array<'before' | 'after'>) => (failures = f),
     hold() {
       let release!: () => void;
@@ -124,4 +133,23 @@ test('reconcile leaves an old pending task to its device instead of starting it 
   assert.deepEqual([s.rt.prompts.length, ledger.get('old')?.state], [0, 'failed']);
   await tasks.submit('old', 'ses_a', 'old');
   assert.deepEqual([s.rt.prompts.length, ledger.get('old')?.state], [1, 'confirmed'], 'the device resent it: now it runs');
+});
+
+test('a task carries its agent, model and variant, and a command runs as a command, each once, also after a restart', async (t) => {
+  const s = setup(t);
+  const { tasks } = s.start();
+  const model = { providerId: 'fake', modelId: 'fake-smart' };
+  const a = await tasks.submit('t1', 'ses_a', 'plan it', { agent: 'plan', model, variant: 'high' });
+  const b = await tasks.submit('c1', 'ses_a', 'Ada', { command: 'greet' });
+  assert.deepEqual(await tasks.submit('c1', 'ses_a', 'Ada', { command: 'greet' }), b, 'a resent command gets its first answer');
+  assert.deepEqual(s.rt.turns, [
+    ['prompt', 'plan it', { messageId: a.messageId, agent: 'plan', model, variant: 'high' }],
+    ['command', 'greet', 'Ada', { messageId: b.messageId }],
+  ]);
+  // Recorded with how it runs: a restarted host that must send it again sends the same turn.
+  const before = s.start().ledger;
+  before.accept({ taskId: 'c2', sessionId: 'ses_a', text: '', command: 'init', agent: 'build', acceptedAt: s.now(), messageId: taskMessageId('c2', s.now()) });
+  const { tasks: restarted } = s.start();
+  await restarted.reconcile();
+  assert.deepEqual(s.rt.turns.at(-1), ['command', 'init', '', { messageId: taskMessageId('c2', s.now()), agent: 'build' }]);
 });

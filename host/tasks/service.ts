@@ -12,13 +12,15 @@
  */
 import type { Logger } from '../log.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
+import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { TaskLedger, TaskRecord } from './ledger.ts';
 import { taskMessageId } from './message-id.ts';
 import type { RuntimePort } from '../runtime/port.ts';
+import { defined } from '../../shared/protocol/guard.ts';
 
 /** What the service needs of the runtime bridge (host/runtime/bridge.ts fits). */
 /** The runtime calls tasks make; of the messages only `info.id` is read. */
-export type TaskRuntime = Pick<RuntimePort, 'prompt' | 'messages'>;
+export type TaskRuntime = Pick<RuntimePort, 'prompt' | 'command' | 'messages'>;
 
 export interface TaskServiceOptions {
   ledger: TaskLedger;
@@ -30,8 +32,11 @@ export interface TaskServiceOptions {
 }
 
 export interface TaskService {
-  /** Accepts a task once; every later call with its id answers the first result. */
-  submit(taskId: string, sessionId: string, text: string): Promise<TaskAccepted>;
+  /**
+   * Accepts a task once; every later call with its id answers the first result. `choice`: how it
+   * runs (agent, model, variant), or the command it runs with `text` as its arguments.
+   */
+  submit(taskId: string, sessionId: string, text: string, choice?: TurnChoice): Promise<TaskAccepted>;
   /** Settles the tasks whose fate is unknown; safe to call at any time. */
   reconcile(): Promise<void>;
 }
@@ -66,7 +71,9 @@ export function createTaskService(opts: TaskServiceOptions): TaskService {
       return accepted(task);
     }
     try {
-      await runtime.prompt(task.sessionId, task.text, { messageId: task.messageId });
+      const turn = defined({ messageId: task.messageId, agent: task.agent, model: task.model, variant: task.variant });
+      if (task.command !== undefined) await runtime.command(task.sessionId, task.command, task.text, turn);
+      else await runtime.prompt(task.sessionId, task.text, turn);
     } catch (err) {
       ledger.fail(task.taskId, err instanceof Error ? err.message : String(err));
       throw err;
@@ -75,10 +82,10 @@ export function createTaskService(opts: TaskServiceOptions): TaskService {
     return accepted(task);
   };
 
-  const record = (taskId: string, sessionId: string, text: string): TaskRecord => {
+  const record = (taskId: string, sessionId: string, text: string, choice: TurnChoice): TaskRecord => {
     const acceptedAt = now();
     try {
-      return ledger.accept({ taskId, sessionId, text, acceptedAt, messageId: taskMessageId(taskId, acceptedAt) });
+      return ledger.accept(defined({ taskId, sessionId, text, acceptedAt, messageId: taskMessageId(taskId, acceptedAt), ...choice }));
     } catch (err) {
       throw new Error(`the host could not record the task durably, so it did not start it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -96,12 +103,12 @@ export function createTaskService(opts: TaskServiceOptions): TaskService {
   };
 
   return {
-    submit(taskId, sessionId, text) {
+    submit(taskId, sessionId, text, choice = {}) {
       const running = inFlight.get(taskId);
       if (running) return running;
       const known = ledger.get(taskId);
       if (known?.state === 'confirmed') return Promise.resolve(accepted(known));
-      return track(taskId, async () => (known ? deliver(known, true) : deliver(record(taskId, sessionId, text), false)));
+      return track(taskId, async () => (known ? deliver(known, true) : deliver(record(taskId, sessionId, text, choice), false)));
     },
     reconcile() {
       reconciling ??= (async () => {

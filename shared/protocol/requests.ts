@@ -6,6 +6,7 @@
  * Adding a request is one entry here and one handler there.
  * @module
  */
+import { parseComposerOptions, parseModelRef, type ComposerOptions, type ModelRef } from './composer.ts';
 import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
 import { parsePushSettings, parsePushStatus, parsePushSubscription, type PushSettings, type PushStatus, type PushSubscriptionJson } from './push.ts';
@@ -49,6 +50,36 @@ export interface TaskAccepted {
   messageId: string;
   /** When the host first accepted the task (ms since the epoch). */
   acceptedAt: number;
+}
+
+/**
+ * How a task runs, chosen in the composer; each is optional (the runtime's default). `command`
+ * makes the task a command of the runtime (`/name`), its text the command's arguments.
+ */
+export interface TurnChoice {
+  agent?: string;
+  model?: ModelRef;
+  /** The model's variant (reasoning effort), one of those `composer.options` lists. */
+  variant?: string;
+  command?: string;
+}
+
+export type TaskParams = { taskId: string; sessionId: string; text: string } & TurnChoice;
+
+const CHOICE_NAME = { min: 1, max: 200 };
+
+function taskParams(o: Obj, p: string): TaskParams {
+  const command = optStr(o, 'command', p, CHOICE_NAME);
+  return {
+    taskId: str(o, 'taskId', p, ID),
+    sessionId: runtimeId(o, 'sessionId', p),
+    // A command's arguments may be empty (`/init`); a prompt may not.
+    text: str(o, 'text', p, command === undefined ? TEXT : { ...TEXT, min: 0 }),
+    agent: optStr(o, 'agent', p, CHOICE_NAME),
+    model: o.model === undefined || o.model === null ? undefined : parseModelRef(o.model, `${p}.model`),
+    variant: optStr(o, 'variant', p, CHOICE_NAME),
+    command,
+  };
 }
 
 /** An answer that says only "done". */
@@ -168,9 +199,19 @@ export const REQUESTS = {
     params: sessionParams,
     result: done,
   }),
-  'task.submit': define<{ taskId: string; sessionId: string; text: string }, TaskAccepted>({
+  /** The agents, models and commands the composer may offer for the session (or a new one, without `sessionId`). */
+  'composer.options': define<{ sessionId?: string }, ComposerOptions>({
+    scope: 'read',
+    params: (o, p) => {
+      const sessionId = optStr(o, 'sessionId', p, ID);
+      if (sessionId !== undefined && !isRuntimeId(sessionId)) throw new ProtocolError(`${p}.sessionId`, 'ids are letters, digits, "_" and "-"');
+      return { sessionId };
+    },
+    result: parseComposerOptions,
+  }),
+  'task.submit': define<TaskParams, TaskAccepted>({
     scope: 'run',
-    params: (o, p) => ({ taskId: str(o, 'taskId', p, ID), sessionId: runtimeId(o, 'sessionId', p), text: str(o, 'text', p, TEXT) }),
+    params: taskParams,
     result: (v, p) => {
       const o = obj(v, p);
       return { taskId: str(o, 'taskId', p, ID), sessionId: str(o, 'sessionId', p, ID), messageId: str(o, 'messageId', p, ID), acceptedAt: num(o, 'acceptedAt', p) };

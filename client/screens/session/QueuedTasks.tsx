@@ -38,7 +38,7 @@ function QueuedTask(props: { item: OutboxItem }) {
     <li class="queued" data-phase={props.item.phase}>
       <Show
         when={editing()}
-        fallback={<p class="queued__text">{props.item.text}</p>}
+        fallback={<p class="queued__text">{props.item.choice?.command ? `/${props.item.choice.command} ${props.item.text}`.trim() : props.item.text}</p>}
       >
         <label for={fieldId} class="visually-hidden">Edit queued task</label>
         <textarea id={fieldId} class="composer__field" rows="3" value={draft()} onInput={(e) => setDraft(e.currentTarget.value)} />

@@ -1,4 +1,6 @@
-import { createSignal, lazy, Show, Suspense } from 'solid-js';
+import { createEffect, createSignal, lazy, Show, Suspense } from 'solid-js';
+import type { ComposerOptions } from '../../../shared/protocol/composer.ts';
+import type { SessionChoice } from '../../storage/choices.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
@@ -10,6 +12,7 @@ import { QueuedTasks } from './QueuedTasks.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
+import { TurnPicker } from './TurnPicker.tsx';
 
 /** Review and management: not on the first screen, so loaded when first opened. */
 const ReviewPanel = lazy(() => import('./ReviewPanel.tsx'));
@@ -51,16 +54,51 @@ export default function SessionScreen(props: ScreenProps) {
     }
   };
 
+  const [unseen, setUnseen] = createSignal<{ latest(): void }>();
+  /** The last message put back into the composer to edit and send again. */
+  const [fill, setFill] = createSignal<{ text: string }>();
+  const [options, setOptions] = createSignal<ComposerOptions>();
+  const [choice, setChoice] = createSignal<SessionChoice>({});
+  let choiceLoaded = false;
+  // Read once the computer in use is known (after a reload it is not yet when the screen opens).
+  createEffect(() => {
+    if (choiceLoaded || !relay.activeHost()) return;
+    choiceLoaded = true;
+    void relay.sessionChoice(id).then((c) => c && setChoice(c));
+  });
+  // What the runtime offers, asked once connected (a phone that may only read needs none).
+  createEffect(() => {
+    if (!connected() || !mayRun() || options()) return;
+    relay.request({ t: 'composer.options', sessionId: id }).then(setOptions, () => {
+      // Without them the composer still sends, with the runtime's defaults; asked again on reconnecting.
+    });
+  });
+  const choose = (next: SessionChoice) => {
+    setChoice(next);
+    void relay.rememberChoice(id, next);
+  };
+
+  /** Sent, and nothing of the agent's answer yet: the last part is the person's own message. */
+  const thinking = () => {
+    if (queued().some((i) => i.phase === 'sending')) return true;
+    const last = timeline.items().at(-1);
+    return status() === 'running' && last?.kind === 'text' && last.role() === 'user';
+  };
+
   const send = async (text: string) => {
+    // `/name arguments` runs one of the runtime's commands; any other text is a prompt.
+    const typed = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
+    const command = typed && options()?.commands.find((c) => c.name === typed[1]);
     try {
-      await relay.sendTask(id, text);
+      if (command) await relay.sendTask(id, (typed[2] ?? '').trim(), { ...choice(), command: command.name });
+      else await relay.sendTask(id, text, choice());
     } catch (err) {
       throw new Error(explainRequest(err));
     }
   };
 
   return (
-    <Screen title={summary()?.title ?? 'Session'} class="screen--session">
+    <Screen title={relay.titleOf(id)} class="screen--session">
       <div class="session-bar">
         <a class="back-link" href="#/sessions">All sessions</a>
         <div class="session-bar__status" role="status">
@@ -96,15 +134,37 @@ export default function SessionScreen(props: ScreenProps) {
         <p class="loading">Loading messages…</p>
       </Show>
       <TodoList todos={timeline.todos()} />
-      <TimelineView items={timeline.items} onRetry={mayRun() ? (promptId) => relay.retry(id, promptId) : undefined} />
+      <TimelineView
+        items={timeline.items}
+        onRetry={mayRun() ? (promptId) => relay.retry(id, promptId) : undefined}
+        waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
+        onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
+        onEditLast={mayRun() && !busy() ? (text) => setFill({ text }) : undefined}
+      />
+      <Show when={thinking()}>
+        <p class="thinking" role="status">
+          <span class="thinking__dots" aria-hidden="true" />
+          Thinking…
+        </p>
+      </Show>
       <Show when={timeline.loaded() && !timeline.items().length && !load().loading && !queued().length}>
         <p class="hint">Nothing in this session yet.</p>
       </Show>
       <QueuedTasks items={queued()} />
       <ScopeNote />
-      <Show when={mayRun()}>
-        <div class="session-composer">
+      <div class="session-composer" classList={{ 'session-composer--empty': !mayRun() }}>
+        <Show when={unseen()}>
+          {(u) => (
+            <button type="button" class="timeline__unseen" onClick={() => u().latest()}>
+              New messages ↓
+            </button>
+          )}
+        </Show>
+        <Show when={mayRun()}>
+          <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={choose} />}</Show>
           <Composer
+            commands={options()?.commands}
+            fill={fill()}
             label="Follow-up"
             placeholder="Reply, or give a new task"
             submitLabel="Send"
@@ -115,8 +175,8 @@ export default function SessionScreen(props: ScreenProps) {
             }
             onSend={send}
           />
-        </div>
-      </Show>
+        </Show>
+      </div>
     </Screen>
   );
 }

@@ -22,10 +22,28 @@ interface Range {
  * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
  * the reader is at the bottom it stays there as parts and text arrive.
  */
-export function TimelineView(props: { items: () => readonly TimelineItem[]; onRetry?: (promptId: string) => Promise<void> }) {
+export interface TimelineProps {
+  items: () => readonly TimelineItem[];
+  /** Whether a permission request holds this tool call. */
+  waiting?: (callId: string) => boolean;
+  /**
+   * Parts arrived while the reader was scrolled up (`true`), or they came back down; `latest`
+   * takes them to the newest. The screen shows the way down where it fits (above its composer).
+   */
+  onUnseen?: (unseen: boolean, latest: () => void) => void;
+  /** Offered on the person's last message (absent: not offered, e.g. while the agent works). */
+  onEditLast?: (text: string) => void;
+  /** Offered on a turn cut short: sends its prompt again as a new task. */
+  onRetry?: (promptId: string) => Promise<void>;
+}
+
+export function TimelineView(props: TimelineProps) {
   let list!: HTMLOListElement;
   const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
   let pinned = true;
+  /** Parts arrived while the reader was scrolled up: offer a way down instead of moving them. */
+  const [unseen, setUnseen] = createSignal(false);
+  createEffect(on(unseen, (u) => props.onUnseen?.(u, latest), { defer: true }));
 
   const view = createMemo(() => {
     const all = props.items();
@@ -37,6 +55,8 @@ export function TimelineView(props: { items: () => readonly TimelineItem[]; onRe
 
   // Fix the window's start once parts exist, so new parts do not push the first ones out early.
   createEffect(on(() => view().total, (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start })));
+
+  const lastUser = createMemo(() => [...props.items()].reverse().find((i) => i.kind === 'text' && i.role() === 'user'));
 
   const elementOf = (index: number) => list.querySelector<HTMLElement>(`[data-index="${index}"]`);
 
@@ -63,16 +83,31 @@ export function TimelineView(props: { items: () => readonly TimelineItem[]; onRe
     const total = view().total;
     setRange({ start: Math.max(0, total - INITIAL), end: total, live: true });
     pinned = true;
+    setUnseen(false);
     scrollToEnd();
   };
 
   const scrollToEnd = () => window.scrollTo({ top: document.documentElement.scrollHeight });
+  // The person's own new message: take them to it, wherever they were reading.
+  createEffect(
+    on(
+      () => props.items().at(-1),
+      (last, before) => {
+        if (last && last !== before && last.kind === 'text' && last.role() === 'user') latest();
+      },
+      { defer: true },
+    ),
+  );
   onMount(() => {
     const onScroll = () => {
       pinned = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+      if (pinned) setUnseen(false);
     };
     // Streaming text grows parts without changing the list: follow the size, not the items.
-    const grow = new ResizeObserver(() => pinned && range().live && scrollToEnd());
+    const grow = new ResizeObserver(() => {
+      if (pinned && range().live) scrollToEnd();
+      else if (!pinned) setUnseen(true);
+    });
     grow.observe(list);
     window.addEventListener('scroll', onScroll, { passive: true });
     onCleanup(() => {
@@ -93,8 +128,19 @@ export function TimelineView(props: { items: () => readonly TimelineItem[]; onRe
           {(item, i) => (
             <li class={`part part--${item.kind}`} classList={{ 'part--user': item.kind === 'text' && item.role() === 'user' }} data-index={view().start + i()} data-key={item.key}>
               <Switch>
-                <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>{(t) => <TextPart item={t()} />}</Match>
-                <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} />}</Match>
+                <Match when={item.kind === 'text' || item.kind === 'reasoning' ? item : undefined}>
+                  {(t) => (
+                    <>
+                      <TextPart item={t()} />
+                      <Show when={props.onEditLast && item === lastUser() && t().kind === 'text'}>
+                        <button type="button" class="link-button part__edit" onClick={() => props.onEditLast?.(t().text())}>
+                          Edit and ask again
+                        </button>
+                      </Show>
+                    </>
+                  )}
+                </Match>
+                <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} waiting={props.waiting?.(t().state.callId)} />}</Match>
                 <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} onRetry={props.onRetry} />}</Match>
               </Switch>
             </li>

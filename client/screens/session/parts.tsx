@@ -100,7 +100,9 @@ const TOOL_LABEL: Record<string, string> = {
 const LONG_LINES = 12;
 const LONG_CHARS = 1200;
 
-function statusLabel(s: ToolView): string {
+function statusLabel(s: ToolView, waiting: boolean): string {
+  // Held by a permission request: it is the person, not the agent, who is awaited.
+  if (waiting && (s.status === 'pending' || s.status === 'running')) return 'Waiting for you';
   if (s.status === 'error') return s.denied === 'timeout' ? 'Timed out' : s.denied ? 'Denied' : 'Failed';
   return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
 }
@@ -155,7 +157,8 @@ function QuestionCard(props: { state: ToolView }) {
   );
 }
 
-export function ToolPart(props: { state: ToolView }) {
+/** `waiting`: a permission request for this call waits for an answer. */
+export function ToolPart(props: { state: ToolView; waiting?: boolean }) {
   const s = props.state;
   if (s.tool === 'question') {
     const { relay } = useApp();
@@ -178,14 +181,16 @@ export function ToolPart(props: { state: ToolView }) {
   const args = () => {
     if (s.tool === 'bash') return undefined;
     if (path()) return undefined;
+    // The list itself is shown as the session's checklist (TodoList), not as JSON.
+    if (s.tool === 'todowrite') return undefined;
     const json = JSON.stringify(s.input);
     return json === '{}' ? undefined : json.length > 300 ? `${json.slice(0, 300)}…` : json;
   };
   return (
-    <div class="tool" data-status={s.status}>
+    <div class="tool" data-status={props.waiting ? 'waiting' : s.status}>
       <div class="tool__head">
         <span class="tool__name">{TOOL_LABEL[s.tool] ?? s.tool}</span>
-        <span class="chip" data-status={s.status}>{statusLabel(s)}</span>
+        <span class="chip" data-status={props.waiting ? 'waiting' : s.status}>{statusLabel(s, props.waiting === true)}</span>
       </div>
       <Show when={s.tool === 'bash' && s.subject?.command}>
         <pre class="command" tabindex="0"><code>$ {s.subject?.command}</code></pre>

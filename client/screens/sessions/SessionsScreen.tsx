@@ -180,7 +180,7 @@ export default function SessionsScreen() {
               {(s) => (
                 <li>
                   <a class="session-row" href={formatRoute({ name: 'session', param: s.sessionId })}>
-                    <span class="session-row__title">{s.title}</span>
+                    <span class="session-row__title">{relay.titleOf(s.sessionId)}</span>
                     <span class="session-row__meta">
                       <StatusBadge status={relay.statusOf(s.sessionId)} />
                       <Show when={queuedIn(s.sessionId)}>{(n) => <span class="session-row__queued">{n()} queued</span>}</Show>

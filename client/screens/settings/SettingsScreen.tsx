@@ -6,6 +6,7 @@ import { Sheet } from '../../ui/Sheet.tsx';
 import { HealthPanel } from './HealthPanel.tsx';
 import { HostsSection } from './HostsSection.tsx';
 import { NotificationsSection } from './NotificationsSection.tsx';
+import { enterNewline, setEnterNewline } from '../../state/preferences.ts';
 import { resetApp, type ResetResult } from './reset.ts';
 
 export default function SettingsScreen() {
@@ -35,6 +36,11 @@ export default function SettingsScreen() {
       <HealthPanel />
       <HostsSection />
       <NotificationsSection />
+      <h2 class="section-title">Typing</h2>
+      <div class="checkbox checkbox--tap">
+        <input id="enter-newline" type="checkbox" checked={enterNewline()} onChange={(e) => setEnterNewline(e.currentTarget.checked)} />
+        <label for="enter-newline">Enter starts a new line (send with the Send button)</label>
+      </div>
       <h2 class="section-title">About</h2>
       <dl class="facts">
         <dt>App</dt>
