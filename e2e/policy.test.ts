@@ -176,6 +176,26 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
         case 'question.reject':
           attempts.push({ t, requestId: id, ...extras }, { t, requestId: `que_1/${id}` });
           break;
+        case 'composer.options':
+          // Only smuggled ids: a real one would (rightly) read the runtime's agents, commands and providers.
+          attempts.push({ t, sessionId: id, ...extras }, { t, sessionId: `${session.id}/${id}` });
+          break;
+        case 'push.subscribe':
+          // The host never sends to a push address on this computer or the LAN.
+          attempts.push(
+            { t, subscription: { endpoint: `http://127.0.0.1/${id}`, keys: { p256dh: 'x', auth: 'y' } }, kinds: { permission: true, finished: true, failed: true }, private: false, ...extras },
+            { t, subscription: { endpoint: `https://192.168.1.1/${id}`, keys: { p256dh: 'x', auth: 'y' } }, kinds: { permission: true, finished: true, failed: true }, private: false },
+          );
+          break;
+        case 'push.settings':
+          attempts.push({ t, kinds: { permission: true, finished: true, failed: true }, private: false, ...extras });
+          break;
+        case 'push.status':
+        case 'push.unsubscribe':
+        case 'app.visibility':
+          // The host's own records, never the runtime: answered, extra fields ignored (checked below by the proxy's log).
+          await channel.request({ t, visible: false, sessionId: id, ...extras } as never);
+          break;
         default:
           assert.fail(`a new request type ${t}: add its smuggling attempts here`);
       }
@@ -193,7 +213,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
       continue;
     }
     const code = await refusal(channel, attempt);
-    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error', 'file.refused'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
+    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error', 'file.refused', 'push.refused'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
     refused++;
   }
   assert.ok(refused > 200, `${refused} attempts were refused`);
@@ -235,6 +255,12 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
   'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },
   'question.reject': { t: 'question.reject', requestId: 'que_1' },
+  'composer.options': { t: 'composer.options' },
+  'push.status': { t: 'push.status' },
+  'push.subscribe': { t: 'push.subscribe', subscription: { endpoint: 'https://push.example.com/x', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } }, kinds: { permission: true, finished: true, failed: true }, private: false },
+  'push.settings': { t: 'push.settings', kinds: { permission: true, finished: true, failed: true }, private: false },
+  'push.unsubscribe': { t: 'push.unsubscribe' },
+  'app.visibility': { t: 'app.visibility', visible: true },
 };
 
 test('for each scope, a device without it is refused every request that needs it, naming the scope', { timeout: 60_000 }, async () => {

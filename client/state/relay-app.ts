@@ -4,30 +4,24 @@
  * store per domain.
  * @module
  */
-import { batch, createSignal, type Accessor } from 'solid-js';
+import type { Accessor } from 'solid-js';
 import type { PermissionReply, Scope } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { QuestionAnswers, QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import type { DeviceIdentity } from '../net/device-name.ts';
 import type { HostLink } from '../net/host-link.ts';
+import type { SessionChoice } from '../storage/choices.ts';
 import type { HostRecord, RelayDatabase } from '../storage/db.ts';
-import { createApprovals, type ExpiredPermission } from './approvals.ts';
+import type { ExpiredPermission } from './approvals.ts';
 import type { ConnectionStore } from './connection.ts';
-import { createHealth, type Health } from './health.ts';
-import { createQuestions, type EndedQuestion } from './questions.ts';
-import { createHosts } from './hosts.ts';
-import { createLink } from './link.ts';
+import type { Health } from './health.ts';
+import type { EndedQuestion } from './questions.ts';
 import type { Outbox } from './outbox.ts';
-import { createSessionList } from './session-list.ts';
 import type { SessionsStore, SessionSummary } from './sessions.ts';
-import { createSync } from './sync.ts';
-import { createTasks, type Tasks } from './tasks.ts';
+import type { Tasks } from './tasks.ts';
 import type { SessionStatus, Timeline } from './timeline.ts';
-import { createTimelines, type SessionLoad } from './timelines.ts';
-import { createWithDb } from './with-db.ts';
-import { sessionTitle } from './titles.ts';
-import { loadSessionChoice, saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
+import type { SessionLoad } from './timelines.ts';
 
 export interface RelayApp {
   /** Paired computers, oldest pairing first. */

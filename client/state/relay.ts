@@ -9,32 +9,20 @@
  * the cached copies (and are cached in turn).
  * @module
  */
-import { batch, createSignal, type Accessor } from 'solid-js';
-import type { PermissionReply, Scope } from '../../shared/protocol/messages.ts';
-import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { QuestionAnswers, QuestionAskedEvent } from '../../shared/protocol/questions.ts';
-import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
-import type { DeviceIdentity } from '../net/device-name.ts';
-import type { HostLink } from '../net/host-link.ts';
-import type { HostRecord, RelayDatabase } from '../storage/db.ts';
-import { createApprovals, type ExpiredPermission } from './approvals.ts';
-import type { ConnectionStore } from './connection.ts';
-import { createHealth, type Health } from './health.ts';
-import { createQuestions, type EndedQuestion } from './questions.ts';
+import { batch, createSignal } from 'solid-js';
+import { createApprovals } from './approvals.ts';
+import { createHealth } from './health.ts';
+import { createQuestions } from './questions.ts';
 import { createHosts } from './hosts.ts';
 import { createLink } from './link.ts';
-import type { Outbox } from './outbox.ts';
 import { createSessionList } from './session-list.ts';
-import type { SessionsStore, SessionSummary } from './sessions.ts';
 import { createSync } from './sync.ts';
-import { createTasks, type Tasks } from './tasks.ts';
-import type { SessionStatus, Timeline } from './timeline.ts';
-import { createTimelines, type SessionLoad } from './timelines.ts';
+import { createTasks } from './tasks.ts';
+import { createTimelines } from './timelines.ts';
 import { createWithDb } from './with-db.ts';
 import type { RelayApp, RelayAppDeps } from './relay-app.ts';
 import { sessionTitle } from './titles.ts';
-import { loadSessionChoice, saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
-
+import { loadSessionChoice, saveSessionChoice } from '../storage/choices.ts';
 
 export type { RelayApp, RelayAppDeps } from './relay-app.ts';
 

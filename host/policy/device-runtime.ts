@@ -88,7 +88,7 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await runtime.prompt(sessionId, text, promptOpts);
     },
     async command(sessionId, command, args, turn) {
-      await ensureRules(runtimeId(sessionId, 'session'));
+      await rules.ensure(runtimeId(sessionId, 'session'));
       await runtime.command(sessionId, command, args, turn);
     },
     choices: (directory) => runtime.choices(directory),
