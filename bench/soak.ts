@@ -87,6 +87,8 @@ const GIVE_UP_STUCK_MS = 30_000;
 const GIVE_UP_CUT_MS = 20_000;
 /** A task not finished this long is given up (counted lost) and its lane moves on. */
 const TASK_TIMEOUT_MS = 180_000;
+/** No task finished for this long: the soak stops sending and counts what it has (the rest is lost). */
+const STALL_MS = 240_000;
 
 const opts = parseOptions(process.argv.slice(2));
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -220,6 +222,9 @@ async function soak(): Promise<number> {
   const tasks: Task[] = [];
   let next = 0;
   let finished = 0;
+  let lastFinished = performance.now();
+  /** Set when nothing has finished for STALL_MS: the lanes stop. */
+  let stalled = '';
   let retried = 0;
   /** Outbox items the app marked failed (not sent), and the person tapped Retry: why they failed. */
   const refusals: string[] = [];
@@ -250,6 +255,7 @@ async function soak(): Promise<number> {
     let lastLook = performance.now();
     for (;;) {
       if (performance.now() > deadline) return void (task.gaveUp = 'time limit');
+      if (stalled) return void (task.gaveUp = 'the soak stalled');
       const a = app();
       task.sessionId ??= findSession(task.text);
       const id = task.sessionId;
@@ -300,7 +306,7 @@ async function soak(): Promise<number> {
   const lane = async () => {
     let sessionId: string | undefined;
     for (;;) {
-      if (performance.now() > deadline) return;
+      if (performance.now() > deadline || stalled) return;
       const n = next++;
       if (n >= opts.tasks) return;
       // Mostly short replies; every 5th asks to run a command (an approval), every 7th streams long.
@@ -310,7 +316,10 @@ async function soak(): Promise<number> {
       if (Math.random() < 0.3) p.dropAfterNextRequest();
       await send(task);
       await await_(task);
-      if (task.done) finished++;
+      if (task.done) {
+        finished++;
+        lastFinished = performance.now();
+      }
       // A session that cannot go on (stuck) is left; the lane goes on in a new one.
       sessionId = task.gaveUp ? undefined : task.sessionId;
     }
@@ -334,6 +343,12 @@ async function soak(): Promise<number> {
     try {
       // Not while the composer is storing a task (the person would not have seen it queued yet).
       while (adding > 0) await sleep(5);
+      // Tasks accepted by the host keep running there whatever happens to the phone; one still only
+      // in the outbox goes with the storage (nothing could tell of it): evicted once the outbox is empty.
+      if (how === 'evict') {
+        await phone!.until('an empty outbox', () => phone!.app.outbox.items().length === 0, 60_000)
+          .catch(() => say(`[${elapsed()}] the outbox did not empty within 60 s: its tasks go with the storage`));
+      }
       const old = phone!;
       phone = how === 'reload' ? await old.reload() : await old.evict();
       pages.push(phone);
@@ -391,12 +406,9 @@ async function soak(): Promise<number> {
         await swapPage('reload');
         break;
       }
-      case 'evict': {
-        // Tasks already accepted keep running at the host; one only queued on the phone would go with the storage.
-        await phone!.until('an empty outbox', () => phone!.app.outbox.items().length === 0 && adding === 0, 60_000).catch(() => {});
+      case 'evict':
         await swapPage('evict');
         break;
-      }
       case 'clock':
         phone!.jumpClock((Math.random() < 0.5 ? -1 : 1) * (1 + Math.floor(Math.random() * 3)) * 3600_000);
         break;
@@ -408,8 +420,8 @@ async function soak(): Promise<number> {
   const faultRun = (async () => {
     for (let i = 0; i < order.length; i++) {
       const at = Math.floor(((i + 1) * opts.tasks) / (order.length + 1));
-      while (next < at && next < opts.tasks && performance.now() < deadline) await sleep(100);
-      if (performance.now() > deadline) return;
+      while (next < at && next < opts.tasks && performance.now() < deadline && !stalled) await sleep(100);
+      if (performance.now() > deadline || stalled) return;
       await runFault(order[i]!);
     }
   })();
@@ -422,6 +434,10 @@ async function soak(): Promise<number> {
     const outbox = phone!.app.outbox.items().map((i) => `${i.phase}${i.note ? ` (${i.note})` : ''}`);
     say(`[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried} retried, ${stuck.size} stuck sessions; ` +
       `phone ${c.status}${c.catchingUp ? ' catching up' : ''} (${c.reason}), runtime ${rt.supervisor.state.status}; waiting: ${waiting.join(' ')}; outbox: ${outbox.join(', ') || 'empty'}`);
+    if (!stalled && performance.now() - lastFinished > STALL_MS) {
+      stalled = `no task finished for ${STALL_MS / 1000} s (outbox: ${outbox.slice(0, 3).join(', ') || 'empty'})`;
+      say(`[${elapsed()}] STALLED: ${stalled}; the lanes stop, what did not finish counts as lost`);
+    }
   }, 15_000);
   await Promise.all(Array.from({ length: opts.sessions }, () => lane()));
   await faultRun;
@@ -432,6 +448,7 @@ async function soak(): Promise<number> {
   while (p.drops < opts.disconnects && performance.now() < deadline) {
     await phone.until('the phone to catch up', () => phone!.caughtUp(), 60_000).catch(() => {});
     p.dropAll();
+    await phone.until('the phone to notice', () => !phone!.caughtUp(), 10_000).catch(() => {});
   }
   clearInterval(progress);
   await phone.until('the phone to catch up', () => phone!.caughtUp(), 60_000).catch(() => {});
@@ -457,7 +474,7 @@ async function soak(): Promise<number> {
       duplicates.push(`${task.marker} (${users.length} prompts, ${runs} model runs, ${task.attempts} sent)`);
     }
     if (answered && task.done) completed++;
-    else lost.push(`${task.marker}${task.gaveUp ? ` (${task.gaveUp})` : answered ? ' (finished, not shown)' : ''}`);
+    else lost.push(`${task.marker} (${task.gaveUp ?? 'not shown finished'}; ${users.length ? (answered ? 'the runtime finished it' : 'the runtime has its prompt, no finished reply') : 'never reached the runtime'})`);
   }
   const mismatched: string[] = [];
   for (const id of sessions) {
@@ -476,7 +493,7 @@ async function soak(): Promise<number> {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   const list = (xs: string[]) => (xs.length ? ` (${xs.slice(0, 8).join(', ')}${xs.length > 8 ? ', …' : ''})` : '');
   say('');
-  say(`soak finished in ${elapsed()}${performance.now() > deadline ? ' (time limit reached)' : ''}; load average ${load}`);
+  say(`soak finished in ${elapsed()}${performance.now() > deadline ? ' (time limit reached)' : ''}${stalled ? ` (stalled: ${stalled})` : ''}; load average ${load}`);
   say(`  tasks submitted:                 ${tasks.length}`);
   say(`  tasks completed:                 ${completed}`);
   say(`  interrupted and retried:         ${retried}`);
