@@ -1,19 +1,19 @@
 /**
- * Never lose a task (issue 6), at the protocol level: the real host with the real OpenCode
- * runtime and the fake model, a Node device on the real client that reconnects by itself
- * (fixtures/resilient-device.ts), and a proxy between them that drops connections
- * (fixtures/flaky-proxy.ts). Every session must be made and every task run exactly once —
- * counted in the runtime's sessions and stored transcript and in the requests the fake model
- * received — and what the device rebuilt from events, replays and resyncs must equal what the
- * runtime stored.
+ * Never lose a task (issues 6 and 14), on the phone's own code: the real host with the real
+ * OpenCode runtime and the fake model, the app's state, outbox and connection
+ * (fixtures/phone.ts: client/state/relay.ts over client/net/host-link.ts, storing in IndexedDB),
+ * and a proxy between them that drops connections (fixtures/flaky-proxy.ts). Every session must
+ * be made and every task run exactly once — counted in the runtime's sessions and stored
+ * transcript and in the requests the fake model received — and what the phone shows must equal
+ * what the runtime stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { generateKeyPair } from '../shared/noise/primitives.ts';
-import { RequestError, connect, pair, offerFromLink, type Welcome } from '../shared/channel/client.ts';
-import { parsePairLink } from '../shared/pairing/link.ts';
-import type { Resync, TaskAccepted } from '../shared/protocol/messages.ts';
+import { connect } from '../shared/channel/client.ts';
+import { hostIdOf } from '../shared/pairing/keys.ts';
+import type { Resync } from '../shared/protocol/messages.ts';
 import { startHost, type Host } from '../host/app.ts';
 import { parseConfig } from '../host/config.ts';
 import { silentLogger } from '../host/log.ts';
@@ -21,12 +21,14 @@ import { loadOrCreateIdentity } from '../host/identity.ts';
 import { openDeviceRegistry } from '../host/devices/registry.ts';
 import { openTaskLedger } from '../host/tasks/ledger.ts';
 import { taskMessageId } from '../host/tasks/message-id.ts';
-import type { Relay } from '../host/relay.ts';
+import type { Relay } from '../host/channel/relay.ts';
+import { putOutboxItem } from '../client/storage/outbox.ts';
+import type { HostRecord } from '../client/storage/db.ts';
 import { createRuntimeSandbox, startRuntimeFixture, testLogger, type RuntimeSandbox } from './fixtures/runtime.ts';
 import type { FakeModel } from './fixtures/fake-model.ts';
-import { startFlakyProxy } from './fixtures/flaky-proxy.ts';
-import { normalizeTranscript, startResilientDevice, type ResilientDevice, type TranscriptMessage } from './fixtures/resilient-device.ts';
-import { openSocket } from '../test-support/relay-client.ts';
+import { startFlakyProxy, type FlakyProxy } from './fixtures/flaky-proxy.ts';
+import { openDisk, pairedRecord, replyShown, shownTranscript, startPhone, storedTranscript, type Phone, type PhoneOptions } from './fixtures/phone.ts';
+import { openSocket } from './fixtures/relay-client.ts';
 import { recordingRuntime, startRelayHost } from './fixtures/relay-host.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { freePort, spawnHost as spawnHostChild } from './fixtures/spawn-host.ts';
@@ -56,29 +58,34 @@ function sharedHost() {
   return shared;
 }
 
-/** Pairs a new device, approving it at the host, and returns what the app keeps. */
-async function pairDevice(relay: Relay, url: string) {
-  const deviceKey = generateKeyPair();
-  const pending = await pair({ socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)), deviceKey, name: 'phone', platform: 'node-test' });
-  const request = await new Promise<{ id: string }>((resolve) => {
-    const check = () => {
-      const first = relay.approvals.list()[0];
-      if (!first) return;
-      off();
-      resolve(first);
-    };
-    const off = relay.approvals.onChange(check);
-    check();
-  });
-  relay.approvals.approve(request.id);
-  (await pending.approved).close();
-  return { deviceKey, hostKey: relay.identity.publicKey };
+async function phone(opts: PhoneOptions = {}): Promise<Phone> {
+  const p = await startPhone(opts);
+  cleanups.push(() => p.close());
+  return p;
 }
 
-function device(opts: Parameters<typeof startResilientDevice>[0]): ResilientDevice {
-  const d = startResilientDevice(opts);
-  cleanups.push(() => d.close());
-  return d;
+/** The first pairing with each host: later phones reopen it (a host limits pairings per minute). */
+const pairings = new WeakMap<Relay, HostRecord>();
+
+/**
+ * A phone paired with the host (through the app's own pairing code the first time, the person at
+ * the computer approving), whose network reaches the host only through `proxy` when one is given.
+ */
+async function pairedPhone(relay: Relay, port: number, proxy?: FlakyProxy, opts: PhoneOptions = {}): Promise<Phone> {
+  const through = proxy ? `http://127.0.0.1:${proxy.port}` : `http://127.0.0.1:${port}`;
+  const p = await phone({ ...opts, ...(proxy ? { reachable: (url) => url.startsWith(`ws://127.0.0.1:${proxy.port}/`) } : {}) });
+  const known = pairings.get(relay);
+  if (known) {
+    await p.adopt({ ...known, addresses: [through] });
+  } else {
+    // The link lists the addresses to try; the phone reaches the host at `through`.
+    pairings.set(relay, await p.pair(relay.newOffer().link, async () => {
+      const request = await until('the pairing request at the host', () => relay.approvals.list()[0]);
+      relay.approvals.approve(request.id);
+    }, through));
+  }
+  await p.until('the phone to be connected and caught up', () => p.caughtUp());
+  return p;
 }
 
 const userMessagesOf = (messages: unknown, marker: string) =>
@@ -88,121 +95,186 @@ const userMessagesOf = (messages: unknown, marker: string) =>
 /** The fake model's requests that answer `marker`'s task (not title generation). */
 const modelRunsOf = (model: FakeModel, marker: string) => model.requests.filter((r) => r.kind !== 'title' && r.lastUserText.includes(`${marker} `)).length;
 
-/** A session.create with this padding in its title is bigger than any heartbeat or reload request. */
-const TITLE_PADDING = ' (a title long enough to tell this request from a heartbeat ping)'.repeat(2);
-const CREATE_BYTES = 150;
+/** The session the phone made for a new task, once its outbox created it. */
+const sessionOf = (p: Phone, marker: string) =>
+  p.until(`the session of ${marker}`, () => [...p.accepted.values()].find((a) => a.text.startsWith(`${marker} `))?.sessionId ?? p.app.outbox.items().find((i) => i.text.startsWith(`${marker} `))?.sessionId);
 
-test('connections dropped at random, also between a request and its answer: every session is made once, every task runs once, the transcripts match', { timeout: 120_000 }, async () => {
+/** The phone shows the same conversation as the runtime stored (a timeout shows the difference). */
+async function assertSameTranscript(p: Phone, host: Host, sessionId: string) {
+  await until(`session ${sessionId} on the phone to equal the runtime's`, async () =>
+    JSON.stringify(shownTranscript(p.app, sessionId)) === JSON.stringify(storedTranscript(await host.runtime.bridge.messages(sessionId)))).catch(() => {});
+  assert.deepEqual(shownTranscript(p.app, sessionId), storedTranscript(await host.runtime.bridge.messages(sessionId)), 'the phone shows exactly what the runtime stored');
+}
+
+/** Long enough to tell a task's submission from a heartbeat ping or a busy check on the wire. */
+const PADDING = ' (padding that makes this submission bigger than any ping or status request)'.repeat(3);
+const SUBMIT_BYTES = 250;
+
+test('connections dropped at random, also between a request and its answer: every session is made once, every task runs once, the phone shows what the runtime stored', { timeout: 120_000 }, async () => {
   const { sb, host } = await sharedHost();
   const proxy = await startFlakyProxy(host.port);
   cleanups.push(() => proxy.close());
-  const d = device({ url: proxy.url, ...(await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`)) });
-  await d.ready();
-  // Each session's creation reaches the host and its answer is lost; the device resends it with its key.
+  // No heartbeat while the test decides which request is cut off.
+  const p = await pairedPhone(host.relay, host.port, proxy, { link: { pingEveryMs: 60_000 } });
+  // Each new task's session creation reaches the host and its answer is lost; the outbox asks again with its key.
   const before = (await host.runtime.bridge.listSessions()).sessions.length;
-  const sessions: Array<{ id: string }> = [];
+  const sessions: string[] = [];
   for (let i = 0; i < 3; i++) {
-    proxy.dropAfterNextRequest(CREATE_BYTES);
-    sessions.push({ id: (await d.request({ t: 'session.create', title: `lane ${i}${TITLE_PADDING}`, key: `lane-${i}` })).sessionId });
+    await p.until('caught up', () => p.caughtUp());
+    const drops = proxy.drops;
+    proxy.dropAfterNextRequest();
+    await p.app.newTask(`lane-${i} [text:5]`);
+    const sessionId = await sessionOf(p, `lane-${i}`);
+    assert.ok(proxy.drops > drops, 'the creation was cut off');
+    sessions.push(sessionId);
+    await p.until(`lane-${i} to finish`, () => replyShown(p.app, sessionId, 'lane-'));
   }
-  assert.equal(d.stats.resent, 3, 'every creation was cut off and sent again');
   assert.equal((await host.runtime.bridge.listSessions()).sessions.length, before + 3, 'one session per key, none for the resends');
-  const resentBefore = d.stats.resent;
 
   const stopChaos = proxy.chaos({ minMs: 100, maxMs: 450 });
-  const tasks: TaskAccepted[] = [];
   let armed = 0;
-  await Promise.all(sessions.map(async (s, lane) => {
+  await Promise.all(sessions.map(async (sessionId, lane) => {
     for (let k = 0; k < 5; k++) {
-      const taskId = `a${lane}-${k}`;
+      const marker = `a${lane}-${k}`;
       if (k % 2 === 0) {
-        proxy.dropAfterNextRequest();
+        proxy.dropAfterNextRequest(SUBMIT_BYTES);
         armed++;
       }
-      const accepted = await d.submit(taskId, s.id, `${taskId} [text:30]`);
-      assert.equal(accepted.taskId, taskId);
-      tasks.push(accepted);
-      await d.until(`task ${taskId} to finish`, () => d.taskDone(accepted));
+      await p.app.sendTask(sessionId, `${marker} [text:30]${PADDING}`);
+      await p.until(`task ${marker} to finish`, () => replyShown(p.app, sessionId, `${marker} `));
     }
   }));
   stopChaos();
-  await d.ready();
+  await p.until('caught up', () => p.caughtUp());
 
-  for (const s of sessions) {
-    // The last events may still be on their way: wait for them, then compare (a timeout shows the difference).
-    await until(`session ${s.id} on the device to equal the runtime's`, async () =>
-      sameTranscript(d.transcript(s.id), normalizeTranscript(await host.runtime.bridge.messages(s.id)))).catch(() => {});
-    const messages = await host.runtime.bridge.messages(s.id);
-    assert.deepEqual(d.transcript(s.id), normalizeTranscript(messages), 'the device shows exactly what the runtime stored');
-    for (const t of tasks.filter((x) => x.sessionId === s.id)) {
-      assert.equal(userMessagesOf(messages, `${t.taskId} `).length, 1, `${t.taskId} has one user message`);
-      assert.equal(modelRunsOf(sb.fakeModel, t.taskId), 1, `${t.taskId} reached the model once`);
+  for (const sessionId of sessions) {
+    await assertSameTranscript(p, host, sessionId);
+    const messages = await host.runtime.bridge.messages(sessionId);
+    for (let k = 0; k < 5; k++) {
+      const marker = `a${sessions.indexOf(sessionId)}-${k}`;
+      assert.equal(userMessagesOf(messages, `${marker} `).length, 1, `${marker} has one user message`);
+      assert.equal(modelRunsOf(sb.fakeModel, marker), 1, `${marker} reached the model once`);
     }
   }
-  assert.equal(tasks.length, 15);
-  assert.deepEqual(d.stats.seqViolations, [], 'no event was skipped or repeated on any connection');
+  assert.equal(p.accepted.size, 18, 'every task was accepted');
   assert.ok(proxy.drops >= 10, `the proxy dropped ${proxy.drops} connections (${armed} right after a request)`);
-  assert.ok(d.stats.resent > resentBefore, 'some submissions were cut off and sent again');
-  assert.ok(d.stats.resumed > 0, 'reconnects resumed from the journal');
+  assert.ok([...p.stats.submits.values()].some((n) => n > 1), 'some submissions were cut off and sent again');
+  assert.ok(p.stats.resumed > 0, 'reconnects resumed from the journal');
 });
 
-test('a permission request raised while the device is away is waiting when it comes back; answered, the task completes', { timeout: 60_000 }, async () => {
+test('a permission request raised while the phone is away is waiting when it comes back; answered, the task completes', { timeout: 60_000 }, async () => {
   const { host } = await sharedHost();
   const proxy = await startFlakyProxy(host.port);
   cleanups.push(() => proxy.close());
-  const keys = await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`);
   // A slow heartbeat: the next request through the proxy must be the task, not a ping.
-  const d = device({ url: proxy.url, ...keys, heartbeatMs: 30_000 });
-  await d.ready();
-  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
+  const p = await pairedPhone(host.relay, host.port, proxy, { link: { pingEveryMs: 60_000 } });
+  await p.app.newTask('c-0 [text:3]');
+  const sessionId = await sessionOf(p, 'c-0');
+  await p.until('c-0 to finish', () => replyShown(p.app, sessionId, 'c-0 '));
 
-  // The submission gets through, the connection dies right after, and the device stays away.
+  // The submission gets through, the connection dies right after, and the phone stays away.
   await proxy.refuse();
-  proxy.dropAfterNextRequest();
-  const submitted = d.submit('c-1', s.id, 'c-1 [bash:echo asked-while-away]');
-  const asked = await until('the runtime to ask', async () => host.relay.permissions.pending().find((p) => p.sessionId === s.id));
-  assert.deepEqual(d.pendingPermissions(), [], 'the device has not seen it yet');
+  proxy.dropAfterNextRequest(SUBMIT_BYTES);
+  await p.app.sendTask(sessionId, `c-1 [bash:echo asked-while-away]${PADDING}`);
+  const asked = await until('the runtime to ask', async () => host.relay.permissions.pending().find((x) => x.sessionId === sessionId));
+  assert.deepEqual(p.app.permissions(), [], 'the phone has not seen it yet');
 
   await proxy.restore();
-  const accepted = await submitted;
-  await d.until('the request to reach the device', () => d.pendingPermissions().find((p) => p.requestId === asked.requestId));
-  // A device that starts afresh (no `after`) gets it in its resync.
-  const fresh = device({ url: `ws://127.0.0.1:${host.port}/relay`, ...keys });
-  await fresh.ready();
-  assert.deepEqual(fresh.pendingPermissions().map((p) => p.requestId), [asked.requestId]);
+  const shown = await p.until('the request to reach the phone', () => p.app.permissions().find((x) => x.requestId === asked.requestId));
+  // A page that starts afresh (same pairing, nothing else kept) gets it in its resync.
+  const fresh = await phone();
+  await fresh.adopt(p.app.activeHost()!);
+  await fresh.until('the fresh page to show the request', () => fresh.app.permissions().some((x) => x.requestId === asked.requestId));
+  assert.deepEqual(fresh.app.permissions().map((x) => x.requestId), [asked.requestId]);
 
-  await d.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'once' });
-  await d.until('the task to complete', () => d.taskDone(accepted));
-  const messages = await host.runtime.bridge.messages(s.id);
+  await p.app.replyPermission(shown, 'once');
+  await p.until('the task to complete', () => replyShown(p.app, sessionId, 'c-1 '));
+  const messages = await host.runtime.bridge.messages(sessionId);
   assert.equal(userMessagesOf(messages, 'c-1 ').length, 1);
   assert.match(JSON.stringify(messages), /asked-while-away/);
 });
 
-test('the runtime dies while a permission request waits: the device is told it expired and why, and answering is refused', { timeout: 90_000 }, async () => {
+test('the page is reloaded while a task is being sent: the new page sends it again from storage, and it runs once', { timeout: 60_000 }, async () => {
+  const { sb, host } = await sharedHost();
+  const proxy = await startFlakyProxy(host.port);
+  cleanups.push(() => proxy.close());
+  let p = await pairedPhone(host.relay, host.port, proxy, { link: { pingEveryMs: 60_000 } });
+  await p.app.newTask('e-0 [text:3]');
+  const sessionId = await sessionOf(p, 'e-0');
+  await p.until('e-0 to finish', () => replyShown(p.app, sessionId, 'e-0 '));
+
+  // The submission reaches the host, its answer is lost, and the page goes before it hears again.
+  await proxy.refuse();
+  proxy.dropAfterNextRequest(SUBMIT_BYTES);
+  await p.app.sendTask(sessionId, `e-1 [text:3]${PADDING}`);
+  await until('the host to run it', async () => userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length === 1);
+  const [item] = p.app.outbox.items();
+  assert.ok(item?.submitted, 'the outbox knows it may have reached the host');
+  p = await p.reload();
+  assert.deepEqual(p.app.outbox.items().map((i) => [i.key, i.submitted]), [[item.key, true]], 'the new page has it from storage');
+  await proxy.restore();
+
+  await p.until('the outbox to hand it over', () => p.app.outbox.items().length === 0);
+  assert.ok(p.stats.submits.get(item.key)! >= 1, 'the new page sent it again, with its id');
+  assert.equal(p.accepted.get(item.key)?.sessionId, sessionId);
+  // Its reply is on screen. (Not its status: the app marks the session running on every acceptance,
+  // also when the host answers a resend of a turn that ended long ago; issue 14's interrupted work
+  // settles the status from the host's transcript.)
+  await p.until('the reply to be shown', () => {
+    const shown = shownTranscript(p.app, sessionId);
+    const asked = shown.findIndex((x) => x.role === 'user' && x.text.startsWith('e-1 '));
+    return asked >= 0 && shown.slice(asked + 1).some((x) => x.role === 'assistant' && x.text !== '');
+  });
+  assert.deepEqual(p.app.outbox.items(), []);
+  assert.equal(userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length, 1, 'it ran once');
+  assert.equal(modelRunsOf(sb.fakeModel, 'e-1'), 1, `reached the model once: ${JSON.stringify(sb.fakeModel.requests.filter((r) => r.lastUserText.includes('e-1 ')).map((r) => [r.kind, (r.body.messages as unknown[]).length]))}`);
+});
+
+test('the phone\'s storage is evicted: the app starts clean and says it is not paired; paired again, it shows what ran meanwhile', { timeout: 60_000 }, async () => {
   const { host } = await sharedHost();
-  const d = device({ url: `ws://127.0.0.1:${host.port}/relay`, ...(await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`)) });
-  await d.ready();
-  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
-  await d.submit('d-1', s.id, 'd-1 [bash:echo never-runs]');
-  const asked = await d.until('the permission request', () => d.pendingPermissions().find((p) => p.sessionId === s.id));
+  let p = await pairedPhone(host.relay, host.port);
+  await p.app.newTask('f-1 [text:40]');
+  const sessionId = await sessionOf(p, 'f-1');
+  // Accepted by the host: from here on it runs there whatever happens to the phone.
+  await p.until('the task to be accepted', () => p.app.outbox.items().length === 0);
+  p = await p.evict();
+  assert.deepEqual(p.app.hosts(), [], 'no computer is known');
+  assert.deepEqual(p.app.outbox.items(), []);
+  assert.deepEqual(p.app.sessions.list(), []);
+  assert.equal(p.app.health.phase, 'unpaired');
+  assert.match(p.connection.state.reason, /^Not paired with a computer yet$/, 'the status pill says why');
+  assert.ok(!['connecting', 'connected', 'reconnecting'].includes(p.connection.state.status), `status ${p.connection.state.status}`);
+
+  const disk = p.disk;
+  await p.close();
+  const again = await pairedPhone(host.relay, host.port, undefined, { disk });
+  await again.until('the task that ran meanwhile to be shown', () => replyShown(again.app, sessionId, 'f-1 '));
+  assert.ok(again.app.sessions.get(sessionId), 'its session is listed again');
+});
+
+test('the runtime dies while a permission request waits: the phone is told it expired and why, and answering is refused', { timeout: 90_000 }, async () => {
+  const { host } = await sharedHost();
+  const p = await pairedPhone(host.relay, host.port);
+  await p.app.newTask('d-1 [bash:echo never-runs]');
+  const sessionId = await sessionOf(p, 'd-1');
+  const asked = await p.until('the permission request', () => p.app.permissions().find((x) => x.sessionId === sessionId));
 
   const pid = host.runtime.supervisor.state.pid!;
   process.kill(-pid, 'SIGKILL');
-  const expiry = await d.until('the request to expire', () => d.expiredPermissions().get(asked.requestId), 60_000);
-  assert.equal(expiry.reason, 'runtime-restarted', 'why, as a code');
-  assert.match(expiry.detail ?? '', /SIGKILL/, 'and what happened to the runtime, for a person');
-  assert.deepEqual(d.pendingPermissions().filter((p) => p.requestId === asked.requestId), []);
-  await assert.rejects(d.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'once' }), (err: unknown) => {
-    assert.ok(err instanceof RequestError, String(err));
-    assert.equal(err.code, 'permission.expired');
-    assert.match(err.message, /not delivered/);
-    assert.deepEqual(err.expiry, expiry, 'the refusal says the same');
+  const expired = await p.until('the request to expire', () => p.app.expiredPermissions().find((e) => e.request.requestId === asked.requestId), 60_000);
+  assert.match(expired.reason, /restarted/);
+  assert.match(expired.reason, /SIGKILL/, 'the reason says what happened to the runtime');
+  assert.deepEqual(p.app.permissions().filter((x) => x.requestId === asked.requestId), []);
+  await assert.rejects(p.app.replyPermission(asked, 'once'), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'permission.expired');
     return true;
   });
-  assert.doesNotMatch(JSON.stringify(await host.runtime.bridge.messages(s.id)), /"output":"never-runs/, 'the command never ran');
+  // The host refuses it too, for a page that did not hear of the expiry.
+  await assert.rejects(p.app.request({ t: 'permission.reply', requestId: asked.requestId, reply: 'once' }), /not delivered/);
+  assert.doesNotMatch(JSON.stringify(await host.runtime.bridge.messages(sessionId)), /"output":"never-runs/, 'the command never ran');
 });
 
-test('SIGKILL of the host during a task: the device comes back by itself, sees the outcome, and resending runs nothing twice', { timeout: 150_000 }, async () => {
+test('SIGKILL of the host during a task, and a page reloaded while a task was being sent: the phone comes back by itself, and nothing runs twice', { timeout: 150_000 }, async () => {
   // The runtime outlives the host here (attach mode), as a task should: the host is what dies.
   const runtime = await startRuntimeFixture({ fakeModel: { chunkDelayMs: 25 } });
   cleanups.push(() => runtime.stop());
@@ -216,44 +288,55 @@ test('SIGKILL of the host during a task: the device comes back by itself, sees t
   const port = await freePort();
   const start = () => spawnHostChild(runtime, dataDir, port, cleanups);
   let host = await start();
-  const d = device({ url: `ws://127.0.0.1:${port}/relay`, deviceKey, hostKey: identity.publicKey });
-  await d.ready();
-  const s = { id: (await d.request({ t: 'session.create' })).sessionId };
-  const accepted = await d.submit('b-1', s.id, 'b-1 [text:80]');
-  await d.until('the reply to be streaming', () => d.transcript(s.id).some((m) => m.parentId === accepted.messageId && m.parts.some((p) => p.text)));
+  let p = await phone();
+  await p.adopt(pairedRecord({ hostId: hostIdOf(identity.publicKey), hostKey: identity.publicKey, deviceKey, address: `http://127.0.0.1:${port}` }));
+  await p.app.newTask('b-1 [text:80]');
+  const sessionId = await sessionOf(p, 'b-1');
+  await p.until('the reply to be streaming', () => shownTranscript(p.app, sessionId).some((x) => x.role === 'assistant' && x.text));
 
   host.process.kill('SIGKILL');
   await host.exited;
-  // While the host is down: a task it recorded but never sent, as if it died between the two.
+  // While the host is down: a task it recorded but never sent, as if it died between the two; and
+  // the phone's page closed right after handing that task over (its outbox item says submitted).
   const ledger = openTaskLedger({ dir: join(dataDir, 'tasks'), log: silentLogger });
   const crashedAt = Date.now();
-  ledger.accept({ taskId: 'b-2', sessionId: s.id, text: 'b-2 [text:3]', acceptedAt: crashedAt, messageId: taskMessageId('b-2', crashedAt) });
+  ledger.accept({ taskId: 'tsk_b2', sessionId, text: 'b-2 [text:3]', acceptedAt: crashedAt, messageId: taskMessageId('tsk_b2', crashedAt) });
   ledger.close();
-  const connectsBefore = d.stats.connects;
+  const hostId = p.app.activeHost()!.hostId;
+  const disk = p.disk;
+  await p.close();
+  const db = await openDisk(disk);
+  await putOutboxItem(db, { key: 'tsk_b2', hostId, order: crashedAt, sessionId, text: 'b-2 [text:3]', createdAt: crashedAt, submitted: true });
+  db.close();
+  p = await phone({ disk });
+  assert.deepEqual(p.app.outbox.items().map((i) => i.key), ['tsk_b2'], 'the reloaded page still has the task it was sending');
   host = await start();
 
-  await d.until('the task\'s outcome', () => d.taskDone(accepted), 60_000);
-  assert.ok(d.stats.connects > connectsBefore, 'the device reconnected by itself');
-  assert.ok(d.stats.resyncs.restart > 0, 'and was told the host restarted');
-  assert.deepEqual(await d.submit('b-1', s.id, 'b-1 [text:80]'), accepted, 'a resent task gets its first answer');
-  const recorded = await d.submit('b-2', s.id, 'b-2 [text:3]');
-  assert.deepEqual(recorded, { taskId: 'b-2', sessionId: s.id, messageId: taskMessageId('b-2', crashedAt), acceptedAt: crashedAt });
-  await d.until('the recorded task to run', () => d.taskDone(recorded), 60_000);
+  await p.until('the outbox to hand over what it was sending', () => p.app.outbox.items().length === 0, 60_000);
+  await p.until('the first task\'s outcome', () => replyShown(p.app, sessionId, 'b-1 '), 60_000);
+  await p.until('the recorded task to run', () => replyShown(p.app, sessionId, 'b-2 '), 60_000);
+  assert.deepEqual(p.accepted.get('tsk_b2'), { taskId: 'tsk_b2', sessionId, messageId: taskMessageId('tsk_b2', crashedAt), acceptedAt: crashedAt, text: 'b-2 [text:3]' }, 'the resend got the first answer');
 
-  const messages = await runtime.bridge.messages(s.id);
+  const messages = await runtime.bridge.messages(sessionId);
   assert.equal(userMessagesOf(messages, 'b-1 ').length, 1, 'b-1 ran once');
   assert.equal(userMessagesOf(messages, 'b-2 ').length, 1, 'b-2 ran once');
   assert.equal(modelRunsOf(runtime.fakeModel, 'b-1'), 1);
   assert.equal(modelRunsOf(runtime.fakeModel, 'b-2'), 1);
-  assert.deepEqual(d.transcript(s.id), normalizeTranscript(messages));
-  assert.deepEqual(d.stats.seqViolations, []);
+  await until('the phone to show what the runtime stored', async () =>
+    JSON.stringify(shownTranscript(p.app, sessionId)) === JSON.stringify(storedTranscript(await runtime.bridge.messages(sessionId)))).catch(() => {});
+  assert.deepEqual(shownTranscript(p.app, sessionId), storedTranscript(await runtime.bridge.messages(sessionId)));
 });
 
 test('a slow device closed with connection.slow resumes: it reloads just the session it missed', { timeout: 60_000 }, async () => {
   const runtime = recordingRuntime();
   const h = await startRelayHost({ dataDir: tempDir(), runtime });
   cleanups.push(() => h.stop());
-  const keys = await pairDevice(h.relay, h.url);
+  // Paired by the app; the rest of this test is the channel itself, below the app.
+  const paired = await pairedPhone(h.relay, Number(new URL(h.origin).port));
+  const { deviceKey, hostKey } = paired.app.activeHost()!;
+  await paired.close();
+  await until('the paired page to be gone', async () => h.relay.connectionCount() === 0);
+  const keys = { deviceKey, hostKey };
   runtime.emit({ type: 'session.idle', sessionId: 'ses_before' });
   let last = 0;
   const socket = await openSocket(h.url);
@@ -278,23 +361,16 @@ test('a slow device closed with connection.slow resumes: it reloads just the ses
   again.close();
 });
 
-test('a connection that dies silently is noticed: the host drops it within seconds, the device replaces it', { timeout: 60_000 }, async () => {
+test('a connection that dies silently is noticed: the host drops it within seconds, the phone replaces it', { timeout: 60_000 }, async () => {
   const h = await startRelayHost({ dataDir: tempDir(), runtime: recordingRuntime() });
   cleanups.push(() => h.stop());
-  const proxy = await startFlakyProxy(Number(new URL(h.origin).port));
+  const port = Number(new URL(h.origin).port);
+  const proxy = await startFlakyProxy(port);
   cleanups.push(() => proxy.close());
-  const d = device({ url: proxy.url, ...(await pairDevice(h.relay, h.url)), heartbeatMs: 1000, pingTimeoutMs: 2000 });
-  await d.ready();
-  const welcome: Welcome = d.channel()!.welcome;
+  const p = await pairedPhone(h.relay, port, proxy, { link: { pingEveryMs: 1000, pingTimeoutMs: 2000 } });
+  const connects = p.stats.connects;
   proxy.stall();
-  await d.until('the device to connect again', () => d.stats.connects === 2, 20_000);
+  await p.until('the phone to connect again', () => p.stats.connects === connects + 1 && p.caughtUp(), 20_000);
   // uWS pings after 4 s of silence and gives up 4 s later (checked every 4 s): well within 20 s.
   await until('the host to drop the dead connection', async () => h.relay.connectionCount() === 1, 20_000);
-  assert.equal(d.channel()?.welcome.epoch, welcome.epoch);
 });
-
-// ---- helpers -----------------------------------------------------------------------------
-
-function sameTranscript(a: TranscriptMessage[], b: TranscriptMessage[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
