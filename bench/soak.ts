@@ -91,7 +91,7 @@ const TASK_TIMEOUT_MS = 180_000;
 const STALL_MS = 240_000;
 
 const opts = parseOptions(process.argv.slice(2));
-const say = (line: string) => process.stdout.write(line + '\n');
+const say = (line: string) => process.stdout.write(`${line}\n`);
 const started = performance.now();
 const deadline = started + opts.timeLimitSec * 1000;
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
