@@ -54,7 +54,13 @@ function parseArgs(argv: string[]): { only?: Set<string>; profile: boolean } {
 
 function machine() {
   const cpu = cpus();
-  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) };
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+  };
 }
 
 const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
@@ -98,7 +104,9 @@ async function main(): Promise<void> {
   const profileDir = args.profile ? join(RESULTS, `profiles-${stamp(startedAt)}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   process.stdout.write(`OpenWork Relay benchmarks — ${startedAt.toISOString()}\n`);
-  process.stdout.write(`${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, Node ${info.node}, load average ${info.loadAverage.join(' ')} (other work on the machine shows up as noise)\n`);
+  process.stdout.write(
+    `${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, Node ${info.node}, load average ${info.loadAverage.join(' ')} (other work on the machine shows up as noise)\n`,
+  );
 
   progress(`making ${DEVICES} device keys`);
   const base = { devices: makeDevices(DEVICES), progress, ...(profileDir ? { cpuProfDir: profileDir } : {}) };
@@ -124,7 +132,10 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${stamp(startedAt)}.json`);
   const totalSeconds = (performance.now() - runStart) / 1000;
-  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), totalSeconds, machine: { ...info, loadAverageAtEnd: loadavg() }, sections, closingNote: note }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), totalSeconds, machine: { ...info, loadAverageAtEnd: loadavg() }, sections, closingNote: note }, null, 2)}\n`,
+  );
   process.stdout.write(`\nTotal ${Math.round(totalSeconds)} s. Figures written to ${file}${profileDir ? `; CPU profiles in ${profileDir}` : ''}\n`);
 }
 

@@ -58,8 +58,16 @@ interface Options {
 }
 
 const FLAGS: Record<string, keyof Options> = {
-  '--tasks': 'tasks', '--sessions': 'sessions', '--disconnects': 'disconnects', '--host-kills': 'hostKills', '--runtime-kills': 'runtimeKills',
-  '--reloads': 'reloads', '--evictions': 'evictions', '--clock-jumps': 'clockJumps', '--drop-ms': 'dropMs', '--time-limit': 'timeLimitSec',
+  '--tasks': 'tasks',
+  '--sessions': 'sessions',
+  '--disconnects': 'disconnects',
+  '--host-kills': 'hostKills',
+  '--runtime-kills': 'runtimeKills',
+  '--reloads': 'reloads',
+  '--evictions': 'evictions',
+  '--clock-jumps': 'clockJumps',
+  '--drop-ms': 'dropMs',
+  '--time-limit': 'timeLimitSec',
 };
 
 function parseOptions(argv: string[]): Options {
@@ -130,9 +138,11 @@ process.exit(exitCode);
 type Fault = 'host' | 'host-permission' | 'runtime' | 'reload' | 'evict' | 'clock';
 
 async function soak(): Promise<number> {
-  say(`soak: ${opts.tasks} tasks in ${opts.sessions} sessions, ≥ ${opts.disconnects} forced disconnects (one every ~${opts.dropMs} ms), ` +
-    `${opts.hostKills} host and ${opts.runtimeKills} runtime kills, ${opts.reloads} page reloads, ${opts.evictions} storage evictions, ` +
-    `${opts.clockJumps} clock jumps, at most ${opts.timeLimitSec} s`);
+  say(
+    `soak: ${opts.tasks} tasks in ${opts.sessions} sessions, ≥ ${opts.disconnects} forced disconnects (one every ~${opts.dropMs} ms), ` +
+      `${opts.hostKills} host and ${opts.runtimeKills} runtime kills, ${opts.reloads} page reloads, ${opts.evictions} storage evictions, ` +
+      `${opts.clockJumps} clock jumps, at most ${opts.timeLimitSec} s`,
+  );
   runtime = await startRuntimeFixture({ fakeModel: { chunkDelayMs: 10 }, supervisor: { port: await freePort(), backoffInitialMs: 200 } });
   const rt = runtime;
   const dataDir = join(rt.root, 'relay-data');
@@ -160,10 +170,17 @@ async function soak(): Promise<number> {
     const url = rt.supervisor.state.url;
     if (!url || rt.supervisor.state.status !== 'ready') return undefined;
     try {
-      const res = await fetch(`${url}/session/status?directory=${encodeURIComponent(rt.workspace)}`, { headers: authHeaders(rt.supervisor.password), signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${url}/session/status?directory=${encodeURIComponent(rt.workspace)}`, {
+        headers: authHeaders(rt.supervisor.password),
+        signal: AbortSignal.timeout(2000),
+      });
       if (!res.ok) return undefined;
       const body = (await res.json()) as Record<string, { type: string }>;
-      return new Set(Object.entries(body).filter(([, s]) => s.type !== 'idle').map(([id]) => id));
+      return new Set(
+        Object.entries(body)
+          .filter(([, s]) => s.type !== 'idle')
+          .map(([id]) => id),
+      );
     } catch {
       return undefined; // restarting: no answer is not "idle"
     }
@@ -173,8 +190,11 @@ async function soak(): Promise<number> {
   /** Running as the session list or the session screen shows it (SessionScreen: the timeline once loaded), or holding a task back. */
   const shownRunning = (a: RelayApp, sessionId: string) => {
     const timeline = a.timeline(sessionId);
-    return a.statusOf(sessionId) === 'running' || (timeline.loaded() && timeline.status() === 'running') ||
-      a.outbox.items().some((i) => i.sessionId === sessionId && i.phase === 'waiting');
+    return (
+      a.statusOf(sessionId) === 'running' ||
+      (timeline.loaded() && timeline.status() === 'running') ||
+      a.outbox.items().some((i) => i.sessionId === sessionId && i.phase === 'waiting')
+    );
   };
   /**
    * The phone shows this task interrupted (issue 14: the host marks turns cut by a restart and
@@ -218,7 +238,14 @@ async function soak(): Promise<number> {
   let adding = 0;
   let gate: Promise<void> | undefined;
   let holdApprovals = false;
-  interface Task { marker: string; text: string; sessionId?: string; attempts: number; done: boolean; gaveUp?: string }
+  interface Task {
+    marker: string;
+    text: string;
+    sessionId?: string;
+    attempts: number;
+    done: boolean;
+    gaveUp?: string;
+  }
   const tasks: Task[] = [];
   let next = 0;
   let finished = 0;
@@ -245,7 +272,9 @@ async function soak(): Promise<number> {
   const pages: Phone[] = [phone];
   const findSession = (text: string) => {
     for (const page of pages) for (const a of page.accepted.values()) if (a.text === text) return a.sessionId;
-    return app().outbox.items().find((i) => i.text === text)?.sessionId;
+    return app()
+      .outbox.items()
+      .find((i) => i.text === text)?.sessionId;
   };
 
   /** Waits until the task's reply is shown; answers its approvals; retries it when shown interrupted. */
@@ -293,7 +322,9 @@ async function soak(): Promise<number> {
         }
       }
       // Not sent, and the app says why: the person reads it and taps Retry.
-      const failed = app().outbox.items().find((i) => i.text === task.text && i.phase === 'failed');
+      const failed = app()
+        .outbox.items()
+        .find((i) => i.text === task.text && i.phase === 'failed');
       if (failed) {
         refusals.push(failed.failed?.message ?? '(no reason given)');
         await app().outbox.retry(failed.key);
@@ -327,13 +358,19 @@ async function soak(): Promise<number> {
 
   // ---- the faults ------------------------------------------------------------------------------
   const faults: Fault[] = [
-    ...Array<Fault>(Math.max(0, opts.hostKills - 1)).fill('host'), ...(opts.hostKills > 0 ? ['host-permission' as const] : []),
-    ...Array<Fault>(opts.runtimeKills).fill('runtime'), ...Array<Fault>(opts.reloads).fill('reload'),
-    ...Array<Fault>(opts.evictions).fill('evict'), ...Array<Fault>(opts.clockJumps).fill('clock'),
+    ...Array<Fault>(Math.max(0, opts.hostKills - 1)).fill('host'),
+    ...(opts.hostKills > 0 ? ['host-permission' as const] : []),
+    ...Array<Fault>(opts.runtimeKills).fill('runtime'),
+    ...Array<Fault>(opts.reloads).fill('reload'),
+    ...Array<Fault>(opts.evictions).fill('evict'),
+    ...Array<Fault>(opts.clockJumps).fill('clock'),
   ];
   // Spread evenly, in an order that mixes the kinds.
   faults.sort((a, b) => (a < b ? -1 : 1));
-  const order = faults.map((f, i) => ({ f, k: (i * 7919) % faults.length })).sort((a, b) => a.k - b.k).map((x) => x.f);
+  const order = faults
+    .map((f, i) => ({ f, k: (i * 7919) % faults.length }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.f);
   const done: Record<Fault, number> = { host: 0, 'host-permission': 0, runtime: 0, reload: 0, evict: 0, clock: 0 };
   let evictionSaid = '';
 
@@ -346,7 +383,8 @@ async function soak(): Promise<number> {
       // Tasks accepted by the host keep running there whatever happens to the phone; one still only
       // in the outbox goes with the storage (nothing could tell of it): evicted once the outbox is empty.
       if (how === 'evict') {
-        await phone!.until('an empty outbox', () => phone!.app.outbox.items().length === 0, 60_000)
+        await phone!
+          .until('an empty outbox', () => phone!.app.outbox.items().length === 0, 60_000)
           .catch(() => say(`[${elapsed()}] the outbox did not empty within 60 s: its tasks go with the storage`));
       }
       const old = phone!;
@@ -382,7 +420,10 @@ async function soak(): Promise<number> {
           const waiting = await phone!.until('a permission request', () => phone!.app.permissions()[0], 60_000).catch(() => undefined);
           if (!waiting) say(`[${elapsed()}] no permission request came within 60 s; the host is killed anyway`);
           await restartHost();
-          if (waiting) await phone!.until('the request to be shown again', () => phone!.app.permissions().some((r) => r.requestId === waiting.requestId), 60_000).catch(() => say(`[${elapsed()}] the request waiting at the kill was not shown again`));
+          if (waiting)
+            await phone!
+              .until('the request to be shown again', () => phone!.app.permissions().some((r) => r.requestId === waiting.requestId), 60_000)
+              .catch(() => say(`[${elapsed()}] the request waiting at the kill was not shown again`));
         } finally {
           holdApprovals = false;
         }
@@ -390,11 +431,18 @@ async function soak(): Promise<number> {
       }
       case 'runtime': {
         // In the middle of a streamed answer: a reply is growing on the phone's screen.
-        await phone!.until('a reply streaming', () => [...lanesSessions].some((id) => {
-          const items = phone!.app.timeline(id).items();
-          const last = items[items.length - 1];
-          return last?.kind === 'text' && last.role() === 'assistant' && !last.done() && last.text() !== '';
-        }), 60_000).catch(() => say(`[${elapsed()}] no reply was streaming within 60 s; the runtime is killed anyway`));
+        await phone!
+          .until(
+            'a reply streaming',
+            () =>
+              [...lanesSessions].some((id) => {
+                const items = phone!.app.timeline(id).items();
+                const last = items[items.length - 1];
+                return last?.kind === 'text' && last.role() === 'assistant' && !last.done() && last.text() !== '';
+              }),
+            60_000,
+          )
+          .catch(() => say(`[${elapsed()}] no reply was streaming within 60 s; the runtime is killed anyway`));
         const pid = rt.supervisor.state.pid!;
         process.kill(-pid, 'SIGKILL');
         await phone!.until('the runtime to be back', () => rt.supervisor.state.status === 'ready' && rt.supervisor.state.pid !== pid, 120_000);
@@ -432,8 +480,10 @@ async function soak(): Promise<number> {
     const c = phone!.connection.state;
     const waiting = tasks.filter((t) => !t.done && !t.gaveUp).map((t) => `${t.marker}${t.sessionId ? `:${phone!.app.statusOf(t.sessionId)}` : ''}`);
     const outbox = phone!.app.outbox.items().map((i) => `${i.phase}${i.note ? ` (${i.note})` : ''}`);
-    say(`[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried} retried, ${stuck.size} stuck sessions; ` +
-      `phone ${c.status}${c.catchingUp ? ' catching up' : ''} (${c.reason}), runtime ${rt.supervisor.state.status}; waiting: ${waiting.join(' ')}; outbox: ${outbox.join(', ') || 'empty'}`);
+    say(
+      `[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried} retried, ${stuck.size} stuck sessions; ` +
+        `phone ${c.status}${c.catchingUp ? ' catching up' : ''} (${c.reason}), runtime ${rt.supervisor.state.status}; waiting: ${waiting.join(' ')}; outbox: ${outbox.join(', ') || 'empty'}`,
+    );
     if (!stalled && performance.now() - lastFinished > STALL_MS) {
       stalled = `no task finished for ${STALL_MS / 1000} s (outbox: ${outbox.slice(0, 3).join(', ') || 'empty'})`;
       say(`[${elapsed()}] STALLED: ${stalled}; the lanes stop, what did not finish counts as lost`);
@@ -474,7 +524,10 @@ async function soak(): Promise<number> {
       duplicates.push(`${task.marker} (${users.length} prompts, ${runs} model runs, ${task.attempts} sent)`);
     }
     if (answered && task.done) completed++;
-    else lost.push(`${task.marker} (${task.gaveUp ?? 'not shown finished'}; ${users.length ? (answered ? 'the runtime finished it' : 'the runtime has its prompt, no finished reply') : 'never reached the runtime'})`);
+    else
+      lost.push(
+        `${task.marker} (${task.gaveUp ?? 'not shown finished'}; ${users.length ? (answered ? 'the runtime finished it' : 'the runtime has its prompt, no finished reply') : 'never reached the runtime'})`,
+      );
   }
   const mismatched: string[] = [];
   for (const id of sessions) {
@@ -490,7 +543,9 @@ async function soak(): Promise<number> {
   };
   const q = quantiles(s.catchUpMs);
   const kills = done.host + done['host-permission'] + done.runtime;
-  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   const list = (xs: string[]) => (xs.length ? ` (${xs.slice(0, 8).join(', ')}${xs.length > 8 ? ', …' : ''})` : '');
   say('');
   say(`soak finished in ${elapsed()}${performance.now() > deadline ? ' (time limit reached)' : ''}${stalled ? ` (stalled: ${stalled})` : ''}; load average ${load}`);
@@ -508,8 +563,14 @@ async function soak(): Promise<number> {
   say(`  connections: ${s.connects} over ${pages.length} pages (${s.resumed} resumed from the journal)`);
   say(`  reconnect → caught up (ms):      median ${q.median}, p90 ${q.p90}, p99 ${q.p99}, max ${q.max}  (n=${s.catchUpMs.length}; includes the link's backoff)`);
   say(`  sessions whose transcript on the phone differs from the runtime's: ${mismatched.length}${list(mismatched)}`);
-  const ok = lost.length === 0 && duplicated === 0 && stuck.size === 0 && mismatched.length === 0 &&
-    p.drops >= opts.disconnects && tasks.length >= opts.tasks && kills >= opts.hostKills + opts.runtimeKills;
+  const ok =
+    lost.length === 0 &&
+    duplicated === 0 &&
+    stuck.size === 0 &&
+    mismatched.length === 0 &&
+    p.drops >= opts.disconnects &&
+    tasks.length >= opts.tasks &&
+    kills >= opts.hostKills + opts.runtimeKills;
   say(ok ? 'PASS' : 'FAIL');
   return ok ? 0 : 1;
 }

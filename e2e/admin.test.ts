@@ -154,14 +154,21 @@ test('the page is served with the strict CSP; the API refuses a missing header, 
   ];
   assert.equal((await http(h.port, 'GET', '/admin/', { 'x-forwarded-host': 'tunnel.example' })).status, 403, 'the page itself refuses a tunnel too');
   for (const [what, headers, reason] of refused) {
-    for (const [method, path] of [['POST', '/admin/api/offer'], ['GET', '/admin/api/state']] as const) {
+    for (const [method, path] of [
+      ['POST', '/admin/api/offer'],
+      ['GET', '/admin/api/state'],
+    ] as const) {
       const r = await http(h.port, method, path, headers);
       assert.equal(r.status, 403, `${what}: ${method} ${path}`);
       assert.match(JSON.parse(r.body).error, reason, what);
     }
   }
   // A browser's preflight carries no custom header, so it is refused and the real request never follows.
-  const preflight = await http(h.port, 'OPTIONS', '/admin/api/offer', { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-openwork-admin' });
+  const preflight = await http(h.port, 'OPTIONS', '/admin/api/offer', {
+    origin: 'https://evil.example',
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'x-openwork-admin',
+  });
   assert.equal(preflight.status, 403);
   assert.equal(preflight.headers['access-control-allow-origin'], undefined);
   assert.equal(h.relay.offers.active().length, offersBefore, 'no refused request made an offer');
@@ -180,11 +187,14 @@ test('the API answers only a session signed in with a link the host printed; eac
     ['no cookie, with the key', { ...ADMIN, 'x-openwork-admin-key': good['x-openwork-admin-key']! }, /^not signed in/],
     ['the cookie without the key', { ...ADMIN, cookie: good.cookie! }, /session key .* is missing or wrong/],
     ['a made-up cookie', { ...good, cookie: `openwork_admin_${h.port}=${'A'.repeat(43)}` }, /session has ended \(the host restarted/],
-    ['another port\'s cookie', { ...good, cookie: good.cookie!.replace(`_${h.port}=`, `_${h.port + 1}=`) }, /^not signed in/],
+    ["another port's cookie", { ...good, cookie: good.cookie!.replace(`_${h.port}=`, `_${h.port + 1}=`) }, /^not signed in/],
   ];
   assert.equal((await http(h.port, 'GET', '/admin/', { 'x-forwarded-host': 'tunnel.example' })).status, 403, 'the page itself refuses a tunnel too');
   for (const [what, headers, reason] of refused) {
-    for (const [method, path] of [['POST', '/admin/api/offer'], ['GET', '/admin/api/state']] as const) {
+    for (const [method, path] of [
+      ['POST', '/admin/api/offer'],
+      ['GET', '/admin/api/state'],
+    ] as const) {
       const r = await http(h.port, method, path, headers);
       assert.equal(r.status, 401, `${what}: ${method} ${path}`);
       assert.match(JSON.parse(r.body).error, reason, what);
@@ -216,8 +226,11 @@ test('approving a pending pairing through the admin API pairs the device with th
   assert.match(offer.svg, /^<svg /);
   const deviceKey = generateKeyPair();
   const pending = await pair({
-    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(offer.link)),
-    deviceKey, name: 'API phone', platform: 'node-test',
+    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`),
+    offer: offerFromLink(parsePairLink(offer.link)),
+    deviceKey,
+    name: 'API phone',
+    platform: 'node-test',
   });
   const request = await until('the pairing request', async () => (await adminState(h)).pending.find((p) => p.name === 'API phone'));
   assert.equal(request.code, pending.code, 'the admin page shows the code the phone shows');
@@ -241,7 +254,13 @@ test('approving a pending pairing through the admin API pairs the device with th
   assert.equal(changed.status, 200, changed.body);
   const closed = await channel.closed;
   assert.deepEqual([closed.code, closed.closeCode], ['device.access-changed', 4205]);
-  const reconnected = await connect({ socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), hostKey: h.relay.identity.publicKey, deviceKey, name: 'API phone', platform: 'node-test' });
+  const reconnected = await connect({
+    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`),
+    hostKey: h.relay.identity.publicKey,
+    deviceKey,
+    name: 'API phone',
+    platform: 'node-test',
+  });
   cleanups.push(() => reconnected.close());
   assert.deepEqual(reconnected.welcome.scopes, ['read', 'run']);
   const counters = (await adminState(h)).metrics.counters;
@@ -250,7 +269,9 @@ test('approving a pending pairing through the admin API pairs the device with th
   reconnected.close();
 });
 
-test('in Chromium: signed out the page explains how to sign in; the link `npm start -- admin` prints signs in; the page shows the request; Approve (by role and name) pairs it; another origin cannot use the API', { timeout: 180_000 }, async () => {
+test('in Chromium: signed out the page explains how to sign in; the link `npm start -- admin` prints signs in; the page shows the request; Approve (by role and name) pairs it; another origin cannot use the API', {
+  timeout: 180_000,
+}, async () => {
   const h = await host();
   const browser = await launchChromium();
   cleanups.push(() => browser.close());
@@ -280,17 +301,27 @@ test('in Chromium: signed out the page explains how to sign in; the link `npm st
   assert.equal(new URL(page.url()).hash, '', 'the spent secret left the address bar');
   assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is HttpOnly');
   const cookies = await context.cookies(`http://127.0.0.1:${h.port}/admin`);
-  assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [[`openwork_admin_${h.port}`, true, 'Strict', '/admin']]);
+  assert.deepEqual(
+    cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]),
+    [[`openwork_admin_${h.port}`, true, 'Strict', '/admin']],
+  );
 
   const shown = (await page.getByText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/).textContent())!;
   const live = h.relay.offers.active();
-  assert.equal(live.some((o) => h.relay.offers.typedCode(o) === shown), true, 'the page shows a live offer');
+  assert.equal(
+    live.some((o) => h.relay.offers.typedCode(o) === shown),
+    true,
+    'the page shows a live offer',
+  );
   const link = (await page.locator('.link code').textContent())!;
 
   const pending = await pair({
-    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`), offer: offerFromLink(parsePairLink(link)),
+    socket: await openSocket(`ws://127.0.0.1:${h.port}/relay`),
+    offer: offerFromLink(parsePairLink(link)),
     // A platform built to mislead: a bidi override and markup. The page shows it escaped, as text.
-    deviceKey: generateKeyPair(), name: 'Browser-approved phone', platform: 'node-test\u202e<img src=x onerror=alert(1)>',
+    deviceKey: generateKeyPair(),
+    name: 'Browser-approved phone',
+    platform: 'node-test\u202e<img src=x onerror=alert(1)>',
   });
   const waiting = page.getByRole('region', { name: 'Waiting for approval' });
   await waiting.getByRole('heading', { name: 'Browser-approved phone' }).waitFor();
@@ -314,7 +345,10 @@ test('in Chromium: signed out the page explains how to sign in; the link `npm st
   await second.close();
   const stranger = await browser.newPage();
   await stranger.goto(cli.link);
-  await stranger.getByRole('region', { name: 'Sign in to the admin page' }).getByText(/^Why: this login link was already used/).waitFor();
+  await stranger
+    .getByRole('region', { name: 'Sign in to the admin page' })
+    .getByText(/^Why: this login link was already used/)
+    .waitFor();
   assert.equal(await stranger.getByRole('region', { name: 'Paired devices' }).count(), 0);
   await stranger.close();
 
@@ -333,7 +367,10 @@ test('in Chromium: signed out the page explains how to sign in; the link `npm st
     );
     // What a form post can do: no custom header, no way to read the answer.
     const blind = await fetch(`${admin}/admin/api/offer`, { method: 'POST', mode: 'no-cors', body: '{}' }).then((r) => r.type);
-    const read = await fetch(`${admin}/admin/api/state`).then((r) => `answered ${r.status}`, () => 'blocked');
+    const read = await fetch(`${admin}/admin/api/state`).then(
+      (r) => `answered ${r.status}`,
+      () => 'blocked',
+    );
     return { withHeader, blind, read };
   }, `http://127.0.0.1:${h.port}`);
   assert.deepEqual(outcome, { withHeader: 'blocked', blind: 'opaque', read: 'blocked' });

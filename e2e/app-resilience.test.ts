@@ -55,7 +55,10 @@ function shownTranscript(page: Page): Promise<ShownPart[]> {
       .map((li) => ({
         key: li.dataset.key ?? '',
         user: li.classList.contains('part--user'),
-        text: (li.querySelector('.bubble, .assistant .md')?.textContent ?? '').replace(/^You: /, '').replace(/\s+/g, ' ').trim(),
+        text: (li.querySelector('.bubble, .assistant .md')?.textContent ?? '')
+          .replace(/^You: /, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
       }))
       .filter((p) => p.text),
   );
@@ -70,7 +73,10 @@ const modelRuns = (model: FakeModel, marker: string) => model.requests.filter((r
 /** The task's reply is complete in the runtime: an assistant message answering it, finished, with text. */
 const taskDone = (messages: unknown, marker: string) => {
   const asked = userMessages(messages, marker)[0];
-  return !!asked && (messages as StoredMessage[]).some((m) => m.info.parentID === asked.info.id && m.info.time.completed !== undefined && m.parts.some((p) => p.type === 'text' && p.text));
+  return (
+    !!asked &&
+    (messages as StoredMessage[]).some((m) => m.info.parentID === asked.info.id && m.info.time.completed !== undefined && m.parts.some((p) => p.type === 'text' && p.text))
+  );
 };
 
 const connectedPill = (page: Page) => page.getByRole('status').filter({ hasText: /^Connected/ });
@@ -87,7 +93,10 @@ describe('the phone app gets over lost connections, host and runtime restarts by
 
   before(async () => {
     [app, browser] = await Promise.all([startAppHost({ fakeModel: { chunkDelayMs: 40 } }), launchChromium()]);
-    cleanups.push(() => app.close(), () => browser.close());
+    cleanups.push(
+      () => app.close(),
+      () => browser.close(),
+    );
   });
 
   async function phoneContext(): Promise<BrowserContext> {
@@ -100,7 +109,12 @@ describe('the phone app gets over lost connections, host and runtime restarts by
   async function phoneBehind(proxy: FlakyProxy): Promise<Page> {
     const context = await phoneContext();
     await blockRelay(context, app.origin);
-    const record = registerPhone({ registry: app.host.relay.devices, host: app.host.relay.identity, addresses: [`http://127.0.0.1:${proxy.port}`], workspace: app.sandbox.workspace });
+    const record = registerPhone({
+      registry: app.host.relay.devices,
+      host: app.host.relay.identity,
+      addresses: [`http://127.0.0.1:${proxy.port}`],
+      workspace: app.sandbox.workspace,
+    });
     const page = await openPairedApp(context, app.origin, record);
     await connectedPill(page).waitFor(WAIT);
     return page;
@@ -120,7 +134,9 @@ describe('the phone app gets over lost connections, host and runtime restarts by
     const hole = createServer((s: Socket) => {
       tried++;
       held.add(s);
-      s.on('error', () => {}).on('close', () => (held.delete(s), closedByPhone++)).resume();
+      s.on('error', () => {})
+        .on('close', () => (held.delete(s), closedByPhone++))
+        .resume();
     });
     await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
     // close() waits for open connections: end any the phone left open, or the file never exits.
@@ -131,7 +147,9 @@ describe('the phone app gets over lost connections, host and runtime restarts by
     cleanups.push(() => front.close());
     const context = await phoneContext();
     const record = registerPhone({
-      registry: app.host.relay.devices, host: app.host.relay.identity, workspace: app.sandbox.workspace,
+      registry: app.host.relay.devices,
+      host: app.host.relay.identity,
+      workspace: app.sandbox.workspace,
       addresses: [`http://127.0.0.1:${closedPort}`, `http://127.0.0.1:${(hole.address() as { port: number }).port}`, app.origin],
     });
     const page = await openPairedApp(context, front.url.replace(/\/$/, ''), record);

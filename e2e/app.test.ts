@@ -153,7 +153,10 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     await sheet.waitFor(WAIT);
     await sheet.getByRole('button', { name: 'Deny' }).click();
     await conversation.getByText('Denied', { exact: true }).waitFor(WAIT);
-    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Idle|Failed/ })
+      .waitFor(WAIT);
     assert.equal(existsSync(denied), false, 'the denied command did not run');
   });
 
@@ -215,18 +218,41 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       await page.goto(`${app.origin}/#/sessions`);
       await page.reload();
       const sessions = page.getByRole('region', { name: 'Sessions' });
-      await sessions.getByRole('link', { name: /Fake title/ }).first().waitFor(WAIT);
+      await sessions
+        .getByRole('link', { name: /Fake title/ })
+        .first()
+        .waitFor(WAIT);
       await page.getByRole('status').filter({ hasText: 'Saved copy from this phone' }).waitFor(WAIT);
-      assert.notEqual(await page.getByRole('status').filter({ hasText: /Connect/ }).first().innerText(), 'Connected');
+      assert.notEqual(
+        await page
+          .getByRole('status')
+          .filter({ hasText: /Connect/ })
+          .first()
+          .innerText(),
+        'Connected',
+      );
 
       const fresh = await context.newPage();
       await fresh.goto(app.origin);
-      await fresh.getByRole('region', { name: 'Sessions' }).getByRole('link', { name: /Fake title/ }).first().waitFor(WAIT);
+      await fresh
+        .getByRole('region', { name: 'Sessions' })
+        .getByRole('link', { name: /Fake title/ })
+        .first()
+        .waitFor(WAIT);
       await fresh.locator(`a[href="#/session/${firstSession}"]`).click();
-      await fresh.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(40).trim()).waitFor(WAIT).catch(async (err: Error) => {
-        // Say what the page showed instead, so a failure here can be understood from the log.
-        throw new Error(`${err.message}\nThe page showed: ${await fresh.locator('main').innerText().catch(() => '(nothing)')}`);
-      });
+      await fresh
+        .getByRole('list', { name: 'Conversation' })
+        .getByText(scriptedText(40).trim())
+        .waitFor(WAIT)
+        .catch(async (err: Error) => {
+          // Say what the page showed instead, so a failure here can be understood from the log.
+          throw new Error(
+            `${err.message}\nThe page showed: ${await fresh
+              .locator('main')
+              .innerText()
+              .catch(() => '(nothing)')}`,
+          );
+        });
       await screenshot(fresh, 'app-pixel7-offline-session');
       await fresh.close();
     } finally {
@@ -296,7 +322,12 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       const messages = Array.from({ length: 3000 }, (_, i) => {
         const messageId = `msg_${String(i).padStart(6, '0')}`;
         const role = i % 2 ? 'assistant' : 'user';
-        return { messageId, role, time: role === 'user' ? { created: i } : { created: i, completed: i }, parts: [{ kind: 'text', partId: `prt_${messageId}`, text: `Part number ${i}`, done: true }] };
+        return {
+          messageId,
+          role,
+          time: role === 'user' ? { created: i } : { created: i, completed: i },
+          parts: [{ kind: 'text', partId: `prt_${messageId}`, text: `Part number ${i}`, done: true }],
+        };
       });
       tx.objectStore('transcripts').put({ hostId, sessionId: S, transcript: { sessionId: S, state: { status: 'idle' }, messages, todos: [] } });
       await new Promise((resolve) => (tx.oncomplete = resolve));
@@ -342,9 +373,15 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       await screenshot(p, 'app-iphone-pair-code-dark');
       app.host.relay.approvals.approve(approval.id);
       await p.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
-      await p.getByRole('link', { name: /Fake title/ }).first().waitFor(WAIT);
+      await p
+        .getByRole('link', { name: /Fake title/ })
+        .first()
+        .waitFor(WAIT);
       await screenshot(p, 'app-iphone-sessions-dark');
-      await p.getByRole('link', { name: /Fake title/ }).first().click();
+      await p
+        .getByRole('link', { name: /Fake title/ })
+        .first()
+        .click();
       await p.getByRole('list', { name: 'Conversation' }).getByRole('listitem').first().waitFor(WAIT);
       await screenshot(p, 'app-iphone-session-dark');
     } finally {

@@ -44,10 +44,7 @@ export function launchChromium(opts: LaunchOptions = {}): Promise<Browser> {
  * A browser whose profile lives in `profileDir`, so IndexedDB, caches and the service worker
  * survive a browser restart: close the context and launch again with the same folder.
  */
-export function launchPersistentChromium(
-  profileDir: string,
-  opts: LaunchOptions & BrowserContextOptions = {},
-): Promise<BrowserContext> {
+export function launchPersistentChromium(profileDir: string, opts: LaunchOptions & BrowserContextOptions = {}): Promise<BrowserContext> {
   const { args = [], ...context } = opts;
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
@@ -187,7 +184,12 @@ export async function installability(page: Page, timeoutMs = 60_000): Promise<In
   try {
     const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[]; data?: string };
     const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
-    return { manifestUrl: manifest.url, manifest: manifest.data ? (JSON.parse(manifest.data) as Record<string, unknown>) : {}, manifestErrors: manifest.errors, installabilityErrors };
+    return {
+      manifestUrl: manifest.url,
+      manifest: manifest.data ? (JSON.parse(manifest.data) as Record<string, unknown>) : {},
+      manifestErrors: manifest.errors,
+      installabilityErrors,
+    };
   } finally {
     await cdp.detach();
   }

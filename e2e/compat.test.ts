@@ -92,12 +92,12 @@ function opencode(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-test('opencode run --attach runs a task through the host and prints the fake model\'s answer', REAL, async () => {
+test("opencode run --attach runs a task through the host and prints the fake model's answer", REAL, async () => {
   const c = await computer('laptop');
   const result = await opencode(['run', '--attach', base, '-u', c.deviceId, '-p', c.secret, 'hello [text:4]']);
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes(scriptedText(4).trim()), `the answer was printed: ${JSON.stringify(result.stdout)} ${result.stderr}`);
-  assert.ok(!seen.some((r) => r.query.has('auth_token')), 'nothing but the host\'s own password reached the runtime');
+  assert.ok(!seen.some((r) => r.query.has('auth_token')), "nothing but the host's own password reached the runtime");
 });
 
 test('a permission asked in an attached task is answered through the layer', REAL, async () => {
@@ -107,7 +107,7 @@ test('a permission asked in an attached task is answered through the layer', REA
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes(TOOL_DONE_TEXT), `the task finished after the tool ran: ${result.stdout} ${result.stderr}`);
   const replies = seen.slice(before).filter((r) => r.method === 'POST' && /^\/permission\/[^/]+\/reply$/.test(r.path));
-  assert.equal(replies.length, 1, 'the answer reached the runtime through the host\'s permission record');
+  assert.equal(replies.length, 1, "the answer reached the runtime through the host's permission record");
 });
 
 test('@opencode-ai/sdk lists sessions, follows the event stream and answers "always" as a grant for that session only', REAL, async () => {
@@ -154,7 +154,7 @@ test('@opencode-ai/sdk lists sessions, follows the event stream and answers "alw
 
 test('a read-only credential reads but cannot prompt; its refusals never reach the runtime', REAL, async () => {
   const full = await computer('writer');
-  const made = await (await call(full, 'POST', '/session', { title: 'for the reader' })).json() as { id: string };
+  const made = (await (await call(full, 'POST', '/session', { title: 'for the reader' })).json()) as { id: string };
   const reader = await computer('reader', { scopes: 'read' });
   assert.equal((await call(reader, 'GET', '/session')).status, 200);
   assert.equal((await call(reader, 'GET', `/session/${made.id}/message`)).status, 200);
@@ -170,19 +170,23 @@ test('a read-only credential reads but cannot prompt; its refusals never reach t
     assert.equal(res.status, 403, `${method} ${path}`);
     assert.match(((await res.json()) as { error: string }).error, /lacks the "(run|approve)" scope/);
   }
-  assert.deepEqual(seen.slice(before).filter((r) => r.method === 'POST'), [], 'no refused request reached the runtime');
+  assert.deepEqual(
+    seen.slice(before).filter((r) => r.method === 'POST'),
+    [],
+    'no refused request reached the runtime',
+  );
 });
 
 test('a workspace-limited credential sees only its workspace', REAL, async () => {
   const full = await computer('everywhere');
-  const inMain = await (await call(full, 'POST', '/session', { title: 'main workspace' })).json() as { id: string; directory: string };
+  const inMain = (await (await call(full, 'POST', '/session', { title: 'main workspace' })).json()) as { id: string; directory: string };
   assert.equal(inMain.directory, sb.workspace);
   const limited = await computer('limited', { workspaces: [other] });
 
   // Without a directory its own workspace is named for it.
-  const mine = await (await call(limited, 'POST', '/session', { title: 'other workspace' })).json() as { id: string; directory: string };
+  const mine = (await (await call(limited, 'POST', '/session', { title: 'other workspace' })).json()) as { id: string; directory: string };
   assert.equal(mine.directory, other);
-  const listed = await (await call(limited, 'GET', '/session')).json() as Array<{ id: string }>;
+  const listed = (await (await call(limited, 'GET', '/session')).json()) as Array<{ id: string }>;
   assert.ok(listed.some((s) => s.id === mine.id) && !listed.some((s) => s.id === inMain.id), 'its own sessions only');
 
   const before = seen.length;
@@ -200,10 +204,14 @@ test('a workspace-limited credential sees only its workspace', REAL, async () =>
   await until('the streams connected', () => [...streams, unlimited].every((s) => s.text().includes('server.connected')), 30_000);
   await call(full, 'POST', `/session/${inMain.id}/prompt_async`, { parts: [{ type: 'text', text: 'main [text:2]' }] });
   await call(limited, 'POST', `/session/${mine.id}/prompt_async`, { parts: [{ type: 'text', text: 'other [text:2]' }] });
-  await until('both sessions\' events on an unlimited stream', () => unlimited.text().includes(`"sessionID":"${inMain.id}"`) && unlimited.text().includes(`"sessionID":"${mine.id}"`), 60_000);
+  await until(
+    "both sessions' events on an unlimited stream",
+    () => unlimited.text().includes(`"sessionID":"${inMain.id}"`) && unlimited.text().includes(`"sessionID":"${mine.id}"`),
+    60_000,
+  );
   for (const stream of streams) {
-    await until('its own session\'s events', () => stream.text().includes(mine.id) && stream.text().includes('session.idle'), 60_000);
-    assert.ok(!stream.text().includes(inMain.id), 'no event of the other workspace\'s session');
+    await until("its own session's events", () => stream.text().includes(mine.id) && stream.text().includes('session.idle'), 60_000);
+    assert.ok(!stream.text().includes(inMain.id), "no event of the other workspace's session");
     assert.ok(!stream.text().includes(`"${sb.workspace}"`), 'not even its directory');
     await stream.stop();
   }
@@ -233,7 +241,7 @@ function collect(res: Response): { text(): string; stop(): Promise<void> } {
 
 test('the shell, terminals, configuration writes, /auth, dispose and experimental routes answer 403 and never reach the runtime', REAL, async () => {
   const c = await computer('curious');
-  const session = await (await call(c, 'POST', '/session', { title: 'blocked' })).json() as { id: string };
+  const session = (await (await call(c, 'POST', '/session', { title: 'blocked' })).json()) as { id: string };
   const before = seen.length;
   const blocked: Array<[string, string, unknown?]> = [
     ['POST', `/session/${session.id}/shell`, { agent: 'build', command: 'echo pwned' }],

@@ -68,12 +68,14 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     await page.getByRole('textbox', { name: 'Follow-up' }).fill('Chosen [text:3]');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(3).trim()).waitFor(WAIT);
-    const sent = turns().slice(before).find((r) => r.lastUserText.includes('Chosen'));
+    const sent = turns()
+      .slice(before)
+      .find((r) => r.lastUserText.includes('Chosen'));
     assert.ok(sent, 'the model server got the turn');
     assert.equal(sent.body.model, 'fake-smart', 'the chosen model');
     assert.equal(sent.body.reasoning_effort, 'high', 'the chosen variant');
     const system = JSON.stringify((sent.body.messages as unknown[])[0]);
-    assert.match(system, /plan/i, 'the plan agent\'s instructions');
+    assert.match(system, /plan/i, "the plan agent's instructions");
 
     // Remembered for this session on the phone.
     await page.reload();
@@ -101,12 +103,18 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     const before = turns().length;
     await page.getByRole('button', { name: 'Send' }).click();
     // The command's template, with its arguments, is what the model is asked.
-    await until('the command to reach the model', () => turns().slice(before).some((r) => r.lastUserText.includes('Say hello to Ada')));
+    await until('the command to reach the model', () =>
+      turns()
+        .slice(before)
+        .some((r) => r.lastUserText.includes('Say hello to Ada')),
+    );
     await page.getByRole('list', { name: 'Conversation' }).getByText(scriptedText(2).trim()).last().waitFor(WAIT);
     await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
-    const ran = turns().slice(before).filter((r) => r.lastUserText.includes('Say hello to Ada') && r.kind === 'text');
+    const ran = turns()
+      .slice(before)
+      .filter((r) => r.lastUserText.includes('Say hello to Ada') && r.kind === 'text');
     assert.equal(ran.length, 1, 'run once');
-    assert.equal(ran[0]!.body.model, 'fake-smart', 'with the session\'s chosen model');
+    assert.equal(ran[0]!.body.model, 'fake-smart', "with the session's chosen model");
   });
 
   it('ran without script errors', () => {

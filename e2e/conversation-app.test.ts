@@ -79,7 +79,9 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await field().press('Enter');
     const thinking = page.getByRole('status').filter({ hasText: 'Thinking…' });
     await thinking.waitFor(WAIT);
-    await conversation().getByText(/w0 w1 w2/).waitFor(WAIT);
+    await conversation()
+      .getByText(/w0 w1 w2/)
+      .waitFor(WAIT);
     await thinking.waitFor({ state: 'detached', ...WAIT });
 
     // Followed while at the bottom: the newest words stay on screen, once there is more than a screenful.
@@ -103,7 +105,10 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     await page.waitForFunction(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150, undefined, WAIT);
     await unseen.waitFor({ state: 'detached', ...WAIT });
     await page.getByRole('button', { name: 'Stop' }).click();
-    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Idle|Failed/ })
+      .waitFor(WAIT);
   });
 
   it('takes you to your message when you send, from wherever you were reading', async () => {

@@ -43,7 +43,11 @@ describe('DNS-SD announcement inside a private network namespace', { skip: unava
       assert.deepEqual(service.txt, { hostId: 'ABCDEFGH12345678', version: '0.1.0', protocol: '1', tls: '0', path: '/' });
       assert.equal(report.goodbye, true, 'browsers are told when the host stops');
       assert.equal(report.loopbackAdvertising, false);
-      assert.deepEqual(report.seen.map((s) => s.name), ['OpenWork Relay test'], 'the host bound to 127.0.0.1 announced nothing');
+      assert.deepEqual(
+        report.seen.map((s) => s.name),
+        ['OpenWork Relay test'],
+        'the host bound to 127.0.0.1 announced nothing',
+      );
     });
   }
 });

@@ -89,9 +89,10 @@ async function startHost(how: 'npm-start' | 'crashing'): Promise<Started> {
   // The agent's command runs without asking anyone.
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ permission: { bash: 'allow' } }));
   const args = ['--port', '0', '--bind', '127.0.0.1', '--workspace', sandbox.workspace, '--data-dir', dataDir];
-  const child = how === 'npm-start'
-    ? spawn(process.execPath, [START, ...args], { cwd: sandbox.workspace, env: { ...process.env, ...sandbox.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, ['--import', 'tsx', CRASHING, ...args], { cwd: ROOT, env: { ...process.env, ...sandbox.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child =
+    how === 'npm-start'
+      ? spawn(process.execPath, [START, ...args], { cwd: sandbox.workspace, env: { ...process.env, ...sandbox.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, ['--import', 'tsx', CRASHING, ...args], { cwd: ROOT, env: { ...process.env, ...sandbox.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
@@ -102,16 +103,28 @@ async function startHost(how: 'npm-start' | 'crashing'): Promise<Started> {
     return exited;
   });
   // `npm start` logs the runtime's address at info; the crashing fixture prints it.
-  const url = await until('the runtime to be ready', () => /runtime ready.*?(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1] ?? /^ready \d+ \d+ (\S+)$/m.exec(text)?.[1], 90_000, output);
-  const runtimePid = await until('the runtime process', () => processesOf(sandbox.root).find((p) => /opencode.* serve /.test(cmdline(p)) && !cmdline(p).startsWith('/bin/sh')), 10_000, output);
+  const url = await until(
+    'the runtime to be ready',
+    () => /runtime ready.*?(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1] ?? /^ready \d+ \d+ (\S+)$/m.exec(text)?.[1],
+    90_000,
+    output,
+  );
+  const runtimePid = await until(
+    'the runtime process',
+    () => processesOf(sandbox.root).find((p) => /opencode.* serve /.test(cmdline(p)) && !cmdline(p).startsWith('/bin/sh')),
+    10_000,
+    output,
+  );
   // What the agent starts must go too: a long command through the runtime's own API, with the
   // password any process of this user can read from the runtime's environment.
   const password = /(?:^|\0)OPENCODE_SERVER_PASSWORD=([^\0]*)/.exec(readFileSync(`/proc/${runtimePid}/environ`, 'latin1'))?.[1];
   const headers = { ...authHeaders(password), 'content-type': 'application/json' };
   const session = (await (await fetch(`${url}/session`, { method: 'POST', headers, body: JSON.stringify({ title: 'long' }) })).json()) as { id: string };
   await fetch(`${url}/session/${session.id}/prompt_async`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ type: 'text', text: '[bash:sleep 600]' }] }) });
-  const toolPid = await until('the agent\'s command', () => processesOf(sandbox.root).find((p) => cmdline(p).startsWith('sleep 600')), 30_000, output);
-  const watchdog = processesOf(sandbox.root).map((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0')).find((argv) => argv[0] === '/bin/sh' && argv[3] === 'openwork-runtime');
+  const toolPid = await until("the agent's command", () => processesOf(sandbox.root).find((p) => cmdline(p).startsWith('sleep 600')), 30_000, output);
+  const watchdog = processesOf(sandbox.root)
+    .map((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0'))
+    .find((argv) => argv[0] === '/bin/sh' && argv[3] === 'openwork-runtime');
   assert.ok(watchdog && existsSync(watchdog[4]!), 'the runtime runs under its watchdog, which names the private directory');
   return { child, output, runtimePid, toolPid, privateDir: watchdog[4]!, exited };
 }
@@ -132,10 +145,17 @@ async function endsWithItsRuntime(t: TestContext, started: Started, end: (child:
   end(started.child);
   await until(
     `the host, its runtime (${started.runtimePid}), the agent's command (${started.toolPid}), every other process of the host and its private directory to be gone`,
-    () => (started.child.exitCode !== null || started.child.signalCode !== null) && !alive(started.runtimePid) && !alive(started.toolPid) &&
-      processesOf(sandbox.root).filter(alive).length === 0 && !existsSync(started.privateDir),
+    () =>
+      (started.child.exitCode !== null || started.child.signalCode !== null) &&
+      !alive(started.runtimePid) &&
+      !alive(started.toolPid) &&
+      processesOf(sandbox.root).filter(alive).length === 0 &&
+      !existsSync(started.privateDir),
     GONE_WITHIN_MS,
-    () => `${started.output()}\nstill running:\n${processesOf(sandbox.root).map((p) => `${p} ${cmdline(p).slice(0, 120)}`).join('\n')}`,
+    () =>
+      `${started.output()}\nstill running:\n${processesOf(sandbox.root)
+        .map((p) => `${p} ${cmdline(p).slice(0, 120)}`)
+        .join('\n')}`,
   );
   t.diagnostic(`everything gone ${Date.now() - t0} ms after the host was ended`);
 }

@@ -110,17 +110,24 @@ describe('a task cut short by a restart', { timeout: 600_000 }, () => {
     await connectedPill(other).waitFor(WAIT);
     await other.goto(`${origin}/#/session/${encodeURIComponent(sessionId)}`);
     const otherConversation = other.getByRole('list', { name: 'Conversation' });
-    await otherConversation.getByRole('note').filter({ hasText: /^Interrupted/ }).waitFor(WAIT);
+    await otherConversation
+      .getByRole('note')
+      .filter({ hasText: /^Interrupted/ })
+      .waitFor(WAIT);
     // It never saw the answer stream (the runtime stores none of a text until it ends): the host kept it.
     await otherConversation.getByText(/w5 /).waitFor(WAIT);
 
     // Retry runs the same task again, as a new task, to its end.
     await interrupted.getByRole('button', { name: 'Retry' }).click();
-    await until('the retried task to run to its end', async () => {
-      const messages = await runtimeGet<Stored[]>(host, `/session/${sessionId}/message`, sandbox.workspace);
-      const asked = prompts(messages, FIRST);
-      return asked.length === 2 && answered(messages, asked[1]!);
-    }, 120_000);
+    await until(
+      'the retried task to run to its end',
+      async () => {
+        const messages = await runtimeGet<Stored[]>(host, `/session/${sessionId}/message`, sandbox.workspace);
+        const asked = prompts(messages, FIRST);
+        return asked.length === 2 && answered(messages, asked[1]!);
+      },
+      120_000,
+    );
     await conversation.getByText(scriptedText(200).trim()).waitFor(WAIT);
 
     // Nothing is left running: the runtime says so, and both screens of both phones agree with it.

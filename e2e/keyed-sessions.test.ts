@@ -46,10 +46,15 @@ function keyedSessions(lines?: string): { keyed: KeyedSessions; ledger: TaskLedg
 
 /** The ledger's lines as a host killed right after the runtime made the session leaves them: the intent alone. */
 function intentOnly(dir: string): string {
-  const lines = readdirSync(dir).sort().flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean));
+  const lines = readdirSync(dir)
+    .sort()
+    .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean));
   const intents = lines.filter((l) => (JSON.parse(l) as { op: string }).op === 'session-intent');
   assert.equal(intents.length, 1, `one intent in ${lines.join(' | ')}`);
-  assert.ok(lines.some((l) => (JSON.parse(l) as { op: string }).op === 'session'), 'the first run recorded its session');
+  assert.ok(
+    lines.some((l) => (JSON.parse(l) as { op: string }).op === 'session'),
+    'the first run recorded its session',
+  );
   return `${intents[0]!}\n`;
 }
 

@@ -73,7 +73,10 @@ describe('the health panel with a host that records metrics', { timeout: 900_000
     const sheet = page.getByRole('dialog', { name: 'Allow this command?' });
     await sheet.getByRole('button', { name: 'Deny' }).click();
     await conversation.getByText('Denied', { exact: true }).waitFor(WAIT);
-    await page.getByRole('status').filter({ hasText: /Idle|Failed/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Idle|Failed/ })
+      .waitFor(WAIT);
 
     await page.getByRole('link', { name: 'All sessions' }).click();
     await page.getByRole('textbox', { name: 'New task' }).fill('Take your time [slow]');
@@ -109,10 +112,7 @@ describe('the health panel with a host that records metrics', { timeout: 900_000
     assert.ok(today.counts.tasks_started_total >= 3 && today.counts.tasks_aborted_total >= 1);
 
     const tasks = await figure(panel, 'Tasks').innerText();
-    assert.ok(
-      tasks.startsWith(`${c.tasks_started_total.total} started, ${c.tasks_succeeded_total.total} finished, ${c.tasks_failed_total.total} failed`),
-      tasks,
-    );
+    assert.ok(tasks.startsWith(`${c.tasks_started_total.total} started, ${c.tasks_succeeded_total.total} finished, ${c.tasks_failed_total.total} failed`), tasks);
     assert.ok(tasks.endsWith(`, ${c.tasks_aborted_total.total} stopped`), tasks);
     assert.equal(await figure(panel, 'Connections').innerText(), `${c.connections_opened_total.total} opened, ${host.gauges.open_connections} open now`);
     const failures = await figure(panel, 'Connection failures').innerText();
@@ -126,9 +126,7 @@ describe('the health panel with a host that records metrics', { timeout: 900_000
     assert.ok((await figure(panel, 'Reconnects').innerText()).startsWith(String(c.reconnects_total.total)));
     assert.equal(await figure(panel, 'Counting since').count(), 1);
 
-    const small = await panel.evaluate((el) =>
-      [...el.querySelectorAll('button')].filter((b) => b.getBoundingClientRect().height < 44).map((b) => b.textContent),
-    );
+    const small = await panel.evaluate((el) => [...el.querySelectorAll('button')].filter((b) => b.getBoundingClientRect().height < 44).map((b) => b.textContent));
     assert.deepEqual(small, [], 'every button in the panel is a 44 px touch target');
     await panel.scrollIntoViewIfNeeded();
     await screenshot(page, 'metrics-pixel7-health');
@@ -153,7 +151,10 @@ describe('the health panel with a host that records metrics', { timeout: 900_000
       await page.getByRole('region', { name: 'Connection health' }).getByRole('button', { name: 'Reconnect now' }).click();
       await panel.getByText(/^Saved figures from (just now|\d+ min ago): this phone cannot reach the computer right now\.$/).waitFor(WAIT);
       await panel.getByRole('button', { name: 'Refresh figures' }).click();
-      await panel.getByRole('alert').filter({ hasText: /^Not connected to .+ right now/ }).waitFor(WAIT);
+      await panel
+        .getByRole('alert')
+        .filter({ hasText: /^Not connected to .+ right now/ })
+        .waitFor(WAIT);
       assert.equal(await prompts.innerText(), String(shown + 1), 'the last figures stay');
       await panel.scrollIntoViewIfNeeded();
       await screenshot(page, 'metrics-pixel7-health-offline');

@@ -26,7 +26,11 @@ interface Stored {
   parts: { type: string; text?: string }[];
 }
 
-const textOf = (m: Stored) => m.parts.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('');
+const textOf = (m: Stored) =>
+  m.parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text ?? '')
+    .join('');
 
 describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => {
   let app: AppHost;
@@ -147,22 +151,36 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await queuedItem('charlie').waitFor(WAIT);
     assert.equal(await queuedItem('delta').count(), 0);
     await pill().filter({ hasText: 'Offline' }).filter({ hasText: '3 queued' }).waitFor(WAIT);
-    assert.deepEqual((await transcript()).map((m) => m.text), ['first [text:3]'], 'nothing reached the computer while offline');
+    assert.deepEqual(
+      (await transcript()).map((m) => m.text),
+      ['first [text:3]'],
+      'nothing reached the computer while offline',
+    );
   });
 
   it('back online, the three run exactly once and in order, as OpenCode stored them', async () => {
     await context!.setOffline(false);
     await page.getByRole('list', { name: 'Queued tasks' }).waitFor({ state: 'hidden', ...WAIT });
     const done = await until('every task answered', transcript, (all) => all.length >= 4 && all.every((m) => m.answered));
-    assert.deepEqual(done.map((m) => m.text), ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]'], 'each once, in the order queued');
-    assert.deepEqual(done.map((m) => m.sessionId === sessionId), [true, true, false, true], 'follow-ups in their session, the new task in a session of its own');
+    assert.deepEqual(
+      done.map((m) => m.text),
+      ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]'],
+      'each once, in the order queued',
+    );
+    assert.deepEqual(
+      done.map((m) => m.sessionId === sessionId),
+      [true, true, false, true],
+      'follow-ups in their session, the new task in a session of its own',
+    );
     assert.equal((await sessions()).length, 2, 'one new session for the new task');
     // Each turn asked the model once, in order: none was folded into another.
     const asked = app.sandbox.fakeModel.requests.filter((r) => r.kind !== 'title').map((r) => r.lastUserText);
     assert.deepEqual(asked, ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]']);
     const conversation = page.getByRole('list', { name: 'Conversation' });
     await conversation.getByText('charlie [text:3]').waitFor(WAIT);
-    await pill().filter({ hasText: /^Connected/ }).waitFor(WAIT);
+    await pill()
+      .filter({ hasText: /^Connected/ })
+      .waitFor(WAIT);
     assert.equal(await pill().filter({ hasText: 'queued' }).count(), 0);
   });
 
@@ -195,7 +213,11 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await two.getByRole('button', { name: 'Retry' }).click();
     await two.waitFor({ state: 'hidden', ...WAIT });
     const all = await until('the retried task answered', transcript, (list) => list.some((m) => m.text.startsWith('refused two') && m.answered));
-    assert.deepEqual(all.filter((m) => m.text.startsWith('refused')).map((m) => m.text), ['refused two [text:3]'], 'the deleted one never ran');
+    assert.deepEqual(
+      all.filter((m) => m.text.startsWith('refused')).map((m) => m.text),
+      ['refused two [text:3]'],
+      'the deleted one never ran',
+    );
   });
 
   it('keeps a task queued by an app whose database was still at version 1, and sends it', async () => {

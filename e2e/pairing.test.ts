@@ -17,10 +17,7 @@ import { toBase64url, fromBase64url } from '../shared/encoding.ts';
 import { pairingPsk } from '../shared/pairing/keys.ts';
 import { parsePairLink, parseTypedCode } from '../shared/pairing/link.ts';
 import { MODE, hostHandshake } from '../shared/channel/handshake.ts';
-import {
-  RelayClosedError, connect, fetchHostKey, offerFromCode, offerFromLink, pair,
-  type PairOffer, type RelayChannel,
-} from '../shared/channel/client.ts';
+import { RelayClosedError, connect, fetchHostKey, offerFromCode, offerFromLink, pair, type PairOffer, type RelayChannel } from '../shared/channel/client.ts';
 import { REQUEST_TYPES, encodeMessage } from '../shared/protocol/messages.ts';
 import { runDeviceCommand } from '../host/cli/devices.ts';
 import type { PendingApproval } from '../host/pairing/approvals.ts';
@@ -83,7 +80,13 @@ test('a device pairs with the QR link and with the typed code, after approval at
   assert.equal(request.code, pending.code);
   h.relay.approvals.approve(request.id);
   await pending.approved;
-  assert.deepEqual(h.relay.devices.list().map((d) => d.name).sort(), ['Tablet', 'Test phone']);
+  assert.deepEqual(
+    h.relay.devices
+      .list()
+      .map((d) => d.name)
+      .sort(),
+    ['Tablet', 'Test phone'],
+  );
 });
 
 test('pairing is refused for a wrong secret, an expired offer, a used offer, and a "no" at the host', TEST, async () => {
@@ -159,8 +162,11 @@ test('a paired device reconnects after the host and the app restart, without pai
   assert.deepEqual(second.relay.identity.publicKey, hostKeyBefore, 'the host kept its key');
   const stored = JSON.parse(readFileSync(saved, 'utf8'));
   const again = await connect({
-    socket: await openSocket(asRelayHost(second).url), hostKey: fromBase64url(stored.hostKey),
-    deviceKey: keyPairFromSecretKey(fromBase64url(stored.secretKey)), name: d.name, platform: d.platform,
+    socket: await openSocket(asRelayHost(second).url),
+    hostKey: fromBase64url(stored.hostKey),
+    deviceKey: keyPairFromSecretKey(fromBase64url(stored.secretKey)),
+    name: d.name,
+    platform: d.platform,
   });
   assert.equal(again.welcome.deviceId, channel.welcome.deviceId);
   assert.deepEqual(second.relay.approvals.list(), [], 'nobody was asked');
@@ -194,7 +200,13 @@ test('sockets that never complete a handshake are closed in time, however they a
   }, 100);
   // One stops after its handshake, before its first frame: it never proved it knew the secret.
   const offer = scan(h);
-  const stalled = await rawConnect(await openSocket(h.url), { mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const stalled = await rawConnect(await openSocket(h.url), {
+    mode: MODE.pair,
+    deviceKey: generateKeyPair(),
+    hostKey: offer.hostKey,
+    psk: pairingPsk(offer.secret),
+    hello: { offer: offer.offerId },
+  });
   const all = await Promise.all([...closes, stalled.recorder.closed]);
   clearInterval(pings);
   for (const c of all) assert.deepEqual(c, { code: 4400, reason: 'handshake.failed: no handshake within 0.5 s' });
@@ -227,7 +239,13 @@ test('an unpaired client gets no route to the runtime', TEST, async () => {
 
   // A pairing channel still waiting for approval: every request but ping is refused.
   const offer = scan(h);
-  const raw = await rawConnect(await openSocket(h.url), { mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const raw = await rawConnect(await openSocket(h.url), {
+    mode: MODE.pair,
+    deviceKey: generateKeyPair(),
+    hostKey: offer.hostKey,
+    psk: pairingPsk(offer.secret),
+    hello: { offer: offer.offerId },
+  });
   assert.equal((await raw.next()).t, 'pair.pending');
   for (const request of requests) {
     raw.send(request);
@@ -281,7 +299,10 @@ test('an approved device drives the real runtime; a "session" answer is a host g
   const { messages, state } = await channel.request({ t: 'session.messages', sessionId: session.id });
   assert.ok(messages.length >= 4);
   assert.equal(state.status, 'idle', 'the turn is over, as the runtime says');
-  assert.ok(messages.some((m) => m.parts.some((p) => p.kind === 'tool' && p.tool === 'bash' && /second-run/.test(p.output ?? ''))), 'the transcript carries the tool call');
+  assert.ok(
+    messages.some((m) => m.parts.some((p) => p.kind === 'tool' && p.tool === 'bash' && /second-run/.test(p.output ?? ''))),
+    'the transcript carries the tool call',
+  );
 });
 
 // ---- the real host (host/app.ts) with the real runtime -------------------------------------
@@ -312,10 +333,13 @@ function asRelayHost(h: Host): RelayHost {
 
 async function listen(server: WebSocketServer): Promise<string> {
   await new Promise<void>((r) => server.once('listening', () => r()));
-  cleanups.push(() => new Promise<void>((r) => {
-    for (const c of server.clients) c.terminate();
-    server.close(() => r());
-  }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of server.clients) c.terminate();
+        server.close(() => r());
+      }),
+  );
   const { port } = server.address() as { port: number };
   return `ws://127.0.0.1:${port}/relay`;
 }
@@ -365,7 +389,11 @@ async function startImpostor(attackerKey: ReturnType<typeof generateKeyPair>, of
       resolveCode(code);
       // Upstream, as a device of its own, naming the offer the victim named.
       const up = await rawConnect(await openSocket(hostUrl), {
-        mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: hello.offer, name: hello.name },
+        mode: MODE.pair,
+        deviceKey: generateKeyPair(),
+        hostKey: offer.hostKey,
+        psk: pairingPsk(offer.secret),
+        hello: { offer: hello.offer, name: hello.name },
       });
       up.send({ t: 'ping', id: 'confirm', at: 1 });
     });

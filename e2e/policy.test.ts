@@ -47,8 +47,12 @@ async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = 
   const { events, seqs, onEvent, waitFor } = collectEvents();
   const deviceKey = generateKeyPair();
   const pending = await pair({
-    socket: await openSocket(url), offer: offerFromLink(parsePairLink(relay.newOffer().link)),
-    deviceKey, name: `device ${scopes.join('+') || 'none'}`, platform: 'node-test', onEvent,
+    socket: await openSocket(url),
+    offer: offerFromLink(parsePairLink(relay.newOffer().link)),
+    deviceKey,
+    name: `device ${scopes.join('+') || 'none'}`,
+    platform: 'node-test',
+    onEvent,
   });
   relay.approvals.approve((await nextApproval(relay.approvals)).id, scopes);
   const channel: RelayChannel = await pending.approved;
@@ -61,8 +65,14 @@ async function reconnect(relay: Relay, url: string, deviceKey: KeyPair, from: { 
   const collected = collectEvents();
   const resyncs: Resync[] = [];
   const channel = await connect({
-    socket: await openSocket(url), hostKey: relay.identity.publicKey, deviceKey, name: 'again', platform: 'node-test', ...from,
-    onEvent: collected.onEvent, onResync: (r) => resyncs.push(r),
+    socket: await openSocket(url),
+    hostKey: relay.identity.publicKey,
+    deviceKey,
+    name: 'again',
+    platform: 'node-test',
+    ...from,
+    onEvent: collected.onEvent,
+    onResync: (r) => resyncs.push(r),
   });
   cleanups.push(() => channel.close());
   return { channel, resyncs, ...collected };
@@ -112,8 +122,25 @@ const ALLOWED = [
 const HARMLESS = new Set<string>(['ping', 'sessions.list', 'metrics.get']);
 
 const SMUGGLED_IDS = [
-  '..', '.', '../pty', '../../pty', 'x/shell', 'ses_1/shell', '../config', '../provider', '../auth/x', 'ses_1?directory=/',
-  'ses_1#x', '%2e%2e', '%2e%2e%2fpty', 'ses_1%2fshell', '..\\pty', ' ses_1', 'ses_1\n', '/pty', 'ses_1;shell',
+  '..',
+  '.',
+  '../pty',
+  '../../pty',
+  'x/shell',
+  'ses_1/shell',
+  '../config',
+  '../provider',
+  '../auth/x',
+  'ses_1?directory=/',
+  'ses_1#x',
+  '%2e%2e',
+  '%2e%2e%2fpty',
+  'ses_1%2fshell',
+  '..\\pty',
+  ' ses_1',
+  'ses_1\n',
+  '/pty',
+  'ses_1;shell',
 ];
 
 test('a device with every scope reaches no runtime route docs/protocol.md does not list, by any message', REAL, async () => {
@@ -155,7 +182,11 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
         case 'session.diff':
         case 'session.revert':
         case 'session.fork':
-          attempts.push({ t, sessionId: id, messageId: 'msg_1', ...extras }, { t, sessionId: session.id, messageId: id }, { t, sessionId: `${session.id}/${id}`, messageId: 'msg_1' });
+          attempts.push(
+            { t, sessionId: id, messageId: 'msg_1', ...extras },
+            { t, sessionId: session.id, messageId: id },
+            { t, sessionId: `${session.id}/${id}`, messageId: 'msg_1' },
+          );
           break;
         case 'session.rename':
           attempts.push({ t, sessionId: id, title: id, ...extras }, { t, sessionId: `${session.id}/${id}`, title: 'x' });
@@ -183,8 +214,19 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
         case 'push.subscribe':
           // The host never sends to a push address on this computer or the LAN.
           attempts.push(
-            { t, subscription: { endpoint: `http://127.0.0.1/${id}`, keys: { p256dh: 'x', auth: 'y' } }, kinds: { permission: true, finished: true, failed: true }, private: false, ...extras },
-            { t, subscription: { endpoint: `https://192.168.1.1/${id}`, keys: { p256dh: 'x', auth: 'y' } }, kinds: { permission: true, finished: true, failed: true }, private: false },
+            {
+              t,
+              subscription: { endpoint: `http://127.0.0.1/${id}`, keys: { p256dh: 'x', auth: 'y' } },
+              kinds: { permission: true, finished: true, failed: true },
+              private: false,
+              ...extras,
+            },
+            {
+              t,
+              subscription: { endpoint: `https://192.168.1.1/${id}`, keys: { p256dh: 'x', auth: 'y' } },
+              kinds: { permission: true, finished: true, failed: true },
+              private: false,
+            },
           );
           break;
         case 'push.settings':
@@ -220,18 +262,29 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
 
   const during = proxy.seen.slice(start);
   const offList = during.filter((r) => !ALLOWED.some((a) => a.method === r.method && a.path.test(r.path)));
-  assert.deepEqual(offList.map((r) => `${r.method} ${r.path}`), [], 'every runtime request is on the list');
+  assert.deepEqual(
+    offList.map((r) => `${r.method} ${r.path}`),
+    [],
+    'every runtime request is on the list',
+  );
   for (const r of during) {
     // Listing sessions also pages (`limit`) and searches titles (`search`).
     const allowedQuery = r.method === 'GET' && r.path === '/session' ? ['directory', 'limit', 'search'] : ['directory'];
-    assert.deepEqual([...r.query.keys()].filter((k) => !allowedQuery.includes(k)), [], `${r.method} ${r.path}: only the ${allowedQuery.join(', ')} query`);
+    assert.deepEqual(
+      [...r.query.keys()].filter((k) => !allowedQuery.includes(k)),
+      [],
+      `${r.method} ${r.path}: only the ${allowedQuery.join(', ')} query`,
+    );
     const directory = r.query.get('directory');
     if (directory !== null) assert.equal(directory, sb.workspace, `${r.method} ${r.path}: only the configured workspace`);
     assert.doesNotMatch(r.path, /shell|pty|config|provider|auth|mcp|tui|\.\.|%/, `${r.method} ${r.path}`);
   }
   // The only session ids that reached the runtime are real ones.
   const sessionPaths = during.filter((r) => r.path.startsWith('/session/') && r.path !== '/session/status').map((r) => r.path.split('/')[2]);
-  assert.deepEqual([...new Set(sessionPaths)].filter((id) => id !== session.id), []);
+  assert.deepEqual(
+    [...new Set(sessionPaths)].filter((id) => id !== session.id),
+    [],
+  );
 });
 
 // ---- scopes --------------------------------------------------------------------------------
@@ -257,7 +310,12 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'question.reject': { t: 'question.reject', requestId: 'que_1' },
   'composer.options': { t: 'composer.options' },
   'push.status': { t: 'push.status' },
-  'push.subscribe': { t: 'push.subscribe', subscription: { endpoint: 'https://push.example.com/x', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } }, kinds: { permission: true, finished: true, failed: true }, private: false },
+  'push.subscribe': {
+    t: 'push.subscribe',
+    subscription: { endpoint: 'https://push.example.com/x', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } },
+    kinds: { permission: true, finished: true, failed: true },
+    private: false,
+  },
   'push.settings': { t: 'push.settings', kinds: { permission: true, finished: true, failed: true }, private: false },
   'push.unsubscribe': { t: 'push.unsubscribe' },
   'app.visibility': { t: 'app.visibility', visible: true },
@@ -267,7 +325,11 @@ test('for each scope, a device without it is refused every request that needs it
   const h = await startRelayHost({ dataDir: tempDir(), runtime: recordingRuntime() });
   cleanups.push(() => h.stop());
   for (const missing of SCOPES) {
-    const { channel } = await pairDevice(h.relay, h.url, SCOPES.filter((s) => s !== missing));
+    const { channel } = await pairDevice(
+      h.relay,
+      h.url,
+      SCOPES.filter((s) => s !== missing),
+    );
     for (const t of REQUEST_TYPES) {
       const request = SAMPLE[t];
       assert.ok(request, `a sample request for ${t}`);
@@ -298,7 +360,11 @@ test('scopes changed with the CLI reach an open connection: it closes with devic
   const reader = await reconnect(h.relay, h.url, deviceKey, { after: h.relay.hub.seq, epoch: channel.welcome.epoch });
   assert.deepEqual(reader.channel.welcome.scopes, ['read'], 'the new welcome lists the new scopes');
   assert.equal(reader.channel.welcome.resumed, false);
-  assert.deepEqual(reader.resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]], 'reload everything');
+  assert.deepEqual(
+    reader.resyncs.map((r) => [r.reason, r.sessions]),
+    [['access', undefined]],
+    'reload everything',
+  );
   await assert.rejects(submit(reader.channel, 2), (err: { code?: string; message: string }) => err.code === 'scope.denied' && /"run" scope/.test(err.message));
   assert.ok(Array.isArray((await reader.channel.request({ t: 'sessions.list' })).sessions), 'read still works');
 
@@ -311,11 +377,24 @@ test('scopes changed with the CLI reach an open connection: it closes with devic
 
 // ---- workspaces, and who hears of permission requests ----------------------------------------
 
-const updated = (s: { id: string; directory: string }): RelayRuntimeEvent =>
-  ({ type: 'session.updated', sessionId: s.id, title: s.id, directory: s.directory, createdAt: 1, updatedAt: 1 });
+const updated = (s: { id: string; directory: string }): RelayRuntimeEvent => ({
+  type: 'session.updated',
+  sessionId: s.id,
+  title: s.id,
+  directory: s.directory,
+  createdAt: 1,
+  updatedAt: 1,
+});
 const idle = (sessionId: string): RelayRuntimeEvent => ({ type: 'session.idle', sessionId });
-const asked = (requestId: string, sessionId: string): RelayRuntimeEvent =>
-  ({ type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns: ['ls'], always: [], metadata: {} });
+const asked = (requestId: string, sessionId: string): RelayRuntimeEvent => ({
+  type: 'permission.asked',
+  requestId,
+  sessionId,
+  permission: 'bash',
+  patterns: ['ls'],
+  always: [],
+  metadata: {},
+});
 /** `session:type` of each event that names a session, for comparing what two devices received. */
 const about = (events: RelayRuntimeEvent[]) => events.flatMap((e) => ('sessionId' in e && e.sessionId ? [`${e.sessionId}:${e.type}`] : []));
 
@@ -323,8 +402,17 @@ const about = (events: RelayRuntimeEvent[]) => events.flatMap((e) => ('sessionId
 async function twoWorkspaceHost() {
   const dataDir = tempDir();
   const [A, B] = [tempDir(), tempDir()];
-  const sessions = [{ id: 'ses_a', directory: A }, { id: 'ses_b', directory: B }];
-  const runtime = recordingRuntime({ sessions, permissions: [{ id: 'per_a', sessionID: 'ses_a' }, { id: 'per_b', sessionID: 'ses_b' }] });
+  const sessions = [
+    { id: 'ses_a', directory: A },
+    { id: 'ses_b', directory: B },
+  ];
+  const runtime = recordingRuntime({
+    sessions,
+    permissions: [
+      { id: 'per_a', sessionID: 'ses_a' },
+      { id: 'per_b', sessionID: 'ses_b' },
+    ],
+  });
   const h = await startRelayHost({ dataDir, runtime, workspaces: [A, B], journal: { maxEvents: 8 } });
   cleanups.push(() => h.stop());
   for (const s of sessions) runtime.emit(updated(s));
@@ -345,10 +433,21 @@ test('a device limited to workspace A sees and acts on A only: welcome, lists, r
 
   const limited = await reconnect(h.relay, h.url, paired.deviceKey);
   assert.deepEqual(limited.channel.welcome.workspaces, [A], 'the welcome lists only its workspace');
-  assert.deepEqual(limited.resyncs.map((r) => r.permissions.map((p) => p.requestId)), [['per_a']], 'resync names only A\'s waiting request');
+  assert.deepEqual(
+    limited.resyncs.map((r) => r.permissions.map((p) => p.requestId)),
+    [['per_a']],
+    "resync names only A's waiting request",
+  );
   const listed = async (d: { channel: RelayChannel }) => (await d.channel.request({ t: 'sessions.list' })).sessions.map((s) => [s.sessionId, s.directory, s.waiting]);
   assert.deepEqual(await listed(limited), [['ses_a', A, true]]);
-  assert.deepEqual(await listed(full), [['ses_a', A, true], ['ses_b', B, true]], 'each with its waiting request');
+  assert.deepEqual(
+    await listed(full),
+    [
+      ['ses_a', A, true],
+      ['ses_b', B, true],
+    ],
+    'each with its waiting request',
+  );
 
   const onB: Array<Record<string, unknown>> = [
     { t: 'session.messages', sessionId: 'ses_b' },
@@ -390,7 +489,10 @@ test('a device limited to workspace A sees and acts on A only: welcome, lists, r
   runtime.emit(idle('ses_a'));
   const gap = await reconnect(h.relay, h.url, paired.deviceKey, { after: back.seqs.at(-1)!, epoch: back.channel.welcome.epoch });
   await gap.channel.request({ t: 'ping', at: 1 });
-  assert.deepEqual(gap.resyncs.map((r) => [r.reason, r.sessions, r.permissions.map((p) => p.requestId)]), [['gap', ['ses_a'], ['per_a', 'per_a2']]]);
+  assert.deepEqual(
+    gap.resyncs.map((r) => [r.reason, r.sessions, r.permissions.map((p) => p.requestId)]),
+    [['gap', ['ses_a'], ['per_a', 'per_a2']]],
+  );
   assert.deepEqual(gap.events, []);
 });
 
@@ -414,8 +516,15 @@ test('a device without approve never hears of a permission request: not live, no
 
   const fresh = await reconnect(h.relay, h.url, reader.deviceKey);
   const again = await reconnect(h.relay, h.url, approver.deviceKey);
-  assert.deepEqual(fresh.resyncs.map((r) => r.permissions), [[]]);
-  assert.deepEqual(again.resyncs.map((r) => r.permissions.map((p) => p.requestId)), [['per_a', 'per_b']], 'the approver\'s resync lists them');
+  assert.deepEqual(
+    fresh.resyncs.map((r) => r.permissions),
+    [[]],
+  );
+  assert.deepEqual(
+    again.resyncs.map((r) => r.permissions.map((p) => p.requestId)),
+    [['per_a', 'per_b']],
+    "the approver's resync lists them",
+  );
 });
 
 test('metrics.get answers a device with the read scope alone', { timeout: 60_000 }, async () => {
@@ -483,10 +592,16 @@ test('connection counters move on connect, reconnect, resume gap and each failur
   assert.match(await refusedWith('{"t":"sessions.list"}'), /^protocol\.invalid: text messages/);
   first.relay.devices.revoke(channel.welcome.deviceId);
   await assert.rejects(reconnect(first.relay, first.url, deviceKey), (err: { code?: string }) => err.code === 'device.revoked');
-  await assert.rejects(pair({
-    socket: await openSocket(first.url), offer: { ...offerFromLink(parsePairLink(first.relay.newOffer().link)), offerId: 'no-such-offer' },
-    deviceKey, name: 'late', platform: 'node-test',
-  }), (err: { code?: string }) => err.code === 'pair.unknown');
+  await assert.rejects(
+    pair({
+      socket: await openSocket(first.url),
+      offer: { ...offerFromLink(parsePairLink(first.relay.newOffer().link)), offerId: 'no-such-offer' },
+      deviceKey,
+      name: 'late',
+      platform: 'node-test',
+    }),
+    (err: { code?: string }) => err.code === 'pair.unknown',
+  );
 
   const expected = { 'connection.lost': 2, 'device.unknown': 1, 'handshake.failed': 1, 'protocol.invalid': 1, 'device.revoked': 1 };
   assert.deepEqual(failures(), expected, 'a refused pairing is a pairing outcome, not a connection failure');
@@ -513,7 +628,13 @@ test('a device still waiting for approval cannot use the smuggling routes either
   const h = await startRelayHost({ dataDir: tempDir(), runtime });
   cleanups.push(() => h.stop());
   const offer = offerFromLink(parsePairLink(h.relay.newOffer().link));
-  const raw = await rawConnect(await openSocket(h.url), { mode: MODE.pair, deviceKey: generateKeyPair(), hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const raw = await rawConnect(await openSocket(h.url), {
+    mode: MODE.pair,
+    deviceKey: generateKeyPair(),
+    hostKey: offer.hostKey,
+    psk: pairingPsk(offer.secret),
+    hello: { offer: offer.offerId },
+  });
   assert.equal((await raw.next()).t, 'pair.pending');
   for (const [i, id] of SMUGGLED_IDS.entries()) {
     raw.send({ t: 'session.messages', id: `r${i}`, sessionId: id });
@@ -554,7 +675,7 @@ function setOpencodePermission(dir: string, action: 'allow' | 'ask'): void {
   writeFileSync(file, JSON.stringify(config, null, 2));
 }
 
-test('bash asks under the host\'s policy although the workspace\'s opencode.json (and its agent) allow it', REAL, async () => {
+test("bash asks under the host's policy although the workspace's opencode.json (and its agent) allow it", REAL, async () => {
   const sb = await sandbox();
   setOpencodePermission(sb.workspace, 'allow');
   const { host, url } = await policyHost(sb, {});
@@ -608,7 +729,10 @@ test('a question nobody answers is denied after permissionTimeoutSeconds; the ta
   await channel.request({ t: 'task.submit', taskId: 'late-1', sessionId: session.id, text: 'go [bash:echo never-runs]' });
   const submitted = Date.now();
   const asked = await waitFor('permission.asked', (e) => e.sessionId === session.id);
-  assert.ok(asked.deadline !== undefined && asked.deadline >= submitted + 1000 && asked.deadline <= Date.now() + 1000, `the question carries the host's deadline (${asked.deadline})`);
+  assert.ok(
+    asked.deadline !== undefined && asked.deadline >= submitted + 1000 && asked.deadline <= Date.now() + 1000,
+    `the question carries the host's deadline (${asked.deadline})`,
+  );
   const replied = await waitFor('permission.replied', (e) => e.requestId === asked.requestId);
   assert.equal(replied.reply, 'reject');
   assert.equal(replied.by, 'timeout', 'the answer says the host timed it out');

@@ -77,10 +77,14 @@ describe('notifications in the phone app', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await until('the permission request', () => app.host.relay.permissions.pending().length === 1, WAIT.timeout);
     const [waiting] = app.host.relay.permissions.pending();
-    await until('the push', async () => {
-      await app.host.relay.push.sender.settled();
-      return receiver.received.length > 0;
-    }, WAIT.timeout);
+    await until(
+      'the push',
+      async () => {
+        await app.host.relay.push.sender.settled();
+        return receiver.received.length > 0;
+      },
+      WAIT.timeout,
+    );
     assert.deepEqual(receiver.rejected, []);
     assert.equal(receiver.received.length, 1, 'exactly one push');
     const payload = parsePushPayload(receiver.received[0]!.payload);
@@ -103,18 +107,34 @@ describe('notifications in the phone app', { timeout: 240_000 }, () => {
     const shown = () =>
       sw.evaluate(async () => {
         const list = await (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.getNotifications();
-        return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: ((n as unknown as { actions: Array<{ action: string; title: string }> }).actions ?? []).map((a) => [a.action, a.title]) }));
+        return list.map((n) => ({
+          title: n.title,
+          body: n.body,
+          tag: n.tag,
+          actions: ((n as unknown as { actions: Array<{ action: string; title: string }> }).actions ?? []).map((a) => [a.action, a.title]),
+        }));
       });
     await until('the notification', async () => (await shown()).length === 1, WAIT.timeout);
-    assert.deepEqual(await shown(), [{
-      title: payload.title, body: `touch ${marker}`, tag: `${app.host.relay.identity.hostId}:${waiting!.sessionId}`,
-      actions: [['allow', 'Allow once'], ['deny', 'Deny']],
-    }]);
+    assert.deepEqual(await shown(), [
+      {
+        title: payload.title,
+        body: `touch ${marker}`,
+        tag: `${app.host.relay.identity.hostId}:${waiting!.sessionId}`,
+        actions: [
+          ['allow', 'Allow once'],
+          ['deny', 'Deny'],
+        ],
+      },
+    ]);
     assert.match(payload.title, /^Allow\? · /);
 
     // What a tap on Allow once does, called as the click would call it (a synthetic click event; headless Chromium has no notification UI).
     await sw.evaluate(async () => {
-      const scope = globalThis as unknown as { registration: ServiceWorkerRegistration; dispatchEvent(e: Event): boolean; NotificationEvent: new (type: string, init: object) => Event };
+      const scope = globalThis as unknown as {
+        registration: ServiceWorkerRegistration;
+        dispatchEvent(e: Event): boolean;
+        NotificationEvent: new (type: string, init: object) => Event;
+      };
       const [notification] = await scope.registration.getNotifications();
       try {
         scope.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification, action: 'allow' }));

@@ -9,7 +9,20 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
-import { DIST, PHONES, ROOT, cuttableProxy, ensureBuilt, installability, launchChromium, launchPersistentChromium, screenshot, serveApp, type CuttableProxy, type ServedApp } from './browser.ts';
+import {
+  DIST,
+  PHONES,
+  ROOT,
+  cuttableProxy,
+  ensureBuilt,
+  installability,
+  launchChromium,
+  launchPersistentChromium,
+  screenshot,
+  serveApp,
+  type CuttableProxy,
+  type ServedApp,
+} from './browser.ts';
 
 const WAIT = { timeout: 20_000 };
 /** Resolves to 127.0.0.1, but is not a "potentially trustworthy" origin: a stand-in for http://192.168.x.y. */
@@ -154,7 +167,10 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
     assert.equal(data.name, 'OpenWork Relay');
     assert.equal(data.short_name, 'Relay');
     assert.equal(data.display, 'standalone');
-    assert.ok(data.icons.some((i) => i.purpose === 'maskable'), 'a maskable icon');
+    assert.ok(
+      data.icons.some((i) => i.purpose === 'maskable'),
+      'a maskable icon',
+    );
     assert.deepEqual(install.installabilityErrors, []);
     const html = await readFile(join(site.dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script (CSP script-src self)');
@@ -263,7 +279,10 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
     });
     assert.equal(after.waiting, false, 'no worker left waiting');
     assert.equal(after.controlled, true);
-    assert.ok(after.urls.some((u) => u.endsWith('index.html?__WB_REVISION__=e2e-second-release')), 'new release precached');
+    assert.ok(
+      after.urls.some((u) => u.endsWith('index.html?__WB_REVISION__=e2e-second-release')),
+      'new release precached',
+    );
     assert.ok(!after.urls.some((u) => u.includes(oldRevision)), 'old release cleaned up by the activated worker');
     await updating.close();
   });

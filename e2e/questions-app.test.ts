@@ -56,7 +56,10 @@ describe('the agent’s questions on the phone', { timeout: 420_000 }, () => {
     await page.goto(app.host.relay.newOffer().link);
     app.host.relay.approvals.approve((await app.nextApproval()).id, scopes);
     await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
-    await page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Connected/ })
+      .waitFor(WAIT);
     return page;
   }
 
@@ -83,7 +86,10 @@ describe('the agent’s questions on the phone', { timeout: 420_000 }, () => {
       for (const o of q.options) await sheet.getByText(o.description).waitFor(WAIT);
     }
     await sheet.getByText('Choose one or more.').waitFor(WAIT);
-    await sheet.getByRole('timer').filter({ hasText: /^If nobody answers, .+ dismisses it in 0:[0-3]\d\.$/ }).waitFor(WAIT);
+    await sheet
+      .getByRole('timer')
+      .filter({ hasText: /^If nobody answers, .+ dismisses it in 0:[0-3]\d\.$/ })
+      .waitFor(WAIT);
     assert.equal(await sheet.getByRole('button', { name: 'Send answer' }).isDisabled(), true, 'nothing chosen yet');
     await screenshot(phone, 'questions-pixel7-sheet');
 
@@ -143,7 +149,11 @@ describe('the agent’s questions on the phone', { timeout: 420_000 }, () => {
     await sheet.waitFor({ state: 'hidden', ...WAIT });
     const conversation = phone.getByRole('list', { name: 'Conversation' });
     await conversation.getByText('Dismissed', { exact: true }).waitFor(WAIT);
-    await phone.getByRole('button', { name: 'Start task' }).or(phone.getByRole('button', { name: 'Send' })).first().waitFor(WAIT);
+    await phone
+      .getByRole('button', { name: 'Start task' })
+      .or(phone.getByRole('button', { name: 'Send' }))
+      .first()
+      .waitFor(WAIT);
     assert.equal(app.sandbox.fakeModel.requests.slice(asked).filter((r) => r.kind === 'tool-done').length, 0, 'the model was not called again');
   });
 

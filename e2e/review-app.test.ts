@@ -22,7 +22,7 @@ import { until } from './fixtures/poll.ts';
 const WAIT = { timeout: 60_000 };
 const { cleanups } = fileCleanup('relay-review-app-');
 
-describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, () => {
+describe("a session's changes and actions on the phone", { timeout: 300_000 }, () => {
   let app: AppHost;
   let browser: Browser;
   let page: Page;
@@ -119,7 +119,10 @@ describe('a session\'s changes and actions on the phone', { timeout: 300_000 }, 
     await page.getByRole('alertdialog', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete session' }).click();
     await page.waitForURL(/#\/sessions$/, WAIT);
     await other.waitFor('session.deleted', (e) => e.sessionId === forkId);
-    assert.equal((await app.host.runtime.bridge.listSessions()).sessions.some((s) => s.id === forkId), false);
+    assert.equal(
+      (await app.host.runtime.bridge.listSessions()).sessions.some((s) => s.id === forkId),
+      false,
+    );
   });
 
   it('finds a session by title on the host, reaches the 150th older session as the list scrolls, and finds a session by cached text', async () => {

@@ -79,8 +79,12 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   // ---- a read-only device changes nothing ----
   const userMessage = (await a.channel.request({ t: 'session.messages', sessionId })).messages.find((m) => m.role === 'user')!.messageId;
   for (const r of [
-    { t: 'session.revert', sessionId, messageId: userMessage }, { t: 'session.unrevert', sessionId }, { t: 'session.rename', sessionId, title: 'x' },
-    { t: 'session.delete', sessionId }, { t: 'session.fork', sessionId }, { t: 'session.compact', sessionId },
+    { t: 'session.revert', sessionId, messageId: userMessage },
+    { t: 'session.unrevert', sessionId },
+    { t: 'session.rename', sessionId, title: 'x' },
+    { t: 'session.delete', sessionId },
+    { t: 'session.fork', sessionId },
+    { t: 'session.compact', sessionId },
   ]) {
     assert.equal(await code(ro.channel.request(r as never)), 'scope.denied', r.t);
   }
@@ -106,7 +110,10 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   assert.notEqual(fork.sessionId, sessionId);
   const forked = await b.channel.request({ t: 'session.messages', sessionId: fork.sessionId });
   assert.ok(forked.messages.length >= 2, 'the fork carries the transcript');
-  assert.ok((await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId), 'the other device lists the fork');
+  assert.ok(
+    (await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId),
+    'the other device lists the fork',
+  );
   const before = (await a.channel.request({ t: 'session.messages', sessionId })).messages.length;
   assert.deepEqual(await a.channel.request({ t: 'session.compact', sessionId }), {});
   const after = (await b.channel.request({ t: 'session.messages', sessionId })).messages;
@@ -115,19 +122,28 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   // ---- delete: gone from the runtime and from the other device ----
   await a.channel.request({ t: 'session.delete', sessionId: fork.sessionId });
   await b.waitFor('session.deleted', (e) => e.sessionId === fork.sessionId);
-  assert.equal((await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId), false);
+  assert.equal(
+    (await b.channel.request({ t: 'sessions.list' })).sessions.some((s) => s.sessionId === fork.sessionId),
+    false,
+  );
 
   // ---- a running session refuses revert ----
   const busy = (await a.channel.request({ t: 'session.create', title: 'busy' })).sessionId;
   await a.channel.request({ t: 'task.submit', taskId: 'busy-1', sessionId: busy, text: 'go [slow]' });
   await a.waitFor('session.status', (e) => e.sessionId === busy && e.status === 'busy');
   const running = await a.channel.request({ t: 'session.messages', sessionId: busy });
-  await assert.rejects(a.channel.request({ t: 'session.revert', sessionId: busy, messageId: running.messages[0]!.messageId }), (err: unknown) => err instanceof RequestError && err.code === 'session.busy' && /running/.test(err.message));
+  await assert.rejects(
+    a.channel.request({ t: 'session.revert', sessionId: busy, messageId: running.messages[0]!.messageId }),
+    (err: unknown) => err instanceof RequestError && err.code === 'session.busy' && /running/.test(err.message),
+  );
   await a.channel.request({ t: 'session.abort', sessionId: busy });
 
   // ---- search and paging ----
   const found = await b.channel.request({ t: 'sessions.list', search: 'Reviewed' });
-  assert.deepEqual(found.sessions.map((s) => s.sessionId), [sessionId]);
+  assert.deepEqual(
+    found.sessions.map((s) => s.sessionId),
+    [sessionId],
+  );
   for (let i = 1; i <= 150; i++) await host.runtime.bridge.createSession(`bulk ${i}`, sb.workspace);
   const seen = new Set<string>();
   let cursor: string | undefined;

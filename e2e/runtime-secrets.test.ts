@@ -52,8 +52,12 @@ before(async () => {
 
   device = collectEvents();
   const pending = await pair({
-    socket: await openSocket(`ws://127.0.0.1:${host.port}/relay`), offer: offerFromLink(parsePairLink(host.relay.newOffer().link)),
-    deviceKey: generateKeyPair(), name: 'reader', platform: 'node-test', onEvent: device.onEvent,
+    socket: await openSocket(`ws://127.0.0.1:${host.port}/relay`),
+    offer: offerFromLink(parsePairLink(host.relay.newOffer().link)),
+    deviceKey: generateKeyPair(),
+    name: 'reader',
+    platform: 'node-test',
+    onEvent: device.onEvent,
   });
   host.relay.approvals.approve((await nextApproval(host.relay.approvals)).id, SCOPES);
   channel = await pending.approved;
@@ -85,7 +89,10 @@ test('a command printing its environment shows no runtime credential, on the dev
   for (const secret of runtimeSecrets(password)) assert.ok(!output.includes(secret), 'no credential in the output the device got');
 
   const stored = runtimeFiles().filter((f) => statSync(f).isFile());
-  assert.ok(stored.some((f) => /\.db-wal$/.test(f)), `the runtime keeps a WAL (files: ${stored.join(', ')})`);
+  assert.ok(
+    stored.some((f) => /\.db-wal$/.test(f)),
+    `the runtime keeps a WAL (files: ${stored.join(', ')})`,
+  );
   for (const file of stored) {
     const bytes = readFileSync(file);
     for (const secret of runtimeSecrets(password)) assert.equal(bytes.indexOf(secret), -1, `${file} holds no runtime credential`);
@@ -104,7 +111,7 @@ test('what the runtime creates is private: files 0600, directories 0700', REAL, 
   assert.deepEqual(open, []);
 });
 
-test('a password read from the runtime\'s /proc environ reaches the device only as [redacted]', REAL, async () => {
+test("a password read from the runtime's /proc environ reaches the device only as [redacted]", REAL, async () => {
   const output = await agentRuns(`tr '\\0' '\\n' < /proc/$PPID/environ`, 'environ-1');
   assert.match(output, new RegExp(`^OPENCODE_SERVER_PASSWORD=${REDACTED.replace(/[[\]]/g, '\\$&')}$`, 'm'), 'the line is there, the value redacted');
   assert.ok(!output.includes(password));

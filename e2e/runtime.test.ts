@@ -52,7 +52,10 @@ function waitForEvent<T extends RelayRuntimeEventType>(type: T, match: (e: Of<T>
     };
     const timer = setTimeout(() => {
       cleanup();
-      const seen = events.slice(from).map((e) => e.type).join(', ');
+      const seen = events
+        .slice(from)
+        .map((e) => e.type)
+        .join(', ');
       reject(new Error(`no ${type} event within ${WAIT_MS} ms; saw: ${seen}`));
     }, WAIT_MS);
     const cleanup = () => {
@@ -98,15 +101,28 @@ test('a prompt streams its text deltas in order and ends idle', TEST, async () =
   assert.ok(sessionEvents(sessionId, 'session.status').some((e) => e.status === 'busy'));
 
   const messages = await rt.bridge.messages(sessionId);
-  assert.deepEqual(messages.map((m) => m.info.role), ['user', 'assistant']);
+  assert.deepEqual(
+    messages.map((m) => m.info.role),
+    ['user', 'assistant'],
+  );
 });
 
 test('reasoning streams as reasoning deltas, separate from the text', TEST, async () => {
   const sessionId = await newSession(rt.bridge, 'reasoning');
   await rt.bridge.prompt(sessionId, 'think first [reasoning]');
   await idleOf(sessionId);
-  assert.equal(sessionEvents(sessionId, 'message.reasoning.delta').map((d) => d.delta).join(''), REASONING_DELTAS.join(''));
-  assert.equal(sessionEvents(sessionId, 'message.text.delta').map((d) => d.delta).join(''), 'ok');
+  assert.equal(
+    sessionEvents(sessionId, 'message.reasoning.delta')
+      .map((d) => d.delta)
+      .join(''),
+    REASONING_DELTAS.join(''),
+  );
+  assert.equal(
+    sessionEvents(sessionId, 'message.text.delta')
+      .map((d) => d.delta)
+      .join(''),
+    'ok',
+  );
 });
 
 test('a bash call asks permission; "once" runs it and its output reaches the tool part', TEST, async () => {
@@ -116,7 +132,10 @@ test('a bash call asks permission; "once" runs it and its output reaches the too
   assert.equal(asked.permission, 'bash');
   assert.equal(asked.metadata.command, 'echo relay-ok');
   assert.ok(asked.tool?.callId, 'the request names its tool call');
-  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok(
+    (await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId),
+    'listed as pending',
+  );
 
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
@@ -228,14 +247,24 @@ test('a session in the second workspace is listed, its events arrive and its per
   const { sessions: listed, unavailable } = await rt.bridge.listSessions();
   assert.deepEqual(unavailable, []);
   assert.equal(listed.find((s) => s.id === session.id)?.directory, second);
-  assert.ok(listed.some((s) => s.directory === rt.workspace), 'the first workspace is listed too');
+  assert.ok(
+    listed.some((s) => s.directory === rt.workspace),
+    'the first workspace is listed too',
+  );
   assert.equal(new Set(listed.map((s) => s.id)).size, listed.length, 'each session once');
   const updated = listed.map((s) => s.time.updated);
-  assert.deepEqual(updated, [...updated].sort((a, b) => b - a), 'most recently updated first');
+  assert.deepEqual(
+    updated,
+    [...updated].sort((a, b) => b - a),
+    'most recently updated first',
+  );
 
   await rt.bridge.prompt(session.id, 'where am I [bash:pwd]');
   const asked = await waitForEvent('permission.asked', (e) => e.sessionId === session.id);
-  assert.ok((await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId), 'listed as pending');
+  assert.ok(
+    (await rt.bridge.listPermissions()).requests.some((p) => p.id === asked.requestId),
+    'listed as pending',
+  );
   await rt.bridge.replyPermission(asked.requestId, 'once');
   const done = await waitForEvent('tool.updated', (e) => e.callId === asked.tool?.callId && e.status === 'completed');
   assert.equal(done.output?.trim(), second, 'the command ran in the second workspace');
@@ -253,7 +282,10 @@ test('a workspace whose opencode.json is broken is named with why; the others ar
   const known = await newSession(rt.bridge, 'listed beside a broken workspace');
 
   const listed = await bridge.listSessions();
-  assert.ok(listed.sessions.some((s) => s.id === known), 'the working workspace is listed');
+  assert.ok(
+    listed.sessions.some((s) => s.id === known),
+    'the working workspace is listed',
+  );
   assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON; fix it, then restart the host` }]);
 
   const alone = createRuntimeBridge({ ...rt.bridge.target!, log: testLogger(), directories: [broken] });
@@ -275,7 +307,10 @@ test('beside a broken workspace, a permission request of a working one is answer
   await rt.bridge.prompt(sessionId, 'run it [bash:echo beside-broken]');
   const asked = await waitForEvent('permission.asked', (e) => e.sessionId === sessionId);
   const listed = await bridge.listPermissions();
-  assert.ok(listed.requests.some((p) => p.id === asked.requestId), 'the working workspace\'s request is listed');
+  assert.ok(
+    listed.requests.some((p) => p.id === asked.requestId),
+    "the working workspace's request is listed",
+  );
   assert.deepEqual(listed.unavailable, [{ workspace: broken, reason: `${join(broken, 'opencode.json')} is not valid JSON; fix it, then restart the host` }]);
   assert.deepEqual(listed.unseen, []);
 
@@ -304,7 +339,10 @@ test('a runtime killed with SIGKILL is restarted and the bridge works again', TE
   const ready = await back;
   t.diagnostic(`restart (kill → ready): ${Date.now() - t0} ms`);
 
-  assert.ok(seen.some((s) => s.status === 'restarting'), 'went through restarting');
+  assert.ok(
+    seen.some((s) => s.status === 'restarting'),
+    'went through restarting',
+  );
   assert.notEqual(ready.pid, before.pid);
   assert.equal(ready.restarts, before.restarts + 1);
   assert.equal(ready.lastError, undefined, 'lastError is cleared once ready');
@@ -315,5 +353,10 @@ test('a runtime killed with SIGKILL is restarted and the bridge works again', TE
   const sessionId = await newSession(rt.bridge, 'after restart');
   await rt.bridge.prompt(sessionId, 'again [text:3]');
   await idleOf(sessionId);
-  assert.equal(sessionEvents(sessionId, 'message.text.delta').map((d) => d.delta).join(''), scriptedText(3));
+  assert.equal(
+    sessionEvents(sessionId, 'message.text.delta')
+      .map((d) => d.delta)
+      .join(''),
+    scriptedText(3),
+  );
 });

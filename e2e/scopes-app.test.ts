@@ -38,7 +38,10 @@ describe('controls follow the device’s scopes', { timeout: 300_000 }, () => {
     await page.goto(app.host.relay.newOffer().link);
     app.host.relay.approvals.approve((await app.nextApproval()).id, scopes);
     await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
-    await page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Connected/ })
+      .waitFor(WAIT);
     return page;
   }
 

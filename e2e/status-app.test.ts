@@ -58,7 +58,10 @@ describe('the host stopped and started again on the same port and data directory
     let host = await spawnHost(runtime, dataDir, port, cleanups);
 
     const page = await openPairedApp(await phone(), origin, record);
-    await page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Connected/ })
+      .waitFor(WAIT);
     /** Reachability probes (GET /healthz) and relay sockets (handshakes) the page made. */
     let probes = 0;
     let sockets = 0;
@@ -136,7 +139,10 @@ describe('pairing, and a permission nobody answers', { timeout: 300_000 }, () =>
     assert.doesNotMatch(await pill(page).innerText(), /Offline|Not paired/);
     await screenshot(page, 'status-pixel7-pairing');
     assert.ok(app.host.relay.approvals.approve(approval.id));
-    await page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor(WAIT);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Connected/ })
+      .waitFor(WAIT);
   });
 
   it('a permission left waiting counts down to the host denying it, then reads timed out, not rejected', async () => {

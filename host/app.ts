@@ -188,9 +188,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     stops.push(() => questionTimeouts.stop());
     const count = countRuntimeEvents(m);
     // A denial for want of an answer is counted as "timeout" (above), not again as the "reject" it is.
-    stops.push(runtime.bridge.onEvent((event) => {
-      if (event.type !== 'permission.replied' || !timeouts.answeredByTimeout(event.requestId)) count(event);
-    }));
+    stops.push(
+      runtime.bridge.onEvent((event) => {
+        if (event.type !== 'permission.replied' || !timeouts.answeredByTimeout(event.requestId)) count(event);
+      }),
+    );
 
     const r = createRelay({
       mount: server.mount,
@@ -217,31 +219,52 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     m.gauge('open_connections', () => r.connectionCount());
     // OpenCode's own clients, at /opencode, with computers' credentials (host/compat/).
     const c = openCompatHost({
-      bind: config.bind, tls: Boolean(tls), devices: r.devices, permissions: r.permissions, gate: r.gate, runtime: runtime.bridge,
-      workspaces: config.workspaces, rulesFor, urls, metrics: m, log: log.child('compat'),
+      bind: config.bind,
+      tls: Boolean(tls),
+      devices: r.devices,
+      permissions: r.permissions,
+      gate: r.gate,
+      runtime: runtime.bridge,
+      workspaces: config.workspaces,
+      rulesFor,
+      urls,
+      metrics: m,
+      log: log.child('compat'),
     });
     stops.push(() => c.close());
     server.mount(c.mount);
     server.mount((app) => mountControlRoutes(app, { token: controlToken, log, newOffer: r.newOffer, newAdminLink, newComputer: c.newComputer }));
     const adminApi = createAdminApi({
-      hostName: hostname(), version: HOST_VERSION, urls, workspaces: config.workspaces,
-      approvals: r.approvals, devices: r.devices, offers: r.offers, newOffer: r.newOffer,
-      runtimeStatus: status, listSessions: () => runtime.bridge.listSessions(), metrics: m,
-      permissionTimeoutSeconds: policy.permissionTimeoutSeconds, newComputer: c.newComputer, log: log.child('admin'),
+      hostName: hostname(),
+      version: HOST_VERSION,
+      urls,
+      workspaces: config.workspaces,
+      approvals: r.approvals,
+      devices: r.devices,
+      offers: r.offers,
+      newOffer: r.newOffer,
+      runtimeStatus: status,
+      listSessions: () => runtime.bridge.listSessions(),
+      metrics: m,
+      permissionTimeoutSeconds: policy.permissionTimeoutSeconds,
+      newComputer: c.newComputer,
+      log: log.child('admin'),
     });
     server.mount((app) => mountAdminRoutes(app, { api: adminApi, sessions: adminSessions, cookieName: () => sessionCookieName(port), log: log.child('admin') }));
-    stops.push(runtime.supervisor.onState((s) => {
-      r.runtimeChanged(status());
-      if (s.status !== 'ready') return;
-      // Told to devices in a second message: the first must not wait (it starts the relay's resync).
-      runtime.bridge.connectedProviders().then(
-        (list) => {
-          providers = list;
-          r.runtimeChanged(status());
-        },
-        (err: unknown) => log.warn('could not ask the runtime which model providers work', { err }),
-      );
-    }));
+    stops.push(
+      runtime.supervisor.onState((s) => {
+        r.runtimeChanged(status());
+        if (s.status !== 'ready') return;
+        // Told to devices in a second message: the first must not wait (it starts the relay's resync).
+        runtime.bridge.connectedProviders().then(
+          (list) => {
+            providers = list;
+            r.runtimeChanged(status());
+          },
+          (err: unknown) => log.warn('could not ask the runtime which model providers work', { err }),
+        );
+      }),
+    );
 
     ({ port } = await server.listen(config.bind, config.port));
     const local = localUrl(config, port, tlsOn);
@@ -296,4 +319,3 @@ function localUrl(config: Config, port: number, tls: boolean): string {
   const host = config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind === '::' ? '[::1]' : config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   return `${tls ? 'https' : 'http'}://${host}:${port}`;
 }
-

@@ -63,9 +63,28 @@ test('defaults', () => {
 
 test('every option from flags', () => {
   const c = ok([
-    '--port', '9000', '--bind', '127.0.0.1', '--workspace', projA, '--workspace', projB, '--data-dir', join(root, 'data'),
-    '--opencode-url', 'http://127.0.0.1:4096', '--tls-cert', cert, '--tls-key', key, '--log-format', 'json',
-    '--log-level', 'debug', '--public-url', 'https://laptop.local:9000',
+    '--port',
+    '9000',
+    '--bind',
+    '127.0.0.1',
+    '--workspace',
+    projA,
+    '--workspace',
+    projB,
+    '--data-dir',
+    join(root, 'data'),
+    '--opencode-url',
+    'http://127.0.0.1:4096',
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
+    '--log-format',
+    'json',
+    '--log-level',
+    'debug',
+    '--public-url',
+    'https://laptop.local:9000',
   ]);
   assert.deepEqual(c, {
     command: { name: 'start' },
@@ -84,9 +103,16 @@ test('every option from flags', () => {
 
 test('every option from the environment', () => {
   const c = ok([], {
-    OPENWORK_PORT: '9001', OPENWORK_BIND: '::1', OPENWORK_WORKSPACE: [projA, projB].join(delimiter),
-    OPENWORK_DATA_DIR: join(root, 'data'), OPENWORK_OPENCODE_URL: 'https://opencode.test', OPENWORK_TLS_CERT: cert,
-    OPENWORK_TLS_KEY: key, OPENWORK_LOG_FORMAT: 'json', OPENWORK_LOG_LEVEL: 'warn', OPENWORK_PUBLIC_URL: 'http://10.0.0.2:9001',
+    OPENWORK_PORT: '9001',
+    OPENWORK_BIND: '::1',
+    OPENWORK_WORKSPACE: [projA, projB].join(delimiter),
+    OPENWORK_DATA_DIR: join(root, 'data'),
+    OPENWORK_OPENCODE_URL: 'https://opencode.test',
+    OPENWORK_TLS_CERT: cert,
+    OPENWORK_TLS_KEY: key,
+    OPENWORK_LOG_FORMAT: 'json',
+    OPENWORK_LOG_LEVEL: 'warn',
+    OPENWORK_PUBLIC_URL: 'http://10.0.0.2:9001',
   });
   assert.equal(c.port, 9001);
   assert.equal(c.bind, '::1');
@@ -123,10 +149,7 @@ test('--name=value, the last of a repeated flag wins, and 0 asks for any free po
 test('workspaces are resolved against cwd, ~ expands to home, duplicates are dropped', () => {
   mkdirSync(join(cwd, 'rel'), { recursive: true });
   mkdirSync(join(home, 'proj'), { recursive: true });
-  assert.deepEqual(ok(['--workspace', 'rel', '--workspace', '~/proj', '--workspace', join(cwd, 'rel')]).workspaces, [
-    join(cwd, 'rel'),
-    join(home, 'proj'),
-  ]);
+  assert.deepEqual(ok(['--workspace', 'rel', '--workspace', '~/proj', '--workspace', join(cwd, 'rel')]).workspaces, [join(cwd, 'rel'), join(home, 'proj')]);
   assert.deepEqual(ok([], { OPENWORK_WORKSPACE: `${delimiter}${projA}${delimiter}` }).workspaces, [projA]);
 });
 
@@ -285,7 +308,7 @@ test('node parseArgs conventions: -- ends the options, short switches combine, a
   oneError(['-xyz'], {}, /^unknown option -xyz: run npm start -- --help$/);
 });
 
-test('pair --computer <name> asks for a credential for OpenCode\'s own clients; the option goes with pair only', () => {
+test("pair --computer <name> asks for a credential for OpenCode's own clients; the option goes with pair only", () => {
   assert.deepEqual(ok(['pair', '--computer', 'my laptop']).command, { name: 'pair-computer', computer: 'my laptop' });
   assert.deepEqual(ok(['pair', '--computer=work']).command, { name: 'pair-computer', computer: 'work' });
   oneError(['pair', '--computer'], {}, /^--computer needs a value, e\.g\. pair --computer NAME$/);

@@ -85,12 +85,24 @@ const OPTIONS = {
     default: 'the current directory',
   },
   dataDir: { flag: '--data-dir', env: 'OPENWORK_DATA_DIR', value: 'DIR', help: 'where paired devices and keys are kept', default: '~/.openwork-relay' },
-  opencodeUrl: { flag: '--opencode-url', env: 'OPENWORK_OPENCODE_URL', value: 'URL', help: 'use this running OpenCode server (http or https) instead of starting one', default: 'start one' },
+  opencodeUrl: {
+    flag: '--opencode-url',
+    env: 'OPENWORK_OPENCODE_URL',
+    value: 'URL',
+    help: 'use this running OpenCode server (http or https) instead of starting one',
+    default: 'start one',
+  },
   tlsCert: { flag: '--tls-cert', env: 'OPENWORK_TLS_CERT', value: 'FILE', help: 'TLS certificate (PEM); give it with --tls-key', default: 'plain HTTP' },
   tlsKey: { flag: '--tls-key', env: 'OPENWORK_TLS_KEY', value: 'FILE', help: 'TLS private key (PEM); give it with --tls-cert', default: 'plain HTTP' },
   logFormat: { flag: '--log-format', env: 'OPENWORK_LOG_FORMAT', value: LOG_FORMATS.join('|'), help: 'log lines for people (text) or machines (json)', default: 'text' },
   logLevel: { flag: '--log-level', env: 'OPENWORK_LOG_LEVEL', value: LOG_LEVELS.join('|'), help: 'least severe level that is logged', default: 'info' },
-  publicUrl: { flag: '--public-url', env: 'OPENWORK_PUBLIC_URL', value: 'URL', help: 'address phones reach this host at (http or https), used in pairing links', default: 'derived from --bind and --port' },
+  publicUrl: {
+    flag: '--public-url',
+    env: 'OPENWORK_PUBLIC_URL',
+    value: 'URL',
+    help: 'address phones reach this host at (http or https), used in pairing links',
+    default: 'derived from --bind and --port',
+  },
 } satisfies Record<string, OptionSpec>;
 
 /** Yes/no settings: the flag turns the thing off; the variable does the same when set to 1 or true. */
@@ -106,7 +118,7 @@ const SWITCHES = {
 
 /** Options that belong to one command and have no variable: they say what the command should do. */
 const COMMAND_OPTIONS = {
-  computer: { flag: '--computer', value: 'NAME', command: 'pair', help: 'with pair: a credential for OpenCode\'s own clients (opencode attach) on that computer' },
+  computer: { flag: '--computer', value: 'NAME', command: 'pair', help: "with pair: a credential for OpenCode's own clients (opencode attach) on that computer" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -130,8 +142,8 @@ const PARSE_OPTIONS: ParseArgsConfig['options'] = {
 const COMMANDS = [
   ['start', 'run the host (default)'],
   ['pair', 'show a pairing code for a new phone'],
-  ['pair --computer <name>', 'a credential for OpenCode\'s own clients (opencode attach) on another computer'],
-  ['admin', 'print a sign-in link to the running host\'s admin page (this computer only)'],
+  ['pair --computer <name>', "a credential for OpenCode's own clients (opencode attach) on another computer"],
+  ['admin', "print a sign-in link to the running host's admin page (this computer only)"],
   ['devices', 'list paired devices with their scopes and workspaces'],
   ['devices scopes <device> <scopes>', 'set what a device may do: read,run,approve (any of them), all or none'],
   ['devices workspaces <device> <dir>', 'limit a device to these workspaces (one or more), or all'],
@@ -196,8 +208,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     else problem('bind', rawBind, 'is not an IP address or host name', 'use e.g. 0.0.0.0 (all interfaces), 127.0.0.1 (this machine only) or ::');
   }
 
-  const rawWorkspaces: Raw[] = flags.get('workspace')?.map((value) => ({ value, source: 'flag' as const })) ??
-    (env[OPTIONS.workspace.env] ?? '').split(delimiter).filter(Boolean).map((value) => ({ value, source: 'env' as const }));
+  const rawWorkspaces: Raw[] =
+    flags.get('workspace')?.map((value) => ({ value, source: 'flag' as const })) ??
+    (env[OPTIONS.workspace.env] ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((value) => ({ value, source: 'env' as const }));
   const workspaces: string[] = [];
   for (const raw of rawWorkspaces) {
     const dir = path(raw.value);
@@ -228,10 +244,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     if (cert && key) tls = { cert, key };
   } else if (rawCert || rawKey) {
     const [given, missing] = rawCert ? [OPTIONS.tlsCert, OPTIONS.tlsKey] : [OPTIONS.tlsKey, OPTIONS.tlsCert];
-    errors.push(
-      `${given.flag} (env ${given.env}) was given without ${missing.flag} (env ${missing.env}): give both or neither; ` +
-        'run npm start -- tls setup to create them',
-    );
+    errors.push(`${given.flag} (env ${given.env}) was given without ${missing.flag} (env ${missing.env}): give both or neither; ` + 'run npm start -- tls setup to create them');
   }
 
   const logFormat = oneOf('logFormat', LOG_FORMATS, 'text');
@@ -329,7 +342,8 @@ function readArgv(argv: readonly string[], out: ArgvParts, errors: string[]): vo
       }
     } else if ('commandOption' in known) {
       const spec = COMMAND_OPTIONS[known.commandOption];
-      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) errors.push(`${spec.flag} needs a value, e.g. ${spec.command} ${spec.flag} ${spec.value}`);
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))
+        errors.push(`${spec.flag} needs a value, e.g. ${spec.command} ${spec.flag} ${spec.value}`);
       else out.commandOptions.set(known.commandOption, token.value);
     } else if (token.value !== undefined) errors.push(`${token.rawName} takes no value: ${HELP_HINT}`);
     else if ('toggle' in known) out.toggles.add(known.toggle);

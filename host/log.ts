@@ -56,9 +56,12 @@ function jsonLine(level: LogLevel, scope: string | undefined, msg: string, field
 function textLine(level: LogLevel, scope: string | undefined, msg: string, fields?: LogFields): string {
   const tag = level === 'info' ? '' : `${level.toUpperCase()} `;
   const where = scope ? `[${scope}] ` : '';
-  const extra = fields && Object.keys(fields).length
-    ? ` ${Object.entries(normalise(fields)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`
-    : '';
+  const extra =
+    fields && Object.keys(fields).length
+      ? ` ${Object.entries(normalise(fields))
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ')}`
+      : '';
   return `${tag}${where}${safeText(msg, LOG_TEXT_MAX)}${extra}`;
 }
 

@@ -45,10 +45,13 @@ async function main(): Promise<number> {
   }
   if (isDeviceCommand(command.name)) {
     const args =
-      command.name === 'revoke' ? [command.device]
-      : command.name === 'device-scopes' ? [command.device, ...command.scopes]
-      : command.name === 'device-workspaces' ? [command.device, ...(command.workspaces === 'all' ? ['all'] : command.workspaces)]
-      : [];
+      command.name === 'revoke'
+        ? [command.device]
+        : command.name === 'device-scopes'
+          ? [command.device, ...command.scopes]
+          : command.name === 'device-workspaces'
+            ? [command.device, ...(command.workspaces === 'all' ? ['all'] : command.workspaces)]
+            : [];
     return runDeviceCommand(command.name, args, config.dataDir, { out: (t) => out.write(t), err: (t) => process.stderr.write(t) });
   }
   if (command.name === 'pair') return pairCommand(config);
@@ -200,11 +203,22 @@ function serviceCommand(config: Config): number {
 }
 
 function printBanner(config: Config, host: Host): void {
-  out.write(formatBanner({
-    version: HOST_VERSION, bind: config.bind, port: host.port, urls: host.urls(), publicUrl: config.publicUrl,
-    listeningAfterMs: host.listeningAfterMs, trustUrl: host.trustUrl, adminLines: adminLines(host),
-    workspaces: config.workspaces, dataDir: config.dataDir, opencodeUrl: config.opencodeUrl, lanAddress: lanAddresses()[0],
-  }));
+  out.write(
+    formatBanner({
+      version: HOST_VERSION,
+      bind: config.bind,
+      port: host.port,
+      urls: host.urls(),
+      publicUrl: config.publicUrl,
+      listeningAfterMs: host.listeningAfterMs,
+      trustUrl: host.trustUrl,
+      adminLines: adminLines(host),
+      workspaces: config.workspaces,
+      dataDir: config.dataDir,
+      opencodeUrl: config.opencodeUrl,
+      lanAddress: lanAddresses()[0],
+    }),
+  );
 }
 
 /** The admin page's sign-in link: only someone who can read this terminal (or control.json) gets one. */
@@ -245,8 +259,11 @@ function reportRuntime(host: Host, log: Logger): void {
     (err: unknown) => {
       out.write(
         // Its own lines kept, each made safe: the text includes what the runtime wrote.
-        `Runtime: OpenCode failed to start: ${String(err instanceof Error ? err.message : err).split('\n').slice(0, 40).map((l) => safeText(l, 500)).join('\n')}\n` +
-          'The host keeps retrying in the background; see docs/troubleshooting.md ("runtime not ready").\n',
+        `Runtime: OpenCode failed to start: ${String(err instanceof Error ? err.message : err)
+          .split('\n')
+          .slice(0, 40)
+          .map((l) => safeText(l, 500))
+          .join('\n')}\n` + 'The host keeps retrying in the background; see docs/troubleshooting.md ("runtime not ready").\n',
       );
     },
   );

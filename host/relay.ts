@@ -112,7 +112,9 @@ export function createRelay(opts: RelayOptions): Relay {
   const identity = loadOrCreateIdentity(opts.dataDir, log);
   const devices = openDeviceRegistry({ dataDir: opts.dataDir, log: log.child('devices'), watchIntervalMs: opts.watchIntervalMs });
   const offers = createOfferStore({
-    hostKey: identity.publicKey, ttlMs: opts.offerTtlMs, onOutcome: (outcome) => opts.metrics.inc('pairing_attempts_total', { outcome }),
+    hostKey: identity.publicKey,
+    ttlMs: opts.offerTtlMs,
+    onOutcome: (outcome) => opts.metrics.inc('pairing_attempts_total', { outcome }),
   });
   const approvals = createApprovals();
   const hub = createEventHub(opts.journal);
@@ -129,7 +131,12 @@ export function createRelay(opts: RelayOptions): Relay {
   const facts = createRuntimeFacts();
   const gate = createWorkspaceGate({ runtime: opts.runtime, facts, workspaces: () => opts.workspaces });
   const push = createPushService({
-    dataDir: opts.dataDir, hostId: identity.hostId, devices, metrics: opts.metrics, log: log.child('push'), ...opts.push,
+    dataDir: opts.dataDir,
+    hostId: identity.hostId,
+    devices,
+    metrics: opts.metrics,
+    log: log.child('push'),
+    ...opts.push,
     mayReceive: (event, device) => mayReceive(event, device, gate),
   });
   /** Every event devices get goes out here: to open connections, then to notifications for the others. */
@@ -146,7 +153,9 @@ export function createRelay(opts: RelayOptions): Relay {
   const tasks = createTaskService({ ledger, runtime, log: log.child('tasks') });
   const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });
   const interruptions = createInterruptions({
-    ledger, runtime, log: log.child('tasks'),
+    ledger,
+    runtime,
+    log: log.child('tasks'),
     onInterrupted: (record) => publish({ type: 'session.interrupted', ...record }),
   });
   /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
@@ -156,8 +165,18 @@ export function createRelay(opts: RelayOptions): Relay {
       .catch((err: unknown) => log.warn('could not look for turns cut short; devices find them when they open their sessions', { err }))
       .finally(() => tasks.reconcile());
   const router = createRouter({
-    runtime, tasks, sessions, permissions, questions, workspaces: () => opts.workspaces, runtimeStatus: opts.runtimeStatus,
-    metrics: opts.metrics, gate, interruptions, push, log: log.child('rpc'),
+    runtime,
+    tasks,
+    sessions,
+    permissions,
+    questions,
+    workspaces: () => opts.workspaces,
+    runtimeStatus: opts.runtimeStatus,
+    metrics: opts.metrics,
+    gate,
+    interruptions,
+    push,
+    log: log.child('rpc'),
   });
 
   const stopEvents = opts.runtime.onEvent((event) => {
@@ -195,9 +214,7 @@ export function createRelay(opts: RelayOptions): Relay {
     settleTasks(wasEverReady ? { reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) } : { reason: 'host-restarted' });
     wasEverReady = true;
   };
-  const stopRemovals = devices.onRemoved((device) =>
-    hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')),
-  );
+  const stopRemovals = devices.onRemoved((device) => hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')));
   /** Devices whose access changed since they last connected: their next connection reloads what the app shows. */
   const accessChanged = new Set<string>();
   const stopAccessChanges = devices.onAccessChanged((device) => {
@@ -207,26 +224,48 @@ export function createRelay(opts: RelayOptions): Relay {
 
   const channelLog = log.child('channel');
   const sockets: ReturnType<typeof attachRelaySocket>[] = [];
-  opts.mount((app) => sockets.push(attachRelaySocket(app, {
-    log: channelLog,
-    idleTimeoutSec: opts.idleTimeoutSec ?? 8,
-    handshakeTimeoutMs: opts.handshakeTimeoutMs,
-    connect: (peer) =>
-      createConnection(peer, {
-        identity, offers, approvals, devices, hub, router, gate, metrics: opts.metrics, log: channelLog,
-        pendingPermissions: () => permissions.pending().map(forDevices),
-        pendingQuestions: () => questions.pending().map(forDevices),
-        ...(opts.redact ? { redact: opts.redact } : {}),
-        takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
-        welcomeInfo: () => ({
-          host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
-          runtime: opts.runtimeStatus(),
-        }),
+  opts.mount((app) =>
+    sockets.push(
+      attachRelaySocket(app, {
+        log: channelLog,
+        idleTimeoutSec: opts.idleTimeoutSec ?? 8,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        connect: (peer) =>
+          createConnection(peer, {
+            identity,
+            offers,
+            approvals,
+            devices,
+            hub,
+            router,
+            gate,
+            metrics: opts.metrics,
+            log: channelLog,
+            pendingPermissions: () => permissions.pending().map(forDevices),
+            pendingQuestions: () => questions.pending().map(forDevices),
+            ...(opts.redact ? { redact: opts.redact } : {}),
+            takeAccessChange: (deviceId) => accessChanged.delete(deviceId),
+            welcomeInfo: () => ({
+              host: { hostId: identity.hostId, name: opts.hostName, version: opts.version, addresses: opts.addresses() },
+              runtime: opts.runtimeStatus(),
+            }),
+          }),
       }),
-  })));
+    ),
+  );
 
   return {
-    identity, offers, approvals, devices, hub, permissions, questions, tasks, gate, interruptions, push,
+    identity,
+    offers,
+    approvals,
+    devices,
+    hub,
+    permissions,
+    questions,
+    tasks,
+    gate,
+    interruptions,
+    push,
     newOffer() {
       const offer = offers.create();
       const addresses = opts.addresses();

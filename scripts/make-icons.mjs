@@ -17,18 +17,24 @@ const INK = [0xff, 0xff, 0xff];
 // pointing left). Every stroke is a segment drawn with round caps, so one distance test renders it.
 const STROKE = 0.075;
 const SEGMENTS = [
-  [0.24, 0.38, 0.76, 0.38], [0.64, 0.26, 0.76, 0.38], [0.64, 0.5, 0.76, 0.38],
-  [0.76, 0.62, 0.24, 0.62], [0.36, 0.5, 0.24, 0.62], [0.36, 0.74, 0.24, 0.62],
+  [0.24, 0.38, 0.76, 0.38],
+  [0.64, 0.26, 0.76, 0.38],
+  [0.64, 0.5, 0.76, 0.38],
+  [0.76, 0.62, 0.24, 0.62],
+  [0.36, 0.5, 0.24, 0.62],
+  [0.36, 0.74, 0.24, 0.62],
 ];
 
 function distToSegment(px, py, [ax, ay, bx, by]) {
-  const dx = bx - ax, dy = by - ay;
+  const dx = bx - ax,
+    dy = by - ay;
   const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
   return Math.hypot(px - ax - t * dx, py - ay - t * dy);
 }
 
 function insideRoundedSquare(x, y, radius) {
-  const cx = Math.min(Math.max(x, radius), 1 - radius), cy = Math.min(Math.max(y, radius), 1 - radius);
+  const cx = Math.min(Math.max(x, radius), 1 - radius),
+    cy = Math.min(Math.max(y, radius), 1 - radius);
   return Math.hypot(x - cx, y - cy) <= radius;
 }
 
@@ -42,17 +48,21 @@ function render(size, corner, scale) {
   const rgba = Buffer.alloc(size * size * 4);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let bg = 0, ink = 0;
+      let bg = 0,
+        ink = 0;
       for (let sy = 0; sy < SS; sy++) {
         for (let sx = 0; sx < SS; sx++) {
-          const x = (px + (sx + 0.5) / SS) / size, y = (py + (sy + 0.5) / SS) / size;
+          const x = (px + (sx + 0.5) / SS) / size,
+            y = (py + (sy + 0.5) / SS) / size;
           if (corner > 0 && !insideRoundedSquare(x, y, corner)) continue;
-          const mx = (x - 0.5) / scale + 0.5, my = (y - 0.5) / scale + 0.5;
+          const mx = (x - 0.5) / scale + 0.5,
+            my = (y - 0.5) / scale + 0.5;
           if (SEGMENTS.some((s) => distToSegment(mx, my, s) <= STROKE / 2)) ink++;
           else bg++;
         }
       }
-      const covered = bg + ink, o = (py * size + px) * 4;
+      const covered = bg + ink,
+        o = (py * size + px) * 4;
       if (covered === 0) continue;
       for (let c = 0; c < 3; c++) rgba[o + c] = Math.round((THEME[c] * bg + INK[c] * ink) / covered);
       rgba[o + 3] = Math.round((255 * covered) / (SS * SS));
@@ -89,9 +99,11 @@ function svg() {
   const hex = (c) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
   const n = (v) => +(v * 512).toFixed(1);
   const d = SEGMENTS.map(([ax, ay, bx, by]) => `M${n(ax)} ${n(ay)}L${n(bx)} ${n(by)}`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><title>OpenWork Relay</title>` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><title>OpenWork Relay</title>` +
     `<rect width="512" height="512" rx="${n(0.2)}" fill="${hex(THEME)}"/>` +
-    `<path d="${d}" fill="none" stroke="${hex(INK)}" stroke-width="${n(STROKE)}" stroke-linecap="round"/></svg>\n`;
+    `<path d="${d}" fill="none" stroke="${hex(INK)}" stroke-width="${n(STROKE)}" stroke-linecap="round"/></svg>\n`
+  );
 }
 
 const ICONS = [

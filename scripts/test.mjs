@@ -12,7 +12,9 @@ import { ensureSystemDeps } from './system-deps.mjs';
 import { typecheck } from './typecheck.mjs';
 
 /** `npm run deps` (package.json) without npx, so the test run does not depend on a shell. */
-const DEP_CRUISE_ARGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.deps.split(' ').slice(1);
+const DEP_CRUISE_ARGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  .scripts.deps.split(' ')
+  .slice(1);
 
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', '.tmp']);
 
@@ -32,7 +34,9 @@ ensureSystemDeps();
 process.stderr.write('Checking format and lint (Biome)…\n');
 const biome = spawnSync(process.execPath, [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'ci', '.'], { cwd: root, stdio: 'inherit' });
 if (biome.status !== 0) {
-  process.stderr.write('Format or lint errors (above): `npm run format` rewrites the files; the lint findings need fixing by hand (`npm run lint` lists them again).\n0 passed, 1 failed\n');
+  process.stderr.write(
+    'Format or lint errors (above): `npm run format` rewrites the files; the lint findings need fixing by hand (`npm run lint` lists them again).\n0 passed, 1 failed\n',
+  );
   process.exit(1);
 }
 

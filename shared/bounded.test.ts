@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { trimOldest } from './bounded.ts';
 
 test('a map keeps its newest entries, in insertion order', () => {
-  const map = new Map([['a', 1], ['b', 2], ['c', 3]]);
+  const map = new Map([
+    ['a', 1],
+    ['b', 2],
+    ['c', 3],
+  ]);
   map.set('d', 4);
   trimOldest(map, 3);
   assert.deepEqual([...map.keys()], ['b', 'c', 'd']);

@@ -127,7 +127,10 @@ function assertString(text: unknown, field: string): asserts text is string {
 
 /** Text that is not valid in its encoding; `detail` says why without the field's name. */
 export class EncodingError extends RangeError {
-  constructor(readonly field: string, readonly detail: string) {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
     super(`${field}: ${detail}`);
   }
 }

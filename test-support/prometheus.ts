@@ -37,29 +37,32 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
     current = name;
     return f;
   };
-  text.slice(0, -1).split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    if (/^\s*$/.test(raw)) return;
-    const meta = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(raw);
-    if (meta) {
-      const [, kind, name, rest] = meta as unknown as [string, string, string, string];
-      if (!NAME.test(name) || NAME.exec(name)![0] !== name) throw new Error(`line ${line}: bad metric name ${name}`);
-      const f = family(name, line);
-      if (kind === 'HELP') {
-        if (f.help !== undefined) throw new Error(`line ${line}: second HELP for ${name}`);
-        f.help = unescapeHelp(rest, line);
-      } else {
-        if (f.type !== undefined) throw new Error(`line ${line}: second TYPE for ${name}`);
-        if (f.samples.length) throw new Error(`line ${line}: TYPE for ${name} after its samples`);
-        if (!TYPES.has(rest)) throw new Error(`line ${line}: unknown type ${rest}`);
-        f.type = rest;
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = i + 1;
+      if (/^\s*$/.test(raw)) return;
+      const meta = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(raw);
+      if (meta) {
+        const [, kind, name, rest] = meta as unknown as [string, string, string, string];
+        if (!NAME.test(name) || NAME.exec(name)![0] !== name) throw new Error(`line ${line}: bad metric name ${name}`);
+        const f = family(name, line);
+        if (kind === 'HELP') {
+          if (f.help !== undefined) throw new Error(`line ${line}: second HELP for ${name}`);
+          f.help = unescapeHelp(rest, line);
+        } else {
+          if (f.type !== undefined) throw new Error(`line ${line}: second TYPE for ${name}`);
+          if (f.samples.length) throw new Error(`line ${line}: TYPE for ${name} after its samples`);
+          if (!TYPES.has(rest)) throw new Error(`line ${line}: unknown type ${rest}`);
+          f.type = rest;
+        }
+        return;
       }
-      return;
-    }
-    if (raw.startsWith('#')) return;
-    const sample = parseSample(raw, line);
-    family(sample.name, line).samples.push(sample);
-  });
+      if (raw.startsWith('#')) return;
+      const sample = parseSample(raw, line);
+      family(sample.name, line).samples.push(sample);
+    });
   return families;
 }
 

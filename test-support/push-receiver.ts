@@ -68,10 +68,11 @@ export async function startPushReceiver(): Promise<PushReceiver> {
     received,
     rejected,
     answers,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -38,7 +38,12 @@ async function start(spec: ChildSpec): Promise<Running> {
   if (spec.publicUrl) argv.push('--public-url', spec.publicUrl);
   const parsed = parseConfig(argv, {});
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const host = await startHost({ config: parsed.config, log, ...(spec.runtimeEnv ? { runtimeEnv: spec.runtimeEnv } : {}), ...(spec.staticDir ? { staticDir: spec.staticDir } : {}) });
+  const host = await startHost({
+    config: parsed.config,
+    log,
+    ...(spec.runtimeEnv ? { runtimeEnv: spec.runtimeEnv } : {}),
+    ...(spec.staticDir ? { staticDir: spec.staticDir } : {}),
+  });
   if (spec.autoApprove) approveEverything(host.relay);
   return { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
 }
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
   try {
     running = await start(spec);
   } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));
+    send({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, () => process.exit(1));
     return;
   }
   const readyAt = performance.now();

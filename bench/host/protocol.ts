@@ -18,7 +18,17 @@ export type ChildSpec =
    * `publicUrl` is the address pairing links and devices use (e.g. a proxy in front);
    * `staticDir` the built app it serves (default dist/).
    */
-  | { mode: 'real'; dataDir: string; workspace: string; opencodeUrl?: string; runtimeEnv?: Record<string, string>; port?: number; publicUrl?: string; autoApprove?: boolean; staticDir?: string };
+  | {
+      mode: 'real';
+      dataDir: string;
+      workspace: string;
+      opencodeUrl?: string;
+      runtimeEnv?: Record<string, string>;
+      port?: number;
+      publicUrl?: string;
+      autoApprove?: boolean;
+      staticDir?: string;
+    };
 
 export interface ReadyInfo {
   port: number;
@@ -49,13 +59,7 @@ export interface PublishSpec {
   payloadBytes: number;
 }
 
-export type Command =
-  | { cmd: 'stats' }
-  | { cmd: 'clock' }
-  | { cmd: 'publish'; spec: PublishSpec }
-  | { cmd: 'offers'; count: number }
-  | { cmd: 'runtime' }
-  | { cmd: 'stop' };
+export type Command = { cmd: 'stats' } | { cmd: 'clock' } | { cmd: 'publish'; spec: PublishSpec } | { cmd: 'offers'; count: number } | { cmd: 'runtime' } | { cmd: 'stop' };
 
 export interface CommandResults {
   stats: HostStats;

@@ -24,7 +24,8 @@ function stubConnection(peer: Peer, ended: (how: string) => void): Connection {
   return {
     receive(data) {
       if (text(data) === 'bye') return this.close({ code: 4000, reason: 'done' });
-      if (text(data) === 'flood') for (let i = 0; i < 4000; i++) peer.send(new Uint8Array(8192).fill(i & 255)); // 32 MiB: more than the kernel buffers
+      if (text(data) === 'flood')
+        for (let i = 0; i < 4000; i++) peer.send(new Uint8Array(8192).fill(i & 255)); // 32 MiB: more than the kernel buffers
       else peer.send(data);
     },
     closed() {
@@ -48,11 +49,14 @@ async function start(opts: Partial<RelaySocketOptions> = {}): Promise<{ url: str
   const endings: string[] = [];
   const socket = attachRelaySocket(ws.app, { log: silentLogger, connect: (peer) => stubConnection(peer, (how) => endings.push(how)), ...opts });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(() => new Promise<void>((resolve) => {
-    ws.close();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
+  servers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        ws.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}/relay`, socket, endings };
 }
 
@@ -65,7 +69,8 @@ function open(url: string): Promise<WebSocket> {
   });
 }
 
-const closeOf = (client: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+const closeOf = (client: WebSocket) =>
+  new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 
 test('carries binary messages both ways and closes with the code the protocol chose', async () => {
   const { url, socket, endings } = await start();

@@ -115,16 +115,19 @@ export function createWsApp(server: Server): WsApp {
     });
     if (b.idleTimeout) {
       // uWS pings after idleTimeout/2 of silence and drops the socket when the next half passes too.
-      const timer = setInterval(() => {
-        if (closed) {
-          clearInterval(timer);
-          timers.delete(timer);
-          return;
-        }
-        if (!alive) return shim.close();
-        alive = false;
-        if (b.sendPingsAutomatically !== false) ws.ping();
-      }, (b.idleTimeout * 1000) / 2);
+      const timer = setInterval(
+        () => {
+          if (closed) {
+            clearInterval(timer);
+            timers.delete(timer);
+            return;
+          }
+          if (!alive) return shim.close();
+          alive = false;
+          if (b.sendPingsAutomatically !== false) ws.ping();
+        },
+        (b.idleTimeout * 1000) / 2,
+      );
       timer.unref();
       timers.add(timer);
     }

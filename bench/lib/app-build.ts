@@ -28,7 +28,10 @@ export async function privateBuild(): Promise<AppBuild> {
     await cp(DIST, dir, { recursive: true });
     return { dir, source: 'dist/ (up to date)', dispose };
   }
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (build.status !== 0) {
     await dispose();
     throw new Error(`the app does not build right now: ${(build.stderr || build.stdout).trim().split('\n').slice(0, 3).join(' ')}`);

@@ -23,7 +23,9 @@ function limit(t: Target, sections: Section[]): string | undefined {
   const pwa = dataOf(sections, 'pwa');
   const relay = dataOf(sections, 'relay');
   const browser = dataOf(sections, 'browser');
-  const x25519 = costs ? `X25519 costs the host ${fmt(costs.node.dh, 0)} µs (node:crypto) and a phone ${fmt(costs.noble.dh / 1000, 2)} ms (pure JS, measured here in Node)` : undefined;
+  const x25519 = costs
+    ? `X25519 costs the host ${fmt(costs.node.dh, 0)} µs (node:crypto) and a phone ${fmt(costs.noble.dh / 1000, 2)} ms (pure JS, measured here in Node)`
+    : undefined;
   const row = (n: number, layer: string) => fan?.rows.find((r: Data) => r.clients === n && r.layer === layer);
   if (t.name.startsWith('storm') && hs) {
     const share = `During the storm the host used ${fmt(hs.stormCpuMs, 0)} ms of CPU, the simulated devices (one process) ${fmt(hs.devicesCpuMs, 0)} ms and other processes ${fmt(hs.otherCpuMs, 0)} ms, of the ${fmt((hs.cores * hs.stormMs) / 1000, 1)} s that ${hs.cores} cores had`;
@@ -35,22 +37,27 @@ function limit(t: Target, sections: Section[]): string | undefined {
     return `at 500 devices the host spends ${fmt(u.hostCpuUsPerDelivery, 1)} µs (uWS) and ${fmt(w.hostCpuUsPerDelivery, 1)} µs (ws) of CPU per delivery: one write syscall per frame per device and the frame's encryption dominate both, so the socket library changes little (see --profile). The devices decrypt in one process, which caps events/s for both.`;
   }
   if (t.name.startsWith('fan-out: a non-reader')) {
-    return 'the non-reader costs the host its encryption until it is closed at 8 MiB queued; on an overloaded machine that extra work shows up in the others\' tail.';
+    return "the non-reader costs the host its encryption until it is closed at 8 MiB queued; on an overloaded machine that extra work shows up in the others' tail.";
   }
   if (t.name.startsWith('relay: added latency') && fan && relay) {
     const u = row(100, 'uws');
     const perSecond = (1000 / relay.gapMs) * 100;
-    return `the measured device is the 100th the host encrypts for: at ${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery (section 2) its frame waits about ${fmt((99 * u.hostCpuUsPerDelivery) / 1000, 1)} ms behind the other 99 even when nothing queues. ` +
-      `And ${fmt(perSecond, 0)} deliveries a second at that cost take ${fmt((perSecond * u.hostCpuUsPerDelivery) / 1e4, 0)} % of a core, on a machine whose two cores the OpenCode runtime and other work share: where the host falls behind, the backlog adds to every later delta.`;
+    return (
+      `the measured device is the 100th the host encrypts for: at ${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery (section 2) its frame waits about ${fmt((99 * u.hostCpuUsPerDelivery) / 1000, 1)} ms behind the other 99 even when nothing queues. ` +
+      `And ${fmt(perSecond, 0)} deliveries a second at that cost take ${fmt((perSecond * u.hostCpuUsPerDelivery) / 1e4, 0)} % of a core, on a machine whose two cores the OpenCode runtime and other work share: where the host falls behind, the backlog adds to every later delta.`
+    );
   }
-  if (t.name.startsWith('relay/direct')) return 'the host adds a parse of the runtime\'s stream, a hub, one encryption and one more process hop per delta.';
+  if (t.name.startsWith('relay/direct')) return "the host adds a parse of the runtime's stream, a hub, one encryption and one more process hop per delta.";
   if (t.name.startsWith('host idle memory') && host) {
     const node = host.baselines[0];
     return `Node alone takes ${fmt(mb(node.rss), 0)} MB and the host's JS heap holds ${fmt(mb(host.idle.heapUsed), 0)} MB; the rest is code, the uWS addon and the built app kept in memory.`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {
-    return `after \`online\` the app makes a new connection (TCP, WebSocket, an IK handshake whose X25519 operations (4 and a key generation) run in the page's JavaScript: ${fmt((4 * costs.noble.dh + costs.noble.generate) / 1000, 1)} ms in Node on this CPU), is sent the ${browser.deltas} missed deltas and renders them; on this shared machine single runs varied ${browser.runs.filter((r: Data) => r.kind === 'offline').map((r: Data) => fmt(r.caughtUpMs, 0)).join(', ')} ms.`;
+    return `after \`online\` the app makes a new connection (TCP, WebSocket, an IK handshake whose X25519 operations (4 and a key generation) run in the page's JavaScript: ${fmt((4 * costs.noble.dh + costs.noble.generate) / 1000, 1)} ms in Node on this CPU), is sent the ${browser.deltas} missed deltas and renders them; on this shared machine single runs varied ${browser.runs
+      .filter((r: Data) => r.kind === 'offline')
+      .map((r: Data) => fmt(r.caughtUpMs, 0))
+      .join(', ')} ms.`;
   }
   if (t.name.startsWith('PWA: first render') && pwa) {
     return `the first render waits for the ${pwa.firstScreen.length} modules fetched before it (${fmt(pwa.firstScreenGzBytes / 1024, 1)} KB gzipped) to be parsed and run, with the CPU ${pwa.throttle}× slower.`;
@@ -64,7 +71,9 @@ export function closingNote(sections: Section[]): string[] {
   const missed = targets.filter((t) => t.met === false);
   const unknown = targets.filter((t) => t.met === null);
   const failed = sections.filter((s) => s.error);
-  const lines = [`Closing note: ${met.length} of ${targets.length} targets met${missed.length ? `, ${missed.length} missed` : ''}${unknown.length ? `, ${unknown.length} not measured` : ''}.`];
+  const lines = [
+    `Closing note: ${met.length} of ${targets.length} targets met${missed.length ? `, ${missed.length} missed` : ''}${unknown.length ? `, ${unknown.length} not measured` : ''}.`,
+  ];
   for (const t of met) lines.push(`  met     ${t.name}: ${t.figure} (goal ${t.goal}; ${fmt(t.ratio, 2)}× of it)`);
   for (const t of missed) {
     const why = limit(t, sections);

@@ -65,7 +65,11 @@ export const mb = (bytes: number): number => bytes / (1024 * 1024);
 export function renderTable(table: Table): string {
   const cells = table.rows.map((r) => r.map((c) => fmt(c)));
   const widths = table.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [table.title, line(table.columns), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].map((l) => `  ${l}`).join('\n');
 }
 

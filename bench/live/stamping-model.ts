@@ -45,10 +45,11 @@ export async function startStampingModel(): Promise<StampingModel> {
     get written() {
       return written;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -61,7 +62,9 @@ async function reply(res: ServerResponse, body: Record<string, unknown>, onStamp
   const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
   if (body.stream === false) {
     res.writeHead(200, { 'content-type': 'application/json' });
-    return void res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Bench' }, finish_reason: 'stop' }], usage }));
+    return void res.end(
+      JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Bench' }, finish_reason: 'stop' }], usage }),
+    );
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   let gone = false;
@@ -88,4 +91,3 @@ async function reply(res: ServerResponse, body: Record<string, unknown>, onStamp
   chunk({}, 'stop');
   res.end('data: [DONE]\n\n');
 }
-

@@ -106,7 +106,16 @@ export const browserReconnect: Measurement = {
     ctx.defer(() => proxy.close());
     const origin = proxy.url.replace(/\/$/, '');
     ctx.progress('browser: starting the host and its OpenCode runtime');
-    const spec = { mode: 'real', dataDir: data.dataDir, workspace: sandbox.workspace, runtimeEnv: sandbox.env, port, publicUrl: origin, autoApprove: true, staticDir: app.dir } as const;
+    const spec = {
+      mode: 'real',
+      dataDir: data.dataDir,
+      workspace: sandbox.workspace,
+      runtimeEnv: sandbox.env,
+      port,
+      publicUrl: origin,
+      autoApprove: true,
+      staticDir: app.dir,
+    } as const;
     const startHost = async () => {
       const started = await startHostProcess(spec, { cpuProfDir: ctx.cpuProfDir });
       ctx.defer(() => started.stop());
@@ -133,7 +142,8 @@ export const browserReconnect: Measurement = {
     } catch (err) {
       throw new Error(`n/a (app not ready): pairing in the app did not complete: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
-    if (!sockets.some((u) => new URL(u).port === String(proxy.port))) throw new Error(`the app's WebSocket did not go through the bench's proxy (${sockets.join(', ')}); a cut would not reach it`);
+    if (!sockets.some((u) => new URL(u).port === String(proxy.port)))
+      throw new Error(`the app's WebSocket did not go through the bench's proxy (${sockets.join(', ')}); a cut would not reach it`);
 
     const runs: Reconnect[] = [];
     const plan: Array<Reconnect['kind']> = [...Array<'offline'>(OFFLINE_RUNS).fill('offline'), ...Array<'sleep'>(SLEEP_RUNS).fill('sleep')];
@@ -203,9 +213,9 @@ export const browserReconnect: Measurement = {
     s.targets.push(atMost('browser: online → newest event on screen (median)', median(offline), 300, 'ms'));
     s.targets.push(atMost('browser: host listening again → phone connected (median, visible)', median(restarts), BACK_WITHIN_MS, 'ms'));
     s.notes.push(
-      'Offline: Chromium\'s network emulation turned off (navigator.onLine false) and the page\'s connection cut at the proxy; back online, the clock starts at the page\'s `online` event.',
+      "Offline: Chromium's network emulation turned off (navigator.onLine false) and the page's connection cut at the proxy; back online, the clock starts at the page's `online` event.",
       'Asleep: document.visibilityState set to hidden and the connection cut, the host out of reach until the stream ended (the app backs off meanwhile); then the host is reachable and the page visible, the clock starting at `visibilitychange`. Headless Chromium cannot really hide or suspend a page, so this is a simulation of what the app sees.',
-      'Host restarted: the host process stopped and a new one started on the same port and data directory (its runtime too); the clock starts when the host\'s port first accepts a TCP connection (checked every 20 ms) and stops when the app\'s status says Connected. While visible the app probes GET /healthz every 1–2 s and shakes hands once a probe is answered (client/net/retry-schedule.ts).',
+      "Host restarted: the host process stopped and a new one started on the same port and data directory (its runtime too); the clock starts when the host's port first accepts a TCP connection (checked every 20 ms) and stops when the app's status says Connected. While visible the app probes GET /healthz every 1–2 s and shakes hands once a probe is answered (client/net/retry-schedule.ts).",
     );
     return s;
   },

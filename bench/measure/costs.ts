@@ -48,7 +48,11 @@ export const costs: Measurement = {
   budgetMs: 30_000,
   async run() {
     const s = section(this.id, this.title);
-    const event = encodeMessage({ t: 'event', seq: 1, event: { type: 'message.text.delta', sessionId: 'ses_bench0000000000000000', messageId: 'msg_bench0000000000000000', partId: 'prt_1700000000000.123', delta: 'x'.repeat(40) } });
+    const event = encodeMessage({
+      t: 'event',
+      seq: 1,
+      event: { type: 'message.text.delta', sessionId: 'ses_bench0000000000000000', messageId: 'msg_bench0000000000000000', partId: 'prt_1700000000000.123', delta: 'x'.repeat(40) },
+    });
     const noble = measure(nobleBackend, event);
     const native = measure(nodeBackend, event);
 

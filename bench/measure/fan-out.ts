@@ -131,9 +131,17 @@ export const fanOut: Measurement = {
       columns: ['devices', 'uWS events/s', 'ws events/s', 'uWS/ws', 'uWS CPU µs/delivery', 'ws CPU µs/delivery', 'ws/uWS CPU', 'uWS CPU %', 'ws CPU %'],
       rows: COUNTS.map((n) => {
         const [u, w] = pair(n);
-        return [n, u!.eventsPerSecond, w!.eventsPerSecond, `${(u!.eventsPerSecond / w!.eventsPerSecond).toFixed(2)}×`,
-          u!.hostCpuUsPerDelivery, w!.hostCpuUsPerDelivery, `${(w!.hostCpuUsPerDelivery / u!.hostCpuUsPerDelivery).toFixed(2)}×`,
-          u!.hostCpuPercent, w!.hostCpuPercent];
+        return [
+          n,
+          u!.eventsPerSecond,
+          w!.eventsPerSecond,
+          `${(u!.eventsPerSecond / w!.eventsPerSecond).toFixed(2)}×`,
+          u!.hostCpuUsPerDelivery,
+          w!.hostCpuUsPerDelivery,
+          `${(w!.hostCpuUsPerDelivery / u!.hostCpuUsPerDelivery).toFixed(2)}×`,
+          u!.hostCpuPercent,
+          w!.hostCpuPercent,
+        ];
       }),
     });
     s.tables.push({
@@ -141,8 +149,17 @@ export const fanOut: Measurement = {
       columns: ['devices', 'paced events/s', 'uWS median ms', 'uWS p99 ms', 'ws median ms', 'ws p99 ms', 'uWS/ws p99', 'uWS RSS MB', 'ws RSS MB'],
       rows: COUNTS.map((n) => {
         const [u, w] = pair(n);
-        return [n, u!.pacedPerSecond, u!.latencyMs.median, u!.latencyMs.p99, w!.latencyMs.median, w!.latencyMs.p99,
-          `${(u!.latencyMs.p99 / w!.latencyMs.p99).toFixed(2)}×`, mb(u!.hostRssBytes), mb(w!.hostRssBytes)];
+        return [
+          n,
+          u!.pacedPerSecond,
+          u!.latencyMs.median,
+          u!.latencyMs.p99,
+          w!.latencyMs.median,
+          w!.latencyMs.p99,
+          `${(u!.latencyMs.p99 / w!.latencyMs.p99).toFixed(2)}×`,
+          mb(u!.hostRssBytes),
+          mb(w!.hostRssBytes),
+        ];
       }),
     });
     s.tables.push({
@@ -158,19 +175,22 @@ export const fanOut: Measurement = {
     s.targets.push(atLeast('fan-out: uWS/ws events/s at 500 devices', u500!.eventsPerSecond / w500!.eventsPerSecond, 1.5, '×'));
     const uSlow = slow.find((c) => c.layer === 'uws')!;
     s.targets.push({
-      name: 'fan-out: a non-reader does not raise the others\' p99 (uWS)',
+      name: "fan-out: a non-reader does not raise the others' p99 (uWS)",
       goal: 'p99 with ≤ 1.5× without',
       figure: `${uSlow.withMs.p99.toFixed(2)} vs ${uSlow.withoutMs.p99.toFixed(2)} ms`,
       met: uSlow.withMs.p99 <= 1.5 * uSlow.withoutMs.p99,
       ratio: uSlow.withMs.p99 / uSlow.withoutMs.p99 / 1.5,
     });
     s.notes.push(
-      'Events are synthetic: published inside the host process through the same hub the runtime\'s events take (the runtime is not what is measured here); every device decrypts and validates each one.',
+      "Events are synthetic: published inside the host process through the same hub the runtime's events take (the runtime is not what is measured here); every device decrypts and validates each one.",
       `Burst: ${BURST_DELIVERIES.toLocaleString('en-US')} deliveries per row (events × devices) as fast as the host publishes; events/s counts deliveries. Paced: ${PACED_DELIVERIES} deliveries/s, at most ${MAX_RATE} events/s, for ${PACED_SECONDS} s.`,
-      'Devices share one process and one core: where the host CPU is well below 100 %, the devices, not the host, set the events/s; CPU µs per delivery is the host\'s own cost.',
+      "Devices share one process and one core: where the host CPU is well below 100 %, the devices, not the host, set the events/s; CPU µs per delivery is the host's own cost.",
     );
-    s.notes.push(`Each figure is the better of ${REPEATS} runs per host, taken in the order uWS, ws, ws, uWS, so that bursts of other work on the machine count against neither host.`);
-    if (sides.some((x) => x.dropped.size > 0)) s.notes.push(`Reading devices the host closed as too slow during the run (this machine was overloaded): ${sides.map((x) => `${x.layer} ${x.dropped.size}`).join(', ')}.`);
+    s.notes.push(
+      `Each figure is the better of ${REPEATS} runs per host, taken in the order uWS, ws, ws, uWS, so that bursts of other work on the machine count against neither host.`,
+    );
+    if (sides.some((x) => x.dropped.size > 0))
+      s.notes.push(`Reading devices the host closed as too slow during the run (this machine was overloaded): ${sides.map((x) => `${x.layer} ${x.dropped.size}`).join(', ')}.`);
     return s;
   },
 };
@@ -193,8 +213,11 @@ async function run(side: Side, events: number, latencies: boolean, publish: () =
   const readers = () => side.clients.filter((c) => !side.dropped.has(c));
   try {
     await publish();
-    await until(`${events} events at each of ${side.clients.length} devices on ${side.layer} (${phase.delivered} delivered)`,
-      () => readers().every((c) => (phase.received.get(c) ?? 0) >= events), PHASE_TIMEOUT_MS);
+    await until(
+      `${events} events at each of ${side.clients.length} devices on ${side.layer} (${phase.delivered} delivered)`,
+      () => readers().every((c) => (phase.received.get(c) ?? 0) >= events),
+      PHASE_TIMEOUT_MS,
+    );
   } finally {
     side.phase = undefined;
   }
@@ -223,7 +246,8 @@ async function row(side: Side, n: number): Promise<FanOutRow> {
   const before = await side.host.call({ cmd: 'stats' });
   const startedAt = now();
   const burst = await run(side, events, false, () =>
-    side.host.call({ cmd: 'publish', spec: { count: events, perSecond: 0, batch: Math.max(1, Math.floor(2000 / n)), payloadBytes: EVENT_BYTES } }));
+    side.host.call({ cmd: 'publish', spec: { count: events, perSecond: 0, batch: Math.max(1, Math.floor(2000 / n)), payloadBytes: EVENT_BYTES } }),
+  );
   const after = await side.host.call({ cmd: 'stats' });
   const seconds = (burst.lastAt - startedAt) / 1000;
   const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;

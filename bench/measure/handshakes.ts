@@ -53,8 +53,11 @@ export const handshakes: Measurement = {
     ctx.progress(`handshakes: ${RECONNECTS} reconnects`);
     before = await host.call({ cmd: 'stats' });
     t0 = now();
-    await inPool(Array.from({ length: RECONNECTS }, (_, i) => all[i % all.length]!), CONCURRENCY, async (device) =>
-      (await connectDevice(host.url, data.hostKey, device)).close());
+    await inPool(
+      Array.from({ length: RECONNECTS }, (_, i) => all[i % all.length]!),
+      CONCURRENCY,
+      async (device) => (await connectDevice(host.url, data.hostKey, device)).close(),
+    );
     const reconnectSeconds = (now() - t0) / 1000;
     const reconnectCpuMs = cpuMs(before, await host.call({ cmd: 'stats' })) / RECONNECTS;
 
@@ -75,32 +78,50 @@ export const handshakes: Measurement = {
     before = await host.call({ cmd: 'stats' });
     const doneAt: number[] = [];
     let retries = 0;
-    await Promise.all(all.map(async (device, i) => {
-      // Like the app: a failed attempt (e.g. dropped by the host's idle timeout while it queued) is retried after a short, jittered pause.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          let resynced!: (r: Resync) => void;
-          const resync = new Promise<Resync>((r) => (resynced = r));
-          const client = await connectDevice(host.url, data.hostKey, device, { after: seen.get(i), epoch, onResync: resynced });
-          following[i] = client;
-          await resync;
-          await client.channel.request({ t: 'sessions.list' });
-          doneAt.push(now());
-          return;
-        } catch (err) {
-          if (attempt === STORM_ATTEMPTS) throw err;
-          retries++;
-          await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    await Promise.all(
+      all.map(async (device, i) => {
+        // Like the app: a failed attempt (e.g. dropped by the host's idle timeout while it queued) is retried after a short, jittered pause.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            let resynced!: (r: Resync) => void;
+            const resync = new Promise<Resync>((r) => (resynced = r));
+            const client = await connectDevice(host.url, data.hostKey, device, { after: seen.get(i), epoch, onResync: resynced });
+            following[i] = client;
+            await resync;
+            await client.channel.request({ t: 'sessions.list' });
+            doneAt.push(now());
+            return;
+          } catch (err) {
+            if (attempt === STORM_ATTEMPTS) throw err;
+            retries++;
+            await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+          }
         }
-      }
-    }));
+      }),
+    );
     const stormMs = Math.max(...doneAt) - stormStart;
     const share = cpuSince(cpuAtStart);
     const stormCpuMs = cpuMs(before, await host.call({ cmd: 'stats' }));
     const devicesCpuMs = share.ownMs;
     const otherCpuMs = Math.max(0, share.machineBusyMs - stormCpuMs - devicesCpuMs);
 
-    s.data = { pairs: PAIRS, pairSeconds, pairCpuMs, reconnects: RECONNECTS, reconnectSeconds, reconnectCpuMs, concurrency: CONCURRENCY, devices: all.length, restartMs, stormMs, stormCpuMs, stormRetries: retries, devicesCpuMs, otherCpuMs, cores: share.cores };
+    s.data = {
+      pairs: PAIRS,
+      pairSeconds,
+      pairCpuMs,
+      reconnects: RECONNECTS,
+      reconnectSeconds,
+      reconnectCpuMs,
+      concurrency: CONCURRENCY,
+      devices: all.length,
+      restartMs,
+      stormMs,
+      stormCpuMs,
+      stormRetries: retries,
+      devicesCpuMs,
+      otherCpuMs,
+      cores: share.cores,
+    };
     s.tables.push({
       title: 'Rates (host: one process, one thread)',
       columns: ['handshake', 'count', 'per second (wall)', 'host CPU ms each', 'per second per host core (CPU-bound)'],
@@ -111,18 +132,28 @@ export const handshakes: Measurement = {
     });
     s.tables.push({
       title: `Reconnect storm: ${all.length} devices at once after a restart`,
-      columns: ['restart (stop → listening) ms', 'storm: all caught up ms', 'host CPU ms', 'host CPU ms per device', 'devices\' CPU ms', 'other processes\' CPU ms', 'attempts retried'],
+      columns: [
+        'restart (stop → listening) ms',
+        'storm: all caught up ms',
+        'host CPU ms',
+        'host CPU ms per device',
+        "devices' CPU ms",
+        "other processes' CPU ms",
+        'attempts retried',
+      ],
       rows: [[restartMs, stormMs, stormCpuMs, stormCpuMs / all.length, devicesCpuMs, otherCpuMs, retries]],
     });
     s.targets.push(atMost(`storm: ${all.length} devices caught up`, stormMs, 2000, 'ms'));
     if (retries > 0) {
-      s.notes.push(`${retries} storm attempts were dropped and retried. All ${all.length} devices share one process here, so their hellos (3 X25519 each) queue behind one another; a socket that stays silent longer than the relay's idle timeout (8 s) is dropped. Real phones compute their own.`);
+      s.notes.push(
+        `${retries} storm attempts were dropped and retried. All ${all.length} devices share one process here, so their hellos (3 X25519 each) queue behind one another; a socket that stays silent longer than the relay's idle timeout (8 s) is dropped. Real phones compute their own.`,
+      );
     }
     s.notes.push(
       `Rates use ${CONCURRENCY} handshakes in flight. The devices run in one process on the other core and do as much X25519 work per handshake as the host, so the wall rate is bounded by both; "per host core" is 1000 ÷ the host's CPU ms per handshake.`,
       'Caught up: welcome, resync (a restart begins a new epoch, so every device reloads) and the answer to its sessions.list. The storm starts when the restarted host listens.',
       `During the storm the ${share.cores} cores had ${fmt(share.cores * stormMs)} ms to give: the host used ${fmt(stormCpuMs)}, the ${all.length} simulated devices (this one process, real phones each use their own) ${fmt(devicesCpuMs)}, and other processes on the machine ${fmt(otherCpuMs)}. Where the devices or other processes use as much as the host, the storm figure measures them too.`,
-      'The simulated devices use node:crypto like the host. Its cache of imported static keys holds 1,024, more than the devices that take turns here: with fewer, every device handshake would derive its public key again (about 0.4 ms of this process\'s CPU), which a phone with its one key never does.',
+      "The simulated devices use node:crypto like the host. Its cache of imported static keys holds 1,024, more than the devices that take turns here: with fewer, every device handshake would derive its public key again (about 0.4 ms of this process's CPU), which a phone with its one key never does.",
     );
     return s;
   },

@@ -34,7 +34,11 @@ export const hostFootprint: Measurement = {
       return undefined;
     });
     if (app) ctx.defer(app.dispose);
-    const start = () => startHostProcess({ mode: 'real', dataDir: data.dataDir, workspace: data.dataDir, opencodeUrl: NO_RUNTIME, ...(app ? { staticDir: app.dir } : {}) }, { cpuProfDir: ctx.cpuProfDir });
+    const start = () =>
+      startHostProcess(
+        { mode: 'real', dataDir: data.dataDir, workspace: data.dataDir, opencodeUrl: NO_RUNTIME, ...(app ? { staticDir: app.dir } : {}) },
+        { cpuProfDir: ctx.cpuProfDir },
+      );
 
     const starts: Array<{ listeningAfterMs: number; sinceProcessStartMs: number; spawnToReadyMs: number }> = [];
     let host: HostProcess | undefined;

@@ -141,7 +141,7 @@ export const pwa: Measurement = {
       title: 'JavaScript for the first screen (gzip -9)',
       columns: ['what', 'files', 'KB gzipped'],
       rows: [
-        ['entry: index.html\'s module scripts and their static imports', entry.length, entryGz / 1024],
+        ["entry: index.html's module scripts and their static imports", entry.length, entryGz / 1024],
         ['fetched before the first render (observed)', firstScreen.length, firstScreenGz / 1024],
       ],
     });
@@ -156,7 +156,9 @@ export const pwa: Measurement = {
     });
     s.targets.push(atMost('PWA: first-screen JavaScript (gzipped)', firstScreenGz / 1024, 60, 'KB'));
     s.targets.push(atMost(`PWA: first render from the service worker at ${THROTTLE}× CPU`, warmMs, 500, 'ms'));
-    s.notes.push(`App measured: ${build.source}. Loopback network, so the first load differs from the service worker start mostly in where the bytes come from, not in how long they take.`);
+    s.notes.push(
+      `App measured: ${build.source}. Loopback network, so the first load differs from the service worker start mostly in where the bytes come from, not in how long they take.`,
+    );
     return s;
   },
 };

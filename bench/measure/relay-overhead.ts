@@ -114,7 +114,14 @@ export const relayOverhead: Measurement = {
     s.tables.push({
       title: `${DELTAS} text deltas, one every ${GAP_MS} ms; latency from the model writing a delta to a reader having it (ms)`,
       columns: ['devices', 'direct median', 'direct p99', 'relay median', 'relay p99', 'relay/direct median', 'relay/direct p99', 'added median', 'added p99'],
-      rows: runs.map((r) => [r.devices, ...ms(r.directMs), ...ms(r.relayMs), `${(r.relayMs.median / r.directMs.median).toFixed(2)}×`, `${(r.relayMs.p99 / r.directMs.p99).toFixed(2)}×`, ...ms(r.addedMs)]),
+      rows: runs.map((r) => [
+        r.devices,
+        ...ms(r.directMs),
+        ...ms(r.relayMs),
+        `${(r.relayMs.median / r.directMs.median).toFixed(2)}×`,
+        `${(r.relayMs.p99 / r.directMs.p99).toFixed(2)}×`,
+        ...ms(r.addedMs),
+      ]),
     });
     s.targets.push(atMost('relay/direct latency at the median (1 device)', alone.relayMs.median / alone.directMs.median, 1.1, '×'));
     s.targets.push(atMost(`relay: added latency at p99 (${CROWD} devices)`, crowded.addedMs.p99, 1, 'ms', true));
@@ -122,7 +129,8 @@ export const relayOverhead: Measurement = {
       '"direct": a plain reader of the runtime\'s /event stream in this process. "relay": a paired device in this process, through the host process (runtime event → bridge → hub → Noise → uWS → device → decrypt and validate). "added": per delta, relay arrival minus direct arrival, same clock.',
       `With ${CROWD} devices the measured device connected last (the host encrypts for the ${CROWD - 1} others first); the others read every frame but only count them, so that their decryption does not compete with the measurement on two cores.`,
     );
-    if (runs.some((r) => r.matched < DELTAS)) s.notes.push(`Some deltas were merged by the runtime before they reached either reader: ${runs.map((r) => `${r.matched} of ${DELTAS}`).join(', ')} matched one to one.`);
+    if (runs.some((r) => r.matched < DELTAS))
+      s.notes.push(`Some deltas were merged by the runtime before they reached either reader: ${runs.map((r) => `${r.matched} of ${DELTAS}`).join(', ')} matched one to one.`);
     return s;
   },
 };

@@ -26,7 +26,9 @@ export function App(props: { services: AppServices }) {
   return (
     <AppContext.Provider value={props.services}>
       <header class="topbar">
-        <a class="topbar__brand" href="#/">Relay</a>
+        <a class="topbar__brand" href="#/">
+          Relay
+        </a>
         <StatusPill status={connection().status} reason={connection().reason} onRetry={() => props.services.relay.reconnectNow()} />
         <ApprovalBadge ui={approvals} questions={questions} />
         <a class="topbar__icon" href="#/settings" aria-current={route()?.name === 'settings' ? 'page' : undefined}>
@@ -46,7 +48,9 @@ export function App(props: { services: AppServices }) {
           fallback={() => (
             // Solid's lazy() remembers a failed import, so only a fresh page load retries it.
             <Banner tone="error" message="This screen could not be loaded. Check the connection to your computer.">
-              <Button variant="primary" onClick={() => location.reload()}>Try again</Button>
+              <Button variant="primary" onClick={() => location.reload()}>
+                Try again
+              </Button>
             </Banner>
           )}
         >

@@ -17,7 +17,9 @@ export function ApprovalBadge(props: { ui: ApprovalsUi; questions: QuestionsUi }
         <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
           <path d="M12 3l8 4v5c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V7z" />
         </svg>
-        <span class="topbar__count" aria-hidden="true">{count()}</span>
+        <span class="topbar__count" aria-hidden="true">
+          {count()}
+        </span>
       </button>
     </Show>
   );

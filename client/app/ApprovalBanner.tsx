@@ -22,8 +22,17 @@ export function ApprovalBanner(props: { ui: ApprovalsUi }) {
   return (
     <Show when={item()}>
       <Banner tone="warn" message={message()}>
-        <Show when={item()!.expired === undefined} fallback={<Button variant="secondary" onClick={() => props.ui.dismiss()}>Dismiss</Button>}>
-          <Button variant="primary" onClick={() => props.ui.review()}>Review</Button>
+        <Show
+          when={item()!.expired === undefined}
+          fallback={
+            <Button variant="secondary" onClick={() => props.ui.dismiss()}>
+              Dismiss
+            </Button>
+          }
+        >
+          <Button variant="primary" onClick={() => props.ui.review()}>
+            Review
+          </Button>
         </Show>
       </Banner>
     </Show>

@@ -17,10 +17,10 @@ function RequestDetails(props: { req: PermissionAskedEvent; directory?: string; 
     <>
       <Show when={props.req.permission === 'bash'}>
         <p>Run this command on your computer:</p>
-        <pre class="command" tabindex="0"><code>{str('command') ?? props.req.patterns.join('\n')}</code></pre>
-        <Show when={str('description') ?? props.description}>
-          {(d) => <p class="hint">The agent says: {d()}</p>}
-        </Show>
+        <pre class="command" tabindex="0">
+          <code>{str('command') ?? props.req.patterns.join('\n')}</code>
+        </pre>
+        <Show when={str('description') ?? props.description}>{(d) => <p class="hint">The agent says: {d()}</p>}</Show>
       </Show>
       <Show when={props.req.permission === 'edit'}>
         <p>
@@ -35,7 +35,13 @@ function RequestDetails(props: { req: PermissionAskedEvent; directory?: string; 
           Use <strong>{props.req.permission}</strong> on:
         </p>
         <ul class="patterns">
-          <For each={props.req.patterns}>{(p) => <li><code>{relativePath(p, props.directory)}</code></li>}</For>
+          <For each={props.req.patterns}>
+            {(p) => (
+              <li>
+                <code>{relativePath(p, props.directory)}</code>
+              </li>
+            )}
+          </For>
         </ul>
       </Show>
     </>
@@ -54,10 +60,22 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   const now = useSecondClock();
   const hostName = () => relay.activeHost()?.label ?? 'your computer';
   // A refusal belongs to the request it was about.
-  createEffect(on(() => item()?.request.requestId, () => setError(''), { defer: true }));
+  createEffect(
+    on(
+      () => item()?.request.requestId,
+      () => setError(''),
+      { defer: true },
+    ),
+  );
   /** Why the person denies, for the agent (optional). */
   const [reason, setReason] = createSignal('');
-  createEffect(on(() => item()?.request.requestId, () => setReason(''), { defer: true }));
+  createEffect(
+    on(
+      () => item()?.request.requestId,
+      () => setReason(''),
+      { defer: true },
+    ),
+  );
   const answer = async (reply: PermissionReply) => {
     const r = item();
     if (!r || r.expired !== undefined || busy()) return;
@@ -80,7 +98,12 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   /** The agent's own words for the call (its `description` input), from the session's tool card. */
   const toolDescription = (r: PermissionAskedEvent) => {
     const call = r.tool?.callId;
-    const tool = call ? relay.timeline(r.sessionId).items().find((i) => i.kind === 'tool' && i.state.callId === call) : undefined;
+    const tool = call
+      ? relay
+          .timeline(r.sessionId)
+          .items()
+          .find((i) => i.kind === 'tool' && i.state.callId === call)
+      : undefined;
     const d = tool?.kind === 'tool' ? tool.state.subject?.description : undefined;
     return typeof d === 'string' && d.trim() ? d : undefined;
   };
@@ -94,9 +117,7 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
               {relay.sessions.get(r.sessionId)?.title ? `In “${relay.sessions.get(r.sessionId)!.title}”` : 'In a session'} on {relay.activeHost()?.label ?? 'your computer'}.
             </p>
             <Show when={expired !== undefined && timedOut}>
-              <p class="note note--error">
-                Timed out: {expired}. Nothing was allowed, and the agent was told why. Ask again in the session if it is still needed.
-              </p>
+              <p class="note note--error">Timed out: {expired}. Nothing was allowed, and the agent was told why. Ask again in the session if it is still needed.</p>
             </Show>
             <Show when={expired !== undefined && !timedOut}>
               <p class="note note--error">
@@ -104,22 +125,26 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
               </p>
             </Show>
             <Show when={expired === undefined && autoAnswer(r.deadline, hostName(), now())}>
-              <p class="hint countdown" role="timer">{autoAnswer(r.deadline, hostName(), now())}</p>
+              <p class="hint countdown" role="timer">
+                {autoAnswer(r.deadline, hostName(), now())}
+              </p>
             </Show>
             <RequestDetails req={r} directory={relay.sessions.get(r.sessionId)?.directory} description={toolDescription(r)} />
             <Show when={expired === undefined}>
-              <p class="hint">
-                “Always allow for this session” allows {sessionGrantWords(r, relay.sessions.get(r.sessionId)?.directory)}, without asking again.
-              </p>
+              <p class="hint">“Always allow for this session” allows {sessionGrantWords(r, relay.sessions.get(r.sessionId)?.directory)}, without asking again.</p>
             </Show>
             <Show when={error()}>
-              <p class="note note--error" role="alert">{error()}</p>
+              <p class="note note--error" role="alert">
+                {error()}
+              </p>
             </Show>
             <Show
               when={expired === undefined}
               fallback={
                 <div class="sheet__actions sheet__actions--stack">
-                  <Button variant="primary" onClick={() => props.ui.dismiss()}>Dismiss</Button>
+                  <Button variant="primary" onClick={() => props.ui.dismiss()}>
+                    Dismiss
+                  </Button>
                 </div>
               }
             >
@@ -128,10 +153,18 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
                 <textarea rows="2" maxLength={2000} value={reason()} onInput={(e) => setReason(e.currentTarget.value)} placeholder="e.g. use the test database instead" />
               </label>
               <div class="sheet__actions sheet__actions--stack">
-                <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>Allow once</Button>
-                <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>Always allow for this session</Button>
-                <Button variant="danger" disabled={busy()} onClick={() => void answer('reject')}>Deny</Button>
-                <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>Decide later</Button>
+                <Button variant="primary" disabled={busy()} onClick={() => void answer('once')}>
+                  Allow once
+                </Button>
+                <Button variant="secondary" disabled={busy()} onClick={() => void answer('session')}>
+                  Always allow for this session
+                </Button>
+                <Button variant="danger" disabled={busy()} onClick={() => void answer('reject')}>
+                  Deny
+                </Button>
+                <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>
+                  Decide later
+                </Button>
               </div>
             </Show>
           </div>

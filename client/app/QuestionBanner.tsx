@@ -23,8 +23,17 @@ export function QuestionBanner(props: { ui: QuestionsUi }) {
   return (
     <Show when={item()}>
       <Banner tone="warn" message={message()}>
-        <Show when={item()!.ended === undefined} fallback={<Button variant="secondary" onClick={() => props.ui.dismiss()}>Dismiss</Button>}>
-          <Button variant="primary" onClick={() => props.ui.review()}>Answer</Button>
+        <Show
+          when={item()!.ended === undefined}
+          fallback={
+            <Button variant="secondary" onClick={() => props.ui.dismiss()}>
+              Dismiss
+            </Button>
+          }
+        >
+          <Button variant="primary" onClick={() => props.ui.review()}>
+            Answer
+          </Button>
         </Show>
       </Banner>
     </Show>

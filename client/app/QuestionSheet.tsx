@@ -107,26 +107,28 @@ function QuestionForm(props: { request: QuestionAskedEvent; ui: QuestionsUi }) {
       }}
     >
       <Show when={autoAnswer(props.request.deadline, hostName(), now(), DISMISS)}>
-        <p class="hint countdown" role="timer">{autoAnswer(props.request.deadline, hostName(), now(), DISMISS)}</p>
+        <p class="hint countdown" role="timer">
+          {autoAnswer(props.request.deadline, hostName(), now(), DISMISS)}
+        </p>
       </Show>
       <Index each={props.request.questions}>
-        {(q, i) => (
-          <QuestionField
-            q={q()}
-            index={i}
-            choice={choices()[i]!}
-            disabled={busy()}
-            onChange={(c) => setChoices(choices().map((old, j) => (j === i ? c : old)))}
-          />
-        )}
+        {(q, i) => <QuestionField q={q()} index={i} choice={choices()[i]!} disabled={busy()} onChange={(c) => setChoices(choices().map((old, j) => (j === i ? c : old)))} />}
       </Index>
       <Show when={error()}>
-        <p class="note note--error" role="alert">{error()}</p>
+        <p class="note note--error" role="alert">
+          {error()}
+        </p>
       </Show>
       <div class="sheet__actions sheet__actions--stack">
-        <Button type="submit" variant="primary" disabled={busy() || !complete()}>Send answer</Button>
-        <Button variant="danger" disabled={busy()} onClick={() => void act(() => relay.rejectQuestion(props.request))}>Dismiss the question</Button>
-        <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>Decide later</Button>
+        <Button type="submit" variant="primary" disabled={busy() || !complete()}>
+          Send answer
+        </Button>
+        <Button variant="danger" disabled={busy()} onClick={() => void act(() => relay.rejectQuestion(props.request))}>
+          Dismiss the question
+        </Button>
+        <Button variant="quiet" disabled={busy()} onClick={() => props.ui.later()}>
+          Decide later
+        </Button>
       </div>
       <p class="hint">Dismissing it stops the agent’s turn.</p>
     </form>
@@ -151,7 +153,13 @@ export default function QuestionSheet(props: { ui: QuestionsUi }) {
   const close = () => (item()?.ended !== undefined ? props.ui.dismiss() : props.ui.later());
   // Scrolls a new question into view from the top.
   let body: HTMLDivElement | undefined;
-  createEffect(on(() => item()?.request.requestId, () => body?.scrollTo?.(0, 0), { defer: true }));
+  createEffect(
+    on(
+      () => item()?.request.requestId,
+      () => body?.scrollTo?.(0, 0),
+      { defer: true },
+    ),
+  );
   return (
     <Sheet open={props.ui.open() && item() !== undefined} title={title()} onClose={close}>
       <div ref={body}>
@@ -159,7 +167,8 @@ export default function QuestionSheet(props: { ui: QuestionsUi }) {
           {({ request, ended, timedOut }) => (
             <>
               <p class="hint">
-                {relay.sessions.get(request.sessionId)?.title ? `In “${relay.sessions.get(request.sessionId)!.title}”` : 'In a session'} on {relay.activeHost()?.label ?? 'your computer'}.
+                {relay.sessions.get(request.sessionId)?.title ? `In “${relay.sessions.get(request.sessionId)!.title}”` : 'In a session'} on{' '}
+                {relay.activeHost()?.label ?? 'your computer'}.
               </p>
               <Show
                 when={ended === undefined}
@@ -172,7 +181,9 @@ export default function QuestionSheet(props: { ui: QuestionsUi }) {
                       <For each={request.questions}>{(q) => <li>{q.question}</li>}</For>
                     </ul>
                     <div class="sheet__actions sheet__actions--stack">
-                      <Button variant="primary" onClick={() => props.ui.dismiss()}>Dismiss</Button>
+                      <Button variant="primary" onClick={() => props.ui.dismiss()}>
+                        Dismiss
+                      </Button>
                     </div>
                   </div>
                 }

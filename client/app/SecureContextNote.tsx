@@ -11,7 +11,9 @@ export function SecureContextNote(props: { children?: JSX.Element }) {
   return (
     <Show when={!window.isSecureContext}>
       <section class="note insecure" aria-labelledby={id}>
-        <h2 class="section-title" id={id}>This page is not secure (plain HTTP)</h2>
+        <h2 class="section-title" id={id}>
+          This page is not secure (plain HTTP)
+        </h2>
         <p>Pairing and your messages are still end-to-end encrypted. What plain HTTP takes away:</p>
         <ul class="allowed">
           <li>installing the app on your home screen,</li>

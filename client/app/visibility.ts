@@ -14,9 +14,12 @@ export function reportVisibility(connection: ConnectionStore, relay: Pick<RelayA
     // A failure is harmless: at worst a notification arrives while the app is open.
     relay.request({ t: 'app.visibility', visible }).catch(() => {});
     if (visible && 'serviceWorker' in navigator) {
-      void navigator.serviceWorker.getRegistration().then(async (r) => {
-        for (const n of (await r?.getNotifications()) ?? []) n.close();
-      }, () => {});
+      void navigator.serviceWorker.getRegistration().then(
+        async (r) => {
+          for (const n of (await r?.getNotifications()) ?? []) n.close();
+        },
+        () => {},
+      );
     }
   };
   // Each connection starts as "not visible" on the host.

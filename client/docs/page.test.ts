@@ -30,7 +30,10 @@ test('a built page has no script or inline style (the host’s CSP), one stylesh
   for (const p of DOC_PAGES) {
     const html = built(p.source);
     assert.doesNotMatch(html, /<script|<style|\sstyle=|\son\w+=/i, p.source);
-    assert.deepEqual([...html.matchAll(/<link [^>]*>/g)].map((m) => m[0]), ['<link rel="icon" href="/favicon.svg" type="image/svg+xml">', '<link rel="stylesheet" href="/assets/docs-x.css">']);
+    assert.deepEqual(
+      [...html.matchAll(/<link [^>]*>/g)].map((m) => m[0]),
+      ['<link rel="icon" href="/favicon.svg" type="image/svg+xml">', '<link rel="stylesheet" href="/assets/docs-x.css">'],
+    );
     assert.match(html, /<a href="\/">Back to the app<\/a>/);
   }
 });

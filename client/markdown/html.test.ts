@@ -40,6 +40,9 @@ test('links: the allowed ones only, web links without a referrer', () => {
 
 test('tables scroll on their own and code blocks are reachable by keyboard', () => {
   const { html } = markdownToHtml('| a | b |\n|---|---|\n| `c` | d |\n\n```sh\nnpm start\n```');
-  assert.match(html, /<div class="table" tabindex="0"><table><thead><tr><th>a<\/th><th>b<\/th><\/tr><\/thead><tbody><tr><td><code>c<\/code><\/td><td>d<\/td><\/tr><\/tbody><\/table><\/div>/);
+  assert.match(
+    html,
+    /<div class="table" tabindex="0"><table><thead><tr><th>a<\/th><th>b<\/th><\/tr><\/thead><tbody><tr><td><code>c<\/code><\/td><td>d<\/td><\/tr><\/tbody><\/table><\/div>/,
+  );
   assert.match(html, /<pre tabindex="0"><code>npm start<\/code><\/pre>/);
 });

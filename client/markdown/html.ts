@@ -23,7 +23,11 @@ export function escapeHtml(text: string): string {
 
 /** GitHub's heading anchor: lower case, punctuation other than `-` and `_` dropped, spaces as `-`. */
 export function headingId(text: string): string {
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 function plainText(list: Inline[]): string {
@@ -31,27 +35,29 @@ function plainText(list: Inline[]): string {
 }
 
 function inlines(list: Inline[]): string {
-  return list
-    // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind of Inline, which TypeScript checks against the callback's return type.
-    .map((n): string => {
-      switch (n.t) {
-        case 'text':
-          return escapeHtml(n.v);
-        case 'code':
-          return `<code>${escapeHtml(n.v)}</code>`;
-        case 'strong':
-          return `<strong>${inlines(n.c)}</strong>`;
-        case 'em':
-          return `<em>${inlines(n.c)}</em>`;
-        case 'br':
-          return '\n';
-        case 'link': {
-          const away = /^https?:/i.test(n.href) ? ' rel="noreferrer"' : '';
-          return `<a href="${escapeHtml(n.href)}"${away}>${inlines(n.c)}</a>`;
+  return (
+    list
+      // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind of Inline, which TypeScript checks against the callback's return type.
+      .map((n): string => {
+        switch (n.t) {
+          case 'text':
+            return escapeHtml(n.v);
+          case 'code':
+            return `<code>${escapeHtml(n.v)}</code>`;
+          case 'strong':
+            return `<strong>${inlines(n.c)}</strong>`;
+          case 'em':
+            return `<em>${inlines(n.c)}</em>`;
+          case 'br':
+            return '\n';
+          case 'link': {
+            const away = /^https?:/i.test(n.href) ? ' rel="noreferrer"' : '';
+            return `<a href="${escapeHtml(n.href)}"${away}>${inlines(n.c)}</a>`;
+          }
         }
-      }
-    })
-    .join('');
+      })
+      .join('')
+  );
 }
 
 /** Real nesting, so the items of an inner list do not count as the outer list's numbers. */

@@ -142,8 +142,18 @@ function blocks(tokens: readonly Token[], tight = false): Node[] {
           if (c.align) node.style.textAlign = c.align;
           return node;
         };
-        const head = el('tr', undefined, table.header.map((c) => cell(c, 'th')));
-        const rows = table.rows.map((r) => el('tr', undefined, r.map((c) => cell(c, 'td'))));
+        const head = el(
+          'tr',
+          undefined,
+          table.header.map((c) => cell(c, 'th')),
+        );
+        const rows = table.rows.map((r) =>
+          el(
+            'tr',
+            undefined,
+            r.map((c) => cell(c, 'td')),
+          ),
+        );
         const wrap = el('div', 'md-table', [el('table', undefined, [el('thead', undefined, [head]), el('tbody', undefined, rows)])]);
         wrap.tabIndex = 0;
         return [wrap];

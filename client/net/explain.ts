@@ -43,8 +43,13 @@ export function explainConnection(err: unknown, host: string): Explained {
 /** Why pairing did not complete, with what to do next. */
 export function explainPairing(err: unknown, host: string): Explained {
   if (err instanceof OfferError) {
-    if (err.reason === 'expired') return { message: 'This pairing code has expired. On your computer, make a new one (press p where Relay runs, or run npm start -- pair) and scan it again.', code: 'pair.expired' };
-    if (err.reason === 'host-mismatch') return { message: 'The computer that answered is not the one this code belongs to. Check that you typed the code shown on the computer this page comes from.' };
+    if (err.reason === 'expired')
+      return {
+        message: 'This pairing code has expired. On your computer, make a new one (press p where Relay runs, or run npm start -- pair) and scan it again.',
+        code: 'pair.expired',
+      };
+    if (err.reason === 'host-mismatch')
+      return { message: 'The computer that answered is not the one this code belongs to. Check that you typed the code shown on the computer this page comes from.' };
     return { message: `That does not look like a pairing code: ${err.detail}` };
   }
   const code = errorCode(err);

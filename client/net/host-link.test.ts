@@ -9,14 +9,30 @@ import { createBackoff, type Backoff } from './backoff.ts';
 
 const key = () => new Uint8Array(32).fill(7);
 const host: HostRecord = {
-  hostId: 'H1', label: 'Desk', name: 'desk', pairedAt: 1, hostKey: key(), deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1', addresses: ['http://a.test:1', 'http://b.test:1'], scopes: ['read'], workspaces: ['/w'],
+  hostId: 'H1',
+  label: 'Desk',
+  name: 'desk',
+  pairedAt: 1,
+  hostKey: key(),
+  deviceKey: { publicKey: key(), secretKey: key() },
+  deviceId: 'd1',
+  addresses: ['http://a.test:1', 'http://b.test:1'],
+  scopes: ['read'],
+  workspaces: ['/w'],
 };
 
 function welcome(epoch = 'e1', resumed = true, seq?: number): Welcome {
   return {
-    t: 'welcome', host: { hostId: 'H1', name: 'desk', version: '1', addresses: [] }, deviceId: 'd1', scopes: ['read'],
-    workspaces: ['/w'], runtime: { state: 'ready' }, protocol: 1, epoch, resumed, ...(seq !== undefined ? { seq } : {}),
+    t: 'welcome',
+    host: { hostId: 'H1', name: 'desk', version: '1', addresses: [] },
+    deviceId: 'd1',
+    scopes: ['read'],
+    workspaces: ['/w'],
+    runtime: { state: 'ready' },
+    protocol: 1,
+    epoch,
+    resumed,
+    ...(seq !== undefined ? { seq } : {}),
   };
 }
 
@@ -87,7 +103,9 @@ function harness(plan: Array<(o: ConnectOptions) => Promise<RelayChannel>>, opt:
   const rtts: number[] = [];
   const onResync = opt.onResync ?? (async () => {});
   const link = createHostLink({
-    host, device: { name: 'phone', platform: 'test' }, env,
+    host,
+    device: { name: 'phone', platform: 'test' },
+    env,
     backoff: opt.backoff ?? createBackoff({ initialMs: 5, maxMs: 10 }),
     connectTimeoutMs: 200,
     ...(opt.headStartMs !== undefined ? { headStartMs: opt.headStartMs } : {}),
@@ -100,7 +118,14 @@ function harness(plan: Array<(o: ConnectOptions) => Promise<RelayChannel>>, opt:
       const next = opt.byAddress ? opt.byAddress[url]?.shift() : plan.shift();
       return next ? next(o) : new Promise(() => {});
     },
-    handlers: { onState: (s) => void (states.push(s), order.push(s.phase)), onWelcome: () => {}, onResync: (r) => onResync(r), onEvent: () => {}, onRuntime: () => {}, onRtt: (ms) => rtts.push(ms) },
+    handlers: {
+      onState: (s) => void (states.push(s), order.push(s.phase)),
+      onWelcome: () => {},
+      onResync: (r) => onResync(r),
+      onEvent: () => {},
+      onRuntime: () => {},
+      onRtt: (ms) => rtts.push(ms),
+    },
   });
   return { link, states, calls, urls, sockets, rtts, order, setOnline: (v: boolean) => (online = v), wake: () => wake() };
 }
@@ -186,7 +211,11 @@ test('after a resync the resume point moves only once the reload is done', async
       async (o) => (o.onResync?.({ ...resync, seq: 60 }), second),
       async () => third,
     ],
-    { onResync: (r) => (reloads.push(r), r.seq === 50 ? new Promise<void>((_, reject) => setTimeout(() => reject(new Error('cut')), 30)) : new Promise<void>((res) => (finishReload = res))) },
+    {
+      onResync: (r) => (
+        reloads.push(r), r.seq === 50 ? new Promise<void>((_, reject) => setTimeout(() => reject(new Error('cut')), 30)) : new Promise<void>((res) => (finishReload = res))
+      ),
+    },
   );
   await until(() => reloads.length === 1);
   await new Promise((r) => setTimeout(r, 40)); // the first reload failed
@@ -376,10 +405,13 @@ test('the browser environment probes GET /healthz without CORS or cache, and kno
   assert.equal(await env.probe!('http://a.test:1', 1000), true);
   up = false;
   assert.equal(await env.probe!('http://a.test:1', 1000), false);
-  assert.deepEqual(fetched.map(([u, i]) => [u, i.mode, i.cache, i.signal instanceof AbortSignal]), [
-    ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
-    ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
-  ]);
+  assert.deepEqual(
+    fetched.map(([u, i]) => [u, i.mode, i.cache, i.signal instanceof AbortSignal]),
+    [
+      ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
+      ['http://a.test:1/healthz', 'no-cors', 'no-store', true],
+    ],
+  );
   assert.equal(env.visible!(), true);
   doc.visibilityState = 'hidden';
   assert.equal(env.visible!(), false);

@@ -340,10 +340,7 @@ export function createHostLink(opts: HostLinkOptions): HostLink {
     const started = env.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await Promise.race([
-        open.request({ t: 'ping', at: Date.now() }),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs))),
-      ]);
+      await Promise.race([open.request({ t: 'ping', at: Date.now() }), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs)))]);
       if (open === channel) handlers.onRtt(env.now() - started);
     } catch {
       // No answer: the socket is dead even if the browser has not noticed (phone slept, Wi-Fi changed).

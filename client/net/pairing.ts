@@ -7,10 +7,7 @@
  * while no socket has opened yet.
  * @module
  */
-import {
-  fetchHostKey, generateDeviceKey, offerFromCode, offerFromLink, pair,
-  type PairOffer, type SocketLike,
-} from '../../shared/channel/client.ts';
+import { fetchHostKey, generateDeviceKey, offerFromCode, offerFromLink, pair, type PairOffer, type SocketLike } from '../../shared/channel/client.ts';
 import { hostIdOf } from '../../shared/pairing/keys.ts';
 import { parsePairLink, parseTypedCode, relaySocketUrl } from '../../shared/pairing/link.ts';
 import type { HostRecord } from '../storage/db.ts';

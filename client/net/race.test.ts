@@ -34,12 +34,22 @@ const notFinal = () => false;
 test('all addresses at once: the first to complete wins and the others are closed, also one that completes later', async () => {
   const net = fakeNetwork();
   const race = raceAddresses({ addresses: ['a', 'b', 'c'], start: net.start, headStartMs: 0, isFinal: notFinal });
-  assert.deepEqual(net.sockets.map((s) => s.address), ['a', 'b', 'c']);
+  assert.deepEqual(
+    net.sockets.map((s) => s.address),
+    ['a', 'b', 'c'],
+  );
   net.at('b')!.complete();
   const win = await race.result;
   assert.equal(win.address, 'b');
   assert.equal(win.value, net.at('b'));
-  assert.deepEqual(net.sockets.map((s) => [s.address, s.closed]), [['a', true], ['b', false], ['c', true]]);
+  assert.deepEqual(
+    net.sockets.map((s) => [s.address, s.closed]),
+    [
+      ['a', true],
+      ['b', false],
+      ['c', true],
+    ],
+  );
   net.at('a')!.complete(); // a late handshake: abandoned (closed) again, not adopted
   await tick();
   assert.equal(net.at('a')!.closed, true);
@@ -48,10 +58,17 @@ test('all addresses at once: the first to complete wins and the others are close
 test('the preferred address runs alone for its head start; the others join once it fails', async () => {
   const net = fakeNetwork();
   const race = raceAddresses({ addresses: ['fav', 'x', 'y'], start: net.start, headStartMs: 60_000, isFinal: notFinal });
-  assert.deepEqual(net.sockets.map((s) => s.address), ['fav'], 'one socket while the favourite may still answer');
+  assert.deepEqual(
+    net.sockets.map((s) => s.address),
+    ['fav'],
+    'one socket while the favourite may still answer',
+  );
   net.at('fav')!.fail(new Error('refused'));
   await tick();
-  assert.deepEqual(net.sockets.map((s) => s.address), ['fav', 'x', 'y']);
+  assert.deepEqual(
+    net.sockets.map((s) => s.address),
+    ['fav', 'x', 'y'],
+  );
   net.at('y')!.complete();
   assert.equal((await race.result).address, 'y');
   assert.equal(net.at('x')!.closed, true);
@@ -61,7 +78,10 @@ test('the others also join when the head start runs out; the favourite can still
   const net = fakeNetwork();
   const race = raceAddresses({ addresses: ['fav', 'x'], start: net.start, headStartMs: 20, isFinal: notFinal });
   await new Promise((r) => setTimeout(r, 40));
-  assert.deepEqual(net.sockets.map((s) => s.address), ['fav', 'x']);
+  assert.deepEqual(
+    net.sockets.map((s) => s.address),
+    ['fav', 'x'],
+  );
   net.at('fav')!.complete();
   assert.equal((await race.result).address, 'fav');
   assert.equal(net.at('x')!.closed, true);

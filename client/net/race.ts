@@ -69,7 +69,8 @@ export function raceAddresses<T>(opts: RaceOptions<T>): Race<T> {
     attempts.set(address, attempt);
     attempt.result.then(
       (value) => {
-        if (decided) attempt.abandon(); // a late winner: close it, one connection is enough
+        if (decided)
+          attempt.abandon(); // a late winner: close it, one connection is enough
         else finish({ win: { value, address } });
       },
       (err: unknown) => {
@@ -77,7 +78,13 @@ export function raceAddresses<T>(opts: RaceOptions<T>): Race<T> {
         failures.set(address, err);
         if (isFinal(err)) return finish({ err });
         if (address === addresses[0]) launchRest();
-        if (failures.size === addresses.length) finish({ err: telling(addresses.map((a) => failures.get(a)), isFinal) });
+        if (failures.size === addresses.length)
+          finish({
+            err: telling(
+              addresses.map((a) => failures.get(a)),
+              isFinal,
+            ),
+          });
       },
     );
   };

@@ -13,8 +13,16 @@ import { createRetrySchedule } from './retry-schedule.ts';
 
 const key = () => new Uint8Array(32).fill(7);
 const host: HostRecord = {
-  hostId: 'H1', label: 'vm', name: 'vm', pairedAt: 1, hostKey: key(), deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1', addresses: ['http://vm.test:1'], scopes: ['read'], workspaces: ['/w'],
+  hostId: 'H1',
+  label: 'vm',
+  name: 'vm',
+  pairedAt: 1,
+  hostKey: key(),
+  deviceKey: { publicKey: key(), secretKey: key() },
+  deviceId: 'd1',
+  addresses: ['http://vm.test:1'],
+  scopes: ['read'],
+  workspaces: ['/w'],
 };
 
 function channel(): RelayChannel & { drop(): void } {
@@ -22,8 +30,16 @@ function channel(): RelayChannel & { drop(): void } {
   const closed = new Promise<RelayClosedError>((r) => (drop = r));
   return {
     welcome: {
-      t: 'welcome', host: { hostId: 'H1', name: 'vm', version: '1', addresses: [] }, deviceId: 'd1', scopes: ['read'],
-      workspaces: ['/w'], runtime: { state: 'ready' }, protocol: 1, epoch: 'e', resumed: false, seq: 0,
+      t: 'welcome',
+      host: { hostId: 'H1', name: 'vm', version: '1', addresses: [] },
+      deviceId: 'd1',
+      scopes: ['read'],
+      workspaces: ['/w'],
+      runtime: { state: 'ready' },
+      protocol: 1,
+      epoch: 'e',
+      resumed: false,
+      seq: 0,
     },
     closed,
     request: (async () => ({ at: 1 })) as RelayChannel['request'],
@@ -48,18 +64,24 @@ function world(t: TestContext, opts: { probe?: boolean; handshakeFails?: boolean
     origin: 'http://elsewhere.test',
     now: () => Date.now(),
     visible: () => visible,
-    ...(opts.probe === false ? {} : {
-      probe: async () => {
-        log.push(`probe@${Date.now()}`);
-        return up;
-      },
-    }),
+    ...(opts.probe === false
+      ? {}
+      : {
+          probe: async () => {
+            log.push(`probe@${Date.now()}`);
+            return up;
+          },
+        }),
   };
   const backoff = createBackoff({ random: () => 0 });
   const link = createHostLink({
-    host, device: { name: 'phone', platform: 'test' }, env, backoff,
+    host,
+    device: { name: 'phone', platform: 'test' },
+    env,
+    backoff,
     schedule: createRetrySchedule(backoff, { random: () => 0.5 }), // probes every 1.5 s
-    headStartMs: 0, pingEveryMs: 3_600_000,
+    headStartMs: 0,
+    pingEveryMs: 3_600_000,
     connect: async (_o: ConnectOptions) => {
       log.push(`handshake@${Date.now()}`);
       if (!up || opts.handshakeFails) throw new RelayClosedError(undefined, 1006, '');
@@ -80,7 +102,11 @@ function world(t: TestContext, opts: { probe?: boolean; handshakeFails?: boolean
   const take = () => log.splice(0);
   t.after(() => link.close());
   return {
-    link, states, take, advance, settle,
+    link,
+    states,
+    take,
+    advance,
+    settle,
     setUp: (v: boolean) => (up = v),
     setVisible: (v: boolean) => (visible = v),
     wake: () => wake(),

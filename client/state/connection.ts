@@ -84,9 +84,6 @@ export const STATUS_LABEL: Record<ConnectionStatus, string> = {
  */
 export function statusSummary(state: ConnectionState): { label: string; extra: string } {
   const label = state.pairingWith !== undefined ? 'Pairing' : state.status === 'connected' && state.catchingUp ? 'Catching up' : STATUS_LABEL[state.status];
-  const parts = [
-    ...(state.queued ? [`${state.queued} queued`] : []),
-    ...(state.failed ? [`${state.failed} not sent`] : []),
-  ];
+  const parts = [...(state.queued ? [`${state.queued} queued`] : []), ...(state.failed ? [`${state.failed} not sent`] : [])];
   return { label, extra: parts.join(', ') };
 }

@@ -98,7 +98,21 @@ export function createHealth(deps: HealthDeps): HealthStore {
     },
 
     reset() {
-      setHealth({ phase: 'unpaired', reason: NO_HOST, rttMs: undefined, pingAt: undefined, runtime: undefined, hostVersion: undefined, uptimeSeconds: undefined, providerProblem: undefined, lastTask: undefined, address: undefined, connectedAt: undefined, lostAt: undefined, code: undefined });
+      setHealth({
+        phase: 'unpaired',
+        reason: NO_HOST,
+        rttMs: undefined,
+        pingAt: undefined,
+        runtime: undefined,
+        hostVersion: undefined,
+        uptimeSeconds: undefined,
+        providerProblem: undefined,
+        lastTask: undefined,
+        address: undefined,
+        connectedAt: undefined,
+        lostAt: undefined,
+        code: undefined,
+      });
     },
 
     welcomed: (welcome) => setHealth({ hostVersion: welcome.host.version }),

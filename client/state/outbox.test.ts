@@ -15,7 +15,11 @@ function memoryStorage(initial: OutboxRecord[] = []) {
     disk,
     writes,
     storage: {
-      load: async (hostId: string) => [...disk.values()].filter((r) => r.hostId === hostId).sort((a, b) => a.order - b.order).map((r) => structuredClone(r)),
+      load: async (hostId: string) =>
+        [...disk.values()]
+          .filter((r) => r.hostId === hostId)
+          .sort((a, b) => a.order - b.order)
+          .map((r) => structuredClone(r)),
       put: async (r: OutboxRecord) => {
         writes.push(`put ${r.key}${r.sessionId ? ` ${r.sessionId}` : ''}${r.submitted ? ' submitted' : ''}`);
         disk.set(r.key, structuredClone(r));
@@ -71,7 +75,10 @@ function fakeTransport() {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
-const fail = (err: Error): Step => () => Promise.reject(err);
+const fail =
+  (err: Error): Step =>
+  () =>
+    Promise.reject(err);
 
 function manualTimers() {
   const pending = new Set<{ run: () => void; ms: number }>();
@@ -87,7 +94,7 @@ function manualTimers() {
     },
     /** Fires the timers of at most `ms` (not the request timeouts). */
     fire(ms: number) {
-      for (const t of [...pending]) if (t.ms <= ms) (pending.delete(t), t.run());
+      for (const t of [...pending]) if (t.ms <= ms) pending.delete(t), t.run();
     },
   };
 }
@@ -132,7 +139,10 @@ test('a command queues offline like a task, kept with its choice on disk, and go
   await h.outbox.add({ sessionId: 'ses_a', text: '', choice: { command: 'init' } });
   await h.outbox.add({ sessionId: 'ses_a', text: 'Ada', choice: { command: 'greet', agent: 'plan' } });
   await assert.rejects(h.outbox.add({ sessionId: 'ses_a', text: ' ' }), /needs some text/, 'a prompt still needs words');
-  assert.deepEqual([...h.mem.disk.values()].map((r) => r.choice), [{ command: 'init' }, { command: 'greet', agent: 'plan' }]);
+  assert.deepEqual(
+    [...h.mem.disk.values()].map((r) => r.choice),
+    [{ command: 'init' }, { command: 'greet', agent: 'plan' }],
+  );
   h.net.connected = true;
   h.outbox.kick();
   await settle();
@@ -149,7 +159,14 @@ test('offline, tasks queue; once connected they go one at a time, in order, each
   await h.outbox.add({ sessionId: 'ses_b', text: 'three' });
   await settle();
   assert.deepEqual(h.net.calls, []);
-  assert.deepEqual(h.outbox.items().map((i) => [i.text, i.phase]), [['one', 'queued'], ['two', 'queued'], ['three', 'queued']]);
+  assert.deepEqual(
+    h.outbox.items().map((i) => [i.text, i.phase]),
+    [
+      ['one', 'queued'],
+      ['two', 'queued'],
+      ['three', 'queued'],
+    ],
+  );
   h.net.connected = true;
   h.outbox.kick();
   await settle();
@@ -279,7 +296,13 @@ test('a failed item holds back later items of its session, not those of others; 
   h.outbox.kick();
   await settle();
   assert.deepEqual(h.accepted, ['elsewhere']);
-  assert.deepEqual(h.outbox.items().map((i) => [i.text, i.phase]), [['bad', 'failed'], ['after bad', 'queued']]);
+  assert.deepEqual(
+    h.outbox.items().map((i) => [i.text, i.phase]),
+    [
+      ['bad', 'failed'],
+      ['after bad', 'queued'],
+    ],
+  );
   await h.outbox.remove(bad.key);
   await settle();
   assert.deepEqual(h.accepted, ['elsewhere', 'after bad']);
@@ -305,7 +328,10 @@ test('a queued item can be edited and cancelled; not while it is being sent', as
   await assert.rejects(h.outbox.remove(a.key), /being sent/);
   release();
   await settle();
-  assert.deepEqual(h.net.calls.filter((c) => c.startsWith('submit')), ['submit ses_a final']);
+  assert.deepEqual(
+    h.net.calls.filter((c) => c.startsWith('submit')),
+    ['submit ses_a final'],
+  );
 });
 
 test('an item for a busy session waits until the host says its turn is over', async () => {

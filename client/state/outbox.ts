@@ -364,7 +364,11 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const at = now();
       lastOrder = Math.max(at, lastOrder + 1);
       const record: OutboxRecord = {
-        key: newTaskId(), hostId, order: lastOrder, text, createdAt: at,
+        key: newTaskId(),
+        hostId,
+        order: lastOrder,
+        text,
+        createdAt: at,
         ...(task.sessionId ? { sessionId: task.sessionId } : { newSession: true }),
         ...(task.choice && Object.keys(task.choice).length ? { choice: task.choice } : {}),
       };

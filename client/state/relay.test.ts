@@ -11,15 +11,30 @@ import { createRelayApp } from './relay.ts';
 
 const key = () => new Uint8Array(32).fill(1);
 const host: HostRecord = {
-  hostId: 'H1', label: 'Desk', name: 'desk', pairedAt: 1, hostKey: key(), deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1', addresses: ['http://desk:1'], scopes: ['read', 'run', 'approve'], workspaces: ['/w'],
+  hostId: 'H1',
+  label: 'Desk',
+  name: 'desk',
+  pairedAt: 1,
+  hostKey: key(),
+  deviceKey: { publicKey: key(), secretKey: key() },
+  deviceId: 'd1',
+  addresses: ['http://desk:1'],
+  scopes: ['read', 'run', 'approve'],
+  workspaces: ['/w'],
 };
 /** A session as the host lists it (`sessions.list`) and makes it (`session.create`). */
 const info = (id: string, title: string) => ({ sessionId: id, directory: '/w', title, createdAt: 1, updatedAt: 2 });
 const listed = (id: string, title: string) => ({ ...info(id, title), state: { status: 'idle' }, waiting: false });
 const welcome: Welcome = {
-  t: 'welcome', host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] }, deviceId: 'd1',
-  scopes: ['read'], workspaces: ['/w'], runtime: { state: 'ready', version: '1.18.33' }, protocol: 1, epoch: 'e', resumed: false,
+  t: 'welcome',
+  host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] },
+  deviceId: 'd1',
+  scopes: ['read'],
+  workspaces: ['/w'],
+  runtime: { state: 'ready', version: '1.18.33' },
+  protocol: 1,
+  epoch: 'e',
+  resumed: false,
 };
 
 /** An event as the channel hands it on: read by its parser, undefined when it cannot be read. */
@@ -75,7 +90,16 @@ async function harness() {
     handlers.onRuntime(welcome.runtime);
   };
   const settle = () => new Promise((r) => setTimeout(r, 10));
-  return { relay, connection, requests, answers, connect, settle, emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)), resync: (r: Resync) => handlers.onResync(r) };
+  return {
+    relay,
+    connection,
+    requests,
+    answers,
+    connect,
+    settle,
+    emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)),
+    resync: (r: Resync) => handlers.onResync(r),
+  };
 }
 
 test('a fresh connection loads the session list, learns the host, and shows Connected', async () => {
@@ -84,7 +108,13 @@ test('a fresh connection loads the session list, learns the host, and shows Conn
   h.connect();
   await h.settle();
   assert.equal(h.connection.state.status, 'connected');
-  assert.deepEqual(h.relay.sessions.list().map((s) => s.title).sort(), ['First', 'Second']);
+  assert.deepEqual(
+    h.relay.sessions
+      .list()
+      .map((s) => s.title)
+      .sort(),
+    ['First', 'Second'],
+  );
   assert.equal(h.relay.sessionsFresh(), true);
   assert.equal(h.relay.health.hostVersion, '9.9.9');
   assert.equal(h.relay.health.runtime?.version, '1.18.33');
@@ -115,7 +145,10 @@ test('events reach the list, the open timeline and the approvals; malformed ones
   assert.equal(h.relay.statusOf('ses_a'), 'waiting');
   assert.equal(timeline.items().length, 1);
   await h.relay.replyPermission(h.relay.permissions()[0]!, 'once');
-  assert.deepEqual(h.requests.find((r) => r.t === 'permission.reply'), { t: 'permission.reply', requestId: 'per_1', reply: 'once' });
+  assert.deepEqual(
+    h.requests.find((r) => r.t === 'permission.reply'),
+    { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
+  );
   assert.equal(h.relay.permissions().length, 0);
   assert.equal(h.relay.statusOf('ses_a'), 'running');
   h.emit({ type: 'session.idle', sessionId: 'ses_a' });
@@ -133,7 +166,11 @@ test('a new task creates a session, submits the text with a task id, and marks i
   const submit = h.requests.find((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>;
   assert.equal(submit.text, 'do it');
   assert.match(submit.taskId, /^tsk_/);
-  assert.deepEqual(h.requests.find((r) => r.t === 'session.create'), { t: 'session.create', key: submit.taskId }, 'the session is keyed by the task');
+  assert.deepEqual(
+    h.requests.find((r) => r.t === 'session.create'),
+    { t: 'session.create', key: submit.taskId },
+    'the session is keyed by the task',
+  );
   assert.equal(h.relay.statusOf('ses_new'), 'running');
 });
 
@@ -155,14 +192,20 @@ test('several computers: adding one switches to it, and switching back reconnect
   await h.settle();
   assert.equal(h.relay.sessions.list().length, 2);
   await h.relay.addHost({ ...host, hostId: 'H2', label: 'Work' });
-  assert.deepEqual(h.relay.hosts().map((x) => x.label), ['Desk', 'Work']);
+  assert.deepEqual(
+    h.relay.hosts().map((x) => x.label),
+    ['Desk', 'Work'],
+  );
   assert.equal(h.relay.activeHost()!.label, 'Work');
   assert.equal(h.relay.sessions.list().length, 0, 'the other computer’s sessions are not shown');
   assert.equal(h.connection.state.status, 'connecting');
   await h.relay.switchHost('H1');
   assert.equal(h.relay.activeHost()!.label, 'Desk');
   await h.relay.forgetHost('H1');
-  assert.deepEqual(h.relay.hosts().map((x) => x.label), ['Work']);
+  assert.deepEqual(
+    h.relay.hosts().map((x) => x.label),
+    ['Work'],
+  );
   assert.equal(h.relay.activeHost()!.label, 'Work');
 });
 
@@ -177,7 +220,10 @@ test('a resync reloads what it names and replaces the waiting requests; expired 
   h.emit(asked('per_old'));
   h.requests.length = 0;
   await h.resync({ t: 'resync', reason: 'gap', seq: 9, sessions: ['ses_b'], permissions: [asked('per_new') as never] });
-  assert.deepEqual(h.relay.permissions().map((p) => p.requestId), ['per_new']);
+  assert.deepEqual(
+    h.relay.permissions().map((p) => p.requestId),
+    ['per_new'],
+  );
   assert.deepEqual(h.requests.map((r) => (r.t === 'session.messages' ? `${r.t} ${r.sessionId}` : r.t)).sort(), ['session.messages ses_b', 'sessions.list']);
   h.emit({ type: 'permission.expired', requestId: 'per_new', sessionId: 'ses_a', reason: 'runtime-restarted', at: 5 });
   assert.deepEqual(h.relay.permissions(), []);
@@ -193,7 +239,11 @@ test('an expired request is shown with its reason until dismissed, and answering
   const [asked] = h.relay.permissions();
   h.emit({ type: 'permission.expired', requestId: 'per_1', sessionId: 'ses_a', reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' });
   assert.deepEqual(h.relay.permissions(), [], 'no longer waiting');
-  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]), [['per_1', 'the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request']], 'the host\'s code, in words');
+  assert.deepEqual(
+    h.relay.expiredPermissions().map((e) => [e.request.requestId, e.reason]),
+    [['per_1', 'the OpenCode runtime restarted (killed by SIGKILL) and no longer has this request']],
+    "the host's code, in words",
+  );
   assert.equal(h.relay.statusOf('ses_a') === 'waiting', false);
   h.requests.length = 0;
   await assert.rejects(h.relay.replyPermission(asked!, 'once'), (err: Error & { code?: string }) => err.code === 'permission.expired');
@@ -214,20 +264,35 @@ test('a request the host timeout denied stays in view as timed out; one answered
   h.emit({ type: 'permission.replied', requestId: 'per_1', sessionId: 'ses_a', reply: 'reject', by: 'timeout' });
   h.emit({ type: 'permission.replied', requestId: 'per_2', sessionId: 'ses_a', reply: 'reject' });
   assert.deepEqual(h.relay.permissions(), []);
-  assert.deepEqual(h.relay.expiredPermissions().map((e) => [e.request.requestId, e.timedOut]), [['per_1', true]]);
+  assert.deepEqual(
+    h.relay.expiredPermissions().map((e) => [e.request.requestId, e.timedOut]),
+    [['per_1', true]],
+  );
 });
 
 test('tasks written before the connection wait in the outbox and go once connected, in order', async () => {
   const h = await harness();
   assert.equal(await h.relay.newTask('first'), undefined, 'not connected: it waits');
   await h.relay.sendTask('ses_a', 'second');
-  assert.deepEqual(h.relay.outbox.items().map((i) => [i.text, i.phase]), [['first', 'queued'], ['second', 'queued']]);
+  assert.deepEqual(
+    h.relay.outbox.items().map((i) => [i.text, i.phase]),
+    [
+      ['first', 'queued'],
+      ['second', 'queued'],
+    ],
+  );
   assert.equal(h.connection.state.queued, 2);
   assert.equal(h.requests.filter((r) => r.t === 'task.submit').length, 0);
   h.connect();
   await h.settle();
   const submits = h.requests.filter((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>[];
-  assert.deepEqual(submits.map((r) => [r.sessionId, r.text]), [['ses_new', 'first'], ['ses_a', 'second']]);
+  assert.deepEqual(
+    submits.map((r) => [r.sessionId, r.text]),
+    [
+      ['ses_new', 'first'],
+      ['ses_a', 'second'],
+    ],
+  );
   assert.equal(new Set(submits.map((r) => r.taskId)).size, 2);
   assert.deepEqual(h.relay.outbox.items(), []);
   assert.equal(h.connection.state.queued, 0);
@@ -257,7 +322,11 @@ test('a turn cut short: the list and the session read Interrupted alike, Stop sa
   assert.equal(h.relay.statusOf('ses_a'), 'running');
   const cut = { messageId: 'msg_p', replyId: 'msg_r', at: 5, reason: 'host-restarted' };
   h.answers['session.messages'] = {
-    sessionId: 'ses_a', state: { status: 'idle' }, todos: [], interrupted: cut, interruptions: [cut],
+    sessionId: 'ses_a',
+    state: { status: 'idle' },
+    todos: [],
+    interrupted: cut,
+    interruptions: [cut],
     messages: [
       { messageId: 'msg_p', role: 'user', time: { created: 1 }, parts: [{ kind: 'text', partId: 'prt_p', text: 'write a poem', done: true }] },
       { messageId: 'msg_r', role: 'assistant', parentId: 'msg_p', time: { created: 2 }, parts: [{ kind: 'text', partId: 'prt_r', text: 'Roses are', done: false }] },
@@ -275,7 +344,11 @@ test('a turn cut short: the list and the session read Interrupted alike, Stop sa
   await h.relay.retry('ses_a', 'msg_p');
   await h.settle();
   const submits = h.requests.filter((r): r is Extract<RequestBody, { t: 'task.submit' }> => r.t === 'task.submit');
-  assert.deepEqual(submits.map((r) => [r.sessionId, r.text]), [['ses_a', 'write a poem']], 'the same text, in the same session');
+  assert.deepEqual(
+    submits.map((r) => [r.sessionId, r.text]),
+    [['ses_a', 'write a poem']],
+    'the same text, in the same session',
+  );
   assert.match(submits[0]!.taskId, /^tsk_/, 'as a new task');
   assert.equal(h.relay.statusOf('ses_a'), 'running', 'the retried task runs');
   await assert.rejects(h.relay.retry('ses_a', 'msg_unknown'), /not on this phone/);

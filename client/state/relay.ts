@@ -96,7 +96,8 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     endedQuestions: questions.ended,
     health: health.state,
     unlistedHere: hosts.unlistedHere,
-    statusOf: (sessionId) => (approvals.waiting(sessionId) || questions.waiting(sessionId) ? 'waiting' : (list.sessions.get(sessionId)?.status ?? timelines.get(sessionId)?.status() ?? 'idle')),
+    statusOf: (sessionId) =>
+      approvals.waiting(sessionId) || questions.waiting(sessionId) ? 'waiting' : (list.sessions.get(sessionId)?.status ?? timelines.get(sessionId)?.status() ?? 'idle'),
     timeline: timelines.timeline,
     sessionLoad: timelines.load,
 
@@ -116,7 +117,10 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     newTask: tasks.newTask,
     sendTask: tasks.sendTask,
     titleOf(sessionId) {
-      const first = timelines.get(sessionId)?.items().find((i) => i.kind === 'text' && i.role() === 'user');
+      const first = timelines
+        .get(sessionId)
+        ?.items()
+        .find((i) => i.kind === 'text' && i.role() === 'user');
       return sessionTitle(list.sessions.get(sessionId)?.title, firstPrompts().get(sessionId) ?? (first?.kind === 'text' ? first.text() : undefined));
     },
     async sessionChoice(sessionId) {

@@ -6,7 +6,6 @@ import type { HostRecord } from '../storage/db.ts';
 import { createSessionList } from './session-list.ts';
 import { createWithDb } from './with-db.ts';
 
-
 /** A session as the host lists it. */
 const session = (id: string, title: string) => ({ sessionId: id, directory: '/w', title, createdAt: 1, updatedAt: 2, state: { status: 'idle' }, waiting: false });
 
@@ -29,7 +28,10 @@ test('workspaces the host could not list are named; what this phone knew there s
   const inB = (id: string, title: string) => ({ ...session(id, title), directory: '/w/b' });
   answers['sessions.list'] = { sessions: [session('ses_a', 'First'), inB('ses_b', 'In b')], unavailable: [] };
   await list.refresh();
-  assert.deepEqual(requests.find((r) => r.t === 'sessions.list'), { t: 'sessions.list' });
+  assert.deepEqual(
+    requests.find((r) => r.t === 'sessions.list'),
+    { t: 'sessions.list' },
+  );
   assert.deepEqual(list.unavailable(), []);
 
   const unavailable = [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }];
@@ -38,12 +40,22 @@ test('workspaces the host could not list are named; what this phone knew there s
   assert.deepEqual(list.unavailable(), unavailable);
   assert.equal(list.error(), '');
   assert.equal(list.fresh(), true);
-  assert.deepEqual(list.sessions.list().map((s) => s.title).sort(), ['In b', 'Second'], 'ses_a is gone from /w, which answered');
+  assert.deepEqual(
+    list.sessions
+      .list()
+      .map((s) => s.title)
+      .sort(),
+    ['In b', 'Second'],
+    'ses_a is gone from /w, which answered',
+  );
 
   answers['sessions.list'] = { sessions: [inB('ses_b2', 'Back')], unavailable: [] };
   await list.refresh();
   assert.deepEqual(list.unavailable(), []);
-  assert.deepEqual(list.sessions.list().map((s) => s.title), ['Back']);
+  assert.deepEqual(
+    list.sessions.list().map((s) => s.title),
+    ['Back'],
+  );
 
   answers['sessions.list'] = { sessions: 'garbled', unavailable };
   await list.refresh();

@@ -94,7 +94,10 @@ export function createSessionList(deps: SessionListDeps): SessionList {
         if (gen !== generation()) return;
         batch(() => {
           // A workspace that did not answer this time keeps the sessions last known in it.
-          sessions.replace(listed.sessions.map(summaryFromHost), (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)));
+          sessions.replace(
+            listed.sessions.map(summaryFromHost),
+            (known) => known.directory !== undefined && listed.unavailable.some((u) => inWorkspace(known.directory!, u.workspace)),
+          );
           setUnavailable(listed.unavailable);
           setNext(listed.next);
           setListError('');

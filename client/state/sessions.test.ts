@@ -5,17 +5,31 @@ import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { createSessionsStore, inWorkspace, summaryFromHost, workspaceName } from './sessions.ts';
 
 /** A session as `session.create` answers it. */
-const info = (id: string, updated: number, extra: Partial<SessionInfo> = {}): SessionInfo => ({ sessionId: id, title: `Title ${id}`, createdAt: 1, updatedAt: updated, directory: '/w', ...extra });
+const info = (id: string, updated: number, extra: Partial<SessionInfo> = {}): SessionInfo => ({
+  sessionId: id,
+  title: `Title ${id}`,
+  createdAt: 1,
+  updatedAt: updated,
+  directory: '/w',
+  ...extra,
+});
 /** A session as `sessions.list` answers it: with the runtime's state of it. */
-const listed = (id: string, updated: number, state: SessionState = { status: 'idle' }, extra: Partial<SessionInfo> = {}): SessionSummary => ({ ...info(id, updated, extra), state, waiting: false });
+const listed = (id: string, updated: number, state: SessionState = { status: 'idle' }, extra: Partial<SessionInfo> = {}): SessionSummary => ({
+  ...info(id, updated, extra),
+  state,
+  waiting: false,
+});
 
 test('host sessions become summaries: listed ones with their status, made ones without', () => {
   const list = [listed('ses_a', 5), listed('ses_b', 9, { status: 'busy' }, { parentId: 'ses_a' }), info('ses_c', 11)].map(summaryFromHost);
-  assert.deepEqual(list.map((s) => [s.sessionId, s.title, s.updatedAt, s.status, s.parentId]), [
-    ['ses_a', 'Title ses_a', 5, 'idle', undefined],
-    ['ses_b', 'Title ses_b', 9, 'running', 'ses_a'],
-    ['ses_c', 'Title ses_c', 11, undefined, undefined],
-  ]);
+  assert.deepEqual(
+    list.map((s) => [s.sessionId, s.title, s.updatedAt, s.status, s.parentId]),
+    [
+      ['ses_a', 'Title ses_a', 5, 'idle', undefined],
+      ['ses_b', 'Title ses_b', 9, 'running', 'ses_a'],
+      ['ses_c', 'Title ses_c', 11, undefined, undefined],
+    ],
+  );
 });
 
 test('workspaces: what lies inside one, and the name a person knows it by', () => {
@@ -32,8 +46,18 @@ test('a workspace that did not answer keeps the sessions last known in it', () =
     { sessionId: 'ses_b', title: 'B', createdAt: 1, updatedAt: 40, status: 'failed', note: 'quota', directory: '/w/b/pkg' },
     { sessionId: 'ses_gone', title: 'Gone', createdAt: 1, updatedAt: 30, status: 'idle', directory: '/w/a' },
   ]);
-  store.replace([summaryFromHost(listed('ses_a', 60, { status: 'idle' }, { directory: '/w/a' }))], (known) => known.directory !== undefined && inWorkspace(known.directory, '/w/b'));
-  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status, s.note]), [['ses_a', 'idle', undefined], ['ses_b', 'failed', 'quota']], 'a session deleted in a workspace that answered goes');
+  store.replace(
+    [summaryFromHost(listed('ses_a', 60, { status: 'idle' }, { directory: '/w/a' }))],
+    (known) => known.directory !== undefined && inWorkspace(known.directory, '/w/b'),
+  );
+  assert.deepEqual(
+    store.list().map((s) => [s.sessionId, s.status, s.note]),
+    [
+      ['ses_a', 'idle', undefined],
+      ['ses_b', 'failed', 'quota'],
+    ],
+    'a session deleted in a workspace that answered goes',
+  );
 });
 
 test('the live status the host lists becomes the summary status; a retry is running with a note', () => {
@@ -42,11 +66,14 @@ test('the live status the host lists becomes the summary status; a retry is runn
     listed('ses_idle', 2, { status: 'idle' }),
     listed('ses_retry', 3, { status: 'retry', attempt: 3, message: 'Rate limited', next: 1700000000000 }),
   ].map(summaryFromHost);
-  assert.deepEqual(list.map((s) => [s.sessionId, s.status, s.note]), [
-    ['ses_busy', 'running', undefined],
-    ['ses_idle', 'idle', undefined],
-    ['ses_retry', 'running', 'Retrying (attempt 3): Rate limited'],
-  ]);
+  assert.deepEqual(
+    list.map((s) => [s.sessionId, s.status, s.note]),
+    [
+      ['ses_busy', 'running', undefined],
+      ['ses_idle', 'idle', undefined],
+      ['ses_retry', 'running', 'Retrying (attempt 3): Rate limited'],
+    ],
+  );
   assert.ok(!('note' in list[0]!), 'no empty note');
 });
 
@@ -58,16 +85,19 @@ test('a cold list shows what runs now; the host answer replaces stale statuses',
     { sessionId: 'ses_a', title: 'A', createdAt: 1, updatedAt: 50, status: 'running' },
     { sessionId: 'ses_b', title: 'B', createdAt: 1, updatedAt: 40, status: 'idle' },
   ]);
-  store.replace([
-    listed('ses_a', 60, { status: 'idle' }),
-    listed('ses_b', 70, { status: 'busy' }),
-    listed('ses_c', 80, { status: 'retry', attempt: 1, message: 'overloaded', next: 2 }),
-  ].map(summaryFromHost));
-  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status, s.note]), [
-    ['ses_c', 'running', 'Retrying (attempt 1): overloaded'],
-    ['ses_b', 'running', undefined],
-    ['ses_a', 'idle', undefined],
-  ]);
+  store.replace(
+    [listed('ses_a', 60, { status: 'idle' }), listed('ses_b', 70, { status: 'busy' }), listed('ses_c', 80, { status: 'retry', attempt: 1, message: 'overloaded', next: 2 })].map(
+      summaryFromHost,
+    ),
+  );
+  assert.deepEqual(
+    store.list().map((s) => [s.sessionId, s.status, s.note]),
+    [
+      ['ses_c', 'running', 'Retrying (attempt 1): overloaded'],
+      ['ses_b', 'running', undefined],
+      ['ses_a', 'idle', undefined],
+    ],
+  );
   // Events carry on from there.
   t = 2000;
   store.apply({ type: 'session.status', sessionId: 'ses_c', status: 'busy' });
@@ -76,17 +106,34 @@ test('a cold list shows what runs now; the host answer replaces stale statuses',
   assert.deepEqual([store.get('ses_b')!.status, store.get('ses_b')!.note], ['running', 'Retrying (attempt 2): quota']);
   // A session the host lists without a status (a session.create answer) keeps what is known.
   store.replace([...store.list(), summaryFromHost(info('ses_new', 90))]);
-  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_b', 'running'], ['ses_c', 'running'], ['ses_new', 'idle'], ['ses_a', 'idle']]);
+  assert.deepEqual(
+    store.list().map((s) => [s.sessionId, s.status]),
+    [
+      ['ses_b', 'running'],
+      ['ses_c', 'running'],
+      ['ses_new', 'idle'],
+      ['ses_a', 'idle'],
+    ],
+  );
 });
 
 test('lists top-level sessions by last activity and follows their status', () => {
   let t = 100;
   const store = createSessionsStore(() => t);
   store.replace([listed('ses_a', 5), listed('ses_b', 9), listed('ses_c', 50, undefined, { parentId: 'ses_a' })].map(summaryFromHost));
-  assert.deepEqual(store.list().map((s) => s.sessionId), ['ses_b', 'ses_a']);
+  assert.deepEqual(
+    store.list().map((s) => s.sessionId),
+    ['ses_b', 'ses_a'],
+  );
   t = 200;
   assert.equal(store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' }), true);
-  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_a', 'running'], ['ses_b', 'idle']]);
+  assert.deepEqual(
+    store.list().map((s) => [s.sessionId, s.status]),
+    [
+      ['ses_a', 'running'],
+      ['ses_b', 'idle'],
+    ],
+  );
   store.apply({ type: 'session.error', sessionId: 'ses_a', kind: 'provider', name: 'APIError', message: 'quota' });
   store.apply({ type: 'session.idle', sessionId: 'ses_a' });
   assert.equal(store.get('ses_a')!.status, 'failed');
@@ -100,14 +147,28 @@ test('lists top-level sessions by last activity and follows their status', () =>
   assert.deepEqual([store.get('ses_a')!.status, store.get('ses_a')!.note], ['idle', undefined]);
   store.apply({ type: 'session.error', sessionId: 'ses_a', kind: 'provider', name: 'APIError', message: 'quota' });
   store.apply({ type: 'session.deleted', sessionId: 'ses_b' });
-  assert.deepEqual(store.list().map((s) => s.sessionId), ['ses_a']);
+  assert.deepEqual(
+    store.list().map((s) => s.sessionId),
+    ['ses_a'],
+  );
 });
 
-test('an interrupted session reads Interrupted in the list until it runs again; the host\'s word on one session settles its status', () => {
+test("an interrupted session reads Interrupted in the list until it runs again; the host's word on one session settles its status", () => {
   const cut = { messageId: 'msg_a', at: 7, reason: 'host-restarted' as const };
   const store = createSessionsStore(() => 1000);
-  store.replace([listed('ses_a', 5, { status: 'idle' }), { ...listed('ses_b', 6, { status: 'idle' }), interrupted: cut }, { ...listed('ses_c', 7, { status: 'busy' }), interrupted: cut }].map(summaryFromHost));
-  assert.deepEqual(store.list().map((s) => [s.sessionId, s.status]), [['ses_c', 'running'], ['ses_b', 'interrupted'], ['ses_a', 'idle']]);
+  store.replace(
+    [listed('ses_a', 5, { status: 'idle' }), { ...listed('ses_b', 6, { status: 'idle' }), interrupted: cut }, { ...listed('ses_c', 7, { status: 'busy' }), interrupted: cut }].map(
+      summaryFromHost,
+    ),
+  );
+  assert.deepEqual(
+    store.list().map((s) => [s.sessionId, s.status]),
+    [
+      ['ses_c', 'running'],
+      ['ses_b', 'interrupted'],
+      ['ses_a', 'idle'],
+    ],
+  );
   assert.equal(store.apply({ type: 'session.interrupted', sessionId: 'ses_a', ...cut }), true);
   assert.equal(store.get('ses_a')?.status, 'interrupted');
   store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });

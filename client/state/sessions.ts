@@ -63,7 +63,14 @@ export function workspaceName(workspace: string): string {
 /** A session as the host listed it (with its state) or made it (without: `session.create`). */
 export function summaryFromHost(s: ListedSession | SessionInfo): HostSessionSummary {
   const { sessionId, title, createdAt, updatedAt, directory, parentId } = s;
-  const summary: HostSessionSummary = { sessionId, title, createdAt, updatedAt, ...(directory !== undefined ? { directory } : {}), ...(parentId !== undefined ? { parentId } : {}) };
+  const summary: HostSessionSummary = {
+    sessionId,
+    title,
+    createdAt,
+    updatedAt,
+    ...(directory !== undefined ? { directory } : {}),
+    ...(parentId !== undefined ? { parentId } : {}),
+  };
   if (!('state' in s)) return summary;
   // A turn cut short is the state of an idle session until it runs again.
   if (s.interrupted && s.state.status === 'idle') return { ...summary, status: 'interrupted' };

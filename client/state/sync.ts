@@ -85,7 +85,6 @@ export function createSync(deps: SyncDeps): Sync {
     }
   };
 
-
   const handleEvent = (event: RelayRuntimeEvent) => {
     list.apply(event);
     timelines.apply(event);

@@ -61,7 +61,13 @@ test('orders parts by message and part id, whatever order they arrive in; roles 
   tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_a', role: 'user', time: { created: 1 } });
   tl.apply({ type: 'message.text.delta', sessionId: 'other', messageId: 'msg_c', partId: 'prt_9', delta: 'not mine' });
   const texts = tl.items() as TextItem[];
-  assert.deepEqual(texts.map((t) => [t.text(), t.role()]), [['question', 'user'], ['answer', 'assistant']]);
+  assert.deepEqual(
+    texts.map((t) => [t.text(), t.role()]),
+    [
+      ['question', 'user'],
+      ['answer', 'assistant'],
+    ],
+  );
 });
 
 test('tool calls update in place; diffs attach by call id; the todo list follows its event', () => {
@@ -74,7 +80,10 @@ test('tool calls update in place; diffs attach by call id; the todo list follows
     tl.apply({ ...base, status: 'completed', output: 'a\nb' });
     assert.equal(tl.items().length, 1);
     const tool = (tl.items()[0] as ToolItem).state;
-    assert.deepEqual({ status: tool.status, output: tool.output, diff: tool.diff, input: tool.input }, { status: 'completed', output: 'a\nb', diff: '+x', input: { command: 'ls' } });
+    assert.deepEqual(
+      { status: tool.status, output: tool.output, diff: tool.diff, input: tool.input },
+      { status: 'completed', output: 'a\nb', diff: '+x', input: { command: 'ls' } },
+    );
     tl.apply({ type: 'todo.updated', sessionId: S, items: [{ content: 'x', status: 'pending', priority: 'high' }] });
     assert.deepEqual(tl.todos(), [{ content: 'x', status: 'pending', priority: 'high' }]);
     dispose();
@@ -91,9 +100,19 @@ test('status: busy → running, error → failed with a reason, abort → idle w
   assert.match(tl.statusNote(), /rate limited/);
   tl.apply({ type: 'session.status', sessionId: S, status: 'busy' });
   tl.apply({ type: 'session.error', sessionId: S, kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' });
-  tl.apply({ type: 'message.updated', sessionId: S, messageId: 'msg_z', role: 'assistant', time: { created: 1, completed: 2 }, error: { kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' } });
+  tl.apply({
+    type: 'message.updated',
+    sessionId: S,
+    messageId: 'msg_z',
+    role: 'assistant',
+    time: { created: 1, completed: 2 },
+    error: { kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' },
+  });
   assert.equal(tl.status(), 'idle');
-  assert.deepEqual(tl.items().map((i) => i.kind === 'notice' && i.text), ['Stopped.']);
+  assert.deepEqual(
+    tl.items().map((i) => i.kind === 'notice' && i.text),
+    ['Stopped.'],
+  );
 });
 
 test('a session.messages transcript becomes the same items; its state says whether the turn runs', () => {
@@ -106,7 +125,10 @@ test('a session.messages transcript becomes the same items; its state says wheth
     messages: [
       { messageId: 'msg_a', role: 'user', time: { created: 1 }, parts: [{ kind: 'text', partId: 'prt_a', text: 'do it', done: true }] },
       {
-        messageId: 'msg_b', role: 'assistant', parentId: 'msg_a', time: { created: 2, completed: 3 },
+        messageId: 'msg_b',
+        role: 'assistant',
+        parentId: 'msg_a',
+        time: { created: 2, completed: 3 },
         parts: [
           { kind: 'step', partId: 'prt_0', phase: 'start' },
           { kind: 'text', partId: 'prt_b', text: 'working', done: true },
@@ -117,7 +139,11 @@ test('a session.messages transcript becomes the same items; its state says wheth
     ],
   });
   assert.equal(tl.loaded(), true);
-  assert.deepEqual(tl.items().map((i) => i.key), ['prt_a', 'prt_b', 'prt_c', 'prt_d'], 'a step part is not shown');
+  assert.deepEqual(
+    tl.items().map((i) => i.key),
+    ['prt_a', 'prt_b', 'prt_c', 'prt_d'],
+    'a step part is not shown',
+  );
   assert.equal((tl.items()[0] as TextItem).role(), 'user');
   const [, , write, bash] = tl.items() as [TextItem, TextItem, ToolItem, ToolItem];
   assert.equal(write.state.diff, '+a', 'an edit shows its diff');
@@ -129,7 +155,12 @@ test('a session.messages transcript becomes the same items; its state says wheth
   done.applySnapshot({ sessionId: S, state: { status: 'idle' }, todos: [], messages: [{ messageId: 'msg_b', role: 'assistant', time: { created: 2 }, parts: [] }] });
   assert.equal(done.status(), 'idle', 'the host says the turn is over, though the last reply never completed (the runtime restarted)');
   const failed = createTimeline(S);
-  failed.applySnapshot({ sessionId: S, state: { status: 'idle' }, todos: [], messages: [{ messageId: 'msg_b', role: 'assistant', time: { created: 2, completed: 3 }, error: { kind: 'provider', name: 'APIError', message: 'quota' }, parts: [] }] });
+  failed.applySnapshot({
+    sessionId: S,
+    state: { status: 'idle' },
+    todos: [],
+    messages: [{ messageId: 'msg_b', role: 'assistant', time: { created: 2, completed: 3 }, error: { kind: 'provider', name: 'APIError', message: 'quota' }, parts: [] }],
+  });
   assert.equal(failed.status(), 'failed');
   const retrying = createTimeline(S);
   retrying.applySnapshot({ sessionId: S, state: { status: 'retry', attempt: 2, message: 'slow', next: 9 }, todos: [], messages: [] });
@@ -145,7 +176,13 @@ test('a turn cut short reads Interrupted after what it wrote, offers its prompt 
     interrupted: cut,
     messages: [
       { messageId: 'msg_a', role: 'user' as const, time: { created: 1 }, parts: [{ kind: 'text' as const, partId: 'prt_a', text: 'write a poem', done: true }] },
-      { messageId: 'msg_b', role: 'assistant' as const, parentId: 'msg_a', time: { created: 2 }, parts: [{ kind: 'text' as const, partId: 'prt_b', text: 'Roses are', done: false }] },
+      {
+        messageId: 'msg_b',
+        role: 'assistant' as const,
+        parentId: 'msg_a',
+        time: { created: 2 },
+        parts: [{ kind: 'text' as const, partId: 'prt_b', text: 'Roses are', done: false }],
+      },
     ],
   };
   const tl = createTimeline(S);
@@ -176,5 +213,8 @@ test('a turn cut short reads Interrupted after what it wrote, offers its prompt 
   const ran = createTimeline(S);
   ran.applySnapshot({ ...snapshot, state: { status: 'busy' }, interrupted: undefined, interruptions: [cut] });
   assert.equal(ran.status(), 'running', 'a transcript of a session running again is not interrupted');
-  assert.deepEqual(ran.items().flatMap((i) => (i.kind === 'notice' ? [(i as NoticeItem).retry] : [])), ['msg_a']);
+  assert.deepEqual(
+    ran.items().flatMap((i) => (i.kind === 'notice' ? [(i as NoticeItem).retry] : [])),
+    ['msg_a'],
+  );
 });

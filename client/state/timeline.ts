@@ -228,7 +228,10 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
       }
       case 'tool.updated': {
         const view: ToolView = {
-          tool: e.tool, callId: e.callId, status: e.status, input: e.input,
+          tool: e.tool,
+          callId: e.callId,
+          status: e.status,
+          input: e.input,
           ...(e.subject !== undefined ? { subject: e.subject } : {}),
           ...(e.title !== undefined ? { title: e.title } : {}),
           ...(e.output !== undefined ? { output: e.output } : {}),

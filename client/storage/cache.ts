@@ -28,9 +28,7 @@ export async function loadTranscript(db: RelayDatabase, hostId: string, sessionI
 export async function searchTranscripts(db: RelayDatabase, hostId: string, text: string): Promise<string[]> {
   const wanted = text.toLowerCase();
   const records = await db.getAll('transcripts', prefix(hostId));
-  return records
-    .filter((r) => r.transcript.messages.some((m) => m.parts.some((p) => p.kind === 'text' && p.text.toLowerCase().includes(wanted))))
-    .map((r) => r.sessionId);
+  return records.filter((r) => r.transcript.messages.some((m) => m.parts.some((p) => p.kind === 'text' && p.text.toLowerCase().includes(wanted)))).map((r) => r.sessionId);
 }
 
 export async function saveTranscript(db: RelayDatabase, hostId: string, transcript: Transcript): Promise<void> {

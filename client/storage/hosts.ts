@@ -20,9 +20,17 @@ export function validHost(v: unknown): HostRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Partial<HostRecord>;
   const ok =
-    typeof r.hostId === 'string' && typeof r.label === 'string' && typeof r.name === 'string' && typeof r.deviceId === 'string' &&
-    typeof r.pairedAt === 'number' && isKey(r.hostKey) && isKey(r.deviceKey?.publicKey) && isKey(r.deviceKey?.secretKey) &&
-    isStrings(r.addresses) && isStrings(r.scopes) && isStrings(r.workspaces);
+    typeof r.hostId === 'string' &&
+    typeof r.label === 'string' &&
+    typeof r.name === 'string' &&
+    typeof r.deviceId === 'string' &&
+    typeof r.pairedAt === 'number' &&
+    isKey(r.hostKey) &&
+    isKey(r.deviceKey?.publicKey) &&
+    isKey(r.deviceKey?.secretKey) &&
+    isStrings(r.addresses) &&
+    isStrings(r.scopes) &&
+    isStrings(r.workspaces);
   return ok ? (r as HostRecord) : undefined;
 }
 

@@ -34,7 +34,11 @@ export async function showPush(registration: ServiceWorkerRegistration, data: un
     console.warn('unreadable push', err);
     return;
   }
-  const data_: NotificationData = { hostId: payload.hostId, sessionId: payload.sessionId, ...(payload.type === 'show' && payload.requestId ? { requestId: payload.requestId } : {}) };
+  const data_: NotificationData = {
+    hostId: payload.hostId,
+    sessionId: payload.sessionId,
+    ...(payload.type === 'show' && payload.requestId ? { requestId: payload.requestId } : {}),
+  };
   const asking = payload.type === 'show' && payload.requestId !== undefined;
   await registration.showNotification(payload.title, {
     body: payload.body,
@@ -42,7 +46,15 @@ export async function showPush(registration: ServiceWorkerRegistration, data: un
     data: data_,
     // A close replaces the question quietly; a new question or outcome alerts again.
     silent: payload.type === 'close',
-    ...(asking ? { requireInteraction: true, actions: [{ action: ALLOW, title: 'Allow once' }, { action: DENY, title: 'Deny' }] } : {}),
+    ...(asking
+      ? {
+          requireInteraction: true,
+          actions: [
+            { action: ALLOW, title: 'Allow once' },
+            { action: DENY, title: 'Deny' },
+          ],
+        }
+      : {}),
   } as NotificationOptions);
 }
 

@@ -22,16 +22,7 @@ const CACHE_VERSION = 'v1';
  * at /trust and /troubleshooting are pages of the build (client/docs/page.ts): the precache
  * route (below) answers them by their clean URL, so they open offline too.
  */
-const HOST_PATHS = [
-  /^\/healthz$/,
-  /^\/relay$/,
-  /^\/metrics$/,
-  /^\/admin(\/|$)/,
-  /^\/(trust|troubleshooting)(\/|$)/,
-  /^\/ca\.(crt|pem)$/,
-  /^\/ws(\/|$)/,
-  /^\/api(\/|$)/,
-];
+const HOST_PATHS = [/^\/healthz$/, /^\/relay$/, /^\/metrics$/, /^\/admin(\/|$)/, /^\/(trust|troubleshooting)(\/|$)/, /^\/ca\.(crt|pem)$/, /^\/ws(\/|$)/, /^\/api(\/|$)/];
 
 setCacheNameDetails({ prefix: 'relay', precache: 'shell', runtime: 'runtime', suffix: CACHE_VERSION });
 

@@ -7,11 +7,5 @@ export type ButtonProps = JSX.ButtonHTMLAttributes<HTMLButtonElement> & { varian
 /** A native button (type="button" unless told otherwise), so role, focus and keyboard come for free. */
 export function Button(props: ButtonProps) {
   const [local, rest] = splitProps(props, ['variant', 'class', 'type']);
-  return (
-    <button
-      type={local.type ?? 'button'}
-      class={`button button--${local.variant ?? 'secondary'}${local.class ? ` ${local.class}` : ''}`}
-      {...rest}
-    />
-  );
+  return <button type={local.type ?? 'button'} class={`button button--${local.variant ?? 'secondary'}${local.class ? ` ${local.class}` : ''}`} {...rest} />;
 }

@@ -110,7 +110,9 @@ export function Composer(props: ComposerProps) {
           </For>
         </ul>
       </Show>
-      <label for={ids.field} class="visually-hidden">{props.label}</label>
+      <label for={ids.field} class="visually-hidden">
+        {props.label}
+      </label>
       <textarea
         id={ids.field}
         ref={field}

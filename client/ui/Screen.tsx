@@ -17,7 +17,9 @@ export function Screen(props: ScreenProps) {
   onMount(() => heading.focus({ preventScroll: true }));
   return (
     <section class={props.class ? `screen ${props.class}` : 'screen'} aria-labelledby={id}>
-      <h1 id={id} ref={heading} tabindex="-1" class="screen__title">{props.title}</h1>
+      <h1 id={id} ref={heading} tabindex="-1" class="screen__title">
+        {props.title}
+      </h1>
       {props.children}
     </section>
   );

@@ -21,7 +21,9 @@ export function Sheet(props: SheetProps) {
   });
   return (
     <dialog ref={dialog} class="sheet" aria-labelledby={titleId} onClose={() => props.open && props.onClose()}>
-      <h2 id={titleId} class="sheet__title">{props.title}</h2>
+      <h2 id={titleId} class="sheet__title">
+        {props.title}
+      </h2>
       {props.children}
     </dialog>
   );

@@ -21,8 +21,13 @@ export function StatusPill(props: StatusPillProps) {
   const pairingWith = () => store?.pairingWith;
   const summary = () =>
     statusSummary({
-      status: props.status, reason: props.reason, since: 0, queued: store?.queued ?? 0, failed: store?.failed ?? 0,
-      catchingUp: store?.catchingUp ?? false, ...(pairingWith() !== undefined ? { pairingWith: pairingWith()! } : {}),
+      status: props.status,
+      reason: props.reason,
+      since: 0,
+      queued: store?.queued ?? 0,
+      failed: store?.failed ?? 0,
+      catchingUp: store?.catchingUp ?? false,
+      ...(pairingWith() !== undefined ? { pairingWith: pairingWith()! } : {}),
     });
   const reason = () => (pairingWith() !== undefined ? `Pairing with ${pairingWith()}` : props.reason);
   const shown = () => (pairingWith() !== undefined ? 'pairing' : props.status);
@@ -50,7 +55,9 @@ export function StatusPill(props: StatusPillProps) {
       }
     >
       <button type="button" class="pill pill--retry" data-status={shown()} title={`${reason()}. Tap to try again now.`} onClick={() => props.onRetry?.()}>
-        <span class="pill__body" role="status">{body()}</span>
+        <span class="pill__body" role="status">
+          {body()}
+        </span>
         <span class="visually-hidden">Tap to try again now.</span>
       </button>
     </Show>

@@ -27,8 +27,13 @@ function setup(t: { after(fn: () => void): void }) {
     unavailable: [],
   };
   const api = createAdminApi({
-    hostName: 'box', version: '1.0.0', urls: () => ['http://box.local:8787'], workspaces: ['/w/a', '/w/b'],
-    approvals, devices, offers,
+    hostName: 'box',
+    version: '1.0.0',
+    urls: () => ['http://box.local:8787'],
+    workspaces: ['/w/a', '/w/b'],
+    approvals,
+    devices,
+    offers,
     newOffer() {
       const offer = offers.create();
       return { id: offer.id, expiresAt: offer.expiresAt, origin: 'http://box.local:8787', link: `http://box.local:8787/#pair=${offer.id}`, code: offers.typedCode(offer) };
@@ -38,7 +43,9 @@ function setup(t: { after(fn: () => void): void }) {
       if (sessions instanceof Error) throw sessions;
       return sessions;
     },
-    metrics, permissionTimeoutSeconds: 300, log: silentLogger,
+    metrics,
+    permissionTimeoutSeconds: 300,
+    log: silentLogger,
     newComputer: (name) => ({ value: makeComputerCredential(devices, name, ['http://box.local:8787']) }),
   });
   t.after(() => {
@@ -63,12 +70,21 @@ test('state: host, runtime, no offer until asked, recent sessions newest first, 
   assert.deepEqual(s.host, { name: 'box', version: '1.0.0', urls: ['http://box.local:8787'], workspaces: ['/w/a', '/w/b'], permissionTimeoutSeconds: 300 });
   assert.deepEqual(s.runtime, { state: 'ready', version: '1.18.33' });
   assert.equal(s.offer, null);
-  assert.deepEqual(s.sessions.map((x) => [x.id, x.title]), [['ses_2', '(untitled)'], ['ses_1', 'old']]);
+  assert.deepEqual(
+    s.sessions.map((x) => [x.id, x.title]),
+    [
+      ['ses_2', '(untitled)'],
+      ['ses_1', 'old'],
+    ],
+  );
   assert.equal(s.metrics.enabled, true);
   assert.equal(s.sessionsUnavailable, undefined);
   setSessions({ sessions: [{ id: 'ses_3', title: 't', directory: '/w/a', time: { created: 1, updated: 5 } }], unavailable: [{ workspace: '/w/b', reason: 'broken' }] });
   const partial = await state(api);
-  assert.deepEqual(partial.sessions.map((x) => x.id), ['ses_3']);
+  assert.deepEqual(
+    partial.sessions.map((x) => x.id),
+    ['ses_3'],
+  );
   assert.deepEqual(partial.sessionsUnavailable, [{ workspace: '/w/b', reason: 'broken' }]);
   setSessions(new Error('list sessions failed: the runtime has not started yet'));
   assert.equal((await state(api)).sessionsError, 'list sessions failed: the runtime has not started yet');
@@ -89,7 +105,10 @@ test('approve with chosen scopes, decline, and the answers for requests no longe
   const { api, approvals } = setup(t);
   const req = () => approvals.request({ name: 'Pixel', platform: 'Android', code: '123456', remoteAddress: '10.0.0.9', expiresAt: Date.now() + 60_000 });
   const a = req();
-  assert.deepEqual((await state(api)).pending.map((p) => p.name), ['Pixel']);
+  assert.deepEqual(
+    (await state(api)).pending.map((p) => p.name),
+    ['Pixel'],
+  );
   assert.equal((await api.handle('post', `approvals/${a.id}`, { decision: 'approve', scopes: ['bogus'] })).status, 400);
   assert.equal((await api.handle('post', `approvals/${a.id}`, { decision: 'maybe' })).status, 400);
   assert.equal((await api.handle('post', `approvals/${a.id}`, { decision: 'approve', scopes: ['read', 'approve'] })).status, 200);
@@ -103,7 +122,7 @@ test('approve with chosen scopes, decline, and the answers for requests no longe
   assert.deepEqual(await c.decision, { approved: true, scopes: ['read', 'run', 'approve'] }, 'all scopes by default');
 });
 
-test('change a device\'s scopes and workspaces, then remove it', async (t) => {
+test("change a device's scopes and workspaces, then remove it", async (t) => {
   const { api, devices } = setup(t);
   const d = devices.add({ name: 'Pixel', platform: 'Android', publicKey: new Uint8Array(32).fill(1) });
   const r = await api.handle('post', `devices/${d.id}`, { scopes: ['read'], workspaces: ['/w/b'] });
@@ -113,7 +132,7 @@ test('change a device\'s scopes and workspaces, then remove it', async (t) => {
   await api.handle('post', `devices/${d.id}`, { workspaces: null });
   assert.equal(devices.get(d.id)?.workspaces, undefined);
   assert.deepEqual(devices.get(d.id)?.scopes, ['read'], 'scopes left alone');
-  assert.equal((await api.handle('post', `devices/${d.id}`, { workspaces: ['/etc'] })).status, 400, 'only the host\'s workspaces');
+  assert.equal((await api.handle('post', `devices/${d.id}`, { workspaces: ['/etc'] })).status, 400, "only the host's workspaces");
   assert.equal((await api.handle('post', `devices/${d.id}`, { scopes: 'all' })).status, 400);
   assert.equal((await api.handle('post', 'devices/nope', { scopes: [] })).status, 404);
   assert.equal((await api.handle('post', `devices/${d.id}/revoke`, undefined)).status, 200);
@@ -141,7 +160,7 @@ test('state: names, platforms, session titles and runtime errors come escaped, w
   assert.match((await state(api)).sessionsError!, /^Pixel\\r\\x1b\[2K/);
 });
 
-test('a computer\'s credential: its secret in the answer only, the device listed without its hash', async (t) => {
+test("a computer's credential: its secret in the answer only, the device listed without its hash", async (t) => {
   const { api } = setup(t);
   const r = await api.handle('post', 'computers', { name: 'laptop' });
   assert.equal(r.status, 200);
@@ -149,7 +168,10 @@ test('a computer\'s credential: its secret in the answer only, the device listed
   assert.match(made.secret, /^[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(made.urls, ['http://box.local:8787/opencode']);
   const listed = (await state(api)).devices;
-  assert.deepEqual(listed.map((d) => [d.id, d.name, d.platform]), [[made.deviceId, 'laptop', 'opencode-client']]);
+  assert.deepEqual(
+    listed.map((d) => [d.id, d.name, d.platform]),
+    [[made.deviceId, 'laptop', 'opencode-client']],
+  );
   assert.ok(!JSON.stringify(listed).includes('secretHash'));
   assert.deepEqual(await api.handle('post', 'computers', {}), { status: 400, body: { error: 'give { "name": "…" }, the computer\'s name' } });
 });

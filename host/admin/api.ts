@@ -145,7 +145,7 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
         if (workspaces === false) return bad(`workspaces must be null (all) or a list of this host's workspaces: ${deps.workspaces.join(', ')}`);
         const match = deps.devices.setAccess(device.id, { ...(scopes ? { scopes } : {}), ...(workspaces !== undefined ? { workspaces } : {}) });
         if (!match.ok) return missing('no such device');
-        deps.log.info('changed a device\'s access on the admin page', { device: device.id, scopes: match.device.scopes, workspaces: match.device.workspaces ?? 'all' });
+        deps.log.info("changed a device's access on the admin page", { device: device.id, scopes: match.device.scopes, workspaces: match.device.workspaces ?? 'all' });
         return ok(match.device);
       }
       if (path === 'computers') {
@@ -153,7 +153,7 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
         if (typeof name !== 'string') return bad('give { "name": "…" }, the computer\'s name');
         const made = deps.newComputer(name);
         if ('error' in made) return { status: made.status, body: { error: made.error } };
-        deps.log.info('made a computer\'s credential on the admin page', { device: made.value.deviceId });
+        deps.log.info("made a computer's credential on the admin page", { device: made.value.deviceId });
         return ok(made.value);
       }
       return missing(`no admin API at POST ${path}`);

@@ -80,7 +80,7 @@ export function mountControlRoutes(app: TemplatedApp, opts: ControlRouteOptions)
     const link = opts.newAdminLink();
     return link ? { value: link } : { status: 409, error: NO_ADMIN_PAGE };
   });
-  controlRoute(app, COMPUTER_PATH, opts, 'a computer\'s credential', (query) => opts.newComputer(query.get('name') ?? ''));
+  controlRoute(app, COMPUTER_PATH, opts, "a computer's credential", (query) => opts.newComputer(query.get('name') ?? ''));
 }
 
 export type Made = { value: object } | { status: number; error: string };

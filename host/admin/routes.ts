@@ -71,9 +71,16 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
         page = assets.get(url)!;
       } catch (err) {
         opts.log.error('could not serve the admin page', { err });
-        return send(res, state, text(500, 'the admin page is missing from this installation; see the host\'s log\n'));
+        return send(res, state, text(500, "the admin page is missing from this installation; see the host's log\n"));
       }
-      if (method !== 'get' && method !== 'head') return send(res, state, { ...text(405, 'method not allowed\n'), headers: [['Allow', 'GET, HEAD'], ['Content-Type', TEXT]] });
+      if (method !== 'get' && method !== 'head')
+        return send(res, state, {
+          ...text(405, 'method not allowed\n'),
+          headers: [
+            ['Allow', 'GET, HEAD'],
+            ['Content-Type', TEXT],
+          ],
+        });
       return send(res, state, { status: 200, headers: [['Content-Type', page.type]], body: page.body, omitBody: method === 'head' });
     }
     const refusal = whyNotAdminApi({
@@ -83,10 +90,24 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
       fetchSite: req.getHeader('sec-fetch-site'),
     });
     if (refusal) return send(res, state, json(refusal.status, { error: refusal.reason }));
-    if (method !== 'get' && method !== 'post') return send(res, state, { ...json(405, { error: 'use GET or POST' }), headers: [['Allow', 'GET, POST'], ['Content-Type', JSON_TYPE]] });
+    if (method !== 'get' && method !== 'post')
+      return send(res, state, {
+        ...json(405, { error: 'use GET or POST' }),
+        headers: [
+          ['Allow', 'GET, POST'],
+          ['Content-Type', JSON_TYPE],
+        ],
+      });
     const path = url.slice(API_PREFIX.length);
     if (path === LOGIN) {
-      if (method !== 'post') return send(res, state, { ...json(405, { error: 'use POST' }), headers: [['Allow', 'POST'], ['Content-Type', JSON_TYPE]] });
+      if (method !== 'post')
+        return send(res, state, {
+          ...json(405, { error: 'use POST' }),
+          headers: [
+            ['Allow', 'POST'],
+            ['Content-Type', JSON_TYPE],
+          ],
+        });
       return readJson(res, state, (body) => {
         const result = opts.sessions.login((body as { secret?: unknown } | undefined)?.secret);
         if (!result.ok) {
@@ -106,7 +127,7 @@ export function mountAdminRoutes(app: TemplatedApp, opts: AdminRouteOptions): vo
         (reply) => send(res, state, json(reply.status, reply.body)),
         (err: unknown) => {
           opts.log.error('admin request failed', { path, err });
-          send(res, state, json(500, { error: 'internal error; see the host\'s log' }));
+          send(res, state, json(500, { error: "internal error; see the host's log" }));
         },
       );
     if (method === 'get') return void answer(undefined);

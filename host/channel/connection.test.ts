@@ -37,7 +37,15 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const hub = createEventHub();
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
-  const gate = createWorkspaceGate({ workspaces: () => ['/w'], facts: createRuntimeFacts(), runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) } });
+  const gate = createWorkspaceGate({
+    workspaces: () => ['/w'],
+    facts: createRuntimeFacts(),
+    runtime: {
+      getSession: async () => ({ directory: '/w' }),
+      listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+      listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+    },
+  });
   const routed: RoutedRequest[] = [];
   const pending: PermissionAskedEvent[] = [];
   const questions: QuestionAskedEvent[] = [];
@@ -54,7 +62,14 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
     rmSync(dir, { recursive: true, force: true });
   });
   const ctx = {
-    identity, offers, approvals, devices, hub, gate, metrics, log: silentLogger,
+    identity,
+    offers,
+    approvals,
+    devices,
+    hub,
+    gate,
+    metrics,
+    log: silentLogger,
     router: { handle: async (r: RoutedRequest) => (routed.push(r), r.t === 'sessions.list' ? { sessions: [], unavailable: [] } : { routed: r.t }) },
     pendingPermissions: () => pending,
     pendingQuestions: () => questions,
@@ -84,7 +99,10 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
           client.onclose?.({ code, reason });
         });
       },
-      onopen: null, onmessage: null, onclose: null, onerror: null,
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
     };
     const peer: Peer = {
       remoteAddress,
@@ -120,8 +138,7 @@ const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
     });
   });
 
-const closedWith = (code: string, closeCode: number) => (err: unknown) =>
-  err instanceof RelayClosedError && err.code === code && err.closeCode === closeCode;
+const closedWith = (code: string, closeCode: number) => (err: unknown) => err instanceof RelayClosedError && err.code === code && err.closeCode === closeCode;
 
 test('pairing: same code on both sides, approval stores the device, then requests are routed', async (t) => {
   const s = setup(t);
@@ -140,9 +157,16 @@ test('pairing: same code on both sides, approval stores the device, then request
   assert.deepEqual(await channel.request({ t: 'ping', at: 7 }), { at: 7 });
   assert.deepEqual(await channel.request({ t: 'sessions.list' }), { sessions: [], unavailable: [] });
   await assert.rejects(channel.request({ t: 'session.create' }), (e: unknown) => e instanceof RequestError && e.code === 'scope.denied');
-  assert.deepEqual(s.routed.map((r) => r.t), ['sessions.list'], 'the refused request never reached the router');
+  assert.deepEqual(
+    s.routed.map((r) => r.t),
+    ['sessions.list'],
+    'the refused request never reached the router',
+  );
   // An answer the device cannot read fails that request, named, and the connection goes on.
-  await assert.rejects(channel.request({ t: 'metrics.get' }), (e: unknown) => e instanceof RequestError && e.code === 'protocol.invalid' && /could not be read: metrics\./.test(e.message));
+  await assert.rejects(
+    channel.request({ t: 'metrics.get' }),
+    (e: unknown) => e instanceof RequestError && e.code === 'protocol.invalid' && /could not be read: metrics\./.test(e.message),
+  );
   assert.deepEqual(await channel.request({ t: 'ping', at: 8 }), { at: 8 });
 });
 
@@ -157,8 +181,13 @@ test('a paired device reconnects with IK, gets events, and missed ones on resume
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
   const resyncs: Resync[] = [];
   const again = await connect({
-    socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 1, epoch: first.welcome.epoch,
-    onEvent: (seq) => seen.push(seq), onResync: (r) => resyncs.push(r),
+    socket: s.socket().client,
+    hostKey: s.identity.publicKey,
+    ...s.device,
+    after: 1,
+    epoch: first.welcome.epoch,
+    onEvent: (seq) => seen.push(seq),
+    onResync: (r) => resyncs.push(r),
   });
   assert.equal(again.welcome.resumed, true);
   assert.equal(again.welcome.seq, 2, 'caught up once event 2 is applied');
@@ -173,9 +202,23 @@ test('a device that cannot resume gets a resync: why, from which seq, what to re
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
   s.approvals.approve((await nextApproval(s.approvals)).id);
   await pending.approved;
-  const asked: PermissionAskedEvent = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_a', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' } };
+  const asked: PermissionAskedEvent = {
+    type: 'permission.asked',
+    requestId: 'per_1',
+    sessionId: 'ses_a',
+    permission: 'bash',
+    patterns: ['ls'],
+    always: ['ls *'],
+    metadata: { command: 'ls' },
+  };
   s.pending.push(asked);
-  const question: QuestionAskedEvent = { type: 'question.asked', requestId: 'que_1', sessionId: 'ses_a', questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }] }], deadline: 5 };
+  const question: QuestionAskedEvent = {
+    type: 'question.asked',
+    requestId: 'que_1',
+    sessionId: 'ses_a',
+    questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }] }],
+    deadline: 5,
+  };
   s.questions.push(question);
   s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_a' });
   const cases: Array<[{ after?: number; epoch?: string }, Resync['reason']]> = [
@@ -185,7 +228,14 @@ test('a device that cannot resume gets a resync: why, from which seq, what to re
   for (const [hello, reason] of cases) {
     const seen: Array<Resync | number> = [];
     const seq = s.hub.seq;
-    const channel = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...hello, onResync: (r) => seen.push(r), onEvent: (seq) => seen.push(seq) });
+    const channel = await connect({
+      socket: s.socket().client,
+      hostKey: s.identity.publicKey,
+      ...s.device,
+      ...hello,
+      onResync: (r) => seen.push(r),
+      onEvent: (seq) => seen.push(seq),
+    });
     assert.equal(channel.welcome.resumed, false);
     s.hub.publishEvent({ type: 'session.idle', sessionId: 'ses_b' });
     await channel.request({ t: 'ping', at: 1 });
@@ -241,7 +291,7 @@ test('six pairings within a minute from one address, each with its fresh offer, 
   await other.approved;
 });
 
-test('a pairing device\'s name and platform are made safe once, as they come in: the request and the stored device', async (t) => {
+test("a pairing device's name and platform are made safe once, as they come in: the request and the stored device", async (t) => {
   const s = setup(t);
   const evil = 'Pixel\r\x1b[2KVerification code: 111 111\x1b[8m\u202e';
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device, name: evil, platform: evil });
@@ -256,7 +306,13 @@ test('a pairing device\'s name and platform are made safe once, as they come in:
 test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {
   const s = setup(t);
   const offer = s.linkOffer();
-  const raw = await rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const raw = await rawConnect(s.socket().client, {
+    mode: MODE.pair,
+    deviceKey: s.device.deviceKey,
+    hostKey: offer.hostKey,
+    psk: pairingPsk(offer.secret),
+    hello: { offer: offer.offerId },
+  });
   assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
   for (const [i, t] of REQUEST_TYPES.entries()) {
     raw.send({ t, id: `r${i}`, at: 1, sessionId: 's', taskId: 'k', text: 'x', requestId: 'p', reply: 'once' });
@@ -275,7 +331,13 @@ test('a pairing hello in another protocol version closes with protocol.version a
   const s = setup(t);
   const offer = s.linkOffer();
   await assert.rejects(
-    rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId, protocol: 99 } }),
+    rawConnect(s.socket().client, {
+      mode: MODE.pair,
+      deviceKey: s.device.deviceKey,
+      hostKey: offer.hostKey,
+      psk: pairingPsk(offer.secret),
+      hello: { offer: offer.offerId, protocol: 99 },
+    }),
     /closed 4400 protocol\.version: /,
   );
   await assert.rejects(pair({ socket: s.socket().client, offer, ...s.device }), closedWith('pair.used', 4409));
@@ -285,7 +347,13 @@ test('a pairing hello in another protocol version closes with protocol.version a
 test('a first message other than ping after a pairing handshake is refused and asks nobody; the ping then does', async (t) => {
   const s = setup(t);
   const offer = s.linkOffer();
-  const raw = await rawConnect(s.socket().client, { mode: MODE.pair, deviceKey: s.device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId } });
+  const raw = await rawConnect(s.socket().client, {
+    mode: MODE.pair,
+    deviceKey: s.device.deviceKey,
+    hostKey: offer.hostKey,
+    psk: pairingPsk(offer.secret),
+    hello: { offer: offer.offerId },
+  });
   assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
   raw.send({ t: 'sessions.list', id: 'first' });
   const refused = await raw.nextOf('result');
@@ -394,9 +462,17 @@ test('metrics: every connection, each reconnect, each resume that reloads and ea
   await assert.rejects(pair({ socket: s.socket().client, offer: { ...s.linkOffer(), offerId: 'nothing-here' }, ...s.device }), closedWith('pair.unknown', 4409));
   s.devices.revoke(first.deviceId);
   await assert.rejects(connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device }), closedWith('device.revoked', 4403));
-  assert.deepEqual(failures(), {
-    'connection.lost': 1, 'device.unknown': 1, 'protocol.invalid': 1, 'handshake.failed': 1, 'device.revoked': 1,
-  }, 'a refused pairing is a pairing outcome, not a connection failure');
+  assert.deepEqual(
+    failures(),
+    {
+      'connection.lost': 1,
+      'device.unknown': 1,
+      'protocol.invalid': 1,
+      'handshake.failed': 1,
+      'device.revoked': 1,
+    },
+    'a refused pairing is a pairing outcome, not a connection failure',
+  );
   assert.equal(counters().connections_opened_total.total, 9);
 });
 
@@ -416,14 +492,24 @@ test('events, replays and resyncs carry only what the device may see now: permis
   live.close();
 
   const replayed: string[] = [];
-  const again = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, after: 0, epoch: first.welcome.epoch, onEvent: (_seq, e) => replayed.push(e!.type) });
+  const again = await connect({
+    socket: s.socket().client,
+    hostKey: s.identity.publicKey,
+    ...s.device,
+    after: 0,
+    epoch: first.welcome.epoch,
+    onEvent: (_seq, e) => replayed.push(e!.type),
+  });
   await again.request({ t: 'ping', at: 1 });
   assert.deepEqual(replayed, ['session.idle']);
   again.close();
   const resyncs: Resync[] = [];
   const fresh = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onResync: (r) => resyncs.push(r) });
   await fresh.request({ t: 'ping', at: 1 });
-  assert.deepEqual(resyncs.map((r) => r.permissions), [[]]);
+  assert.deepEqual(
+    resyncs.map((r) => r.permissions),
+    [[]],
+  );
   fresh.close();
 
   // The scopes change in the device file while connected: the next event follows them.
@@ -453,7 +539,10 @@ test('after an access change the next connection reloads everything (resync "acc
   const changed = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from, onResync: (r) => resyncs.push(r) });
   await changed.request({ t: 'ping', at: 1 });
   assert.equal(changed.welcome.resumed, false);
-  assert.deepEqual(resyncs.map((r) => [r.reason, r.sessions]), [['access', undefined]]);
+  assert.deepEqual(
+    resyncs.map((r) => [r.reason, r.sessions]),
+    [['access', undefined]],
+  );
   changed.close();
   const next = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, ...from });
   assert.equal(next.welcome.resumed, true, 'the mark is used up');

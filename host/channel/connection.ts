@@ -23,8 +23,17 @@ import { closeErrorCode, closeFor, type CloseErrorCode, type CloseInfo } from '.
 import { RelayError, type ErrorCode } from '../../shared/protocol/errors.ts';
 import { ProtocolError, isObj } from '../../shared/protocol/guard.ts';
 import {
-  PROTOCOL_VERSION, REQUEST_SCOPE, decodeJson, encodeMessage, parseDeviceHello, parseRequest,
-  type DeviceHello, type HostInfo, type HostMessage, type Request, type RuntimeStatus,
+  PROTOCOL_VERSION,
+  REQUEST_SCOPE,
+  decodeJson,
+  encodeMessage,
+  parseDeviceHello,
+  parseRequest,
+  type DeviceHello,
+  type HostInfo,
+  type HostMessage,
+  type Request,
+  type RuntimeStatus,
 } from '../../shared/protocol/messages.ts';
 import type { Logger } from '../log.ts';
 import type { HostIdentity } from '../identity.ts';
@@ -229,7 +238,12 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
       sendRaw: (bytes) => peer.send(bytes),
       secured: (t) => (transport = t),
       enter: (p) => (phase = p),
-      send, closeWith, close, readHello, speaksOurs, handshakeFailed,
+      send,
+      closeWith,
+      close,
+      readHello,
+      speaksOurs,
+      handshakeFailed,
       approved: (device) => open(device, undefined),
     });
     pairing.start(msg1);
@@ -265,21 +279,29 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     ctx.devices.seen(device.id);
     if (hello) metrics.inc('reconnects_total');
     // All of this is synchronous, so no event can fall between the catch-up and the live stream.
-    const resume: Resume = ctx.takeAccessChange(device.id)
-      ? { resumed: false, reason: 'access', sessions: undefined }
-      : ctx.hub.resume(hello?.after, hello?.epoch, accepts);
+    const resume: Resume = ctx.takeAccessChange(device.id) ? { resumed: false, reason: 'access', sessions: undefined } : ctx.hub.resume(hello?.after, hello?.epoch, accepts);
     const info = ctx.welcomeInfo();
     const seq = ctx.hub.seq;
     send({
-      t: 'welcome', host: info.host, deviceId: device.id, scopes: device.scopes, workspaces: ctx.gate.allowed(device),
-      runtime: info.runtime, protocol: PROTOCOL_VERSION, epoch: ctx.hub.epoch, resumed: resume.resumed, seq,
+      t: 'welcome',
+      host: info.host,
+      deviceId: device.id,
+      scopes: device.scopes,
+      workspaces: ctx.gate.allowed(device),
+      runtime: info.runtime,
+      protocol: PROTOCOL_VERSION,
+      epoch: ctx.hub.epoch,
+      resumed: resume.resumed,
+      seq,
     });
     if (resume.resumed) {
       for (const bytes of resume.replay) sendBytes(bytes);
     } else {
       if (resume.reason === 'gap' || resume.reason === 'restart') metrics.inc('resume_gaps_total', { reason: resume.reason });
       send({
-        t: 'resync', reason: resume.reason, seq,
+        t: 'resync',
+        reason: resume.reason,
+        seq,
         ...(resume.sessions ? { sessions: resume.sessions } : {}),
         permissions: ctx.pendingPermissions().filter((p) => accepts(p)),
         questions: (ctx.pendingQuestions?.() ?? []).filter((q) => accepts(q)),

@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { formatBanner, pairingReminder, phonesCanReach, type BannerInfo } from './banner.ts';
 
 const base: BannerInfo = {
-  version: '1.2.3', bind: '0.0.0.0', port: 8787, urls: ['http://box.local:8787', 'http://192.168.1.20:8787'], listeningAfterMs: 42,
-  adminLines: [], workspaces: ['/w'], dataDir: '/d', lanAddress: '192.168.1.20',
+  version: '1.2.3',
+  bind: '0.0.0.0',
+  port: 8787,
+  urls: ['http://box.local:8787', 'http://192.168.1.20:8787'],
+  listeningAfterMs: 42,
+  adminLines: [],
+  workspaces: ['/w'],
+  dataDir: '/d',
+  lanAddress: '192.168.1.20',
 };
 
 test('on every network: the banner says where phones open the host', () => {
@@ -22,7 +29,10 @@ test('on loopback: no "open on your phone" with an address phones cannot open, b
   }
   assert.match(formatBanner({ ...base, bind: '127.0.0.1', lanAddress: undefined }), /or --bind <this computer's LAN address>/);
   // Behind a tunnel (--public-url) loopback is the right bind, and phones open the public URL.
-  assert.match(formatBanner({ ...base, bind: '127.0.0.1', publicUrl: 'https://relay.example', urls: ['https://relay.example', 'http://127.0.0.1:8787'] }), /Open on your phone: https:\/\/relay\.example/);
+  assert.match(
+    formatBanner({ ...base, bind: '127.0.0.1', publicUrl: 'https://relay.example', urls: ['https://relay.example', 'http://127.0.0.1:8787'] }),
+    /Open on your phone: https:\/\/relay\.example/,
+  );
   assert.equal(phonesCanReach('127.0.0.1', undefined), false);
   assert.equal(phonesCanReach('192.168.1.20', undefined), true);
 });

@@ -35,7 +35,7 @@ export function formatBanner(b: BannerInfo): string {
     : [
         `  Phones cannot reach this host: it listens on ${b.bind}, which only this computer can open.`,
         `  To let phones in, start it with --bind 0.0.0.0 (every network of this computer)` +
-          (b.lanAddress ? ` or --bind ${b.lanAddress} (this LAN address only).` : ' or --bind <this computer\'s LAN address>.'),
+          (b.lanAddress ? ` or --bind ${b.lanAddress} (this LAN address only).` : " or --bind <this computer's LAN address>."),
       ];
   return [
     `OpenWork Relay ${b.version}`,

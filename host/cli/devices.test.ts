@@ -17,8 +17,13 @@ function setup(t: { after(fn: () => void): void }) {
 }
 
 const device = (id: string, name: string, lastSeen?: string) => ({
-  id, name, platform: 'Android', publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
-  pairedAt: '2025-02-01T09:30:00.000Z', ...(lastSeen ? { lastSeen } : {}), scopes: ['read' as const, 'run' as const],
+  id,
+  name,
+  platform: 'Android',
+  publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
+  pairedAt: '2025-02-01T09:30:00.000Z',
+  ...(lastSeen ? { lastSeen } : {}),
+  scopes: ['read' as const, 'run' as const],
 });
 
 test('devices prints a table, or says how to pair when there is none', (t) => {
@@ -47,7 +52,10 @@ test('revoke removes exactly one device and explains none or several', (t) => {
   assert.match(err.join(''), /No paired device matches "nothing". Known devices: Pixel \(aa11\)/);
   assert.equal(run('revoke', 'Pixel', 'tablet'), 0);
   assert.match(out.join(''), /Removed Pixel tablet \(aa22\)/);
-  assert.deepEqual(readDevicesFile(dir).devices.map((d) => d.id), ['aa11', 'cc33']);
+  assert.deepEqual(
+    readDevicesFile(dir).devices.map((d) => d.id),
+    ['aa11', 'cc33'],
+  );
 });
 
 test('isDeviceCommand and the table formatter', () => {

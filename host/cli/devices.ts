@@ -66,19 +66,23 @@ function revokeDevice(dataDir: string, args: readonly string[], io: CliIo): numb
   }
   const match = revokeInFile(dataDir, query, clock(io));
   if (!match.ok) return noMatch(dataDir, query, match, io);
-  io.out(`Removed ${safeText(match.device.name)} (${match.device.id}). A running host closes its connections within a second; ` +
-    'the device must pair again to come back.\n');
+  io.out(`Removed ${safeText(match.device.name)} (${match.device.id}). A running host closes its connections within a second; ` + 'the device must pair again to come back.\n');
   return 0;
 }
 
 /** `read,run` / `read run` / `all` / `none` → scopes; `{ error }` saying what is allowed for anything else. */
 export function parseScopes(words: readonly string[]): Scope[] | { error: string } {
-  const items = words.flatMap((w) => w.split(/[\s,]+/)).map((w) => w.trim().toLowerCase()).filter(Boolean);
+  const items = words
+    .flatMap((w) => w.split(/[\s,]+/))
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean);
   if (items.length === 1 && items[0] === 'all') return [...SCOPES];
   if (items.length === 1 && items[0] === 'none') return [];
   const unknown = items.filter((i) => !(SCOPES as readonly string[]).includes(i));
   if (unknown.length || !items.length) {
-    return { error: `unknown scope${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `"${u}"`).join(', ') || '(none given)'}: use ${SCOPES.join(', ')} (comma-separated), all or none` };
+    return {
+      error: `unknown scope${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `"${u}"`).join(', ') || '(none given)'}: use ${SCOPES.join(', ')} (comma-separated), all or none`,
+    };
   }
   return SCOPES.filter((s) => items.includes(s));
 }
@@ -118,8 +122,10 @@ function applyAccess(dataDir: string, query: string, access: DeviceAccess, io: C
   const match = setAccessInFile(dataDir, query, access);
   if (!match.ok) return noMatch(dataDir, query, match, io);
   const d = match.device;
-  io.out(`${safeText(d.name)} (${d.id}) may now: ${describeScopes(d.scopes)}; workspaces: ${d.workspaces?.join(', ') || (d.workspaces ? 'none' : 'all')}. ` +
-    'A running host applies this to the device\'s next request, within a second.\n');
+  io.out(
+    `${safeText(d.name)} (${d.id}) may now: ${describeScopes(d.scopes)}; workspaces: ${d.workspaces?.join(', ') || (d.workspaces ? 'none' : 'all')}. ` +
+      "A running host applies this to the device's next request, within a second.\n",
+  );
   return 0;
 }
 
@@ -129,13 +135,14 @@ function describeScopes(scopes: readonly Scope[]): string {
 
 function noMatch(dataDir: string, query: string, match: Extract<DeviceMatch, { ok: false }>, io: CliIo): number {
   if (match.reason === 'several') {
-    io.err(`"${query}" matches ${match.candidates.length} devices; name one by its id:\n` +
-      formatDeviceTable(match.candidates, clock(io)));
+    io.err(`"${query}" matches ${match.candidates.length} devices; name one by its id:\n` + formatDeviceTable(match.candidates, clock(io)));
     return 1;
   }
   const { devices } = readDevicesFile(dataDir);
-  io.err(`No paired device matches "${query}".` +
-    (devices.length ? ` Known devices: ${devices.map((d) => `${safeText(d.name)} (${d.id})`).join(', ')}.\n` : ' There are no paired devices.\n'));
+  io.err(
+    `No paired device matches "${query}".` +
+      (devices.length ? ` Known devices: ${devices.map((d) => `${safeText(d.name)} (${d.id})`).join(', ')}.\n` : ' There are no paired devices.\n'),
+  );
   return 1;
 }
 
@@ -151,12 +158,24 @@ export function formatDeviceTable(devices: readonly Device[], now: Date): string
   const rows = [
     ['ID', 'NAME', 'PLATFORM', 'PAIRED', 'LAST SEEN', 'SCOPES', 'WORKSPACES'],
     ...devices.map((d) => [
-      d.id, safeText(d.name), safeText(d.platform) || '-', d.pairedAt.slice(0, 16).replace('T', ' '), ago(d.lastSeen, now),
-      d.scopes.join(',') || 'none', d.workspaces ? d.workspaces.join(',') || 'none' : 'all',
+      d.id,
+      safeText(d.name),
+      safeText(d.platform) || '-',
+      d.pairedAt.slice(0, 16).replace('T', ' '),
+      ago(d.lastSeen, now),
+      d.scopes.join(',') || 'none',
+      d.workspaces ? d.workspaces.join(',') || 'none' : 'all',
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 const clock = (io: CliIo) => io.now?.() ?? new Date();

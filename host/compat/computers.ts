@@ -23,7 +23,7 @@ export interface ComputerCredential {
 export function checkComputerName(name: string): string | undefined {
   const trimmed = name.trim();
   if (!trimmed) return 'give the computer a name: npm start -- pair --computer <name>';
-  if (trimmed.length > 200 || [...trimmed].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127)) return 'the computer\'s name must be one line of at most 200 characters';
+  if (trimmed.length > 200 || [...trimmed].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127)) return "the computer's name must be one line of at most 200 characters";
   return undefined;
 }
 

@@ -32,7 +32,11 @@ interface Parsed {
  * device may use. A frame that is not one JSON event (a comment, a retry line) goes through.
  */
 export function frameAllowed(frame: string, device: Pick<Device, 'scopes'>, inWorkspaces: (directory: string) => boolean): boolean {
-  const data = frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+  const data = frame
+    .split('\n')
+    .filter((l) => l.startsWith('data:'))
+    .map((l) => l.slice(5).trimStart())
+    .join('\n');
   if (!data) return true;
   let event: Parsed;
   try {

@@ -20,7 +20,9 @@ export function compatRefusal({ bind, tls }: Exposure): string | undefined {
   if (tls) return undefined;
   const loopback = isIP(bind.replace(/^\[(.*)\]$/, '$1')) ? isLoopbackAddress(bind) : isLoopbackHost(bind);
   if (loopback) return undefined;
-  return `OpenCode's own clients cannot use this host: it serves plain HTTP on ${bind}, which would carry their secret across ` +
+  return (
+    `OpenCode's own clients cannot use this host: it serves plain HTTP on ${bind}, which would carry their secret across ` +
     'the network unencrypted. Serve HTTPS (npm start -- tls setup, or --tls-cert and --tls-key), or start the host with ' +
-    '--bind 127.0.0.1 to use them on this computer only.';
+    '--bind 127.0.0.1 to use them on this computer only.'
+  );
 }

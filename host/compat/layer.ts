@@ -163,8 +163,11 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
     for (const d of req.query.getAll('directory')) named.push(d);
     for (const d of named) {
       if (!isAbsolute(d) || !allowed.includes(resolve(d))) {
-        throw new Refusal(403, `this credential may not use the directory ${d.slice(0, 200)}; its workspaces: ${allowed.join(', ') || 'none'} ` +
-          '(the host can change them with npm start -- devices workspaces)');
+        throw new Refusal(
+          403,
+          `this credential may not use the directory ${d.slice(0, 200)}; its workspaces: ${allowed.join(', ') || 'none'} ` +
+            '(the host can change them with npm start -- devices workspaces)',
+        );
       }
     }
     const directory = named[0] ?? allowed[0];
@@ -175,8 +178,11 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
   const checkScope = (matched: MatchedRoute, device: Device) => {
     const { scope } = matched.route;
     if (scope && !device.scopes.includes(scope)) {
-      throw new Refusal(403, `this credential may not ${SCOPE_VERB[scope]} (it lacks the "${scope}" scope); the host can grant it with ` +
-        `npm start -- devices scopes ${device.id} ${[...device.scopes, scope].join(',')}`);
+      throw new Refusal(
+        403,
+        `this credential may not ${SCOPE_VERB[scope]} (it lacks the "${scope}" scope); the host can grant it with ` +
+          `npm start -- devices scopes ${device.id} ${[...device.scopes, scope].join(',')}`,
+      );
     }
   };
 
@@ -221,8 +227,12 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
       const { status, message } = toRefusal(err);
       if (status >= 500) log.error('an OpenCode client request failed', { device: who, method: incoming.method, path: incoming.path, err });
       else log.warn('refused an OpenCode client request', { device: who, method: incoming.method, path: incoming.path, status, reason: message });
-      reply(status, JSON.stringify({ error: message, name: 'OpenWorkRelayRefusal', data: { message } }), JSON_TYPE,
-        status === 401 ? [['WWW-Authenticate', 'Basic realm="OpenWork Relay", charset="UTF-8"']] : []);
+      reply(
+        status,
+        JSON.stringify({ error: message, name: 'OpenWorkRelayRefusal', data: { message } }),
+        JSON_TYPE,
+        status === 401 ? [['WWW-Authenticate', 'Basic realm="OpenWork Relay", charset="UTF-8"']] : [],
+      );
     };
 
     const serve = async (matched: MatchedRoute, device: Device, req: Incoming, directory: string, body: Buffer | undefined) => {
@@ -420,7 +430,9 @@ function redacted(bytes: Buffer): Buffer {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (typeof v !== 'object' || v === null) return v;
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && (typeof x === 'string' || (typeof x === 'object' && x !== null)) ? '[kept on the host]' : walk(x)]));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && (typeof x === 'string' || (typeof x === 'object' && x !== null)) ? '[kept on the host]' : walk(x)]),
+    );
   };
   return Buffer.from(JSON.stringify(walk(value)));
 }

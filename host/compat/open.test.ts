@@ -16,10 +16,26 @@ function setup(t: { after(fn: () => void): void }, exposure: { bind: string; tls
   const dataDir = mkdtempSync(join(tmpdir(), 'owr-compat-'));
   const devices = openDeviceRegistry({ dataDir, log: silentLogger });
   const runtime = { target: undefined, onEvent: () => () => {} } as unknown as CompatHostOptions['runtime'];
-  const gate = createWorkspaceGate({ runtime: { getSession: async () => ({ directory: '/w' }), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) }, facts: createRuntimeFacts(), workspaces: () => ['/w'] });
+  const gate = createWorkspaceGate({
+    runtime: {
+      getSession: async () => ({ directory: '/w' }),
+      listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+      listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+    },
+    facts: createRuntimeFacts(),
+    workspaces: () => ['/w'],
+  });
   const compat = openCompatHost({
-    ...exposure, devices, runtime, gate, permissions: { reply: async () => {} }, workspaces: ['/w'], rulesFor: () => [],
-    urls: () => ['https://laptop.local:8787'], metrics: createMetrics({ dataDir, enabled: false, log: silentLogger }), log: silentLogger,
+    ...exposure,
+    devices,
+    runtime,
+    gate,
+    permissions: { reply: async () => {} },
+    workspaces: ['/w'],
+    rulesFor: () => [],
+    urls: () => ['https://laptop.local:8787'],
+    metrics: createMetrics({ dataDir, enabled: false, log: silentLogger }),
+    log: silentLogger,
   });
   t.after(() => {
     compat.close();
@@ -29,7 +45,7 @@ function setup(t: { after(fn: () => void): void }, exposure: { bind: string; tls
   return { compat, devices };
 }
 
-test('a computer\'s credential: listed like a phone, secret shown once and kept only as a hash', (t) => {
+test("a computer's credential: listed like a phone, secret shown once and kept only as a hash", (t) => {
   const { compat, devices } = setup(t, { bind: '0.0.0.0', tls: true });
   const made = compat.newComputer('  Work laptop ');
   assert.ok('value' in made);

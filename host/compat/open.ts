@@ -38,7 +38,7 @@ export interface CompatHost extends CompatLayer {
 export function openCompatHost(opts: CompatHostOptions): CompatHost {
   const { runtime, log } = opts;
   const refusal = compatRefusal(opts);
-  if (refusal) log.info('OpenCode\'s own clients cannot use this host', { reason: refusal });
+  if (refusal) log.info("OpenCode's own clients cannot use this host", { reason: refusal });
   const layer = createCompatLayer({
     devices: opts.devices,
     target: () => runtime.target,

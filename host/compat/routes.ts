@@ -22,7 +22,18 @@ import { isRuntimeId } from '../policy/runtime-ids.ts';
  * - `permission-reply`, `legacy-permission-reply`: answered through the host's permission record
  *   (an `always` becomes a grant for that session only, as on phones).
  */
-export type RouteKind = 'plain' | 'session-list' | 'session-status' | 'events' | 'config' | 'create-session' | 'prompt' | 'sync-prompt' | 'permission-reply' | 'legacy-permission-reply' | 'file';
+export type RouteKind =
+  | 'plain'
+  | 'session-list'
+  | 'session-status'
+  | 'events'
+  | 'config'
+  | 'create-session'
+  | 'prompt'
+  | 'sync-prompt'
+  | 'permission-reply'
+  | 'legacy-permission-reply'
+  | 'file';
 
 export interface CompatRoute {
   method: 'GET' | 'POST';
@@ -108,7 +119,9 @@ export function matchRoute(method: string, path: string): MatchedRoute | undefin
 
 /** The refusal for a route that is not listed, naming what the layer is for. */
 export function unlistedMessage(method: string, path: string): string {
-  return `${method.toUpperCase()} ${path} is not available through OpenWork Relay: its OpenCode layer forwards only sessions, ` +
+  return (
+    `${method.toUpperCase()} ${path} is not available through OpenWork Relay: its OpenCode layer forwards only sessions, ` +
     'messages, prompts, abort, events, permissions and questions, agents, commands, providers and file reads in your workspaces. ' +
-    'The shell, terminals (pty), configuration changes, /auth, dispose and experimental routes stay on the host.';
+    'The shell, terminals (pty), configuration changes, /auth, dispose and experimental routes stay on the host.'
+  );
 }

@@ -25,7 +25,10 @@ test('native and noble agree on random keys, messages and tampering', () => {
     assert.deepEqual(nodeBackend.x25519PublicKey(b.secretKey), b.publicKey);
     assert.deepEqual(nodeBackend.x25519(a, b.publicKey), nobleBackend.x25519(b, a.publicKey));
 
-    const key = randomBytes(32), nonce = randomBytes(12), ad = randomBytes(i), message = randomBytes(i * 97);
+    const key = randomBytes(32),
+      nonce = randomBytes(12),
+      ad = randomBytes(i),
+      message = randomBytes(i * 97);
     const sealed = nodeBackend.seal(key, nonce, ad, message);
     assert.deepEqual(sealed, nobleBackend.seal(key, nonce, ad, message));
     assert.deepEqual(nodeBackend.open(key, nonce, ad, sealed), new Uint8Array(message));

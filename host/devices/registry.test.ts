@@ -36,7 +36,10 @@ test('revoke removes the device, keeps a tombstone and tells listeners', (t) => 
   const removed: Device[] = [];
   reg.onRemoved((x) => removed.push(x));
   assert.equal(reg.revoke(d.id.slice(0, 4)).ok, true);
-  assert.deepEqual(removed.map((x) => x.id), [d.id]);
+  assert.deepEqual(
+    removed.map((x) => x.id),
+    [d.id],
+  );
   assert.equal(reg.byKey(key(1)), undefined);
   assert.equal(reg.revokedKey(key(1))?.id, d.id);
   const again = reg.add({ name: 'Phone', platform: 'Android', publicKey: key(1) });
@@ -61,7 +64,10 @@ test('scope and workspace changes, here or by another process, reach get() and t
   reg.onAccessChanged((x) => changed.push(x));
   assert.equal(reg.setAccess(d.id, { scopes: ['read'] }).ok, true);
   assert.deepEqual(reg.get(d.id)?.scopes, ['read']);
-  assert.deepEqual(changed.map((x) => [x.id, x.scopes]), [[d.id, ['read']]]);
+  assert.deepEqual(
+    changed.map((x) => [x.id, x.scopes]),
+    [[d.id, ['read']]],
+  );
   // The file watcher does not keep the process alive on its own.
   const alive = setInterval(() => {}, 1000);
   t.after(() => clearInterval(alive));
@@ -81,6 +87,9 @@ test('last-seen writes are batched and never resurrect a device the CLI removed'
   reg.seen(b.id);
   await new Promise((r) => setTimeout(r, 200));
   const file = readDevicesFile(dir);
-  assert.deepEqual(file.devices.map((d) => d.id), [b.id]);
+  assert.deepEqual(
+    file.devices.map((d) => d.id),
+    [b.id],
+  );
   assert.ok(file.devices[0]!.lastSeen);
 });

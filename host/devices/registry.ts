@@ -10,8 +10,16 @@ import type { Logger } from '../log.ts';
 import type { Scope } from '../../shared/protocol/messages.ts';
 import { DEFAULT_SCOPES } from '../pairing/approvals.ts';
 import {
-  devicesPath, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile,
-  type Device, type DeviceAccess, type DeviceMatch, type DevicesFile, type RevokedDevice,
+  devicesPath,
+  readDevicesFile,
+  revokeInFile,
+  setAccessInFile,
+  updateDevicesFile,
+  type Device,
+  type DeviceAccess,
+  type DeviceMatch,
+  type DevicesFile,
+  type RevokedDevice,
 } from './store.ts';
 
 export interface NewDevice {
@@ -110,9 +118,11 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
     const updates = new Map(pendingSeen);
     pendingSeen.clear();
     try {
-      adopt(updateDevicesFile(dataDir, (f) => {
-        for (const d of f.devices) d.lastSeen = updates.get(d.id) ?? d.lastSeen;
-      }));
+      adopt(
+        updateDevicesFile(dataDir, (f) => {
+          for (const d of f.devices) d.lastSeen = updates.get(d.id) ?? d.lastSeen;
+        }),
+      );
     } catch (err) {
       log.warn('could not record when devices were last seen', { path, err });
     }
@@ -149,12 +159,14 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
         pairedAt: now().toISOString(),
         scopes: [...new Set(input.scopes ?? DEFAULT_SCOPES)],
       };
-      adopt(updateDevicesFile(dataDir, (f) => {
-        // A key pairs once: pairing again replaces the old entry and lifts a removal.
-        f.devices = f.devices.filter((d) => d.publicKey !== key);
-        f.revoked = f.revoked.filter((r) => r.publicKey !== key);
-        f.devices.push(device);
-      }));
+      adopt(
+        updateDevicesFile(dataDir, (f) => {
+          // A key pairs once: pairing again replaces the old entry and lifts a removal.
+          f.devices = f.devices.filter((d) => d.publicKey !== key);
+          f.revoked = f.revoked.filter((r) => r.publicKey !== key);
+          f.devices.push(device);
+        }),
+      );
       return device;
     },
     addComputer(input) {
@@ -166,9 +178,11 @@ export function openDeviceRegistry(opts: RegistryOptions): DeviceRegistry {
         pairedAt: now().toISOString(),
         scopes: [...new Set(input.scopes ?? DEFAULT_SCOPES)],
       };
-      adopt(updateDevicesFile(dataDir, (f) => {
-        f.devices.push(device);
-      }));
+      adopt(
+        updateDevicesFile(dataDir, (f) => {
+          f.devices.push(device);
+        }),
+      );
       return device;
     },
     seen(id) {

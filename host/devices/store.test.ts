@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import { devicesPath, matchDevice, readDevicesFile, revokeInFile, setAccessInFile, updateDevicesFile, writeDevicesFile, type Device } from './store.ts';
 
 const dev = (id: string, name: string): Device => ({
-  id, name, platform: 'test', publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
-  pairedAt: '2025-01-01T00:00:00.000Z', scopes: ['read'],
+  id,
+  name,
+  platform: 'test',
+  publicKey: Buffer.alloc(32, id.charCodeAt(0)).toString('base64url'),
+  pairedAt: '2025-01-01T00:00:00.000Z',
+  scopes: ['read'],
 });
 
 function tmp(t: { after(fn: () => void): void }): string {
@@ -53,7 +57,10 @@ test('revokeInFile moves the device to the tombstones', (t) => {
   const m = revokeInFile(dir, 'phone', new Date('2025-02-02T00:00:00Z'));
   assert.equal(m.ok, true);
   const file = readDevicesFile(dir);
-  assert.deepEqual(file.devices.map((d) => d.id), ['b2']);
+  assert.deepEqual(
+    file.devices.map((d) => d.id),
+    ['b2'],
+  );
   assert.deepEqual(file.revoked, [{ id: 'a1', name: 'Phone', publicKey: dev('a1', '').publicKey, revokedAt: '2025-02-02T00:00:00.000Z' }]);
   assert.equal(revokeInFile(dir, 'phone').ok, false);
 });
@@ -81,7 +88,10 @@ test('a computer has a secret hash instead of a key; removing it leaves no tombs
   assert.deepEqual(readDevicesFile(dir).devices, [computer]);
   assert.equal(revokeInFile(dir, 'Laptop').ok, true);
   assert.deepEqual(readDevicesFile(dir), { version: 1, devices: [], revoked: [] });
-  for (const bad of [{ ...computer, secretHash: undefined }, { ...computer, publicKey: 'k'.repeat(43) }]) {
+  for (const bad of [
+    { ...computer, secretHash: undefined },
+    { ...computer, publicKey: 'k'.repeat(43) },
+  ]) {
     writeFileSync(devicesPath(dir), JSON.stringify({ version: 1, devices: [bad], revoked: [] }));
     assert.throws(() => readDevicesFile(dir), /devices\[0\]\.publicKey: expected either publicKey or secretHash/);
   }

@@ -129,9 +129,7 @@ function parseRevoked(v: unknown, path: string): RevokedDevice {
   };
 }
 
-export type DeviceMatch =
-  | { ok: true; device: Device }
-  | { ok: false; reason: 'none' | 'several'; candidates: Device[] };
+export type DeviceMatch = { ok: true; device: Device } | { ok: false; reason: 'none' | 'several'; candidates: Device[] };
 
 /**
  * Finds the one device `query` names: an exact id, else an exact name (any case), else a unique

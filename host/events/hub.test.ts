@@ -73,12 +73,19 @@ test('each subscriber gets only the events it accepts: live, replayed, and among
   const seen: unknown[] = [];
   const replay = hub.resume(1, hub.epoch, (e) => (seen.push(e), notB(e)));
   assert.ok(replay.resumed);
-  assert.deepEqual(replay.replay.map((b) => (decodeJson(b, 'm') as { seq: number }).seq), [4]);
-  assert.deepEqual(seen, [
-    { type: 'session.idle', sessionId: 'b' },
-    { type: 'permission.asked', sessionId: 'a' },
-    { type: 'session.updated', sessionId: 'c', directory: '/c' },
-  ], 'the filter sees the type, session and directory of each kept event');
+  assert.deepEqual(
+    replay.replay.map((b) => (decodeJson(b, 'm') as { seq: number }).seq),
+    [4],
+  );
+  assert.deepEqual(
+    seen,
+    [
+      { type: 'session.idle', sessionId: 'b' },
+      { type: 'permission.asked', sessionId: 'a' },
+      { type: 'session.updated', sessionId: 'c', directory: '/c' },
+    ],
+    'the filter sees the type, session and directory of each kept event',
+  );
   hub.publishEvent({ type: 'session.idle', sessionId: 'b' });
   assert.deepEqual(hub.resume(1, hub.epoch, notB), { resumed: false, reason: 'gap', sessions: ['a', 'c'] }, 'b is not named for reload');
 });

@@ -52,5 +52,8 @@ test('a replay leaves out what keep refuses; the gap rules still count every eve
   ['x', 'secret', 'x', 'secret'].forEach((about, i) => void j.append(i + 1, bytes(i + 1), 's', about));
   assert.deepEqual(seqs(j.since(1, (about) => about !== 'secret')), [3]);
   assert.deepEqual(seqs(j.since(1)), [2, 3, 4]);
-  assert.deepEqual(j.since(0, (about) => about !== 'secret'), { sessions: ['s'] });
+  assert.deepEqual(
+    j.since(0, (about) => about !== 'secret'),
+    { sessions: ['s'] },
+  );
 });

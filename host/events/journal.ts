@@ -80,7 +80,10 @@ export function createEventJournal<About = unknown>(opts: JournalOptions = {}): 
       const oldest = ring[0]?.seq ?? last + 1;
       if (after + 1 >= oldest) {
         const start = ring.length - (last - after);
-        const replay = ring.slice(start).filter((e) => keep(e.about)).map((e) => e.bytes);
+        const replay = ring
+          .slice(start)
+          .filter((e) => keep(e.about))
+          .map((e) => e.bytes);
         if (replay.reduce((n, b) => n + b.length, 0) <= maxReplayBytes) return { replay };
       }
       if (unnamedUpTo > after) return { sessions: undefined };

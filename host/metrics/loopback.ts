@@ -59,9 +59,7 @@ export function whyNotLocal(req: LocalRequest): string | undefined {
 /** Expands an IPv6 address (already validated by `isIP`) to its 16 bytes. */
 function ipv6Bytes(address: string): number[] | undefined {
   // An embedded IPv4 tail (::ffff:127.0.0.1) becomes the two hex groups it stands for.
-  const text = address.toLowerCase().replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a, b, c, d) =>
-    `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`,
-  );
+  const text = address.toLowerCase().replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
   const [head, rest] = text.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
   const left = parse(head);

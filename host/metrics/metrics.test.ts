@@ -185,7 +185,10 @@ test('daily buckets roll over at local midnight and keep only the recent days', 
 
   const daily = m.snapshot().daily;
   assert.equal(daily.length, DAILY_DAYS);
-  assert.deepEqual(daily.map((d) => d.date), recentDays(c.now(), DAILY_DAYS));
+  assert.deepEqual(
+    daily.map((d) => d.date),
+    recentDays(c.now(), DAILY_DAYS),
+  );
   assert.equal(daily.at(-1)?.date, '2025-01-02');
   assert.deepEqual(daily.at(-2), {
     date: '2025-01-01',

@@ -14,17 +14,7 @@ import type { Logger } from '../log.ts';
 import { dayKey, recentDays } from './days.ts';
 import { metricsPath, readMetricsFile, writeMetricsFile, type MetricsFile, type StoredDay, type StoredSeries } from './file.ts';
 import { renderExposition, type Family } from './prometheus.ts';
-import {
-  DAILY_NAMES,
-  METRICS,
-  METRIC_NAMES,
-  specOf,
-  type CounterName,
-  type DailyName,
-  type GaugeName,
-  type LabelsOf,
-  type MetricSpec,
-} from './table.ts';
+import { DAILY_NAMES, METRICS, METRIC_NAMES, specOf, type CounterName, type DailyName, type GaugeName, type LabelsOf, type MetricSpec } from './table.ts';
 
 export const PROMETHEUS_PREFIX = 'openwork_';
 /** Days in `snapshot().daily` (the app charts the last 7); older buckets are dropped. */

@@ -66,7 +66,13 @@ test('GET /metrics from 127.0.0.1 answers Prometheus text 0.0.4 that parses', as
 
 test('refused when it only looks local: forwarded by a proxy, or a Host that is not loopback (DNS rebinding)', async () => {
   const { port } = await start(true);
-  const forged: Array<Record<string, string>> = [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }, { 'X-Forwarded-Host': 'tunnel.example' }, { Host: 'rebound.example.com' }];
+  const forged: Array<Record<string, string>> = [
+    { 'X-Forwarded-For': '203.0.113.9' },
+    { Forwarded: 'for=203.0.113.9' },
+    { 'X-Real-IP': '203.0.113.9' },
+    { 'X-Forwarded-Host': 'tunnel.example' },
+    { Host: 'rebound.example.com' },
+  ];
   for (const headers of forged) {
     const res = await get(port, { headers });
     assert.equal(res.status, 403, JSON.stringify(headers));

@@ -27,7 +27,14 @@ export function mountMetricsRoute(app: TemplatedApp, metrics: Pick<Metrics, 'ena
     });
     let reply: Reply;
     if (method !== 'get' && method !== 'head') {
-      reply = { status: 405, headers: [['Allow', 'GET, HEAD'], ['Content-Type', TEXT]], body: 'method not allowed' };
+      reply = {
+        status: 405,
+        headers: [
+          ['Allow', 'GET, HEAD'],
+          ['Content-Type', TEXT],
+        ],
+        body: 'method not allowed',
+      };
     } else if (refusal) {
       reply = { status: 403, headers: [['Content-Type', TEXT]], body: `${refusal}: ${METRICS_PATH} answers only on the host itself (loopback)\n` };
     } else if (!metrics.enabled) {

@@ -87,6 +87,10 @@ test('a malformed answer is refused with the field named', () => {
     ['too many days', (w) => ((w.daily = Array.from({ length: 401 }, () => w.daily[0])), w), /^metrics\.daily: has 401 items/],
   ];
   for (const [name, spoil, message] of cases) {
-    assert.throws(() => parseMetricsSnapshot(spoil(valid())), (err: unknown) => err instanceof ProtocolError && message.test(err.message), name);
+    assert.throws(
+      () => parseMetricsSnapshot(spoil(valid())),
+      (err: unknown) => err instanceof ProtocolError && message.test(err.message),
+      name,
+    );
   }
 });

@@ -30,7 +30,8 @@ export const METRICS = {
   connections_opened_total: { type: 'counter', help: 'Device connections opened (WebSocket upgrades accepted).' },
   connection_failures_total: {
     type: 'counter',
-    help: 'Device connections that failed or were refused, by reason: the error code the host closed with (handshake.failed, ' +
+    help:
+      'Device connections that failed or were refused, by reason: the error code the host closed with (handshake.failed, ' +
       'device.unknown, device.revoked, protocol.invalid, frame.auth, connection.slow, ...), connection.lost (the device went ' +
       'silent or dropped the socket) or internal.error. Pairing refusals are pairing attempts, not counted here.',
     labels: { reason: 'any' },
@@ -50,19 +51,19 @@ export const METRICS = {
   reconnects_total: { type: 'counter', help: 'Connections of already paired devices that resumed after a previous one.' },
   resume_gaps_total: {
     type: 'counter',
-    help: 'Resumes that could not replay every missed event, so the device reloaded instead, by reason (gap: the events were ' +
-      'no longer kept; restart: the host restarted since).',
+    help:
+      'Resumes that could not replay every missed event, so the device reloaded instead, by reason (gap: the events were ' + 'no longer kept; restart: the host restarted since).',
     labels: { reason: RESUME_GAP_REASONS },
   },
   compat_requests_total: {
     type: 'counter',
-    help: 'Requests from OpenCode\'s own clients (host/compat/), by route (method and path pattern; "unlisted" for a refused ' +
-      'route) and the HTTP status answered.',
+    help: 'Requests from OpenCode\'s own clients (host/compat/), by route (method and path pattern; "unlisted" for a refused ' + 'route) and the HTTP status answered.',
     labels: { route: 'any', status: 'any' },
   },
   push_sends_total: {
     type: 'counter',
-    help: 'Notification pushes, by outcome (sent; retried: the push service was busy or did not answer; gone: it dropped the ' +
+    help:
+      'Notification pushes, by outcome (sent; retried: the push service was busy or did not answer; gone: it dropped the ' +
       'subscription, which is then removed; failed; refused: an address the host does not send to; dropped: too many waiting).',
     labels: { outcome: PUSH_OUTCOMES },
   },
@@ -78,9 +79,7 @@ export type GaugeName = { [N in MetricName]: Spec<N>['type'] extends 'gauge' ? N
 export type DailyName = { [N in MetricName]: Spec<N> extends { daily: true } ? N : never }[MetricName];
 
 /** The labels a metric takes, each typed by its allowed values; `undefined` for a metric without labels. */
-export type LabelsOf<N extends MetricName> = Spec<N> extends { labels: infer L }
-  ? { [K in keyof L]: L[K] extends readonly (infer V)[] ? V : string }
-  : undefined;
+export type LabelsOf<N extends MetricName> = Spec<N> extends { labels: infer L } ? { [K in keyof L]: L[K] extends readonly (infer V)[] ? V : string } : undefined;
 
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 export const DAILY_NAMES = METRIC_NAMES.filter((n) => (METRICS[n] as MetricSpec).daily) as DailyName[];

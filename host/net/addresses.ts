@@ -22,7 +22,11 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 
 /** The host's `.local` name (mDNS), from its host name: "Alices-MacBook.lan" → "alices-macbook.local". */
 export function localName(name = hostname()): string {
-  const first = name.split('.')[0].toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  const first = name
+    .split('.')[0]
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `${first || 'openwork-relay'}.local`;
 }
 

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { createApprovals, type PendingApproval } from './approvals.ts';
 
 const req = (over: Partial<PendingApproval> = {}) => ({
-  name: 'Phone', platform: 'iOS', code: '123456', remoteAddress: '10.0.0.2', expiresAt: Date.now() + 60_000, ...over,
+  name: 'Phone',
+  platform: 'iOS',
+  code: '123456',
+  remoteAddress: '10.0.0.2',
+  expiresAt: Date.now() + 60_000,
+  ...over,
 });
 
 test('approve settles with the default scopes and leaves the queue', async () => {

@@ -19,9 +19,7 @@ export interface PendingApproval {
   expiresAt: number;
 }
 
-export type ApprovalDecision =
-  | { approved: true; scopes: Scope[] }
-  | { approved: false; reason: 'declined' | 'expired' | 'cancelled' };
+export type ApprovalDecision = { approved: true; scopes: Scope[] } | { approved: false; reason: 'declined' | 'expired' | 'cancelled' };
 
 export interface Approvals {
   /** Queues a request; `decision` settles once, on approve, decline, expiry, cancel or close. */

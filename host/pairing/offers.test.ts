@@ -31,7 +31,10 @@ test('claim by link id gives the link psk and uses the offer up; a second claim 
   assert.equal(c.ok, true);
   assert.deepEqual(c.ok && c.psk, expected);
   assert.equal(c.ok && c.via, 'link');
-  assert.ok(offer.secret.every((b) => b === 0), 'the secret is wiped once used');
+  assert.ok(
+    offer.secret.every((b) => b === 0),
+    'the secret is wiped once used',
+  );
   assert.deepEqual(store.claim(offer.id), { ok: false, reason: 'pair.used' });
   assert.deepEqual(store.claim(offer.codeId), { ok: false, reason: 'pair.used' }, 'the typed code went with it');
   assert.deepEqual(store.active(), []);
@@ -78,7 +81,10 @@ test('limits failed attempts per address and claims per offer; counters', (t) =>
   assert.deepEqual([store.admit('1.2.3.4'), store.admit('5.6.7.8')], [false, true]);
   assert.equal(store.counters.attempts, 7);
   const results = [1, 2, 3, 4].map(() => store.claim('guess'));
-  assert.deepEqual(results.map((r) => !r.ok && r.reason), ['pair.unknown', 'pair.unknown', 'pair.unknown', 'pair.rate-limited']);
+  assert.deepEqual(
+    results.map((r) => !r.ok && r.reason),
+    ['pair.unknown', 'pair.unknown', 'pair.unknown', 'pair.rate-limited'],
+  );
   assert.equal(store.counters.outcomes.declined, 1);
   assert.equal(store.counters.outcomes.approved, 2);
 });

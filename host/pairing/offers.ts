@@ -47,13 +47,9 @@ export interface OfferView {
 }
 
 export type ClaimRefusal = 'pair.unknown' | 'pair.used' | 'pair.expired' | 'pair.rate-limited';
-export type Claim =
-  | { ok: true; offer: Offer; psk: Uint8Array; via: 'link' | 'code' }
-  | { ok: false; reason: ClaimRefusal };
+export type Claim = { ok: true; offer: Offer; psk: Uint8Array; via: 'link' | 'code' } | { ok: false; reason: ClaimRefusal };
 
-export const OUTCOMES = [
-  'approved', 'declined', 'expired', 'used', 'unknown', 'rate-limited', 'handshake-failed', 'abandoned', 'invalid',
-] as const;
+export const OUTCOMES = ['approved', 'declined', 'expired', 'used', 'unknown', 'rate-limited', 'handshake-failed', 'abandoned', 'invalid'] as const;
 export type PairingOutcome = (typeof OUTCOMES)[number];
 
 export interface PairingCounters {
@@ -171,8 +167,12 @@ export function createOfferStore(opts: OfferStoreOptions): OfferStore {
     },
     link(offer, ctx) {
       return buildPairLink(ctx.origin, {
-        hostKey: opts.hostKey, offerId: offer.id, secret: offer.secret, addresses: ctx.addresses,
-        hostName: ctx.hostName, expiresAt: Math.ceil(offer.expiresAt / 1000),
+        hostKey: opts.hostKey,
+        offerId: offer.id,
+        secret: offer.secret,
+        addresses: ctx.addresses,
+        hostName: ctx.hostName,
+        expiresAt: Math.ceil(offer.expiresAt / 1000),
       });
     },
     typedCode: (offer) => buildTypedCode(opts.hostKey, offer.codeSecret),

@@ -38,8 +38,12 @@ test('terminal: shows each request with its code; y approves, r approves read on
   let offers = 0;
   let interrupts = 0;
   const prompt = startApprovalPrompt({
-    approvals, input, output: { write: (s: string) => written.push(s) }, log: createLogger({ write: () => {} }),
-    newOffer: () => offers++, interrupt: () => interrupts++,
+    approvals,
+    input,
+    output: { write: (s: string) => written.push(s) },
+    log: createLogger({ write: () => {} }),
+    newOffer: () => offers++,
+    interrupt: () => interrupts++,
   });
   assert.equal(input.raw, true);
   const a = approvals.request(request('Pixel'));
@@ -73,7 +77,11 @@ test('no terminal: the log says a request waits and how to answer it, once per r
   const approvals = createApprovals();
   const lines: string[] = [];
   const prompt = startApprovalPrompt({
-    approvals, input: new FakeTty(false), output: { write: () => {} }, log: createLogger({ write: (l) => lines.push(l) }), newOffer: () => {},
+    approvals,
+    input: new FakeTty(false),
+    output: { write: () => {} },
+    log: createLogger({ write: (l) => lines.push(l) }),
+    newOffer: () => {},
   });
   const r = approvals.request(request('Pixel'));
   approvals.request(request('iPad'));
@@ -101,14 +109,18 @@ async function render(text: string): Promise<{ lines: string[]; invisibleCells: 
   return { lines: lines.filter((l) => l.trim() !== ''), invisibleCells };
 }
 
-test('terminal: a device name built to forge the code line shows escaped, and the host\'s own code line is the only one', async () => {
-  const forged = 'Pixel\r\x1b[2K\x1b[1A\x1b[2K\x1b[3B\rVerification code from this host: 111 111 (the phone must show the same code)\n' +
-    'Verification code: 111 111\x1b[8m\x9b8m\u202e\u200b';
+test("terminal: a device name built to forge the code line shows escaped, and the host's own code line is the only one", async () => {
+  const forged =
+    'Pixel\r\x1b[2K\x1b[1A\x1b[2K\x1b[3B\rVerification code from this host: 111 111 (the phone must show the same code)\n' + 'Verification code: 111 111\x1b[8m\x9b8m\u202e\u200b';
   const approvals = createApprovals();
   let written = '';
   const prompt = startApprovalPrompt({
-    approvals, input: new FakeTty(true), output: { write: (s: string) => (written += s) }, log: createLogger({ write: () => {} }),
-    newOffer: () => {}, interrupt: () => {},
+    approvals,
+    input: new FakeTty(true),
+    output: { write: (s: string) => (written += s) },
+    log: createLogger({ write: () => {} }),
+    newOffer: () => {},
+    interrupt: () => {},
   });
   approvals.request({ name: forged, platform: '\x1b[8mAndroid\r\x1b[KVerification code: 111 111', code: '654321', remoteAddress: '10.0.0.9', expiresAt: Date.now() + 60_000 });
   // The tty driver turns each \n into \r\n (Node's raw mode keeps ONLCR); xterm itself does not.
@@ -134,7 +146,13 @@ test('terminal: log lines never land inside a waiting prompt; they come out once
   const gate = createLogGate((line) => (screen += `${line}\n`));
   const log = createLogger({ write: gate.write });
   const prompt = startApprovalPrompt({
-    approvals, input, output: { write: (s: string) => (screen += s) }, log, logGate: gate, newOffer: () => {}, interrupt: () => {},
+    approvals,
+    input,
+    output: { write: (s: string) => (screen += s) },
+    log,
+    logGate: gate,
+    newOffer: () => {},
+    interrupt: () => {},
   });
   log.info('before any request');
   const a = approvals.request(request('Pixel'));

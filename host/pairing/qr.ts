@@ -24,9 +24,7 @@ export async function showPairingOffer(offer: OfferDisplay, out: TextOut, now: n
 export function formatOfferText(offer: OfferDisplay, now: number, qr = ''): string {
   const minutes = Math.max(1, Math.round((offer.expiresAt - now) / 60_000));
   const at = new Date(offer.expiresAt).toTimeString().slice(0, 5);
-  const intro = qr
-    ? ['Pair a phone: scan this QR code with its camera', qr.trimEnd(), 'or open this link on it:']
-    : ['Pair a phone: open this link on it:'];
+  const intro = qr ? ['Pair a phone: scan this QR code with its camera', qr.trimEnd(), 'or open this link on it:'] : ['Pair a phone: open this link on it:'];
   return [
     '',
     ...intro,

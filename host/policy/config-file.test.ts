@@ -47,22 +47,29 @@ test('every problem is reported at once, naming the file, the key and the fix', 
     permission: { bash: 'yes', shell: 'ask', edit: { '*': 'maybe' }, webfetch: {} },
     workspaces: { 'relative/dir': {}, '/ok': { permission: 'ask', extra: 1 } },
   };
-  assert.throws(() => parseHostPolicy(bad, FILE), (err: Error) => {
-    const lines = err.message.split('\n');
-    assert.equal(lines[0], `${FILE} has 9 problems:`);
-    for (const expected of [
-      /permisson is not a setting: use "permission", "workspaces", "permissionTimeoutSeconds"/,
-      /permissionTimeoutSeconds is 0: give a number of seconds from 1 to 86400/,
-      /permission\.bash is "yes": use "ask", "allow" or "deny"/,
-      /permission\.shell is not a setting: use "bash", "edit", "webfetch", "external_directory"/,
-      /permission\.edit\["\*"\] is "maybe": use "ask", "allow" or "deny"/,
-      /permission\.webfetch has 0 patterns/,
-      /workspaces\["relative\/dir"\] is not an absolute path/,
-      /workspaces\["\/ok"\]\.extra is not a setting/,
-      /workspaces\["\/ok"\]\.permission is "ask": give an object such as/,
-    ]) assert.ok(lines.some((l) => expected.test(l)), `${expected} in\n${err.message}`);
-    return true;
-  });
+  assert.throws(
+    () => parseHostPolicy(bad, FILE),
+    (err: Error) => {
+      const lines = err.message.split('\n');
+      assert.equal(lines[0], `${FILE} has 9 problems:`);
+      for (const expected of [
+        /permisson is not a setting: use "permission", "workspaces", "permissionTimeoutSeconds"/,
+        /permissionTimeoutSeconds is 0: give a number of seconds from 1 to 86400/,
+        /permission\.bash is "yes": use "ask", "allow" or "deny"/,
+        /permission\.shell is not a setting: use "bash", "edit", "webfetch", "external_directory"/,
+        /permission\.edit\["\*"\] is "maybe": use "ask", "allow" or "deny"/,
+        /permission\.webfetch has 0 patterns/,
+        /workspaces\["relative\/dir"\] is not an absolute path/,
+        /workspaces\["\/ok"\]\.extra is not a setting/,
+        /workspaces\["\/ok"\]\.permission is "ask": give an object such as/,
+      ])
+        assert.ok(
+          lines.some((l) => expected.test(l)),
+          `${expected} in\n${err.message}`,
+        );
+      return true;
+    },
+  );
   assert.throws(() => parseHostPolicy([], FILE), /the file holds a list, not an object/);
 });
 

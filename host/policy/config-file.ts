@@ -85,7 +85,11 @@ export function parseHostPolicy(value: unknown, path: string, home: string = hom
     if (value.permission !== undefined) defaults = permissionBlock(value.permission, 'permission', problem);
     if (value.workspaces !== undefined) {
       if (!isObject(value.workspaces)) {
-        problem('workspaces', `is ${describe(value.workspaces)}`, 'give an object whose keys are workspace directories, e.g. { "/home/me/project": { "permission": { "bash": "ask" } } }');
+        problem(
+          'workspaces',
+          `is ${describe(value.workspaces)}`,
+          'give an object whose keys are workspace directories, e.g. { "/home/me/project": { "permission": { "bash": "ask" } } }',
+        );
       } else {
         for (const [dir, entry] of Object.entries(value.workspaces)) {
           const key = `workspaces[${JSON.stringify(dir)}]`;

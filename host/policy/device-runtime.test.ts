@@ -55,7 +55,7 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
 const M = { messageId: 'msg_1' };
 const device = (runtime: PolicyRuntime) => deviceRuntime({ runtime, rulesFor: (d) => RULES[d]!, defaultDirectory: '/a', log: silentLogger });
 
-test('a session a device creates carries its workspace\'s rules, and is not patched again', async () => {
+test("a session a device creates carries its workspace's rules, and is not patched again", async () => {
   const { runtime, calls } = fakeRuntime({});
   const r = device(runtime);
   await r.createSession('T', '/b');
@@ -78,19 +78,26 @@ test('a session made elsewhere gets the rules appended before its first prompt, 
   await r.prompt('ses_old', 'two', M);
   await r.prompt('ses_ok', 'three', M);
   assert.deepEqual(calls, [
-    ['getSession', 'ses_old'], ['addSessionPermission', 'ses_old', RULES['/a']], ['prompt', 'ses_old', 'one'],
+    ['getSession', 'ses_old'],
+    ['addSessionPermission', 'ses_old', RULES['/a']],
+    ['prompt', 'ses_old', 'one'],
     ['prompt', 'ses_old', 'two'],
-    ['getSession', 'ses_ok'], ['prompt', 'ses_ok', 'three'],
+    ['getSession', 'ses_ok'],
+    ['prompt', 'ses_ok', 'three'],
   ]);
   await assert.rejects(r.prompt('ses_missing', 'x', M), /404/);
   assert.equal(calls.filter((c) => c[0] === 'prompt' && c[1] === 'ses_missing').length, 0, 'no prompt without the rules');
 });
 
-test('a command, like a prompt, runs only in a session carrying the host\'s rules', async () => {
+test("a command, like a prompt, runs only in a session carrying the host's rules", async () => {
   const { runtime, calls } = fakeRuntime({ ses_old: { directory: '/a' } });
   const r = device(runtime);
   await r.command('ses_old', 'greet', 'Ada', M);
-  assert.deepEqual(calls, [['getSession', 'ses_old'], ['addSessionPermission', 'ses_old', RULES['/a']], ['command', 'ses_old', 'greet', 'Ada']]);
+  assert.deepEqual(calls, [
+    ['getSession', 'ses_old'],
+    ['addSessionPermission', 'ses_old', RULES['/a']],
+    ['command', 'ses_old', 'greet', 'Ada'],
+  ]);
   await assert.rejects(r.command('../x', 'greet', '', M), /session/);
 });
 
@@ -100,9 +107,18 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
   for (const id of ['..', '.', '../shell', 'x/shell', 'ses_1?x=1', 'ses_1#', 'a b', '%2e%2e', '', 'x'.repeat(129)]) {
     assert.equal(isRuntimeId(id), false, id);
     const attempts = [
-      () => r.messages(id), () => r.prompt(id, 't', M), () => r.abort(id), () => r.replyPermission(id, 'once'),
-      () => r.revert(id, 'msg_1'), () => r.revert('ses_1', id), () => r.revert('ses_1', 'msg_1', id),
-      () => r.unrevert(id), () => r.renameSession(id, 't'), () => r.forkSession(id), () => r.forkSession('ses_1', id), () => r.deleteSession(id),
+      () => r.messages(id),
+      () => r.prompt(id, 't', M),
+      () => r.abort(id),
+      () => r.replyPermission(id, 'once'),
+      () => r.revert(id, 'msg_1'),
+      () => r.revert('ses_1', id),
+      () => r.revert('ses_1', 'msg_1', id),
+      () => r.unrevert(id),
+      () => r.renameSession(id, 't'),
+      () => r.forkSession(id),
+      () => r.forkSession('ses_1', id),
+      () => r.deleteSession(id),
       () => r.compact(id, { providerID: 'p', modelID: 'm' }),
     ];
     for (const call of attempts) {
@@ -113,5 +129,8 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
   assert.equal(isRuntimeId('ses_0aB9zZ-x'), true);
   await r.messages('ses_1');
   await r.replyPermission('per_1', 'reject', 'no');
-  assert.deepEqual(calls, [['messages', 'ses_1'], ['replyPermission', 'per_1', 'reject', 'no']]);
+  assert.deepEqual(calls, [
+    ['messages', 'ses_1'],
+    ['replyPermission', 'per_1', 'reject', 'no'],
+  ]);
 });

@@ -61,7 +61,7 @@ export function sessionRulesKeeper(opts: Pick<DeviceRuntimeOptions, 'rulesFor' |
       const rules = opts.rulesFor(session.directory);
       if (!endsWithRules(session.permission, rules)) {
         await runtime.addSessionPermission(sessionId, rules);
-        log.info('gave a session the host\'s permission rules', { sessionId, directory: session.directory });
+        log.info("gave a session the host's permission rules", { sessionId, directory: session.directory });
       }
       remember(sessionId);
     },
@@ -93,7 +93,8 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
     },
     choices: (directory) => runtime.choices(directory),
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
-    revert: async (sessionId, messageId, partId) => runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),
+    revert: async (sessionId, messageId, partId) =>
+      runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),
     unrevert: async (sessionId) => runtime.unrevert(runtimeId(sessionId, 'session')),
     renameSession: async (sessionId, title) => runtime.renameSession(runtimeId(sessionId, 'session'), title),
     // A fork carries its origin's rules, but is checked like any other session before its first prompt.

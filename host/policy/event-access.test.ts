@@ -9,7 +9,11 @@ const facts = createRuntimeFacts();
 const gate = createWorkspaceGate({
   workspaces: () => ['/ws/a', '/ws/b'],
   facts,
-  runtime: { getSession: async () => assert.fail('no lookups'), listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }), listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }) },
+  runtime: {
+    getSession: async () => assert.fail('no lookups'),
+    listPermissions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+    listQuestions: async () => ({ requests: [], unavailable: [], unseen: [] }),
+  },
 });
 facts.observe({ type: 'session.updated', sessionId: 'ses_a', title: 'a', directory: '/ws/a', createdAt: 1, updatedAt: 1 });
 facts.observe({ type: 'session.updated', sessionId: 'ses_b', title: 'b', directory: '/ws/b', createdAt: 1, updatedAt: 1 });

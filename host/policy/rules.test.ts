@@ -14,11 +14,16 @@ test('session rules: one "*" rule per kind, or the patterns in their order', () 
   ]);
 });
 
-test('the runtime-wide configuration takes the strictest setting of any workspace, over the person\'s own', () => {
-  const content = JSON.parse(runtimeConfigContent([
-    { ...ASK, bash: 'allow', edit: 'allow', webfetch: 'allow' },
-    { ...ASK, bash: { '*': 'allow', 'rm *': 'deny' }, edit: 'ask', webfetch: 'allow' },
-  ], JSON.stringify({ model: 'x/y', permission: { read: 'allow', bash: 'allow' } })));
+test("the runtime-wide configuration takes the strictest setting of any workspace, over the person's own", () => {
+  const content = JSON.parse(
+    runtimeConfigContent(
+      [
+        { ...ASK, bash: 'allow', edit: 'allow', webfetch: 'allow' },
+        { ...ASK, bash: { '*': 'allow', 'rm *': 'deny' }, edit: 'ask', webfetch: 'allow' },
+      ],
+      JSON.stringify({ model: 'x/y', permission: { read: 'allow', bash: 'allow' } }),
+    ),
+  );
   assert.deepEqual(content, {
     model: 'x/y',
     permission: { read: 'allow', bash: 'deny', edit: 'ask', webfetch: 'allow', external_directory: 'ask' },

@@ -44,7 +44,7 @@ test('".." is refused, even when it would land inside the workspace', async (t) 
   await refused(readWorkspaceFile('src\\..\\..\\outside\\secret', { workspaces: [a] }), 'file.refused', /may not contain "\.\."/);
 });
 
-test('an absolute path outside the device\'s workspaces is refused, also a workspace of the host the device may not use', async (t) => {
+test("an absolute path outside the device's workspaces is refused, also a workspace of the host the device may not use", async (t) => {
   const { a, b, outside } = tree(t);
   await refused(readWorkspaceFile(join(outside, 'secret'), { workspaces: [a] }), 'file.refused', /outside this device's workspaces/);
   await refused(readWorkspaceFile('/etc/passwd', { workspaces: [a] }), 'file.refused', /outside this device's workspaces/);

@@ -17,8 +17,16 @@ function gate() {
     runtime: {
       getSession: async (id) => (lookups.push(id), { directory: SESSIONS[id]! }),
       // per_hidden: asked in a workspace that is not answering now.
-      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: [], always: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['per_hidden'] }),
-      listQuestions: async () => ({ requests: [{ id: 'que_b', sessionID: 'ses_b', questions: [] }], unavailable: [{ workspace: '/ws/c', reason: 'down' }], unseen: ['que_hidden'] }),
+      listPermissions: async () => ({
+        requests: [{ id: 'per_b', sessionID: 'ses_b', permission: 'bash', patterns: [], always: [] }],
+        unavailable: [{ workspace: '/ws/c', reason: 'down' }],
+        unseen: ['per_hidden'],
+      }),
+      listQuestions: async () => ({
+        requests: [{ id: 'que_b', sessionID: 'ses_b', questions: [] }],
+        unavailable: [{ workspace: '/ws/c', reason: 'down' }],
+        unseen: ['que_hidden'],
+      }),
     },
   });
   return { g, facts, lookups };
@@ -54,17 +62,30 @@ test('a limited device is refused every request about another workspace', async 
     req({ t: 'session.abort', sessionId: 'ses_b' }),
     req({ t: 'task.submit', taskId: 't', sessionId: 'ses_b', text: 'x' }),
     req({ t: 'permission.reply', requestId: 'per_b', reply: 'once' }),
-  ]) await assert.rejects(g.check(r, onlyA), denied, r.t);
-  await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_gone', reply: 'once' }), onlyA), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  ])
+    await assert.rejects(g.check(r, onlyA), denied, r.t);
+  await assert.rejects(
+    g.check(req({ t: 'permission.reply', requestId: 'per_gone', reply: 'once' }), onlyA),
+    (e: unknown) => e instanceof RelayError && e.code === 'request.unknown',
+  );
   // Which workspace it is in cannot be told: refused, but not as gone.
-  await assert.rejects(g.check(req({ t: 'permission.reply', requestId: 'per_hidden', reply: 'once' }), onlyA), (e: unknown) =>
-    e instanceof RelayError && e.code === 'runtime.error' && /still waits/.test(e.message));
+  await assert.rejects(
+    g.check(req({ t: 'permission.reply', requestId: 'per_hidden', reply: 'once' }), onlyA),
+    (e: unknown) => e instanceof RelayError && e.code === 'runtime.error' && /still waits/.test(e.message),
+  );
 });
 
 test('session lists and events are filtered; directories are learnt from lists and events, else looked up once', async () => {
   const { g, facts, lookups } = gate();
-  const sessions = [{ id: 'ses_a', directory: '/ws/a' }, { id: 'ses_b', directory: '/ws/b' }, { id: 'ses_x', directory: '/ws/ab' }];
-  const unavailable = [{ workspace: '/ws/b', reason: 'down' }, { workspace: '/ws/a/pkg', reason: 'down too' }];
+  const sessions = [
+    { id: 'ses_a', directory: '/ws/a' },
+    { id: 'ses_b', directory: '/ws/b' },
+    { id: 'ses_x', directory: '/ws/ab' },
+  ];
+  const unavailable = [
+    { workspace: '/ws/b', reason: 'down' },
+    { workspace: '/ws/a/pkg', reason: 'down too' },
+  ];
   const listed = { sessions, unavailable };
   assert.deepEqual(g.visibleSessions(listed, onlyA), { sessions: [sessions[0]], unavailable: [unavailable[1]] }, 'neither the sessions nor the names of other workspaces');
   assert.equal(g.visibleSessions(listed, all), listed);

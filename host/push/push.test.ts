@@ -18,21 +18,32 @@ import { SUBSCRIPTIONS_FILE } from './subscriptions.ts';
 import { VAPID_FILE } from './vapid.ts';
 
 const ASKED: RelayRuntimeEvent = {
-  type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_1', permission: 'bash', patterns: ['rm -rf build'], always: ['rm *'],
+  type: 'permission.asked',
+  requestId: 'per_1',
+  sessionId: 'ses_1',
+  permission: 'bash',
+  patterns: ['rm -rf build'],
+  always: ['rm *'],
   metadata: { command: 'rm -rf build' },
 };
 
 /** A transport that fails the test if the host ever tries to send. */
-const mustNotSend = (t: TestContext): PushTransport => async (req) => {
-  t.assert.fail(`the host tried to send to ${req.url.href}`);
-};
+const mustNotSend =
+  (t: TestContext): PushTransport =>
+  async (req) => {
+    t.assert.fail(`the host tried to send to ${req.url.href}`);
+  };
 
 function setup(t: TestContext, opts: { receiver?: PushReceiver; transport?: PushTransport; timeoutMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'owr-push-'));
   const devices = openDeviceRegistry({ dataDir: dir, log: silentLogger, watchIntervalMs: 20 });
   const metrics = createMetrics({ dataDir: dir, enabled: true, log: silentLogger });
   const push = createPushService({
-    dataDir: dir, hostId: 'HOST1', devices, metrics, log: silentLogger,
+    dataDir: dir,
+    hostId: 'HOST1',
+    devices,
+    metrics,
+    log: silentLogger,
     mayReceive: (event, device) => mayReceive(event, device, { allowsEvent: () => true }),
     ...(opts.receiver ? { policy: { localReceiver: true } } : {}),
     sender: { backoffMs: 10, timeoutMs: opts.timeoutMs ?? 2000, ...(opts.transport ? { transport: opts.transport } : {}) },
@@ -56,7 +67,7 @@ async function receiver(t: TestContext) {
 
 const settings = (over: Partial<PushSettings> = {}): PushSettings => ({ ...DEFAULT_PUSH_SETTINGS, ...over });
 
-test('a permission waiting for a device whose app is closed sends one encrypted push, signed with the host\'s VAPID key', async (t) => {
+test("a permission waiting for a device whose app is closed sends one encrypted push, signed with the host's VAPID key", async (t) => {
   const r = await receiver(t);
   const { dir, push, phone, sends } = setup(t, { receiver: r });
   const status = push.subscribe(phone, r.subscription(), settings());
@@ -73,14 +84,21 @@ test('a permission waiting for a device whose app is closed sends one encrypted 
   assert.equal(got!.headers.urgency, 'high');
   assert.match(String(got!.headers.topic), /^[A-Za-z0-9_-]{1,32}$/);
   assert.deepEqual(parsePushPayload(got!.payload), {
-    v: 1, type: 'show', kind: 'permission', hostId: 'HOST1', tag: 'HOST1:ses_1', sessionId: 'ses_1', requestId: 'per_1',
-    title: 'Allow? · Fix the build', body: 'rm -rf build',
+    v: 1,
+    type: 'show',
+    kind: 'permission',
+    hostId: 'HOST1',
+    tag: 'HOST1:ses_1',
+    sessionId: 'ses_1',
+    requestId: 'per_1',
+    title: 'Allow? · Fix the build',
+    body: 'rm -rf build',
   });
   assert.deepEqual(sends(), [{ labels: { outcome: 'sent' }, value: 1 }]);
   for (const file of [VAPID_FILE, SUBSCRIPTIONS_FILE]) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
 });
 
-test('nothing is pushed while one of the device\'s connections shows the app; once it is hidden or gone, it is', async (t) => {
+test("nothing is pushed while one of the device's connections shows the app; once it is hidden or gone, it is", async (t) => {
   const r = await receiver(t);
   const { push, phone } = setup(t, { receiver: r });
   push.subscribe(phone, r.subscription(), settings());
@@ -125,11 +143,14 @@ test('an answer given elsewhere replaces the notification, with the same tag; a 
   push.observe({ type: 'session.idle', sessionId: 'ses_1' });
   await push.sender.settled();
   const payloads = r.received.map((x) => parsePushPayload(x.payload));
-  assert.deepEqual(payloads.map((p) => [p.type, p.tag, p.body]), [
-    ['show', 'HOST1:ses_1', 'rm -rf build'],
-    ['close', 'HOST1:ses_1', 'Allowed in a session'],
-    ['show', 'HOST1:ses_1', 'In a session'],
-  ]);
+  assert.deepEqual(
+    payloads.map((p) => [p.type, p.tag, p.body]),
+    [
+      ['show', 'HOST1:ses_1', 'rm -rf build'],
+      ['close', 'HOST1:ses_1', 'Allowed in a session'],
+      ['show', 'HOST1:ses_1', 'In a session'],
+    ],
+  );
   assert.equal(payloads[2]!.type === 'show' && payloads[2]!.kind, 'finished');
 });
 
@@ -147,7 +168,16 @@ test('a 410 from the push service removes the subscription; a 429 is retried', a
   push.observe({ ...ASKED, requestId: 'per_2' });
   await push.sender.settled();
   assert.equal(push.status(phone).subscription, undefined, 'gone');
-  assert.deepEqual(sends().map((s) => [s.labels.outcome, s.value]).sort(), [['gone', 1], ['retried', 2], ['sent', 1]]);
+  assert.deepEqual(
+    sends()
+      .map((s) => [s.labels.outcome, s.value])
+      .sort(),
+    [
+      ['gone', 1],
+      ['retried', 2],
+      ['sent', 1],
+    ],
+  );
 });
 
 test('a push service that does not answer times out, is tried again, and holds nothing else up', async (t) => {
@@ -159,7 +189,15 @@ test('a push service that does not answer times out, is tried again, and holds n
   push.observe(ASKED);
   assert.ok(performance.now() - started < 50, 'observe returns at once');
   await push.sender.settled();
-  assert.deepEqual(sends().map((s) => [s.labels.outcome, s.value]).sort(), [['failed', 1], ['retried', 3]]);
+  assert.deepEqual(
+    sends()
+      .map((s) => [s.labels.outcome, s.value])
+      .sort(),
+    [
+      ['failed', 1],
+      ['retried', 3],
+    ],
+  );
   assert.equal(r.received.length, 0);
   assert.ok(push.status(phone).subscription, 'kept: the service may answer next time');
 });
@@ -195,7 +233,10 @@ for (const [what, endpoint] of REFUSED) {
   test(`an endpoint on ${what} is refused, and nothing is sent`, async (t) => {
     const { push, phone, sends } = setup(t, { transport: mustNotSend(t) });
     const subscription = { endpoint, keys: (await receiver(t)).subscription().keys };
-    assert.throws(() => push.subscribe(phone, subscription, settings()), (e: unknown) => e instanceof RelayError && e.code === 'push.refused');
+    assert.throws(
+      () => push.subscribe(phone, subscription, settings()),
+      (e: unknown) => e instanceof RelayError && e.code === 'push.refused',
+    );
     assert.equal(push.status(phone).subscription, undefined);
     push.observe(ASKED);
     await push.sender.settled();
@@ -213,7 +254,21 @@ test('the test switch admits only http://127.0.0.1, nothing else local', () => {
 
 test('addresses a public push host name may resolve to: public ones only', () => {
   for (const a of ['142.250.74.10', '2a00:1450:4001:80b::200a']) assert.equal(isPublicAddress(a), true, a);
-  for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.0.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:192.168.0.1', '::ffff:7f00:1', 'not-an-ip']) {
+  for (const a of [
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.0.1',
+    '169.254.1.1',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:192.168.0.1',
+    '::ffff:7f00:1',
+    'not-an-ip',
+  ]) {
     assert.equal(isPublicAddress(a), false, a);
   }
 });

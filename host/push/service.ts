@@ -58,9 +58,13 @@ export function createPushService(opts: PushServiceOptions): PushService {
   const store = openSubscriptionStore(opts.dataDir);
   const policy = opts.policy ?? {};
   const sender = createPushSender({
-    vapid, policy, metrics: opts.metrics, log: opts.log, ...opts.sender,
+    vapid,
+    policy,
+    metrics: opts.metrics,
+    log: opts.log,
+    ...opts.sender,
     onGone: (deviceId, endpoint) => {
-      if (store.remove(deviceId, endpoint)) opts.log.info('the push service dropped a device\'s subscription; removed it', { deviceId });
+      if (store.remove(deviceId, endpoint)) opts.log.info("the push service dropped a device's subscription; removed it", { deviceId });
     },
   });
   // Devices removed while the host was stopped, and from now on.
@@ -131,18 +135,24 @@ export function createPushService(opts: PushServiceOptions): PushService {
         if (event.status !== 'idle') remember(running, event.sessionId, true);
         return;
       case 'permission.asked':
-        return notify('permission', event, event.sessionId, (privately) =>
-          privately
-            ? { title: 'OpenWork Relay', body: `The agent needs you in ${sessionName(event.sessionId)}` }
-            : { title: `Allow? · ${sessionName(event.sessionId)}`, body: clip(describe(event)) },
-        event.requestId);
+        return notify(
+          'permission',
+          event,
+          event.sessionId,
+          (privately) =>
+            privately
+              ? { title: 'OpenWork Relay', body: `The agent needs you in ${sessionName(event.sessionId)}` }
+              : { title: `Allow? · ${sessionName(event.sessionId)}`, body: clip(describe(event)) },
+          event.requestId,
+        );
       case 'question.asked': {
         // No Allow/Deny here: a question's answer is typed or chosen in the app, which a tap opens at the session.
         const first = event.questions[0]?.question ?? 'The agent asks you something';
         return notify('permission', event, event.sessionId, (privately) =>
           privately
             ? { title: 'OpenWork Relay', body: `The agent needs you in ${sessionName(event.sessionId)}` }
-            : { title: `Question · ${sessionName(event.sessionId)}`, body: clip(first) });
+            : { title: `Question · ${sessionName(event.sessionId)}`, body: clip(first) },
+        );
       }
       case 'session.interrupted':
         running.delete(event.sessionId);

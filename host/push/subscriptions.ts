@@ -47,10 +47,16 @@ function read(path: string): StoredSubscription[] {
   const text = readFileIfExists(path);
   if (text === undefined) return [];
   try {
-    return list(obj(JSON.parse(text), path), 'devices', path, (v, p) => {
-      const o = obj(v, p);
-      return { deviceId: str(o, 'deviceId', p, { min: 1, max: 128 }), subscription: parsePushSubscription(o.subscription, `${p}.subscription`), ...parsePushSettings(o, p) };
-    }, 10_000);
+    return list(
+      obj(JSON.parse(text), path),
+      'devices',
+      path,
+      (v, p) => {
+        const o = obj(v, p);
+        return { deviceId: str(o, 'deviceId', p, { min: 1, max: 128 }), subscription: parsePushSubscription(o.subscription, `${p}.subscription`), ...parsePushSettings(o, p) };
+      },
+      10_000,
+    );
   } catch (err) {
     throw new Error(`${path} is damaged (${(err as Error).message}); remove it and start again (each device then turns notifications on again)`);
   }

@@ -30,10 +30,23 @@ function runtime(listed: Listed[] = [], unseen: string[] = []) {
   return { rt, replies, listed, unseen, failReplies: () => (failReply = true) };
 }
 
-const listedAs = (e: PermissionAskedEvent): Listed => ({ id: e.requestId, sessionID: e.sessionId, permission: e.permission, patterns: e.patterns, always: e.always, metadata: e.metadata });
+const listedAs = (e: PermissionAskedEvent): Listed => ({
+  id: e.requestId,
+  sessionID: e.sessionId,
+  permission: e.permission,
+  patterns: e.patterns,
+  always: e.always,
+  metadata: e.metadata,
+});
 
 const asked = (requestId: string, sessionId: string, patterns: string[], always: string[] = []): PermissionAskedEvent => ({
-  type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns, always, metadata: {},
+  type: 'permission.asked',
+  requestId,
+  sessionId,
+  permission: 'bash',
+  patterns,
+  always,
+  metadata: {},
 });
 
 test('"session" answers once and grants the suggested patterns for that session only', async () => {
@@ -88,22 +101,35 @@ test('a runtime restart: pending requests it lost expire with the reason, and an
   assert.deepEqual({ ...expired, at: 0 }, { type: 'permission.expired', requestId: 'p1', sessionId: 's1', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 });
   assert.ok(expired.at >= before && expired.at <= Date.now(), 'when it expired');
   assert.deepEqual(announced, fresh);
-  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2', 'p3']);
-  await assert.rejects(g.reply('p1', 'once'), (e: unknown) =>
-    e instanceof RelayError && e.code === 'permission.expired' && /not delivered/.test(e.message)
-    && e.expiry?.reason === 'runtime-restarted' && e.expiry.detail === 'killed by SIGKILL' && e.expiry.at === expired.at);
+  assert.deepEqual(
+    g.pending().map((p) => p.requestId),
+    ['p2', 'p3'],
+  );
+  await assert.rejects(
+    g.reply('p1', 'once'),
+    (e: unknown) =>
+      e instanceof RelayError &&
+      e.code === 'permission.expired' &&
+      /not delivered/.test(e.message) &&
+      e.expiry?.reason === 'runtime-restarted' &&
+      e.expiry.detail === 'killed by SIGKILL' &&
+      e.expiry.at === expired.at,
+  );
   assert.deepEqual(replies, []);
   await g.sync('withdrawn');
   assert.equal(notices.length, 2, 'nothing new: nothing announced twice');
 });
 
-test('a request the runtime loses between the host\'s record and the answer expires instead of being reported as answered', async () => {
+test("a request the runtime loses between the host's record and the answer expires instead of being reported as answered", async () => {
   const { rt, replies, listed, failReplies } = runtime();
   const notices: PermissionNotice[] = [];
   const g = createPermissionGrants(rt, silentLogger, (n) => notices.push(n));
   g.observe(asked('p1', 's1', ['ls']));
   await assert.rejects(g.reply('p1', 'once'), (e: unknown) => e instanceof RelayError && e.code === 'permission.expired' && e.expiry?.reason === 'withdrawn');
-  assert.deepEqual(notices.map((n) => [n.type, n.requestId, n.type === 'permission.expired' && n.reason]), [['permission.expired', 'p1', 'withdrawn']]);
+  assert.deepEqual(
+    notices.map((n) => [n.type, n.requestId, n.type === 'permission.expired' && n.reason]),
+    [['permission.expired', 'p1', 'withdrawn']],
+  );
   // Listed when asked, gone by the time the answer arrives (the runtime restarted in between).
   g.observe(asked('p2', 's1', ['pwd']));
   listed.push(listedAs(asked('p2', 's1', ['pwd'])));
@@ -126,12 +152,16 @@ test('a request whose workspace is not answering is neither expired nor reported
   unseen.push('p2');
 
   await g.reply('p1', 'once');
-  assert.deepEqual(replies, ['p1:once'], 'a healthy workspace\'s request is answered beside a broken one');
-  const isUnseen = (e: unknown) => e instanceof RelayError && e.code === 'runtime.error' && /p2/.test(e.message) && /not valid JSON/.test(e.message) && /still waits/.test(e.message);
+  assert.deepEqual(replies, ['p1:once'], "a healthy workspace's request is answered beside a broken one");
+  const isUnseen = (e: unknown) =>
+    e instanceof RelayError && e.code === 'runtime.error' && /p2/.test(e.message) && /not valid JSON/.test(e.message) && /still waits/.test(e.message);
   await assert.rejects(g.reply('p2', 'once'), isUnseen);
   await g.sync('runtime-restarted');
   assert.deepEqual(notices, [], 'nothing expired');
-  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2']);
+  assert.deepEqual(
+    g.pending().map((p) => p.requestId),
+    ['p2'],
+  );
   assert.deepEqual(replies, ['p1:once']);
 
   // The reply fails and, looking again, its workspace does not answer: the runtime's error, not expired.
@@ -143,20 +173,31 @@ test('a request whose workspace is not answering is neither expired nor reported
   unseen.push('p2');
   await assert.rejects(reply, /Permission request not found/);
   assert.deepEqual(notices, []);
-  assert.deepEqual(g.pending().map((p) => p.requestId), ['p2'], 'still waiting, and may be answered again');
+  assert.deepEqual(
+    g.pending().map((p) => p.requestId),
+    ['p2'],
+    'still waiting, and may be answered again',
+  );
 });
 
 test('sync never expires a request asked after it looked', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const notices: PermissionNotice[] = [];
-  const g = createPermissionGrants({ listPermissions: async () => (await gate, { requests: [], unavailable: [], unseen: [] }), replyPermission: async () => {} }, silentLogger, (n) => notices.push(n));
+  const g = createPermissionGrants(
+    { listPermissions: async () => (await gate, { requests: [], unavailable: [], unseen: [] }), replyPermission: async () => {} },
+    silentLogger,
+    (n) => notices.push(n),
+  );
   const syncing = g.sync('runtime-restarted');
   g.observe(asked('late', 's1', ['ls']));
   release();
   await syncing;
   assert.deepEqual(notices, []);
-  assert.deepEqual(g.pending().map((p) => p.requestId), ['late']);
+  assert.deepEqual(
+    g.pending().map((p) => p.requestId),
+    ['late'],
+  );
 });
 
 test('wildcardMatch follows OpenCode: * and ?, and "cmd *" also matches "cmd"', () => {

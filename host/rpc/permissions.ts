@@ -61,11 +61,7 @@ interface Asked {
 const MAX_OPEN_REQUESTS = 1000;
 const MAX_CLOSED_REMEMBERED = 1000;
 
-export function createPermissionGrants(
-  runtime: PermissionRuntime,
-  log: Logger,
-  publish: (event: PermissionNotice) => void = () => {},
-): PermissionGrants {
+export function createPermissionGrants(runtime: PermissionRuntime, log: Logger, publish: (event: PermissionNotice) => void = () => {}): PermissionGrants {
   /** Requests the runtime asked and nobody answered yet. */
   const open = new Map<string, Asked>();
   /** requestId → why and when it expired. */
@@ -154,7 +150,10 @@ export function createPermissionGrants(
         await runtime.replyPermission(requestId, reply === 'reject' ? 'reject' : 'once', message);
       } catch (err) {
         answered.delete(requestId);
-        const still = await runtime.listPermissions().then((l) => requestIn(l, requestId) !== undefined, () => true);
+        const still = await runtime.listPermissions().then(
+          (l) => requestIn(l, requestId) !== undefined,
+          () => true,
+        );
         throw still ? err : gone(requestId);
       }
       if (reply === 'session') grant(open.get(requestId)?.event ?? toPermissionAsked(request));
@@ -190,7 +189,10 @@ export function createPermissionGrants(
  * literal; a pattern ending in " *" also matches the bare command (`ls *` matches `ls`).
  */
 export function wildcardMatch(pattern: string, text: string): boolean {
-  let source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  let source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   if (source.endsWith(' .*')) source = `${source.slice(0, -3)}( .*)?`;
   return new RegExp(`^${source}$`, 's').test(text);
 }

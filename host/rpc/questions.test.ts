@@ -7,8 +7,23 @@ import type { ListedQuestion } from '../runtime/port.ts';
 import { createQuestionDesk, type QuestionNotice, type QuestionRuntime } from './questions.ts';
 
 const QUESTIONS: QuestionInfo[] = [
-  { question: 'Which plan?', header: 'Plan', options: [{ label: 'Small', description: 'a fix' }, { label: 'Big', description: 'a rewrite' }] },
-  { question: 'Which checks?', header: 'Checks', multiple: true, options: [{ label: 'Unit', description: '' }, { label: 'Lint', description: '' }] },
+  {
+    question: 'Which plan?',
+    header: 'Plan',
+    options: [
+      { label: 'Small', description: 'a fix' },
+      { label: 'Big', description: 'a rewrite' },
+    ],
+  },
+  {
+    question: 'Which checks?',
+    header: 'Checks',
+    multiple: true,
+    options: [
+      { label: 'Unit', description: '' },
+      { label: 'Lint', description: '' },
+    ],
+  },
 ];
 
 /** A runtime that lists `listed` (by reference, so a test can empty it) and records answers. */
@@ -27,14 +42,23 @@ function fakeRuntime(listed: ListedQuestion[], unseen: string[] = []) {
 }
 
 const listed = (id: string, sessionID = 'ses_a'): ListedQuestion => ({ id, sessionID, questions: QUESTIONS, tool: { messageID: 'msg_1', callID: 'call_1' } });
-const asked = (requestId: string, sessionId = 'ses_a'): QuestionAskedEvent => ({ type: 'question.asked', requestId, sessionId, questions: QUESTIONS, tool: { messageId: 'msg_1', callId: 'call_1' } });
+const asked = (requestId: string, sessionId = 'ses_a'): QuestionAskedEvent => ({
+  type: 'question.asked',
+  requestId,
+  sessionId,
+  questions: QUESTIONS,
+  tool: { messageId: 'msg_1', callId: 'call_1' },
+});
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof RelayError && e.code === c && (!re || re.test(e.message));
 
 test('answers that fit reach the runtime once; the question is then no longer pending', async () => {
   const f = fakeRuntime([listed('que_1')]);
   const desk = createQuestionDesk(f.runtime, silentLogger);
   desk.observe(asked('que_1'));
-  assert.deepEqual(desk.pending().map((q) => q.requestId), ['que_1']);
+  assert.deepEqual(
+    desk.pending().map((q) => q.requestId),
+    ['que_1'],
+  );
   await desk.reply('que_1', [['Big'], ['Unit', 'Lint']]);
   assert.deepEqual(f.calls, [['reply', 'que_1', [['Big'], ['Unit', 'Lint']]]]);
   assert.deepEqual(desk.pending(), []);
@@ -77,12 +101,18 @@ test('a question the runtime lost expires with the reason; answering it is refus
   desk.observe(asked('que_2'));
   runtimeList.length = 0; // the runtime restarted
   await desk.sync('runtime-restarted', 'killed by SIGKILL');
-  assert.deepEqual(notices.map((n) => ({ ...n, at: 0 })), [
-    { type: 'question.expired', requestId: 'que_1', sessionId: 'ses_a', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 },
-    { type: 'question.expired', requestId: 'que_2', sessionId: 'ses_a', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 },
-  ]);
+  assert.deepEqual(
+    notices.map((n) => ({ ...n, at: 0 })),
+    [
+      { type: 'question.expired', requestId: 'que_1', sessionId: 'ses_a', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 },
+      { type: 'question.expired', requestId: 'que_2', sessionId: 'ses_a', reason: 'runtime-restarted', detail: 'killed by SIGKILL', at: 0 },
+    ],
+  );
   assert.deepEqual(desk.pending(), []);
-  await assert.rejects(desk.reply('que_1', [['Big'], ['Unit']]), (e: unknown) => code('permission.expired')(e) && e instanceof RelayError && e.expiry?.reason === 'runtime-restarted' && e.expiry.detail === 'killed by SIGKILL');
+  await assert.rejects(
+    desk.reply('que_1', [['Big'], ['Unit']]),
+    (e: unknown) => code('permission.expired')(e) && e instanceof RelayError && e.expiry?.reason === 'runtime-restarted' && e.expiry.detail === 'killed by SIGKILL',
+  );
   await assert.rejects(desk.reject('que_2'), code('permission.expired'));
   await assert.rejects(desk.reject('que_never'), code('request.unknown', /no question/));
   assert.deepEqual(f.calls, []);
@@ -95,9 +125,16 @@ test('a question found in the runtime that the host never saw is announced; one 
   desk.observe(asked('que_hidden'));
   await desk.sync('withdrawn');
   assert.deepEqual(notices, [asked('que_new', 'ses_b')]);
-  assert.deepEqual(desk.pending().map((q) => q.requestId), ['que_hidden', 'que_new']);
+  assert.deepEqual(
+    desk.pending().map((q) => q.requestId),
+    ['que_hidden', 'que_new'],
+  );
   await assert.rejects(desk.reply('que_hidden', [['Big'], ['Unit']]), code('runtime.error', /still waits/));
-  assert.deepEqual(desk.pending().map((q) => q.requestId), ['que_hidden', 'que_new'], 'refused, not expired');
+  assert.deepEqual(
+    desk.pending().map((q) => q.requestId),
+    ['que_hidden', 'que_new'],
+    'refused, not expired',
+  );
 });
 
 test('answered or dismissed elsewhere: no longer pending', () => {
@@ -125,5 +162,8 @@ test('a failed delivery of a question the runtime still has is reported as the r
   desk.observe(asked('que_1'));
   f.failNext();
   await assert.rejects(desk.reply('que_1', [['Big'], ['Unit']]), /500/);
-  assert.deepEqual(desk.pending().map((q) => q.requestId), ['que_1']);
+  assert.deepEqual(
+    desk.pending().map((q) => q.requestId),
+    ['que_1'],
+  );
 });

@@ -110,7 +110,10 @@ export function createQuestionDesk(runtime: QuestionRuntime, log: Logger, publis
       await act(listed);
     } catch (err) {
       if (err instanceof RelayError) throw err;
-      const still = await runtime.listQuestions().then((l) => requestIn(l, requestId) !== undefined, () => true);
+      const still = await runtime.listQuestions().then(
+        (l) => requestIn(l, requestId) !== undefined,
+        () => true,
+      );
       throw still ? err : gone(requestId);
     }
     close(requestId);

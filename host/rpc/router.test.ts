@@ -32,10 +32,15 @@ const B = { sessionId: 'ses_b', title: 'B', directory: '/b', createdAt: 3, updat
 const LISTED_A = { ...A, state: { status: 'busy' }, waiting: false };
 const LISTED_B = { ...B, state: { status: 'idle' }, waiting: true };
 /** One stored message of the runtime's, with a part the relay carries and one it does not. */
-const STORED = [{
-  info: { id: 'msg_1', sessionID: 'x', role: 'user', time: { created: 5 } },
-  parts: [{ id: 'prt_1', sessionID: 'x', messageID: 'msg_1', type: 'text', text: 'hi' }, { id: 'prt_2', sessionID: 'x', messageID: 'msg_1', type: 'snapshot', snapshot: 'abc' }],
-}];
+const STORED = [
+  {
+    info: { id: 'msg_1', sessionID: 'x', role: 'user', time: { created: 5 } },
+    parts: [
+      { id: 'prt_1', sessionID: 'x', messageID: 'msg_1', type: 'text', text: 'hi' },
+      { id: 'prt_2', sessionID: 'x', messageID: 'msg_1', type: 'snapshot', snapshot: 'abc' },
+    ],
+  },
+];
 /** What the runtime lists: its sessions, and a nested workspace whose instance did not answer. */
 const UNAVAILABLE = [{ workspace: '/a/sub', reason: 'the coding runtime did not answer in time' }];
 /** The fields of a listed permission request the gate does not read. */
@@ -49,10 +54,19 @@ const CHOICES = {
     { name: 'plan', mode: 'primary' },
     { name: 'mine', mode: 'all' },
   ],
-  commands: [{ name: 'init', description: 'guided AGENTS.md setup', source: 'command', template: 'x', hints: [] }, { name: 'greet', source: 'command' }, { description: 'no name' }],
+  commands: [
+    { name: 'init', description: 'guided AGENTS.md setup', source: 'command', template: 'x', hints: [] },
+    { name: 'greet', source: 'command' },
+    { description: 'no name' },
+  ],
   providers: {
     providers: [
-      { id: 'fake', name: 'Fake', options: { apiKey: 'secret' }, models: { 'fake-model': { id: 'fake-model', name: 'Fake model' }, 'fake-smart': { id: 'fake-smart', name: 'Smart', variants: { low: {}, high: {} } } } },
+      {
+        id: 'fake',
+        name: 'Fake',
+        options: { apiKey: 'secret' },
+        models: { 'fake-model': { id: 'fake-model', name: 'Fake model' }, 'fake-smart': { id: 'fake-smart', name: 'Smart', variants: { low: {}, high: {} } } },
+      },
     ],
     default: { fake: 'fake-model' },
   },
@@ -65,7 +79,10 @@ const user = (id: string, diffs: unknown[]) => ({ info: { id, sessionID: 'ses_b'
 const TURNS = [
   user('msg_1', [{ file: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n', additions: 1, deletions: 1, status: 'modified' }]),
   { info: { id: 'msg_2', sessionID: 'ses_b', role: 'assistant', time: { created: 2 } }, parts: [] },
-  user('msg_3', [{ file: 'new.txt', additions: 3, deletions: 0, status: 'added' }, { file: 'src/a.ts', patch: '@@ -1 +1 @@\n-b\n+c\n', additions: 1, deletions: 1, status: 'modified' }]),
+  user('msg_3', [
+    { file: 'new.txt', additions: 3, deletions: 0, status: 'added' },
+    { file: 'src/a.ts', patch: '@@ -1 +1 @@\n-b\n+c\n', additions: 1, deletions: 1, status: 'modified' },
+  ]),
   user('msg_4', [{ file: 'new.txt', additions: 1, deletions: 0, status: 'modified' }, { file: 'bad.txt' }]),
 ];
 
@@ -74,7 +91,7 @@ function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?:
   const calls: unknown[][] = [];
   const runtime: RuntimeCalls = {
     listSessions: async (query) => {
-      if (!list) return calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE };
+      if (!list) return (calls.push(['listSessions']), { sessions: SESSIONS, unavailable: UNAVAILABLE });
       calls.push(['listSessions', query]);
       return { sessions: list(query), unavailable: [] };
     },
@@ -112,8 +129,22 @@ function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?:
   const gate = createWorkspaceGate({
     runtime: {
       getSession: async (id) => SESSIONS.find((x) => x.id === id)!,
-      listPermissions: async () => ({ requests: [{ id: 'per_b', sessionID: 'ses_b', ...BASH }, { id: 'per_a', sessionID: 'ses_a', ...BASH }], unavailable: [], unseen: [] }),
-      listQuestions: async () => ({ requests: [{ id: 'que_b', sessionID: 'ses_b', questions: [] }, { id: 'que_a', sessionID: 'ses_a', questions: [] }], unavailable: [], unseen: [] }),
+      listPermissions: async () => ({
+        requests: [
+          { id: 'per_b', sessionID: 'ses_b', ...BASH },
+          { id: 'per_a', sessionID: 'ses_a', ...BASH },
+        ],
+        unavailable: [],
+        unseen: [],
+      }),
+      listQuestions: async () => ({
+        requests: [
+          { id: 'que_b', sessionID: 'ses_b', questions: [] },
+          { id: 'que_a', sessionID: 'ses_a', questions: [] },
+        ],
+        unavailable: [],
+        unseen: [],
+      }),
     },
     facts: createRuntimeFacts(),
     workspaces: () => ['/a', '/b'],
@@ -147,9 +178,13 @@ test("a session whose agent's question waits is listed as waiting, like one with
   assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [{ ...LISTED_A, waiting: true }, LISTED_B], unavailable: UNAVAILABLE });
 });
 
-test('each request maps to its runtime call, and the answer to the relay\'s own shapes', async (t) => {
+test("each request maps to its runtime call, and the answer to the relay's own shapes", async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
-  assert.deepEqual(await router.handle({ t: 'sessions.list', id: '1' }, device), { sessions: [LISTED_A, LISTED_B], unavailable: UNAVAILABLE }, 'each with its live state, and whether a request waits');
+  assert.deepEqual(
+    await router.handle({ t: 'sessions.list', id: '1' }, device),
+    { sessions: [LISTED_A, LISTED_B], unavailable: UNAVAILABLE },
+    'each with its live state, and whether a request waits',
+  );
   assert.deepEqual(await router.handle({ t: 'session.messages', id: '1', sessionId: 'x' }, device), {
     sessionId: 'x',
     state: { status: 'retry', attempt: 2, message: 'rate limited', next: 9 },
@@ -159,17 +194,31 @@ test('each request maps to its runtime call, and the answer to the relay\'s own 
   assert.deepEqual(await router.handle({ t: 'session.create', id: '1' }, device), A);
   await router.handle({ t: 'session.create', id: '1', title: 'T', workspace: '/b' }, device);
   assert.deepEqual(await router.handle({ t: 'session.abort', id: '1', sessionId: 'x' }, device), { running: true });
-  assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), { taskId: 'k', sessionId: 'x', messageId: 'msg_1', acceptedAt: 5 });
+  assert.deepEqual(await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi' }, device), {
+    taskId: 'k',
+    sessionId: 'x',
+    messageId: 'msg_1',
+    acceptedAt: 5,
+  });
   assert.deepEqual(await router.handle({ t: 'permission.reply', id: '1', requestId: 'p', reply: 'session' }, device), {});
   assert.deepEqual(await router.handle({ t: 'question.reply', id: '1', requestId: 'que_a', answers: [['Yes']] }, device), {});
   assert.deepEqual(await router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, device), {});
   assert.deepEqual(calls, [
-    ['listSessions'], ['messages', 'x'], ['sessionStatus', 'x'], ['createSession', undefined, '/a'], ['createSession', 'T', '/b'], ['sessionStatus', 'x'], ['abort', 'x'],
-    ['submit', 'k', 'x', 'hi'], ['reply', 'p', 'session', undefined], ['question.reply', 'que_a', [['Yes']]], ['question.reject', 'que_a'],
+    ['listSessions'],
+    ['messages', 'x'],
+    ['sessionStatus', 'x'],
+    ['createSession', undefined, '/a'],
+    ['createSession', 'T', '/b'],
+    ['sessionStatus', 'x'],
+    ['abort', 'x'],
+    ['submit', 'k', 'x', 'hi'],
+    ['reply', 'p', 'session', undefined],
+    ['question.reply', 'que_a', [['Yes']]],
+    ['question.reject', 'que_a'],
   ]);
 });
 
-test('composer.options offers the primary agents, the models with their variants and the commands, of the session\'s workspace', async (t) => {
+test("composer.options offers the primary agents, the models with their variants and the commands, of the session's workspace", async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
   const options = await router.handle({ t: 'composer.options', id: '1', sessionId: 'ses_b' }, device);
   assert.deepEqual(options, {
@@ -180,11 +229,22 @@ test('composer.options offers the primary agents, the models with their variants
       { providerId: 'fake', providerName: 'Fake', modelId: 'fake-smart', name: 'Smart', variants: ['low', 'high'] },
     ],
     defaultModel: { providerId: 'fake', modelId: 'fake-smart' },
-    commands: [{ name: 'init', description: 'guided AGENTS.md setup', source: 'command' }, { name: 'greet', source: 'command' }],
+    commands: [
+      { name: 'init', description: 'guided AGENTS.md setup', source: 'command' },
+      { name: 'greet', source: 'command' },
+    ],
   });
   assert.ok(!JSON.stringify(options).includes('secret'), 'no provider key leaves the host');
   await router.handle({ t: 'composer.options', id: '2' }, limited);
-  assert.deepEqual(calls, [['getSession', 'ses_b'], ['choices', '/b'], ['choices', '/b']], 'a new session\'s: the device\'s own first workspace');
+  assert.deepEqual(
+    calls,
+    [
+      ['getSession', 'ses_b'],
+      ['choices', '/b'],
+      ['choices', '/b'],
+    ],
+    "a new session's: the device's own first workspace",
+  );
   await assert.rejects(router.handle({ t: 'composer.options', id: '3', sessionId: 'ses_a' }, limited), (e: unknown) => e instanceof RelayError && e.code === 'scope.denied');
 });
 
@@ -193,14 +253,17 @@ test('task.submit passes the chosen agent, model, variant or command on', async 
   const model = { providerId: 'fake', modelId: 'fake-smart' };
   await router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'hi', agent: 'plan', model, variant: 'high' }, device);
   await router.handle({ t: 'task.submit', id: '2', taskId: 'c', sessionId: 'x', text: '', command: 'init' }, device);
-  assert.deepEqual(calls, [['submit', 'k', 'x', 'hi', { agent: 'plan', model, variant: 'high' }], ['submit', 'c', 'x', '', { command: 'init' }]]);
+  assert.deepEqual(calls, [
+    ['submit', 'k', 'x', 'hi', { agent: 'plan', model, variant: 'high' }],
+    ['submit', 'c', 'x', '', { command: 'init' }],
+  ]);
 });
 
 test('a session the runtime lists malformed is left out, not the whole list', async (t) => {
   const { router } = setup({ state: 'ready' }, t);
   SESSIONS.push({ id: 'ses_bad', directory: '/a' } as (typeof SESSIONS)[number]);
   try {
-    assert.deepEqual((await router.handle({ t: 'sessions.list', id: '1' }, device) as { sessions: unknown[] }).sessions, [LISTED_A, LISTED_B]);
+    assert.deepEqual(((await router.handle({ t: 'sessions.list', id: '1' }, device)) as { sessions: unknown[] }).sessions, [LISTED_A, LISTED_B]);
   } finally {
     SESSIONS.pop();
   }
@@ -252,7 +315,10 @@ test('session.create with a key makes one session per device and key; a repeat s
   const made = await router.handle({ t: 'session.create', id: '1', key: 'tsk_1' }, device);
   assert.deepEqual(made, A);
   assert.deepEqual(await router.handle({ t: 'session.create', id: '2', key: 'tsk_1' }, device), A, 'the resend gets the same session');
-  assert.deepEqual(calls, [['createSession', undefined, '/a'], ['getSession', 'ses_a']]);
+  assert.deepEqual(calls, [
+    ['createSession', undefined, '/a'],
+    ['getSession', 'ses_a'],
+  ]);
 
   // Another device's use of the key is its own: a session in its workspace, never the first device's.
   assert.deepEqual(await router.handle({ t: 'session.create', id: '3', key: 'tsk_1' }, limited), B);
@@ -262,7 +328,7 @@ test('session.create with a key makes one session per device and key; a repeat s
   assert.equal(calls.filter((c) => c[0] === 'createSession').length, 2);
 });
 
-test('a turn cut short is part of the session\'s state: in the list while the session is idle, and in its transcript', async (t) => {
+test("a turn cut short is part of the session's state: in the list while the session is idle, and in its transcript", async (t) => {
   const { router, ledger } = setup({ state: 'ready' }, t);
   const cut = { messageId: 'msg_p', replyId: 'msg_r', at: 7, reason: 'host-restarted' as const };
   ledger.interrupt({ sessionId: 'ses_b', ...cut });
@@ -273,42 +339,70 @@ test('a turn cut short is part of the session\'s state: in the list while the se
   assert.deepEqual(transcript.interruptions, [cut], 'the cut turn stays in its history');
 });
 
-test('review and management requests map to their runtime calls and answer in the relay\'s shapes', async (t) => {
+test("review and management requests map to their runtime calls and answer in the relay's shapes", async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
-  assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b' }, device), {
-    files: [
-      { path: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n\n@@ -1 +1 @@\n-b\n+c\n', additions: 2, deletions: 2, status: 'modified' },
-      { path: 'new.txt', additions: 4, deletions: 0, status: 'added' },
-    ],
-  }, 'every turn\'s diff, per file; a malformed entry left out');
-  assert.deepEqual(await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_4' }, device), {
-    files: [{ path: 'new.txt', additions: 1, deletions: 0, status: 'modified' }],
-  }, 'from that turn on');
-  assert.deepEqual((await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_2' }, device) as { files: unknown[] }).files.length, 2, 'an assistant message: from its turn on');
-  await assert.rejects(router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_9' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  assert.deepEqual(
+    await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b' }, device),
+    {
+      files: [
+        { path: 'src/a.ts', patch: '@@ -1 +1 @@\n-a\n+b\n\n@@ -1 +1 @@\n-b\n+c\n', additions: 2, deletions: 2, status: 'modified' },
+        { path: 'new.txt', additions: 4, deletions: 0, status: 'added' },
+      ],
+    },
+    "every turn's diff, per file; a malformed entry left out",
+  );
+  assert.deepEqual(
+    await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_4' }, device),
+    {
+      files: [{ path: 'new.txt', additions: 1, deletions: 0, status: 'modified' }],
+    },
+    'from that turn on',
+  );
+  assert.deepEqual(
+    ((await router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_2' }, device)) as { files: unknown[] }).files.length,
+    2,
+    'an assistant message: from its turn on',
+  );
+  await assert.rejects(
+    router.handle({ t: 'session.diff', id: '1', sessionId: 'ses_b', messageId: 'msg_9' }, device),
+    (e: unknown) => e instanceof RelayError && e.code === 'request.unknown',
+  );
   assert.deepEqual(await router.handle({ t: 'session.revert', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, revertedTo: 'msg_1' });
   assert.deepEqual(await router.handle({ t: 'session.unrevert', id: '1', sessionId: 'ses_b' }, device), B);
   assert.deepEqual(await router.handle({ t: 'session.rename', id: '1', sessionId: 'ses_b', title: 'New' }, device), { ...B, title: 'New' });
   assert.deepEqual(await router.handle({ t: 'session.fork', id: '1', sessionId: 'ses_b', messageId: 'msg_1' }, device), { ...B, sessionId: 'ses_fork' });
   assert.deepEqual(await router.handle({ t: 'session.delete', id: '1', sessionId: 'ses_b' }, device), {});
   assert.deepEqual(calls, [
-    ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'], ['messages', 'ses_b'],
-    ['sessionStatus', 'ses_b'], ['revert', 'ses_b', 'msg_1', undefined],
-    ['sessionStatus', 'ses_b'], ['unrevert', 'ses_b'],
-    ['renameSession', 'ses_b', 'New'], ['forkSession', 'ses_b', 'msg_1'], ['deleteSession', 'ses_b'],
+    ['messages', 'ses_b'],
+    ['messages', 'ses_b'],
+    ['messages', 'ses_b'],
+    ['messages', 'ses_b'],
+    ['sessionStatus', 'ses_b'],
+    ['revert', 'ses_b', 'msg_1', undefined],
+    ['sessionStatus', 'ses_b'],
+    ['unrevert', 'ses_b'],
+    ['renameSession', 'ses_b', 'New'],
+    ['forkSession', 'ses_b', 'msg_1'],
+    ['deleteSession', 'ses_b'],
   ]);
 });
 
 test('compact uses the model the session last used, and is refused for a session with no turn', async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
-  TURNS.push({ info: { id: 'msg_5', sessionID: 'ses_b', role: 'assistant', time: { created: 6 }, providerID: 'fake', modelID: 'fake-model' }, parts: [] } as (typeof TURNS)[number]);
+  TURNS.push({
+    info: { id: 'msg_5', sessionID: 'ses_b', role: 'assistant', time: { created: 6 }, providerID: 'fake', modelID: 'fake-model' },
+    parts: [],
+  } as (typeof TURNS)[number]);
   try {
     assert.deepEqual(await router.handle({ t: 'session.compact', id: '1', sessionId: 'ses_b' }, device), {});
   } finally {
     TURNS.pop();
   }
   assert.deepEqual(calls.at(-1), ['compact', 'ses_b', { providerID: 'fake', modelID: 'fake-model' }]);
-  await assert.rejects(router.handle({ t: 'session.compact', id: '2', sessionId: 'ses_b' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /no turn/.test(e.message));
+  await assert.rejects(
+    router.handle({ t: 'session.compact', id: '2', sessionId: 'ses_b' }, device),
+    (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /no turn/.test(e.message),
+  );
 });
 
 test('revert, unrevert and compact are refused while the session runs, saying so, and reach nothing else', async (t) => {
@@ -317,10 +411,14 @@ test('revert, unrevert and compact are refused while the session runs, saying so
   await assert.rejects(router.handle({ t: 'session.revert', id: '1', sessionId: 'ses_a', messageId: 'msg_1' }, device), busy);
   await assert.rejects(router.handle({ t: 'session.unrevert', id: '1', sessionId: 'ses_a' }, device), busy);
   await assert.rejects(router.handle({ t: 'session.compact', id: '1', sessionId: 'ses_a' }, device), busy);
-  assert.deepEqual(calls, [['sessionStatus', 'ses_a'], ['sessionStatus', 'ses_a'], ['sessionStatus', 'ses_a']]);
+  assert.deepEqual(calls, [
+    ['sessionStatus', 'ses_a'],
+    ['sessionStatus', 'ses_a'],
+    ['sessionStatus', 'ses_a'],
+  ]);
 });
 
-test('a device limited to one workspace can neither review nor manage another workspace\'s sessions, nor read its files', async (t) => {
+test("a device limited to one workspace can neither review nor manage another workspace's sessions, nor read its files", async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
   const refused = (e: unknown) => e instanceof RelayError && e.code === 'scope.denied';
   for (const request of [
@@ -352,5 +450,10 @@ test('sessions.list pages a hundred at a time with a cursor, and passes a search
   const third = (await router.handle({ t: 'sessions.list', id: '3', cursor: second.next }, device)) as Page;
   assert.deepEqual([third.sessions.length, third.sessions.at(-1)!.sessionId, third.next], [50, 'ses_249', undefined]);
   await router.handle({ t: 'sessions.list', id: '4', search: 'S1' }, device);
-  assert.deepEqual(calls, [['listSessions', { limit: 101 }], ['listSessions', { limit: 201 }], ['listSessions', { limit: 301 }], ['listSessions', { limit: 101, search: 'S1' }]]);
+  assert.deepEqual(calls, [
+    ['listSessions', { limit: 101 }],
+    ['listSessions', { limit: 201 }],
+    ['listSessions', { limit: 301 }],
+    ['listSessions', { limit: 101, search: 'S1' }],
+  ]);
 });

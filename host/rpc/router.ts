@@ -32,7 +32,19 @@ import type { PushService } from '../push/service.ts';
 /** The runtime calls the router makes. */
 export type RuntimeCalls = Pick<
   RuntimePort,
-  'listSessions' | 'getSession' | 'messages' | 'sessionStatus' | 'createSession' | 'abort' | 'choices' | 'revert' | 'unrevert' | 'renameSession' | 'forkSession' | 'deleteSession' | 'compact'
+  | 'listSessions'
+  | 'getSession'
+  | 'messages'
+  | 'sessionStatus'
+  | 'createSession'
+  | 'abort'
+  | 'choices'
+  | 'revert'
+  | 'unrevert'
+  | 'renameSession'
+  | 'forkSession'
+  | 'deleteSession'
+  | 'compact'
 >;
 
 /** Sessions per `sessions.list` page. */
@@ -165,8 +177,7 @@ export function createRouter(opts: RouterOptions): Router {
       const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
       return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
     },
-    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command }) =>
-      tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command })),
+    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command }) => tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command })),
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
       return {};

@@ -100,7 +100,10 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     holdSessions,
     failPermissions,
     send: (frame, directory) =>
-      streams.filter((s) => directory === undefined || s.directory === directory).at(-1)!.write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
+      streams
+        .filter((s) => directory === undefined || s.directory === directory)
+        .at(-1)!
+        .write(`data: ${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n\n`),
     waitForStream: (count) => (streams.length >= count ? Promise.resolve() : new Promise<void>((r) => streamWaiters.push(() => streams.length >= count && (r(), true)))),
     close: () =>
       new Promise<void>((r) => {
@@ -130,7 +133,6 @@ function collector() {
 }
 
 const idle = (sessionID: string) => ({ type: 'session.idle', properties: { sessionID } });
-
 
 /** A bridge attached to a fake runtime (`prepare` runs before it subscribes); both are closed after the test. */
 async function bridgeOnFake(t: TestContext, opts: Partial<RuntimeBridgeOptions> = {}, prepare?: (rt: FakeRuntime) => void) {
@@ -167,8 +169,14 @@ test('relays valid events, drops malformed ones with a warning, ignores unknown 
   await got.until(1);
   assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_1' }]);
   assert.equal(lines.filter((l) => l.includes('dropped a malformed runtime event')).length, 2);
-  assert.ok(lines.some((l) => l.includes('sessionID: expected a string')), 'the warning names the field');
-  assert.ok(lines.some((l) => l.includes('runtime event listener failed')), 'a throwing listener is logged, not fatal');
+  assert.ok(
+    lines.some((l) => l.includes('sessionID: expected a string')),
+    'the warning names the field',
+  );
+  assert.ok(
+    lines.some((l) => l.includes('runtime event listener failed')),
+    'a throwing listener is logged, not fatal',
+  );
   assert.equal(rt.requests[0].auth, AUTH);
 });
 
@@ -274,13 +282,19 @@ test('sessions of every workspace are listed once, most recently updated first, 
   rt.sessions.set('', [session('ses_elsewhere', '/w/c', 40)]);
 
   const listed = await bridge.listSessions();
-  assert.deepEqual(listed.sessions.map((s) => [s.id, s.relayStatus]), [
-    ['ses_a1', { type: 'idle' }],
-    ['ses_b1', { type: 'retry', attempt: 2, message: 'rate limited', next: 99 }],
-    ['ses_a2', { type: 'busy' }],
-  ]);
+  assert.deepEqual(
+    listed.sessions.map((s) => [s.id, s.relayStatus]),
+    [
+      ['ses_a1', { type: 'idle' }],
+      ['ses_b1', { type: 'retry', attempt: 2, message: 'rate limited', next: 99 }],
+      ['ses_a2', { type: 'busy' }],
+    ],
+  );
   assert.deepEqual(listed.unavailable, []);
-  const asked = rt.requests.filter((r) => r.method === 'GET' && /^\/session(\/status)?\?/.test(r.url)).map((r) => r.url).sort();
+  const asked = rt.requests
+    .filter((r) => r.method === 'GET' && /^\/session(\/status)?\?/.test(r.url))
+    .map((r) => r.url)
+    .sort();
   assert.deepEqual(asked, ['/session/status?directory=%2Fw%2Fa', '/session/status?directory=%2Fw%2Fb', '/session?directory=%2Fw%2Fa', '/session?directory=%2Fw%2Fb']);
 });
 
@@ -293,7 +307,10 @@ test('a workspace that cannot answer is named with why, and the others are liste
   rt.failSessions.set('/w/c', { name: 'ConfigJsonError', data: { path: '/w/c/opencode.json', message: '\n--- JSONC Input ---\n{ not json\n--- End ---' } });
 
   const listed = await bridge.listSessions();
-  assert.deepEqual(listed.sessions.map((s) => s.id), ['ses_b1']);
+  assert.deepEqual(
+    listed.sessions.map((s) => s.id),
+    ['ses_b1'],
+  );
   assert.deepEqual(listed.unavailable, [
     { workspace: '/w/a', reason: 'Unexpected server error. Check server logs for details.' },
     { workspace: '/w/c', reason: '/w/c/opencode.json is not valid JSON; fix it, then restart the host' },
@@ -312,7 +329,10 @@ test('a workspace that does not answer in time is named, and the others are list
   rt.sessions.set('/w/a', [session('ses_a1', '/w/a', 20)]);
   rt.holdSessions.add('/w/b');
   const listed = await bridge.listSessions();
-  assert.deepEqual(listed.sessions.map((s) => s.id), ['ses_a1']);
+  assert.deepEqual(
+    listed.sessions.map((s) => s.id),
+    ['ses_a1'],
+  );
   assert.deepEqual(listed.unavailable, [{ workspace: '/w/b', reason: 'the coding runtime did not answer in time' }]);
 });
 
@@ -335,7 +355,10 @@ test('events of every workspace arrive; one lost stream is said once it is back'
   await got.until(1);
   rt.send(idle('ses_b'), '/w/b');
   await got.until(2);
-  assert.deepEqual(got.events, [{ type: 'session.idle', sessionId: 'ses_a' }, { type: 'session.idle', sessionId: 'ses_b' }]);
+  assert.deepEqual(got.events, [
+    { type: 'session.idle', sessionId: 'ses_a' },
+    { type: 'session.idle', sessionId: 'ses_b' },
+  ]);
 
   rt.streams.find((s) => s.directory === '/w/b')!.end();
   await rt.waitForStream(3);
@@ -355,7 +378,11 @@ test('events of every workspace arrive; one lost stream is said once it is back'
 });
 
 test('a workspace whose stream cannot connect does not hold back the others', async (t) => {
-  const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 }, (fake) => void fake.refuseEvents.add('/w/gone'));
+  const { rt, bridge } = await bridgeOnFake(
+    t,
+    { directories: ['/w/a', '/w/gone'], resubscribeInitialMs: 10, resubscribeMaxMs: 20 },
+    (fake) => void fake.refuseEvents.add('/w/gone'),
+  );
   const got = collector();
   bridge.onEvent((e) => got.push(e));
   await rt.waitForStream(1);
@@ -387,13 +414,16 @@ test('a permission reply goes to the workspace of its request', async (t) => {
 
   // Never seen as an event (asked before the host started): looked up in every workspace.
   rt.permissions.set('/w/b', [{ id: 'per_c', sessionID: 'ses_b' }]);
-  assert.deepEqual((await bridge.listPermissions()).requests.map((p) => p.id), ['per_c']);
+  assert.deepEqual(
+    (await bridge.listPermissions()).requests.map((p) => p.id),
+    ['per_c'],
+  );
   rt.permissions.set('/w/b', [{ id: 'per_d', sessionID: 'ses_b' }]);
   await bridge.replyPermission('per_d', 'reject');
   assert.equal(replies().at(-1), '/permission/per_d/reply?directory=%2Fw%2Fb');
 });
 
-test('a workspace whose permission list fails: the others\' requests are listed and answered, its own are unseen, not gone', async (t) => {
+test("a workspace whose permission list fails: the others' requests are listed and answered, its own are unseen, not gone", async (t) => {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
   const { rt, bridge } = await bridgeOnFake(t, { directories: ['/w/a', '/w/b'], log });
@@ -423,7 +453,10 @@ test('a workspace whose permission list fails: the others\' requests are listed 
   rt.failPermissions.delete('/w/b');
   rt.permissions.set('/w/b', [{ id: 'per_b', sessionID: 'ses_b' }]);
   assert.deepEqual(await bridge.listPermissions(), {
-    requests: [{ id: 'per_c', sessionID: 'ses_a' }, { id: 'per_b', sessionID: 'ses_b' }],
+    requests: [
+      { id: 'per_c', sessionID: 'ses_a' },
+      { id: 'per_b', sessionID: 'ses_b' },
+    ],
     unavailable: [],
     unseen: [],
   });
@@ -436,6 +469,16 @@ test('a workspace whose permission list fails: the others\' requests are listed 
 
 test('mergeSessions keeps the first of duplicates and orders by last update', () => {
   const a = session('ses_1', '/a', 5);
-  const merged = mergeSessions([[a, session('ses_2', '/a', 1)], [{ ...a, title: 'again' }, session('ses_3', '/b', 9)]]);
-  assert.deepEqual(merged.map((s) => [s.id, s.title]), [['ses_3', 'ses_3'], ['ses_1', 'ses_1'], ['ses_2', 'ses_2']]);
+  const merged = mergeSessions([
+    [a, session('ses_2', '/a', 1)],
+    [{ ...a, title: 'again' }, session('ses_3', '/b', 9)],
+  ]);
+  assert.deepEqual(
+    merged.map((s) => [s.id, s.title]),
+    [
+      ['ses_3', 'ses_3'],
+      ['ses_1', 'ses_1'],
+      ['ses_2', 'ses_2'],
+    ],
+  );
 });

@@ -406,7 +406,10 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     },
     setTarget(next) {
       if (next.url === target?.url && next.password === target?.password) {
-        cutStreams(true, streams.filter((st) => !st.connected));
+        cutStreams(
+          true,
+          streams.filter((st) => !st.connected),
+        );
         return;
       }
       log.info('runtime bridge retargeted', { url: next.url });
@@ -420,8 +423,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       ),
     sessionsCreatedSince: (since, directory) =>
       call('list sessions', (c, o) => c.session.list({ ...(directory ? { directory } : home), start: since, roots: true, limit: 1000 }, o)),
-    addSessionPermission: (sessionId, permission) =>
-      call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...home, permission }, o)),
+    addSessionPermission: (sessionId, permission) => call('update session permission', (c, o) => c.session.update({ sessionID: sessionId, ...home, permission }, o)),
     listSessions,
     getSession: (sessionId) => call('get session', (c, o) => c.session.get({ sessionID: sessionId, ...home }, o)),
     async sessionStatus(sessionId) {
@@ -435,8 +437,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     unrevert: (sessionId) => call('unrevert session', (c, o) => c.session.unrevert({ sessionID: sessionId, ...home }, o)),
     renameSession: (sessionId, title) => call('rename session', (c, o) => c.session.update({ sessionID: sessionId, ...home, title }, o)),
     deleteSession: (sessionId) => call('delete session', (c, o) => c.session.delete({ sessionID: sessionId, ...home }, o)),
-    forkSession: (sessionId, messageId) =>
-      call('fork session', (c, o) => c.session.fork({ sessionID: sessionId, ...home, ...(messageId ? { messageID: messageId } : {}) }, o)),
+    forkSession: (sessionId, messageId) => call('fork session', (c, o) => c.session.fork({ sessionID: sessionId, ...home, ...(messageId ? { messageID: messageId } : {}) }, o)),
     compact: (sessionId, model) => call('compact session', (c, o) => c.session.summarize({ sessionID: sessionId, ...home, ...model }, o)),
     prompt: async (sessionId, text, p = {}) => {
       await call('prompt', (c, o) =>
@@ -511,9 +512,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     replyPermission: async (requestId, reply, message) => {
       if (reply !== 'once' && reply !== 'reject') throw new RangeError(`reply must be "once" or "reject", not ${JSON.stringify(reply)}`);
       const scope = await scopeOfRequest(requestId);
-      await call('reply to permission', (c, o) =>
-        c.permission.reply({ requestID: requestId, ...scope, reply, ...(message !== undefined ? { message } : {}) }, o),
-      );
+      await call('reply to permission', (c, o) => c.permission.reply({ requestID: requestId, ...scope, reply, ...(message !== undefined ? { message } : {}) }, o));
       requestScopes.delete(requestId);
     },
     listQuestions,

@@ -3,10 +3,16 @@ import assert from 'node:assert/strict';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { createRuntimeFacts } from './facts.ts';
 
-const updated = (sessionId: string, directory: string): RelayRuntimeEvent =>
-  ({ type: 'session.updated', sessionId, title: 't', directory, createdAt: 1, updatedAt: 1 });
-const asked = (requestId: string, sessionId: string): RelayRuntimeEvent =>
-  ({ type: 'permission.asked', requestId, sessionId, permission: 'bash', patterns: [], always: [], metadata: {} });
+const updated = (sessionId: string, directory: string): RelayRuntimeEvent => ({ type: 'session.updated', sessionId, title: 't', directory, createdAt: 1, updatedAt: 1 });
+const asked = (requestId: string, sessionId: string): RelayRuntimeEvent => ({
+  type: 'permission.asked',
+  requestId,
+  sessionId,
+  permission: 'bash',
+  patterns: [],
+  always: [],
+  metadata: {},
+});
 
 test('directories and request sessions are learnt from events and forgotten when the runtime ends them', () => {
   const facts = createRuntimeFacts();
@@ -26,6 +32,12 @@ test('each kind of fact is bounded: the oldest is forgotten first', () => {
   const facts = createRuntimeFacts(2);
   for (const id of ['a', 'b', 'c']) facts.observe(updated(`ses_${id}`, `/ws/${id}`));
   for (const id of ['1', '2', '3']) facts.observe(asked(`per_${id}`, 'ses_c'));
-  assert.deepEqual(['ses_a', 'ses_b', 'ses_c'].map((s) => facts.directoryOf(s)), [undefined, '/ws/b', '/ws/c']);
-  assert.deepEqual(['per_1', 'per_2', 'per_3'].map((r) => facts.sessionOfRequest(r)), [undefined, 'ses_c', 'ses_c']);
+  assert.deepEqual(
+    ['ses_a', 'ses_b', 'ses_c'].map((s) => facts.directoryOf(s)),
+    [undefined, '/ws/b', '/ws/c'],
+  );
+  assert.deepEqual(
+    ['per_1', 'per_2', 'per_3'].map((r) => facts.sessionOfRequest(r)),
+    [undefined, 'ses_c', 'ses_c'],
+  );
 });

@@ -11,8 +11,14 @@ test('a broken opencode.json is said plainly, not quoted', () => {
   assert.equal(failureReason(failed(json.data.message, json)), '/w/opencode.json is not valid JSON; fix it, then restart the host');
   const issues = [1, 2, 3, 4].map((n) => ({ path: ['provider', `p${n}`], message: `bad ${n}` }));
   const invalid = { name: 'ConfigInvalidError', data: { path: '/w/opencode.json', issues } };
-  assert.equal(failureReason(failed('ConfigInvalidError', invalid)), '/w/opencode.json has invalid settings (provider.p1: bad 1; provider.p2: bad 2; provider.p3: bad 3; …); fix it, then restart the host');
-  assert.equal(failureReason(failed('ConfigInvalidError', { ...invalid, data: { path: '/w/opencode.json' } })), '/w/opencode.json has invalid settings; fix it, then restart the host');
+  assert.equal(
+    failureReason(failed('ConfigInvalidError', invalid)),
+    '/w/opencode.json has invalid settings (provider.p1: bad 1; provider.p2: bad 2; provider.p3: bad 3; …); fix it, then restart the host',
+  );
+  assert.equal(
+    failureReason(failed('ConfigInvalidError', { ...invalid, data: { path: '/w/opencode.json' } })),
+    '/w/opencode.json has invalid settings; fix it, then restart the host',
+  );
 });
 
 test('other failures: the runtime’s message (its first line, clipped), or that it did not answer in time', () => {
@@ -21,7 +27,9 @@ test('other failures: the runtime’s message (its first line, clipped), or that
   const long = failureReason(failed('x'.repeat(5000)));
   assert.equal(long.length, UNAVAILABLE_REASON_MAX);
   assert.ok(long.endsWith('…'));
-  const timeout = new Error('list sessions failed: The operation was aborted due to timeout', { cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError') });
+  const timeout = new Error('list sessions failed: The operation was aborted due to timeout', {
+    cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+  });
   assert.equal(failureReason(timeout), 'the coding runtime did not answer in time');
   assert.equal(failureReason('plain text'), 'plain text');
   assert.equal(failureReason(new Error('')), 'the coding runtime gave no reason');

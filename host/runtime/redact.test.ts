@@ -9,7 +9,21 @@ const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 test('the password and its basic-auth token are replaced wherever they occur, and the JSON stays valid', () => {
   const redact = createRedactor(runtimeSecrets(PASSWORD));
   const token = Buffer.from(`opencode:${PASSWORD}`).toString('base64');
-  const message = encodeMessage({ t: 'event', seq: 1, event: { type: 'tool.updated', sessionId: 's', messageId: 'm', partId: 'p', callId: 'c', tool: 'bash', status: 'completed', input: {}, output: `P=${PASSWORD}\n${PASSWORD}${PASSWORD}\nauth_token=${token}` } });
+  const message = encodeMessage({
+    t: 'event',
+    seq: 1,
+    event: {
+      type: 'tool.updated',
+      sessionId: 's',
+      messageId: 'm',
+      partId: 'p',
+      callId: 'c',
+      tool: 'bash',
+      status: 'completed',
+      input: {},
+      output: `P=${PASSWORD}\n${PASSWORD}${PASSWORD}\nauth_token=${token}`,
+    },
+  });
   const out = JSON.parse(decode(redact(message))) as { event: { output: string } };
   assert.equal(out.event.output.includes(PASSWORD), false);
   assert.equal(out.event.output.includes(token.replace(/=+$/, '')), false);

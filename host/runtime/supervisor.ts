@@ -280,7 +280,10 @@ export function createRuntimeSupervisor(opts: RuntimeSupervisorOptions): Runtime
     }
 
     let url: string | undefined;
-    for (const [name, stream] of [['stdout', proc.stdout!], ['stderr', proc.stderr!]] as const) {
+    for (const [name, stream] of [
+      ['stdout', proc.stdout!],
+      ['stderr', proc.stderr!],
+    ] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         log.debug(line, { stream: name });
         output.push(line);

@@ -12,31 +12,248 @@ const REC = {
   heartbeat: { id: 'evt_2', type: 'server.heartbeat', properties: {} },
   pluginAdded: { id: 'evt_3', type: 'plugin.added', properties: { id: 'core/config-reference' } },
   runtimeFileEdited: { id: 'evt_4', type: 'file.edited', properties: { file: '/tmp/ws/hello.txt' } },
-  sessionUpdated: { id: 'evt_5', type: 'session.updated', properties: { sessionID: S, info: { id: S, slug: 'neon-knight', projectID: 'a93c7f0d', directory: '/tmp/explore-X0xPp8/ws', path: '', title: 'New session - 2026-11-25T12:06:52.690Z', agent: 'build', model: { id: 'fake-model', providerID: 'fake', variant: 'default' }, version: '1.18.33', cost: 0, tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } }, time: { created: 1795608412690, updated: 1795608413196 } } } },
-  userMessage: { id: 'evt_6', type: 'message.updated', properties: { sessionID: S, info: { id: 'msg_user1', role: 'user', sessionID: S, time: { created: 1795608413196 }, agent: 'build', model: { providerID: 'fake', modelID: 'fake-model' } } } },
-  userText: { id: 'evt_7', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'text', text: 'hello [text:5]', messageID: 'msg_user1', sessionID: S, id: 'prt_user1' }, time: 1795608413237 } },
-  textStart: { id: 'evt_8', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_text1', messageID: 'msg_a1', sessionID: S, type: 'text', text: '', time: { start: 1795608236788 } }, time: 1795608236788 } },
+  sessionUpdated: {
+    id: 'evt_5',
+    type: 'session.updated',
+    properties: {
+      sessionID: S,
+      info: {
+        id: S,
+        slug: 'neon-knight',
+        projectID: 'a93c7f0d',
+        directory: '/tmp/explore-X0xPp8/ws',
+        path: '',
+        title: 'New session - 2026-11-25T12:06:52.690Z',
+        agent: 'build',
+        model: { id: 'fake-model', providerID: 'fake', variant: 'default' },
+        version: '1.18.33',
+        cost: 0,
+        tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+        time: { created: 1795608412690, updated: 1795608413196 },
+      },
+    },
+  },
+  userMessage: {
+    id: 'evt_6',
+    type: 'message.updated',
+    properties: {
+      sessionID: S,
+      info: { id: 'msg_user1', role: 'user', sessionID: S, time: { created: 1795608413196 }, agent: 'build', model: { providerID: 'fake', modelID: 'fake-model' } },
+    },
+  },
+  userText: {
+    id: 'evt_7',
+    type: 'message.part.updated',
+    properties: { sessionID: S, part: { type: 'text', text: 'hello [text:5]', messageID: 'msg_user1', sessionID: S, id: 'prt_user1' }, time: 1795608413237 },
+  },
+  textStart: {
+    id: 'evt_8',
+    type: 'message.part.updated',
+    properties: { sessionID: S, part: { id: 'prt_text1', messageID: 'msg_a1', sessionID: S, type: 'text', text: '', time: { start: 1795608236788 } }, time: 1795608236788 },
+  },
   textDelta: { id: 'evt_9', type: 'message.part.delta', properties: { sessionID: S, messageID: 'msg_a1', partID: 'prt_text1', field: 'text', delta: 'w0 ' } },
-  textEnd: { id: 'evt_10', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_text1', messageID: 'msg_a1', sessionID: S, type: 'text', text: 'w0 w1 w2 w3 w4 ', time: { start: 1795608236788, end: 1795608236798 } }, time: 1795608236798 } },
-  reasoningStart: { id: 'evt_11', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_reason1', messageID: 'msg_a2', sessionID: S, type: 'reasoning', text: '', time: { start: 1795608431914 } }, time: 1795608431914 } },
+  textEnd: {
+    id: 'evt_10',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: { id: 'prt_text1', messageID: 'msg_a1', sessionID: S, type: 'text', text: 'w0 w1 w2 w3 w4 ', time: { start: 1795608236788, end: 1795608236798 } },
+      time: 1795608236798,
+    },
+  },
+  reasoningStart: {
+    id: 'evt_11',
+    type: 'message.part.updated',
+    properties: { sessionID: S, part: { id: 'prt_reason1', messageID: 'msg_a2', sessionID: S, type: 'reasoning', text: '', time: { start: 1795608431914 } }, time: 1795608431914 },
+  },
   reasoningDelta: { id: 'evt_12', type: 'message.part.delta', properties: { sessionID: S, messageID: 'msg_a2', partID: 'prt_reason1', field: 'text', delta: 'Thinking ' } },
-  reasoningEnd: { id: 'evt_13', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_reason1', messageID: 'msg_a2', sessionID: S, type: 'reasoning', text: 'Thinking about it.', time: { start: 1795608431914, end: 1795608431920 } }, time: 1795608431920 } },
-  stepStart: { id: 'evt_14', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_step', messageID: 'msg_a3', sessionID: S, snapshot: '84959a2d', type: 'step-start' }, time: 1795608422415 } },
-  bashPending: { id: 'evt_15', type: 'message.part.updated', properties: { sessionID: S, part: { id: 'prt_tool1', messageID: 'msg_a3', sessionID: S, type: 'tool', tool: 'bash', callID: 'call_fake_1', state: { status: 'pending', input: {}, raw: '' } }, time: 1795608423545 } },
-  bashRunning: { id: 'evt_16', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'bash', callID: 'call_fake_1', state: { metadata: { output: 'relay-ok\n' }, status: 'running', input: { command: 'echo relay-ok', description: 'Run a scripted command' }, time: { start: 1795608423698 } }, id: 'prt_tool1', sessionID: S, messageID: 'msg_a3' }, time: 1795608424756 } },
-  bashCompleted: { id: 'evt_17', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'bash', callID: 'call_fake_1', state: { status: 'completed', input: { command: 'echo relay-ok', description: 'Run a scripted command' }, output: 'relay-ok\n', metadata: { output: 'relay-ok\n', exit: 0, truncated: false }, title: 'echo relay-ok', time: { start: 1795608423698, end: 1795608424797 } }, id: 'prt_tool1', sessionID: S, messageID: 'msg_a3' }, time: 1795608424797 } },
-  bashRejected: { id: 'evt_18', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'bash', callID: 'call_fake_3', state: { status: 'error', input: { command: 'touch marker', description: 'Run a scripted command' }, error: 'The user rejected permission to use this specific tool call.', time: { start: 1795608431124, end: 1795608431211 } }, id: 'prt_tool3', sessionID: S, messageID: 'msg_a4' }, time: 1795608431211 } },
-  writeCompleted: { id: 'evt_19', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'write', callID: 'call_fake_2', state: { status: 'completed', input: { filePath: 'hello.txt', content: 'written by the fake model\n' }, output: 'Wrote file successfully.', metadata: { diagnostics: {}, filepath: '/tmp/explore-X0xPp8/ws/hello.txt', exists: false, truncated: false }, title: 'hello.txt', time: { start: 1795608427444, end: 1795608427812 } }, id: 'prt_tool2', sessionID: S, messageID: 'msg_a5' }, time: 1795608427812 } },
-  askBash: { id: 'evt_20', type: 'permission.asked', properties: { id: 'per_1', sessionID: S, permission: 'bash', patterns: ['echo relay-ok'], metadata: { command: 'echo relay-ok' }, always: ['echo *'], tool: { messageID: 'msg_a3', callID: 'call_fake_1' } } },
-  askEdit: { id: 'evt_21', type: 'permission.asked', properties: { id: 'per_2', sessionID: S, permission: 'edit', patterns: ['hello.txt'], metadata: { filepath: '/tmp/ws/hello.txt', diff: 'Index: /tmp/ws/hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n' }, always: ['*'], tool: { messageID: 'msg_a5', callID: 'call_fake_2' } } },
+  reasoningEnd: {
+    id: 'evt_13',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: { id: 'prt_reason1', messageID: 'msg_a2', sessionID: S, type: 'reasoning', text: 'Thinking about it.', time: { start: 1795608431914, end: 1795608431920 } },
+      time: 1795608431920,
+    },
+  },
+  stepStart: {
+    id: 'evt_14',
+    type: 'message.part.updated',
+    properties: { sessionID: S, part: { id: 'prt_step', messageID: 'msg_a3', sessionID: S, snapshot: '84959a2d', type: 'step-start' }, time: 1795608422415 },
+  },
+  bashPending: {
+    id: 'evt_15',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: { id: 'prt_tool1', messageID: 'msg_a3', sessionID: S, type: 'tool', tool: 'bash', callID: 'call_fake_1', state: { status: 'pending', input: {}, raw: '' } },
+      time: 1795608423545,
+    },
+  },
+  bashRunning: {
+    id: 'evt_16',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: {
+        type: 'tool',
+        tool: 'bash',
+        callID: 'call_fake_1',
+        state: {
+          metadata: { output: 'relay-ok\n' },
+          status: 'running',
+          input: { command: 'echo relay-ok', description: 'Run a scripted command' },
+          time: { start: 1795608423698 },
+        },
+        id: 'prt_tool1',
+        sessionID: S,
+        messageID: 'msg_a3',
+      },
+      time: 1795608424756,
+    },
+  },
+  bashCompleted: {
+    id: 'evt_17',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: {
+        type: 'tool',
+        tool: 'bash',
+        callID: 'call_fake_1',
+        state: {
+          status: 'completed',
+          input: { command: 'echo relay-ok', description: 'Run a scripted command' },
+          output: 'relay-ok\n',
+          metadata: { output: 'relay-ok\n', exit: 0, truncated: false },
+          title: 'echo relay-ok',
+          time: { start: 1795608423698, end: 1795608424797 },
+        },
+        id: 'prt_tool1',
+        sessionID: S,
+        messageID: 'msg_a3',
+      },
+      time: 1795608424797,
+    },
+  },
+  bashRejected: {
+    id: 'evt_18',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: {
+        type: 'tool',
+        tool: 'bash',
+        callID: 'call_fake_3',
+        state: {
+          status: 'error',
+          input: { command: 'touch marker', description: 'Run a scripted command' },
+          error: 'The user rejected permission to use this specific tool call.',
+          time: { start: 1795608431124, end: 1795608431211 },
+        },
+        id: 'prt_tool3',
+        sessionID: S,
+        messageID: 'msg_a4',
+      },
+      time: 1795608431211,
+    },
+  },
+  writeCompleted: {
+    id: 'evt_19',
+    type: 'message.part.updated',
+    properties: {
+      sessionID: S,
+      part: {
+        type: 'tool',
+        tool: 'write',
+        callID: 'call_fake_2',
+        state: {
+          status: 'completed',
+          input: { filePath: 'hello.txt', content: 'written by the fake model\n' },
+          output: 'Wrote file successfully.',
+          metadata: { diagnostics: {}, filepath: '/tmp/explore-X0xPp8/ws/hello.txt', exists: false, truncated: false },
+          title: 'hello.txt',
+          time: { start: 1795608427444, end: 1795608427812 },
+        },
+        id: 'prt_tool2',
+        sessionID: S,
+        messageID: 'msg_a5',
+      },
+      time: 1795608427812,
+    },
+  },
+  askBash: {
+    id: 'evt_20',
+    type: 'permission.asked',
+    properties: {
+      id: 'per_1',
+      sessionID: S,
+      permission: 'bash',
+      patterns: ['echo relay-ok'],
+      metadata: { command: 'echo relay-ok' },
+      always: ['echo *'],
+      tool: { messageID: 'msg_a3', callID: 'call_fake_1' },
+    },
+  },
+  askEdit: {
+    id: 'evt_21',
+    type: 'permission.asked',
+    properties: {
+      id: 'per_2',
+      sessionID: S,
+      permission: 'edit',
+      patterns: ['hello.txt'],
+      metadata: { filepath: '/tmp/ws/hello.txt', diff: 'Index: /tmp/ws/hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n' },
+      always: ['*'],
+      tool: { messageID: 'msg_a5', callID: 'call_fake_2' },
+    },
+  },
   replied: { id: 'evt_22', type: 'permission.replied', properties: { sessionID: S, requestID: 'per_1', reply: 'once' } },
-  todo: { id: 'evt_23', type: 'todo.updated', properties: { sessionID: S, todos: [{ content: 'Write the fixture', status: 'completed', priority: 'high' }, { content: 'Run the tests', status: 'in_progress', priority: 'medium' }] } },
+  todo: {
+    id: 'evt_23',
+    type: 'todo.updated',
+    properties: {
+      sessionID: S,
+      todos: [
+        { content: 'Write the fixture', status: 'completed', priority: 'high' },
+        { content: 'Run the tests', status: 'in_progress', priority: 'medium' },
+      ],
+    },
+  },
   busy: { id: 'evt_24', type: 'session.status', properties: { sessionID: S, status: { type: 'busy' } } },
   idle: { id: 'evt_25', type: 'session.idle', properties: { sessionID: S } },
   aborted: { id: 'evt_26', type: 'session.error', properties: { sessionID: S, error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } } },
-  abortedMessage: { id: 'evt_27', type: 'message.updated', properties: { sessionID: S, info: { id: 'msg_a6', parentID: 'msg_user6', role: 'assistant', mode: 'build', agent: 'build', path: { cwd: '/tmp/ws', root: '/tmp/ws' }, cost: 0, tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } }, modelID: 'fake-model', providerID: 'fake', time: { created: 1795608433701, completed: 1795608434796 }, sessionID: S, error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } } } },
+  abortedMessage: {
+    id: 'evt_27',
+    type: 'message.updated',
+    properties: {
+      sessionID: S,
+      info: {
+        id: 'msg_a6',
+        parentID: 'msg_user6',
+        role: 'assistant',
+        mode: 'build',
+        agent: 'build',
+        path: { cwd: '/tmp/ws', root: '/tmp/ws' },
+        cost: 0,
+        tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+        modelID: 'fake-model',
+        providerID: 'fake',
+        time: { created: 1795608433701, completed: 1795608434796 },
+        sessionID: S,
+        error: { name: 'MessageAbortedError', data: { message: 'Aborted' } },
+      },
+    },
+  },
   // The diff entry shape as seen in a user message's summary.diffs (session.diff was empty in every run).
-  sessionDiff: { id: 'evt_28', type: 'session.diff', properties: { sessionID: S, diff: [{ file: 'hello.txt', patch: 'Index: hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n', additions: 1, deletions: 0, status: 'added' }] } },
+  sessionDiff: {
+    id: 'evt_28',
+    type: 'session.diff',
+    properties: {
+      sessionID: S,
+      diff: [{ file: 'hello.txt', patch: 'Index: hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n', additions: 1, deletions: 0, status: 'added' }],
+    },
+  },
   emptyDiff: { id: 'evt_29', type: 'session.diff', properties: { sessionID: S, diff: [] } },
 };
 
@@ -87,74 +304,159 @@ test('tool parts through their states', () => {
   const subject = { command: 'echo relay-ok', description: 'Run a scripted command' };
   assert.deepEqual(one(REC.bashPending), { ...base, status: 'pending', input: {} });
   assert.deepEqual(one(REC.bashRunning), { ...base, status: 'running', input, subject, output: 'relay-ok\n', time: { start: 1795608423698 } });
-  assert.deepEqual(one(REC.bashCompleted), { ...base, status: 'completed', input, subject, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
+  assert.deepEqual(one(REC.bashCompleted), {
+    ...base,
+    status: 'completed',
+    input,
+    subject,
+    title: 'echo relay-ok',
+    output: 'relay-ok\n',
+    time: { start: 1795608423698, end: 1795608424797 },
+  });
   const [write] = mapRuntimeEvent(REC.writeCompleted);
-  assert.deepEqual(write?.type === 'tool.updated' && write.subject, { path: 'hello.txt', content: 'written by the fake model\n' }, 'what a call is about, in the relay\'s words');
+  assert.deepEqual(write?.type === 'tool.updated' && write.subject, { path: 'hello.txt', content: 'written by the fake model\n' }, "what a call is about, in the relay's words");
   const rejected = one(REC.bashRejected);
   assert.equal(rejected.type === 'tool.updated' && rejected.status, 'error');
   assert.equal(rejected.type === 'tool.updated' && rejected.error, 'The user rejected permission to use this specific tool call.');
   assert.equal(rejected.type === 'tool.updated' && rejected.denied, 'refused', 'a refused permission is said as a code, not left to the words');
-  const failed = one({ ...REC.bashRejected, properties: { ...REC.bashRejected.properties, part: { ...REC.bashRejected.properties.part, state: { ...REC.bashRejected.properties.part.state, error: 'exit code 1' } } } });
+  const failed = one({
+    ...REC.bashRejected,
+    properties: { ...REC.bashRejected.properties, part: { ...REC.bashRejected.properties.part, state: { ...REC.bashRejected.properties.part.state, error: 'exit code 1' } } },
+  });
   assert.equal(failed.type === 'tool.updated' && failed.denied, undefined);
   const withError = (error: string) =>
-    one({ ...REC.bashRejected, properties: { ...REC.bashRejected.properties, part: { ...REC.bashRejected.properties.part, state: { ...REC.bashRejected.properties.part.state, error } } } });
+    one({
+      ...REC.bashRejected,
+      properties: { ...REC.bashRejected.properties, part: { ...REC.bashRejected.properties.part, state: { ...REC.bashRejected.properties.part.state, error } } },
+    });
   const timedOut = withError(`The user rejected permission to use this specific tool call with the following feedback: ${timeoutMessage(300)}`);
   assert.equal(timedOut.type === 'tool.updated' && timedOut.denied, 'timeout', "the host's own timeout is told apart from a person's refusal");
-  assert.equal(timedOut.type === 'tool.updated' && timedOut.error, 'No one answered within 5 minutes, so the host denied it', "and carries the host's words, not the runtime's preamble");
+  assert.equal(
+    timedOut.type === 'tool.updated' && timedOut.error,
+    'No one answered within 5 minutes, so the host denied it',
+    "and carries the host's words, not the runtime's preamble",
+  );
 });
 
 test('a finished edit tool also reports the file it changed', () => {
   const [tool, edit] = mapRuntimeEvent(REC.writeCompleted);
   assert.equal(tool.type, 'tool.updated');
   assert.deepEqual(edit, { type: 'file.edited', sessionId: S, path: '/tmp/explore-X0xPp8/ws/hello.txt', source: 'tool', callId: 'call_fake_2' });
-  assert.deepEqual(mapRuntimeEvent(REC.sessionDiff), [{
-    type: 'file.edited', sessionId: S, path: 'hello.txt', diff: 'Index: hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n', additions: 1, deletions: 0, status: 'added', source: 'snapshot',
-  }]);
+  assert.deepEqual(mapRuntimeEvent(REC.sessionDiff), [
+    {
+      type: 'file.edited',
+      sessionId: S,
+      path: 'hello.txt',
+      diff: 'Index: hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n',
+      additions: 1,
+      deletions: 0,
+      status: 'added',
+      source: 'snapshot',
+    },
+  ]);
 });
 
 test('permissions', () => {
   assert.deepEqual(one(REC.askBash), {
-    type: 'permission.asked', requestId: 'per_1', sessionId: S, permission: 'bash', patterns: ['echo relay-ok'], always: ['echo *'],
-    metadata: { command: 'echo relay-ok' }, subject: { command: 'echo relay-ok' }, tool: { messageId: 'msg_a3', callId: 'call_fake_1' },
+    type: 'permission.asked',
+    requestId: 'per_1',
+    sessionId: S,
+    permission: 'bash',
+    patterns: ['echo relay-ok'],
+    always: ['echo *'],
+    metadata: { command: 'echo relay-ok' },
+    subject: { command: 'echo relay-ok' },
+    tool: { messageId: 'msg_a3', callId: 'call_fake_1' },
   });
   const edit = one(REC.askEdit);
-  assert.deepEqual(edit.type === 'permission.asked' && edit.subject, { path: '/tmp/ws/hello.txt', diff: 'Index: /tmp/ws/hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n' });
+  assert.deepEqual(edit.type === 'permission.asked' && edit.subject, {
+    path: '/tmp/ws/hello.txt',
+    diff: 'Index: /tmp/ws/hello.txt\n@@ -0,0 +1,1 @@\n+written by the fake model\n',
+  });
   assert.deepEqual(one(REC.replied), { type: 'permission.replied', requestId: 'per_1', sessionId: S, reply: 'once' });
 });
 
 // Recorded from `opencode serve` 1.18.33 with the fake model's `[question]` (questions shortened).
-const Q = [{ question: 'Which plan should I follow?', header: 'Plan', options: [{ label: 'Small fix', description: 'Change only the failing function' }, { label: 'Refactor', description: 'Rewrite the module first' }] }, { question: 'Which checks?', header: 'Checks', options: [{ label: 'Unit tests', description: 'The fast suite' }], multiple: true }];
-const questionPart = (state: Record<string, unknown>) => ({ id: 'evt_q4', type: 'message.part.updated', properties: { sessionID: S, part: { type: 'tool', tool: 'question', callID: 'call_fake_1', id: 'prt_q', sessionID: S, messageID: 'msg_a6', state } } });
+const Q = [
+  {
+    question: 'Which plan should I follow?',
+    header: 'Plan',
+    options: [
+      { label: 'Small fix', description: 'Change only the failing function' },
+      { label: 'Refactor', description: 'Rewrite the module first' },
+    ],
+  },
+  { question: 'Which checks?', header: 'Checks', options: [{ label: 'Unit tests', description: 'The fast suite' }], multiple: true },
+];
+const questionPart = (state: Record<string, unknown>) => ({
+  id: 'evt_q4',
+  type: 'message.part.updated',
+  properties: { sessionID: S, part: { type: 'tool', tool: 'question', callID: 'call_fake_1', id: 'prt_q', sessionID: S, messageID: 'msg_a6', state } },
+});
 
 test("the agent's questions map to question events; the question tool's card carries its questions and the answers given", () => {
-  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q1', type: 'question.asked', properties: { id: 'que_1', sessionID: S, questions: Q, tool: { messageID: 'msg_a6', callID: 'call_fake_1' } } }), [
-    { type: 'question.asked', requestId: 'que_1', sessionId: S, questions: Q, tool: { messageId: 'msg_a6', callId: 'call_fake_1' } },
-  ]);
+  assert.deepEqual(
+    mapRuntimeEvent({ id: 'evt_q1', type: 'question.asked', properties: { id: 'que_1', sessionID: S, questions: Q, tool: { messageID: 'msg_a6', callID: 'call_fake_1' } } }),
+    [{ type: 'question.asked', requestId: 'que_1', sessionId: S, questions: Q, tool: { messageId: 'msg_a6', callId: 'call_fake_1' } }],
+  );
   assert.deepEqual(mapRuntimeEvent({ id: 'evt_q2', type: 'question.replied', properties: { sessionID: S, requestID: 'que_1', answers: [['Refactor'], ['Unit tests']] } }), [
     { type: 'question.replied', requestId: 'que_1', sessionId: S, answers: [['Refactor'], ['Unit tests']] },
   ]);
-  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q3', type: 'question.rejected', properties: { sessionID: S, requestID: 'que_1' } }), [{ type: 'question.rejected', requestId: 'que_1', sessionId: S }]);
-  const card = one(questionPart({ status: 'completed', input: { questions: Q }, output: 'User has answered your questions: …', title: 'Asked 2 questions', metadata: { answers: [['Refactor'], ['Unit tests']], truncated: false }, time: { start: 1, end: 2 } }));
-  assert.deepEqual(card.type === 'tool.updated' && [card.questions, card.answers], [Q, [['Refactor'], ['Unit tests']]], "the phone reads the relay's fields, not the tool's arguments");
+  assert.deepEqual(mapRuntimeEvent({ id: 'evt_q3', type: 'question.rejected', properties: { sessionID: S, requestID: 'que_1' } }), [
+    { type: 'question.rejected', requestId: 'que_1', sessionId: S },
+  ]);
+  const card = one(
+    questionPart({
+      status: 'completed',
+      input: { questions: Q },
+      output: 'User has answered your questions: …',
+      title: 'Asked 2 questions',
+      metadata: { answers: [['Refactor'], ['Unit tests']], truncated: false },
+      time: { start: 1, end: 2 },
+    }),
+  );
+  assert.deepEqual(
+    card.type === 'tool.updated' && [card.questions, card.answers],
+    [Q, [['Refactor'], ['Unit tests']]],
+    "the phone reads the relay's fields, not the tool's arguments",
+  );
   const dismissed = one(questionPart({ status: 'error', input: { questions: Q }, error: 'The user dismissed this question', time: { start: 1, end: 2 } }));
   assert.equal(dismissed.type === 'tool.updated' && dismissed.denied, 'refused', 'a dismissal is said as a code, not left to the words');
   const odd = one(questionPart({ status: 'running', input: { questions: 'not a list' }, time: { start: 1 } }));
   assert.equal(odd.type === 'tool.updated' && odd.questions, undefined, "the model's malformed arguments leave the card without questions, not the part out");
-  assert.throws(() => mapRuntimeEvent({ type: 'question.asked', properties: { id: 'que_2', sessionID: S, questions: [{ question: 'x', header: 'h', options: 'none' }] } }), ProtocolError);
+  assert.throws(
+    () => mapRuntimeEvent({ type: 'question.asked', properties: { id: 'que_2', sessionID: S, questions: [{ question: 'x', header: 'h', options: 'none' }] } }),
+    ProtocolError,
+  );
 });
 
 test('sessions, messages and todos', () => {
   assert.deepEqual(one(REC.sessionUpdated), {
-    type: 'session.updated', sessionId: S, title: 'New session - 2026-11-25T12:06:52.690Z', directory: '/tmp/explore-X0xPp8/ws', createdAt: 1795608412690, updatedAt: 1795608413196,
+    type: 'session.updated',
+    sessionId: S,
+    title: 'New session - 2026-11-25T12:06:52.690Z',
+    directory: '/tmp/explore-X0xPp8/ws',
+    createdAt: 1795608412690,
+    updatedAt: 1795608413196,
   });
   assert.deepEqual(one(REC.userMessage), { type: 'message.updated', sessionId: S, messageId: 'msg_user1', role: 'user', time: { created: 1795608413196 } });
   assert.deepEqual(one(REC.abortedMessage), {
-    type: 'message.updated', sessionId: S, messageId: 'msg_a6', role: 'assistant', parentId: 'msg_user6',
-    time: { created: 1795608433701, completed: 1795608434796 }, error: { kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' },
+    type: 'message.updated',
+    sessionId: S,
+    messageId: 'msg_a6',
+    role: 'assistant',
+    parentId: 'msg_user6',
+    time: { created: 1795608433701, completed: 1795608434796 },
+    error: { kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' },
   });
   assert.deepEqual(one(REC.busy), { type: 'session.status', sessionId: S, status: 'busy' });
   assert.deepEqual(one({ type: 'session.status', properties: { sessionID: S, status: { type: 'retry', attempt: 2, message: 'rate limited', next: 1795608440000 } } }), {
-    type: 'session.status', sessionId: S, status: 'retry', attempt: 2, message: 'rate limited', next: 1795608440000,
+    type: 'session.status',
+    sessionId: S,
+    status: 'retry',
+    attempt: 2,
+    message: 'rate limited',
+    next: 1795608440000,
   });
   assert.deepEqual(one(REC.idle), { type: 'session.idle', sessionId: S });
   assert.deepEqual(one(REC.aborted), { type: 'session.error', sessionId: S, kind: 'aborted', name: 'MessageAbortedError', message: 'Aborted' });
@@ -165,8 +467,12 @@ test('sessions, messages and todos', () => {
   };
   assert.deepEqual(['ProviderAuthError', 'APIError', 'ContextOverflowError'].map(kindOf), ['provider-auth', 'provider', 'other'], 'the kind a device acts on');
   assert.deepEqual(one(REC.todo), {
-    type: 'todo.updated', sessionId: S,
-    items: [{ content: 'Write the fixture', status: 'completed', priority: 'high' }, { content: 'Run the tests', status: 'in_progress', priority: 'medium' }],
+    type: 'todo.updated',
+    sessionId: S,
+    items: [
+      { content: 'Write the fixture', status: 'completed', priority: 'high' },
+      { content: 'Run the tests', status: 'in_progress', priority: 'medium' },
+    ],
   });
   assert.deepEqual(one({ type: 'session.deleted', properties: { sessionID: S, info: {} } }), { type: 'session.deleted', sessionId: S });
 });
@@ -190,30 +496,62 @@ test('malformed events throw a ProtocolError naming the field', () => {
     [{ type: 'session.diff', properties: { sessionID: S, diff: [{ file: 'a', additions: '1' }] } }, /diff\[0\]\.additions: expected a number/],
   ];
   for (const [raw, message] of cases) {
-    assert.throws(() => mapRuntimeEvent(raw), (err: unknown) => err instanceof ProtocolError && message.test(err.message), JSON.stringify(raw));
+    assert.throws(
+      () => mapRuntimeEvent(raw),
+      (err: unknown) => err instanceof ProtocolError && message.test(err.message),
+      JSON.stringify(raw),
+    );
   }
 });
 
 test('stored messages become a transcript: parts the relay carries, the last todo list, the state given', () => {
   const parts = (...ps: Array<{ properties: { part: unknown } }>) => ps.map((p) => p.properties.part);
   const todos = [{ content: 'Write it', status: 'completed', priority: 'high' }];
-  const todowrite = { id: 'prt_todo', sessionID: S, messageID: 'msg_a3', type: 'tool', tool: 'todowrite', callID: 'call_t', state: { status: 'completed', input: { todos }, output: '', title: '1 todo', time: { start: 1, end: 2 } } };
+  const todowrite = {
+    id: 'prt_todo',
+    sessionID: S,
+    messageID: 'msg_a3',
+    type: 'tool',
+    tool: 'todowrite',
+    callID: 'call_t',
+    state: { status: 'completed', input: { todos }, output: '', title: '1 todo', time: { start: 1, end: 2 } },
+  };
   const edit = { ...REC.writeCompleted.properties.part, state: { ...REC.writeCompleted.properties.part.state, metadata: { filepath: '/w/hello.txt', diff: '+x\n' } } };
   const stored = [
     { info: REC.userMessage.properties.info, parts: parts(REC.userText) },
-    { info: REC.abortedMessage.properties.info, parts: [...parts(REC.stepStart, REC.reasoningEnd, REC.bashCompleted), todowrite, edit, { id: 'prt_x', type: 'agent' }, { id: 'prt_bad', type: 'tool' }] },
+    {
+      info: REC.abortedMessage.properties.info,
+      parts: [...parts(REC.stepStart, REC.reasoningEnd, REC.bashCompleted), todowrite, edit, { id: 'prt_x', type: 'agent' }, { id: 'prt_bad', type: 'tool' }],
+    },
     { info: { id: 'msg_bad' } },
   ];
   const skipped: unknown[] = [];
   const t = toTranscript(S, stored, { status: 'busy' }, (err) => skipped.push(err));
   assert.deepEqual(t.state, { status: 'busy' });
   assert.deepEqual(t.todos, todos);
-  assert.deepEqual(t.messages.map((m) => [m.messageId, m.role, m.error?.kind]), [['msg_user1', 'user', undefined], ['msg_a6', 'assistant', 'aborted']]);
+  assert.deepEqual(
+    t.messages.map((m) => [m.messageId, m.role, m.error?.kind]),
+    [
+      ['msg_user1', 'user', undefined],
+      ['msg_a6', 'assistant', 'aborted'],
+    ],
+  );
   assert.deepEqual(t.messages[0]!.parts, [{ kind: 'text', partId: 'prt_user1', text: 'hello [text:5]', done: true }]);
   const [step, reasoning, bash, todo, write] = t.messages[1]!.parts;
   assert.deepEqual(step, { kind: 'step', partId: 'prt_step', phase: 'start' });
   assert.deepEqual(reasoning, { kind: 'reasoning', partId: 'prt_reason1', text: 'Thinking about it.', done: true });
-  assert.deepEqual(bash, { kind: 'tool', partId: 'prt_tool1', callId: 'call_fake_1', tool: 'bash', status: 'completed', input: { command: 'echo relay-ok', description: 'Run a scripted command' }, subject: { command: 'echo relay-ok', description: 'Run a scripted command' }, title: 'echo relay-ok', output: 'relay-ok\n', time: { start: 1795608423698, end: 1795608424797 } });
+  assert.deepEqual(bash, {
+    kind: 'tool',
+    partId: 'prt_tool1',
+    callId: 'call_fake_1',
+    tool: 'bash',
+    status: 'completed',
+    input: { command: 'echo relay-ok', description: 'Run a scripted command' },
+    subject: { command: 'echo relay-ok', description: 'Run a scripted command' },
+    title: 'echo relay-ok',
+    output: 'relay-ok\n',
+    time: { start: 1795608423698, end: 1795608424797 },
+  });
   assert.equal(todo?.kind, 'tool');
   assert.equal(write?.kind === 'tool' && write.diff, '+x\n', 'an edit carries its diff');
   assert.equal(t.messages[1]!.parts.length, 5, 'an agent part is not carried; a malformed part is left out');
@@ -227,9 +565,20 @@ test('listed sessions become summaries with their state and whether a request wa
     { id: 'ses_bad' },
   ];
   const skipped: unknown[] = [];
-  assert.deepEqual(toSessionSummaries(listed, new Set(['ses_b']), (e) => skipped.push(e)), [
-    { sessionId: S, title: 'New session - 2026-11-25T12:06:52.690Z', directory: '/tmp/explore-X0xPp8/ws', createdAt: 1795608412690, updatedAt: 1795608413196, state: { status: 'retry', attempt: 1, message: 'slow', next: 5 }, waiting: false },
-    { sessionId: 'ses_b', title: 'b', parentId: S, createdAt: 1, updatedAt: 2, state: { status: 'idle' }, waiting: true },
-  ]);
+  assert.deepEqual(
+    toSessionSummaries(listed, new Set(['ses_b']), (e) => skipped.push(e)),
+    [
+      {
+        sessionId: S,
+        title: 'New session - 2026-11-25T12:06:52.690Z',
+        directory: '/tmp/explore-X0xPp8/ws',
+        createdAt: 1795608412690,
+        updatedAt: 1795608413196,
+        state: { status: 'retry', attempt: 1, message: 'slow', next: 5 },
+        waiting: false,
+      },
+      { sessionId: 'ses_b', title: 'b', parentId: S, createdAt: 1, updatedAt: 2, state: { status: 'idle' }, waiting: true },
+    ],
+  );
   assert.equal(skipped.length, 1);
 });

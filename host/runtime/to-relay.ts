@@ -19,7 +19,16 @@ import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEve
 import { timeoutDenial } from '../policy/timeouts.ts';
 import type { RuntimeChoices } from './port.ts';
 import {
-  TOOL_STATUSES, type MessageInfo, type ToolSubject, type Part, type RunError, type RunErrorKind, type SessionState, type TodoItem, type Transcript, type TranscriptMessage,
+  TOOL_STATUSES,
+  type MessageInfo,
+  type ToolSubject,
+  type Part,
+  type RunError,
+  type RunErrorKind,
+  type SessionState,
+  type TodoItem,
+  type Transcript,
+  type TranscriptMessage,
 } from '../../shared/protocol/transcript.ts';
 
 /** Tells which kind of part a delta belongs to: OpenCode's `message.part.delta` does not say. */
@@ -111,16 +120,18 @@ const MAPPERS: Record<string, Mapper> = {
       const path = optStr(entry, 'file', where);
       if (path === undefined) return [];
       const status = optStr(entry, 'status', where);
-      return [defined({
-        type: 'file.edited' as const,
-        sessionId,
-        path,
-        diff: optStr(entry, 'patch', where),
-        additions: num(entry, 'additions', where),
-        deletions: num(entry, 'deletions', where),
-        status: status === 'added' || status === 'deleted' || status === 'modified' ? status : undefined,
-        source: 'snapshot' as const,
-      })];
+      return [
+        defined({
+          type: 'file.edited' as const,
+          sessionId,
+          path,
+          diff: optStr(entry, 'patch', where),
+          additions: num(entry, 'additions', where),
+          deletions: num(entry, 'deletions', where),
+          status: status === 'added' || status === 'deleted' || status === 'modified' ? status : undefined,
+          source: 'snapshot' as const,
+        }),
+      ];
     });
   },
   'todo.updated': (p, _k, at) => [{ type: 'todo.updated', sessionId: str(p, 'sessionID', at), items: list(p, 'todos', at, toTodo, 1000) }],
@@ -134,14 +145,18 @@ const MAPPERS: Record<string, Mapper> = {
   'session.updated': (p, _k, at) => [sessionUpdated(p.info, `${at}.info`)],
   'session.deleted': (p, _k, at) => [{ type: 'session.deleted', sessionId: str(p, 'sessionID', at) }],
   'permission.asked': (p, _k, at) => [toPermissionAsked(p, at)],
-  'permission.replied': (p, _k, at) => [{
-    type: 'permission.replied',
-    requestId: str(p, 'requestID', at),
-    sessionId: str(p, 'sessionID', at),
-    reply: oneOf(p, 'reply', at, ['once', 'always', 'reject'] as const),
-  }],
+  'permission.replied': (p, _k, at) => [
+    {
+      type: 'permission.replied',
+      requestId: str(p, 'requestID', at),
+      sessionId: str(p, 'sessionID', at),
+      reply: oneOf(p, 'reply', at, ['once', 'always', 'reject'] as const),
+    },
+  ],
   'question.asked': (p, _k, at) => [toQuestionAsked(p, at)],
-  'question.replied': (p, _k, at) => [{ type: 'question.replied', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at), answers: parseAnswers(p, 'answers', at) }],
+  'question.replied': (p, _k, at) => [
+    { type: 'question.replied', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at), answers: parseAnswers(p, 'answers', at) },
+  ],
   'question.rejected': (p, _k, at) => [{ type: 'question.rejected', requestId: str(p, 'requestID', at), sessionId: str(p, 'sessionID', at) }],
 };
 
@@ -304,7 +319,10 @@ export function toSessionChanges(messages: unknown, from: string | undefined, sk
     const at = infos.findIndex((info) => info.id === from);
     if (at < 0) throw new RelayError('request.unknown', `the session has no message ${from}`);
     // The turn that holds the message starts at the user message at or before it.
-    start = Math.max(0, infos.slice(0, at + 1).findLastIndex((info) => info.role === 'user'));
+    start = Math.max(
+      0,
+      infos.slice(0, at + 1).findLastIndex((info) => info.role === 'user'),
+    );
   }
   const byPath = new Map<string, FileChange>();
   for (const info of infos.slice(start)) {

@@ -172,9 +172,22 @@ test('precompressed siblings are served when Accept-Encoding allows, each with i
 
 test('traversal attempts are refused and never read outside the directory', async () => {
   const attempts = [
-    '/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/..%2fsecret.txt',
-    '/.%2e/secret.txt', '/..\\secret.txt', '/%5c..%5csecret.txt', '/%252e%252e/secret.txt', '/%252e%252e%252fsecret.txt',
-    '/secret.txt%00.js', '/%00', '/.env', '/link.txt', '/assets/', '/assets',
+    '/../secret.txt',
+    '/assets/../../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/%2E%2E%2Fsecret.txt',
+    '/..%2fsecret.txt',
+    '/.%2e/secret.txt',
+    '/..\\secret.txt',
+    '/%5c..%5csecret.txt',
+    '/%252e%252e/secret.txt',
+    '/%252e%252e%252fsecret.txt',
+    '/secret.txt%00.js',
+    '/%00',
+    '/.env',
+    '/link.txt',
+    '/assets/',
+    '/assets',
   ];
   for (const target of attempts) {
     const r = await rawRequest(target);
@@ -213,7 +226,12 @@ test('HEAD gives the headers and length of GET without a body', async () => {
 });
 
 test('other methods get 405 with Allow', async () => {
-  for (const [method, path] of [['POST', '/'], ['PUT', JS_ASSET], ['DELETE', '/healthz'], ['OPTIONS', '/']]) {
+  for (const [method, path] of [
+    ['POST', '/'],
+    ['PUT', JS_ASSET],
+    ['DELETE', '/healthz'],
+    ['OPTIONS', '/'],
+  ]) {
     const r = await fetchRaw(path!, { method });
     assert.equal(r.status, 405, `${method} ${path}`);
     assert.equal(r.headers.allow, 'GET, HEAD');
@@ -234,7 +252,14 @@ test('/healthz answers JSON from getHealth, not cached', async () => {
 });
 
 test('a failing health check answers 500 instead of crashing', async () => {
-  const server = createHttpServer({ uws, log: silentLogger, staticDir: dist, getHealth: () => { throw new Error('boom'); } });
+  const server = createHttpServer({
+    uws,
+    log: silentLogger,
+    staticDir: dist,
+    getHealth: () => {
+      throw new Error('boom');
+    },
+  });
   servers.push(server);
   const { port: p } = await server.listen('127.0.0.1', 0);
   const r = await fetchRaw('/healthz', { port: p });
@@ -263,7 +288,10 @@ test('a WebSocket route added before listen is reachable beside the static handl
   const { port: p } = await server.listen('127.0.0.1', 0);
   const status = await new Promise<number>((resolve, reject) => {
     const req = httpRequest({
-      host: '127.0.0.1', port: p, path: '/ws', agent: false,
+      host: '127.0.0.1',
+      port: p,
+      path: '/ws',
+      agent: false,
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' },
     });
     req.on('upgrade', (res, socket) => {
@@ -312,10 +340,29 @@ try {
 test('with tls it serves HTTPS through SSLApp', { skip: openssl ? false : 'openssl is not installed' }, async () => {
   const cert = join(root, 'cert.pem');
   const key = join(root, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   const { port: p } = await start({ staticDir: dist, tls: { cert, key } });
   const r = await new Promise<Answer>((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port: p, path: '/healthz', ca: readFileSync(cert), agent: false }, (res) => {

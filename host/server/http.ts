@@ -49,7 +49,14 @@ export interface HttpServer {
 }
 
 const ALLOW = 'GET, HEAD';
-const METHOD_NOT_ALLOWED: Reply = { status: 405, headers: [['Allow', ALLOW], ['Content-Type', 'text/plain; charset=utf-8']], body: 'method not allowed' };
+const METHOD_NOT_ALLOWED: Reply = {
+  status: 405,
+  headers: [
+    ['Allow', ALLOW],
+    ['Content-Type', 'text/plain; charset=utf-8'],
+  ],
+  body: 'method not allowed',
+};
 
 /** uSockets' listen option that leaves out SO_REUSEPORT. */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
@@ -117,7 +124,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       '/healthz',
       guardedRoute(log, (_req, method) => ({
         status: 200,
-        headers: [['Content-Type', 'application/json; charset=utf-8'], ['Cache-Control', 'no-cache']],
+        headers: [
+          ['Content-Type', 'application/json; charset=utf-8'],
+          ['Cache-Control', 'no-cache'],
+        ],
         body: JSON.stringify(opts.getHealth()),
         omitBody: method === 'head',
       })),

@@ -47,7 +47,11 @@ test('uWS: messages reach the connection as copies, sends and closes reach the d
   a.send('text');
   a.send(Uint8Array.of(8));
   assert.deepEqual(await rec.closed, { code: 4403, reason: 'device.revoked: gone' });
-  assert.deepEqual(received, [[[9, 9, 9], true], [[116, 101, 120], false], [[8], true]]);
+  assert.deepEqual(received, [
+    [[9, 9, 9], true],
+    [[116, 101, 120], false],
+    [[8], true],
+  ]);
 
   const b = await openSocket(url);
   const recB = record(b);

@@ -147,5 +147,10 @@ export function attachRelaySocket(app: TemplatedApp, opts: RelaySocketOptions): 
 /** uWS writes IPv4 peers of a dual-stack socket as IPv4-mapped IPv6; show them as IPv4. */
 export function addressText(text: string): string {
   const mapped = /^(?:0000:){5}ffff:([0-9a-f]{2})([0-9a-f]{2}):([0-9a-f]{2})([0-9a-f]{2})$/i.exec(text);
-  return mapped ? mapped.slice(1).map((h) => parseInt(h, 16)).join('.') : text;
+  return mapped
+    ? mapped
+        .slice(1)
+        .map((h) => parseInt(h, 16))
+        .join('.')
+    : text;
 }

@@ -10,7 +10,12 @@ const root = mkdtempSync(join(tmpdir(), 'openwork-static-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const get = (url: string, extra: Partial<StaticRequest> = {}): StaticRequest => ({
-  method: 'get', url, accept: '*/*', acceptEncoding: '', ifNoneMatch: '', ...extra,
+  method: 'get',
+  url,
+  accept: '*/*',
+  acceptEncoding: '',
+  ifNoneMatch: '',
+  ...extra,
 });
 const header = (headers: readonly (readonly [string, string])[] | undefined, name: string) => headers?.find(([n]) => n === name)?.[1];
 
@@ -24,8 +29,26 @@ test('decodePath accepts plain paths and decodes them once', () => {
 
 test('decodePath refuses traversal and smuggling in every spelling', () => {
   for (const bad of [
-    '/../etc/passwd', '/a/../../etc', '/./index.html', '/..', '/%2e%2e/x', '/%2E%2E/x', '/.%2e/x', '/..%2fx', '/%2e%2e%2fx',
-    '/..\\x', '/%5c..%5cx', '/a%00.js', '/a\u0000b', '/%252e%252e/x', '/%25', '/%zz', '/%', 'relative', '', '/a%0d%0aSet-Cookie:x',
+    '/../etc/passwd',
+    '/a/../../etc',
+    '/./index.html',
+    '/..',
+    '/%2e%2e/x',
+    '/%2E%2E/x',
+    '/.%2e/x',
+    '/..%2fx',
+    '/%2e%2e%2fx',
+    '/..\\x',
+    '/%5c..%5cx',
+    '/a%00.js',
+    '/a\u0000b',
+    '/%252e%252e/x',
+    '/%25',
+    '/%zz',
+    '/%',
+    'relative',
+    '',
+    '/a%0d%0aSet-Cookie:x',
   ]) {
     assert.equal(decodePath(bad), undefined, JSON.stringify(bad));
   }
@@ -51,7 +74,10 @@ test('a missing directory answers 503 until it is built and reloaded', () => {
   const reply = site.respond(get('/'));
   assert.equal(reply.status, 503);
   assert.equal(reply.body, NOT_BUILT_MESSAGE);
-  assert.ok(lines.some((l) => l.includes(NOT_BUILT_MESSAGE)), 'the operator is told how to fix it');
+  assert.ok(
+    lines.some((l) => l.includes(NOT_BUILT_MESSAGE)),
+    'the operator is told how to fix it',
+  );
 
   mkdirSync(dir);
   writeFileSync(join(dir, 'index.html'), '<!doctype html>v1');

@@ -191,8 +191,7 @@ function readSite(dir: string): Map<string, Asset> | undefined {
     throw err;
   }
   const present = new Set(paths);
-  const isSibling = (p: string) =>
-    Object.values(SIBLING_SUFFIX).some((suffix) => p.endsWith(suffix) && present.has(p.slice(0, -suffix.length)));
+  const isSibling = (p: string) => Object.values(SIBLING_SUFFIX).some((suffix) => p.endsWith(suffix) && present.has(p.slice(0, -suffix.length)));
 
   const files = new Map<string, Asset>();
   for (const path of paths) {

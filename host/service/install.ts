@@ -31,7 +31,7 @@ export function servicePath(platform: NodeJS.Platform, home: string): string {
   if (platform === 'darwin') return join(home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
   throw new Error(
     `running as a service is supported on Linux (systemd) and macOS (launchd), not on ${platform}: ` +
-      'start `npm start` from your system\'s own startup mechanism instead (see docs/service.md)',
+      "start `npm start` from your system's own startup mechanism instead (see docs/service.md)",
   );
 }
 
@@ -47,14 +47,8 @@ export function installService(opts: InstallOptions): InstallResult {
       manager: 'systemd',
       path,
       replaced,
-      commands: [
-        `systemctl --user daemon-reload && systemctl --user enable --now ${SYSTEMD_UNIT}`,
-        ...(replaced ? [`systemctl --user restart ${SYSTEMD_UNIT}`] : []),
-      ],
-      notes: [
-        `logs: journalctl --user -u ${SYSTEMD_UNIT} -f`,
-        'to keep it running while you are logged out: loginctl enable-linger "$USER"',
-      ],
+      commands: [`systemctl --user daemon-reload && systemctl --user enable --now ${SYSTEMD_UNIT}`, ...(replaced ? [`systemctl --user restart ${SYSTEMD_UNIT}`] : [])],
+      notes: [`logs: journalctl --user -u ${SYSTEMD_UNIT} -f`, 'to keep it running while you are logged out: loginctl enable-linger "$USER"'],
     };
   }
   const quoted = shellQuote(path);

@@ -18,7 +18,9 @@ export function systemdUnit(spec: ServiceSpec): string {
     'Type=simple',
     `WorkingDirectory=${escapePercent(spec.projectDir)}`,
     ...Object.entries(spec.env).map(([k, v]) => `Environment=${quote(escapePercent(`${k}=${v}`))}`),
-    `ExecStart=${commandLine(spec).map((a) => execWord(a)).join(' ')}`,
+    `ExecStart=${commandLine(spec)
+      .map((a) => execWord(a))
+      .join(' ')}`,
     // SIGTERM to the host only: it stops the runtime it started itself; stragglers get SIGKILL after the timeout.
     'KillMode=mixed',
     'TimeoutStopSec=20',

@@ -20,7 +20,13 @@ interface FakeSession {
 
 const user = (id: string) => ({ info: { id, role: 'user', time: { created: 1 } }, parts: [] });
 const reply = (id: string, parentID: string, end?: 'completed' | 'error') => ({
-  info: { id, role: 'assistant', parentID, time: { created: 2, ...(end === 'completed' ? { completed: 3 } : {}) }, ...(end === 'error' ? { error: { name: 'MessageAbortedError' } } : {}) },
+  info: {
+    id,
+    role: 'assistant',
+    parentID,
+    time: { created: 2, ...(end === 'completed' ? { completed: 3 } : {}) },
+    ...(end === 'error' ? { error: { name: 'MessageAbortedError' } } : {}),
+  },
   parts: [{ type: 'text', text: 'Half an ans' }],
 });
 
@@ -78,7 +84,12 @@ function setup(t: TestContext) {
     return messageId;
   };
   return {
-    sessions, reads, aborted, runtime, start, forward,
+    sessions,
+    reads,
+    aborted,
+    runtime,
+    start,
+    forward,
     tick: (ms: number) => (clock += ms),
     onRead: (fn: typeof onRead) => (onRead = fn),
   };
@@ -103,7 +114,9 @@ test('after a restart, the task whose reply was cut is recorded interrupted, tol
   // The runtime is killed mid-answer and started again: the session is idle, the reply unfinished.
   delete s.sessions.get('ses_1')!.status;
   const found = await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' });
-  assert.deepEqual(found, [{ sessionId: 'ses_1', messageId: prompt, replyId: 'msg_z', taskId: 'tsk_1', at: T0 + 10_000, reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' }]);
+  assert.deepEqual(found, [
+    { sessionId: 'ses_1', messageId: prompt, replyId: 'msg_z', taskId: 'tsk_1', at: T0 + 10_000, reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' },
+  ]);
   assert.deepEqual(a.told, found);
   assert.deepEqual(a.ledger.unfinished(), [], 'the task no longer counts as running');
   assert.deepEqual(await a.interruptions.check({ reason: 'runtime-lost' }), [{ ...found[0] }], 'the same turn is found again…');
@@ -126,7 +139,10 @@ test('on host start, only the ledger knows the running task: its session is look
   delete s.sessions.get('ses_1')!.status;
   const b = s.start();
   const found = await b.interruptions.check({ reason: 'host-restarted' });
-  assert.deepEqual(found.map((r) => [r.sessionId, r.taskId]), [['ses_1', 'tsk_1']]);
+  assert.deepEqual(
+    found.map((r) => [r.sessionId, r.taskId]),
+    [['ses_1', 'tsk_1']],
+  );
   assert.ok(!s.reads.includes('ses_old'), 'sessions not updated lately are left alone');
 });
 
@@ -138,7 +154,10 @@ test('a prompt the runtime stored but never answered counts only for a forwarded
   assert.deepEqual(await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' }), [], 'just forwarded: the runtime may be starting it');
   s.tick(6000);
   const found = await a.interruptions.check({ reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' });
-  assert.deepEqual(found.map((r) => [r.messageId, r.replyId, r.taskId]), [[prompt, undefined, 'tsk_1']]);
+  assert.deepEqual(
+    found.map((r) => [r.messageId, r.replyId, r.taskId]),
+    [[prompt, undefined, 'tsk_1']],
+  );
   // A prompt typed elsewhere (no task of this host) without a reply: not this host's to judge.
   s.sessions.set('ses_2', { messages: [user('msg_x')], updated: T0 });
   assert.equal(await a.interruptions.inspect('ses_2', s.sessions.get('ses_2')!.messages, { type: 'idle' }), undefined);
@@ -178,7 +197,7 @@ test('inspect finds a cut turn a device opens, keeps it until the session runs a
   // Retry: the session runs again (a new prompt) and completes.
   a.interruptions.observe({ type: 'session.status', sessionId: 'ses_1', status: 'busy' });
   assert.equal(a.interruptions.of('ses_1'), undefined, 'running again ends the interruption');
-  assert.deepEqual(a.interruptions.history('ses_1'), [found], 'the cut turn stays in the session\'s history');
+  assert.deepEqual(a.interruptions.history('ses_1'), [found], "the cut turn stays in the session's history");
   s.sessions.get('ses_1')!.messages.push(user('msg_c'), reply('msg_d', 'msg_c', 'completed'));
   assert.equal(await a.interruptions.inspect('ses_1', s.sessions.get('ses_1')!.messages, undefined), undefined);
   assert.equal(a.told.length, 1);
@@ -231,7 +250,10 @@ test('Stop stops a running turn, and says when nothing was left to stop (a cut t
   assert.deepEqual(await a.interruptions.stop('ses_2'), { running: false });
   assert.deepEqual(s.aborted, ['ses_1'], 'nothing to abort');
   assert.equal(a.interruptions.of('ses_2')?.replyId, 'msg_b');
-  assert.deepEqual(a.told.map((r) => r.sessionId), ['ses_2']);
+  assert.deepEqual(
+    a.told.map((r) => r.sessionId),
+    ['ses_2'],
+  );
   assert.deepEqual(await a.interruptions.stop('ses_2'), { running: false });
   assert.equal(a.told.length, 1);
 });

@@ -195,8 +195,13 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     if (!isIdle(await runtime.sessionStatus(sessionId))) return undefined;
     const task = ledger.unfinished().find((t) => t.sessionId === sessionId && t.messageId === turn.messageId);
     const record: Interruption = {
-      sessionId, messageId: turn.messageId, ...(turn.replyId ? { replyId: turn.replyId } : {}), ...(task ? { taskId: task.taskId } : {}), at: now(),
-      reason: cause.reason, ...(cause.detail !== undefined ? { detail: cause.detail } : {}),
+      sessionId,
+      messageId: turn.messageId,
+      ...(turn.replyId ? { replyId: turn.replyId } : {}),
+      ...(task ? { taskId: task.taskId } : {}),
+      at: now(),
+      reason: cause.reason,
+      ...(cause.detail !== undefined ? { detail: cause.detail } : {}),
     };
     ledger.interrupt(record);
     // Any other task of the session waited behind this turn and will not run either.

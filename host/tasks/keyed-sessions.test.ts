@@ -52,7 +52,12 @@ function fakeRuntime(clock = () => T0) {
     },
   };
   return {
-    runtime, created, titles, sessions, lookups, unavailable,
+    runtime,
+    created,
+    titles,
+    sessions,
+    lookups,
+    unavailable,
     hold() {
       held = new Promise((r) => (release = r));
     },
@@ -114,7 +119,12 @@ test('different keys, and one key from different devices, make different session
   const rt = fakeRuntime();
   const keyed = createKeyedSessions({ ledger: open(t).ledger, runtime: rt.runtime, log: silentLogger });
   const ids = [];
-  for (const [deviceId, key] of [['dev_a', 'k1'], ['dev_a', 'k2'], ['dev_b', 'k1']] as const) ids.push((await keyed.create({ deviceId, key })).sessionId);
+  for (const [deviceId, key] of [
+    ['dev_a', 'k1'],
+    ['dev_a', 'k2'],
+    ['dev_b', 'k1'],
+  ] as const)
+    ids.push((await keyed.create({ deviceId, key })).sessionId);
   assert.deepEqual(ids, ['ses_1', 'ses_2', 'ses_3']);
 });
 
@@ -123,7 +133,10 @@ test('a failed creation is not recorded, so the resend creates; a session that i
   const keyed = createKeyedSessions({ ledger: open(t).ledger, runtime: rt.runtime, log: silentLogger });
   const failing = { ...rt.runtime, createSession: async () => Promise.reject(new Error('create session failed: ECONNREFUSED')) };
   await assert.rejects(createKeyedSessions({ ledger: open(t).ledger, runtime: failing, log: silentLogger }).create({ deviceId: 'd', key: 'k' }), /ECONNREFUSED/);
-  await assert.rejects(createKeyedSessions({ ledger: open(t).ledger, runtime: { ...rt.runtime, createSession: async () => ({ id: '../x' }) }, log: silentLogger }).create({ deviceId: 'd', key: 'k' }), /without a usable session id/);
+  await assert.rejects(
+    createKeyedSessions({ ledger: open(t).ledger, runtime: { ...rt.runtime, createSession: async () => ({ id: '../x' }) }, log: silentLogger }).create({ deviceId: 'd', key: 'k' }),
+    /without a usable session id/,
+  );
 
   await keyed.create({ deviceId: 'd', key: 'k' });
   rt.titles.delete('ses_1');
@@ -134,7 +147,12 @@ test('a failed creation is not recorded, so the resend creates; a session that i
 test('a record that cannot be written still answers the session it made, and the resend finds it', async (t) => {
   const rt = fakeRuntime();
   const { ledger } = open(t);
-  const broken = { ...ledgerCalls(ledger), recordSession: () => { throw new Error('ENOSPC'); } };
+  const broken = {
+    ...ledgerCalls(ledger),
+    recordSession: () => {
+      throw new Error('ENOSPC');
+    },
+  };
   const made = await createKeyedSessions({ ledger: broken, runtime: rt.runtime, log: silentLogger, now: () => T0 }).create({ deviceId: 'd', key: 'k', directory: '/w' });
   assert.equal(made.sessionId, 'ses_1');
   const again = await createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 }).create({ deviceId: 'd', key: 'k', directory: '/w' });
@@ -157,7 +175,7 @@ test('every session is made with its key in its metadata, after its intent reach
   assert.equal(ledger.sessionIntent('dev_a', 'k'), undefined, 'the record settles the intent');
 });
 
-test('a host that died between creating and recording: the resend answers the session the runtime has, in the intent\'s workspace', async (t) => {
+test("a host that died between creating and recording: the resend answers the session the runtime has, in the intent's workspace", async (t) => {
   const rt = fakeRuntime();
   const first = open(t);
   // As a crash leaves it: the intent on disk, the session made with its key, no record.
@@ -202,7 +220,10 @@ test('a workspace that cannot be asked is a retryable error, not a second sessio
   await rt.runtime.createSession(undefined, '/w2', { relayKey: relayKeyOf('dev_a', 'k') });
   rt.unavailable.add('/w2');
   const keyed = createKeyedSessions({ ledger, runtime: rt.runtime, log: silentLogger, now: () => T0 + 4000 });
-  const err: unknown = await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' }).then(() => undefined, (e: unknown) => e);
+  const err: unknown = await keyed.create({ deviceId: 'dev_a', key: 'k', directory: '/w' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof RelayError, 'a RelayError');
   assert.equal(err.code, 'runtime.not-ready');
   assert.match(err.message, /\/w2.*not valid JSON.*again/);
@@ -217,7 +238,12 @@ test('a workspace that cannot be asked is a retryable error, not a second sessio
 test('an intent that cannot be recorded makes no session', async (t) => {
   const rt = fakeRuntime();
   const { ledger } = open(t);
-  const full = { ...ledgerCalls(ledger), intendSession: () => { throw new Error('ENOSPC'); } };
+  const full = {
+    ...ledgerCalls(ledger),
+    intendSession: () => {
+      throw new Error('ENOSPC');
+    },
+  };
   await assert.rejects(createKeyedSessions({ ledger: full, runtime: rt.runtime, log: silentLogger }).create({ deviceId: 'd', key: 'k' }), /not made.*ENOSPC/);
   assert.equal(rt.created.length, 0);
 });

@@ -60,7 +60,9 @@ const CLOCK_SLACK_MS = 10 * 60 * 1000;
 
 /** The `relayKey` metadata of the session `deviceId` creates with `key`: opaque, fixed-length. */
 export function relayKeyOf(deviceId: string, key: string): string {
-  return createHash('sha256').update(JSON.stringify([deviceId, key])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([deviceId, key]))
+    .digest('hex');
 }
 
 export function createKeyedSessions(opts: KeyedSessionsOptions): KeyedSessions {

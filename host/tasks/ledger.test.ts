@@ -38,7 +38,10 @@ test('records survive reopening: accepted, confirmed and failed tasks, in day fi
   assert.equal(b.size, 3);
   assert.deepEqual(b.get('t1'), { ...task('t1'), state: 'confirmed' });
   assert.deepEqual(b.get('t2'), { ...task('t2'), state: 'failed', error: 'connection refused' });
-  assert.deepEqual(b.pending().map((r) => r.taskId), ['t3']);
+  assert.deepEqual(
+    b.pending().map((r) => r.taskId),
+    ['t3'],
+  );
   b.confirm('t2');
   b.close();
   const c = openTaskLedger({ dir, log: silentLogger, now: () => clock });
@@ -95,7 +98,7 @@ test('keyed sessions are recorded per device, survive reopening beside tasks, an
   const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
   a.accept(task('t1'));
   a.recordSession({ deviceId: 'dev_a', key: 'k1', sessionId: 'ses_a', createdAt: clock });
-  assert.equal(a.session('dev_b', 'k1'), undefined, 'another device\'s key is another key');
+  assert.equal(a.session('dev_b', 'k1'), undefined, "another device's key is another key");
   a.close();
   appendFileSync(join(dir, '2030-01-10.jsonl'), '{"op":"session","deviceId":"dev_a","key":"k2"}\n');
   clock += DAY;
@@ -112,7 +115,7 @@ test('keyed sessions are recorded per device, survive reopening beside tasks, an
   c.close();
 });
 
-test('a keyed session\'s intent survives reopening until its session is recorded, and is forgotten after the retention', (t) => {
+test("a keyed session's intent survives reopening until its session is recorded, and is forgotten after the retention", (t) => {
   const dir = tempDir(t);
   let clock = T0;
   const a = openTaskLedger({ dir, log: silentLogger, now: () => clock });
@@ -121,11 +124,17 @@ test('a keyed session\'s intent survives reopening until its session is recorded
   a.intendSession({ deviceId: 'dev_a', key: 'k3', directory: '/w', at: clock });
   a.recordSession({ deviceId: 'dev_a', key: 'k3', sessionId: 'ses_3', createdAt: clock });
   assert.equal(a.sessionIntent('dev_a', 'k3'), undefined, 'recorded: settled');
-  assert.equal(a.sessionIntent('dev_b', 'k1'), undefined, 'another device\'s key is another key');
+  assert.equal(a.sessionIntent('dev_b', 'k1'), undefined, "another device's key is another key");
   a.close();
-  const lines = readFileSync(join(dir, '2030-01-10.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(join(dir, '2030-01-10.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(lines[0], { op: 'session-intent', deviceId: 'dev_a', key: 'k1', directory: '/w', at: T0 });
-  appendFileSync(join(dir, '2030-01-10.jsonl'), '{"op":"session-intent","deviceId":"dev_a","key":"k4","directory":7,"at":1}\n{"op":"session-intent","deviceId":"dev_a","key":"k5"}\n');
+  appendFileSync(
+    join(dir, '2030-01-10.jsonl'),
+    '{"op":"session-intent","deviceId":"dev_a","key":"k4","directory":7,"at":1}\n{"op":"session-intent","deviceId":"dev_a","key":"k5"}\n',
+  );
 
   clock += DAY;
   const b = openTaskLedger({ dir, log: silentLogger, now: () => clock });
@@ -144,27 +153,30 @@ test('a keyed session\'s intent survives reopening until its session is recorded
   c.close();
 });
 
-test('message ids have OpenCode\'s form, sort by acceptance time and depend only on task id and time', () => {
+test("message ids have OpenCode's form, sort by acceptance time and depend only on task id and time", () => {
   const id = taskMessageId('task-1', T0);
   assert.match(id, MESSAGE_ID);
   assert.equal(id, taskMessageId('task-1', T0));
   assert.notEqual(id, taskMessageId('task-2', T0));
   assert.ok(taskMessageId('z', T0) < taskMessageId('a', T0 + 1), 'the time part comes first');
   // The runtime's own id for a reply made in the same millisecond (counter 1) sorts after it.
-  const runtimeOwn = `msg_${(BigInt(T0) * 4096n + 1n & ((1n << 48n) - 1n)).toString(16).padStart(12, '0')}00000000000000`;
+  const runtimeOwn = `msg_${((BigInt(T0) * 4096n + 1n) & ((1n << 48n) - 1n)).toString(16).padStart(12, '0')}00000000000000`;
   assert.ok(id.slice(0, 16) < runtimeOwn.slice(0, 16));
   assert.throws(() => taskMessageId('', T0), TypeError);
   assert.throws(() => taskMessageId('x', -1), RangeError);
 });
 
-test('turns cut short: the session\'s current one until it runs again, every one in its history, a finished task no longer unfinished; malformed lines skipped', (t) => {
+test("turns cut short: the session's current one until it runs again, every one in its history, a finished task no longer unfinished; malformed lines skipped", (t) => {
   const dir = tempDir(t);
   const a = openTaskLedger({ dir, log: silentLogger, now: () => T0 });
   a.accept(task('t1'));
   a.confirm('t1');
   a.accept(task('t2'));
   a.confirm('t2');
-  assert.deepEqual(a.unfinished().map((r) => r.taskId), ['t1', 't2']);
+  assert.deepEqual(
+    a.unfinished().map((r) => r.taskId),
+    ['t1', 't2'],
+  );
   a.finish('t2');
   const cut = { sessionId: 'ses_1', messageId: task('t1').messageId, replyId: 'msg_r', taskId: 't1', at: T0, reason: 'runtime-restarted' as const, detail: 'killed' };
   a.interrupt(cut);

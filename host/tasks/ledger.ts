@@ -290,8 +290,7 @@ export function openTaskLedger(opts: TaskLedgerOptions): TaskLedger {
       write(line, false);
       apply(line);
     },
-    unfinished: () =>
-      [...tasks.values()].filter((t) => t.state === 'confirmed' && t.finishedAt === undefined).sort((a, b) => a.acceptedAt - b.acceptedAt),
+    unfinished: () => [...tasks.values()].filter((t) => t.state === 'confirmed' && t.finishedAt === undefined).sort((a, b) => a.acceptedAt - b.acceptedAt),
     interrupt(record) {
       const line: Line = { op: 'interrupt', ...record, ...(record.detail !== undefined ? { detail: record.detail.slice(0, 2000) } : {}) };
       write(line, true);
@@ -361,8 +360,14 @@ function parseLine(raw: string): Line | undefined {
     return intent;
   }
   if (
-    o.op === 'interrupt' && s('sessionId') && s('messageId') && n('at') && INTERRUPT_REASONS.includes(o.reason as InterruptReason)
-    && (o.replyId === undefined || s('replyId')) && (o.taskId === undefined || s('taskId')) && (o.detail === undefined || typeof o.detail === 'string')
+    o.op === 'interrupt' &&
+    s('sessionId') &&
+    s('messageId') &&
+    n('at') &&
+    INTERRUPT_REASONS.includes(o.reason as InterruptReason) &&
+    (o.replyId === undefined || s('replyId')) &&
+    (o.taskId === undefined || s('taskId')) &&
+    (o.detail === undefined || typeof o.detail === 'string')
   ) {
     const record: Line = { op: 'interrupt', sessionId: o.sessionId as string, messageId: o.messageId as string, at: o.at as number, reason: o.reason as InterruptReason };
     if (o.replyId !== undefined) record.replyId = o.replyId as string;
@@ -373,7 +378,14 @@ function parseLine(raw: string): Line | undefined {
   if (o.op === 'resume' && s('sessionId') && n('at')) return { op: 'resume', sessionId: o.sessionId as string, at: o.at as number };
   if (!s('taskId')) return undefined;
   if (o.op === 'accept' && s('sessionId') && s('messageId') && n('acceptedAt') && typeof o.text === 'string') {
-    const line: Line = { op: 'accept', taskId: o.taskId as string, sessionId: o.sessionId as string, messageId: o.messageId as string, acceptedAt: o.acceptedAt as number, text: o.text };
+    const line: Line = {
+      op: 'accept',
+      taskId: o.taskId as string,
+      sessionId: o.sessionId as string,
+      messageId: o.messageId as string,
+      acceptedAt: o.acceptedAt as number,
+      text: o.text,
+    };
     for (const key of ['agent', 'variant', 'command'] as const) if (s(key)) line[key] = o[key] as string;
     const model = o.model as Record<string, unknown> | undefined;
     if (model && typeof model.providerId === 'string' && typeof model.modelId === 'string') line.model = { providerId: model.providerId, modelId: model.modelId };

@@ -18,7 +18,13 @@ const ref = { sessionId: 'ses_1', messageId: 'msg_2', partId: 'prt_1' };
 /** What OpenCode stores while (or after) it streamed an answer: the text part is still empty. */
 const stored = (completed?: number) => [
   { info: { id: 'msg_1', role: 'user', time: { created: 1 } }, parts: [{ id: 'prt_0', type: 'text', text: 'write it' }] },
-  { info: { id: 'msg_2', role: 'assistant', time: { created: 2, ...(completed ? { completed } : {}) } }, parts: [{ id: 'prt_s', type: 'step-start' }, { id: 'prt_1', type: 'text', text: '' }] },
+  {
+    info: { id: 'msg_2', role: 'assistant', time: { created: 2, ...(completed ? { completed } : {}) } },
+    parts: [
+      { id: 'prt_s', type: 'step-start' },
+      { id: 'prt_1', type: 'text', text: '' },
+    ],
+  },
 ];
 const textOf = (messages: unknown) => ((messages as ReturnType<typeof stored>)[1]!.parts[1] as { text: string }).text;
 

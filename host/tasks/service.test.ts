@@ -39,7 +39,10 @@ function fakeRuntime() {
     },
   };
   return {
-    runtime, stored, prompts, turns,
+    runtime,
+    stored,
+    prompts,
+    turns,
     fail: (...f: Array<'before' | 'after'>) => (failures = f),
     hold() {
       let release!: () => void;

@@ -93,7 +93,11 @@ test('openssl agrees: CA:true with pathlen 0, a critical key usage, and a chain 
   assert.match(hostText, /Extended Key Usage: \s*TLS Web Server Authentication/);
   assert.match(hostText, /Authority Key Identifier/);
   // UTF8String names (RFC 5280), and the issuer written exactly as the CA's subject.
-  const dn = (file: string, which: string) => execFileSync('openssl', ['x509', '-in', join(dir, file), '-noout', which, '-nameopt', 'RFC2253,show_type'], { encoding: 'utf8' }).split('=').slice(1).join('=');
+  const dn = (file: string, which: string) =>
+    execFileSync('openssl', ['x509', '-in', join(dir, file), '-noout', which, '-nameopt', 'RFC2253,show_type'], { encoding: 'utf8' })
+      .split('=')
+      .slice(1)
+      .join('=');
   assert.equal(dn('ca.pem', '-subject'), 'CN=UTF8STRING:OpenWork Relay local CA (alices-mac),O=UTF8STRING:OpenWork Relay\n');
   assert.equal(dn('host.pem', '-issuer'), dn('ca.pem', '-subject'));
   assert.equal(dn('host.pem', '-subject'), 'CN=UTF8STRING:alices-mac.local,O=UTF8STRING:OpenWork Relay\n');

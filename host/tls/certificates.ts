@@ -138,7 +138,9 @@ function canonicalIp(ip: string): string {
 
 /** RFC 7093 method 1: the leftmost 160 bits of SHA-256 over the subjectPublicKey bits, as hex. */
 async function keyIdentifier(key: import('@peculiar/x509').PublicKey): Promise<string> {
-  return Buffer.from(await key.getKeyIdentifier('SHA-256')).subarray(0, 20).toString('hex');
+  return Buffer.from(await key.getKeyIdentifier('SHA-256'))
+    .subarray(0, 20)
+    .toString('hex');
 }
 
 function pem(key: webcrypto.CryptoKey): string {

@@ -34,7 +34,10 @@ test('tls setup writes the CA and a host certificate, keys 0600 in a 0700 folder
   assert.match(caCert.subject, /CN=OpenWork Relay local CA \(alices-mac\)/);
   assert.match(ca.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   assert.equal(ca.fingerprint, caCert.fingerprint256);
-  assert.ok(lines.some((l) => l.includes(ca.fingerprint)), 'the fingerprint is printed');
+  assert.ok(
+    lines.some((l) => l.includes(ca.fingerprint)),
+    'the fingerprint is printed',
+  );
   const hostCert = new X509Certificate(readFileSync(paths.hostCert));
   assert.equal(hostCert.checkIssued(caCert), true);
   for (const ip of names.ips) assert.equal(hostCert.checkIP(ip), ip);

@@ -99,8 +99,14 @@ test('with the local CA the host certificate is renewed at start and when the ad
   assert.equal(source.kind, 'local-ca');
   assert.equal(source.ca?.fingerprint, ca.fingerprint);
   assert.deepEqual(source.files, { cert: ca.paths.hostCert, key: ca.paths.hostKey });
-  assert.ok(lines.some((l) => l.includes('re-issued the host certificate') && l.includes('10.0.0.5')), 'renewed at start');
-  assert.ok(lines.some((l) => l.includes(ca.fingerprint)), 'the fingerprint is printed at start');
+  assert.ok(
+    lines.some((l) => l.includes('re-issued the host certificate') && l.includes('10.0.0.5')),
+    'renewed at start',
+  );
+  assert.ok(
+    lines.some((l) => l.includes(ca.fingerprint)),
+    'the fingerprint is printed at start',
+  );
   const hostCert = () => new X509Certificate(readFileSync(ca.paths.hostCert));
   assert.equal(hostCert().checkIP('10.0.0.5'), '10.0.0.5');
 

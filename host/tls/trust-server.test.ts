@@ -53,19 +53,35 @@ test('the trust page explains each platform, shows the fingerprint and links to 
   const html = r.body.toString();
   assert.ok(html.replaceAll('<wbr>', '').includes(fingerprint), 'the fingerprint to compare');
   assert.ok(html.includes('href="/ca.crt"'));
-  for (const step of ['VPN &amp; Device Management', 'Certificate Trust Settings', 'Encryption &amp; credentials', 'Install a certificate', 'CA certificate', 'Keychain Access', 'Firefox', 'Trusted Root Certification Authorities', 'certutil']) {
+  for (const step of [
+    'VPN &amp; Device Management',
+    'Certificate Trust Settings',
+    'Encryption &amp; credentials',
+    'Install a certificate',
+    'CA certificate',
+    'Keychain Access',
+    'Firefox',
+    'Trusted Root Certification Authorities',
+    'certutil',
+  ]) {
     assert.ok(html.includes(step), `mentions ${step}`);
   }
   assert.ok(html.includes('OpenWork Relay local CA (alices-mac)'), 'names the profile as the phone lists it');
   const links = [...html.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(links, HTTPS_URLS.map((u) => `${u}/`));
+  assert.deepEqual(
+    links,
+    HTTPS_URLS.map((u) => `${u}/`),
+  );
   assert.doesNotMatch(html, /<script|\sstyle=|<style/, 'nothing the CSP would block');
   assert.doesNotMatch(html, /\{\{/, 'every placeholder filled');
 });
 
 test('the address the page was reached by is offered first, but a Host header is never echoed', async () => {
   const byIp = (await get('/', { host: '192.168.1.20:8788' })).body.toString();
-  assert.deepEqual([...byIp.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]), [HTTPS_URLS[1], HTTPS_URLS[0], HTTPS_URLS[2]].map((u) => `${u}/`));
+  assert.deepEqual(
+    [...byIp.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]),
+    [HTTPS_URLS[1], HTTPS_URLS[0], HTTPS_URLS[2]].map((u) => `${u}/`),
+  );
   const forged = (await get('/', { host: 'evil.example"><b>:80' })).body.toString();
   assert.ok(!forged.includes('evil.example'));
   assert.deepEqual(orderedLinks(HTTPS_URLS, '[2001:db8::20]:8788')[0], HTTPS_URLS[2]);
@@ -111,7 +127,10 @@ test('with own certificates the plain side only points to HTTPS: no CA to downlo
   assert.equal(page.status, 200);
   const html = page.body.toString();
   assert.ok(!html.includes('/ca.crt'));
-  assert.deepEqual([...html.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]), HTTPS_URLS.map((u) => `${u}/`));
+  assert.deepEqual(
+    [...html.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]),
+    HTTPS_URLS.map((u) => `${u}/`),
+  );
   assert.equal((await get('/ca.crt', { port: ownPort })).status, 302);
   assert.equal((await get('/ca.pem', { port: ownPort })).status, 302);
 });

@@ -79,7 +79,19 @@ export function createTrustServer(opts: TrustServerOptions): TrustServer {
 /** The page and files by path; `host` is the Host header, to put the address the person used first. */
 export function trustSite(opts: Pick<TrustServerOptions, 'ca' | 'httpsUrls'>): (path: string, host: string) => Reply {
   const css = page('trust.css');
-  const files = new Map<string, Reply>([['/trust.css', { status: 200, headers: [['Content-Type', 'text/css; charset=utf-8'], ['Cache-Control', 'no-cache']], body: css }]]);
+  const files = new Map<string, Reply>([
+    [
+      '/trust.css',
+      {
+        status: 200,
+        headers: [
+          ['Content-Type', 'text/css; charset=utf-8'],
+          ['Cache-Control', 'no-cache'],
+        ],
+        body: css,
+      },
+    ],
+  ]);
   let template = page('https.html');
   if (opts.ca) {
     const cert = new X509Certificate(opts.ca.certPem);
@@ -93,16 +105,37 @@ export function trustSite(opts: Pick<TrustServerOptions, 'ca' | 'httpsUrls'>): (
   return (path, host) => {
     if (path === '/') {
       const links = orderedLinks(opts.httpsUrls(), host);
-      return { status: 200, headers: [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', 'no-cache']], body: fill(template, { linksHtml: linksHtml(links) }) };
+      return {
+        status: 200,
+        headers: [
+          ['Content-Type', 'text/html; charset=utf-8'],
+          ['Cache-Control', 'no-cache'],
+        ],
+        body: fill(template, { linksHtml: linksHtml(links) }),
+      };
     }
-    return files.get(path) ?? { status: 302, headers: [['Location', '/'], ['Content-Type', 'text/plain; charset=utf-8'], ['Cache-Control', 'no-store']], body: 'see /' };
+    return (
+      files.get(path) ?? {
+        status: 302,
+        headers: [
+          ['Location', '/'],
+          ['Content-Type', 'text/plain; charset=utf-8'],
+          ['Cache-Control', 'no-store'],
+        ],
+        body: 'see /',
+      }
+    );
   };
 }
 
 function download(type: string, fileName: string, body: string | Buffer): Reply {
   // `inline` with a file name, as mitmproxy's mitm.it does: iOS Safari then offers the profile and
   // Android saves the file under that name.
-  const headers: HeaderList = [['Content-Type', type], ['Content-Disposition', `inline; filename="${fileName}"`], ['Cache-Control', 'no-cache']];
+  const headers: HeaderList = [
+    ['Content-Type', type],
+    ['Content-Disposition', `inline; filename="${fileName}"`],
+    ['Cache-Control', 'no-cache'],
+  ];
   return { status: 200, headers, body };
 }
 
@@ -125,9 +158,7 @@ function hostnameOf(hostHeader: string): string {
 }
 
 function linksHtml(urls: string[]): string {
-  return urls
-    .map((url, i) => `<li><a ${i === 0 ? 'class="button" ' : ''}href="${escapeHtml(url)}/">${escapeHtml(url.replace(/^https:\/\//, ''))}</a></li>`)
-    .join('\n');
+  return urls.map((url, i) => `<li><a ${i === 0 ? 'class="button" ' : ''}href="${escapeHtml(url)}/">${escapeHtml(url.replace(/^https:\/\//, ''))}</a></li>`).join('\n');
 }
 
 /** Replaces `{{name}}`: values are escaped unless the name ends in `Html`. Unknown names stay. */

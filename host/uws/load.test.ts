@@ -10,8 +10,14 @@ test('loads the trufflesuite build on this machine (Node 20, glibc < 2.38)', () 
 });
 
 test('tries the build most likely to work for the running ABI first', () => {
-  assert.deepEqual(defaultCandidates('115').map((c) => c.build), ['@trufflesuite/uws-js-unofficial', '@btc-vision/uwebsockets.js']);
-  assert.deepEqual(defaultCandidates('127').map((c) => c.build), ['@btc-vision/uwebsockets.js', '@trufflesuite/uws-js-unofficial']);
+  assert.deepEqual(
+    defaultCandidates('115').map((c) => c.build),
+    ['@trufflesuite/uws-js-unofficial', '@btc-vision/uwebsockets.js'],
+  );
+  assert.deepEqual(
+    defaultCandidates('127').map((c) => c.build),
+    ['@btc-vision/uwebsockets.js', '@trufflesuite/uws-js-unofficial'],
+  );
 });
 
 test('the btc-vision build is refused here with its own GLIBC error', () => {
@@ -23,7 +29,12 @@ test('when no build loads, the error names the supported combinations and every 
   const err = (() => {
     try {
       loadUws([
-        { build: '@trufflesuite/uws-js-unofficial', load: () => { throw new Error('no binary for ABI 999'); } },
+        {
+          build: '@trufflesuite/uws-js-unofficial',
+          load: () => {
+            throw new Error('no binary for ABI 999');
+          },
+        },
         { build: '@btc-vision/uwebsockets.js', load: () => ({}) },
       ]);
     } catch (e) {

@@ -26,9 +26,7 @@ app.get('/304', (res) => {
   sendResponse(res, track(res), { status: 304, headers: [['ETag', '"abc"']], body: 'ignored' });
 });
 
-const listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
-  app.listen('127.0.0.1', 0, (ls) => (ls ? resolve(ls) : reject(new Error('listen failed')))),
-);
+const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (ls) => (ls ? resolve(ls) : reject(new Error('listen failed')))));
 const port = uws.us_socket_local_port(listenSocket as unknown as us_socket);
 after(() => {
   uws.us_listen_socket_close(listenSocket);

@@ -18,8 +18,18 @@ import { concatBytes } from '../noise/bytes.ts';
 import type { HandshakeState } from '../noise/handshake.ts';
 import { toHex } from '../encoding.ts';
 import {
-  PROTOCOL_VERSION, decodeJson, encodeMessage, parseHostMessage,
-  type DeviceHello, type HostMessage, type Request, type RequestBody, type RequestType, type Resync, type ResultOf, type RuntimeStatus,
+  PROTOCOL_VERSION,
+  decodeJson,
+  encodeMessage,
+  parseHostMessage,
+  type DeviceHello,
+  type HostMessage,
+  type Request,
+  type RequestBody,
+  type RequestType,
+  type Resync,
+  type ResultOf,
+  type RuntimeStatus,
 } from '../protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../protocol/runtime-events.ts';
 import { RelayClosedError, RequestError, readResult } from './errors.ts';
@@ -181,7 +191,9 @@ export async function pair(opts: PairOptions): Promise<PairPending> {
 export async function connect(opts: ConnectOptions): Promise<RelayChannel> {
   const hs = deviceHandshake(MODE.reconnect, opts.deviceKey, opts.hostKey);
   const hello: DeviceHello = {
-    name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION,
+    name: opts.name,
+    platform: opts.platform,
+    protocol: PROTOCOL_VERSION,
     ...(opts.after !== undefined ? { after: opts.after } : {}),
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
   };
@@ -206,7 +218,10 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
   try {
     first = concatBytes(Uint8Array.of(mode), hs.writeMessage(encodeMessage(hello)));
   } catch (err) {
-    void opening.then((s) => s.close(), () => {});
+    void opening.then(
+      (s) => s.close(),
+      () => {},
+    );
     throw err;
   }
   const socket = await opening;
@@ -318,9 +333,12 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
       try {
         hs.readMessage(bytes);
       } catch (err) {
-        return fail('handshake.failed', err instanceof ChannelError && err.code === 'handshake.auth'
-          ? 'the host could not prove it holds this offer or key (wrong code, or someone in between)'
-          : 'the host sent a malformed handshake');
+        return fail(
+          'handshake.failed',
+          err instanceof ChannelError && err.code === 'handshake.auth'
+            ? 'the host could not prove it holds this offer or key (wrong code, or someone in between)'
+            : 'the host sent a malformed handshake',
+        );
       }
       const result = hs.result();
       code = verificationCode(result.handshakeHash);

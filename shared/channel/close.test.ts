@@ -4,7 +4,8 @@ import { closeErrorCode, closeFor, truncateUtf8 } from './close.ts';
 
 test('closeFor: code and "<error>: <text>", within 123 bytes', () => {
   assert.deepEqual(closeFor('device.revoked', 'this device was removed from the host'), {
-    code: 4403, reason: 'device.revoked: this device was removed from the host',
+    code: 4403,
+    reason: 'device.revoked: this device was removed from the host',
   });
   assert.equal(closeFor('pair.declined').code, 4410);
   assert.equal(closeFor('frame.auth').code, 4400);

@@ -200,11 +200,7 @@ export class HandshakeState {
       const failure =
         err instanceof ChannelError
           ? err
-          : new ChannelError(
-              'handshake.auth',
-              'handshake message failed authentication (wrong pre-shared key or static key, or tampered)',
-              { cause: err },
-            );
+          : new ChannelError('handshake.auth', 'handshake message failed authentication (wrong pre-shared key or static key, or tampered)', { cause: err });
       this.#abort(failure);
       throw failure;
     }

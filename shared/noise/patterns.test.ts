@@ -3,13 +3,31 @@ import assert from 'node:assert/strict';
 import { parsePattern, parseProtocolName } from './patterns.ts';
 
 test('psk modifiers insert "psk" where §9.2 says', () => {
-  assert.deepEqual(parsePattern('NNpsk0').messages, [['psk', 'e'], ['e', 'ee']]);
+  assert.deepEqual(parsePattern('NNpsk0').messages, [
+    ['psk', 'e'],
+    ['e', 'ee'],
+  ]);
   assert.deepEqual(parsePattern('XXpsk3').messages, [['e'], ['e', 'ee', 's', 'es'], ['s', 'se', 'psk']]);
-  assert.deepEqual(parsePattern('IKpsk1').messages, [['e', 'es', 's', 'ss', 'psk'], ['e', 'ee', 'se']]);
-  assert.deepEqual(parsePattern('IKpsk2').messages, [['e', 'es', 's', 'ss'], ['e', 'ee', 'se', 'psk']]);
-  assert.deepEqual(parsePattern('KKpsk0').messages, [['psk', 'e', 'es', 'ss'], ['e', 'ee', 'se']]);
-  assert.deepEqual(parsePattern('KKpsk2').messages, [['e', 'es', 'ss'], ['e', 'ee', 'se', 'psk']]);
-  assert.deepEqual(parsePattern('NNpsk0+psk2').messages, [['psk', 'e'], ['e', 'ee', 'psk']]);
+  assert.deepEqual(parsePattern('IKpsk1').messages, [
+    ['e', 'es', 's', 'ss', 'psk'],
+    ['e', 'ee', 'se'],
+  ]);
+  assert.deepEqual(parsePattern('IKpsk2').messages, [
+    ['e', 'es', 's', 'ss'],
+    ['e', 'ee', 'se', 'psk'],
+  ]);
+  assert.deepEqual(parsePattern('KKpsk0').messages, [
+    ['psk', 'e', 'es', 'ss'],
+    ['e', 'ee', 'se'],
+  ]);
+  assert.deepEqual(parsePattern('KKpsk2').messages, [
+    ['e', 'es', 'ss'],
+    ['e', 'ee', 'se', 'psk'],
+  ]);
+  assert.deepEqual(parsePattern('NNpsk0+psk2').messages, [
+    ['psk', 'e'],
+    ['e', 'ee', 'psk'],
+  ]);
   assert.equal(parsePattern('NNpsk0+psk2').pskCount, 2);
   assert.equal(parsePattern('XX').pskCount, 0);
 });

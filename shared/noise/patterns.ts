@@ -31,7 +31,14 @@ type BasePattern = Omit<HandshakePattern, 'name' | 'pskCount'>;
 // §7.4 (one-way patterns are left out: the pairing channel is interactive) and §7.5.
 const BASE_PATTERNS: Readonly<Record<string, BasePattern>> = {
   NN: { initiatorPreMessage: [], responderPreMessage: [], messages: [['e'], ['e', 'ee']] },
-  NK: { initiatorPreMessage: [], responderPreMessage: ['s'], messages: [['e', 'es'], ['e', 'ee']] },
+  NK: {
+    initiatorPreMessage: [],
+    responderPreMessage: ['s'],
+    messages: [
+      ['e', 'es'],
+      ['e', 'ee'],
+    ],
+  },
   XX: {
     initiatorPreMessage: [],
     responderPreMessage: [],
@@ -40,12 +47,18 @@ const BASE_PATTERNS: Readonly<Record<string, BasePattern>> = {
   IK: {
     initiatorPreMessage: [],
     responderPreMessage: ['s'],
-    messages: [['e', 'es', 's', 'ss'], ['e', 'ee', 'se']],
+    messages: [
+      ['e', 'es', 's', 'ss'],
+      ['e', 'ee', 'se'],
+    ],
   },
   KK: {
     initiatorPreMessage: ['s'],
     responderPreMessage: ['s'],
-    messages: [['e', 'es', 'ss'], ['e', 'ee', 'se']],
+    messages: [
+      ['e', 'es', 'ss'],
+      ['e', 'ee', 'se'],
+    ],
   },
 };
 

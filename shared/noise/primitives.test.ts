@@ -7,9 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { fromHex, toHex } from '../encoding.ts';
-import {
-  MAX_NONCE, decrypt, dh, encrypt, keyPairFromSecretKey, noiseHkdf, rekey, assertKeyPair, generateKeyPair,
-} from './primitives.ts';
+import { MAX_NONCE, decrypt, dh, encrypt, keyPairFromSecretKey, noiseHkdf, rekey, assertKeyPair, generateKeyPair } from './primitives.ts';
 
 function nodeSeal(k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array): string {
   const iv = Buffer.alloc(12);

@@ -30,10 +30,7 @@ function handshake(initiator: HandshakeState, responder: HandshakeState): [Uint8
 }
 
 test('both sides of a handshake show the same code', () => {
-  const [a, b] = handshake(
-    new HandshakeState({ protocolName: XX, role: 'initiator', s: key(1) }),
-    new HandshakeState({ protocolName: XX, role: 'responder', s: key(2) }),
-  );
+  const [a, b] = handshake(new HandshakeState({ protocolName: XX, role: 'initiator', s: key(1) }), new HandshakeState({ protocolName: XX, role: 'responder', s: key(2) }));
   assert.equal(verificationCode(a), verificationCode(b));
 });
 

@@ -8,10 +8,7 @@ test('InitializeSymmetric pads names up to 32 bytes and hashes longer ones (§5.
   assert.equal(short.length, 32);
   assert.equal(Buffer.from(new SymmetricState(short).getHandshakeHash()).toString(), short);
   const long = 'Noise_IKpsk2_25519_ChaChaPoly_SHA256';
-  assert.deepEqual(
-    Buffer.from(new SymmetricState(long).getHandshakeHash()),
-    createHash('sha256').update(long).digest(),
-  );
+  assert.deepEqual(Buffer.from(new SymmetricState(long).getHandshakeHash()), createHash('sha256').update(long).digest());
   const tiny = new SymmetricState('Noise_X').getHandshakeHash();
   assert.deepEqual(tiny.subarray(7), new Uint8Array(25));
   assert.throws(() => new SymmetricState(''), TypeError);

@@ -29,9 +29,7 @@ interface Vector {
   messages: { payload: string; ciphertext: string }[];
 }
 
-const file = JSON.parse(
-  readFileSync(new URL('./test-vectors/noise-25519-chachapoly-sha256.json', import.meta.url), 'utf8'),
-) as { source: string; vectors: Vector[] };
+const file = JSON.parse(readFileSync(new URL('./test-vectors/noise-25519-chachapoly-sha256.json', import.meta.url), 'utf8')) as { source: string; vectors: Vector[] };
 
 function options(v: Vector, role: Role): HandshakeOptions {
   const p = role === 'initiator' ? 'init' : 'resp';
@@ -50,9 +48,7 @@ function options(v: Vector, role: Role): HandshakeOptions {
 }
 
 test('the vector file holds the 11 expected protocols', () => {
-  assert.deepEqual(file.vectors.map((v) => v.protocol_name.split('_')[1]).sort(), [
-    'IK', 'IKpsk1', 'IKpsk2', 'KK', 'KKpsk0', 'KKpsk2', 'NK', 'NN', 'NNpsk0', 'XX', 'XXpsk3',
-  ]);
+  assert.deepEqual(file.vectors.map((v) => v.protocol_name.split('_')[1]).sort(), ['IK', 'IKpsk1', 'IKpsk2', 'KK', 'KKpsk0', 'KKpsk2', 'NK', 'NN', 'NNpsk0', 'XX', 'XXpsk3']);
 });
 
 for (const v of file.vectors) {

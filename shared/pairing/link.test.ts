@@ -7,8 +7,13 @@ import { codeFingerprintOf, codeOfferId, hostIdOf, pairingPsk } from './keys.ts'
 
 const hostKey = generateKeyPair().publicKey;
 const sample = (over: Partial<PairLink> = {}): PairLink => ({
-  hostKey, offerId: 'abcdEFGH12345678', secret: randomBytes(32), addresses: ['http://host.local:8080', 'http://192.168.1.2:8080'],
-  hostName: 'studio', expiresAt: Math.floor(Date.now() / 1000) + 300, ...over,
+  hostKey,
+  offerId: 'abcdEFGH12345678',
+  secret: randomBytes(32),
+  addresses: ['http://host.local:8080', 'http://192.168.1.2:8080'],
+  hostName: 'studio',
+  expiresAt: Math.floor(Date.now() / 1000) + 300,
+  ...over,
 });
 
 test('a link round-trips, from the whole URL or just the fragment', () => {
@@ -21,7 +26,10 @@ test('a link round-trips, from the whole URL or just the fragment', () => {
 
 test('malformed and expired links are refused with the reason', () => {
   const expect = (text: string, reason: string, re: RegExp) =>
-    assert.throws(() => parsePairLink(text), (e: unknown) => e instanceof OfferError && e.reason === reason && re.test(e.message));
+    assert.throws(
+      () => parsePairLink(text),
+      (e: unknown) => e instanceof OfferError && e.reason === reason && re.test(e.message),
+    );
   expect('http://host.local/', 'malformed', /not a pairing link/);
   expect('#pair=!!!', 'malformed', /damaged .*invalid character/);
   const url = buildPairLink('http://h', sample());
@@ -45,14 +53,20 @@ test('typed code: fingerprint then secret, forgiving input, strict length and al
   assert.match(parsed.offerId, /^[A-Za-z0-9_-]{16}$/);
   assert.throws(() => parseTypedCode(code.slice(0, -1)), /has 19 characters, expected 20/);
   assert.throws(() => parseTypedCode(`${code}A`), /has 21 characters, expected 20/);
-  assert.throws(() => parseTypedCode(`${code.slice(0, -1)}U`), (e: unknown) => e instanceof OfferError && /invalid character "U"/.test(e.message));
+  assert.throws(
+    () => parseTypedCode(`${code.slice(0, -1)}U`),
+    (e: unknown) => e instanceof OfferError && /invalid character "U"/.test(e.message),
+  );
   assert.throws(() => buildTypedCode(hostKey, 'short'), /codeSecret/);
 });
 
 test('checkCodeHostKey refuses a key with another fingerprint', () => {
   const code = parseTypedCode(buildTypedCode(hostKey, 'ABCDEFGHJK'));
   checkCodeHostKey(code, hostKey);
-  assert.throws(() => checkCodeHostKey(code, generateKeyPair().publicKey), (e: unknown) => e instanceof OfferError && e.reason === 'host-mismatch');
+  assert.throws(
+    () => checkCodeHostKey(code, generateKeyPair().publicKey),
+    (e: unknown) => e instanceof OfferError && e.reason === 'host-mismatch',
+  );
 });
 
 test('derivations are deterministic and separate', () => {

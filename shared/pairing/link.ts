@@ -36,7 +36,6 @@ export interface TypedCode {
   offerId: string;
 }
 
-
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
 

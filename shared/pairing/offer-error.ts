@@ -7,7 +7,11 @@
 /** Why an offer the person brought cannot be used. */
 export class OfferError extends RangeError {
   /** `detail`: what is wrong, for a person, without the field's name that starts `message`. */
-  constructor(readonly reason: 'malformed' | 'expired' | 'host-mismatch', readonly field: 'link' | 'code', readonly detail: string) {
+  constructor(
+    readonly reason: 'malformed' | 'expired' | 'host-mismatch',
+    readonly field: 'link' | 'code',
+    readonly detail: string,
+  ) {
     super(`${field}: ${detail}`);
     this.name = 'OfferError';
   }

@@ -59,5 +59,9 @@ export function parseSessionChanges(v: unknown, path: string): SessionChanges {
 
 export function parseFileContent(v: unknown, path: string): FileContent {
   const o = obj(v, path);
-  return { path: str(o, 'path', path, { min: 1, max: 4096 }), content: str(o, 'content', path, { max: FILE_READ_MAX }), size: int(o, 'size', path, { min: 0, max: FILE_READ_MAX }) };
+  return {
+    path: str(o, 'path', path, { min: 1, max: 4096 }),
+    content: str(o, 'content', path, { max: FILE_READ_MAX }),
+    size: int(o, 'size', path, { min: 0, max: FILE_READ_MAX }),
+  };
 }

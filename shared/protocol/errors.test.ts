@@ -34,14 +34,7 @@ test('docs/troubleshooting.md has no entry for a code that no longer exists', ()
 });
 
 test('docs/troubleshooting.md covers the problems that have no code', () => {
-  for (const topic of [
-    'Host unreachable',
-    'Different network',
-    'Certificate not trusted',
-    'Runtime not ready',
-    'No model provider',
-    'Permission timed out',
-  ]) {
+  for (const topic of ['Host unreachable', 'Different network', 'Certificate not trusted', 'Runtime not ready', 'No model provider', 'Permission timed out']) {
     assert.ok((entries.get(topic) ?? '').trim().length > 100, `a "### ${topic}" section with content`);
   }
   assert.match(GUIDE, /^## Reaching the host from outside your network$/m);
@@ -50,13 +43,21 @@ test('docs/troubleshooting.md covers the problems that have no code', () => {
 
 test('links inside the guide point at headings that exist', () => {
   // GitHub's anchors: lower case, spaces to hyphens, punctuation other than hyphens dropped.
-  const anchors = new Set([...GUIDE.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  const anchors = new Set(
+    [...GUIDE.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
   const links = [...GUIDE.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
   assert.ok(links.length > 0);
   for (const link of links) assert.ok(anchors.has(link), `#${link} has no heading`);
 });
 
-test('RelayError carries its code and, by default, the code\'s explanation', () => {
+test("RelayError carries its code and, by default, the code's explanation", () => {
   const err = new RelayError('pair.expired');
   assert.equal(err.code, 'pair.expired');
   assert.equal(err.message, ERROR_CODES['pair.expired']);

@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   'push.refused': 'The host will not send notifications to that push address (only https push services on public host names).',
   'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
   'session.busy': 'The session is running; wait for it to finish or stop it first.',
-  'file.refused': 'The host does not show that file: it is outside the device\'s workspaces, too large or not text.',
+  'file.refused': "The host does not show that file: it is outside the device's workspaces, too large or not text.",
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',
 } as const;
@@ -42,7 +42,11 @@ export type ExpiryFields = {
 
 /** An error with a wire code; its message is meant for a person, `expiry` for the device to act on. */
 export class RelayError extends Error {
-  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code], readonly expiry?: ExpiryFields) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    readonly expiry?: ExpiryFields,
+  ) {
     super(message);
     this.name = 'RelayError';
   }

@@ -8,7 +8,10 @@
 /** A value from outside did not have the expected shape. `path` names the offending field. */
 export class ProtocolError extends Error {
   readonly code = 'protocol.invalid';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`${path}: ${detail}`);
     this.name = 'ProtocolError';
   }
@@ -25,7 +28,10 @@ export function obj(v: unknown, path: string): Obj {
   return v;
 }
 
-interface Len { min?: number; max?: number }
+interface Len {
+  min?: number;
+  max?: number;
+}
 
 export function str(o: Obj, key: string, path: string, len: Len = {}): string {
   const v = o[key];

@@ -8,7 +8,10 @@ test('a runtime message carries the providers that work, and a bad list is refus
   assert.deepEqual(m, { t: 'runtime', runtime: { state: 'ready', version: '1.18.33', error: undefined, providers: ['anthropic', 'opencode'] } });
   const without = parseHostMessage({ t: 'runtime', runtime: { state: 'starting' } });
   assert.ok(without.t === 'runtime' && !('providers' in without.runtime));
-  assert.throws(() => parseHostMessage({ t: 'runtime', runtime: { state: 'ready', providers: 'anthropic' } }), (e: unknown) => e instanceof ProtocolError && /runtime\.providers/.test(e.message));
+  assert.throws(
+    () => parseHostMessage({ t: 'runtime', runtime: { state: 'ready', providers: 'anthropic' } }),
+    (e: unknown) => e instanceof ProtocolError && /runtime\.providers/.test(e.message),
+  );
   assert.throws(() => parseHostMessage({ t: 'runtime', runtime: { state: 'ready', providers: [''] } }), ProtocolError);
 });
 
@@ -21,7 +24,11 @@ test('session and permission request ids that could not be runtime ids are refus
       [{ t: 'task.submit', id: 'r', taskId: 'task-1', sessionId: id, text: 'x' }, 'request(task.submit).sessionId'],
       [{ t: 'permission.reply', id: 'r', requestId: id, reply: 'once' }, 'request(permission.reply).requestId'],
     ] as const) {
-      assert.throws(() => parseRequest(request), (e: unknown) => e instanceof ProtocolError && e.message.includes(field), `${field} = ${JSON.stringify(id)}`);
+      assert.throws(
+        () => parseRequest(request),
+        (e: unknown) => e instanceof ProtocolError && e.message.includes(field),
+        `${field} = ${JSON.stringify(id)}`,
+      );
     }
   }
   assert.deepEqual(parseRequest({ t: 'session.abort', id: 'r', sessionId: 'ses_0aB9zZ-x' }), { t: 'session.abort', id: 'r', sessionId: 'ses_0aB9zZ-x' });
@@ -35,27 +42,50 @@ test('session.create takes an optional key, checked like a task id, and names it
   assert.equal(parsed.key, 'tsk_1 x.y');
   assert.equal((parseRequest({ t: 'session.create', id: 'r' }) as { key?: string }).key, undefined);
   for (const key of ['', 'k'.repeat(129), 7, true]) {
-    assert.throws(() => parseRequest({ t: 'session.create', id: 'r', key }), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('request(session.create).key:'), JSON.stringify(key));
+    assert.throws(
+      () => parseRequest({ t: 'session.create', id: 'r', key }),
+      (e: unknown) => e instanceof ProtocolError && e.message.startsWith('request(session.create).key:'),
+      JSON.stringify(key),
+    );
   }
 });
 
 test('every request is parsed by its registry entry: parameters kept, absent ones left out, extra ones dropped', () => {
   assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r' }), { t: 'sessions.list', id: 'r' });
-  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: true }), { t: 'sessions.list', id: 'r' }, 'an older app\'s flag is ignored');
+  assert.deepEqual(parseRequest({ t: 'sessions.list', id: 'r', withUnavailable: true }), { t: 'sessions.list', id: 'r' }, "an older app's flag is ignored");
   assert.deepEqual(parseRequest({ t: 'session.create', id: 'r', title: 'T' }), { t: 'session.create', id: 'r', title: 'T' });
-  assert.throws(() => parseRequest({ t: 'session.list', id: 'r' }), (e: unknown) => e instanceof ProtocolError && /request\.t: expected one of ping, sessions\.list/.test(e.message));
+  assert.throws(
+    () => parseRequest({ t: 'session.list', id: 'r' }),
+    (e: unknown) => e instanceof ProtocolError && /request\.t: expected one of ping, sessions\.list/.test(e.message),
+  );
   for (const t of REQUEST_TYPES) assert.ok(t === 'ping' || REQUEST_SCOPE[t] !== null, `${t} needs a scope`);
 });
 
-test('results are read by the request\'s own parser', () => {
-  assert.deepEqual(parseResult('task.submit', { taskId: 't', sessionId: 's', messageId: 'm', acceptedAt: 1, extra: 1 }), { taskId: 't', sessionId: 's', messageId: 'm', acceptedAt: 1 });
+test("results are read by the request's own parser", () => {
+  assert.deepEqual(parseResult('task.submit', { taskId: 't', sessionId: 's', messageId: 'm', acceptedAt: 1, extra: 1 }), {
+    taskId: 't',
+    sessionId: 's',
+    messageId: 'm',
+    acceptedAt: 1,
+  });
   assert.deepEqual(parseResult('session.abort', { running: false }), { running: false });
-  assert.throws(() => parseResult('task.submit', { taskId: 't' }), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(task.submit).sessionId:'));
-  assert.throws(() => parseResult('session.messages', []), (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(session.messages):'), 'raw runtime messages are no transcript');
+  assert.throws(
+    () => parseResult('task.submit', { taskId: 't' }),
+    (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(task.submit).sessionId:'),
+  );
+  assert.throws(
+    () => parseResult('session.messages', []),
+    (e: unknown) => e instanceof ProtocolError && e.message.startsWith('result(session.messages):'),
+    'raw runtime messages are no transcript',
+  );
 });
 
 test('an event is read at the wire; one this side cannot read keeps its seq and says why', () => {
-  assert.deepEqual(parseHostMessage({ t: 'event', seq: 3, event: { type: 'session.idle', sessionId: 's', extra: 1 } }), { t: 'event', seq: 3, event: { type: 'session.idle', sessionId: 's' } });
+  assert.deepEqual(parseHostMessage({ t: 'event', seq: 3, event: { type: 'session.idle', sessionId: 's', extra: 1 } }), {
+    t: 'event',
+    seq: 3,
+    event: { type: 'session.idle', sessionId: 's' },
+  });
   const unknown = parseHostMessage({ t: 'event', seq: 4, event: { type: 'session.compacted', sessionId: 's' } });
   assert.ok(unknown.t === 'event' && unknown.event === undefined && /does not know/.test(unknown.skipped!));
   const bad = parseHostMessage({ t: 'event', seq: 5, event: { type: 'session.status', sessionId: 's', status: 'sleeping' } });
@@ -64,17 +94,42 @@ test('an event is read at the wire; one this side cannot read keeps its seq and 
 });
 
 test('a permission.expired refusal carries why and when as codes', () => {
-  const m = parseHostMessage({ t: 'result', id: 'r', ok: false, error: { code: 'permission.expired', message: 'gone', expiry: { reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' } } });
-  assert.deepEqual(m, { t: 'result', id: 'r', ok: false, error: { code: 'permission.expired', message: 'gone', expiry: { reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' } } });
-  assert.throws(() => parseHostMessage({ t: 'result', id: 'r', ok: false, error: { code: 'permission.expired', message: 'x', expiry: { reason: 'bored', at: 5 } } }), (e: unknown) => e instanceof ProtocolError && /error\.expiry\.reason/.test(e.message));
+  const m = parseHostMessage({
+    t: 'result',
+    id: 'r',
+    ok: false,
+    error: { code: 'permission.expired', message: 'gone', expiry: { reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' } },
+  });
+  assert.deepEqual(m, {
+    t: 'result',
+    id: 'r',
+    ok: false,
+    error: { code: 'permission.expired', message: 'gone', expiry: { reason: 'runtime-restarted', at: 5, detail: 'killed by SIGKILL' } },
+  });
+  assert.throws(
+    () => parseHostMessage({ t: 'result', id: 'r', ok: false, error: { code: 'permission.expired', message: 'x', expiry: { reason: 'bored', at: 5 } } }),
+    (e: unknown) => e instanceof ProtocolError && /error\.expiry\.reason/.test(e.message),
+  );
 });
 
-test('a resync lists the waiting permission requests in the relay\'s shape', () => {
-  const asked = { type: 'permission.asked', requestId: 'per_1', sessionId: 'ses_1', permission: 'bash', patterns: ['ls'], always: [], metadata: { command: 'ls' }, tool: { messageId: 'msg_1', callId: 'c1' } };
+test("a resync lists the waiting permission requests in the relay's shape", () => {
+  const asked = {
+    type: 'permission.asked',
+    requestId: 'per_1',
+    sessionId: 'ses_1',
+    permission: 'bash',
+    patterns: ['ls'],
+    always: [],
+    metadata: { command: 'ls' },
+    tool: { messageId: 'msg_1', callId: 'c1' },
+  };
   const m = parseHostMessage({ t: 'resync', reason: 'new', seq: 0, permissions: [asked] });
   assert.ok(m.t === 'resync');
   assert.deepEqual(m.permissions, [asked]);
-  assert.throws(() => parseHostMessage({ t: 'resync', reason: 'new', seq: 0, permissions: [{ ...asked, tool: { messageID: 'm', callID: 'c' } }] }), (e: unknown) => e instanceof ProtocolError && /tool\.messageId/.test(e.message));
+  assert.throws(
+    () => parseHostMessage({ t: 'resync', reason: 'new', seq: 0, permissions: [{ ...asked, tool: { messageID: 'm', callID: 'c' } }] }),
+    (e: unknown) => e instanceof ProtocolError && /tool\.messageId/.test(e.message),
+  );
 });
 
 test('review and management requests: ids checked like session ids, a cursor only as the host gives it', () => {

@@ -10,8 +10,23 @@ import { ID } from './requests.ts';
 import { parseEvent, parseExpiry, parsePermissionRequest, type PermissionAskedEvent, type PermissionExpiry, type RelayRuntimeEvent } from './runtime-events.ts';
 
 export {
-  PERMISSION_REPLIES, REQUESTS, REQUEST_SCOPE, REQUEST_TYPES, SCOPES, isRuntimeId, parseRequest, parseResult,
-  type Done, type PermissionReply, type Request, type RequestBody, type RequestOf, type RequestType, type ResultOf, type Scope, type TaskAccepted,
+  PERMISSION_REPLIES,
+  REQUESTS,
+  REQUEST_SCOPE,
+  REQUEST_TYPES,
+  SCOPES,
+  isRuntimeId,
+  parseRequest,
+  parseResult,
+  type Done,
+  type PermissionReply,
+  type Request,
+  type RequestBody,
+  type RequestOf,
+  type RequestType,
+  type ResultOf,
+  type Scope,
+  type TaskAccepted,
 } from './requests.ts';
 import { SCOPES, type Request, type Scope } from './requests.ts';
 import { parsePendingQuestion, type QuestionAskedEvent } from './questions.ts';
@@ -63,7 +78,13 @@ export interface RuntimeStatus {
 
 export type HostMessage =
   | {
-      t: 'welcome'; host: HostInfo; deviceId: string; scopes: Scope[]; workspaces: string[]; runtime: RuntimeStatus; protocol: number;
+      t: 'welcome';
+      host: HostInfo;
+      deviceId: string;
+      scopes: Scope[];
+      workspaces: string[];
+      runtime: RuntimeStatus;
+      protocol: number;
       /** Names this run of the host: event numbers continue only within one epoch. */
       epoch: string;
       /** True when every event after the hello's `after` follows; false: a `resync` follows instead. */

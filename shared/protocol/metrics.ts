@@ -32,13 +32,7 @@ export const GAUGE_NAMES = ['uptime_seconds', 'open_connections'] as const;
 export type GaugeName = (typeof GAUGE_NAMES)[number];
 
 /** Counters also kept per day, for the app's 7-day chart. */
-export const DAILY_NAMES = [
-  'connection_failures_total',
-  'tasks_started_total',
-  'tasks_succeeded_total',
-  'tasks_failed_total',
-  'tasks_aborted_total',
-] as const;
+export const DAILY_NAMES = ['connection_failures_total', 'tasks_started_total', 'tasks_succeeded_total', 'tasks_failed_total', 'tasks_aborted_total'] as const;
 export type DailyName = (typeof DAILY_NAMES)[number];
 
 export interface CounterSeries {
@@ -121,10 +115,16 @@ function parseCounter(v: unknown, path: string): CounterSnapshot {
   const o = obj(v, path);
   return {
     total: count(o, 'total', path),
-    series: list(o, 'series', path, (s, p) => {
-      const series = obj(s, p);
-      return { labels: parseLabels(series.labels, `${p}.labels`), value: count(series, 'value', p) };
-    }, MAX_SERIES),
+    series: list(
+      o,
+      'series',
+      path,
+      (s, p) => {
+        const series = obj(s, p);
+        return { labels: parseLabels(series.labels, `${p}.labels`), value: count(series, 'value', p) };
+      },
+      MAX_SERIES,
+    ),
   };
 }
 

@@ -75,7 +75,14 @@ export function parsePushStatus(v: unknown, path: string): PushStatus {
  */
 export type PushPayload =
   | {
-      v: 1; type: 'show'; kind: PushKind; hostId: string; tag: string; title: string; body: string; sessionId: string;
+      v: 1;
+      type: 'show';
+      kind: PushKind;
+      hostId: string;
+      tag: string;
+      title: string;
+      body: string;
+      sessionId: string;
       /** Set for a permission request: the notification offers Allow once and Deny. */
       requestId?: string;
     }

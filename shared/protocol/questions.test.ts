@@ -10,16 +10,35 @@ const QUESTION: QuestionInfo = { question: 'Which plan?', header: 'Plan', option
 test('question events parse as the host sends them; a malformed one names its field', () => {
   const asked = { type: 'question.asked', requestId: 'que_1', sessionId: 'ses_1', questions: [QUESTION], tool: { messageId: 'msg_1', callId: 'call_1' }, deadline: 5 };
   assert.deepEqual(parseEvent(asked), asked);
-  assert.deepEqual(parseEvent({ type: 'question.rejected', requestId: 'que_1', sessionId: 'ses_1', by: 'timeout' }), { type: 'question.rejected', requestId: 'que_1', sessionId: 'ses_1', by: 'timeout' });
+  assert.deepEqual(parseEvent({ type: 'question.rejected', requestId: 'que_1', sessionId: 'ses_1', by: 'timeout' }), {
+    type: 'question.rejected',
+    requestId: 'que_1',
+    sessionId: 'ses_1',
+    by: 'timeout',
+  });
   assert.deepEqual(parseEvent({ type: 'question.replied', requestId: 'que_1', sessionId: 'ses_1', answers: [['Small']] })?.type, 'question.replied');
-  assert.throws(() => parseEvent({ ...asked, questions: [{ ...QUESTION, options: [{ label: 1 }] }] }), (e: unknown) => e instanceof ProtocolError && /options\[0\]\.label/.test(e.message));
+  assert.throws(
+    () => parseEvent({ ...asked, questions: [{ ...QUESTION, options: [{ label: 1 }] }] }),
+    (e: unknown) => e instanceof ProtocolError && /options\[0\]\.label/.test(e.message),
+  );
   assert.throws(() => parseEvent({ type: 'question.rejected', requestId: 'que_1', sessionId: 'ses_1', by: 'someone' }), ProtocolError);
   assert.throws(() => parseEvent({ type: 'question.expired', requestId: 'que_1', sessionId: 'ses_1' }), /reason/);
-  assert.deepEqual(parseEvent({ type: 'question.expired', requestId: 'que_1', sessionId: 'ses_1', reason: 'withdrawn', at: 5 }), { type: 'question.expired', requestId: 'que_1', sessionId: 'ses_1', reason: 'withdrawn', at: 5 });
+  assert.deepEqual(parseEvent({ type: 'question.expired', requestId: 'que_1', sessionId: 'ses_1', reason: 'withdrawn', at: 5 }), {
+    type: 'question.expired',
+    requestId: 'que_1',
+    sessionId: 'ses_1',
+    reason: 'withdrawn',
+    at: 5,
+  });
 });
 
 test('question.reply and question.reject are parsed requests; answers are lists of strings; ids are runtime ids', () => {
-  assert.deepEqual(parseRequest({ t: 'question.reply', id: '1', requestId: 'que_1', answers: [['Small'], ['typed']] }), { t: 'question.reply', id: '1', requestId: 'que_1', answers: [['Small'], ['typed']] });
+  assert.deepEqual(parseRequest({ t: 'question.reply', id: '1', requestId: 'que_1', answers: [['Small'], ['typed']] }), {
+    t: 'question.reply',
+    id: '1',
+    requestId: 'que_1',
+    answers: [['Small'], ['typed']],
+  });
   assert.deepEqual(parseRequest({ t: 'question.reject', id: '1', requestId: 'que_1' }), { t: 'question.reject', id: '1', requestId: 'que_1' });
   assert.throws(() => parseRequest({ t: 'question.reply', id: '1', requestId: 'que_1', answers: 'Small' }), /answers/);
   assert.throws(() => parseRequest({ t: 'question.reply', id: '1', requestId: 'que_1', answers: [[1]] }), /answers\[0\]/);

@@ -12,7 +12,14 @@ const SAMPLES = {
   'message.reasoning.delta': { ...part, delta: 'hmm' },
   'message.text.updated': { ...part, text: 'hi', done: false },
   'message.reasoning.updated': { ...part, text: 'hmm', done: true },
-  'message.updated': { sessionId: 's', messageId: 'm', role: 'assistant', parentId: 'u', time: { created: 1, completed: 2 }, error: { kind: 'provider', name: 'APIError', message: 'x' } },
+  'message.updated': {
+    sessionId: 's',
+    messageId: 'm',
+    role: 'assistant',
+    parentId: 'u',
+    time: { created: 1, completed: 2 },
+    error: { kind: 'provider', name: 'APIError', message: 'x' },
+  },
   'tool.updated': { ...part, callId: 'c', tool: 'bash', status: 'running', input: { command: 'ls' }, subject: { command: 'ls' }, output: 'a\n', time: { start: 1 } },
   'file.edited': { sessionId: 's', path: '/w/a.txt', diff: '+a', source: 'tool', callId: 'c' },
   'todo.updated': { sessionId: 's', items: [{ content: 'x', status: 'pending', priority: 'high' }] },
@@ -21,10 +28,25 @@ const SAMPLES = {
   'session.error': { sessionId: 's', kind: 'aborted', name: 'MessageAbortedError', message: '' },
   'session.updated': { sessionId: 's', title: 'T', createdAt: 1, updatedAt: 2, directory: '/w' },
   'session.deleted': { sessionId: 's' },
-  'permission.asked': { requestId: 'r', sessionId: 's', permission: 'bash', patterns: ['ls'], always: ['ls *'], metadata: { command: 'ls' }, subject: { command: 'ls', description: 'list' }, tool: { messageId: 'm', callId: 'c' } },
+  'permission.asked': {
+    requestId: 'r',
+    sessionId: 's',
+    permission: 'bash',
+    patterns: ['ls'],
+    always: ['ls *'],
+    metadata: { command: 'ls' },
+    subject: { command: 'ls', description: 'list' },
+    tool: { messageId: 'm', callId: 'c' },
+  },
   'permission.replied': { requestId: 'r', sessionId: 's', reply: 'once' },
   'permission.expired': { requestId: 'r', sessionId: 's', reason: 'withdrawn', at: 5 },
-  'question.asked': { requestId: 'q', sessionId: 's', questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }], multiple: true }], tool: { messageId: 'm', callId: 'c' }, deadline: 9 },
+  'question.asked': {
+    requestId: 'q',
+    sessionId: 's',
+    questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A', description: 'the first' }], multiple: true }],
+    tool: { messageId: 'm', callId: 'c' },
+    deadline: 9,
+  },
   'question.replied': { requestId: 'q', sessionId: 's', answers: [['A']] },
   'question.rejected': { requestId: 'q', sessionId: 's', by: 'timeout' },
   'question.expired': { requestId: 'q', sessionId: 's', reason: 'runtime-restarted', at: 5, detail: 'killed' },
@@ -37,7 +59,7 @@ test('every event type has a parser that reads its well-formed sample back uncha
   for (const [type, fields] of Object.entries(SAMPLES)) assert.deepEqual(parseEvent({ type, ...fields }), { type, ...fields }, type);
 });
 
-test('an unknown type is not an error (a newer host\'s), a malformed field is, by name', () => {
+test("an unknown type is not an error (a newer host's), a malformed field is, by name", () => {
   assert.equal(parseEvent({ type: 'session.compacted', sessionId: 's' }), undefined);
   assert.throws(() => parseEvent({ type: 'session.status', sessionId: 's', status: 'busy!' }), named('event(session.status).status'));
   assert.throws(() => parseEvent({ type: 'tool.updated', ...SAMPLES['tool.updated'], status: 'paused' }), named('event(tool.updated).status'));

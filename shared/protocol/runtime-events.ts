@@ -6,7 +6,22 @@
  * @module
  */
 import { bool, defined, list, num, obj, oneOf, optInt, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
-import { RUN_ERROR_KINDS, parseInterruption, parseMessageInfo, parseSubject, parseSessionState, parseTodo, parseToolFields, type Interruption, type MessageInfo, type RunError, type SessionState, type TodoItem, type ToolPart, type ToolSubject } from './transcript.ts';
+import {
+  RUN_ERROR_KINDS,
+  parseInterruption,
+  parseMessageInfo,
+  parseSubject,
+  parseSessionState,
+  parseTodo,
+  parseToolFields,
+  type Interruption,
+  type MessageInfo,
+  type RunError,
+  type SessionState,
+  type TodoItem,
+  type ToolPart,
+  type ToolSubject,
+} from './transcript.ts';
 import { parseSessionInfo, type SessionInfo } from './sessions-list.ts';
 import type { ExpiryFields } from './errors.ts';
 import { QUESTION_EVENT_PARSERS, questionRef, type QuestionEventFields } from './questions.ts';
@@ -197,4 +212,3 @@ export function parseEvent(v: unknown, path = 'event'): RelayRuntimeEvent | unde
   if (!isEventType(type)) return undefined;
   return { type, ...EVENT_PARSERS[type](o, `${path}(${type})`) } as RelayRuntimeEvent;
 }
-

@@ -71,7 +71,9 @@ export function parseSessionInfo(v: unknown, path: string): SessionInfo {
 export function parseSessionSummary(v: unknown, path: string): SessionSummary {
   const o = obj(v, path);
   return {
-    ...parseSessionInfo(o, path), state: parseSessionState(o.state, `${path}.state`), waiting: bool(o, 'waiting', path),
+    ...parseSessionInfo(o, path),
+    state: parseSessionState(o.state, `${path}.state`),
+    waiting: bool(o, 'waiting', path),
     ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
   };
 }

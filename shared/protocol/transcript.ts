@@ -5,9 +5,7 @@
  * host's mapping, never the phone or its cache. Each shape has its parser here, used at the wire.
  * @module
  */
-import {
-  bool, defined, int, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj,
-} from './guard.ts';
+import { bool, defined, int, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAnswers, type QuestionInfo } from './questions.ts';
 
 const ID = { min: 1, max: 128 };

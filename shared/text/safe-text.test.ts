@@ -7,7 +7,7 @@ test('controls, escape sequences, bidi and zero-width characters are shown escap
   assert.equal(safeText('\x1b]0;title\x07'), '\\x1b]0;title\\x07');
   assert.equal(safeText('\u202eabc\u2066\u2069\u200b\u200f\ufeff\u2028\u2029'), '\\u202eabc\\u2066\\u2069\\u200b\\u200f\\ufeff\\u2028\\u2029');
   assert.equal(safeText('\ud800x'), '\\ud800x', 'a lone surrogate');
-  assert.equal(safeText('Zoë\'s Pixel 8 — 📱 日本'), 'Zoë\'s Pixel 8 — 📱 日本');
+  assert.equal(safeText("Zoë's Pixel 8 — 📱 日本"), "Zoë's Pixel 8 — 📱 日本");
   assert.equal(safeText(undefined), 'undefined');
 });
 

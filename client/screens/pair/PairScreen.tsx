@@ -84,13 +84,16 @@ export default function PairScreen(props: ScreenProps) {
         <Match when={flow.phase().step === 'start'}>
           <Show when={relay.hosts().length > 0}>
             <p class="note">
-              Already paired with {relay.hosts().map((h) => h.label).join(', ')}. Pair another computer below, or{' '}
-              <a href="#/sessions">go to your sessions</a>.
+              Already paired with{' '}
+              {relay
+                .hosts()
+                .map((h) => h.label)
+                .join(', ')}
+              . Pair another computer below, or <a href="#/sessions">go to your sessions</a>.
             </p>
           </Show>
           <p>
-            On your computer, start OpenWork Relay with <code>npm start</code>. It shows a QR code and a pairing code. Use
-            either one here.
+            On your computer, start OpenWork Relay with <code>npm start</code>. It shows a QR code and a pairing code. Use either one here.
           </p>
 
           <h2 class="section-title">Scan the QR code</h2>
@@ -118,19 +121,22 @@ export default function PairScreen(props: ScreenProps) {
               aria-describedby={codeError() ? `${ids.codeHint} ${ids.error}` : ids.codeHint}
               aria-invalid={codeError() ? true : undefined}
             />
-            <p id={ids.codeHint} class="hint">20 characters, printed under the QR code: XXXX-XXXX-XXXX-XXXX-XXXX.</p>
+            <p id={ids.codeHint} class="hint">
+              20 characters, printed under the QR code: XXXX-XXXX-XXXX-XXXX-XXXX.
+            </p>
             <Show when={codeError()}>
-              <p id={ids.error} class="note note--error" role="alert">{codeError()}</p>
+              <p id={ids.error} class="note note--error" role="alert">
+                {codeError()}
+              </p>
             </Show>
-            <Button type="submit" variant="secondary">Pair</Button>
+            <Button type="submit" variant="secondary">
+              Pair
+            </Button>
           </form>
 
           <SecureContextNote />
           <Show when={!isStandalone()}>
-            <p class="hint">
-              Using the installed app? Pair it from inside the app too (Scan QR, or type a code): it keeps its own storage,
-              apart from the browser’s.
-            </p>
+            <p class="hint">Using the installed app? Pair it from inside the app too (Scan QR, or type a code): it keeps its own storage, apart from the browser’s.</p>
           </Show>
         </Match>
 
@@ -141,8 +147,12 @@ export default function PairScreen(props: ScreenProps) {
         <Match when={at(flow.phase(), 'contacting')}>
           {(p) => (
             <>
-              <p class="waiting" role="status">Contacting {p().host}…</p>
-              <Button variant="secondary" onClick={() => flow.reset()}>Cancel</Button>
+              <p class="waiting" role="status">
+                Contacting {p().host}…
+              </p>
+              <Button variant="secondary" onClick={() => flow.reset()}>
+                Cancel
+              </Button>
             </>
           )}
         </Match>
@@ -152,13 +162,16 @@ export default function PairScreen(props: ScreenProps) {
             <>
               <h2 class="section-title">Open the app at {p().host}’s own address</h2>
               <p>
-                This pairing link is for <strong>{hostOf(p().stable)}</strong>, but the app is open at{' '}
-                <strong>{location.host}</strong>. A phone keeps its pairing with the address the app was opened from, and{' '}
-                {hostOf(p().stable)} is the one that keeps working when the computer’s network address changes.
+                This pairing link is for <strong>{hostOf(p().stable)}</strong>, but the app is open at <strong>{location.host}</strong>. A phone keeps its pairing with the address
+                the app was opened from, and {hostOf(p().stable)} is the one that keeps working when the computer’s network address changes.
               </p>
               <div class="actions">
-                <a class="button button--primary" href={p().link}>Open {hostOf(p().stable)}</a>
-                <Button variant="secondary" onClick={() => flow.pairHere()}>Pair here anyway</Button>
+                <a class="button button--primary" href={p().link}>
+                  Open {hostOf(p().stable)}
+                </a>
+                <Button variant="secondary" onClick={() => flow.pairHere()}>
+                  Pair here anyway
+                </Button>
               </div>
               <p class="hint">If {hostOf(p().stable)} does not open on this phone, pair here: it works at this address.</p>
             </>
@@ -180,21 +193,31 @@ export default function PairScreen(props: ScreenProps) {
               <p class="waiting" role="status">
                 Waiting for approval on {p().host}… Accept this phone there if the codes match.
               </p>
-              <Button variant="secondary" onClick={() => flow.reset()}>Cancel</Button>
+              <Button variant="secondary" onClick={() => flow.reset()}>
+                Cancel
+              </Button>
             </>
           )}
         </Match>
 
         <Match when={at(flow.phase(), 'done')}>
-          {(p) => <p class="note" role="status">Paired with {p().host}.</p>}
+          {(p) => (
+            <p class="note" role="status">
+              Paired with {p().host}.
+            </p>
+          )}
         </Match>
 
         <Match when={at(flow.phase(), 'failed')}>
           {(p) => (
             <>
-              <p class="note note--error" role="alert">{p().message}</p>
+              <p class="note note--error" role="alert">
+                {p().message}
+              </p>
               <div class="actions">
-                <Button variant="primary" onClick={() => flow.reset()}>Start over</Button>
+                <Button variant="primary" onClick={() => flow.reset()}>
+                  Start over
+                </Button>
                 <Show when={p().code}>
                   <a class="button button--quiet" href={troubleshootingUrl(p().code)}>
                     Troubleshooting

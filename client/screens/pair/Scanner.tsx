@@ -44,10 +44,7 @@ export function Scanner(props: { onLink: (link: string) => void; onCancel: () =>
       return;
     }
     try {
-      const [media, decoder] = await Promise.all([
-        navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false }),
-        import('jsqr'),
-      ]);
+      const [media, decoder] = await Promise.all([navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false }), import('jsqr')]);
       if (stopped) return media.getTracks().forEach((t) => void t.stop());
       stream = media;
       video.srcObject = media;
@@ -92,12 +89,17 @@ export function Scanner(props: { onLink: (link: string) => void; onCancel: () =>
         }
       >
         <video ref={video} class="scanner__video" muted playsinline aria-label="Camera preview" />
-        <p class="hint" role="status">{hint()}</p>
+        <p class="hint" role="status">
+          {hint()}
+        </p>
       </Show>
-      <Button variant="secondary" onClick={() => {
-        stop();
-        props.onCancel();
-      }}>
+      <Button
+        variant="secondary"
+        onClick={() => {
+          stop();
+          props.onCancel();
+        }}
+      >
         {problem() ? 'Back' : 'Cancel scanning'}
       </Button>
     </div>

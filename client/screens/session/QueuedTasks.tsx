@@ -36,11 +36,10 @@ function QueuedTask(props: { item: OutboxItem }) {
     });
   return (
     <li class="queued" data-phase={props.item.phase}>
-      <Show
-        when={editing()}
-        fallback={<p class="queued__text">{props.item.choice?.command ? `/${props.item.choice.command} ${props.item.text}`.trim() : props.item.text}</p>}
-      >
-        <label for={fieldId} class="visually-hidden">Edit queued task</label>
+      <Show when={editing()} fallback={<p class="queued__text">{props.item.choice?.command ? `/${props.item.choice.command} ${props.item.text}`.trim() : props.item.text}</p>}>
+        <label for={fieldId} class="visually-hidden">
+          Edit queued task
+        </label>
         <textarea id={fieldId} class="composer__field" rows="3" value={draft()} onInput={(e) => setDraft(e.currentTarget.value)} />
       </Show>
       <p class="queued__state">
@@ -52,14 +51,26 @@ function QueuedTask(props: { item: OutboxItem }) {
           <span class="queued__note">{props.item.note}</span>
         </Show>
       </p>
-      <Show when={props.item.failed}>{(failed) => <p class="note note--error" role="alert">{failed().message}</p>}</Show>
+      <Show when={props.item.failed}>
+        {(failed) => (
+          <p class="note note--error" role="alert">
+            {failed().message}
+          </p>
+        )}
+      </Show>
       <Show when={error()}>
-        <p class="note note--error" role="alert">{error()}</p>
+        <p class="note note--error" role="alert">
+          {error()}
+        </p>
       </Show>
       <div class="queued__actions">
         <Show when={props.item.phase === 'failed'}>
-          <Button variant="primary" onClick={() => void act(() => relay.outbox.retry(props.item.key))}>Retry</Button>
-          <Button variant="danger" onClick={() => void act(() => relay.outbox.remove(props.item.key))}>Delete</Button>
+          <Button variant="primary" onClick={() => void act(() => relay.outbox.retry(props.item.key))}>
+            Retry
+          </Button>
+          <Button variant="danger" onClick={() => void act(() => relay.outbox.remove(props.item.key))}>
+            Delete
+          </Button>
         </Show>
         <Show when={changeable(props.item)}>
           <Show
@@ -67,12 +78,18 @@ function QueuedTask(props: { item: OutboxItem }) {
             fallback={
               <>
                 <Button onClick={startEdit}>Edit</Button>
-                <Button variant="quiet" onClick={() => void act(() => relay.outbox.remove(props.item.key))}>Cancel task</Button>
+                <Button variant="quiet" onClick={() => void act(() => relay.outbox.remove(props.item.key))}>
+                  Cancel task
+                </Button>
               </>
             }
           >
-            <Button variant="primary" disabled={!draft().trim()} onClick={() => void save()}>Save</Button>
-            <Button variant="quiet" onClick={() => setEditing(false)}>Keep as it was</Button>
+            <Button variant="primary" disabled={!draft().trim()} onClick={() => void save()}>
+              Save
+            </Button>
+            <Button variant="quiet" onClick={() => setEditing(false)}>
+              Keep as it was
+            </Button>
           </Show>
         </Show>
       </div>

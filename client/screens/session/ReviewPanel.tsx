@@ -43,7 +43,14 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
     const transcript = await relay.request({ t: 'session.messages', sessionId: id });
     return transcript.messages
       .filter((m) => m.role === 'user')
-      .map((m) => ({ messageId: m.messageId, text: m.parts.flatMap((p) => (p.kind === 'text' ? [p.text] : [])).join(' ').slice(0, 60) || 'a message' }));
+      .map((m) => ({
+        messageId: m.messageId,
+        text:
+          m.parts
+            .flatMap((p) => (p.kind === 'text' ? [p.text] : []))
+            .join(' ')
+            .slice(0, 60) || 'a message',
+      }));
   });
   const [target, setTarget] = createSignal('');
   const [confirming, setConfirming] = createSignal<FileChange[]>();
@@ -91,13 +98,19 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
     <section class="review" aria-label="Changes and session actions">
       <h2 class="review__title">Changes</h2>
       <Show when={error()}>
-        <p class="note note--error" role="alert">{error()}</p>
+        <p class="note note--error" role="alert">
+          {error()}
+        </p>
       </Show>
       <Show when={working()}>
-        <p class="loading" role="status">{working()}</p>
+        <p class="loading" role="status">
+          {working()}
+        </p>
       </Show>
       <Show when={changes.error}>
-        <p class="note note--error" role="alert">{explainRequest(changes.error)}</p>
+        <p class="note note--error" role="alert">
+          {explainRequest(changes.error)}
+        </p>
       </Show>
       <Show when={changes()} fallback={<p class="loading">Loading changes…</p>}>
         {(c) => (
@@ -117,7 +130,9 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
                         {(patch) => <NumberedDiff lines={numberLines(parseDiff(patch()))} path={f.path} />}
                       </Show>
                       <Show when={f.status !== 'deleted'}>
-                        <Button variant="quiet" onClick={() => void view(f.path)}>View file</Button>
+                        <Button variant="quiet" onClick={() => void view(f.path)}>
+                          View file
+                        </Button>
                       </Show>
                     </Show>
                   </li>
@@ -131,8 +146,18 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
         {(f) => (
           <figure class="review__file-view">
             <figcaption>{f().path} (read-only)</figcaption>
-            <NumberedDiff lines={numberLines(f().content.replace(/\n$/, '').split('\n').map((text) => ({ kind: 'ctx' as const, text })))} path={f().path} />
-            <Button variant="quiet" onClick={() => setFile(undefined)}>Close file</Button>
+            <NumberedDiff
+              lines={numberLines(
+                f()
+                  .content.replace(/\n$/, '')
+                  .split('\n')
+                  .map((text) => ({ kind: 'ctx' as const, text })),
+              )}
+              path={f().path}
+            />
+            <Button variant="quiet" onClick={() => setFile(undefined)}>
+              Close file
+            </Button>
           </figure>
         )}
       </Show>
@@ -146,17 +171,25 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
           </select>
         </label>
         <div class="review__actions">
-          <Button variant="danger" disabled={!!working()} onClick={() => void askRevert()}>Undo…</Button>
-          <Button disabled={!!working()} onClick={() => void unrevert()}>Bring back undone changes</Button>
+          <Button variant="danger" disabled={!!working()} onClick={() => void askRevert()}>
+            Undo…
+          </Button>
+          <Button disabled={!!working()} onClick={() => void unrevert()}>
+            Bring back undone changes
+          </Button>
         </div>
         <Show when={confirming()}>
           {(files) => (
             <div class="review__confirm" role="alertdialog" aria-label="Confirm undo">
               <p>Undo this turn and every later one? These files change back:</p>
               <ul>
-                <For each={files()} fallback={<li>no files (only the conversation)</li>}>{(f) => <li>{f.path}</li>}</For>
+                <For each={files()} fallback={<li>no files (only the conversation)</li>}>
+                  {(f) => <li>{f.path}</li>}
+                </For>
               </ul>
-              <Button variant="danger" onClick={() => void revert()}>Undo these changes</Button>
+              <Button variant="danger" onClick={() => void revert()}>
+                Undo these changes
+              </Button>
               <Button onClick={() => setConfirming(undefined)}>Cancel</Button>
             </div>
           )}
@@ -168,15 +201,25 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
           <input value={title()} maxlength="200" onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
         <div class="review__actions">
-          <Button disabled={!title().trim() || !!working()} onClick={() => void rename()}>Rename</Button>
-          <Button disabled={!!working()} onClick={() => void fork()}>Fork</Button>
-          <Button disabled={!!working()} onClick={() => void compact()}>Compact</Button>
-          <Button variant="danger" disabled={!!working()} onClick={() => setDeleting(true)}>Delete…</Button>
+          <Button disabled={!title().trim() || !!working()} onClick={() => void rename()}>
+            Rename
+          </Button>
+          <Button disabled={!!working()} onClick={() => void fork()}>
+            Fork
+          </Button>
+          <Button disabled={!!working()} onClick={() => void compact()}>
+            Compact
+          </Button>
+          <Button variant="danger" disabled={!!working()} onClick={() => setDeleting(true)}>
+            Delete…
+          </Button>
         </div>
         <Show when={deleting()}>
           <div class="review__confirm" role="alertdialog" aria-label="Confirm delete">
             <p>Delete this session on your computer, for every device? This cannot be undone.</p>
-            <Button variant="danger" onClick={() => void remove()}>Delete session</Button>
+            <Button variant="danger" onClick={() => void remove()}>
+              Delete session
+            </Button>
             <Button onClick={() => setDeleting(false)}>Cancel</Button>
           </div>
         </Show>
@@ -229,7 +272,9 @@ function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
         </div>
       </section>
       <Show when={wide()}>
-        <p class="review-diff__cue" aria-hidden="true">Long lines: scroll sideways →</p>
+        <p class="review-diff__cue" aria-hidden="true">
+          Long lines: scroll sideways →
+        </p>
       </Show>
     </div>
   );

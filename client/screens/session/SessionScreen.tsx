@@ -100,7 +100,9 @@ export default function SessionScreen(props: ScreenProps) {
   return (
     <Screen title={relay.titleOf(id)} class="screen--session">
       <div class="session-bar">
-        <a class="back-link" href="#/sessions">All sessions</a>
+        <a class="back-link" href="#/sessions">
+          All sessions
+        </a>
         <div class="session-bar__status" role="status">
           <StatusBadge status={status()} />
         </div>
@@ -122,13 +124,19 @@ export default function SessionScreen(props: ScreenProps) {
         <p class={`note${status() === 'failed' ? ' note--error' : ''}`}>{note()}</p>
       </Show>
       <Show when={stopError()}>
-        <p class="note note--error" role="alert">{stopError()}</p>
+        <p class="note note--error" role="alert">
+          {stopError()}
+        </p>
       </Show>
       <Show when={stopNote()}>
-        <p class="note" role="status">{stopNote()}</p>
+        <p class="note" role="status">
+          {stopNote()}
+        </p>
       </Show>
       <Show when={load().error}>
-        <p class="note note--error" role="alert">{timeline.items().length ? `Showing the saved copy. ${load().error}` : load().error}</p>
+        <p class="note note--error" role="alert">
+          {timeline.items().length ? `Showing the saved copy. ${load().error}` : load().error}
+        </p>
       </Show>
       <Show when={load().loading && !timeline.items().length}>
         <p class="loading">Loading messages…</p>
@@ -170,7 +178,9 @@ export default function SessionScreen(props: ScreenProps) {
             submitLabel="Send"
             note={
               connected()
-                ? busy() ? 'The agent is still working: your message waits in order and goes when it is done.' : undefined
+                ? busy()
+                  ? 'The agent is still working: your message waits in order and goes when it is done.'
+                  : undefined
                 : `Not connected: your message stays on this phone and is sent when ${hostLabel()} is reachable.`
             }
             onSend={send}

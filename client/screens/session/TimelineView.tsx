@@ -54,7 +54,12 @@ export function TimelineView(props: TimelineProps) {
   });
 
   // Fix the window's start once parts exist, so new parts do not push the first ones out early.
-  createEffect(on(() => view().total, (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start })));
+  createEffect(
+    on(
+      () => view().total,
+      (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start }),
+    ),
+  );
 
   const lastUser = createMemo(() => [...props.items()].reverse().find((i) => i.kind === 'text' && i.role() === 'user'));
 
@@ -149,8 +154,12 @@ export function TimelineView(props: TimelineProps) {
       </ol>
       <Show when={view().end < view().total}>
         <div class="timeline__newer">
-          <Button variant="quiet" onClick={newer}>Show newer messages ({view().total - view().end})</Button>
-          <Button variant="secondary" onClick={latest}>Jump to latest</Button>
+          <Button variant="quiet" onClick={newer}>
+            Show newer messages ({view().total - view().end})
+          </Button>
+          <Button variant="secondary" onClick={latest}>
+            Jump to latest
+          </Button>
         </div>
       </Show>
     </>

@@ -16,7 +16,10 @@ export function TodoList(props: { todos: readonly TodoItem[] }) {
     <Show when={props.todos.length > 0}>
       <section class="todos" aria-labelledby={id}>
         <h2 class="todos__title" id={id}>
-          Todo list <span class="todos__count">{done()} of {props.todos.length} done</span>
+          Todo list{' '}
+          <span class="todos__count">
+            {done()} of {props.todos.length} done
+          </span>
         </h2>
         <ul class="todos__list">
           <For each={props.todos}>
@@ -24,7 +27,9 @@ export function TodoList(props: { todos: readonly TodoItem[] }) {
               const mark = MARK[t.status] ?? { icon: '•', words: t.status };
               return (
                 <li class="todo" data-status={t.status}>
-                  <span class="todo__mark" aria-hidden="true">{mark.icon}</span>
+                  <span class="todo__mark" aria-hidden="true">
+                    {mark.icon}
+                  </span>
                   <span class="todo__text">{t.content}</span>
                   <span class="visually-hidden"> ({mark.words})</span>
                 </li>

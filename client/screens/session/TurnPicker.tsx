@@ -43,9 +43,16 @@ export function TurnPicker(props: TurnPickerProps) {
         <label class="turn-picker__field" for={ids.agent}>
           <span class="visually-hidden">Agent</span>
           <select id={ids.agent} onChange={(e) => set({ agent: e.currentTarget.value || undefined })}>
-            <option value="" selected={!props.choice.agent}>Default{props.options.defaultAgent ? ` (${props.options.defaultAgent})` : ''}</option>
+            <option value="" selected={!props.choice.agent}>
+              Default{props.options.defaultAgent ? ` (${props.options.defaultAgent})` : ''}
+            </option>
             <For each={props.options.agents}>
-              {(a) => <option value={a.name} title={a.description} selected={a.name === props.choice.agent}>{a.name}{a.name === props.options.defaultAgent ? ' · default' : ''}</option>}
+              {(a) => (
+                <option value={a.name} title={a.description} selected={a.name === props.choice.agent}>
+                  {a.name}
+                  {a.name === props.options.defaultAgent ? ' · default' : ''}
+                </option>
+              )}
             </For>
           </select>
         </label>
@@ -61,11 +68,20 @@ export function TurnPicker(props: TurnPickerProps) {
               set({ model: picked ? { providerId: picked.providerId, modelId: picked.modelId } : undefined, variant: undefined });
             }}
           >
-            <option value="" selected={!props.choice.model}>Default{props.options.defaultModel ? ` (${props.options.defaultModel.modelId})` : ''}</option>
+            <option value="" selected={!props.choice.model}>
+              Default{props.options.defaultModel ? ` (${props.options.defaultModel.modelId})` : ''}
+            </option>
             <For each={providers()}>
               {(p) => (
                 <optgroup label={p.name}>
-                  <For each={p.models}>{(m) => <option value={modelKey(m)} selected={props.choice.model !== undefined && modelKey(props.choice.model) === modelKey(m)}>{m.name}{isDefaultModel(m) ? ' · default' : ''}</option>}</For>
+                  <For each={p.models}>
+                    {(m) => (
+                      <option value={modelKey(m)} selected={props.choice.model !== undefined && modelKey(props.choice.model) === modelKey(m)}>
+                        {m.name}
+                        {isDefaultModel(m) ? ' · default' : ''}
+                      </option>
+                    )}
+                  </For>
                 </optgroup>
               )}
             </For>
@@ -76,8 +92,16 @@ export function TurnPicker(props: TurnPickerProps) {
         <label class="turn-picker__field" for={ids.variant}>
           <span class="visually-hidden">Effort</span>
           <select id={ids.variant} onChange={(e) => set({ variant: e.currentTarget.value || undefined })}>
-            <option value="" selected={!props.choice.variant}>Default</option>
-            <For each={model()!.variants}>{(v) => <option value={v} selected={v === props.choice.variant}>{v}</option>}</For>
+            <option value="" selected={!props.choice.variant}>
+              Default
+            </option>
+            <For each={model()!.variants}>
+              {(v) => (
+                <option value={v} selected={v === props.choice.variant}>
+                  {v}
+                </option>
+              )}
+            </For>
           </select>
         </label>
       </Show>

@@ -71,7 +71,9 @@ export function NoticePart(props: { item: NoticeItem; onRetry?: (promptId: strin
             </Button>
           </Show>
           <Show when={error()}>
-            <p class="note note--error" role="alert">{error()}</p>
+            <p class="note note--error" role="alert">
+              {error()}
+            </p>
           </Show>
         </div>
       )}
@@ -116,7 +118,9 @@ function Output(props: { text: string }) {
   return (
     <div class="tool__output">
       {/* biome-ignore lint/a11y/useSemanticElements: the <pre> itself scrolls and takes focus, so it is the named region (a <section> around it would name the wrong element). */}
-      <pre tabindex="0" role="region" aria-label="Output">{shown()}</pre>
+      <pre tabindex="0" role="region" aria-label="Output">
+        {shown()}
+      </pre>
       <Show when={long()}>
         <button type="button" class="link-button" aria-expanded={all()} onClick={() => setAll(!all())}>
           {all() ? 'Show less output' : `Show all output (${lines().length} lines)`}
@@ -146,7 +150,10 @@ function QuestionCard(props: { state: ToolView }) {
           <>
             <dt>{q.question}</dt>
             <dd>
-              <Show when={s.answers} fallback={<span class="hint">{s.status === 'completed' ? 'No answer' : s.status === 'error' ? 'Not answered' : 'Waiting for your answer'}</span>}>
+              <Show
+                when={s.answers}
+                fallback={<span class="hint">{s.status === 'completed' ? 'No answer' : s.status === 'error' ? 'Not answered' : 'Waiting for your answer'}</span>}
+              >
                 {(answers) => <>{answers()[i()]?.length ? answers()[i()]!.join(', ') : 'No answer'}</>}
               </Show>
             </dd>
@@ -166,7 +173,9 @@ export function ToolPart(props: { state: ToolView; waiting?: boolean }) {
       <div class="tool" data-status={s.status}>
         <div class="tool__head">
           <span class="tool__name">{TOOL_LABEL.question}</span>
-          <span class="chip" data-status={s.status}>{questionStatus(s, relay.questionTimedOut(s.callId))}</span>
+          <span class="chip" data-status={s.status}>
+            {questionStatus(s, relay.questionTimedOut(s.callId))}
+          </span>
         </div>
         <QuestionCard state={s} />
       </div>
@@ -190,16 +199,24 @@ export function ToolPart(props: { state: ToolView; waiting?: boolean }) {
     <div class="tool" data-status={props.waiting ? 'waiting' : s.status}>
       <div class="tool__head">
         <span class="tool__name">{TOOL_LABEL[s.tool] ?? s.tool}</span>
-        <span class="chip" data-status={props.waiting ? 'waiting' : s.status}>{statusLabel(s, props.waiting === true)}</span>
+        <span class="chip" data-status={props.waiting ? 'waiting' : s.status}>
+          {statusLabel(s, props.waiting === true)}
+        </span>
       </div>
       <Show when={s.tool === 'bash' && s.subject?.command}>
-        <pre class="command" tabindex="0"><code>$ {s.subject?.command}</code></pre>
+        <pre class="command" tabindex="0">
+          <code>$ {s.subject?.command}</code>
+        </pre>
       </Show>
       <Show when={path() && !diffLines()}>
-        <p class="tool__path"><code>{path()}</code></p>
+        <p class="tool__path">
+          <code>{path()}</code>
+        </p>
       </Show>
       <Show when={args()}>
-        <p class="tool__args"><code>{args()}</code></p>
+        <p class="tool__args">
+          <code>{args()}</code>
+        </p>
       </Show>
       <Show when={diffLines()}>{(lines) => <DiffView lines={lines()} path={path()} />}</Show>
       <Show when={s.output && s.tool !== 'write' && s.tool !== 'edit' && s.tool !== 'todowrite'}>

@@ -46,7 +46,9 @@ export function SessionSearch() {
     <div class="session-search">
       <input class="session-search__field" type="search" aria-label="Search sessions" placeholder="Search sessions" value={text()} onInput={(e) => search(e.currentTarget.value)} />
       <Show when={error()}>
-        <p class="note note--error" role="alert">{error()}</p>
+        <p class="note note--error" role="alert">
+          {error()}
+        </p>
       </Show>
       <Show when={wanted()}>
         <Show when={results().length} fallback={<p class="hint">No session found with “{text().trim()}”.</p>}>

@@ -33,7 +33,9 @@ function HostSwitcher() {
           <For each={relay.hosts()}>{(h) => <option value={h.hostId}>{h.label}</option>}</For>
         </select>
       </Show>
-      <a class="host-switcher__pair" href="#/pair">Pair another computer</a>
+      <a class="host-switcher__pair" href="#/pair">
+        Pair another computer
+      </a>
     </div>
   );
 }
@@ -50,7 +52,9 @@ function InstallNote() {
   };
   const gotIt = () => (
     <div class="note__actions">
-      <Button variant="quiet" onClick={dismiss}>Got it</Button>
+      <Button variant="quiet" onClick={dismiss}>
+        Got it
+      </Button>
     </div>
   );
   return (
@@ -73,10 +77,9 @@ function UnlistedNote() {
       {(stable) => (
         <div class="note" role="note" aria-label="Another address">
           <p>
-            The app is open at <strong>{location.host}</strong>, an address {relay.activeHost()?.label} does not list.
-            This phone’s pairing belongs to this address only. Use {relay.activeHost()?.label}’s own address,{' '}
-            <a href={`${stable()}/#/pair`}>{new URL(stable()).host}</a>, and pair the app there once: it keeps working
-            when this address changes.
+            The app is open at <strong>{location.host}</strong>, an address {relay.activeHost()?.label} does not list. This phone’s pairing belongs to this address only. Use{' '}
+            {relay.activeHost()?.label}’s own address, <a href={`${stable()}/#/pair`}>{new URL(stable()).host}</a>, and pair the app there once: it keeps working when this address
+            changes.
           </p>
         </div>
       )}
@@ -109,7 +112,9 @@ function UnavailableNote() {
           )}
         </For>
         <div class="note__actions">
-          <Button variant="quiet" disabled={asking()} onClick={() => void retry()}>Try again</Button>
+          <Button variant="quiet" disabled={asking()} onClick={() => void retry()}>
+            Try again
+          </Button>
         </div>
       </div>
     </Show>
@@ -146,7 +151,9 @@ export default function SessionsScreen() {
           <Show when={relay.started()}>
             <p>This phone is not paired with a computer yet.</p>
             <p>
-              <a class="button button--primary" href="#/pair">Pair with your computer</a>
+              <a class="button button--primary" href="#/pair">
+                Pair with your computer
+              </a>
             </p>
           </Show>
         }
@@ -166,13 +173,19 @@ export default function SessionsScreen() {
         </Show>
         <QueuedTasks items={queuedNew()} />
         <Show when={relay.listError()}>
-          <p class="note note--error" role="alert">{relay.listError()}</p>
+          <p class="note note--error" role="alert">
+            {relay.listError()}
+          </p>
         </Show>
         <UnavailableNote />
         <Show when={!relay.sessionsFresh() && relay.sessions.list().length > 0}>
-          <p class="hint" role="status">Saved copy from this phone; it updates when {host()!.label} answers.</p>
+          <p class="hint" role="status">
+            Saved copy from this phone; it updates when {host()!.label} answers.
+          </p>
         </Show>
-        <h2 class="section-title" id="sessions-heading">Recent sessions</h2>
+        <h2 class="section-title" id="sessions-heading">
+          Recent sessions
+        </h2>
         <SessionSearch />
         <Show when={relay.sessions.list().length > 0} fallback={<p class="hint">{queuedNew().length ? 'No sessions yet.' : 'No sessions yet. Start a task above.'}</p>}>
           <ul class="session-list" aria-labelledby="sessions-heading">

@@ -63,7 +63,9 @@ export function HealthPanel() {
   return (
     <>
       <section class="health" aria-labelledby="health-title">
-        <h2 class="section-title" id="health-title">Connection health</h2>
+        <h2 class="section-title" id="health-title">
+          Connection health
+        </h2>
         <dl class="facts">
           <dt>Computer</dt>
           <dd>{relay.activeHost()?.label ?? 'None'}</dd>
@@ -87,8 +89,12 @@ export function HealthPanel() {
           <dd>{lastTask()}</dd>
         </dl>
         <div class="actions">
-          <Button variant="primary" disabled={!relay.activeHost()} onClick={() => relay.reconnectNow()}>Reconnect now</Button>
-          <a class="button button--secondary" href="#/pair">Pair again</a>
+          <Button variant="primary" disabled={!relay.activeHost()} onClick={() => relay.reconnectNow()}>
+            Reconnect now
+          </Button>
+          <a class="button button--secondary" href="#/pair">
+            Pair again
+          </a>
           <a class="button button--quiet" href={troubleshootingUrl(h.code)}>
             Troubleshooting guide
           </a>

@@ -15,7 +15,9 @@ export function HostsSection() {
   };
   return (
     <section aria-labelledby="hosts-title">
-      <h2 class="section-title" id="hosts-title">Computers</h2>
+      <h2 class="section-title" id="hosts-title">
+        Computers
+      </h2>
       <Show when={relay.hosts().length > 0} fallback={<p class="hint">No computer paired yet.</p>}>
         <ul class="hosts">
           <For each={relay.hosts()}>
@@ -49,8 +51,12 @@ export function HostsSection() {
         <p>This phone deletes its key for that computer and what it saved from it. To use it again, pair again.</p>
         <p class="hint">The computer still lists this phone until you remove it there (npm start -- devices).</p>
         <div class="sheet__actions">
-          <Button variant="secondary" onClick={() => setForgetting(undefined)}>Cancel</Button>
-          <Button variant="danger" onClick={() => void forget()}>Forget</Button>
+          <Button variant="secondary" onClick={() => setForgetting(undefined)}>
+            Cancel
+          </Button>
+          <Button variant="danger" onClick={() => void forget()}>
+            Forget
+          </Button>
         </div>
       </Sheet>
     </section>

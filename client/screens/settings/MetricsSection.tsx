@@ -42,7 +42,9 @@ export function MetricsSection() {
 
   return (
     <section class="metrics" aria-labelledby="metrics-title" aria-busy={s.loading}>
-      <h2 class="section-title" id="metrics-title">Activity on this computer</h2>
+      <h2 class="section-title" id="metrics-title">
+        Activity on this computer
+      </h2>
       <Show when={s.snapshot} fallback={<p class="hint">{s.loading ? 'Loading the figures…' : s.error ? 'No figures yet.' : ''}</p>}>
         {(m) => (
           <Show when={m().enabled} fallback={<RecordingOff />}>
@@ -60,9 +62,13 @@ export function MetricsSection() {
           </Show>
         )}
       </Show>
-      <p class="hint" aria-live="polite">{age()}</p>
+      <p class="hint" aria-live="polite">
+        {age()}
+      </p>
       <Show when={s.error}>
-        <p class="note note--error" role="alert">{s.error}</p>
+        <p class="note note--error" role="alert">
+          {s.error}
+        </p>
       </Show>
       <div class="actions">
         <Button disabled={s.loading || !relay.activeHost()} onClick={() => void metrics.refresh()}>
@@ -76,9 +82,8 @@ export function MetricsSection() {
 function RecordingOff() {
   return (
     <p class="note metrics__off">
-      Recording is off: Relay on this computer was started with <code>--no-metrics</code> (or with OPENWORK_NO_METRICS set), so it
-      counts nothing. To turn it on, start it again without that option, for example <code>npm start</code>. The figures stay on the
-      computer either way.
+      Recording is off: Relay on this computer was started with <code>--no-metrics</code> (or with OPENWORK_NO_METRICS set), so it counts nothing. To turn it on, start it again
+      without that option, for example <code>npm start</code>. The figures stay on the computer either way.
     </p>
   );
 }

@@ -15,21 +15,21 @@ const KIND_LABELS: Record<PushKind, string> = {
 const WHY_NOT: Record<Exclude<NotificationSupport, { ok: true }>['reason'], () => JSX.Element> = {
   insecure: () => (
     <p>
-      Notifications need HTTPS: this page was opened over plain HTTP, where browsers offer no notifications.{' '}
-      <a href={TRUST_URL}>Set up HTTPS for your computer</a>, then open the app at its https:// address.
+      Notifications need HTTPS: this page was opened over plain HTTP, where browsers offer no notifications. <a href={TRUST_URL}>Set up HTTPS for your computer</a>, then open the
+      app at its https:// address.
     </p>
   ),
   'ios-not-installed': () => (
     <p>
-      On iPhone and iPad, notifications work only for an app on the Home Screen (iOS 16.4 or later): tap Share, then
-      Add to Home Screen, open the app from there and turn notifications on in its Settings.
+      On iPhone and iPad, notifications work only for an app on the Home Screen (iOS 16.4 or later): tap Share, then Add to Home Screen, open the app from there and turn
+      notifications on in its Settings.
     </p>
   ),
   unsupported: () => <p>This browser cannot receive notifications from a web app. Chrome, Edge, Firefox and Safari can.</p>,
   denied: () => (
     <p>
-      Notifications are blocked for this app. Allow them in the browser's site settings (the icon beside the address), or for
-      an installed app in the phone's settings for this app; then come back here.
+      Notifications are blocked for this app. Allow them in the browser's site settings (the icon beside the address), or for an installed app in the phone's settings for this app;
+      then come back here.
     </p>
   ),
 };
@@ -90,7 +90,9 @@ export function NotificationsSection() {
 
   return (
     <section aria-labelledby="notify-title">
-      <h2 class="section-title" id="notify-title">Notifications</h2>
+      <h2 class="section-title" id="notify-title">
+        Notifications
+      </h2>
       <Show
         when={support().ok}
         fallback={
@@ -104,7 +106,9 @@ export function NotificationsSection() {
           fallback={
             <>
               <p>Get a notification on this phone when the agent needs you or a task ends, also with the app closed.</p>
-              <Button onClick={() => void turnOn()} disabled={busy() || !connected()}>Notify me</Button>
+              <Button onClick={() => void turnOn()} disabled={busy() || !connected()}>
+                Notify me
+              </Button>
             </>
           }
         >
@@ -136,12 +140,18 @@ export function NotificationsSection() {
             />
             <label for="notify-private">Hide details on the lock screen</label>
           </div>
-          <p class="hint" id="notify-private-hint">Shows only “The agent needs you in &lt;session&gt;”, never the command.</p>
-          <Button variant="secondary" onClick={() => void turnOff()} disabled={busy()}>Turn notifications off</Button>
+          <p class="hint" id="notify-private-hint">
+            Shows only “The agent needs you in &lt;session&gt;”, never the command.
+          </p>
+          <Button variant="secondary" onClick={() => void turnOff()} disabled={busy()}>
+            Turn notifications off
+          </Button>
         </Show>
       </Show>
       <Show when={error()}>
-        <p class="note note--error" role="alert">{error()}</p>
+        <p class="note note--error" role="alert">
+          {error()}
+        </p>
       </Show>
     </section>
   );

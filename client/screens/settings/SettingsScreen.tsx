@@ -54,33 +54,36 @@ export default function SettingsScreen() {
 
       <h2 class="section-title">Troubleshooting</h2>
       <p>If the app misbehaves after an update, reset it: it is downloaded again from your computer.</p>
-      <Button variant="danger" onClick={() => setConfirming(true)}>Reset app</Button>
+      <Button variant="danger" onClick={() => setConfirming(true)}>
+        Reset app
+      </Button>
       <Show when={result()}>
         <p class="note" role="status">
-          App reset{result()!.forgotHosts ? ', paired computers forgotten' : ''}. Reload while your computer is
-          reachable to download the app again.
+          App reset{result()!.forgotHosts ? ', paired computers forgotten' : ''}. Reload while your computer is reachable to download the app again.
         </p>
       </Show>
 
       <Sheet title="Reset app?" open={confirming()} onClose={() => setConfirming(false)}>
         <p>This removes the app's offline copy and its service worker.</p>
         <div class="checkbox">
-          <input
-            id={ids.forget}
-            type="checkbox"
-            checked={forgetHosts()}
-            onChange={(e) => setForgetHosts(e.currentTarget.checked)}
-            aria-describedby={ids.forgetHint}
-          />
+          <input id={ids.forget} type="checkbox" checked={forgetHosts()} onChange={(e) => setForgetHosts(e.currentTarget.checked)} aria-describedby={ids.forgetHint} />
           <label for={ids.forget}>Also forget paired hosts</label>
         </div>
-        <p id={ids.forgetHint} class="hint">You will need to pair this phone again. Messages not yet sent are lost.</p>
+        <p id={ids.forgetHint} class="hint">
+          You will need to pair this phone again. Messages not yet sent are lost.
+        </p>
         <Show when={error()}>
-          <p class="note note--error" role="alert">{error()}</p>
+          <p class="note note--error" role="alert">
+            {error()}
+          </p>
         </Show>
         <div class="sheet__actions">
-          <Button variant="secondary" onClick={() => setConfirming(false)} disabled={busy()}>Cancel</Button>
-          <Button variant="danger" onClick={() => void reset()} disabled={busy()}>Reset</Button>
+          <Button variant="secondary" onClick={() => setConfirming(false)} disabled={busy()}>
+            Cancel
+          </Button>
+          <Button variant="danger" onClick={() => void reset()} disabled={busy()}>
+            Reset
+          </Button>
         </div>
       </Sheet>
     </Screen>

@@ -30,13 +30,22 @@ const metrics = (): ReceivedMetrics => ({
   gauges: { uptime_seconds: 100, open_connections: 1 },
   daily: days.map((date, i) => ({
     date,
-    counts: { tasks_started_total: i, tasks_succeeded_total: 0, tasks_failed_total: i === 7 ? 1 : 0, tasks_aborted_total: i === 7 ? 2 : 0, connection_failures_total: i === 6 ? 1 : 0 },
+    counts: {
+      tasks_started_total: i,
+      tasks_succeeded_total: 0,
+      tasks_failed_total: i === 7 ? 1 : 0,
+      tasks_aborted_total: i === 7 ? 2 : 0,
+      connection_failures_total: i === 6 ? 1 : 0,
+    },
   })),
 });
 
 test('the chart has the last 7 days, oldest first, each with a sentence', () => {
   const chart = chartDays(metrics());
-  assert.deepEqual(chart.map((d) => d.date), days.slice(1));
+  assert.deepEqual(
+    chart.map((d) => d.date),
+    days.slice(1),
+  );
   assert.equal(chart[0]!.text, 'Wed 18 Nov: 1 task, 0 failed');
   assert.equal(chart[5]!.text, 'Mon 23 Nov: 6 tasks, 0 failed, 1 connection failure');
   assert.equal(chart[6]!.text, 'Tue 24 Nov (today): 7 tasks, 1 failed, 2 stopped');

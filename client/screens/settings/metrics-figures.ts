@@ -104,12 +104,30 @@ export function headlineFigures(m: ReceivedMetrics): Figure[] {
   if (tasks.length) add('Tasks', tasks.join(', '));
 
   const open = m.gauges.open_connections;
-  add('Connections', has('connections_opened_total', (s) => `${s.total} opened${typeof open === 'number' ? `, ${open} open now` : ''}`));
-  add('Connection failures', has('connection_failures_total', (s) => totalBy(s, 'reason')));
-  add('Pairing attempts', has('pairing_attempts_total', (s) => totalBy(s, 'outcome')));
-  add('Permission prompts', has('permission_prompts_total', (s) => String(s.total)));
-  add('Permission answers', has('permission_answers_total', (s) => totalBy(s, 'answer', ANSWERS)));
+  add(
+    'Connections',
+    has('connections_opened_total', (s) => `${s.total} opened${typeof open === 'number' ? `, ${open} open now` : ''}`),
+  );
+  add(
+    'Connection failures',
+    has('connection_failures_total', (s) => totalBy(s, 'reason')),
+  );
+  add(
+    'Pairing attempts',
+    has('pairing_attempts_total', (s) => totalBy(s, 'outcome')),
+  );
+  add(
+    'Permission prompts',
+    has('permission_prompts_total', (s) => String(s.total)),
+  );
+  add(
+    'Permission answers',
+    has('permission_answers_total', (s) => totalBy(s, 'answer', ANSWERS)),
+  );
   const gaps = c.resume_gaps_total?.total;
-  add('Reconnects', has('reconnects_total', (s) => `${s.total}${gaps ? `, ${gaps} of them reloaded everything (missed too much)` : ''}`));
+  add(
+    'Reconnects',
+    has('reconnects_total', (s) => `${s.total}${gaps ? `, ${gaps} of them reloaded everything (missed too much)` : ''}`),
+  );
   return out;
 }

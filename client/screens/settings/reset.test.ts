@@ -7,9 +7,7 @@ function fakes() {
   const cacheNames = new Set(['relay-shell-v1', 'old']);
   const deps: ResetDeps = {
     serviceWorker: {
-      getRegistrations: async () => [
-        { unregister: async () => (calls.push('unregister'), true) } as unknown as ServiceWorkerRegistration,
-      ],
+      getRegistrations: async () => [{ unregister: async () => (calls.push('unregister'), true) } as unknown as ServiceWorkerRegistration],
     },
     caches: {
       keys: async () => (calls.push('keys'), [...cacheNames]),

@@ -145,10 +145,11 @@ function ago(iso: string | undefined): string {
 }
 
 function scopeBoxes(legend: string, checked: readonly string[], name: string): HTMLFieldSetElement {
-  return el('fieldset', {},
+  return el(
+    'fieldset',
+    {},
     el('legend', { text: legend }),
-    SCOPES.map(([scope, label]) =>
-      el('label', {}, el('input', { type: 'checkbox', name, value: scope, checked: checked.includes(scope) }), ` ${label}`)),
+    SCOPES.map(([scope, label]) => el('label', {}, el('input', { type: 'checkbox', name, value: scope, checked: checked.includes(scope) }), ` ${label}`)),
   );
 }
 
@@ -162,17 +163,23 @@ function renderOffer(offer: AdminOffer | null): void {
     box.replaceChildren(el('p', { class: 'muted', text: 'No pairing code is open. Make one to pair a phone; it works once, for 5 minutes.' }));
     return;
   }
-  const img = el('img', { alt: 'Pairing QR code: scan it with the phone\'s camera', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(offer.svg)}` });
-  box.replaceChildren(el('div', { class: 'qr' },
-    img,
-    el('div', {},
-      el('p', { text: 'Scan the code with the phone\'s camera, or open this link on it:' }),
-      el('p', { class: 'link' }, el('code', { text: offer.link })),
-      el('p', { text: `No camera? Open ${offer.origin} on the phone and type:` }),
-      el('p', { class: 'code', text: offer.code }),
-      el('p', { class: 'muted', text: `Works once, until ${new Date(offer.expiresAt).toLocaleTimeString()}.` }),
+  const img = el('img', { alt: "Pairing QR code: scan it with the phone's camera", src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(offer.svg)}` });
+  box.replaceChildren(
+    el(
+      'div',
+      { class: 'qr' },
+      img,
+      el(
+        'div',
+        {},
+        el('p', { text: "Scan the code with the phone's camera, or open this link on it:" }),
+        el('p', { class: 'link' }, el('code', { text: offer.link })),
+        el('p', { text: `No camera? Open ${offer.origin} on the phone and type:` }),
+        el('p', { class: 'code', text: offer.code }),
+        el('p', { class: 'muted', text: `Works once, until ${new Date(offer.expiresAt).toLocaleTimeString()}.` }),
+      ),
     ),
-  ));
+  );
 }
 
 /** The credential, this once: the host keeps only a hash of the secret. */
@@ -200,17 +207,38 @@ function renderPending(pending: PendingView[]): void {
 
 function pendingItem(p: PendingView): HTMLElement {
   const item = el('article', { class: 'item', 'data-request': p.id });
-  const scopes = scopeBoxes('Allow it to', SCOPES.map(([s]) => s), `scopes-${p.id}`);
+  const scopes = scopeBoxes(
+    'Allow it to',
+    SCOPES.map(([s]) => s),
+    `scopes-${p.id}`,
+  );
   item.append(
     el('h3', { text: p.name }),
     el('p', { class: 'muted', text: `${p.platform || 'unknown platform'} at ${p.remoteAddress}, asked ${new Date(p.requestedAt).toLocaleTimeString()}` }),
-    el('p', {}, 'Verification code ', el('strong', { class: 'code', text: `${p.code.slice(0, 3)} ${p.code.slice(3)}` }), ': the phone must show the same code. If it does not, decline.'),
+    el(
+      'p',
+      {},
+      'Verification code ',
+      el('strong', { class: 'code', text: `${p.code.slice(0, 3)} ${p.code.slice(3)}` }),
+      ': the phone must show the same code. If it does not, decline.',
+    ),
     scopes,
-    el('div', { class: 'actions' },
-      el('button', { type: 'button', class: 'primary', text: 'Approve', 'aria-label': `Approve ${p.name}`,
-        on: { click: () => act('POST', `approvals/${encodeURIComponent(p.id)}`, { decision: 'approve', scopes: checkedValues(item, `scopes-${p.id}`) }) } }),
-      el('button', { type: 'button', text: 'Decline', 'aria-label': `Decline ${p.name}`,
-        on: { click: () => act('POST', `approvals/${encodeURIComponent(p.id)}`, { decision: 'decline' }) } }),
+    el(
+      'div',
+      { class: 'actions' },
+      el('button', {
+        type: 'button',
+        class: 'primary',
+        text: 'Approve',
+        'aria-label': `Approve ${p.name}`,
+        on: { click: () => act('POST', `approvals/${encodeURIComponent(p.id)}`, { decision: 'approve', scopes: checkedValues(item, `scopes-${p.id}`) }) },
+      }),
+      el('button', {
+        type: 'button',
+        text: 'Decline',
+        'aria-label': `Decline ${p.name}`,
+        on: { click: () => act('POST', `approvals/${encodeURIComponent(p.id)}`, { decision: 'decline' }) },
+      }),
     ),
   );
   return item;
@@ -237,7 +265,12 @@ function deviceItem(d: DeviceView, workspaces: string[]): HTMLElement {
   };
   const allBox = el('input', { type: 'checkbox', name: `all-${d.id}`, checked: all });
   const wsBoxes = workspaces.map((w) => el('input', { type: 'checkbox', name: `ws-${d.id}`, value: w, checked: all || d.workspaces!.includes(w), disabled: all }));
-  allBox.addEventListener('change', () => wsBoxes.forEach((b) => { b.disabled = allBox.checked; if (allBox.checked) b.checked = true; }));
+  allBox.addEventListener('change', () =>
+    wsBoxes.forEach((b) => {
+      b.disabled = allBox.checked;
+      if (allBox.checked) b.checked = true;
+    }),
+  );
   save.addEventListener('click', () => {
     item.classList.remove('dirty');
     act('POST', `devices/${encodeURIComponent(d.id)}`, {
@@ -249,17 +282,28 @@ function deviceItem(d: DeviceView, workspaces: string[]): HTMLElement {
     el('h3', { text: d.name }),
     el('p', { class: 'muted', text: `${d.platform || 'unknown platform'} · id ${d.id} · paired ${new Date(d.pairedAt).toLocaleDateString()} · last seen ${ago(d.lastSeen)}` }),
     scopeBoxes('May', d.scopes, `scopes-${d.id}`),
-    el('fieldset', {},
+    el(
+      'fieldset',
+      {},
       el('legend', { text: 'Workspaces' }),
       el('label', {}, allBox, ' all'),
       workspaces.map((w, i) => el('label', {}, wsBoxes[i], ' ', el('code', { text: w }))),
     ),
-    el('div', { class: 'actions' },
+    el(
+      'div',
+      { class: 'actions' },
       save,
-      el('button', { type: 'button', class: 'danger', text: 'Remove', 'aria-label': `Remove ${d.name}`,
-        on: { click: () => {
-          if (confirm(`Remove ${d.name}? Its connections close now and it must pair again to come back.`)) act('POST', `devices/${encodeURIComponent(d.id)}/revoke`);
-        } } }),
+      el('button', {
+        type: 'button',
+        class: 'danger',
+        text: 'Remove',
+        'aria-label': `Remove ${d.name}`,
+        on: {
+          click: () => {
+            if (confirm(`Remove ${d.name}? Its connections close now and it must pair again to come back.`)) act('POST', `devices/${encodeURIComponent(d.id)}/revoke`);
+          },
+        },
+      }),
     ),
   );
   item.addEventListener('change', markDirty);
@@ -267,13 +311,20 @@ function deviceItem(d: DeviceView, workspaces: string[]): HTMLElement {
 }
 
 function renderRuntime(runtime: AdminView['runtime'], host: AdminView['host']): void {
-  $('runtime').replaceChildren(el('dl', {},
-    el('dt', { text: 'State' }), el('dd', { text: runtime.state }),
-    runtime.version ? [el('dt', { text: 'OpenCode' }), el('dd', { text: runtime.version })] : null,
-    runtime.error ? [el('dt', { text: 'Last error' }), el('dd', {}, el('code', { text: runtime.error }))] : null,
-    el('dt', { text: 'Workspaces' }), el('dd', { text: host.workspaces.join(', ') }),
-    el('dt', { text: 'Unanswered questions' }), el('dd', { text: `denied after ${host.permissionTimeoutSeconds} s` }),
-  ));
+  $('runtime').replaceChildren(
+    el(
+      'dl',
+      {},
+      el('dt', { text: 'State' }),
+      el('dd', { text: runtime.state }),
+      runtime.version ? [el('dt', { text: 'OpenCode' }), el('dd', { text: runtime.version })] : null,
+      runtime.error ? [el('dt', { text: 'Last error' }), el('dd', {}, el('code', { text: runtime.error }))] : null,
+      el('dt', { text: 'Workspaces' }),
+      el('dd', { text: host.workspaces.join(', ') }),
+      el('dt', { text: 'Unanswered questions' }),
+      el('dd', { text: `denied after ${host.permissionTimeoutSeconds} s` }),
+    ),
+  );
 }
 
 function renderSessions(sessions: RecentSession[], error: string | undefined, unavailable: NonNullable<AdminView['sessionsUnavailable']>): void {
@@ -281,32 +332,71 @@ function renderSessions(sessions: RecentSession[], error: string | undefined, un
   if (error) return box.replaceChildren(el('p', { class: 'muted', text: `Not available: ${error}` }));
   const missing = unavailable.map((u) => el('p', { class: 'muted', text: `Sessions in ${u.workspace} could not be listed: ${u.reason}` }));
   if (!sessions.length) return box.replaceChildren(...missing, el('p', { class: 'muted', text: 'No sessions yet.' }));
-  box.replaceChildren(...missing, el('table', {},
-    el('thead', {}, el('tr', {}, el('th', { text: 'Title' }), el('th', { text: 'Workspace' }), el('th', { text: 'Updated' }))),
-    el('tbody', {}, sessions.map((s) => el('tr', {}, el('td', { text: s.title }), el('td', {}, el('code', { text: s.directory ?? '' })), el('td', { text: when(s.updated) })))),
-  ));
+  box.replaceChildren(
+    ...missing,
+    el(
+      'table',
+      {},
+      el('thead', {}, el('tr', {}, el('th', { text: 'Title' }), el('th', { text: 'Workspace' }), el('th', { text: 'Updated' }))),
+      el(
+        'tbody',
+        {},
+        sessions.map((s) => el('tr', {}, el('td', { text: s.title }), el('td', {}, el('code', { text: s.directory ?? '' })), el('td', { text: when(s.updated) }))),
+      ),
+    ),
+  );
 }
 
 function renderMetrics(m: AdminView['metrics']): void {
   const box = $('metrics');
   if (!m.enabled) return box.replaceChildren(el('p', { class: 'muted', text: 'Metrics are turned off (--no-metrics).' }));
-  const series = (name: CounterName) => (m.counters[name]?.series ?? []).filter((s) => Object.keys(s.labels).length)
-    .map((s) => `${Object.values(s.labels).join(' ')}: ${s.value}`).join(', ');
+  const series = (name: CounterName) =>
+    (m.counters[name]?.series ?? [])
+      .filter((s) => Object.keys(s.labels).length)
+      .map((s) => `${Object.values(s.labels).join(' ')}: ${s.value}`)
+      .join(', ');
   const days = m.daily.slice(-7);
   box.replaceChildren(
-    el('dl', {},
-      el('dt', { text: 'Up for' }), el('dd', { text: `${Math.round((m.gauges.uptime_seconds ?? 0) / 60)} min` }),
-      el('dt', { text: 'Open connections' }), el('dd', { text: String(m.gauges.open_connections ?? 0) }),
+    el(
+      'dl',
+      {},
+      el('dt', { text: 'Up for' }),
+      el('dd', { text: `${Math.round((m.gauges.uptime_seconds ?? 0) / 60)} min` }),
+      el('dt', { text: 'Open connections' }),
+      el('dd', { text: String(m.gauges.open_connections ?? 0) }),
       COUNTERS.map(([name, label]) => {
         const detail = series(name);
         return [el('dt', { text: label }), el('dd', { text: `${m.counters[name]?.total ?? 0}${detail ? ` (${detail})` : ''}` })];
       }),
-      el('dt', { text: 'Counting since' }), el('dd', { text: new Date(m.since).toLocaleString() }),
+      el('dt', { text: 'Counting since' }),
+      el('dd', { text: new Date(m.since).toLocaleString() }),
     ),
     el('h3', { text: 'Last 7 days' }),
-    el('table', {},
-      el('thead', {}, el('tr', {}, el('th', { text: 'Day' }), DAILY.map(([, label]) => el('th', { class: 'num', text: label })))),
-      el('tbody', {}, days.map((d) => el('tr', {}, el('td', { text: d.date }), DAILY.map(([name]) => el('td', { class: 'num', text: String(d.counts[name] ?? 0) }))))),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: 'Day' }),
+          DAILY.map(([, label]) => el('th', { class: 'num', text: label })),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        days.map((d) =>
+          el(
+            'tr',
+            {},
+            el('td', { text: d.date }),
+            DAILY.map(([name]) => el('td', { class: 'num', text: String(d.counts[name] ?? 0) })),
+          ),
+        ),
+      ),
     ),
   );
 }
