@@ -7,6 +7,7 @@
  * interface, and one bound to all interfaces announces on all of them.
  * @module
  */
+import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import type BonjourClass from 'bonjour-service';
@@ -126,6 +127,8 @@ const bonjourResponder: ResponderFactory = (opts, onError) => {
   const bonjour = new Bonjour(opts as Partial<BonjourClass.ServiceConfig>, onError);
   // multicast-dns emits 'error' (e.g. EACCES on port 5353) on its socket wrapper, which bonjour-service
   // does not listen to: without a listener that event would crash the host.
-  (bonjour as unknown as { server: { mdns: NodeJS.EventEmitter } }).server.mdns.on('error', onError);
-  return bonjour as unknown as Responder;
+  // Its `server` is private in the typings: read it by reflection and check what is there.
+  const mdns: unknown = Reflect.get(Reflect.get(bonjour, 'server') ?? {}, 'mdns');
+  if (mdns instanceof EventEmitter) mdns.on('error', onError);
+  return bonjour;
 };

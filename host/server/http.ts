@@ -5,7 +5,7 @@
  * certificate changes.
  * @module
  */
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket } from '@trufflesuite/uws-js-unofficial';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log.ts';
 import type { Uws } from '../uws/load.ts';
 import { sendResponse, track, type Reply } from '../uws/respond.ts';
@@ -60,8 +60,14 @@ const METHOD_NOT_ALLOWED: Reply = {
 
 /** uSockets' listen option that leaves out SO_REUSEPORT. */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
-/** The binary takes (host, port, options, cb); its typings only declare (port, options, cb). */
-type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => TemplatedApp;
+// What uWS accepts but its typings leave out: `listen` with host and option flags, and the local
+// port of a listen socket (see uWS docs/index.d.ts).
+declare module '@trufflesuite/uws-js-unofficial' {
+  interface TemplatedApp {
+    listen(host: RecognizedString, port: number, options: number, cb: (listenSocket: us_listen_socket | false) => void | Promise<void>): TemplatedApp;
+  }
+  function us_socket_local_port(socket: us_listen_socket): number;
+}
 
 /**
  * A uWS handler for GET and HEAD: abort handler first, security headers on every answer, a 500
@@ -89,9 +95,9 @@ export function guardedRoute(log: Logger, handle: (req: HttpRequest, method: 'ge
  */
 export function listenExclusive(uws: Uws, app: TemplatedApp, host: string, port: number): Promise<{ socket: us_listen_socket; port: number } | undefined> {
   return new Promise((resolve) => {
-    (app.listen as unknown as ListenWithOptions).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+    app.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
       // us_socket_local_port accepts a listen socket too (see uWS docs/index.d.ts).
-      resolve(socket ? { socket, port: uws.us_socket_local_port(socket as unknown as us_socket) } : undefined);
+      resolve(socket ? { socket, port: uws.us_socket_local_port(socket) } : undefined);
     });
   });
 }
