@@ -9,6 +9,7 @@
  *   workspace; an unanswered question is denied after the configured time and the task says why;
  *   a "session" answer lasts for its session only.
  */
+import { pairDevice as pairPaired } from './fixtures/paired-device.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,6 @@ import { createRuntimeSandbox, testLogger, type RuntimeSandbox } from './fixture
 import { pairingPsk } from '../shared/pairing/keys.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { recordingProxy } from './fixtures/recording-proxy.ts';
-import { nextApproval } from './fixtures/approvals.ts';
 import { collectEvents } from './fixtures/event-collector.ts';
 
 const REAL = { timeout: 180_000 };
@@ -42,23 +42,8 @@ async function sandbox(): Promise<RuntimeSandbox> {
   return sb;
 }
 
-/** A device paired with `scopes`, collecting the events it receives. */
-async function pairDevice(relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) {
-  const { events, seqs, onEvent, waitFor } = collectEvents();
-  const deviceKey = generateKeyPair();
-  const pending = await pair({
-    socket: await openSocket(url),
-    offer: offerFromLink(parsePairLink(relay.newOffer().link)),
-    deviceKey,
-    name: `device ${scopes.join('+') || 'none'}`,
-    platform: 'node-test',
-    onEvent,
-  });
-  relay.approvals.approve((await nextApproval(relay.approvals)).id, scopes);
-  const channel: RelayChannel = await pending.approved;
-  cleanups.push(() => channel.close());
-  return { channel, events, seqs, waitFor, deviceKey };
-}
+/** A device paired with `scopes`, collecting the events it receives (closed after the file). */
+const pairDevice = (relay: Relay, url: string, scopes: readonly Scope[] = SCOPES) => pairPaired(relay, url, cleanups, scopes);
 
 /** The same device connecting again (from `after` in `epoch` when given), with its own collector and the resync it gets. */
 async function reconnect(relay: Relay, url: string, deviceKey: KeyPair, from: { after?: number; epoch?: string } = {}) {
