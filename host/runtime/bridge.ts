@@ -35,6 +35,7 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import { trimOldest } from '../../shared/bounded.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import { failureReason } from './failure-reason.ts';
+import { retryOnReset } from './reset-retry.ts';
 import { createRuntimeEventMapper } from './to-relay.ts';
 import type { PermissionsList } from './permissions-list.ts';
 import type { RuntimeChoices } from './port.ts';
@@ -190,7 +191,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   };
 
   function makeClient(t: RuntimeTarget): OpencodeClient {
-    return createOpencodeClient({ baseUrl: t.url, headers: authHeaders(t.password), throwOnError: true });
+    return createOpencodeClient({ baseUrl: t.url, headers: authHeaders(t.password), throwOnError: true, fetch: retryOnReset() });
   }
 
   const emit = (event: RelayRuntimeEvent) => {
