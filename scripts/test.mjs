@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildAppIfStale, root } from './build-app.mjs';
 import { buildHostIfStale } from './build-host.mjs';
@@ -61,7 +62,13 @@ const only = process.argv.slice(2);
 const all = findTests(root).sort();
 const files = only.length ? all.filter((f) => only.some((o) => f.includes(o))) : [...all.filter((f) => !f.startsWith('e2e/')), ...all.filter((f) => f.startsWith('e2e/'))];
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+/**
+ * Two files at a time even on two cores: an end-to-end file spends most of its time waiting on the
+ * runtime, the browser and the network, and one at a time left the suite close to its 15-minute
+ * budget. Each file has its own host, runtime data and ports, so files never share state.
+ */
+const concurrency = Math.max(2, Math.min(4, availableParallelism()));
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
