@@ -10,7 +10,7 @@ export function ApprovalBanner(props: { ui: ApprovalsUi }) {
   const item = () => (props.ui.open() ? undefined : props.ui.current());
   const now = useSecondClock();
   const message = () => {
-    const { request, expired, timedOut } = item()!;
+    const { request, ended: expired, timedOut } = item()!;
     const title = relay.sessions.get(request.sessionId)?.title;
     const where = title ? ` in “${title}”` : '';
     if (timedOut) return `The request to ${describeRequest(request).summary}${where} timed out: ${expired}.`;
@@ -23,7 +23,7 @@ export function ApprovalBanner(props: { ui: ApprovalsUi }) {
     <Show when={item()}>
       <Banner tone="warn" message={message()}>
         <Show
-          when={item()!.expired === undefined}
+          when={item()!.ended === undefined}
           fallback={
             <Button variant="secondary" onClick={() => props.ui.dismiss()}>
               Dismiss

@@ -78,7 +78,7 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
   );
   const answer = async (reply: PermissionReply) => {
     const r = item();
-    if (!r || r.expired !== undefined || busy()) return;
+    if (!r || r.ended !== undefined || busy()) return;
     setBusy(true);
     setError('');
     try {
@@ -93,7 +93,7 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
     const r = item();
     if (!r) return 'Approval';
     if (r.timedOut) return 'This request timed out';
-    return r.expired !== undefined ? 'This request expired' : describeRequest(r.request).title;
+    return r.ended !== undefined ? 'This request expired' : describeRequest(r.request).title;
   };
   /** The agent's own words for the call (its `description` input), from the session's tool card. */
   const toolDescription = (r: PermissionAskedEvent) => {
@@ -107,11 +107,11 @@ export default function PermissionSheet(props: { ui: ApprovalsUi }) {
     const d = tool?.kind === 'tool' ? tool.state.subject?.description : undefined;
     return typeof d === 'string' && d.trim() ? d : undefined;
   };
-  const close = () => (item()?.expired !== undefined ? props.ui.dismiss() : props.ui.later());
+  const close = () => (item()?.ended !== undefined ? props.ui.dismiss() : props.ui.later());
   return (
     <Sheet open={props.ui.open() && item() !== undefined} title={title()} onClose={close}>
       <Show when={item()} keyed>
-        {({ request: r, expired, timedOut }) => (
+        {({ request: r, ended: expired, timedOut }) => (
           <div class="approval">
             <p class="hint">
               {relay.sessions.get(r.sessionId)?.title ? `In “${relay.sessions.get(r.sessionId)!.title}”` : 'In a session'} on {relay.activeHost()?.label ?? 'your computer'}.

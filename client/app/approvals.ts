@@ -1,71 +1,23 @@
 /**
- * When to show an approval request: the sheet opens by itself for a request of the session on
- * screen; a request from elsewhere shows as a badge and a banner until the person opens it.
- * "Later" closes the sheet without answering; the request stays in the badge. A request that
- * expired (its runtime restarted) stays in view, marked expired with the reason and no way to
- * answer it, until the person dismisses it: it must not just vanish.
+ * Approval requests as the person sees them (request-sheet.ts says when the sheet opens), and the
+ * words for what each asks and what a grant covers.
  * @module
  */
-import { createEffect, createSignal, on, onCleanup, type Accessor } from 'solid-js';
+import { createSignal, onCleanup, type Accessor } from 'solid-js';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { AppServices } from './context.ts';
+import { createRequestSheet, type RequestSheetUi, type SheetItem } from './request-sheet.ts';
 
-export interface ApprovalItem {
-  request: PermissionAskedEvent;
-  /** Why it can no longer be answered; absent while it waits for an answer. */
-  expired?: string;
-  /** It was the host's timeout that answered it (denied, as nobody answered in time). */
-  timedOut?: boolean;
-}
-
-export interface ApprovalsUi {
-  /** Everything to show: expired requests first (to be acknowledged), then the waiting ones, oldest first. */
-  readonly pending: Accessor<readonly ApprovalItem[]>;
-  /** How many wait for an answer (expired ones do not). */
-  readonly waiting: Accessor<number>;
-  /** The item the sheet shows: the first of `pending`. */
-  readonly current: Accessor<ApprovalItem | undefined>;
-  readonly open: Accessor<boolean>;
-  review(): void;
-  later(): void;
-  /** Acknowledges the current item when it expired. */
-  dismiss(): void;
-}
+export type ApprovalItem = SheetItem<PermissionAskedEvent>;
+export type ApprovalsUi = RequestSheetUi<PermissionAskedEvent>;
 
 export function createApprovalsUi(services: Pick<AppServices, 'relay' | 'router'>): ApprovalsUi {
   const { relay } = services;
-  const [open, setOpen] = createSignal(false);
-  const deferred = new Set<string>();
-  const pending = (): readonly ApprovalItem[] => [
-    ...relay.expiredPermissions().map((e) => ({ request: e.request, expired: e.reason, ...(e.timedOut ? { timedOut: true } : {}) })),
-    ...relay.permissions().map((request) => ({ request })),
-  ];
-  const current = () => pending()[0];
-
-  createEffect(
-    on([() => current()?.request, () => services.router.route()], ([req, route]) => {
-      if (!req) return setOpen(false);
-      const onItsSession = route?.name === 'session' && route.param === req.sessionId;
-      if (onItsSession && !deferred.has(req.requestId)) setOpen(true);
-    }),
-  );
-
-  return {
-    pending,
-    waiting: () => relay.permissions().length,
-    current,
-    open,
-    review: () => setOpen(true),
-    later() {
-      const item = current();
-      if (item) deferred.add(item.request.requestId);
-      setOpen(false);
-    },
-    dismiss() {
-      const item = current();
-      if (item?.expired !== undefined) relay.dismissExpired(item.request.requestId);
-    },
-  };
+  return createRequestSheet(services.router, {
+    waiting: relay.permissions,
+    ended: relay.expiredPermissions,
+    dismissEnded: (id) => relay.dismissExpired(id),
+  });
 }
 
 /**
