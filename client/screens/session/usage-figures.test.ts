@@ -10,7 +10,7 @@ test('token counts and costs fit a phone header', () => {
 });
 
 test("the header line: the context against the model's window, and the cost only when priced", () => {
-  assert.equal(usageLine({ tokens: none }), 'No replies yet');
+  assert.equal(usageLine({ tokens: none }), 'No finished reply yet');
   assert.equal(usageLine({ tokens: none, context: { providerId: 'p', modelId: 'm', used: 12_000, limit: 200_000 } }), 'Context 12k of 200k (6%)');
   assert.equal(usageLine({ tokens: none, cost: 0.42, context: { providerId: 'p', modelId: 'm', used: 20 } }), 'Context 20 tokens · $0.42');
   assert.deepEqual(

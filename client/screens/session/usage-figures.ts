@@ -28,7 +28,7 @@ export function cost(usd: number): string {
 export function usageLine(u: SessionUsage): string {
   const parts: string[] = [];
   const c = u.context;
-  if (!c) parts.push('No replies yet');
+  if (!c) parts.push('No finished reply yet');
   else if (c.limit) parts.push(`Context ${tokens(c.used)} of ${tokens(c.limit)} (${Math.min(100, Math.round((c.used / c.limit) * 100))}%)`);
   else parts.push(`Context ${tokens(c.used)} tokens`);
   if (u.cost !== undefined) parts.push(cost(u.cost));
