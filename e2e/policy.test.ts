@@ -96,6 +96,10 @@ const ALLOWED = [
   ['POST', `/session/${ID}/fork`],
   ['POST', `/session/${ID}/summarize`],
   ['DELETE', `/session/${ID}`],
+  // session.usage (the model's context window) and workspace.vcs: read-only.
+  ['GET', '/config/providers'],
+  ['GET', '/vcs'],
+  ['GET', '/vcs/status'],
   ['GET', '/permission'],
   ['POST', `/permission/${ID}/reply`],
   ['GET', '/question'],
@@ -162,7 +166,17 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
         case 'session.unrevert':
         case 'session.delete':
         case 'session.compact':
+        case 'session.usage':
           attempts.push({ t, sessionId: id, ...extras }, { t, sessionId: `${session.id}/${id}` });
+          break;
+        case 'workspace.vcs':
+          attempts.push(
+            { t, sessionId: id, ...extras },
+            { t, sessionId: `${session.id}/${id}` },
+            { t, workspace: id },
+            { t, workspace: `${sb.workspace}/${id}` },
+            { t, workspace: '/' },
+          );
           break;
         case 'session.diff':
         case 'session.revert':
@@ -294,6 +308,8 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },
   'question.reject': { t: 'question.reject', requestId: 'que_1' },
   'composer.options': { t: 'composer.options' },
+  'session.usage': { t: 'session.usage', sessionId: 'ses_1' },
+  'workspace.vcs': { t: 'workspace.vcs' },
   'push.status': { t: 'push.status' },
   'push.subscribe': {
     t: 'push.subscribe',

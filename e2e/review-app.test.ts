@@ -4,7 +4,9 @@
  * counts and show their diffs; undo (after a confirmation naming both files) removes them from
  * disk and "bring back" restores them; rename, compact, fork and delete act on the runtime and
  * a second paired device sees the rename and the deletion; search finds a session the phone does
- * not list yet, and scrolling reaches the 150th older session.
+ * not list yet, and scrolling reaches the 150th older session. The session shows its context and
+ * token use and cost, the review panel the workspace's branch and uncommitted files, and a task's
+ * sub-agent opens from its session and streams live.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,9 +71,26 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
     await until('the turn ended', async () => ((await app.host.runtime.bridge.sessionStatus(sessionId)).type === 'idle' ? true : undefined));
     await page.waitForURL(/#\/session\//, WAIT);
 
+    // The session's usage, as of the turn that just ended: two model calls of 10 tokens in and 10 out, priced.
+    await page.getByText(/^Context 20 of 100k \(0%\) · \$0\.00006$/).waitFor(WAIT);
+
     await page.getByRole('button', { name: 'Changes and actions' }).click();
     const panel = page.getByRole('region', { name: 'Changes and session actions' });
     await panel.getByRole('button', { name: 'one.txt' }).waitFor(WAIT);
+    // The workspace's version control, read-only: its branch and uncommitted files.
+    const vcs = panel.getByRole('region', { name: 'Version control' });
+    const branch = execFileSync('git', ['-C', app.sandbox.workspace, 'branch', '--show-current'], { encoding: 'utf8' }).trim();
+    await vcs.getByText(`On branch ${branch}`).waitFor(WAIT);
+    const uncommitted = await vcs.getByRole('list', { name: 'Uncommitted changes' }).getByRole('listitem').allInnerTexts();
+    for (const [file, lines] of [
+      ['one.txt', 1],
+      ['two.txt', 3],
+    ] as const) {
+      assert.ok(
+        uncommitted.some((t) => t.replace(/\s+/g, ' ').includes(`${file} new +${lines} −0`)),
+        JSON.stringify(uncommitted),
+      );
+    }
     const files = await panel.locator('.review__file').allInnerTexts();
     assert.deepEqual(files.map((t) => t.replace(/\s+/g, '')).sort(), ['one.txt+1−0', 'two.txt+3−0']);
     await panel.getByRole('button', { name: 'two.txt' }).click();
@@ -150,6 +169,26 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
     // Text said in a session this phone opened before (its transcript is cached), in no title.
     await page.getByRole('searchbox', { name: 'Search sessions' }).fill('write2');
     await page.getByRole('list', { name: 'Search results' }).getByText('Renamed on the phone').waitFor(WAIT);
+  });
+
+  it("opens a task's sub-agent from its session and watches it stream", async () => {
+    const parent = (await app.host.runtime.bridge.createSession('Delegating', app.sandbox.workspace)).id;
+    await page.goto(`${app.origin}/#/session/${parent}`);
+    await page.getByLabel('Follow-up').fill('Delegate [slowtask]');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const subAgents = page.getByRole('navigation', { name: 'Sub-agents' });
+    await subAgents.getByRole('link', { name: /Look around/ }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/session/') && !url.hash.endsWith(parent), WAIT);
+    await page.getByText('Sub-agent of Delegating').waitFor(WAIT);
+    // Its own conversation, live: the sub-agent's reply grows while the phone watches.
+    const reply = page.getByText(/^w0 w1 w2 /);
+    await reply.waitFor(WAIT);
+    const first = (await reply.innerText()).length;
+    await until('more of the reply', async () => ((await reply.innerText()).length > first ? true : undefined));
+    await screenshot(page, 'review-subagent');
+    const child = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    assert.equal((await app.host.runtime.bridge.getSession(child)).parentID, parent);
+    for (const id of [child, parent]) await app.host.runtime.bridge.abort(id);
   });
 
   it('ran without script errors', () => {

@@ -4,7 +4,9 @@
  * removes them from disk and unrevert brings them back; rename, fork, compact and delete act on
  * the runtime and a second device sees each; a read-only device can do none of them; a file is
  * read only inside the workspace; a running session refuses revert; search and paging find
- * sessions beyond the newest 100.
+ * sessions beyond the newest 100; the workspace's branch and changed files, and a session's token
+ * use, context and cost, read by a read-only device; a task's sub-agent session listed under it and
+ * streaming live.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,7 @@ import { parseConfig } from '../host/config.ts';
 import { createRuntimeSandbox, testLogger } from './fixtures/runtime.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { pairDevice } from './fixtures/paired-device.ts';
-import { SECOND_CONTENT, WRITE_CONTENT } from './fixtures/fake-model.ts';
+import { SECOND_CONTENT, SUBAGENT_PROMPT, WRITE_CONTENT, scriptedText } from './fixtures/fake-model.ts';
 
 const REAL = { timeout: 300_000 };
 const { cleanups, tempDir } = fileCleanup('relay-review-');
@@ -36,6 +38,10 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   cleanups.push(() => sb.dispose());
   // OpenCode keeps snapshots (what session diffs and reverts use) for git projects only.
   execFileSync('git', ['init', '-q', sb.workspace]);
+  // The sandbox's own files committed on a named branch: the version-control status then lists what the agent changed.
+  execFileSync('git', ['-C', sb.workspace, 'add', '-A']);
+  execFileSync('git', ['-C', sb.workspace, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'root']);
+  execFileSync('git', ['-C', sb.workspace, 'checkout', '-q', '-b', 'phone-review']);
   const dataDir = tempDir();
   // Writes go ahead without asking: the permission flow is not what is tested here.
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ permission: { edit: 'allow' } }));
@@ -67,6 +73,24 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   assert.deepEqual([byPath.get('two.txt')!.additions, byPath.get('two.txt')!.deletions], [3, 0]);
   assert.match(byPath.get('one.txt')!.patch ?? '', /^\+written by the fake model$/m);
   assert.match(byPath.get('two.txt')!.patch ?? '', /^\+second$/m);
+
+  // ---- the workspace's version control, and the session's usage, for a read-only device too ----
+  const vcs = await ro.channel.request({ t: 'workspace.vcs', sessionId });
+  assert.equal(vcs.branch, 'phone-review');
+  assert.deepEqual(
+    vcs.files.map((f) => [f.path, f.status, f.additions]).sort(),
+    [
+      ['one.txt', 'added', 1],
+      ['two.txt', 'added', 3],
+    ],
+    JSON.stringify(vcs),
+  );
+  assert.equal((await ro.channel.request({ t: 'workspace.vcs' })).directory, sb.workspace, "without a session: the device's first workspace");
+  // Two model calls (the writes, then the reply after them), each 10 tokens in and 10 out.
+  const usage = await ro.channel.request({ t: 'session.usage', sessionId });
+  assert.deepEqual(usage.tokens, { input: 20, output: 20, reasoning: 0, cacheRead: 0, cacheWrite: 0 });
+  assert.deepEqual(usage.context, { providerId: 'fake', modelId: 'fake-model', used: 20, limit: 100_000 });
+  assert.ok(usage.cost !== undefined && Math.abs(usage.cost - (2 * (10 * 1 + 10 * 2)) / 1e6) < 1e-12, `priced as configured: ${usage.cost}`);
 
   // ---- reading a file: inside the workspace only ----
   assert.equal((await ro.channel.request({ t: 'file.read', path: 'two.txt' })).content, SECOND_CONTENT);
@@ -138,6 +162,23 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   );
   await a.channel.request({ t: 'session.abort', sessionId: busy });
 
+  // ---- a sub-agent: its own session under the task's, streaming live to another device ----
+  const parent = (await a.channel.request({ t: 'session.create', title: 'delegating' })).sessionId;
+  const childSeen = b.waitFor('session.updated', (e) => e.parentId === parent);
+  await a.channel.request({ t: 'task.submit', taskId: 'task-1', sessionId: parent, text: 'delegate [task]' });
+  const child = (await childSeen).sessionId;
+  await b.waitFor('message.text.delta', (e) => e.sessionId === child);
+  await a.waitFor('session.idle', (e) => e.sessionId === parent);
+  const listed = (await b.channel.request({ t: 'sessions.list' })).sessions.find((s) => s.sessionId === child);
+  assert.equal(listed?.parentId, parent, 'listed with its parent');
+  const childTranscript = await ro.channel.request({ t: 'session.messages', sessionId: child });
+  assert.ok(
+    childTranscript.messages.some((m) => m.parts.some((p) => p.kind === 'text' && p.text.includes(SUBAGENT_PROMPT))),
+    "the sub-agent's own transcript",
+  );
+  assert.ok(childTranscript.messages.some((m) => m.role === 'assistant' && m.parts.some((p) => p.kind === 'text' && p.text === scriptedText(3))));
+  assert.equal((await ro.channel.request({ t: 'session.usage', sessionId: child })).tokens.output, 10, 'a sub-agent has its own usage');
+
   // ---- search and paging ----
   const found = await b.channel.request({ t: 'sessions.list', search: 'Reviewed' });
   assert.deepEqual(
@@ -155,5 +196,5 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
     cursor = page.next;
   } while (cursor);
   assert.equal(pages, 2);
-  for (const title of ['bulk 1', 'bulk 150', 'Reviewed work', 'busy']) assert.ok(seen.has(title), title);
+  for (const title of ['bulk 1', 'bulk 150', 'Reviewed work', 'busy', 'delegating']) assert.ok(seen.has(title), title);
 });

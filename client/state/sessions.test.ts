@@ -180,3 +180,20 @@ test("an interrupted session reads Interrupted in the list until it runs again; 
   assert.equal(store.settle('ses_a', 'interrupted', ''), false, 'nothing changed: nothing to save');
   assert.equal(store.settle('ses_x', 'idle', ''), false, 'a session the list does not have is left to the list');
 });
+
+test("a task's sub-agent sessions are not listed at the top but found from their parent, as they appear", () => {
+  const store = createSessionsStore(() => 100);
+  store.replace([listed('ses_a', 5), listed('ses_c', 50, undefined, { parentId: 'ses_a', createdAt: 3 })].map(summaryFromHost));
+  // A sub-agent the task starts while the phone watches: known from its event alone.
+  store.apply({ type: 'session.updated', sessionId: 'ses_d', title: 'Look around (@general subagent)', createdAt: 2, updatedAt: 60, parentId: 'ses_a' });
+  assert.deepEqual(
+    store.list().map((s) => s.sessionId),
+    ['ses_a'],
+  );
+  assert.deepEqual(
+    store.children('ses_a').map((s) => s.sessionId),
+    ['ses_d', 'ses_c'],
+    'oldest first',
+  );
+  assert.deepEqual(store.children('ses_c'), []);
+});

@@ -3,7 +3,7 @@
  * current by relayed events and replaced wholesale by `sessions.list` answers, whose `state`
  * (the runtime's live state of each session, as the host read it) is the truth: a task already
  * running when the app opens shows as running before any event. Sub-sessions (an agent's own
- * helpers) are kept but not listed.
+ * helpers) are kept but not listed at the top: each is found from its parent (`children`).
  * @module
  */
 import { batch } from 'solid-js';
@@ -33,6 +33,8 @@ export interface SessionsStore {
   /** Top-level sessions, most recently active first. */
   list(): SessionSummary[];
   get(sessionId: string): SessionSummary | undefined;
+  /** The sub-sessions (a task's sub-agents) of `parentId` this phone knows, oldest first. */
+  children(parentId: string): SessionSummary[];
   /**
    * Replaces everything (a cached copy, or the host's answer). A status given is the truth, except
    * that `idle` leaves a known failure alone until the session was active again; a session
@@ -128,6 +130,10 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
         .filter((s) => !s.parentId)
         .sort((a, b) => b.updatedAt - a.updatedAt),
     get: (id) => state.byId[id],
+    children: (parentId) =>
+      Object.values(state.byId)
+        .filter((s) => s.parentId === parentId)
+        .sort((a, b) => a.createdAt - b.createdAt),
     replace(sessions, keep) {
       batch(() => {
         const next: Record<string, SessionSummary> = {};

@@ -35,6 +35,8 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
     prompt: async (id, text) => void calls.push(['prompt', id, text]),
     command: async (id, command, args) => void calls.push(['command', id, command, args]),
     choices: async (directory) => (calls.push(['choices', directory]), { agents: [], commands: [], providers: {} }),
+    providers: async (directory) => (calls.push(['providers', directory]), {}),
+    vcs: async (directory) => (calls.push(['vcs', directory]), { info: {}, files: [] }),
     abort: async (id) => (calls.push(['abort', id]), true),
     revert: async (id, messageId, partId) => (calls.push(['revert', id, messageId, partId]), {}),
     unrevert: async (id) => (calls.push(['unrevert', id]), {}),

@@ -92,6 +92,8 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
       await runtime.command(sessionId, command, args, turn);
     },
     choices: (directory) => runtime.choices(directory),
+    providers: (directory) => runtime.providers(directory),
+    vcs: (directory) => runtime.vcs(directory),
     abort: async (sessionId) => runtime.abort(runtimeId(sessionId, 'session')),
     revert: async (sessionId, messageId, partId) =>
       runtime.revert(runtimeId(sessionId, 'session'), runtimeId(messageId, 'message'), partId === undefined ? undefined : runtimeId(partId, 'part')),

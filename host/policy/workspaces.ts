@@ -87,8 +87,16 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
         case 'session.delete':
         case 'session.fork':
         case 'session.compact':
+        case 'session.usage':
         case 'task.submit':
           if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
+          return;
+        case 'workspace.vcs':
+          if (request.sessionId !== undefined) {
+            if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
+          } else if (request.workspace !== undefined) {
+            if (!mine.includes(request.workspace)) refuse(`the workspace ${request.workspace}`);
+          } else if (mine.length === 0) refuse('any workspace of this host');
           return;
         case 'composer.options':
           if (request.sessionId === undefined) {

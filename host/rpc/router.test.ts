@@ -72,6 +72,34 @@ const CHOICES = {
   },
   model: 'fake/fake-smart',
 };
+/** OpenCode's `/config/providers`: the fake model's context window is 1000 tokens; fake-smart's is unknown (0). */
+const PROVIDERS = {
+  providers: [
+    { id: 'fake', models: { 'fake-model': { id: 'fake-model', limit: { context: 1000, output: 100 } }, 'fake-smart': { id: 'fake-smart', limit: { context: 0, output: 0 } } } },
+  ],
+};
+/** OpenCode's `/vcs` and `/vcs/status`, with one malformed entry. */
+const VCS = {
+  info: { branch: 'feature/x', default_branch: 'main' },
+  files: [
+    { file: 'src/a.ts', additions: 2, deletions: 1, status: 'modified' },
+    { file: 'new.txt', additions: 3, deletions: 0, status: 'added' },
+    { file: 'odd.txt', additions: 1, deletions: 0, status: 'renamed' },
+  ],
+};
+/** OpenCode's replies as stored: tokens and cost on each; the latest with output is what fills the context. */
+const reply = (id: string, modelID: string, tokens: object, cost: number) => ({
+  info: { id, sessionID: 'ses_b', role: 'assistant', time: { created: 7, completed: 8 }, providerID: 'fake', modelID, cost, tokens },
+  parts: [],
+});
+const REPLIES = [
+  ...STORED,
+  reply('msg_6', 'fake-smart', { input: 100, output: 20, reasoning: 5, cache: { read: 40, write: 10 } }, 0.01),
+  reply('msg_7', 'fake-model', { input: 300, output: 30, reasoning: 0, cache: { read: 60, write: 0 } }, 0.02),
+  // Cut off before it wrote anything: counted, but not what the context holds.
+  reply('msg_8', 'fake-smart', { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } }, 0),
+  { info: { id: 'msg_9', sessionID: 'ses_b', role: 'assistant', time: { created: 9 }, tokens: 'broken' }, parts: [] },
+];
 const metrics = { snapshot: () => ({ enabled: true }) as unknown as MetricsSnapshot };
 
 /** A session of three turns as the runtime stores it: each turn's diff is on its user message. */
@@ -108,6 +136,8 @@ function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?:
     compact: async (id, model) => (calls.push(['compact', id, model]), true),
     getSession: async (id) => (calls.push(['getSession', id]), SESSIONS.find((x) => x.id === id)!),
     choices: async (dir) => (calls.push(['choices', dir]), CHOICES),
+    providers: async (dir) => (calls.push(['providers', dir]), PROVIDERS),
+    vcs: async (dir) => (calls.push(['vcs', dir]), VCS),
   };
   const tasks = {
     submit: async (taskId: string, sessionId: string, text: string, choice?: object) => {
@@ -387,6 +417,48 @@ test("review and management requests map to their runtime calls and answer in th
   ]);
 });
 
+test("session.usage sums the replies' tokens and cost and measures the latest reply against its model's context window", async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  TURNS.push(...(REPLIES as unknown as typeof TURNS));
+  try {
+    assert.deepEqual(await router.handle({ t: 'session.usage', id: '1', sessionId: 'ses_b' }, device), {
+      tokens: { input: 400, output: 50, reasoning: 5, cacheRead: 100, cacheWrite: 10 },
+      cost: 0.03,
+      context: { providerId: 'fake', modelId: 'fake-model', used: 390, limit: 1000 },
+    });
+  } finally {
+    TURNS.splice(-REPLIES.length);
+  }
+  assert.deepEqual(calls, [
+    ['messages', 'ses_b'],
+    ['getSession', 'ses_b'],
+    ['providers', '/b'],
+  ]);
+  assert.deepEqual(
+    await router.handle({ t: 'session.usage', id: '2', sessionId: 'ses_b' }, device),
+    { tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 } },
+    'no reply yet: no cost, no context',
+  );
+});
+
+test("workspace.vcs answers the branch and changed files of a session's directory, or of a workspace", async (t) => {
+  const { router, calls } = setup({ state: 'ready' }, t);
+  const files = [
+    { path: 'src/a.ts', status: 'modified', additions: 2, deletions: 1 },
+    { path: 'new.txt', status: 'added', additions: 3, deletions: 0 },
+  ];
+  assert.deepEqual(await router.handle({ t: 'workspace.vcs', id: '1', sessionId: 'ses_b' }, device), { directory: '/b', branch: 'feature/x', defaultBranch: 'main', files });
+  assert.deepEqual(await router.handle({ t: 'workspace.vcs', id: '2', workspace: '/a' }, device), { directory: '/a', branch: 'feature/x', defaultBranch: 'main', files });
+  assert.equal(((await router.handle({ t: 'workspace.vcs', id: '3' }, limited)) as { directory: string }).directory, '/b', "a limited device's default is its own workspace");
+  await assert.rejects(router.handle({ t: 'workspace.vcs', id: '4', workspace: '/elsewhere' }, device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  assert.deepEqual(calls, [
+    ['getSession', 'ses_b'],
+    ['vcs', '/b'],
+    ['vcs', '/a'],
+    ['vcs', '/b'],
+  ]);
+});
+
 test('compact uses the model the session last used, and is refused for a session with no turn', async (t) => {
   const { router, calls } = setup({ state: 'ready' }, t);
   TURNS.push({
@@ -429,6 +501,9 @@ test("a device limited to one workspace can neither review nor manage another wo
     { t: 'session.delete', id: '1', sessionId: 'ses_a' },
     { t: 'session.fork', id: '1', sessionId: 'ses_a' },
     { t: 'session.compact', id: '1', sessionId: 'ses_a' },
+    { t: 'session.usage', id: '1', sessionId: 'ses_a' },
+    { t: 'workspace.vcs', id: '1', sessionId: 'ses_a' },
+    { t: 'workspace.vcs', id: '1', workspace: '/a' },
   ] as const) {
     await assert.rejects(router.handle(request, limited), refused, request.t);
   }

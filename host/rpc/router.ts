@@ -21,7 +21,17 @@ import type { Interruptions } from '../tasks/interruptions.ts';
 import type { Interruption } from '../tasks/ledger.ts';
 import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
 import { readWorkspaceFile } from '../policy/workspace-files.ts';
-import { lastModel, toComposerOptions, toSessionChanges, toSessionInfo, toSessionState, toSessionSummaries, toTranscript } from '../runtime/to-relay.ts';
+import {
+  lastModel,
+  toComposerOptions,
+  toSessionChanges,
+  toSessionInfo,
+  toSessionState,
+  toSessionSummaries,
+  toSessionUsage,
+  toTranscript,
+  toVcsStatus,
+} from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
@@ -45,6 +55,8 @@ export type RuntimeCalls = Pick<
   | 'forkSession'
   | 'deleteSession'
   | 'compact'
+  | 'providers'
+  | 'vcs'
 >;
 
 /** Sessions per `sessions.list` page. */
@@ -171,6 +183,17 @@ export function createRouter(opts: RouterOptions): Router {
       if (!model) throw new RelayError('request.unknown', 'the session has no turn to compact yet');
       await runtime.compact(sessionId, model);
       return {};
+    },
+    'session.usage': async ({ sessionId }) => {
+      // The providers of the session's own workspace: its opencode.json may define the model.
+      const [messages, { directory }] = await Promise.all([runtime.messages(sessionId), runtime.getSession(sessionId)]);
+      return toSessionUsage(messages, await runtime.providers(directory), skipped('a reply'));
+    },
+    'workspace.vcs': async ({ sessionId, workspace }, device) => {
+      const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(workspace ?? gate.allowed(device)[0]);
+      if (directory === undefined) throw new RelayError('request.unknown', 'this host has no workspace');
+      const { info, files } = await runtime.vcs(directory);
+      return toVcsStatus(directory, info, files, skipped('a changed file'));
     },
     'composer.options': async ({ sessionId }, device) => {
       // A session's own workspace (its commands folder, its opencode.json), else the device's first.

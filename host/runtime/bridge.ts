@@ -38,7 +38,7 @@ import { failureReason } from './failure-reason.ts';
 import { retryOnReset } from './reset-retry.ts';
 import { createRuntimeEventMapper } from './to-relay.ts';
 import type { PermissionsList } from './permissions-list.ts';
-import type { RuntimeChoices } from './port.ts';
+import type { RuntimeChoices, RuntimeVcs } from './port.ts';
 import { authHeaders } from './health.ts';
 
 export interface RuntimeTarget {
@@ -136,6 +136,10 @@ export interface RuntimeBridge {
   command(sessionId: string, command: string, args: string, opts: PromptOptions & { messageId: string }): Promise<void>;
   /** The agents, commands and configured providers of a workspace (undefined: the first), and its default model. */
   choices(directory?: string): Promise<RuntimeChoices>;
+  /** The configured providers and their models (`/config/providers`) of a directory's instance. */
+  providers(directory: string): Promise<unknown>;
+  /** A directory's version control: OpenCode's `/vcs` (branch) and `/vcs/status` (changed files). */
+  vcs(directory: string): Promise<RuntimeVcs>;
   abort(sessionId: string): Promise<boolean>;
   /**
    * The pending requests of every workspace that answered, the workspaces that did not, with why,
@@ -506,6 +510,14 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       ]);
       // Of the config only the two defaults leave the bridge: it also holds provider keys.
       return { agents, commands, providers, model: config.model, defaultAgent: config.default_agent };
+    },
+    providers: (directory) => call('list providers', (c, o) => c.config.providers({ directory }, o)),
+    async vcs(directory) {
+      const [info, files] = await Promise.all([
+        call('read version control', (c, o) => c.vcs.get({ directory }, o)),
+        call('list changed files', (c, o) => c.vcs.status({ directory }, o)),
+      ]);
+      return { info, files };
     },
     abort: (sessionId) => call('abort', (c, o) => c.session.abort({ sessionID: sessionId, ...home }, o)),
     listPermissions,

@@ -47,6 +47,12 @@ export interface RuntimeChoices {
   defaultAgent?: unknown;
 }
 
+/** What the runtime answered about a directory's version control: OpenCode's `/vcs` and `/vcs/status`. */
+export interface RuntimeVcs {
+  info: unknown;
+  files: unknown;
+}
+
 export interface RuntimePort {
   /** Every workspace's sessions (at most `limit` each, titles matching `search`), and the workspaces that could not answer. */
   listSessions(query?: { limit?: number; search?: string }): Promise<SessionsList>;
@@ -64,6 +70,10 @@ export interface RuntimePort {
   command(sessionId: string, command: string, args: string, opts: TurnOptions): Promise<void>;
   /** The agents, models and commands of a workspace (undefined: the first). */
   choices(directory?: string): Promise<RuntimeChoices>;
+  /** The configured providers and their models of the instance of `directory` (OpenCode's `/config/providers`). */
+  providers(directory: string): Promise<unknown>;
+  /** The branch and changed files of `directory` (a workspace, or inside one). */
+  vcs(directory: string): Promise<RuntimeVcs>;
   /** The runtime's status of one session (OpenCode's `{type: idle | busy | retry, …}`). */
   sessionStatus(sessionId: string): Promise<unknown>;
   abort(sessionId: string): Promise<unknown>;

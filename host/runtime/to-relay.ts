@@ -15,6 +15,8 @@ import { ProtocolError, defined, isObj, list, num, obj, oneOf, optNum, optOneOf,
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { AgentChoice, CommandChoice, ComposerOptions, ModelChoice } from '../../shared/protocol/composer.ts';
 import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
+import type { SessionUsage, TokenCounts } from '../../shared/protocol/usage.ts';
+import { VCS_FILES_MAX, type VcsFile, type VcsStatus } from '../../shared/protocol/vcs.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
 import type { RuntimeChoices } from './port.ts';
@@ -387,6 +389,85 @@ export function lastModel(messages: unknown): { providerID: string; modelID: str
     if (typeof from.providerID === 'string' && typeof from.modelID === 'string') return { providerID: from.providerID, modelID: from.modelID };
   }
   return undefined;
+}
+
+/**
+ * A session's usage from its stored messages (OpenCode's replies carry `tokens` and `cost`) and
+ * the runtime's providers (`/config/providers`, whose models carry `limit.context`). The context
+ * in use is the latest reply that produced output: its whole model call, as OpenCode's own TUI
+ * counts it. A malformed reply is left out (and reported to `skipped`).
+ */
+export function toSessionUsage(messages: unknown, providers: unknown, skipped: (err: unknown) => void = () => {}): SessionUsage {
+  const tokens: TokenCounts = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
+  let cost = 0;
+  let latest: { providerId: string; modelId: string; used: number } | undefined;
+  (Array.isArray(messages) ? messages : []).forEach((entry, i) => {
+    const at = `messages[${i}].info`;
+    const info = isObj(entry) && isObj(entry.info) ? entry.info : undefined;
+    if (info?.role !== 'assistant') return;
+    try {
+      const t = obj(info.tokens, `${at}.tokens`);
+      const cache = optRecord(t, 'cache', `${at}.tokens`) ?? {};
+      const counts: TokenCounts = {
+        input: count(t, 'input', `${at}.tokens`),
+        output: count(t, 'output', `${at}.tokens`),
+        reasoning: count(t, 'reasoning', `${at}.tokens`),
+        cacheRead: count(cache, 'read', `${at}.tokens.cache`),
+        cacheWrite: count(cache, 'write', `${at}.tokens.cache`),
+      };
+      const priced = optNum(info, 'cost', at) ?? 0;
+      const model = { providerId: str(info, 'providerID', at), modelId: str(info, 'modelID', at) };
+      for (const key of Object.keys(tokens) as Array<keyof TokenCounts>) tokens[key] += counts[key];
+      cost += priced;
+      if (counts.output > 0) latest = { ...model, used: counts.input + counts.output + counts.reasoning + counts.cacheRead + counts.cacheWrite };
+    } catch (err) {
+      skipped(err);
+    }
+  });
+  const limit = latest && contextLimit(providers, latest.providerId, latest.modelId);
+  return defined({ tokens, cost: cost > 0 ? cost : undefined, context: latest && defined({ ...latest, limit }) });
+}
+
+/** A token count: OpenCode's are whole numbers, but a provider's may not be. */
+function count(o: Obj, key: string, at: string): number {
+  return Math.max(0, Math.round(optNum(o, key, at) ?? 0));
+}
+
+/** The model's context window from `/config/providers`; undefined when unknown (OpenCode says 0 then). */
+function contextLimit(providers: unknown, providerId: string, modelId: string): number | undefined {
+  const list = isObj(providers) && Array.isArray(providers.providers) ? providers.providers : [];
+  const provider = list.find((p): p is Obj => isObj(p) && p.id === providerId);
+  const models = provider && isObj(provider.models) ? Object.entries(provider.models) : [];
+  const model = models.find(([key, m]) => key === modelId || (isObj(m) && m.id === modelId))?.[1];
+  const limit = isObj(model) && isObj(model.limit) ? model.limit.context : undefined;
+  return typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+/**
+ * A directory's version-control status from OpenCode's `/vcs` (`{branch, default_branch}`) and
+ * `/vcs/status` (`VcsFileStatus`es). A malformed entry is left out (and reported to `skipped`);
+ * beyond `VCS_FILES_MAX` files the rest are counted.
+ */
+export function toVcsStatus(directory: string, info: unknown, files: unknown, skipped: (err: unknown) => void = () => {}): VcsStatus {
+  const about = isObj(info) ? info : {};
+  const changed = (Array.isArray(files) ? files : []).flatMap((value, i): VcsFile[] => {
+    const at = `vcs.status[${i}]`;
+    try {
+      const f = obj(value, at);
+      return [{ path: str(f, 'file', at), status: oneOf(f, 'status', at, CHANGE_STATUSES), additions: count(f, 'additions', at), deletions: count(f, 'deletions', at) }];
+    } catch (err) {
+      skipped(err);
+      return [];
+    }
+  });
+  const name = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  return defined({
+    directory,
+    branch: name(about.branch),
+    defaultBranch: name(about.default_branch),
+    files: changed.slice(0, VCS_FILES_MAX),
+    omitted: changed.length > VCS_FILES_MAX ? changed.length - VCS_FILES_MAX : undefined,
+  });
 }
 
 function revertedTo(info: Obj, at: string): string | undefined {

@@ -14,6 +14,8 @@ import { CURSOR, parseSessionInfo, parseSessionsList, type SessionInfo, type Ses
 import { parseFileContent, parseSessionChanges, type FileContent, type SessionChanges } from './changes.ts';
 import { parseTranscript, type Transcript } from './transcript.ts';
 import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
+import { parseSessionUsage, type SessionUsage } from './usage.ts';
+import { parseVcsStatus, type VcsStatus } from './vcs.ts';
 
 export const SCOPES = ['read', 'run', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -198,6 +200,24 @@ export const REQUESTS = {
     scope: 'run',
     params: sessionParams,
     result: done,
+  }),
+  /**
+   * Tokens and cost of the session's replies, and how full the model's context was at the latest
+   * one (usage.ts). Ask again when a turn ends: the host adds it up from the runtime's replies.
+   */
+  'session.usage': define<{ sessionId: string }, SessionUsage>({
+    scope: 'read',
+    params: sessionParams,
+    result: parseSessionUsage,
+  }),
+  /**
+   * The version-control status (branch, changed files) of a session's directory, or of a
+   * workspace (default: the device's first) when no `sessionId` is given. Read-only.
+   */
+  'workspace.vcs': define<{ sessionId?: string; workspace?: string }, VcsStatus>({
+    scope: 'read',
+    params: (o, p) => ({ sessionId: optRuntimeId(o, 'sessionId', p), workspace: optStr(o, 'workspace', p, { max: 4096 }) }),
+    result: parseVcsStatus,
   }),
   /** The agents, models and commands the composer may offer for the session (or a new one, without `sessionId`). */
   'composer.options': define<{ sessionId?: string }, ComposerOptions>({

@@ -5,6 +5,7 @@ import { explainRequest } from '../../net/explain.ts';
 import { Button } from '../../ui/Button.tsx';
 import { parseDiff } from '../../ui/diff.ts';
 import { numberLines, visibleRows, type NumberedLine } from './diff-numbers.ts';
+import { VcsStatus } from './VcsStatus.tsx';
 import './review.css';
 
 /** Height of one diff row in px (review.css sets the same). */
@@ -13,7 +14,7 @@ const ROW = 20;
 /**
  * A session's review and management, loaded only when opened (it is not part of the first
  * screen): what the session changed (files with their counts, a windowed diff per file, each file
- * read-only), undo to before a chosen turn after confirming the files it changes, and bring it
+ * read-only), the workspace's branch and uncommitted files, undo to before a chosen turn after confirming the files it changes, and bring it
  * back; rename, fork, compact and delete.
  */
 export default function ReviewPanel(props: { sessionId: string; directory?: string }) {
@@ -161,6 +162,7 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
           </figure>
         )}
       </Show>
+      <VcsStatus sessionId={id} />
 
       <Show when={mayRun()}>
         <h2 class="review__title">Undo</h2>

@@ -10,6 +10,8 @@ import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { QueuedTasks } from './QueuedTasks.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
+import { SessionUsage } from './SessionUsage.tsx';
+import { SubSessions } from './SubSessions.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
 import { TurnPicker } from './TurnPicker.tsx';
@@ -112,6 +114,8 @@ export default function SessionScreen(props: ScreenProps) {
           </Button>
         </Show>
       </div>
+      <SessionUsage sessionId={id} />
+      <SubSessions sessionId={id} />
       <Button variant="quiet" aria-expanded={reviewing()} onClick={() => setReviewing(!reviewing())}>
         {reviewing() ? 'Hide changes and actions' : 'Changes and actions'}
       </Button>

@@ -1,0 +1,57 @@
+import { createEffect, createResource, For, on, Show } from 'solid-js';
+import { useApp } from '../../app/context.ts';
+import { tokenRows, usageLine } from './usage-figures.ts';
+import './session-info.css';
+
+/**
+ * The session's context and token use, and its cost when priced, under the session bar. Asked
+ * when the screen opens, on reconnecting, and each time a turn ends (the host adds it up from the
+ * runtime's replies, so it is current as of the last finished one).
+ */
+export function SessionUsage(props: { sessionId: string }) {
+  const { relay, connection } = useApp();
+  const connected = () => connection.state.status === 'connected';
+  const [usage, { refetch }] = createResource(
+    () => connected() || undefined,
+    () => relay.request({ t: 'session.usage', sessionId: props.sessionId }),
+  );
+  // A turn ended: running (or waiting for approval) became anything else.
+  createEffect(
+    on(
+      () => relay.statusOf(props.sessionId),
+      (now, before) => {
+        const active = (s: string | undefined) => s === 'running' || s === 'waiting';
+        if (active(before) && !active(now) && connected()) void refetch();
+      },
+    ),
+  );
+  return (
+    <Show when={usage.latest}>
+      {(u) => (
+        <details class="usage" aria-label="Context and token use">
+          <summary class="usage__line">{usageLine(u())}</summary>
+          <dl class="usage__tokens">
+            <For each={tokenRows(u())}>
+              {([label, value]) => (
+                <div>
+                  <dt>{label}</dt>
+                  <dd>{value}</dd>
+                </div>
+              )}
+            </For>
+            <Show when={u().context}>
+              {(c) => (
+                <div>
+                  <dt>Model</dt>
+                  <dd>
+                    {c().providerId}/{c().modelId}
+                  </dd>
+                </div>
+              )}
+            </Show>
+          </dl>
+        </details>
+      )}
+    </Show>
+  );
+}

@@ -1,0 +1,58 @@
+import { createResource, For, Show } from 'solid-js';
+import { useApp } from '../../app/context.ts';
+import { explainRequest } from '../../net/explain.ts';
+import { Button } from '../../ui/Button.tsx';
+
+const STATUS_WORD = { added: 'new', deleted: 'deleted', modified: 'changed' } as const;
+
+/**
+ * The version-control status of the session's directory, read-only: its branch and the files
+ * changed in the working tree (by anyone, not only this session), with their counts.
+ */
+export function VcsStatus(props: { sessionId: string }) {
+  const { relay } = useApp();
+  const [vcs, { refetch }] = createResource(() => relay.request({ t: 'workspace.vcs', sessionId: props.sessionId }));
+  return (
+    <section class="vcs" aria-label="Version control">
+      <h2 class="review__title">Version control</h2>
+      <Show when={vcs.error}>
+        <p class="note note--error" role="alert">
+          {explainRequest(vcs.error)}
+        </p>
+      </Show>
+      <Show when={vcs()} fallback={<Show when={!vcs.error}>{<p class="loading">Loading…</p>}</Show>}>
+        {(v) => (
+          <>
+            <p class="vcs__branch">
+              <Show when={v().branch} fallback="No branch: not a git repository, or a detached HEAD.">
+                {(b) => (
+                  <>
+                    On branch <strong>{b()}</strong>
+                  </>
+                )}
+              </Show>
+            </p>
+            <Show when={v().files.length} fallback={<p class="hint">No uncommitted changes.</p>}>
+              <ul class="vcs__files" aria-label="Uncommitted changes">
+                <For each={v().files}>
+                  {(f) => (
+                    <li class="vcs__file">
+                      <span class="vcs__path">{f.path}</span>
+                      <span class="review__counts">
+                        {STATUS_WORD[f.status]} <span class="diff__plus">+{f.additions}</span> <span class="diff__minus">−{f.deletions}</span>
+                      </span>
+                    </li>
+                  )}
+                </For>
+              </ul>
+              <Show when={v().omitted}>{(n) => <p class="hint">and {n()} more changed files.</p>}</Show>
+            </Show>
+          </>
+        )}
+      </Show>
+      <Button variant="quiet" disabled={vcs.loading} onClick={() => void refetch()}>
+        Refresh
+      </Button>
+    </section>
+  );
+}
