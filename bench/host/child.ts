@@ -12,7 +12,12 @@ import type { EventHub } from '../../host/events/hub.ts';
 import type { Relay } from '../../host/relay.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { startBenchRelay } from './compose.ts';
-import type { ChildMessage, ChildSpec, Command, CommandResults, HostStats, PublishSpec, Request } from './protocol.ts';
+import type { ChildMessage, ChildSpec, Command, CommandResults, CostSpec, HostStats, PublishSpec, Request } from './protocol.ts';
+import { randomBytes } from 'node:crypto';
+import { encodeMessage, joinMessages } from '../../shared/protocol/messages.ts';
+import { CipherState } from '../../shared/noise/cipher-state.ts';
+import { createTransport } from '../../shared/noise/transport.ts';
+import { noiseBackend } from '../../shared/noise/backend.ts';
 
 const log = process.env.RELAY_BENCH_LOG ? createLogger({ level: process.env.RELAY_BENCH_LOG as LogLevel }) : silentLogger;
 const now = () => performance.timeOrigin + performance.now();
@@ -34,6 +39,7 @@ async function start(spec: ChildSpec): Promise<Running> {
     return { port: bench.port, listeningAfterMs: performance.now() - started, relay: bench.relay, close: bench.close };
   }
   const argv = ['--port', String(spec.port ?? 0), '--bind', '127.0.0.1', '--data-dir', spec.dataDir, '--workspace', spec.workspace, '--log-level', 'error'];
+  for (const more of spec.moreWorkspaces ?? []) argv.push('--workspace', more);
   if (spec.opencodeUrl) argv.push('--opencode-url', spec.opencodeUrl);
   if (spec.publicUrl) argv.push('--public-url', spec.publicUrl);
   const parsed = parseConfig(argv, {});
@@ -64,6 +70,7 @@ function stats(running: Running): HostStats {
     heapUsed: mem.heapUsed,
     maxRss: process.resourceUsage().maxRSS * 1024,
     connections: running.relay.connectionCount(),
+    journal: running.relay.hub.journalUse(),
   };
 }
 
@@ -95,6 +102,45 @@ async function publish(hub: EventHub, spec: PublishSpec): Promise<CommandResults
   return { firstSeq, lastSeq: hub.seq };
 }
 
+/**
+ * Times, in this process and on the same messages, the parts of a burst's deliveries that are not
+ * the write: the encoding of each event (once, shared by every device), the joining of a turn's
+ * events into one message and its frame header (per device), and the encryption (per device).
+ * The fan-out measurement takes the write (and the hub's own work) as the rest of the CPU it measured.
+ */
+function deliveryCosts(spec: CostSpec): CommandResults['costs'] {
+  const text = 'x'.repeat(spec.payloadBytes);
+  const keyed = () => {
+    const c = new CipherState();
+    c.initializeKey(randomBytes(32));
+    return c;
+  };
+  const transport = createTransport({ send: keyed(), recv: keyed() });
+  const key = randomBytes(32);
+  const nonce = new Uint8Array(12);
+  const empty = new Uint8Array(0);
+  const rounds = 3000;
+  const time = (work: (round: number) => void) => {
+    for (let r = 0; r < 200; r++) work(r); // warm up
+    const started = process.cpuUsage();
+    for (let r = 0; r < rounds; r++) work(r);
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / rounds;
+  };
+  const turn = (r: number) => Array.from({ length: spec.perTurn }, (_, i) => encodeMessage({ t: 'event', seq: r * spec.perTurn + i + 1, event: syntheticEvent(i, text) }));
+  const messages = turn(0);
+  const joined = joinMessages(messages);
+  const body = new Uint8Array(joined.length + 1);
+  const encodeUs = time(turn);
+  const joinUs = time(() => joinMessages(messages));
+  const sealUs = time(() => transport.seal(joined));
+  const encryptUs = time(() => noiseBackend().seal(key, nonce, empty, body));
+  return {
+    encryptionUs: encryptUs / spec.perTurn,
+    framingUs: encodeUs / (spec.perTurn * spec.devices) + (joinUs + sealUs - encryptUs) / spec.perTurn,
+  };
+}
+
 async function handle(running: Running, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'stats':
@@ -103,6 +149,8 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       return { now: now() };
     case 'publish':
       return publish(running.relay.hub, command.spec);
+    case 'costs':
+      return deliveryCosts(command.spec);
     case 'offers':
       return { links: Array.from({ length: command.count }, () => running.relay.newOffer().link) };
     case 'runtime': {
