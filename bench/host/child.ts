@@ -12,8 +12,12 @@ import type { EventHub } from '../../host/events/hub.ts';
 import type { Relay } from '../../host/relay.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { startBenchRelay } from './compose.ts';
-import type { ChildMessage, ChildSpec, Command, CommandResults, CostSpec, HostStats, PublishSpec, Request } from './protocol.ts';
+import type { ChildMessage, ChildSpec, Command, CommandResults, CostSpec, HostStats, MemoryBreakdown, PublishSpec, Request } from './protocol.ts';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { encodeMessage, joinMessages } from '../../shared/protocol/messages.ts';
 import { CipherState } from '../../shared/noise/cipher-state.ts';
 import { createTransport } from '../../shared/noise/transport.ts';
@@ -28,6 +32,8 @@ interface Running {
   relay: Relay;
   /** Only when it is the real host. */
   host?: Host;
+  /** When its runtime first became ready (wall clock); undefined until then. */
+  runtimeReadyAt?: number;
   close(): Promise<void>;
 }
 
@@ -51,7 +57,12 @@ async function start(spec: ChildSpec): Promise<Running> {
     ...(spec.staticDir ? { staticDir: spec.staticDir } : {}),
   });
   if (spec.autoApprove) approveEverything(host.relay);
-  return { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
+  const running: Running = { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
+  host.runtime.ready.then(
+    () => void (running.runtimeReadyAt = now()),
+    () => {},
+  );
+  return running;
 }
 
 function approveEverything(relay: Relay): void {
@@ -141,6 +152,44 @@ function deliveryCosts(spec: CostSpec): CommandResults['costs'] {
   };
 }
 
+/** Snapshot node kinds whose objects are grouped under their kind, not their (many) names. */
+const BY_KIND = new Set(['string', 'concatenated string', 'sliced string', 'code', 'number', 'hidden', 'array']);
+
+/** Takes a heap snapshot of this process and sums its objects' own sizes by constructor (or kind: strings, code, arrays). */
+function memoryBreakdown(): MemoryBreakdown {
+  const usage = process.memoryUsage();
+  const file = writeHeapSnapshot(join(tmpdir(), `owr-bench-heap-${process.pid}.heapsnapshot`));
+  try {
+    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as {
+      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+      nodes: number[];
+      strings: string[];
+    };
+    const fields = snapshot.snapshot.meta.node_fields;
+    const kinds = snapshot.snapshot.meta.node_types[0];
+    const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number];
+    const groups = new Map<string, { bytes: number; count: number }>();
+    for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+      const kind = kinds[snapshot.nodes[i + typeAt]!]!;
+      const name = BY_KIND.has(kind)
+        ? `(${kind})`
+        : kind === 'object' || kind === 'closure'
+          ? kind === 'closure'
+            ? '(closures)'
+            : snapshot.strings[snapshot.nodes[i + nameAt]!]!
+          : `(${kind})`;
+      const group = groups.get(name) ?? { bytes: 0, count: 0 };
+      group.bytes += snapshot.nodes[i + sizeAt]!;
+      group.count++;
+      groups.set(name, group);
+    }
+    const heap = [...groups].map(([name, g]) => ({ name, ...g })).sort((a, b) => b.bytes - a.bytes);
+    return { rss: usage.rss, heapTotal: usage.heapTotal, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, heap: heap.slice(0, 12) };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 async function handle(running: Running, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'stats':
@@ -149,6 +198,8 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       return { now: now() };
     case 'publish':
       return publish(running.relay.hub, command.spec);
+    case 'memory':
+      return memoryBreakdown();
     case 'costs':
       return deliveryCosts(command.spec);
     case 'offers':
@@ -158,7 +209,7 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       await running.host.runtime.ready;
       await running.host.runtime.bridge.subscribed();
       const target = running.host.runtime.bridge.target!;
-      return { url: target.url, ...(target.password ? { password: target.password } : {}) };
+      return { url: target.url, ...(target.password ? { password: target.password } : {}), readyAtWallMs: running.runtimeReadyAt ?? now() };
     }
     case 'stop':
       await running.close();

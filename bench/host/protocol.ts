@@ -54,6 +54,18 @@ export interface HostStats {
   journal: { events: number; bytes: number };
 }
 
+/** Where the host's memory is, from process.memoryUsage() and a heap snapshot of it (child.ts `memoryBreakdown`). */
+export interface MemoryBreakdown {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  /** Memory of C++ objects bound to JS ones (Buffers, the uWS addon's), outside the JS heap. */
+  external: number;
+  arrayBuffers: number;
+  /** The heap snapshot's live objects grouped by what made them (constructor or kind), biggest first. */
+  heap: Array<{ name: string; bytes: number; count: number }>;
+}
+
 export interface PublishSpec {
   count: number;
   /** Events per second; 0 publishes as fast as the host can, `batch` per event-loop turn. */
@@ -76,6 +88,7 @@ export type Command =
   | { cmd: 'clock' }
   | { cmd: 'publish'; spec: PublishSpec }
   | { cmd: 'costs'; spec: CostSpec }
+  | { cmd: 'memory' }
   | { cmd: 'offers'; count: number }
   | { cmd: 'runtime' }
   | { cmd: 'stop' };
@@ -86,8 +99,10 @@ export interface CommandResults {
   publish: { firstSeq: number; lastSeq: number };
   /** CPU microseconds per delivery (one event to one device) for each part. */
   costs: { encryptionUs: number; framingUs: number };
+  memory: MemoryBreakdown;
   offers: { links: string[] };
-  runtime: { url: string; password?: string };
+  /** `readyAtWallMs`: when the host's runtime first became ready (wall-clock milliseconds, as clients.ts `now`). */
+  runtime: { url: string; password?: string; readyAtWallMs: number };
   stop: Record<string, never>;
 }
 

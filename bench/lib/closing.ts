@@ -24,6 +24,7 @@ function limit(t: Target, sections: Section[]): string | undefined {
   const relay = dataOf(sections, 'relay');
   const browser = dataOf(sections, 'browser');
   const history = dataOf(sections, 'history');
+  const startup = dataOf(sections, 'startup');
   const x25519 = costs
     ? `X25519 costs the host ${fmt(costs.node.dh, 0)} µs (node:crypto) and a phone ${fmt(costs.noble.dh / 1000, 2)} ms (pure JS, measured here in Node)`
     : undefined;
@@ -66,7 +67,20 @@ function limit(t: Target, sections: Section[]): string | undefined {
   if (t.name.startsWith('relay/direct')) return "the host adds a parse of the runtime's stream, a hub, one encryption and one more process hop per delta.";
   if (t.name.startsWith('host idle memory') && host) {
     const node = host.baselines[0];
-    return `Node alone takes ${fmt(mb(node.rss), 0)} MB and the host's JS heap holds ${fmt(mb(host.idle.heapUsed), 0)} MB; the rest is code, the uWS addon and the built app kept in memory.`;
+    const m = host.memory;
+    const top = m.heap
+      .slice(0, 3)
+      .map((h: Data) => `${h.name} ${fmt(mb(h.bytes), 1)} MB`)
+      .join(', ');
+    return `Node alone takes ${fmt(mb(node.rss), 0)} MB. Of the idle host's ${fmt(mb(m.rss), 0)} MB, V8 reserves ${fmt(mb(m.heapTotal), 0)} MB of JS heap of which ${fmt(mb(m.heapUsed), 0)} MB are live objects (largest: ${top}: the host's compiled code and the strings of its source), ${fmt(mb(m.external), 1)} MB are outside the heap (Buffers, native objects), and the rest is Node itself, the uWS addon and allocator slack.`;
+  }
+  if (t.name.startsWith('startup: first task') && startup) {
+    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${startup.tasks
+      .slice(1)
+      .map((x: number) => fmt(x, 0))
+      .join(
+        ' and ',
+      )} ms, from the same host on the same runtime: the difference is the runtime's own first-prompt work in a project under git (the host adds the same request and relay hop to every task).`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {
