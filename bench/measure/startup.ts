@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { resolveOpencodeBinary } from '../../host/runtime/binary.ts';
-import { RUNTIME_USER, checkHealth } from '../../host/runtime/health.ts';
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { RUNTIME_USER, authHeaders, checkHealth } from '../../host/runtime/health.ts';
+import { readRuntimeEvents } from '../live/event-stream.ts';
 import { connectDevice, now } from '../lib/clients.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
@@ -28,11 +30,36 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** Host and runtime-alone starts, taken in turns (host, alone, alone, host, ...). */
 const ROUNDS = 2;
 const TASKS = 3;
+/** Prompts on the runtime alone, right after it is ready: whether a slow first task is the runtime's. */
+const PROMPTS_ALONE = 2;
 const READY_TIMEOUT_MS = 60_000;
 const LISTENING = /listening on (https?:\/\/\S+)/;
 
-/** `opencode serve` as host/runtime/supervisor.ts starts it, without the host; resolves once healthy. */
-async function runtimeAlone(project: string, env: Record<string, string>, onStop: (stop: () => void) => void): Promise<number> {
+/** A prompt on the runtime alone, through its own API: prompt → its session's idle event, in ms. */
+async function promptAlone(url: string, password: string, project: string, n: number): Promise<number> {
+  const sdk = createOpencodeClient({ baseUrl: url, headers: authHeaders(password), throwOnError: true, directory: project });
+  const idle = new Set<string>();
+  const reader = readRuntimeEvents(url, password, project, (e) => {
+    if (e.type === 'session.idle' && typeof e.properties.sessionID === 'string') idle.add(e.properties.sessionID);
+  });
+  try {
+    await reader.connected;
+    const session = await sdk.session.create({ title: `alone ${n}` });
+    const sessionId = session.data!.id;
+    const started = now();
+    await sdk.session.promptAsync({ sessionID: sessionId, parts: [{ type: 'text', text: stampDirective(20, 0) }] });
+    await until(`prompt ${n} on the runtime alone to finish`, () => idle.has(sessionId), READY_TIMEOUT_MS);
+    return now() - started;
+  } finally {
+    reader.close();
+  }
+}
+
+/**
+ * `opencode serve` as host/runtime/supervisor.ts starts it, without the host: ms until healthy,
+ * then, when asked, that many prompts through its own API (the first right after ready).
+ */
+async function runtimeAlone(project: string, env: Record<string, string>, onStop: (stop: () => void) => void, prompts: number): Promise<{ readyMs: number; promptsMs: number[] }> {
   const password = randomBytes(16).toString('hex');
   const started = now();
   const proc = spawn(resolveOpencodeBinary(), ['serve', '--hostname', '127.0.0.1', '--port', '0', '--print-logs', '--log-level', 'WARN'], {
@@ -57,11 +84,17 @@ async function runtimeAlone(project: string, env: Record<string, string>, onStop
       if (now() - started > READY_TIMEOUT_MS) throw new Error('opencode serve alone was not ready within 60 s');
       if (proc.exitCode !== null) throw new Error(`opencode serve alone exited with code ${proc.exitCode}`);
       if (url) {
+        let readyMs: number | undefined;
         try {
           await checkHealth(url, password, 2000);
-          return now() - started;
+          readyMs = now() - started;
         } catch {
           // not yet
+        }
+        if (readyMs !== undefined) {
+          const promptsMs: number[] = [];
+          for (let n = 1; n <= prompts; n++) promptsMs.push(await promptAlone(url, password, project, n));
+          return { readyMs, promptsMs };
         }
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -88,6 +121,7 @@ export const startup: Measurement = {
 
     const hostStarts: number[] = [];
     const aloneStarts: number[] = [];
+    let alonePrompts: number[] = [];
     let host: HostProcess | undefined;
     ctx.defer(() => host?.stop());
     for (let round = 0; round < ROUNDS; round++) {
@@ -95,7 +129,13 @@ export const startup: Measurement = {
       for (const which of order) {
         ctx.progress(`startup: ${which === 'host' ? 'the host and its runtime' : 'opencode serve alone'}, round ${round + 1} of ${ROUNDS}`);
         if (which === 'alone') {
-          aloneStarts.push(await runtimeAlone(project, sandbox.env, (stop) => ctx.defer(stop)));
+          // Its prompts only once: the baseline of the first task, in the same project, on the same machine.
+          // Its own data, cache and state folders, so that what it keeps about the project does not warm the host's runtime, nor the reverse.
+          const own = join(sandbox.root, `alone-${round}`);
+          const env = { ...sandbox.env, XDG_DATA_HOME: join(own, 'data'), XDG_CACHE_HOME: join(own, 'cache'), XDG_STATE_HOME: join(own, 'state') };
+          const alone = await runtimeAlone(project, env, (stop) => ctx.defer(stop), round === 0 ? PROMPTS_ALONE : 0);
+          aloneStarts.push(alone.readyMs);
+          if (round === 0) alonePrompts = alone.promptsMs;
           continue;
         }
         await host?.stop();
@@ -122,7 +162,7 @@ export const startup: Measurement = {
     const hostMs = median(hostStarts);
     const aloneMs = median(aloneStarts);
     const laterMs = median(tasks.slice(1));
-    s.data = { hostStarts, aloneStarts, tasks, project: 'a clone of this repository' };
+    s.data = { hostStarts, aloneStarts, tasks, alonePrompts, project: 'a clone of this repository' };
     s.tables.push({
       title: 'Start until the runtime is ready (ms), each start in turn',
       columns: ['', ...hostStarts.map((_, i) => `run ${i + 1}`), 'median'],
@@ -135,6 +175,11 @@ export const startup: Measurement = {
       title: 'Tasks on the host that just started: task.submit → the session is idle at the device (ms)',
       columns: ['', ...tasks.map((_, i) => (i === 0 ? 'first, right after ready' : `task ${i + 1}`))],
       rows: [['ms', ...tasks]],
+    });
+    s.tables.push({
+      title: 'The same on opencode serve alone (its first start): prompt → its session idle, through its own API (ms)',
+      columns: ['', ...alonePrompts.map((_, i) => (i === 0 ? 'first, right after ready' : `prompt ${i + 1}`))],
+      rows: [['ms', ...alonePrompts]],
     });
     s.targets.push(atMost('startup: host start → runtime ready vs opencode serve alone', hostMs / aloneMs, 1.1, '×'));
     s.targets.push(atMost('startup: first task after ready vs a later one', tasks[0]! / laterMs, 1.3, '×'));
