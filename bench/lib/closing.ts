@@ -75,12 +75,12 @@ function limit(t: Target, sections: Section[]): string | undefined {
     return `Node alone takes ${fmt(mb(node.rss), 0)} MB. Of the idle host's ${fmt(mb(m.rss), 0)} MB, V8 reserves ${fmt(mb(m.heapTotal), 0)} MB of JS heap of which ${fmt(mb(m.heapUsed), 0)} MB are live objects (largest: ${top}: the host's compiled code and the strings of its source), ${fmt(mb(m.external), 1)} MB are outside the heap (Buffers, native objects), and the rest is Node itself, the uWS addon and allocator slack.`;
   }
   if (t.name.startsWith('startup: first task') && startup) {
-    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${startup.tasks
+    const later = startup.tasks
       .slice(1)
       .map((x: number) => fmt(x, 0))
-      .join(
-        ' and ',
-      )} ms, from the same host on the same runtime: the difference is the runtime's own first-prompt work in a project under git (the host adds the same request and relay hop to every task).`;
+      .join(' and ');
+    const [aloneFirst, aloneNext] = startup.alonePrompts;
+    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work, which nothing but a prompt starts; the host adds the same request and relay hop to every task.`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {
