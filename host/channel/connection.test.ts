@@ -221,6 +221,24 @@ test('events of one turn reach a device whose hello says batch as one frame, in 
   assert.deepEqual(seen, ['1:a', '2:b', '3:c', '4:d', '5:e']);
 });
 
+test('a batch never exceeds what one message may carry: two 3 MiB events of one turn go as two messages', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  (await pending.approved).close();
+  const sizes: number[] = [];
+  const channel = await connect({
+    socket: s.socket().client,
+    hostKey: s.identity.publicKey,
+    ...s.device,
+    onEvent: (_seq, e) => void (e?.type === 'message.text.delta' && sizes.push(e.delta.length)),
+  });
+  const delta = 'x'.repeat(3 * 1024 * 1024);
+  for (const partId of ['p1', 'p2']) s.hub.publishEvent({ type: 'message.text.delta', sessionId: 'a', messageId: 'm', partId, delta });
+  assert.deepEqual(await channel.request({ t: 'ping', at: 1 }), { at: 1 }, 'the connection is still open');
+  assert.deepEqual(sizes, [delta.length, delta.length]);
+});
+
 test('a device whose hello does not say batch (an older app) gets one frame per event', async (t) => {
   const s = setup(t);
   const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
