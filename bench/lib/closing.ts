@@ -55,14 +55,14 @@ function limit(t: Target, sections: Section[]): string | undefined {
   }
   if (t.name.startsWith('relay/direct latency at p99') && fan) {
     const u = row(100, 'uws');
-    return `with 100 devices one delta costs the host about ${fmt((100 * u.hostCpuUsPerDelivery) / 1000, 2)} ms of CPU (${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery, section 2) before the last device's frame is written; the p99 of both readers is set by how long the machine's two cores are taken by others (the runtime, the 100 devices' reads, other work: see the load average).`;
+    return `with 100 devices one delta costs the host at least ${fmt((100 * u.hostCpuUsPerDelivery) / 1000, 2)} ms of CPU (${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery in section 2's burst, where a frame carries 20 events; a live delta usually has a frame to itself, which costs more) before the last device's frame is written; the p99 of both readers is set by how long the machine's two cores are taken by others (the runtime, the 100 devices' reads, other work: see the load average).`;
   }
   if (t.name.startsWith('bytes:') && relay) {
     const r = relay.runs[0];
     return `the device received ${fmt(r.deviceBytes / 1024, 0)} KB for ${fmt(r.runtimeStreamBytes / 1024, 0)} KB of the runtime's stream: each text delta is relayed as its own event that names its session, message and part (about 90 of its ~200 bytes) plus the 17 bytes of its frame's flags and tag; the runtime's own delta events carry the same three ids.`;
   }
   if (t.name.startsWith('history: sessions.list') && history) {
-    return `the first page took ${fmt(history.used.firstPageMs, 0)} ms with ${history.sessions} sessions against ${fmt(history.empty.firstPageMs, 0)} ms with none: the host asks the runtime for each workspace's list and merges them.`;
+    return `the first page took ${fmt(history.used.firstPageMs, 0)} ms with ${history.sessions} sessions (${fmt(history.empty.firstPageMs, 0)} ms with none); the runtime asked directly for the same lists and states took ${fmt(history.used.runtimeListMs, 0)} ms (${fmt(history.empty.runtimeListMs, 0)} ms with none): the host waits for the runtime's answers for each workspace, then merges them.`;
   }
   if (t.name.startsWith('relay/direct')) return "the host adds a parse of the runtime's stream, a hub, one encryption and one more process hop per delta.";
   if (t.name.startsWith('host idle memory') && host) {
