@@ -12,7 +12,16 @@ import type { EventHub } from '../../host/events/hub.ts';
 import type { Relay } from '../../host/relay.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { startBenchRelay } from './compose.ts';
-import type { ChildMessage, ChildSpec, Command, CommandResults, HostStats, PublishSpec, Request } from './protocol.ts';
+import type { ChildMessage, ChildSpec, Command, CommandResults, CostSpec, HostStats, MemoryBreakdown, PublishSpec, Request } from './protocol.ts';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import { encodeMessage, joinMessages } from '../../shared/protocol/messages.ts';
+import { CipherState } from '../../shared/noise/cipher-state.ts';
+import { createTransport } from '../../shared/noise/transport.ts';
+import { noiseBackend } from '../../shared/noise/backend.ts';
 
 const log = process.env.RELAY_BENCH_LOG ? createLogger({ level: process.env.RELAY_BENCH_LOG as LogLevel }) : silentLogger;
 const now = () => performance.timeOrigin + performance.now();
@@ -23,6 +32,8 @@ interface Running {
   relay: Relay;
   /** Only when it is the real host. */
   host?: Host;
+  /** When its runtime first became ready (wall clock); undefined until then. */
+  runtimeReadyAt?: number;
   close(): Promise<void>;
 }
 
@@ -34,6 +45,7 @@ async function start(spec: ChildSpec): Promise<Running> {
     return { port: bench.port, listeningAfterMs: performance.now() - started, relay: bench.relay, close: bench.close };
   }
   const argv = ['--port', String(spec.port ?? 0), '--bind', '127.0.0.1', '--data-dir', spec.dataDir, '--workspace', spec.workspace, '--log-level', 'error'];
+  for (const more of spec.moreWorkspaces ?? []) argv.push('--workspace', more);
   if (spec.opencodeUrl) argv.push('--opencode-url', spec.opencodeUrl);
   if (spec.publicUrl) argv.push('--public-url', spec.publicUrl);
   const parsed = parseConfig(argv, {});
@@ -45,7 +57,12 @@ async function start(spec: ChildSpec): Promise<Running> {
     ...(spec.staticDir ? { staticDir: spec.staticDir } : {}),
   });
   if (spec.autoApprove) approveEverything(host.relay);
-  return { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
+  const running: Running = { port: host.port, listeningAfterMs: host.listeningAfterMs, relay: host.relay, host, close: () => host.close() };
+  host.runtime.ready.then(
+    () => void (running.runtimeReadyAt = now()),
+    () => {},
+  );
+  return running;
 }
 
 function approveEverything(relay: Relay): void {
@@ -64,6 +81,7 @@ function stats(running: Running): HostStats {
     heapUsed: mem.heapUsed,
     maxRss: process.resourceUsage().maxRSS * 1024,
     connections: running.relay.connectionCount(),
+    journal: running.relay.hub.journalUse(),
   };
 }
 
@@ -95,6 +113,83 @@ async function publish(hub: EventHub, spec: PublishSpec): Promise<CommandResults
   return { firstSeq, lastSeq: hub.seq };
 }
 
+/**
+ * Times, in this process and on the same messages, the parts of a burst's deliveries that are not
+ * the write: the encoding of each event (once, shared by every device), the joining of a turn's
+ * events into one message and its frame header (per device), and the encryption (per device).
+ * The fan-out measurement takes the write (and the hub's own work) as the rest of the CPU it measured.
+ */
+function deliveryCosts(spec: CostSpec): CommandResults['costs'] {
+  const text = 'x'.repeat(spec.payloadBytes);
+  const keyed = () => {
+    const c = new CipherState();
+    c.initializeKey(randomBytes(32));
+    return c;
+  };
+  const transport = createTransport({ send: keyed(), recv: keyed() });
+  const key = randomBytes(32);
+  const nonce = new Uint8Array(12);
+  const empty = new Uint8Array(0);
+  const rounds = 3000;
+  const time = (work: (round: number) => void) => {
+    for (let r = 0; r < 200; r++) work(r); // warm up
+    const started = process.cpuUsage();
+    for (let r = 0; r < rounds; r++) work(r);
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / rounds;
+  };
+  const turn = (r: number) => Array.from({ length: spec.perTurn }, (_, i) => encodeMessage({ t: 'event', seq: r * spec.perTurn + i + 1, event: syntheticEvent(i, text) }));
+  const messages = turn(0);
+  const joined = joinMessages(messages);
+  const body = new Uint8Array(joined.length + 1);
+  const encodeUs = time(turn);
+  const joinUs = time(() => joinMessages(messages));
+  const sealUs = time(() => transport.seal(joined));
+  const encryptUs = time(() => noiseBackend().seal(key, nonce, empty, body));
+  return {
+    encryptionUs: encryptUs / spec.perTurn,
+    framingUs: encodeUs / (spec.perTurn * spec.devices) + (joinUs + sealUs - encryptUs) / spec.perTurn,
+  };
+}
+
+/** Snapshot node kinds whose objects are grouped under their kind, not their (many) names. */
+const BY_KIND = new Set(['string', 'concatenated string', 'sliced string', 'code', 'number', 'hidden', 'array']);
+
+/** Takes a heap snapshot of this process and sums its objects' own sizes by constructor (or kind: strings, code, arrays). */
+function memoryBreakdown(): MemoryBreakdown {
+  const usage = process.memoryUsage();
+  const file = writeHeapSnapshot(join(tmpdir(), `owr-bench-heap-${process.pid}.heapsnapshot`));
+  try {
+    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as {
+      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+      nodes: number[];
+      strings: string[];
+    };
+    const fields = snapshot.snapshot.meta.node_fields;
+    const kinds = snapshot.snapshot.meta.node_types[0];
+    const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number];
+    const groups = new Map<string, { bytes: number; count: number }>();
+    for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+      const kind = kinds[snapshot.nodes[i + typeAt]!]!;
+      const name = BY_KIND.has(kind)
+        ? `(${kind})`
+        : kind === 'object' || kind === 'closure'
+          ? kind === 'closure'
+            ? '(closures)'
+            : snapshot.strings[snapshot.nodes[i + nameAt]!]!
+          : `(${kind})`;
+      const group = groups.get(name) ?? { bytes: 0, count: 0 };
+      group.bytes += snapshot.nodes[i + sizeAt]!;
+      group.count++;
+      groups.set(name, group);
+    }
+    const heap = [...groups].map(([name, g]) => ({ name, ...g })).sort((a, b) => b.bytes - a.bytes);
+    return { rss: usage.rss, heapTotal: usage.heapTotal, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, heap: heap.slice(0, 12) };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 async function handle(running: Running, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'stats':
@@ -103,6 +198,10 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       return { now: now() };
     case 'publish':
       return publish(running.relay.hub, command.spec);
+    case 'memory':
+      return memoryBreakdown();
+    case 'costs':
+      return deliveryCosts(command.spec);
     case 'offers':
       return { links: Array.from({ length: command.count }, () => running.relay.newOffer().link) };
     case 'runtime': {
@@ -110,7 +209,7 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       await running.host.runtime.ready;
       await running.host.runtime.bridge.subscribed();
       const target = running.host.runtime.bridge.target!;
-      return { url: target.url, ...(target.password ? { password: target.password } : {}) };
+      return { url: target.url, ...(target.password ? { password: target.password } : {}), readyAtWallMs: running.runtimeReadyAt ?? now() };
     }
     case 'stop':
       await running.close();

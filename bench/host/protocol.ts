@@ -22,6 +22,8 @@ export type ChildSpec =
       mode: 'real';
       dataDir: string;
       workspace: string;
+      /** More workspaces the host serves besides `workspace`. */
+      moreWorkspaces?: string[];
       opencodeUrl?: string;
       runtimeEnv?: Record<string, string>;
       port?: number;
@@ -48,6 +50,20 @@ export interface HostStats {
   /** Peak resident set size so far, bytes. */
   maxRss: number;
   connections: number;
+  /** The event journal devices resume from (memory only, host/events/journal.ts). */
+  journal: { events: number; bytes: number };
+}
+
+/** Where the host's memory is, from process.memoryUsage() and a heap snapshot of it (child.ts `memoryBreakdown`). */
+export interface MemoryBreakdown {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  /** Memory of C++ objects bound to JS ones (Buffers, the uWS addon's), outside the JS heap. */
+  external: number;
+  arrayBuffers: number;
+  /** The heap snapshot's live objects grouped by what made them (constructor or kind), biggest first. */
+  heap: Array<{ name: string; bytes: number; count: number }>;
 }
 
 export interface PublishSpec {
@@ -59,14 +75,34 @@ export interface PublishSpec {
   payloadBytes: number;
 }
 
-export type Command = { cmd: 'stats' } | { cmd: 'clock' } | { cmd: 'publish'; spec: PublishSpec } | { cmd: 'offers'; count: number } | { cmd: 'runtime' } | { cmd: 'stop' };
+/** A fan-out burst's shape, for timing its encryption and framing apart (child.ts `deliveryCosts`). */
+export interface CostSpec {
+  devices: number;
+  /** Events published in one event-loop turn: one frame carries them to each batching device. */
+  perTurn: number;
+  payloadBytes: number;
+}
+
+export type Command =
+  | { cmd: 'stats' }
+  | { cmd: 'clock' }
+  | { cmd: 'publish'; spec: PublishSpec }
+  | { cmd: 'costs'; spec: CostSpec }
+  | { cmd: 'memory' }
+  | { cmd: 'offers'; count: number }
+  | { cmd: 'runtime' }
+  | { cmd: 'stop' };
 
 export interface CommandResults {
   stats: HostStats;
   clock: { now: number };
   publish: { firstSeq: number; lastSeq: number };
+  /** CPU microseconds per delivery (one event to one device) for each part. */
+  costs: { encryptionUs: number; framingUs: number };
+  memory: MemoryBreakdown;
   offers: { links: string[] };
-  runtime: { url: string; password?: string };
+  /** `readyAtWallMs`: when the host's runtime first became ready (wall-clock milliseconds, as clients.ts `now`). */
+  runtime: { url: string; password?: string; readyAtWallMs: number };
   stop: Record<string, never>;
 }
 

@@ -23,6 +23,8 @@ function limit(t: Target, sections: Section[]): string | undefined {
   const pwa = dataOf(sections, 'pwa');
   const relay = dataOf(sections, 'relay');
   const browser = dataOf(sections, 'browser');
+  const history = dataOf(sections, 'history');
+  const startup = dataOf(sections, 'startup');
   const x25519 = costs
     ? `X25519 costs the host ${fmt(costs.node.dh, 0)} µs (node:crypto) and a phone ${fmt(costs.noble.dh / 1000, 2)} ms (pure JS, measured here in Node)`
     : undefined;
@@ -34,7 +36,11 @@ function limit(t: Target, sections: Section[]): string | undefined {
   if (t.name.startsWith('fan-out: uWS/ws') && fan) {
     const u = row(500, 'uws');
     const w = row(500, 'ws');
-    return `at 500 devices the host spends ${fmt(u.hostCpuUsPerDelivery, 1)} µs (uWS) and ${fmt(w.hostCpuUsPerDelivery, 1)} µs (ws) of CPU per delivery: one write syscall per frame per device and the frame's encryption dominate both, so the socket library changes little (see --profile). The devices decrypt in one process, which caps events/s for both.`;
+    return `at 500 devices the host spends ${fmt(u.hostCpuUsPerDelivery, 1)} µs (uWS) and ${fmt(w.hostCpuUsPerDelivery, 1)} µs (ws) of CPU per delivery and is busy ${fmt(u.hostCpuPercent, 0)} % (uWS) and ${fmt(w.hostCpuPercent, 0)} % (ws) of the burst: the 500 simulated devices, decrypting in one process on the same two cores, set the events/s for both, not the socket library.`;
+  }
+  if (t.name.startsWith('fan-out: host CPU per delivery') && fan) {
+    const c = fan.costs;
+    return `encryption ${fmt(c.encryptionUs, 2)} µs and framing ${fmt(c.framingUs, 2)} µs of each delivery are timed in the host; the rest is the write (uWS send, one syscall per frame per device), the send queue and the hub.`;
   }
   if (t.name.startsWith('fan-out: a non-reader')) {
     return "the non-reader costs the host its encryption until it is closed at 8 MiB queued; on an overloaded machine that extra work shows up in the others' tail.";
@@ -47,10 +53,34 @@ function limit(t: Target, sections: Section[]): string | undefined {
       `And ${fmt(perSecond, 0)} deliveries a second at that cost take ${fmt((perSecond * u.hostCpuUsPerDelivery) / 1e4, 0)} % of a core, on a machine whose two cores the OpenCode runtime and other work share: where the host falls behind, the backlog adds to every later delta.`
     );
   }
+  if (t.name.startsWith('relay/direct latency at p99') && fan) {
+    const u = row(100, 'uws');
+    return `with 100 devices one delta costs the host at least ${fmt((100 * u.hostCpuUsPerDelivery) / 1000, 2)} ms of CPU (${fmt(u.hostCpuUsPerDelivery, 1)} µs per delivery in section 2's burst, where a frame carries 20 events; a live delta usually has a frame to itself, which costs more) before the last device's frame is written; the p99 of both readers is set by how long the machine's two cores are taken by others (the runtime, the 100 devices' reads, other work: see the load average).`;
+  }
+  if (t.name.startsWith('bytes:') && relay) {
+    const r = relay.runs[0];
+    return `the device received ${fmt(r.deviceBytes / 1024, 0)} KB for ${fmt(r.runtimeStreamBytes / 1024, 0)} KB of the runtime's stream: each text delta is relayed as its own event that names its session, message and part (about 90 of its ~200 bytes) plus the 17 bytes of its frame's flags and tag; the runtime's own delta events carry the same three ids.`;
+  }
+  if (t.name.startsWith('history: sessions.list') && history) {
+    return `the first page took ${fmt(history.used.firstPageMs, 0)} ms with ${history.sessions} sessions (${fmt(history.empty.firstPageMs, 0)} ms with none); the runtime asked directly for the same lists and states took ${fmt(history.used.runtimeListMs, 0)} ms (${fmt(history.empty.runtimeListMs, 0)} ms with none): the host waits for the runtime's answers for each workspace, then merges them.`;
+  }
   if (t.name.startsWith('relay/direct')) return "the host adds a parse of the runtime's stream, a hub, one encryption and one more process hop per delta.";
   if (t.name.startsWith('host idle memory') && host) {
     const node = host.baselines[0];
-    return `Node alone takes ${fmt(mb(node.rss), 0)} MB and the host's JS heap holds ${fmt(mb(host.idle.heapUsed), 0)} MB; the rest is code, the uWS addon and the built app kept in memory.`;
+    const m = host.memory;
+    const top = m.heap
+      .slice(0, 3)
+      .map((h: Data) => `${h.name} ${fmt(mb(h.bytes), 1)} MB`)
+      .join(', ');
+    return `Node alone takes ${fmt(mb(node.rss), 0)} MB. Of the idle host's ${fmt(mb(m.rss), 0)} MB, V8 reserves ${fmt(mb(m.heapTotal), 0)} MB of JS heap of which ${fmt(mb(m.heapUsed), 0)} MB are live objects (largest: ${top}: the host's compiled code and the strings of its source), ${fmt(mb(m.external), 1)} MB are outside the heap (Buffers, native objects), and the rest is Node itself, the uWS addon and allocator slack.`;
+  }
+  if (t.name.startsWith('startup: first task') && startup) {
+    const later = startup.tasks
+      .slice(1)
+      .map((x: number) => fmt(x, 0))
+      .join(' and ');
+    const [aloneFirst, aloneNext] = startup.alonePrompts;
+    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work, which nothing but a prompt starts; the host adds the same request and relay hop to every task.`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {

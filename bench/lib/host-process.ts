@@ -38,6 +38,8 @@ export interface HostProcess {
   url: string;
   /** From fork() to the child's `ready`, as the parent saw it. */
   spawnToReadyMs: number;
+  /** When fork() was called, as wall-clock milliseconds (clients.ts `now`), comparable with the child's own times. */
+  forkedAtWallMs: number;
   call<C extends Command>(command: C): Promise<CommandResults[C['cmd']]>;
   /** The child's clock minus ours, from the round trip with the smallest delay. */
   clockOffset(): Promise<number>;
@@ -55,6 +57,7 @@ export async function startHostProcess(spec: ChildSpec, opts: HostProcessOptions
   const execArgv = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
   const script = bundleChild();
   const forkedAt = performance.now();
+  const forkedAtWallMs = now();
   const child = fork(script, [], {
     execArgv,
     env: { ...process.env, RELAY_BENCH_CHILD: JSON.stringify(spec) },
@@ -112,6 +115,7 @@ export async function startHostProcess(spec: ChildSpec, opts: HostProcessOptions
     info,
     url: `ws://127.0.0.1:${info.port}/relay`,
     spawnToReadyMs,
+    forkedAtWallMs,
     call,
     async clockOffset() {
       let best = { rtt: Infinity, offset: 0 };

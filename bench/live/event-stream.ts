@@ -13,6 +13,8 @@ export interface RawEvent {
 export interface EventReader {
   /** Resolves once the runtime said `server.connected`. */
   connected: Promise<void>;
+  /** Bytes of the stream's body read so far, as the runtime sent them (server-sent events text). */
+  bytes(): number;
   close(): void;
 }
 
@@ -22,6 +24,7 @@ export function readRuntimeEvents(url: string, password: string | undefined, dir
   let failed!: (err: Error) => void;
   const ready = new Promise<void>((res, rej) => ((connected = res), (failed = rej)));
   ready.catch(() => {});
+  let bytes = 0;
   const target = new URL('/event', url);
   target.searchParams.set('directory', directory);
   (async () => {
@@ -33,6 +36,7 @@ export function readRuntimeEvents(url: string, password: string | undefined, dir
     for (;;) {
       const { done, value } = await body.read();
       if (done) return;
+      bytes += value.byteLength;
       buffered += decoder.decode(value, { stream: true });
       let end: number;
       while ((end = buffered.indexOf('\n\n')) >= 0) {
@@ -52,5 +56,5 @@ export function readRuntimeEvents(url: string, password: string | undefined, dir
   })().catch((err: unknown) => {
     if (!abort.signal.aborted) failed(err instanceof Error ? err : new Error(String(err)));
   });
-  return { connected: ready, close: () => abort.abort() };
+  return { connected: ready, bytes: () => bytes, close: () => abort.abort() };
 }

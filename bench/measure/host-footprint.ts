@@ -52,6 +52,8 @@ export const hostFootprint: Measurement = {
     const live = host!;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const idle = await live.call({ cmd: 'stats' });
+    // After `idle`: taking the snapshot grows the heap for a while.
+    const memory = await live.call({ cmd: 'memory' });
 
     ctx.progress(`host: connecting ${ctx.devices.length} devices`);
     const clients: BenchClient[] = await inPool(ctx.devices, 16, (d) => connectDevice(live.url, data.hostKey, d));
@@ -68,7 +70,24 @@ export const hostFootprint: Measurement = {
       sinceProcessStartMs: median(starts.map((x) => x.sinceProcessStartMs)),
       spawnToReadyMs: median(starts.map((x) => x.spawnToReadyMs)),
     };
-    s.data = { starts, startup, idle, loaded, devices: clients.length, baselines };
+    s.data = { starts, startup, idle, loaded, devices: clients.length, baselines, memory };
+    const nodeAlone = baselines[0]!.rss;
+    s.tables.push({
+      title: `What the idle host holds above Node alone (${mb(idle.rss - nodeAlone).toFixed(1)} MB more RSS), from process.memoryUsage() and a heap snapshot`,
+      columns: ['part', 'MB', 'objects'],
+      rows: [
+        ['JS heap reserved (V8 heapTotal)', mb(memory.heapTotal), null],
+        ['  of it live objects (heapUsed)', mb(memory.heapUsed), null],
+        ...memory.heap.map((h) => [`    ${h.name}`, mb(h.bytes), h.count]),
+        ['outside the JS heap: Buffers and native objects (external)', mb(memory.external), null],
+        ['  of it ArrayBuffers and Buffers', mb(memory.arrayBuffers), null],
+        [
+          `the rest of RSS: Node itself (${mb(nodeAlone).toFixed(1)} MB alone, its heap included), the uWS addon, compiled code, allocator slack`,
+          mb(memory.rss - memory.heapTotal - memory.external),
+          null,
+        ],
+      ],
+    });
     s.tables.push({
       title: `Start-up (median of ${STARTS})`,
       columns: ['startHost() → listening ms', 'process start → listening ms', 'spawn → ready (as the parent saw it) ms'],

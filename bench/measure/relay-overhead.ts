@@ -34,6 +34,9 @@ interface Run {
   addedMs: Summary;
   /** Deltas that reached both readers (all of them, unless the runtime merged some). */
   matched: number;
+  /** From the prompt to the session's idle: bytes of the runtime's /event stream, and what the measured device received over its WebSocket. */
+  runtimeStreamBytes: number;
+  deviceBytes: number;
 }
 
 /** Arrival times by delta number, for one reader. */
@@ -65,25 +68,40 @@ export const relayOverhead: Measurement = {
         into.set(st.n, at);
       }
     };
+    /** Sessions each reader saw go idle: the task's last event, where byte counting stops. */
+    const idleDirect = new Set<string>();
+    const idleRelayed = new Set<string>();
     const reader = readRuntimeEvents(target.url, target.password, sandbox.workspace, (e) => {
       if (e.type === 'message.part.delta' && e.properties.field === 'text' && typeof e.properties.delta === 'string') note(direct, e.properties.delta);
+      if (e.type === 'session.idle' && typeof e.properties.sessionID === 'string') idleDirect.add(e.properties.sessionID);
     });
     ctx.defer(() => reader.close());
     await reader.connected;
 
     const onEvent = (_seq: number, e: RelayRuntimeEvent | undefined) => {
       if (e?.type === 'message.text.delta') note(relayed, e.delta);
+      if (e?.type === 'session.idle') idleRelayed.add(e.sessionId);
     };
+    let deviceBytes = 0;
     const clients: BenchClient[] = [];
     ctx.defer(() => clients.forEach((c) => void c.close()));
-    const probe = (device: BenchDevice) => connectDevice(host.url, data.hostKey, device, { onEvent });
+    const probe = async (device: BenchDevice) => {
+      const client = await connectDevice(host.url, data.hostKey, device, { onEvent });
+      // Every WebSocket message the device gets, as its radio would: encrypted frames, tags and all.
+      client.socket.on('message', (frame: ArrayBuffer) => void (deviceBytes += frame.byteLength));
+      return client;
+    };
 
     const sdk = createOpencodeClient({ baseUrl: target.url, headers: authHeaders(target.password), throwOnError: true, directory: sandbox.workspace });
     const task = async (devicesAttached: number): Promise<Run> => {
       for (const m of [stamps, direct, relayed]) m.clear();
       const session = await sdk.session.create({ title: 'bench' });
-      await sdk.session.promptAsync({ sessionID: session.data!.id, parts: [{ type: 'text', text: stampDirective(DELTAS, GAP_MS) }] });
+      const sessionId = session.data!.id;
+      const streamFrom = reader.bytes();
+      const deviceFrom = deviceBytes;
+      await sdk.session.promptAsync({ sessionID: sessionId, parts: [{ type: 'text', text: stampDirective(DELTAS, GAP_MS) }] });
       await until(`${DELTAS} deltas at both readers (direct ${direct.size}, relay ${relayed.size})`, () => direct.size >= DELTAS && relayed.size >= DELTAS, TASK_TIMEOUT_MS, 20);
+      await until('the session to go idle at both readers', () => idleDirect.has(sessionId) && idleRelayed.has(sessionId), TASK_TIMEOUT_MS, 20);
       const both = [...direct.keys()].filter((n) => relayed.has(n));
       return {
         devices: devicesAttached,
@@ -92,6 +110,8 @@ export const relayOverhead: Measurement = {
         relayMs: summarize(both.map((n) => relayed.get(n)! - stamps.get(n)!)),
         addedMs: summarize(both.map((n) => relayed.get(n)! - direct.get(n)!)),
         matched: both.length,
+        runtimeStreamBytes: reader.bytes() - streamFrom,
+        deviceBytes: deviceBytes - deviceFrom,
       };
     };
 
@@ -123,10 +143,18 @@ export const relayOverhead: Measurement = {
         ...ms(r.addedMs),
       ]),
     });
+    s.tables.push({
+      title: "Bytes for the same task, from the prompt to the session's idle: the runtime's own /event stream vs what the device received over its WebSocket",
+      columns: ['devices', 'runtime /event KB', 'device WebSocket KB', 'device/runtime'],
+      rows: runs.map((r) => [r.devices, r.runtimeStreamBytes / 1024, r.deviceBytes / 1024, `${(r.deviceBytes / r.runtimeStreamBytes).toFixed(2)}×`]),
+    });
     s.targets.push(atMost('relay/direct latency at the median (1 device)', alone.relayMs.median / alone.directMs.median, 1.1, '×'));
     s.targets.push(atMost(`relay: added latency at p99 (${CROWD} devices)`, crowded.addedMs.p99, 1, 'ms', true));
+    s.targets.push(atMost(`relay/direct latency at p99 (${CROWD} devices)`, crowded.relayMs.p99 / crowded.directMs.p99, 1.2, '×'));
+    s.targets.push(atMost("bytes: device's WebSocket / runtime's /event stream for one task", alone.deviceBytes / alone.runtimeStreamBytes, 0.5, '×'));
     s.notes.push(
       '"direct": a plain reader of the runtime\'s /event stream in this process. "relay": a paired device in this process, through the host process (runtime event → bridge → hub → Noise → uWS → device → decrypt and validate). "added": per delta, relay arrival minus direct arrival, same clock.',
+      "Bytes: the direct reader's count is the /event response body (server-sent events text, no HTTP framing); the device's is the payload of every WebSocket message it received (encrypted frames with their tags), with the welcome and pings before the prompt left out.",
       `With ${CROWD} devices the measured device connected last (the host encrypts for the ${CROWD - 1} others first); the others read every frame but only count them, so that their decryption does not compete with the measurement on two cores.`,
     );
     if (runs.some((r) => r.matched < DELTAS))

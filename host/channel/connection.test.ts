@@ -80,6 +80,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   const socket = (remoteAddress = '10.0.0.5') => {
     let readyState = 1;
     let conn!: Connection;
+    let frames = 0;
     const client: SocketLike & { send(data: Uint8Array | string): void } = {
       binaryType: 'arraybuffer',
       get readyState() {
@@ -107,6 +108,7 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
     const peer: Peer = {
       remoteAddress,
       send(bytes) {
+        frames++;
         const copy = bytes.slice();
         setImmediate(() => readyState === 1 && client.onmessage?.({ data: copy.buffer }));
       },
@@ -120,7 +122,8 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
     };
     conn = createConnection(peer, ctx);
     conns.push(conn);
-    return { client, conn };
+    /** WebSocket messages the host sent on this socket so far. */
+    return { client, conn, frames: () => frames };
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
@@ -195,6 +198,60 @@ test('a paired device reconnects with IK, gets events, and missed ones on resume
   await again.request({ t: 'ping', at: 1 });
   assert.deepEqual(seen, [2, 3]);
   assert.deepEqual(resyncs, [], 'a resumed device reloads nothing');
+});
+
+test('events of one turn reach a device whose hello says batch as one frame, in order', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  (await pending.approved).close();
+  const seen: string[] = [];
+  const socket = s.socket();
+  const channel = await connect({
+    socket: socket.client,
+    hostKey: s.identity.publicKey,
+    ...s.device,
+    onEvent: (seq, e) => seen.push(`${seq}:${e?.type === 'session.idle' && e.sessionId}`),
+  });
+  await channel.request({ t: 'ping', at: 1 });
+  const before = socket.frames();
+  for (const id of ['a', 'b', 'c', 'd', 'e']) s.hub.publishEvent({ type: 'session.idle', sessionId: id });
+  await channel.request({ t: 'ping', at: 2 });
+  assert.equal(socket.frames() - before, 2, "one frame for the five events, one for the ping's answer");
+  assert.deepEqual(seen, ['1:a', '2:b', '3:c', '4:d', '5:e']);
+});
+
+test('a batch never exceeds what one message may carry: two 3 MiB events of one turn go as two messages', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  (await pending.approved).close();
+  const sizes: number[] = [];
+  const channel = await connect({
+    socket: s.socket().client,
+    hostKey: s.identity.publicKey,
+    ...s.device,
+    onEvent: (_seq, e) => void (e?.type === 'message.text.delta' && sizes.push(e.delta.length)),
+  });
+  const delta = 'x'.repeat(3 * 1024 * 1024);
+  for (const partId of ['p1', 'p2']) s.hub.publishEvent({ type: 'message.text.delta', sessionId: 'a', messageId: 'm', partId, delta });
+  assert.deepEqual(await channel.request({ t: 'ping', at: 1 }), { at: 1 }, 'the connection is still open');
+  assert.deepEqual(sizes, [delta.length, delta.length]);
+});
+
+test('a device whose hello does not say batch (an older app) gets one frame per event', async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  (await pending.approved).close();
+  const socket = s.socket();
+  const raw = await rawConnect(socket.client, { mode: MODE.reconnect, deviceKey: s.device.deviceKey, hostKey: s.identity.publicKey });
+  assert.equal((await raw.next()).t, 'welcome');
+  assert.equal((await raw.next()).t, 'resync');
+  const before = socket.frames();
+  for (const id of ['a', 'b', 'c']) s.hub.publishEvent({ type: 'session.idle', sessionId: id });
+  assert.equal(socket.frames() - before, 3);
+  for (const seq of [1, 2, 3]) assert.deepEqual(await raw.next(), { t: 'event', seq, event: { type: 'session.idle', sessionId: ['a', 'b', 'c'][seq - 1] } });
 });
 
 test('a device that cannot resume gets a resync: why, from which seq, what to reload, and the pending permissions and questions', async (t) => {

@@ -27,6 +27,7 @@ import {
   REQUEST_SCOPE,
   decodeJson,
   encodeMessage,
+  joinMessages,
   parseDeviceHello,
   parseRequest,
   type DeviceHello,
@@ -49,6 +50,7 @@ import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.
 import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
 import type { Router } from '../rpc/request.ts';
+import { createEndOfTurn } from './end-of-turn.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
@@ -118,6 +120,9 @@ function failureReason(info: CloseInfo): string | undefined {
   return NOT_FAILURES.has(code) ? undefined : code;
 }
 
+/** The one end-of-turn pass every connection of this process shares, so all devices' writes of a turn happen together. */
+const endOfTurn = createEndOfTurn();
+
 export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   const { log, metrics } = ctx;
   metrics.inc('connections_opened_total');
@@ -125,6 +130,11 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   let transport: Transport | undefined;
   let pairing: PairingPhase | undefined;
   let deviceId: string | undefined;
+  /** The hello said the device reads several messages per frame (docs/protocol.md, "Batched frames"). */
+  let batching = false;
+  /** Messages for this device waiting for the end of the turn, to go out as one frame; their joined size. */
+  let outbox: Uint8Array[] = [];
+  let outboxBytes = 0;
 
   const subscriber: Subscriber = {
     get deviceId() {
@@ -143,7 +153,36 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   function sendBytes(bytes: Uint8Array): void {
     if (phase === 'closed' || !transport) return;
-    for (const frame of transport.seal(ctx.redact ? ctx.redact(bytes) : bytes)) peer.send(frame);
+    const clean = ctx.redact ? ctx.redact(bytes) : bytes;
+    if (!batching) {
+      for (const frame of transport.seal(clean)) peer.send(frame);
+      return;
+    }
+    // A batch stays within what one message may carry: the device refuses larger ones.
+    if (outbox.length > 0 && outboxBytes + 1 + clean.length > DEFAULT_MAX_MESSAGE) flush();
+    if (outbox.length === 0) endOfTurn(flushAtEndOfTurn);
+    outboxBytes += (outbox.length > 0 ? 1 : 0) + clean.length;
+    outbox.push(clean);
+  }
+
+  /** One connection's failure must not keep the other connections' messages of this turn back. */
+  function flushAtEndOfTurn(): void {
+    try {
+      flush();
+    } catch (err) {
+      log.error('sending batched messages failed', { remoteAddress: peer.remoteAddress, device: deviceId, err });
+      close({ code: 1011, reason: 'internal error; see the host log' });
+    }
+  }
+
+  /** Sends what waits in the outbox as one message (fragmented only above a frame's 64 KiB). */
+  function flush(): void {
+    if (outbox.length === 0) return;
+    const messages = outbox;
+    outbox = [];
+    outboxBytes = 0;
+    if (phase === 'closed' || !transport) return;
+    for (const frame of transport.seal(joinMessages(messages))) peer.send(frame);
   }
 
   function send(message: HostMessage): void {
@@ -164,6 +203,8 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
 
   function close(info: CloseInfo): void {
     if (phase === 'closed') return;
+    // What was said before the close (a refusal, the last events) still reaches the device.
+    flush();
     const reason = failureReason(info);
     if (reason !== undefined) metrics.inc('connection_failures_total', { reason });
     cleanUp();
@@ -175,6 +216,8 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   function cleanUp(): void {
     const was = phase;
     phase = 'closed';
+    outbox = [];
+    outboxBytes = 0;
     transport?.close();
     ctx.hub.remove(subscriber);
     ctx.router.disconnected?.(subscriber);
@@ -218,7 +261,9 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   /** Parses the hello; closes the connection and returns undefined when it is unusable. */
   function readHello(payload: Uint8Array): DeviceHello | undefined {
     try {
-      return parseDeviceHello(decodeJson(payload, 'hello'));
+      const hello = parseDeviceHello(decodeJson(payload, 'hello'));
+      batching = hello.batch === true;
+      return hello;
     } catch (err) {
       closeWith('protocol.invalid', err instanceof Error ? err.message : undefined);
     }

@@ -50,6 +50,8 @@ export interface EventHub {
   /** Closes every connection of one device (it was removed). */
   closeDevice(deviceId: string, info: CloseInfo): void;
   subscriberCount(): number;
+  /** What the journal holds now (bounded by HubOptions), for the benchmarks and diagnostics. */
+  journalUse(): { events: number; bytes: number };
 }
 
 export type HubOptions = JournalOptions;
@@ -95,6 +97,7 @@ export function createEventHub(opts: HubOptions = {}): EventHub {
       for (const s of [...subscribers]) if (s.deviceId === deviceId) s.close(info);
     },
     subscriberCount: () => subscribers.size,
+    journalUse: () => ({ events: journal.size, bytes: journal.bytes }),
   };
 }
 

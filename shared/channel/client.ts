@@ -22,6 +22,7 @@ import {
   decodeJson,
   encodeMessage,
   parseHostMessage,
+  splitMessages,
   type DeviceHello,
   type HostMessage,
   type Request,
@@ -153,7 +154,7 @@ export async function fetchHostKey(socketOrUrl: SocketLike | string): Promise<Ui
 export async function pair(opts: PairOptions): Promise<PairPending> {
   const psk = pairingPsk(opts.offer.secret);
   const hs = deviceHandshake(MODE.pair, opts.deviceKey, opts.offer.hostKey, psk);
-  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION };
+  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION, batch: true };
   const session = await start(opts, MODE.pair, hs, hello);
   return new Promise<PairPending>((resolve, reject) => {
     let deviceId: string | undefined;
@@ -194,6 +195,7 @@ export async function connect(opts: ConnectOptions): Promise<RelayChannel> {
     name: opts.name,
     platform: opts.platform,
     protocol: PROTOCOL_VERSION,
+    batch: true,
     ...(opts.after !== undefined ? { after: opts.after } : {}),
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
   };
@@ -352,13 +354,17 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
       return fail(err instanceof ChannelError && err.code === 'frame.auth' ? 'frame.auth' : 'frame.size', err instanceof Error ? err.message : String(err));
     }
     if (plaintext === null) return;
-    let message: HostMessage;
-    try {
-      message = parseHostMessage(decodeJson(plaintext, 'message'));
-    } catch (err) {
-      return fail('protocol.invalid', err instanceof Error ? err.message : String(err));
+    // The hello said `batch`: a frame may carry several messages (docs/protocol.md, "Batched frames").
+    for (const part of splitMessages(plaintext)) {
+      let message: HostMessage;
+      try {
+        message = parseHostMessage(decodeJson(part, 'message'));
+      } catch (err) {
+        return fail('protocol.invalid', err instanceof Error ? err.message : String(err));
+      }
+      onHostMessage(message);
+      if (ended) return;
     }
-    onHostMessage(message);
   };
   socket.onclose = (e) => end(closedError(e));
   socket.onerror = () => {}; // a close event follows and carries what we can know

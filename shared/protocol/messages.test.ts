@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REQUEST_SCOPE, REQUEST_TYPES, parseHostMessage, parseRequest, parseResult } from './messages.ts';
+import { REQUEST_SCOPE, REQUEST_TYPES, decodeJson, encodeMessage, joinMessages, parseDeviceHello, parseHostMessage, parseRequest, parseResult, splitMessages } from './messages.ts';
 import { ProtocolError } from './guard.ts';
 
 test('a runtime message carries the providers that work, and a bad list is refused by name', () => {
@@ -141,4 +141,21 @@ test('review and management requests: ids checked like session ids, a cursor onl
   assert.throws(() => parseRequest({ t: 'session.rename', id: '1', sessionId: 'ses_1', title: '' }), /title/);
   assert.throws(() => parseRequest({ t: 'file.read', id: '1', path: '' }), /path/);
   assert.deepEqual(parseRequest({ t: 'session.diff', id: '1', sessionId: 'ses_1' }), { t: 'session.diff', id: '1', sessionId: 'ses_1' });
+});
+
+test('batched frames: messages joined by a line feed split back into the same messages; a hello says batch or not', () => {
+  const messages = [
+    encodeMessage({ t: 'runtime', runtime: { state: 'ready' } }),
+    encodeMessage({ t: 'pair.pending', code: '123456' }),
+    encodeMessage({ t: 'result', id: 'r', ok: true, data: { text: 'a\nb' } }),
+  ];
+  const parts = splitMessages(joinMessages(messages));
+  assert.deepEqual(
+    parts.map((p) => decodeJson(p, 'message')),
+    messages.map((m) => decodeJson(m, 'message')),
+  );
+  assert.equal(splitMessages(messages[0]!).length, 1, 'one message is a batch of one');
+  assert.equal(parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, batch: true }).batch, true);
+  assert.equal('batch' in parseDeviceHello({ name: 'n', platform: 'p', protocol: 1 }), false);
+  assert.throws(() => parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, batch: 'yes' }), /hello\.batch/);
 });

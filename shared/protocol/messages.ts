@@ -219,6 +219,11 @@ export interface DeviceHello {
   after?: number;
   /** …and the `epoch` of the welcome it came after. */
   epoch?: string;
+  /**
+   * The device reads several host messages from one frame (`joinMessages`); absent from apps
+   * older than batching, which the host sends one message per frame (docs/protocol.md, "Batched frames").
+   */
+  batch?: boolean;
 }
 
 export function parseDeviceHello(v: unknown): DeviceHello {
@@ -230,6 +235,7 @@ export function parseDeviceHello(v: unknown): DeviceHello {
     protocol: int(o, 'protocol', 'hello', { min: 1 }),
     after: optInt(o, 'after', 'hello', { min: 0 }),
     epoch: optStr(o, 'epoch', 'hello', ID),
+    ...(o.batch === undefined ? {} : { batch: bool(o, 'batch', 'hello') }),
   };
 }
 
@@ -240,6 +246,37 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeMessage(m: Request | HostMessage | DeviceHello): Uint8Array {
   return encoder.encode(JSON.stringify(m));
+}
+
+/**
+ * What separates the messages of a batched frame: a line feed, which JSON.stringify never writes
+ * (inside strings it is escaped), so no message contains it and splitting needs no parsing.
+ */
+const SEPARATOR = 0x0a;
+
+/** Several encoded messages as one plaintext, for a device whose hello said `batch`. */
+export function joinMessages(messages: readonly Uint8Array[]): Uint8Array {
+  if (messages.length === 1) return messages[0]!;
+  const out = new Uint8Array(messages.reduce((n, m) => n + m.length + 1, -1));
+  let at = 0;
+  for (const m of messages) {
+    if (at > 0) out[at++] = SEPARATOR;
+    out.set(m, at);
+    at += m.length;
+  }
+  return out;
+}
+
+/** The messages of one plaintext (one, from a host that does not batch); each is then read by `decodeJson`. */
+export function splitMessages(plaintext: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (let at = plaintext.indexOf(SEPARATOR); at >= 0; at = plaintext.indexOf(SEPARATOR, from)) {
+    parts.push(plaintext.subarray(from, at));
+    from = at + 1;
+  }
+  parts.push(from === 0 ? plaintext : plaintext.subarray(from));
+  return parts;
 }
 
 /** UTF-8 JSON → unknown; the caller parses the shape. Bad text is a ProtocolError, never a crash. */
