@@ -102,20 +102,20 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
   });
 
   it('runs a task on the real runtime and streams its text into the view in order', async () => {
+    // Record what the agent's text looked like after every change, to check it only ever grew;
+    // watched from before the tap, so that a loaded machine cannot start the stream unobserved.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      Object.assign(window, { seenTexts: seen });
+      new MutationObserver(() => {
+        const text = [...document.querySelectorAll('ol.timeline .assistant .md')].map((n) => n.textContent).join('|');
+        if (text && text !== seen.at(-1)) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('textbox', { name: 'New task' }).fill('Count for me [text:40]');
     await page.getByRole('button', { name: 'Start task' }).click();
     const conversation = page.getByRole('list', { name: 'Conversation' });
     await conversation.waitFor(WAIT);
-    // Record what the agent's text looked like after every change, to check it only ever grew.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      Object.assign(window, { seenTexts: seen });
-      const list = document.querySelector('ol.timeline')!;
-      new MutationObserver(() => {
-        const text = [...list.querySelectorAll('.assistant .md')].map((n) => n.textContent).join('|');
-        if (text && text !== seen.at(-1)) seen.push(text);
-      }).observe(list, { subtree: true, childList: true, characterData: true });
-    });
     const expected = scriptedText(40).trim();
     await conversation.getByText(expected).waitFor(WAIT);
     await conversation.getByText('Count for me [text:40]').waitFor(WAIT);

@@ -13,7 +13,10 @@ export function SessionUsage(props: { sessionId: string }) {
   const connected = () => connection.state.status === 'connected';
   const [usage, { refetch }] = createResource(
     () => connected() || undefined,
-    () => relay.request({ t: 'session.usage', sessionId: props.sessionId }),
+    // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
+    // Without figures (a session the host does not know yet, a host that is going away) the line
+    // is left out; the next turn's end asks again.
+    () => relay.request({ t: 'session.usage', sessionId: props.sessionId }).catch(() => undefined),
   );
   // A turn ended: running (or waiting for approval) became anything else.
   createEffect(

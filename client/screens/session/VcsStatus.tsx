@@ -11,16 +11,30 @@ const STATUS_WORD = { added: 'new', deleted: 'deleted', modified: 'changed' } as
  */
 export function VcsStatus(props: { sessionId: string }) {
   const { relay } = useApp();
-  const [vcs, { refetch }] = createResource(() => relay.request({ t: 'workspace.vcs', sessionId: props.sessionId }));
+  // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
+  const [answer, { refetch }] = createResource(() =>
+    relay.request({ t: 'workspace.vcs', sessionId: props.sessionId }).then(
+      (status) => ({ status }),
+      (err: unknown) => ({ error: explainRequest(err) }),
+    ),
+  );
+  const vcs = () => {
+    const a = answer();
+    return a && 'status' in a ? a.status : undefined;
+  };
+  const error = () => {
+    const a = answer();
+    return a && 'error' in a ? a.error : undefined;
+  };
   return (
     <section class="vcs" aria-label="Version control">
       <h2 class="review__title">Version control</h2>
-      <Show when={vcs.error}>
+      <Show when={error()}>
         <p class="note note--error" role="alert">
-          {explainRequest(vcs.error)}
+          {error()}
         </p>
       </Show>
-      <Show when={vcs()} fallback={<Show when={!vcs.error}>{<p class="loading">Loading…</p>}</Show>}>
+      <Show when={vcs()} fallback={<Show when={!error()}>{<p class="loading">Loading…</p>}</Show>}>
         {(v) => (
           <>
             <p class="vcs__branch">
@@ -50,7 +64,7 @@ export function VcsStatus(props: { sessionId: string }) {
           </>
         )}
       </Show>
-      <Button variant="quiet" disabled={vcs.loading} onClick={() => void refetch()}>
+      <Button variant="quiet" disabled={answer.loading} onClick={() => void refetch()}>
         Refresh
       </Button>
     </section>
