@@ -22,6 +22,9 @@ let root: string;
 
 before(async () => {
   rt = await startRuntimeFixture({ extraWorkspaces: 1 });
+  // Each workspace's instance is made on its first request; on a loaded machine that takes long
+  // enough that a test's first call would time out, so start once both are up.
+  await rt.bridge.subscribed();
   root = mkdtempSync(join(tmpdir(), 'relay-keyed-'));
 });
 
@@ -87,8 +90,15 @@ test('a resend after a crash between creating and recording answers the same ses
     });
     t.after(off);
   });
+  const reconnected = new Promise<void>((resolve) => {
+    const off = rt.bridge.onEvent((e) => {
+      if (e.type === 'runtime.reconnected') resolve();
+    });
+    t.after(off);
+  });
   process.kill(rt.supervisor.state.pid!, 'SIGKILL');
   await back;
+  await reconnected;
 
   const afterRestart = keyedSessions(lost);
   t.after(() => afterRestart.ledger.close());
