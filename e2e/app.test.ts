@@ -170,7 +170,7 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
     await page.getByRole('button', { name: '1 approval waiting' }).waitFor(WAIT);
     await page.getByRole('status').filter({ hasText: 'The agent asks to run echo later' }).waitFor(WAIT);
-    await page.getByRole('link', { name: /Waiting for approval/ }).waitFor(WAIT);
+    await page.getByRole('link', { name: /Waiting for you/ }).waitFor(WAIT);
     // A fresh connection learns about the waiting request from the host (resync), not from memory.
     await page.reload();
     await page.getByRole('button', { name: '1 approval waiting' }).waitFor(WAIT);
@@ -293,7 +293,7 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       app.host.relay.approvals.approve((await app.nextApproval()).id);
       const sessions = p.getByRole('region', { name: 'Sessions' });
       // The title says nothing of the status: the badge does.
-      await sessions.getByRole('link', { name: /^Long job, started before the app opened\s*Running/ }).waitFor(WAIT);
+      await sessions.getByRole('link', { name: /^Long job, started before the app opened[\s\S]*Running/ }).waitFor(WAIT);
       assert.equal(statusEvents(), before, 'no status event reached the phone: the running state came with the list');
       await screenshot(p, 'app-pixel7-sessions-running');
     } finally {

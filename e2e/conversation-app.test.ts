@@ -6,7 +6,9 @@
  * stream runs; scrolled up, a "New messages ↓" button instead of being moved; sending takes you
  * to your message; a tool call held by a permission request reads "Waiting for you", and a denial
  * can tell the agent why; Markdown (GFM) renders with raw HTML inert; the last message can be
- * edited and sent again; a session is never called by a timestamp.
+ * edited and sent again; a session is never called by a timestamp; the text follows the browser's
+ * font size and the composer works at 200 % zoom; the sessions list shows each session's state
+ * (an icon and its name) and a preview of its last message.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -205,6 +207,95 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     const list = page.getByRole('list', { name: 'Recent sessions' });
     await list.getByRole('link', { name: /^New session/ }).waitFor(WAIT);
     assert.ok(!/\d{4}-\d{2}-\d{2}T/.test(await list.innerText()), 'no ISO timestamp in the list');
+  });
+
+  it('follows the browser’s text size, and stays usable with larger text and at 200 % zoom: nothing scrolls sideways, the composer is in view and sends', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    const viewport = page.viewportSize()!;
+    /** How far the page scrolls sideways, and the outermost elements that stick out (to name them when it does). */
+    const overflow = () =>
+      page.evaluate(() => {
+        const width = document.documentElement.clientWidth;
+        const out = [...document.body.querySelectorAll('*')].filter((el) => el.getBoundingClientRect().right > width + 1 && !el.parentElement?.closest('pre, .md-table'));
+        const outer = out.filter((el) => !out.includes(el.parentElement!)).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
+        return { px: document.documentElement.scrollWidth - width, outer: outer.slice(0, 5) };
+      });
+    const noOverflow = async (where: string) => {
+      const o = await overflow();
+      assert.ok(o.px <= 0, `${where} does not scroll sideways (${o.px} px: ${o.outer.join(', ')})`);
+    };
+    const inView = async (name: string, locator: ReturnType<Page['locator']>) => {
+      const box = await locator.boundingBox();
+      const size = page.viewportSize()!;
+      assert.ok(
+        box && box.x >= 0 && box.x + box.width <= size.width && box.y >= 0 && box.y + box.height <= size.height,
+        `${name} is in view: ${JSON.stringify(box)} in ${JSON.stringify(size)}`,
+      );
+      return box;
+    };
+    try {
+      // Larger text in the browser's settings; then 200 % zoom: half as many CSS pixels on the same screen.
+      for (const { text, zoom } of [
+        { text: 24, zoom: 1 },
+        { text: 16, zoom: 2 },
+      ]) {
+        const how = `${text} px text at ${zoom * 100} %`;
+        await cdp.send('Page.setFontSizes', { fontSizes: { standard: text, fixed: text - 3 } });
+        await page.setViewportSize({ width: Math.round(viewport.width / zoom), height: Math.round(viewport.height / zoom) });
+        assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize), `${text}px`, 'the root font size is the browser’s');
+        await page.getByRole('textbox', { name: 'New task' }).waitFor(WAIT);
+        await noOverflow(`the sessions screen (${how})`);
+
+        await page.goBack();
+        await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+        await screenshot(page, `conversation-pixel7-text${text}-zoom${zoom * 100}`);
+        const box = (await inView(`the box (${how})`, field()))!;
+        const send = page.getByRole('button', { name: 'Send', exact: true });
+        await inView(`Send (${how})`, send);
+        assert.ok(box.width >= page.viewportSize()!.width / 2, `the box keeps room to type (${how})`);
+        await noOverflow(`the conversation (${how})`);
+        await field().fill(`Bigger ${text} ${zoom} [text:2]`);
+        await send.click();
+        await conversation().getByText(`Bigger ${text} ${zoom} [text:2]`).waitFor(WAIT);
+        await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+        await page.getByRole('link', { name: 'All sessions' }).click();
+      }
+    } finally {
+      await cdp.send('Page.setFontSizes', { fontSizes: { standard: 16, fixed: 13 } });
+      await cdp.detach();
+      await page.setViewportSize(viewport);
+    }
+    await page.goBack();
+    await field().waitFor(WAIT);
+  });
+
+  it('lists each session with its state, as an icon and in words, and a one-line preview of its last message', async () => {
+    const sessionId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    await page.getByRole('link', { name: 'All sessions' }).click();
+    const row = (id: string) => page.locator(`a.session-row[href*="${id}"]`);
+    const done = row(sessionId);
+    await done.getByText('Done', { exact: true }).waitFor(WAIT);
+    await done.locator('.session-row__preview').getByText(scriptedText(2).trim()).waitFor(WAIT);
+
+    // Another session, run and stopped from the computer meanwhile: running, then stopped, live and after a reload.
+    const bridge = app.host.runtime.bridge;
+    const other = await bridge.createSession('Stopped later', app.sandbox.workspace);
+    await bridge.prompt(other.id, 'Run long [slow]');
+    const stopped = row(other.id);
+    await stopped.getByText('Running', { exact: true }).waitFor(WAIT);
+    await stopped.locator('.session-row__preview').getByText('Run long [slow]').waitFor(WAIT);
+    await until('the reply under way', async () => ((await bridge.messages(other.id)).length >= 2 ? true : undefined));
+    await bridge.abort(other.id);
+    await stopped.getByText('Stopped', { exact: true }).waitFor(WAIT);
+    await page.reload();
+    await stopped.getByText('Stopped', { exact: true }).waitFor(WAIT);
+    assert.notEqual(await stopped.locator('.session-row__preview').innerText(), '', 'a preview after a reload, from the host');
+    const icon = (r: typeof done) => r.locator('svg.row-state__icon').evaluate((svg) => [svg.getAttribute('aria-hidden'), svg.innerHTML]);
+    const [doneIcon, stoppedIcon] = [await icon(done), await icon(stopped)];
+    assert.deepEqual([doneIcon[0], stoppedIcon[0]], ['true', 'true'], 'the icons are decoration: the words are read out');
+    assert.notEqual(doneIcon[1], stoppedIcon[1], 'a distinct icon per state');
+    assert.ok((await done.locator('.session-row__preview').evaluate((p) => p.scrollHeight <= p.clientHeight + 1)) === true, 'one line');
+    await screenshot(page, 'sessions-pixel7-states');
   });
 
   it('ran without script errors', () => {

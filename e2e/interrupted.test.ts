@@ -137,7 +137,7 @@ describe('a task cut short by a restart', { timeout: 600_000 }, () => {
       assert.equal(await p.getByRole('button', { name: 'Stop' }).count(), 0, 'no Stop for a session that is not running');
       await p.goto(`${origin}/#/sessions`);
       const row = p.locator(`a.session-row[href*="${sessionId}"]`);
-      await row.getByText('Idle').waitFor(WAIT);
+      await row.getByText('Done', { exact: true }).waitFor(WAIT);
       assert.equal(await p.getByText('Running').count(), 0, 'no session listed as running');
     }
     const messages = await runtimeGet<Stored[]>(host, `/session/${sessionId}/message`, sandbox.workspace);

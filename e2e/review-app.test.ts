@@ -2,7 +2,9 @@
  * Reviewing and managing a session from the phone app in Chromium, against the REAL host and
  * runtime with a fake model that writes two files: the session's changes list both with their
  * counts and show their diffs; undo (after a confirmation naming both files) removes them from
- * disk and "bring back" restores them; rename, compact, fork and delete act on the runtime and
+ * disk and "bring back" restores them; a 5,000-line diff is highlighted and windowed; "Revert to
+ * here" on a message of the conversation lists what it changes back, reverts, is refused while
+ * the agent works, and is undone; rename, compact, fork and delete act on the runtime and
  * a second paired device sees the rename and the deletion; search finds a session the phone does
  * not list yet, and scrolling reaches the 150th older session. The session shows its context and
  * token use and cost, the review panel the workspace's branch and uncommitted files, and a task's
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { PHONES, launchChromium, screenshot } from './browser.ts';
-import { SECOND_CONTENT, WRITE_CONTENT } from './fixtures/fake-model.ts';
+import { SECOND_CONTENT, WRITE_CONTENT, numberedLines } from './fixtures/fake-model.ts';
 import { fileCleanup } from './fixtures/cleanup.ts';
 import { pairDevice } from './fixtures/paired-device.ts';
 import { until } from './fixtures/poll.ts';
@@ -113,6 +115,59 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
     await until('both files back', () => existsSync(one) && existsSync(two));
     assert.equal(readFileSync(one, 'utf8'), WRITE_CONTENT);
     assert.equal(readFileSync(two, 'utf8'), SECOND_CONTENT);
+  });
+
+  it('highlights a diff as its language and windows a 5,000-line one: few rows in the page, the last line reached by scrolling', async () => {
+    const big = join(app.sandbox.workspace, 'big.ts');
+    await page.getByRole('textbox', { name: 'Follow-up' }).fill(`Make a big file [lines:${big},5000]`);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await until('the big file', () => existsSync(big) && readFileSync(big, 'utf8') === numberedLines(5000));
+    await until('the turn ended', async () => ((await app.host.runtime.bridge.sessionStatus(sessionId)).type === 'idle' ? true : undefined));
+    // Opened again: the changes as they are now.
+    await page.getByRole('button', { name: 'Hide changes and actions' }).click();
+    await page.getByRole('button', { name: 'Changes and actions' }).click();
+    const panel = page.getByRole('region', { name: 'Changes and session actions' });
+    await panel.getByRole('button', { name: 'big.ts' }).click();
+    const diff = panel.getByRole('region', { name: /^big\.ts: \d+ lines/ });
+    await diff.waitFor(WAIT);
+    const lines = Number(/: (\d+) lines/.exec((await diff.getAttribute('aria-label'))!)![1]);
+    assert.ok(lines >= 5000, `every line of the diff is counted (${lines})`);
+    const rows = () => diff.locator('.review-diff__row').count();
+    assert.ok((await rows()) < 120, `only the rows in view are in the page (${await rows()} of ${lines})`);
+    await diff.locator('.hljs-keyword').first().waitFor(WAIT);
+    assert.equal(await diff.locator('.hljs-keyword').first().innerText(), 'let', 'highlighted as TypeScript');
+    await diff.evaluate((box) => box.scrollTo({ top: box.scrollHeight }));
+    await diff.getByText('let x5000 = 5000;').waitFor(WAIT);
+    assert.ok((await rows()) < 120, `still few rows at the end (${await rows()})`);
+    await screenshot(page, 'review-big-diff');
+  });
+
+  it('reverts to a message from the conversation after listing the files it changes back, refuses while the agent works, and undoes the revert', async () => {
+    const big = join(app.sandbox.workspace, 'big.ts');
+    const conversation = page.getByRole('list', { name: 'Conversation' });
+    const message = conversation.locator('li.part--user').filter({ hasText: 'Make a big file' });
+    await message.getByRole('button', { name: 'Revert to here…' }).click();
+    const confirm = message.getByRole('alertdialog', { name: 'Confirm revert' });
+    await confirm.waitFor(WAIT);
+    assert.deepEqual(await confirm.getByRole('listitem').allInnerTexts(), ['big.ts'], 'only what this message and the later ones changed');
+    await confirm.getByRole('button', { name: 'Revert', exact: true }).click();
+    await until('the big file removed', () => !existsSync(big));
+    assert.ok(existsSync(one) && existsSync(two), 'the earlier turn’s files stay');
+    await message.getByText('Reverted: this message and everything after it are undone.').waitFor(WAIT);
+    await message.getByRole('button', { name: 'Undo revert' }).click();
+    await until('the big file back', () => existsSync(big));
+    await message.getByRole('button', { name: 'Revert to here…' }).waitFor(WAIT);
+
+    // While a turn runs: refused, with a message saying so.
+    await page.getByRole('textbox', { name: 'Follow-up' }).fill('Take your time [slow]');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('button', { name: 'Stop' }).waitFor(WAIT);
+    await message.getByRole('button', { name: 'Revert to here…' }).click();
+    await message.getByRole('alert').filter({ hasText: 'Not while the agent is working' }).waitFor(WAIT);
+    assert.equal(await message.getByRole('alertdialog').count(), 0, 'no confirmation offered');
+    assert.ok(existsSync(big), 'nothing reverted');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await until('the turn ended', async () => ((await app.host.runtime.bridge.sessionStatus(sessionId)).type === 'idle' ? true : undefined));
   });
 
   it('renames, compacts, forks and deletes; another device sees the rename and the deletion', async () => {

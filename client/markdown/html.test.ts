@@ -46,3 +46,9 @@ test('tables scroll on their own and code blocks are reachable by keyboard', () 
   );
   assert.match(html, /<pre tabindex="0"><code>npm start<\/code><\/pre>/);
 });
+
+test('GitHub-flavoured: strikethrough, task lists and bare links, as in the conversation', () => {
+  const { html } = markdownToHtml('~~old~~ see https://example.test/x.\n\n- [x] done\n- [ ] next');
+  assert.match(html, /<del>old<\/del> see <a href="https:\/\/example\.test\/x" rel="noreferrer">https:\/\/example\.test\/x<\/a>\./);
+  assert.match(html, /<li><input type="checkbox" disabled checked> done<\/li>\n<li><input type="checkbox" disabled> next<\/li>/);
+});

@@ -1,11 +1,13 @@
 /**
- * Markdown (as parsed by `parse.ts`) to an HTML string, for the guides the build turns into
- * static pages (client/docs/page.ts). Every piece of text is escaped; headings get GitHub's ids
- * (`### pair.expired` → `#pairexpired`), so the links in the docs and in the app agree; a line
- * break inside a paragraph is soft, as in the hard-wrapped source files.
+ * Markdown (as marked parses it, GitHub-flavoured, like the conversation: render.ts) to an HTML
+ * string, for the guides the build turns into static pages (client/docs/page.ts). Every piece of
+ * text is escaped and raw HTML is shown as text; headings get GitHub's ids (`### pair.expired` →
+ * `#pairexpired`), so the links in the docs and in the app agree; a line break inside a paragraph
+ * is soft, as in the hard-wrapped source files.
  * @module
  */
-import { parseBlocks, type Block, type Inline, type ParseOptions } from './parse.ts';
+import { lexer, type Token, type Tokens } from 'marked';
+import { safeHref } from './safe-href.ts';
 
 export interface HtmlDocument {
   /** The text of the first level-1 heading ('' without one). */
@@ -13,6 +15,14 @@ export interface HtmlDocument {
   html: string;
   /** Every heading's id, in document order. */
   ids: string[];
+}
+
+export interface HtmlOptions {
+  /**
+   * Which link targets become links (the others stay text), and what they point to. Default
+   * `safeHref`: web and mail only. The guides also allow their own anchors and pages.
+   */
+  href?: (raw: string) => string | undefined;
 }
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -30,58 +40,44 @@ export function headingId(text: string): string {
     .replace(/\s/g, '-');
 }
 
-function plainText(list: Inline[]): string {
-  return list.map((n) => (n.t === 'text' || n.t === 'code' ? n.v : n.t === 'br' ? ' ' : plainText(n.c))).join('');
+function plainText(tokens: readonly Token[] | undefined): string {
+  return (tokens ?? []).map((t) => ('tokens' in t && t.tokens ? plainText(t.tokens) : t.type === 'br' ? ' ' : ((t as Tokens.Generic).text ?? ''))).join('');
 }
 
-function inlines(list: Inline[]): string {
-  return (
-    list
-      // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind of Inline, which TypeScript checks against the callback's return type.
-      .map((n): string => {
-        switch (n.t) {
-          case 'text':
-            return escapeHtml(n.v);
-          case 'code':
-            return `<code>${escapeHtml(n.v)}</code>`;
-          case 'strong':
-            return `<strong>${inlines(n.c)}</strong>`;
-          case 'em':
-            return `<em>${inlines(n.c)}</em>`;
-          case 'br':
-            return '\n';
-          case 'link': {
-            const away = /^https?:/i.test(n.href) ? ' rel="noreferrer"' : '';
-            return `<a href="${escapeHtml(n.href)}"${away}>${inlines(n.c)}</a>`;
-          }
+function inlines(tokens: readonly Token[] | undefined, allow: NonNullable<HtmlOptions['href']>): string {
+  return (tokens ?? [])
+    .map((t): string => {
+      const tok = t as Tokens.Generic;
+      switch (t.type) {
+        case 'text':
+          return tok.tokens ? inlines(tok.tokens, allow) : escapeHtml(tok.text as string);
+        case 'escape':
+          return escapeHtml(tok.text as string);
+        case 'codespan':
+          return `<code>${escapeHtml(tok.text as string)}</code>`;
+        case 'strong':
+        case 'em':
+        case 'del':
+          return `<${t.type}>${inlines(tok.tokens, allow)}</${t.type}>`;
+        case 'br':
+          return '\n';
+        case 'link': {
+          const href = allow(tok.href as string);
+          // A refused link stays as written, so a broken one is seen rather than silently dropped.
+          if (!href) return escapeHtml(t.raw);
+          const away = /^https?:/i.test(href) ? ' rel="noreferrer"' : '';
+          return `<a href="${escapeHtml(href)}"${away}>${inlines(tok.tokens, allow)}</a>`;
         }
-      })
-      .join('')
-  );
+        default:
+          // Raw HTML, images (nothing is fetched) and anything newer: shown as written.
+          return escapeHtml(t.raw);
+      }
+    })
+    .join('');
 }
 
-/** Real nesting, so the items of an inner list do not count as the outer list's numbers. */
-function list(b: Extract<Block, { t: 'list' }>): string {
-  const tag = b.ordered ? 'ol' : 'ul';
-  const out = [`<${tag}${b.ordered && b.start !== 1 ? ` start="${b.start}"` : ''}>`];
-  let depth = 0;
-  b.items.forEach((it, i) => {
-    const d = i === 0 ? 0 : Math.min(it.depth, depth + 1);
-    if (i > 0 && d > depth) out.push('<ul>');
-    else if (i > 0) {
-      out.push('</li>');
-      for (; depth > d; depth--) out.push('</ul></li>');
-    }
-    depth = d;
-    out.push(`<li>${inlines(it.c)}`);
-  });
-  out.push('</li>');
-  for (; depth > 0; depth--) out.push('</ul></li>');
-  out.push(`</${tag}>`);
-  return out.join('\n');
-}
-
-export function markdownToHtml(src: string, opts: ParseOptions = {}): HtmlDocument {
+export function markdownToHtml(src: string, opts: HtmlOptions = {}): HtmlDocument {
+  const allow = opts.href ?? safeHref;
   const ids: string[] = [];
   const seen = new Map<string, number>();
   let title = '';
@@ -92,33 +88,53 @@ export function markdownToHtml(src: string, opts: ParseOptions = {}): HtmlDocume
     return n ? `${base}-${n}` : base;
   };
 
-  const block = (b: Block): string => {
-    switch (b.t) {
-      case 'p':
-        return `<p>${inlines(b.c)}</p>`;
-      case 'h': {
-        const text = plainText(b.c);
-        const id = uniqueId(text);
-        ids.push(id);
-        if (b.level === 1 && !title) title = text.trim();
-        return `<h${b.level} id="${escapeHtml(id)}">${inlines(b.c)}</h${b.level}>`;
+  /** `tight`: a tight list's paragraphs are bare text, as GitHub shows them. */
+  const blocks = (tokens: readonly Token[], tight = false): string[] =>
+    tokens.flatMap((t): string[] => {
+      switch (t.type) {
+        case 'space':
+        case 'def':
+        case 'checkbox':
+          return [];
+        case 'paragraph':
+          return [tight ? inlines(t.tokens, allow) : `<p>${inlines(t.tokens, allow)}</p>`];
+        case 'text':
+          return [inlines((t as Tokens.Text).tokens ?? [t], allow)];
+        case 'heading': {
+          const text = plainText(t.tokens);
+          const id = uniqueId(text);
+          ids.push(id);
+          if (t.depth === 1 && !title) title = text.trim();
+          return [`<h${t.depth} id="${escapeHtml(id)}">${inlines(t.tokens, allow)}</h${t.depth}>`];
+        }
+        case 'hr':
+          return ['<hr>'];
+        case 'blockquote':
+          return [`<blockquote>${blocks((t as Tokens.Blockquote).tokens).join('\n')}</blockquote>`];
+        case 'code':
+          // Scrollable regions must be reachable by keyboard.
+          return [`<pre tabindex="0"><code>${escapeHtml(t.text)}</code></pre>`];
+        case 'list': {
+          const list = t as Tokens.List;
+          const tag = list.ordered ? 'ol' : 'ul';
+          const start = list.ordered && typeof list.start === 'number' && list.start !== 1 ? ` start="${list.start}"` : '';
+          const items = list.items.map((item) => {
+            const box = item.task ? `<input type="checkbox" disabled${item.checked ? ' checked' : ''}> ` : '';
+            return `<li>${box}${blocks(item.tokens, !item.loose).join('')}</li>`;
+          });
+          return [`<${tag}${start}>\n${items.join('\n')}\n</${tag}>`];
+        }
+        case 'table': {
+          const table = t as Tokens.Table;
+          const row = (cells: Tokens.TableCell[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${inlines(c.tokens, allow)}</${tag}>`).join('')}</tr>`;
+          return [`<div class="table" tabindex="0"><table><thead>${row(table.header, 'th')}</thead><tbody>${table.rows.map((r) => row(r, 'td')).join('')}</tbody></table></div>`];
+        }
+        default:
+          // Raw HTML blocks and anything newer: shown as written.
+          return [`<p>${escapeHtml(t.raw.trim())}</p>`];
       }
-      case 'hr':
-        return '<hr>';
-      case 'quote':
-        return `<blockquote>${b.c.map(block).join('\n')}</blockquote>`;
-      case 'code':
-        // Scrollable regions must be reachable by keyboard.
-        return `<pre tabindex="0"><code>${escapeHtml(b.v)}</code></pre>`;
-      case 'list':
-        return list(b);
-      case 'table': {
-        const row = (cells: Inline[][], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${inlines(c)}</${tag}>`).join('')}</tr>`;
-        return `<div class="table" tabindex="0"><table><thead>${row(b.head, 'th')}</thead><tbody>${b.rows.map((r) => row(r, 'td')).join('')}</tbody></table></div>`;
-      }
-    }
-  };
+    });
 
-  const html = parseBlocks(src, opts).map(block).join('\n');
+  const html = blocks(lexer(src, { gfm: true })).join('\n');
   return { title, html, ids };
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { lexer, type Token, type Tokens } from 'marked';
-import { safeHref } from './parse.ts';
+import { safeHref } from './safe-href.ts';
 import { settledBlocks } from './split.ts';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, children: Node[] = []): HTMLElementTagNameMap[K] {

@@ -5,9 +5,18 @@
  * appends final blocks once, never touching what it already showed.
  * @module
  */
-import { closesFence, isFence } from './parse.ts';
-
 const HEADING_LINE = /^ {0,3}#{1,6}(\s|$)/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/;
+
+function isFence(line: string): RegExpExecArray | null {
+  return FENCE.exec(line);
+}
+
+/** Does `line` close a fence opened by `open` (same character, at least as long)? */
+function closesFence(line: string, open: string): boolean {
+  const m = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(line);
+  return m !== null && m[1]![0] === open[0] && m[1]!.length >= open.length;
+}
 
 export interface Settled {
   /** Sources of the blocks that can no longer change, in order. */

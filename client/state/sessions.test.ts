@@ -197,3 +197,47 @@ test("a task's sub-agent sessions are not listed at the top but found from their
   );
   assert.deepEqual(store.children('ses_c'), []);
 });
+
+test('a reverted session says to which message, from the list and from its events, until it is unreverted', () => {
+  const store = createSessionsStore(() => 100);
+  store.replace([listed('ses_a', 5, undefined, { revertedTo: 'msg_1' })].map(summaryFromHost));
+  assert.equal(store.get('ses_a')!.revertedTo, 'msg_1');
+  store.apply({ type: 'session.updated', ...info('ses_a', 6) });
+  assert.equal(store.get('ses_a')!.revertedTo, undefined, 'an update without one: unreverted');
+  assert.ok(!('revertedTo' in store.get('ses_a')!), 'nothing left behind to store');
+  store.apply({ type: 'session.updated', ...info('ses_a', 7, { revertedTo: 'msg_2' }) });
+  assert.equal(store.get('ses_a')!.revertedTo, 'msg_2');
+});
+
+test('how the last turn ended: stopped or failed from the host, stopped and previews live from events', () => {
+  const store = createSessionsStore(() => 100);
+  const aborted = { kind: 'aborted', name: 'MessageAbortedError', message: '' } as const;
+  const failed = { kind: 'provider', name: 'APIError', message: 'quota' } as const;
+  store.replace(
+    [
+      { ...listed('ses_s', 5), preview: 'half an answer', ended: aborted },
+      { ...listed('ses_f', 6), ended: failed },
+      { ...listed('ses_r', 7, { status: 'busy' }), ended: aborted },
+    ].map(summaryFromHost),
+  );
+  assert.deepEqual([store.get('ses_s')!.status, store.get('ses_s')!.stopped, store.get('ses_s')!.preview], ['idle', true, 'half an answer']);
+  assert.deepEqual([store.get('ses_f')!.status, store.get('ses_f')!.stopped], ['failed', undefined]);
+  assert.match(store.get('ses_f')!.note!, /quota/);
+  assert.deepEqual([store.get('ses_r')!.status, store.get('ses_r')!.stopped], ['running', undefined], 'running again: no ending yet');
+
+  store.apply({ type: 'session.status', sessionId: 'ses_s', status: 'busy' });
+  assert.equal(store.get('ses_s')!.stopped, undefined, 'running again');
+  store.apply({ type: 'message.text.updated', sessionId: 'ses_s', messageId: 'm', partId: 'p', text: 'Half\n\nway', done: false });
+  assert.equal(store.get('ses_s')!.preview, 'half an answer', 'not while the text is being written');
+  store.apply({ type: 'message.text.updated', sessionId: 'ses_s', messageId: 'm', partId: 'p', text: 'All\n\ndone.', done: true });
+  assert.equal(store.get('ses_s')!.preview, 'All done.');
+  store.apply({ type: 'session.error', sessionId: 'ses_s', ...aborted });
+  store.apply({ type: 'session.idle', sessionId: 'ses_s' });
+  assert.deepEqual([store.get('ses_s')!.status, store.get('ses_s')!.stopped], ['idle', true]);
+  // The stopped reply says so too, should the runtime's error name no session.
+  store.apply({ type: 'session.status', sessionId: 'ses_r', status: 'busy' });
+  store.apply({ type: 'message.updated', sessionId: 'ses_r', messageId: 'm2', role: 'assistant', time: { created: 1 }, error: aborted });
+  store.apply({ type: 'session.error', ...aborted });
+  store.apply({ type: 'session.status', sessionId: 'ses_r', status: 'idle' });
+  assert.deepEqual([store.get('ses_r')!.status, store.get('ses_r')!.stopped], ['idle', true]);
+});

@@ -9,7 +9,7 @@
 import { batch } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { RelayRuntimeEvent, SessionUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
-import type { SessionInfo, SessionSummary as ListedSession } from '../../shared/protocol/sessions-list.ts';
+import { toPreview, type SessionInfo, type SessionSummary as ListedSession } from '../../shared/protocol/sessions-list.ts';
 import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { describeFailure, describeRetry, type SessionStatus } from './timeline.ts';
 
@@ -24,6 +24,12 @@ export interface SessionSummary {
   note?: string;
   directory?: string;
   parentId?: string;
+  /** Set while the session is reverted: the message it was reverted to before. */
+  revertedTo?: string;
+  /** Its last message's text, on one line (sessions-list.ts `toPreview`). */
+  preview?: string;
+  /** A person stopped its last turn (with `status` idle). */
+  stopped?: true;
 }
 
 /** A session as the host listed it: without `status` when the host did not say (`session.create`, an older host). */
@@ -64,7 +70,7 @@ export function workspaceName(workspace: string): string {
 
 /** A session as the host listed it (with its state) or made it (without: `session.create`). */
 export function summaryFromHost(s: ListedSession | SessionInfo): HostSessionSummary {
-  const { sessionId, title, createdAt, updatedAt, directory, parentId } = s;
+  const { sessionId, title, createdAt, updatedAt, directory, parentId, revertedTo } = s;
   const summary: HostSessionSummary = {
     sessionId,
     title,
@@ -72,10 +78,16 @@ export function summaryFromHost(s: ListedSession | SessionInfo): HostSessionSumm
     updatedAt,
     ...(directory !== undefined ? { directory } : {}),
     ...(parentId !== undefined ? { parentId } : {}),
+    ...(revertedTo !== undefined ? { revertedTo } : {}),
   };
   if (!('state' in s)) return summary;
+  if (s.preview) summary.preview = s.preview;
   // A turn cut short is the state of an idle session until it runs again.
   if (s.interrupted && s.state.status === 'idle') return { ...summary, status: 'interrupted' };
+  // How the last turn ended, which the runtime's idle state no longer tells.
+  if (s.ended && s.state.status === 'idle') {
+    return s.ended.kind === 'aborted' ? { ...summary, status: 'idle', stopped: true } : { ...summary, status: 'failed', note: describeFailure(s.ended) };
+  }
   return withoutEmptyNote({ ...summary, ...statusOf(s.state) });
 }
 
@@ -95,6 +107,8 @@ function fromEvent(e: SessionUpdatedEvent, known?: SessionSummary): SessionSumma
     ...(known?.note ? { note: known.note } : {}),
     ...(e.directory !== undefined ? { directory: e.directory } : {}),
     ...(e.parentId !== undefined ? { parentId: e.parentId } : {}),
+    // Always set: the store merges, and an unreverted session's event no longer names one.
+    revertedTo: e.revertedTo,
   };
 }
 
@@ -152,15 +166,21 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
           setState('byId', e.sessionId, undefined!);
           return true;
         case 'session.status':
-          return patch(e.sessionId, statusOf(e));
+          // Running again: whatever stopped the last turn is over.
+          return patch(e.sessionId, e.status === 'idle' ? statusOf(e) : { ...statusOf(e), stopped: undefined });
         case 'session.idle':
           return state.byId[e.sessionId]?.status === 'failed' ? false : patch(e.sessionId, { status: 'idle' });
         case 'session.interrupted':
           return patch(e.sessionId, { status: 'interrupted', note: undefined });
         case 'session.error':
           if (!e.sessionId) return false;
-          if (e.kind === 'aborted') return patch(e.sessionId, { status: 'idle', note: undefined });
+          if (e.kind === 'aborted') return patch(e.sessionId, { status: 'idle', note: undefined, stopped: true });
           return patch(e.sessionId, { status: 'failed', note: describeFailure(e) });
+        case 'message.updated':
+          // The stopped reply says so itself (the runtime's session.error may name no session).
+          return e.error?.kind === 'aborted' ? patch(e.sessionId, { stopped: true }) : false;
+        case 'message.text.updated':
+          return e.done && e.text.trim() !== '' ? patch(e.sessionId, { preview: toPreview(e.text) }) : false;
         default:
           return false;
       }
@@ -168,7 +188,7 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
     settle(sessionId, status, note) {
       const known = state.byId[sessionId];
       if (!known || (known.status === status && (known.note ?? '') === note)) return false;
-      setState('byId', sessionId, { status, note: note || undefined });
+      setState('byId', sessionId, { status, note: note || undefined, ...(status === 'idle' ? {} : { stopped: undefined }) });
       return true;
     },
     clear: () => setState('byId', reconcile({})),

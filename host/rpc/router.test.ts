@@ -29,7 +29,8 @@ const SESSIONS = [
 /** The same sessions as devices get them. */
 const A = { sessionId: 'ses_a', title: 'A', directory: '/a', createdAt: 1, updatedAt: 2 };
 const B = { sessionId: 'ses_b', title: 'B', directory: '/b', createdAt: 3, updatedAt: 4 };
-const LISTED_A = { ...A, state: { status: 'busy' }, waiting: false };
+// ses_a's last message (STORED) is a prompt, "hi"; ses_b's (TURNS) have no text.
+const LISTED_A = { ...A, state: { status: 'busy' }, waiting: false, preview: 'hi' };
 const LISTED_B = { ...B, state: { status: 'idle' }, waiting: true };
 /** One stored message of the runtime's, with a part the relay carries and one it does not. */
 const STORED = [
@@ -235,6 +236,9 @@ test("each request maps to its runtime call, and the answer to the relay's own s
   assert.deepEqual(await router.handle({ t: 'question.reject', id: '1', requestId: 'que_a' }, device), {});
   assert.deepEqual(calls, [
     ['listSessions'],
+    // Each listed session's last message, for its preview.
+    ['messages', 'ses_a'],
+    ['messages', 'ses_b'],
     ['messages', 'x'],
     ['sessionStatus', 'x'],
     ['createSession', undefined, '/a'],
@@ -525,10 +529,17 @@ test('sessions.list pages a hundred at a time with a cursor, and passes a search
   const third = (await router.handle({ t: 'sessions.list', id: '3', cursor: second.next }, device)) as Page;
   assert.deepEqual([third.sessions.length, third.sessions.at(-1)!.sessionId, third.next], [50, 'ses_249', undefined]);
   await router.handle({ t: 'sessions.list', id: '4', search: 'S1' }, device);
-  assert.deepEqual(calls, [
-    ['listSessions', { limit: 101 }],
-    ['listSessions', { limit: 201 }],
-    ['listSessions', { limit: 301 }],
-    ['listSessions', { limit: 101, search: 'S1' }],
-  ]);
+  assert.deepEqual(
+    calls.filter((c) => c[0] === 'listSessions'),
+    [
+      ['listSessions', { limit: 101 }],
+      ['listSessions', { limit: 201 }],
+      ['listSessions', { limit: 301 }],
+      ['listSessions', { limit: 101, search: 'S1' }],
+    ],
+  );
+  // Each idle session's last message is read once, not again while it did not change (the search).
+  const read = calls.filter((c) => c[0] === 'messages').map((c) => c[1]);
+  assert.equal(read.length, 250);
+  assert.equal(new Set(read).size, 250);
 });

@@ -33,6 +33,7 @@ import {
   toVcsStatus,
 } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
+import { createLastMessages } from './last-messages.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 import type { QuestionDesk } from './questions.ts';
@@ -95,6 +96,7 @@ const HOST_ONLY = new Set<RequestType>(['metrics.get', 'push.status', 'push.subs
 export function createRouter(opts: RouterOptions): Router {
   const { runtime, permissions, tasks, gate } = opts;
   const skipped = (what: string) => (err: unknown) => opts.log?.warn(`left out ${what} the relay could not read`, { err });
+  const lastMessages = createLastMessages({ messages: (sessionId, limit) => runtime.messages(sessionId, limit), skipped: skipped('the last message of a session') });
 
   /** Revert, unrevert and compact rewrite the session under a running turn: refused until it is idle. */
   const whenIdle = async (sessionId: string, what: string) => {
@@ -130,10 +132,12 @@ export function createRouter(opts: RouterOptions): Router {
       const page = visible.sessions.slice(from, from + SESSIONS_PAGE);
       const more = visible.sessions.length > from + SESSIONS_PAGE;
       return {
-        sessions: toSessionSummaries(page, waiting, skipped('a session')).map((s) => {
-          const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
-          return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
-        }),
+        sessions: await lastMessages.add(
+          toSessionSummaries(page, waiting, skipped('a session')).map((s) => {
+            const interrupted = s.state.status === 'idle' ? opts.interruptions.of(s.sessionId) : undefined;
+            return interrupted ? { ...s, interrupted: turnOf(interrupted) } : s;
+          }),
+        ),
         unavailable: visible.unavailable,
         ...(more ? { next: String(from + SESSIONS_PAGE) } : {}),
       };

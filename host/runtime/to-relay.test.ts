@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../shared/protocol/guard.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeEventMapper, mapRuntimeEvent, toSessionSummaries, toTranscript } from './to-relay.ts';
+import { createRuntimeEventMapper, mapRuntimeEvent, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
 
 // Recorded from `opencode serve` 1.18.33 driven by e2e/fixtures/fake-model.ts (ids shortened).
 const S = 'ses_ded65fdedffejoISyaM1VKfi6y';
@@ -581,4 +581,25 @@ test('listed sessions become summaries with their state and whether a request wa
     ],
   );
   assert.equal(skipped.length, 1);
+});
+
+test("a turn's large diff is kept up to PATCH_MAX, and a larger one is left out of its file, not the file", () => {
+  const patch = (lines: number) => `@@ -0,0 +1,${lines} @@\n${'+let x = 1;\n'.repeat(lines)}`;
+  const turn = {
+    info: {
+      id: 'msg_1',
+      role: 'user',
+      time: { created: 1 },
+      summary: {
+        diffs: [
+          { file: 'big.ts', patch: patch(5000), additions: 5000, deletions: 0, status: 'added' },
+          { file: 'huge.ts', patch: patch(300_000), additions: 300_000, deletions: 0, status: 'added' },
+        ],
+      },
+    },
+    parts: [],
+  };
+  const [big, huge] = toSessionChanges([turn], undefined);
+  assert.equal(big!.patch, patch(5000), 'a 60 KB diff whole');
+  assert.deepEqual([huge!.path, huge!.additions, huge!.patch, huge!.patchOmitted], ['huge.ts', 300_000, undefined, true]);
 });

@@ -14,7 +14,7 @@ import { CHANGE_STATUSES, PATCH_MAX, type FileChange } from '../../shared/protoc
 import { ProtocolError, defined, isObj, list, num, obj, oneOf, optNum, optOneOf, optRecord, optStr, record, str, strItem, type Obj } from '../../shared/protocol/guard.ts';
 import type { FileEditedEvent, PermissionAskedEvent, RelayRuntimeEvent, SessionUpdatedEvent, ToolUpdatedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { AgentChoice, CommandChoice, ComposerOptions, ModelChoice } from '../../shared/protocol/composer.ts';
-import type { SessionInfo, SessionSummary } from '../../shared/protocol/sessions-list.ts';
+import { toPreview, type SessionInfo, type SessionSummary } from '../../shared/protocol/sessions-list.ts';
 import type { SessionUsage, TokenCounts } from '../../shared/protocol/usage.ts';
 import { VCS_FILES_MAX, type VcsFile, type VcsStatus } from '../../shared/protocol/vcs.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
@@ -360,7 +360,8 @@ function toFileChanges(diffs: readonly unknown[], skipped: (err: unknown) => voi
     const at = `diff[${i}]`;
     try {
       const d = obj(value, at);
-      const patch = optStr(d, 'patch', at);
+      // Any length: one over PATCH_MAX is left out below, not the whole file with it.
+      const patch = optStr(d, 'patch', at, { max: Number.POSITIVE_INFINITY });
       const big = patch !== undefined && patch.length > PATCH_MAX;
       return [
         defined({
@@ -491,6 +492,26 @@ export function toSessionSummaries(listed: readonly unknown[], waiting: Readonly
       skipped(err);
       return [];
     }
+  });
+}
+
+/** The longest error message a session summary carries (the whole one is in the transcript). */
+const ENDED_MESSAGE_MAX = 1000;
+
+/**
+ * The end of a session for the list, from its newest messages (oldest first): the text of the
+ * last one that has any, as a preview, and how its last turn ended when that was a stop or a
+ * failure (an answer still being written, or a prompt not answered yet, ended nothing).
+ */
+export function toLastMessage(messages: unknown, skipped: (err: unknown) => void = () => {}): Pick<SessionSummary, 'preview' | 'ended'> {
+  const { messages: list } = toTranscript('', messages, { status: 'idle' }, skipped);
+  const texts = (m: (typeof list)[number]) => m.parts.flatMap((p) => (p.kind === 'text' && p.text.trim() ? [p.text] : []));
+  const withText = list.findLast((m) => texts(m).length > 0);
+  const last = list.at(-1);
+  const ended = last?.role === 'assistant' ? last.error : undefined;
+  return defined({
+    preview: withText && toPreview(texts(withText).join(' ')),
+    ended: ended && { ...ended, message: ended.message.slice(0, ENDED_MESSAGE_MAX) },
   });
 }
 

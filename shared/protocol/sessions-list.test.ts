@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from './guard.ts';
-import { parseSessionsList, UNAVAILABLE_REASON_MAX } from './sessions-list.ts';
+import { PREVIEW_MAX, parseSessionsList, toPreview, UNAVAILABLE_REASON_MAX } from './sessions-list.ts';
 
 const named = (field: string) => (e: unknown) => e instanceof ProtocolError && e.message.includes(field);
 const P = 'result(sessions.list)';
@@ -34,4 +34,21 @@ test('a page names the next one with a cursor; a reverted session names the mess
   assert.deepEqual([page.next, page.sessions[0]!.revertedTo], ['100', 'msg_1']);
   assert.throws(() => parseSessionsList({ sessions: [], unavailable: [], next: 100 }, P), named(`${P}.next`));
   assert.throws(() => parseSessionsList({ sessions: [], unavailable: [], next: '' }, P), named(`${P}.next`));
+});
+
+test("a summary may carry its last message's preview and how its last turn ended", () => {
+  const ended = { kind: 'aborted', name: 'MessageAbortedError', message: '' };
+  const listed = { ...summary, preview: 'Done: both files written.', ended };
+  assert.deepEqual(parseSessionsList({ sessions: [listed], unavailable: [] }, P).sessions, [listed]);
+  assert.throws(() => parseSessionsList({ sessions: [{ ...summary, preview: 'x'.repeat(PREVIEW_MAX + 1) }], unavailable: [] }, P), named('sessions[0].preview'));
+  assert.throws(() => parseSessionsList({ sessions: [{ ...summary, ended: { kind: 'gone' } }], unavailable: [] }, P), named('sessions[0].ended.kind'));
+});
+
+test('a preview is one line of plain text, capped, and never half a character', () => {
+  assert.equal(toPreview('  Fixed it.\n\n- one\r\n- two\t done  '), 'Fixed it. - one - two done');
+  assert.equal(toPreview('a\u0000b\u001bc\u202ed\u200be'), 'abcde', 'control and direction characters dropped');
+  assert.equal(toPreview('word '.repeat(100)), `${'word '.repeat(31)}word…`, 'PREVIEW_MAX characters with the ellipsis');
+  const emoji = toPreview(`${'a'.repeat(PREVIEW_MAX - 2)}😀😀`);
+  assert.equal(emoji, `${'a'.repeat(PREVIEW_MAX - 2)}…`, 'the emoji is left out whole');
+  assert.equal(toPreview(''), '');
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { bool, defined, list, num, obj, optStr, str } from './guard.ts';
-import { parseInterruption, parseSessionState, type Interruption, type SessionState } from './transcript.ts';
+import { parseInterruption, parseRunError, parseSessionState, type Interruption, type RunError, type SessionState } from './transcript.ts';
 
 const ID = { min: 1, max: 128 };
 
@@ -30,7 +30,30 @@ export type SessionSummary = SessionInfo & {
   waiting: boolean;
   /** Its last turn was cut short (transcript.ts). */
   interrupted?: Interruption;
+  /** The text of its last message that has any, as `toPreview` makes it. */
+  preview?: string;
+  /** How its last turn ended when it did not end well: stopped by a person (`aborted`) or failed. */
+  ended?: RunError;
 };
+
+/** The longest preview of a session's last message (`SessionSummary.preview`). */
+export const PREVIEW_MAX = 160;
+
+/**
+ * A message's text as one line for the list: control characters dropped, every run of
+ * whitespace (line breaks too) one space, at most `PREVIEW_MAX` characters, cut with an ellipsis.
+ */
+export function toPreview(text: string): string {
+  const line = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: dropping control characters is the point.
+    .replace(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (line.length <= PREVIEW_MAX) return line;
+  // Never half of a character made of two code units (an emoji).
+  const cut = line.slice(0, PREVIEW_MAX - 1).replace(/[\ud800-\udbff]$/, '');
+  return `${cut.trimEnd()}…`;
+}
 
 /** A workspace whose sessions could not be listed (its runtime instance failed or timed out). */
 export interface UnavailableWorkspace {
@@ -75,6 +98,8 @@ export function parseSessionSummary(v: unknown, path: string): SessionSummary {
     state: parseSessionState(o.state, `${path}.state`),
     waiting: bool(o, 'waiting', path),
     ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
+    ...(o.preview === undefined ? {} : { preview: str(o, 'preview', path, { max: PREVIEW_MAX }) }),
+    ...(o.ended === undefined ? {} : { ended: parseRunError(o.ended, `${path}.ended`) }),
   };
 }
 

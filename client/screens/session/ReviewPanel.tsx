@@ -1,4 +1,4 @@
-import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createResource, createSignal, For, onCleanup, onMount, Show, type Accessor } from 'solid-js';
 import type { FileChange } from '../../../shared/protocol/changes.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
@@ -230,6 +230,19 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
   );
 }
 
+type Highlighter = typeof import('../../markdown/highlight.ts');
+
+/**
+ * A row's code, highlighted as the file's language (named by its extension) once the code
+ * blocks' highlighter (markdown/highlight.ts) is loaded. Line by line: a row can be shown
+ * without the rows around it, at the cost of constructs that span lines.
+ */
+function RowCode(props: { text: string; lang: string; highlighter: Accessor<Highlighter | undefined> }) {
+  let node!: HTMLSpanElement;
+  createEffect(() => props.highlighter()?.highlightInto(node, props.text, props.lang));
+  return <span ref={node}>{props.text}</span>;
+}
+
 /**
  * A diff (or a file) with line numbers, in a box that scrolls both ways; only the rows in view
  * are in the page, so a 5,000-line diff scrolls smoothly. Lines are not wrapped: a box wider
@@ -237,6 +250,12 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
  */
 function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
   let box!: HTMLElement;
+  const lang = /\.([\w+-]+)$/.exec(props.path)?.[1]?.toLowerCase() ?? '';
+  // The line number columns fit the largest number (review.css).
+  const digits = String(props.lines.reduce((most, l) => Math.max(most, l.old ?? 0, l.new ?? 0), 0)).length;
+  const [highlighter, setHighlighter] = createSignal<Highlighter>();
+  // Loaded with the first diff of a file that has an extension; not loaded (offline, old cache): plain text.
+  if (lang) import('../../markdown/highlight.ts').then(setHighlighter, () => {});
   const [range, setRange] = createSignal({ from: 0, to: 60 });
   const [wide, setWide] = createSignal(false);
   const update = () => {
@@ -258,7 +277,7 @@ function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
         class="review-diff__box"
         tabindex="0"
         aria-label={`${props.path}: ${props.lines.length} lines`}
-        style={{ height: `${Math.min(props.lines.length * ROW + 2, 400)}px` }}
+        style={{ height: `${Math.min(props.lines.length * ROW + 2, 400)}px`, '--num-width': `${Math.max(3, digits)}ch` }}
         onScroll={update}
       >
         <div class="review-diff__rows" style={{ height: `${props.lines.length * ROW}px`, 'padding-top': `${range().from * ROW}px` }}>
@@ -267,7 +286,12 @@ function NumberedDiff(props: { lines: NumberedLine[]; path: string }) {
               <div class={`review-diff__row review-diff__row--${l.kind}`}>
                 <span class="review-diff__num">{l.old ?? ''}</span>
                 <span class="review-diff__num">{l.new ?? ''}</span>
-                <span class="review-diff__text">{l.kind === 'hunk' ? l.text : `${sign(l)} ${l.text}`}</span>
+                <span class="review-diff__text">
+                  <Show when={l.kind !== 'hunk'} fallback={l.text}>
+                    {`${sign(l)} `}
+                    <RowCode text={l.text} lang={lang} highlighter={highlighter} />
+                  </Show>
+                </span>
               </div>
             )}
           </For>

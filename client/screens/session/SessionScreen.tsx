@@ -9,6 +9,7 @@ import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { QueuedTasks } from './QueuedTasks.tsx';
+import { RevertAction } from './RevertAction.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
 import { SessionUsage } from './SessionUsage.tsx';
 import { SubSessions } from './SubSessions.tsx';
@@ -152,6 +153,7 @@ export default function SessionScreen(props: ScreenProps) {
         waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
         onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
         onEditLast={mayRun() && !busy() ? (text) => setFill({ text }) : undefined}
+        userActions={mayRun() ? (messageId) => <RevertAction sessionId={id} messageId={messageId} revertedTo={summary()?.revertedTo} busy={busy()} /> : undefined}
       />
       <Show when={thinking()}>
         <p class="thinking" role="status">

@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch, type JSX } from 'solid-js';
 import type { TimelineItem } from '../../state/timeline.ts';
 import { Button } from '../../ui/Button.tsx';
 import { NoticePart, TextPart, ToolPart } from './parts.tsx';
@@ -35,6 +35,8 @@ export interface TimelineProps {
   onEditLast?: (text: string) => void;
   /** Offered on a turn cut short: sends its prompt again as a new task. */
   onRetry?: (promptId: string) => Promise<void>;
+  /** Actions on one of the person's messages (revert to it), shown under it. */
+  userActions?: (messageId: string) => JSX.Element;
 }
 
 export function TimelineView(props: TimelineProps) {
@@ -142,6 +144,7 @@ export function TimelineView(props: TimelineProps) {
                           Edit and ask again
                         </button>
                       </Show>
+                      <Show when={props.userActions && t().kind === 'text' && t().role() === 'user'}>{props.userActions?.(t().messageId)}</Show>
                     </>
                   )}
                 </Match>

@@ -6,12 +6,13 @@ import { formatRoute } from '../../routes.ts';
 import { Button } from '../../ui/Button.tsx';
 import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
-import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
 import { inWorkspace, workspaceName } from '../../state/sessions.ts';
+import { RowStateBadge } from './RowStateBadge.tsx';
+import { rowState } from './row-state.ts';
 import { OlderSessions, SessionSearch } from './SessionSearch.tsx';
 
 /** Which computer's sessions are shown; a picker once there are several. */
@@ -194,8 +195,11 @@ export default function SessionsScreen() {
                 <li>
                   <a class="session-row" href={formatRoute({ name: 'session', param: s.sessionId })}>
                     <span class="session-row__title">{relay.titleOf(s.sessionId)}</span>
+                    <Show when={s.preview}>
+                      <span class="session-row__preview">{s.preview}</span>
+                    </Show>
                     <span class="session-row__meta">
-                      <StatusBadge status={relay.statusOf(s.sessionId)} />
+                      <RowStateBadge state={rowState(relay.statusOf(s.sessionId), s.stopped)} />
                       <Show when={queuedIn(s.sessionId)}>{(n) => <span class="session-row__queued">{n()} queued</span>}</Show>
                       <span class="session-row__time">{timeAgo(s.updatedAt, now())}</span>
                     </span>
