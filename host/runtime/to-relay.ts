@@ -204,8 +204,19 @@ function toPart(part: Obj, at: string): Part | undefined {
     }
     case 'tool':
       return toToolPart(part, partId, at);
-    case 'file':
-      return defined({ kind: 'file' as const, partId, mime: str(part, 'mime', at), url: str(part, 'url', at), filename: optStr(part, 'filename', at) });
+    case 'file': {
+      const url = str(part, 'url', at);
+      // An attachment comes inline as a data: URL of up to 10 MB: devices get its size, not its bytes.
+      const inline = url.startsWith('data:');
+      return defined({
+        kind: 'file' as const,
+        partId,
+        mime: str(part, 'mime', at),
+        url: inline ? undefined : url,
+        filename: optStr(part, 'filename', at),
+        size: inline ? dataUrlBytes(url) : undefined,
+      });
+    }
     case 'step-start':
       return { kind: 'step', partId, phase: 'start' };
     case 'step-finish':
@@ -215,6 +226,16 @@ function toPart(part: Obj, at: string): Part | undefined {
     default:
       return undefined;
   }
+}
+
+/** The decoded size of a base64 data: URL (its text length for a plain one). */
+function dataUrlBytes(url: string): number {
+  const comma = url.indexOf(',');
+  const head = url.slice(0, comma);
+  const body = url.length - comma - 1;
+  if (!head.endsWith(';base64')) return body;
+  const padding = url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0;
+  return Math.floor((body * 3) / 4) - padding;
 }
 
 function toToolPart(part: Obj, partId: string, at: string): Part {
@@ -531,7 +552,10 @@ export function toComposerOptions(raw: RuntimeChoices, skipped: (err: unknown) =
     return Object.entries(record(p, 'models', at)).flatMap(([key, m]): ModelChoice[] => {
       const mo = obj(m, `${at}.models.${key}`);
       const variants = isObj(mo.variants) ? Object.keys(mo.variants as Obj) : [];
-      return [{ providerId, providerName, modelId: optStr(mo, 'id', at) || key, name: optStr(mo, 'name', at) || key, variants }];
+      // OpenCode's capabilities say whether the model reads images; unknown (an older runtime) stays unsaid.
+      const input = isObj(mo.capabilities) && isObj((mo.capabilities as Obj).input) ? ((mo.capabilities as Obj).input as Obj) : undefined;
+      const images = typeof input?.image === 'boolean' ? input.image : undefined;
+      return [defined({ providerId, providerName, modelId: optStr(mo, 'id', at) || key, name: optStr(mo, 'name', at) || key, variants, images })];
     });
   }).flat();
   const [providerId, ...rest] = typeof raw.model === 'string' ? raw.model.split('/') : [];
