@@ -559,11 +559,11 @@ test('stored messages become a transcript: parts the relay carries, the last tod
 });
 
 test("an attached file's data: URL stays on the host: devices get its name, type and size", () => {
-  const png = Buffer.alloc(1000, 7).toString('base64');
+  const png = Buffer.alloc(100_000, 7).toString('base64');
   const file = (url: string) => ({ id: 'prt_f', sessionID: S, messageID: 'msg_user1', type: 'file', mime: 'image/png', filename: 'photo.png', url });
   const t = toTranscript(S, [{ info: REC.userMessage.properties.info, parts: [file(`data:image/png;base64,${png}`), file('file:///w/notes.md')] }], { status: 'idle' });
   assert.deepEqual(t.messages[0]!.parts, [
-    { kind: 'file', partId: 'prt_f', mime: 'image/png', filename: 'photo.png', size: 1000 },
+    { kind: 'file', partId: 'prt_f', mime: 'image/png', filename: 'photo.png', size: 100_000 },
     { kind: 'file', partId: 'prt_f', mime: 'image/png', filename: 'photo.png', url: 'file:///w/notes.md' },
   ]);
 });

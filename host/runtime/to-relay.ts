@@ -172,6 +172,10 @@ function partEvents(raw: Obj, at: string): RelayRuntimeEvent[] {
   if (part.kind === 'text' || part.kind === 'reasoning') {
     return [{ type: part.kind === 'text' ? 'message.text.updated' : 'message.reasoning.updated', ...ref, text: part.text, done: part.done }];
   }
+  if (part.kind === 'file') {
+    const { kind: _k, partId: _p, ...file } = part;
+    return [{ type: 'message.file.updated', ...ref, ...file }];
+  }
   if (part.kind !== 'tool') return [];
   const { kind: _k, partId: _p, diff, ...fields } = part;
   const tool: ToolUpdatedEvent = { type: 'tool.updated', ...ref, ...fields };
@@ -205,7 +209,8 @@ function toPart(part: Obj, at: string): Part | undefined {
     case 'tool':
       return toToolPart(part, partId, at);
     case 'file': {
-      const url = str(part, 'url', at);
+      // Up to a 10 MiB attachment as base64, and its data: prefix.
+      const url = str(part, 'url', at, { max: 16 * 1024 * 1024 });
       // An attachment comes inline as a data: URL of up to 10 MB: devices get its size, not its bytes.
       const inline = url.startsWith('data:');
       return defined({

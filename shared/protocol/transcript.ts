@@ -268,6 +268,15 @@ export function parseToolFields(o: Obj, path: string): Omit<ToolPart, 'kind' | '
   });
 }
 
+export function parseFileFields(o: Obj, path: string): Omit<FilePart, 'kind' | 'partId'> {
+  return defined({
+    mime: str(o, 'mime', path, { max: 200 }),
+    url: optStr(o, 'url', path, TEXT),
+    filename: optStr(o, 'filename', path, { max: 4096 }),
+    size: optInt(o, 'size', path, { min: 0 }),
+  });
+}
+
 export function parsePart(v: unknown, path: string): Part {
   const o = obj(v, path);
   const kind = oneOf(o, 'kind', path, PART_KINDS);
@@ -279,14 +288,7 @@ export function parsePart(v: unknown, path: string): Part {
     case 'tool':
       return { kind, partId, ...parseToolFields(o, path) };
     case 'file':
-      return defined({
-        kind,
-        partId,
-        mime: str(o, 'mime', path, { max: 200 }),
-        url: optStr(o, 'url', path, TEXT),
-        filename: optStr(o, 'filename', path, { max: 4096 }),
-        size: optInt(o, 'size', path, { min: 0 }),
-      });
+      return { kind, partId, ...parseFileFields(o, path) };
     case 'step':
       return defined({ kind, partId, phase: oneOf(o, 'phase', path, ['start', 'finish'] as const), reason: optStr(o, 'reason', path, { max: 200 }) });
     case 'patch':
