@@ -13,6 +13,8 @@ import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { PHONES, launchChromium, screenshot } from './browser.ts';
 import { scriptedText } from './fixtures/fake-model.ts';
 import { until } from './fixtures/poll.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const WAIT = { timeout: 60_000 };
 
@@ -117,7 +119,71 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     assert.equal(ran[0]!.body.model, 'fake-smart', "with the session's chosen model");
   });
 
+  it('attaches a photo: made smaller on the phone, refused up front for a model without image input, reaching the model as an image', async () => {
+    // A 4000 × 3000 PNG, as a phone camera's photo might be.
+    const png = await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(4000, 3000);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#2a6';
+      ctx.fillRect(0, 0, 4000, 3000);
+      ctx.fillStyle = '#fc3';
+      ctx.fillRect(1000, 750, 2000, 1500);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      let text = '';
+      for (const b of bytes) text += String.fromCharCode(b);
+      return btoa(text);
+    });
+    assert.deepEqual(pngSize(Buffer.from(png, 'base64')), { width: 4000, height: 3000 });
+
+    await page.getByRole('combobox', { name: 'Model' }).selectOption('fake/fake-model');
+    await page.getByLabel('Attach photos or files').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    const attached = page.getByRole('list', { name: 'Attached files' });
+    await attached.getByText('photo.png').waitFor(WAIT);
+    await page.getByRole('alert').filter({ hasText: 'Fake model does not read images' }).waitFor(WAIT);
+    await page.getByRole('textbox', { name: 'Follow-up' }).fill('Look at this photo [text:2]');
+    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true, 'not sent to a model that reads no images');
+
+    await page.getByRole('combobox', { name: 'Model' }).selectOption('fake/fake-smart');
+    await screenshot(page, 'composer-pixel7-attachment');
+    const before = turns().length;
+    await page.getByRole('button', { name: 'Send' }).click();
+    const conversation = page.getByRole('list', { name: 'Conversation' });
+    await until('the turn to reach the model', () =>
+      turns()
+        .slice(before)
+        .some((r) => r.lastUserText.includes('Look at this photo')),
+    ).finally(() => screenshot(page, 'composer-pixel7-attachment-sent'));
+    await conversation.getByRole('img', { name: 'Attached: photo.png' }).waitFor(WAIT);
+    const sent = turns()
+      .slice(before)
+      .filter((r) => r.lastUserText.includes('Look at this photo') && r.kind === 'text');
+    assert.equal(sent.length, 1, 'sent once');
+    const messages = sent[0]!.body.messages as Array<{ role: string; content: unknown }>;
+    const content = [...messages].reverse().find((m) => m.role === 'user')!.content as Array<{ type: string; image_url?: { url: string } }>;
+    const image = content.find((c) => c.type === 'image_url');
+    assert.ok(image?.image_url, `an image part in the model request: ${JSON.stringify(content.map((c) => c.type))}`);
+    // What the phone sent, as the host holds it: the longest side made 2,048 px on the phone.
+    const stored = (await readdir(join(app.dataDir, 'attachments'))).filter((f) => f.endsWith('.bin'));
+    assert.equal(stored.length, 1);
+    assert.deepEqual(pngSize(await readFile(join(app.dataDir, 'attachments', stored[0]!))), { width: 2048, height: 1536 });
+    // The model gets that picture as an image input. OpenCode 1.18 scales images to at most 2,000 px
+    // itself before the provider call, so the model sees it a little smaller, still 4:3.
+    const [head, data] = image.image_url.url.split(',');
+    assert.equal(head, 'data:image/png;base64');
+    assert.deepEqual(pngSize(Buffer.from(data!, 'base64')), { width: 2000, height: 1500 }, "the phone's 2048 × 1536 picture, as the runtime passes it on");
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+    // Read back from the host: the transcript names the file and its size.
+    await page.reload();
+    await conversation.getByText('photo.png').waitFor(WAIT);
+  });
+
   it('ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
   });
 });
+
+/** A PNG's dimensions, from its IHDR chunk. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR', 'a PNG');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}

@@ -26,6 +26,7 @@ import { createPermissionGrants, type PermissionGrants, type PermissionNotice } 
 import { createQuestionDesk, type QuestionDesk, type QuestionNotice } from './rpc/questions.ts';
 import { openTaskLedger } from './tasks/ledger.ts';
 import { createTaskService, type TaskService } from './tasks/service.ts';
+import { openAttachmentStore } from './attachments/store.ts';
 import { createKeyedSessions } from './tasks/keyed-sessions.ts';
 import { createInterruptions, type InterruptCause, type Interruptions } from './tasks/interruptions.ts';
 import { openPartialTexts } from './tasks/partials.ts';
@@ -151,6 +152,7 @@ export function createRelay(opts: RelayOptions): Relay {
   // An unfinished answer's stored text is empty until it ends: everyone reads what was streamed instead.
   const runtime: RuntimePort = { ...opts.runtime, messages: async (sessionId) => partials.fill(sessionId, await opts.runtime.messages(sessionId)) };
   const tasks = createTaskService({ ledger, runtime, log: log.child('tasks') });
+  const attachments = openAttachmentStore({ dir: join(opts.dataDir, 'attachments'), log: log.child('attachments') });
   const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });
   const interruptions = createInterruptions({
     ledger,
@@ -175,6 +177,7 @@ export function createRelay(opts: RelayOptions): Relay {
     metrics: opts.metrics,
     gate,
     interruptions,
+    attachments,
     push,
     log: log.child('rpc'),
   });
@@ -285,6 +288,7 @@ export function createRelay(opts: RelayOptions): Relay {
       devices.close();
       partials.close();
       ledger.close();
+      attachments.close();
     },
   };
 }

@@ -5,7 +5,9 @@ import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import { NotConnected, explainRequest } from '../net/explain.ts';
 import type { OutboxRecord } from '../storage/db.ts';
 import type { SessionState } from '../../shared/protocol/transcript.ts';
-import { changeable, createOutbox, type OutboxOptions, type OutboxTransport } from './outbox.ts';
+import { OUTBOX_ATTACHMENTS_LIMIT, changeable, createOutbox, type OutboxOptions, type OutboxTransport } from './outbox.ts';
+import { ATTACHMENT_CHUNK_BYTES } from '../../shared/protocol/attachments.ts';
+import { fromBase64url } from '../../shared/encoding.ts';
 
 /** What the fake storage holds, copied on write like IndexedDB. */
 function memoryStorage(initial: OutboxRecord[] = []) {
@@ -369,4 +371,80 @@ test('progress tells a new task’s session, and what became of the item', async
   h.net.script.push(fail(new RelayClosedError(undefined, 1006, 'gone')));
   const held = await h.outbox.add({ sessionId: 'ses_a', text: 'held' });
   assert.equal((await held.next).kind, 'held');
+});
+
+/** A file as the composer prepares it (client/attachments/prepare.ts). */
+function attachment(id: string, bytes: Uint8Array<ArrayBuffer>) {
+  return { id, name: `${id}.bin`, mime: 'application/octet-stream', size: bytes.length, sha256: 'a'.repeat(64), blob: new Blob([bytes]) };
+}
+
+/** The host's side of `attachment.put`: what it holds of each file; `failAfter` drops the connection after that many chunks. */
+function fakeAttachmentHost(net: ReturnType<typeof fakeTransport>) {
+  const held = new Map<string, Uint8Array[]>();
+  const host = { held, chunks: 0, failAfter: Infinity };
+  net.transport.putAttachment = async (chunk) => {
+    const parts = held.get(chunk.attachmentId) ?? [];
+    held.set(chunk.attachmentId, parts);
+    const received = () => parts.reduce((n, p) => n + p.length, 0);
+    if (chunk.data !== '' && chunk.offset === received()) {
+      if (host.chunks++ >= host.failAfter) throw new NotConnected('the computer');
+      parts.push(fromBase64url(chunk.data));
+    }
+    net.calls.push(`put ${chunk.attachmentId} ${chunk.offset} ${chunk.data.length ? 'data' : 'ask'}`);
+    return { received: received(), complete: received() === chunk.size };
+  };
+  return host;
+}
+
+test('attached files wait offline with their task, on disk, then go in chunks with progress before the task names them, once', async () => {
+  /** Each upload progress the outbox showed. */
+  const seen: number[] = [];
+  const h = harness({ onChange: (items) => items[0]?.upload && seen.push(items[0].upload.sent) });
+  const host = fakeAttachmentHost(h.net);
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  const big = new Uint8Array(ATTACHMENT_CHUNK_BYTES + 10).fill(7);
+  await h.outbox.add({ sessionId: 'ses_a', text: 'look', attachments: [attachment('att_1', big), attachment('att_2', new Uint8Array([1, 2, 3]))] });
+  assert.equal(h.mem.disk.get('tsk_1')?.attachments?.[0]?.blob.size, big.length, 'the bytes are kept on the phone');
+
+  // The connection drops in the middle of the first file: the rest goes later, from where the host is.
+  host.failAfter = 1;
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.equal(h.outbox.items()[0]?.phase, 'queued', 'held, not failed');
+  assert.ok(!h.outbox.items()[0]?.submitted, 'the task itself was not sent');
+  host.failAfter = Infinity;
+  h.clock.fire(60_000);
+  await settle();
+  assert.deepEqual(
+    h.net.calls.filter((c) => !c.startsWith('state')),
+    ['put att_1 0 ask', 'put att_1 0 data', 'put att_1 0 ask', `put att_1 ${ATTACHMENT_CHUNK_BYTES} data`, 'put att_2 0 ask', 'put att_2 0 data', 'submit ses_a look'],
+  );
+  assert.deepEqual(
+    host.held.get('att_1')!.reduce((n, p) => n + p.length, 0),
+    big.length,
+  );
+  assert.ok(seen.includes(ATTACHMENT_CHUNK_BYTES) && seen.includes(big.length + 3), `progress shown: ${seen.join(', ')}`);
+  assert.deepEqual(h.outbox.items(), []);
+});
+
+test('the task names its files by id; more attached files than the outbox keeps are refused, saying its limit', async () => {
+  const h = harness();
+  fakeAttachmentHost(h.net);
+  const submitted: unknown[] = [];
+  const submit = h.net.transport.submit;
+  h.net.transport.submit = (task) => (submitted.push(task.attachments), submit(task));
+  await h.outbox.use('H1');
+  await h.outbox.add({ sessionId: 'ses_a', text: 'look', attachments: [attachment('att_1', new Uint8Array([1]))] });
+  await settle();
+  assert.deepEqual(submitted, [['att_1']]);
+
+  h.net.connected = false;
+  const huge = { ...attachment('att_big', new Uint8Array(1)), size: OUTBOX_ATTACHMENTS_LIMIT };
+  await h.outbox.add({ sessionId: 'ses_a', text: 'one', attachments: [huge] });
+  await assert.rejects(
+    h.outbox.add({ sessionId: 'ses_a', text: 'two', attachments: [attachment('att_2', new Uint8Array([1]))] }),
+    /up to 50\.0 MB on this phone; 50\.0 MB already wait/,
+  );
 });

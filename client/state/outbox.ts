@@ -24,7 +24,16 @@ import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { errorCode, NotConnected } from '../net/explain.ts';
-import type { OutboxRecord } from '../storage/db.ts';
+import type { OutboxAttachment, OutboxRecord } from '../storage/db.ts';
+import type { AttachmentChunk, AttachmentReceived } from '../../shared/protocol/attachments.ts';
+import { uploadAttachment } from '../attachments/upload.ts';
+import { formatBytes } from '../attachments/prepare.ts';
+
+/**
+ * Room for attached files waiting in the outbox (per computer): IndexedDB's quota is the browser's
+ * to decide, and a phone offline for days should not fill it with photos unnoticed.
+ */
+export const OUTBOX_ATTACHMENTS_LIMIT = 50 * 1024 * 1024;
 
 /** queued: waits its turn; waiting: its session is still busy; sending: in flight; failed: refused. */
 export type OutboxPhase = 'queued' | 'waiting' | 'sending' | 'failed';
@@ -33,6 +42,8 @@ export interface OutboxItem extends OutboxRecord {
   readonly phase: OutboxPhase;
   /** Why a queued item has not gone yet, for people. */
   readonly note?: string;
+  /** While its files go to the host: bytes the host holds of them all, and their total. */
+  readonly upload?: { sent: number; total: number };
 }
 
 export interface OutboxStorage {
@@ -51,7 +62,9 @@ export interface OutboxTransport {
    * "Exactly-once sessions"), so asking again after a lost answer gets the same one.
    */
   createSession(key: string): Promise<string>;
-  submit(task: { taskId: string; sessionId: string; text: string } & TurnChoice): Promise<TaskAccepted>;
+  submit(task: { taskId: string; sessionId: string; text: string; attachments?: string[] } & TurnChoice): Promise<TaskAccepted>;
+  /** One chunk of an attached file (`attachment.put`); needed only for tasks with attachments. */
+  putAttachment?(chunk: AttachmentChunk): Promise<AttachmentReceived>;
   /** The runtime's state of the session, as the host reads it now. */
   state(sessionId: string): Promise<SessionState>;
 }
@@ -106,7 +119,7 @@ export interface Outbox {
    * Queues a task (a new session's when `sessionId` is missing); resolves once it is stored, with
    * the first thing that happens to it next (its session made, accepted, held, failed, removed).
    */
-  add(task: { sessionId?: string; text: string; choice?: TurnChoice }): Promise<{ record: OutboxRecord; next: Promise<OutboxProgress> }>;
+  add(task: { sessionId?: string; text: string; choice?: TurnChoice; attachments?: OutboxAttachment[] }): Promise<{ record: OutboxRecord; next: Promise<OutboxProgress> }>;
   /** Changes a queued item's text; refused once it may have reached the computer. */
   edit(key: string, text: string): Promise<void>;
   /** Cancels a queued item or deletes a failed one; refused once it may have reached the computer. */
@@ -155,7 +168,7 @@ function randomTaskId(): string {
 const defaultTimers: Timers = { set: (run, ms) => setTimeout(run, ms), clear: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) };
 
 function stored(item: OutboxItem): OutboxRecord {
-  const { phase: _p, note: _n, ...record } = item;
+  const { phase: _p, note: _n, upload: _u, ...record } = item;
   return record;
 }
 
@@ -249,12 +262,32 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         return 'busy';
       }
       if (stale()) return 'stale';
+      const files = current.attachments ?? [];
+      if (files.length) {
+        // Before the task is marked submitted: until the host has the task, it may still change.
+        const put = transport.putAttachment;
+        if (!put) throw new Error('This app cannot send attached files.');
+        const total = files.reduce((sum, f) => sum + f.size, 0);
+        let done = 0;
+        for (const file of files) {
+          await uploadAttachment(
+            file,
+            (chunk) => withTimeout(put(chunk)),
+            (received) => {
+              if (!stale()) patch(key, { upload: { sent: done + received, total } });
+            },
+          );
+          done += file.size;
+        }
+        if (stale()) return 'stale';
+      }
       if (!wasSubmitted) {
         current = { ...current, submitted: true };
         await storage.put(current);
         patch(key, { submitted: true });
       }
-      const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text, ...current.choice }));
+      const attachments = files.length ? { attachments: files.map((f) => f.id) } : {};
+      const accepted = await withTimeout(transport.submit({ taskId: key, sessionId, text: current.text, ...current.choice, ...attachments }));
       await storage.remove(key);
       retryDelay = retryMs;
       runtimeErrors.delete(key);
@@ -275,14 +308,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         current = { ...current, submitted };
         await storage.put(current);
         if (stale()) return 'stale';
-        patch(key, { phase: 'queued', submitted, note: message });
+        patch(key, { phase: 'queued', submitted, note: message, upload: undefined });
         tell(key, { kind: 'held', reason: message });
         return 'retry';
       }
       current = { ...current, submitted, failed: { message, ...(code ? { code } : {}) } };
       await storage.put(current);
       if (stale()) return 'stale';
-      patch(key, { phase: 'failed', submitted, failed: current.failed, note: undefined });
+      patch(key, { phase: 'failed', submitted, failed: current.failed, note: undefined, upload: undefined });
       tell(key, { kind: 'failed', message });
       return 'next';
     }
@@ -361,6 +394,16 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       // A command may run without arguments; a prompt needs words.
       if (!text && !task.choice?.command) throw new RangeError('text: a task needs some text');
       if (hostId === undefined) throw new Error('Not paired with a computer yet');
+      const files = task.attachments ?? [];
+      if (files.length) {
+        const waiting = items().reduce((sum, i) => sum + (i.attachments ?? []).reduce((s, f) => s + f.size, 0), 0);
+        const adding = files.reduce((sum, f) => sum + f.size, 0);
+        if (waiting + adding > OUTBOX_ATTACHMENTS_LIMIT) {
+          throw new RangeError(
+            `Attached files waiting to be sent may take up to ${formatBytes(OUTBOX_ATTACHMENTS_LIMIT)} on this phone; ${formatBytes(waiting)} already wait. Send once connected, or attach less.`,
+          );
+        }
+      }
       const at = now();
       lastOrder = Math.max(at, lastOrder + 1);
       const record: OutboxRecord = {
@@ -371,6 +414,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         createdAt: at,
         ...(task.sessionId ? { sessionId: task.sessionId } : { newSession: true }),
         ...(task.choice && Object.keys(task.choice).length ? { choice: task.choice } : {}),
+        ...(files.length ? { attachments: files } : {}),
       };
       await storage.put(record);
       if (record.hostId !== hostId) return { record, next: Promise.resolve({ kind: 'removed' }) }; // it waits for its computer

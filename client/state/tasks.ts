@@ -7,10 +7,11 @@ import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import type { OutboxRecord } from '../storage/db.ts';
+import type { OutboxAttachment, OutboxRecord } from '../storage/db.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
+import { rememberSent } from '../attachments/previews.ts';
 import type { WithDb } from './with-db.ts';
 
 export interface TasksDeps {
@@ -37,7 +38,7 @@ export interface Tasks {
    * Queues a task for a session; resolves once it is stored (it is sent from the outbox). `choice`:
    * its agent, model and variant, or the command it runs with `text` as the arguments.
    */
-  sendTask(sessionId: string, text: string, choice?: TurnChoice): Promise<void>;
+  sendTask(sessionId: string, text: string, choice?: TurnChoice, attachments?: OutboxAttachment[]): Promise<void>;
 }
 
 export function createTasks(deps: TasksDeps): Tasks {
@@ -53,11 +54,15 @@ export function createTasks(deps: TasksDeps): Tasks {
       ready,
       createSession: deps.createSession,
       submit: (task) => request({ t: 'task.submit', ...task }),
+      putAttachment: (chunk) => request({ t: 'attachment.put', ...chunk }),
       state: async (sessionId) => (await request({ t: 'session.messages', sessionId })).state,
     },
     explain: explainRequest,
     now: deps.now,
-    onAccepted: (item, accepted) => deps.onAccepted(accepted, item),
+    onAccepted: (item, accepted) => {
+      rememberSent(accepted.messageId, item.attachments ?? []);
+      deps.onAccepted(accepted, item);
+    },
     onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
   });
 
@@ -78,8 +83,8 @@ export function createTasks(deps: TasksDeps): Tasks {
       return progress.kind === 'accepted' ? progress.accepted.sessionId : undefined;
     },
 
-    async sendTask(sessionId, text, choice) {
-      await outbox.add({ sessionId, text, ...(choice ? { choice } : {}) });
+    async sendTask(sessionId, text, choice, attachments) {
+      await outbox.add({ sessionId, text, ...(choice ? { choice } : {}), ...(attachments?.length ? { attachments } : {}) });
     },
   };
 }

@@ -64,7 +64,15 @@ export interface NoticeItem extends ItemBase {
   readonly retry?: string;
 }
 
-export type TimelineItem = TextItem | ToolItem | NoticeItem;
+/** A file sent with a prompt (an attachment): its name, type and size; its bytes stay on the computer. */
+export interface FileItem extends ItemBase {
+  readonly kind: 'file';
+  readonly name: string;
+  readonly mime: string;
+  readonly size?: number;
+}
+
+export type TimelineItem = TextItem | ToolItem | NoticeItem | FileItem;
 
 export interface Timeline {
   readonly sessionId: string;
@@ -134,6 +142,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
   const tools = new Map<string, { item: ToolItem; set: (v: ToolView) => void }>();
   const byCall = new Map<string, string>();
   const notices = new Set<string>();
+  const files = new Set<string>();
   const roles = new Map<string, Role>();
   const diffs = new Map<string, string>();
   /** Items made while applying a snapshot, inserted in one go. */
@@ -253,6 +262,11 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         insert(item);
         return;
       }
+      case 'message.file.updated':
+        if (files.has(e.partId)) return;
+        files.add(e.partId);
+        insert({ kind: 'file', key: e.partId, messageId: e.messageId, name: e.filename ?? e.mime, mime: e.mime, ...(e.size !== undefined ? { size: e.size } : {}) });
+        return;
       case 'file.edited':
         if (e.source === 'tool' && e.callId && e.diff) attachDiff(e.callId, e.diff);
         return;
@@ -346,7 +360,10 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
       const { kind: _k, partId: _p, diff, ...tool } = part;
       if (diff) attachDiff(tool.callId, diff);
       apply({ type: 'tool.updated', ...ref, ...tool });
+    } else if (part.kind === 'file') {
+      const { kind: _k, partId: _p, ...file } = part;
+      apply({ type: 'message.file.updated', ...ref, ...file });
     }
-    // File, step and patch parts are carried for features to come; the timeline does not show them yet.
+    // Step and patch parts are carried for features to come; the timeline does not show them yet.
   }
 }

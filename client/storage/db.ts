@@ -52,6 +52,19 @@ export interface TranscriptRecord {
   transcript: Transcript;
 }
 
+/** A file attached to a queued task, kept with it until the host accepted the task (client/attachments/). */
+export interface OutboxAttachment {
+  /** The id the host keeps it under (`attachment.put`). */
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  /** SHA-256 of `blob`, lower-case hex. */
+  sha256: string;
+  /** The bytes to send (a photo already made smaller). */
+  blob: Blob;
+}
+
 /** A task written on the phone that the host has not accepted yet (client/state/outbox.ts). */
 export interface OutboxRecord {
   /** The task id the host deduplicates on, made when the task was queued and never changed. */
@@ -67,6 +80,8 @@ export interface OutboxRecord {
   text: string;
   /** How it runs (agent, model, variant) or the command it is; absent: the runtime's defaults. */
   choice?: TurnChoice;
+  /** Files sent to the host before the task, which then names them. */
+  attachments?: OutboxAttachment[];
   createdAt: number;
   /**
    * Set before the task is handed to the host, cleared only when it certainly did not leave: the

@@ -1,4 +1,7 @@
-import { createEffect, createSignal, createUniqueId, For, on, Show } from 'solid-js';
+import { createEffect, createSignal, createUniqueId, For, on, onCleanup, Show } from 'solid-js';
+import { ATTACHMENTS_PER_TASK } from '../../shared/protocol/attachments.ts';
+import { formatBytes, prepareAttachment } from '../attachments/prepare.ts';
+import type { OutboxAttachment } from '../storage/db.ts';
 import type { CommandChoice } from '../../shared/protocol/composer.ts';
 import { enterNewline } from '../state/preferences.ts';
 import { Button } from './Button.tsx';
@@ -16,8 +19,33 @@ export interface ComposerProps {
   fill?: { text: string };
   /** The runtime's commands, offered when the text starts with `/`. */
   commands?: readonly CommandChoice[];
-  /** Resolves when taken (sent or queued); a rejection's message is shown and the text kept. */
-  onSend(text: string): Promise<void>;
+  /** Offer attaching photos and files (sent with the text). */
+  attach?: boolean;
+  /** Why images cannot go with this task (the chosen model reads no images); shown once one is attached. */
+  imagesRefused?: string;
+  /** Resolves when taken (sent or queued); a rejection's message is shown and the text and files kept. */
+  onSend(text: string, attachments: OutboxAttachment[]): Promise<void>;
+}
+
+/** An attached file as the composer and the queue show it: a thumbnail for an image, else its name and size. */
+export function AttachmentChip(props: { file: OutboxAttachment; onRemove?: () => void }) {
+  const image = () => props.file.mime.startsWith('image/');
+  const url = image() ? URL.createObjectURL(props.file.blob) : undefined;
+  onCleanup(() => url && URL.revokeObjectURL(url));
+  return (
+    <li class="attachment">
+      <Show when={url}>{(u) => <img class="attachment__thumb" src={u()} alt="" />}</Show>
+      <span class="attachment__name">{props.file.name}</span>
+      <span class="attachment__size">{formatBytes(props.file.size)}</span>
+      <Show when={props.onRemove}>
+        {(remove) => (
+          <button type="button" class="attachment__remove" aria-label={`Remove ${props.file.name}`} onClick={() => remove()()}>
+            ×
+          </button>
+        )}
+      </Show>
+    </li>
+  );
 }
 
 /** The commands whose name starts with what follows a leading `/`, while no argument is typed yet. */
@@ -35,9 +63,31 @@ export function matchingCommands(text: string, commands: readonly CommandChoice[
  * if sending fails.
  */
 export function Composer(props: ComposerProps) {
-  const ids = { field: createUniqueId(), error: createUniqueId(), commands: createUniqueId() };
+  const ids = { field: createUniqueId(), error: createUniqueId(), commands: createUniqueId(), files: createUniqueId() };
   let field!: HTMLTextAreaElement;
+  let picker!: HTMLInputElement;
   const [text, setText] = createSignal('');
+  const [files, setFiles] = createSignal<OutboxAttachment[]>([]);
+  const [preparing, setPreparing] = createSignal(false);
+  const refused = () => (props.imagesRefused && files().some((f) => f.mime.startsWith('image/')) ? props.imagesRefused : undefined);
+  const pickFiles = async (picked: File[]) => {
+    setError('');
+    if (files().length + picked.length > ATTACHMENTS_PER_TASK) {
+      setError(`A task can carry up to ${ATTACHMENTS_PER_TASK} files.`);
+      return;
+    }
+    setPreparing(true);
+    try {
+      for (const file of picked) {
+        const ready = await prepareAttachment(file);
+        setFiles([...files(), ready]);
+      }
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setPreparing(false);
+    }
+  };
   const [sending, setSending] = createSignal(false);
   const [error, setError] = createSignal('');
 
@@ -67,11 +117,12 @@ export function Composer(props: ComposerProps) {
   const send = async (event?: Event) => {
     event?.preventDefault();
     const value = text().trim();
-    if (!value || sending() || props.blocked) return;
+    if (!value || sending() || preparing() || props.blocked || refused()) return;
     setSending(true);
     setError('');
     try {
-      await props.onSend(value);
+      await props.onSend(value, files());
+      setFiles([]);
       setText('');
       field.value = '';
       fit();
@@ -82,7 +133,7 @@ export function Composer(props: ComposerProps) {
     }
   };
 
-  const note = () => error() || props.blocked || props.note;
+  const note = () => error() || refused() || props.blocked || (preparing() ? 'Preparing the attachment…' : undefined) || props.note;
   const suggestions = () => matchingCommands(text(), props.commands ?? []);
   const pick = (command: CommandChoice) => {
     const value = `/${command.name} `;
@@ -93,7 +144,7 @@ export function Composer(props: ComposerProps) {
   };
 
   return (
-    <form class="composer" onSubmit={(e) => void send(e)}>
+    <form class="composer" classList={{ 'composer--attach': props.attach }} onSubmit={(e) => void send(e)}>
       <Show when={suggestions().length > 0}>
         <ul id={ids.commands} class="composer__commands" aria-label="Commands">
           <For each={suggestions()}>
@@ -128,11 +179,35 @@ export function Composer(props: ComposerProps) {
         enterkeyhint="send"
         aria-describedby={note() ? ids.error : undefined}
       />
-      <Button type="submit" variant="primary" disabled={sending() || !text().trim() || Boolean(props.blocked)}>
+      <Show when={props.attach}>
+        <input
+          ref={picker}
+          id={ids.files}
+          class="visually-hidden"
+          type="file"
+          multiple
+          tabindex="-1"
+          aria-label="Attach photos or files"
+          onChange={(e) => {
+            const picked = [...(e.currentTarget.files ?? [])];
+            e.currentTarget.value = '';
+            void pickFiles(picked);
+          }}
+        />
+        <Button type="button" variant="quiet" disabled={preparing()} onClick={() => picker.click()}>
+          Attach
+        </Button>
+      </Show>
+      <Button type="submit" variant="primary" disabled={sending() || preparing() || !text().trim() || Boolean(props.blocked) || Boolean(refused())}>
         {sending() ? 'Sending…' : props.submitLabel}
       </Button>
+      <Show when={files().length > 0}>
+        <ul class="attachments" aria-label="Attached files">
+          <For each={files()}>{(f) => <AttachmentChip file={f} onRemove={() => setFiles(files().filter((x) => x !== f))} />}</For>
+        </ul>
+      </Show>
       <Show when={note()}>
-        <p id={ids.error} class={`composer__note${error() ? ' composer__note--error' : ''}`} role={error() ? 'alert' : undefined}>
+        <p id={ids.error} class={`composer__note${error() || refused() ? ' composer__note--error' : ''}`} role={error() || refused() ? 'alert' : undefined}>
           {note()}
         </p>
       </Show>

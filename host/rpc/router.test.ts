@@ -11,10 +11,12 @@ import type { SessionRecord } from '../tasks/ledger.ts';
 import { createKeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createInterruptions } from '../tasks/interruptions.ts';
 import { openTaskLedger } from '../tasks/ledger.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRouter, type RouterOptions, type RuntimeCalls } from './router.ts';
+import { openAttachmentStore } from '../attachments/store.ts';
+import { createHash } from 'node:crypto';
 import type { PermissionGrants } from './permissions.ts';
 import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 
@@ -199,8 +201,22 @@ function setup(status: RuntimeStatus, t: { after(fn: () => void): void }, list?:
   const ledger = openTaskLedger({ dir, log: silentLogger });
   t.after(() => (ledger.close(), rmSync(dir, { recursive: true, force: true })));
   const interruptions = createInterruptions({ ledger, runtime, log: silentLogger, onInterrupted: () => {} });
-  const router = createRouter({ runtime, tasks, sessions, permissions, questions, workspaces: () => ['/a', '/b'], runtimeStatus: () => status, metrics, gate, interruptions });
-  return { router, calls, ledger, asked };
+  const attachments = openAttachmentStore({ dir: join(dir, 'attachments'), log: silentLogger });
+  t.after(() => attachments.close());
+  const router = createRouter({
+    runtime,
+    tasks,
+    sessions,
+    permissions,
+    questions,
+    workspaces: () => ['/a', '/b'],
+    runtimeStatus: () => status,
+    metrics,
+    gate,
+    interruptions,
+    attachments,
+  });
+  return { router, calls, ledger, asked, dir };
 }
 
 test("a session whose agent's question waits is listed as waiting, like one with a permission request", async (t) => {
@@ -291,6 +307,33 @@ test('task.submit passes the chosen agent, model, variant or command on', async 
     ['submit', 'k', 'x', 'hi', { agent: 'plan', model, variant: 'high' }],
     ['submit', 'c', 'x', '', { command: 'init' }],
   ]);
+});
+
+test("task.submit sends the device's attached files, uploaded while the runtime was down; another device cannot name them", async (t) => {
+  const status: RuntimeStatus = { state: 'starting' };
+  const { router, calls, dir } = setup(status, t);
+  const bytes = Buffer.from('a picture, in two chunks');
+  const file = { attachmentId: 'att_1', name: 'photo.png', mime: 'image/png', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const put = (offset: number, data: Buffer) => router.handle({ t: 'attachment.put', id: 'p', ...file, offset, data: data.toString('base64url') }, device);
+  assert.deepEqual(await put(0, bytes.subarray(0, 10)), { received: 10, complete: false });
+  assert.deepEqual(await put(0, bytes.subarray(0, 10)), { received: 10, complete: false }, 'a chunk sent again changes nothing');
+  assert.deepEqual(await put(10, bytes.subarray(10)), { received: bytes.length, complete: true });
+  assert.deepEqual(await put(0, Buffer.alloc(0)), { received: bytes.length, complete: true }, 'an empty chunk asks how much the host holds');
+
+  const submit = (who: Device) => router.handle({ t: 'task.submit', id: '1', taskId: 'k', sessionId: 'x', text: 'look', attachments: ['att_1'] }, who);
+  await assert.rejects(submit(device), (e: unknown) => e instanceof RelayError && e.code === 'runtime.not-ready');
+  status.state = 'ready';
+  await submit(device);
+  const [, , , , choice] = calls.at(-1)! as [string, string, string, string, { files: { path: string }[] }];
+  const path = choice.files[0]!.path;
+  assert.deepEqual(calls.at(-1), ['submit', 'k', 'x', 'look', { files: [{ path, mime: 'image/png', filename: 'photo.png' }] }]);
+  assert.ok(path.startsWith(join(dir, 'attachments')), 'in the data directory');
+  assert.deepEqual(readFileSync(path), bytes);
+  await assert.rejects(submit({ ...device, id: 'dev_other' } as Device), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown');
+  await assert.rejects(
+    router.handle({ t: 'task.submit', id: '2', taskId: 'c', sessionId: 'x', text: '', command: 'init', attachments: ['att_1'] }, device),
+    (e: unknown) => e instanceof RelayError && /command takes no attached files/.test(e.message),
+  );
 });
 
 test('a session the runtime lists malformed is left out, not the whole list', async (t) => {

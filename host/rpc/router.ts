@@ -39,6 +39,7 @@ import type { PermissionGrants } from './permissions.ts';
 import type { QuestionDesk } from './questions.ts';
 import type { RuntimePort } from '../runtime/port.ts';
 import type { PushService } from '../push/service.ts';
+import type { AttachmentStore } from '../attachments/store.ts';
 
 /** The runtime calls the router makes. */
 export type RuntimeCalls = Pick<
@@ -80,6 +81,8 @@ export interface RouterOptions {
   metrics: Pick<Metrics, 'snapshot'>;
   /** Turns cut short by a restart: part of a session's state, and what Stop ends when nothing runs. */
   interruptions: Pick<Interruptions, 'inspect' | 'of' | 'history' | 'stop'>;
+  /** Files devices attach to tasks (`attachment.put`, `task.submit`'s `attachments`). */
+  attachments: Pick<AttachmentStore, 'put' | 'files'>;
   /** Notifications (`push.*`, `app.visibility`); absent: the host offers none. */
   push?: PushService;
   /** Told about runtime data that could not be mapped (and was left out). */
@@ -91,7 +94,7 @@ type Routed = Exclude<RequestType, 'ping'>;
 type Handlers = { [T in Routed]: (request: RequestOf<T>, device: Device, connection?: object) => Promise<ResultOf<T>> };
 
 /** Requests the host answers itself: they work while the runtime is down and name no workspace. */
-const HOST_ONLY = new Set<RequestType>(['metrics.get', 'push.status', 'push.subscribe', 'push.settings', 'push.unsubscribe', 'app.visibility']);
+const HOST_ONLY = new Set<RequestType>(['metrics.get', 'attachment.put', 'push.status', 'push.subscribe', 'push.settings', 'push.unsubscribe', 'app.visibility']);
 
 export function createRouter(opts: RouterOptions): Router {
   const { runtime, permissions, tasks, gate } = opts;
@@ -204,7 +207,13 @@ export function createRouter(opts: RouterOptions): Router {
       const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
       return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
     },
-    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command }) => tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command })),
+    // Kept while the phone was offline, a task's files go to the host first, then the task names them.
+    'attachment.put': (chunk, device) => opts.attachments.put(device.id, chunk),
+    'task.submit': ({ taskId, sessionId, text, agent, model, variant, command, attachments }, device) => {
+      if (command !== undefined && attachments?.length) throw new RelayError('request.unknown', 'a command takes no attached files; send them with a prompt');
+      const files = attachments?.length ? opts.attachments.files(device.id, attachments) : undefined;
+      return tasks.submit(taskId, sessionId, text, defined({ agent, model, variant, command, files }));
+    },
     'permission.reply': async ({ requestId, reply, message }) => {
       await permissions.reply(requestId, reply, message);
       return {};

@@ -38,7 +38,8 @@ import { failureReason } from './failure-reason.ts';
 import { retryOnReset } from './reset-retry.ts';
 import { createRuntimeEventMapper } from './to-relay.ts';
 import type { PermissionsList } from './permissions-list.ts';
-import type { RuntimeChoices, RuntimeVcs } from './port.ts';
+import type { RuntimeChoices, RuntimeVcs, TurnFile } from './port.ts';
+import { readFile } from 'node:fs/promises';
 import { authHeaders } from './health.ts';
 
 export interface RuntimeTarget {
@@ -70,6 +71,8 @@ export interface PromptOptions {
   model?: { providerId: string; modelId: string };
   /** The model's variant (reasoning effort). */
   variant?: string;
+  /** Files on the host sent after the text, as the runtime's file parts. */
+  files?: TurnFile[];
 }
 
 export type RuntimeMessages = SessionMessagesResponses[200];
@@ -446,12 +449,13 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     forkSession: (sessionId, messageId) => call('fork session', (c, o) => c.session.fork({ sessionID: sessionId, ...home, ...(messageId ? { messageID: messageId } : {}) }, o)),
     compact: (sessionId, model) => call('compact session', (c, o) => c.session.summarize({ sessionID: sessionId, ...home, ...model }, o)),
     prompt: async (sessionId, text, p = {}) => {
+      const files = await fileParts(p.files ?? []);
       await call('prompt', (c, o) =>
         c.session.promptAsync(
           {
             sessionID: sessionId,
             ...home,
-            parts: [{ type: 'text', text }],
+            parts: [{ type: 'text', text }, ...files],
             ...(p.messageId ? { messageID: p.messageId } : {}),
             ...(p.agent ? { agent: p.agent } : {}),
             ...(p.model ? { model: { providerID: p.model.providerId, modelID: p.model.modelId } } : {}),
@@ -580,4 +584,14 @@ function typeOf(raw: unknown): unknown {
 function describe(problem: unknown): string | undefined {
   if (problem === undefined) return undefined;
   return problem instanceof Error ? problem.message : String(problem);
+}
+
+/**
+ * Attached files as OpenCode's file parts, inline as data: URLs: the bytes travel with the prompt,
+ * so the runtime (and its permission rules) never reads the host's data directory.
+ */
+async function fileParts(files: readonly TurnFile[]): Promise<Array<{ type: 'file'; mime: string; filename: string; url: string }>> {
+  return Promise.all(
+    files.map(async (f) => ({ type: 'file' as const, mime: f.mime, filename: f.filename, url: `data:${f.mime};base64,${(await readFile(f.path)).toString('base64')}` })),
+  );
 }

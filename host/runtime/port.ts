@@ -10,12 +10,21 @@ import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts'
 import type { SessionsList } from '../../shared/protocol/sessions-list.ts';
 import type { PermissionsList } from './permissions-list.ts';
 
+/** A file on the host that goes with a prompt (an attachment, host/attachments/store.ts). */
+export interface TurnFile {
+  path: string;
+  mime: string;
+  filename: string;
+}
+
 /** How a turn runs (the composer's choice); absent fields are the runtime's defaults. */
 export interface TurnOptions {
   messageId: string;
   agent?: string;
   model?: { providerId: string; modelId: string };
   variant?: string;
+  /** Sent after the text as the runtime's file parts. */
+  files?: TurnFile[];
 }
 
 /** A waiting request as the runtime lists it (OpenCode's PermissionRequest). */

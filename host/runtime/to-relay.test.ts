@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../shared/protocol/guard.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeEventMapper, mapRuntimeEvent, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
+import { createRuntimeEventMapper, mapRuntimeEvent, toComposerOptions, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
 
 // Recorded from `opencode serve` 1.18.33 driven by e2e/fixtures/fake-model.ts (ids shortened).
 const S = 'ses_ded65fdedffejoISyaM1VKfi6y';
@@ -556,6 +556,33 @@ test('stored messages become a transcript: parts the relay carries, the last tod
   assert.equal(write?.kind === 'tool' && write.diff, '+x\n', 'an edit carries its diff');
   assert.equal(t.messages[1]!.parts.length, 5, 'an agent part is not carried; a malformed part is left out');
   assert.equal(skipped.length, 2, 'the malformed part and message are reported');
+});
+
+test("an attached file's data: URL stays on the host: devices get its name, type and size", () => {
+  const png = Buffer.alloc(100_000, 7).toString('base64');
+  const file = (url: string) => ({ id: 'prt_f', sessionID: S, messageID: 'msg_user1', type: 'file', mime: 'image/png', filename: 'photo.png', url });
+  const t = toTranscript(S, [{ info: REC.userMessage.properties.info, parts: [file(`data:image/png;base64,${png}`), file('file:///w/notes.md')] }], { status: 'idle' });
+  assert.deepEqual(t.messages[0]!.parts, [
+    { kind: 'file', partId: 'prt_f', mime: 'image/png', filename: 'photo.png', size: 100_000 },
+    { kind: 'file', partId: 'prt_f', mime: 'image/png', filename: 'photo.png', url: 'file:///w/notes.md' },
+  ]);
+});
+
+test("the composer's models say whether they read images, as the runtime's capabilities do", () => {
+  const model = (id: string, image?: boolean) => ({ id, name: id, ...(image === undefined ? {} : { capabilities: { input: { text: true, image } } }) });
+  const options = toComposerOptions({
+    agents: [],
+    commands: [],
+    providers: { providers: [{ id: 'p', name: 'P', models: { a: model('a', true), b: model('b', false), c: model('c') } }] },
+  });
+  assert.deepEqual(
+    options.models.map((m) => [m.modelId, m.images]),
+    [
+      ['a', true],
+      ['b', false],
+      ['c', undefined],
+    ],
+  );
 });
 
 test('listed sessions become summaries with their state and whether a request waits', () => {

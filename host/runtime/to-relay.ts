@@ -174,6 +174,10 @@ function partEvents(raw: Obj, at: string): RelayRuntimeEvent[] {
   if (part.kind === 'text' || part.kind === 'reasoning') {
     return [{ type: part.kind === 'text' ? 'message.text.updated' : 'message.reasoning.updated', ...ref, text: part.text, done: part.done }];
   }
+  if (part.kind === 'file') {
+    const { kind: _k, partId: _p, ...file } = part;
+    return [{ type: 'message.file.updated', ...ref, ...file }];
+  }
   if (part.kind !== 'tool') return [];
   const { kind: _k, partId: _p, diff, ...fields } = part;
   const tool: ToolUpdatedEvent = { type: 'tool.updated', ...ref, ...fields };
@@ -206,8 +210,20 @@ function toPart(part: Obj, at: string): Part | undefined {
     }
     case 'tool':
       return toToolPart(part, partId, at);
-    case 'file':
-      return defined({ kind: 'file' as const, partId, mime: str(part, 'mime', at), url: str(part, 'url', at), filename: optStr(part, 'filename', at) });
+    case 'file': {
+      // Up to a 10 MiB attachment as base64, and its data: prefix.
+      const url = str(part, 'url', at, { max: 16 * 1024 * 1024 });
+      // An attachment comes inline as a data: URL of up to 10 MB: devices get its size, not its bytes.
+      const inline = url.startsWith('data:');
+      return defined({
+        kind: 'file' as const,
+        partId,
+        mime: str(part, 'mime', at),
+        url: inline ? undefined : url,
+        filename: optStr(part, 'filename', at),
+        size: inline ? dataUrlBytes(url) : undefined,
+      });
+    }
     case 'step-start':
       return { kind: 'step', partId, phase: 'start' };
     case 'step-finish':
@@ -217,6 +233,16 @@ function toPart(part: Obj, at: string): Part | undefined {
     default:
       return undefined;
   }
+}
+
+/** The decoded size of a base64 data: URL (its text length for a plain one). */
+function dataUrlBytes(url: string): number {
+  const comma = url.indexOf(',');
+  const head = url.slice(0, comma);
+  const body = url.length - comma - 1;
+  if (!head.endsWith(';base64')) return body;
+  const padding = url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0;
+  return Math.floor((body * 3) / 4) - padding;
 }
 
 function toToolPart(part: Obj, partId: string, at: string): Part {
@@ -633,7 +659,10 @@ export function toComposerOptions(raw: RuntimeChoices, skipped: (err: unknown) =
     return Object.entries(record(p, 'models', at)).flatMap(([key, m]): ModelChoice[] => {
       const mo = obj(m, `${at}.models.${key}`);
       const variants = isObj(mo.variants) ? Object.keys(mo.variants as Obj) : [];
-      return [{ providerId, providerName, modelId: optStr(mo, 'id', at) || key, name: optStr(mo, 'name', at) || key, variants }];
+      // OpenCode's capabilities say whether the model reads images; unknown (an older runtime) stays unsaid.
+      const input = isObj(mo.capabilities) && isObj((mo.capabilities as Obj).input) ? ((mo.capabilities as Obj).input as Obj) : undefined;
+      const images = typeof input?.image === 'boolean' ? input.image : undefined;
+      return [defined({ providerId, providerName, modelId: optStr(mo, 'id', at) || key, name: optStr(mo, 'name', at) || key, variants, images })];
     });
   }).flat();
   const [providerId, ...rest] = typeof raw.model === 'string' ? raw.model.split('/') : [];

@@ -7,8 +7,9 @@
  *
  * `<data-dir>/tasks/<YYYY-MM-DD>.jsonl` (UTC day of writing), mode 0600, one JSON object a line:
  *   {"op":"accept","taskId","sessionId","messageId","acceptedAt","text","agent"?,"model"?,
- *    "variant"?,"command"?}                         written and fsynced before the runtime hears
- *                                                   of the task (the last four: how it runs)
+ *    "variant"?,"command"?,"files"?}                written and fsynced before the runtime hears
+ *                                                   of the task (the last five: how it runs and
+ *                                                   the attached files on the host it sends)
  *   {"op":"confirm","taskId","at"}                  the runtime has the task's message
  *   {"op":"fail","taskId","at","error"}             the runtime refused or could not be reached
  *   {"op":"finish","taskId","at"}                   the task's turn ended in the runtime (answered,
@@ -27,6 +28,7 @@
  * the session again.
  * @module
  */
+import type { TurnFile } from '../runtime/port.ts';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
@@ -47,6 +49,8 @@ export interface NewTask extends TurnChoice {
   acceptedAt: number;
   /** The prompt, or a command's arguments. */
   text: string;
+  /** Attached files (paths in the host's data directory), sent with the prompt. */
+  files?: TurnFile[];
 }
 
 export interface TaskRecord extends NewTask {

@@ -15,12 +15,15 @@ import type { TaskAccepted } from '../../shared/protocol/messages.ts';
 import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { TaskLedger, TaskRecord } from './ledger.ts';
 import { taskMessageId } from './message-id.ts';
-import type { RuntimePort } from '../runtime/port.ts';
+import type { RuntimePort, TurnFile } from '../runtime/port.ts';
 import { defined } from '../../shared/protocol/guard.ts';
 
 /** What the service needs of the runtime bridge (host/runtime/bridge.ts fits). */
 /** The runtime calls tasks make; of the messages only `info.id` is read. */
 export type TaskRuntime = Pick<RuntimePort, 'prompt' | 'command' | 'messages'>;
+
+/** How a task runs, and the attached files it sends with its prompt. */
+export type TaskChoice = TurnChoice & { files?: TurnFile[] };
 
 export interface TaskServiceOptions {
   ledger: TaskLedger;
@@ -36,7 +39,7 @@ export interface TaskService {
    * Accepts a task once; every later call with its id answers the first result. `choice`: how it
    * runs (agent, model, variant), or the command it runs with `text` as its arguments.
    */
-  submit(taskId: string, sessionId: string, text: string, choice?: TurnChoice): Promise<TaskAccepted>;
+  submit(taskId: string, sessionId: string, text: string, choice?: TaskChoice): Promise<TaskAccepted>;
   /** Settles the tasks whose fate is unknown; safe to call at any time. */
   reconcile(): Promise<void>;
 }
@@ -71,7 +74,7 @@ export function createTaskService(opts: TaskServiceOptions): TaskService {
       return accepted(task);
     }
     try {
-      const turn = defined({ messageId: task.messageId, agent: task.agent, model: task.model, variant: task.variant });
+      const turn = defined({ messageId: task.messageId, agent: task.agent, model: task.model, variant: task.variant, files: task.files });
       if (task.command !== undefined) await runtime.command(task.sessionId, task.command, task.text, turn);
       else await runtime.prompt(task.sessionId, task.text, turn);
     } catch (err) {
@@ -82,7 +85,7 @@ export function createTaskService(opts: TaskServiceOptions): TaskService {
     return accepted(task);
   };
 
-  const record = (taskId: string, sessionId: string, text: string, choice: TurnChoice): TaskRecord => {
+  const record = (taskId: string, sessionId: string, text: string, choice: TaskChoice): TaskRecord => {
     const acceptedAt = now();
     try {
       return ledger.accept(defined({ taskId, sessionId, text, acceptedAt, messageId: taskMessageId(taskId, acceptedAt), ...choice }));

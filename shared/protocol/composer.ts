@@ -5,7 +5,7 @@
  * workspace's `.opencode/command/`). The host maps OpenCode's data to these (host/runtime/to-relay.ts).
  * @module
  */
-import { defined, list, obj, optOneOf, optStr, str, strItem, type Obj } from './guard.ts';
+import { bool, defined, list, obj, optOneOf, optStr, str, strItem, type Obj } from './guard.ts';
 
 export interface AgentChoice {
   name: string;
@@ -23,6 +23,8 @@ export interface ModelChoice extends ModelRef {
   name: string;
   /** Its variants (reasoning effort: `low`, `high`, …); empty when it has none. */
   variants: string[];
+  /** Whether it reads images (OpenCode's capabilities); absent: the runtime did not say. */
+  images?: boolean;
 }
 
 export const COMMAND_SOURCES = ['command', 'mcp', 'skill'] as const;
@@ -59,12 +61,13 @@ const agent = (v: unknown, path: string): AgentChoice => {
 
 const model = (v: unknown, path: string): ModelChoice => {
   const o = obj(v, path);
-  return {
+  return defined({
     ...parseModelRef(o, path),
     providerName: str(o, 'providerName', path, NAME),
     name: str(o, 'name', path, NAME),
     variants: list(o, 'variants', path, strItem(NAME), 50),
-  };
+    images: o.images === undefined ? undefined : bool(o, 'images', path),
+  });
 };
 
 const command = (v: unknown, path: string): CommandChoice => {

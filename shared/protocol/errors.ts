@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   'scope.denied': 'This device is not allowed to do that; the host can change its scopes.',
   'session.busy': 'The session is running; wait for it to finish or stop it first.',
   'file.refused': "The host does not show that file: it is outside the device's workspaces, too large or not text.",
+  'attachment.refused': 'The host did not take the attached file: too large, over its storage limit, or not what the device said it was.',
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',
 } as const;

@@ -16,6 +16,7 @@ import { parseTranscript, type Transcript } from './transcript.ts';
 import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
 import { parseSessionUsage, type SessionUsage } from './usage.ts';
 import { parseVcsStatus, type VcsStatus } from './vcs.ts';
+import { parseAttachmentIds, parseAttachmentChunk, parseAttachmentReceived, type AttachmentChunk, type AttachmentReceived } from './attachments.ts';
 
 export const SCOPES = ['read', 'run', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -66,7 +67,8 @@ export interface TurnChoice {
   command?: string;
 }
 
-export type TaskParams = { taskId: string; sessionId: string; text: string } & TurnChoice;
+/** `attachments`: ids of files the device sent with `attachment.put`, in the order they go to the model. */
+export type TaskParams = { taskId: string; sessionId: string; text: string; attachments?: string[] } & TurnChoice;
 
 const CHOICE_NAME = { min: 1, max: 200 };
 
@@ -81,6 +83,7 @@ function taskParams(o: Obj, p: string): TaskParams {
     model: o.model === undefined || o.model === null ? undefined : parseModelRef(o.model, `${p}.model`),
     variant: optStr(o, 'variant', p, CHOICE_NAME),
     command,
+    attachments: o.attachments === undefined ? undefined : parseAttachmentIds(o, p),
   };
 }
 
@@ -228,6 +231,15 @@ export const REQUESTS = {
       return { sessionId };
     },
     result: parseComposerOptions,
+  }),
+  /**
+   * One chunk of a file for a later `task.submit` (attachments.ts): sent again, it changes nothing;
+   * the answer says how much of the file the host holds. Answered while the runtime is down too.
+   */
+  'attachment.put': define<AttachmentChunk, AttachmentReceived>({
+    scope: 'run',
+    params: parseAttachmentChunk,
+    result: parseAttachmentReceived,
   }),
   'task.submit': define<TaskParams, TaskAccepted>({
     scope: 'run',

@@ -12,6 +12,7 @@ const SAMPLES = {
   'message.reasoning.delta': { ...part, delta: 'hmm' },
   'message.text.updated': { ...part, text: 'hi', done: false },
   'message.reasoning.updated': { ...part, text: 'hmm', done: true },
+  'message.file.updated': { ...part, mime: 'image/png', filename: 'photo.png', size: 60_000 },
   'message.updated': {
     sessionId: 's',
     messageId: 'm',

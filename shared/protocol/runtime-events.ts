@@ -14,6 +14,8 @@ import {
   parseSessionState,
   parseTodo,
   parseToolFields,
+  parseFileFields,
+  type FilePart,
   type Interruption,
   type MessageInfo,
   type RunError,
@@ -81,6 +83,8 @@ export interface RelayEventFields extends QuestionEventFields {
   /** The whole text of a part, sent when it starts and ends, so a device that missed deltas catches up. */
   'message.text.updated': PartRef & { text: string; done: boolean };
   'message.reasoning.updated': PartRef & { text: string; done: boolean };
+  /** A file sent with a prompt (an attachment): for an inline one its size, not its bytes. */
+  'message.file.updated': PartRef & Omit<FilePart, 'kind' | 'partId'>;
   'message.updated': { sessionId: string } & MessageInfo;
   'tool.updated': PartRef & Omit<ToolPart, 'kind' | 'partId' | 'diff'>;
   'file.edited': {
@@ -153,6 +157,7 @@ const EVENT_PARSERS: { [K in RelayRuntimeEventType]: (o: Obj, path: string) => R
   'message.reasoning.delta': delta,
   'message.text.updated': snapshot,
   'message.reasoning.updated': snapshot,
+  'message.file.updated': (o, p) => ({ ...partRef(o, p), ...parseFileFields(o, p) }),
   'message.updated': (o, p) => ({ sessionId: str(o, 'sessionId', p, ID), ...parseMessageInfo(o, p) }),
   'tool.updated': (o, p) => {
     const { diff: _none, ...tool } = parseToolFields(o, p);

@@ -5,7 +5,7 @@
  * host's mapping, never the phone or its cache. Each shape has its parser here, used at the wire.
  * @module
  */
-import { bool, defined, int, list, num, obj, oneOf, optNum, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
+import { bool, defined, int, list, num, obj, oneOf, optInt, optNum, optRecord, optStr, record, str, strItem, type Obj } from './guard.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAnswers, type QuestionInfo } from './questions.ts';
 
 const ID = { min: 1, max: 128 };
@@ -142,8 +142,11 @@ export type FilePart = {
   kind: 'file';
   partId: string;
   mime: string;
-  url: string;
+  /** Absent for a file sent inline (an attachment): its bytes stay on the host. */
+  url?: string;
   filename?: string;
+  /** An inline file's size in bytes. */
+  size?: number;
 };
 
 /** The agent began or finished one step (one model call) of its turn. */
@@ -265,6 +268,15 @@ export function parseToolFields(o: Obj, path: string): Omit<ToolPart, 'kind' | '
   });
 }
 
+export function parseFileFields(o: Obj, path: string): Omit<FilePart, 'kind' | 'partId'> {
+  return defined({
+    mime: str(o, 'mime', path, { max: 200 }),
+    url: optStr(o, 'url', path, TEXT),
+    filename: optStr(o, 'filename', path, { max: 4096 }),
+    size: optInt(o, 'size', path, { min: 0 }),
+  });
+}
+
 export function parsePart(v: unknown, path: string): Part {
   const o = obj(v, path);
   const kind = oneOf(o, 'kind', path, PART_KINDS);
@@ -276,7 +288,7 @@ export function parsePart(v: unknown, path: string): Part {
     case 'tool':
       return { kind, partId, ...parseToolFields(o, path) };
     case 'file':
-      return defined({ kind, partId, mime: str(o, 'mime', path, { max: 200 }), url: str(o, 'url', path, TEXT), filename: optStr(o, 'filename', path, { max: 4096 }) });
+      return { kind, partId, ...parseFileFields(o, path) };
     case 'step':
       return defined({ kind, partId, phase: oneOf(o, 'phase', path, ['start', 'finish'] as const), reason: optStr(o, 'reason', path, { max: 200 }) });
     case 'patch':

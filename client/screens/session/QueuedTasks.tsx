@@ -2,6 +2,8 @@ import { createSignal, createUniqueId, For, Show } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { changeable, type OutboxItem } from '../../state/outbox.ts';
 import { Button } from '../../ui/Button.tsx';
+import { AttachmentChip } from '../../ui/Composer.tsx';
+import { formatBytes } from '../../attachments/prepare.ts';
 
 const PHASE_LABEL: Record<OutboxItem['phase'], string> = {
   queued: 'Queued',
@@ -41,6 +43,21 @@ function QueuedTask(props: { item: OutboxItem }) {
           Edit queued task
         </label>
         <textarea id={fieldId} class="composer__field" rows="3" value={draft()} onInput={(e) => setDraft(e.currentTarget.value)} />
+      </Show>
+      <Show when={props.item.attachments?.length}>
+        <ul class="attachments" aria-label="Attached files">
+          <For each={props.item.attachments}>{(f) => <AttachmentChip file={f} />}</For>
+        </ul>
+      </Show>
+      <Show when={props.item.upload}>
+        {(u) => (
+          <p class="queued__upload">
+            <progress aria-label="Sending attached files" max={u().total} value={u().sent} />
+            <span>
+              {formatBytes(u().sent)} of {formatBytes(u().total)}
+            </span>
+          </p>
+        )}
       </Show>
       <p class="queued__state">
         <span class="badge" data-status={props.item.phase === 'failed' ? 'failed' : 'waiting'}>

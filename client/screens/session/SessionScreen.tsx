@@ -5,6 +5,7 @@ import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
 import { Button } from '../../ui/Button.tsx';
+import type { OutboxAttachment } from '../../storage/db.ts';
 import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
@@ -88,13 +89,22 @@ export default function SessionScreen(props: ScreenProps) {
     return status() === 'running' && last?.kind === 'text' && last.role() === 'user';
   };
 
-  const send = async (text: string) => {
+  /** Said before sending, not by a failed turn: the model the task would use reads no images. */
+  const imagesRefused = () => {
+    const o = options();
+    const ref = choice().model ?? o?.defaultModel;
+    const model = ref && o?.models.find((m) => m.providerId === ref.providerId && m.modelId === ref.modelId);
+    return model && model.images === false ? `${model.name} does not read images: choose a model that does, or remove the photo.` : undefined;
+  };
+
+  const send = async (text: string, attachments: OutboxAttachment[] = []) => {
     // `/name arguments` runs one of the runtime's commands; any other text is a prompt.
     const typed = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
     const command = typed && options()?.commands.find((c) => c.name === typed[1]);
+    if (command && attachments.length) throw new Error('A command takes no attached files: remove them, or write a prompt instead.');
     try {
       if (command) await relay.sendTask(id, (typed[2] ?? '').trim(), { ...choice(), command: command.name });
-      else await relay.sendTask(id, text, choice());
+      else await relay.sendTask(id, text, choice(), attachments);
     } catch (err) {
       throw new Error(explainRequest(err));
     }
@@ -182,6 +192,8 @@ export default function SessionScreen(props: ScreenProps) {
             label="Follow-up"
             placeholder="Reply, or give a new task"
             submitLabel="Send"
+            attach
+            imagesRefused={imagesRefused()}
             note={
               connected()
                 ? busy()

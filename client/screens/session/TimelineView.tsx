@@ -1,7 +1,7 @@
 import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch, type JSX } from 'solid-js';
 import type { TimelineItem } from '../../state/timeline.ts';
 import { Button } from '../../ui/Button.tsx';
-import { NoticePart, TextPart, ToolPart } from './parts.tsx';
+import { FilePart, NoticePart, TextPart, ToolPart } from './parts.tsx';
 
 /** At most this many parts are in the DOM, however long the session. */
 export const WINDOW = 150;
@@ -150,6 +150,7 @@ export function TimelineView(props: TimelineProps) {
                 </Match>
                 <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} waiting={props.waiting?.(t().state.callId)} />}</Match>
                 <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} onRetry={props.onRetry} />}</Match>
+                <Match when={item.kind === 'file' ? item : undefined}>{(f) => <FilePart item={f()} />}</Match>
               </Switch>
             </li>
           )}

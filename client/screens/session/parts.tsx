@@ -1,7 +1,9 @@
-import { createEffect, createSignal, For, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
-import type { NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
+import type { FileItem, NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
+import { formatBytes } from '../../attachments/prepare.ts';
+import { sentImage } from '../../attachments/previews.ts';
 import { Button } from '../../ui/Button.tsx';
 import { DiffView } from '../../ui/DiffView.tsx';
 import { additionDiff, parseDiff } from '../../ui/diff.ts';
@@ -48,6 +50,28 @@ export function TextPart(props: { item: TextItem }) {
 }
 
 /** `onRetry`: runs a turn cut short again (only for a phone allowed to run tasks). */
+/** A file sent with a prompt: a thumbnail when this phone still has the picture, else its name and size. */
+export function FilePart(props: { item: FileItem }) {
+  const url = createMemo(() => {
+    const blob = sentImage(props.item.messageId, props.item.name);
+    if (!blob) return undefined;
+    const made = URL.createObjectURL(blob);
+    onCleanup(() => URL.revokeObjectURL(made));
+    return made;
+  });
+  return (
+    <div class="attachment attachment--sent">
+      <Show when={url()} fallback={<span aria-hidden="true">{props.item.mime.startsWith('image/') ? '🖼' : '📎'}</span>}>
+        {(u) => <img class="attachment__thumb" src={u()} alt={`Attached: ${props.item.name}`} />}
+      </Show>
+      <span class="attachment__name">{props.item.name}</span>
+      <Show when={props.item.size !== undefined}>
+        <span class="attachment__size">{formatBytes(props.item.size!)}</span>
+      </Show>
+    </div>
+  );
+}
+
 export function NoticePart(props: { item: NoticeItem; onRetry?: (promptId: string) => Promise<void> }) {
   const [error, setError] = createSignal('');
   const [sent, setSent] = createSignal(false);
