@@ -125,7 +125,8 @@ export interface RuntimeBridge {
   compact(sessionId: string, model: { providerID: string; modelID: string }): Promise<boolean>;
   /** The runtime's live status of a session (`idle` when no workspace reports one: it keeps only the others). */
   sessionStatus(sessionId: string): Promise<SessionStatus>;
-  messages(sessionId: string): Promise<RuntimeMessages>;
+  /** The session's messages in order; with `limit`, only its last `limit` messages. */
+  messages(sessionId: string, limit?: number): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
   /**
@@ -431,7 +432,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       const { answers } = await everywhere('list session statuses', 'session statuses', (c, o, scope) => c.session.status(scope, o));
       return answers.map((a) => a.data[sessionId]).find((s) => s !== undefined) ?? { type: 'idle' };
     },
-    messages: (sessionId) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home }, o)),
+    messages: (sessionId, limit) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home, ...(limit !== undefined ? { limit } : {}) }, o)),
     revert: (sessionId, messageId, partId) =>
       call('revert session', (c, o) => c.session.revert({ sessionID: sessionId, ...home, messageID: messageId, ...(partId ? { partID: partId } : {}) }, o)),
     unrevert: (sessionId) => call('unrevert session', (c, o) => c.session.unrevert({ sessionID: sessionId, ...home }, o)),

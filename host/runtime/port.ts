@@ -54,8 +54,8 @@ export interface RuntimePort {
   getSession(sessionId: string): Promise<{ directory: string }>;
   /** One workspace's root sessions created since `since` (ms); rejects when its instance cannot answer. */
   sessionsCreatedSince(since: number, directory?: string): Promise<readonly unknown[]>;
-  /** The session's messages as the runtime stores them. */
-  messages(sessionId: string): Promise<unknown>;
+  /** The session's messages as the runtime stores them; with `limit`, only its last `limit` messages. */
+  messages(sessionId: string, limit?: number): Promise<unknown>;
   /** `title` undefined lets the runtime name the session from its first prompt; `metadata` stays with the session. */
   createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
   /** Resolves once the runtime accepted the prompt (it then runs on its own). */
