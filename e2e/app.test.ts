@@ -341,7 +341,8 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
     const count = () => conversation.getByRole('listitem').count();
     assert.ok((await count()) <= 150, `at most 150 of the 2,000 parts in the DOM (${await count()})`);
     // Scrolling up, as a thumb does, until the first message shows: the window follows the scroll.
-    const first = conversation.getByText('Part number 0', { exact: true });
+    // The first message is the person's: its bubble reads "You: Part number 0".
+    const first = conversation.getByText('You: Part number 0', { exact: true });
     for (let i = 0; i < 400 && !(await first.count()); i++) {
       await page.evaluate(() => new Promise((frame) => (window.scrollTo({ top: 0 }), requestAnimationFrame(() => requestAnimationFrame(frame)))));
     }
