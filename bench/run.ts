@@ -23,6 +23,7 @@ import { browserReconnect } from './measure/browser-reconnect.ts';
 import { pwa } from './measure/pwa.ts';
 import { hostFootprint } from './measure/host-footprint.ts';
 import { costs } from './measure/costs.ts';
+import { longSession } from './measure/long-session.ts';
 import { closingNote } from './lib/closing.ts';
 import { nodeBackend } from '../host/crypto/node-backend.ts';
 import { useNoiseBackend } from '../shared/noise/backend.ts';
@@ -37,7 +38,7 @@ const DEVICES = 500;
 useNoiseBackend(nodeBackend);
 
 /** In the order they run: quiet measurements first, before anything has warmed up or grown. */
-const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, pwa, browserReconnect, costs];
+const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, pwa, browserReconnect, longSession, costs];
 
 function parseArgs(argv: string[]): { only?: Set<string>; profile: boolean } {
   let only: Set<string> | undefined;
