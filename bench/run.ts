@@ -38,7 +38,7 @@ const DEVICES = 500;
 useNoiseBackend(nodeBackend);
 
 /** In the order they run: quiet measurements first, before anything has warmed up or grown. */
-const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, pwa, browserReconnect, longSession, costs];
+const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, pwa, browserReconnect, costs, longSession];
 
 function parseArgs(argv: string[]): { only?: Set<string>; profile: boolean } {
   let only: Set<string> | undefined;
