@@ -96,7 +96,7 @@ export const longSession: Measurement = {
       throw new Error(`n/a (app not ready): ${err instanceof Error ? err.message : String(err)}`);
     }
     ctx.defer(app.dispose);
-    const { sandbox } = await liveSandbox(ctx);
+    const { sandbox, model } = await liveSandbox(ctx);
     ctx.progress(`long-session: importing a ${MESSAGES}-message session into the runtime`);
     const seeded = performance.now();
     const long = await seedLongSession(sandbox, { messages: MESSAGES, toolOutputBytes: TOOL_OUTPUT_BYTES });
@@ -237,7 +237,14 @@ export const longSession: Measurement = {
         await followUp.fill('');
         return { durations };
       } catch (err) {
-        throw new Error(`${step}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        // Where it stopped: the prompt not shown, the model never asked, or its deltas not shown.
+        const prompted = await page
+          .getByRole('list', { name: 'Conversation' })
+          .getByText(`Stream ${stampDirective(DELTAS, GAP_MS, tag)}`)
+          .count();
+        throw new Error(
+          `${step} (prompt on screen: ${prompted ? 'yes' : 'no'}; deltas the model wrote in all: ${model.written}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
       } finally {
         await cdp.detach().catch(() => {});
       }
