@@ -25,6 +25,7 @@ import { hostFootprint } from './measure/host-footprint.ts';
 import { costs } from './measure/costs.ts';
 import { history } from './measure/history.ts';
 import { startup } from './measure/startup.ts';
+import { longSession } from './measure/long-session.ts';
 import { closingNote } from './lib/closing.ts';
 import { nodeBackend } from '../host/crypto/node-backend.ts';
 import { useNoiseBackend } from '../shared/noise/backend.ts';
@@ -39,7 +40,7 @@ const DEVICES = 500;
 useNoiseBackend(nodeBackend);
 
 /** In the order they run: quiet measurements first, before anything has warmed up or grown. */
-const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, history, startup, pwa, browserReconnect, costs];
+const MEASUREMENTS: Measurement[] = [hostFootprint, handshakes, fanOut, relayOverhead, history, startup, pwa, browserReconnect, costs, longSession];
 
 function parseArgs(argv: string[]): { only?: Set<string>; profile: boolean } {
   let only: Set<string> | undefined;

@@ -31,3 +31,9 @@ export const beforeNextPaint: Schedule = (show) => {
   const frame = requestAnimationFrame(once);
   const timer = setTimeout(once, HIDDEN_FALLBACK_MS);
 };
+
+/**
+ * Just after the next paint (a task queued from the frame's callback runs once it is painted):
+ * for work that would otherwise hold a frame the person waits for, such as storing megabytes.
+ */
+export const afterNextPaint: Schedule = (run) => beforeNextPaint(() => setTimeout(run, 0));

@@ -218,3 +218,30 @@ test('a turn cut short reads Interrupted after what it wrote, offers its prompt 
     ['msg_a'],
   );
 });
+
+test('a page of earlier messages goes before the newest, without touching the state or todos the newest page set', () => {
+  const tl = createTimeline(S);
+  const todos = [{ content: 'Now', status: 'in_progress', priority: 'high' }];
+  const text = (messageId: string, role: 'user' | 'assistant', partId: string) => ({
+    messageId,
+    role,
+    time: { created: 1 },
+    parts: [{ kind: 'text' as const, partId, text: partId, done: true }],
+  });
+  tl.applySnapshot({ sessionId: S, state: { status: 'busy' }, todos, messages: [text('msg_c', 'user', 'prt_c'), text('msg_d', 'assistant', 'prt_d')] });
+  const shown = tl.items();
+  tl.applyEarlier({
+    sessionId: S,
+    state: { status: 'idle' },
+    todos: [{ content: 'Old', status: 'completed', priority: 'low' }],
+    messages: [text('msg_a', 'user', 'prt_a'), { ...text('msg_b', 'assistant', 'prt_b'), error: { kind: 'provider', name: 'APIError', message: 'old' } }],
+  });
+  assert.deepEqual(
+    tl.items().map((i) => i.key),
+    ['prt_a', 'prt_b', 'msg_b:notice', 'prt_c', 'prt_d'],
+  );
+  assert.equal(tl.items()[3], shown[0], 'the items already shown are the same objects');
+  assert.deepEqual([(tl.items()[0] as TextItem).role(), (tl.items()[1] as TextItem).role()], ['user', 'assistant']);
+  assert.equal(tl.status(), 'running', "the newest page's state stands");
+  assert.deepEqual(tl.todos(), todos);
+});

@@ -88,6 +88,8 @@ export interface Timeline {
   apply(event: RelayRuntimeEvent): void;
   /** Applies a `session.messages` answer (or the cached copy of one). */
   applySnapshot(transcript: Transcript): void;
+  /** Adds a page of earlier messages (`session.messages` with `before`); the session's state stays the newest page's. */
+  applyEarlier(transcript: Transcript): void;
   /** Attaches a diff (e.g. from a permission request) to the tool call that made it. */
   attachDiff(callId: string, diff: string): void;
   /** The text of a prompt (a user message) as shown; empty when it is not shown. */
@@ -139,6 +141,8 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
   const [statusNote, setStatusNote] = createSignal('');
   const [loaded, setLoaded] = createSignal(false);
   const texts = new Map<string, TextEntry>();
+  /** The text parts of each message, so a message's role reaches its parts without a scan of all. */
+  const textsOf = new Map<string, TextEntry[]>();
   const tools = new Map<string, { item: ToolItem; set: (v: ToolView) => void }>();
   const byCall = new Map<string, string>();
   const notices = new Set<string>();
@@ -195,6 +199,9 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     const [role, setRole] = createSignal<Role>(roles.get(messageId) ?? 'assistant');
     entry = { item: { kind, key: partId, messageId, text, done, role }, value: '', setText, setDone, setRole };
     texts.set(partId, entry);
+    const ofMessage = textsOf.get(messageId);
+    if (ofMessage) ofMessage.push(entry);
+    else textsOf.set(messageId, [entry]);
     insert(entry.item);
     return entry;
   };
@@ -214,7 +221,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
     switch (e.type) {
       case 'message.updated': {
         roles.set(e.messageId, e.role);
-        for (const entry of texts.values()) if (entry.item.messageId === e.messageId) entry.setRole(e.role);
+        for (const entry of textsOf.get(e.messageId) ?? []) entry.setRole(e.role);
         if (e.error) {
           if (e.error.kind === 'aborted') notice(e.messageId, 'info', 'Stopped.');
           else notice(e.messageId, 'error', describeFailure(e.error));
@@ -325,19 +332,15 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         .flatMap((i) => (i.kind === 'text' && i.messageId === messageId && i.role() === 'user' ? [i.text()] : []))
         .join('\n')
         .trim(),
+    applyEarlier(transcript) {
+      batch(() => addMessages(transcript.messages));
+    },
     applySnapshot(transcript) {
       batch(() => {
-        pending = [];
-        for (const m of transcript.messages) {
-          const { parts, ...info } = m;
-          apply({ type: 'message.updated', sessionId, ...info });
-          for (const part of parts) applyPart(m.messageId, part);
-        }
-        for (const cut of transcript.interruptions ?? []) cutNotice(cut);
-        if (transcript.interrupted && transcript.state.status === 'idle') apply({ type: 'session.interrupted', sessionId, ...transcript.interrupted });
-        const made = pending;
-        pending = undefined;
-        if (made.length) setItems([...items(), ...made].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)));
+        addMessages(transcript.messages, () => {
+          for (const cut of transcript.interruptions ?? []) cutNotice(cut);
+          if (transcript.interrupted && transcript.state.status === 'idle') apply({ type: 'session.interrupted', sessionId, ...transcript.interrupted });
+        });
         if (transcript.todos.length) setTodos(transcript.todos);
         const last = transcript.messages.at(-1);
         // The host's answer says whether the turn is over; a failed last reply says how it ended.
@@ -350,6 +353,23 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
       });
     },
   };
+
+  /** Applies messages (and `then`) as events, and inserts the items they make in one go. */
+  function addMessages(messages: Transcript['messages'], then?: () => void): void {
+    pending = [];
+    for (const m of messages) {
+      const { parts, ...info } = m;
+      apply({ type: 'message.updated', sessionId, ...info });
+      for (const part of parts) applyPart(m.messageId, part);
+    }
+    then?.();
+    const made = pending;
+    pending = undefined;
+    if (!made.length) return;
+    // Keys made once per item, not once per comparison: a snapshot can hold thousands of parts.
+    const keyed = [...items(), ...made].map((item) => ({ item, key: sortKey(item) }));
+    setItems(keyed.sort((a, b) => (a.key < b.key ? -1 : 1)).map((k) => k.item));
+  }
 
   /** A transcript part, applied as the event that would have carried it. */
   function applyPart(messageId: string, part: Part): void {

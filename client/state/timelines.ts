@@ -6,12 +6,19 @@
  */
 import { createStore } from 'solid-js/store';
 import type { PermissionAskedEvent, RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import type { Transcript } from '../../shared/protocol/transcript.ts';
 import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
-import { loadTranscript, saveTranscript } from '../storage/cache.ts';
+import { loadTranscript, loadTranscriptTail, saveTranscript, saveTranscriptTail } from '../storage/cache.ts';
+import { afterNextPaint } from './frame.ts';
 import type { HostRecord } from '../storage/db.ts';
 import { createTimeline, type SessionStatus, type Timeline } from './timeline.ts';
 import type { WithDb } from './with-db.ts';
+
+/** Messages asked for first: a few screenfuls, little enough to arrive and show at once. */
+const FIRST_PAGE = 40;
+/** Messages per page of the earlier ones (the host sends fewer when they would be too large). */
+const PAGE = 400;
 
 export interface SessionLoad {
   loading: boolean;
@@ -54,20 +61,50 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
   const { withDb, generation } = deps;
   const [loads, setLoads] = createStore<Record<string, SessionLoad>>({});
   let timelines = new Map<string, Timeline>();
+  /** Timelines that have had the host's answer: a cached copy read later is older. */
+  const fetched = new WeakSet<Timeline>();
+  /** Each timeline's whole transcript as last fetched: a later fetch asks only for what is new. */
+  const wholes = new WeakMap<Timeline, Transcript>();
 
-  const fetchMessages = async (timeline: Timeline, gen: number) => {
+  /**
+   * Applies the host's answer: its newest messages first (shown at once), then the earlier ones a
+   * page at a time, each after the last is painted; messages fetched before are not asked again.
+   * False when there is none (not connected, or the request failed).
+   */
+  const fetchMessages = async (timeline: Timeline, gen: number): Promise<boolean> => {
     const host = deps.activeHost();
-    if (!host || !deps.connected()) return;
-    setLoads(timeline.sessionId, { loading: true, error: undefined });
+    if (!host || !deps.connected()) return false;
+    const sessionId = timeline.sessionId;
+    setLoads(sessionId, { loading: true, error: undefined });
     try {
-      const transcript = await deps.request({ t: 'session.messages', sessionId: timeline.sessionId });
-      if (gen !== generation()) return;
-      timeline.applySnapshot(transcript);
-      deps.onSettled?.(timeline.sessionId, timeline.status(), timeline.statusNote());
-      setLoads(timeline.sessionId, { loading: false });
-      void withDb((db) => saveTranscript(db, host.hostId, transcript));
+      const newest = await deps.request({ t: 'session.messages', sessionId, limit: FIRST_PAGE });
+      if (gen !== generation()) return false;
+      fetched.add(timeline);
+      timeline.applySnapshot(newest);
+      deps.onSettled?.(sessionId, timeline.status(), timeline.statusNote());
+      setLoads(sessionId, { loading: false });
+      // The newest messages are what a later open paints first: keep them even if the rest never comes.
+      const { more: _newestMore, ...newestCopy } = newest;
+      afterNextPaint(() => void withDb((db) => saveTranscriptTail(db, host.hostId, newestCopy)));
+      let whole = newest;
+      const known = wholes.get(timeline);
+      const overlap = newest.more ? (known?.messages.findIndex((m) => m.messageId === newest.messages[0]?.messageId) ?? -1) : -1;
+      if (known && overlap >= 0) whole = { ...newest, messages: [...known.messages.slice(0, overlap), ...newest.messages], more: known.more };
+      while (whole.more && whole.messages.length) {
+        await new Promise<void>(afterNextPaint);
+        const page = await deps.request({ t: 'session.messages', sessionId, limit: PAGE, before: whole.messages[0]!.messageId });
+        if (gen !== generation()) return true;
+        timeline.applyEarlier(page);
+        whole = { ...whole, messages: [...page.messages, ...whole.messages], more: page.more === true };
+      }
+      const { more: _more, ...complete } = whole;
+      wholes.set(timeline, complete);
+      // Storing copies the whole transcript on the page's thread: not before it is painted.
+      afterNextPaint(() => void withDb((db) => saveTranscript(db, host.hostId, complete)));
+      return true;
     } catch (err) {
       if (gen === generation()) setLoads(timeline.sessionId, { loading: false, error: explainRequest(err) });
+      return false;
     }
   };
 
@@ -82,11 +119,18 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
       const host = deps.activeHost();
       setLoads(sessionId, { loading: true });
       void (async () => {
-        const cached = host ? await withDb((db) => loadTranscript(db, host.hostId, sessionId)) : undefined;
+        // The cached tail first, painted at once; the whole copy only when the host cannot send
+        // its own, since reading megabytes of it would hold the page for as long as the host's answer.
+        const tail = host ? await withDb((db) => loadTranscriptTail(db, host.hostId, sessionId)) : undefined;
         if (gen !== generation()) return;
-        if (cached) t.applySnapshot(cached);
+        if (tail) t.applySnapshot(tail);
         setLoads(sessionId, { loading: false });
-        await fetchMessages(t, gen);
+        if (await fetchMessages(t, gen)) return;
+        if (!host) return;
+        await new Promise<void>(afterNextPaint);
+        const cached = await withDb((db) => loadTranscript(db, host.hostId, sessionId));
+        // Fetched meanwhile (the link came back): the host's copy is newer.
+        if (gen === generation() && cached && !fetched.has(t)) t.applySnapshot(cached);
       })();
       return timeline;
     },

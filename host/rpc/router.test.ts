@@ -586,3 +586,21 @@ test('sessions.list pages a hundred at a time with a cursor, and passes a search
   assert.equal(read.length, 250);
   assert.equal(new Set(read).size, 250);
 });
+
+test('session.messages pages a long session from its newest messages back, each page with the session state', async (t) => {
+  const { router } = setup({ state: 'ready' }, t);
+  const ids = (v: unknown) => (v as { messages: { messageId: string }[] }).messages.map((m) => m.messageId);
+  const newest = (await router.handle({ t: 'session.messages', id: '1', sessionId: 'ses_b', limit: 2 }, device)) as { more?: boolean; state: unknown };
+  assert.deepEqual(ids(newest), ['msg_3', 'msg_4']);
+  assert.equal(newest.more, true, 'earlier messages exist');
+  assert.deepEqual(newest.state, { status: 'idle' });
+  const earlier = (await router.handle({ t: 'session.messages', id: '2', sessionId: 'ses_b', limit: 2, before: 'msg_3' }, device)) as { more?: boolean };
+  assert.deepEqual(ids(earlier), ['msg_1', 'msg_2']);
+  assert.equal(earlier.more, undefined, 'the first page says nothing more');
+  const all = await router.handle({ t: 'session.messages', id: '3', sessionId: 'ses_b' }, device);
+  assert.deepEqual(ids(all), ['msg_1', 'msg_2', 'msg_3', 'msg_4'], 'without a limit: every message');
+  await assert.rejects(
+    router.handle({ t: 'session.messages', id: '4', sessionId: 'ses_b', limit: 2, before: 'msg_9' }, device),
+    (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /msg_9 is not a message of this session/.test(e.message),
+  );
+});

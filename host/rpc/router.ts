@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import type { Interruptions } from '../tasks/interruptions.ts';
 import type { Interruption } from '../tasks/ledger.ts';
-import type { Interruption as TurnInterruption } from '../../shared/protocol/transcript.ts';
+import type { Interruption as TurnInterruption, Transcript } from '../../shared/protocol/transcript.ts';
 import { readWorkspaceFile } from '../policy/workspace-files.ts';
 import {
   lastModel,
@@ -145,13 +145,18 @@ export function createRouter(opts: RouterOptions): Router {
         ...(more ? { next: String(from + SESSIONS_PAGE) } : {}),
       };
     },
-    'session.messages': async ({ sessionId }) => {
-      const [messages, status] = await Promise.all([runtime.messages(sessionId), runtime.sessionStatus(sessionId)]);
+    'session.messages': async ({ sessionId, limit, before }) => {
+      // The newest page comes from the runtime's own `limit` (one more, to know whether earlier
+      // messages exist); a page before a message is cut from the whole list, which has no cheaper cursor.
+      const newest = limit !== undefined && before === undefined;
+      const [messages, status] = await Promise.all([runtime.messages(sessionId, newest ? limit + 1 : undefined), runtime.sessionStatus(sessionId)]);
       const transcript = toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
+      // Turns cut short concern the newest messages: an earlier page says nothing of them.
+      if (before !== undefined) return limit === undefined ? transcript : pageOf(transcript, limit, before);
       const interrupted = await opts.interruptions.inspect(sessionId, messages, status);
       const history = opts.interruptions.history(sessionId);
       return {
-        ...transcript,
+        ...(limit === undefined ? transcript : pageOf(transcript, limit)),
         ...(interrupted ? { interrupted: turnOf(interrupted) } : {}),
         ...(history.length ? { interruptions: history.map(turnOf) } : {}),
       };
@@ -254,6 +259,29 @@ export function createRouter(opts: RouterOptions): Router {
     },
     disconnected: (connection) => opts.push?.disconnected(connection),
   };
+}
+
+/** Bytes of messages in one `session.messages` page: well inside the 4 MiB a message may carry. */
+const PAGE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The last `limit` messages before `before` (or the last ones), fewer when they would pass
+ * PAGE_BYTES (always at least one), with `more` when earlier ones exist.
+ */
+function pageOf(transcript: Transcript, limit: number, before?: string): Transcript {
+  const all = transcript.messages;
+  const end = before === undefined ? all.length : all.findIndex((m) => m.messageId === before);
+  if (end < 0) throw new RelayError('request.unknown', `${before} is not a message of this session; ask for its newest messages again`);
+  let start = end;
+  let bytes = 0;
+  while (start > 0 && end - start < limit) {
+    const size = JSON.stringify(all[start - 1]).length;
+    if (start < end && bytes + size > PAGE_BYTES) break;
+    bytes += size;
+    start--;
+  }
+  const { more: _more, ...rest } = transcript;
+  return { ...rest, messages: all.slice(start, end), ...(start > 0 ? { more: true } : {}) };
 }
 
 /** A recorded interruption as devices see it (its session is the summary's or transcript's). */

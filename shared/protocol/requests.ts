@@ -7,7 +7,7 @@
  * @module
  */
 import { parseComposerOptions, parseModelRef, type ComposerOptions, type ModelRef } from './composer.ts';
-import { ProtocolError, bool, int, num, obj, oneOf, optStr, str, type Obj } from './guard.ts';
+import { ProtocolError, bool, int, num, obj, oneOf, optInt, optStr, str, type Obj } from './guard.ts';
 import { parseMetricsSnapshot, type ReceivedMetrics } from './metrics.ts';
 import { parsePushSettings, parsePushStatus, parsePushSubscription, type PushSettings, type PushStatus, type PushSubscriptionJson } from './push.ts';
 import { CURSOR, parseSessionInfo, parseSessionsList, type SessionInfo, type SessionSummary, type SessionsList } from './sessions-list.ts';
@@ -107,6 +107,8 @@ const done = (v: unknown, path: string): Done => {
 };
 const sessionParams = (o: Obj, p: string) => ({ sessionId: runtimeId(o, 'sessionId', p) });
 const optRuntimeId = (o: Obj, key: string, p: string) => (o[key] === undefined ? undefined : runtimeId(o, key, p));
+/** The most messages one `session.messages` page may ask for. */
+export const MESSAGES_PAGE_MAX = 1000;
 
 export const REQUESTS = {
   ping: define({
@@ -139,10 +141,14 @@ export const REQUESTS = {
     params: (o, p) => ({ title: optStr(o, 'title', p, { max: 200 }), workspace: optStr(o, 'workspace', p, { max: 4096 }), key: optStr(o, 'key', p, ID) }),
     result: parseSessionInfo,
   }),
-  /** The session's transcript and the runtime's state of it. */
-  'session.messages': define<{ sessionId: string }, Transcript>({
+  /**
+   * The session's transcript and the runtime's state of it. With `limit`, its last messages (at
+   * most that many, fewer when they would not fit a message), and `more` when earlier ones exist:
+   * ask again with `before` set to the first message's id. A long session does not fit one message.
+   */
+  'session.messages': define<{ sessionId: string; limit?: number; before?: string }, Transcript>({
     scope: 'read',
-    params: sessionParams,
+    params: (o, p) => ({ ...sessionParams(o, p), limit: optInt(o, 'limit', p, { min: 1, max: MESSAGES_PAGE_MAX }), before: optRuntimeId(o, 'before', p) }),
     result: parseTranscript,
   }),
   /** `running`: whether the runtime was running a turn; false: nothing was left to stop (it had ended, or a restart cut it). */

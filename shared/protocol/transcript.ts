@@ -231,6 +231,8 @@ export interface Transcript {
   interrupted?: Interruption;
   /** Every turn of the session the host recorded as cut short, oldest first, also once it ran again. */
   interruptions?: Interruption[];
+  /** A page (`limit`): messages earlier than the first one exist. */
+  more?: boolean;
 }
 
 export function parseMessageInfo(o: Obj, path: string): MessageInfo {
@@ -310,5 +312,6 @@ export function parseTranscript(v: unknown, path: string): Transcript {
     todos: list(o, 'todos', path, parseTodo, 1000),
     ...(o.interrupted === undefined ? {} : { interrupted: parseInterruption(obj(o.interrupted, `${path}.interrupted`), `${path}.interrupted`) }),
     ...(o.interruptions === undefined ? {} : { interruptions: list(o, 'interruptions', path, (v, p) => parseInterruption(obj(v, p), p), 10_000) }),
+    ...(o.more === true ? { more: true } : {}),
   };
 }

@@ -8,6 +8,8 @@ export const WINDOW = 150;
 /** Parts shown when a session opens, and added per "Show earlier" / "Show newer". */
 const INITIAL = 60;
 const STEP = 50;
+/** How far (px) beyond the screen the window reaches: parts enter the DOM before they scroll into view. */
+const MARGIN = 1500;
 
 interface Range {
   /** -1 until the session has parts: then the window opens on its last INITIAL parts. */
@@ -15,12 +17,15 @@ interface Range {
   end: number;
   /** The window's end follows new parts. */
   live: boolean;
+  /** The part at `start` when it was set: earlier parts arriving later (pages) shift the window, not the view. */
+  startKey?: string;
 }
 
 /**
- * The conversation, windowed: only a slice of the parts is rendered, and the slice moves with
- * "Show earlier" / "Show newer", so a session with thousands of parts keeps the DOM small. While
- * the reader is at the bottom it stays there as parts and text arrive.
+ * The conversation, windowed: only a slice of the parts is rendered, and the slice moves as the
+ * reader scrolls near either end of it (or taps "Show earlier" / "Show newer"), so a session with
+ * thousands of parts keeps the DOM small. While the reader is at the bottom it stays there as
+ * parts and text arrive.
  */
 export interface TimelineProps {
   items: () => readonly TimelineItem[];
@@ -41,6 +46,8 @@ export interface TimelineProps {
 
 export function TimelineView(props: TimelineProps) {
   let list!: HTMLOListElement;
+  let earlierEdge: HTMLElement | undefined;
+  let newerEdge: HTMLDivElement | undefined;
   const [range, setRange] = createSignal<Range>({ start: -1, end: 0, live: true });
   let pinned = true;
   /** Parts arrived while the reader was scrolled up: offer a way down instead of moving them. */
@@ -50,16 +57,24 @@ export function TimelineView(props: TimelineProps) {
   const view = createMemo(() => {
     const all = props.items();
     const r = range();
-    const end = r.live ? all.length : Math.min(r.end, all.length);
-    const start = Math.max(0, r.start < 0 ? end - INITIAL : r.start, end - WINDOW);
+    let shift = 0;
+    if (r.startKey !== undefined && all[r.start]?.key !== r.startKey) {
+      const at = all.findIndex((i) => i.key === r.startKey);
+      if (at >= 0) shift = at - r.start;
+    }
+    const end = r.live ? all.length : Math.min(r.end + shift, all.length);
+    const start = Math.max(0, r.start < 0 ? end - INITIAL : r.start + shift, end - WINDOW);
     return { start, end, total: all.length, items: all.slice(start, end) };
   });
+
+  /** Sets the window, remembering the part it starts with. */
+  const place = (next: Omit<Range, 'startKey'>) => setRange({ ...next, startKey: props.items()[next.start]?.key });
 
   // Fix the window's start once parts exist, so new parts do not push the first ones out early.
   createEffect(
     on(
       () => view().total,
-      (total) => total > 0 && range().start < 0 && setRange({ ...range(), start: view().start }),
+      (total) => total > 0 && range().start < 0 && place({ ...range(), start: view().start }),
     ),
   );
 
@@ -68,9 +83,9 @@ export function TimelineView(props: TimelineProps) {
   const elementOf = (index: number) => list.querySelector<HTMLElement>(`[data-index="${index}"]`);
 
   /** Moves the window, keeping the part at `anchor` where it is on screen. */
-  const move = (next: Range, anchor: number) => {
+  const move = (next: Omit<Range, 'startKey'>, anchor: number) => {
     const before = elementOf(anchor)?.getBoundingClientRect().top;
-    setRange(next);
+    place(next);
     const after = elementOf(anchor)?.getBoundingClientRect().top;
     if (before !== undefined && after !== undefined) window.scrollBy(0, after - before);
   };
@@ -88,7 +103,7 @@ export function TimelineView(props: TimelineProps) {
   };
   const latest = () => {
     const total = view().total;
-    setRange({ start: Math.max(0, total - INITIAL), end: total, live: true });
+    place({ start: Math.max(0, total - INITIAL), end: total, live: true });
     pinned = true;
     setUnseen(false);
     scrollToEnd();
@@ -105,10 +120,28 @@ export function TimelineView(props: TimelineProps) {
       { defer: true },
     ),
   );
+  /** Scrolled near an end of the window that is not the session's: move the window that way. */
+  let checking = false;
+  const reach = () => {
+    checking = false;
+    const v = view();
+    // At the bottom, the window only grows upwards (a short session); it never leaves the newest parts.
+    if (v.start > 0 && earlierEdge && (!pinned || v.end - v.start < WINDOW) && earlierEdge.getBoundingClientRect().bottom > -MARGIN) earlier();
+    else if (v.end < v.total && newerEdge && newerEdge.getBoundingClientRect().top < window.innerHeight + MARGIN) newer();
+    else return;
+    checkReach(); // still near after the move (a fast scroll): go on next frame
+  };
+  const checkReach = () => {
+    if (checking) return;
+    checking = true;
+    requestAnimationFrame(reach);
+  };
+
   onMount(() => {
     const onScroll = () => {
       pinned = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
       if (pinned) setUnseen(false);
+      checkReach();
     };
     // Streaming text grows parts without changing the list: follow the size, not the items.
     const grow = new ResizeObserver(() => {
@@ -126,7 +159,7 @@ export function TimelineView(props: TimelineProps) {
   return (
     <>
       <Show when={view().start > 0}>
-        <Button variant="quiet" class="timeline__more" onClick={earlier}>
+        <Button variant="quiet" class="timeline__more" ref={(el) => (earlierEdge = el)} onClick={earlier}>
           Show earlier messages ({view().start})
         </Button>
       </Show>
@@ -157,7 +190,7 @@ export function TimelineView(props: TimelineProps) {
         </For>
       </ol>
       <Show when={view().end < view().total}>
-        <div class="timeline__newer">
+        <div class="timeline__newer" ref={newerEdge}>
           <Button variant="quiet" onClick={newer}>
             Show newer messages ({view().total - view().end})
           </Button>

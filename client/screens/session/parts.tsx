@@ -133,10 +133,11 @@ function statusLabel(s: ToolView, waiting: boolean): string {
   return { pending: 'Preparing', running: 'Running', completed: 'Done' }[s.status];
 }
 
-/** Output shown in full when short, cut to its first lines (with a toggle) when long. */
+/** Output shown in full when short; when long, only its first lines are rendered until asked for all. */
 function Output(props: { text: string }) {
   const [all, setAll] = createSignal(false);
-  const lines = () => props.text.replace(/\n$/, '').split('\n');
+  // Split once per output, not on every read: a long session renders many of them.
+  const lines = createMemo(() => props.text.replace(/\n$/, '').split('\n'));
   const long = () => lines().length > LONG_LINES || props.text.length > LONG_CHARS;
   const shown = () => (all() || !long() ? props.text : lines().slice(0, LONG_LINES).join('\n').slice(0, LONG_CHARS));
   return (
