@@ -80,7 +80,7 @@ function limit(t: Target, sections: Section[]): string | undefined {
       .map((x: number) => fmt(x, 0))
       .join(' and ');
     const [aloneFirst, aloneNext] = startup.alonePrompts;
-    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work, which nothing but a prompt starts; the host adds the same request and relay hop to every task.`;
+    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work: booting the workspace's services, which the host starts at ready with a file search (a task sent at once still waits for it to finish), and OpenCode's first snapshot of the project (a shadow git repository in its data folder holding every file), which only a turn starts and which this bench, with fresh data folders, pays every run; the host adds the same request and relay hop to every task.`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {
