@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayRuntimeEvent, RelayRuntimeEventType } from '../shared/protocol/runtime-events.ts';
 import { createRuntimeBridge, type RuntimeBridge } from '../host/runtime/bridge.ts';
@@ -86,6 +86,21 @@ test('the runtime starts offline and reports its version', (t) => {
   assert.equal(state.version, '1.18.33');
   assert.match(state.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(state.restarts, 0);
+});
+
+test('warming a workspace up makes no session, asks no model and writes nothing in the workspace', TEST, async () => {
+  const workspace = rt.workspaces[1]!;
+  /** Every path under the workspace with its size and modification time. */
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+      const path = join(dir, d.name);
+      if (d.isDirectory()) return [path, ...files(path)];
+      const st = statSync(path);
+      return [`${path} ${st.size} ${st.mtimeMs}`];
+    });
+  const before = { sessions: (await rt.bridge.listSessions()).sessions.length, files: files(workspace), modelCalls: rt.fakeModel.requests.length };
+  await rt.bridge.warmUp(workspace);
+  assert.deepEqual({ sessions: (await rt.bridge.listSessions()).sessions.length, files: files(workspace), modelCalls: rt.fakeModel.requests.length }, before);
 });
 
 test('a prompt streams its text deltas in order and ends idle', TEST, async () => {

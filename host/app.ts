@@ -255,6 +255,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       runtime.supervisor.onState((s) => {
         r.runtimeChanged(status());
         if (s.status !== 'ready') return;
+        // The first task would otherwise wait for each workspace's instance to boot its services.
+        for (const w of config.workspaces) {
+          runtime.bridge.warmUp(w).catch((err: unknown) => log.debug('warming up a workspace failed; its first task boots it', { workspace: w, err }));
+        }
         // Told to devices in a second message: the first must not wait (it starts the relay's resync).
         runtime.bridge.connectedProviders().then(
           (list) => {

@@ -59,7 +59,7 @@ function limit(t: Target, sections: Section[]): string | undefined {
   }
   if (t.name.startsWith('bytes:') && relay) {
     const r = relay.runs[0];
-    return `the device received ${fmt(r.deviceBytes / 1024, 0)} KB for ${fmt(r.runtimeStreamBytes / 1024, 0)} KB of the runtime's stream: each text delta is relayed as its own event that names its session, message and part (about 90 of its ~200 bytes) plus the 17 bytes of its frame's flags and tag; the runtime's own delta events carry the same three ids.`;
+    return `the device received ${fmt(r.deviceBytes / 1024, 0)} KB for ${fmt(r.runtimeStreamBytes / 1024, 0)} KB of the runtime's stream: each text delta is relayed as its own event (its ids left out when they equal the previous delta's: docs/protocol.md, "Compact deltas"), about 90 bytes plus the 17 of its frame's flags and tag; the rest is the events that carry a part's whole text (its start and end) and the turn's other events.`;
   }
   if (t.name.startsWith('history: sessions.list') && history) {
     return `the first page took ${fmt(history.used.firstPageMs, 0)} ms with ${history.sessions} sessions (${fmt(history.empty.firstPageMs, 0)} ms with none); the runtime asked directly for the same lists and states took ${fmt(history.used.runtimeListMs, 0)} ms (${fmt(history.empty.runtimeListMs, 0)} ms with none): the host waits for the runtime's answers for each workspace, then merges them.`;
@@ -80,7 +80,7 @@ function limit(t: Target, sections: Section[]): string | undefined {
       .map((x: number) => fmt(x, 0))
       .join(' and ');
     const [aloneFirst, aloneNext] = startup.alonePrompts;
-    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work, which nothing but a prompt starts; the host adds the same request and relay hop to every task.`;
+    return `the first task took ${fmt(startup.tasks[0], 0)} ms and later ones ${later} ms on the same host and runtime; opencode serve alone, asked directly in the same project, took ${fmt(aloneFirst, 0)} ms for its first prompt and ${fmt(aloneNext, 0)} ms for the next. The first task waits for the runtime's own first-prompt work: booting the workspace's services, which the host starts at ready with a file search (a task sent at once still waits for it to finish), and OpenCode's first snapshot of the project (a shadow git repository in its data folder holding every file), which only a turn starts and which this bench, with fresh data folders, pays every run; the host adds the same request and relay hop to every task.`;
   }
   if (t.name.startsWith('host start-up') && host) return `startHost() took ${fmt(host.startup.listeningAfterMs, 0)} ms.`;
   if (t.name.startsWith('browser:') && browser && costs) {

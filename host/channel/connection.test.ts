@@ -16,7 +16,7 @@ import { generateKeyPair } from '../../shared/noise/primitives.ts';
 import { pairingPsk } from '../../shared/pairing/keys.ts';
 import { RelayClosedError, RequestError, connect, pair, type SocketLike } from '../../shared/channel/client.ts';
 import { MODE } from '../../shared/channel/handshake.ts';
-import { REQUEST_TYPES, type Resync } from '../../shared/protocol/messages.ts';
+import { REQUEST_TYPES, decodeJson, type DeviceHello, type Resync } from '../../shared/protocol/messages.ts';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import { rawConnect } from '../../test-support/relay-client.ts';
@@ -252,6 +252,63 @@ test('a device whose hello does not say batch (an older app) gets one frame per 
   for (const id of ['a', 'b', 'c']) s.hub.publishEvent({ type: 'session.idle', sessionId: id });
   assert.equal(socket.frames() - before, 3);
   for (const seq of [1, 2, 3]) assert.deepEqual(await raw.next(), { t: 'event', seq, event: { type: 'session.idle', sessionId: ['a', 'b', 'c'][seq - 1] } });
+});
+
+test("compactDeltas: a delta leaves out the ids equal to the previous delta's on its connection; an older app gets them whole; a reconnect starts over", async (t) => {
+  const s = setup(t);
+  const pending = await pair({ socket: s.socket().client, offer: s.linkOffer(), ...s.device });
+  s.approvals.approve((await nextApproval(s.approvals)).id);
+  (await pending.approved).close();
+  /** A device speaking the protocol by hand, so the test sees each event as it went over the wire. */
+  const rawDevice = async (hello: Partial<DeviceHello>) => {
+    const raw = await rawConnect(s.socket().client, { mode: MODE.reconnect, deviceKey: s.device.deviceKey, hostKey: s.identity.publicKey, hello });
+    assert.equal((await raw.next()).t, 'welcome');
+    return {
+      raw,
+      /** The next event message's `event`, as sent. */
+      async event(): Promise<unknown> {
+        for (;;) {
+          const plaintext = raw.transport.open(await raw.recorder.next());
+          const m = plaintext && (decodeJson(plaintext, 'message') as { t: string; event?: unknown });
+          if (m && m.t === 'event') return m.event;
+        }
+      },
+    };
+  };
+  const compact = await rawDevice({ compactDeltas: true });
+  const older = await rawDevice({});
+  const applied: unknown[] = [];
+  const app = await connect({ socket: s.socket().client, hostKey: s.identity.publicKey, ...s.device, onEvent: (_seq, e) => applied.push(e) });
+  const text = (messageId: string, partId: string, delta: string) => ({ type: 'message.text.delta' as const, sessionId: 'ses_1', messageId, partId, delta });
+  const events = [
+    text('msg_1', 'prt_1', 'a'),
+    text('msg_1', 'prt_1', 'b'),
+    { type: 'session.idle' as const, sessionId: 'ses_1' },
+    { ...text('msg_1', 'prt_2', 'c'), type: 'message.reasoning.delta' as const },
+    text('msg_2', 'prt_3', 'd'),
+    { ...text('msg_2', 'prt_3', 'e'), sessionId: 'ses_2' },
+  ];
+  for (const e of events) s.hub.publishEvent(e);
+  const sent = [];
+  for (const _ of events) sent.push(await compact.event());
+  assert.deepEqual(sent, [
+    events[0],
+    { type: 'message.text.delta', delta: 'b' },
+    events[2],
+    { type: 'message.reasoning.delta', partId: 'prt_2', delta: 'c' },
+    { type: 'message.text.delta', messageId: 'msg_2', partId: 'prt_3', delta: 'd' },
+    { type: 'message.text.delta', sessionId: 'ses_2', delta: 'e' },
+  ]);
+  for (const e of events) assert.deepEqual(await older.event(), e, 'an app whose hello has no compactDeltas gets every event whole');
+  await app.request({ t: 'ping', at: 1 });
+  assert.deepEqual(applied, events, 'the app puts the left-out ids back: it applies the events as published');
+
+  // The previous delta is per connection: a new connection's first delta is whole again.
+  const again = await rawDevice({ compactDeltas: true });
+  const next = [text('msg_2', 'prt_3', 'f'), text('msg_2', 'prt_3', 'g')];
+  for (const e of next) s.hub.publishEvent(e);
+  assert.deepEqual(await again.event(), next[0]);
+  assert.deepEqual(await again.event(), { type: 'message.text.delta', delta: 'g' });
 });
 
 test('a device that cannot resume gets a resync: why, from which seq, what to reload, and the pending permissions and questions', async (t) => {

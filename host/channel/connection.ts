@@ -51,6 +51,7 @@ import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
 import type { EventHub, EventView, Resume, Subscriber } from '../events/hub.ts';
 import type { Router } from '../rpc/request.ts';
 import { createEndOfTurn } from './end-of-turn.ts';
+import { createDeltaCompactor } from '../../shared/protocol/compact-deltas.ts';
 
 /** The socket as the protocol sees it; `host/server/socket.ts` adapts uWS to this. */
 export interface Peer {
@@ -135,12 +136,14 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
   /** Messages for this device waiting for the end of the turn, to go out as one frame; their joined size. */
   let outbox: Uint8Array[] = [];
   let outboxBytes = 0;
+  /** Set when the hello said `compactDeltas` (docs/protocol.md, "Compact deltas"): this connection's ids of the previous delta. */
+  let compact: ReturnType<typeof createDeltaCompactor> | undefined;
 
   const subscriber: Subscriber = {
     get deviceId() {
       return deviceId ?? '';
     },
-    deliver: (bytes) => sendBytes(bytes),
+    deliver: (bytes, live) => sendBytes(live && compact ? compact(live.seq, live.event, bytes) : bytes),
     close: (info) => close(info),
     accepts: (event) => accepts(event),
   };
@@ -263,6 +266,7 @@ export function createConnection(peer: Peer, ctx: ChannelContext): Connection {
     try {
       const hello = parseDeviceHello(decodeJson(payload, 'hello'));
       batching = hello.batch === true;
+      compact = hello.compactDeltas === true ? createDeltaCompactor() : undefined;
       return hello;
     } catch (err) {
       closeWith('protocol.invalid', err instanceof Error ? err.message : undefined);

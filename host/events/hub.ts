@@ -19,8 +19,11 @@ export type EventView = Readonly<Record<string, unknown>>;
 /** An approved connection as the hub sees it. */
 export interface Subscriber {
   readonly deviceId: string;
-  /** Sends one encoded host message (the connection encrypts it). */
-  deliver(message: Uint8Array): void;
+  /**
+   * Sends one encoded host message (the connection encrypts it); for a live event, also the event
+   * itself and its seq, so a connection may send it in a shorter form (shared/protocol/compact-deltas.ts).
+   */
+  deliver(message: Uint8Array, live?: { seq: number; event: RelayRuntimeEvent }): void;
   close(info: CloseInfo): void;
   /** Whether this connection may receive `event` (its device's scopes and workspaces, now); absent: every event. */
   accepts?(event: EventView): boolean;
@@ -77,7 +80,8 @@ export function createEventHub(opts: HubOptions = {}): EventHub {
       const bytes = encodeMessage({ t: 'event', seq, event });
       const sessionId = 'sessionId' in event ? event.sessionId : undefined;
       journal.append(seq, bytes, sessionId, viewOf(event));
-      for (const s of [...subscribers]) if (s.accepts?.(event) ?? true) s.deliver(bytes);
+      const live = { seq, event };
+      for (const s of [...subscribers]) if (s.accepts?.(event) ?? true) s.deliver(bytes, live);
       return seq;
     },
     broadcast(message) {

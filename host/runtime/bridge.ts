@@ -158,6 +158,13 @@ export interface RuntimeBridge {
   rejectQuestion(requestId: string): Promise<void>;
   /** Ids of the model providers the runtime can use (configured credentials or the free default). */
   connectedProviders(): Promise<string[]>;
+  /**
+   * Gets the workspace's runtime instance ready for a first task, with nothing a person can see:
+   * a one-result file search, which boots what OpenCode otherwise boots at the first prompt (its
+   * file watcher and per-directory services; seconds in a real project). No session is made and
+   * nothing is written in the workspace.
+   */
+  warmUp(directory: string): Promise<void>;
   /** Never `always`: OpenCode's "always" is process-wide, so the host keeps session grants itself. */
   replyPermission(requestId: string, reply: 'once' | 'reject', message?: string): Promise<void>;
   onEvent(listener: (event: RelayRuntimeEvent) => void): () => void;
@@ -527,6 +534,7 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     abort: (sessionId) => call('abort', (c, o) => c.session.abort({ sessionID: sessionId, ...home }, o)),
     listPermissions,
     connectedProviders: async () => (await call('list providers', (c, o) => c.provider.list(home, o))).connected,
+    warmUp: async (directory) => void (await call('warm up', (c, o) => c.find.files({ directory, query: 'warm-up', limit: 1 }, o))),
     replyPermission: async (requestId, reply, message) => {
       if (reply !== 'once' && reply !== 'reject') throw new RangeError(`reply must be "once" or "reject", not ${JSON.stringify(reply)}`);
       const scope = await scopeOfRequest(requestId);

@@ -33,6 +33,7 @@ import {
   type RuntimeStatus,
 } from '../protocol/messages.ts';
 import type { RelayRuntimeEvent } from '../protocol/runtime-events.ts';
+import { createDeltaExpander } from '../protocol/compact-deltas.ts';
 import { RelayClosedError, RequestError, readResult } from './errors.ts';
 import { codeSecretBytes, pairingPsk } from '../pairing/keys.ts';
 import { checkCodeHostKey, type PairLink, type TypedCode } from '../pairing/link.ts';
@@ -154,7 +155,7 @@ export async function fetchHostKey(socketOrUrl: SocketLike | string): Promise<Ui
 export async function pair(opts: PairOptions): Promise<PairPending> {
   const psk = pairingPsk(opts.offer.secret);
   const hs = deviceHandshake(MODE.pair, opts.deviceKey, opts.offer.hostKey, psk);
-  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION, batch: true };
+  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION, batch: true, compactDeltas: true };
   const session = await start(opts, MODE.pair, hs, hello);
   return new Promise<PairPending>((resolve, reject) => {
     let deviceId: string | undefined;
@@ -196,6 +197,7 @@ export async function connect(opts: ConnectOptions): Promise<RelayChannel> {
     platform: opts.platform,
     protocol: PROTOCOL_VERSION,
     batch: true,
+    compactDeltas: true,
     ...(opts.after !== undefined ? { after: opts.after } : {}),
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
   };
@@ -326,6 +328,8 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
     }
   };
 
+  // The hello said `compactDeltas`: put back the ids a delta left out (docs/protocol.md, "Compact deltas").
+  const expandDeltas = createDeltaExpander();
   let code = '';
   socket.onmessage = (e) => {
     if (ended) return;
@@ -358,7 +362,7 @@ async function start(opts: Common, mode: number, hs: HandshakeState, hello: Devi
     for (const part of splitMessages(plaintext)) {
       let message: HostMessage;
       try {
-        message = parseHostMessage(decodeJson(part, 'message'));
+        message = parseHostMessage(expandDeltas(decodeJson(part, 'message')));
       } catch (err) {
         return fail('protocol.invalid', err instanceof Error ? err.message : String(err));
       }

@@ -158,4 +158,7 @@ test('batched frames: messages joined by a line feed split back into the same me
   assert.equal(parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, batch: true }).batch, true);
   assert.equal('batch' in parseDeviceHello({ name: 'n', platform: 'p', protocol: 1 }), false);
   assert.throws(() => parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, batch: 'yes' }), /hello\.batch/);
+  assert.equal(parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, compactDeltas: true }).compactDeltas, true);
+  assert.equal('compactDeltas' in parseDeviceHello({ name: 'n', platform: 'p', protocol: 1 }), false);
+  assert.throws(() => parseDeviceHello({ name: 'n', platform: 'p', protocol: 1, compactDeltas: 1 }), /hello\.compactDeltas/);
 });

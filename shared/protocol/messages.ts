@@ -224,6 +224,12 @@ export interface DeviceHello {
    * older than batching, which the host sends one message per frame (docs/protocol.md, "Batched frames").
    */
   batch?: boolean;
+  /**
+   * The device puts back the ids a delta leaves out when they equal the previous delta's
+   * (shared/protocol/compact-deltas.ts); absent from older apps, which get every delta whole
+   * (docs/protocol.md, "Compact deltas").
+   */
+  compactDeltas?: boolean;
 }
 
 export function parseDeviceHello(v: unknown): DeviceHello {
@@ -236,6 +242,7 @@ export function parseDeviceHello(v: unknown): DeviceHello {
     after: optInt(o, 'after', 'hello', { min: 0 }),
     epoch: optStr(o, 'epoch', 'hello', ID),
     ...(o.batch === undefined ? {} : { batch: bool(o, 'batch', 'hello') }),
+    ...(o.compactDeltas === undefined ? {} : { compactDeltas: bool(o, 'compactDeltas', 'hello') }),
   };
 }
 
