@@ -196,12 +196,8 @@ async function soak(): Promise<number> {
       a.outbox.items().some((i) => i.sessionId === sessionId && i.phase === 'waiting')
     );
   };
-  /**
-   * The phone shows this task interrupted (issue 14: the host marks turns cut by a restart and
-   * tells devices). The app has no such state yet: this reads the session's status, so the soak
-   * retries such tasks as soon as the app shows it.
-   */
-  const shownInterrupted = (a: RelayApp, sessionId: string) => (a.statusOf(sessionId) as string) === 'interrupted';
+  /** The phone shows the session's last turn interrupted (the host found it cut short by a kill): the person taps Retry. */
+  const shownInterrupted = (a: RelayApp, sessionId: string) => a.statusOf(sessionId) === 'interrupted';
 
   // ---- stuck sessions ------------------------------------------------------------------------
   const lanesSessions = new Set<string>();
@@ -252,7 +248,8 @@ async function soak(): Promise<number> {
   let lastFinished = performance.now();
   /** Set when nothing has finished for STALL_MS: the lanes stop. */
   let stalled = '';
-  let retried = 0;
+  /** The tasks the phone showed interrupted and the person sent again (each counted once). */
+  const retried = new Set<string>();
   /** Outbox items the app marked failed (not sent), and the person tapped Retry: why they failed. */
   const refusals: string[] = [];
 
@@ -282,6 +279,11 @@ async function soak(): Promise<number> {
     const since = performance.now();
     let cutMs = 0;
     let lastLook = performance.now();
+    /**
+     * Sent again after the phone showed it interrupted, and that resend not yet seen running: the
+     * session still reads interrupted until then, and a person taps Retry once, not on every look.
+     */
+    let retrying = false;
     for (;;) {
       if (performance.now() > deadline) return void (task.gaveUp = 'time limit');
       if (stalled) return void (task.gaveUp = 'the soak stalled');
@@ -297,9 +299,14 @@ async function soak(): Promise<number> {
           }
         }
         if (shownInterrupted(a, id)) {
-          task.attempts++;
-          retried++;
-          await send(task);
+          if (!retrying) {
+            retrying = true;
+            task.attempts++;
+            retried.add(task.marker);
+            await send(task);
+          }
+        } else if (!a.outbox.items().some((i) => i.text === task.text)) {
+          retrying = false;
         }
         const accepted = pages.some((page) => [...page.accepted.values()].some((x) => x.text === task.text));
         const queued = a.outbox.items().some((i) => i.text === task.text);
@@ -481,7 +488,7 @@ async function soak(): Promise<number> {
     const waiting = tasks.filter((t) => !t.done && !t.gaveUp).map((t) => `${t.marker}${t.sessionId ? `:${phone!.app.statusOf(t.sessionId)}` : ''}`);
     const outbox = phone!.app.outbox.items().map((i) => `${i.phase}${i.note ? ` (${i.note})` : ''}`);
     say(
-      `[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried} retried, ${stuck.size} stuck sessions; ` +
+      `[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried.size} retried, ${stuck.size} stuck sessions; ` +
         `phone ${c.status}${c.catchingUp ? ' catching up' : ''} (${c.reason}), runtime ${rt.supervisor.state.status}; waiting: ${waiting.join(' ')}; outbox: ${outbox.join(', ') || 'empty'}`,
     );
     if (!stalled && performance.now() - lastFinished > STALL_MS) {
@@ -551,7 +558,7 @@ async function soak(): Promise<number> {
   say(`soak finished in ${elapsed()}${performance.now() > deadline ? ' (time limit reached)' : ''}${stalled ? ` (stalled: ${stalled})` : ''}; load average ${load}`);
   say(`  tasks submitted:                 ${tasks.length}`);
   say(`  tasks completed:                 ${completed}`);
-  say(`  interrupted and retried:         ${retried}`);
+  say(`  interrupted and retried:         ${retried.size}`);
   say(`  not sent (failed) and retried by the person: ${refusals.length}${list([...new Set(refusals)])}`);
   say(`  tasks duplicated:                ${duplicated}${list(duplicates)}`);
   say(`  tasks lost:                      ${lost.length}${list(lost)}`);

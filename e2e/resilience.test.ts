@@ -217,6 +217,52 @@ test('a permission request raised while the phone is away is waiting when it com
   assert.match(JSON.stringify(messages), /asked-while-away/);
 });
 
+test('the page is reloaded while a task is being sent: the new page sends it again from storage, and it runs once', {
+  timeout: 60_000,
+}, async () => {
+  const { sb, host } = await sharedHost();
+  const proxy = await startFlakyProxy(host.port);
+  cleanups.push(() => proxy.close());
+  let p = await pairedPhone(host.relay, host.port, proxy, { link: { pingEveryMs: 60_000 } });
+  await p.app.newTask('e-0 [text:3]');
+  const sessionId = await sessionOf(p, 'e-0');
+  await p.until('e-0 to finish', () => replyShown(p.app, sessionId, 'e-0 '));
+
+  // The submission reaches the host, its answer is lost, and the page goes before it hears again.
+  await proxy.refuse();
+  proxy.dropAfterNextRequest(SUBMIT_BYTES);
+  await p.app.sendTask(sessionId, `e-1 [text:3]${PADDING}`);
+  await until('the host to run it', async () => userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length === 1);
+  const [item] = p.app.outbox.items();
+  assert.ok(item?.submitted, 'the outbox knows it may have reached the host');
+  p = await p.reload();
+  assert.deepEqual(
+    p.app.outbox.items().map((i) => [i.key, i.submitted]),
+    [[item.key, true]],
+    'the new page has it from storage',
+  );
+  await proxy.restore();
+
+  await p.until('the outbox to hand it over', () => p.app.outbox.items().length === 0);
+  assert.ok(p.stats.submits.get(item.key)! >= 1, 'the new page sent it again, with its id');
+  assert.equal(p.accepted.get(item.key)?.sessionId, sessionId);
+  // Its reply is on screen. (Not its status: the app marks the session running on every acceptance,
+  // also when the host answers a resend of a turn that ended long ago; issue 14's interrupted work
+  // settles the status from the host's transcript.)
+  await p.until('the reply to be shown', () => {
+    const shown = shownTranscript(p.app, sessionId);
+    const asked = shown.findIndex((x) => x.role === 'user' && x.text.startsWith('e-1 '));
+    return asked >= 0 && shown.slice(asked + 1).some((x) => x.role === 'assistant' && x.text !== '');
+  });
+  assert.deepEqual(p.app.outbox.items(), []);
+  assert.equal(userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length, 1, 'it ran once');
+  assert.equal(
+    modelRunsOf(sb.fakeModel, 'e-1'),
+    1,
+    `reached the model once: ${JSON.stringify(sb.fakeModel.requests.filter((r) => r.lastUserText.includes('e-1 ')).map((r) => [r.kind, (r.body.messages as unknown[]).length]))}`,
+  );
+});
+
 test("the phone's storage is evicted: the app starts clean and says it is not paired; paired again, it shows what ran meanwhile", { timeout: 60_000 }, async () => {
   const { host } = await sharedHost();
   let p = await pairedPhone(host.relay, host.port);
