@@ -24,8 +24,9 @@
  * completed, interrupted-and-retried (the phone showed it interrupted; the same text was sent
  * again as a new task), duplicated, lost; per session, stuck (the phone shows it running, or a task
  * waiting for it, while the runtime's GET /session/status says idle, for more than 10 s while the
- * phone is connected and caught up). Exit status 0 only with nothing lost, duplicated or stuck and
- * the asked-for disconnects and kills.
+ * phone is connected and caught up). Also the time from a restarted host listening again to the
+ * phone connected to it. Exit status 0 only with nothing lost, duplicated or stuck and the
+ * asked-for disconnects and kills.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +43,7 @@ import { startRuntimeFixture, type RuntimeFixture } from '../e2e/fixtures/runtim
 import { startFlakyProxy, type FlakyProxy } from '../e2e/fixtures/flaky-proxy.ts';
 import { pairedRecord, replyShown, shownTranscript, startPhone, storedTranscript, type Phone } from '../e2e/fixtures/phone.ts';
 import { freePort } from '../e2e/fixtures/spawn-host.ts';
+import { firstAccept } from '../e2e/fixtures/reconnect-timing.ts';
 
 interface Options {
   tasks: number;
@@ -410,10 +412,22 @@ async function soak(): Promise<number> {
     }
   };
 
+  /** Per host restart: from the new host accepting connections to the phone connected to it. */
+  const listenToConnectedMs: number[] = [];
   const restartHost = async () => {
     host!.kill('SIGKILL');
     await new Promise((r) => host!.once('exit', r));
-    host = await startHostProcess(rt, dataDir, port);
+    await phone!.until('the phone to notice', () => phone!.connection.state.status !== 'connected', 10_000).catch(() => {});
+    const listening = firstAccept(port);
+    host = await startHostProcess(rt, dataDir, port).catch((err: unknown) => {
+      listening.stop();
+      throw err;
+    });
+    const at = await listening.at;
+    const connected = await phone!
+      .until('the phone to connect to the restarted host', () => phone!.connection.state.status === 'connected' && Date.now(), 60_000)
+      .catch(() => say(`[${elapsed()}] the phone did not connect within 60 s of the host listening again`));
+    if (typeof connected === 'number') listenToConnectedMs.push(connected - at);
   };
 
   const runFault = async (fault: Fault) => {
@@ -549,6 +563,7 @@ async function soak(): Promise<number> {
     resent: pages.reduce((n, x) => n + [...x.stats.submits.values()].filter((k) => k > 1).length, 0),
   };
   const q = quantiles(s.catchUpMs);
+  const back = quantiles(listenToConnectedMs);
   const kills = done.host + done['host-permission'] + done.runtime;
   const load = loadavg()
     .map((x) => x.toFixed(1))
@@ -569,6 +584,7 @@ async function soak(): Promise<number> {
   say(`  submissions sent more than once: ${s.resent} (the answer was lost; the host answered the resend with the first result)`);
   say(`  connections: ${s.connects} over ${pages.length} pages (${s.resumed} resumed from the journal)`);
   say(`  reconnect → caught up (ms):      median ${q.median}, p90 ${q.p90}, p99 ${q.p99}, max ${q.max}  (n=${s.catchUpMs.length}; includes the link's backoff)`);
+  say(`  host listening → phone connected (ms): median ${back.median}, max ${back.max}  (n=${listenToConnectedMs.length}, one per host kill)`);
   say(`  sessions whose transcript on the phone differs from the runtime's: ${mismatched.length}${list(mismatched)}`);
   const ok =
     lost.length === 0 &&
