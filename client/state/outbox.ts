@@ -77,8 +77,11 @@ export interface OutboxOptions {
   transport: OutboxTransport;
   /** A failure in words for people (client/net/explain.ts `explainRequest`). */
   explain(err: unknown): string;
-  /** The host accepted a task: it is running from now on. */
-  onAccepted?(item: OutboxRecord, accepted: TaskAccepted): void;
+  /**
+   * The host accepted a task: it is running from now on, unless `resent` (an earlier attempt may
+   * have reached the host, whose answer was lost): then its turn may have run and ended already.
+   */
+  onAccepted?(item: OutboxRecord, accepted: TaskAccepted, resent: boolean): void;
   /** A new task's session was made. */
   onSession?(sessionId: string): void;
   onChange?(items: readonly OutboxItem[]): void;
@@ -265,7 +268,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       runtimeErrors.delete(key);
       if (!stale()) {
         show(items().filter((i) => i.key !== key));
-        opts.onAccepted?.(current, accepted);
+        opts.onAccepted?.(current, accepted, wasSubmitted);
       }
       tell(key, { kind: 'accepted', accepted });
       return 'next';
