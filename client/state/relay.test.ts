@@ -172,10 +172,9 @@ test('a task resent after its answer was lost is not shown running for good: its
   h.loseAnswers(1);
   await h.relay.sendTask('ses_a', 'again');
   await h.settle();
-  // The host ran it meanwhile, and the turn ended: its events came and went.
+  // The host ran it meanwhile, and the turn ended: its events came and went (the end kicks the outbox).
   h.emit({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
   h.emit({ type: 'session.idle', sessionId: 'ses_a' });
-  h.relay.outbox.kick();
   await h.settle();
   assert.equal(h.requests.filter((r) => r.t === 'task.submit').length, 2, 'sent again, and answered');
   assert.deepEqual(h.relay.outbox.items(), []);
