@@ -241,6 +241,8 @@ test('the page is reloaded while a task is being sent: the new page sends it aga
   const [item] = p.app.outbox.items();
   assert.ok(item?.submitted, 'the outbox knows it may have reached the host');
   p = await p.reload();
+  const reloaded = p;
+  cleanups.push(() => reloaded.close()); // its link would keep the run alive after a failure
   assert.deepEqual(
     p.app.outbox.items().map((i) => [i.key, i.submitted]),
     [[item.key, true]],
@@ -276,6 +278,8 @@ test("the phone's storage is evicted: the app starts clean and says it is not pa
   // Accepted by the host: from here on it runs there whatever happens to the phone.
   await p.until('the task to be accepted', () => p.app.outbox.items().length === 0);
   p = await p.evict();
+  const evicted = p;
+  cleanups.push(() => evicted.close());
   assert.deepEqual(p.app.hosts(), [], 'no computer is known');
   assert.deepEqual(p.app.outbox.items(), []);
   assert.deepEqual(p.app.sessions.list(), []);
