@@ -24,8 +24,9 @@
  * completed, interrupted-and-retried (the phone showed it interrupted; the same text was sent
  * again as a new task), duplicated, lost; per session, stuck (the phone shows it running, or a task
  * waiting for it, while the runtime's GET /session/status says idle, for more than 10 s while the
- * phone is connected and caught up). Exit status 0 only with nothing lost, duplicated or stuck and
- * the asked-for disconnects and kills.
+ * phone is connected and caught up). Also the time from a restarted host listening again to the
+ * phone connected to it. Exit status 0 only with nothing lost, duplicated or stuck and the
+ * asked-for disconnects and kills.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,11 +38,13 @@ import { silentLogger } from '../host/log.ts';
 import { loadOrCreateIdentity } from '../host/identity.ts';
 import { openDeviceRegistry } from '../host/devices/registry.ts';
 import { authHeaders } from '../host/runtime/health.ts';
+import { openPartialTexts } from '../host/tasks/partials.ts';
 import type { RelayApp } from '../client/state/relay.ts';
 import { startRuntimeFixture, type RuntimeFixture } from '../e2e/fixtures/runtime.ts';
 import { startFlakyProxy, type FlakyProxy } from '../e2e/fixtures/flaky-proxy.ts';
 import { pairedRecord, replyShown, shownTranscript, startPhone, storedTranscript, type Phone } from '../e2e/fixtures/phone.ts';
 import { freePort } from '../e2e/fixtures/spawn-host.ts';
+import { firstAccept } from '../e2e/fixtures/reconnect-timing.ts';
 
 interface Options {
   tasks: number;
@@ -196,12 +199,8 @@ async function soak(): Promise<number> {
       a.outbox.items().some((i) => i.sessionId === sessionId && i.phase === 'waiting')
     );
   };
-  /**
-   * The phone shows this task interrupted (issue 14: the host marks turns cut by a restart and
-   * tells devices). The app has no such state yet: this reads the session's status, so the soak
-   * retries such tasks as soon as the app shows it.
-   */
-  const shownInterrupted = (a: RelayApp, sessionId: string) => (a.statusOf(sessionId) as string) === 'interrupted';
+  /** The phone shows the session's last turn interrupted (the host found it cut short by a kill): the person taps Retry. */
+  const shownInterrupted = (a: RelayApp, sessionId: string) => a.statusOf(sessionId) === 'interrupted';
 
   // ---- stuck sessions ------------------------------------------------------------------------
   const lanesSessions = new Set<string>();
@@ -252,7 +251,8 @@ async function soak(): Promise<number> {
   let lastFinished = performance.now();
   /** Set when nothing has finished for STALL_MS: the lanes stop. */
   let stalled = '';
-  let retried = 0;
+  /** The tasks the phone showed interrupted and the person sent again (each counted once). */
+  const retried = new Set<string>();
   /** Outbox items the app marked failed (not sent), and the person tapped Retry: why they failed. */
   const refusals: string[] = [];
 
@@ -282,6 +282,11 @@ async function soak(): Promise<number> {
     const since = performance.now();
     let cutMs = 0;
     let lastLook = performance.now();
+    /**
+     * Sent again after the phone showed it interrupted, and that resend not yet seen running: the
+     * session still reads interrupted until then, and a person taps Retry once, not on every look.
+     */
+    let retrying = false;
     for (;;) {
       if (performance.now() > deadline) return void (task.gaveUp = 'time limit');
       if (stalled) return void (task.gaveUp = 'the soak stalled');
@@ -297,9 +302,14 @@ async function soak(): Promise<number> {
           }
         }
         if (shownInterrupted(a, id)) {
-          task.attempts++;
-          retried++;
-          await send(task);
+          if (!retrying) {
+            retrying = true;
+            task.attempts++;
+            retried.add(task.marker);
+            await send(task);
+          }
+        } else if (!a.outbox.items().some((i) => i.text === task.text)) {
+          retrying = false;
         }
         const accepted = pages.some((page) => [...page.accepted.values()].some((x) => x.text === task.text));
         const queued = a.outbox.items().some((i) => i.text === task.text);
@@ -403,10 +413,22 @@ async function soak(): Promise<number> {
     }
   };
 
+  /** Per host restart: from the new host accepting connections to the phone connected to it. */
+  const listenToConnectedMs: number[] = [];
   const restartHost = async () => {
     host!.kill('SIGKILL');
     await new Promise((r) => host!.once('exit', r));
-    host = await startHostProcess(rt, dataDir, port);
+    await phone!.until('the phone to notice', () => phone!.connection.state.status !== 'connected', 10_000).catch(() => {});
+    const listening = firstAccept(port);
+    host = await startHostProcess(rt, dataDir, port).catch((err: unknown) => {
+      listening.stop();
+      throw err;
+    });
+    const at = await listening.at;
+    const connected = await phone!
+      .until('the phone to connect to the restarted host', () => phone!.connection.state.status === 'connected' && Date.now(), 60_000)
+      .catch(() => say(`[${elapsed()}] the phone did not connect within 60 s of the host listening again`));
+    if (typeof connected === 'number') listenToConnectedMs.push(connected - at);
   };
 
   const runFault = async (fault: Fault) => {
@@ -481,7 +503,7 @@ async function soak(): Promise<number> {
     const waiting = tasks.filter((t) => !t.done && !t.gaveUp).map((t) => `${t.marker}${t.sessionId ? `:${phone!.app.statusOf(t.sessionId)}` : ''}`);
     const outbox = phone!.app.outbox.items().map((i) => `${i.phase}${i.note ? ` (${i.note})` : ''}`);
     say(
-      `[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried} retried, ${stuck.size} stuck sessions; ` +
+      `[${elapsed()}] ${finished}/${opts.tasks} tasks done, ${p.drops} disconnects, ${retried.size} retried, ${stuck.size} stuck sessions; ` +
         `phone ${c.status}${c.catchingUp ? ' catching up' : ''} (${c.reason}), runtime ${rt.supervisor.state.status}; waiting: ${waiting.join(' ')}; outbox: ${outbox.join(', ') || 'empty'}`,
     );
     if (!stalled && performance.now() - lastFinished > STALL_MS) {
@@ -529,9 +551,17 @@ async function soak(): Promise<number> {
         `${task.marker} (${task.gaveUp ?? 'not shown finished'}; ${users.length ? (answered ? 'the runtime finished it' : 'the runtime has its prompt, no finished reply') : 'never reached the runtime'})`,
       );
   }
+  // What the host hands out: the runtime's messages with the text it streamed of answers cut short
+  // filled in (host/tasks/partials.ts; OpenCode stores a text part only when it ends).
+  const partials = openPartialTexts({ dir: join(dataDir, 'partials'), log: silentLogger });
   const mismatched: string[] = [];
   for (const id of sessions) {
-    if (JSON.stringify(shownTranscript(phone.app, id)) !== JSON.stringify(storedTranscript(stored.get(id)))) mismatched.push(id);
+    const shown = shownTranscript(phone.app, id);
+    const handedOut = storedTranscript(partials.fill(id, stored.get(id)));
+    if (JSON.stringify(shown) === JSON.stringify(handedOut)) continue;
+    const at = shown.findIndex((x, i) => JSON.stringify(x) !== JSON.stringify(handedOut[i]));
+    const first = at < 0 ? shown.length : at;
+    mismatched.push(`${id}: at part ${first}, the phone shows ${JSON.stringify(shown[first] ?? null)}, the host has ${JSON.stringify(handedOut[first] ?? null)}`);
   }
 
   const s = {
@@ -542,6 +572,7 @@ async function soak(): Promise<number> {
     resent: pages.reduce((n, x) => n + [...x.stats.submits.values()].filter((k) => k > 1).length, 0),
   };
   const q = quantiles(s.catchUpMs);
+  const back = quantiles(listenToConnectedMs);
   const kills = done.host + done['host-permission'] + done.runtime;
   const load = loadavg()
     .map((x) => x.toFixed(1))
@@ -551,7 +582,7 @@ async function soak(): Promise<number> {
   say(`soak finished in ${elapsed()}${performance.now() > deadline ? ' (time limit reached)' : ''}${stalled ? ` (stalled: ${stalled})` : ''}; load average ${load}`);
   say(`  tasks submitted:                 ${tasks.length}`);
   say(`  tasks completed:                 ${completed}`);
-  say(`  interrupted and retried:         ${retried}`);
+  say(`  interrupted and retried:         ${retried.size}`);
   say(`  not sent (failed) and retried by the person: ${refusals.length}${list([...new Set(refusals)])}`);
   say(`  tasks duplicated:                ${duplicated}${list(duplicates)}`);
   say(`  tasks lost:                      ${lost.length}${list(lost)}`);
@@ -562,7 +593,8 @@ async function soak(): Promise<number> {
   say(`  submissions sent more than once: ${s.resent} (the answer was lost; the host answered the resend with the first result)`);
   say(`  connections: ${s.connects} over ${pages.length} pages (${s.resumed} resumed from the journal)`);
   say(`  reconnect → caught up (ms):      median ${q.median}, p90 ${q.p90}, p99 ${q.p99}, max ${q.max}  (n=${s.catchUpMs.length}; includes the link's backoff)`);
-  say(`  sessions whose transcript on the phone differs from the runtime's: ${mismatched.length}${list(mismatched)}`);
+  say(`  host listening → phone connected (ms): median ${back.median}, max ${back.max}  (n=${listenToConnectedMs.length}, one per host kill)`);
+  say(`  sessions whose transcript on the phone differs from the runtime's (with the host's kept partial answers): ${mismatched.length}${list(mismatched)}`);
   const ok =
     lost.length === 0 &&
     duplicated === 0 &&

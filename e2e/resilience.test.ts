@@ -217,6 +217,59 @@ test('a permission request raised while the phone is away is waiting when it com
   assert.match(JSON.stringify(messages), /asked-while-away/);
 });
 
+// Still seen now and then (1 run in 5 on 2026-12-06): the resent task's turn reaches the model a
+// second time, with only the system prompt and its own text ([["title",3],["text",2],["text",4]]),
+// as if it were a new session's first prompt; the host's ledger answers the resend without a second
+// prompt. Todo so CI reports it without failing; its waits are bounded, so it fails, never hangs.
+test('the page is reloaded while a task is being sent: the new page sends it again from storage, and it runs once', {
+  timeout: 60_000,
+  todo: 'a resent task sometimes reaches the model twice (a second, context-less request)',
+}, async () => {
+  const { sb, host } = await sharedHost();
+  const proxy = await startFlakyProxy(host.port);
+  cleanups.push(() => proxy.close());
+  let p = await pairedPhone(host.relay, host.port, proxy, { link: { pingEveryMs: 60_000 } });
+  await p.app.newTask('e-0 [text:3]');
+  const sessionId = await sessionOf(p, 'e-0');
+  await p.until('e-0 to finish', () => replyShown(p.app, sessionId, 'e-0 '));
+
+  // The submission reaches the host, its answer is lost, and the page goes before it hears again.
+  await proxy.refuse();
+  proxy.dropAfterNextRequest(SUBMIT_BYTES);
+  await p.app.sendTask(sessionId, `e-1 [text:3]${PADDING}`);
+  await until('the host to run it', async () => userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length === 1);
+  const [item] = p.app.outbox.items();
+  assert.ok(item?.submitted, 'the outbox knows it may have reached the host');
+  p = await p.reload();
+  const reloaded = p;
+  cleanups.push(() => reloaded.close()); // its link would keep the run alive after a failure
+  assert.deepEqual(
+    p.app.outbox.items().map((i) => [i.key, i.submitted]),
+    [[item.key, true]],
+    'the new page has it from storage',
+  );
+  await proxy.restore();
+
+  await p.until('the outbox to hand it over', () => p.app.outbox.items().length === 0);
+  assert.ok(p.stats.submits.get(item.key)! >= 1, 'the new page sent it again, with its id');
+  assert.equal(p.accepted.get(item.key)?.sessionId, sessionId);
+  // Its reply is on screen. (Not its status: the app marks the session running on every acceptance,
+  // also when the host answers a resend of a turn that ended long ago; issue 14's interrupted work
+  // settles the status from the host's transcript.)
+  await p.until('the reply to be shown', () => {
+    const shown = shownTranscript(p.app, sessionId);
+    const asked = shown.findIndex((x) => x.role === 'user' && x.text.startsWith('e-1 '));
+    return asked >= 0 && shown.slice(asked + 1).some((x) => x.role === 'assistant' && x.text !== '');
+  });
+  assert.deepEqual(p.app.outbox.items(), []);
+  assert.equal(userMessagesOf(await host.runtime.bridge.messages(sessionId), 'e-1 ').length, 1, 'it ran once');
+  assert.equal(
+    modelRunsOf(sb.fakeModel, 'e-1'),
+    1,
+    `reached the model once: ${JSON.stringify(sb.fakeModel.requests.filter((r) => r.lastUserText.includes('e-1 ')).map((r) => [r.kind, (r.body.messages as unknown[]).length]))}`,
+  );
+});
+
 test("the phone's storage is evicted: the app starts clean and says it is not paired; paired again, it shows what ran meanwhile", { timeout: 60_000 }, async () => {
   const { host } = await sharedHost();
   let p = await pairedPhone(host.relay, host.port);
@@ -225,6 +278,8 @@ test("the phone's storage is evicted: the app starts clean and says it is not pa
   // Accepted by the host: from here on it runs there whatever happens to the phone.
   await p.until('the task to be accepted', () => p.app.outbox.items().length === 0);
   p = await p.evict();
+  const evicted = p;
+  cleanups.push(() => evicted.close());
   assert.deepEqual(p.app.hosts(), [], 'no computer is known');
   assert.deepEqual(p.app.outbox.items(), []);
   assert.deepEqual(p.app.sessions.list(), []);

@@ -159,6 +159,7 @@ export function createRelay(opts: RelayOptions): Relay {
     runtime,
     log: log.child('tasks'),
     onInterrupted: (record) => publish({ type: 'session.interrupted', ...record }),
+    onEnded: (sessionId) => publish({ type: 'session.idle', sessionId }),
   });
   /** Turns the runtime lost are found before lost tasks are sent again (which would start new turns). */
   const settleTasks = (cause: InterruptCause) =>

@@ -357,6 +357,33 @@ test('an item for a busy session waits until the host says its turn is over', as
   assert.deepEqual(h.accepted, ['next'], 'sent once the host says idle (also after a restart left a prompt unanswered)');
 });
 
+test('an item waiting for its busy session holds back only that session: other sessions, and new ones, go meanwhile', async () => {
+  const h = harness();
+  h.net.connected = false;
+  await h.outbox.use('H1');
+  await h.outbox.add({ sessionId: 'ses_a', text: 'a-1' });
+  await h.outbox.add({ sessionId: 'ses_a', text: 'a-2' });
+  await h.outbox.add({ sessionId: 'ses_b', text: 'b-1' });
+  await h.outbox.add({ text: 'new' });
+  h.net.states.set('ses_a', { status: 'busy' });
+  h.net.connected = true;
+  h.outbox.kick();
+  await settle();
+  assert.deepEqual(h.accepted, ['b-1', 'new'], 'not held behind ses_a');
+  assert.deepEqual(
+    h.outbox.items().map((i) => [i.text, i.phase]),
+    [
+      ['a-1', 'waiting'],
+      ['a-2', 'queued'],
+    ],
+    'the busy session keeps its order',
+  );
+  h.net.states.set('ses_a', { status: 'idle' });
+  h.clock.fire(10_000);
+  await settle();
+  assert.deepEqual(h.accepted, ['b-1', 'new', 'a-1', 'a-2']);
+});
+
 test('progress tells a new task’s session, and what became of the item', async () => {
   const h = harness();
   await h.outbox.use('H1');

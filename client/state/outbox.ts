@@ -1,7 +1,9 @@
 /**
  * The outbox: every task the person writes goes here first, durably, and is sent from here, one at
  * a time in queue order, whenever the computer is reachable and its runtime ready. It leaves the
- * outbox only when the host accepted it.
+ * outbox only when the host accepted it. An item that must wait (its session is busy, or an earlier
+ * item of its session failed) holds back only the later items of its own session, never another
+ * session's.
  *
  * Exactly once rests on the task id, made when the task is queued and never changed: the host runs
  * each id once and answers a resend with the first result (docs/protocol.md, "Exactly-once
@@ -88,8 +90,11 @@ export interface OutboxOptions {
   transport: OutboxTransport;
   /** A failure in words for people (client/net/explain.ts `explainRequest`). */
   explain(err: unknown): string;
-  /** The host accepted a task: it is running from now on. */
-  onAccepted?(item: OutboxRecord, accepted: TaskAccepted): void;
+  /**
+   * The host accepted a task: it is running from now on, unless `resent` (an earlier attempt may
+   * have reached the host, whose answer was lost): then its turn may have run and ended already.
+   */
+  onAccepted?(item: OutboxRecord, accepted: TaskAccepted, resent: boolean): void;
   /** A new task's session was made. */
   onSession?(sessionId: string): void;
   onChange?(items: readonly OutboxItem[]): void;
@@ -223,9 +228,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       );
     });
 
-  /** The first item that may go: failed items hold back the later items of their session. */
-  const nextItem = (): OutboxItem | undefined => {
-    const held = new Set<string>();
+  /**
+   * The first item that may go: failed items hold back the later items of their session, and so
+   * does a session found busy in this pass (`busy`); other sessions' items go meanwhile.
+   */
+  const nextItem = (busy: ReadonlySet<string>): OutboxItem | undefined => {
+    const held = new Set(busy);
     for (const item of items()) {
       if (item.phase === 'failed') {
         if (item.sessionId) held.add(item.sessionId);
@@ -293,7 +301,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       runtimeErrors.delete(key);
       if (!stale()) {
         show(items().filter((i) => i.key !== key));
-        opts.onAccepted?.(current, accepted);
+        opts.onAccepted?.(current, accepted, wasSubmitted);
       }
       tell(key, { kind: 'accepted', accepted });
       return 'next';
@@ -333,14 +341,23 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
     draining = true;
     const gen = generation;
+    /** Sessions found still in their turn in this pass: their items wait, the others' go. */
+    const busy = new Set<string>();
     try {
       while (gen === generation && transport.ready()) {
+        if (again) busy.clear(); // a kick: a session may have ended its turn since
         again = false;
-        const item = nextItem();
-        if (!item) return;
+        const item = nextItem(busy);
+        if (!item) {
+          if (busy.size) schedule(pollMs);
+          return;
+        }
         const sent = await sendOne(item, gen);
+        if (sent === 'busy') {
+          busy.add(item.sessionId!);
+          continue;
+        }
         if (sent === 'next' || again) continue;
-        if (sent === 'busy') schedule(pollMs);
         if (sent === 'retry') {
           schedule(retryDelay);
           retryDelay = Math.min(retryDelay * 2, maxRetryMs);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
-import { readResult } from '../../shared/channel/errors.ts';
+import { RelayClosedError, readResult } from '../../shared/channel/errors.ts';
 import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts';
 import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
@@ -56,6 +56,8 @@ async function harness() {
   };
   let state: LinkState = { phase: 'connecting', reason: '' };
   let connected = false;
+  /** Submissions that reach the host but whose answer is lost (the connection drops first). */
+  let lostAnswers = 0;
   const relay = createRelayApp({
     connection,
     db: () => Promise.reject(new Error('no IndexedDB here')),
@@ -71,6 +73,10 @@ async function harness() {
             request: async (body: RequestBody) => {
               requests.push(body);
               if (!connected) throw new NotConnected('Desk');
+              if (body.t === 'task.submit' && lostAnswers > 0) {
+                lostAnswers--;
+                throw new RelayClosedError(undefined, 1006, 'gone');
+              }
               if (body.t === 'task.submit') return { taskId: body.taskId, sessionId: body.sessionId, messageId: 'msg_1', acceptedAt: 1 };
               // Read as the channel reads what the host sends.
               return readResult(body.t, answers[body.t]);
@@ -98,6 +104,7 @@ async function harness() {
     connect,
     settle,
     emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)),
+    loseAnswers: (n: number) => (lostAnswers = n),
     resync: (r: Resync) => handlers.onResync(r),
   };
 }
@@ -154,6 +161,25 @@ test('events reach the list, the open timeline and the approvals; malformed ones
   h.emit({ type: 'session.idle', sessionId: 'ses_a' });
   assert.equal(h.relay.statusOf('ses_a'), 'idle');
   assert.equal(h.relay.health.lastTask?.result, 'finished');
+});
+
+test('a task resent after its answer was lost is not shown running for good: its turn may be over, the host says how it stands', async () => {
+  const h = await harness();
+  h.connect();
+  await h.settle();
+  const timeline = h.relay.timeline('ses_a');
+  await h.settle();
+  h.loseAnswers(1);
+  await h.relay.sendTask('ses_a', 'again');
+  await h.settle();
+  // The host ran it meanwhile, and the turn ended: its events came and went (the end kicks the outbox).
+  h.emit({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
+  h.emit({ type: 'session.idle', sessionId: 'ses_a' });
+  await h.settle();
+  assert.equal(h.requests.filter((r) => r.t === 'task.submit').length, 2, 'sent again, and answered');
+  assert.deepEqual(h.relay.outbox.items(), []);
+  assert.equal(h.relay.statusOf('ses_a'), 'idle', 'no event would end a "running" set now');
+  assert.equal(timeline.status(), 'idle');
 });
 
 test('a new task creates a session, submits the text with a task id, and marks it running', async () => {

@@ -49,10 +49,13 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     connection: deps.connection,
     ready: () => link.connected() && health.runtimeReady(),
     createSession: list.create,
-    // The runtime is busy from now on; say so before its first event arrives.
-    onAccepted: (accepted, item) => {
+    // The runtime is busy from now on; say so before its first event arrives. Not for a resend
+    // whose first answer was lost: its turn may be over, and no event would come to end "running";
+    // the host's transcript says how it stands.
+    onAccepted: (accepted, item, resent) => {
       if (item.newSession) setFirstPrompts(new Map(firstPrompts()).set(accepted.sessionId, item.text));
-      sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' });
+      if (resent) timelines.refetch(accepted.sessionId);
+      else sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' });
     },
     now,
   });

@@ -23,7 +23,8 @@ export interface TasksDeps {
   /** Makes a session for a new task, keyed by its task id; resolves with the session's id. */
   createSession(key: string): Promise<string>;
   /** The host accepted a task: its session is busy from now on. */
-  onAccepted(accepted: TaskAccepted, item: OutboxRecord): void;
+  /** `resent`: its turn may have run and ended already (outbox.ts `onAccepted`). */
+  onAccepted(accepted: TaskAccepted, item: OutboxRecord, resent: boolean): void;
   now: () => number;
 }
 
@@ -59,9 +60,9 @@ export function createTasks(deps: TasksDeps): Tasks {
     },
     explain: explainRequest,
     now: deps.now,
-    onAccepted: (item, accepted) => {
+    onAccepted: (item, accepted, resent) => {
       rememberSent(accepted.messageId, item.attachments ?? []);
-      deps.onAccepted(accepted, item);
+      deps.onAccepted(accepted, item, resent);
     },
     onChange: (items) => deps.connection.outbox({ queued: items.filter((i) => i.phase !== 'failed').length, failed: items.filter((i) => i.phase === 'failed').length }),
   });

@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { nobleBackend, noiseBackend, useNoiseBackend } from '../../shared/noise/backend.ts';
 import { nodeBackend } from './node-backend.ts';
 
@@ -72,4 +74,19 @@ test('static keys stay right past the number remembered (a bench process holds 5
     }
     for (const k of keys) assert.deepEqual(nodeBackend.x25519PublicKey(k.secretKey), k.publicKey);
   }
+});
+
+test('making ephemeral keys never hangs the process (Node 20 deadlocks exporting a fresh key as JWK while a collection runs)', { timeout: 90_000 }, async () => {
+  // A tiny young generation makes collections run during nearly every export: the JWK export
+  // froze within a few thousand keys this way (a host froze so after a few thousand handshakes).
+  const script = `const { nodeBackend } = await import(${JSON.stringify(new URL('./node-backend.ts', import.meta.url).href)});
+for (let i = 0; i < 8000; i++) nodeBackend.generateKeyPair();
+process.stdout.write('made');`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', '--input-type=module', '-e', script], {
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  }).catch((err: { killed?: boolean; stdout?: string }) => {
+    assert.fail(err.killed ? 'the process hung making keys (killed after 60 s)' : `the process failed: ${String(err)}`);
+  });
+  assert.equal(stdout, 'made');
 });

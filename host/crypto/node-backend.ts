@@ -76,11 +76,13 @@ function privateKeyOf(keyPair: { secretKey: Uint8Array; publicKey: Uint8Array })
 export const nodeBackend: NoiseBackend = {
   name: 'node:crypto',
   generateKeyPair() {
-    const { privateKey } = generateKeyPairSync('x25519');
-    const jwk = privateKey.export({ format: 'jwk' });
-    const secretKey = bytes(Buffer.from(jwk.d!, 'base64url'));
+    const { privateKey, publicKey } = generateKeyPairSync('x25519');
+    // DER, not JWK: Node 20's JWK export holds the key's lock while it allocates, and a collection
+    // then finalizing this key's generation job takes the same lock: the process hangs for good
+    // (seen in the soak: a host frozen after some thousand handshakes). The raw key ends each form.
+    const secretKey = bytes(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32));
     ephemerals.set(secretKey, { secretKey: secretKey.slice(), privateKey });
-    return { secretKey, publicKey: bytes(Buffer.from(jwk.x!, 'base64url')) };
+    return { secretKey, publicKey: bytes(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)) };
   },
   x25519PublicKey(secretKey) {
     const secret = b64url(secretKey);

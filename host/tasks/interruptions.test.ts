@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
 import { openTaskLedger, type Interruption, type TaskLedger } from './ledger.ts';
-import { createInterruptions, openTurn, type InterruptionRuntime } from './interruptions.ts';
+import { createInterruptions, openTurn, type InterruptionRuntime, type InterruptionsOptions } from './interruptions.ts';
 import { taskMessageId } from './message-id.ts';
 
 type TestContext = { after(fn: () => void): void };
@@ -64,12 +64,21 @@ function setup(t: TestContext) {
     },
   };
   /** A fresh ledger and detector over the same directory: what a host restart gets. */
-  const start = () => {
+  const start = (more: Pick<InterruptionsOptions, 'settleMs'> = {}) => {
     const ledger = openTaskLedger({ dir: join(root, 'tasks'), log: silentLogger, now: () => clock });
     ledgers.push(ledger);
     const told: Interruption[] = [];
-    const interruptions = createInterruptions({ ledger, runtime, log: silentLogger, onInterrupted: (r) => told.push(r), now: () => clock });
-    return { ledger, interruptions, told };
+    const ended: string[] = [];
+    const interruptions = createInterruptions({
+      ledger,
+      runtime,
+      log: silentLogger,
+      onInterrupted: (r) => told.push(r),
+      onEnded: (id) => ended.push(id),
+      now: () => clock,
+      ...more,
+    });
+    return { ledger, interruptions, told, ended };
   };
   /** A task accepted and confirmed by the runtime, with its prompt stored in its session. */
   const forward = (ledger: TaskLedger, taskId: string, sessionId: string) => {
@@ -161,6 +170,47 @@ test('a prompt the runtime stored but never answered counts only for a forwarded
   // A prompt typed elsewhere (no task of this host) without a reply: not this host's to judge.
   s.sessions.set('ses_2', { messages: [user('msg_x')], updated: T0 });
   assert.equal(await a.interruptions.inspect('ses_2', s.sessions.get('ses_2')!.messages, { type: 'idle' }), undefined);
+});
+
+test('a prompt too recent to judge when the runtime came back is looked at again once it settled, and found cut', async (t) => {
+  const s = setup(t);
+  const a = s.start({ settleMs: 200 });
+  const prompt = s.forward(a.ledger, 'tsk_1', 'ses_1');
+  a.interruptions.observe({ type: 'session.status', sessionId: 'ses_1', status: 'busy' });
+  // The runtime is killed right after it stored the prompt, before it began the turn.
+  delete s.sessions.get('ses_1')!.status;
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-restarted' }), [], 'just forwarded: the runtime may be starting it');
+  s.tick(300);
+  // Nothing else happens (no event, no device opening it): the host looks again by itself.
+  const deadline = Date.now() + 5000;
+  while (a.told.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    a.told.map((r) => [r.sessionId, r.messageId, r.taskId, r.reason]),
+    [['ses_1', prompt, 'tsk_1', 'runtime-restarted']],
+  );
+});
+
+test('a session seen running whose turn ended while its idle event was lost (the runtime killed right after) is told idle, once', async (t) => {
+  const s = setup(t);
+  const a = s.start();
+  const prompt = s.forward(a.ledger, 'tsk_1', 'ses_1');
+  a.interruptions.observe({ type: 'session.status', sessionId: 'ses_1', status: 'busy' });
+  s.sessions.get('ses_1')!.messages.push(reply('msg_z', prompt, 'completed'));
+  s.tick(10_000);
+  delete s.sessions.get('ses_1')!.status;
+  assert.deepEqual(await a.interruptions.check({ reason: 'runtime-restarted' }), [], 'not cut: its reply is complete');
+  assert.deepEqual(a.ended, ['ses_1'], 'devices are told it is idle');
+  assert.deepEqual(a.ledger.unfinished(), []);
+  await a.interruptions.check({ reason: 'runtime-lost' });
+  assert.deepEqual(a.ended, ['ses_1'], 'told once');
+  // A session that ended as the runtime said is not told again.
+  s.forward(a.ledger, 'tsk_2', 'ses_2');
+  a.interruptions.observe({ type: 'session.status', sessionId: 'ses_2', status: 'busy' });
+  s.sessions.get('ses_2')!.messages.push(reply('msg_y', s.sessions.get('ses_2')!.messages[0]!.info.id as string, 'completed'));
+  delete s.sessions.get('ses_2')!.status;
+  a.interruptions.observe({ type: 'session.idle', sessionId: 'ses_2' });
+  await a.interruptions.check({ reason: 'runtime-lost' });
+  assert.deepEqual(a.ended, ['ses_1']);
 });
 
 test('a running session, a turn that starts while its messages are read, and a finished turn are not interrupted', async (t) => {

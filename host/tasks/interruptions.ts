@@ -13,7 +13,9 @@
  *     (the runtime stored it and stopped before it began).
  * `check` looks at the sessions that may hold one: those of unfinished tasks, those seen busy in
  * this run and the recently updated ones; it runs whenever the runtime becomes ready (host start,
- * runtime restart) and when the event stream comes back. `inspect` looks at one session whose
+ * runtime restart) and when the event stream comes back, and once more `settleMs` later when it
+ * found a prompt too recent to judge (the runtime may have been lost before it began the turn).
+ * A session seen running that it finds ended is told idle (`onEnded`): its idle event was lost. `inspect` looks at one session whose
  * messages and status were just read (a device opened it), so no interruption goes unseen.
  * An interruption is the session's state until the session runs again (`resume`); the cut turn
  * stays in the session's history (`history`), so it still reads as interrupted after a reload.
@@ -55,6 +57,12 @@ export interface InterruptionsOptions {
   log: Logger;
   /** A turn was found interrupted (and recorded): tell the devices. */
   onInterrupted(record: Interruption): void;
+  /**
+   * A session seen running ended while the host was not told (the runtime was lost right after its
+   * turn finished, before it said the session was idle): tell the devices it is idle, or they show
+   * it running for good.
+   */
+  onEnded?(sessionId: string): void;
   /** Sessions updated this recently are looked at by `check` (default 24 hours)… */
   recentMs?: number;
   /** …at most this many of them, the most recent first (default 20). */
@@ -161,6 +169,9 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
   const active = new Set<string>();
   let checking: Promise<Interruption[]> | undefined;
   let again: InterruptCause | undefined;
+  /** Set by a check that found a prompt too recent to judge: looked at again once it settled. */
+  let undecided = false;
+  let recheck: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Records the session's tasks (or the one whose prompt is `promptId`) as finished. `settled`:
@@ -183,11 +194,16 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     if (!turn) {
       // The turn ended while the host was not looking (or before it recorded finishes).
       finishTurn(sessionId, undefined, true);
+      if (active.delete(sessionId)) opts.onEnded?.(sessionId);
       return undefined;
     }
     if (turn.replyId === undefined) {
       const task = ledger.unfinished().find((t) => t.messageId === turn.messageId);
-      if (!task || now() - task.acceptedAt < settleMs) return undefined;
+      if (!task) return undefined;
+      if (now() - task.acceptedAt < settleMs) {
+        undecided = true;
+        return undefined;
+      }
     }
     const known = ledger.interruption(sessionId);
     if (known?.messageId === turn.messageId && known.replyId === turn.replyId) return known;
@@ -274,7 +290,16 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
         }
         return found;
       };
-      checking = run().finally(() => (checking = undefined));
+      checking = run().finally(() => {
+        checking = undefined;
+        if (!undecided) return;
+        undecided = false;
+        clearTimeout(recheck);
+        recheck = setTimeout(() => {
+          this.check(cause).catch((err: unknown) => log.warn('could not look again for turns cut short', { err }));
+        }, settleMs);
+        recheck.unref();
+      });
       return checking;
     },
 
