@@ -33,6 +33,8 @@ import { fileCleanup } from './fixtures/cleanup.ts';
 import { recordingProxy } from './fixtures/recording-proxy.ts';
 import { collectEvents } from './fixtures/event-collector.ts';
 
+/** SHA-256 of the one byte `x` (base64url `eA`), for attachment chunks. */
+const ONE_BYTE_SHA256 = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
 const REAL = { timeout: 180_000 };
 const { cleanups, tempDir } = fileCleanup('relay-policy-');
 
@@ -195,8 +197,20 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
           attempts.push({ t, ...extras, path: id === '.' ? '..' : `../${id}` }, { t, path: '/etc/passwd' }, { t, path: 'x', workspace: id });
           break;
         case 'task.submit':
-          attempts.push({ t, taskId: id, sessionId: id, text: 'x', ...extras }, { t, taskId: `t-${attempts.length}`, sessionId: `${session.id}/../${id}`, text: 'x' });
+          attempts.push(
+            { t, taskId: id, sessionId: id, text: 'x', ...extras },
+            { t, taskId: `t-${attempts.length}`, sessionId: `${session.id}/../${id}`, text: 'x' },
+            { t, taskId: `t-${attempts.length}`, sessionId: session.id, text: 'x', attachments: [id] },
+          );
           break;
+        case 'attachment.put': {
+          // Kept by the host in its own folder, never through the runtime: a name that looks like a
+          // path is only a name (the chunk is taken), an id that looks like one is refused.
+          const one = { mime: 'text/plain', size: 1, sha256: ONE_BYTE_SHA256, offset: 0, data: 'eA' };
+          await channel.request({ t, attachmentId: `a-${attempts.length}-${SMUGGLED_IDS.indexOf(id)}`, name: id, ...one, ...extras } as never);
+          attempts.push({ t, attachmentId: id, name: 'x.txt', ...one });
+          break;
+        }
         case 'permission.reply':
           attempts.push({ t, requestId: id, reply: 'once', message: id, ...extras }, { t, requestId: `per_1/${id}`, reply: 'reject' });
           break;
@@ -254,7 +268,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
       continue;
     }
     const code = await refusal(channel, attempt);
-    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error', 'file.refused', 'push.refused'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
+    assert.ok(['request.unknown', 'protocol.invalid', 'runtime.error', 'file.refused', 'push.refused', 'attachment.refused'].includes(code), `${JSON.stringify(attempt)}: ${code}`);
     refused++;
   }
   assert.ok(refused > 200, `${refused} attempts were refused`);
@@ -304,6 +318,7 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'session.fork': { t: 'session.fork', sessionId: 'ses_1' },
   'session.compact': { t: 'session.compact', sessionId: 'ses_1' },
   'task.submit': { t: 'task.submit', taskId: 'task-1', sessionId: 'ses_1', text: 'hello' },
+  'attachment.put': { t: 'attachment.put', attachmentId: 'att_1', name: 'x.txt', mime: 'text/plain', size: 1, sha256: ONE_BYTE_SHA256, offset: 0, data: 'eA' },
   'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
   'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },
   'question.reject': { t: 'question.reject', requestId: 'que_1' },

@@ -166,10 +166,12 @@ export function createSessionsStore(now: () => number = Date.now): SessionsStore
           setState('byId', e.sessionId, undefined!);
           return true;
         case 'session.status':
+          // Interrupted is idle too, with more to say: only a new turn ends it.
+          if (e.status === 'idle' && state.byId[e.sessionId]?.status === 'interrupted') return false;
           // Running again: whatever stopped the last turn is over.
           return patch(e.sessionId, e.status === 'idle' ? statusOf(e) : { ...statusOf(e), stopped: undefined });
         case 'session.idle':
-          return state.byId[e.sessionId]?.status === 'failed' ? false : patch(e.sessionId, { status: 'idle' });
+          return ['failed', 'interrupted'].includes(state.byId[e.sessionId]?.status ?? '') ? false : patch(e.sessionId, { status: 'idle' });
         case 'session.interrupted':
           return patch(e.sessionId, { status: 'interrupted', note: undefined });
         case 'session.error':

@@ -282,7 +282,8 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         return;
       case 'session.status':
         if (e.status === 'idle') {
-          setStatus('idle');
+          // Interrupted is idle too, with more to say: only a new turn ends it.
+          if (status() !== 'interrupted') setStatus('idle');
           setStatusNote('');
         } else {
           setStatus('running');
@@ -290,7 +291,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         }
         return;
       case 'session.idle':
-        if (status() !== 'failed') setStatus('idle');
+        if (status() !== 'failed' && status() !== 'interrupted') setStatus('idle');
         if (status() === 'idle') setStatusNote('');
         return;
       case 'session.interrupted':
