@@ -234,8 +234,9 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
       return box;
     };
     try {
-      // Larger text in the browser's settings; then 200 % zoom: half as many CSS pixels on the same screen.
+      // The usual size first; then larger text in the browser's settings; then 200 % zoom: half as many CSS pixels on the same screen.
       for (const { text, zoom } of [
+        { text: 16, zoom: 1 },
         { text: 24, zoom: 1 },
         { text: 16, zoom: 2 },
       ]) {
