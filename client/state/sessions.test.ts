@@ -171,6 +171,10 @@ test("an interrupted session reads Interrupted in the list until it runs again; 
   );
   assert.equal(store.apply({ type: 'session.interrupted', sessionId: 'ses_a', ...cut }), true);
   assert.equal(store.get('ses_a')?.status, 'interrupted');
+  // The restarted runtime then says the session is idle: it is, and still reads interrupted.
+  store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'idle' });
+  store.apply({ type: 'session.idle', sessionId: 'ses_a' });
+  assert.equal(store.get('ses_a')?.status, 'interrupted');
   store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
   assert.equal(store.get('ses_a')?.status, 'running', 'Retry runs it');
 
