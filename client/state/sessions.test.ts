@@ -175,6 +175,9 @@ test("an interrupted session reads Interrupted in the list until it runs again; 
   store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'idle' });
   store.apply({ type: 'session.idle', sessionId: 'ses_a' });
   assert.equal(store.get('ses_a')?.status, 'interrupted');
+  // A list the host made before it recorded the interruption does not undo it either.
+  store.replace([listed('ses_a', 5, { status: 'idle' })].map(summaryFromHost));
+  assert.equal(store.get('ses_a')?.status, 'interrupted');
   store.apply({ type: 'session.status', sessionId: 'ses_a', status: 'busy' });
   assert.equal(store.get('ses_a')?.status, 'running', 'Retry runs it');
 

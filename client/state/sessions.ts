@@ -122,9 +122,10 @@ function withoutEmptyNote(s: SessionSummary): SessionSummary {
 function merged(s: SessionSummary | HostSessionSummary, known: SessionSummary | undefined): SessionSummary {
   if (!known) return withoutEmptyNote({ ...s, status: s.status ?? 'idle' });
   if (!s.status) return withoutEmptyNote({ ...s, status: known.status, note: known.note });
-  // The runtime forgets a failure once idle; it still stands while nothing happened since.
-  if (s.status === 'idle' && known.status === 'failed' && s.updatedAt <= known.updatedAt) {
-    return withoutEmptyNote({ ...s, status: 'failed', note: known.note, updatedAt: known.updatedAt });
+  // The runtime forgets a failure once idle; it still stands while nothing happened since. So does
+  // an interruption told by its event, when the list was made before the host recorded it.
+  if (s.status === 'idle' && (known.status === 'failed' || known.status === 'interrupted') && s.updatedAt <= known.updatedAt) {
+    return withoutEmptyNote({ ...s, status: known.status, note: known.note, updatedAt: known.updatedAt });
   }
   return withoutEmptyNote({ ...s, status: s.status });
 }

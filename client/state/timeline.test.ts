@@ -204,9 +204,11 @@ test('a turn cut short reads Interrupted after what it wrote, offers its prompt 
   live.apply({ type: 'session.interrupted', sessionId: S, ...cut });
   assert.equal(live.status(), 'interrupted');
   assert.equal(live.items().filter((i) => i.kind === 'notice').length, 1);
-  // The restarted runtime then says the session is idle: it is, and still reads interrupted.
+  // The restarted runtime then says the session is idle: it is, and still reads interrupted; so
+  // does an answer the host made before it recorded the interruption.
   live.apply({ type: 'session.status', sessionId: S, status: 'idle' });
   live.apply({ type: 'session.idle', sessionId: S });
+  live.applySnapshot({ ...snapshot, interrupted: undefined });
   assert.equal(live.status(), 'interrupted');
 
   // Retry (or a follow-up) runs: the session is running; the cut turn keeps its notice.

@@ -133,6 +133,11 @@ export function describeRetry(attempt: number | undefined, message: string | und
   return `Retrying (attempt ${attempt ?? '?'}): ${message ?? ''}`;
 }
 
+/** The newest prompt (user message) a transcript holds. */
+function lastPrompt(transcript: Transcript): string | undefined {
+  return transcript.messages.findLast((m) => m.role === 'user')?.messageId;
+}
+
 export function createTimeline(sessionId: string, opts: TimelineOptions = {}): Timeline {
   const schedule = opts.schedule ?? beforeNextPaint;
   const [items, setItems] = createSignal<readonly TimelineItem[]>([]);
@@ -214,6 +219,8 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
   };
 
   /** A turn cut short, shown after what it had written so far: its reply if it began one, else its prompt. */
+  /** The prompt of the turn an interruption event cut, while the session reads interrupted. */
+  let cutPrompt: string | undefined;
   const cutNotice = (i: Interruption) => notice(i.replyId ?? i.messageId, 'error', describeInterruption(i), i.messageId);
 
   const apply = (e: RelayRuntimeEvent) => {
@@ -296,6 +303,7 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         return;
       case 'session.interrupted':
         cutNotice(e);
+        cutPrompt = e.messageId;
         setStatus('interrupted');
         setStatusNote('');
         return;
@@ -349,7 +357,9 @@ export function createTimeline(sessionId: string, opts: TimelineOptions = {}): T
         if (transcript.state.status !== 'idle') apply({ type: 'session.status', sessionId, ...transcript.state });
         else if (transcript.interrupted) setStatusNote('');
         else if (last?.role === 'assistant' && last.error && last.error.kind !== 'aborted') setStatus('failed');
-        else if (last) setStatus('idle');
+        // An answer made before the host recorded the interruption its event told leaves it
+        // standing while nothing was prompted since the cut turn.
+        else if (last && !(status() === 'interrupted' && lastPrompt(transcript) === cutPrompt)) setStatus('idle');
         setLoaded(true);
       });
     },
