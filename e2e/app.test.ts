@@ -32,7 +32,8 @@ async function a11yProblems(page: Page): Promise<string[]> {
     const unnamed = nodes.filter((n) => !n.ignored && NAMED_ROLES.has(n.role?.value ?? '') && !n.name?.value?.trim()).map((n) => `unnamed ${n.role!.value}`);
     const small = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('button, select, textarea, input, a.button')]
-        .filter((el) => el.offsetParent !== null && !el.closest('dialog:not([open])'))
+        // Hidden for everyone but assistive technology (the file picker behind Attach): no target to tap.
+        .filter((el) => el.offsetParent !== null && !el.closest('dialog:not([open])') && !el.matches('.visually-hidden'))
         .filter((el) => el.getBoundingClientRect().height < 44)
         .map((el) => `small ${el.tagName.toLowerCase()} "${el.textContent?.trim() ?? ''}"`),
     );
