@@ -76,7 +76,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-conc
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  tail = (tail + chunk.toString()).slice(-65536); // the counts come before the list of failures
 });
 child.on('exit', (code, signal) => {
   const count = (label) => Number(new RegExp(`(?:ℹ|#) ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
