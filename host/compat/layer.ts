@@ -28,12 +28,16 @@ import type { SessionRules } from '../policy/device-runtime.ts';
 import type { WorkspaceGate } from '../policy/workspaces.ts';
 import { authHeaders } from '../runtime/health.ts';
 import type { RuntimeTarget } from '../runtime/bridge.ts';
+import { retryOnReset } from '../runtime/reset-retry.ts';
 import { SECURITY_HEADERS } from '../server/headers.ts';
 import { readBody, sendResponse, type RequestState } from '../uws/respond.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import { parseBasicAuth, secretMatches } from './credentials.ts';
 import { frameAllowed, frameSummary, sseFrames } from './events.ts';
 import { matchRoute, unlistedMessage, type MatchedRoute } from './routes.ts';
+
+/** The runtime's API, sent once more when Bun reset a reused connection unanswered (reset-retry.ts). */
+const runtimeFetch = retryOnReset();
 
 export const COMPAT_PATH = '/opencode';
 /** Prompts with attached files can be large; anything beyond this is refused with 413. */
@@ -300,7 +304,7 @@ export function createCompatLayer(opts: CompatLayerOptions): CompatLayer {
       if (req.contentType) headers['content-type'] = req.contentType;
       if (req.accept) headers.accept = req.accept;
       try {
-        return await fetch(url, { method: req.method, headers, ...(body ? { body: new Uint8Array(body) } : {}), signal: upstream.signal });
+        return await runtimeFetch(url, { method: req.method, headers, ...(body ? { body: new Uint8Array(body) } : {}), signal: upstream.signal });
       } catch (err) {
         if (state.aborted) throw err;
         throw new Refusal(502, `the OpenCode runtime did not answer (${(err as Error).message})`);
