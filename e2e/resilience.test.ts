@@ -101,7 +101,8 @@ const userMessagesOf = (messages: unknown, marker: string) =>
   );
 
 /** The fake model's requests that answer `marker`'s task (not title generation). */
-const modelRunsOf = (model: FakeModel, marker: string) => model.requests.filter((r) => r.kind !== 'title' && r.lastUserText.includes(`${marker} `)).length;
+/** Turns the model ran for the task marked `marker` (its text starts with it: `lane-1` must not count for `e-1`). */
+const modelRunsOf = (model: FakeModel, marker: string) => model.requests.filter((r) => r.kind !== 'title' && r.lastUserText.startsWith(`${marker} `)).length;
 
 /** The session the phone made for a new task, once its outbox created it. */
 const sessionOf = (p: Phone, marker: string) =>
@@ -217,14 +218,7 @@ test('a permission request raised while the phone is away is waiting when it com
   assert.match(JSON.stringify(messages), /asked-while-away/);
 });
 
-// Still seen now and then (1 run in 5 on 2026-12-06): the resent task's turn reaches the model a
-// second time, with only the system prompt and its own text ([["title",3],["text",2],["text",4]]),
-// as if it were a new session's first prompt; the host's ledger answers the resend without a second
-// prompt. Todo so CI reports it without failing; its waits are bounded, so it fails, never hangs.
-test('the page is reloaded while a task is being sent: the new page sends it again from storage, and it runs once', {
-  timeout: 60_000,
-  todo: 'a resent task sometimes reaches the model twice (a second, context-less request)',
-}, async () => {
+test('the page is reloaded while a task is being sent: the new page sends it again from storage, and it runs once', { timeout: 60_000 }, async () => {
   const { sb, host } = await sharedHost();
   const proxy = await startFlakyProxy(host.port);
   cleanups.push(() => proxy.close());
@@ -266,7 +260,7 @@ test('the page is reloaded while a task is being sent: the new page sends it aga
   assert.equal(
     modelRunsOf(sb.fakeModel, 'e-1'),
     1,
-    `reached the model once: ${JSON.stringify(sb.fakeModel.requests.filter((r) => r.lastUserText.includes('e-1 ')).map((r) => [r.kind, (r.body.messages as unknown[]).length]))}`,
+    `reached the model once: ${JSON.stringify(sb.fakeModel.requests.filter((r) => r.lastUserText.startsWith('e-1 ')).map((r) => [r.kind, (r.body.messages as unknown[]).length]))}`,
   );
 });
 
