@@ -10,6 +10,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST, ROOT } from '../../e2e/browser.ts';
+import type { BenchContext } from './context.ts';
 
 export interface AppBuild {
   dir: string;
@@ -37,4 +38,19 @@ export async function privateBuild(): Promise<AppBuild> {
     throw new Error(`the app does not build right now: ${(build.stderr || build.stdout).trim().split('\n').slice(0, 3).join(' ')}`);
   }
   return { dir, source: 'a fresh build (dist/ was missing or older than the sources)', dispose };
+}
+
+/**
+ * The app for a browser measurement, removed when the run ends; a build that fails makes the
+ * measurement "n/a" rather than a failure of the bench.
+ */
+export async function appForMeasurement(ctx: Pick<BenchContext, 'defer'>): Promise<AppBuild> {
+  let app: AppBuild;
+  try {
+    app = await privateBuild();
+  } catch (err) {
+    throw new Error(`n/a (app not ready): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  ctx.defer(app.dispose);
+  return app;
 }

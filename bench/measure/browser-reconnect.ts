@@ -12,7 +12,7 @@
  */
 import type { Page } from 'playwright';
 import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
-import { privateBuild, type AppBuild } from '../lib/app-build.ts';
+import { appForMeasurement } from '../lib/app-build.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess } from '../lib/host-process.ts';
@@ -91,13 +91,7 @@ export const browserReconnect: Measurement = {
   budgetMs: 240_000,
   async run(ctx) {
     const s = section(this.id, this.title);
-    let app: AppBuild;
-    try {
-      app = await privateBuild();
-    } catch (err) {
-      throw new Error(`n/a (app not ready): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    ctx.defer(app.dispose);
+    const app = await appForMeasurement(ctx);
     const { sandbox, model } = await liveSandbox(ctx);
     const data = prepareHostData([]);
     ctx.defer(data.dispose);

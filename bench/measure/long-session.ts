@@ -14,7 +14,7 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright';
 import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
 import { freePort } from '../../e2e/fixtures/spawn-host.ts';
-import { privateBuild, type AppBuild } from '../lib/app-build.ts';
+import { appForMeasurement } from '../lib/app-build.ts';
 import type { Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess } from '../lib/host-process.ts';
@@ -89,13 +89,7 @@ export const longSession: Measurement = {
   budgetMs: 600_000,
   async run(ctx) {
     const s = section(this.id, this.title);
-    let app: AppBuild;
-    try {
-      app = await privateBuild();
-    } catch (err) {
-      throw new Error(`n/a (app not ready): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    ctx.defer(app.dispose);
+    const app = await appForMeasurement(ctx);
     const { sandbox, model } = await liveSandbox(ctx);
     ctx.progress(`long-session: importing a ${MESSAGES}-message session into the runtime`);
     const seeded = performance.now();
