@@ -23,7 +23,7 @@ import { createSignal, type Accessor } from 'solid-js';
 import { RelayClosedError } from '../../shared/channel/errors.ts';
 import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import type { TaskAccepted } from '../../shared/protocol/messages.ts';
-import type { TurnChoice } from '../../shared/protocol/requests.ts';
+import type { TaskParams, TurnChoice } from '../../shared/protocol/requests.ts';
 import type { SessionState } from '../../shared/protocol/transcript.ts';
 import { errorCode, NotConnected } from '../net/explain.ts';
 import type { OutboxAttachment, OutboxRecord } from '../storage/db.ts';
@@ -64,7 +64,7 @@ export interface OutboxTransport {
    * "Exactly-once sessions"), so asking again after a lost answer gets the same one.
    */
   createSession(key: string): Promise<string>;
-  submit(task: { taskId: string; sessionId: string; text: string; attachments?: string[] } & TurnChoice): Promise<TaskAccepted>;
+  submit(task: TaskParams): Promise<TaskAccepted>;
   /** One chunk of an attached file (`attachment.put`); needed only for tasks with attachments. */
   putAttachment?(chunk: AttachmentChunk): Promise<AttachmentReceived>;
   /** The runtime's state of the session, as the host reads it now. */
