@@ -152,10 +152,13 @@ export async function fetchHostKey(socketOrUrl: SocketLike | string): Promise<Ui
   });
 }
 
+/** What this client speaks, said in every hello: the protocol, batched frames, compact deltas. */
+const SPEAKS = { protocol: PROTOCOL_VERSION, batch: true, compactDeltas: true } as const;
+
 export async function pair(opts: PairOptions): Promise<PairPending> {
   const psk = pairingPsk(opts.offer.secret);
   const hs = deviceHandshake(MODE.pair, opts.deviceKey, opts.offer.hostKey, psk);
-  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, protocol: PROTOCOL_VERSION, batch: true, compactDeltas: true };
+  const hello: DeviceHello = { offer: opts.offer.offerId, name: opts.name, platform: opts.platform, ...SPEAKS };
   const session = await start(opts, MODE.pair, hs, hello);
   return new Promise<PairPending>((resolve, reject) => {
     let deviceId: string | undefined;
@@ -195,9 +198,7 @@ export async function connect(opts: ConnectOptions): Promise<RelayChannel> {
   const hello: DeviceHello = {
     name: opts.name,
     platform: opts.platform,
-    protocol: PROTOCOL_VERSION,
-    batch: true,
-    compactDeltas: true,
+    ...SPEAKS,
     ...(opts.after !== undefined ? { after: opts.after } : {}),
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
   };
