@@ -11,12 +11,14 @@ import { createLogger, silentLogger, type LogLevel } from '../../host/log.ts';
 import type { EventHub } from '../../host/events/hub.ts';
 import type { Relay } from '../../host/relay.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
+import { bundleMap, startProfiler, summarizeProfile, type CpuProfile, type ProfileSummary } from '../lib/profile-summary.ts';
 import { startBenchRelay } from './compose.ts';
 import type { ChildMessage, ChildSpec, Command, CommandResults, CostSpec, HostStats, MemoryBreakdown, PublishSpec, Request } from './protocol.ts';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import { encodeMessage, joinMessages } from '../../shared/protocol/messages.ts';
 import { CipherState } from '../../shared/noise/cipher-state.ts';
@@ -190,6 +192,24 @@ function memoryBreakdown(): MemoryBreakdown {
   }
 }
 
+let stopProfiler: (() => Promise<CpuProfile>) | undefined;
+
+async function startProfile(): Promise<Record<string, never>> {
+  if (stopProfiler) throw new Error('profile: already started');
+  stopProfiler = await startProfiler();
+  return {};
+}
+
+async function stopProfile(file: string | undefined): Promise<ProfileSummary> {
+  if (!stopProfiler) throw new Error('profile: not started');
+  const profile = await stopProfiler();
+  stopProfiler = undefined;
+  if (file) writeFileSync(file, JSON.stringify(profile));
+  const bundle = fileURLToPath(import.meta.url);
+  const map = bundleMap(import.meta.url, JSON.parse(readFileSync(`${bundle}.map`, 'utf8')), fileURLToPath(new URL('../', import.meta.url)));
+  return summarizeProfile(profile, { bundle: map });
+}
+
 async function handle(running: Running, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'stats':
@@ -211,6 +231,10 @@ async function handle(running: Running, command: Command): Promise<unknown> {
       const target = running.host.runtime.bridge.target!;
       return { url: target.url, ...(target.password ? { password: target.password } : {}), readyAtWallMs: running.runtimeReadyAt ?? now() };
     }
+    case 'profile-start':
+      return startProfile();
+    case 'profile-stop':
+      return stopProfile(command.file);
     case 'stop':
       await running.close();
       return {};

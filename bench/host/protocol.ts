@@ -4,6 +4,7 @@
  * memory are its own, not the clients'.
  * @module
  */
+import type { ProfileSummary } from '../lib/profile-summary.ts';
 import type { SocketLayer } from './compose.ts';
 
 export type ChildSpec =
@@ -91,6 +92,9 @@ export type Command =
   | { cmd: 'memory' }
   | { cmd: 'offers'; count: number }
   | { cmd: 'runtime' }
+  /** CPU profile of the host between the two; the stop may also write the raw profile to `file` (for DevTools). */
+  | { cmd: 'profile-start' }
+  | { cmd: 'profile-stop'; file?: string }
   | { cmd: 'stop' };
 
 export interface CommandResults {
@@ -103,6 +107,8 @@ export interface CommandResults {
   offers: { links: string[] };
   /** `readyAtWallMs`: when the host's runtime first became ready (wall-clock milliseconds, as clients.ts `now`). */
   runtime: { url: string; password?: string; readyAtWallMs: number };
+  'profile-start': Record<string, never>;
+  'profile-stop': ProfileSummary;
   stop: Record<string, never>;
 }
 

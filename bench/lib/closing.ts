@@ -3,6 +3,7 @@
  * what this run's own figures say limits it. Every sentence is built from measured numbers.
  * @module
  */
+import { topPlaces, type ProfileSummary } from './profile-summary.ts';
 import { fmt, mb, type Section, type Target } from './report.ts';
 
 /** The raw figures a section keeps for the JSON file. */
@@ -14,8 +15,26 @@ function dataOf(sections: Section[], id: string): Data | undefined {
   return s && !s.error ? (s.data as Data) : undefined;
 }
 
+/** One process's profile in a sentence: how busy it was and where. */
+function profiled(who: string, p: ProfileSummary | undefined): string {
+  if (!p) return '';
+  return ` CPU profile of ${who}: busy ${fmt(p.busyMs, 0)} of ${fmt(p.wallMs, 0)} ms (${fmt((100 * p.busyMs) / p.wallMs, 0)} %), most in ${topPlaces(p)}.`;
+}
+
 /** What limits one missed target, from the figures of this run; undefined when there is nothing to add. */
 function limit(t: Target, sections: Section[]): string | undefined {
+  const why = reason(t, sections) ?? '';
+  const relay = dataOf(sections, 'relay');
+  const fan = dataOf(sections, 'fan-out');
+  const startup = dataOf(sections, 'startup');
+  if (t.name.startsWith('startup: first task') && startup?.firstTaskProfile) return why + profiled('the host during the first task', startup.firstTaskProfile);
+  if (t.name.startsWith('relay') && relay?.profile) return why + profiled('the host during the 100-device task', relay.profile);
+  if (t.name.startsWith('fan-out: uWS/ws') && fan?.profiles)
+    return why + profiled('the host during a 500-device burst', fan.profiles.host) + profiled("the devices' process in the same burst", fan.profiles.devices);
+  return why || undefined;
+}
+
+function reason(t: Target, sections: Section[]): string | undefined {
   const costs = dataOf(sections, 'costs');
   const fan = dataOf(sections, 'fan-out');
   const hs = dataOf(sections, 'handshakes');

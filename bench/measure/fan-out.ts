@@ -9,11 +9,15 @@
  * And the slow-consumer check on the uWS host: one device that never reads next to five that do.
  * @module
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SocketLayer } from '../host/compose.ts';
 import { connectDevice, inPool, now, type BenchClient } from '../lib/clients.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData, type BenchDevice } from '../lib/fleet.ts';
 import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
+import { profileTable, startProfiler, summarizeProfile } from '../lib/profile-summary.ts';
 import { atLeast, atMost, mb, section } from '../lib/report.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
@@ -39,6 +43,8 @@ const REPEATS = 2;
  */
 const SLOW = { readers: 5, events: 1000, perSecond: 150, bytes: 16 * 1024 };
 const PHASE_TIMEOUT_MS = 60_000;
+/** Files in this process's profile are named from here. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Phase {
   /** Events each reading device should get. */
@@ -128,7 +134,20 @@ export const fanOut: Measurement = {
 
     const most = Math.max(...COUNTS);
     const costs = await sides[0]!.host.call({ cmd: 'costs', spec: { devices: most, perTurn: burstPerTurn(most), payloadBytes: EVENT_BYTES } });
-    s.data = { rows, slow, eventTextBytes: EVENT_BYTES, slowConsumer: SLOW, costs };
+    // One burst more, profiled (the sampling costs time, so the rows above come from bursts without it):
+    // the host process and this one, where the devices decrypt.
+    ctx.progress(`fan-out: a ${most}-device burst again, the host and the devices profiled`);
+    const uws = sides[0]!;
+    await uws.host.call({ cmd: 'profile-start' });
+    const stopDevices = await startProfiler();
+    await burstTo(uws, most);
+    const devicesProfile = await stopDevices();
+    const profiles = {
+      host: await uws.host.call({ cmd: 'profile-stop', ...(ctx.cpuProfDir ? { file: join(ctx.cpuProfDir, `fan-out-host-${most}-devices.cpuprofile`) } : {}) }),
+      devices: summarizeProfile(devicesProfile, { root: REPO_ROOT }),
+    };
+    if (ctx.cpuProfDir) writeFileSync(join(ctx.cpuProfDir, `fan-out-devices-${most}.cpuprofile`), JSON.stringify(devicesProfile));
+    s.data = { rows, slow, eventTextBytes: EVENT_BYTES, slowConsumer: SLOW, costs, profiles };
     const pair = (n: number) => LAYERS.map((l) => rows.find((r) => r.clients === n && r.layer === l)!);
     s.tables.push({
       title: 'Throughput (burst; host CPU is the host process only)',
@@ -189,6 +208,8 @@ export const fanOut: Measurement = {
         ['measured in all', perDelivery, '100 %'],
       ],
     });
+    s.tables.push(profileTable(`The uWS host during one more ${most}-device burst`, profiles.host));
+    s.tables.push(profileTable(`The ${most} devices (this process) during that burst`, profiles.devices));
     s.targets.push(atMost(`fan-out: host CPU per delivery at ${most} devices (uWS)`, perDelivery, 10, 'µs'));
     s.targets.push(atLeast('fan-out: uWS/ws events/s at 500 devices', u500!.eventsPerSecond / w500!.eventsPerSecond, 1.5, '×'));
     const uSlow = slow.find((c) => c.layer === 'uws')!;
@@ -256,15 +277,20 @@ function bestRow(runs: FanOutRow[]): FanOutRow {
   };
 }
 
+/** As fast as the host publishes, `burstPerTurn(n)` events per turn, until every device has them. */
+function burstTo(side: Side, n: number): Promise<Phase> {
+  const events = Math.max(200, Math.min(20_000, Math.round(BURST_DELIVERIES / n)));
+  return run(side, events, false, () => side.host.call({ cmd: 'publish', spec: { count: events, perSecond: 0, batch: burstPerTurn(n), payloadBytes: EVENT_BYTES } }));
+}
+
 async function row(side: Side, n: number): Promise<FanOutRow> {
   const rate = Math.min(MAX_RATE, Math.round(PACED_DELIVERIES / n));
   const count = rate * PACED_SECONDS;
   const paced = await run(side, count, true, () => side.host.call({ cmd: 'publish', spec: { count, perSecond: rate, payloadBytes: EVENT_BYTES } }));
 
-  const events = Math.max(200, Math.min(20_000, Math.round(BURST_DELIVERIES / n)));
   const before = await side.host.call({ cmd: 'stats' });
   const startedAt = now();
-  const burst = await run(side, events, false, () => side.host.call({ cmd: 'publish', spec: { count: events, perSecond: 0, batch: burstPerTurn(n), payloadBytes: EVENT_BYTES } }));
+  const burst = await burstTo(side, n);
   const after = await side.host.call({ cmd: 'stats' });
   const seconds = (burst.lastAt - startedAt) / 1000;
   const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;

@@ -6,12 +6,14 @@
  * host, decrypted. Once with that device alone, once with 99 more devices attached.
  * @module
  */
+import { join } from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { authHeaders } from '../../host/runtime/health.ts';
 import { connectDevice, countOnly, inPool, now, type BenchClient } from '../lib/clients.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData, type BenchDevice } from '../lib/fleet.ts';
 import { startHostProcess } from '../lib/host-process.ts';
+import { profileTable } from '../lib/profile-summary.ts';
 import { atMost, section, type Cell } from '../lib/report.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
 import { readRuntimeEvents } from '../live/event-stream.ts';
@@ -128,8 +130,14 @@ export const relayOverhead: Measurement = {
     clients.push(await probe(devices[0]!));
     const crowded = await task(CROWD);
 
+    // Once more, profiled: the sampling costs the host time, so the figures above come from runs without it.
+    ctx.progress(`relay: ${DELTAS} deltas, ${CROWD} devices, the host's CPU profiled`);
+    await host.call({ cmd: 'profile-start' });
+    await task(CROWD);
+    const profile = await host.call({ cmd: 'profile-stop', ...(ctx.cpuProfDir ? { file: join(ctx.cpuProfDir, 'relay-host-100-devices.cpuprofile') } : {}) });
+
     const runs = [alone, crowded];
-    s.data = { deltas: DELTAS, gapMs: GAP_MS, runs };
+    s.data = { deltas: DELTAS, gapMs: GAP_MS, runs, profile };
     const ms = (x: Summary): Cell[] => [x.median, x.p99];
     s.tables.push({
       title: `${DELTAS} text deltas, one every ${GAP_MS} ms; latency from the model writing a delta to a reader having it (ms)`,
@@ -148,6 +156,7 @@ export const relayOverhead: Measurement = {
       columns: ['devices', 'runtime /event KB', 'device WebSocket KB', 'device/runtime'],
       rows: runs.map((r) => [r.devices, r.runtimeStreamBytes / 1024, r.deviceBytes / 1024, `${(r.deviceBytes / r.runtimeStreamBytes).toFixed(2)}×`]),
     });
+    s.tables.push(profileTable(`The host during the same task again with ${CROWD} devices`, profile));
     s.targets.push(atMost('relay/direct latency at the median (1 device)', alone.relayMs.median / alone.directMs.median, 1.1, '×'));
     s.targets.push(atMost(`relay: added latency at p99 (${CROWD} devices)`, crowded.addedMs.p99, 1, 'ms', true));
     s.targets.push(atMost(`relay/direct latency at p99 (${CROWD} devices)`, crowded.relayMs.p99 / crowded.directMs.p99, 1.2, '×'));

@@ -21,6 +21,7 @@ import { connectDevice, now } from '../lib/clients.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
+import { profileTable, type ProfileSummary } from '../lib/profile-summary.ts';
 import { atMost, section } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 import { liveSandbox } from '../live/sandbox.ts';
@@ -151,18 +152,22 @@ export const startup: Measurement = {
     const client = await connectDevice(host!.url, data.hostKey, device, { onEvent: (_seq, e) => void (e?.type === 'session.idle' && idle.add(e.sessionId)) });
     ctx.defer(() => client.close());
     const tasks: number[] = [];
+    let firstTaskProfile: ProfileSummary | undefined;
     for (let i = 0; i < TASKS; i++) {
       const session = await client.channel.request({ t: 'session.create', title: `startup ${i + 1}` });
+      // The first task with the host's CPU profiled: is the host busy while the first answer is awaited?
+      if (i === 0) await host!.call({ cmd: 'profile-start' });
       const started = now();
       await client.channel.request({ t: 'task.submit', taskId: `bench-startup-${i}-${Date.now()}`, sessionId: session.sessionId, text: stampDirective(20, 0) });
       await until(`task ${i + 1} to finish`, () => idle.has(session.sessionId), READY_TIMEOUT_MS);
       tasks.push(now() - started);
+      if (i === 0) firstTaskProfile = await host!.call({ cmd: 'profile-stop', ...(ctx.cpuProfDir ? { file: join(ctx.cpuProfDir, 'startup-host-first-task.cpuprofile') } : {}) });
     }
 
     const hostMs = median(hostStarts);
     const aloneMs = median(aloneStarts);
     const laterMs = median(tasks.slice(1));
-    s.data = { hostStarts, aloneStarts, tasks, alonePrompts, project: 'a clone of this repository' };
+    s.data = { hostStarts, aloneStarts, tasks, alonePrompts, project: 'a clone of this repository', firstTaskProfile };
     s.tables.push({
       title: 'Start until the runtime is ready (ms), each start in turn',
       columns: ['', ...hostStarts.map((_, i) => `run ${i + 1}`), 'median'],
@@ -181,6 +186,7 @@ export const startup: Measurement = {
       columns: ['', ...alonePrompts.map((_, i) => (i === 0 ? 'first, right after ready' : `prompt ${i + 1}`))],
       rows: [['ms', ...alonePrompts]],
     });
+    if (firstTaskProfile) s.tables.push(profileTable('The host during the first task', firstTaskProfile));
     s.targets.push(atMost('startup: host start → runtime ready vs opencode serve alone', hostMs / aloneMs, 1.1, '×'));
     s.targets.push(atMost('startup: first task after ready vs a later one', tasks[0]! / laterMs, 1.3, '×'));
     s.notes.push(
