@@ -5,10 +5,9 @@ import { Banner } from '../ui/Banner.tsx';
 import { Button } from '../ui/Button.tsx';
 import { StatusPill } from '../ui/StatusPill.tsx';
 import { ApprovalBadge } from './ApprovalBadge.tsx';
-import { ApprovalBanner } from './ApprovalBanner.tsx';
-import { createApprovalsUi } from './approvals.ts';
-import { QuestionBanner } from './QuestionBanner.tsx';
-import { createQuestionsUi } from './questions.ts';
+import { APPROVAL_WORDS, createApprovalsUi } from './approvals.ts';
+import { RequestBanner } from './RequestBanner.tsx';
+import { QUESTION_WORDS, createQuestionsUi } from './questions.ts';
 import { AppContext, type AppServices } from './context.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 
@@ -41,8 +40,8 @@ export function App(props: { services: AppServices }) {
         </a>
       </header>
       <UpdateBanner updates={props.services.updates} />
-      <ApprovalBanner ui={approvals} />
-      <QuestionBanner ui={questions} />
+      <RequestBanner ui={approvals} words={APPROVAL_WORDS} />
+      <RequestBanner ui={questions} words={QUESTION_WORDS} />
       <main class="outlet">
         <ErrorBoundary
           fallback={() => (

@@ -6,7 +6,7 @@
 import { createSignal, onCleanup, type Accessor } from 'solid-js';
 import type { PermissionAskedEvent } from '../../shared/protocol/runtime-events.ts';
 import type { AppServices } from './context.ts';
-import { createRequestSheet, type RequestSheetUi, type SheetItem } from './request-sheet.ts';
+import { createRequestSheet, type AutoVerb, type BannerWords, type RequestSheetUi, type SheetItem } from './request-sheet.ts';
 
 export type ApprovalItem = SheetItem<PermissionAskedEvent>;
 export type ApprovalsUi = RequestSheetUi<PermissionAskedEvent>;
@@ -37,11 +37,6 @@ export function autoAnswer(deadline: number | undefined, host: string, now: numb
   return `If nobody answers, ${host} ${verb.does} it in ${left}.`;
 }
 
-/** What the host's timeout does to a request: denies a permission, dismisses a question. */
-export interface AutoVerb {
-  does: string;
-  doing: string;
-}
 const DENY: AutoVerb = { does: 'denies', doing: 'denying' };
 export const DISMISS: AutoVerb = { does: 'dismisses', doing: 'dismissing' };
 
@@ -52,6 +47,13 @@ export function useSecondClock(): Accessor<number> {
   onCleanup(() => clearInterval(timer));
   return now;
 }
+
+/** How the banner speaks of a permission request. */
+export const APPROVAL_WORDS: BannerWords<PermissionAskedEvent> = {
+  subject: (req) => `The request to ${describeRequest(req).summary}`,
+  asking: (req) => `The agent asks to ${describeRequest(req).summary}`,
+  open: 'Review',
+};
 
 /** One line on what a request is about, for the banner and the sheet's title. */
 export function describeRequest(req: PermissionAskedEvent): { title: string; summary: string } {

@@ -5,8 +5,9 @@
  */
 import type { Accessor } from 'solid-js';
 import type { QuestionAskedEvent } from '../../shared/protocol/questions.ts';
+import { DISMISS } from './approvals.ts';
 import type { AppServices } from './context.ts';
-import { createRequestSheet, type RequestSheetUi, type SheetItem } from './request-sheet.ts';
+import { createRequestSheet, type BannerWords, type RequestSheetUi, type SheetItem } from './request-sheet.ts';
 
 export type QuestionItem = SheetItem<QuestionAskedEvent>;
 export type QuestionsUi = RequestSheetUi<QuestionAskedEvent>;
@@ -21,6 +22,14 @@ export function createQuestionsUi(services: Pick<AppServices, 'relay' | 'router'
     blocked,
   });
 }
+
+/** How the banner speaks of a question; the host's timeout dismisses it. */
+export const QUESTION_WORDS: BannerWords<QuestionAskedEvent> = {
+  subject: (req) => `The agent’s question ${describeQuestion(req)}`,
+  asking: (req) => `The agent asks ${describeQuestion(req)}`,
+  verb: DISMISS,
+  open: 'Answer',
+};
 
 /** One line on what the agent asks, for the banner: its first question, and how many more. */
 export function describeQuestion(req: QuestionAskedEvent): string {

@@ -45,6 +45,24 @@ export interface RequestSheetUi<R extends WaitingRequest> {
   dismiss(): void;
 }
 
+/** What the host's timeout does to a request: denies a permission, dismisses a question. */
+export interface AutoVerb {
+  does: string;
+  doing: string;
+}
+
+/** How the banner speaks of one kind of request. */
+export interface BannerWords<R> {
+  /** The request as a subject, e.g. "The request to change a.ts". */
+  subject(request: R): string;
+  /** The request as it waits, e.g. "The agent asks to change a.ts". */
+  asking(request: R): string;
+  /** What the host does when nobody answers in time (default: denies). */
+  verb?: AutoVerb;
+  /** The button that opens the sheet. */
+  open: string;
+}
+
 export interface RequestSheetSource<R> {
   waiting: Accessor<readonly R[]>;
   ended: Accessor<readonly EndedRequest<R>[]>;

@@ -2,38 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RelayClosedError, type ConnectOptions, type RelayChannel, type SocketLike, type Welcome } from '../../shared/channel/client.ts';
 import type { Resync } from '../../shared/protocol/messages.ts';
-import type { HostRecord } from '../storage/db.ts';
+import { pairedHost, welcomeOf } from '../state/test-records.ts';
 import { candidateAddresses } from './addresses.ts';
 import { browserEnvironment, createHostLink, type LinkEnvironment, type LinkState } from './host-link.ts';
 import { createBackoff, type Backoff } from './backoff.ts';
 
-const key = () => new Uint8Array(32).fill(7);
-const host: HostRecord = {
-  hostId: 'H1',
-  label: 'Desk',
-  name: 'desk',
-  pairedAt: 1,
-  hostKey: key(),
-  deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1',
-  addresses: ['http://a.test:1', 'http://b.test:1'],
-  scopes: ['read'],
-  workspaces: ['/w'],
-};
+const host = pairedHost({ addresses: ['http://a.test:1', 'http://b.test:1'], scopes: ['read'] });
 
 function welcome(epoch = 'e1', resumed = true, seq?: number): Welcome {
-  return {
-    t: 'welcome',
-    host: { hostId: 'H1', name: 'desk', version: '1', addresses: [] },
-    deviceId: 'd1',
-    scopes: ['read'],
-    workspaces: ['/w'],
-    runtime: { state: 'ready' },
-    protocol: 1,
-    epoch,
-    resumed,
-    ...(seq !== undefined ? { seq } : {}),
-  };
+  return welcomeOf({ host: { hostId: 'H1', name: 'desk', version: '1', addresses: [] }, runtime: { state: 'ready' }, epoch, resumed, ...(seq !== undefined ? { seq } : {}) });
 }
 
 interface FakeChannel extends RelayChannel {

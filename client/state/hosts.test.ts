@@ -1,34 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Welcome } from '../../shared/channel/client.ts';
-import type { HostRecord } from '../storage/db.ts';
 import { createHosts } from './hosts.ts';
+import { pairedHost, welcomeOf } from './test-records.ts';
 import { createWithDb } from './with-db.ts';
 
-const key = () => new Uint8Array(32).fill(1);
-const host: HostRecord = {
-  hostId: 'H1',
-  label: 'Desk',
-  name: 'desk',
-  pairedAt: 1,
-  hostKey: key(),
-  deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1',
-  addresses: ['http://desk:1'],
-  scopes: ['read', 'run', 'approve'],
-  workspaces: ['/w'],
-};
-const welcome: Welcome = {
-  t: 'welcome',
-  host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] },
-  deviceId: 'd1',
-  scopes: ['read'],
-  workspaces: ['/w'],
-  runtime: { state: 'ready', version: '1.18.33' },
-  protocol: 1,
-  epoch: 'e',
-  resumed: false,
-};
+const host = pairedHost();
+const welcome = welcomeOf();
 
 test('a welcome that tells nothing new writes nothing and leaves the stored computer as it was', async () => {
   const puts: unknown[] = [];

@@ -5,37 +5,15 @@ import { RelayClosedError, readResult } from '../../shared/channel/errors.ts';
 import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts';
 import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
-import type { HostRecord } from '../storage/db.ts';
 import { createConnectionStore } from './connection.ts';
 import { createRelayApp } from './relay.ts';
+import { pairedHost, welcomeOf } from './test-records.ts';
 
-const key = () => new Uint8Array(32).fill(1);
-const host: HostRecord = {
-  hostId: 'H1',
-  label: 'Desk',
-  name: 'desk',
-  pairedAt: 1,
-  hostKey: key(),
-  deviceKey: { publicKey: key(), secretKey: key() },
-  deviceId: 'd1',
-  addresses: ['http://desk:1'],
-  scopes: ['read', 'run', 'approve'],
-  workspaces: ['/w'],
-};
+const host = pairedHost();
 /** A session as the host lists it (`sessions.list`) and makes it (`session.create`). */
 const info = (id: string, title: string) => ({ sessionId: id, directory: '/w', title, createdAt: 1, updatedAt: 2 });
 const listed = (id: string, title: string) => ({ ...info(id, title), state: { status: 'idle' }, waiting: false });
-const welcome: Welcome = {
-  t: 'welcome',
-  host: { hostId: 'H1', name: 'desk', version: '9.9.9', addresses: ['http://desk.local:1'] },
-  deviceId: 'd1',
-  scopes: ['read'],
-  workspaces: ['/w'],
-  runtime: { state: 'ready', version: '1.18.33' },
-  protocol: 1,
-  epoch: 'e',
-  resumed: false,
-};
+const welcome = welcomeOf();
 
 /** An event as the channel hands it on: read by its parser, undefined when it cannot be read. */
 function eventAsRead(event: Record<string, unknown>) {
