@@ -127,7 +127,10 @@ function setup(t: TestContext, opts: { ttlMs?: number; perAddress?: number } = {
   };
   const device = { deviceKey: generateKeyPair(), name: 'Pixel', platform: 'Android' };
   const linkOffer = (offer = offers.create()) => ({ hostKey: identity.publicKey, offerId: offer.id, secret: offer.secret.slice() });
-  return { identity, offers, approvals, devices, hub, metrics, routed, pending, questions, accessChanged, socket, device, linkOffer };
+  /** A pairing handshake of the test's device on a new socket, its hello's fields beside the offer's. */
+  const rawPair = (offer = linkOffer(), hello: Record<string, unknown> = {}) =>
+    rawConnect(socket().client, { mode: MODE.pair, deviceKey: device.deviceKey, hostKey: offer.hostKey, psk: pairingPsk(offer.secret), hello: { offer: offer.offerId, ...hello } });
+  return { identity, offers, approvals, devices, hub, metrics, routed, pending, questions, accessChanged, socket, device, linkOffer, rawPair };
 }
 
 const nextApproval = (approvals: ReturnType<typeof createApprovals>) =>
@@ -419,14 +422,7 @@ test("a pairing device's name and platform are made safe once, as they come in: 
 
 test('while waiting for approval only ping is answered; nothing reaches the router or the events', async (t) => {
   const s = setup(t);
-  const offer = s.linkOffer();
-  const raw = await rawConnect(s.socket().client, {
-    mode: MODE.pair,
-    deviceKey: s.device.deviceKey,
-    hostKey: offer.hostKey,
-    psk: pairingPsk(offer.secret),
-    hello: { offer: offer.offerId },
-  });
+  const raw = await s.rawPair();
   assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
   for (const [i, t] of REQUEST_TYPES.entries()) {
     raw.send({ t, id: `r${i}`, at: 1, sessionId: 's', taskId: 'k', text: 'x', requestId: 'p', reply: 'once' });
@@ -444,30 +440,14 @@ test('while waiting for approval only ping is answered; nothing reaches the rout
 test('a pairing hello in another protocol version closes with protocol.version and still uses up the offer', async (t) => {
   const s = setup(t);
   const offer = s.linkOffer();
-  await assert.rejects(
-    rawConnect(s.socket().client, {
-      mode: MODE.pair,
-      deviceKey: s.device.deviceKey,
-      hostKey: offer.hostKey,
-      psk: pairingPsk(offer.secret),
-      hello: { offer: offer.offerId, protocol: 99 },
-    }),
-    /closed 4400 protocol\.version: /,
-  );
+  await assert.rejects(s.rawPair(offer, { protocol: 99 }), /closed 4400 protocol\.version: /);
   await assert.rejects(pair({ socket: s.socket().client, offer, ...s.device }), closedWith('pair.used', 4409));
   assert.equal(s.offers.counters.outcomes.invalid, 1);
 });
 
 test('a first message other than ping after a pairing handshake is refused and asks nobody; the ping then does', async (t) => {
   const s = setup(t);
-  const offer = s.linkOffer();
-  const raw = await rawConnect(s.socket().client, {
-    mode: MODE.pair,
-    deviceKey: s.device.deviceKey,
-    hostKey: offer.hostKey,
-    psk: pairingPsk(offer.secret),
-    hello: { offer: offer.offerId },
-  });
+  const raw = await s.rawPair();
   assert.deepEqual(await raw.next(), { t: 'pair.pending', code: raw.code });
   raw.send({ t: 'sessions.list', id: 'first' });
   const refused = await raw.nextOf('result');
