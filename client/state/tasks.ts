@@ -65,7 +65,8 @@ export function createTasks(deps: TasksDeps): Tasks {
     now: deps.now,
     // Stored with the item's own computer: the person may have switched to another meanwhile.
     onSession: async ({ hostId, choice }, sessionId) => {
-      if (choice) await withDb((db) => saveSessionChoice(db, hostId, sessionId, choice));
+      // Nothing chosen (the runtime's defaults): nothing to remember, and no write to wait for.
+      if (choice && Object.keys(choice).length) await withDb((db) => saveSessionChoice(db, hostId, sessionId, choice));
     },
     onAccepted: (item, accepted, resent) => {
       rememberSent(accepted.messageId, item.attachments ?? []);
