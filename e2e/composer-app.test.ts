@@ -4,7 +4,9 @@
  * primary agents and the configured models with their variants (the defaults marked); a task
  * runs with the agent, model and variant chosen, as the model server sees; the choice is
  * remembered for the session across a reload; typing `/` lists the runtime's commands, the
- * workspace's own among them, and choosing one runs it through the runtime's command route.
+ * workspace's own among them, and choosing one runs it through the runtime's command route; a
+ * photo is attached (item 4). The new-task composer on the sessions screen offers the same choice
+ * and Attach, so a task can start with both.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,18 +123,7 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
 
   it('attaches a photo: made smaller on the phone, refused up front for a model without image input, reaching the model as an image', async () => {
     // A 4000 × 3000 PNG, as a phone camera's photo might be.
-    const png = await page.evaluate(async () => {
-      const canvas = new OffscreenCanvas(4000, 3000);
-      const ctx = canvas.getContext('2d')!;
-      ctx.fillStyle = '#2a6';
-      ctx.fillRect(0, 0, 4000, 3000);
-      ctx.fillStyle = '#fc3';
-      ctx.fillRect(1000, 750, 2000, 1500);
-      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-      let text = '';
-      for (const b of bytes) text += String.fromCharCode(b);
-      return btoa(text);
-    });
+    const png = await photo(page, 4000, 3000);
     assert.deepEqual(pngSize(Buffer.from(png, 'base64')), { width: 4000, height: 3000 });
 
     await page.getByRole('combobox', { name: 'Model' }).selectOption('fake/fake-model');
@@ -177,10 +168,68 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     await conversation.getByText('photo.png').waitFor(WAIT);
   });
 
+  it('starts a task from the sessions screen with a chosen model and a photo: the model gets both, the session opens and keeps the choice', async () => {
+    await page.getByRole('link', { name: 'All sessions' }).click();
+    const sessions = page.getByRole('region', { name: 'Sessions' });
+    await sessions.waitFor(WAIT);
+    const model = sessions.getByRole('combobox', { name: 'Model' });
+    await model.waitFor(WAIT);
+    assert.equal(await model.inputValue(), '', "the runtime's default until chosen");
+    await sessions.getByLabel('Attach photos or files').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: Buffer.from(await photo(page, 640, 480), 'base64') });
+    await sessions.getByRole('list', { name: 'Attached files' }).getByText('start.png').waitFor(WAIT);
+    // The default model reads no images: said before the task is started.
+    await sessions.getByRole('alert').filter({ hasText: 'Fake model does not read images' }).waitFor(WAIT);
+    await sessions.getByRole('textbox', { name: 'New task' }).fill('Start with a photo [text:4]');
+    assert.equal(await sessions.getByRole('button', { name: 'Start task' }).isDisabled(), true);
+
+    await model.selectOption('fake/fake-smart');
+    await screenshot(page, 'composer-pixel7-new-task');
+    const before = turns().length;
+    const opened = page.url();
+    await sessions.getByRole('button', { name: 'Start task' }).click();
+    await page.waitForURL((url) => /#\/session\/ses_/.test(url.hash) && url.href !== opened, WAIT);
+    const conversation = page.getByRole('list', { name: 'Conversation' });
+    await conversation.getByText(scriptedText(4).trim()).waitFor(WAIT);
+    const sent = turns()
+      .slice(before)
+      .filter((r) => r.lastUserText.includes('Start with a photo') && r.kind === 'text');
+    assert.equal(sent.length, 1, 'sent once');
+    assert.equal(sent[0]!.body.model, 'fake-smart', 'the chosen model');
+    const messages = sent[0]!.body.messages as Array<{ role: string; content: unknown }>;
+    const content = [...messages].reverse().find((m) => m.role === 'user')!.content as Array<{ type: string }>;
+    assert.ok(
+      content.some((c) => c.type === 'image_url'),
+      `an image part in the model request: ${JSON.stringify(content.map((c) => c.type))}`,
+    );
+    await conversation.getByRole('img', { name: 'Attached: start.png' }).waitFor(WAIT);
+    // The new session's composer offers the choice the task started with.
+    await page.getByRole('combobox', { name: 'Model' }).waitFor(WAIT);
+    assert.equal(await page.getByRole('combobox', { name: 'Model' }).inputValue(), 'fake/fake-smart');
+  });
+
   it('ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
   });
 });
+
+/** A PNG drawn in the page, base64: a stand-in for a photo from the phone's camera. */
+function photo(page: Page, width: number, height: number): Promise<string> {
+  return page.evaluate(
+    async ([w, h]) => {
+      const canvas = new OffscreenCanvas(w, h);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#2a6';
+      ctx.fillRect(0, 0, w, h);
+      ctx.fillStyle = '#fc3';
+      ctx.fillRect(w / 4, h / 4, w / 2, h / 2);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      let text = '';
+      for (const b of bytes) text += String.fromCharCode(b);
+      return btoa(text);
+    },
+    [width, height] as const,
+  );
+}
 
 /** A PNG's dimensions, from its IHDR chunk. */
 function pngSize(png: Buffer): { width: number; height: number } {

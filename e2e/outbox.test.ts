@@ -3,7 +3,8 @@
  * Chromium with a profile on disk: tasks written offline are kept through closing the app and
  * restarting the browser, can be edited and cancelled while queued, and run exactly once and in
  * order once the phone is back online, checked against what OpenCode itself stored (and what the
- * model was asked). A task the host refuses shows as not sent, with Retry and Delete.
+ * model was asked); a new task's photo waits with it and goes with it, once. A task the host
+ * refuses shows as not sent, with Retry and Delete.
  *
  * Offline is Chromium's own (`context.setOffline`), what a phone without signal looks like to the
  * app: `navigator.onLine` false, no new connections, the shell from the service worker. Each
@@ -12,7 +13,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright';
@@ -123,8 +124,18 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
 
     await page.getByRole('link', { name: 'All sessions' }).click();
     await page.getByRole('textbox', { name: 'New task' }).fill('bravo [text:3]');
+    // A new task carries a photo too: kept on the phone with it.
+    const png = await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(64, 48);
+      canvas.getContext('2d')!.fillRect(0, 0, 32, 24);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return btoa(String.fromCharCode(...bytes));
+    });
+    await page.getByLabel('Attach photos or files').setInputFiles({ name: 'bravo.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    await page.getByRole('list', { name: 'Attached files' }).getByText('bravo.png').waitFor(WAIT);
     await page.getByRole('button', { name: 'Start task' }).click();
     await queuedItem('bravo').getByText('Queued').waitFor(WAIT);
+    await queuedItem('bravo').getByText('bravo.png').waitFor(WAIT);
     assert.equal(new URL(page.url()).hash, '#/sessions', 'a queued new task stays in the list');
 
     await page.goto(`${app.origin}/#/session/${sessionId}`);
@@ -149,6 +160,9 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await page.goto(`${app.origin}/#/session/${sessionId}`);
     await queuedItem('alpha edited').getByText('Queued').waitFor(WAIT);
     await queuedItem('charlie').waitFor(WAIT);
+    await page.getByRole('link', { name: 'All sessions' }).click();
+    await queuedItem('bravo').getByText('bravo.png').waitFor(WAIT);
+    await page.goto(`${app.origin}/#/session/${sessionId}`);
     assert.equal(await queuedItem('delta').count(), 0);
     await pill().filter({ hasText: 'Offline' }).filter({ hasText: '3 queued' }).waitFor(WAIT);
     assert.deepEqual(
@@ -173,9 +187,22 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
       'follow-ups in their session, the new task in a session of its own',
     );
     assert.equal((await sessions()).length, 2, 'one new session for the new task');
+    const bravo = (await stored(done[2]!.sessionId)).filter((m) => m.info.role === 'user');
+    assert.deepEqual(
+      bravo.map((m) => m.parts.filter((p) => p.type === 'file').length),
+      [1],
+      "the new task's photo reached the runtime with it, once",
+    );
+    assert.equal((await readdir(join(app.dataDir, 'attachments'))).filter((f) => f.endsWith('.bin')).length, 1, 'the host got the photo once');
     // Each turn asked the model once, in order: none was folded into another.
     const asked = app.sandbox.fakeModel.requests.filter((r) => r.kind !== 'title').map((r) => r.lastUserText);
-    assert.deepEqual(asked, ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]']);
+    assert.deepEqual(
+      asked.map((text) => text.split('\n')[0]),
+      ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]'],
+    );
+    // The default model reads no images (offline, the app could not ask which models do): the
+    // runtime passes the photo on as a note naming it.
+    assert.match(asked[2]!, /Cannot read "bravo\.png"/);
     const conversation = page.getByRole('list', { name: 'Conversation' });
     await conversation.getByText('charlie [text:3]').waitFor(WAIT);
     await pill()

@@ -95,8 +95,11 @@ export interface OutboxOptions {
    * have reached the host, whose answer was lost): then its turn may have run and ended already.
    */
   onAccepted?(item: OutboxRecord, accepted: TaskAccepted, resent: boolean): void;
-  /** A new task's session was made. */
-  onSession?(sessionId: string): void;
+  /**
+   * A new task's session was made (`item` names it now); awaited before anyone is told of the
+   * session or the task is submitted, so what it stores is there once the session can be opened.
+   */
+  onSession?(item: OutboxRecord, sessionId: string): Promise<void> | void;
   onChange?(items: readonly OutboxItem[]): void;
   now?: () => number;
   newTaskId?: () => string;
@@ -261,9 +264,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         sessionId = await withTimeout(transport.createSession(key));
         current = { ...current, sessionId };
         await storage.put(current); // before the task naming it is submitted, whatever happens next
+        await opts.onSession?.(current, sessionId);
         if (stale()) return 'stale';
         patch(key, { sessionId });
-        opts.onSession?.(sessionId);
         tell(key, { kind: 'session', sessionId });
       } else if (!current.newSession && (await sessionBusy(sessionId))) {
         if (!stale()) patch(key, { phase: 'waiting', note: 'Waits until the task before it in this session has finished.' });

@@ -9,6 +9,7 @@ import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import type { OutboxAttachment, OutboxRecord } from '../storage/db.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
+import { saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
 import { rememberSent } from '../attachments/previews.ts';
@@ -31,10 +32,12 @@ export interface TasksDeps {
 export interface Tasks {
   readonly outbox: Outbox;
   /**
-   * Queues `text` as the first task of a new session (made when it is sent). Resolves once it is
-   * stored, with the new session's id when the task went out at once, undefined when it waits.
+   * Queues `text` as the first task of a new session (made when it is sent), run with `choice` and
+   * carrying `attachments` like a follow-up's. Resolves once it is stored, with the new session's
+   * id when the task went out at once, undefined when it waits. The choice is remembered for the
+   * session as soon as it is made, as if chosen on its screen.
    */
-  newTask(text: string): Promise<string | undefined>;
+  newTask(text: string, choice?: SessionChoice, attachments?: OutboxAttachment[]): Promise<string | undefined>;
   /**
    * Queues a task for a session; resolves once it is stored (it is sent from the outbox). `choice`:
    * its agent, model and variant, or the command it runs with `text` as the arguments.
@@ -60,6 +63,11 @@ export function createTasks(deps: TasksDeps): Tasks {
     },
     explain: explainRequest,
     now: deps.now,
+    // Stored with the item's own computer: the person may have switched to another meanwhile.
+    onSession: async ({ hostId, choice }, sessionId) => {
+      // Nothing chosen (the runtime's defaults): nothing to remember, and no write to wait for.
+      if (choice && Object.keys(choice).length) await withDb((db) => saveSessionChoice(db, hostId, sessionId, choice));
+    },
     onAccepted: (item, accepted, resent) => {
       rememberSent(accepted.messageId, item.attachments ?? []);
       deps.onAccepted(accepted, item, resent);
@@ -70,8 +78,8 @@ export function createTasks(deps: TasksDeps): Tasks {
   return {
     outbox,
 
-    async newTask(text) {
-      const { record, next } = await outbox.add({ text });
+    async newTask(text, choice, attachments) {
+      const { record, next } = await outbox.add({ text, ...(choice ? { choice } : {}), ...(attachments?.length ? { attachments } : {}) });
       // Only a task that goes out now is worth waiting for; others show as queued in the list.
       if (!ready() || outbox.items()[0]?.key !== record.key) return undefined;
       // A passing failure while still connected is retried shortly: keep waiting while connected

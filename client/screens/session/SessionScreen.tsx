@@ -1,5 +1,4 @@
 import { createEffect, createSignal, lazy, Show, Suspense } from 'solid-js';
-import type { ComposerOptions } from '../../../shared/protocol/composer.ts';
 import type { SessionChoice } from '../../storage/choices.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
@@ -16,6 +15,7 @@ import { SessionUsage } from './SessionUsage.tsx';
 import { SubSessions } from './SubSessions.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
+import { createComposerOptions, imagesRefused } from './composer-options.ts';
 import { TurnPicker } from './TurnPicker.tsx';
 
 /** Review and management: not on the first screen, so loaded when first opened. */
@@ -61,7 +61,7 @@ export default function SessionScreen(props: ScreenProps) {
   const [unseen, setUnseen] = createSignal<{ latest(): void }>();
   /** The last message put back into the composer to edit and send again. */
   const [fill, setFill] = createSignal<{ text: string }>();
-  const [options, setOptions] = createSignal<ComposerOptions>();
+  const options = createComposerOptions(id);
   const [choice, setChoice] = createSignal<SessionChoice>({});
   let choiceLoaded = false;
   // Read once the computer in use is known (after a reload it is not yet when the screen opens).
@@ -69,13 +69,6 @@ export default function SessionScreen(props: ScreenProps) {
     if (choiceLoaded || !relay.activeHost()) return;
     choiceLoaded = true;
     void relay.sessionChoice(id).then((c) => c && setChoice(c));
-  });
-  // What the runtime offers, asked once connected (a phone that may only read needs none).
-  createEffect(() => {
-    if (!connected() || !mayRun() || options()) return;
-    relay.request({ t: 'composer.options', sessionId: id }).then(setOptions, () => {
-      // Without them the composer still sends, with the runtime's defaults; asked again on reconnecting.
-    });
   });
   const choose = (next: SessionChoice) => {
     setChoice(next);
@@ -87,14 +80,6 @@ export default function SessionScreen(props: ScreenProps) {
     if (queued().some((i) => i.phase === 'sending')) return true;
     const last = timeline.items().at(-1);
     return status() === 'running' && last?.kind === 'text' && last.role() === 'user';
-  };
-
-  /** Said before sending, not by a failed turn: the model the task would use reads no images. */
-  const imagesRefused = () => {
-    const o = options();
-    const ref = choice().model ?? o?.defaultModel;
-    const model = ref && o?.models.find((m) => m.providerId === ref.providerId && m.modelId === ref.modelId);
-    return model && model.images === false ? `${model.name} does not read images: choose a model that does, or remove the photo.` : undefined;
   };
 
   const send = async (text: string, attachments: OutboxAttachment[] = []) => {
@@ -193,7 +178,7 @@ export default function SessionScreen(props: ScreenProps) {
             placeholder="Reply, or give a new task"
             submitLabel="Send"
             attach
-            imagesRefused={imagesRefused()}
+            imagesRefused={imagesRefused(options(), choice())}
             note={
               connected()
                 ? busy()

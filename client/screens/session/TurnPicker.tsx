@@ -1,14 +1,13 @@
 import { createUniqueId, For, Show } from 'solid-js';
 import type { ComposerOptions, ModelChoice, ModelRef } from '../../../shared/protocol/composer.ts';
 import type { SessionChoice } from '../../storage/choices.ts';
+import { modelKey } from './composer-options.ts';
 
 export interface TurnPickerProps {
   options: ComposerOptions;
   choice: SessionChoice;
   onChange(choice: SessionChoice): void;
 }
-
-const modelKey = (m: ModelRef) => `${m.providerId}/${m.modelId}`;
 
 /**
  * The agent, model and variant (reasoning effort) of the next turns (each option says whether it

@@ -1,4 +1,4 @@
-import { createSignal, createUniqueId, For, onCleanup, Show } from 'solid-js';
+import { createSignal, createUniqueId, For, lazy, onCleanup, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { SecureContextNote } from '../../app/SecureContextNote.tsx';
 import { explainRequest } from '../../net/explain.ts';
@@ -10,10 +10,16 @@ import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
+import { createComposerOptions, imagesRefused } from '../session/composer-options.ts';
+import type { SessionChoice } from '../../storage/choices.ts';
+import type { OutboxAttachment } from '../../storage/db.ts';
 import { inWorkspace, workspaceName } from '../../state/sessions.ts';
 import { RowStateBadge } from './RowStateBadge.tsx';
 import { rowState } from './row-state.ts';
 import { OlderSessions, SessionSearch } from './SessionSearch.tsx';
+
+/** Shown once the runtime's options arrive (connected): not part of the first screen's code. */
+const TurnPicker = lazy(() => import('../session/TurnPicker.tsx').then((m) => ({ default: m.TurnPicker })));
 
 /** Which computer's sessions are shown; a picker once there are several. */
 function HostSwitcher() {
@@ -134,9 +140,13 @@ export default function SessionsScreen() {
   const queuedNew = () => relay.outbox.items().filter((i) => !i.sessionId);
   const queuedIn = (sessionId: string) => relay.outbox.items().filter((i) => i.sessionId === sessionId).length;
 
-  const start = async (text: string) => {
+  const options = createComposerOptions();
+  /** How new tasks run; once a task's session is made, it is that session's choice (tasks.ts). */
+  const [choice, setChoice] = createSignal<SessionChoice>({});
+
+  const start = async (text: string, attachments: OutboxAttachment[]) => {
     try {
-      const id = await relay.newTask(text);
+      const id = await relay.newTask(text, choice(), attachments);
       // Sent at once: open it. Otherwise it shows below as queued.
       if (id) router.navigate({ name: 'session', param: id });
     } catch (err) {
@@ -164,10 +174,16 @@ export default function SessionsScreen() {
         <InstallNote />
         <ScopeNote />
         <Show when={relay.may('run')}>
+          {/* Its own boundary: loading the picker must not blank the screen (App's fallback). */}
+          <Suspense>
+            <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={setChoice} />}</Show>
+          </Suspense>
           <Composer
             label="New task"
             placeholder="What should the agent do?"
             submitLabel="Start task"
+            attach
+            imagesRefused={imagesRefused(options(), choice())}
             note={connected() ? undefined : `Not connected: the task stays on this phone and is sent when ${host()!.label} is reachable.`}
             onSend={start}
           />
