@@ -24,6 +24,7 @@ import { readWorkspaceFile } from '../policy/workspace-files.ts';
 import {
   lastModel,
   toComposerOptions,
+  toImageChunk,
   toSessionChanges,
   toSessionInfo,
   toSessionState,
@@ -212,6 +213,8 @@ export function createRouter(opts: RouterOptions): Router {
       const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
       return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
     },
+    // The picture is in the prompt the runtime stored: read from there, never from a path on disk.
+    'attachment.get': async ({ sessionId, messageId, partId, offset }) => toImageChunk(await runtime.messages(sessionId), messageId, partId, offset),
     // Kept while the phone was offline, a task's files go to the host first, then the task names them.
     'attachment.put': (chunk, device) => opts.attachments.put(device.id, chunk),
     'task.submit': ({ taskId, sessionId, text, agent, model, variant, command, attachments }, device) => {
