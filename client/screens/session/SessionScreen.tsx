@@ -164,7 +164,7 @@ export default function SessionScreen(props: ScreenProps) {
         waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
         onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
         onEditLast={mayRun() && !busy() ? (text) => setFill({ text }) : undefined}
-        hostImage={(f) => hostImage(relay.request, { sessionId: id, messageId: f.messageId, partId: f.key }, relay.activeHost()?.hostId)}
+        hostImage={connected() ? (f) => hostImage(relay.request, { sessionId: id, messageId: f.messageId, partId: f.key }, relay.activeHost()?.hostId) : undefined}
         userActions={mayRun() ? (messageId) => <RevertAction sessionId={id} messageId={messageId} revertedTo={summary()?.revertedTo} busy={busy()} /> : undefined}
       />
       <Show when={thinking()}>

@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { FileItem, NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
@@ -54,7 +54,8 @@ export function TextPart(props: { item: TextItem }) {
 /** `onRetry`: runs a turn cut short again (only for a phone allowed to run tasks). */
 /**
  * A file sent with a prompt: a thumbnail when this phone still has the picture, or once the host
- * sent it (`hostImage`, asked when the row first scrolls into view), else its name and size only.
+ * sent it (`hostImage`, present while connected; asked when the row first scrolls into view), else
+ * its name and size only.
  * Tapping the thumbnail shows the whole picture.
  */
 export function FilePart(props: { item: FileItem; hostImage?: (item: FileItem) => Promise<Blob> }) {
@@ -69,17 +70,24 @@ export function FilePart(props: { item: FileItem; hostImage?: (item: FileItem) =
     return made;
   });
   let row!: HTMLDivElement;
+  const [seen, setSeen] = createSignal(false);
   onMount(() => {
-    const load = props.hostImage;
     // Only pictures the host sends back: asking for anything else would only be refused.
-    if (!load || !isImageType(props.item.mime) || (props.item.size ?? 0) > ATTACHMENT_MAX_BYTES || url()) return;
+    if (!isImageType(props.item.mime) || (props.item.size ?? 0) > ATTACHMENT_MAX_BYTES) return;
     const visible = new IntersectionObserver((entries) => {
       if (!entries.some((e) => e.isIntersecting)) return;
       visible.disconnect();
-      load(props.item).then(setFromHost, (err: unknown) => setFailed(err instanceof Error ? err.message : String(err)));
+      setSeen(true);
     });
     visible.observe(row);
     onCleanup(() => visible.disconnect());
+  });
+  // Asked once the row was on screen and the host can be asked; a failed picture is asked for
+  // again when the connection comes back (a new `hostImage`).
+  createEffect(() => {
+    const load = props.hostImage;
+    if (!load || !seen() || untrack(url)) return;
+    load(props.item).then(setFromHost, (err: unknown) => setFailed(err instanceof Error ? err.message : String(err)));
   });
   return (
     <div class="attachment attachment--sent" ref={row}>
@@ -96,12 +104,15 @@ export function FilePart(props: { item: FileItem; hostImage?: (item: FileItem) =
             <button type="button" class="attachment__open" aria-label={`Show ${props.item.name}`} onClick={() => setOpen(true)}>
               <img class="attachment__thumb" src={u()} alt={`Attached: ${props.item.name}`} />
             </button>
-            <Sheet open={open()} title={props.item.name} onClose={() => setOpen(false)}>
-              <img class="attachment__full" src={u()} alt={props.item.name} />
-              <Button variant="secondary" onClick={() => setOpen(false)}>
-                Close
-              </Button>
-            </Sheet>
+            {/* Made when opened: a closed one would repeat the file's name in the conversation. */}
+            <Show when={open()}>
+              <Sheet open={open()} title={props.item.name} onClose={() => setOpen(false)}>
+                <img class="attachment__full" src={u()} alt={props.item.name} />
+                <Button variant="secondary" onClick={() => setOpen(false)}>
+                  Close
+                </Button>
+              </Sheet>
+            </Show>
           </>
         )}
       </Show>
