@@ -3,9 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../shared/protocol/guard.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeEventMapper, mapRuntimeEvent, toComposerOptions, toImageChunk, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
+import { createRuntimeEventMapper, mapRuntimeEvent, toComposerOptions, toImage, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
-import { ATTACHMENT_CHUNK_BYTES } from '../../shared/protocol/attachments.ts';
 
 // Recorded from `opencode serve` 1.18.33 driven by e2e/fixtures/fake-model.ts (ids shortened).
 const S = 'ses_ded65fdedffejoISyaM1VKfi6y';
@@ -633,12 +632,8 @@ test("a turn's large diff is kept up to PATCH_MAX, and a larger one is left out 
   assert.deepEqual([huge!.path, huge!.additions, huge!.patch, huge!.patchOmitted], ['huge.ts', 300_000, undefined, true]);
 });
 
-test("an attached picture comes back from its prompt's data: URL in chunks, exactly; anything else is refused with why", () => {
-  // A PNG's signature, then bytes enough for three chunks; an odd length, so chunks end mid-group.
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    Buffer.from(Array.from({ length: 2 * ATTACHMENT_CHUNK_BYTES + 1001 }, (_, i) => (i * 7) % 251)),
-  ]);
+test("an attached picture is read from its prompt's data: URL, exactly; anything else is refused with why", () => {
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(Array.from({ length: 1001 }, (_, i) => (i * 7) % 251))]);
   const part = (id: string, fields: Record<string, unknown>) => ({ id, sessionID: S, messageID: 'msg_1', ...fields });
   const file = (id: string, mime: string, url: string) => part(id, { type: 'file', mime, filename: `${id}.x`, url });
   const dataUrl = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
@@ -656,33 +651,18 @@ test("an attached picture comes back from its prompt's data: URL in chunks, exac
       ],
     },
   ];
+  const read = toImage(messages, 'msg_1', 'prt_png');
+  assert.equal(read.mime, 'image/png');
+  assert.ok(read.bytes.equals(png), 'the same bytes');
 
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < png.length; ) {
-    const chunk = toImageChunk(messages, 'msg_1', 'prt_png', at);
-    assert.equal(chunk.mime, 'image/png');
-    assert.equal(chunk.size, png.length);
-    const bytes = Buffer.from(chunk.data, 'base64url');
-    assert.ok(bytes.length > 0 && bytes.length <= ATTACHMENT_CHUNK_BYTES);
-    chunks.push(bytes);
-    at += bytes.length;
-  }
-  assert.equal(chunks.length, 3);
-  assert.ok(Buffer.concat(chunks).equals(png), 'the same bytes');
-  // From any offset, not only a chunk's start.
-  for (const at of [1, 2, 5, png.length - 1])
-    assert.ok(Buffer.from(toImageChunk(messages, 'msg_1', 'prt_png', at).data, 'base64url').equals(png.subarray(at, at + ATTACHMENT_CHUNK_BYTES)), `from ${at}`);
-  assert.equal(toImageChunk(messages, 'msg_1', 'prt_png', png.length).data, '', 'nothing after the end');
-
-  const refused = (partId: string, code: string, why: RegExp, messageId = 'msg_1', offset = 0) =>
+  const refused = (partId: string, code: string, why: RegExp, messageId = 'msg_1') =>
     assert.throws(
-      () => toImageChunk(messages, messageId, partId, offset),
+      () => toImage(messages, messageId, partId),
       (e: unknown) => e instanceof RelayError && e.code === code && why.test(e.message),
       partId,
     );
   refused('prt_none', 'request.unknown', /has no part prt_none/);
   refused('prt_png', 'request.unknown', /message msg_2 of this session has no part/, 'msg_2');
-  refused('prt_png', 'request.unknown', /past the end/, 'msg_1', png.length + 1);
   refused('prt_text', 'attachment.not-image', /not a file/);
   refused('prt_txt', 'attachment.not-image', /text\/plain; the host sends back only png, jpeg, webp and gif/);
   refused('prt_svg', 'attachment.not-image', /image\/svg\+xml/);

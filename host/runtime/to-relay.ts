@@ -18,7 +18,7 @@ import { toPreview, type SessionInfo, type SessionSummary } from '../../shared/p
 import type { SessionUsage, TokenCounts } from '../../shared/protocol/usage.ts';
 import { VCS_FILES_MAX, type VcsFile, type VcsStatus } from '../../shared/protocol/vcs.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
-import { ATTACHMENT_CHUNK_BYTES, ATTACHMENT_MAX_BYTES, isImageType, type AttachmentBytes, type ImageType } from '../../shared/protocol/attachments.ts';
+import { ATTACHMENT_MAX_BYTES, isImageType, type ImageType } from '../../shared/protocol/attachments.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
 import type { RuntimeChoices } from './port.ts';
 import {
@@ -255,12 +255,11 @@ const IMAGE_MAGIC: Record<ImageType, (head: Buffer) => boolean> = {
 };
 
 /**
- * A chunk of the picture in file part `partId` of message `messageId`, read from the data: URL
- * the runtime stores for an attachment (host/runtime/bridge.ts sends them inline). A file the
- * runtime holds as a link or path is refused, never read: the host reads no path for a device.
- * Only the chunk's own base64 is decoded, so a large picture costs little per chunk.
+ * The picture in file part `partId` of message `messageId`, read from the data: URL the runtime
+ * stores for an attachment (host/runtime/bridge.ts sends them inline). A file the runtime holds as
+ * a link or path is refused, never read: the host reads no path for a device.
  */
-export function toImageChunk(messages: unknown, messageId: string, partId: string, offset: number): AttachmentBytes {
+export function toImage(messages: unknown, messageId: string, partId: string): { mime: ImageType; bytes: Buffer } {
   const entries = Array.isArray(messages) ? messages : [];
   const message = entries.find((m) => isObj(m) && isObj(m.info) && m.info.id === messageId) as Obj | undefined;
   const part = (Array.isArray(message?.parts) ? message.parts : []).find((p) => isObj(p) && p.id === partId);
@@ -273,17 +272,12 @@ export function toImageChunk(messages: unknown, messageId: string, partId: strin
   if (!head.startsWith('data:') || !head.endsWith(';base64')) throw notImage('that file was not sent with the task (the runtime holds a link to it)');
   const mime = head.slice('data:'.length, -';base64'.length).toLowerCase();
   if (!isImageType(mime)) throw notImage(`that file is ${mime || 'of no stated type'}`);
+  // Told from the URL's length before anything is decoded.
   const size = dataUrlBytes(url);
   if (size > ATTACHMENT_MAX_BYTES) throw new RelayError('attachment.too-large', `that picture is ${size} bytes; the host sends back pictures up to ${ATTACHMENT_MAX_BYTES} bytes`);
-  const body = comma + 1;
-  if (size === 0 || !IMAGE_MAGIC[mime](Buffer.from(url.slice(body, body + 16), 'base64'))) throw notImage(`that file is labelled ${mime} but its bytes are not`);
-  if (offset > size) throw new RelayError('request.unknown', `offset ${offset} is past the end of the ${size}-byte picture`);
-  // Four base64 characters hold three bytes: decode from the group the offset falls in.
-  const end = Math.min(offset + ATTACHMENT_CHUNK_BYTES, size);
-  const from = body + Math.floor(offset / 3) * 4;
-  const bytes = Buffer.from(url.slice(from, body + Math.ceil(end / 3) * 4), 'base64');
-  const skip = offset % 3;
-  return { mime, size, data: bytes.subarray(skip, skip + end - offset).toString('base64url') };
+  const bytes = Buffer.from(url.slice(comma + 1), 'base64');
+  if (bytes.length === 0 || !IMAGE_MAGIC[mime](bytes)) throw notImage(`that file is labelled ${mime} but its bytes are not`);
+  return { mime, bytes };
 }
 
 function toToolPart(part: Obj, partId: string, at: string): Part {
