@@ -121,7 +121,7 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     assert.equal(ran[0]!.body.model, 'fake-smart', "with the session's chosen model");
   });
 
-  it('attaches a photo: made smaller on the phone, refused up front for a model without image input, reaching the model as an image', async () => {
+  it('attaches a photo: made smaller on the phone, refused up front for a model without image input, reaching the model as an image, shown from the host after a reload', async () => {
     // A 4000 × 3000 PNG, as a phone camera's photo might be.
     const png = await photo(page, 4000, 3000);
     assert.deepEqual(pngSize(Buffer.from(png, 'base64')), { width: 4000, height: 3000 });
@@ -163,9 +163,24 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     assert.equal(head, 'data:image/png;base64');
     assert.deepEqual(pngSize(Buffer.from(data!, 'base64')), { width: 2000, height: 1500 }, "the phone's 2048 × 1536 picture, as the runtime passes it on");
     await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
-    // Read back from the host: the transcript names the file and its size.
+    // Read back from the host: after a reload this phone no longer holds the picture, and the
+    // transcript shows it from the host's copy, named with its size; tapping shows it whole.
     await page.reload();
     await conversation.getByText('photo.png').waitFor(WAIT);
+    const thumb = conversation.getByRole('img', { name: 'Attached: photo.png' });
+    await thumb.waitFor(WAIT);
+    await until('the picture to load', () => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0));
+    assert.deepEqual(
+      await thumb.evaluate((img: HTMLImageElement) => ({ width: img.naturalWidth, height: img.naturalHeight })),
+      { width: 2000, height: 1500 },
+      "the runtime's stored copy (scaled to 2,000 px as it passed it on), not the phone's 2048 × 1536 one",
+    );
+    await page.getByRole('button', { name: 'Show photo.png' }).click();
+    const whole = page.getByRole('dialog', { name: 'photo.png' });
+    await whole.getByRole('img', { name: 'photo.png' }).waitFor(WAIT);
+    await screenshot(page, 'composer-pixel7-attachment-from-host');
+    await whole.getByRole('button', { name: 'Close' }).click();
+    await whole.waitFor({ ...WAIT, state: 'hidden' });
   });
 
   it('starts a task from the sessions screen with a chosen model and a photo: the model gets both, the session opens and keeps the choice', async () => {

@@ -211,6 +211,15 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
           attempts.push({ t, attachmentId: id, name: 'x.txt', ...one });
           break;
         }
+        case 'attachment.get':
+          // Read from the session's stored messages: only the session id reaches a runtime URL.
+          attempts.push(
+            { t, sessionId: id, messageId: 'msg_1', partId: 'prt_1', offset: 0, ...extras },
+            { t, sessionId: session.id, messageId: id, partId: 'prt_1', offset: 0 },
+            { t, sessionId: session.id, messageId: 'msg_1', partId: id, offset: 0 },
+            { t, sessionId: `${session.id}/${id}`, messageId: 'msg_1', partId: 'prt_1', offset: 0 },
+          );
+          break;
         case 'permission.reply':
           attempts.push({ t, requestId: id, reply: 'once', message: id, ...extras }, { t, requestId: `per_1/${id}`, reply: 'reject' });
           break;
@@ -325,6 +334,7 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'session.compact': { t: 'session.compact', sessionId: 'ses_1' },
   'task.submit': { t: 'task.submit', taskId: 'task-1', sessionId: 'ses_1', text: 'hello' },
   'attachment.put': { t: 'attachment.put', attachmentId: 'att_1', name: 'x.txt', mime: 'text/plain', size: 1, sha256: ONE_BYTE_SHA256, offset: 0, data: 'eA' },
+  'attachment.get': { t: 'attachment.get', sessionId: 'ses_1', messageId: 'msg_1', partId: 'prt_1', offset: 0 },
   'permission.reply': { t: 'permission.reply', requestId: 'per_1', reply: 'once' },
   'question.reply': { t: 'question.reply', requestId: 'que_1', answers: [['Yes']] },
   'question.reject': { t: 'question.reject', requestId: 'que_1' },
@@ -475,6 +485,7 @@ test('a device limited to workspace A sees and acts on A only: welcome, lists, r
     { t: 'session.messages', sessionId: 'ses_b' },
     { t: 'session.abort', sessionId: 'ses_b' },
     { t: 'task.submit', taskId: 'task-b', sessionId: 'ses_b', text: 'x' },
+    { t: 'attachment.get', sessionId: 'ses_b', messageId: 'msg_1', partId: 'prt_1', offset: 0 },
     { t: 'permission.reply', requestId: 'per_b', reply: 'once' },
     { t: 'session.create', workspace: B },
   ];

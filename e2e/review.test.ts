@@ -6,13 +6,18 @@
  * read only inside the workspace; a running session refuses revert; search and paging find
  * sessions beyond the newest 100; the workspace's branch and changed files, and a session's token
  * use, context and cost, read by a read-only device; a task's sub-agent session listed under it and
- * streaming live.
+ * streaming live; a picture sent with a task read back in chunks, the same bytes, and a file that
+ * is not a picture refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
+import { ATTACHMENT_CHUNK_BYTES } from '../shared/protocol/attachments.ts';
+import type { RelayChannel } from '../shared/channel/client.ts';
 import { RequestError } from '../shared/channel/errors.ts';
 import { startHost } from '../host/app.ts';
 import { parseConfig } from '../host/config.ts';
@@ -99,6 +104,33 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   for (const path of ['../secret.txt', join(sb.root, 'secret.txt'), 'out/x', '/etc/passwd']) {
     assert.equal(await code(ro.channel.request({ t: 'file.read', path })), 'file.refused', path);
   }
+
+  // ---- a picture sent with a task, read back in chunks, by a read-only device too ----
+  const photo = noisePng(400, 500);
+  assert.ok(photo.length > 2 * ATTACHMENT_CHUNK_BYTES, 'a picture of more than two chunks');
+  await attach(a.channel, 'photo-1', 'photo.png', 'image/png', photo);
+  await attach(a.channel, 'notes-1', 'notes.txt', 'text/plain', Buffer.from('not a picture'));
+  const pictures = (await a.channel.request({ t: 'session.create', title: 'pictures' })).sessionId;
+  const model = { providerId: 'fake', modelId: 'fake-smart' };
+  await a.channel.request({ t: 'task.submit', taskId: 'photo-task', sessionId: pictures, text: 'look [text:2]', model, attachments: ['photo-1', 'notes-1'] });
+  await a.waitFor('session.idle', (e) => e.sessionId === pictures);
+  const prompt = (await ro.channel.request({ t: 'session.messages', sessionId: pictures })).messages.find((m) => m.role === 'user')!;
+  const fileParts = new Map(prompt.parts.flatMap((p) => (p.kind === 'file' ? [[p.filename, p.partId] as const] : [])));
+  const ref = { sessionId: pictures, messageId: prompt.messageId };
+  const chunks: Buffer[] = [];
+  let received = 0;
+  do {
+    const chunk = await ro.channel.request({ t: 'attachment.get', ...ref, partId: fileParts.get('photo.png')!, offset: received });
+    assert.deepEqual([chunk.mime, chunk.size], ['image/png', photo.length]);
+    chunks.push(Buffer.from(chunk.data, 'base64url'));
+    received += chunks.at(-1)!.length;
+  } while (received < photo.length);
+  assert.equal(chunks.length, 3, 'in chunks of at most 256 KiB');
+  assert.ok(Buffer.concat(chunks).equals(photo), 'the bytes the phone sent');
+  const refusal = async (partId: string | undefined) => code(ro.channel.request({ t: 'attachment.get', ...ref, partId: partId ?? 'prt_none', offset: 0 }));
+  assert.equal(await refusal(fileParts.get('notes.txt')), 'attachment.not-image');
+  assert.equal(await refusal(prompt.parts.find((p) => p.kind === 'text')!.partId), 'attachment.not-image');
+  assert.equal(await refusal(undefined), 'request.unknown');
 
   // ---- a read-only device changes nothing ----
   const userMessage = (await a.channel.request({ t: 'session.messages', sessionId })).messages.find((m) => m.role === 'user')!.messageId;
@@ -198,3 +230,30 @@ test('changes, file reading, revert and unrevert, rename, fork, compact, delete,
   assert.equal(pages, 2);
   for (const title of ['bulk 1', 'bulk 150', 'Reviewed work', 'busy', 'delegating']) assert.ok(seen.has(title), title);
 });
+
+/** Sends a file with `attachment.put`, chunk by chunk, as the app does. */
+async function attach(channel: RelayChannel, attachmentId: string, name: string, mime: string, bytes: Buffer): Promise<void> {
+  const whole = { attachmentId, name, mime, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  for (let offset = 0; offset < bytes.length; offset += ATTACHMENT_CHUNK_BYTES) {
+    await channel.request({ t: 'attachment.put', ...whole, offset, data: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES).toString('base64url') });
+  }
+}
+
+/** A valid PNG of random pixels: it does not compress, so its size is about width × height × 3. */
+function noisePng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  // Each row: filter byte 0, then its pixels.
+  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), randomBytes(width * 3)])));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}

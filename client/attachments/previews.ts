@@ -1,6 +1,7 @@
 /**
- * Pictures this phone sent in this visit, so the transcript can show a thumbnail of an attached
- * image: the host sends a file part's name and size, never its bytes (they can be 10 MB). Matched
+ * Pictures this phone sent in this visit, so the transcript shows a thumbnail of an attached
+ * image at once: the transcript carries a file part's name and size, not its bytes, which other
+ * views ask of the host (host-images.ts) when they scroll into view. Matched
  * by the prompt's message id and the file's name (not its size: the runtime may store an image
  * re-encoded); the newest few are kept, in memory only.
  * @module

@@ -55,12 +55,14 @@ test('a limited device is refused every request about another workspace', async 
   await g.check(req({ t: 'session.create', workspace: '/ws/a' }), onlyA);
   await g.check(req({ t: 'session.create' }), onlyA);
   await g.check(req({ t: 'session.messages', sessionId: 'ses_sub' }), onlyA);
+  await g.check(req({ t: 'attachment.get', sessionId: 'ses_a', messageId: 'msg_1', partId: 'prt_1', offset: 0 }), onlyA);
   await assert.rejects(g.check(req({ t: 'session.create', workspace: '/ws/b' }), onlyA), denied);
   await assert.rejects(g.check(req({ t: 'session.create' }), { workspaces: [] }), denied);
   for (const r of [
     req({ t: 'session.messages', sessionId: 'ses_b' }),
     req({ t: 'session.abort', sessionId: 'ses_b' }),
     req({ t: 'task.submit', taskId: 't', sessionId: 'ses_b', text: 'x' }),
+    req({ t: 'attachment.get', sessionId: 'ses_b', messageId: 'msg_1', partId: 'prt_1', offset: 0 }),
     req({ t: 'permission.reply', requestId: 'per_b', reply: 'once' }),
   ])
     await assert.rejects(g.check(r, onlyA), denied, r.t);

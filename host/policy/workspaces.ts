@@ -88,6 +88,7 @@ export function createWorkspaceGate(opts: { runtime: GateRuntime; facts: Runtime
         case 'session.fork':
         case 'session.compact':
         case 'session.usage':
+        case 'attachment.get':
         case 'task.submit':
           if (!inside(await directoryOf(request.sessionId), mine)) refuse('the workspace of that session');
           return;

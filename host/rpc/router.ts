@@ -34,6 +34,7 @@ import {
 } from '../runtime/to-relay.ts';
 import type { KeyedSessions } from '../tasks/keyed-sessions.ts';
 import { createLastMessages } from './last-messages.ts';
+import { createPictures } from './pictures.ts';
 import type { TaskService } from '../tasks/service.ts';
 import type { PermissionGrants } from './permissions.ts';
 import type { QuestionDesk } from './questions.ts';
@@ -99,6 +100,7 @@ const HOST_ONLY = new Set<RequestType>(['metrics.get', 'attachment.put', 'push.s
 export function createRouter(opts: RouterOptions): Router {
   const { runtime, permissions, tasks, gate } = opts;
   const skipped = (what: string) => (err: unknown) => opts.log?.warn(`left out ${what} the relay could not read`, { err });
+  const pictures = createPictures({ messages: (sessionId) => runtime.messages(sessionId) });
   const lastMessages = createLastMessages({ messages: (sessionId, limit) => runtime.messages(sessionId, limit), skipped: skipped('the last message of a session') });
 
   /** Revert, unrevert and compact rewrite the session under a running turn: refused until it is idle. */
@@ -212,6 +214,8 @@ export function createRouter(opts: RouterOptions): Router {
       const directory = sessionId !== undefined ? (await runtime.getSession(sessionId)).directory : workspaceFor(gate.allowed(device)[0]);
       return toComposerOptions(await runtime.choices(directory), skipped('an agent, model or command'));
     },
+    // The picture is in the prompt the runtime stored: read from there, never from a path on disk.
+    'attachment.get': (request) => pictures.chunk(request),
     // Kept while the phone was offline, a task's files go to the host first, then the task names them.
     'attachment.put': (chunk, device) => opts.attachments.put(device.id, chunk),
     'task.submit': ({ taskId, sessionId, text, agent, model, variant, command, attachments }, device) => {

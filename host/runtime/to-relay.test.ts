@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../shared/protocol/guard.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeEventMapper, mapRuntimeEvent, toComposerOptions, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
+import { createRuntimeEventMapper, mapRuntimeEvent, toComposerOptions, toImage, toSessionChanges, toSessionSummaries, toTranscript } from './to-relay.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
 
 // Recorded from `opencode serve` 1.18.33 driven by e2e/fixtures/fake-model.ts (ids shortened).
 const S = 'ses_ded65fdedffejoISyaM1VKfi6y';
@@ -629,4 +630,43 @@ test("a turn's large diff is kept up to PATCH_MAX, and a larger one is left out 
   const [big, huge] = toSessionChanges([turn], undefined);
   assert.equal(big!.patch, patch(5000), 'a 60 KB diff whole');
   assert.deepEqual([huge!.path, huge!.additions, huge!.patch, huge!.patchOmitted], ['huge.ts', 300_000, undefined, true]);
+});
+
+test("an attached picture is read from its prompt's data: URL, exactly; anything else is refused with why", () => {
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(Array.from({ length: 1001 }, (_, i) => (i * 7) % 251))]);
+  const part = (id: string, fields: Record<string, unknown>) => ({ id, sessionID: S, messageID: 'msg_1', ...fields });
+  const file = (id: string, mime: string, url: string) => part(id, { type: 'file', mime, filename: `${id}.x`, url });
+  const dataUrl = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
+  const messages = [
+    {
+      info: { id: 'msg_1', sessionID: S, role: 'user', time: { created: 1 } },
+      parts: [
+        part('prt_text', { type: 'text', text: 'look' }),
+        file('prt_png', 'image/png', dataUrl('image/png', png)),
+        file('prt_txt', 'text/plain', dataUrl('text/plain', Buffer.from('hello'))),
+        file('prt_svg', 'image/svg+xml', dataUrl('image/svg+xml', Buffer.from('<svg onload="alert(1)"/>'))),
+        file('prt_path', 'image/png', 'file:///etc/passwd'),
+        file('prt_fake', 'image/png', dataUrl('image/png', Buffer.from('<html>not a picture</html>'))),
+        file('prt_big', 'image/jpeg', dataUrl('image/jpeg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(10 * 1024 * 1024)]))),
+      ],
+    },
+  ];
+  const read = toImage(messages, 'msg_1', 'prt_png');
+  assert.equal(read.mime, 'image/png');
+  assert.ok(read.bytes.equals(png), 'the same bytes');
+
+  const refused = (partId: string, code: string, why: RegExp, messageId = 'msg_1') =>
+    assert.throws(
+      () => toImage(messages, messageId, partId),
+      (e: unknown) => e instanceof RelayError && e.code === code && why.test(e.message),
+      partId,
+    );
+  refused('prt_none', 'request.unknown', /has no part prt_none/);
+  refused('prt_png', 'request.unknown', /message msg_2 of this session has no part/, 'msg_2');
+  refused('prt_text', 'attachment.not-image', /not a file/);
+  refused('prt_txt', 'attachment.not-image', /text\/plain; the host sends back only png, jpeg, webp and gif/);
+  refused('prt_svg', 'attachment.not-image', /image\/svg\+xml/);
+  refused('prt_path', 'attachment.not-image', /not sent with the task/);
+  refused('prt_fake', 'attachment.not-image', /labelled image\/png but its bytes are not/);
+  refused('prt_big', 'attachment.too-large', /10485763 bytes; the host sends back pictures up to 10485760 bytes/);
 });

@@ -18,6 +18,7 @@ import { toPreview, type SessionInfo, type SessionSummary } from '../../shared/p
 import type { SessionUsage, TokenCounts } from '../../shared/protocol/usage.ts';
 import { VCS_FILES_MAX, type VcsFile, type VcsStatus } from '../../shared/protocol/vcs.ts';
 import { QUESTION_LIMITS, parseAnswers, parseQuestionInfo, type QuestionAskedEvent, type QuestionInfo } from '../../shared/protocol/questions.ts';
+import { ATTACHMENT_MAX_BYTES, isImageType, type ImageType } from '../../shared/protocol/attachments.ts';
 import { timeoutDenial } from '../policy/timeouts.ts';
 import type { RuntimeChoices } from './port.ts';
 import {
@@ -243,6 +244,40 @@ function dataUrlBytes(url: string): number {
   if (!head.endsWith(';base64')) return body;
   const padding = url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0;
   return Math.floor((body * 3) / 4) - padding;
+}
+
+/** How each picture type begins: the stored type is only what the device said the file was. */
+const IMAGE_MAGIC: Record<ImageType, (head: Buffer) => boolean> = {
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/gif': (b) => b.subarray(0, 4).toString('latin1') === 'GIF8',
+  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+};
+
+/**
+ * The picture in file part `partId` of message `messageId`, read from the data: URL the runtime
+ * stores for an attachment (host/runtime/bridge.ts sends them inline). A file the runtime holds as
+ * a link or path is refused, never read: the host reads no path for a device.
+ */
+export function toImage(messages: unknown, messageId: string, partId: string): { mime: ImageType; bytes: Buffer } {
+  const entries = Array.isArray(messages) ? messages : [];
+  const message = entries.find((m) => isObj(m) && isObj(m.info) && m.info.id === messageId) as Obj | undefined;
+  const part = (Array.isArray(message?.parts) ? message.parts : []).find((p) => isObj(p) && p.id === partId);
+  if (!isObj(part)) throw new RelayError('request.unknown', `message ${messageId} of this session has no part ${partId}; load the session's messages again`);
+  const notImage = (why: string) => new RelayError('attachment.not-image', `${why}; the host sends back only png, jpeg, webp and gif pictures sent with a task`);
+  if (part.type !== 'file') throw notImage('that part is not a file');
+  const url = typeof part.url === 'string' ? part.url : '';
+  const comma = url.indexOf(',');
+  const head = comma < 0 ? '' : url.slice(0, comma);
+  if (!head.startsWith('data:') || !head.endsWith(';base64')) throw notImage('that file was not sent with the task (the runtime holds a link to it)');
+  const mime = head.slice('data:'.length, -';base64'.length).toLowerCase();
+  if (!isImageType(mime)) throw notImage(`that file is ${mime || 'of no stated type'}`);
+  // Told from the URL's length before anything is decoded.
+  const size = dataUrlBytes(url);
+  if (size > ATTACHMENT_MAX_BYTES) throw new RelayError('attachment.too-large', `that picture is ${size} bytes; the host sends back pictures up to ${ATTACHMENT_MAX_BYTES} bytes`);
+  const bytes = Buffer.from(url.slice(comma + 1), 'base64');
+  if (bytes.length === 0 || !IMAGE_MAGIC[mime](bytes)) throw notImage(`that file is labelled ${mime} but its bytes are not`);
+  return { mime, bytes };
 }
 
 function toToolPart(part: Obj, partId: string, at: string): Part {

@@ -8,7 +8,7 @@
  * cut short. An empty chunk only asks that.
  * @module
  */
-import { ProtocolError, bool, int, list, obj, str, type Obj } from './guard.ts';
+import { ProtocolError, bool, int, list, obj, oneOf, str, type Obj } from './guard.ts';
 
 /** The largest file a device may attach (after an image was made smaller on the device). */
 export const ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
@@ -83,4 +83,35 @@ export function parseAttachmentChunk(o: Obj, path: string): AttachmentChunk {
 export function parseAttachmentReceived(v: unknown, path: string): AttachmentReceived {
   const o = obj(v, path);
   return { received: int(o, 'received', path, { min: 0, max: ATTACHMENT_MAX_BYTES }), complete: bool(o, 'complete', path) };
+}
+
+/**
+ * Pictures `attachment.get` returns: those a browser shows in an <img> and nothing more (no SVG,
+ * which can carry script).
+ */
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+export function isImageType(mime: string): mime is ImageType {
+  return (IMAGE_TYPES as readonly string[]).includes(mime);
+}
+
+/**
+ * A picture sent with a task, read back from the host (`attachment.get`), one chunk at a time
+ * like `attachment.put` sends it: ask from `offset` 0, then from the end of what arrived, until
+ * `size` bytes did.
+ */
+export interface AttachmentBytes {
+  mime: ImageType;
+  /** The whole file's size in bytes. */
+  size: number;
+  /** At most ATTACHMENT_CHUNK_BYTES from the asked offset, base64url without padding. */
+  data: string;
+}
+
+export function parseAttachmentBytes(v: unknown, path: string): AttachmentBytes {
+  const o = obj(v, path);
+  const data = str(o, 'data', path, { max: Math.ceil((ATTACHMENT_CHUNK_BYTES * 4) / 3) });
+  if (!BASE64URL.test(data)) throw new ProtocolError(`${path}.data`, 'base64url without padding');
+  return { mime: oneOf(o, 'mime', path, IMAGE_TYPES), size: int(o, 'size', path, { min: 1, max: ATTACHMENT_MAX_BYTES }), data };
 }

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   'session.busy': 'The session is running; wait for it to finish or stop it first.',
   'file.refused': "The host does not show that file: it is outside the device's workspaces, too large or not text.",
   'attachment.refused': 'The host did not take the attached file: too large, over its storage limit, or not what the device said it was.',
+  'attachment.not-image': 'The host returns only pictures sent with a task (png, jpeg, webp or gif); that file is another kind.',
+  'attachment.too-large': 'The attached picture is over 10 MB: the host does not send it back.',
   'connection.slow': 'The device did not keep up with what the host sent; reconnect to resume.',
   'host.shutting-down': 'The host is stopping.',
 } as const;

@@ -16,7 +16,16 @@ import { parseTranscript, type Transcript } from './transcript.ts';
 import { parseQuestionReplyParams, type QuestionAnswers } from './questions.ts';
 import { parseSessionUsage, type SessionUsage } from './usage.ts';
 import { parseVcsStatus, type VcsStatus } from './vcs.ts';
-import { parseAttachmentIds, parseAttachmentChunk, parseAttachmentReceived, type AttachmentChunk, type AttachmentReceived } from './attachments.ts';
+import {
+  ATTACHMENT_MAX_BYTES,
+  parseAttachmentBytes,
+  parseAttachmentIds,
+  parseAttachmentChunk,
+  parseAttachmentReceived,
+  type AttachmentBytes,
+  type AttachmentChunk,
+  type AttachmentReceived,
+} from './attachments.ts';
 
 export const SCOPES = ['read', 'run', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -246,6 +255,21 @@ export const REQUESTS = {
     scope: 'run',
     params: parseAttachmentChunk,
     result: parseAttachmentReceived,
+  }),
+  /**
+   * A picture sent with a task, read back from the session's stored prompt (the transcript carries
+   * only its name and size): the chunk from `offset` (attachments.ts). Only png, jpeg, webp and gif
+   * files sent inline, up to 10 MB.
+   */
+  'attachment.get': define<{ sessionId: string; messageId: string; partId: string; offset: number }, AttachmentBytes>({
+    scope: 'read',
+    params: (o, p) => ({
+      sessionId: runtimeId(o, 'sessionId', p),
+      messageId: runtimeId(o, 'messageId', p),
+      partId: runtimeId(o, 'partId', p),
+      offset: int(o, 'offset', p, { min: 0, max: ATTACHMENT_MAX_BYTES }),
+    }),
+    result: parseAttachmentBytes,
   }),
   'task.submit': define<TaskParams, TaskAccepted>({
     scope: 'run',

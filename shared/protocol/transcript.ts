@@ -142,7 +142,7 @@ export type FilePart = {
   kind: 'file';
   partId: string;
   mime: string;
-  /** Absent for a file sent inline (an attachment): its bytes stay on the host. */
+  /** Absent for a file sent inline (an attachment): its bytes stay on the host (a picture's come with `attachment.get`). */
   url?: string;
   filename?: string;
   /** An inline file's size in bytes. */

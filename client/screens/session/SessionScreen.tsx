@@ -8,6 +8,7 @@ import type { OutboxAttachment } from '../../storage/db.ts';
 import { Composer } from '../../ui/Composer.tsx';
 import { Screen } from '../../ui/Screen.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
+import { hostImage } from '../../attachments/host-images.ts';
 import { QueuedTasks } from './QueuedTasks.tsx';
 import { RevertAction } from './RevertAction.tsx';
 import { ScopeNote } from './ScopeNote.tsx';
@@ -148,6 +149,7 @@ export default function SessionScreen(props: ScreenProps) {
         waiting={(callId) => relay.permissions().some((p) => p.sessionId === id && p.tool?.callId === callId)}
         onUnseen={(u, latest) => setUnseen(u ? { latest } : undefined)}
         onEditLast={mayRun() && !busy() ? (text) => setFill({ text }) : undefined}
+        hostImage={connected() ? (f) => hostImage(relay.request, { sessionId: id, messageId: f.messageId, partId: f.key }, relay.activeHost()?.hostId) : undefined}
         userActions={mayRun() ? (messageId) => <RevertAction sessionId={id} messageId={messageId} revertedTo={summary()?.revertedTo} busy={busy()} /> : undefined}
       />
       <Show when={thinking()}>

@@ -1,5 +1,5 @@
 import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch, type JSX } from 'solid-js';
-import type { TimelineItem } from '../../state/timeline.ts';
+import type { FileItem, TimelineItem } from '../../state/timeline.ts';
 import { Button } from '../../ui/Button.tsx';
 import { FilePart, NoticePart, TextPart, ToolPart } from './parts.tsx';
 
@@ -42,6 +42,8 @@ export interface TimelineProps {
   onRetry?: (promptId: string) => Promise<void>;
   /** Actions on one of the person's messages (revert to it), shown under it. */
   userActions?: (messageId: string) => JSX.Element;
+  /** The picture of an attached file, from the host (absent: only pictures this phone sent show). */
+  hostImage?: (item: FileItem) => Promise<Blob>;
 }
 
 export function TimelineView(props: TimelineProps) {
@@ -183,7 +185,7 @@ export function TimelineView(props: TimelineProps) {
                 </Match>
                 <Match when={item.kind === 'tool' ? item : undefined}>{(t) => <ToolPart state={t().state} waiting={props.waiting?.(t().state.callId)} />}</Match>
                 <Match when={item.kind === 'notice' ? item : undefined}>{(n) => <NoticePart item={n()} onRetry={props.onRetry} />}</Match>
-                <Match when={item.kind === 'file' ? item : undefined}>{(f) => <FilePart item={f()} />}</Match>
+                <Match when={item.kind === 'file' ? item : undefined}>{(f) => <FilePart item={f()} hostImage={props.hostImage} />}</Match>
               </Switch>
             </li>
           )}

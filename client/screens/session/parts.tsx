@@ -1,10 +1,12 @@
-import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { createMarkdownView } from '../../markdown/render.ts';
 import type { FileItem, NoticeItem, TextItem, ToolView } from '../../state/timeline.ts';
 import { formatBytes } from '../../attachments/prepare.ts';
 import { sentImage } from '../../attachments/previews.ts';
+import { ATTACHMENT_MAX_BYTES, isImageType } from '../../../shared/protocol/attachments.ts';
 import { Button } from '../../ui/Button.tsx';
+import { Sheet } from '../../ui/Sheet.tsx';
 import { DiffView } from '../../ui/DiffView.tsx';
 import { additionDiff, parseDiff } from '../../ui/diff.ts';
 
@@ -50,19 +52,69 @@ export function TextPart(props: { item: TextItem }) {
 }
 
 /** `onRetry`: runs a turn cut short again (only for a phone allowed to run tasks). */
-/** A file sent with a prompt: a thumbnail when this phone still has the picture, else its name and size. */
-export function FilePart(props: { item: FileItem }) {
+/**
+ * A file sent with a prompt: a thumbnail when this phone still has the picture, or once the host
+ * sent it (`hostImage`, present while connected; asked when the row first scrolls into view), else
+ * its name and size only.
+ * Tapping the thumbnail shows the whole picture.
+ */
+export function FilePart(props: { item: FileItem; hostImage?: (item: FileItem) => Promise<Blob> }) {
+  const [fromHost, setFromHost] = createSignal<Blob>();
+  const [failed, setFailed] = createSignal('');
+  const [open, setOpen] = createSignal(false);
   const url = createMemo(() => {
-    const blob = sentImage(props.item.messageId, props.item.name);
+    const blob = sentImage(props.item.messageId, props.item.name) ?? fromHost();
     if (!blob) return undefined;
     const made = URL.createObjectURL(blob);
     onCleanup(() => URL.revokeObjectURL(made));
     return made;
   });
+  let row!: HTMLDivElement;
+  const [seen, setSeen] = createSignal(false);
+  onMount(() => {
+    // Only pictures the host sends back: asking for anything else would only be refused.
+    if (!isImageType(props.item.mime) || (props.item.size ?? 0) > ATTACHMENT_MAX_BYTES) return;
+    const visible = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      visible.disconnect();
+      setSeen(true);
+    });
+    visible.observe(row);
+    onCleanup(() => visible.disconnect());
+  });
+  // Asked once the row was on screen and the host can be asked; a failed picture is asked for
+  // again when the connection comes back (a new `hostImage`).
+  createEffect(() => {
+    const load = props.hostImage;
+    if (!load || !seen() || untrack(url)) return;
+    load(props.item).then(setFromHost, (err: unknown) => setFailed(err instanceof Error ? err.message : String(err)));
+  });
   return (
-    <div class="attachment attachment--sent">
-      <Show when={url()} fallback={<span aria-hidden="true">{props.item.mime.startsWith('image/') ? '🖼' : '📎'}</span>}>
-        {(u) => <img class="attachment__thumb" src={u()} alt={`Attached: ${props.item.name}`} />}
+    <div class="attachment attachment--sent" ref={row}>
+      <Show
+        when={url()}
+        fallback={
+          <span aria-hidden="true" title={failed() ? `The picture could not be loaded: ${failed()}` : undefined}>
+            {props.item.mime.startsWith('image/') ? '🖼' : '📎'}
+          </span>
+        }
+      >
+        {(u) => (
+          <>
+            <button type="button" class="attachment__open" aria-label={`Show ${props.item.name}`} onClick={() => setOpen(true)}>
+              <img class="attachment__thumb" src={u()} alt={`Attached: ${props.item.name}`} />
+            </button>
+            {/* Made when opened: a closed one would repeat the file's name in the conversation. */}
+            <Show when={open()}>
+              <Sheet open={open()} title={props.item.name} onClose={() => setOpen(false)}>
+                <img class="attachment__full" src={u()} alt={props.item.name} />
+                <Button variant="secondary" onClick={() => setOpen(false)}>
+                  Close
+                </Button>
+              </Sheet>
+            </Show>
+          </>
+        )}
       </Show>
       <span class="attachment__name">{props.item.name}</span>
       <Show when={props.item.size !== undefined}>
