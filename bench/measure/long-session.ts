@@ -11,6 +11,8 @@
  *   - the page's JavaScript heap after a garbage collection, with the session open.
  * @module
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
 import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
 import { freePort } from '../../e2e/fixtures/spawn-host.ts';
@@ -69,6 +71,22 @@ async function throttled(context: BrowserContext, page: Page): Promise<CDPSessio
   const cdp = await context.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
   return cdp;
+}
+
+/**
+ * With `--profile`, the page's JavaScript CPU profile from now until the returned function is
+ * called, written to `<dir>/page-<name>.cpuprofile` (open it in Chromium's DevTools, Performance).
+ */
+async function pageProfile(cdp: CDPSession, dir: string | undefined, name: string): Promise<() => Promise<void>> {
+  if (!dir) return async () => {};
+  await cdp.send('Profiler.enable');
+  // 200 µs between samples (the default is 1 ms): a key press's whole handling is a few ms.
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    await writeFile(join(dir, `page-${name}.cpuprofile`), JSON.stringify(profile));
+  };
 }
 
 /** Deletes the cached transcripts (IndexedDB, in the app's own database), so the host must send it. */
@@ -132,6 +150,7 @@ export const longSession: Measurement = {
       if (source === 'host') await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
       await listed().waitFor(WAIT);
       const cdp = await throttled(context, page);
+      const profiled = await pageProfile(cdp, ctx.cpuProfDir, `open-from-${source}-${opens.filter((o) => o.source === source).length + 1}`);
       try {
         await page.evaluate('window.__tapped = undefined; document.addEventListener("click", () => { window.__tapped ??= performance.now(); }, { capture: true })');
         const painted = page.evaluate(PAINTED_WITH(long.lastText.replace(/\*\*/g, ''))) as Promise<number>;
@@ -150,7 +169,9 @@ export const longSession: Measurement = {
             }, WAIT.timeout),
           ),
         ]);
-        return at - ((await page.evaluate('window.__tapped')) as number);
+        const ms = at - ((await page.evaluate('window.__tapped')) as number);
+        await profiled();
+        return ms;
       } finally {
         await cdp.detach().catch(() => {});
       }
@@ -217,6 +238,7 @@ export const longSession: Measurement = {
         step = 'waiting for the first delta on screen';
         await page.getByRole('list', { name: 'Conversation' }).getByText(`${tag}1@`).waitFor(ANSWER_WAIT);
         step = 'typing';
+        const profiled = await pageProfile(cdp, ctx.cpuProfDir, `typing-${first ? 'new' : 'long'}-session`);
         await page.evaluate(WATCH_KEYS);
         const followUp = page.getByRole('textbox', { name: 'Follow-up' });
         await followUp.click();
@@ -225,6 +247,7 @@ export const longSession: Measurement = {
           await new Promise((r) => setTimeout(r, KEY_GAP_MS));
         }
         if (await page.getByRole('list', { name: 'Conversation' }).getByText(`${tag}${DELTAS}@`).count()) ctx.progress('long-session: the answer ended before the typing did');
+        await profiled();
         const measured = (await page.evaluate('window.__keys')) as number[];
         // Entries under 16 ms are not reported: count those keys as 16 ms (an upper bound).
         const durations = [...measured, ...Array<number>(Math.max(0, KEYS - measured.length)).fill(16)];
