@@ -347,6 +347,17 @@ test('a follow-up goes into a session whose whole transcript is too large for on
   assert.deepEqual(h.relay.outbox.items(), []);
 });
 
+test('a session is marked fetched once the host’s newest messages are in, not when only the cached ones are', async () => {
+  const h = await harness();
+  h.relay.timeline('ses_a');
+  await h.settle();
+  assert.equal(h.relay.sessionLoad('ses_a').fetched, undefined, 'not connected: nothing from the host yet');
+  h.connect();
+  await h.settle();
+  assert.equal(h.relay.sessionLoad('ses_a').fetched, true);
+  assert.equal(h.relay.sessionLoad('ses_a').loading, false);
+});
+
 test('catching up lasts until the session list is fresh; scopes come from the welcome', async () => {
   const h = await harness();
   h.connect();
