@@ -5,6 +5,7 @@
  *   npm run bench                         everything (about 9 minutes on 2 cores)
  *   npm run bench -- --only=fan-out,pwa   some measurements (ids below)
  *   npm run bench -- --profile            also write --cpu-prof profiles of the host processes
+ *                                         (and of the page, for the browser measurements that take one)
  *
  * Everything listens on 127.0.0.1 and everything started is stopped, whatever happens.
  * @module

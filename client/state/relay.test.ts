@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
-import { RelayClosedError, readResult } from '../../shared/channel/errors.ts';
+import { RelayClosedError, RequestError, readResult } from '../../shared/channel/errors.ts';
 import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts';
 import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
@@ -36,6 +36,8 @@ async function harness() {
   let connected = false;
   /** Submissions that reach the host but whose answer is lost (the connection drops first). */
   let lostAnswers = 0;
+  /** Every session's whole transcript is over the 4 MiB a message may carry (a long session's can be). */
+  let wholeTooLarge = false;
   const relay = createRelayApp({
     connection,
     db: () => Promise.reject(new Error('no IndexedDB here')),
@@ -56,6 +58,9 @@ async function harness() {
                 throw new RelayClosedError(undefined, 1006, 'gone');
               }
               if (body.t === 'task.submit') return { taskId: body.taskId, sessionId: body.sessionId, messageId: 'msg_1', acceptedAt: 1 };
+              if (body.t === 'session.messages' && body.limit === undefined && wholeTooLarge) {
+                throw new RequestError('frame.size', 'the answer is larger than the 4 MiB a message may carry');
+              }
               // Read as the channel reads what the host sends.
               return readResult(body.t, answers[body.t]);
             },
@@ -83,6 +88,7 @@ async function harness() {
     settle,
     emit: (e: Record<string, unknown>) => handlers.onEvent(1, eventAsRead(e)),
     loseAnswers: (n: number) => (lostAnswers = n),
+    makeWholeTooLarge: () => (wholeTooLarge = true),
     resync: (r: Resync) => handlers.onResync(r),
   };
 }
@@ -301,6 +307,33 @@ test('tasks written before the connection wait in the outbox and go once connect
   assert.deepEqual(h.relay.outbox.items(), []);
   assert.equal(h.connection.state.queued, 0);
   assert.equal(h.relay.statusOf('ses_a'), 'running');
+});
+
+test('a follow-up goes into a session whose whole transcript is too large for one message: the outbox asks only for its state', async () => {
+  const h = await harness();
+  h.makeWholeTooLarge();
+  h.connect();
+  await h.settle();
+  await h.relay.sendTask('ses_a', 'one more thing');
+  await h.settle();
+  const submits = h.requests.filter((r) => r.t === 'task.submit') as Extract<RequestBody, { t: 'task.submit' }>[];
+  assert.deepEqual(
+    submits.map((r) => [r.sessionId, r.text]),
+    [['ses_a', 'one more thing']],
+    `still in the outbox: ${JSON.stringify(h.relay.outbox.items().map((i) => [i.phase, i.note ?? i.failed?.message]))}`,
+  );
+  assert.deepEqual(h.relay.outbox.items(), []);
+});
+
+test('a session is marked fetched once the host’s newest messages are in, not when only the cached ones are', async () => {
+  const h = await harness();
+  h.relay.timeline('ses_a');
+  await h.settle();
+  assert.equal(h.relay.sessionLoad('ses_a').fetched, undefined, 'not connected: nothing from the host yet');
+  h.connect();
+  await h.settle();
+  assert.equal(h.relay.sessionLoad('ses_a').fetched, true);
+  assert.equal(h.relay.sessionLoad('ses_a').loading, false);
 });
 
 test('catching up lasts until the session list is fresh; scopes come from the welcome', async () => {

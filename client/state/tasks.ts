@@ -59,7 +59,9 @@ export function createTasks(deps: TasksDeps): Tasks {
       createSession: deps.createSession,
       submit: (task) => request({ t: 'task.submit', ...task }),
       putAttachment: (chunk) => request({ t: 'attachment.put', ...chunk }),
-      state: async (sessionId) => (await request({ t: 'session.messages', sessionId })).state,
+      // Every page carries the session's state: ask for the smallest. The whole transcript of a
+      // long session is megabytes (over the 4 MiB a message may carry, refused with frame.size).
+      state: async (sessionId) => (await request({ t: 'session.messages', sessionId, limit: 1 })).state,
     },
     explain: explainRequest,
     now: deps.now,

@@ -14,7 +14,7 @@ import { createStore, reconcile } from 'solid-js/store';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import type { Interruption, Part, RunError, TodoItem, ToolStatus, ToolSubject, Transcript } from '../../shared/protocol/transcript.ts';
 import type { QuestionAnswers, QuestionInfo } from '../../shared/protocol/questions.ts';
-import { beforeNextPaint, type Schedule } from './frame.ts';
+import { beforeQuietPaint, type Schedule } from './frame.ts';
 
 export type Role = 'user' | 'assistant';
 /** interrupted: its last turn was cut short by a restart and will not finish (the session is idle). */
@@ -97,7 +97,7 @@ export interface Timeline {
 }
 
 export interface TimelineOptions {
-  /** When text grown by deltas is shown (default: before the next paint). */
+  /** When text grown by deltas is shown (default: before the next paint that shows no key press, frame.ts). */
   schedule?: Schedule;
 }
 
@@ -139,7 +139,7 @@ function lastPrompt(transcript: Transcript): string | undefined {
 }
 
 export function createTimeline(sessionId: string, opts: TimelineOptions = {}): Timeline {
-  const schedule = opts.schedule ?? beforeNextPaint;
+  const schedule = opts.schedule ?? beforeQuietPaint;
   const [items, setItems] = createSignal<readonly TimelineItem[]>([]);
   const [todos, setTodos] = createSignal<readonly TodoItem[]>([]);
   const [status, setStatus] = createSignal<Exclude<SessionStatus, 'waiting'>>('idle');

@@ -22,6 +22,8 @@ const PAGE = 400;
 
 export interface SessionLoad {
   loading: boolean;
+  /** The host's newest messages have been shown (since the timeline was opened). */
+  fetched?: boolean;
   /** Why the latest messages could not be fetched (cached ones may still show). */
   error?: string;
 }
@@ -82,7 +84,7 @@ export function createTimelines(deps: TimelinesDeps): Timelines {
       fetched.add(timeline);
       timeline.applySnapshot(newest);
       deps.onSettled?.(sessionId, timeline.status(), timeline.statusNote());
-      setLoads(sessionId, { loading: false });
+      setLoads(sessionId, { loading: false, fetched: true });
       // The newest messages are what a later open paints first: keep them even if the rest never comes.
       const { more: _newestMore, ...newestCopy } = newest;
       afterNextPaint(() => void withDb((db) => saveTranscriptTail(db, host.hostId, newestCopy)));

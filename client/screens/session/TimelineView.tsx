@@ -1,4 +1,5 @@
 import { createEffect, createMemo, createSignal, For, Match, on, onCleanup, onMount, Show, Switch, type JSX } from 'solid-js';
+import { afterNextPaint } from '../../state/frame.ts';
 import type { FileItem, TimelineItem } from '../../state/timeline.ts';
 import { Button } from '../../ui/Button.tsx';
 import { FilePart, NoticePart, TextPart, ToolPart } from './parts.tsx';
@@ -136,7 +137,10 @@ export function TimelineView(props: TimelineProps) {
   const checkReach = () => {
     if (checking) return;
     checking = true;
-    requestAnimationFrame(reach);
+    // Just after the frame is painted, when its layout is done: reading the edges' positions then
+    // costs nothing. Read before it (in the frame's callbacks), with streamed text just grown, they
+    // made the browser lay the page out twice per frame on every scroll that follows the text.
+    afterNextPaint(reach);
   };
 
   onMount(() => {
