@@ -1,4 +1,4 @@
-import { createEffect, createResource, createSignal, For, onCleanup, onMount, Show, type Accessor } from 'solid-js';
+import { createEffect, createMemo, createResource, createSignal, For, onCleanup, onMount, Show, type Accessor } from 'solid-js';
 import type { FileChange } from '../../../shared/protocol/changes.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
@@ -39,25 +39,26 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
     }
   };
 
-  // Undo: the turns are the session's user messages, newest last.
-  const [turns] = createResource(async () => {
-    const transcript = await relay.request({ t: 'session.messages', sessionId: id });
-    return transcript.messages
-      .filter((m) => m.role === 'user')
-      .map((m) => ({
-        messageId: m.messageId,
-        text:
-          m.parts
-            .flatMap((p) => (p.kind === 'text' ? [p.text] : []))
-            .join(' ')
-            .slice(0, 60) || 'a message',
-      }));
+  // Undo: the turns are the session's user messages, oldest first, from the transcript the session
+  // screen already holds (asking the host for the whole of it again fails on a session over the
+  // frame limit, and costs a long session's megabytes twice).
+  const timeline = relay.timeline(id);
+  const turns = createMemo(() => {
+    const texts = new Map<string, string[]>();
+    for (const item of timeline.items()) {
+      const prompt = item.kind === 'file' || (item.kind === 'text' && item.role() === 'user');
+      if (!prompt) continue;
+      const words = texts.get(item.messageId) ?? [];
+      if (item.kind === 'text') words.push(item.text());
+      texts.set(item.messageId, words);
+    }
+    return [...texts].map(([messageId, words]) => ({ messageId, text: words.join(' ').slice(0, 60) || 'a message' }));
   });
   const [target, setTarget] = createSignal('');
   const [confirming, setConfirming] = createSignal<FileChange[]>();
   const askRevert = () =>
     act('Checking…', async () => {
-      const messageId = target() || turns()?.[0]?.messageId;
+      const messageId = target() || turns()[0]?.messageId;
       if (!messageId) throw new Error('Nothing to undo: the session has no turn yet.');
       setTarget(messageId);
       setConfirming((await relay.request({ t: 'session.diff', sessionId: id, messageId })).files);
@@ -169,7 +170,7 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
         <label class="review__field">
           Undo from
           <select value={target()} onChange={(e) => setTarget(e.currentTarget.value)}>
-            <For each={turns() ?? []}>{(t) => <option value={t.messageId}>{t.text}</option>}</For>
+            <For each={turns()}>{(t) => <option value={t.messageId}>{t.text}</option>}</For>
           </select>
         </label>
         <div class="review__actions">
