@@ -21,10 +21,12 @@ export const HOST_BUILD_OPTIONS = {
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  // The host does Noise with node:crypto: noble's curve and cipher are never called there.
+  // The host does Noise with node:crypto: noble's curve and cipher are never called there, and
+  // its hashes have node:crypto stand-ins.
   alias: {
     '@noble/curves/ed25519.js': join(root, 'host', 'crypto', 'noble-left-out.ts'),
     '@noble/ciphers/chacha.js': join(root, 'host', 'crypto', 'noble-left-out.ts'),
+    ...Object.fromEntries(['sha2', 'hmac', 'hkdf', 'utils'].map((m) => [`@noble/hashes/${m}.js`, join(root, 'host', 'crypto', 'noble-hashes-native.ts')])),
   },
   sourcemap: 'linked',
   logLevel: 'warning',
