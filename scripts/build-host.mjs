@@ -43,7 +43,7 @@ export function buildHostBundle(entry, outfile) {
   const { outputFiles } = buildSync({ ...HOST_BUILD_OPTIONS, entryPoints: [entry], outfile, write: false });
   mkdirSync(dirname(outfile), { recursive: true });
   for (const file of outputFiles) {
-    const ascii = file.path.endsWith('.map') ? file.contents : file.text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const ascii = file.path.endsWith('.map') ? file.contents : file.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     writeFileSync(file.path, ascii);
   }
 }
