@@ -5,10 +5,18 @@
  * page's script (host/admin/page/admin.ts) for the browser into build/admin.js, which
  * host/admin/routes.ts serves.
  */
-import { buildSync } from 'esbuild';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { newestMtime, root } from './build-app.mjs';
+
+const require = createRequire(import.meta.url);
+/**
+ * esbuild, loaded only when something is built: `npm start` runs the host in this process, which
+ * should not carry esbuild (3.5 MB) when the bundle is fresh.
+ * @returns {typeof import('esbuild')}
+ */
+const esbuild = () => require('esbuild');
 
 export const HOST_BUNDLE = join(root, 'build', 'host.mjs');
 const ADMIN_SCRIPT = join(root, 'build', 'admin.js');
@@ -40,7 +48,7 @@ export const HOST_BUILD_OPTIONS = {
  * meaning alone (in code they are escaped already) and only shifts columns after them on a comment's line.
  */
 export function buildHostBundle(entry, outfile) {
-  const { outputFiles } = buildSync({ ...HOST_BUILD_OPTIONS, entryPoints: [entry], outfile, write: false });
+  const { outputFiles } = esbuild().buildSync({ ...HOST_BUILD_OPTIONS, entryPoints: [entry], outfile, write: false });
   mkdirSync(dirname(outfile), { recursive: true });
   for (const file of outputFiles) {
     const ascii = file.path.endsWith('.map') ? file.contents : file.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -54,7 +62,7 @@ export function buildHostIfStale() {
   const built = Math.min(...[HOST_BUNDLE, ADMIN_SCRIPT].map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
   if (built && !SOURCES.some((s) => newestMtime(join(root, s)) > built)) return false;
   buildHostBundle(join(root, 'host', 'main.ts'), HOST_BUNDLE);
-  buildSync({
+  esbuild().buildSync({
     entryPoints: [join(root, 'host', 'admin', 'page', 'admin.ts')],
     outfile: ADMIN_SCRIPT,
     bundle: true,
@@ -63,5 +71,7 @@ export function buildHostIfStale() {
     target: 'es2022',
     logLevel: 'warning',
   });
+  // buildSync runs esbuild in a worker thread that stays (about 8 MB); the host runs on in this process.
+  esbuild().stop();
   return true;
 }
