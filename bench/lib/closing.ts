@@ -77,7 +77,14 @@ function limit(t: Target, sections: Section[]): string | undefined {
       .sort((a, b) => b[1] - a[1])
       .map(([label, bytes]) => `${label} ${fmt(mb(bytes), 1)} MB`)
       .join(', ');
-    return `Node alone takes ${fmt(mb(node.rss), 0)} MB; the idle host's ${fmt(mb(host.idle.rss), 0)} MB add, part by part as each is loaded into a fresh Node: ${list}. Not loaded when idle: ${host.onUse.join(', ') || 'nothing'}.`;
+    const maps: Record<string, number> | undefined = host.idleMaps;
+    const byMapping =
+      maps && node.maps
+        ? ` By mapping (smaps), above Node alone: ${Object.keys(maps)
+            .map((kind) => `${kind} ${fmt(mb(maps[kind]! - (node.maps[kind] ?? 0)), 1)} MB`)
+            .join(', ')}.`
+        : '';
+    return `Node alone takes ${fmt(mb(node.rss), 0)} MB; the idle host's ${fmt(mb(host.idle.rss), 0)} MB add, part by part as each is loaded into a fresh Node: ${list}. Not loaded when idle: ${host.onUse.join(', ') || 'nothing'}.${byMapping}`;
   }
   if (t.name.startsWith('startup: first task') && startup) {
     const later = startup.tasks

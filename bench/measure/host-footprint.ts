@@ -4,7 +4,7 @@
  * memory when idle, and memory with 500 paired devices connected.
  * @module
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import type { Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
 import { startHostProcess, type HostProcess } from '../lib/host-process.ts';
 import { atMost, mb, section } from '../lib/report.ts';
+import { residentByMapping } from '../lib/smaps.ts';
 import { median } from '../lib/stats.ts';
 
 const STARTS = 3;
@@ -34,6 +35,32 @@ interface NodeAlone {
   external: number;
   arrayBuffers: number;
   spaces: MemoryBreakdown['spaces'];
+  /** Resident bytes by kind of mapping (Linux only). */
+  maps?: Record<string, number>;
+}
+
+/**
+ * Node running nothing, after SETTLE_MS: its process.memoryUsage() and heap spaces, and its
+ * resident memory by mapping, read while it still runs.
+ */
+async function nodeAlone(args: string[]): Promise<NodeAlone> {
+  const print = `const { rss, heapTotal, external, arrayBuffers } = process.memoryUsage(); const spaces = require('v8').getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size, physical: s.physical_space_size })); console.log(JSON.stringify({ rss, heapTotal, external, arrayBuffers, spaces }))`;
+  // It waits to be killed once its figures are read.
+  const child = spawn(process.execPath, [...args, '-e', `setTimeout(() => { ${print}; setInterval(() => {}, 1000) }, ${SETTLE_MS})`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out);
+      });
+      child.once('exit', (code) => reject(new Error(`Node alone exited (code ${code}) before it reported its memory`)));
+    });
+    const maps = residentByMapping(child.pid!);
+    return { ...(JSON.parse(line) as NodeAlone), ...(maps ? { maps: Object.fromEntries(maps) } : {}) };
+  } finally {
+    child.kill();
+  }
 }
 
 const packageOf = (specifier: string) =>
@@ -118,6 +145,7 @@ export const hostFootprint: Measurement = {
     ctx.progress('host: waiting for it to sit idle');
     await new Promise((r) => setTimeout(r, IDLE_AFTER_MS - SETTLE_MS));
     const idle = await live.call({ cmd: 'stats' });
+    const idleMaps = residentByMapping(live.pid);
     // After `idle`: taking the snapshot grows the heap for a while.
     const memory = await live.call({ cmd: 'memory' });
 
@@ -127,11 +155,8 @@ export const hostFootprint: Measurement = {
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const loaded = await live.call({ cmd: 'stats' });
 
-    const baselines = BASELINES.map(([label, args]) => {
-      const print = `const { rss, heapTotal, external, arrayBuffers } = process.memoryUsage(); const spaces = require('v8').getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size, physical: s.physical_space_size })); console.log(JSON.stringify({ rss, heapTotal, external, arrayBuffers, spaces }))`;
-      const r = spawnSync(process.execPath, [...args, '-e', `setTimeout(() => { ${print} }, ${SETTLE_MS})`], { encoding: 'utf8' });
-      return { label, ...(JSON.parse(r.stdout) as NodeAlone) };
-    });
+    const baselines: Array<NodeAlone & { label: string }> = [];
+    for (const [label, args] of BASELINES) baselines.push({ label, ...(await nodeAlone(args)) });
     ctx.progress('host: loading its parts one by one into a fresh Node');
     const parts = hostParts();
     const rungs = ladder(parts.steps);
@@ -140,7 +165,19 @@ export const hostFootprint: Measurement = {
       sinceProcessStartMs: median(starts.map((x) => x.sinceProcessStartMs)),
       spawnToReadyMs: median(starts.map((x) => x.spawnToReadyMs)),
     };
-    s.data = { starts, startup, justStarted, idle, loaded, devices: clients.length, baselines, memory, rungs, onUse: parts.onUse };
+    s.data = {
+      starts,
+      startup,
+      justStarted,
+      idle,
+      idleMaps: idleMaps && Object.fromEntries(idleMaps),
+      loaded,
+      devices: clients.length,
+      baselines,
+      memory,
+      rungs,
+      onUse: parts.onUse,
+    };
     const node = baselines[0]!;
     const last = rungs[rungs.length - 1]!;
     /** A row of the ladder: what the part added to RSS, and of it to the JS heap and outside it (external). */
@@ -192,6 +229,18 @@ export const hostFootprint: Measurement = {
         ['RSS', mb(memory.rss), mb(node.rss), mb(memory.rss - node.rss)],
       ],
     });
+    if (idleMaps && node.maps) {
+      const alone = node.maps;
+      s.tables.push({
+        title:
+          "Resident memory of the idle host and of Node alone by mapping (/proc/<pid>/smaps): the node binary's pages come in as its code, built-in modules and ICU data are used",
+        columns: ['mapping', 'host MB', 'Node alone MB', 'above Node MB'],
+        rows: [...new Set([...idleMaps.keys(), ...Object.keys(alone)])]
+          .map((kind): [string, number, number] => [kind, idleMaps.get(kind as never) ?? 0, alone[kind] ?? 0])
+          .sort((a, b) => b[1] - a[1])
+          .map(([kind, host, nodeOnly]) => [kind, mb(host), mb(nodeOnly), mb(host - nodeOnly)]),
+      });
+    }
     s.tables.push({
       title: "Code V8 holds in the idle host, by module (heap snapshot: functions, their bytecode, and each script's source, kept for lazy compilation)",
       columns: ['module', 'MB', 'functions'],
