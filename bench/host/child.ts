@@ -19,7 +19,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { encodeMessage, joinMessages } from '../../shared/protocol/messages.ts';
 import { CipherState } from '../../shared/noise/cipher-state.ts';
 import { createTransport } from '../../shared/noise/transport.ts';
@@ -157,36 +157,94 @@ function deliveryCosts(spec: CostSpec): CommandResults['costs'] {
 /** Snapshot node kinds whose objects are grouped under their kind, not their (many) names. */
 const BY_KIND = new Set(['string', 'concatenated string', 'sliced string', 'code', 'number', 'hidden', 'array']);
 
-/** Takes a heap snapshot of this process and sums its objects' own sizes by constructor (or kind: strings, code, arrays). */
+/**
+ * Which module a script belongs to, from its name in the snapshot: a package in node_modules, the
+ * host's bundle, Node's fetch (undici, one of Node's own modules but big enough to name), or the rest of Node's own.
+ */
+function moduleOf(script: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(script)?.[1];
+  if (pkg) return pkg;
+  if (script.startsWith('file:')) return `the host's bundle (${script.slice(script.lastIndexOf('/') + 1)})`;
+  if (script.includes('deps/undici')) return "Node's fetch (undici)";
+  return "Node's own modules";
+}
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+}
+
+/**
+ * Takes a heap snapshot of this process and sums its objects' own sizes by constructor (or kind:
+ * strings, code, arrays), and the code V8 holds by module: each function's SharedFunctionInfo, its
+ * bytecode, and each script's source (kept for lazy compilation), found through the snapshot's
+ * `script_or_debug_info`, `function_data` and `source` edges.
+ */
 function memoryBreakdown(): MemoryBreakdown {
   const usage = process.memoryUsage();
+  const spaces = getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }));
   const file = writeHeapSnapshot(join(tmpdir(), `owr-bench-heap-${process.pid}.heapsnapshot`));
   try {
-    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as {
-      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-      nodes: number[];
-      strings: string[];
-    };
-    const fields = snapshot.snapshot.meta.node_fields;
-    const kinds = snapshot.snapshot.meta.node_types[0];
-    const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number];
-    const groups = new Map<string, { bytes: number; count: number }>();
-    for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
-      const kind = kinds[snapshot.nodes[i + typeAt]!]!;
-      const name = BY_KIND.has(kind)
-        ? `(${kind})`
-        : kind === 'object' || kind === 'closure'
-          ? kind === 'closure'
-            ? '(closures)'
-            : snapshot.strings[snapshot.nodes[i + nameAt]!]!
-          : `(${kind})`;
-      const group = groups.get(name) ?? { bytes: 0, count: 0 };
-      group.bytes += snapshot.nodes[i + sizeAt]!;
-      group.count++;
-      groups.set(name, group);
+    const { snapshot: meta, nodes, edges, strings } = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+    const fields = meta.meta.node_fields;
+    const width = fields.length;
+    const edgeWidth = meta.meta.edge_fields.length;
+    const kinds = meta.meta.node_types[0];
+    const edgeKinds = meta.meta.edge_types[0];
+    const [typeAt, nameAt, sizeAt, edgeCountAt] = ['type', 'name', 'self_size', 'edge_count'].map((f) => fields.indexOf(f)) as [number, number, number, number];
+    const [edgeTypeAt, edgeNameAt, edgeToAt] = ['type', 'name_or_index', 'to_node'].map((f) => meta.meta.edge_fields.indexOf(f)) as [number, number, number];
+    const count = nodes.length / width;
+    const firstEdge = new Uint32Array(count + 1);
+    for (let n = 0, e = 0; n < count; n++) {
+      firstEdge[n] = e;
+      e += nodes[n * width + edgeCountAt]! * edgeWidth;
+      firstEdge[n + 1] = e;
     }
-    const heap = [...groups].map(([name, g]) => ({ name, ...g })).sort((a, b) => b.bytes - a.bytes);
-    return { rss: usage.rss, heapTotal: usage.heapTotal, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, heap: heap.slice(0, 12) };
+    /** The node an edge of `n` named `name` leads to (an index into the node list), or -1. */
+    const follow = (n: number, name: string): number => {
+      for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e += edgeWidth) {
+        if (edgeKinds[edges[e + edgeTypeAt]!] === 'internal' && strings[edges[e + edgeNameAt]!] === name) return edges[e + edgeToAt]! / width;
+      }
+      return -1;
+    };
+    const size = (n: number) => nodes[n * width + sizeAt]!;
+    const name = (n: number) => strings[nodes[n * width + nameAt]!]!;
+
+    const groups = new Map<string, { bytes: number; count: number }>();
+    const modules = new Map<string, { bytes: number; count: number }>();
+    const add = (map: typeof groups, key: string, bytes: number, count: number) => {
+      const group = map.get(key) ?? { bytes: 0, count: 0 };
+      group.bytes += bytes;
+      group.count += count;
+      map.set(key, group);
+    };
+    for (let n = 0; n < count; n++) {
+      const kind = kinds[nodes[n * width + typeAt]!]!;
+      add(groups, BY_KIND.has(kind) ? `(${kind})` : kind === 'closure' ? '(closures)' : kind === 'object' ? name(n) : `(${kind})`, size(n), 1);
+      if (kind !== 'code') continue;
+      const script = follow(n, 'script_or_debug_info');
+      if (script >= 0 && name(script)) {
+        // A function: its SharedFunctionInfo and bytecode count towards its script's module.
+        const bytecode = follow(n, 'function_data');
+        add(modules, moduleOf(name(script)), size(n) + (bytecode >= 0 ? size(bytecode) : 0), 1);
+        continue;
+      }
+      const source = follow(n, 'source');
+      if (source >= 0 && name(n)) add(modules, moduleOf(name(n)), size(source), 0);
+    }
+    const sorted = (map: typeof groups) => [...map].map(([key, g]) => ({ name: key, ...g })).sort((a, b) => b.bytes - a.bytes);
+    return {
+      rss: usage.rss,
+      heapTotal: usage.heapTotal,
+      heapUsed: usage.heapUsed,
+      external: usage.external,
+      arrayBuffers: usage.arrayBuffers,
+      heap: sorted(groups).slice(0, 12),
+      spaces,
+      code: sorted(modules),
+    };
   } finally {
     rmSync(file, { force: true });
   }

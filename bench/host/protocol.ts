@@ -65,6 +65,10 @@ export interface MemoryBreakdown {
   arrayBuffers: number;
   /** The heap snapshot's live objects grouped by what made them (constructor or kind), biggest first. */
   heap: Array<{ name: string; bytes: number; count: number }>;
+  /** V8's heap spaces (v8.getHeapSpaceStatistics()): reserved, used, and resident in RAM. */
+  spaces: Array<{ name: string; size: number; used: number; physical: number }>;
+  /** The heap snapshot's code by module: functions (count), their bytecode, and the scripts' sources. */
+  code: Array<{ name: string; bytes: number; count: number }>;
 }
 
 export interface PublishSpec {

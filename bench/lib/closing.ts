@@ -86,12 +86,24 @@ function reason(t: Target, sections: Section[]): string | undefined {
   if (t.name.startsWith('relay/direct')) return "the host adds a parse of the runtime's stream, a hub, one encryption and one more process hop per delta.";
   if (t.name.startsWith('host idle memory') && host) {
     const node = host.baselines[0];
-    const m = host.memory;
-    const top = m.heap
-      .slice(0, 3)
-      .map((h: Data) => `${h.name} ${fmt(mb(h.bytes), 1)} MB`)
+    const rungs: Data[] = host.rungs;
+    const parts = [
+      ['ES modules', rungs[0]!.rss - node.rss],
+      ...rungs.slice(1).map((r, i) => [r.label.replace(/ \(.*/, '').replace(/:.*/, ''), r.rss - rungs[i]!.rss]),
+      ['the host itself (its code, the app files it serves, what it sets up)', host.idle.rss - rungs[rungs.length - 1]!.rss],
+    ] as Array<[string, number]>;
+    const list = parts
+      .sort((a, b) => b[1] - a[1])
+      .map(([label, bytes]) => `${label} ${fmt(mb(bytes), 1)} MB`)
       .join(', ');
-    return `Node alone takes ${fmt(mb(node.rss), 0)} MB. Of the idle host's ${fmt(mb(m.rss), 0)} MB, V8 reserves ${fmt(mb(m.heapTotal), 0)} MB of JS heap of which ${fmt(mb(m.heapUsed), 0)} MB are live objects (largest: ${top}: the host's compiled code and the strings of its source), ${fmt(mb(m.external), 1)} MB are outside the heap (Buffers, native objects), and the rest is Node itself, the uWS addon and allocator slack.`;
+    const maps: Record<string, number> | undefined = host.idleMaps;
+    const byMapping =
+      maps && node.maps
+        ? ` By mapping (smaps), above Node alone: ${Object.keys(maps)
+            .map((kind) => `${kind} ${fmt(mb(maps[kind]! - (node.maps[kind] ?? 0)), 1)} MB`)
+            .join(', ')}.`
+        : '';
+    return `Node alone takes ${fmt(mb(node.rss), 0)} MB; the idle host's ${fmt(mb(host.idle.rss), 0)} MB add, part by part as each is loaded into a fresh Node: ${list}. Not loaded when idle: ${host.onUse.join(', ') || 'nothing'}.${byMapping}`;
   }
   if (t.name.startsWith('startup: first task') && startup) {
     const later = startup.tasks

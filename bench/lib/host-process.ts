@@ -5,8 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
-import { HOST_BUILD_OPTIONS } from '../../scripts/build-host.mjs';
+import { buildHostBundle } from '../../scripts/build-host.mjs';
 import type { ChildMessage, ChildSpec, Command, CommandResults, ReadyInfo } from '../host/protocol.ts';
 import { now } from './clients.ts';
 
@@ -22,7 +21,7 @@ let bundled = false;
  */
 function bundleChild(): string {
   if (!bundled) {
-    buildSync({ ...HOST_BUILD_OPTIONS, entryPoints: [CHILD_SOURCE], outfile: CHILD_BUNDLE });
+    buildHostBundle(CHILD_SOURCE, CHILD_BUNDLE);
     bundled = true;
   }
   return CHILD_BUNDLE;

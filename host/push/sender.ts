@@ -12,7 +12,6 @@ import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import webpush from 'web-push';
 import type { PushPayload } from '../../shared/protocol/push.ts';
 import { RelayError } from '../../shared/protocol/errors.ts';
 import type { Logger } from '../log.ts';
@@ -106,6 +105,8 @@ export function createPushSender(opts: SenderOptions): PushSender {
     }
     // One notification per session: the push service may also replace a waiting push of the same topic.
     const topic = createHash('sha256').update(payload.tag).digest('base64url').slice(0, 32);
+    // Loaded on the first send, not at start: a host that sends no notifications never pays for it.
+    const { default: webpush } = await import('web-push');
     const details = webpush.generateRequestDetails(entry.subscription, JSON.stringify(payload), {
       vapidDetails: { subject: VAPID_SUBJECT, publicKey: opts.vapid.publicKey, privateKey: opts.vapid.privateKey },
       TTL: TTL_SECONDS,

@@ -9,8 +9,9 @@
  * Calls about one session reach that session's own directory whichever is named; a permission
  * reply must name the request's directory, so the bridge remembers it.
  *
- * Uses the SDK's v2 client (`@opencode-ai/sdk/v2`): the default client of SDK 1.19 has no
- * routes for the `/permission` list and reply that runtime 1.18 serves.
+ * Uses the SDK's v2 client (`@opencode-ai/sdk/v2/client`): the default client of SDK 1.19 has no
+ * routes for the `/permission` list and reply that runtime 1.18 serves. The client entry alone:
+ * `@opencode-ai/sdk/v2` also loads the SDK's server launcher (and cross-spawn), which the host never uses.
  *
  * Each event stream reconnects by itself (with backoff) when it ends, errors or falls silent
  * (the runtime sends a heartbeat about every 10 s) or does not open within a few seconds (a request
@@ -29,7 +30,7 @@ import {
   type Session,
   type SessionMessagesResponses,
   type SessionStatus,
-} from '@opencode-ai/sdk/v2';
+} from '@opencode-ai/sdk/v2/client';
 import type { Logger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { trimOldest } from '../../shared/bounded.ts';
