@@ -120,6 +120,8 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await context!.setOffline(true);
     await reopen(`#/session/${sessionId}`);
     await pill().filter({ hasText: 'Offline' }).waitFor(WAIT);
+    // Opened offline: the session's composer still offers the choice it was offered online.
+    await page.getByRole('combobox', { name: 'Model' }).waitFor(WAIT);
     const follow = page.getByRole('textbox', { name: 'Follow-up' });
     await page.getByText(/stays on this phone and is sent when/).waitFor(WAIT);
     await follow.fill('alpha [text:3]');
