@@ -5,8 +5,8 @@
  * runs with the agent, model and variant chosen, as the model server sees; the choice is
  * remembered for the session across a reload; typing `/` lists the runtime's commands, the
  * workspace's own among them, and choosing one runs it through the runtime's command route; a
- * photo is attached (item 4). The new-task composer on the sessions screen offers the same choice
- * and Attach, so a task can start with both.
+ * photo is attached (item 4). The new-task composer on the sessions screen offers the same choice,
+ * Attach and commands, so a task can start with a choice and a photo, or as a command.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -220,6 +220,37 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     // The new session's composer offers the choice the task started with.
     await page.getByRole('combobox', { name: 'Model' }).waitFor(WAIT);
     assert.equal(await page.getByRole('combobox', { name: 'Model' }).inputValue(), 'fake/fake-smart');
+  });
+
+  it('runs a command as a new task from the sessions screen: "/" lists the same commands, and the new session opens on its turn', async () => {
+    await page.getByRole('link', { name: 'All sessions' }).click();
+    const sessions = page.getByRole('region', { name: 'Sessions' });
+    await sessions.waitFor(WAIT);
+    const field = sessions.getByRole('textbox', { name: 'New task' });
+    await field.fill('/');
+    const commands = sessions.getByRole('list', { name: 'Commands' });
+    await commands.getByRole('button', { name: /\/init/ }).waitFor(WAIT);
+    await field.fill('/gr');
+    const greet = commands.getByRole('button', { name: /\/greet/ });
+    assert.match(await greet.innerText(), /Greet someone by name/);
+    await greet.click();
+    assert.equal(await field.inputValue(), '/greet ');
+    await field.pressSequentially('Grace');
+
+    const before = turns().length;
+    const opened = page.url();
+    await sessions.getByRole('button', { name: 'Start task' }).click();
+    await page.waitForURL((url) => /#\/session\/ses_/.test(url.hash) && url.href !== opened, WAIT);
+    // The command's template, with its arguments, is what the model is asked: not the text as typed.
+    await until('the command to reach the model', () =>
+      turns()
+        .slice(before)
+        .some((r) => r.lastUserText.includes('Say hello to Grace')),
+    );
+    await page.getByRole('status').filter({ hasText: 'Idle' }).waitFor(WAIT);
+    const ran = turns().slice(before);
+    assert.equal(ran.filter((r) => r.lastUserText.includes('Say hello to Grace') && r.kind === 'text').length, 1, 'run once');
+    assert.ok(!ran.some((r) => r.lastUserText.includes('/greet')), 'never sent as a plain prompt');
   });
 
   it('ran without script errors', () => {

@@ -3,8 +3,9 @@
  * Chromium with a profile on disk: tasks written offline are kept through closing the app and
  * restarting the browser, can be edited and cancelled while queued, and run exactly once and in
  * order once the phone is back online, checked against what OpenCode itself stored (and what the
- * model was asked); a new task's photo waits with it and goes with it, once. A task the host
- * refuses shows as not sent, with Retry and Delete.
+ * model was asked); a new task's photo waits with it and goes with it, once, to the model chosen
+ * offline from the composer options the phone kept. A task the host refuses shows as not sent,
+ * with Retry and Delete.
  *
  * Offline is Chromium's own (`context.setOffline`), what a phone without signal looks like to the
  * app: `navigator.onLine` false, no new connections, the shell from the service worker. Each
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright';
 import { startAppHost, type AppHost } from './fixtures/app-host.ts';
 import { PHONES, launchPersistentChromium, screenshot } from './browser.ts';
+import { DB_VERSION } from '../client/storage/db.ts';
 
 const WAIT = { timeout: 60_000 };
 
@@ -102,6 +104,8 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await page.goto(offer.link);
     app.host.relay.approvals.approve((await app.nextApproval()).id);
     await page.getByRole('region', { name: 'Sessions' }).waitFor(WAIT);
+    // What the runtime offers the composer, kept on the phone for the offline spells below.
+    await page.getByRole('combobox', { name: 'Model' }).waitFor(WAIT);
     await page.getByRole('textbox', { name: 'New task' }).fill('first [text:3]');
     await page.getByRole('button', { name: 'Start task' }).click();
     await page.getByRole('list', { name: 'Conversation' }).getByText('w2').waitFor(WAIT);
@@ -116,6 +120,8 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     await context!.setOffline(true);
     await reopen(`#/session/${sessionId}`);
     await pill().filter({ hasText: 'Offline' }).waitFor(WAIT);
+    // Opened offline: the session's composer still offers the choice it was offered online.
+    await page.getByRole('combobox', { name: 'Model' }).waitFor(WAIT);
     const follow = page.getByRole('textbox', { name: 'Follow-up' });
     await page.getByText(/stays on this phone and is sent when/).waitFor(WAIT);
     await follow.fill('alpha [text:3]');
@@ -133,6 +139,11 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
     });
     await page.getByLabel('Attach photos or files').setInputFiles({ name: 'bravo.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
     await page.getByRole('list', { name: 'Attached files' }).getByText('bravo.png').waitFor(WAIT);
+    // A page opened offline still offers the models it was offered last time, and knows which read
+    // images: the photo goes to one that does, not to the default that does not.
+    await page.getByRole('alert').filter({ hasText: 'Fake model does not read images' }).waitFor(WAIT);
+    assert.equal(await page.getByRole('button', { name: 'Start task' }).isDisabled(), true);
+    await page.getByRole('combobox', { name: 'Model' }).selectOption('fake/fake-smart');
     await page.getByRole('button', { name: 'Start task' }).click();
     await queuedItem('bravo').getByText('Queued').waitFor(WAIT);
     await queuedItem('bravo').getByText('bravo.png').waitFor(WAIT);
@@ -200,9 +211,15 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
       asked.map((text) => text.split('\n')[0]),
       ['first [text:3]', 'alpha edited [text:3]', 'bravo [text:3]', 'charlie [text:3]'],
     );
-    // The default model reads no images (offline, the app could not ask which models do): the
-    // runtime passes the photo on as a note naming it.
-    assert.match(asked[2]!, /Cannot read "bravo\.png"/);
+    // Chosen offline from the options kept on the phone: a model that reads images gets the photo as one.
+    const bravoAsked = app.sandbox.fakeModel.requests.find((r) => r.kind !== 'title' && r.lastUserText.startsWith('bravo'))!;
+    assert.equal(bravoAsked.body.model, 'fake-smart');
+    const bravoMessages = bravoAsked.body.messages as Array<{ role: string; content: unknown }>;
+    const bravoContent = [...bravoMessages].reverse().find((m) => m.role === 'user')!.content as Array<{ type: string }>;
+    assert.ok(
+      bravoContent.some((c) => c.type === 'image_url'),
+      `an image part: ${JSON.stringify(bravoContent.map((c) => c.type))}`,
+    );
     const conversation = page.getByRole('list', { name: 'Conversation' });
     await conversation.getByText('charlie [text:3]').waitFor(WAIT);
     await pill()
@@ -294,7 +311,7 @@ describe('the outbox with a real host and runtime', { timeout: 300_000 }, () => 
       };
     })`);
     const { version, record } = upgraded as { version: number; record: { order?: unknown; text?: string } };
-    assert.equal(version, 3);
+    assert.equal(version, DB_VERSION, 'upgraded through every version since');
     assert.equal(typeof record.order, 'number', 'the upgrade gave the old item its place in the queue');
     assert.equal(record.text, 'from version one [text:3]');
     await context!.setOffline(false);

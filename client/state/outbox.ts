@@ -147,6 +147,11 @@ export function changeable(item: OutboxItem): boolean {
   return (item.phase === 'queued' || item.phase === 'waiting') && !item.submitted;
 }
 
+/** The item as the person typed it: a command with its arguments (`/review src`), or the prompt. */
+export function typedText(item: Pick<OutboxRecord, 'text' | 'choice'>): string {
+  return item.choice?.command ? `/${item.choice.command} ${item.text}`.trim() : item.text;
+}
+
 /** A request that did not get an answer in time. */
 export class OutboxTimeout extends Error {
   constructor() {

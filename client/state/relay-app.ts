@@ -11,6 +11,7 @@ import type { QuestionAnswers, QuestionAskedEvent } from '../../shared/protocol/
 import type { UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
 import type { DeviceIdentity } from '../net/device-name.ts';
 import type { HostLink } from '../net/host-link.ts';
+import type { ComposerOptions } from '../../shared/protocol/composer.ts';
 import type { SessionChoice } from '../storage/choices.ts';
 import type { HostRecord, RelayDatabase } from '../storage/db.ts';
 import type { ExpiredPermission } from './approvals.ts';
@@ -67,6 +68,13 @@ export interface RelayApp {
   /** The agent, model and variant last chosen for a session on this phone (none: the runtime's defaults). */
   sessionChoice(sessionId: string): Promise<SessionChoice | undefined>;
   rememberChoice(sessionId: string, choice: SessionChoice): Promise<void>;
+  /**
+   * What the runtime offers a session's composer, or a new task's (no `sessionId`), asked of the
+   * computer in use; kept on this phone per computer and directory for when it is not reachable.
+   */
+  composerOptions(sessionId?: string): Promise<ComposerOptions>;
+  /** What the computer in use offered last time for the same directory, from this phone. */
+  savedComposerOptions(sessionId?: string): Promise<ComposerOptions | undefined>;
   /** Tasks not yet accepted by the computer in use, and what the person may do with them. */
   readonly outbox: Pick<Outbox, 'items' | 'edit' | 'remove' | 'retry'>;
   /** Whether this device holds `scope` on the computer in use (as its last welcome said). */

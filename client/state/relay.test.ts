@@ -1,3 +1,4 @@
+import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody, Welcome } from '../../shared/channel/client.ts';
@@ -6,7 +7,8 @@ import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts
 import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
 import { createConnectionStore } from './connection.ts';
-import { createRelayApp } from './relay.ts';
+import { deleteRelayDb, openRelayDb } from '../storage/db.ts';
+import { createRelayApp, type RelayAppDeps } from './relay.ts';
 import { pairedHost, welcomeOf } from './test-records.ts';
 
 const host = pairedHost();
@@ -21,8 +23,8 @@ function eventAsRead(event: Record<string, unknown>) {
   return m.t === 'event' ? m.event : undefined;
 }
 
-/** The app with a fake network layer and no storage (IndexedDB does not exist in Node). */
-async function harness() {
+/** The app with a fake network layer, and no storage unless `db` is given (fake-indexeddb). */
+async function harness(db: RelayAppDeps['db'] = () => Promise.reject(new Error('no storage in this test'))) {
   const requests: RequestBody[] = [];
   let handlers!: HostLinkOptions['handlers'];
   const connection = createConnectionStore();
@@ -40,7 +42,7 @@ async function harness() {
   let wholeTooLarge = false;
   const relay = createRelayApp({
     connection,
-    db: () => Promise.reject(new Error('no IndexedDB here')),
+    db,
     device: () => ({ name: 'phone', platform: 'test' }),
     origin: 'http://desk:1',
     loadNet: async () =>
@@ -389,4 +391,41 @@ test('a turn cut short: the list and the session read Interrupted alike, Stop sa
   assert.match(submits[0]!.taskId, /^tsk_/, 'as a new task');
   assert.equal(h.relay.statusOf('ses_a'), 'running', 'the retried task runs');
   await assert.rejects(h.relay.retry('ses_a', 'msg_unknown'), /not on this phone/);
+});
+
+test('what the computer offered the composer, per directory, is kept for a page opened offline, and forgotten with the computer', async (t) => {
+  const db = openRelayDb();
+  t.after(async () => {
+    (await db).close();
+    await deleteRelayDb();
+  });
+  const model = (modelId: string, images: boolean) => ({ providerId: 'fake', modelId, providerName: 'Fake', name: modelId, variants: [], images });
+  const workspace = {
+    agents: [{ name: 'build' }],
+    models: [model('fake-text', false)],
+    defaultModel: { providerId: 'fake', modelId: 'fake-text' },
+    commands: [{ name: 'review', description: 'Review the diff' }],
+  };
+  const other = { ...workspace, commands: [{ name: 'deploy' }] };
+  const online = await harness(() => db);
+  online.answers['sessions.list'] = { sessions: [listed('ses_a', 'First'), { ...listed('ses_o', 'Elsewhere'), directory: '/w/web' }], unavailable: [] };
+  online.connect();
+  await online.settle();
+  online.answers['composer.options'] = workspace;
+  assert.deepEqual(await online.relay.composerOptions(), workspace, 'a new task’s: the device’s first workspace');
+  online.answers['composer.options'] = other;
+  assert.deepEqual(await online.relay.composerOptions('ses_o'), other, 'a session’s: its own directory');
+  await new Promise((r) => setTimeout(r, 400)); // the session list is saved shortly after it changed
+
+  // The app opens again with no connection.
+  const offline = await harness(() => db);
+  await offline.settle();
+  assert.equal(offline.connection.state.status === 'connected', false);
+  assert.deepEqual(await offline.relay.savedComposerOptions(), workspace);
+  assert.deepEqual(await offline.relay.savedComposerOptions('ses_a'), workspace, 'a session in the workspace itself: the same directory');
+  assert.deepEqual(await offline.relay.savedComposerOptions('ses_o'), other, 'per directory: a subfolder’s own commands');
+  assert.equal(offline.requests.filter((r) => r.t === 'composer.options').length, 0);
+
+  await offline.relay.forgetHost('H1');
+  assert.equal(await (await db).count('composerOptions'), 0, 'forgetting the computer forgets what it offered');
 });

@@ -18,11 +18,14 @@ import { createLink } from './link.ts';
 import { createSessionList } from './session-list.ts';
 import { createSync } from './sync.ts';
 import { createTasks } from './tasks.ts';
+import { typedText } from './outbox.ts';
 import { createTimelines } from './timelines.ts';
 import { createWithDb } from './with-db.ts';
 import type { RelayApp, RelayAppDeps } from './relay-app.ts';
+import type { HostRecord } from '../storage/db.ts';
 import { sessionTitle } from './titles.ts';
 import { loadSessionChoice, saveSessionChoice } from '../storage/choices.ts';
+import { loadComposerOptions, saveComposerOptions } from '../storage/composer.ts';
 
 export type { RelayApp, RelayAppDeps } from './relay-app.ts';
 
@@ -53,13 +56,20 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     // whose first answer was lost: its turn may be over, and no event would come to end "running";
     // the host's transcript says how it stands.
     onAccepted: (accepted, item, resent) => {
-      if (item.newSession) setFirstPrompts(new Map(firstPrompts()).set(accepted.sessionId, item.text));
+      // A command's text is only its arguments: named as typed, `/review src`.
+      if (item.newSession) setFirstPrompts(new Map(firstPrompts()).set(accepted.sessionId, typedText(item)));
       if (resent) timelines.refetch(accepted.sessionId);
       else sync.handleEvent({ type: 'session.status', sessionId: accepted.sessionId, status: 'busy' });
     },
     now,
   });
   const sync = createSync({ connection: deps.connection, link, hosts, health, list, timelines, approvals, questions, outbox: tasks.outbox });
+
+  /**
+   * The directory the runtime reads a composer's options for (host/rpc/router.ts): the session's
+   * own, or for a new task the device's first workspace; undefined while the session's is unknown.
+   */
+  const optionsDirectory = (host: HostRecord, sessionId?: string): string | undefined => (sessionId === undefined ? host.workspaces[0] : list.sessions.get(sessionId)?.directory);
 
   const connectActive = async () => {
     const host = activeHost();
@@ -133,6 +143,19 @@ export function createRelayApp(deps: RelayAppDeps): RelayApp {
     async rememberChoice(sessionId, choice) {
       const host = activeHost();
       if (host) await withDb((db) => saveSessionChoice(db, host.hostId, sessionId, choice));
+    },
+    async composerOptions(sessionId) {
+      const host = activeHost();
+      const options = await request({ t: 'composer.options', ...(sessionId ? { sessionId } : {}) });
+      // Kept under the computer that answered, even if the person switched to another meanwhile.
+      const directory = host && optionsDirectory(host, sessionId);
+      if (host && directory !== undefined) await withDb((db) => saveComposerOptions(db, host.hostId, directory, options));
+      return options;
+    },
+    async savedComposerOptions(sessionId) {
+      const host = activeHost();
+      const directory = host && optionsDirectory(host, sessionId);
+      return host && directory !== undefined ? withDb((db) => loadComposerOptions(db, host.hostId, directory)) : undefined;
     },
     outbox: tasks.outbox,
     may: hosts.may,

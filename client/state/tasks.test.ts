@@ -128,3 +128,32 @@ test('offline, a new task with a photo waits on the phone, survives the app clos
   assert.deepEqual(await loadSessionChoice(await db, 'H1', 'ses_new'), CHOICE, 'remembered for the session made meanwhile');
   again.outbox.close();
 });
+
+test('a command from the new-task composer, queued offline, makes its session and runs there once across a reload; the session keeps the choice, not the command', async (t) => {
+  const db = openRelayDb();
+  t.after(async () => {
+    (await db).close();
+    await deleteRelayDb();
+  });
+  const computer = fakeComputer();
+  const first = await tasksOn(db, computer);
+  assert.equal(await first.newTask('src/app.ts', { ...CHOICE, command: 'review' }), undefined, 'offline: it waits');
+  first.outbox.close();
+
+  computer.online = true;
+  const again = await tasksOn(db, computer);
+  again.outbox.kick();
+  await settle();
+  again.outbox.kick();
+  await settle();
+  assert.deepEqual(
+    computer.requests.map((r) => r.t),
+    ['session.create', 'task.submit'],
+    'the session first, then the command as its first turn, each once',
+  );
+  assert.deepEqual({ ...submits(computer)[0], taskId: undefined }, { t: 'task.submit', taskId: undefined, sessionId: 'ses_new', text: 'src/app.ts', ...CHOICE, command: 'review' });
+  assert.deepEqual(await loadOutbox(await db, 'H1'), []);
+  // The session's next turn runs with the same agent and model, but is no command unless chosen again.
+  assert.deepEqual(await (await db).get('meta', 'choice:H1:ses_new'), CHOICE);
+  again.outbox.close();
+});

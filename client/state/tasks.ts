@@ -9,7 +9,7 @@ import { explainRequest } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import type { OutboxAttachment, OutboxRecord } from '../storage/db.ts';
 import { deleteOutboxItem, loadOutbox, putOutboxItem } from '../storage/outbox.ts';
-import { saveSessionChoice, type SessionChoice } from '../storage/choices.ts';
+import { saveSessionChoice } from '../storage/choices.ts';
 import type { ConnectionStore } from './connection.ts';
 import { createOutbox, type Outbox, type OutboxProgress } from './outbox.ts';
 import { rememberSent } from '../attachments/previews.ts';
@@ -33,11 +33,12 @@ export interface Tasks {
   readonly outbox: Outbox;
   /**
    * Queues `text` as the first task of a new session (made when it is sent), run with `choice` and
-   * carrying `attachments` like a follow-up's. Resolves once it is stored, with the new session's
-   * id when the task went out at once, undefined when it waits. The choice is remembered for the
-   * session as soon as it is made, as if chosen on its screen.
+   * carrying `attachments` like a follow-up's; with `choice.command`, the session's first turn is
+   * that command and `text` its arguments. Resolves once it is stored, with the new session's id
+   * when the task went out at once, undefined when it waits. The agent, model and variant are
+   * remembered for the session as soon as it is made, as if chosen on its screen.
    */
-  newTask(text: string, choice?: SessionChoice, attachments?: OutboxAttachment[]): Promise<string | undefined>;
+  newTask(text: string, choice?: TurnChoice, attachments?: OutboxAttachment[]): Promise<string | undefined>;
   /**
    * Queues a task for a session; resolves once it is stored (it is sent from the outbox). `choice`:
    * its agent, model and variant, or the command it runs with `text` as the arguments.
@@ -67,8 +68,10 @@ export function createTasks(deps: TasksDeps): Tasks {
     now: deps.now,
     // Stored with the item's own computer: the person may have switched to another meanwhile.
     onSession: async ({ hostId, choice }, sessionId) => {
+      // A command is chosen anew each time (SessionChoice); the rest becomes the session's own.
+      const { command: _command, ...kept } = choice ?? {};
       // Nothing chosen (the runtime's defaults): nothing to remember, and no write to wait for.
-      if (choice && Object.keys(choice).length) await withDb((db) => saveSessionChoice(db, hostId, sessionId, choice));
+      if (Object.keys(kept).length) await withDb((db) => saveSessionChoice(db, hostId, sessionId, kept));
     },
     onAccepted: (item, accepted, resent) => {
       rememberSent(accepted.messageId, item.attachments ?? []);

@@ -1,16 +1,17 @@
 /**
  * The phone's IndexedDB: paired hosts, cached sessions and transcripts (in the relay's own shapes,
- * shared/protocol/), the outbox of tasks not yet acknowledged by the host, and small settings
- * (`meta`). Other modules own what goes in each
+ * shared/protocol/), the outbox of tasks not yet acknowledged by the host, what each computer last
+ * offered the composer, and small settings (`meta`). Other modules own what goes in each
  * store; this one owns only the schema and its upgrades.
  * @module
  */
 import { deleteDB, openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { ComposerOptions } from '../../shared/protocol/composer.ts';
 import type { TurnChoice } from '../../shared/protocol/requests.ts';
 import type { Transcript } from '../../shared/protocol/transcript.ts';
 
 export const DB_NAME = 'openwork-relay';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface HostRecord {
   hostId: string;
@@ -92,12 +93,21 @@ export interface OutboxRecord {
   failed?: { message: string; code?: string };
 }
 
+/** What a computer last offered the composer for one of its directories (client/storage/composer.ts). */
+export interface ComposerOptionsRecord {
+  hostId: string;
+  /** The directory the runtime read them for: a session's own, or the device's first workspace. */
+  directory: string;
+  options: ComposerOptions;
+}
+
 export interface RelayDB extends DBSchema {
   hosts: { key: string; value: HostRecord };
   sessions: { key: [string, string]; value: SessionRecord };
   transcripts: { key: [string, string]; value: TranscriptRecord };
   outbox: { key: string; value: OutboxRecord; indexes: { byHost: string } };
   meta: { key: string; value: unknown };
+  composerOptions: { key: [string, string]; value: ComposerOptionsRecord };
 }
 
 export type RelayDatabase = IDBPDatabase<RelayDB>;
@@ -129,6 +139,10 @@ export function openRelayDb(onGone: () => void = () => {}): Promise<RelayDatabas
         // from the host when a session opens. Hosts, the outbox and the session list are kept.
         unwrap(db).deleteObjectStore('messages');
         db.createObjectStore('transcripts', { keyPath: ['hostId', 'sessionId'] });
+      }
+      if (oldVersion < 4) {
+        // A store of its own, added beside the others: everything stored so far stays as it was.
+        db.createObjectStore('composerOptions', { keyPath: ['hostId', 'directory'] });
       }
     },
     // Another tab (or Reset app) wants to upgrade or delete the database: let it, rather than block it.

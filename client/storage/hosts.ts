@@ -51,13 +51,14 @@ export async function setActiveHost(db: RelayDatabase, hostId: string): Promise<
 
 /** Forgets a computer: its keys, everything cached from it, and the tasks queued for it. */
 export async function deleteHost(db: RelayDatabase, hostId: string): Promise<void> {
-  const tx = db.transaction(['hosts', 'sessions', 'transcripts', 'outbox'], 'readwrite');
+  const tx = db.transaction(['hosts', 'sessions', 'transcripts', 'outbox', 'composerOptions'], 'readwrite');
   const range = IDBKeyRange.bound([hostId], [hostId, []]);
   const queued = await tx.objectStore('outbox').index('byHost').getAllKeys(hostId);
   await Promise.all([
     tx.objectStore('hosts').delete(hostId),
     tx.objectStore('sessions').delete(range),
     tx.objectStore('transcripts').delete(range),
+    tx.objectStore('composerOptions').delete(range),
     ...queued.map((key) => tx.objectStore('outbox').delete(key)),
     tx.done,
   ]);

@@ -1,6 +1,6 @@
 import { createSignal, createUniqueId, For, Show } from 'solid-js';
 import { useApp } from '../../app/context.ts';
-import { changeable, type OutboxItem } from '../../state/outbox.ts';
+import { changeable, typedText, type OutboxItem } from '../../state/outbox.ts';
 import { Button } from '../../ui/Button.tsx';
 import { AttachmentChip } from '../../ui/Composer.tsx';
 import { formatBytes } from '../../attachments/prepare.ts';
@@ -38,7 +38,7 @@ function QueuedTask(props: { item: OutboxItem }) {
     });
   return (
     <li class="queued" data-phase={props.item.phase}>
-      <Show when={editing()} fallback={<p class="queued__text">{props.item.choice?.command ? `/${props.item.choice.command} ${props.item.text}`.trim() : props.item.text}</p>}>
+      <Show when={editing()} fallback={<p class="queued__text">{typedText(props.item)}</p>}>
         <label for={fieldId} class="visually-hidden">
           Edit queued task
         </label>

@@ -16,7 +16,7 @@ import { SessionUsage } from './SessionUsage.tsx';
 import { SubSessions } from './SubSessions.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
-import { createComposerOptions, imagesRefused } from './composer-options.ts';
+import { createComposerOptions, imagesRefused, turnOf } from './composer-options.ts';
 import { TurnPicker } from './TurnPicker.tsx';
 
 /** Review and management: not on the first screen, so loaded when first opened. */
@@ -84,13 +84,9 @@ export default function SessionScreen(props: ScreenProps) {
   };
 
   const send = async (text: string, attachments: OutboxAttachment[] = []) => {
-    // `/name arguments` runs one of the runtime's commands; any other text is a prompt.
-    const typed = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
-    const command = typed && options()?.commands.find((c) => c.name === typed[1]);
-    if (command && attachments.length) throw new Error('A command takes no attached files: remove them, or write a prompt instead.');
+    const turn = turnOf(text, attachments, choice(), options());
     try {
-      if (command) await relay.sendTask(id, (typed[2] ?? '').trim(), { ...choice(), command: command.name });
-      else await relay.sendTask(id, text, choice(), attachments);
+      await relay.sendTask(id, turn.text, turn.choice, turn.attachments);
     } catch (err) {
       throw new Error(explainRequest(err));
     }

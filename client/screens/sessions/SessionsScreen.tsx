@@ -10,7 +10,7 @@ import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
-import { createComposerOptions, imagesRefused } from '../session/composer-options.ts';
+import { createComposerOptions, imagesRefused, turnOf } from '../session/composer-options.ts';
 import type { SessionChoice } from '../../storage/choices.ts';
 import type { OutboxAttachment } from '../../storage/db.ts';
 import { inWorkspace, workspaceName } from '../../state/sessions.ts';
@@ -145,8 +145,9 @@ export default function SessionsScreen() {
   const [choice, setChoice] = createSignal<SessionChoice>({});
 
   const start = async (text: string, attachments: OutboxAttachment[]) => {
+    const turn = turnOf(text, attachments, choice(), options());
     try {
-      const id = await relay.newTask(text, choice(), attachments);
+      const id = await relay.newTask(turn.text, turn.choice, turn.attachments);
       // Sent at once: open it. Otherwise it shows below as queued.
       if (id) router.navigate({ name: 'session', param: id });
     } catch (err) {
@@ -179,6 +180,7 @@ export default function SessionsScreen() {
             <Show when={options()}>{(o) => <TurnPicker options={o()} choice={choice()} onChange={setChoice} />}</Show>
           </Suspense>
           <Composer
+            commands={options()?.commands}
             label="New task"
             placeholder="What should the agent do?"
             submitLabel="Start task"
