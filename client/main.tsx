@@ -15,6 +15,7 @@ import { SCREENS } from './app/screens.ts';
 import { currentDeviceIdentity } from './net/device-name.ts';
 import { parseRoute, type RouteName } from './routes.ts';
 import { createConnectionStore } from './state/connection.ts';
+import { afterNextPaint } from './state/frame.ts';
 import { createRelayApp } from './state/relay.ts';
 import { relayDb } from './storage/db.ts';
 import { createUpdateBridge } from './sw/bridge.ts';
@@ -50,9 +51,10 @@ window.addEventListener('hashchange', () => {
 // People with a paired computer start at their sessions; everyone else at pairing.
 void relay.start().then(() => services.router.setHome({ name: relay.hosts().length ? 'sessions' : 'pair' }));
 services.updates.register().catch((err: unknown) => console.warn('Service worker registration failed', err));
-// Once the first screen is in, fetch the others so they open at once. A failed load is shown by
-// the shell's error boundary when that screen renders.
+// Once the first screen is painted, fetch the others so they open at once: not before, or they
+// compete with it for the network and the CPU. A failed load is shown by the shell's error
+// boundary when that screen renders.
 Promise.all(firstLoads).then(
-  () => Object.values(SCREENS).forEach((screen) => void screen.component.preload().catch(() => {})),
+  () => afterNextPaint(() => Object.values(SCREENS).forEach((screen) => void screen.component.preload().catch(() => {}))),
   () => {},
 );
