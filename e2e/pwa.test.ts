@@ -194,6 +194,7 @@ describe('the phone app (PWA)', { timeout: 120_000 }, () => {
         }),
     );
     assert.deepEqual(stores, {
+      composerOptions: ['hostId', 'directory'],
       hosts: 'hostId',
       meta: null,
       outbox: 'key',
