@@ -70,14 +70,31 @@ async function tasksOn(db: Promise<RelayDatabase>, computer: ReturnType<typeof f
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
-const submits = (c: ReturnType<typeof fakeComputer>) => c.requests.filter((r): r is Extract<RequestBody, { t: 'task.submit' }> => r.t === 'task.submit');
 
-test('a new task goes with its agent, model, variant and photo, and its session remembers the choice before it opens', async (t) => {
+/** The app's database, deleted when the test ends. */
+function freshDb(t: { after(fn: () => Promise<void>): void }) {
   const db = openRelayDb();
   t.after(async () => {
     (await db).close();
     await deleteRelayDb();
   });
+  return db;
+}
+
+/** The app opens again later with the computer reachable, and its outbox has had its turns. */
+async function reopenOnline(db: ReturnType<typeof openRelayDb>, computer: ReturnType<typeof fakeComputer>) {
+  computer.online = true;
+  const again = await tasksOn(db, computer);
+  again.outbox.kick();
+  await settle();
+  again.outbox.kick();
+  await settle();
+  return again;
+}
+const submits = (c: ReturnType<typeof fakeComputer>) => c.requests.filter((r): r is Extract<RequestBody, { t: 'task.submit' }> => r.t === 'task.submit');
+
+test('a new task goes with its agent, model, variant and photo, and its session remembers the choice before it opens', async (t) => {
+  const db = freshDb(t);
   const computer = fakeComputer();
   computer.online = true;
   const tasks = await tasksOn(db, computer);
@@ -99,11 +116,7 @@ test('a new task goes with its agent, model, variant and photo, and its session 
 });
 
 test('offline, a new task with a photo waits on the phone, survives the app closing, and goes once online, exactly once', async (t) => {
-  const db = openRelayDb();
-  t.after(async () => {
-    (await db).close();
-    await deleteRelayDb();
-  });
+  const db = freshDb(t);
   const computer = fakeComputer();
   const first = await tasksOn(db, computer);
   assert.equal(await first.newTask('Look at this', CHOICE, [photo()]), undefined, 'offline: it waits');
@@ -114,12 +127,7 @@ test('offline, a new task with a photo waits on the phone, survives the app clos
   first.outbox.close();
 
   // The app opens again later, online.
-  computer.online = true;
-  const again = await tasksOn(db, computer);
-  again.outbox.kick();
-  await settle();
-  again.outbox.kick();
-  await settle();
+  const again = await reopenOnline(db, computer);
   assert.equal(computer.requests.filter((r) => r.t === 'session.create').length, 1, 'one session');
   assert.equal(submits(computer).length, 1, 'sent once');
   assert.deepEqual(submits(computer)[0]!.attachments, ['att_photo']);
@@ -130,22 +138,13 @@ test('offline, a new task with a photo waits on the phone, survives the app clos
 });
 
 test('a command from the new-task composer, queued offline, makes its session and runs there once across a reload; the session keeps the choice, not the command', async (t) => {
-  const db = openRelayDb();
-  t.after(async () => {
-    (await db).close();
-    await deleteRelayDb();
-  });
+  const db = freshDb(t);
   const computer = fakeComputer();
   const first = await tasksOn(db, computer);
   assert.equal(await first.newTask('src/app.ts', { ...CHOICE, command: 'review' }), undefined, 'offline: it waits');
   first.outbox.close();
 
-  computer.online = true;
-  const again = await tasksOn(db, computer);
-  again.outbox.kick();
-  await settle();
-  again.outbox.kick();
-  await settle();
+  const again = await reopenOnline(db, computer);
   assert.deepEqual(
     computer.requests.map((r) => r.t),
     ['session.create', 'task.submit'],
