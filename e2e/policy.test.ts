@@ -91,6 +91,8 @@ const ALLOWED = [
   ['GET', `/session/${ID}`],
   ['PATCH', `/session/${ID}`],
   ['GET', `/session/${ID}/message`],
+  // A page before a message: the runtime's cursor needs that message's creation time.
+  ['GET', `/session/${ID}/message/${ID}`],
   ['POST', `/session/${ID}/prompt_async`],
   ['POST', `/session/${ID}/abort`],
   ['POST', `/session/${ID}/revert`],
@@ -147,7 +149,7 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   cleanups.push(() => host.close());
   await host.runtime.ready;
   await host.runtime.bridge.subscribed();
-  const { channel } = await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`);
+  const { channel, events } = await pairDevice(host.relay, `ws://127.0.0.1:${host.port}/relay`);
   const session = { id: (await channel.request({ t: 'session.create', title: 'target' })).sessionId };
   const start = proxy.seen.length;
 
@@ -164,6 +166,8 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
           attempts.push({ t, title: id, workspace: id }, { t, workspace: `${sb.workspace}/${id}` }, { t, workspace: '/', ...extras });
           break;
         case 'session.messages':
+          attempts.push({ t, sessionId: id, ...extras }, { t, sessionId: `${session.id}/${id}` }, { t, sessionId: session.id, limit: 2, before: id });
+          break;
         case 'session.abort':
         case 'session.unrevert':
         case 'session.delete':
@@ -282,6 +286,36 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   }
   assert.ok(refused > 200, `${refused} attempts were refused`);
 
+  // ---- a session read in pages from its newest messages back: each page is the runtime's own ----
+  for (let turn = 1; turn <= 3; turn++) {
+    await channel.request({ t: 'task.submit', taskId: `page-${turn}`, sessionId: session.id, text: `turn ${turn} [text:1]` });
+    await until('the turn ended', () => events.filter((e) => e.type === 'session.idle' && e.sessionId === session.id).length >= turn);
+  }
+  const whole = (await channel.request({ t: 'session.messages', sessionId: session.id })).messages;
+  assert.equal(whole.length, 6, 'three turns: a prompt and a reply each');
+  const paging = proxy.seen.length;
+  const pages = [];
+  let page = await channel.request({ t: 'session.messages', sessionId: session.id, limit: 2 });
+  pages.unshift(page.messages);
+  while (page.more) {
+    page = await channel.request({ t: 'session.messages', sessionId: session.id, limit: 2, before: page.messages[0]!.messageId });
+    pages.unshift(page.messages);
+    // A host that ignored `before` would answer the same page for ever.
+    if (pages.length > whole.length) break;
+  }
+  assert.deepEqual(pages, [whole.slice(0, 2), whole.slice(2, 4), whole.slice(4)], 'the pages are the whole transcript cut before each page');
+  const reads = proxy.seen.slice(paging).filter((r) => r.method === 'GET' && /^\/session\/[^/]+\/message$/.test(r.path));
+  assert.deepEqual(
+    reads.map((r) => [r.query.get('limit'), r.query.has('before')]),
+    [
+      ['3', false],
+      ['3', true],
+      ['3', true],
+    ],
+    'each page asked the runtime for that page (and one more message), never the whole session',
+  );
+  assert.equal(await refusal(channel, { t: 'session.messages', sessionId: session.id, limit: 2, before: 'msg_0000000000001NotInSession' }), 'request.unknown');
+
   const during = proxy.seen.slice(start);
   const offList = during.filter((r) => !ALLOWED.some((a) => a.method === r.method && a.path.test(r.path)));
   assert.deepEqual(
@@ -291,12 +325,12 @@ test('a device with every scope reaches no runtime route docs/protocol.md does n
   );
   for (const r of during) {
     // Listing sessions also pages (`limit`) and searches titles (`search`); a session's messages
-    // are read newest first in pages (`limit`).
+    // are read newest first in pages (`limit`, and the runtime's cursor `before`).
     const allowedQuery =
       r.method === 'GET' && r.path === '/session'
         ? ['directory', 'limit', 'search']
         : r.method === 'GET' && /^\/session\/[^/]+\/message$/.test(r.path)
-          ? ['directory', 'limit']
+          ? ['directory', 'limit', 'before']
           : ['directory'];
     assert.deepEqual(
       [...r.query.keys()].filter((k) => !allowedQuery.includes(k)),

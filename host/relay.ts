@@ -150,7 +150,10 @@ export function createRelay(opts: RelayOptions): Relay {
   const ledger = openTaskLedger({ dir: join(opts.dataDir, 'tasks'), log: log.child('tasks') });
   const partials = openPartialTexts({ dir: join(opts.dataDir, 'partials'), log: log.child('tasks') });
   // An unfinished answer's stored text is empty until it ends: everyone reads what was streamed instead.
-  const runtime: RuntimePort = { ...opts.runtime, messages: async (sessionId, limit) => partials.fill(sessionId, await opts.runtime.messages(sessionId, limit)) };
+  const runtime: RuntimePort = {
+    ...opts.runtime,
+    messages: async (sessionId, limit, before) => partials.fill(sessionId, await opts.runtime.messages(sessionId, limit, before)),
+  };
   const tasks = createTaskService({ ledger, runtime, log: log.child('tasks') });
   const attachments = openAttachmentStore({ dir: join(opts.dataDir, 'attachments'), log: log.child('attachments') });
   const sessions = createKeyedSessions({ ledger, runtime, log: log.child('sessions') });

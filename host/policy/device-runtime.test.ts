@@ -15,7 +15,7 @@ function fakeRuntime(sessions: Record<string, { directory: string; permission?: 
   const calls: unknown[][] = [];
   const runtime: PolicyRuntime = {
     listSessions: async () => (calls.push(['listSessions']), { sessions: [], unavailable: [] }),
-    messages: async (id) => (calls.push(['messages', id]), []),
+    messages: async (id, limit, before) => (calls.push(before === undefined ? ['messages', id] : ['messages', id, limit, before]), []),
     sessionStatus: async (id) => (calls.push(['sessionStatus', id]), { type: 'idle' }),
     createSession: async (title, directory, permission, metadata) => {
       calls.push(['createSession', title, directory, permission, ...(metadata ? [metadata] : [])]);
@@ -110,6 +110,7 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
     assert.equal(isRuntimeId(id), false, id);
     const attempts = [
       () => r.messages(id),
+      () => r.messages('ses_1', 2, id),
       () => r.prompt(id, 't', M),
       () => r.abort(id),
       () => r.replyPermission(id, 'once'),
@@ -130,9 +131,11 @@ test('ids that would change a runtime URL never reach the runtime', async () => 
   assert.deepEqual(calls, []);
   assert.equal(isRuntimeId('ses_0aB9zZ-x'), true);
   await r.messages('ses_1');
+  await r.messages('ses_1', 2, 'msg_1');
   await r.replyPermission('per_1', 'reject', 'no');
   assert.deepEqual(calls, [
     ['messages', 'ses_1'],
+    ['messages', 'ses_1', 2, 'msg_1'],
     ['replyPermission', 'per_1', 'reject', 'no'],
   ]);
 });

@@ -76,7 +76,7 @@ export function deviceRuntime(opts: DeviceRuntimeOptions): RuntimePort {
     listSessions: (query) => runtime.listSessions(query),
     getSession: async (sessionId) => runtime.getSession(runtimeId(sessionId, 'session')),
     sessionsCreatedSince: (since, directory) => runtime.sessionsCreatedSince(since, directory),
-    messages: async (sessionId, limit) => runtime.messages(runtimeId(sessionId, 'session'), limit),
+    messages: async (sessionId, limit, before) => runtime.messages(runtimeId(sessionId, 'session'), limit, before === undefined ? undefined : runtimeId(before, 'message')),
     sessionStatus: async (sessionId) => runtime.sessionStatus(runtimeId(sessionId, 'session')),
     async createSession(title, directory, metadata) {
       const session = await runtime.createSession(title, directory, opts.rulesFor(directory ?? opts.defaultDirectory), metadata);

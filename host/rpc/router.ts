@@ -148,13 +148,15 @@ export function createRouter(opts: RouterOptions): Router {
       };
     },
     'session.messages': async ({ sessionId, limit, before }) => {
-      // The newest page comes from the runtime's own `limit` (one more, to know whether earlier
-      // messages exist); a page before a message is cut from the whole list, which has no cheaper cursor.
-      const newest = limit !== undefined && before === undefined;
-      const [messages, status] = await Promise.all([runtime.messages(sessionId, newest ? limit + 1 : undefined), runtime.sessionStatus(sessionId)]);
+      // A page comes from the runtime's own paging (one message more, to know whether earlier ones
+      // exist), not from the whole session. Without a limit, `before` changes nothing: every message.
+      const [messages, status] = await Promise.all([
+        limit === undefined ? runtime.messages(sessionId) : runtime.messages(sessionId, limit + 1, before),
+        runtime.sessionStatus(sessionId),
+      ]);
       const transcript = toTranscript(sessionId, messages, toSessionState(status, 'session.status'), skipped('a message or part'));
       // Turns cut short concern the newest messages: an earlier page says nothing of them.
-      if (before !== undefined) return limit === undefined ? transcript : pageOf(transcript, limit, before);
+      if (before !== undefined) return limit === undefined ? transcript : pageOf(transcript, limit);
       const interrupted = await opts.interruptions.inspect(sessionId, messages, status);
       const history = opts.interruptions.history(sessionId);
       return {
@@ -269,13 +271,12 @@ export function createRouter(opts: RouterOptions): Router {
 const PAGE_BYTES = 2 * 1024 * 1024;
 
 /**
- * The last `limit` messages before `before` (or the last ones), fewer when they would pass
- * PAGE_BYTES (always at least one), with `more` when earlier ones exist.
+ * The last `limit` messages of a transcript, fewer when they would pass PAGE_BYTES (always at
+ * least one), with `more` when earlier ones exist.
  */
-function pageOf(transcript: Transcript, limit: number, before?: string): Transcript {
+function pageOf(transcript: Transcript, limit: number): Transcript {
   const all = transcript.messages;
-  const end = before === undefined ? all.length : all.findIndex((m) => m.messageId === before);
-  if (end < 0) throw new RelayError('request.unknown', `${before} is not a message of this session; ask for its newest messages again`);
+  const end = all.length;
   let start = end;
   let bytes = 0;
   while (start > 0 && end - start < limit) {

@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../log.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
-import { createRuntimeBridge, mergeSessions, type RuntimeBridgeOptions } from './bridge.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
+import { createRuntimeBridge, cursorBefore, ignoredBefore, mergeSessions, type RuntimeBridgeOptions } from './bridge.ts';
 
 const PASSWORD = 'bridge-secret';
 const AUTH = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString('base64')}`;
@@ -33,6 +34,12 @@ interface FakeRuntime {
   holdSessions: Set<string>;
   /** Directories whose `GET /permission` answers 500 with this body. */
   failPermissions: Map<string, unknown>;
+  /**
+   * Session ses_1's messages, served like a runtime from before paging by cursor: `limit` keeps
+   * the newest, `before` is ignored; `refuseBefore`: a runtime that reads its cursor otherwise (400).
+   */
+  transcript: Array<{ info: { id: string; time: { created: number } }; parts: unknown[] }>;
+  refuseBefore: boolean;
   /** Writes to the newest stream of `directory` (default: the newest stream). */
   send(frame: unknown, directory?: string): void;
   waitForStream(count: number): Promise<void>;
@@ -50,6 +57,7 @@ async function fakeRuntime(): Promise<FakeRuntime> {
   const failSessions = new Map<string, unknown>();
   const holdSessions = new Set<string>();
   const failPermissions = new Map<string, unknown>();
+  const state = { transcript: [] as FakeRuntime['transcript'], refuseBefore: false };
   /** Each says whether it is done waiting. */
   let streamWaiters: Array<() => boolean> = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -84,6 +92,14 @@ async function fakeRuntime(): Promise<FakeRuntime> {
       return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(failPermissions.get(directory)));
     }
     if (req.method === 'GET' && path === '/permission') return json(res, permissions.get(directory) ?? []);
+    if (req.method === 'GET' && path === '/session/ses_1/message') {
+      if (state.refuseBefore && url.searchParams.has('before')) return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"_tag":"BadRequest"}');
+      const limit = Number(url.searchParams.get('limit') ?? 0);
+      return json(res, limit ? state.transcript.slice(-limit) : state.transcript);
+    }
+    const one = /^\/session\/ses_1\/message\/([^/]+)$/.exec(path);
+    const message = one && state.transcript.find((m) => m.info.id === one[1]);
+    if (req.method === 'GET' && message) return json(res, message);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"name":"NotFoundError","data":{"message":"no such session"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -99,6 +115,18 @@ async function fakeRuntime(): Promise<FakeRuntime> {
     failSessions,
     holdSessions,
     failPermissions,
+    get transcript() {
+      return state.transcript;
+    },
+    set transcript(v) {
+      state.transcript = v;
+    },
+    get refuseBefore() {
+      return state.refuseBefore;
+    },
+    set refuseBefore(v) {
+      state.refuseBefore = v;
+    },
     send: (frame, directory) =>
       streams
         .filter((s) => directory === undefined || s.directory === directory)
@@ -481,4 +509,38 @@ test('mergeSessions keeps the first of duplicates and orders by last update', ()
       ['ses_2', 'ses_2'],
     ],
   );
+});
+
+/** A message as the runtime stores it, created at `created` ms. */
+const stored = (id: string, created: number) => ({ info: { id, time: { created } }, parts: [] });
+
+test('ignoredBefore: an answer holding the message itself or a later one was not paged before it', () => {
+  const at = stored('msg_3', 30).info;
+  assert.equal(ignoredBefore([stored('msg_1', 10), stored('msg_2', 20)], at), false);
+  assert.equal(ignoredBefore([], at), false);
+  assert.equal(ignoredBefore([stored('msg_2', 20), stored('msg_3', 30)], at), true, 'the message itself');
+  assert.equal(ignoredBefore([stored('msg_4', 40)], at), true, 'a later message');
+  // The runtime orders by creation time, then id: the same millisecond is told apart by the id.
+  assert.equal(ignoredBefore([stored('msg_2z', 30)], at), false);
+  assert.equal(ignoredBefore([stored('msg_4', 30)], at), true);
+  assert.equal(ignoredBefore([stored('msg_9', 29)], at), false, 'an earlier time, whatever its id');
+  assert.deepEqual(JSON.parse(Buffer.from(cursorBefore(at), 'base64url').toString()), { id: 'msg_3', time: 30 });
+});
+
+test('messages before one: a runtime that ignores or refuses its cursor still gets the right page, from the whole session', async (t) => {
+  const lines: string[] = [];
+  const { rt, bridge } = await bridgeOnFake(t, { log: createLogger({ write: (l) => lines.push(l) }) });
+  rt.transcript = [1, 2, 3, 4, 5].map((n) => stored(`msg_${n}`, n * 10));
+  const ids = (messages: readonly { info: { id: string } }[]) => messages.map((m) => m.info.id);
+  assert.deepEqual(ids(await bridge.messages('ses_1', 2, 'msg_4')), ['msg_1', 'msg_2', 'msg_3'], 'every message before it; the router keeps the last ones');
+  const asked = rt.requests.filter((r) => r.url.startsWith('/session/ses_1/message?'));
+  assert.ok(
+    asked.some((r) => new URL(r.url, 'http://x').searchParams.get('before') === cursorBefore(stored('msg_4', 40).info)),
+    'the runtime was asked for the page first',
+  );
+  assert.equal(lines.filter((l) => l.includes('does not page a session before a message')).length, 1);
+  rt.refuseBefore = true;
+  assert.deepEqual(ids(await bridge.messages('ses_1', 2, 'msg_2')), ['msg_1']);
+  assert.equal(lines.filter((l) => l.includes('does not page a session before a message')).length, 1, 'said once');
+  await assert.rejects(bridge.messages('ses_1', 2, 'msg_9'), (e: unknown) => e instanceof RelayError && e.code === 'request.unknown' && /msg_9/.test(e.message));
 });

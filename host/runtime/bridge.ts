@@ -32,6 +32,7 @@ import {
   type SessionStatus,
 } from '@opencode-ai/sdk/v2/client';
 import type { Logger } from '../log.ts';
+import { RelayError } from '../../shared/protocol/errors.ts';
 import type { RelayRuntimeEvent } from '../../shared/protocol/runtime-events.ts';
 import { trimOldest } from '../../shared/bounded.ts';
 import type { SessionsList, UnavailableWorkspace } from '../../shared/protocol/sessions-list.ts';
@@ -130,8 +131,12 @@ export interface RuntimeBridge {
   compact(sessionId: string, model: { providerID: string; modelID: string }): Promise<boolean>;
   /** The runtime's live status of a session (`idle` when no workspace reports one: it keeps only the others). */
   sessionStatus(sessionId: string): Promise<SessionStatus>;
-  /** Only the newest `limit` when given (oldest first, as all of them are). */
-  messages(sessionId: string, limit?: number): Promise<RuntimeMessages>;
+  /**
+   * Oldest first. `limit`: only the newest that many. `before` (a message id of the session): only
+   * the messages before it; with `limit`, the runtime pages to them, so a long session is not read
+   * whole (a runtime that cannot page answers all of them). An id not in the session: `request.unknown`.
+   */
+  messages(sessionId: string, limit?: number, before?: string): Promise<RuntimeMessages>;
   /** Starts a turn and returns at once (the runtime's `prompt_async`); progress comes as events. */
   prompt(sessionId: string, text: string, opts?: PromptOptions): Promise<void>;
   /**
@@ -200,6 +205,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
   /** Streams that dropped after being connected: `runtime.reconnected` is said once all are back. */
   const dropped = new Set<Stream>();
   const requestScopes = new Map<string, Scope>();
+  /** Whether the runtime was seen not to page before a message (its earlier pages then come from whole reads): said once in the log. */
+  let wholeForPages = false;
   const questionScopes = new Map<string, Scope>();
   const rememberRequest = (requestId: string, scope: Scope, map = requestScopes) => {
     map.set(requestId, scope);
@@ -229,6 +236,21 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
         throw new Error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       },
     );
+  };
+
+  /** Like `call`, but an answer with an error status resolves to that status, for the caller to tell what it means. */
+  const callOrStatus = async <T>(
+    what: string,
+    run: (c: OpencodeClient, o: { signal: AbortSignal; throwOnError: false }) => Promise<{ data?: T; error?: unknown; response?: Response }>,
+  ): Promise<{ data: T } | { status: number }> => {
+    if (closed) throw new Error(`${what}: the runtime bridge is closed`);
+    if (!client) throw new Error(`${what}: the runtime has not started yet`);
+    const r = await run(client, { signal: AbortSignal.timeout(requestTimeoutMs), throwOnError: false }).catch((err: unknown) => {
+      throw new Error(`${what} failed: ${describe(err)}`, { cause: err });
+    });
+    if (r.response?.ok && r.data !== undefined) return { data: r.data };
+    if (r.response) return { status: r.response.status };
+    throw new Error(`${what} failed: ${describe(r.error)}`, { cause: r.error });
   };
 
   const inScope = (what: string, scope: Scope) => (scopes.length > 1 ? `${what} in ${scope.directory}` : what);
@@ -448,7 +470,29 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       const { answers } = await everywhere('list session statuses', 'session statuses', (c, o, scope) => c.session.status(scope, o));
       return answers.map((a) => a.data[sessionId]).find((s) => s !== undefined) ?? { type: 'idle' };
     },
-    messages: (sessionId, limit) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home, ...(limit === undefined ? {} : { limit }) }, o)),
+    async messages(sessionId, limit, before) {
+      const list = (query: { limit?: number; before?: string }) => call('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home, ...query }, o));
+      if (before === undefined) return list(limit === undefined ? {} : { limit });
+      // The runtime pages by its own cursor, which names the message a page ends at and its creation time.
+      const at = await callOrStatus('get message', (c, o) => c.session.message({ sessionID: sessionId, messageID: before, ...home }, o));
+      if ('status' in at) {
+        // 404: no such message in this session; 400: not even a message id.
+        if (at.status === 404 || at.status === 400) throw new RelayError('request.unknown', `${before} is not a message of this session; ask for its newest messages again`);
+        throw new Error(`get message failed: the runtime answered ${at.status}`);
+      }
+      if (limit !== undefined) {
+        const page = await callOrStatus('list messages', (c, o) => c.session.messages({ sessionID: sessionId, ...home, limit, before: cursorBefore(at.data.info) }, o));
+        // A 400: a runtime that reads its cursor otherwise refused this one; its whole list still serves.
+        if ('data' in page && !ignoredBefore(page.data, at.data.info)) return page.data;
+        if ('status' in page && page.status !== 400) throw new Error(`list messages failed: the runtime answered ${page.status}`);
+        if (!wholeForPages) log.warn('the runtime does not page a session before a message: earlier pages are cut from the whole session', { sessionId });
+        wholeForPages = true;
+      }
+      const all = await list({});
+      const end = all.findIndex((m) => m.info.id === before);
+      if (end < 0) throw new RelayError('request.unknown', `${before} is not a message of this session any more; ask for its newest messages again`);
+      return all.slice(0, end);
+    },
     revert: (sessionId, messageId, partId) =>
       call('revert session', (c, o) => c.session.revert({ sessionID: sessionId, ...home, messageID: messageId, ...(partId ? { partID: partId } : {}) }, o)),
     unrevert: (sessionId) => call('unrevert session', (c, o) => c.session.unrevert({ sessionID: sessionId, ...home }, o)),
@@ -580,6 +624,25 @@ export function mergeSessions<T extends { id: string; time: { updated: number } 
   const byId = new Map<string, T>();
   for (const list of lists) for (const s of list) if (!byId.has(s.id)) byId.set(s.id, s);
   return [...byId.values()].sort((a, b) => b.time.updated - a.time.updated);
+}
+
+/** What a message's place in the runtime's order is: its creation time, then its id. */
+type MessagePlace = { id: string; time: { created: number } };
+
+/**
+ * The runtime's cursor for the messages before `at` (OpenCode 1.18's `before` on
+ * `/session/{id}/message`): base64url of `{ id, time }`, the form its `X-Next-Cursor` takes.
+ */
+export function cursorBefore(at: MessagePlace): string {
+  return Buffer.from(JSON.stringify({ id: at.id, time: at.time.created })).toString('base64url');
+}
+
+/**
+ * Whether an answer to "the messages before `at`" holds `at` itself or a later message: a runtime
+ * that ignores `before` answers the session's newest messages instead.
+ */
+export function ignoredBefore(answer: readonly { info: MessagePlace }[], at: MessagePlace): boolean {
+  return answer.some(({ info }) => info.time.created > at.time.created || (info.time.created === at.time.created && info.id >= at.id));
 }
 
 function isType(raw: unknown, type: string): boolean {

@@ -69,8 +69,12 @@ export interface RuntimePort {
   getSession(sessionId: string): Promise<{ directory: string }>;
   /** One workspace's root sessions created since `since` (ms); rejects when its instance cannot answer. */
   sessionsCreatedSince(since: number, directory?: string): Promise<readonly unknown[]>;
-  /** The session's messages as the runtime stores them (only the newest `limit` when given). */
-  messages(sessionId: string, limit?: number): Promise<unknown>;
+  /**
+   * The session's messages as the runtime stores them: only the newest `limit` when given; with
+   * `before` (a message id), only those before it, the last `limit` of them or (from a runtime that
+   * cannot page there) all. An id not in the session: `request.unknown`.
+   */
+  messages(sessionId: string, limit?: number, before?: string): Promise<unknown>;
   /** `title` undefined lets the runtime name the session from its first prompt; `metadata` stays with the session. */
   createSession(title: string | undefined, directory?: string, metadata?: Record<string, unknown>): Promise<unknown>;
   /** Resolves once the runtime accepted the prompt (it then runs on its own). */
