@@ -22,6 +22,8 @@ import { PHONES, launchChromium, screenshot } from './browser.ts';
 
 const WAIT = { timeout: 30_000 };
 const spaced = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
+/** Deltas in the first task's answer. */
+const STREAMED = 150;
 const NAMED_ROLES = new Set(['button', 'link', 'textbox', 'checkbox', 'combobox', 'radio', 'switch', 'tab', 'menuitem']);
 
 /** Controls without an accessible name, and buttons or fields smaller than a 44 px touch target. */
@@ -113,13 +115,15 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
         if (text && text !== seen.at(-1)) seen.push(text);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
-    await page.getByRole('textbox', { name: 'New task' }).fill('Count for me [text:40]');
+    // 150 deltas 15 ms apart: a stream of over 2 s, so that a loaded machine opening the session
+    // late still sees it grow (a 40-delta one was sometimes all there by the first paint).
+    await page.getByRole('textbox', { name: 'New task' }).fill(`Count for me [text:${STREAMED}]`);
     await page.getByRole('button', { name: 'Start task' }).click();
     const conversation = page.getByRole('list', { name: 'Conversation' });
     await conversation.waitFor(WAIT);
-    const expected = scriptedText(40).trim();
+    const expected = scriptedText(STREAMED).trim();
     await conversation.getByText(expected).waitFor(WAIT);
-    await conversation.getByText('Count for me [text:40]').waitFor(WAIT);
+    await conversation.getByText(`Count for me [text:${STREAMED}]`).waitFor(WAIT);
     firstSession = decodeURIComponent(new URL(page.url()).hash.replace('#/session/', ''));
     const seen = (await page.evaluate(() => (window as unknown as { seenTexts: string[] }).seenTexts)).map((t) => t.trim());
     assert.ok(seen.length >= 3, `saw the text grow in steps (${seen.length})`);
@@ -243,7 +247,7 @@ describe('the phone app with a real host and runtime', { timeout: 170_000 }, () 
       await fresh.locator(`a[href="#/session/${firstSession}"]`).click();
       await fresh
         .getByRole('list', { name: 'Conversation' })
-        .getByText(scriptedText(40).trim())
+        .getByText(scriptedText(STREAMED).trim())
         .waitFor(WAIT)
         .catch(async (err: Error) => {
           // Say what the page showed instead, so a failure here can be understood from the log.
