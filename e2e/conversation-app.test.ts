@@ -62,6 +62,8 @@ describe('the conversation on a phone', { timeout: 300_000 }, () => {
     assert.equal(await box.inputValue(), 'one\ntwo\nthree\nfour', 'Shift+Enter is a new line');
     const grown = (await box.boundingBox())!.height;
     assert.ok(grown > empty + 20, `the box grew with its lines (${empty} → ${grown})`);
+    // Chromium sizes it itself (field-sizing): no script measuring it, and laying the page out, per key.
+    assert.equal(await box.evaluate((el) => el.style.height), '', 'sized by CSS, not by a script');
     await box.fill(Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n'));
     await box.dispatchEvent('input');
     const capped = (await box.boundingBox())!.height;

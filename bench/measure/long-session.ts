@@ -53,12 +53,18 @@ const PAINTED_WITH = (text: string) => `new Promise((resolve) => {
   observer.observe(document.body, { subtree: true, childList: true, characterData: true });
 })`;
 
-/** Collects keydown Event Timing entries (durations of 16 ms and more are reported). */
+/**
+ * Collects keydown Event Timing entries (durations of 16 ms and more are reported). The long
+ * session is typed in on the same document as the new one (a hash navigation): the earlier
+ * observer is stopped, or it would count each key a second time.
+ */
 const WATCH_KEYS = `(() => {
+  window.__keysObserver?.disconnect();
   window.__keys = [];
-  new PerformanceObserver((list) => {
+  window.__keysObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (e.name === 'keydown') window.__keys.push(e.duration);
-  }).observe({ type: 'event', durationThreshold: 16 });
+  });
+  window.__keysObserver.observe({ type: 'event', durationThreshold: 16 });
 })()`;
 
 interface Open {

@@ -56,6 +56,9 @@ export function matchingCommands(text: string, commands: readonly CommandChoice[
   return commands.filter((c) => c.name.toLowerCase().startsWith(prefix));
 }
 
+/** The browser grows the box with its text itself (Chromium 123+; not Safari yet, which gets `fit`). */
+const SIZED_BY_CSS = typeof CSS !== 'undefined' && CSS.supports('field-sizing', 'content');
+
 /**
  * A text box that grows with its text (up to a limit, then scrolls) and a send button. Enter sends
  * (the phone keyboard's Send key is an Enter) and Shift+Enter starts a new line, unless the person
@@ -92,6 +95,9 @@ export function Composer(props: ComposerProps) {
   const [error, setError] = createSignal('');
 
   const fit = () => {
+    // Where CSS sizes the box to its text (field-sizing, styles.css), measuring it here would lay
+    // the page out once more on every key: in a long session that is most of a key's time.
+    if (SIZED_BY_CSS) return;
     // From its natural height: the CSS max-height caps it, and beyond that it scrolls.
     field.style.height = 'auto';
     field.style.height = `${field.scrollHeight + field.offsetHeight - field.clientHeight}px`;
