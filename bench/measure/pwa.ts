@@ -143,7 +143,7 @@ export const pwa: Measurement = {
       columns: ['what', 'files', 'KB gzipped'],
       rows: [
         ["entry: index.html's module scripts and their static imports", entry.length, entryGz / 1024],
-        ['asked for before the first render (the page's resource timing)', firstScreen.length, firstScreenGz / 1024],
+        ["asked for before the first render (the page's resource timing)", firstScreen.length, firstScreenGz / 1024],
       ],
     });
     s.tables.push({

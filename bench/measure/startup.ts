@@ -28,8 +28,8 @@ import { liveSandbox } from '../live/sandbox.ts';
 import { stampDirective } from '../live/stamping-model.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-/** Host and runtime-alone starts, taken in turns (host, alone, alone, host, ...). */
-const ROUNDS = 2;
+/** Host and runtime-alone starts, taken in turns (host, alone, alone, host, ...); an odd count, so each median is one start. */
+const ROUNDS = 5;
 const TASKS = 3;
 /** Prompts on the runtime alone, right after it is ready: whether a slow first task is the runtime's. */
 const PROMPTS_ALONE = 2;
