@@ -227,25 +227,27 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
     }
   };
 
-  const call = <T>(what: string, run: (c: OpencodeClient, o: CallOptions) => Promise<{ data: T }>): Promise<T> => {
-    if (closed) return Promise.reject(new Error(`${what}: the runtime bridge is closed`));
-    if (!client) return Promise.reject(new Error(`${what}: the runtime has not started yet`));
-    return run(client, { signal: AbortSignal.timeout(requestTimeoutMs), throwOnError: true }).then(
+  /** The client to call the runtime with, or why there is none. */
+  const clientFor = (what: string): OpencodeClient => {
+    if (closed) throw new Error(`${what}: the runtime bridge is closed`);
+    if (!client) throw new Error(`${what}: the runtime has not started yet`);
+    return client;
+  };
+
+  const call = async <T>(what: string, run: (c: OpencodeClient, o: CallOptions) => Promise<{ data: T }>): Promise<T> =>
+    run(clientFor(what), { signal: AbortSignal.timeout(requestTimeoutMs), throwOnError: true }).then(
       (r) => r.data,
       (err: unknown) => {
-        throw new Error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`${what} failed: ${describe(err)}`, { cause: err });
       },
     );
-  };
 
   /** Like `call`, but an answer with an error status resolves to that status, for the caller to tell what it means. */
   const callOrStatus = async <T>(
     what: string,
     run: (c: OpencodeClient, o: { signal: AbortSignal; throwOnError: false }) => Promise<{ data?: T; error?: unknown; response?: Response }>,
   ): Promise<{ data: T } | { status: number }> => {
-    if (closed) throw new Error(`${what}: the runtime bridge is closed`);
-    if (!client) throw new Error(`${what}: the runtime has not started yet`);
-    const r = await run(client, { signal: AbortSignal.timeout(requestTimeoutMs), throwOnError: false }).catch((err: unknown) => {
+    const r = await run(clientFor(what), { signal: AbortSignal.timeout(requestTimeoutMs), throwOnError: false }).catch((err: unknown) => {
       throw new Error(`${what} failed: ${describe(err)}`, { cause: err });
     });
     if (r.response?.ok && r.data !== undefined) return { data: r.data };
@@ -518,10 +520,8 @@ export function createRuntimeBridge(opts: RuntimeBridgeOptions): RuntimeBridge {
       );
     },
     async command(sessionId, command, args, p) {
-      if (closed) throw new Error('command: the runtime bridge is closed');
-      if (!client) throw new Error('command: the runtime has not started yet');
       // No timeout: the route answers when the whole turn ended, and cutting it could end the turn.
-      const running = client.session.command(
+      const running = clientFor('command').session.command(
         {
           sessionID: sessionId,
           ...home,
