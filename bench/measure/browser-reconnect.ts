@@ -11,7 +11,8 @@
  * @module
  */
 import type { Page } from 'playwright';
-import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
+import { cuttableProxy } from '../../e2e/browser.ts';
+import { phoneThroughProxy } from '../lib/phone.ts';
 import { appForMeasurement } from '../lib/app-build.ts';
 import { until, type Measurement } from '../lib/context.ts';
 import { prepareHostData } from '../lib/fleet.ts';
@@ -119,11 +120,7 @@ export const browserReconnect: Measurement = {
     await host.call({ cmd: 'runtime' });
     const { links } = await host.call({ cmd: 'offers', count: 1 });
 
-    const browser = await launchChromium();
-    ctx.defer(() => browser.close());
-    const context = await browser.newContext({ ...PHONES.pixel7 });
-    // The host also tells the app its own address; refuse that one, or the app would go around the proxy.
-    await context.routeWebSocket(`ws://127.0.0.1:${port}/**`, (ws) => ws.close({ code: 1001, reason: 'the bench reaches the host only through its proxy' }));
+    const { context } = await phoneThroughProxy(ctx, port);
     const page = await context.newPage();
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));

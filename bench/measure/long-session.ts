@@ -14,7 +14,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
-import { PHONES, cuttableProxy, launchChromium } from '../../e2e/browser.ts';
+import { cuttableProxy } from '../../e2e/browser.ts';
+import { phoneThroughProxy } from '../lib/phone.ts';
 import { freePort } from '../../e2e/fixtures/spawn-host.ts';
 import { appForMeasurement } from '../lib/app-build.ts';
 import type { Measurement } from '../lib/context.ts';
@@ -134,11 +135,7 @@ export const longSession: Measurement = {
     await host.call({ cmd: 'runtime' });
     const { links } = await host.call({ cmd: 'offers', count: 1 });
 
-    const browser = await launchChromium();
-    ctx.defer(() => browser.close());
-    const context = await browser.newContext({ ...PHONES.pixel7 });
-    // The host also tells the app its own address; refuse that one, or the app would go around the proxy.
-    await context.routeWebSocket(`ws://127.0.0.1:${port}/**`, (ws) => ws.close({ code: 1001, reason: 'the bench reaches the host only through its proxy' }));
+    const { browser, context } = await phoneThroughProxy(ctx, port);
     let page = await context.newPage();
     ctx.progress('long-session: pairing the app');
     await page.goto(links[0]!, WAIT);
