@@ -27,6 +27,9 @@ function limit(t: Target, sections: Section[]): string | undefined {
   const relay = dataOf(sections, 'relay');
   const fan = dataOf(sections, 'fan-out');
   const startup = dataOf(sections, 'startup');
+  const long = dataOf(sections, 'long-session');
+  if (t.name.startsWith('long session: key press') && long?.typingProfile)
+    return why + profiled('the page while typing in the long session ("(program)" is the renderer\'s style, layout and paint)', long.typingProfile);
   if (t.name.startsWith('startup: first task') && startup?.firstTaskProfile) return why + profiled('the host during the first task', startup.firstTaskProfile);
   if (t.name.startsWith('relay') && relay?.profile) return why + profiled('the host during the 100-device task', relay.profile);
   if (t.name.startsWith('fan-out: uWS/ws') && fan?.profiles)
@@ -137,7 +140,7 @@ export function closingNote(sections: Section[]): string[] {
   ];
   for (const t of met) lines.push(`  met     ${t.name}: ${t.figure} (goal ${t.goal}; ${fmt(t.ratio, 2)}× of it)`);
   for (const t of missed) {
-    const why = limit(t, sections);
+    const why = limit(t, sections)?.trim();
     lines.push(`  missed  ${t.name}: ${t.figure} (goal ${t.goal}; ${fmt(t.ratio, 2)}× of it)${why ? `\n          why: ${why}` : ''}`);
   }
   for (const s of failed) lines.push(`  n/a     ${s.title}: ${s.error}`);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
 import { cuttableProxy } from '../../e2e/browser.ts';
 import { phoneThroughProxy } from '../lib/phone.ts';
+import { profileTable, summarizeProfile, type CpuProfile, type ProfileSummary } from '../lib/profile-summary.ts';
 import { freePort } from '../../e2e/fixtures/spawn-host.ts';
 import { appForMeasurement } from '../lib/app-build.ts';
 import type { Measurement } from '../lib/context.ts';
@@ -84,8 +85,8 @@ async function throttled(context: BrowserContext, page: Page): Promise<CDPSessio
  * With `--profile`, the page's JavaScript CPU profile from now until the returned function is
  * called, written to `<dir>/page-<name>.cpuprofile` (open it in Chromium's DevTools, Performance).
  */
-async function pageProfile(cdp: CDPSession, dir: string | undefined, name: string): Promise<() => Promise<void>> {
-  if (!dir) return async () => {};
+async function pageProfile(cdp: CDPSession, dir: string | undefined, name: string): Promise<() => Promise<CpuProfile | undefined>> {
+  if (!dir) return async () => undefined;
   await cdp.send('Profiler.enable');
   // 200 µs between samples (the default is 1 ms): a key press's whole handling is a few ms.
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
@@ -93,6 +94,7 @@ async function pageProfile(cdp: CDPSession, dir: string | undefined, name: strin
   return async () => {
     const { profile } = await cdp.send('Profiler.stop');
     await writeFile(join(dir, `page-${name}.cpuprofile`), JSON.stringify(profile));
+    return profile;
   };
 }
 
@@ -229,7 +231,7 @@ export const longSession: Measurement = {
     await proxy.restore();
 
     /** Keys pressed in the composer while a new answer streams in: each key's event → next paint. */
-    const typeWhileStreaming = async (tag: string, first: boolean): Promise<{ durations: number[] }> => {
+    const typeWhileStreaming = async (tag: string, first: boolean): Promise<{ durations: number[]; profile?: ProfileSummary }> => {
       let step = 'waiting to be connected';
       const cdp = await throttled(context, page);
       try {
@@ -252,13 +254,13 @@ export const longSession: Measurement = {
           await new Promise((r) => setTimeout(r, KEY_GAP_MS));
         }
         if (await page.getByRole('list', { name: 'Conversation' }).getByText(`${tag}${DELTAS}@`).count()) ctx.progress('long-session: the answer ended before the typing did');
-        await profiled();
+        const profile = await profiled();
         if (ctx.cpuProfDir) await browser.stopTracing();
         const measured = (await page.evaluate('window.__keys')) as number[];
         // Entries under 16 ms are not reported: count those keys as 16 ms (an upper bound).
         const durations = [...measured, ...Array<number>(Math.max(0, KEYS - measured.length)).fill(16)];
         await followUp.fill('');
-        return { durations };
+        return { durations, ...(profile ? { profile: summarizeProfile(profile) } : {}) };
       } catch (err) {
         // Where it stopped: the prompt not shown, the model never asked, or its deltas not shown.
         const prompted = await page
@@ -324,6 +326,7 @@ export const longSession: Measurement = {
       opens,
       keysEmpty: empty?.durations,
       keysLong: full?.durations,
+      typingProfile: full?.profile,
       heap,
       domParts,
       failures,
@@ -345,6 +348,8 @@ export const longSession: Measurement = {
         ['long ÷ baseline (p95)', ratio, '', ''],
       ],
     });
+    // "(program)" is the renderer's own work (style, layout, paint), which a JavaScript profile does not break down.
+    if (full?.profile) s.tables.push(profileTable(`The page while typing in the ${MESSAGES}-message session (--profile)`, full.profile));
     s.tables.push({
       title: 'The page with the long session open, after a garbage collection',
       columns: ['what', 'figure'],
