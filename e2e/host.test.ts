@@ -101,7 +101,8 @@ test('npm start: banner, healthz, app, runtime restart after SIGKILL, Ctrl-C lea
   // Bound to loopback: the banner says phones cannot open it and how to let them, and offers no QR code for it.
   assert.doesNotMatch(output, /Open on your phone/);
   assert.match(output, /Phones cannot reach this host: it listens on 127\.0\.0\.1.*\n.*--bind 0\.0\.0\.0/);
-  assert.match(output, /No phone can pair while the host listens on loopback only.*run `npm start -- pair`/);
+  // Written after the banner, so it may come in a later chunk of the pipe.
+  await until('the pairing reminder', () => /No phone can pair while the host listens on loopback only.*run `npm start -- pair`/.test(output) || undefined);
   assert.doesNotMatch(output, /#pair=/);
   // The app build, when one ran, is one line.
   assert.doesNotMatch(output, /vite v\d|modules transformed|dist\/assets\//);
