@@ -1,8 +1,10 @@
+import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestBody } from '../../shared/channel/client.ts';
 import { readResult } from '../../shared/channel/errors.ts';
-import type { HostRecord } from '../storage/db.ts';
+import { loadSessions } from '../storage/cache.ts';
+import { deleteRelayDb, openRelayDb, type HostRecord } from '../storage/db.ts';
 import { createSessionList } from './session-list.ts';
 import { createWithDb } from './with-db.ts';
 
@@ -61,4 +63,34 @@ test('workspaces the host could not list are named; what this phone knew there s
   await list.refresh();
   assert.match(list.error(), /sessions/);
   assert.deepEqual(list.unavailable(), [], 'a list that failed as a whole says so instead');
+});
+
+test('a session made while an answer streams is in the cache before the answer ends', async (t) => {
+  const db = openRelayDb();
+  t.after(async () => {
+    (await db).close();
+    await deleteRelayDb();
+  });
+  const list = createSessionList({
+    withDb: createWithDb(() => db),
+    request: (async () => session('ses_new', 'New')) as never,
+    activeHost: () => ({ hostId: 'H1' }) as HostRecord,
+    activeId: () => 'H1',
+    generation: () => 0,
+    now: Date.now,
+  });
+  await list.create('key-1');
+  // The runtime's status events come faster than a write may wait: an app closed at any moment of
+  // this stream still finds the session in its cache when it opens again offline.
+  const cached = async () => (await loadSessions(await db, 'H1')).map((s) => s.sessionId);
+  const deadline = Date.now() + 10_000;
+  let found: string[] = [];
+  while (Date.now() < deadline) {
+    list.apply({ type: 'session.status', sessionId: 'ses_new', status: 'busy' });
+    await new Promise((r) => setTimeout(r, 50));
+    list.apply({ type: 'session.status', sessionId: 'ses_new', status: 'idle' });
+    found = await cached();
+    if (found.length) break;
+  }
+  assert.deepEqual(found, ['ses_new']);
 });

@@ -71,11 +71,18 @@ export function createSessionList(deps: SessionListDeps): SessionList {
   const sessions = createSessionsStore(deps.now);
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * One write for the changes of the next 300 ms. Not postponed by later changes: while an answer
+   * streams they come faster than that, and an app closed mid-answer would lose a session made
+   * seconds before (then missing from the list opened offline).
+   */
   const persistSessionsSoon = () => {
-    clearTimeout(saveTimer);
     const host = deps.activeHost();
-    if (!host) return;
+    if (!host || saveTimer !== undefined) return;
     saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      // The list is another computer's now: that one's cache is loaded, not overwritten.
+      if (host.hostId !== deps.activeId()) return;
       const records: SessionRecord[] = sessions.list().map((s) => defined({ hostId: host.hostId, ...s }));
       void withDb((db) => saveSessions(db, host.hostId, records));
     }, 300);
