@@ -61,6 +61,14 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
   it('lists both changed files with their counts and shows their diffs', async () => {
     const context = await browser.newContext({ ...PHONES.pixel7 });
     context.on('weberror', (err) => pageErrors.push(String(err.error())));
+    // What loads while the session screen is open (its usage, the changes, the version control)
+    // loads in place: nothing of the screen is taken out of the page meanwhile (a composer taken out
+    // loses what is being typed).
+    await context.addInitScript(`window.__blanked = [];
+      new MutationObserver((records) => {
+        for (const r of records) for (const n of r.removedNodes)
+          if (n.nodeType === 1) for (const part of ['.session-composer', '.review', '.vcs']) if (n.matches(part) || n.querySelector(part)) window.__blanked.push(part);
+      }).observe(document, { childList: true, subtree: true });`);
     page = await context.newPage();
     await page.goto(app.host.relay.newOffer().link);
     app.host.relay.approvals.approve((await app.nextApproval()).id, ['read', 'run', 'approve']);
@@ -83,6 +91,8 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
     const vcs = panel.getByRole('region', { name: 'Version control' });
     const branch = execFileSync('git', ['-C', app.sandbox.workspace, 'branch', '--show-current'], { encoding: 'utf8' }).trim();
     await vcs.getByText(`On branch ${branch}`).waitFor(WAIT);
+    await vcs.getByRole('button', { name: 'Refresh' }).click();
+    await vcs.getByRole('button', { name: 'Refresh' }).and(page.locator(':enabled')).waitFor(WAIT);
     const uncommitted = await vcs.getByRole('list', { name: 'Uncommitted changes' }).getByRole('listitem').allInnerTexts();
     for (const [file, lines] of [
       ['one.txt', 1],
@@ -115,6 +125,8 @@ describe("a session's changes and actions on the phone", { timeout: 300_000 }, (
     await until('both files back', () => existsSync(one) && existsSync(two));
     assert.equal(readFileSync(one, 'utf8'), WRITE_CONTENT);
     assert.equal(readFileSync(two, 'utf8'), SECOND_CONTENT);
+    await panel.getByRole('button', { name: 'two.txt' }).waitFor(WAIT);
+    assert.deepEqual(await page.evaluate('window.__blanked'), [], 'the session screen stayed in the page while its parts loaded');
   });
 
   it('highlights a diff as its language and windows a 5,000-line one: few rows in the page, the last line reached by scrolling', async () => {

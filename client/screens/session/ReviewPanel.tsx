@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createResource, createSignal, For, onCleanup, onMount, Show, type Accessor } from 'solid-js';
+import { createEffect, createMemo, createResource, createSignal, For, onCleanup, onMount, Show, Suspense, type Accessor } from 'solid-js';
 import type { FileChange } from '../../../shared/protocol/changes.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
@@ -23,7 +23,23 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
   const mayRun = () => relay.may('run');
   const [error, setError] = createSignal('');
   const [working, setWorking] = createSignal('');
-  const [changes, { refetch }] = createResource(() => relay.request({ t: 'session.diff', sessionId: id }));
+  // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
+  const [diff, { refetch }] = createResource(() =>
+    relay.request({ t: 'session.diff', sessionId: id }).then(
+      (changes) => ({ changes }),
+      (err: unknown) => ({ error: explainRequest(err) }),
+    ),
+  );
+  // The last answer while an undo asks again, so the list stays in place: only the first load
+  // waits (in its own boundary below, not the session screen's, which would blank the panel).
+  const changes = () => {
+    const d = diff.latest;
+    return d && 'changes' in d ? d.changes : undefined;
+  };
+  const diffError = () => {
+    const d = diff.latest;
+    return d && 'error' in d ? d.error : undefined;
+  };
   const [open, setOpen] = createSignal<string>();
   const [file, setFile] = createSignal<{ path: string; content: string }>();
 
@@ -109,41 +125,43 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
           {working()}
         </p>
       </Show>
-      <Show when={changes.error}>
-        <p class="note note--error" role="alert">
-          {explainRequest(changes.error)}
-        </p>
-      </Show>
-      <Show when={changes()} fallback={<p class="loading">Loading changes…</p>}>
-        {(c) => (
-          <Show when={c().files.length} fallback={<p class="hint">This session changed no files.</p>}>
-            <ul class="review__files">
-              <For each={c().files}>
-                {(f) => (
-                  <li class="review__file">
-                    <button type="button" class="review__file-name" aria-expanded={open() === f.path} onClick={() => setOpen(open() === f.path ? undefined : f.path)}>
-                      {f.path}
-                    </button>
-                    <span class="review__counts">
-                      <span class="diff__plus">+{f.additions}</span> <span class="diff__minus">−{f.deletions}</span>
-                    </span>
-                    <Show when={open() === f.path}>
-                      <Show when={f.patch} fallback={<p class="hint">{f.patchOmitted ? 'This diff is too large to show on the phone.' : 'No diff for this file.'}</p>}>
-                        {(patch) => <NumberedDiff lines={numberLines(parseDiff(patch()))} path={f.path} />}
+      <Suspense fallback={<p class="loading">Loading changes…</p>}>
+        <Show when={diffError()}>
+          <p class="note note--error" role="alert">
+            {diffError()}
+          </p>
+        </Show>
+        <Show when={changes()}>
+          {(c) => (
+            <Show when={c().files.length} fallback={<p class="hint">This session changed no files.</p>}>
+              <ul class="review__files">
+                <For each={c().files}>
+                  {(f) => (
+                    <li class="review__file">
+                      <button type="button" class="review__file-name" aria-expanded={open() === f.path} onClick={() => setOpen(open() === f.path ? undefined : f.path)}>
+                        {f.path}
+                      </button>
+                      <span class="review__counts">
+                        <span class="diff__plus">+{f.additions}</span> <span class="diff__minus">−{f.deletions}</span>
+                      </span>
+                      <Show when={open() === f.path}>
+                        <Show when={f.patch} fallback={<p class="hint">{f.patchOmitted ? 'This diff is too large to show on the phone.' : 'No diff for this file.'}</p>}>
+                          {(patch) => <NumberedDiff lines={numberLines(parseDiff(patch()))} path={f.path} />}
+                        </Show>
+                        <Show when={f.status !== 'deleted'}>
+                          <Button variant="quiet" onClick={() => void view(f.path)}>
+                            View file
+                          </Button>
+                        </Show>
                       </Show>
-                      <Show when={f.status !== 'deleted'}>
-                        <Button variant="quiet" onClick={() => void view(f.path)}>
-                          View file
-                        </Button>
-                      </Show>
-                    </Show>
-                  </li>
-                )}
-              </For>
-            </ul>
-          </Show>
-        )}
-      </Show>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
+          )}
+        </Show>
+      </Suspense>
       <Show when={file()}>
         {(f) => (
           <figure class="review__file-view">

@@ -1,4 +1,4 @@
-import { createEffect, createResource, For, on, Show } from 'solid-js';
+import { createEffect, createResource, For, on, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { tokenRows, usageLine } from './usage-figures.ts';
 import './session-info.css';
@@ -32,32 +32,37 @@ export function SessionUsage(props: { sessionId: string }) {
     ),
   );
   return (
-    <Show when={usage.latest}>
-      {(u) => (
-        <details class="usage" aria-label="Context and token use">
-          <summary class="usage__line">{usageLine(u())}</summary>
-          <dl class="usage__tokens">
-            <For each={tokenRows(u())}>
-              {([label, value]) => (
-                <div>
-                  <dt>{label}</dt>
-                  <dd>{value}</dd>
-                </div>
-              )}
-            </For>
-            <Show when={u().context}>
-              {(c) => (
-                <div>
-                  <dt>Model</dt>
-                  <dd>
-                    {c().providerId}/{c().modelId}
-                  </dd>
-                </div>
-              )}
-            </Show>
-          </dl>
-        </details>
-      )}
-    </Show>
+    // Its own boundary: until the first figures come, reading them suspends, and the nearest
+    // boundary otherwise is the app's, which would blank the whole screen (and the composer
+    // being typed in) to "Loading…" each time the session is opened.
+    <Suspense>
+      <Show when={usage.latest}>
+        {(u) => (
+          <details class="usage" aria-label="Context and token use">
+            <summary class="usage__line">{usageLine(u())}</summary>
+            <dl class="usage__tokens">
+              <For each={tokenRows(u())}>
+                {([label, value]) => (
+                  <div>
+                    <dt>{label}</dt>
+                    <dd>{value}</dd>
+                  </div>
+                )}
+              </For>
+              <Show when={u().context}>
+                {(c) => (
+                  <div>
+                    <dt>Model</dt>
+                    <dd>
+                      {c().providerId}/{c().modelId}
+                    </dd>
+                  </div>
+                )}
+              </Show>
+            </dl>
+          </details>
+        )}
+      </Show>
+    </Suspense>
   );
 }

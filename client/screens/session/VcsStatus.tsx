@@ -1,4 +1,4 @@
-import { createResource, For, Show } from 'solid-js';
+import { createResource, For, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import { Button } from '../../ui/Button.tsx';
@@ -18,52 +18,56 @@ export function VcsStatus(props: { sessionId: string }) {
       (err: unknown) => ({ error: explainRequest(err) }),
     ),
   );
+  // The last answer while Refresh asks again, so the list stays in place: only the first load waits
+  // (in its own boundary below, not the review panel's, which would blank the whole panel).
   const vcs = () => {
-    const a = answer();
+    const a = answer.latest;
     return a && 'status' in a ? a.status : undefined;
   };
   const error = () => {
-    const a = answer();
+    const a = answer.latest;
     return a && 'error' in a ? a.error : undefined;
   };
   return (
     <section class="vcs" aria-label="Version control">
       <h2 class="review__title">Version control</h2>
-      <Show when={error()}>
-        <p class="note note--error" role="alert">
-          {error()}
-        </p>
-      </Show>
-      <Show when={vcs()} fallback={<Show when={!error()}>{<p class="loading">Loading…</p>}</Show>}>
-        {(v) => (
-          <>
-            <p class="vcs__branch">
-              <Show when={v().branch} fallback="No branch: not a git repository, or a detached HEAD.">
-                {(b) => (
-                  <>
-                    On branch <strong>{b()}</strong>
-                  </>
-                )}
-              </Show>
-            </p>
-            <Show when={v().files.length} fallback={<p class="hint">No uncommitted changes.</p>}>
-              <ul class="vcs__files" aria-label="Uncommitted changes">
-                <For each={v().files}>
-                  {(f) => (
-                    <li class="vcs__file">
-                      <span class="vcs__path">{f.path}</span>
-                      <span class="review__counts">
-                        {STATUS_WORD[f.status]} <span class="diff__plus">+{f.additions}</span> <span class="diff__minus">−{f.deletions}</span>
-                      </span>
-                    </li>
+      <Suspense fallback={<p class="loading">Loading…</p>}>
+        <Show when={error()}>
+          <p class="note note--error" role="alert">
+            {error()}
+          </p>
+        </Show>
+        <Show when={vcs()}>
+          {(v) => (
+            <>
+              <p class="vcs__branch">
+                <Show when={v().branch} fallback="No branch: not a git repository, or a detached HEAD.">
+                  {(b) => (
+                    <>
+                      On branch <strong>{b()}</strong>
+                    </>
                   )}
-                </For>
-              </ul>
-              <Show when={v().omitted}>{(n) => <p class="hint">and {n()} more changed files.</p>}</Show>
-            </Show>
-          </>
-        )}
-      </Show>
+                </Show>
+              </p>
+              <Show when={v().files.length} fallback={<p class="hint">No uncommitted changes.</p>}>
+                <ul class="vcs__files" aria-label="Uncommitted changes">
+                  <For each={v().files}>
+                    {(f) => (
+                      <li class="vcs__file">
+                        <span class="vcs__path">{f.path}</span>
+                        <span class="review__counts">
+                          {STATUS_WORD[f.status]} <span class="diff__plus">+{f.additions}</span> <span class="diff__minus">−{f.deletions}</span>
+                        </span>
+                      </li>
+                    )}
+                  </For>
+                </ul>
+                <Show when={v().omitted}>{(n) => <p class="hint">and {n()} more changed files.</p>}</Show>
+              </Show>
+            </>
+          )}
+        </Show>
+      </Suspense>
       <Button variant="quiet" disabled={answer.loading} onClick={() => void refetch()}>
         Refresh
       </Button>
