@@ -6,7 +6,8 @@
  * remembered for the session across a reload; typing `/` lists the runtime's commands, the
  * workspace's own among them, and choosing one runs it through the runtime's command route; a
  * photo is attached (item 4). The new-task composer on the sessions screen offers the same choice,
- * Attach and commands, so a task can start with a choice and a photo, or as a command.
+ * Attach and commands, so a task can start with a choice and a photo, or as a command; its choice
+ * is kept for the computer, across reloads.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,10 +223,15 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     assert.equal(await page.getByRole('combobox', { name: 'Model' }).inputValue(), 'fake/fake-smart');
   });
 
-  it('runs a command as a new task from the sessions screen: "/" lists the same commands, and the new session opens on its turn', async () => {
+  it('runs a command as a new task from the sessions screen with the model last chosen there: "/" lists the same commands, and the new session opens on its turn', async () => {
     await page.getByRole('link', { name: 'All sessions' }).click();
     const sessions = page.getByRole('region', { name: 'Sessions' });
     await sessions.waitFor(WAIT);
+    // The new-task composer keeps its choice for this computer, across a reload too.
+    await page.reload();
+    const model = sessions.getByRole('combobox', { name: 'Model' });
+    await model.waitFor(WAIT);
+    await until('the last choice for new tasks', async () => (await model.inputValue()) === 'fake/fake-smart');
     const field = sessions.getByRole('textbox', { name: 'New task' });
     await field.fill('/');
     const commands = sessions.getByRole('list', { name: 'Commands' });
@@ -251,6 +257,7 @@ describe('the composer: agent, model, variant and commands', { timeout: 300_000 
     const ran = turns().slice(before);
     assert.equal(ran.filter((r) => r.lastUserText.includes('Say hello to Grace') && r.kind === 'text').length, 1, 'run once');
     assert.ok(!ran.some((r) => r.lastUserText.includes('/greet')), 'never sent as a plain prompt');
+    assert.equal(ran.find((r) => r.lastUserText.includes('Say hello to Grace') && r.kind === 'text')!.body.model, 'fake-smart', 'with the model chosen for new tasks');
   });
 
   it('ran without script errors', () => {

@@ -65,9 +65,12 @@ export interface RelayApp {
   sendTask: Tasks['sendTask'];
   /** What the session is called: OpenCode's title, or the first words of its first prompt until it has one (titles.ts). */
   titleOf(sessionId: string): string;
-  /** The agent, model and variant last chosen for a session on this phone (none: the runtime's defaults). */
-  sessionChoice(sessionId: string): Promise<SessionChoice | undefined>;
-  rememberChoice(sessionId: string, choice: SessionChoice): Promise<void>;
+  /**
+   * The agent, model and variant last chosen on this phone for a session, or without one for new
+   * tasks on the computer in use (none: the runtime's defaults).
+   */
+  sessionChoice(sessionId: string | undefined): Promise<SessionChoice | undefined>;
+  rememberChoice(sessionId: string | undefined, choice: SessionChoice): Promise<void>;
   /**
    * What the runtime offers a session's composer, or a new task's (no `sessionId`), asked of the
    * computer in use; kept on this phone per computer and directory for when it is not reachable.

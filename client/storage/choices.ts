@@ -1,6 +1,7 @@
 /**
- * The agent, model and variant a person chose for a session, remembered on the phone (in `meta`,
- * one entry per computer and session) so the composer offers the same next time.
+ * The agent, model and variant a person chose for a session, or for new tasks on a computer,
+ * remembered on the phone (in `meta`, one entry per computer and session, and one per computer for
+ * new tasks) so the composer offers the same next time.
  * @module
  */
 import { parseModelRef, type ModelRef } from '../../shared/protocol/composer.ts';
@@ -11,9 +12,10 @@ import type { RelayDatabase } from './db.ts';
 /** What is remembered: how the session's turns run, never a command (each is chosen anew). */
 export type SessionChoice = Omit<TurnChoice, 'command'>;
 
-const key = (hostId: string, sessionId: string) => `choice:${hostId}:${sessionId}`;
+/** No session: the new-task composer's (a session id never has this form). */
+const key = (hostId: string, sessionId: string | undefined) => `choice:${hostId}:${sessionId ?? 'new-tasks'}`;
 
-export async function loadSessionChoice(db: RelayDatabase, hostId: string, sessionId: string): Promise<SessionChoice | undefined> {
+export async function loadSessionChoice(db: RelayDatabase, hostId: string, sessionId: string | undefined): Promise<SessionChoice | undefined> {
   const v = await db.get('meta', key(hostId, sessionId));
   if (!isObj(v)) return undefined;
   let model: ModelRef | undefined;
@@ -26,6 +28,6 @@ export async function loadSessionChoice(db: RelayDatabase, hostId: string, sessi
   return { ...(text('agent') ? { agent: text('agent') } : {}), ...(model ? { model } : {}), ...(text('variant') ? { variant: text('variant') } : {}) };
 }
 
-export async function saveSessionChoice(db: RelayDatabase, hostId: string, sessionId: string, choice: SessionChoice): Promise<void> {
+export async function saveSessionChoice(db: RelayDatabase, hostId: string, sessionId: string | undefined, choice: SessionChoice): Promise<void> {
   await db.put('meta', { ...choice }, key(hostId, sessionId));
 }

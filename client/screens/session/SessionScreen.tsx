@@ -1,5 +1,4 @@
-import { createEffect, createSignal, lazy, Show, Suspense } from 'solid-js';
-import type { SessionChoice } from '../../storage/choices.ts';
+import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import type { ScreenProps } from '../../routes.ts';
@@ -16,7 +15,7 @@ import { SessionUsage } from './SessionUsage.tsx';
 import { SubSessions } from './SubSessions.tsx';
 import { TimelineView } from './TimelineView.tsx';
 import { TodoList } from './TodoList.tsx';
-import { createComposerOptions, imagesRefused, turnOf } from './composer-options.ts';
+import { createComposerOptions, createRememberedChoice, imagesRefused, turnOf } from './composer-options.ts';
 import { TurnPicker } from './TurnPicker.tsx';
 
 /** Review and management: not on the first screen, so loaded when first opened. */
@@ -63,18 +62,7 @@ export default function SessionScreen(props: ScreenProps) {
   /** The last message put back into the composer to edit and send again. */
   const [fill, setFill] = createSignal<{ text: string }>();
   const options = createComposerOptions(id);
-  const [choice, setChoice] = createSignal<SessionChoice>({});
-  let choiceLoaded = false;
-  // Read once the computer in use is known (after a reload it is not yet when the screen opens).
-  createEffect(() => {
-    if (choiceLoaded || !relay.activeHost()) return;
-    choiceLoaded = true;
-    void relay.sessionChoice(id).then((c) => c && setChoice(c));
-  });
-  const choose = (next: SessionChoice) => {
-    setChoice(next);
-    void relay.rememberChoice(id, next);
-  };
+  const [choice, choose] = createRememberedChoice(id);
 
   /** Sent, and nothing of the agent's answer yet: the last part is the person's own message. */
   const thinking = () => {

@@ -4,7 +4,7 @@
  * sessions screen (the first screen) can load the picker itself only once there is something to pick.
  * @module
  */
-import { createEffect, createSignal, type Accessor } from 'solid-js';
+import { createEffect, createSignal, on, type Accessor } from 'solid-js';
 import type { ComposerOptions, ModelRef } from '../../../shared/protocol/composer.ts';
 import type { TurnChoice } from '../../../shared/protocol/requests.ts';
 import { useApp } from '../../app/context.ts';
@@ -45,6 +45,34 @@ export function createComposerOptions(sessionId?: string): Accessor<ComposerOpti
     );
   });
   return options;
+}
+
+/**
+ * The agent, model and variant of a session's next turns, or of new tasks (no `sessionId`), as
+ * last chosen on this phone for the computer in use: read once that computer is known (after a
+ * reload it is not yet when the screen opens) and again when the person switches computers; each
+ * choice is remembered. A choice made while the last one is still being read wins.
+ */
+export function createRememberedChoice(sessionId?: string): [Accessor<SessionChoice>, (choice: SessionChoice) => void] {
+  const { relay } = useApp();
+  const [choice, setChoice] = createSignal<SessionChoice>({});
+  let chosen = 0;
+  createEffect(
+    on(
+      () => relay.activeHost()?.hostId,
+      (hostId) => {
+        const asked = ++chosen;
+        setChoice({});
+        if (hostId) void relay.sessionChoice(sessionId).then((c) => c && asked === chosen && setChoice(c));
+      },
+    ),
+  );
+  const choose = (next: SessionChoice) => {
+    chosen++;
+    setChoice(next);
+    void relay.rememberChoice(sessionId, next);
+  };
+  return [choice, choose];
 }
 
 /** Said before sending, not by a failed turn: the model the task would use reads no images. */

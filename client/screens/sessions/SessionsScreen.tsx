@@ -10,8 +10,7 @@ import { timeAgo } from '../../ui/time.ts';
 import { PAIRED_IN_TAB, installHint } from '../pair/install.ts';
 import { QueuedTasks } from '../session/QueuedTasks.tsx';
 import { ScopeNote } from '../session/ScopeNote.tsx';
-import { createComposerOptions, imagesRefused, turnOf } from '../session/composer-options.ts';
-import type { SessionChoice } from '../../storage/choices.ts';
+import { createComposerOptions, createRememberedChoice, imagesRefused, turnOf } from '../session/composer-options.ts';
 import type { OutboxAttachment } from '../../storage/db.ts';
 import { inWorkspace, workspaceName } from '../../state/sessions.ts';
 import { RowStateBadge } from './RowStateBadge.tsx';
@@ -142,7 +141,7 @@ export default function SessionsScreen() {
 
   const options = createComposerOptions();
   /** How new tasks run; once a task's session is made, it is that session's choice (tasks.ts). */
-  const [choice, setChoice] = createSignal<SessionChoice>({});
+  const [choice, setChoice] = createRememberedChoice();
 
   const start = async (text: string, attachments: OutboxAttachment[]) => {
     const turn = turnOf(text, attachments, choice(), options());
