@@ -134,7 +134,7 @@ test('a question whose workspace is not answering keeps its timer; a denial it c
 });
 
 test("the agent's questions are dismissed after the same time; answered or dismissed ones are not", async (t) => {
-  mock.timers.enable({ apis: ['setTimeout'] });
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   t.after(() => mock.timers.reset());
   const listeners = new Set<(e: RelayRuntimeEvent) => void>();
   const dismissed: string[] = [];
@@ -151,7 +151,7 @@ test("the agent's questions are dismissed after the same time; answered or dismi
   asked('que_a');
   asked('que_b');
   asked('que_c');
-  assert.equal(timeouts.deadlineOf('que_a'), Date.now() + 60_000);
+  assert.equal(timeouts.deadlineOf('que_a'), 1_060_000);
   emit({ type: 'question.replied', requestId: 'que_b', sessionId: 's', answers: [['x']] });
   emit({ type: 'question.rejected', requestId: 'que_c', sessionId: 's' });
   mock.timers.tick(60_000);
