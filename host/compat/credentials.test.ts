@@ -15,6 +15,13 @@ test('a secret is 256 random bits in 43 base64url characters; only its SHA-256 i
   assert.ok(!secretMatches({}, a), 'a phone has no secret');
 });
 
+test('no secret starts with "-", which a command line would read as options', () => {
+  // Without the rule about 156 of these would.
+  const leading = Array.from({ length: 10_000 }, () => newSecret()[0]);
+  assert.ok(!leading.includes('-'));
+  assert.ok(leading.includes('_'), 'the rest of the alphabet is still used');
+});
+
 test('basic auth: user and password split at the first colon; anything else is not basic auth', () => {
   const header = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
   assert.deepEqual(parseBasicAuth(header('abc:p:w')), { user: 'abc', password: 'p:w' });

@@ -11,9 +11,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Device } from '../devices/store.ts';
 
-/** A fresh secret: 32 random bytes, base64url (43 characters, no padding, safe on a command line). */
+/**
+ * A fresh secret: 32 random bytes, base64url (43 characters, no padding, safe on a command line).
+ * Never one that starts with `-`: after `-p` a command line parser takes it for options, and
+ * `opencode run --attach … -p -…` only prints its usage (one secret in 64 did).
+ */
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(32).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 /** What devices.json keeps of a secret. */
