@@ -205,6 +205,9 @@ export function createRelay(opts: RelayOptions): Relay {
   let wasEverReady = false;
   /** Why the runtime was last lost, for the requests that went with it. */
   let lostBecause: string | undefined;
+  const restarted = (): InterruptCause => ({ reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) });
+  // The first start of this host: what was cut, the previous host's stop (and its runtime's) cut.
+  if (runtimeState.state !== 'ready') interruptions.lost({ reason: 'host-restarted' });
   const runtimeChanged = (status: RuntimeStatus) => {
     hub.broadcast({ t: 'runtime', runtime: status });
     const wasReady = runtimeState.state === 'ready';
@@ -212,13 +215,13 @@ export function createRelay(opts: RelayOptions): Relay {
     if (status.state !== 'ready') {
       // The supervisor appends the runtime's last output lines; the first line says what happened.
       if (status.error) lostBecause = status.error.split('\n', 1)[0]!.replace(/;\s*last output:?$/, '');
+      if (wasEverReady) interruptions.lost(restarted());
       return;
     }
     if (wasReady) return;
     void permissions.sync('runtime-restarted', lostBecause);
     void questions.sync('runtime-restarted', lostBecause);
-    // The first start of this host: what was cut, the previous host's stop (and its runtime's) cut.
-    settleTasks(wasEverReady ? { reason: 'runtime-restarted', ...(lostBecause ? { detail: lostBecause } : {}) } : { reason: 'host-restarted' });
+    settleTasks(wasEverReady ? restarted() : { reason: 'host-restarted' });
     wasEverReady = true;
   };
   const stopRemovals = devices.onRemoved((device) => hub.closeDevice(device.id, closeFor('device.revoked', 'this device was removed from the host')));

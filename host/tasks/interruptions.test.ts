@@ -136,6 +136,40 @@ test('after a restart, the task whose reply was cut is recorded interrupted, tol
   assert.equal(b.ledger.get('tsk_1')?.finishedAt, T0 + 10_000);
 });
 
+test('a turn found before the check a restart starts (a device opening it, the event stream back) is named by what the host knows cut it', async (t) => {
+  const s = setup(t);
+  const a = s.start();
+  const cut = (taskId: string, sessionId: string) => {
+    const prompt = s.forward(a.ledger, taskId, sessionId);
+    a.interruptions.observe({ type: 'session.status', sessionId, status: 'busy' });
+    s.sessions.get(sessionId)!.messages.push(reply(`msg_r${taskId}`, prompt));
+  };
+  cut('tsk_1', 'ses_1');
+  cut('tsk_2', 'ses_2');
+  s.tick(10_000);
+  const killed = { reason: 'runtime-restarted', detail: 'the runtime was killed by SIGKILL' } as const;
+  a.interruptions.lost(killed);
+  for (const id of ['ses_1', 'ses_2']) delete s.sessions.get(id)!.status;
+  // A device opens one session before the host has looked…
+  const opened = await a.interruptions.inspect('ses_1', s.sessions.get('ses_1')!.messages, undefined);
+  assert.deepEqual([opened?.reason, opened?.detail], [killed.reason, killed.detail]);
+  // …and the event stream comes back first: its check, which knows no cause, finds the other.
+  await a.interruptions.check({ reason: 'runtime-lost' });
+  assert.deepEqual(
+    a.told.map((r) => [r.sessionId, r.reason, r.detail]),
+    [
+      ['ses_1', killed.reason, killed.detail],
+      ['ses_2', killed.reason, killed.detail],
+    ],
+  );
+  // Every session looked at since: a turn cut later was lost for no reason the host saw.
+  cut('tsk_3', 'ses_3');
+  s.tick(10_000);
+  delete s.sessions.get('ses_3')!.status;
+  const later = await a.interruptions.inspect('ses_3', s.sessions.get('ses_3')!.messages, undefined);
+  assert.equal(later?.reason, 'runtime-lost');
+});
+
 test('on host start, only the ledger knows the running task: its session is looked at and found cut', async (t) => {
   const s = setup(t);
   const a = s.start();

@@ -16,7 +16,8 @@
  * runtime restart) and when the event stream comes back, and once more `settleMs` later when it
  * found a prompt too recent to judge (the runtime may have been lost before it began the turn).
  * A session seen running that it finds ended is told idle (`onEnded`): its idle event was lost. `inspect` looks at one session whose
- * messages and status were just read (a device opened it), so no interruption goes unseen.
+ * messages and status were just read (a device opened it), so no interruption goes unseen. Either
+ * may find a cut turn before the check a restart starts: `lost` tells them what cut it meanwhile.
  * An interruption is the session's state until the session runs again (`resume`); the cut turn
  * stays in the session's history (`history`), so it still reads as interrupted after a reload.
  * `stop` is what Stop does: it aborts a running turn, or says nothing was running.
@@ -84,6 +85,13 @@ export interface Interruptions {
    * checks asked meanwhile run once more after.
    */
   check(cause: InterruptCause): Promise<Interruption[]>;
+  /**
+   * The host knows what is cutting turns short: its own stop (at its start) or the runtime's loss.
+   * Until a check has looked at every session since, a turn found cut short without a cause the
+   * host saw (by `inspect` when a device opens a session, by the check when the event stream comes
+   * back) gets this one: either may run before the check the restart starts.
+   */
+  lost(cause: InterruptCause): void;
   /**
    * The session's interruption, given its messages and status as just read from the runtime:
    * finds (and records) one not known yet; undefined while the session runs or has none.
@@ -172,6 +180,8 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
   /** Set by a check that found a prompt too recent to judge: looked at again once it settled. */
   let undecided = false;
   let recheck: ReturnType<typeof setTimeout> | undefined;
+  /** What `lost` said, until a check has looked at every session since. */
+  let cutBy: InterruptCause | undefined;
 
   /**
    * Records the session's tasks (or the one whose prompt is `promptId`) as finished. `settled`:
@@ -228,7 +238,9 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
     return record;
   };
 
-  const checkOnce = async (cause: InterruptCause): Promise<Interruption[]> => {
+  const checkOnce = async (asked: InterruptCause): Promise<Interruption[]> => {
+    const settling = cutBy;
+    const cause = settling && asked.reason === LOST.reason ? settling : asked;
     const unfinished = ledger.unfinished();
     const sessions = (await runtime.listSessions()).sessions.flatMap(listed);
     const recent = sessions
@@ -254,6 +266,7 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
         log.warn('could not check a session for a turn cut short; looking again when a device opens it', { sessionId, err });
       }
     }
+    if (cutBy === settling) cutBy = undefined;
     return found;
   };
 
@@ -303,10 +316,14 @@ export function createInterruptions(opts: InterruptionsOptions): Interruptions {
       return checking;
     },
 
+    lost(cause) {
+      cutBy = cause;
+    },
+
     async inspect(sessionId, messages, status) {
       if (!isIdle(status)) return undefined;
       const known = ledger.interruption(sessionId);
-      const found = await examine(sessionId, messages, known ?? LOST);
+      const found = await examine(sessionId, messages, known ?? cutBy ?? LOST);
       if (found) return found;
       // It ended with its interruption (a prompt since then would have run): still interrupted.
       if (known && lastPrompt(messages) === known.messageId) return known;
