@@ -1,9 +1,10 @@
-import { createEffect, createMemo, createResource, createSignal, For, onCleanup, onMount, Show, Suspense, type Accessor } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show, Suspense, type Accessor } from 'solid-js';
 import type { FileChange } from '../../../shared/protocol/changes.ts';
 import { useApp } from '../../app/context.ts';
 import { explainRequest } from '../../net/explain.ts';
 import { Button } from '../../ui/Button.tsx';
 import { parseDiff } from '../../ui/diff.ts';
+import { createAnswer } from './answer.ts';
 import { numberLines, visibleRows, type NumberedLine } from './diff-numbers.ts';
 import { VcsStatus } from './VcsStatus.tsx';
 import './review.css';
@@ -23,23 +24,10 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
   const mayRun = () => relay.may('run');
   const [error, setError] = createSignal('');
   const [working, setWorking] = createSignal('');
-  // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
-  const [diff, { refetch }] = createResource(() =>
-    relay.request({ t: 'session.diff', sessionId: id }).then(
-      (changes) => ({ changes }),
-      (err: unknown) => ({ error: explainRequest(err) }),
-    ),
-  );
-  // The last answer while an undo asks again, so the list stays in place: only the first load
-  // waits (in its own boundary below, not the session screen's, which would blank the panel).
-  const changes = () => {
-    const d = diff.latest;
-    return d && 'changes' in d ? d.changes : undefined;
-  };
-  const diffError = () => {
-    const d = diff.latest;
-    return d && 'error' in d ? d.error : undefined;
-  };
+  // The list stays in place while an undo asks again; the first load waits in its own boundary below.
+  const diff = createAnswer(() => relay.request({ t: 'session.diff', sessionId: id }));
+  const changes = diff.value;
+  const diffError = diff.error;
   const [open, setOpen] = createSignal<string>();
   const [file, setFile] = createSignal<{ path: string; content: string }>();
 
@@ -83,12 +71,12 @@ export default function ReviewPanel(props: { sessionId: string; directory?: stri
     act('Undoing…', async () => {
       await relay.request({ t: 'session.revert', sessionId: id, messageId: target() });
       setConfirming(undefined);
-      await refetch();
+      await diff.refetch();
     });
   const unrevert = () =>
     act('Bringing back…', async () => {
       await relay.request({ t: 'session.unrevert', sessionId: id });
-      await refetch();
+      await diff.refetch();
     });
   const view = (path: string) =>
     act('Opening…', async () => {

@@ -1,6 +1,6 @@
-import { createResource, For, Show, Suspense } from 'solid-js';
+import { For, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
-import { explainRequest } from '../../net/explain.ts';
+import { createAnswer } from './answer.ts';
 import { Button } from '../../ui/Button.tsx';
 
 const STATUS_WORD = { added: 'new', deleted: 'deleted', modified: 'changed' } as const;
@@ -11,23 +11,10 @@ const STATUS_WORD = { added: 'new', deleted: 'deleted', modified: 'changed' } as
  */
 export function VcsStatus(props: { sessionId: string }) {
   const { relay } = useApp();
-  // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
-  const [answer, { refetch }] = createResource(() =>
-    relay.request({ t: 'workspace.vcs', sessionId: props.sessionId }).then(
-      (status) => ({ status }),
-      (err: unknown) => ({ error: explainRequest(err) }),
-    ),
-  );
-  // The last answer while Refresh asks again, so the list stays in place: only the first load waits
-  // (in its own boundary below, not the review panel's, which would blank the whole panel).
-  const vcs = () => {
-    const a = answer.latest;
-    return a && 'status' in a ? a.status : undefined;
-  };
-  const error = () => {
-    const a = answer.latest;
-    return a && 'error' in a ? a.error : undefined;
-  };
+  // The list stays in place while Refresh asks again; the first load waits in its own boundary below.
+  const answer = createAnswer(() => relay.request({ t: 'workspace.vcs', sessionId: props.sessionId }));
+  const vcs = answer.value;
+  const error = answer.error;
   return (
     <section class="vcs" aria-label="Version control">
       <h2 class="review__title">Version control</h2>
@@ -68,7 +55,7 @@ export function VcsStatus(props: { sessionId: string }) {
           )}
         </Show>
       </Suspense>
-      <Button variant="quiet" disabled={answer.loading} onClick={() => void refetch()}>
+      <Button variant="quiet" disabled={answer.loading()} onClick={() => void answer.refetch()}>
         Refresh
       </Button>
     </section>
