@@ -7,9 +7,8 @@ import { parseHostMessage, type Resync } from '../../shared/protocol/messages.ts
 import { NotConnected } from '../net/explain.ts';
 import type { HostLinkOptions, LinkState } from '../net/host-link.ts';
 import { createConnectionStore } from './connection.ts';
-import { deleteRelayDb, openRelayDb } from '../storage/db.ts';
 import { createRelayApp, type RelayAppDeps } from './relay.ts';
-import { pairedHost, welcomeOf } from './test-records.ts';
+import { freshDb, pairedHost, welcomeOf } from './test-records.ts';
 
 const host = pairedHost();
 /** A session as the host lists it (`sessions.list`) and makes it (`session.create`). */
@@ -394,11 +393,7 @@ test('a turn cut short: the list and the session read Interrupted alike, Stop sa
 });
 
 test('what the computer offered the composer, per directory, is kept for a page opened offline, and forgotten with the computer', async (t) => {
-  const db = openRelayDb();
-  t.after(async () => {
-    (await db).close();
-    await deleteRelayDb();
-  });
+  const db = freshDb(t);
   const model = (modelId: string, images: boolean) => ({ providerId: 'fake', modelId, providerName: 'Fake', name: modelId, variants: [], images });
   const workspace = {
     agents: [{ name: 'build' }],

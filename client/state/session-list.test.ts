@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import type { RequestBody } from '../../shared/channel/client.ts';
 import { readResult } from '../../shared/channel/errors.ts';
 import { loadSessions } from '../storage/cache.ts';
-import { deleteRelayDb, openRelayDb, type HostRecord } from '../storage/db.ts';
+import type { HostRecord } from '../storage/db.ts';
 import { createSessionList } from './session-list.ts';
+import { freshDb } from './test-records.ts';
 import { createWithDb } from './with-db.ts';
 
 /** A session as the host lists it. */
@@ -66,11 +67,7 @@ test('workspaces the host could not list are named; what this phone knew there s
 });
 
 test('a session made while an answer streams is in the cache before the answer ends', async (t) => {
-  const db = openRelayDb();
-  t.after(async () => {
-    (await db).close();
-    await deleteRelayDb();
-  });
+  const db = freshDb(t);
   const list = createSessionList({
     withDb: createWithDb(() => db),
     request: (async () => session('ses_new', 'New')) as never,

@@ -11,7 +11,8 @@ import { fromBase64url } from '../../shared/encoding.ts';
 import { NotConnected } from '../net/explain.ts';
 import type { HostLink } from '../net/host-link.ts';
 import { loadSessionChoice } from '../storage/choices.ts';
-import { deleteRelayDb, openRelayDb, type OutboxAttachment, type RelayDatabase } from '../storage/db.ts';
+import type { OutboxAttachment, RelayDatabase } from '../storage/db.ts';
+import { freshDb } from './test-records.ts';
 import { loadOutbox } from '../storage/outbox.ts';
 import { createConnectionStore } from './connection.ts';
 import { createTasks } from './tasks.ts';
@@ -71,18 +72,8 @@ async function tasksOn(db: Promise<RelayDatabase>, computer: ReturnType<typeof f
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-/** The app's database, deleted when the test ends. */
-function freshDb(t: { after(fn: () => Promise<void>): void }) {
-  const db = openRelayDb();
-  t.after(async () => {
-    (await db).close();
-    await deleteRelayDb();
-  });
-  return db;
-}
-
 /** The app opens again later with the computer reachable, and its outbox has had its turns. */
-async function reopenOnline(db: ReturnType<typeof openRelayDb>, computer: ReturnType<typeof fakeComputer>) {
+async function reopenOnline(db: Promise<RelayDatabase>, computer: ReturnType<typeof fakeComputer>) {
   computer.online = true;
   const again = await tasksOn(db, computer);
   again.outbox.kick();

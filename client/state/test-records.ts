@@ -1,10 +1,11 @@
 /**
- * A paired computer as the app stores it and the welcome its host sends, for the unit tests of
- * the app's state and its link to the host; each test overrides what it is about.
+ * A paired computer as the app stores it and the welcome its host sends, and a fresh app database
+ * (fake-indexeddb, imported by the test), for the unit tests of the app's state and its link to
+ * the host; each test overrides what it is about.
  * @module
  */
 import type { Welcome } from '../../shared/channel/client.ts';
-import type { HostRecord } from '../storage/db.ts';
+import { deleteRelayDb, openRelayDb, type HostRecord, type RelayDatabase } from '../storage/db.ts';
 
 export function pairedHost(over: Partial<HostRecord> = {}): HostRecord {
   const key = new Uint8Array(32).fill(1);
@@ -36,4 +37,14 @@ export function welcomeOf(over: Partial<Welcome> = {}): Welcome {
     resumed: false,
     ...over,
   };
+}
+
+/** The app's database, deleted when the test ends. */
+export function freshDb(t: { after(fn: () => Promise<void>): void }): Promise<RelayDatabase> {
+  const db = openRelayDb();
+  t.after(async () => {
+    (await db).close();
+    await deleteRelayDb();
+  });
+  return db;
 }

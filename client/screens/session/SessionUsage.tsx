@@ -1,5 +1,6 @@
-import { createEffect, createResource, For, on, Show, Suspense } from 'solid-js';
+import { createEffect, For, on, Show, Suspense } from 'solid-js';
 import { useApp } from '../../app/context.ts';
+import { createAnswer } from './answer.ts';
 import { tokenRows, usageLine } from './usage-figures.ts';
 import './session-info.css';
 
@@ -11,15 +12,14 @@ import './session-info.css';
 export function SessionUsage(props: { sessionId: string }) {
   const { relay, connection } = useApp();
   const connected = () => connection.state.status === 'connected';
-  const [usage, { refetch }] = createResource(
-    // Not before the session's newest messages are in: the host adds the figures up from every
-    // message, which in a long session means reading megabytes from the runtime, and the newest
-    // page waited behind that (1.6 s instead of 0.4 s to open a 2,000-message session, bench).
-    () => (connected() && relay.sessionLoad(props.sessionId).fetched) || undefined,
-    // Settled here: a resource that rejects throws wherever it is read, taking the screen with it.
-    // Without figures (a session the host does not know yet, a host that is going away) the line
-    // is left out; the next turn's end asks again.
-    () => relay.request({ t: 'session.usage', sessionId: props.sessionId }).catch(() => undefined),
+  // Without figures (a session the host does not know yet, a host that is going away) the line is
+  // left out; the next turn's end asks again. Not asked before the session's newest messages are
+  // in: the host adds the figures up from every message, which in a long session means reading
+  // megabytes from the runtime, and the newest page waited behind that (1.6 s instead of 0.4 s to
+  // open a 2,000-message session, bench).
+  const usage = createAnswer(
+    () => relay.request({ t: 'session.usage', sessionId: props.sessionId }),
+    () => connected() && relay.sessionLoad(props.sessionId).fetched === true,
   );
   // A turn ended: running (or waiting for approval) became anything else.
   createEffect(
@@ -27,16 +27,14 @@ export function SessionUsage(props: { sessionId: string }) {
       () => relay.statusOf(props.sessionId),
       (now, before) => {
         const active = (s: string | undefined) => s === 'running' || s === 'waiting';
-        if (active(before) && !active(now) && connected()) void refetch();
+        if (active(before) && !active(now) && connected()) void usage.refetch();
       },
     ),
   );
   return (
-    // Its own boundary: until the first figures come, reading them suspends, and the nearest
-    // boundary otherwise is the app's, which would blank the whole screen (and the composer
-    // being typed in) to "Loading…" each time the session is opened.
+    // Its own boundary (answer.ts): the app's would blank the whole screen on each open.
     <Suspense>
-      <Show when={usage.latest}>
+      <Show when={usage.value()}>
         {(u) => (
           <details class="usage" aria-label="Context and token use">
             <summary class="usage__line">{usageLine(u())}</summary>

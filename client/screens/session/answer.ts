@@ -18,12 +18,15 @@ export interface Answer<T> {
   refetch(): Promise<void>;
 }
 
-export function createAnswer<T>(ask: () => Promise<T>): Answer<T> {
-  const [settled, { refetch }] = createResource(() =>
-    ask().then(
-      (value) => ({ value }),
-      (err: unknown) => ({ error: explainRequest(err) }),
-    ),
+/** `when`: asked only once (and each time again while) it is true. */
+export function createAnswer<T>(ask: () => Promise<T>, when: () => boolean = () => true): Answer<T> {
+  const [settled, { refetch }] = createResource(
+    () => when() || undefined,
+    () =>
+      ask().then(
+        (value) => ({ value }),
+        (err: unknown) => ({ error: explainRequest(err) }),
+      ),
   );
   return {
     value: () => {
